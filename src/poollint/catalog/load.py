@@ -1,0 +1,154 @@
+"""Reads the built-in catalog files and the user's extensions with one validator."""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable, Mapping, Sequence
+
+from poollint import _toml
+from poollint.catalog.model import (
+    Catalog,
+    CheckoutSpec,
+    ClientSpec,
+    ExemptWhen,
+    ExternalCallSpec,
+    Guards,
+    TransactionSpec,
+)
+
+
+class CatalogError(ValueError):
+    """A catalog entry with an unknown key or a value of the wrong type."""
+
+
+_STRING_LISTS = {
+    "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
+}
+_SECTIONS: dict[str, dict[str, type]] = {
+    "clients": {
+        "library": str, "constructors": list, "kind": str, "connect": list, "release": list,
+        "context-manager-releases": bool, "not-a-pool-if": list, "default-pool": str,
+        "exempt-url-schemes": list,
+    },
+    "transactions": {
+        "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
+    },
+    "checkouts": {
+        "library": str, "methods": list, "release": list, "context-manager-releases": bool,
+    },
+    "external-calls": {"kind": str, "functions": list, "clients": list, "methods": list},
+}
+_REQUIRED = {"clients": ("library", "constructors"), "transactions": ("library",),
+             "checkouts": ("library", "methods"), "external-calls": ("kind",)}
+EXTENSION_KEYS = frozenset(_SECTIONS)
+
+
+def _check_entry(section: str, entry: Any, where: str) -> dict[str, Any]:
+    if not isinstance(entry, Mapping):
+        raise CatalogError(f"{where}: each entry of `{section}` must be a table")
+    allowed = _SECTIONS[section]
+    for key, value in entry.items():
+        if key not in allowed:
+            raise CatalogError(f"{where}: unknown key `{key}` in `{section}` (expected one of {', '.join(sorted(allowed))})")
+        if not isinstance(value, allowed[key]):
+            raise CatalogError(f"{where}: `{section}.{key}` must be a {allowed[key].__name__}")
+        if key in _STRING_LISTS and not all(isinstance(v, str) for v in value):
+            raise CatalogError(f"{where}: `{section}.{key}` must be a list of strings")
+    for key in _REQUIRED[section]:
+        if key not in entry:
+            raise CatalogError(f"{where}: an entry of `{section}` needs `{key}`")
+    if section == "clients" and entry.get("kind", "pool") not in ("pool", "connection"):
+        raise CatalogError(f"{where}: `clients.kind` must be \"pool\" or \"connection\"")
+    return dict(entry)
+
+
+def _exemptions(raw: Sequence[Any], where: str) -> tuple[ExemptWhen, ...]:
+    out = []
+    for item in raw:
+        if not isinstance(item, Mapping) or set(item) != {"keyword", "is"}:
+            raise CatalogError(f"{where}: `not-a-pool-if` entries are {{ keyword = \"...\", is = [...] }}")
+        values = item["is"] if isinstance(item["is"], list) else [item["is"]]
+        out.append(ExemptWhen(str(item["keyword"]), tuple(str(v) for v in values)))
+    return tuple(out)
+
+
+def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
+    return ClientSpec(
+        library=e["library"], constructors=tuple(e["constructors"]), kind=e.get("kind", "pool"),
+        connect=tuple(e.get("connect", ())), release=tuple(e.get("release", ())),
+        context_manager_releases=e.get("context-manager-releases", False),
+        not_a_pool_if=_exemptions(e.get("not-a-pool-if", ()), where),
+        default_pool=e.get("default-pool", ""),
+        exempt_url_schemes=tuple(e.get("exempt-url-schemes", ())),
+    )
+
+
+def _transaction(e: Mapping[str, Any], where: str) -> TransactionSpec:
+    return TransactionSpec(
+        library=e["library"], methods=tuple(e.get("methods", ())), functions=tuple(e.get("functions", ())),
+        after_commit=tuple(e.get("after-commit", ())), timeout=e.get("timeout", ""),
+    )
+
+
+def _checkout(e: Mapping[str, Any], where: str) -> CheckoutSpec:
+    return CheckoutSpec(
+        library=e["library"], methods=tuple(e["methods"]), release=tuple(e.get("release", ())),
+        context_manager_releases=e.get("context-manager-releases", False),
+    )
+
+
+def _external(e: Mapping[str, Any], where: str) -> ExternalCallSpec:
+    return ExternalCallSpec(
+        kind=e["kind"], functions=tuple(e.get("functions", ())), clients=tuple(e.get("clients", ())),
+        methods=tuple(e.get("methods", ())),
+    )
+
+
+_BUILDERS = {"clients": _client, "transactions": _transaction, "checkouts": _checkout, "external-calls": _external}
+
+
+def parse_sections(document: Mapping[str, Any], where: str) -> dict[str, list[Any]]:
+    """Validates and builds the catalog sections of one TOML document."""
+    out: dict[str, list[Any]] = {name: [] for name in _SECTIONS}
+    for section in _SECTIONS:
+        entries = document.get(section, [])
+        if not isinstance(entries, list):
+            raise CatalogError(f"{where}: `{section}` must be an array of tables")
+        for entry in entries:
+            out[section].append(_BUILDERS[section](_check_entry(section, entry, where), where))
+    return out
+
+
+def _guards(document: Mapping[str, Any]) -> Guards:
+    merged: dict[str, frozenset[str]] = {}
+    for table in ("guards", "per-call"):
+        for key, values in document.get(table, {}).items():
+            merged[key.replace("-", "_")] = frozenset(values)
+    return Guards(**merged)
+
+
+@lru_cache(maxsize=1)
+def _builtin_documents() -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    data = resources.files("poollint.catalog") / "data"
+    docs = []
+    for entry in sorted(data.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            docs.append((entry.name, _toml.loads(entry.read_text(encoding="utf-8"))))
+    return tuple(docs)
+
+
+def load_catalog(extensions: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Catalog:
+    """The built-in catalog plus `(where, document)` extensions in the same format."""
+    sections: dict[str, list[Any]] = {name: [] for name in _SECTIONS}
+    guards = Guards()
+    for name, document in _builtin_documents():
+        for section, items in parse_sections(document, f"catalog/{name}").items():
+            sections[section].extend(items)
+        if "guards" in document:
+            guards = _guards(document)
+    for where, document in extensions:
+        for section, items in parse_sections(document, where).items():
+            sections[section].extend(items)
+    return Catalog.build(
+        sections["clients"], sections["transactions"], sections["checkouts"], sections["external-calls"], guards,
+    )

@@ -1,0 +1,189 @@
+"""Typed catalog entries and the questions rules ask of them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Optional
+
+
+@dataclass(frozen=True)
+class ExemptWhen:
+    """The client owns no pool when `keyword` is passed one of `values`."""
+
+    keyword: str
+    values: tuple[str, ...]  # "*" matches any value
+
+    def matches(self, value_name: Optional[str]) -> bool:
+        return "*" in self.values or value_name in self.values
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    library: str
+    constructors: tuple[str, ...]
+    kind: str = "pool"  # "pool" owns a pool; "connection" is a single connection
+    connect: tuple[str, ...] = ()
+    release: tuple[str, ...] = ()
+    context_manager_releases: bool = False
+    not_a_pool_if: tuple[ExemptWhen, ...] = ()
+    default_pool: str = ""
+    exempt_url_schemes: tuple[str, ...] = ()
+
+    @property
+    def owns_pool(self) -> bool:
+        return self.kind == "pool"
+
+
+@dataclass(frozen=True)
+class TransactionSpec:
+    library: str
+    methods: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
+    after_commit: tuple[str, ...] = ()
+    timeout: str = ""
+
+
+@dataclass(frozen=True)
+class CheckoutSpec:
+    library: str
+    methods: tuple[str, ...] = ()
+    release: tuple[str, ...] = ()
+    context_manager_releases: bool = False
+
+
+@dataclass(frozen=True)
+class ExternalCallSpec:
+    kind: str
+    functions: tuple[str, ...] = ()
+    clients: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExternalCall:
+    """An external call found in code, as the message shows it."""
+
+    kind: str
+    display: str
+
+
+@dataclass(frozen=True)
+class Guards:
+    cache_decorators: frozenset[str] = frozenset()
+    startup_decorator_attributes: frozenset[str] = frozenset()
+    startup_event_names: frozenset[str] = frozenset()
+    app_constructors: frozenset[str] = frozenset()
+    command_decorators: frozenset[str] = frozenset()
+    command_decorator_attributes: frozenset[str] = frozenset()
+    pytest_fixtures: frozenset[str] = frozenset()
+    route_decorator_attributes: frozenset[str] = frozenset()
+    task_decorators: frozenset[str] = frozenset()
+    task_decorator_attributes: frozenset[str] = frozenset()
+    handler_names: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    clients: tuple[ClientSpec, ...]
+    transactions: tuple[TransactionSpec, ...]
+    checkouts: tuple[CheckoutSpec, ...]
+    external_calls: tuple[ExternalCallSpec, ...]
+    guards: Guards
+    _by_constructor: Mapping[str, ClientSpec] = field(default_factory=dict, repr=False, compare=False)
+    _external_functions: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _external_prefixes: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    _external_clients: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _external_methods: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _transaction_functions: Mapping[str, TransactionSpec] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def build(
+        cls,
+        clients: Iterable[ClientSpec],
+        transactions: Iterable[TransactionSpec],
+        checkouts: Iterable[CheckoutSpec],
+        external_calls: Iterable[ExternalCallSpec],
+        guards: Guards,
+    ) -> "Catalog":
+        clients, transactions = tuple(clients), tuple(transactions)
+        external_calls = tuple(external_calls)
+        by_constructor = {name: spec for spec in clients for name in spec.constructors}
+        functions: dict[str, str] = {}
+        prefixes: list[tuple[str, str]] = []
+        ext_clients: dict[str, str] = {}
+        methods: dict[str, str] = {}
+        for spec in external_calls:
+            for name in spec.functions:
+                if name.endswith(".*"):
+                    prefixes.append((name[:-1], spec.kind))
+                else:
+                    functions[name] = spec.kind
+            ext_clients.update({name: spec.kind for name in spec.clients})
+            methods.update({name: spec.kind for name in spec.methods})
+        transaction_functions = {name: spec for spec in transactions for name in spec.functions}
+        return cls(
+            clients, transactions, tuple(checkouts), external_calls, guards,
+            by_constructor, functions, tuple(prefixes), ext_clients, methods, transaction_functions,
+        )
+
+    # -- questions rules ask -------------------------------------------------
+    def client_for(self, qualified_name: Optional[str]) -> Optional[ClientSpec]:
+        if qualified_name is None:
+            return None
+        return self._by_constructor.get(qualified_name)
+
+    def external_function(self, qualified_name: Optional[str]) -> Optional[str]:
+        """The kind of external call a function is, if it is one."""
+        if qualified_name is None:
+            return None
+        kind = self._external_functions.get(qualified_name)
+        if kind:
+            return kind
+        for prefix, prefix_kind in self._external_prefixes:
+            if qualified_name.startswith(prefix):
+                return prefix_kind
+        return None
+
+    def external_client(self, qualified_name: Optional[str]) -> Optional[str]:
+        """The kind of external call made by methods of objects this constructor builds."""
+        if qualified_name is None:
+            return None
+        return self._external_clients.get(qualified_name)
+
+    def external_method(self, method: str) -> Optional[str]:
+        return self._external_methods.get(method)
+
+    def transaction_function(self, qualified_name: Optional[str]) -> Optional[TransactionSpec]:
+        if qualified_name is None:
+            return None
+        return self._transaction_functions.get(qualified_name)
+
+    def transaction_methods(self) -> Mapping[str, TransactionSpec]:
+        return {m: spec for spec in self.transactions for m in spec.methods}
+
+    def checkout_methods(self) -> Mapping[str, CheckoutSpec]:
+        return {m: spec for spec in self.checkouts for m in spec.methods}
+
+    def after_commit_functions(self) -> frozenset[str]:
+        return frozenset(name for spec in self.transactions for name in spec.after_commit)
+
+    def screen_words(self) -> frozenset[str]:
+        """Words one of which every file that uses a catalog library contains.
+
+        The package of each qualified name: its first component, or the first two for
+        a name three deep in a package that is not itself a database library
+        (`django.db.transaction.atomic` -> `django.db`), so that every Django file
+        is not a candidate.
+        """
+        names: set[str] = set()
+        qualified = [n for spec in self.clients for n in spec.constructors]
+        qualified += [n for spec in self.transactions for n in spec.functions]
+        database_packages = {n.split(".")[0] for n in qualified if n.count(".") < 2}
+        for name in qualified:
+            parts = name.split(".")
+            if len(parts) >= 3 and parts[0] not in database_packages:
+                names.add(".".join(parts[:2]))
+            else:
+                names.add(parts[0])
+        names.update(spec.library for spec in self.transactions if spec.methods)
+        names.update(spec.library for spec in self.checkouts)
+        return frozenset(n for n in names if n)

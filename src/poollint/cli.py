@@ -1,0 +1,120 @@
+"""The `poollint` command: check, rules, explain."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from poollint import __version__
+from poollint.engine.runner import check_paths
+from poollint.reporters import REPORTERS
+from poollint.rules import ALL_RULES, RULES_BY_CODE
+from poollint.settings import CODE_PATTERN, Settings, SettingsError, load_settings
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"poollint: error: {message}\n")
+
+
+def _codes(value: str) -> tuple[str, ...]:
+    codes = tuple(c.strip().upper() for c in value.split(",") if c.strip())
+    for code in codes:
+        if not CODE_PATTERN.match(code):
+            raise argparse.ArgumentTypeError(f"`{code}` is not a DBP code or prefix")
+    return codes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="poollint", description="Find the code and configuration that exhaust database connection pools.")
+    parser.add_argument("--version", action="version", version=f"poollint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser("check", help="check files and directories (default: .)")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    check.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to enable (replaces the configured list)")
+    check.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to disable (added to the configured list)")
+    check.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format (default: text)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--config", type=Path, help="a pyproject.toml to read [tool.poollint] from")
+    check.add_argument("--no-screen", action="store_true", help=argparse.SUPPRESS)
+
+    commands.add_parser("rules", help="list every rule")
+    explain = commands.add_parser("explain", help="show a rule's documentation")
+    explain.add_argument("code", metavar="CODE")
+    return parser
+
+
+def _settings_for(args: argparse.Namespace) -> Settings:
+    start = args.paths[0] if args.paths else Path.cwd()
+    settings = load_settings(start if start.exists() else Path.cwd(), args.config)
+    overrides = {}
+    if args.select is not None:
+        overrides["select"] = args.select
+        overrides["extend_select"] = ()
+    if args.ignore is not None:
+        overrides["ignore"] = settings.ignore + args.ignore
+    if overrides:
+        from dataclasses import replace
+
+        settings = replace(settings, **overrides)
+    return settings
+
+
+def run_check(args: argparse.Namespace) -> int:
+    paths = list(args.paths) or [Path(".")]
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        print(f"poollint: error: no such file or directory: {missing[0]}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.config is not None and not args.config.is_file():
+        print(f"poollint: error: no such configuration file: {args.config}", file=sys.stderr)
+        return EXIT_ERROR
+    settings = _settings_for(args)
+    result = check_paths(paths, settings, screen=not args.no_screen)
+    sys.stdout.write(REPORTERS[args.format](result.findings))
+    if result.internal_errors:
+        return EXIT_ERROR
+    if result.findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def run_rules() -> int:
+    width = max(len(rule.name) for rule in ALL_RULES)
+    for rule in ALL_RULES:
+        flag = "  (opt-in)" if rule.opt_in else ""
+        print(f"{rule.code}  {rule.name:<{width}}  {rule.summary()}{flag}")
+    return EXIT_CLEAN
+
+
+def run_explain(code: str) -> int:
+    rule = RULES_BY_CODE.get(code.upper())
+    if rule is None:
+        print(f"poollint: error: unknown rule `{code}`; `poollint rules` lists them", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(rule.documentation())
+    return EXIT_CLEAN
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(args)
+        if args.command == "rules":
+            return run_rules()
+        if args.command == "explain":
+            return run_explain(args.code)
+    except SettingsError as error:
+        print(f"poollint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_CLEAN
+    parser.print_help()
+    return EXIT_ERROR

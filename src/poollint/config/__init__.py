@@ -1,0 +1,1 @@
+"""Parsers of the user's deployment files (.env, schema.prisma, compose, pgbouncer.ini, ...)."""

@@ -1,0 +1,1 @@
+"""The engine: find files, screen them, parse once, run every rule, collect findings."""

@@ -1,0 +1,310 @@
+"""One pass over a libcst module that tracks imports, bindings and enclosing scopes.
+
+Rules ask this context for qualified names instead of running libcst's
+ScopeProvider/QualifiedNameProvider, which cost several times the parse itself.
+A name's qualified name is where its value came from: an import
+(`sa.create_engine` -> `sqlalchemy.create_engine`) or, for a local variable,
+the call that built it followed by `()` (`engine.connect` ->
+`sqlalchemy.create_engine().connect`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional, Sequence, Union
+
+import libcst as cst
+
+from poollint.catalog.model import Catalog
+from poollint.settings import Settings
+
+FunctionNode = Union[cst.FunctionDef, cst.Lambda]
+LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def dotted_name(node: cst.BaseExpression) -> Optional[str]:
+    """`a.b.c` for a chain of names and attributes, else None."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def module_name_of(node: Union[cst.Attribute, cst.Name, None]) -> str:
+    return dotted_name(node) or "" if node is not None else ""
+
+
+@dataclass
+class Frame:
+    """An enclosing construct the traversal is inside."""
+
+    node: cst.CSTNode
+    bindings: dict[str, str] = field(default_factory=dict)  # only on function and module frames
+
+    @property
+    def is_function(self) -> bool:
+        return isinstance(self.node, (cst.FunctionDef, cst.Lambda))
+
+    @property
+    def is_loop(self) -> bool:
+        return isinstance(self.node, LOOP_TYPES)
+
+
+class FileContext:
+    """What every rule of one file shares: source, catalog, settings and the scope stack."""
+
+    def __init__(self, path: Path, display_path: str, source: str, module: cst.Module,
+                 settings: Settings, module_name: str = "") -> None:
+        self.path = path
+        self.display_path = display_path
+        self.source = source
+        self.module = module
+        self.settings = settings
+        self.catalog: Catalog = settings.catalog
+        self.module_name = module_name
+        self.imports: dict[str, str] = {}
+        self.frames: list[Frame] = [Frame(module)]
+        self.module_functions: dict[str, cst.FunctionDef] = {}
+        self.module_classes: dict[str, cst.ClassDef] = {}
+        self.main_guard_calls: set[str] = set()
+        self.current_statement: Optional[cst.CSTNode] = None
+        self.is_test_file = is_test_path(path)
+        self._scan_module_level()
+
+    # -- module-level facts known before the traversal --------------------------------------
+    def _scan_module_level(self) -> None:
+        for statement in _flatten(self.module.body):
+            if isinstance(statement, cst.FunctionDef):
+                self.module_functions[statement.name.value] = statement
+            elif isinstance(statement, cst.ClassDef):
+                self.module_classes[statement.name.value] = statement
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, (cst.Import, cst.ImportFrom)):
+                        self.record_import(small)
+            elif isinstance(statement, cst.If) and is_main_guard(statement.test):
+                self.main_guard_calls.update(_called_names(statement))
+        # asyncio.run(main()) at module level marks main() as the script's entry point
+        for statement in self.module.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                        self.main_guard_calls.update(_called_names(small))
+
+    def record_import(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = module_name_of(alias.name)
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self.imports[alias.asname.name.value] = full
+                else:
+                    top = full.split(".")[0]
+                    self.imports[top] = top
+            return
+        if isinstance(node.names, cst.ImportStar):
+            return
+        base = module_name_of(node.module)
+        if node.relative:
+            base = self._resolve_relative(len(node.relative), base)
+        for alias in node.names:
+            name = alias.name.value if isinstance(alias.name, cst.Name) else module_name_of(alias.name)
+            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            self.imports[local] = f"{base}.{name}" if base else name
+
+    def _resolve_relative(self, level: int, base: str) -> str:
+        package = self.module_name.split(".")
+        if self.path.name != "__init__.py":
+            package = package[:-1]
+        if level > 1:
+            package = package[: len(package) - (level - 1)] if len(package) >= level - 1 else []
+        prefix = ".".join(p for p in package if p)
+        if not prefix:
+            return "." * level + base
+        return f"{prefix}.{base}" if base else prefix
+
+    # -- traversal hooks --------------------------------------------------------------------
+    def enter(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.BaseSmallStatement):
+            self.current_statement = node
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            frame = Frame(node)
+            self.frames.append(frame)
+            self._bind_parameters(node, frame)
+        elif isinstance(node, (cst.ClassDef, *LOOP_TYPES, cst.With, cst.Try, cst.If)):
+            self.frames.append(Frame(node))
+        if isinstance(node, (cst.Import, cst.ImportFrom)) and len(self.frames) > 1:
+            self.record_import(node)
+        elif isinstance(node, cst.Assign):
+            origin = self.origin(node.value)
+            if origin:
+                for target in node.targets:
+                    self._bind(target.target, origin)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            origin = self.origin(node.value)
+            if origin:
+                self._bind(node.target, origin)
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                if item.asname is not None:
+                    origin = self.origin(item.item)
+                    if origin:
+                        self._bind(item.asname.name, origin)
+
+    def leave(self, node: cst.CSTNode) -> None:
+        if len(self.frames) > 1 and self.frames[-1].node is node:
+            self.frames.pop()
+
+    def _bind(self, target: cst.BaseExpression, origin: str) -> None:
+        if isinstance(target, cst.Name):
+            self.binding_frame().bindings[target.value] = origin
+
+    def _bind_parameters(self, node: FunctionNode, frame: Frame) -> None:
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if isinstance(param.annotation, cst.Annotation):
+                annotation = self.qualified_name(param.annotation.annotation)
+                if annotation:
+                    frame.bindings[param.name.value] = annotation + "()"
+
+    # -- questions --------------------------------------------------------------------------
+    def binding_frame(self) -> Frame:
+        for frame in reversed(self.frames):
+            if frame.is_function or frame.node is self.module:
+                return frame
+        return self.frames[0]
+
+    def lookup(self, name: str) -> Optional[str]:
+        for frame in reversed(self.frames):
+            if name in frame.bindings:
+                return frame.bindings[name]
+        if name in self.imports:
+            return self.imports[name]
+        if name in self.module_functions or name in self.module_classes:
+            return self.module_qualified(name)
+        return _BUILTINS.get(name)
+
+    def module_qualified(self, name: str) -> str:
+        return f"{self.module_name}.{name}" if self.module_name else name
+
+    def qualified_name(self, node: cst.BaseExpression) -> Optional[str]:
+        """Where an expression's value comes from, as a dotted path; None if unknown."""
+        if isinstance(node, cst.Name):
+            return self.lookup(node.value)
+        if isinstance(node, cst.Attribute):
+            base = self.qualified_name(node.value)
+            return f"{base}.{node.attr.value}" if base else None
+        if isinstance(node, cst.Call):
+            base = self.qualified_name(node.func)
+            return f"{base}()" if base else None
+        if isinstance(node, cst.Await):
+            return self.qualified_name(node.expression)
+        return None
+
+    def origin(self, node: cst.BaseExpression) -> Optional[str]:
+        """The qualified name of a value worth remembering in a binding."""
+        if isinstance(node, (cst.Call, cst.Await)):
+            return self.qualified_name(node)
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            return self.qualified_name(node)
+        return None
+
+    def enclosing_function(self) -> Optional[Frame]:
+        for frame in reversed(self.frames):
+            if frame.is_function:
+                return frame
+        return None
+
+    def enclosing(self, *types: type) -> Iterator[Frame]:
+        """Enclosing frames of the given node types, innermost first."""
+        for frame in reversed(self.frames):
+            if isinstance(frame.node, types):
+                yield frame
+
+    def lifespan_names(self) -> frozenset[str]:
+        """Functions passed as `lifespan=` to an application: they run once at start-up."""
+        if not hasattr(self, "_lifespan_names"):
+            self._lifespan_names = frozenset(re.findall(r"lifespan\s*=\s*([A-Za-z_]\w*)", self.source))
+        return self._lifespan_names
+
+    def enclosing_class(self) -> Optional[cst.ClassDef]:
+        """The class whose body directly holds the innermost function, if any."""
+        seen_function = False
+        for frame in reversed(self.frames):
+            if frame.is_function:
+                if seen_function:
+                    return None
+                seen_function = True
+            elif isinstance(frame.node, cst.ClassDef):
+                return frame.node if seen_function else None
+        return None
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self._positions()[node].start.line
+
+    def _positions(self):  # computed once per file, only when something asks
+        if not hasattr(self, "_position_map"):
+            from libcst.metadata import MetadataWrapper, PositionProvider
+
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._position_map = wrapper.resolve(PositionProvider)
+        return self._position_map
+
+
+_BUILTINS = {"input": "builtins.input", "open": "builtins.open", "print": "builtins.print"}
+
+
+def _flatten(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Module statements, looking into `if`/`try` blocks (TYPE_CHECKING, optional imports)."""
+    for statement in body:
+        if isinstance(statement, cst.If):
+            yield statement
+            yield from _flatten(statement.body.body)
+            orelse = statement.orelse
+            while orelse is not None:
+                yield from _flatten(orelse.body.body)
+                orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+        elif isinstance(statement, cst.Try):
+            yield from _flatten(statement.body.body)
+            for handler in statement.handlers:
+                yield from _flatten(handler.body.body)
+        else:
+            yield statement
+
+
+def is_main_guard(test: cst.BaseExpression) -> bool:
+    """`__name__ == "__main__"` in either order."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    left, right = test.left, test.comparisons[0].comparator
+    names = {n.value for n in (left, right) if isinstance(n, cst.Name)}
+    strings = {s.evaluated_value for s in (left, right) if isinstance(s, cst.SimpleString)}
+    return names == {"__name__"} and strings == {"__main__"}
+
+
+class _CallCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name):
+            self.names.add(node.func.value)
+
+
+def _called_names(node: cst.CSTNode) -> set[str]:
+    collector = _CallCollector()
+    node.visit(collector)
+    return collector.names
+
+
+def is_test_path(path: Path) -> bool:
+    name = path.name
+    parts = {p.lower() for p in path.parts[:-1]}
+    return (
+        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+        or bool(parts & {"tests", "test", "testing"})
+    )

@@ -1,0 +1,68 @@
+"""Finds the files to check: Python sources and the deployment files DBP4xx reads."""
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__",
+    "build", "dist", "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".poollint_cache",
+)
+
+
+def is_config_file(path: Path) -> bool:
+    """A deployment or database configuration file that DBP4xx rules read."""
+    name = path.name.lower()
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return True
+    if name in ("schema.prisma", "pgbouncer.ini", "vercel.json", "netlify.toml", "zappa_settings.json",
+                "serverless.yml", "serverless.yaml", "template.yaml", "template.yml", "gunicorn.conf.py"):
+        return True
+    if name.endswith(".prisma"):
+        return True
+    if name.endswith((".yml", ".yaml")) and (
+        name.startswith(("docker-compose", "compose")) or "k8s" in path.parts or "kubernetes" in path.parts
+        or "deploy" in path.parts or "manifests" in path.parts or "helm" in path.parts
+    ):
+        return True
+    return False
+
+
+def is_python_file(path: Path) -> bool:
+    return path.suffix in (".py", ".pyi") and path.suffix != ".pyi"
+
+
+def _excluded(path: Path, patterns: Iterable[str]) -> bool:
+    text = path.as_posix()
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if path.name == pattern or fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(text, pattern) \
+                or fnmatch.fnmatch(text, f"*/{pattern}") or fnmatch.fnmatch(text, f"*/{pattern}/*"):
+            return True
+    return False
+
+
+def discover(paths: Iterable[Path], extra_excludes: Iterable[str] = ()) -> Iterator[Path]:
+    """Yields files to check in a stable order. Paths named explicitly are always checked."""
+    patterns = (*DEFAULT_EXCLUDES, *extra_excludes)
+    seen: set[Path] = set()
+    for root in paths:
+        if root.is_file() or (root.is_symlink() and not root.exists()):
+            if root not in seen and not _excluded(root, tuple(extra_excludes)):
+                seen.add(root)
+                yield root
+            continue
+        if not root.is_dir():
+            continue
+        for directory, dirnames, filenames in os.walk(root):
+            base = Path(directory)
+            dirnames[:] = sorted(d for d in dirnames if not _excluded(base / d, patterns))
+            for filename in sorted(filenames):
+                candidate = base / filename
+                if candidate in seen or _excluded(candidate, patterns):
+                    continue
+                if is_python_file(candidate) or is_config_file(candidate):
+                    seen.add(candidate)
+                    yield candidate

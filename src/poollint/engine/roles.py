@@ -1,0 +1,120 @@
+"""What a function is for: runs once per process (a guard), runs per call, or builds clients (a factory)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from poollint.engine.context import dotted_name
+
+if TYPE_CHECKING:
+    from poollint.engine.context import FileContext
+
+
+@dataclass(frozen=True)
+class FunctionRole:
+    runs_once: str = ""  # why a client built here is a singleton, or ""
+    per_call: str = ""  # what calls it per request/event, e.g. "a request handler", or ""
+    is_test: bool = False
+
+
+def _decorator_target(decorator: cst.Decorator) -> tuple[cst.BaseExpression, Optional[cst.Call]]:
+    expr = decorator.decorator
+    if isinstance(expr, cst.Call):
+        return expr.func, expr
+    return expr, None
+
+
+def _first_string_argument(call: Optional[cst.Call]) -> Optional[str]:
+    if call is None or not call.args or not isinstance(call.args[0].value, cst.SimpleString):
+        return None
+    value = call.args[0].value.evaluated_value
+    return value if isinstance(value, str) else None
+
+
+class _BodyFacts(cst.CSTVisitor):
+    """Calls and names inside a function body, without descending into nested functions."""
+
+    def __init__(self) -> None:
+        self.called: list[cst.Call] = []
+        self.globals: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.called.append(node)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.globals.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.globals.update(item.name.value for item in node.names)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def body_facts(function: cst.FunctionDef) -> _BodyFacts:
+    facts = _BodyFacts()
+    function.body.visit(facts)
+    return facts
+
+
+def function_role(context: "FileContext", function: cst.FunctionDef, enclosing_class: Optional[cst.ClassDef]) -> FunctionRole:
+    """Classifies a function from its decorators, name, class and body. Cached per node."""
+    cache = context.__dict__.setdefault("_role_cache", {})
+    if function in cache:
+        return cache[function]
+    role = _classify(context, function, enclosing_class)
+    cache[function] = role
+    return role
+
+
+def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class: Optional[cst.ClassDef]) -> FunctionRole:
+    guards = context.catalog.guards
+    name = function.name.value
+    is_test = context.is_test_file or name.startswith("test")
+    for decorator in function.decorators:
+        target, call = _decorator_target(decorator)
+        qualified = context.qualified_name(target) or ""
+        last = target.attr.value if isinstance(target, cst.Attribute) else (dotted_name(target) or "")
+        if qualified in guards.cache_decorators:
+            return FunctionRole(runs_once=f"cached by @{dotted_name(target)}", is_test=is_test)
+        if qualified in guards.pytest_fixtures:
+            return FunctionRole(runs_once="a pytest fixture", is_test=True)
+        if last == "on_event" and _first_string_argument(call) in guards.startup_event_names:
+            return FunctionRole(runs_once="a start-up hook")
+        if isinstance(target, cst.Attribute) and last in guards.startup_decorator_attributes:
+            return FunctionRole(runs_once="a start-up hook")
+        if qualified in guards.command_decorators or (
+            isinstance(target, cst.Attribute) and last in guards.command_decorator_attributes
+        ):
+            return FunctionRole(runs_once="a command-line command")
+        if qualified in guards.task_decorators or (
+            isinstance(target, cst.Attribute) and last in guards.task_decorator_attributes
+        ):
+            return FunctionRole(per_call="a task", is_test=is_test)
+        if isinstance(target, cst.Attribute) and last in guards.route_decorator_attributes and call is not None:
+            return FunctionRole(per_call="a request handler", is_test=is_test)
+    if "lifespan" in name or name in context.lifespan_names():
+        return FunctionRole(runs_once="a lifespan hook")
+    if name == "main" or (enclosing_class is None and name in context.main_guard_calls):
+        return FunctionRole(runs_once="the script's entry point")
+    if enclosing_class is not None:
+        bases = {dotted_name(arg.value) or "" for arg in enclosing_class.bases}
+        if name == "ready" and any(b.endswith("AppConfig") for b in bases):
+            return FunctionRole(runs_once="Django's AppConfig.ready")
+        if name == "handle" and any(b.endswith("BaseCommand") for b in bases):
+            return FunctionRole(runs_once="a management command")
+    facts = body_facts(function)
+    if any(context.qualified_name(call.func) in guards.app_constructors for call in facts.called):
+        return FunctionRole(runs_once="an application factory")
+    if is_test:
+        return FunctionRole(is_test=True)
+    if name in guards.handler_names or (name.endswith("_handler") and len(function.params.params) == 2):
+        return FunctionRole(per_call="a serverless handler")
+    if name.startswith("resolve_"):
+        return FunctionRole(per_call="a GraphQL resolver")
+    return FunctionRole()

@@ -1,0 +1,18 @@
+"""Every rule, in code order."""
+from __future__ import annotations
+
+from poollint.rules.base import FileRule, Rule
+from poollint.rules.creation import ClientInLoop, ClientPerCall
+from poollint.rules.meta import NotAnalyzable
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    NotAnalyzable,
+    ClientPerCall,
+    ClientInLoop,
+)
+
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+
+
+def file_rules() -> tuple[type[FileRule], ...]:
+    return tuple(rule for rule in ALL_RULES if issubclass(rule, FileRule))

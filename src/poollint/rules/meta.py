@@ -1,0 +1,28 @@
+"""DBP000: files poollint could not analyze."""
+from __future__ import annotations
+
+from poollint.rules.base import Rule
+
+
+class NotAnalyzable(Rule):
+    """Flags a file that could not be decoded or parsed, so no other rule checked it."""
+
+    code = "DBP000"
+    name = "not-analyzable"
+    message = "{reason}"
+    fix_hint = "Fix the syntax or encoding error, or exclude the file in [tool.poollint] `exclude`"
+    rationale = """
+        A file poollint cannot read is a file none of its rules checked. Rather than skip it
+        silently and give false confidence, poollint names it with the reason: a syntax error
+        (with its line), bytes that are not valid in the declared encoding, null bytes,
+        nesting deeper than the parser can follow, or an internal error of one rule on this
+        file (reported with the rule and the exception; the run then exits with status 2).
+    """
+    example = """
+        def broken(:
+            pass
+    """
+    use_instead = """
+        def fixed():
+            pass
+    """

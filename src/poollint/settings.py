@@ -1,0 +1,173 @@
+"""poollint's own configuration: `[tool.poollint]` in pyproject.toml."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from poollint import _toml
+from poollint.catalog.load import EXTENSION_KEYS, CatalogError, load_catalog
+from poollint.catalog.model import Catalog
+
+
+class SettingsError(Exception):
+    """Bad configuration: the message names the file and the key. Exit status 2."""
+
+
+CODE_PATTERN = re.compile(r"^DBP\d{0,3}$")
+
+_LIST_OF_STR = "a list of strings"
+_KEYS: dict[str, str] = {
+    "select": _LIST_OF_STR,
+    "ignore": _LIST_OF_STR,
+    "extend-select": _LIST_OF_STR,
+    "exclude": _LIST_OF_STR,
+    "per-file-ignores": "a table of glob = [codes]",
+    "env-files": _LIST_OF_STR,
+    "url-variables": _LIST_OF_STR,
+    "serverless": '"auto", true or false',
+    "max-connections": "a positive integer",
+    "reserved-connections": "a non-negative integer",
+    "replicas": "a positive integer",
+    "workers": "a positive integer",
+    "pgbouncer-version": 'a version string such as "1.21.0"',
+    "duplicate-client-threshold": "an integer of at least 2",
+    **{key: "an array of tables" for key in EXTENSION_KEYS},
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("DBP",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    env_files: tuple[str, ...] = ()
+    url_variables: tuple[str, ...] = ()
+    serverless: Optional[bool] = None  # None means "auto": detect from the project
+    max_connections: Optional[int] = None
+    reserved_connections: Optional[int] = None
+    replicas: Optional[int] = None
+    workers: Optional[int] = None
+    pgbouncer_version: Optional[str] = None
+    duplicate_client_threshold: int = 2
+    extensions: tuple[tuple[str, Any], ...] = ()
+    source: Optional[Path] = None  # the pyproject.toml these came from
+    catalog: Catalog = field(default_factory=load_catalog, compare=False, repr=False)
+
+    @property
+    def root(self) -> Optional[Path]:
+        return self.source.parent if self.source else None
+
+    def is_enabled(self, code: str) -> bool:
+        """flake8's rule: the longest matching prefix of select/ignore wins; select wins ties."""
+        selected = max((len(p) for p in self.select + self.extend_select if code.startswith(p)), default=-1)
+        ignored = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
+        return selected >= 0 and selected >= ignored
+
+    def fingerprint(self) -> str:
+        """Changes whenever a setting that can change findings changes: part of cache keys."""
+        payload = {k: v for k, v in self.__dict__.items() if k not in ("catalog", "source")}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml with a [tool.poollint] table, walking up from `start`."""
+    start = start.resolve()
+    for directory in [start, *start.parents] if start.is_dir() else start.parents:
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "[tool.poollint" in text:
+                return candidate
+    return None
+
+
+def _string_list(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(f"{path}: [tool.poollint] `{key}` must be {_KEYS[key]}")
+    return tuple(value)
+
+
+def _codes(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    codes = _string_list(path, key, value)
+    for code in codes:
+        if not CODE_PATTERN.match(code):
+            raise SettingsError(f"{path}: [tool.poollint] `{key}` has `{code}`, not a DBP code or prefix")
+    return codes
+
+
+def _int(path: Path, key: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SettingsError(f"{path}: [tool.poollint] `{key}` must be {_KEYS[key]}")
+    return value
+
+
+def parse_settings(table: Mapping[str, Any], path: Path) -> Settings:
+    """Builds Settings from a [tool.poollint] table; unknown keys are an error."""
+    for key in table:
+        if key not in _KEYS:
+            raise SettingsError(f"{path}: unknown key `{key}` in [tool.poollint]")
+    kwargs: dict[str, Any] = {"source": path}
+    for key in ("select", "ignore", "extend-select"):
+        if key in table:
+            kwargs[key.replace("-", "_")] = _codes(path, key, table[key])
+    for key in ("exclude", "env-files", "url-variables"):
+        if key in table:
+            kwargs[key.replace("-", "_")] = _string_list(path, key, table[key])
+    if "per-file-ignores" in table:
+        raw = table["per-file-ignores"]
+        if not isinstance(raw, Mapping):
+            raise SettingsError(f"{path}: [tool.poollint] `per-file-ignores` must be {_KEYS['per-file-ignores']}")
+        kwargs["per_file_ignores"] = tuple(
+            (str(glob), _codes(path, "per-file-ignores", codes)) for glob, codes in raw.items()
+        )
+    if "serverless" in table:
+        value = table["serverless"]
+        if value not in ("auto", True, False):
+            raise SettingsError(f"{path}: [tool.poollint] `serverless` must be {_KEYS['serverless']}")
+        kwargs["serverless"] = None if value == "auto" else value
+    for key, minimum in (("max-connections", 1), ("reserved-connections", 0), ("replicas", 1),
+                         ("workers", 1), ("duplicate-client-threshold", 2)):
+        if key in table:
+            kwargs[key.replace("-", "_")] = _int(path, key, table[key], minimum)
+    if "pgbouncer-version" in table:
+        value = table["pgbouncer-version"]
+        if not isinstance(value, str) or not re.match(r"^\d+(\.\d+){0,2}$", value):
+            raise SettingsError(f"{path}: [tool.poollint] `pgbouncer-version` must be {_KEYS['pgbouncer-version']}")
+        kwargs["pgbouncer_version"] = value
+    extensions = {key: table[key] for key in EXTENSION_KEYS if key in table}
+    if extensions:
+        where = f"{path} [tool.poollint]"
+        try:
+            kwargs["catalog"] = load_catalog([(where, extensions)])
+        except CatalogError as error:
+            raise SettingsError(str(error)) from None
+        kwargs["extensions"] = tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in extensions.items()))
+    return Settings(**kwargs)
+
+
+def load_settings(start: Path, config: Optional[Path] = None) -> Settings:
+    """Settings from `config`, or from the nearest pyproject.toml above `start`, or defaults."""
+    path = config if config is not None else find_pyproject(start)
+    if path is None:
+        return Settings()
+    try:
+        document = _toml.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: not UTF-8 text") from None
+    except _toml.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: invalid TOML: {error}") from None
+    table = document.get("tool", {}).get("poollint", {})
+    if not isinstance(table, Mapping):
+        raise SettingsError(f"{path}: [tool.poollint] must be a table")
+    return parse_settings(table, path)
