@@ -1,0 +1,47 @@
+"""Shared helpers for the test suite."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+_EXPECT = re.compile(r"(?:#|//)\s*expect:\s*(?P<codes>DBP\d{3}(?:\s*,\s*DBP\d{3})*)(?:\s+\"(?P<fragment>[^\"]*)\")?")
+_COMMENT_ONLY = re.compile(r"^\s*(?:#|//)")
+
+
+def expected_findings(path: Path) -> set[tuple[int, str]]:
+    """(line, code) pairs a fixture announces with `# expect: CODE` (STYLE.md)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    expected: set[tuple[int, str]] = set()
+    pending: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        match = _EXPECT.search(line)
+        if _COMMENT_ONLY.match(line):
+            if match:
+                pending.extend(c.strip() for c in match.group("codes").split(","))
+            continue
+        if pending and line.strip():
+            expected.update((number, code) for code in pending)
+            pending = []
+        if match:
+            expected.update((number, c.strip()) for c in match.group("codes").split(","))
+    return expected
+
+
+def expected_fragments(path: Path) -> list[tuple[int, str, str]]:
+    """(line, code, fragment) for annotations like `# expect: DBP103 "app/jobs.py"`."""
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = _EXPECT.search(line)
+        if match and match.group("fragment"):
+            out.append((number, match.group("codes").split(",")[0].strip(), match.group("fragment")))
+    return out
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES

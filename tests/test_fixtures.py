@@ -1,0 +1,43 @@
+"""Every Python fixture announces its findings; the engine must produce exactly those."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, expected_findings, expected_fragments
+from poollint.engine.runner import check_paths
+from poollint.settings import load_settings
+
+PYTHON_FIXTURES = sorted(
+    p for p in (FIXTURES / "python").rglob("*.py") if not p.name.endswith(".fixed.py")
+)
+
+
+def _found(path: Path, screen: bool) -> list:
+    settings = load_settings(path.parent)
+    return check_paths([path], settings, screen=screen).findings
+
+
+@pytest.mark.parametrize("path", PYTHON_FIXTURES, ids=lambda p: p.relative_to(FIXTURES).as_posix())
+def test_fixture_findings_match_annotations(path: Path) -> None:
+    found = {(f.line, f.code) for f in _found(path, screen=True)}
+    assert found == expected_findings(path)
+
+
+@pytest.mark.parametrize("path", PYTHON_FIXTURES, ids=lambda p: p.relative_to(FIXTURES).as_posix())
+def test_screen_loses_nothing(path: Path) -> None:
+    """The byte screen only skips files that could not produce a finding."""
+    screened = [(f.line, f.code, f.message) for f in _found(path, screen=True)]
+    unscreened = [(f.line, f.code, f.message) for f in _found(path, screen=False)]
+    assert screened == unscreened
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in PYTHON_FIXTURES if expected_fragments(p)], ids=lambda p: p.relative_to(FIXTURES).as_posix()
+)
+def test_fixture_message_fragments(path: Path) -> None:
+    findings = _found(path, screen=True)
+    for line, code, fragment in expected_fragments(path):
+        messages = [f.message for f in findings if f.line == line and f.code == code]
+        assert any(fragment in m for m in messages), (line, code, fragment, messages)
