@@ -1,11 +1,11 @@
 """Decoding and parsing one Python file; failures become the reason DBP000 reports."""
 from __future__ import annotations
 
+import ast
 import io
-import re
 import tokenize
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Union
 
 import libcst as cst
 
@@ -36,20 +36,27 @@ def decode(data: bytes) -> Union[str, ParseFailure]:
     return text
 
 
-_LINE_IN_MESSAGE = re.compile(r"@ (\d+):(\d+)")
-
-
 def parse(text: str) -> Union[cst.Module, ParseFailure]:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "syntax error"
-        return ParseFailure(f"syntax error: {first}", error.raw_line, error.raw_column + 1)
+        return _explain_syntax_error(text, error)
     except RecursionError:
         return ParseFailure("too deeply nested for the parser")
     except (MemoryError, ValueError) as error:
         return ParseFailure(f"cannot parse: {error.__class__.__name__}: {error}")
 
 
-def first_line(text: Optional[str]) -> str:
-    return (text or "").splitlines()[0] if text else ""
+def _explain_syntax_error(text: str, error: "cst.ParserSyntaxError") -> ParseFailure:
+    """CPython's wording and line when it agrees the file is invalid: users know those messages."""
+    try:
+        ast.parse(text)
+    except SyntaxError as python_error:
+        return ParseFailure(f"syntax error: {python_error.msg}", python_error.lineno or 1, python_error.offset or 1)
+    except (RecursionError, MemoryError, ValueError):
+        pass
+    else:
+        return ParseFailure(
+            f"syntax not supported by libcst (Python accepts it): {error.message}", error.raw_line, error.raw_column + 1
+        )
+    return ParseFailure(f"syntax error: {error.message}", error.raw_line, error.raw_column + 1)

@@ -209,16 +209,16 @@ class ClientInLoop(_ClientCreation):
                     conn.execute(sa.text("INSERT INTO t VALUES (:v)"), rows)
     """
     use_instead = """
+        import os
+
         import sqlalchemy as sa
 
-        def copy_rows(url, batches):
-            engine = sa.create_engine(url)
-            try:
-                for rows in batches:
-                    with engine.begin() as conn:
-                        conn.execute(sa.text("INSERT INTO t VALUES (:v)"), rows)
-            finally:
-                engine.dispose()
+        engine = sa.create_engine(os.environ["DATABASE_URL"])
+
+        def copy_rows(batches):
+            for rows in batches:
+                with engine.begin() as conn:
+                    conn.execute(sa.text("INSERT INTO t VALUES (:v)"), rows)
     """
     references = ("https://docs.sqlalchemy.org/en/20/core/pooling.html",)
 

@@ -1,0 +1,74 @@
+"""Every rule is documented, named by the conventions, covered by fixtures, and its examples are honest."""
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+from poollint.docs import render_rules_markdown
+from poollint.engine.runner import analyze_python
+from poollint.rules import ALL_RULES
+from poollint.rules.base import FileRule
+from poollint.settings import Settings
+
+FAMILIES = {"0": "meta", "1": "creation", "2": "holding", "3": "release", "4": "configuration"}
+
+
+def test_codes_and_names_are_unique() -> None:
+    assert len({r.code for r in ALL_RULES}) == len(ALL_RULES)
+    assert len({r.name for r in ALL_RULES}) == len(ALL_RULES)
+
+
+def test_rules_are_listed_in_code_order() -> None:
+    codes = [r.code for r in ALL_RULES]
+    assert codes == sorted(codes)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_names_follow_the_conventions(rule) -> None:
+    assert re.fullmatch(r"DBP\d{3}", rule.code)
+    assert FAMILIES[rule.code[3]] == rule.__module__.rsplit(".", 1)[-1]
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name)
+    assert rule.__name__ == "".join(part.capitalize() for part in rule.name.split("-"))
+    assert (rule.__doc__ or "").strip().startswith("Flags")
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_documentation_fields_are_filled(rule) -> None:
+    for field in ("message", "fix_hint", "rationale", "example", "use_instead"):
+        assert getattr(rule, field, "").strip(), field
+    settings_keys = {f.replace("_", "-") for f in Settings.__dataclass_fields__}
+    assert set(rule.options) <= settings_keys
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_each_rule_has_a_fixture(rule) -> None:
+    assert list(FIXTURES.rglob(f"{rule.code}_*")), f"no fixture named {rule.code}_*"
+
+
+PYTHON_RULES = [r for r in ALL_RULES if issubclass(r, FileRule)]
+
+
+def _codes_of(source: str) -> list[str]:
+    text = textwrap.dedent(source).strip() + "\n"
+    findings, errors = analyze_python(Path("example.py"), "example.py", text.encode(), Settings(), screen=False)
+    assert errors == 0
+    return [f.code for f in findings]
+
+
+@pytest.mark.parametrize("rule", PYTHON_RULES, ids=lambda r: r.code)
+def test_example_raises_exactly_its_code(rule) -> None:
+    codes = _codes_of(rule.example)
+    assert codes and set(codes) == {rule.code}
+
+
+@pytest.mark.parametrize("rule", PYTHON_RULES, ids=lambda r: r.code)
+def test_use_instead_raises_nothing(rule) -> None:
+    assert _codes_of(rule.use_instead) == []
+
+
+def test_docs_rules_md_is_generated() -> None:
+    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == render_rules_markdown()
