@@ -154,19 +154,32 @@ def parse_settings(table: Mapping[str, Any], path: Path) -> Settings:
     return Settings(**kwargs)
 
 
+def _describe_toml_error(path: Path, text: str, error: Exception) -> str:
+    """`path:line:column: invalid TOML: reason`; an error at the end of the document points at its last line."""
+    message = str(error)
+    match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if match:
+        return f"{path}:{match.group(1)}:{match.group(2)}: invalid TOML: {message[: match.start()]}"
+    reason = re.sub(r"\s*\(at end of document\)$", "", message)
+    last_line = text.rstrip("\n").count("\n") + 1
+    return f"{path}:{last_line}: invalid TOML: {reason} (at end of file)"
+
+
 def load_settings(start: Path, config: Optional[Path] = None) -> Settings:
     """Settings from `config`, or from the nearest pyproject.toml above `start`, or defaults."""
     path = config if config is not None else find_pyproject(start)
     if path is None:
         return Settings()
     try:
-        document = _toml.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SettingsError(f"{path}: cannot read: {error.strerror}") from None
     except UnicodeDecodeError:
         raise SettingsError(f"{path}: not UTF-8 text") from None
+    try:
+        document = _toml.loads(text)
     except _toml.TOMLDecodeError as error:
-        raise SettingsError(f"{path}: invalid TOML: {error}") from None
+        raise SettingsError(_describe_toml_error(path, text, error)) from None
     table = document.get("tool", {}).get("poollint", {})
     if not isinstance(table, Mapping):
         raise SettingsError(f"{path}: [tool.poollint] must be a table")

@@ -6,8 +6,8 @@ import re
 from typing import Iterable, Optional, Sequence
 
 # flake8's own pattern: `# noqa`, `# noqa: A1,B2`, `#noqa:A1 B2`
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
-_CODE = re.compile(r"[A-Z][0-9]+", re.IGNORECASE)
+NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 
 
 def noqa_codes(line: str) -> Optional[frozenset[str]]:

@@ -143,15 +143,16 @@ class ClientPerCall(_ClientCreation):
 
     def _per_call_role(self, node: cst.Call, function: Frame) -> Optional[str]:
         """The per-call role of the innermost function, "" for a plain function, None when guarded."""
-        if self.statement_role(node) in ("kept", "global", "returned"):
-            return None
         assert isinstance(function.node, cst.FunctionDef)
-        if self._bound_and_returned(node, function.node):
-            return None
         role = function_role(self.context, function.node, self.context.enclosing_class())
         if role.runs_once or role.is_test:
             return None
+        usage = self.statement_role(node)
+        if usage in ("kept", "global"):
+            return None
         if not role.per_call:
+            if usage == "returned" or self._bound_and_returned(node, function.node):
+                return None  # a factory: judged where it is called
             for outer in self.context.enclosing(cst.FunctionDef):
                 if outer is function:
                     continue

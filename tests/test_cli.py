@@ -1,0 +1,183 @@
+"""The command line as a user meets it: output, exit status, configuration, suppression."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from poollint import __version__
+from poollint.cli import main
+
+PER_REQUEST = (
+    "from fastapi import FastAPI\n"
+    "from prisma import Prisma\n\n"
+    "app = FastAPI()\n\n"
+    "@app.get('/users')\n"
+    "async def users():\n"
+    "    db = Prisma()\n"
+    "    return db\n"
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "api.py").write_text(PER_REQUEST)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_text_output_and_exit_one(project: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["check"]) == 1
+    assert capsys.readouterr().out == (
+        "app/api.py:8:10: DBP101 `Prisma()` builds a new prisma connection pool on every call of `users()` "
+        "(a request handler)\n"
+    )
+
+
+def test_json_output_has_the_contract_keys(project: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["check", "--format", "json", "app"]) == 1
+    [finding] = json.loads(capsys.readouterr().out)
+    assert {k: finding[k] for k in ("code", "name", "path", "line", "column", "related")} == {
+        "code": "DBP101", "name": "client-per-call", "path": "app/api.py", "line": 8, "column": 10, "related": [],
+    }
+
+
+def test_clean_project_exits_zero(project: Path, capsys: pytest.CaptureFixture) -> None:
+    (project / "app" / "api.py").write_text("from prisma import Prisma\n\ndb = Prisma()\n")
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_exit_zero_flag(project: Path) -> None:
+    assert main(["check", "--exit-zero"]) == 0
+
+
+def test_select_and_ignore(project: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["check", "--ignore", "DBP101"]) == 0
+    assert main(["check", "--select", "DBP2"]) == 0
+    assert main(["check", "--select", "DBP1"]) == 1
+
+
+def test_noqa_suppresses_one_code(project: Path) -> None:
+    api = project / "app" / "api.py"
+    api.write_text(PER_REQUEST.replace("db = Prisma()", "db = Prisma()  # noqa: DBP101"))
+    assert main(["check"]) == 0
+    api.write_text(PER_REQUEST.replace("db = Prisma()", "db = Prisma()  # noqa: DBP102"))
+    assert main(["check"]) == 1
+    api.write_text(PER_REQUEST.replace("db = Prisma()", "db = Prisma()  # noqa"))
+    assert main(["check"]) == 0
+
+
+def test_pyproject_settings_are_found_walking_up(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.poollint]\nignore = ["DBP101"]\n')
+    assert main(["check", "app/api.py"]) == 0
+
+
+def test_per_file_ignores(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.poollint.per-file-ignores]\n"app/*.py" = ["DBP1"]\n')
+    assert main(["check"]) == 0
+
+
+def test_exclude(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.poollint]\nexclude = ["app"]\n')
+    assert main(["check"]) == 0
+
+
+def test_default_excludes_skip_virtualenvs(project: Path) -> None:
+    venv = project / ".venv" / "lib"
+    venv.mkdir(parents=True)
+    (venv / "vendored.py").write_text(PER_REQUEST)
+    (project / "app" / "api.py").write_text("")
+    assert main(["check"]) == 0
+
+
+def test_unknown_key_is_an_error_naming_it(project: Path, capsys: pytest.CaptureFixture) -> None:
+    (project / "pyproject.toml").write_text('[tool.poollint]\nselekt = ["DBP1"]\n')
+    assert main(["check"]) == 2
+    assert "unknown key `selekt`" in capsys.readouterr().err
+
+
+def test_bad_value_is_an_error_naming_the_key(project: Path, capsys: pytest.CaptureFixture) -> None:
+    (project / "pyproject.toml").write_text("[tool.poollint]\nmax-connections = 0\n")
+    assert main(["check"]) == 2
+    assert "`max-connections`" in capsys.readouterr().err
+
+
+def test_invalid_toml_names_file_and_line(project: Path, capsys: pytest.CaptureFixture) -> None:
+    (project / "pyproject.toml").write_text('[tool.poollint]\nselect = ["DBP1"\n')
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert "pyproject.toml:2: invalid TOML: Unclosed array" in err
+    (project / "pyproject.toml").write_text('[tool.poollint]\nselect = [DBP1]\n')
+    assert main(["check"]) == 2
+    assert "pyproject.toml:2:11: invalid TOML" in capsys.readouterr().err
+
+
+def test_bad_catalog_extension_names_the_key(project: Path, capsys: pytest.CaptureFixture) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.poollint]\n[[tool.poollint.clients]]\nlibrary = "mine"\nconstructors = ["x.y"]\nkindd = "pool"\n'
+    )
+    assert main(["check"]) == 2
+    assert "unknown key `kindd`" in capsys.readouterr().err
+
+
+def test_catalog_extension_adds_a_client(project: Path, capsys: pytest.CaptureFixture) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.poollint]\n[[tool.poollint.clients]]\nlibrary = "acme-db"\nconstructors = ["acme.db.Pool"]\n'
+    )
+    (project / "app" / "api.py").write_text(
+        "from acme.db import Pool\n\ndef handler(event, context):\n    return Pool().query()\n"
+    )
+    assert main(["check"]) == 1
+    assert "acme-db connection pool" in capsys.readouterr().out
+
+
+def test_unknown_code_in_select_is_a_usage_error(project: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "--select", "E501"])
+    assert exit_info.value.code == 2
+
+
+def test_missing_path_is_a_usage_error(project: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["check", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_syntax_error_is_reported_and_the_run_goes_on(project: Path, capsys: pytest.CaptureFixture) -> None:
+    (project / "app" / "broken.py").write_text("import sqlalchemy\ndef f(:\n")
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "app/broken.py:2:7: DBP000 syntax error" in out
+    assert "app/api.py:8:10: DBP101" in out
+
+
+def test_undecodable_file_is_reported(project: Path, capsys: pytest.CaptureFixture) -> None:
+    (project / "app" / "latin.py").write_bytes(b"import sqlalchemy\nname = '\xff\xfe'\n")
+    main(["check"])
+    assert "app/latin.py:2:1: DBP000 cannot decode as utf-8" in capsys.readouterr().out
+
+
+def test_rules_lists_every_rule(capsys: pytest.CaptureFixture) -> None:
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "DBP101  client-per-call" in out and "DBP102  client-in-loop" in out
+
+
+def test_explain_prints_the_documentation(capsys: pytest.CaptureFixture) -> None:
+    assert main(["explain", "dbp101"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("## DBP101 client-per-call")
+    assert "### Use instead" in out and "lifespan" in out
+
+
+def test_explain_unknown_code(capsys: pytest.CaptureFixture) -> None:
+    assert main(["explain", "DBP999"]) == 2
+
+
+def test_version(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"poollint {__version__}"

@@ -1,0 +1,70 @@
+"""The three doors agree: the CLI, the flake8 plugin and the pre-commit hook report the same findings."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from conftest import ROOT
+
+FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>DBP\d{3}) (?P<message>.*)$")
+
+
+def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def _cli_findings(target: str) -> set[tuple]:
+    out = _run("-m", "poollint", "check", "--format", "json", "--select", "DBP1,DBP2,DBP3", target)
+    assert out.returncode in (0, 1), out.stderr
+    return {(f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(out.stdout)}
+
+
+def _flake8_findings(target: str, *extra: str) -> set[tuple]:
+    out = _run("-m", "flake8", "--select", "DBP", *extra, target)
+    found = set()
+    for line in out.stdout.splitlines():
+        match = FLAKE8_LINE.match(line)
+        assert match, line
+        found.add((match["path"].removeprefix("./"), int(match["line"]), int(match["col"]), match["code"], match["message"]))
+    return found
+
+
+def test_flake8_reports_what_the_cli_reports() -> None:
+    cli = _cli_findings("fixtures/python")
+    assert cli, "the fixtures must produce findings"
+    assert _flake8_findings("fixtures/python") == cli
+
+
+def test_flake8_in_parallel_reports_the_same() -> None:
+    assert _flake8_findings("fixtures/python", "-j", "2") == _cli_findings("fixtures/python")
+
+
+def test_flake8_noqa_suppresses(tmp_path: Path) -> None:
+    source = (
+        "from prisma import Prisma\n\n"
+        "def handler(event, context):\n"
+        "    a = Prisma()  # noqa: DBP101\n"
+        "    b = Prisma()  # noqa\n"
+        "    c = Prisma()  # noqa: E501\n"
+        "    return a, b, c\n"
+    )
+    (tmp_path / "app.py").write_text(source)
+    found = _flake8_findings(str(tmp_path / "app.py"))
+    assert {(f[1], f[3]) for f in found} == {(6, "DBP101")}
+
+
+def test_pre_commit_hook_covers_python_and_config_files() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "poollint")
+    assert hook["entry"].split()[:2] == ["poollint", "check"]
+    files = re.compile(hook["files"])
+    for name in ("app/db.py", ".env", ".env.production", "prisma/schema.prisma", "docker-compose.yml",
+                 "compose.prod.yaml", "deploy/pgbouncer.ini"):
+        assert files.search(name), name
+    for name in ("README.md", "package.json", "src/app.ts"):
+        assert not files.search(name), name
