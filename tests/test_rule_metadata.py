@@ -72,3 +72,8 @@ def test_use_instead_raises_nothing(rule) -> None:
 
 def test_docs_rules_md_is_generated() -> None:
     assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == render_rules_markdown()
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_readme_lists_every_rule(rule) -> None:
+    assert f"| {rule.code} | `{rule.name}` |" in (ROOT / "README.md").read_text(encoding="utf-8")
