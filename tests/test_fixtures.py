@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, expected_findings, expected_fragments
-from poollint.engine.runner import check_paths
+from poollint.engine.runner import RunOptions, check_paths
 from poollint.settings import load_settings
 
 PYTHON_FIXTURES = sorted(
@@ -16,7 +16,7 @@ PYTHON_FIXTURES = sorted(
 
 def _found(path: Path, screen: bool) -> list:
     settings = load_settings(path.parent)
-    return check_paths([path], settings, screen=screen).findings
+    return check_paths([path], settings, options=RunOptions(screen=screen, cache=False, jobs=1)).findings
 
 
 @pytest.mark.parametrize("path", PYTHON_FIXTURES, ids=lambda p: p.relative_to(FIXTURES).as_posix())

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from poollint import __version__
-from poollint.engine.runner import check_paths
+from poollint.engine.runner import RunOptions, check_paths
 from poollint.reporters import REPORTERS
-from poollint.rules import ALL_RULES, RULES_BY_CODE
 from poollint.settings import CODE_PATTERN, Settings, SettingsError, load_settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -29,6 +28,16 @@ def _codes(value: str) -> tuple[str, ...]:
     return codes
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"`{value}` is not a positive integer")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="poollint", description="Find the code and configuration that exhaust database connection pools.")
     parser.add_argument("--version", action="version", version=f"poollint {__version__}")
@@ -41,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format (default: text)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--config", type=Path, help="a pyproject.toml to read [tool.poollint] from")
+    check.add_argument("--jobs", "-j", type=_positive, metavar="N", help="worker processes (default: one per CPU)")
+    check.add_argument("--no-cache", action="store_true", help="ignore and do not write .poollint_cache/")
+    # for measuring the screen: parse every Python file, not only those naming a database library
     check.add_argument("--no-screen", action="store_true", help=argparse.SUPPRESS)
 
     commands.add_parser("rules", help="list every rule")
@@ -75,7 +87,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"poollint: error: no such configuration file: {args.config}", file=sys.stderr)
         return EXIT_ERROR
     settings = _settings_for(args)
-    result = check_paths(paths, settings, screen=not args.no_screen)
+    options = RunOptions(screen=not args.no_screen, jobs=args.jobs, cache=not args.no_cache)
+    result = check_paths(paths, settings, options=options)
     sys.stdout.write(REPORTERS[args.format](result.findings))
     if result.internal_errors:
         return EXIT_ERROR
@@ -85,6 +98,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_rules() -> int:
+    from poollint.rules import ALL_RULES
+
     width = max(len(rule.name) for rule in ALL_RULES)
     for rule in ALL_RULES:
         flag = "  (opt-in)" if rule.opt_in else ""
@@ -93,6 +108,8 @@ def run_rules() -> int:
 
 
 def run_explain(code: str) -> int:
+    from poollint.rules import RULES_BY_CODE
+
     rule = RULES_BY_CODE.get(code.upper())
     if rule is None:
         print(f"poollint: error: unknown rule `{code}`; `poollint rules` lists them", file=sys.stderr)

@@ -1,36 +1,40 @@
-"""Pass two: screen each file, parse survivors once with libcst, run every enabled rule, collect findings."""
+"""Pass two: screen each file, parse survivors once with libcst, run every enabled rule, collect findings.
+
+The byte screen, the cache and the process pool live here; libcst is imported
+only when a file passes the screen (engine/analyze.py).
+"""
 from __future__ import annotations
 
-import logging
 import os
 import re
-import traceback
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
-import libcst as cst
-
-from poollint.engine.context import FileContext
+from poollint.engine.cache import ResultCache, cache_key
 from poollint.engine.files import discover, is_python_file
 from poollint.engine.findings import Finding
-from poollint.engine.parse import ParseFailure, decode, parse
-from poollint.engine.suppress import ignored_by_path, is_suppressed
-from poollint.rules import RULES_BY_CODE, file_rules
-from poollint.rules.base import FileRule
+from poollint.engine.parse import ParseFailure
+from poollint.engine.suppress import ignored_by_path
 from poollint.settings import Settings
 
-logger = logging.getLogger(__name__)
-
-_NOT_ANALYZABLE = RULES_BY_CODE["DBP000"]
+# Below this many files to parse, starting worker processes costs more than it saves.
+MIN_FILES_FOR_POOL = 8
 
 
 @dataclass
 class RunResult:
     findings: list[Finding] = field(default_factory=list)
     files_checked: int = 0
+    files_parsed: int = 0
     internal_errors: int = 0  # rule crashes: the run exits 2
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    screen: bool = True
+    jobs: Optional[int] = None  # None: one per CPU
+    cache: bool = True
 
 
 def display_path(path: Path, cwd: Optional[Path] = None) -> str:
@@ -38,7 +42,7 @@ def display_path(path: Path, cwd: Optional[Path] = None) -> str:
     cwd = cwd or Path.cwd()
     try:
         return path.resolve().relative_to(cwd.resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         return path.as_posix()
 
 
@@ -46,7 +50,7 @@ def module_name_for(path: Path, root: Optional[Path]) -> str:
     """Dotted module name of a file below the project root (a leading `src/` dropped)."""
     try:
         parts = list(path.resolve().relative_to(root.resolve()).with_suffix("").parts) if root else []
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         parts = []
     if not parts:
         parts = [path.stem]
@@ -57,123 +61,95 @@ def module_name_for(path: Path, root: Optional[Path]) -> str:
     return ".".join(p for p in parts if p.isidentifier())
 
 
-def screen_pattern(settings: Settings) -> "re.Pattern[bytes]":
-    """Bytes that every file able to produce a Python finding contains: a catalog library's name."""
-    words = sorted(settings.catalog.screen_words(), key=len, reverse=True)
-    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
-
-
-def not_analyzable(path: str, failure: ParseFailure) -> Finding:
-    return Finding(code=_NOT_ANALYZABLE.code, name=_NOT_ANALYZABLE.name, message=failure.reason, path=path,
-                   line=failure.line, column=failure.column, fix_hint=_NOT_ANALYZABLE.fix_hint)
-
-
-class _Dispatcher(cst.CSTVisitor):
-    """One traversal for all file rules: context first, then each rule's visit_/leave_ methods."""
-
-    def __init__(self, context: FileContext, rules: Sequence[FileRule], on_crash: Callable[[FileRule, BaseException], None]) -> None:
-        self.context = context
-        self.on_crash = on_crash
-        self.visits: dict[str, list[tuple[FileRule, Callable]]] = defaultdict(list)
-        self.leaves: dict[str, list[tuple[FileRule, Callable]]] = defaultdict(list)
-        for rule in rules:
-            for attribute in dir(type(rule)):
-                if attribute.startswith("visit_"):
-                    self.visits[attribute[6:]].append((rule, getattr(rule, attribute)))
-                elif attribute.startswith("leave_"):
-                    self.leaves[attribute[6:]].append((rule, getattr(rule, attribute)))
-        self.crashed: set[int] = set()
-
-    def _call(self, table: dict[str, list[tuple[FileRule, Callable]]], node: cst.CSTNode) -> None:
-        for rule, method in table.get(type(node).__name__, ()):
-            if id(rule) in self.crashed:
-                continue
-            try:
-                method(node)
-            except RecursionError:
-                raise
-            except Exception as error:  # one rule's bug must not hide the others' findings
-                self.crashed.add(id(rule))
-                self.on_crash(rule, error)
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.context.enter(node)
-        self._call(self.visits, node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._call(self.leaves, original_node)
-        self.context.leave(original_node)
-
-
-def analyze_python(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
-                   module_name: str = "") -> tuple[list[Finding], int]:
-    """Findings of one Python file and the number of internal rule errors."""
-    if screen and not screen_pattern_cached(settings).search(data):
-        return [], 0
-    text = decode(data)
-    if isinstance(text, ParseFailure):
-        return [not_analyzable(shown, text)], 0
-    module = parse(text)
-    if isinstance(module, ParseFailure):
-        return [not_analyzable(shown, module)], 0
-    rule_classes = [rule for rule in file_rules() if settings.is_enabled(rule.code)]
-    if not rule_classes:
-        return [], 0
-    try:
-        context = FileContext(path, shown, text, module, settings, module_name=module_name)
-    except RecursionError:
-        return [not_analyzable(shown, ParseFailure("too deeply nested to analyze"))], 0
-    rules = [rule_class(context) for rule_class in rule_classes]
-    crashes: list[Finding] = []
-
-    def on_crash(rule: FileRule, error: BaseException) -> None:
-        logger.debug("rule %s crashed on %s\n%s", rule.code, shown, traceback.format_exc())
-        crashes.append(not_analyzable(shown, ParseFailure(
-            f"internal error in {rule.code} {rule.name}: {error.__class__.__name__}: {error}")))
-
-    dispatcher = _Dispatcher(context, rules, on_crash)
-    try:
-        module.visit(dispatcher)
-    except RecursionError:
-        return [not_analyzable(shown, ParseFailure("too deeply nested to analyze"))], 0
-    findings: list[Finding] = []
-    for rule in rules:
-        if id(rule) in dispatcher.crashed:
-            continue
-        try:
-            rule.finish()
-        except Exception as error:
-            on_crash(rule, error)
-            continue
-        findings.extend(rule.findings)
-    findings = one_per_root(findings)
-    lines = text.splitlines()
-    kept = [f for f in findings if not is_suppressed(f.code, lines, (f.line,))]
-    return kept + crashes, len(crashes)
+def project_root(paths: Sequence[Path], settings: Settings) -> Path:
+    """The directory holding pyproject.toml/setup.cfg/.git above the first path, else that path."""
+    if settings.root is not None:
+        return settings.root
+    start = (paths[0] if paths else Path.cwd()).resolve()
+    start = start if start.is_dir() else start.parent
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in ("pyproject.toml", "setup.cfg", ".git")):
+            return directory
+    return start
 
 
 _SCREEN_CACHE: dict[str, "re.Pattern[bytes]"] = {}
 
 
-def screen_pattern_cached(settings: Settings) -> "re.Pattern[bytes]":
+def screen_pattern(settings: Settings) -> "re.Pattern[bytes]":
+    """Bytes that every file able to produce a Python finding contains: a catalog library's name."""
     key = settings.fingerprint()
     if key not in _SCREEN_CACHE:
-        _SCREEN_CACHE[key] = screen_pattern(settings)
+        words = sorted(settings.catalog.screen_words(), key=len, reverse=True)
+        _SCREEN_CACHE[key] = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
     return _SCREEN_CACHE[key]
 
 
-def one_per_root(findings: list[Finding]) -> list[Finding]:
-    """When findings of several families share a root cause, only the earliest family's is kept."""
-    first_code: dict[tuple, str] = {}
-    for finding in findings:
-        if finding.root is not None:
-            current = first_code.get(finding.root)
-            if current is None or finding.code < current:
-                first_code[finding.root] = finding.code
-    return [f for f in findings if f.root is None or first_code[f.root] == f.code]
+def passes_screen(data: bytes, settings: Settings) -> bool:
+    return screen_pattern(settings).search(data) is not None
 
 
+def analyze_python(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
+                   module_name: str = "") -> tuple[list[Finding], int]:
+    """Findings of one Python file and the number of internal rule errors."""
+    if screen and not passes_screen(data, settings):
+        return [], 0
+    from poollint.engine.analyze import analyze_source
+
+    return analyze_source(path, shown, data, settings, module_name=module_name)
+
+
+def _not_analyzable(path: str, failure: ParseFailure) -> Finding:
+    from poollint.engine.analyze import not_analyzable
+
+    return not_analyzable(path, failure)
+
+
+# -- worker processes ---------------------------------------------------------------------------
+_WORKER_SETTINGS: Optional[Settings] = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+
+
+def _analyze_job(job: tuple[str, str, str]) -> tuple[list[Finding], int]:
+    path, shown, module_name = job
+    assert _WORKER_SETTINGS is not None
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        return [_not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}"))], 0
+    return analyze_python(Path(path), shown, data, _WORKER_SETTINGS, screen=False, module_name=module_name)
+
+
+def _run_jobs(jobs: list[tuple[str, str, str]], settings: Settings, workers: int) -> list[tuple[list[Finding], int]]:
+    if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
+        _init_worker(settings)
+        return [_analyze_job(job) for job in jobs]
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    # biggest files first, so no worker is left alone with one huge file at the end
+    order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
+    with context.Pool(min(workers, len(jobs)), initializer=_init_worker, initargs=(settings,)) as pool:
+        done = pool.map(_analyze_job, [jobs[i] for i in order], chunksize=1)
+    results: list[tuple[list[Finding], int]] = [([], 0)] * len(jobs)
+    for index, result in zip(order, done):
+        results[index] = result
+    return results
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+# -- the run ------------------------------------------------------------------------------------
 def _filter(findings: Iterable[Finding], settings: Settings) -> list[Finding]:
     return [
         f for f in findings
@@ -181,27 +157,44 @@ def _filter(findings: Iterable[Finding], settings: Settings) -> list[Finding]:
     ]
 
 
-def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = True) -> RunResult:
-    """The whole run: every Python file below `paths`."""
+def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = True,
+                options: Optional[RunOptions] = None) -> RunResult:
+    """The whole run: every file below `paths`, in a deterministic order."""
+    options = options or RunOptions(screen=screen)
     result = RunResult()
-    root = settings.root or (paths[0] if paths and paths[0].is_dir() else Path.cwd())
-    for path in discover(paths, settings.exclude):
-        shown = display_path(path)
+    root = project_root(paths, settings)
+    cache = ResultCache(root) if options.cache else None
+    fingerprint = settings.fingerprint()
+    pending: list[tuple[str, str, str]] = []
+    pending_keys: list[Optional[str]] = []
+    files = list(discover(paths, settings.exclude))
+    for path in files:
         if not is_python_file(path):
             continue
+        shown = display_path(path)
         try:
             data = path.read_bytes()
         except OSError as error:
-            result.findings.append(not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}")))
+            result.findings.append(_not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}")))
             continue
         result.files_checked += 1
-        findings, errors = analyze_python(path, shown, data, settings, screen=screen,
-                                          module_name=module_name_for(path, root))
+        if options.screen and not passes_screen(data, settings):
+            continue
+        module_name = module_name_for(path, root)
+        key = cache_key(data, shown, module_name, fingerprint) if cache else None
+        cached = cache.get(key) if cache and key else None
+        if cached is not None:
+            result.findings.extend(cached[0])
+            result.internal_errors += cached[1]
+            continue
+        pending.append((str(path), shown, module_name))
+        pending_keys.append(key)
+    workers = options.jobs or os.cpu_count() or 1
+    for key, (findings, errors) in zip(pending_keys, _run_jobs(pending, settings, workers)):
         result.findings.extend(findings)
         result.internal_errors += errors
+        if cache and key and not errors:
+            cache.put(key, findings, errors)
+    result.files_parsed = len(pending)
     result.findings = sorted(_filter(result.findings, settings), key=Finding.sort_key)
     return result
-
-
-def default_jobs() -> int:
-    return os.cpu_count() or 1

@@ -1,0 +1,125 @@
+"""The libcst half of the engine: parse one file, run every file rule in one traversal.
+
+Imported only when a file passes the byte screen, so that a run over files that
+mention no database library never pays for importing libcst.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Sequence
+
+import libcst as cst
+
+from poollint.engine.context import FileContext
+from poollint.engine.findings import Finding
+from poollint.engine.parse import ParseFailure, decode, parse
+from poollint.engine.suppress import is_suppressed
+from poollint.rules import file_rules
+from poollint.rules.base import FileRule
+from poollint.rules.meta import NotAnalyzable
+from poollint.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def not_analyzable(path: str, failure: ParseFailure) -> Finding:
+    return Finding(code=NotAnalyzable.code, name=NotAnalyzable.name, message=failure.reason, path=path,
+                   line=failure.line, column=failure.column, fix_hint=NotAnalyzable.fix_hint)
+
+
+class _Dispatcher(cst.CSTVisitor):
+    """One traversal for all file rules: context first, then each rule's visit_/leave_ methods."""
+
+    def __init__(self, context: FileContext, rules: Sequence[FileRule],
+                 on_crash: Callable[[FileRule, BaseException], None]) -> None:
+        self.context = context
+        self.on_crash = on_crash
+        self.visits: dict[str, list[tuple[FileRule, Callable]]] = defaultdict(list)
+        self.leaves: dict[str, list[tuple[FileRule, Callable]]] = defaultdict(list)
+        for rule in rules:
+            for attribute in dir(type(rule)):
+                if attribute.startswith("visit_"):
+                    self.visits[attribute[6:]].append((rule, getattr(rule, attribute)))
+                elif attribute.startswith("leave_"):
+                    self.leaves[attribute[6:]].append((rule, getattr(rule, attribute)))
+        self.crashed: set[int] = set()
+
+    def _call(self, table: dict[str, list[tuple[FileRule, Callable]]], node: cst.CSTNode) -> None:
+        for rule, method in table.get(type(node).__name__, ()):
+            if id(rule) in self.crashed:
+                continue
+            try:
+                method(node)
+            except RecursionError:
+                raise
+            except Exception as error:  # one rule's bug must not hide the others' findings
+                self.crashed.add(id(rule))
+                self.on_crash(rule, error)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.context.enter(node)
+        self._call(self.visits, node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._call(self.leaves, original_node)
+        self.context.leave(original_node)
+
+
+def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
+                   module_name: str = "") -> tuple[list[Finding], int]:
+    """Findings of one Python file (unscreened) and the number of internal rule errors."""
+    text = decode(data)
+    if isinstance(text, ParseFailure):
+        return [not_analyzable(shown, text)], 0
+    module = parse(text)
+    if isinstance(module, ParseFailure):
+        return [not_analyzable(shown, module)], 0
+    rule_classes = [rule for rule in file_rules() if settings.is_enabled(rule.code)]
+    if not rule_classes:
+        return [], 0
+    try:
+        context = FileContext(path, shown, text, module, settings, module_name=module_name)
+    except RecursionError:
+        return [not_analyzable(shown, ParseFailure("too deeply nested to analyze"))], 0
+    rules = [rule_class(context) for rule_class in rule_classes]
+    crashes: list[Finding] = []
+
+    def on_crash(rule: FileRule, error: BaseException) -> None:
+        logger.debug("rule %s crashed on %s\n%s", rule.code, shown, traceback.format_exc())
+        crashes.append(not_analyzable(shown, ParseFailure(
+            f"internal error in {rule.code} {rule.name}: {error.__class__.__name__}: {error}")))
+
+    dispatcher = _Dispatcher(context, rules, on_crash)
+    try:
+        module.visit(dispatcher)
+    except RecursionError:
+        return [not_analyzable(shown, ParseFailure("too deeply nested to analyze"))], 0
+    findings: list[Finding] = []
+    for rule in rules:
+        if id(rule) in dispatcher.crashed:
+            continue
+        try:
+            rule.finish()
+        except Exception as error:
+            on_crash(rule, error)
+            continue
+        findings.extend(rule.findings)
+    findings = one_per_root(findings)
+    lines = text.splitlines()
+    kept = [f for f in findings if not is_suppressed(f.code, lines, (f.line,))]
+    return kept + crashes, len(crashes)
+
+
+def one_per_root(findings: list[Finding]) -> list[Finding]:
+    """When findings of several families share a root cause, only the earliest family's is kept."""
+    first_code: dict[tuple, str] = {}
+    for finding in findings:
+        if finding.root is not None:
+            current = first_code.get(finding.root)
+            if current is None or finding.code < current:
+                first_code[finding.root] = finding.code
+    return [f for f in findings if f.root is None or first_code[f.root] == f.code]
