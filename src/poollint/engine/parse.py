@@ -5,9 +5,10 @@ import ast
 import io
 import tokenize
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-import libcst as cst
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ def decode(data: bytes) -> Union[str, ParseFailure]:
     return text
 
 
-def parse(text: str) -> Union[cst.Module, ParseFailure]:
+def parse(text: str) -> Union["cst.Module", ParseFailure]:
+    import libcst as cst  # only files that pass the screen pay for libcst
+
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
