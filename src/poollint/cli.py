@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from poollint import __version__
+from poollint.engine.baseline import Baseline, BaselineError, write_baseline
 from poollint.engine.runner import RunOptions, check_paths
 from poollint.reporters import REPORTERS
 from poollint.settings import CODE_PATTERN, Settings, SettingsError, load_settings
@@ -54,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-cache", action="store_true", help="ignore and do not write .poollint_cache/")
     # for measuring the screen: parse every Python file, not only those naming a database library
     check.add_argument("--no-screen", action="store_true", help=argparse.SUPPRESS)
+    baseline = check.add_mutually_exclusive_group()
+    baseline.add_argument("--baseline", type=Path, metavar="FILE",
+                          help="report only findings not recorded in this baseline file")
+    baseline.add_argument("--write-baseline", type=Path, metavar="FILE",
+                          help="record every current finding in FILE and exit 0")
 
     commands.add_parser("rules", help="list every rule")
     explain = commands.add_parser("explain", help="show a rule's documentation")
@@ -89,10 +95,17 @@ def run_check(args: argparse.Namespace) -> int:
     settings = _settings_for(args)
     options = RunOptions(screen=not args.no_screen, jobs=args.jobs, cache=not args.no_cache)
     result = check_paths(paths, settings, options=options)
-    sys.stdout.write(REPORTERS[args.format](result.findings))
+    findings = result.findings
+    if args.write_baseline is not None:
+        count = write_baseline(args.write_baseline, findings)
+        print(f"poollint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}", file=sys.stderr)
+        return EXIT_ERROR if result.internal_errors else EXIT_CLEAN
+    if args.baseline is not None:
+        findings = Baseline.load(args.baseline).new_findings(findings)
+    sys.stdout.write(REPORTERS[args.format](findings))
     if result.internal_errors:
         return EXIT_ERROR
-    if result.findings and not args.exit_zero:
+    if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
 
@@ -128,7 +141,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_rules()
         if args.command == "explain":
             return run_explain(args.code)
-    except SettingsError as error:
+    except (SettingsError, BaselineError) as error:
         print(f"poollint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
