@@ -6,7 +6,6 @@ only when a file passes the screen (engine/analyze.py).
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -15,6 +14,7 @@ from poollint.engine.cache import ResultCache, cache_key
 from poollint.engine.files import discover, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure
+from poollint.engine.screen import ScreenWords, needs_full_analysis
 from poollint.engine.suppress import ignored_by_path
 from poollint.settings import Settings
 
@@ -73,26 +73,25 @@ def project_root(paths: Sequence[Path], settings: Settings) -> Path:
     return start
 
 
-_SCREEN_CACHE: dict[str, "re.Pattern[bytes]"] = {}
+_SCREEN_CACHE: dict[str, ScreenWords] = {}
 
 
-def screen_pattern(settings: Settings) -> "re.Pattern[bytes]":
-    """Bytes that every file able to produce a Python finding contains: a catalog library's name."""
+def screen_words(settings: Settings) -> ScreenWords:
     key = settings.fingerprint()
     if key not in _SCREEN_CACHE:
-        words = sorted(settings.catalog.screen_words(), key=len, reverse=True)
-        _SCREEN_CACHE[key] = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog)
     return _SCREEN_CACHE[key]
 
 
 def passes_screen(data: bytes, settings: Settings) -> bool:
-    return screen_pattern(settings).search(data) is not None
+    """The bytes stage alone: a catalog library's name appears in the file."""
+    return screen_words(settings).pattern.search(data) is not None
 
 
 def analyze_python(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
                    module_name: str = "") -> tuple[list[Finding], int]:
     """Findings of one Python file and the number of internal rule errors."""
-    if screen and not passes_screen(data, settings):
+    if screen and not needs_full_analysis(data, screen_words(settings)):
         return [], 0
     from poollint.engine.analyze import analyze_source
 
@@ -114,17 +113,17 @@ def _init_worker(settings: Settings) -> None:
     _WORKER_SETTINGS = settings
 
 
-def _analyze_job(job: tuple[str, str, str]) -> tuple[list[Finding], int]:
-    path, shown, module_name = job
+def _analyze_job(job: tuple[str, str, str, bool]) -> tuple[list[Finding], int]:
+    path, shown, module_name, screen = job
     assert _WORKER_SETTINGS is not None
     try:
         data = Path(path).read_bytes()
     except OSError as error:
         return [_not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}"))], 0
-    return analyze_python(Path(path), shown, data, _WORKER_SETTINGS, screen=False, module_name=module_name)
+    return analyze_python(Path(path), shown, data, _WORKER_SETTINGS, screen=screen, module_name=module_name)
 
 
-def _run_jobs(jobs: list[tuple[str, str, str]], settings: Settings, workers: int) -> list[tuple[list[Finding], int]]:
+def _run_jobs(jobs: list[tuple[str, str, str, bool]], settings: Settings, workers: int) -> list[tuple[list[Finding], int]]:
     if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
         _init_worker(settings)
         return [_analyze_job(job) for job in jobs]
@@ -165,7 +164,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     root = project_root(paths, settings)
     cache = ResultCache(root) if options.cache else None
     fingerprint = settings.fingerprint()
-    pending: list[tuple[str, str, str]] = []
+    pending: list[tuple[str, str, str, bool]] = []
     pending_keys: list[Optional[str]] = []
     files = list(discover(paths, settings.exclude))
     for path in files:
@@ -187,7 +186,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             result.findings.extend(cached[0])
             result.internal_errors += cached[1]
             continue
-        pending.append((str(path), shown, module_name))
+        pending.append((str(path), shown, module_name, options.screen))
         pending_keys.append(key)
     workers = options.jobs or os.cpu_count() or 1
     for key, (findings, errors) in zip(pending_keys, _run_jobs(pending, settings, workers)):
