@@ -87,8 +87,7 @@ def _calls_catalog(tree: ast.AST, words: ScreenWords) -> bool:
                 imports_library = imports_library or top in words.packages
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
-            # a relative import may bring a client from a project module
-            imports_library = imports_library or bool(node.level) or module.split(".")[0] in words.packages
+            imports_library = imports_library or module.split(".")[0] in words.packages
             for alias in node.names:
                 aliases[alias.asname or alias.name] = f"{module}.{alias.name}" if module else alias.name
     for func in callees:
