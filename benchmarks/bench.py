@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Times poollint (cold and warm), flake8 and ruff on one corpus in one run and prints ratios.
+
+Usage: python benchmarks/bench.py [CORPUS] [--runs N] [--jobs N]
+  CORPUS  default /tmp/poollint-bench-corpus/src (built by ../shared/bench/fetch_corpus.sh)
+Needs flake8 and ruff on PATH or beside this interpreter. Wall time is whole-process,
+the median of --runs; peak RSS is the largest single process (GNU time %M when available).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def _tool(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else (shutil.which(name) or name)
+
+
+def _time(command: list[str], cwd: Path, before=None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB of the largest process or nan)."""
+    if before:
+        before()
+    gnu_time = Path("/usr/bin/time")
+    if gnu_time.exists():
+        report = cwd / ".bench-time"
+        start = time.perf_counter()
+        subprocess.run([str(gnu_time), "-f", "%M", "-o", str(report), *command], cwd=cwd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        peak = int(report.read_text().strip().splitlines()[-1]) / 1024
+        report.unlink()
+        return wall, peak
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start, float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="?", default="/tmp/poollint-bench-corpus/src", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    corpus: Path = args.corpus.resolve()
+    cache = corpus / ".poollint_cache"
+
+    def clear_cache() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    poollint = [sys.executable, "-m", "poollint", "check", "--exit-zero", "-j", str(args.jobs), "."]
+    commands = {
+        "poollint cold": (poollint, clear_cache),
+        "poollint warm": (poollint, None),
+        "poollint no-screen": ([*poollint[:-1], "--no-cache", "--no-screen", "."], None),
+        "flake8": ([_tool("flake8"), f"-j{args.jobs}", "--exit-zero", "."], None),
+        "ruff check": ([_tool("ruff"), "check", "--isolated", "--no-cache", "--exit-zero", "."], None),
+    }
+    if os.environ.get("BENCH_SKIP_NO_SCREEN"):
+        del commands["poollint no-screen"]
+    results: dict[str, tuple[float, float]] = {}
+    for name, (command, before) in commands.items():
+        if name == "poollint warm":
+            subprocess.run(poollint, cwd=corpus, stdout=subprocess.DEVNULL)  # prime the cache
+        runs = [_time(command, corpus, before) for _ in range(args.runs)]
+        results[name] = (statistics.median(r[0] for r in runs), max(r[1] for r in runs))
+        print(f"{name:<20} {results[name][0]:8.2f} s  peak {results[name][1]:6.0f} MB", flush=True)
+    clear_cache()
+    ruff = results["ruff check"][0]
+    flake8 = results["flake8"][0]
+    print()
+    print("| tool | wall s (median) | × ruff | flake8 ÷ tool | peak MB |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, (wall, peak) in results.items():
+        print(f"| {name} | {wall:.2f} | {wall / ruff:.1f} | {flake8 / wall:.1f} | {peak:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
