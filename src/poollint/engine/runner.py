@@ -6,17 +6,21 @@ only when a file passes the screen (engine/analyze.py).
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
 from poollint.engine.cache import ResultCache, cache_key
 from poollint.engine.files import discover, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure
-from poollint.engine.screen import ScreenWords, needs_full_analysis
+from poollint.engine.screen import ScreenWords, screen_source
 from poollint.engine.suppress import ignored_by_path
 from poollint.settings import Settings
+
+T = TypeVar("T")
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 MIN_FILES_FOR_POOL = 8
@@ -91,11 +95,47 @@ def passes_screen(data: bytes, settings: Settings) -> bool:
 def analyze_python(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
                    module_name: str = "") -> tuple[list[Finding], int]:
     """Findings of one Python file and the number of internal rule errors."""
-    if screen and not needs_full_analysis(data, screen_words(settings)):
+    verdict = screen_source(data, screen_words(settings) if screen else None)
+    if verdict is False:
         return [], 0
+    if isinstance(verdict, ParseFailure):
+        return [_not_analyzable(shown, verdict)], 0
     from poollint.engine.analyze import analyze_source
 
-    return analyze_source(path, shown, data, settings, module_name=module_name)
+    return with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name)
+
+
+# libcst's native parser and its recursive visitors need more stack than a default
+# thread has for deeply nested (but valid) code; a crash there would kill the run.
+_DEEP_STACK_BYTES = 512 * 1024 * 1024
+_DEEP_RECURSION_LIMIT = 60_000
+
+
+def with_deep_stack(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    outcome: list[tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, function(*args, **kwargs)))
+        except BaseException as error:  # re-raised in the calling thread
+            outcome.append((False, error))
+
+    previous_stack = threading.stack_size(_DEEP_STACK_BYTES)
+    previous_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous_limit, _DEEP_RECURSION_LIMIT))
+    try:
+        thread = threading.Thread(target=target, name="poollint-analyze")
+        thread.start()
+    finally:
+        threading.stack_size(previous_stack)
+    thread.join()
+    sys.setrecursionlimit(previous_limit)
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
 
 
 def _not_analyzable(path: str, failure: ParseFailure) -> Finding:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from poollint.catalog.model import Catalog
+from poollint.engine.parse import ParseFailure, decode
 
 
 @dataclass(frozen=True)
@@ -42,16 +43,27 @@ class ScreenWords:
         return cls(pattern, qualified, methods, packages)
 
 
-def needs_full_analysis(data: bytes, words: ScreenWords) -> bool:
-    if not words.pattern.search(data):
+def screen_source(data: bytes, words: Optional[ScreenWords]) -> "bool | ParseFailure":
+    """False: no finding possible. True: analyze with libcst. A ParseFailure: report it (DBP000).
+
+    With `words` None every valid file is analyzed (the unscreened mode); the syntax check still runs.
+    """
+    if words is not None and not words.pattern.search(data):
         return False
+    text = decode(data)
+    if isinstance(text, ParseFailure):
+        return text
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like are not our business
-            tree = ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True  # libcst reports why (DBP000)
-    return _calls_catalog(tree, words)
+            tree = ast.parse(text)
+    except SyntaxError as error:
+        return ParseFailure(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
+    except (RecursionError, MemoryError):
+        return ParseFailure("too deeply nested to parse")
+    except ValueError as error:
+        return ParseFailure(f"cannot parse: {error}")
+    return True if words is None else _calls_catalog(tree, words)
 
 
 def _dotted(node: ast.expr) -> Optional[str]:
