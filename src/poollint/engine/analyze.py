@@ -15,7 +15,7 @@ import libcst as cst
 
 from poollint.engine.context import FileContext
 from poollint.engine.findings import Finding
-from poollint.engine.parse import ParseFailure, decode, parse
+from poollint.engine.parse import ParseFailure, decode, parse, source_lines
 from poollint.engine.suppress import is_suppressed
 from poollint.rules import file_rules
 from poollint.rules.base import FileRule
@@ -109,7 +109,7 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
             continue
         findings.extend(rule.findings)
     findings = one_per_root(findings)
-    lines = text.splitlines()
+    lines = source_lines(text)
     kept = [f for f in findings if not is_suppressed(f.code, lines, (f.line,))]
     return kept + crashes, len(crashes)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
@@ -16,6 +17,17 @@ class ParseFailure:
     reason: str
     line: int = 1
     column: int = 1
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(text: str) -> list[str]:
+    """Lines as Python counts them: str.splitlines() also breaks at form feeds, \x1e, \u2028..."""
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def decode(data: bytes) -> Union[str, ParseFailure]:
