@@ -9,9 +9,9 @@ import pytest
 
 from conftest import FIXTURES, ROOT
 from poollint.docs import render_rules_markdown
-from poollint.engine.runner import analyze_python
+from poollint.engine.runner import RunOptions, analyze_python, check_paths
 from poollint.rules import ALL_RULES
-from poollint.rules.base import FileRule
+from poollint.rules.base import FileRule, ProjectRule
 from poollint.settings import Settings
 
 FAMILIES = {"0": "meta", "1": "creation", "2": "holding", "3": "release", "4": "configuration"}
@@ -49,7 +49,9 @@ def test_each_rule_has_a_fixture(rule) -> None:
     assert list(FIXTURES.rglob(f"{rule.code}_*")), f"no fixture named {rule.code}_*"
 
 
-PYTHON_RULES = [r for r in ALL_RULES if issubclass(r, FileRule)]
+PYTHON_RULES = [r for r in ALL_RULES if issubclass(r, FileRule) and not issubclass(r, ProjectRule)]
+PROJECT_RULES = [r for r in ALL_RULES if issubclass(r, ProjectRule)]
+_FILE_HEADER = re.compile(r"^# (?P<path>[\w./-]+\.py)$", re.MULTILINE)
 
 
 def _codes_of(source: str) -> list[str]:
@@ -77,3 +79,30 @@ def test_docs_rules_md_is_generated() -> None:
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
 def test_readme_lists_every_rule(rule) -> None:
     assert f"| {rule.code} | `{rule.name}` |" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _project_codes(source: str, tmp_path: Path) -> list[str]:
+    """A project rule's example is several files, each after a `# path.py` line: check them as one project."""
+    text = textwrap.dedent(source).strip() + "\n"
+    headers = list(_FILE_HEADER.finditer(text))
+    assert len(headers) >= 2, "a project rule's example shows several files"
+    (tmp_path / "pyproject.toml").write_text("[tool.poollint]\n")
+    for header, following in zip(headers, [*headers[1:], None]):
+        end = following.start() if following else len(text)
+        target = tmp_path / header["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text[header.end():end].strip() + "\n")
+    result = check_paths([tmp_path], Settings(), options=RunOptions(cache=False, jobs=1))
+    assert result.internal_errors == 0
+    return [f.code for f in result.findings]
+
+
+@pytest.mark.parametrize("rule", PROJECT_RULES, ids=lambda r: r.code)
+def test_project_example_raises_exactly_its_code(rule, tmp_path: Path) -> None:
+    codes = _project_codes(rule.example, tmp_path)
+    assert codes and set(codes) == {rule.code}
+
+
+@pytest.mark.parametrize("rule", PROJECT_RULES, ids=lambda r: r.code)
+def test_project_use_instead_raises_nothing(rule, tmp_path: Path) -> None:
+    assert _project_codes(rule.use_instead, tmp_path) == []

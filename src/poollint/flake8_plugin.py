@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import ast
+import logging
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from poollint import __version__
+
+if TYPE_CHECKING:
+    from poollint.engine.index import ProjectIndex
+    from poollint.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class PoollintChecker:
@@ -28,7 +35,22 @@ class PoollintChecker:
             return
         data = "".join(self.lines).encode("utf-8")
         root: Optional[Path] = settings.root
-        findings, _ = analyze_python(path, self.filename, data, settings, module_name=module_name_for(path, root))
+        index = _project_index(path, data, settings)
+        module_name = (index.module_name(path) if index is not None else None) or module_name_for(path, root)
+        findings, _ = analyze_python(path, self.filename, data, settings, module_name=module_name, index=index)
         for finding in findings:
             if settings.is_enabled(finding.code):
                 yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+
+
+def _project_index(path: Path, data: bytes, settings: "Settings") -> Optional["ProjectIndex"]:
+    """The project's index from its on-disk cache (built once, shared by flake8's workers), with this
+    file's facts taken from the text flake8 checks, which may be an editor's unsaved buffer."""
+    from poollint.engine.index import index_for_file
+
+    try:
+        return index_for_file(path, settings).with_source(path, data, settings)
+    except (OSError, ValueError, RecursionError) as error:  # the per-file rules still run without it
+        logger.debug("poollint: no project index for %s: %s", path, error)
+        return None
+

@@ -131,6 +131,26 @@ class Catalog:
             return None
         return self._by_constructor.get(qualified_name)
 
+    def pool_client(self, qualified_name: Optional[str], keywords: Iterable[tuple[str, Optional[str]]] = (),
+                    first_literal: Optional[str] = None) -> Optional[ClientSpec]:
+        """The pool-owning client a constructor call builds, or None (unknown, a single connection, exempt).
+
+        `keywords` are (keyword, qualified name of its value); `first_literal` is the first
+        positional argument when it is a string literal. Shared by the libcst rules and the
+        `ast` project index so that both agree on what a pool is.
+        """
+        spec = self.client_for(qualified_name)
+        if spec is None or not spec.owns_pool:
+            return None
+        for keyword, value in keywords:
+            for exemption in spec.not_a_pool_if:
+                if keyword == exemption.keyword and exemption.matches(value):
+                    return None
+        if spec.exempt_url_schemes and first_literal is not None \
+                and first_literal.lower().startswith(spec.exempt_url_schemes):
+            return None
+        return spec
+
     def external_function(self, qualified_name: Optional[str]) -> Optional[str]:
         """The kind of external call a function is, if it is one."""
         if qualified_name is None:

@@ -9,12 +9,13 @@ import logging
 import traceback
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import libcst as cst
 
 from poollint.engine.context import FileContext
 from poollint.engine.findings import Finding
+from poollint.engine.index import ProjectIndex
 from poollint.engine.parse import ParseFailure, decode, parse, source_lines
 from poollint.engine.suppress import is_suppressed
 from poollint.rules import file_rules
@@ -70,7 +71,7 @@ class _Dispatcher(cst.CSTVisitor):
 
 
 def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
-                   module_name: str = "") -> tuple[list[Finding], int]:
+                   module_name: str = "", index: Optional[ProjectIndex] = None) -> tuple[list[Finding], int]:
     """Findings of one Python file (unscreened) and the number of internal rule errors."""
     text = decode(data)
     if isinstance(text, ParseFailure):
@@ -82,7 +83,7 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
     if not rule_classes:
         return [], 0
     try:
-        context = FileContext(path, shown, text, module, settings, module_name=module_name)
+        context = FileContext(path, shown, text, module, settings, module_name=module_name, index=index)
     except RecursionError:
         return [not_analyzable(shown, ParseFailure("too deeply nested to analyze"))], 0
     rules = [rule_class(context) for rule_class in rule_classes]

@@ -12,12 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 
 import libcst as cst
 
 from poollint.catalog.model import Catalog
+from poollint.engine.files import is_test_path
 from poollint.settings import Settings
+
+if TYPE_CHECKING:
+    from poollint.engine.index import ProjectIndex
 
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -59,7 +63,7 @@ class FileContext:
     """What every rule of one file shares: source, catalog, settings and the scope stack."""
 
     def __init__(self, path: Path, display_path: str, source: str, module: cst.Module,
-                 settings: Settings, module_name: str = "") -> None:
+                 settings: Settings, module_name: str = "", index: Optional["ProjectIndex"] = None) -> None:
         self.path = path
         self.display_path = display_path
         self.source = source
@@ -67,6 +71,7 @@ class FileContext:
         self.settings = settings
         self.catalog: Catalog = settings.catalog
         self.module_name = module_name
+        self.index = index  # pass one's facts about the other modules of the project, when known
         self.imports: dict[str, str] = {}
         self.frames: list[Frame] = [Frame(module)]
         self.module_functions: dict[str, cst.FunctionDef] = {}
@@ -299,12 +304,3 @@ def _called_names(node: cst.CSTNode) -> set[str]:
     collector = _CallCollector()
     node.visit(collector)
     return collector.names
-
-
-def is_test_path(path: Path) -> bool:
-    name = path.name
-    parts = {p.lower() for p in path.parts[:-1]}
-    return (
-        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-        or bool(parts & {"tests", "test", "testing"})
-    )

@@ -66,3 +66,12 @@ def discover(paths: Iterable[Path], extra_excludes: Iterable[str] = ()) -> Itera
                 if is_python_file(candidate) or is_config_file(candidate):
                     seen.add(candidate)
                     yield candidate
+
+
+def is_test_path(path: Path) -> bool:
+    name = path.name
+    parts = {p.lower() for p in path.parts[:-1]}
+    return (
+        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+        or bool(parts & {"tests", "test", "testing"})
+    )

@@ -16,6 +16,7 @@ from poollint.engine.cache import ResultCache, cache_key
 from poollint.engine.files import discover, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure
+from poollint.engine.index import ProjectIndex, index_covering, indexes_for
 from poollint.engine.screen import ScreenWords, screen_source
 from poollint.engine.suppress import ignored_by_path
 from poollint.settings import Settings
@@ -92,17 +93,28 @@ def passes_screen(data: bytes, settings: Settings) -> bool:
     return screen_words(settings).pattern.search(data) is not None
 
 
+def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> ScreenWords:
+    """The screen's words plus the project's factories: a file may only call `get_engine()` from app/db.py."""
+    extra = index.screen_words() if index is not None else frozenset()
+    if not extra:
+        return screen_words(settings)
+    key = settings.fingerprint() + "\0" + "\0".join(sorted(extra))
+    if key not in _SCREEN_CACHE:
+        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog, extra_words=extra)
+    return _SCREEN_CACHE[key]
+
+
 def analyze_python(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
-                   module_name: str = "") -> tuple[list[Finding], int]:
+                   module_name: str = "", index: Optional[ProjectIndex] = None) -> tuple[list[Finding], int]:
     """Findings of one Python file and the number of internal rule errors."""
-    verdict = screen_source(data, screen_words(settings) if screen else None)
+    verdict = screen_source(data, project_screen_words(settings, index) if screen else None)
     if verdict is False:
         return [], 0
     if isinstance(verdict, ParseFailure):
         return [_not_analyzable(shown, verdict)], 0
     from poollint.engine.analyze import analyze_source
 
-    return with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name)
+    return with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name, index=index)
 
 
 # libcst's native parser and its recursive visitors need more stack than a default
@@ -146,11 +158,13 @@ def _not_analyzable(path: str, failure: ParseFailure) -> Finding:
 
 # -- worker processes ---------------------------------------------------------------------------
 _WORKER_SETTINGS: Optional[Settings] = None
+_WORKER_INDEXES: dict[Path, ProjectIndex] = {}
 
 
-def _init_worker(settings: Settings) -> None:
-    global _WORKER_SETTINGS
+def _init_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIndex]] = None) -> None:
+    global _WORKER_SETTINGS, _WORKER_INDEXES
     _WORKER_SETTINGS = settings
+    _WORKER_INDEXES = indexes or {}
 
 
 def _analyze_job(job: tuple[str, str, str, bool]) -> tuple[list[Finding], int]:
@@ -160,12 +174,14 @@ def _analyze_job(job: tuple[str, str, str, bool]) -> tuple[list[Finding], int]:
         data = Path(path).read_bytes()
     except OSError as error:
         return [_not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}"))], 0
-    return analyze_python(Path(path), shown, data, _WORKER_SETTINGS, screen=screen, module_name=module_name)
+    return analyze_python(Path(path), shown, data, _WORKER_SETTINGS, screen=screen, module_name=module_name,
+                          index=index_covering(_WORKER_INDEXES, Path(path)))
 
 
-def _run_jobs(jobs: list[tuple[str, str, str, bool]], settings: Settings, workers: int) -> list[tuple[list[Finding], int]]:
+def _run_jobs(jobs: list[tuple[str, str, str, bool]], settings: Settings, workers: int,
+              indexes: Optional[dict[Path, ProjectIndex]] = None) -> list[tuple[list[Finding], int]]:
     if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
-        _init_worker(settings)
+        _init_worker(settings, indexes)
         return [_analyze_job(job) for job in jobs]
     import multiprocessing
 
@@ -173,7 +189,7 @@ def _run_jobs(jobs: list[tuple[str, str, str, bool]], settings: Settings, worker
     context = multiprocessing.get_context(method)
     # biggest files first, so no worker is left alone with one huge file at the end
     order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
-    with context.Pool(min(workers, len(jobs)), initializer=_init_worker, initargs=(settings,)) as pool:
+    with context.Pool(min(workers, len(jobs)), initializer=_init_worker, initargs=(settings, indexes)) as pool:
         done = pool.map(_analyze_job, [jobs[i] for i in order], chunksize=1)
     results: list[tuple[list[Finding], int]] = [([], 0)] * len(jobs)
     for index, result in zip(order, done):
@@ -196,6 +212,14 @@ def _filter(findings: Iterable[Finding], settings: Settings) -> list[Finding]:
     ]
 
 
+def _project_indexes(files: Sequence[Path], settings: Settings, options: RunOptions) -> dict[Path, ProjectIndex]:
+    """Pass one: the index of every project the Python files belong to (cross-file rules need it)."""
+    python_files = [path for path in files if is_python_file(path)]
+    if not python_files:
+        return {}
+    return indexes_for(python_files, settings, use_cache=options.cache)
+
+
 def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = True,
                 options: Optional[RunOptions] = None) -> RunResult:
     """The whole run: every file below `paths`, in a deterministic order."""
@@ -207,6 +231,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     pending: list[tuple[str, str, str, bool]] = []
     pending_keys: list[Optional[str]] = []
     files = list(discover(paths, settings.exclude))
+    indexes = _project_indexes(files, settings, options)
     for path in files:
         if not is_python_file(path):
             continue
@@ -217,10 +242,11 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             result.findings.append(_not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}")))
             continue
         result.files_checked += 1
-        if options.screen and not passes_screen(data, settings):
+        index = index_covering(indexes, path)
+        if options.screen and not passes_screen(data, settings) and not (index and index.mentions_factory(data)):
             continue
-        module_name = module_name_for(path, root)
-        key = cache_key(data, shown, module_name, fingerprint) if cache else None
+        module_name = (index.module_name(path) if index else None) or module_name_for(path, root)
+        key = cache_key(data, shown, module_name, fingerprint, index.digest() if index else "") if cache else None
         cached = cache.get(key) if cache and key else None
         if cached is not None:
             result.findings.extend(cached[0])
@@ -229,7 +255,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         pending.append((str(path), shown, module_name, options.screen))
         pending_keys.append(key)
     workers = options.jobs or os.cpu_count() or 1
-    for key, (findings, errors) in zip(pending_keys, _run_jobs(pending, settings, workers)):
+    for key, (findings, errors) in zip(pending_keys, _run_jobs(pending, settings, workers, indexes)):
         result.findings.extend(findings)
         result.internal_errors += errors
         if cache and key and not errors:

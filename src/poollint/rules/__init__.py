@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from poollint.rules.base import FileRule, Rule
-from poollint.rules.creation import ClientInLoop, ClientPerCall
+from poollint.rules.creation import ClientInLoop, ClientPerCall, DuplicateModuleClients, RerunScopeClient
 from poollint.rules.meta import NotAnalyzable
 
 ALL_RULES: tuple[type[Rule], ...] = (
     NotAnalyzable,
     ClientPerCall,
     ClientInLoop,
+    DuplicateModuleClients,
+    RerunScopeClient,
 )
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

@@ -98,5 +98,21 @@ class FileRule(Rule):
             related=related, fix_hint=self.fix_hint, root=root,
         ))
 
+    def report_at(self, line: int, column: int, *, root: Optional[tuple[Any, ...]] = None,
+                  related: tuple[Location, ...] = (), **fields: Any) -> None:
+        """Reports at a position pass one recorded (1-based line and column)."""
+        self.findings.append(Finding(
+            code=self.code, name=self.name, message=self.render(**fields),
+            path=self.context.display_path, line=line, column=column,
+            related=related, fix_hint=self.fix_hint, root=root,
+        ))
+
     def finish(self) -> None:
         """Called after the traversal; rules that decide at the end report here."""
+
+
+class ProjectRule(FileRule):
+    """Reads the project index (pass one) to report in the current file; runs in the same traversal.
+
+    Its `example` and `use_instead` are several files, each introduced by a `# path/to/file.py` line.
+    """

@@ -8,7 +8,8 @@ import libcst as cst
 from poollint.catalog.model import ClientSpec
 from poollint.engine.context import Frame, dotted_name
 from poollint.engine.roles import body_facts, function_role
-from poollint.rules.base import FileRule
+from poollint.engine.findings import Location
+from poollint.rules.base import FileRule, ProjectRule
 
 _COLLECTION_METHODS = frozenset({"append", "add", "setdefault", "insert", "extend", "update", "put", "register"})
 
@@ -17,21 +18,14 @@ class _ClientCreation(FileRule):
     """Shared by DBP101 and DBP102: which calls build a pool, and how their value is kept."""
 
     def pool_constructor(self, node: cst.Call) -> Optional[ClientSpec]:
-        spec = self.catalog.client_for(self.qualified_name(node.func))
-        if spec is None or not spec.owns_pool or self.context.is_test_file:
+        if self.context.is_test_file:
             return None
-        for arg in node.args:
-            if arg.keyword is None:
-                continue
-            for exemption in spec.not_a_pool_if:
-                if arg.keyword.value == exemption.keyword and exemption.matches(self.qualified_name(arg.value)):
-                    return None
-        if spec.exempt_url_schemes and node.args and node.args[0].keyword is None:
-            first = node.args[0].value
-            if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
-                if first.evaluated_value.lower().startswith(spec.exempt_url_schemes):
-                    return None
-        return spec
+        keywords = [(arg.keyword.value, self.qualified_name(arg.value)) for arg in node.args if arg.keyword is not None]
+        first_literal = None
+        if node.args and node.args[0].keyword is None and isinstance(node.args[0].value, cst.SimpleString):
+            value = node.args[0].value.evaluated_value
+            first_literal = value if isinstance(value, str) else None
+        return self.catalog.pool_client(self.qualified_name(node.func), keywords, first_literal)
 
     def statement_role(self, node: cst.Call) -> str:
         """How the innermost statement uses the call: "kept" in a container or attribute, "global", "returned", or ""."""
@@ -171,17 +165,7 @@ class ClientPerCall(_ClientCreation):
         return bool(names & returned_names(function))
 
     def _factory_call(self, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
-        """A call of a factory defined in this module: (the client it builds, its constructor)."""
-        if not isinstance(node.func, cst.Name):
-            return None, ""
-        factory = self.context.module_functions.get(node.func.value)
-        if factory is None or self.context.lookup(node.func.value) != self.context.module_qualified(node.func.value):
-            return None, ""
-        found = factory_constructor(self, factory)
-        if found is None:
-            return None, ""
-        spec, constructor = found
-        return spec, constructor
+        return factory_call(self, node)
 
 
 class ClientInLoop(_ClientCreation):
@@ -257,6 +241,26 @@ class ClientInLoop(_ClientCreation):
                 for call in _calls_in(loop)
             )
         return False
+
+
+def factory_call(rule: _ClientCreation, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
+    """A call of a project factory: (the client it builds, the chain to its constructor), else (None, "").
+
+    Functions of this module are judged from their libcst node; factories of other modules
+    (and classes whose `__init__` stores a client) come from the project index.
+    """
+    if isinstance(node.func, cst.Name) and node.func.value in rule.context.module_functions \
+            and rule.context.lookup(node.func.value) == rule.context.module_qualified(node.func.value):
+        found = factory_constructor(rule, rule.context.module_functions[node.func.value])
+        return found if found is not None else (None, "")
+    index = rule.context.index
+    if index is None or rule.context.is_test_file:
+        return None, ""
+    factory = index.factory(rule.qualified_name(node.func))
+    if factory is None or factory.cached:
+        return None, ""
+    spec = rule.catalog.client_for(factory.constructor)
+    return (spec, factory.constructor_display) if spec is not None else (None, "")
 
 
 def _innermost_loop(frames: list[Frame]) -> Optional[Frame]:
@@ -339,3 +343,154 @@ def _return_and_assign_statements(function: cst.FunctionDef) -> list[cst.CSTNode
     collector = _Statements()
     function.body.visit(collector)
     return collector.found
+
+
+def _datasource_display(datasource: str) -> str:
+    return datasource if datasource.startswith("the ") else f"`{datasource}`"
+
+
+class DuplicateModuleClients(ProjectRule):
+    """Flags a pool built at import time by several modules of one project for the same datasource."""
+
+    code = "DBP103"
+    name = "duplicate-module-clients"
+    message = "{call} builds a {library} pool for {datasource} at import time; the same pool is also built at {others}"
+    fix_hint = (
+        "Build the client in one module (app/db.py) and import it everywhere else; "
+        "entry points that run as their own process may keep their own"
+    )
+    rationale = """
+        Every module that builds `engine = create_engine(os.environ["DATABASE_URL"])` or
+        `prisma = Prisma()` at import time opens its own pool in the same process. Three modules
+        with SQLAlchemy's default pool (5 + 10 overflow) can hold 45 connections per worker
+        instead of 15; multiplied by workers and replicas, the server runs out of connections
+        (`too many clients already`) although each module looks reasonable on its own.
+
+        Two sites are the same datasource when they use the same library and the same URL
+        source: the same environment variable, the same URL literal (compared with its password
+        masked) or the same imported setting; a client with no URL argument uses the library's
+        default. A site whose URL source is unknown is not counted. Modules that run as their own
+        process are not counted either: alembic `env.py`, `__main__` scripts, Streamlit scripts
+        and tests. A call of a project factory at module scope counts as the pool it builds;
+        a cached factory (`@functools.cache`) builds one pool per process and does not.
+    """
+    example = """
+        # app/db.py
+        import os
+
+        from sqlalchemy import create_engine
+
+        engine = create_engine(os.environ["DATABASE_URL"])
+
+        # app/jobs.py
+        import os
+
+        from sqlalchemy import create_engine
+
+        engine = create_engine(os.environ["DATABASE_URL"])
+    """
+    use_instead = """
+        # app/db.py
+        import os
+
+        from sqlalchemy import create_engine
+
+        engine = create_engine(os.environ["DATABASE_URL"])
+
+        # app/jobs.py
+        from app.db import engine
+    """
+    options = ("duplicate-client-threshold",)
+    references = (
+        "https://docs.sqlalchemy.org/en/20/core/pooling.html#using-connection-pools-with-multiprocessing-or-os-fork",
+        "https://prisma-client-py.readthedocs.io/en/stable/reference/client/",
+    )
+
+    def finish(self) -> None:
+        from poollint.engine.runner import display_path
+
+        index = self.context.index
+        if index is None or self.context.is_test_file:
+            return
+        for duplicate in index.duplicates(self.context.path, self.settings.duplicate_client_threshold):
+            site = duplicate.site
+            others = ", ".join(f"{path}:{other.line}" for path, other in duplicate.others)
+            related = tuple(
+                Location(display_path(index.root / path), other.line, other.column,
+                         f"{other.display} builds the same pool here")
+                for path, other in duplicate.others
+            )
+            self.report_at(site.line, site.column, related=related, call=f"`{site.display}`", library=site.library,
+                           datasource=_datasource_display(site.datasource or ""), others=others)
+
+
+class RerunScopeClient(_ClientCreation):
+    """Flags a client built at script scope of a Streamlit script, which reruns on every interaction."""
+
+    code = "DBP104"
+    name = "rerun-scope-client"
+    message = "{call} builds a new {library} connection pool on every rerun of this Streamlit script"
+    fix_hint = "Build the client in a function decorated with @st.cache_resource and call it"
+    rationale = """
+        Streamlit executes the whole script again on every widget interaction and for every
+        browser session. A client built at script scope is built again on each rerun, and each
+        one opens its own pool: a few clicks by a few users exhaust the database's connections.
+        `@st.cache_resource` keeps one client per process across reruns and sessions.
+
+        A client built through a project factory at script scope is reported at the call, with
+        the chain to the constructor; a factory decorated with `@st.cache_resource` (or any
+        cache decorator) is silent. Clients released by `with` in the same rerun are not reported.
+    """
+    example = """
+        import os
+
+        import streamlit as st
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(os.environ["DATABASE_URL"])
+        with engine.connect() as conn:
+            st.write(conn.execute(text("SELECT count(*) FROM orders")).scalar())
+    """
+    use_instead = """
+        import os
+
+        import streamlit as st
+        from sqlalchemy import create_engine, text
+
+
+        @st.cache_resource
+        def get_engine():
+            return create_engine(os.environ["DATABASE_URL"])
+
+
+        with get_engine().connect() as conn:
+            st.write(conn.execute(text("SELECT count(*) FROM orders")).scalar())
+    """
+    references = ("https://docs.streamlit.io/develop/concepts/architecture/caching#stcache_resource",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._is_streamlit_script() or self.context.enclosing_function() is not None:
+            return
+        if any(isinstance(frame.node, cst.ClassDef) for frame in self.context.frames):
+            return
+        spec = self.pool_constructor(node)
+        chain = ""
+        if spec is None:
+            spec, chain = factory_call(self, node)
+            if spec is None:
+                return
+        elif _innermost_loop(self.context.frames) is not None:
+            return  # DBP102's finding
+        for frame in self.context.enclosing(cst.With):
+            if any(item.item is node for item in frame.node.items):  # type: ignore[attr-defined]
+                if spec.context_manager_releases:
+                    return
+        call = f"`{self.display(node)}`" if not chain else f"`{self.display(node)}` -> `{chain}`"
+        self.report(node, root=("client", id(node)), call=call, library=spec.library)
+
+    def _is_streamlit_script(self) -> bool:
+        if not hasattr(self, "_streamlit"):
+            self._streamlit = any(
+                name == "streamlit" or name.startswith("streamlit.") for name in self.context.imports.values()
+            )
+        return self._streamlit

@@ -1,0 +1,875 @@
+"""Pass one: per-module facts of a whole project (module-scope clients, factories, external calls,
+entry points), read with the stdlib `ast` and cached on disk by file size and mtime.
+
+Rules of pass two ask a `ProjectIndex` about other modules: DBP103 (the same datasource built at
+import time by several modules), DBP101/DBP104 (factories defined in another module) and DBP2xx
+(project functions that reach an external call).
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tokenize
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
+
+from poollint.catalog.model import Catalog
+from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, is_test_path
+from poollint.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
+INDEX_FORMAT = 1
+# How many project functions deep a chain to an external call is followed.
+MAX_CHAIN_DEPTH = 4
+# Rounds of "also index the project modules imported by indexed modules".
+MAX_IMPORT_ROUNDS = 4
+
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/@\s]*:)[^@\s]*@")
+_SECRET_PARAMETER = re.compile(r"(?P<head>[?&](?:password|api_key|apikey|token)=)[^&#\s]*", re.IGNORECASE)
+_URL_KEYWORDS = ("url", "dsn", "conninfo", "database_url", "host")
+
+
+def mask_url(text: str) -> str:
+    """A URL with its password and secret parameters shown as `****`."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}****@", text)
+    return _SECRET_PARAMETER.sub(lambda m: f"{m.group('head')}****", text)
+
+
+# -- facts ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClientSite:
+    """A pool built while the module is imported: a constructor, or a call of a factory (`via`)."""
+
+    library: str
+    constructor: str  # qualified name of the catalog constructor, or of the factory when `via` is set
+    display: str  # `create_engine()` as written
+    datasource: Optional[str]  # "$DATABASE_URL", a masked URL literal, a qualified name; None if unknown
+    line: int
+    column: int  # 1-based, in characters
+    via: str = ""  # qualified name of a project factory called at module scope, resolved later
+
+
+@dataclass(frozen=True)
+class Factory:
+    """A project function (or class) that returns (or stores) a new pool-owning client when called."""
+
+    name: str  # qualified: `app.db.get_engine`
+    display: str  # `get_engine()`
+    constructor: str  # qualified name of the catalog constructor it calls
+    constructor_display: str  # `create_engine()`
+    library: str
+    datasource: Optional[str]
+    cached: bool  # @lru_cache, @st.cache_resource, ...: one client per process
+    line: int
+    returns: str = ""  # qualified name of another project factory it returns (resolved later)
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    name: str  # qualified
+    line: int
+    external: Optional[tuple[str, str, int]] = None  # (kind, display, line) of its first external call
+    calls: tuple[str, ...] = ()  # qualified names of the functions it calls
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    module: str
+    path: str  # POSIX, relative to the project root
+    clients: tuple[ClientSite, ...] = ()
+    factories: tuple[Factory, ...] = ()
+    functions: tuple[FunctionFacts, ...] = ()
+    imports: tuple[str, ...] = ()  # modules it imports from (absolute, dotted)
+    entry_point: str = ""  # why it runs as its own process: "a `__main__` script", "alembic env.py", ...
+    streamlit: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ModuleFacts":
+        return cls(
+            module=data["module"], path=data["path"],
+            clients=tuple(ClientSite(**c) for c in data["clients"]),
+            factories=tuple(Factory(**f) for f in data["factories"]),
+            functions=tuple(
+                FunctionFacts(name=f["name"], line=f["line"],
+                              external=tuple(f["external"]) if f["external"] else None,  # type: ignore[arg-type]
+                              calls=tuple(f["calls"]))
+                for f in data["functions"]
+            ),
+            imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
+        )
+
+
+@dataclass(frozen=True)
+class DuplicateSite:
+    """One module-scope site of a datasource that other modules build too."""
+
+    site: ClientSite
+    path: str  # root-relative
+    others: tuple[tuple[str, ClientSite], ...]  # (root-relative path, site) of the other modules' sites
+
+
+@dataclass
+class ProjectIndex:
+    """Facts of every indexed module of one project, and the questions rules ask of them."""
+
+    root: Path
+    modules: dict[str, ModuleFacts] = field(default_factory=dict)  # by module name
+    paths: dict[str, str] = field(default_factory=dict)  # root-relative path -> module name
+
+    def __post_init__(self) -> None:
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
+        self._functions = {f.name: f for m in self.modules.values() for f in m.functions}
+        self._by_path = {m.path: m for m in self.modules.values()}
+        names = {f.display[:-2] for f in self._factories.values() if not f.cached}
+        self._screen = re.compile(
+            rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b") if names else None
+
+    # -- files ----------------------------------------------------------------------------------
+    def relative(self, path: Path) -> Optional[str]:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except (ValueError, OSError, RuntimeError):
+            return None
+
+    def module_for(self, path: Path) -> Optional[ModuleFacts]:
+        relative = self.relative(path)
+        return self._by_path.get(relative) if relative is not None else None
+
+    def module_name(self, path: Path) -> Optional[str]:
+        relative = self.relative(path)
+        return self.paths.get(relative) if relative is not None else None
+
+    def screen_words(self) -> frozenset[str]:
+        """Names of the project's uncached factories, for the runner's screen (qualified and as called)."""
+        out = set()
+        for factory in self._factories.values():
+            if not factory.cached:
+                out.add(factory.name)
+                out.add(factory.display[:-2])
+        return frozenset(out)
+
+    def mentions_factory(self, data: bytes) -> bool:
+        """The byte screen's second chance: a file that only calls a project factory."""
+        return self._screen is not None and self._screen.search(data) is not None
+
+    def digest(self) -> str:
+        """Changes whenever a fact another file's findings depend on changes: part of per-file cache keys."""
+        if not hasattr(self, "_digest"):
+            payload = json.dumps([self.modules[name].to_json() for name in sorted(self.modules)], sort_keys=True)
+            self._digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return self._digest
+
+    def with_source(self, path: Path, source: Union[str, bytes], settings: Settings) -> "ProjectIndex":
+        """This index with one file's facts read from `source` (an editor's unsaved buffer)."""
+        relative = self.relative(path)
+        if relative is None:
+            return self
+        name = self.paths.get(relative) or module_name_from_relative(relative)
+        facts = index_source(source, name, relative, settings.catalog)
+        if facts is None or self._by_path.get(relative) == facts:
+            return self
+        modules = {k: v for k, v in self.modules.items() if v.path != relative}
+        modules[name] = facts
+        return ProjectIndex(self.root, modules, {**self.paths, relative: name})
+
+    # -- questions ------------------------------------------------------------------------------
+    def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
+        """The factory a call of `qualified_name` is, with `returns` chains resolved to the constructor."""
+        if not qualified_name or _depth > MAX_CHAIN_DEPTH:
+            return None
+        found = self._factories.get(qualified_name)
+        if found is None or not found.returns:
+            return found
+        inner = self.factory(found.returns, _depth + 1)
+        if inner is None:
+            return None
+        return Factory(
+            name=found.name, display=found.display, constructor=inner.constructor,
+            constructor_display=f"{inner.display}` -> `{inner.constructor_display}"
+            if inner.display != inner.constructor_display else inner.constructor_display,
+            library=inner.library, datasource=inner.datasource, cached=found.cached or inner.cached, line=found.line,
+        )
+
+    def function(self, qualified_name: str) -> Optional[FunctionFacts]:
+        return self._functions.get(qualified_name)
+
+    def external_chain(self, qualified_name: Optional[str], depth: int = MAX_CHAIN_DEPTH
+                       ) -> Optional[tuple[tuple[str, ...], str]]:
+        """If calling the project function `qualified_name` reaches an external call: (the chain of
+        qualified names ending with the external call's display, the external call's kind).
+
+        `app.notify.send_receipt` -> ((`app.notify.send_receipt`, `requests.post`), "HTTP request").
+        """
+        if not qualified_name:
+            return None
+        return self._chain(qualified_name, depth, set())
+
+    def _chain(self, name: str, depth: int, seen: set[str]) -> Optional[tuple[tuple[str, ...], str]]:
+        facts = self._functions.get(name)
+        if facts is None or name in seen or depth <= 0:
+            return None
+        seen.add(name)
+        if facts.external is not None:
+            kind, display, _ = facts.external
+            return (name, display), kind
+        for callee in facts.calls:
+            found = self._chain(callee, depth - 1, seen)
+            if found is not None:
+                return (name, *found[0]), found[1]
+        return None
+
+    def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
+        """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""
+        sites = []
+        for site in module.clients:
+            if not site.via:
+                sites.append(site)
+                continue
+            factory = self.factory(site.via)
+            if factory is None or factory.cached:
+                continue
+            sites.append(ClientSite(
+                library=factory.library, constructor=factory.constructor,
+                display=f"{site.display}` -> `{factory.constructor_display}", datasource=factory.datasource,
+                line=site.line, column=site.column, via=site.via,
+            ))
+        return sites
+
+    def duplicates(self, path: Path, threshold: int) -> list[DuplicateSite]:
+        """Module-scope sites in `path` of a datasource that `threshold` or more modules build at import."""
+        module = self.module_for(path)
+        if module is None or module.entry_point:
+            return []
+        mine = [s for s in self.import_time_sites(module) if s.datasource is not None]
+        if not mine:
+            return []
+        if not hasattr(self, "_sites_by_source"):
+            grouped: dict[tuple[str, str], list[tuple[str, ClientSite]]] = {}
+            for other in sorted(self.modules.values(), key=lambda m: m.path):
+                if other.entry_point:
+                    continue
+                for site in self.import_time_sites(other):
+                    if site.datasource is not None:
+                        grouped.setdefault((site.library, site.datasource), []).append((other.path, site))
+            self._sites_by_source = grouped
+        out = []
+        for site in mine:
+            group = self._sites_by_source.get((site.library, site.datasource), [])  # type: ignore[arg-type]
+            if len({p for p, _ in group}) < threshold:
+                continue
+            others = tuple((p, s) for p, s in group if p != module.path)
+            out.append(DuplicateSite(site, module.path, others))
+        return out
+
+
+# -- reading one module with ast ------------------------------------------------------------------
+def module_name_from_relative(relative: str) -> str:
+    parts = list(Path(relative).with_suffix("").parts)
+    if parts and parts[0] == "src":
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(p for p in parts if p.isidentifier()) or Path(relative).stem
+
+
+def _decode(source: Union[str, bytes]) -> Optional[str]:
+    if isinstance(source, str):
+        return source
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        return source.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+
+
+def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog) -> Optional[ModuleFacts]:
+    """Facts of one module; None when it cannot be parsed (pass two reports that as DBP000)."""
+    text = _decode(source)
+    if text is None:
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    try:
+        return _ModuleReader(tree, text, module, relative, catalog).read()
+    except RecursionError:
+        return None
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _is_main_guard(test: ast.AST) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
+        return False
+    sides = (test.left, test.comparators[0])
+    names = {s.id for s in sides if isinstance(s, ast.Name)}
+    strings = {s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)}
+    return names == {"__name__"} and strings == {"__main__"}
+
+
+_FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+class _ModuleReader:
+    def __init__(self, tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog) -> None:
+        self.tree = tree
+        self.lines = text.splitlines()
+        self.module = module
+        self.relative = relative
+        self.catalog = catalog
+        self.is_package = relative.endswith("__init__.py")
+        self.imports: dict[str, str] = {}
+        self.imported_modules: set[str] = set()
+        self.module_bindings: dict[str, ast.AST] = {}  # name -> value assigned at module scope
+        self.local_names: set[str] = set()  # functions and classes defined at module scope
+        self.is_test = is_test_path(Path(relative))
+
+    # -- names ----------------------------------------------------------------------------------
+    def _resolve_relative(self, level: int, base: Optional[str]) -> str:
+        package = self.module.split(".") if self.module else []
+        if not self.is_package:
+            package = package[:-1]
+        if level > 1:
+            package = package[: max(len(package) - (level - 1), 0)]
+        prefix = ".".join(package)
+        if base:
+            return f"{prefix}.{base}" if prefix else base
+        return prefix
+
+    def _record_import(self, node: Union[ast.Import, ast.ImportFrom]) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    self.imports[top] = top
+                self.imported_modules.add(alias.name)
+            return
+        base = self._resolve_relative(node.level, node.module) if node.level else (node.module or "")
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            full = f"{base}.{alias.name}" if base else alias.name
+            self.imports[alias.asname or alias.name] = full
+            self.imported_modules.add(full)  # `from app import db` imports the module app.db
+        if base:
+            self.imported_modules.add(base)
+
+    def qualified(self, node: ast.AST, local: Optional[dict[str, str]] = None) -> Optional[str]:
+        if isinstance(node, ast.Name):
+            if local and node.id in local:
+                return local[node.id]
+            if node.id in self.imports:
+                return self.imports[node.id]
+            if node.id in self.local_names:
+                return f"{self.module}.{node.id}" if self.module else node.id
+            if node.id in self.module_bindings:
+                value = self.module_bindings[node.id]
+                if isinstance(value, (ast.Call, ast.Await)):
+                    inner = self.qualified(value, None)
+                    if inner:
+                        return inner
+                return f"{self.module}.{node.id}" if self.module else node.id
+            return {"input": "builtins.input", "open": "builtins.open"}.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.qualified(node.value, local)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call):
+            base = self.qualified(node.func, local)
+            return f"{base}()" if base else None
+        if isinstance(node, ast.Await):
+            return self.qualified(node.value, local)
+        return None
+
+    def column(self, node: ast.AST) -> int:
+        """1-based character column: ast counts UTF-8 bytes."""
+        line = self.lines[node.lineno - 1] if 0 < node.lineno <= len(self.lines) else ""  # type: ignore[attr-defined]
+        offset = node.col_offset  # type: ignore[attr-defined]
+        return len(line.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
+
+    # -- clients --------------------------------------------------------------------------------
+    def pool_spec(self, call: ast.Call, local: Optional[dict[str, str]] = None):
+        if self.is_test:
+            return None
+        keywords = [(k.arg, self.qualified(k.value, local)) for k in call.keywords if k.arg]
+        first = call.args[0] if call.args else None
+        literal = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+        return self.catalog.pool_client(self.qualified(call.func, local), keywords, literal)
+
+    def datasource(self, call: ast.Call) -> Optional[str]:
+        """Where the client's URL comes from, as a key two modules share when they build the same pool."""
+        candidates: list[ast.AST] = [a for a in call.args
+                                     if not (isinstance(a, ast.Constant) and isinstance(a.value, (int, float)))]
+        candidates += [k.value for k in call.keywords if k.arg in _URL_KEYWORDS]
+        if not candidates:
+            datasource = next((k.value for k in call.keywords if k.arg == "datasource"), None)
+            if datasource is not None:
+                return self._source_of(datasource, 0)
+            if call.args or any(k.arg is None for k in call.keywords):
+                return None
+            return "the default datasource"
+        return self._source_of(candidates[0], 0)
+
+    def _source_of(self, node: ast.AST, depth: int) -> Optional[str]:
+        if depth > 4:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return mask_url(node.value)
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value in ("url", "dsn"):
+                    return self._source_of(value, depth + 1)
+            return None
+        if isinstance(node, ast.Subscript) and _dotted(node.value) is not None:
+            name = self.qualified(node.value) or ""
+            if name in ("os.environ",) and isinstance(node.slice, ast.Constant):  # Python >= 3.9 slices
+                return f"${node.slice.value}"
+            return None
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            name = self.qualified(node.func) or ""
+            if name in ("os.getenv", "os.environ.get", "environ.get") or name.endswith("config.get_env"):
+                return f"${node.args[0].value}"
+            return None
+        if isinstance(node, ast.Name) and node.id in self.module_bindings and node.id not in self.imports:
+            return self._source_of(self.module_bindings[node.id], depth + 1)
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            return self.qualified(node)
+        return None
+
+    # -- the module -----------------------------------------------------------------------------
+    def read(self) -> ModuleFacts:
+        body = list(_module_statements(self.tree.body))
+        entry_point = ""
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.local_names.add(statement.name)
+            elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+                self._record_import(statement)
+            elif isinstance(statement, ast.If) and _is_main_guard(statement.test):
+                entry_point = "a `__main__` script"
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self.module_bindings[target.id] = statement.value
+        top_level = {id(statement) for statement in body}
+        for node in ast.walk(self.tree):  # imports inside functions still name modules this one needs
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in top_level:
+                self._record_import(node)
+        streamlit = any(m == "streamlit" or m.startswith("streamlit.") for m in self.imported_modules)
+        name = Path(self.relative).name
+        if self.is_test or any(part in ("fixtures", "testdata", "test_data") for part in Path(self.relative).parts[:-1]):
+            entry_point = "test code"
+        elif name == "__main__.py":
+            entry_point = "a `__main__` script"
+        elif name == "env.py" and any(m.startswith("alembic") for m in self.imported_modules):
+            entry_point = "alembic env.py"
+        elif streamlit:
+            entry_point = entry_point or "a Streamlit script"
+        return ModuleFacts(
+            module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
+            factories=tuple(self._factories()), functions=tuple(self._functions()),
+            imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
+        )
+
+    def _module_clients(self, body: Sequence[ast.stmt]) -> Iterator[ClientSite]:
+        for statement in body:
+            if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.Expr)):
+                value = statement.value
+            else:
+                continue
+            if isinstance(value, ast.Await):
+                value = value.value
+            if not isinstance(value, ast.Call):
+                continue
+            display = f"{_dotted(value.func) or 'client'}()"
+            spec = self.pool_spec(value)
+            if spec is not None:
+                yield ClientSite(spec.library, self.qualified(value.func) or "", display, self.datasource(value),
+                                 value.lineno, self.column(value))
+                continue
+            callee = self.qualified(value.func)
+            if callee and self.catalog.client_for(callee) is None and not self.is_test:
+                yield ClientSite("", "", display, None, value.lineno, self.column(value), via=callee)
+
+    def _is_cached(self, function: _FunctionNode) -> bool:
+        for decorator in function.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if self.qualified(target) in self.catalog.guards.cache_decorators:
+                return True
+        return False
+
+    def _factories(self) -> Iterator[Factory]:
+        if self.is_test:
+            return
+        for statement in _module_statements(self.tree.body):
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found = self._function_factory(statement)
+                if found is not None:
+                    yield found
+            elif isinstance(statement, ast.ClassDef):
+                found = self._class_factory(statement)
+                if found is not None:
+                    yield found
+
+    def _qualify_local(self, name: str) -> str:
+        return f"{self.module}.{name}" if self.module else name
+
+    def _function_factory(self, function: _FunctionNode) -> Optional[Factory]:
+        declared_global = {n for node in _own_nodes(function) if isinstance(node, (ast.Global, ast.Nonlocal))
+                           for n in node.names}
+        returned = {node.value.id for node in _own_nodes(function)
+                    if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
+        for node in _own_nodes(function):
+            call: Optional[ast.AST] = None
+            if isinstance(node, ast.Return):
+                call = node.value
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in returned and t.id not in declared_global for t in node.targets
+            ):
+                call = node.value
+            if isinstance(call, ast.Await):
+                call = call.value
+            if not isinstance(call, ast.Call):
+                continue
+            base = dict(name=self._qualify_local(function.name), display=f"{function.name}()",
+                        cached=self._is_cached(function), line=function.lineno)
+            spec = self.pool_spec(call)
+            if spec is not None:
+                return Factory(constructor=self.qualified(call.func) or "",
+                               constructor_display=f"{_dotted(call.func) or 'client'}()", library=spec.library,
+                               datasource=self.datasource(call), **base)  # type: ignore[arg-type]
+            callee = self.qualified(call.func)
+            if callee and self.catalog.client_for(callee) is None and "(" not in callee:
+                return Factory(constructor="", constructor_display="", library="", datasource=None,
+                               returns=callee, **base)  # type: ignore[arg-type]
+        return None
+
+    def _class_factory(self, cls: ast.ClassDef) -> Optional[Factory]:
+        methods = {s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        init = methods.get("__init__")
+        if init is None or "__new__" in methods:
+            return None  # a class that controls its own instances may cache them
+        for node in _own_nodes(init):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and any(
+                isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+                for t in node.targets
+            ):
+                spec = self.pool_spec(node.value)
+                if spec is not None:
+                    return Factory(
+                        name=self._qualify_local(cls.name), display=f"{cls.name}()",
+                        constructor=self.qualified(node.value.func) or "",
+                        constructor_display=f"{_dotted(node.value.func) or 'client'}()", library=spec.library,
+                        datasource=self.datasource(node.value), cached=False, line=cls.lineno,
+                    )
+        return None
+
+    # -- external calls -------------------------------------------------------------------------
+    def _functions(self) -> Iterator[FunctionFacts]:
+        for statement in _module_statements(self.tree.body):
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield self._function_facts(statement, self._qualify_local(statement.name), None)
+            elif isinstance(statement, ast.ClassDef):
+                for item in statement.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        yield self._function_facts(
+                            item, self._qualify_local(f"{statement.name}.{item.name}"), statement.name)
+
+    def _function_facts(self, function: _FunctionNode, name: str, class_name: Optional[str]) -> FunctionFacts:
+        local: dict[str, str] = {}
+        external: Optional[tuple[str, str, int]] = None
+        calls: list[str] = []
+        for node in _own_nodes(function):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                origin = self.qualified(node.value, local) if isinstance(node.value, (ast.Call, ast.Await)) else None
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name) and origin:
+                        local[target.id] = origin
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        origin = self.qualified(item.context_expr, local)
+                        if origin:
+                            local[item.optional_vars.id] = origin
+            if not isinstance(node, ast.Call):
+                continue
+            found = self._external(node, local)
+            if found is not None and external is None:
+                external = (found[0], found[1], node.lineno)
+                continue
+            callee = self.qualified(node.func, local)
+            if callee is None and class_name and isinstance(node.func, ast.Attribute) \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id in ("self", "cls"):
+                callee = self._qualify_local(f"{class_name}.{node.func.attr}")
+            if callee and "()" not in callee and callee not in calls:
+                calls.append(callee)
+        return FunctionFacts(name=name, line=function.lineno, external=external, calls=tuple(calls))
+
+    def _external(self, call: ast.Call, local: dict[str, str]) -> Optional[tuple[str, str]]:
+        name = self.qualified(call.func, local)
+        display = _dotted(call.func) or name or "call"
+        kind = self.catalog.external_function(name)
+        if kind:
+            return kind, display
+        if isinstance(call.func, ast.Attribute):
+            owner = self.qualified(call.func.value, local)
+            if owner and owner.endswith("()"):
+                kind = self.catalog.external_client(owner[:-2])
+                if kind:
+                    return kind, display
+            kind = self.catalog.external_method(call.func.attr)
+            if kind:
+                return kind, display
+        return None
+
+
+def _module_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements that run at import: looking into if/try/with blocks, not functions or classes."""
+    for statement in body:
+        if isinstance(statement, ast.If):
+            yield statement
+            if _is_main_guard(statement.test):
+                continue
+            yield from _module_statements(statement.body)
+            yield from _module_statements(statement.orelse)
+        elif isinstance(statement, ast.Try):
+            yield from _module_statements(statement.body)
+            for handler in statement.handlers:
+                yield from _module_statements(handler.body)
+            yield from _module_statements(statement.orelse)
+            yield from _module_statements(statement.finalbody)
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            yield from _module_statements(statement.body)
+        else:
+            yield statement
+
+
+def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of a function body in source order, not descending into nested functions, classes or lambdas."""
+    stack = list(reversed(getattr(function, "body", [])))
+    while stack:
+        node = stack.pop()
+        yield node
+        children = [c for c in ast.iter_child_nodes(node)
+                    if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))]
+        stack.extend(reversed(children))
+
+
+# -- the project ----------------------------------------------------------------------------------
+def find_project_root(path: Path, settings: Optional[Settings] = None) -> Path:
+    """The nearest directory at or above `path` holding pyproject.toml/setup.cfg/.git, else `path`'s directory."""
+    start = path.resolve()
+    start = start if start.is_dir() else start.parent
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
+            return directory
+    return start
+
+
+def project_files(root: Path, excludes: Iterable[str] = ()) -> list[tuple[str, Path]]:
+    """(root-relative POSIX path, path) of the project's Python files; nested projects are their own."""
+    patterns = (*DEFAULT_EXCLUDES, *excludes)
+    out: list[tuple[str, Path]] = []
+    for directory, dirnames, filenames in os.walk(root):
+        base = Path(directory)
+        kept = []
+        for name in sorted(dirnames):
+            child = base / name
+            if _excluded(child, patterns) or any((child / m).exists() for m in PROJECT_MARKERS):
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for filename in sorted(filenames):
+            if filename.endswith(".py"):
+                path = base / filename
+                out.append((path.relative_to(root).as_posix(), path))
+    return out
+
+
+def _stat(path: Path) -> Optional[tuple[int, int]]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> ProjectIndex:
+    """The project's index, reusing the cached facts of every file whose size and mtime did not change.
+
+    Files are indexed when they pass the runner's byte screen, when an indexed module imports
+    them (a factory or an external call may live there), or when they mention a factory's name.
+    """
+    from poollint.engine.runner import passes_screen
+
+    root = root.resolve()
+    files = project_files(root, settings.exclude)
+    cache_path = _cache_path(root, settings)
+    previous: dict[str, Any] = _read_cache(cache_path) if use_cache else {}
+    entries: dict[str, dict[str, Any]] = {}
+    names = {relative: module_name_from_relative(relative) for relative, _ in files}
+    by_module = {name: relative for relative, name in names.items()}
+    changed = False
+
+    def read(relative: str) -> None:
+        nonlocal changed
+        changed = True
+        entry = entries[relative]
+        entry["read"] = True
+        try:
+            facts = index_source((root / relative).read_bytes(), names[relative], relative, settings.catalog)
+        except OSError:
+            facts = None
+        entry["facts"] = facts.to_json() if facts is not None else None
+
+    for relative, path in files:
+        stat = _stat(path)
+        if stat is None:
+            continue
+        old = previous.get(relative)
+        if old is not None and tuple(old["stat"]) == stat:
+            entries[relative] = old
+            continue
+        changed = True
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": ""}
+        if passes_screen(data, settings):
+            read(relative)
+
+    def import_closure() -> None:
+        for _ in range(MAX_IMPORT_ROUNDS):
+            wanted = set()
+            for entry in list(entries.values()):
+                for imported in (entry["facts"] or {}).get("imports", ()):
+                    for candidate in (imported, imported.rsplit(".", 1)[0]):
+                        if candidate in by_module:
+                            wanted.add(by_module[candidate])
+            missing = sorted(r for r in wanted if r in entries and not entries[r]["read"])
+            if not missing:
+                return
+            for relative in missing:
+                read(relative)
+
+    import_closure()
+    factory_names = sorted({f["display"][:-2] for e in entries.values() if e["facts"]
+                            for f in e["facts"]["factories"] if not f["cached"]})
+    factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]
+    if factory_names:
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in factory_names) + rb")\b")
+        for relative, entry in entries.items():
+            if entry["read"] or entry.get("factory_screen") == factory_digest:
+                continue
+            changed = True
+            entry["factory_screen"] = factory_digest
+            try:
+                data = (root / relative).read_bytes()
+            except OSError:
+                continue
+            if pattern.search(data):
+                read(relative)
+        import_closure()
+    if use_cache and (changed or set(previous) != set(entries)):
+        _write_cache(root, cache_path, entries)
+    modules = {}
+    for relative, entry in entries.items():
+        if entry["facts"]:
+            facts = ModuleFacts.from_json(entry["facts"])
+            modules[facts.module] = facts
+    return ProjectIndex(root, modules, names)
+
+
+def _cache_path(root: Path, settings: Settings) -> Path:
+    from poollint.engine.cache import CACHE_DIR_NAME, code_fingerprint
+
+    digest = hashlib.sha256(f"{INDEX_FORMAT}:{code_fingerprint()}:{settings.fingerprint()}".encode()).hexdigest()
+    return root / CACHE_DIR_NAME / f"index-{digest[:20]}.json"
+
+
+def _read_cache(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data["files"] if isinstance(data.get("files"), dict) else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _write_cache(root: Path, path: Path, entries: dict[str, Any]) -> None:
+    from poollint.engine.cache import _atomic_write
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ignore = path.parent / ".gitignore"
+        if not ignore.exists():
+            _atomic_write(ignore, "# created by poollint\n*\n")
+        _atomic_write(path, json.dumps({"root": str(root), "files": entries}))
+    except OSError as error:  # a read-only checkout still lints, just without a cache
+        logger.debug("cannot write the project index cache %s: %s", path, error)
+
+
+_PROCESS_INDEXES: dict[tuple[str, str], ProjectIndex] = {}
+
+
+def index_for_file(path: Path, settings: Settings) -> ProjectIndex:
+    """The index of the project holding `path`, built once per process (the flake8 plugin's door)."""
+    root = find_project_root(path)
+    key = (str(root), settings.fingerprint())
+    if key not in _PROCESS_INDEXES:
+        _PROCESS_INDEXES[key] = build_index(root, settings)
+    return _PROCESS_INDEXES[key]
+
+
+def indexes_for(paths: Sequence[Path], settings: Settings, *, use_cache: bool = True) -> dict[Path, ProjectIndex]:
+    """One index per project root among `paths` (the CLI's door)."""
+    out: dict[Path, ProjectIndex] = {}
+    roots: dict[Path, Path] = {}
+    for path in paths:
+        directory = path.parent
+        if directory not in roots:
+            roots[directory] = find_project_root(path)
+        root = roots[directory]
+        if root not in out:
+            out[root] = build_index(root, settings, use_cache=use_cache)
+    return out
+
+
+def index_covering(indexes: dict[Path, ProjectIndex], path: Path) -> Optional[ProjectIndex]:
+    """The index of the innermost project holding `path`."""
+    if not indexes:
+        return None
+    resolved = path.resolve()
+    best: Optional[ProjectIndex] = None
+    for root, index in indexes.items():
+        if root == resolved or root in resolved.parents:
+            if best is None or len(root.parts) > len(best.root.parts):
+                best = index
+    return best

@@ -1,0 +1,131 @@
+"""Fixture projects (several modules, one directory each): cross-file findings from every door."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, expected_findings, expected_fragments
+from poollint.engine.runner import RunOptions, check_paths
+from poollint.settings import load_settings
+
+PROJECTS = sorted(p for p in (FIXTURES / "projects").iterdir() if p.is_dir())
+FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>DBP\d{3}) (?P<message>.*)$")
+
+
+def _python_files(project: Path) -> list[Path]:
+    return sorted(p for p in project.rglob("*.py") if ".poollint_cache" not in p.parts)
+
+
+def _expected(project: Path) -> set[tuple[str, int, str]]:
+    return {
+        (path.relative_to(project).as_posix(), line, code)
+        for path in _python_files(project) for line, code in expected_findings(path)
+    }
+
+
+def _check(project: Path, cache: bool = False) -> list:
+    settings = load_settings(project)
+    return check_paths([project], settings, options=RunOptions(cache=cache, jobs=1)).findings
+
+
+def _relative(project: Path, finding) -> str:
+    return (Path.cwd() / finding.path).resolve().relative_to(project.resolve()).as_posix()
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_project_findings_match_annotations(project: Path) -> None:
+    found = {(_relative(project, f), f.line, f.code) for f in _check(project) if f.code.startswith("DBP1")}
+    assert found == _expected(project)
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_project_message_fragments(project: Path) -> None:
+    findings = _check(project)
+    for path in _python_files(project):
+        relative = path.relative_to(project).as_posix()
+        for line, code, fragment in expected_fragments(path):
+            messages = [f.message for f in findings
+                        if _relative(project, f) == relative and f.line == line and f.code == code]
+            assert any(fragment in m for m in messages), (relative, line, code, fragment, messages)
+
+
+def test_duplicate_findings_name_the_other_sites_as_related_locations() -> None:
+    project = FIXTURES / "projects" / "DBP103_two_modules_one_database"
+    findings = [f for f in _check(project) if f.code == "DBP103"]
+    related = {_relative(project, f): [(Path(r.path).name, r.line) for r in f.related] for f in findings}
+    assert related == {"app/db.py": [("jobs.py", 6)], "app/jobs.py": [("db.py", 5)]}
+
+
+def _copy(project: Path, tmp_path: Path) -> Path:
+    target = tmp_path / project.name
+    shutil.copytree(project, target, ignore=shutil.ignore_patterns(".poollint_cache", "__pycache__"))
+    return target
+
+
+def _flake8(project: Path, *extra: str, target: str = ".") -> set[tuple[str, int, int, str, str]]:
+    out = subprocess.run([sys.executable, "-m", "flake8", "--select", "DBP", *extra, target], cwd=project,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode in (0, 1), out.stderr
+    found = set()
+    for line in out.stdout.splitlines():
+        match = FLAKE8_LINE.match(line)
+        assert match, line
+        path = match["path"][2:] if match["path"].startswith("./") else match["path"]
+        found.add((path, int(match["line"]), int(match["col"]), match["code"], match["message"]))
+    return found
+
+
+def _cli(project: Path) -> set[tuple[str, int, int, str, str]]:
+    out = subprocess.run([sys.executable, "-m", "poollint", "check", "--format", "json", "--select", "DBP1", "."],
+                         cwd=project, capture_output=True, text=True, timeout=300)
+    assert out.returncode in (0, 1), out.stderr
+    return {(f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(out.stdout)}
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_flake8_reports_what_the_cli_reports(project: Path, tmp_path: Path) -> None:
+    copy = _copy(project, tmp_path)
+    cli = _cli(copy)
+    assert {(path, line, code) for path, line, _, code, _ in cli} == _expected(project)
+    assert _flake8(copy) == cli
+    assert _flake8(copy, "-j", "2") == cli
+
+
+def test_flake8_on_one_file_reports_cross_file_findings(tmp_path: Path) -> None:
+    copy = _copy(FIXTURES / "projects" / "DBP103_two_modules_one_database", tmp_path)
+    found = _flake8(copy, target="app/jobs.py")
+    assert {(path, line, code) for path, line, _, code, _ in found} == {("app/jobs.py", 6, "DBP103")}
+    assert (copy / ".poollint_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_editing_a_file_gives_fresh_results(tmp_path: Path) -> None:
+    copy = _copy(FIXTURES / "projects" / "DBP103_two_modules_one_database", tmp_path)
+    before = {(f[0], f[3]) for f in _flake8(copy, target="app/db.py")}
+    assert before == {("app/db.py", "DBP103")}
+    jobs = copy / "app" / "jobs.py"
+    original = jobs.read_text()
+    jobs.write_text(original.replace('os.getenv("DATABASE_URL")', 'os.getenv("JOBS_DATABASE_URL")'))
+    assert _flake8(copy, target="app/db.py") == set()
+    assert {f.code for f in _check(copy, cache=True)} == set()
+    time.sleep(0.01)
+    jobs.write_text(original)
+    assert {(f[0], f[3]) for f in _flake8(copy, target="app/db.py")} == before
+    assert {(_relative(copy, f), f.code) for f in _check(copy, cache=True)} == {
+        ("app/db.py", "DBP103"), ("app/jobs.py", "DBP103")}
+
+
+def test_editing_a_factory_gives_fresh_results(tmp_path: Path) -> None:
+    copy = _copy(FIXTURES / "projects" / "DBP101_factory_from_another_module", tmp_path)
+    assert ("app/api.py", 16, "DBP101") in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/api.py")}
+    db = copy / "app" / "db.py"
+    db.write_text(db.read_text().replace("def get_engine():", "@lru_cache\ndef get_engine():"))
+    found = {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/api.py")}
+    assert ("app/api.py", 16, "DBP101") not in found
+    assert ("app/api.py", 16, "DBP101") not in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
