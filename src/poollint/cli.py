@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 
 from poollint import __version__
 from poollint.engine.baseline import Baseline, BaselineError, write_baseline
+from poollint.engine.findings import Finding
 from poollint.engine.runner import RunOptions, check_paths
 from poollint.reporters import REPORTERS
 from poollint.settings import CODE_PATTERN, Settings, SettingsError, load_settings
@@ -60,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="report only findings not recorded in this baseline file")
     baseline.add_argument("--write-baseline", type=Path, metavar="FILE",
                           help="record every current finding in FILE and exit 0")
+    fixing = check.add_mutually_exclusive_group()
+    fixing.add_argument("--fix", action="store_true", help="apply safe autofixes, then report what remains")
+    fixing.add_argument("--diff", action="store_true",
+                        help="print the safe autofixes as unified diffs without applying them; exit 1 if any")
 
     commands.add_parser("rules", help="list every rule")
     explain = commands.add_parser("explain", help="show a rule's documentation")
@@ -94,7 +99,17 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     settings = _settings_for(args)
     options = RunOptions(screen=not args.no_screen, jobs=args.jobs, cache=not args.no_cache)
+    if args.write_baseline is not None and (args.fix or args.diff):
+        print("poollint: error: --write-baseline cannot be combined with --fix or --diff", file=sys.stderr)
+        return EXIT_ERROR
     result = check_paths(paths, settings, options=options)
+    if args.fix or args.diff:
+        baseline = Baseline.load(args.baseline) if args.baseline is not None else None
+        targets = baseline.new_findings(result.findings) if baseline else result.findings
+        if args.diff:
+            return _show_fixes(targets, settings)
+        if _apply_fixes(targets, settings):
+            result = check_paths(paths, settings, options=options)
     findings = result.findings
     if args.write_baseline is not None:
         count = write_baseline(args.write_baseline, findings)
@@ -108,6 +123,29 @@ def run_check(args: argparse.Namespace) -> int:
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _show_fixes(findings: Sequence[Finding], settings: Settings) -> int:
+    from poollint.engine.fixes import fix_findings
+
+    fixes = fix_findings(findings, settings)
+    for fix in fixes:
+        sys.stdout.write(fix.diff())
+    return EXIT_FINDINGS if fixes else EXIT_CLEAN
+
+
+def _apply_fixes(findings: Sequence[Finding], settings: Settings) -> int:
+    """Writes every safe fix; returns how many findings they fixed."""
+    from poollint.engine.fixes import fix_findings
+
+    fixes = fix_findings(findings, settings)
+    for fix in fixes:
+        fix.write()
+    count = sum(len(fix.fixed) for fix in fixes)
+    if count:
+        print(f"poollint: fixed {count} finding{'s' if count != 1 else ''} in {len(fixes)} "
+              f"file{'s' if len(fixes) != 1 else ''}", file=sys.stderr)
+    return count
 
 
 def run_rules() -> int:

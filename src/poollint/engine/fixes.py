@@ -1,0 +1,565 @@
+"""Safe autofixes: a registry of codemods keyed by rule code, applied and verified one file at a time.
+
+A fix is kept only when the file re-analyzes to the same findings minus the ones
+it claims to fix; a file with a parse error is never touched.
+"""
+from __future__ import annotations
+
+import codecs
+import difflib
+import io
+import re
+import sys
+import tokenize
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Optional, Sequence
+
+import libcst as cst
+import libcst.helpers
+
+from poollint.engine.baseline import fingerprint
+from poollint.engine.findings import Finding
+from poollint.engine.suppress import ignored_by_path
+from poollint.settings import Settings
+
+
+@dataclass(frozen=True)
+class FixRequest:
+    """What a fixer sees: one file's current text and its findings of the fixer's code."""
+
+    path: Path
+    shown: str
+    text: str
+    findings: tuple[Finding, ...]
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class FixResult:
+    new_text: str
+    fixed: tuple[Finding, ...]  # the findings of the request this edit removes
+    description: str
+
+
+Fixer = Callable[[FixRequest], Optional[FixResult]]
+# An analyzer returns a file's findings for its bytes, or None when a rule crashed on them.
+Analyzer = Callable[[Path, str, bytes, Settings], Optional[list]]
+
+
+@dataclass(frozen=True)
+class FixerEntry:
+    code: str
+    fix: Fixer
+    applies_to: Callable[[Path], bool]
+    analyze: Analyzer
+
+
+FIXERS: dict[str, FixerEntry] = {}
+
+
+def register(code: str, applies_to: Callable[[Path], bool], analyze: Analyzer) -> Callable[[Fixer], Fixer]:
+    """Adds a fixer for `code`; rules of every family plug in here."""
+    def decorate(fix: Fixer) -> Fixer:
+        FIXERS[code] = FixerEntry(code, fix, applies_to, analyze)
+        return fix
+    return decorate
+
+
+def fixable_codes() -> frozenset[str]:
+    return frozenset(FIXERS)
+
+
+# -- one file --------------------------------------------------------------------------------
+@dataclass
+class FileFix:
+    path: Path
+    shown: str
+    old_text: str
+    new_text: str
+    encoding: str
+    bom: bool
+    descriptions: list[str] = field(default_factory=list)
+    fixed: list[Finding] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.new_text != self.old_text
+
+    def diff(self) -> str:
+        lines = difflib.unified_diff(
+            self.old_text.splitlines(keepends=True), self.new_text.splitlines(keepends=True),
+            fromfile=self._label("a"), tofile=self._label("b"),
+        )
+        return "".join(mask_secrets(_terminated(line)) for line in lines)
+
+    def _label(self, side: str) -> str:
+        return self.shown if self.shown.startswith("/") else f"{side}/{self.shown}"
+
+    def write(self) -> None:
+        data = self.new_text.encode(self.encoding)
+        self.path.write_bytes((codecs.BOM_UTF8 if self.bom else b"") + data)
+
+
+def _terminated(line: str) -> str:
+    return line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s\"']*:)[^@\s\"']*(?P<at>@)")
+_SECRET_PARAMETER = re.compile(r"(?P<head>[?&;](?:password|api_key|apikey|token)=)[^&\s\"']*", re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    """A diff prints source lines verbatim; passwords in URLs and secret parameters become ****."""
+    text = _URL_PASSWORD.sub(r"\g<head>****\g<at>", text)
+    return _SECRET_PARAMETER.sub(r"\g<head>****", text)
+
+
+def _read(path: Path) -> Optional[tuple[str, str, bool]]:
+    """(text, encoding, had a UTF-8 BOM), or None when the file cannot be decoded."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    bom = data.startswith(codecs.BOM_UTF8)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline) if path.suffix in (".py", ".pyi") \
+            else ("utf-8", None)
+        text = data[len(codecs.BOM_UTF8) if bom else 0:].decode("utf-8" if encoding == "utf-8-sig" else encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+    if "\x00" in text:
+        return None
+    return text, ("utf-8" if encoding == "utf-8-sig" else encoding), bom
+
+
+def _comparable(findings: Iterable[Finding], text: str) -> Counter:
+    lines = text.splitlines()
+    return Counter((f.code, fingerprint(f, lines).line_hash) for f in findings)
+
+
+def fix_file(path: Path, shown: str, codes: Iterable[str], settings: Settings) -> Optional[FileFix]:
+    """Applies every registered fixer for `codes` that verifies; None when the file is left alone."""
+    read = _read(path)
+    if read is None:
+        return None
+    text, encoding, bom = read
+    result = FileFix(path, shown, text, text, encoding, bom)
+    for code in sorted(set(codes)):
+        entry = FIXERS.get(code)
+        if entry is None or not entry.applies_to(path) or not settings.is_enabled(code):
+            continue
+        before = _enabled(entry.analyze(path, shown, result.new_text.encode(encoding), settings), shown, settings)
+        if before is None or any(f.code == "DBP000" for f in before):
+            return None  # never touch a file that does not parse
+        targets = tuple(f for f in before if f.code == code)
+        if not targets:
+            continue
+        attempt = entry.fix(FixRequest(path, shown, result.new_text, targets, settings))
+        if attempt is None or attempt.new_text == result.new_text or not attempt.fixed:
+            continue
+        try:
+            data = attempt.new_text.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        after = _enabled(entry.analyze(path, shown, data, settings), shown, settings)
+        if after is None:
+            continue
+        remaining = [f for f in before if f not in attempt.fixed]
+        if _comparable(after, attempt.new_text) != _comparable(remaining, result.new_text):
+            continue  # the edit changed more than the findings it claims: not safe
+        result.new_text = attempt.new_text
+        result.descriptions.append(attempt.description)
+        result.fixed.extend(attempt.fixed)
+    return result if result.changed else None
+
+
+def _enabled(findings: Optional[list], shown: str, settings: Settings) -> Optional[list]:
+    if findings is None:
+        return None
+    return [f for f in findings
+            if settings.is_enabled(f.code) and not ignored_by_path(f.code, f.path, settings.per_file_ignores)]
+
+
+def fix_findings(findings: Sequence[Finding], settings: Settings) -> list[FileFix]:
+    """Fixes for every file holding a finding some fixer handles, in path order."""
+    codes_by_path: dict[str, set[str]] = {}
+    for finding in findings:
+        if finding.code in fixable_codes():
+            codes_by_path.setdefault(finding.path, set()).add(finding.code)
+    fixes = []
+    for shown in sorted(codes_by_path):
+        fixed = fix_file(Path(shown), shown, codes_by_path[shown], settings)
+        if fixed is not None:
+            fixes.append(fixed)
+    return fixes
+
+
+# -- analyzers ----------------------------------------------------------------------------------
+def is_python(path: Path) -> bool:
+    return path.suffix in (".py", ".pyi")
+
+
+def analyze_python_bytes(path: Path, shown: str, data: bytes, settings: Settings) -> Optional[list]:
+    from poollint.engine.runner import analyze_python, module_name_for, project_root
+
+    module_name = module_name_for(path, project_root([path], settings))
+    findings, errors = analyze_python(path, shown, data, settings, screen=False, module_name=module_name)
+    return None if errors else findings
+
+# -- DBP101: cache a module-level factory --------------------------------------------------------
+# Caching a factory shares one client between its callers; that is only safe when no caller
+# ends that client's life (disconnect/dispose/close, a `with` block) or awaits the result.
+_LIFECYCLE_FALLBACK = frozenset({"connect", "disconnect", "close", "aclose", "dispose", "terminate", "closeall"})
+
+
+class _FactoryFacts(cst.CSTVisitor):
+    """A factory body's calls, and whether it yields or rebinds globals (then caching changes more)."""
+
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+        self.unsafe = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.unsafe = True
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.unsafe = True
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.unsafe = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _module_bindings(module: cst.Module) -> Counter:
+    """How many times each name is bound by a top-level statement (def, class, import, assignment)."""
+    bound: Counter = Counter()
+    for index, statement in enumerate(module.body):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            bound[statement.name.value] += 1
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            bound[target.target.value] += 1
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    bound[small.target.value] += 1
+                elif isinstance(small, cst.Import):
+                    for alias in small.names:
+                        local = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
+                        bound[local] += 1
+                elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        bound[alias.evaluated_alias or alias.evaluated_name] += 1
+        else:
+            # a name bound under if/try/with/for at module level may be bound twice
+            for node in _assigned_names(statement):
+                bound[node] += 2
+    return bound
+
+
+class _Targets(cst.CSTVisitor):
+    """Names a compound module-level statement may bind (its branches, loops, handlers)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def _add(self, target: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.names.append(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._add(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._add(target.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._add(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._add(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._add(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._add(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._add(node.name)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._add(node.name.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._add(node.target)
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        self.names.append(node.evaluated_alias or node.evaluated_name.split(".")[0])
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.names.append(node.name.value)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.names.append(node.name.value)
+        return False
+
+
+def _assigned_names(statement: cst.CSTNode) -> list[str]:
+    collector = _Targets()
+    statement.visit(collector)
+    return collector.names
+
+
+def _cache_decorator(module: cst.Module, def_index: int, bound: Counter) -> Optional[tuple[str, str]]:
+    """The expression naming functools.cache here, and the import to add: "", "module" or "name"."""
+    from_functools_before_def = False
+    for index, statement in enumerate(module.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if alias.evaluated_name == "functools":
+                        return (f"{alias.evaluated_alias or 'functools'}.cache", "") if index < def_index else None
+            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None \
+                    and cst.helpers.get_full_name_for_node(small.module) == "functools":
+                if isinstance(small.names, cst.ImportStar):
+                    return None
+                from_functools_before_def = from_functools_before_def or index < def_index
+                for alias in small.names:
+                    if alias.evaluated_name == "cache":
+                        local = alias.evaluated_alias or "cache"
+                        return (local, "") if index < def_index and bound[local] == 1 else None
+    if from_functools_before_def and not bound["cache"]:
+        return "cache", "name"  # joins the existing `from functools import ...`
+    if bound["functools"]:
+        return None  # the name means something else here
+    return "functools.cache", "module"
+
+
+def _scope_of(node: cst.CSTNode, parents: Mapping) -> cst.CSTNode:
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.Module)):
+            return node
+    return node
+
+
+class _LifecycleUse(cst.CSTVisitor):
+    """Does a scope end the life of a name (`x.dispose()`, `with x:`) or of a call's result?"""
+
+    def __init__(self, names: set[str], methods: frozenset[str]) -> None:
+        self.names = names
+        self.methods = methods
+        self.found = False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value in self.names and node.attr.value in self.methods:
+            self.found = True
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if isinstance(node.item, cst.Name) and node.item.value in self.names:
+            self.found = True
+
+
+def _callers_share_safely(module: cst.Module, name: str, parents: Mapping, lifecycle: frozenset[str]) -> bool:
+    calls = [n for n in parents if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == name]
+    for call in calls:
+        parent = parents.get(call)
+        if isinstance(parent, (cst.Await, cst.WithItem)):
+            return False
+        if isinstance(parent, cst.Attribute) and parent.attr.value in lifecycle:
+            return False
+        names: set[str] = set()
+        if isinstance(parent, cst.Assign) and parent.value is call:
+            names = {t.target.value for t in parent.targets if isinstance(t.target, cst.Name)}
+            if len(names) != len(parent.targets):
+                return False  # stored in an attribute or container: its later use is not visible here
+        elif isinstance(parent, cst.AnnAssign) and parent.value is call:
+            if not isinstance(parent.target, cst.Name):
+                return False
+            names = {parent.target.value}
+        if names:
+            use = _LifecycleUse(names, lifecycle)
+            _scope_of(call, parents).visit(use)
+            if use.found:
+                return False
+    return True
+
+
+def _lifecycle_methods(request: FixRequest, module: cst.Module, factory: cst.FunctionDef) -> frozenset[str]:
+    """The connect and release methods of the client the factory builds (all known ones if unsure)."""
+    from poollint.engine.context import FileContext
+
+    context = FileContext(request.path, request.shown, request.text, module, request.settings)
+    facts = _FactoryFacts()
+    factory.body.visit(facts)
+    methods: set[str] = set()
+    for call in facts.calls:
+        spec = request.settings.catalog.client_for(context.qualified_name(call.func))
+        if spec is not None:
+            methods.update(spec.connect, spec.release)
+    if not methods:
+        methods = set(_LIFECYCLE_FALLBACK)
+        for spec in request.settings.catalog.clients:
+            methods.update(spec.connect, spec.release)
+    return frozenset(methods)
+
+
+def _cacheable_factory(request: FixRequest, module: cst.Module, name: str, parents: Mapping,
+                       bound: Counter) -> Optional[tuple[int, cst.FunctionDef]]:
+    if bound[name] != 1:
+        return None
+    for index, statement in enumerate(module.body):
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            params = statement.params
+            if statement.asynchronous is not None or statement.decorators:
+                return None  # a cached coroutine can be awaited only once; decorators may wrap anything
+            if params.params or params.posonly_params or params.kwonly_params \
+                    or isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+                return None
+            facts = _FactoryFacts()
+            statement.body.visit(facts)
+            if facts.unsafe:
+                return None
+            if not _callers_share_safely(module, name, parents, _lifecycle_methods(request, module, statement)):
+                return None
+            return index, statement
+    return None
+
+
+def fix_client_per_call(request: FixRequest) -> Optional[FixResult]:
+    """Decorates a module-level factory without parameters with @functools.cache."""
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+    from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(request.text))
+    except (cst.ParserSyntaxError, RecursionError):
+        return None
+    module = wrapper.module
+    positions = wrapper.resolve(PositionProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    by_factory: dict[str, list[Finding]] = {}
+    for finding in request.findings:
+        for node, position in positions.items():
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and not node.args \
+                    and (position.start.line, position.start.column + 1) == (finding.line, finding.column):
+                by_factory.setdefault(node.func.value, []).append(finding)
+                break
+    bound = _module_bindings(module)
+    new_module, fixed, names, add_import = module, [], [], ""
+    for name in sorted(by_factory):
+        found = _cacheable_factory(request, module, name, parents, bound)
+        if found is None:
+            continue
+        index, factory = found
+        decorator = _cache_decorator(module, index, bound)
+        if decorator is None:
+            continue
+        expression, needed_import = decorator
+        decorated = factory.with_changes(decorators=[cst.Decorator(decorator=cst.parse_expression(expression))])
+        new_module = new_module.deep_replace(factory, decorated)  # type: ignore[assignment]
+        add_import = add_import or needed_import
+        fixed.extend(by_factory[name])
+        names.append(name)
+    if not fixed:
+        return None
+    placed = _insert_stdlib_import(new_module, "functools") if add_import == "module" else None
+    if placed is not None:
+        new_module = placed
+    elif add_import:
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, "functools", "cache" if add_import == "name" else None)
+        new_module = AddImportsVisitor(context).transform_module(new_module)
+    if add_import and not _import_precedes_uses(new_module, names):
+        return None
+    listed = ", ".join(f"`{n}()`" for n in names)
+    return FixResult(new_module.code, tuple(fixed), f"cache the factory {listed} with @functools.cache")
+
+
+def _imported_module(statement: cst.CSTNode) -> str:
+    """The top-level package a one-import statement line imports, or ""."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return ""
+    small = statement.body[0]
+    if isinstance(small, cst.Import) and len(small.names) == 1:
+        return small.names[0].evaluated_name.split(".")[0]
+    if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+        return (cst.helpers.get_full_name_for_node(small.module) or "").split(".")[0]
+    return ""
+
+
+# Python 3.9 has no sys.stdlib_module_names; these are the modules a database module usually imports.
+_STDLIB_FALLBACK = frozenset({
+    "abc", "asyncio", "atexit", "collections", "contextlib", "dataclasses", "datetime", "enum", "functools",
+    "itertools", "json", "logging", "os", "pathlib", "re", "sys", "threading", "time", "typing", "uuid",
+})
+
+
+def _import_indices(module: cst.Module) -> list[int]:
+    """Top-level one-import statement lines before the first other statement, `__future__` excluded."""
+    indices = []
+    for index, statement in enumerate(module.body):
+        imported = _imported_module(statement)
+        if not imported:
+            if index == 0 and isinstance(statement, cst.SimpleStatementLine) and isinstance(
+                    statement.body[0], cst.Expr) and isinstance(statement.body[0].value, cst.SimpleString):
+                continue  # the module docstring
+            break
+        if imported != "__future__":
+            indices.append(index)
+    return indices
+
+
+def _insert_stdlib_import(module: cst.Module, name: str) -> Optional[cst.Module]:
+    """`import name` where isort puts it: among the standard-library imports, in order, before the others."""
+    stdlib = getattr(sys, "stdlib_module_names", _STDLIB_FALLBACK)
+    body = list(module.body)
+    indices = _import_indices(module)
+    if not indices:
+        return None
+    standard = [i for i in indices if _imported_module(body[i]) in stdlib]
+    later = [i for i in standard if _imported_module(body[i]) > name]
+    if later or not standard:
+        index = later[0] if later else indices[0]
+        statement = cst.parse_statement(f"import {name}").with_changes(leading_lines=body[index].leading_lines)
+        # a new standard-library section is separated from the third-party one, as isort does
+        body[index] = body[index].with_changes(leading_lines=() if standard else (cst.EmptyLine(),))
+    else:
+        index = standard[-1] + 1
+        statement = cst.parse_statement(f"import {name}")
+    body.insert(index, statement)
+    return module.with_changes(body=body)
+
+
+def _import_precedes_uses(module: cst.Module, factories: list[str]) -> bool:
+    """The decorator runs when the def does: the functools import must come first."""
+    def imports_functools(statement: cst.CSTNode) -> bool:
+        return isinstance(statement, cst.SimpleStatementLine) and any(
+            (isinstance(small, cst.Import) and any(a.evaluated_name == "functools" for a in small.names))
+            or (isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative
+                and cst.helpers.get_full_name_for_node(small.module) == "functools")
+            for small in statement.body
+        )
+
+    first_import = next((i for i, s in enumerate(module.body) if imports_functools(s)), None)
+    defs = [i for i, s in enumerate(module.body) if isinstance(s, cst.FunctionDef) and s.name.value in factories]
+    return first_import is not None and all(first_import < i for i in defs)
+
+
+register("DBP101", is_python, analyze_python_bytes)(fix_client_per_call)
