@@ -79,6 +79,15 @@ class Guards:
     task_decorators: frozenset[str] = frozenset()
     task_decorator_attributes: frozenset[str] = frozenset()
     handler_names: frozenset[str] = frozenset()
+    # giving connections back (DBP3xx)
+    script_runners: frozenset[str] = frozenset()
+    test_case_bases: frozenset[str] = frozenset()
+    setup_methods: frozenset[str] = frozenset()
+    teardown_methods: frozenset[str] = frozenset()
+    cleanup_functions: frozenset[str] = frozenset()
+    cleanup_methods: frozenset[str] = frozenset()
+    context_methods: frozenset[str] = frozenset()
+    closing_functions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,12 @@ from __future__ import annotations
 from poollint.rules.base import FileRule, Rule
 from poollint.rules.creation import ClientInLoop, ClientPerCall, DuplicateModuleClients, RerunScopeClient
 from poollint.rules.meta import NotAnalyzable
+from poollint.rules.release import (
+    CheckoutNotReleased,
+    DisconnectNotExceptionSafe,
+    FixtureWithoutTeardown,
+    ScriptNeverDisconnects,
+)
 
 ALL_RULES: tuple[type[Rule], ...] = (
     NotAnalyzable,
@@ -11,6 +17,10 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ClientInLoop,
     DuplicateModuleClients,
     RerunScopeClient,
+    ScriptNeverDisconnects,
+    DisconnectNotExceptionSafe,
+    FixtureWithoutTeardown,
+    CheckoutNotReleased,
 )
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
