@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     fixing.add_argument("--diff", action="store_true",
                         help="print the safe autofixes as unified diffs without applying them; exit 1 if any")
 
+    budget = commands.add_parser("budget", help="print the deployment's connection budget (see DBP407)")
+    budget.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    budget.add_argument("--config", type=Path, help="a pyproject.toml to read [tool.poollint] from")
+
     commands.add_parser("rules", help="list every rule")
     explain = commands.add_parser("explain", help="show a rule's documentation")
     explain.add_argument("code", metavar="CODE")
@@ -148,6 +152,26 @@ def _apply_fixes(findings: Sequence[Finding], settings: Settings) -> int:
     return count
 
 
+def run_budget(args: argparse.Namespace) -> int:
+    """The table behind DBP407: replicas × workers × pool per service against max_connections."""
+    from poollint.config.budget import compute_budgets, render_table
+    from poollint.engine.configcheck import build_model
+    from poollint.engine.files import discover, is_config_file, is_python_file
+    from poollint.engine.runner import display_path
+
+    if not args.path.exists():
+        print(f"poollint: error: no such file or directory: {args.path}", file=sys.stderr)
+        return EXIT_ERROR
+    settings = load_settings(args.path if args.path.is_dir() else args.path.parent, args.config)
+    files = list(discover([args.path], settings.exclude))
+    model = build_model([p for p in files if is_config_file(p)],
+                        [p for p in files if is_python_file(p) and not is_config_file(p)], settings, display_path)
+    budgets = compute_budgets(model, settings.max_connections, settings.reserved_connections,
+                              settings.replicas, settings.workers)
+    sys.stdout.write(render_table(budgets))
+    return EXIT_FINDINGS if any(b.verdict == "exceeded" for b in budgets) else EXIT_CLEAN
+
+
 def run_rules() -> int:
     from poollint.rules import ALL_RULES
 
@@ -175,6 +199,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "budget":
+            return run_budget(args)
         if args.command == "rules":
             return run_rules()
         if args.command == "explain":

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
 from poollint.engine.cache import ResultCache, cache_key
+from poollint.engine.configcheck import check_config
 from poollint.engine.files import discover, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure
@@ -261,5 +262,10 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         if cache and key and not errors:
             cache.put(key, findings, errors)
     result.files_parsed = len(pending)
+    # -- configuration files (DBP4xx): one deployment model for the run (engine/configcheck.py) --
+    config_findings, config_errors = check_config(files, paths, root, settings, display_path,
+                                                  lambda data: passes_screen(data, settings))
+    result.findings.extend(config_findings)
+    result.internal_errors += config_errors
     result.findings = sorted(_filter(result.findings, settings), key=Finding.sort_key)
     return result

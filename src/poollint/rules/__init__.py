@@ -2,6 +2,19 @@
 from __future__ import annotations
 
 from poollint.rules.base import FileRule, Rule
+from poollint.rules.configuration import (
+    ConfigRule,
+    ConnectionBudgetExceeded,
+    DeprecatedScheme,
+    DirectUrlThroughPooler,
+    HardcodedUrlInSchema,
+    InvalidPoolParameter,
+    MissingDirectUrl,
+    PgbouncerStatementMode,
+    PoolerWithoutPgbouncerMode,
+    ServerlessUnboundedPool,
+    UnparsableUrl,
+)
 from poollint.rules.creation import ClientInLoop, ClientPerCall, DuplicateModuleClients, RerunScopeClient
 from poollint.rules.meta import NotAnalyzable
 from poollint.rules.release import (
@@ -21,6 +34,16 @@ ALL_RULES: tuple[type[Rule], ...] = (
     DisconnectNotExceptionSafe,
     FixtureWithoutTeardown,
     CheckoutNotReleased,
+    UnparsableUrl,
+    PoolerWithoutPgbouncerMode,
+    MissingDirectUrl,
+    DirectUrlThroughPooler,
+    ServerlessUnboundedPool,
+    InvalidPoolParameter,
+    ConnectionBudgetExceeded,
+    DeprecatedScheme,
+    PgbouncerStatementMode,
+    HardcodedUrlInSchema,
 )
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
@@ -28,3 +51,7 @@ RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
 def file_rules() -> tuple[type[FileRule], ...]:
     return tuple(rule for rule in ALL_RULES if issubclass(rule, FileRule))
+
+
+def config_rules() -> tuple[type[ConfigRule], ...]:
+    return tuple(rule for rule in ALL_RULES if issubclass(rule, ConfigRule))

@@ -1,0 +1,163 @@
+"""The connection budget: replicas × workers × per-instance pool (+ overflow) against max_connections.
+
+`poollint budget` prints it; DBP407 reports a budget whose peak exceeds what the server allows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from poollint.config.compose import Service
+from poollint.config.project import DeploymentModel, service_env
+from poollint.config.urls import find_pooler
+
+POSTGRES_DEFAULT_MAX_CONNECTIONS = 100  # https://www.postgresql.org/docs/current/runtime-config-connection.html
+POSTGRES_DEFAULT_RESERVED = 3  # superuser_reserved_connections
+
+# Default pool per process when the code does not say otherwise: (pool, overflow, where it comes from)
+DEFAULT_POOLS: dict[str, tuple[int, int, str]] = {
+    "sqlalchemy": (5, 10, "SQLAlchemy default pool_size 5 + max_overflow 10"),
+    "asyncpg": (10, 0, "asyncpg default max_size 10"),
+    "psycopg_pool": (4, 0, "psycopg_pool default max_size = min_size 4"),
+    "django": (1, 0, "Django: one connection per worker"),
+}
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    service: str
+    path: str
+    line: int
+    replicas: int
+    workers: int
+    pool: Optional[int]  # None: unknown (Prisma's default depends on the CPUs)
+    overflow: int
+    pool_source: str
+
+    @property
+    def total(self) -> Optional[int]:
+        return None if self.pool is None else self.replicas * self.workers * (self.pool + self.overflow)
+
+
+@dataclass(frozen=True)
+class Budget:
+    database: str
+    path: str
+    line: int  # where max_connections is set, or the database service
+    max_connections: int
+    max_source: str
+    reserved: int
+    rows: tuple[BudgetRow, ...]
+
+    @property
+    def available(self) -> int:
+        return self.max_connections - self.reserved
+
+    @property
+    def total(self) -> int:
+        return sum(row.total or 0 for row in self.rows)
+
+    @property
+    def verdict(self) -> str:
+        if self.total > self.available:
+            return "exceeded"
+        if any(row.total is None for row in self.rows):
+            return "unknown"
+        return "ok"
+
+    def breakdown(self) -> str:
+        return " + ".join(
+            f"{r.service} {r.replicas}×{r.workers}×{r.pool + r.overflow}" for r in self.rows if r.pool is not None
+        )
+
+
+def _pool_for(model: DeploymentModel, service: Service) -> Optional[tuple[Optional[int], int, str]]:
+    """The per-process pool of a service that talks to PostgreSQL directly, or None if it does not."""
+    for site in service_env(model, service):
+        url = site.url
+        if url is None or url.family != "postgres" or site.placeholder:
+            continue
+        if find_pooler(url, model.pgbouncer_hosts()) is not None:
+            return None  # the pooler, not the app, holds the server connections
+        consumers = model.consumers_of(site)
+        if "prisma" in consumers:
+            limit = url.param("connection_limit")
+            if limit and limit.isdigit():
+                return int(limit), 0, f"connection_limit={limit} in {site.variable}"
+            return None, 0, "Prisma default: physical CPUs × 2 + 1"
+        for library, (pool, overflow, source) in DEFAULT_POOLS.items():
+            if library in consumers:
+                return pool, overflow, source
+        return None, 0, f"unknown: no library found reading {site.variable}"
+    return None
+
+
+def compute_budgets(model: DeploymentModel, max_connections: Optional[int] = None, reserved: Optional[int] = None,
+                    replicas: Optional[int] = None, workers: Optional[int] = None) -> list[Budget]:
+    """One budget per compose file with a PostgreSQL service, and one for Kubernetes when max-connections is set."""
+    budgets: list[Budget] = []
+    kubernetes_rows: list[BudgetRow] = []
+    autoscaling = {name: (maximum, line) for _, d in model.deployments for name, maximum, line in d.autoscaling}
+    for path, deployment in model.deployments:
+        databases = [s for s in deployment.services if s.is_postgres]
+        rows = []
+        for service in deployment.services:
+            if service.is_postgres or service.is_pgbouncer:
+                continue
+            pool = _pool_for(model, service)
+            if pool is None:
+                continue
+            count = service.replicas or replicas or 1
+            line = service.replicas_line or service.line
+            if service.name in autoscaling:
+                count, line = autoscaling[service.name][0], service.line
+            uses_gunicorn = "gunicorn" in service.command
+            process_count = service.workers or (model.gunicorn_workers if uses_gunicorn else None) or workers or 1
+            rows.append(BudgetRow(service.name, path, line, count, process_count, pool[0], pool[1], pool[2]))
+        if deployment.kind == "kubernetes":
+            kubernetes_rows += rows
+            continue
+        if not rows or (not databases and max_connections is None):
+            continue
+        database = databases[0] if databases else None
+        if database is not None and database.max_connections is not None:
+            limit, source, line = database.max_connections, "-c max_connections in the command", database.max_connections_line
+        elif max_connections is not None:
+            limit, source, line = max_connections, "[tool.poollint] max-connections", database.line if database else rows[0].line
+        else:
+            assert database is not None
+            limit, source, line = POSTGRES_DEFAULT_MAX_CONNECTIONS, "PostgreSQL default", database.line
+        budgets.append(Budget(database.name if database else "database", path, line, limit, source,
+                              reserved if reserved is not None else POSTGRES_DEFAULT_RESERVED, tuple(rows)))
+    if kubernetes_rows and max_connections is not None:
+        budgets.append(Budget("database", kubernetes_rows[0].path, kubernetes_rows[0].line, max_connections,
+                              "[tool.poollint] max-connections",
+                              reserved if reserved is not None else POSTGRES_DEFAULT_RESERVED, tuple(kubernetes_rows)))
+    return budgets
+
+
+def render_table(budgets: list[Budget]) -> str:
+    if not budgets:
+        return "poollint: no deployment with a PostgreSQL server and app services found\n"
+    out: list[str] = []
+    for budget in budgets:
+        out.append(f"{budget.path}: database `{budget.database}`")
+        header = ("service", "replicas", "workers", "pool", "overflow", "connections", "pool from")
+        rows = [
+            (r.service, str(r.replicas), str(r.workers), "?" if r.pool is None else str(r.pool), str(r.overflow),
+             "?" if r.total is None else str(r.total), r.pool_source)
+            for r in budget.rows
+        ]
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+        out.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+        for row in rows:
+            out.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        out.append(f"  total at peak: {budget.total}")
+        out.append(f"  max_connections {budget.max_connections} ({budget.max_source}) - reserved {budget.reserved}"
+                   f" = {budget.available} available")
+        verdict = {"exceeded": f"EXCEEDED by {budget.total - budget.available}",
+                   "unknown": "unknown: some pools depend on the machine (marked ?)",
+                   "ok": f"ok ({budget.available - budget.total} to spare)"}[budget.verdict]
+        out.append(f"  verdict: {verdict}")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,445 @@
+"""The project's deployment model: every database URL with where it is set and who reads it.
+
+Built once per run from the configuration files (and a cheap `ast` scan of Python
+files for which library reads which variable); the DBP4xx rules only read it.
+
+Which library consumes a variable is decided, in this order of evidence:
+1. `schema.prisma` names it in a datasource: `url = env("DATABASE_URL")` -> Prisma;
+2. Python passes it to a catalog constructor: `create_engine(os.environ["X"])`,
+   `create_engine(settings.database_url)` (a settings field named like the variable),
+   or through a module-level name (`URL = os.getenv("X")`; `asyncpg.create_pool(URL)`);
+3. the variable's name: `SQLALCHEMY_DATABASE_URI` / `SQLALCHEMY_*` -> SQLAlchemy;
+4. the URL itself: `postgresql+asyncpg://` -> SQLAlchemy; `prisma://` and Prisma-only
+   parameters (`connection_limit`, `pgbouncer`, `pool_timeout`) -> Prisma.
+With no evidence the consumer is unknown, and library-specific advice is not given.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from poollint import _toml
+from poollint.catalog.model import Catalog
+from poollint.config import compose as compose_parser
+from poollint.config.compose import DeploymentFile, EnvVar, Service
+from poollint.config.dotenv import _interpolate, is_template, parse_dotenv
+from poollint.config.pgbouncer import PgBouncerConfig, parse_pgbouncer
+from poollint.config.prisma import PrismaSchema, parse_prisma
+from poollint.config.serverless import (
+    ServerlessFile, parse_netlify_toml, parse_sam_template, parse_serverless_yml, parse_vercel_json,
+    parse_zappa_settings,
+)
+from poollint.config.urls import ParsedUrl, is_placeholder, looks_like_url, parse_url
+from poollint.config.yamlfile import YamlError, load_documents
+
+logger = logging.getLogger(__name__)
+
+MAX_CONFIG_BYTES = 5_000_000
+
+URL_VARIABLE = re.compile(
+    r"^(DATABASE_URL|DIRECT_URL|DIRECT_DATABASE_URL|SHADOW_DATABASE_URL|.*_DATABASE_URL|.*_DB_URL|DB_URL"
+    r"|POSTGRES_URL.*|POSTGRES_PRISMA_URL|SQLALCHEMY_DATABASE_URI|.*_DATABASE_URI|REDIS_URL|.*_REDIS_URL"
+    r"|MONGO.*_URI|MONGO.*_URL|MONGODB_URI|ACCELERATE_URL)$"
+)
+DIRECT_VARIABLE = re.compile(r"^(DIRECT_URL|DIRECT_DATABASE_URL|.*_DIRECT_URL|POSTGRES_URL_NON_POOLING|MIGRATION_DATABASE_URL)$")
+PRISMA_ONLY_PARAMS = frozenset({"connection_limit", "pgbouncer", "pool_timeout", "socket_timeout"})
+
+
+@dataclass(frozen=True)
+class UrlSite:
+    """A database URL written somewhere: a variable in a file, or a literal."""
+
+    path: str  # display path
+    line: int
+    variable: str  # "" for a literal
+    value: str
+    source: str  # "dotenv", "compose", "kubernetes", "serverless", "prisma", "python"
+    template: bool = False  # in an .env.example-like file
+    service: str = ""  # compose service / Kubernetes workload
+    literal_consumer: str = ""  # for literals: the library whose constructor receives it
+    field_name: str = ""  # for schema.prisma literals: "url", "directUrl", "shadowDatabaseUrl"
+
+    @property
+    def url(self) -> Optional[ParsedUrl]:
+        return parse_url(self.value)
+
+    @property
+    def label(self) -> str:
+        """How a message names it: the variable, or the literal's place."""
+        if self.variable:
+            return f"`{self.variable}`"
+        if self.field_name:
+            return f"the datasource `{self.field_name}`"
+        return "the URL literal"
+
+    @property
+    def placeholder(self) -> bool:
+        return self.template or is_placeholder(self.value)
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    path: str
+    lines: tuple[str, ...]
+
+
+@dataclass
+class DeploymentModel:
+    catalog: Optional[Catalog] = None
+    url_sites: list[UrlSite] = field(default_factory=list)
+    schemas: list[tuple[str, PrismaSchema]] = field(default_factory=list)
+    deployments: list[tuple[str, DeploymentFile]] = field(default_factory=list)
+    pgbouncers: list[tuple[str, PgBouncerConfig]] = field(default_factory=list)
+    serverless: list[tuple[str, ServerlessFile]] = field(default_factory=list)
+    gunicorn_workers: Optional[int] = None
+    consumers: dict[str, set[str]] = field(default_factory=dict)
+    python_serverless: list[str] = field(default_factory=list)  # files with Lambda handlers / Mangum
+    statement_cache_configured: bool = False  # Python code sets statement_cache_size somewhere
+    errors: list[tuple[str, int, str]] = field(default_factory=list)
+    files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path -> lines, for noqa
+
+    # -- questions rules ask ----------------------------------------------------------------
+    def consumers_of(self, site: UrlSite) -> set[str]:
+        found: set[str] = set()
+        if site.literal_consumer:
+            found.add(site.literal_consumer)
+        if site.variable:
+            found |= self.consumers.get(site.variable, set())
+            if site.variable.startswith("SQLALCHEMY_"):
+                found.add("sqlalchemy")
+        url = site.url
+        if url is not None:
+            if url.family == "accelerate":
+                found.add("prisma")
+            if url.driver and url.family in ("postgres", "mysql"):
+                found.add("sqlalchemy")
+            if any(key in PRISMA_ONLY_PARAMS for key, _ in url.params):
+                found.add("prisma")
+            if url.has_param("prepared_statement_cache_size"):
+                found.add("sqlalchemy")
+        return found
+
+    def pgbouncer_hosts(self) -> frozenset[str]:
+        return frozenset(s.name for _, d in self.deployments for s in d.services if s.is_pgbouncer)
+
+    def service_names(self) -> frozenset[str]:
+        return frozenset(s.name for _, d in self.deployments if d.kind == "compose" for s in d.services)
+
+    def pgbouncer_session_mode(self) -> bool:
+        return bool(self.pgbouncers) and all(config.session_mode for _, config in self.pgbouncers)
+
+    def values_of(self, variable: str) -> list[UrlSite]:
+        return [s for s in self.url_sites if s.variable == variable and not s.placeholder]
+
+    def is_serverless(self, setting: Optional[bool]) -> bool:
+        if setting is not None:
+            return setting
+        return any(f.platform for _, f in self.serverless) or bool(self.python_serverless)
+
+    def serverless_source(self) -> str:
+        for path, found in self.serverless:
+            if found.platform:
+                return path
+        return self.python_serverless[0] if self.python_serverless else "configuration"
+
+
+# -- building ---------------------------------------------------------------------------------
+def _is_url_variable(key: str, extra: Iterable[str]) -> bool:
+    return bool(URL_VARIABLE.match(key)) or key in extra
+
+
+def _json_line(lines: tuple[str, ...], key: str) -> int:
+    needle = f'"{key}"'
+    return next((number for number, text in enumerate(lines, start=1) if needle in text), 1)
+
+
+def _read(path: Path, shown: str, model: DeploymentModel) -> Optional[str]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        model.errors.append((shown, 1, f"cannot read: {error.strerror or error}"))
+        return None
+    if len(data) > MAX_CONFIG_BYTES:
+        model.errors.append((shown, 1, f"configuration file larger than {MAX_CONFIG_BYTES // 1_000_000} MB, not read"))
+        return None
+    if b"\x00" in data:
+        model.errors.append((shown, data[: data.index(b"\x00")].count(b"\n") + 1, "file contains a null byte"))
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        model.errors.append((shown, line, "cannot decode as UTF-8"))
+        return None
+    model.files[shown] = tuple(text.splitlines())
+    return text
+
+
+def _env_sites(model: DeploymentModel, shown: str, variables: Iterable[EnvVar], source: str, extra: Iterable[str],
+               service: str = "", environ: Optional[dict[str, str]] = None) -> None:
+    extra = tuple(extra)
+    for var in variables:
+        if not _is_url_variable(var.key, extra):
+            continue
+        value = var.value
+        if environ is not None and "${" in value:
+            value, _ = _interpolate(value, environ)
+        if looks_like_url(value) or source != "dotenv":
+            model.url_sites.append(UrlSite(shown, var.line, var.key, value, source, service=service))
+
+
+def _load_dotenv(model: DeploymentModel, path: Path, shown: str, text: str, extra: Iterable[str]) -> None:
+    parsed = parse_dotenv(text)
+    for error in parsed.errors:
+        model.errors.append((shown, error.line, f"cannot parse .env: {error.reason}"))
+    template = is_template(path.name)
+    extra = tuple(extra)
+    for entry in parsed.entries:
+        if _is_url_variable(entry.key, extra) and (looks_like_url(entry.value) or entry.unresolved):
+            value = entry.value if not entry.unresolved else "${unresolved}"
+            model.url_sites.append(UrlSite(shown, entry.line, entry.key, value, "dotenv", template=template))
+
+
+def _compose_environ(path: Path) -> dict[str, str]:
+    """Compose interpolates `${VAR}` from the `.env` next to the compose file."""
+    env_path = path.parent / ".env"
+    try:
+        return {k: e.value for k, e in parse_dotenv(env_path.read_text(encoding="utf-8")).values().items()}
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def _load_yaml(model: DeploymentModel, path: Path, shown: str, text: str, extra: Iterable[str]) -> None:
+    try:
+        documents = load_documents(text)
+    except YamlError as error:
+        model.errors.append((shown, min(error.line, max(len(model.files.get(shown, ())), 1)), error.reason))
+        return
+    name = path.name.lower()
+    if name.startswith(("serverless.",)):
+        found = parse_serverless_yml(documents[0] if documents else None)
+        model.serverless.append((shown, found))
+        _env_sites(model, shown, found.environment, "serverless", extra)
+        return
+    if name.startswith("template."):
+        found = parse_sam_template(documents[0] if documents else None)
+        model.serverless.append((shown, found))
+        _env_sites(model, shown, found.environment, "serverless", extra)
+        return
+    if compose_parser.is_kubernetes(documents):
+        deployment = compose_parser.parse_kubernetes(documents)
+        environ: Optional[dict[str, str]] = None
+    else:
+        deployment = compose_parser.parse_compose(documents[0] if documents else None)
+        environ = _compose_environ(path)
+    model.deployments.append((shown, deployment))
+    for service in deployment.services:
+        _env_sites(model, shown, service.environment, deployment.kind, extra, service=service.name, environ=environ)
+
+
+def _load_json_or_toml(model: DeploymentModel, path: Path, shown: str, text: str, extra: Iterable[str]) -> None:
+    name = path.name.lower()
+    try:
+        document: Any = _toml.loads(text) if name.endswith(".toml") else json.loads(text)
+    except json.JSONDecodeError as error:
+        model.errors.append((shown, error.lineno, f"invalid JSON: {error.msg}"))
+        return
+    except _toml.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        model.errors.append((shown, int(match.group(1)) if match else 1, f"invalid TOML: {str(error).split(' (at')[0]}"))
+        return
+    except RecursionError:
+        model.errors.append((shown, 1, "nested too deeply to read"))
+        return
+    parser = {"vercel.json": parse_vercel_json, "netlify.toml": parse_netlify_toml,
+              "zappa_settings.json": parse_zappa_settings}[name]
+    found = parser(document)
+    lines = model.files.get(shown, ())
+    environment = tuple(EnvVar(v.key, v.value, _json_line(lines, v.key)) for v in found.environment)
+    model.serverless.append((shown, found))
+    _env_sites(model, shown, environment, "serverless", extra)
+
+
+def load_config_file(model: DeploymentModel, path: Path, shown: str, extra_variables: Iterable[str] = ()) -> None:
+    """Adds one configuration file to the model; a malformed file becomes an error, never an exception."""
+    text = _read(path, shown, model)
+    if text is None:
+        return
+    name = path.name.lower()
+    try:
+        if name == "gunicorn.conf.py":
+            workers = compose_parser.workers_in_gunicorn_conf(text)
+            model.gunicorn_workers = workers if workers is not None else model.gunicorn_workers
+        elif name.endswith(".prisma"):
+            schema = parse_prisma(text)
+            if schema.error:
+                model.errors.append((shown, schema.error[0], f"cannot parse schema: {schema.error[1]}"))
+            model.schemas.append((shown, schema))
+            for datasource in schema.datasources:
+                for url in datasource.urls:
+                    if url.env:
+                        model.consumers.setdefault(url.env, set()).add("prisma")
+                    elif url.literal is not None:
+                        model.url_sites.append(UrlSite(shown, url.line, "", url.literal, "prisma",
+                                                       literal_consumer="prisma", field_name=url.field))
+        elif name == "pgbouncer.ini":
+            config = parse_pgbouncer(text)
+            if config.error:
+                model.errors.append((shown, config.error[0], f"cannot parse pgbouncer.ini: {config.error[1]}"))
+            model.pgbouncers.append((shown, config))
+        elif name.endswith((".yml", ".yaml")):
+            _load_yaml(model, path, shown, text, extra_variables)
+        elif name in ("vercel.json", "netlify.toml", "zappa_settings.json"):
+            _load_json_or_toml(model, path, shown, text, extra_variables)
+        else:
+            _load_dotenv(model, path, shown, text, extra_variables)
+    except RecursionError:
+        model.errors.append((shown, 1, "nested too deeply to read"))
+
+
+# -- Python: who reads which variable ---------------------------------------------------------
+_ENV_FUNCTIONS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv",
+                            "env", "env.str", "env.url", "config", "decouple.config", "environ.Env"})
+_SERVERLESS_HANDLER = re.compile(rb"def\s+(?:lambda_handler|handler)\s*\(\s*event\s*,\s*context\b")
+MAX_PYTHON_BYTES = 2_000_000
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class _PythonScan(ast.NodeVisitor):
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.aliases: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # module/function name -> environment variable it holds
+        self.consumers: dict[str, set[str]] = {}
+        self.literals: list[tuple[int, str, str]] = []
+        self.serverless = False
+
+    def qualify(self, node: ast.AST) -> Optional[str]:
+        dotted = _dotted(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        resolved = self.aliases.get(head, head)
+        return f"{resolved}.{rest}" if rest else resolved
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module and not node.level:
+            for alias in node.names:
+                self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def env_name(self, node: ast.AST) -> Optional[str]:
+        if isinstance(node, ast.Subscript) and self.qualify(node.value) in ("os.environ", "environ"):
+            key = node.slice if not isinstance(node.slice, ast.Index) else node.slice.value  # type: ignore[attr-defined]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return key.value
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            name = self.qualify(node.func) or ""
+            if name in _ENV_FUNCTIONS or name.endswith((".getenv", "environ.get")):
+                return node.args[0].value
+        return None
+
+    def variables_in(self, node: ast.AST) -> set[str]:
+        found: set[str] = set()
+        for child in ast.walk(node):
+            name = self.env_name(child)
+            if name:
+                found.add(name)
+            elif isinstance(child, ast.Name) and child.id in self.names:
+                found.add(self.names[child.id])
+            elif isinstance(child, ast.Attribute) and child.attr.lower().endswith(("_url", "_uri", "_dsn")):
+                found.add(child.attr.upper())
+        return found
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        for variable in sorted(self.variables_in(node.value))[:1]:
+            for name in names:
+                self.names[name] = variable
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        params = [a.arg for a in node.args.args]
+        if node.name in ("handler", "lambda_handler") and params[:2] == ["event", "context"]:
+            self.serverless = True
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = self.qualify(node.func) or ""
+        if name in ("mangum.Mangum",):
+            self.serverless = True
+        library = None
+        spec = self.catalog.client_for(name)
+        if spec is not None:
+            library = spec.library
+        elif name.startswith("dj_database_url."):
+            library = "django"
+        if library:
+            arguments = list(node.args[:1]) + [k.value for k in node.keywords if k.arg in (
+                "url", "dsn", "host", "datasource", "default", "database_url", "conninfo")]
+            for argument in arguments:
+                for variable in self.variables_in(argument):
+                    self.consumers.setdefault(variable, set()).add(library)
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str) \
+                        and looks_like_url(argument.value):
+                    self.literals.append((argument.lineno, argument.value, library))
+        self.generic_visit(node)
+
+
+def scan_python(model: DeploymentModel, shown: str, data: bytes, catalog: Catalog, names_a_library: bool = True) -> None:
+    """Adds what one Python file says about variables, literals and serverless handlers.
+
+    `names_a_library`: the byte screen found a catalog library's name; without one the
+    file builds no client, so only its serverless handlers matter.
+    """
+    if len(data) > MAX_PYTHON_BYTES:
+        return
+    if b"statement_cache_size" in data:
+        model.statement_cache_configured = True
+    handler = _SERVERLESS_HANDLER.search(data) is not None or b"Mangum" in data
+    if not handler and not (names_a_library and any(
+            word in data for word in (b"environ", b"getenv", b"://", b"config(", b"env(", b"settings"))):
+        return
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return  # the Python pipeline reports unparsable files as DBP000
+    scan = _PythonScan(catalog)
+    try:
+        scan.visit(tree)
+    except RecursionError:
+        return
+    for variable, libraries in scan.consumers.items():
+        model.consumers.setdefault(variable, set()).update(libraries)
+    if scan.serverless:
+        model.python_serverless.append(shown)
+    if scan.literals:
+        text = data.decode("utf-8", "replace")
+        model.files.setdefault(shown, tuple(text.splitlines()))
+        for line, value, library in scan.literals:
+            model.url_sites.append(UrlSite(shown, line, "", value, "python", literal_consumer=library))
+
+
+def service_env(model: DeploymentModel, service: Service) -> list[UrlSite]:
+    return [s for s in model.url_sites if s.service == service.name and s.source in ("compose", "kubernetes")]

@@ -1,0 +1,107 @@
+"""The configuration half of a run: build the deployment model, run the DBP4xx rules, apply noqa."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from poollint.config.project import DeploymentModel, load_config_file, scan_python
+from poollint.engine.files import is_config_file, is_python_file
+from poollint.engine.findings import Finding
+from poollint.engine.suppress import is_suppressed
+from poollint.rules.meta import NotAnalyzable
+from poollint.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def build_model(config_files: Iterable[Path], python_files: Iterable[Path], settings: Settings,
+                shown: Callable[[Path], str], screen: Callable[[bytes], bool] = lambda data: True) -> DeploymentModel:
+    model = DeploymentModel(catalog=settings.catalog)
+    extra = settings.url_variables
+    for path in config_files:
+        load_config_file(model, path, shown(path), extra)
+    for path in python_files:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        scan_python(model, shown(path), data, settings.catalog, screen(data))
+    return model
+
+
+# Where a project keeps deployment files next to the ones a hook passes (prisma/schema.prisma, k8s/...).
+CONTEXT_SUBDIRECTORIES = ("prisma", "deploy", "k8s", "kubernetes", "manifests", "infra")
+
+
+def context_files(files: Sequence[Path], paths: Sequence[Path], root: Path) -> list[Path]:
+    """Config files around single files named on the command line (pre-commit passes only staged files).
+
+    For each such file: its directory and every parent up to the project root, plus their
+    `prisma/`, `k8s/`, ... subdirectories; not the whole tree, so that unrelated projects
+    in one repository (examples, fixtures) do not leak into each other.
+    """
+    if all(p.is_dir() for p in paths):
+        return []  # a directory is its own context
+    root = root.resolve()
+    directories: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            continue
+        directory = path.resolve().parent
+        while True:
+            for candidate in (directory, *(directory / sub for sub in CONTEXT_SUBDIRECTORIES)):
+                if candidate not in directories and candidate.is_dir():
+                    directories.append(candidate)
+            if directory == root or directory.parent == directory or root not in directory.parents:
+                break
+            directory = directory.parent
+    found: list[Path] = []
+    for directory in directories:
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError:
+            continue
+        found += [p for p in entries if p.is_file() and is_config_file(p) and p not in files]
+    return found
+
+
+def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, settings: Settings,
+                 shown: Callable[[Path], str], screen: Callable[[bytes], bool] = lambda data: True,
+                 ) -> tuple[list[Finding], int]:
+    """DBP4xx findings for the config files among `files`, with the rest of the project as context."""
+    from poollint.rules import config_rules
+
+    checked = [p for p in files if is_config_file(p)]
+    python = [p for p in files if is_python_file(p) and not is_config_file(p)]
+    if not checked and not python:
+        return [], 0
+    reported = {shown(p) for p in files}
+    context = [p for p in (context_files(files, paths, root) if checked else []) if shown(p) not in reported]
+    model = build_model([*checked, *context], python, settings, shown, screen)
+    findings: list[Finding] = [
+        Finding(code=NotAnalyzable.code, name=NotAnalyzable.name, message=reason, path=path, line=line,
+                column=1, fix_hint=NotAnalyzable.fix_hint)
+        for path, line, reason in model.errors if path in reported
+    ]
+    errors = 0
+    for rule_class in config_rules():
+        if not settings.is_enabled(rule_class.code):
+            continue
+        try:
+            produced = list(rule_class(model, settings).check())
+        except Exception as error:  # one rule's bug must not hide the others' findings
+            logger.debug("rule %s crashed", rule_class.code, exc_info=True)
+            errors += 1
+            findings.append(Finding(code=NotAnalyzable.code, name=NotAnalyzable.name,
+                                    message=f"internal error in {rule_class.code}: {error.__class__.__name__}",
+                                    path=next(iter(sorted(reported)), "."), line=1, column=1))
+            continue
+        for finding in produced:
+            if finding.path not in reported:
+                continue
+            lines = model.files.get(finding.path, ())
+            if is_suppressed(finding.code, lines, (finding.line, finding.line - 1)):
+                continue
+            findings.append(finding)
+    return sorted(set(findings), key=Finding.sort_key), errors

@@ -1,0 +1,254 @@
+"""DBP4xx: every fixtures/config case announces its findings; parsers keep real semantics; no secret is printed."""
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, expected_findings
+from poollint.cli import main
+from poollint.config.dotenv import is_template, parse_dotenv
+from poollint.config.prisma import parse_prisma
+from poollint.config.urls import find_pooler, is_placeholder, mask, parse_url
+from poollint.engine.runner import RunOptions, check_paths
+from poollint.reporters import REPORTERS
+from poollint.settings import Settings, load_settings
+
+CONFIG_CASES = sorted(p for p in (FIXTURES / "config").iterdir() if p.is_dir())
+OPTIONS = RunOptions(cache=False, jobs=1)
+
+
+def _run(target: Path, settings: Settings = None):  # type: ignore[assignment]
+    settings = settings or load_settings(target if target.is_dir() else target.parent)
+    return check_paths([target], settings, options=OPTIONS)
+
+
+def _relative(path: str, case: Path) -> str:
+    return Path(path).resolve().relative_to(case.resolve()).as_posix()
+
+
+@pytest.mark.parametrize("case", CONFIG_CASES, ids=lambda p: p.name)
+def test_config_case_findings_match_annotations(case: Path) -> None:
+    found = {(_relative(f.path, case), f.line, f.code) for f in _run(case).findings}
+    expected = {
+        (path.relative_to(case).as_posix(), line, code)
+        for path in sorted(case.rglob("*")) if path.is_file()
+        for line, code in expected_findings(path)
+    }
+    assert found == expected
+
+
+def test_every_config_rule_has_a_positive_case() -> None:
+    codes = {code for case in CONFIG_CASES for path in case.rglob("*") if path.is_file()
+             for _, code in expected_findings(path)}
+    assert {f"DBP40{i}" for i in range(1, 10)} | {"DBP410", "DBP000"} <= codes
+
+
+def test_staged_file_alone_uses_the_project_as_context() -> None:
+    """pre-commit passes only `.env`; schema.prisma next to it still says Prisma reads DATABASE_URL."""
+    case = FIXTURES / "config" / "DBP402_supabase_pooler"
+    found = {(_relative(f.path, case), f.line, f.code) for f in _run(case / ".env").findings}
+    assert found == {(".env", 2, "DBP402")}
+
+
+def test_pgbouncer_version_before_1_21_still_reports() -> None:
+    case = FIXTURES / "config" / "DBP402_supabase_pooler"
+    for version, codes in (("1.20.1", ["DBP402"]), ("1.21", []), ("1.23.0", [])):
+        findings = _run(case, Settings(pgbouncer_version=version)).findings
+        assert [f.code for f in findings] == codes, version
+
+
+def test_select_and_per_file_ignores_apply_to_config_findings() -> None:
+    case = FIXTURES / "config" / "DBP406_misspelled_and_invalid_parameters"
+    assert _run(case, Settings(ignore=("DBP406",))).findings == []
+    assert _run(case, Settings(per_file_ignores=((".env", ("DBP4",)),))).findings == []
+    assert len(_run(case, Settings(select=("DBP406",))).findings) == 5
+
+
+# -- dotenv ------------------------------------------------------------------------------------
+def test_dotenv_semantics() -> None:
+    text = (
+        "# comment\n"
+        "export A=plain value  # trailing comment\n"
+        "B='single ${A} kept'\n"
+        'C="double ${A} and \\n escape"\n'
+        "D=${MISSING:-fallback}/x\n"
+        'E="line one\n'
+        'line two"\n'
+        "F=hash#inside\n"
+        "A=second\n"
+        "G=${A}\n"
+        "H=${NOPE}\n"
+        "BARE\n"
+    )
+    parsed = parse_dotenv(text)
+    values = {k: (e.value, e.line) for k, e in parsed.values().items()}
+    assert values == {
+        "A": ("second", 9),
+        "B": ("single ${A} kept", 3),
+        "C": ("double plain value and \n escape", 4),
+        "D": ("fallback/x", 5),
+        "E": ("line one\nline two", 6),
+        "F": ("hash#inside", 8),
+        "G": ("second", 10),
+        "H": ("${NOPE}", 11),
+    }
+    assert parsed.values()["H"].unresolved and not parsed.values()["G"].unresolved
+    assert [e.key for e in parsed.entries].count("A") == 2
+    assert parsed.errors == ()
+
+
+def test_dotenv_errors_have_lines() -> None:
+    parsed = parse_dotenv('OK=1\nthis is not an assignment\nX="open\n')
+    assert [(e.line, e.reason) for e in parsed.errors] == [
+        (2, "line 2 is not `KEY=value`"),
+        (3, 'unterminated " quote starting on line 3'),
+    ]
+
+
+def test_templates_and_placeholders() -> None:
+    assert is_template(".env.example") and is_template(".env.sample") and not is_template(".env.production")
+    for value in ("postgresql://USER:PASSWORD@HOST:PORT/DATABASE", "postgresql://u:<password>@h/db",
+                  "postgresql://postgres:[YOUR-PASSWORD]@db.x.supabase.co:5432/postgres", "${DATABASE_URL}",
+                  "postgresql://app:changeme@localhost/app"):
+        assert is_placeholder(value), value
+    assert not is_placeholder("postgresql://postgres:postgres@localhost:5432/app")
+
+
+# -- URLs --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("url, masked", [
+    ("postgresql://app:FIXTURE-SECRET@db:5432/app", "postgresql://app:****@db:5432/app"),
+    ("postgresql://app:FIXTURE-SECRET@2024#@db:5432/app", "postgresql://app:****@db:5432/app"),
+    ("prisma://accelerate.prisma-data.net/?api_key=FIXTURE-SECRET", "prisma://accelerate.prisma-data.net/?api_key=****"),
+    ("postgresql://db/app?sslmode=require&password=FIXTURE-SECRET&token=FIXTURE-SECRET",
+     "postgresql://db/app?sslmode=require&password=****&token=****"),
+    ("redis://FIXTURE-SECRET@cache:6379/0", "redis://****@cache:6379/0"),
+    ("redis://:FIXTURE-SECRET@cache:6379/0", "redis://:****@cache:6379/0"),
+    ("mongodb+srv://app:FIXTURE-SECRET@cluster0.example.net/app?secret=FIXTURE-SECRET",
+     "mongodb+srv://app:****@cluster0.example.net/app?secret=****"),
+    ("host=db user=app password=FIXTURE-SECRET dbname=app", "host=db user=app password=**** dbname=app"),
+    ("postgresql://app@db/app", "postgresql://app@db/app"),
+])
+def test_mask(url: str, masked: str) -> None:
+    assert mask(url) == masked
+    assert "FIXTURE-SECRET" not in mask(url)
+
+
+def test_url_parts_as_drivers_see_them() -> None:
+    url = parse_url("postgresql+asyncpg://app:p%40ss@db.example.com:6432/app?prepared_statement_cache_size=0&x=1&x=2")
+    assert url is not None
+    assert (url.dialect, url.driver, url.host, url.port, url.database, url.family) == (
+        "postgresql", "asyncpg", "db.example.com", 6432, "app", "postgres")
+    assert url.param("x") == "2" and url.problems == ()
+    assert parse_url("mongodb://a:1,b:2/app?replicaSet=rs").problems == ()
+    assert parse_url("postgresql://app:a/b@db/app").problems == ("unencoded `/` in the password (percent-encode it)",)
+    assert parse_url("postgresql://app:100%@db/app").problems[0].startswith("a `%` in the password")
+    assert parse_url("not a url") is None
+
+
+@pytest.mark.parametrize("url, kind, transaction", [
+    ("postgresql://u:p@aws-0-eu-central-1.pooler.supabase.com:6543/postgres", "supabase", True),
+    ("postgresql://u:p@aws-0-eu-central-1.pooler.supabase.com:5432/postgres", "supabase", False),
+    ("postgresql://u:p@ep-cool-dawn-1-pooler.eu-central-1.aws.neon.tech/app", "neon", True),
+    ("postgresql://u:p@bouncer.internal:6432/app", "pgbouncer", True),
+    ("prisma+postgres://accelerate.prisma-data.net/?api_key=k", "accelerate", False),
+])
+def test_poolers(url: str, kind: str, transaction: bool) -> None:
+    pooler = find_pooler(parse_url(url))
+    assert pooler is not None and (pooler.kind, pooler.transaction_mode) == (kind, transaction)
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://u:p@db.abcdefgh.supabase.co:5432/postgres",
+    "postgresql://u:p@ep-cool-dawn-1.eu-central-1.aws.neon.tech/app",
+    "redis://cache:6432/0",
+])
+def test_not_poolers(url: str) -> None:
+    assert find_pooler(parse_url(url)) is None
+
+
+def test_prisma_schema_datasource() -> None:
+    schema = parse_prisma(
+        'datasource db {\n  provider = "postgresql" // c\n  url = env("DATABASE_URL")\n'
+        '  directUrl = "postgresql://a:b@h/db" // note\n}\nenum Role { A B }\n'
+    )
+    (datasource,) = schema.datasources
+    assert datasource.provider == "postgresql"
+    assert [(u.field, u.line, u.env, u.literal) for u in datasource.urls] == [
+        ("url", 3, "DATABASE_URL", None), ("directUrl", 4, None, "postgresql://a:b@h/db")]
+    assert parse_prisma("datasource db {\n  url = env(\"X\")\n").error == (
+        1, "the datasource block `db` opened on line 1 is never closed")
+
+
+# -- never a secret, never a traceback --------------------------------------------------------
+@pytest.mark.parametrize("format_name", sorted(REPORTERS))
+def test_no_output_format_contains_the_fixture_secret(format_name: str) -> None:
+    findings = [f for case in CONFIG_CASES for f in _run(case).findings]
+    assert {f.code for f in findings} >= {"DBP401", "DBP404", "DBP410"}
+    output = REPORTERS[format_name](findings)
+    assert "FIXTURE-SECRET" not in output
+
+
+def test_cli_output_has_no_secret(capsys: pytest.CaptureFixture) -> None:
+    for format_name in sorted(REPORTERS):
+        assert main(["check", "--no-cache", "--format", format_name, str(FIXTURES / "config")]) == 1
+        captured = capsys.readouterr()
+        assert "FIXTURE-SECRET" not in captured.out + captured.err
+
+
+MALFORMED = {
+    "docker-compose.yml": b"services:\n  api: {environment: [\n",
+    "compose.yaml": b"services:\n  api:\n    environment: !custom\n      DATABASE_URL: !Ref x\n    ports: !reset []\n",
+    "serverless.yml": b"a: &a [*a]\n",
+    "template.yaml": b"Resources: !If [a, b, c]\n" + b"[" * 5000 + b"\n",
+    ".env": b"\xff\xfeDATABASE_URL=postgresql://x\n",
+    ".env.production": b"DATABASE_URL=postgresql://a:b@h/db\x00\n",
+    "schema.prisma": b"datasource db {\n  url = env(\n",
+    "pgbouncer.ini": b"[pgbouncer]\npool_mode\n",
+    "vercel.json": b"{" * 100000,
+    "netlify.toml": b"[build\n",
+    "zappa_settings.json": b"[1, 2]",
+}
+
+
+def test_malformed_files_give_findings_not_tracebacks(tmp_path: Path) -> None:
+    for name, data in MALFORMED.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "deploy.yaml").write_bytes(b"apiVersion: v1\nkind: Deployment\nspec: [1\n")
+    result = check_paths([tmp_path], Settings(), options=OPTIONS)
+    assert result.internal_errors == 0
+    by_file = {(Path(f.path).name, f.code) for f in result.findings}
+    assert by_file == {
+        ("docker-compose.yml", "DBP000"), ("template.yaml", "DBP000"), (".env", "DBP000"), ("serverless.yml", "DBP000"),
+        (".env.production", "DBP000"), ("schema.prisma", "DBP000"), ("pgbouncer.ini", "DBP000"),
+        ("vercel.json", "DBP000"), ("netlify.toml", "DBP000"), ("deploy.yaml", "DBP000"),
+    }
+    assert all(f.line >= 1 and f.message for f in result.findings)
+
+
+# -- budget ------------------------------------------------------------------------------------
+def test_budget_prints_the_table_for_a_compose_project() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["budget", str(FIXTURES / "config" / "DBP407_compose_replicas_workers")])
+    text = out.getvalue()
+    assert status == 1
+    lines = [line.split() for line in text.splitlines()]
+    assert ["api", "4", "4", "5", "10", "240"] == lines[2][:6]
+    assert ["worker", "1", "2", "5", "10", "30"] == lines[3][:6]
+    assert "total at peak: 270" in text
+    assert "max_connections 100 (PostgreSQL default) - reserved 3 = 97 available" in text
+    assert "verdict: EXCEEDED by 173" in text
+    assert "FIXTURE-SECRET" not in text
+
+
+def test_budget_within_limits_exits_zero() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["budget", str(FIXTURES / "config" / "DBP407_ok_within_budget")])
+    assert status == 0
+    assert "verdict: ok (137 to spare)" in out.getvalue()
+    assert "batch" not in out.getvalue()  # it talks to PgBouncer, not to PostgreSQL
