@@ -59,6 +59,22 @@ class Frame:
         return isinstance(self.node, LOOP_TYPES)
 
 
+def _concrete_subclasses(base: type) -> frozenset[type]:
+    found: set[type] = set()
+    stack = [base]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            found.add(sub)
+    return frozenset(c for c in found | {base} if not getattr(c, "__abstractmethods__", None))
+
+
+_SMALL_STATEMENTS = _concrete_subclasses(cst.BaseSmallStatement)
+_FUNCTION_TYPES = frozenset({cst.FunctionDef, cst.Lambda})
+_FRAME_TYPES = frozenset({cst.ClassDef, *LOOP_TYPES, cst.With, cst.Try, cst.If})
+_INTERESTING = _SMALL_STATEMENTS | _FUNCTION_TYPES | _FRAME_TYPES
+
+
 class FileContext:
     """What every rule of one file shares: source, catalog, settings and the scope stack."""
 
@@ -134,27 +150,35 @@ class FileContext:
 
     # -- traversal hooks --------------------------------------------------------------------
     def enter(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.BaseSmallStatement):
+        # Called for every node: exact-type set lookups, because isinstance() against
+        # libcst's abstract base classes goes through ABC machinery and dominated profiles.
+        kind = type(node)
+        if kind not in _INTERESTING:
+            return
+        if kind in _SMALL_STATEMENTS:
             self.current_statement = node
-        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+        if kind in _FUNCTION_TYPES:
             frame = Frame(node)
             self.frames.append(frame)
-            self._bind_parameters(node, frame)
-        elif isinstance(node, (cst.ClassDef, *LOOP_TYPES, cst.With, cst.Try, cst.If)):
+            self._bind_parameters(node, frame)  # type: ignore[arg-type]
+            return
+        if kind in _FRAME_TYPES:
             self.frames.append(Frame(node))
-        if isinstance(node, (cst.Import, cst.ImportFrom)) and len(self.frames) > 1:
-            self.record_import(node)
-        elif isinstance(node, cst.Assign):
-            origin = self.origin(node.value)
+        if kind is cst.Import or kind is cst.ImportFrom:
+            if len(self.frames) > 1:
+                self.record_import(node)  # type: ignore[arg-type]
+        elif kind is cst.Assign:
+            origin = self.origin(node.value)  # type: ignore[attr-defined]
             if origin:
-                for target in node.targets:
+                for target in node.targets:  # type: ignore[attr-defined]
                     self._bind(target.target, origin)
-        elif isinstance(node, cst.AnnAssign) and node.value is not None:
-            origin = self.origin(node.value)
-            if origin:
-                self._bind(node.target, origin)
-        elif isinstance(node, cst.With):
-            for item in node.items:
+        elif kind is cst.AnnAssign:
+            if node.value is not None:  # type: ignore[attr-defined]
+                origin = self.origin(node.value)  # type: ignore[attr-defined]
+                if origin:
+                    self._bind(node.target, origin)  # type: ignore[attr-defined]
+        elif kind is cst.With:
+            for item in node.items:  # type: ignore[attr-defined]
                 if item.asname is not None:
                     origin = self.origin(item.item)
                     if origin:
