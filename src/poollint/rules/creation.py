@@ -30,7 +30,7 @@ class _ClientCreation(FileRule):
     def statement_role(self, node: cst.Call) -> str:
         """How the innermost statement uses the call: "kept" in a container or attribute, "global", "returned", or ""."""
         statement = self.context.current_statement
-        if isinstance(statement, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and statement.value is node:
+        if isinstance(statement, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and produces(statement.value, node):
             targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
             if any(isinstance(t, (cst.Subscript, cst.Attribute)) for t in targets):
                 return "kept"
@@ -39,13 +39,20 @@ class _ClientCreation(FileRule):
                 declared = body_facts(function.node).globals
                 if any(isinstance(t, cst.Name) and t.value in declared for t in targets):
                     return "global"
-        if isinstance(statement, cst.Return) and statement.value is node:
+        if isinstance(statement, cst.Return) and produces(statement.value, node):
             return "returned"
         if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
             outer = statement.value
             if isinstance(outer.func, cst.Attribute) and outer.func.attr.value in _COLLECTION_METHODS \
                     and any(arg.value is node for arg in outer.args):
                 return "kept"
+        if isinstance(statement, (cst.Assign, cst.AnnAssign)) and produces(statement.value, node):
+            targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+            names = {t.value for t in targets if isinstance(t, cst.Name)}
+            function = self.context.enclosing_function()
+            scope = function.node if function is not None else self.context.module
+            if names and names & _kept_names(scope):
+                return "kept"  # `pool = ConnectionPool(...)` then `self._pools.setdefault(alias, pool)`
         return ""
 
     def display(self, node: cst.Call) -> str:
@@ -158,7 +165,7 @@ class ClientPerCall(_ClientCreation):
     def _bound_and_returned(self, node: cst.Call, function: cst.FunctionDef) -> bool:
         """`engine = create_engine(...)` ... `return engine`: a factory, judged at its call sites."""
         statement = self.context.current_statement
-        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or statement.value is not node:
+        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or not produces(statement.value, node):
             return False
         targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
         names = {t.value for t in targets if isinstance(t, cst.Name)}
@@ -212,8 +219,11 @@ class ClientInLoop(_ClientCreation):
         if loop is None:
             return
         spec = self.pool_constructor(node)
+        chain = ""
         if spec is None:
-            return
+            spec, chain = factory_call(self, node)
+            if spec is None or not self._loop_in_guarded_or_module_scope():
+                return  # a factory in a loop of a per-call function: DBP101's finding, with its chain
         if isinstance(loop.node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and loop.node.elt is node:
             return  # a collection of clients, one per item
         if isinstance(loop.node, cst.DictComp) and loop.node.value is node:
@@ -221,19 +231,26 @@ class ClientInLoop(_ClientCreation):
         if not isinstance(loop.node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
             if self.statement_role(node) in ("kept", "global", "returned"):
                 return
-            if self._released_in_loop(node, loop.node):
+            if self._released_in_loop(node, loop.node, spec):
                 return
-        self.report(node, root=("client", id(node)), call=f"`{self.display(node)}`", library=spec.library,
+        call = f"`{self.display(node)}`" if not chain else f"`{self.display(node)}` -> `{chain}`"
+        self.report(node, root=("client", id(node)), call=call, library=spec.library,
                     line=self.context.line_of(loop.node))
 
-    def _released_in_loop(self, node: cst.Call, loop: cst.CSTNode) -> bool:
-        spec = self.pool_constructor(node)
-        assert spec is not None
+    def _loop_in_guarded_or_module_scope(self) -> bool:
+        """DBP101 reports factory calls inside per-call functions; this rule takes the others."""
+        function = self.context.enclosing_function()
+        if function is None or not isinstance(function.node, cst.FunctionDef):
+            return True
+        role = function_role(self.context, function.node, self.context.enclosing_class())
+        return not role.per_call
+
+    def _released_in_loop(self, node: cst.Call, loop: cst.CSTNode, spec: ClientSpec) -> bool:
         for item in self.context.enclosing(cst.With):
             if any(i.item is node for i in item.node.items):  # type: ignore[attr-defined]
                 return spec.context_manager_releases
         statement = self.context.current_statement
-        if isinstance(statement, cst.Assign) and statement.value is node:
+        if isinstance(statement, cst.Assign) and produces(statement.value, node):
             names = {t.target.value for t in statement.targets if isinstance(t.target, cst.Name)}
             return any(
                 isinstance(call.func, cst.Attribute) and call.func.attr.value in spec.release
@@ -261,6 +278,51 @@ def factory_call(rule: _ClientCreation, node: cst.Call) -> tuple[Optional[Client
         return None, ""
     spec = rule.catalog.client_for(factory.constructor)
     return (spec, factory.constructor_display) if spec is not None else (None, "")
+
+
+def produces(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
+    """Whether `value` evaluates to the call's result: the call itself, awaited, or a branch of `x if c else y`."""
+    if value is node:
+        return True
+    if isinstance(value, cst.Await):
+        return produces(value.expression, node)
+    if isinstance(value, cst.IfExp):
+        return produces(value.body, node) or produces(value.orelse, node)
+    return False
+
+
+class _KeptNames(cst.CSTVisitor):
+    """Names whose value is stored somewhere that outlives the call: an attribute, a container, a global."""
+
+    def __init__(self) -> None:
+        self.kept: set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Name) and any(
+            isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in node.targets
+        ):
+            self.kept.add(node.value.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _COLLECTION_METHODS:
+            self.kept.update(arg.value.value for arg in node.args if isinstance(arg.value, cst.Name))
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.kept.update(item.name.value for item in node.names)
+
+
+def _kept_names(scope: cst.CSTNode) -> set[str]:
+    cache = _KEPT_CACHE.get(id(scope))
+    if cache is not None and cache[0] is scope:
+        return cache[1]
+    collector = _KeptNames()
+    scope.visit(collector)
+    _KEPT_CACHE.clear()  # one scope at a time is enough: calls of one function arrive together
+    _KEPT_CACHE[id(scope)] = (scope, collector.kept)
+    return collector.kept
+
+
+_KEPT_CACHE: dict[int, tuple[cst.CSTNode, set[str]]] = {}
 
 
 def _innermost_loop(frames: list[Frame]) -> Optional[Frame]:
