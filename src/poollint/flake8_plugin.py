@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import logging
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
@@ -25,11 +26,11 @@ class PoollintChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         from poollint.engine.runner import analyze_python, module_name_for
-        from poollint.settings import SettingsError, load_settings
+        from poollint.settings import SettingsError
 
         path = Path(self.filename)
         try:
-            settings = load_settings(path.parent if path.parent.exists() else Path.cwd())
+            settings = _settings_for(path.parent if path.parent.exists() else Path.cwd())
         except SettingsError as error:
             yield 1, 0, f"DBP000 poollint configuration error: {error}", type(self)
             return
@@ -41,6 +42,14 @@ class PoollintChecker:
         for finding in findings:
             if settings.is_enabled(finding.code):
                 yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+
+
+@lru_cache(maxsize=64)
+def _settings_for(directory: Path) -> "Settings":
+    """One flake8 process checks many files of one project: read its configuration once per directory."""
+    from poollint.settings import load_settings
+
+    return load_settings(directory)
 
 
 def _project_index(path: Path, data: bytes, settings: "Settings") -> Optional["ProjectIndex"]:
