@@ -182,7 +182,7 @@ class ReleaseTracker:
         owner = context.enclosing_class()
         if owner is not None:
             if name in self.guards.setup_methods and self._is_test_case(owner):
-                return "setup", function, name
+                return "setup", function, f"{owner.name.value}.{name}"
             return "function", function, name
         if self.is_script and context.module_functions.get(name) is function and (
             name == "main" or name in context.main_guard_calls
@@ -352,13 +352,12 @@ class ReleaseTracker:
             first = uses.releases[0]
             if opening.setting == "script" and opening.kind != "checkout":
                 return Verdict("DBP302", first, opening.root, {
-                    "release": _call_display(first), "library": opening.library, "thing": _thing(opening),
+                    "release": _call_display(first), "library": opening.library, "a": _article(opening.library), "thing": _thing(opening),
                     "line": self.context.line_of(opening.node),
                 })
             return Verdict("DBP304", opening.node, opening.root, {
-                "call": _call_display(opening.node), "verb": _verb(opening), "library": opening.library,
-                "thing": _thing(opening), "how": f" ({_call_display(first)} on line {self.context.line_of(first)} "
-                                                 "is skipped when an exception is raised)",
+                "call": _call_display(opening.node), "verb": _verb(opening), "given": _given(opening), "library": opening.library, "a": _article(opening.library),
+                "thing": _thing(opening), "how": f" ({_call_display(first)} on line {self.context.line_of(first)} is not in a `finally` block)",
             })
         if uses.yielded or uses.passed:
             return None
@@ -367,20 +366,20 @@ class ReleaseTracker:
     def _missing(self, opening: Opening, note: str) -> Verdict:
         if opening.setting == "script" and opening.kind != "checkout":
             return Verdict("DBP301", opening.node, opening.root, {
-                "call": _call_display(opening.node), "library": opening.library, "thing": _thing(opening),
+                "call": _call_display(opening.node), "library": opening.library, "a": _article(opening.library), "thing": _thing(opening),
                 "release": " or ".join(f"`{m}()`" for m in opening.release[:2]) or "`with`", "note": note and f"; {note}",
             })
         if opening.setting in ("fixture", "setup"):
             return self._fixture_finding(opening, note)
         return Verdict("DBP304", opening.node, opening.root, {
-            "call": _call_display(opening.node), "verb": _verb(opening), "library": opening.library,
+            "call": _call_display(opening.node), "verb": _verb(opening), "given": _given(opening), "library": opening.library, "a": _article(opening.library),
             "thing": _thing(opening), "how": note and f" ({note})",
         })
 
     def _fixture_finding(self, opening: Opening, note: str) -> Verdict:
         where = f"fixture `{opening.function}`" if opening.setting == "fixture" else f"`{opening.function}()`"
         return Verdict("DBP303", opening.node, opening.root, {
-            "call": _call_display(opening.node), "where": where, "library": opening.library,
+            "call": _call_display(opening.node), "where": where, "library": opening.library, "a": _article(opening.library),
             "thing": _thing(opening), "note": note and f"; {note}",
         })
 
@@ -682,8 +681,16 @@ def _exempt(context: "FileContext", node: cst.Call, spec: ClientSpec) -> bool:
     return False
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def _thing(opening: Opening) -> str:
     return "client" if opening.kind == "client" else "connection"
+
+
+def _given(opening: Opening) -> str:
+    return "given back" if opening.kind == "checkout" else "closed"
 
 
 def _verb(opening: Opening) -> str:
@@ -707,7 +714,7 @@ class ScriptNeverDisconnects(_Release):
 
     code = "DBP301"
     name = "script-never-disconnects"
-    message = "{call} opens a {library} {thing} and the script never calls {release}{note}"
+    message = "{call} opens {a} {library} {thing} and the script never calls {release}{note}"
     fix_hint = (
         "Use the client as a context manager (`async with Prisma() as db:`, `with psycopg.connect() as conn:`) "
         "or close it in a `finally` block"
@@ -811,7 +818,7 @@ class FixtureWithoutTeardown(_Release):
 
     code = "DBP303"
     name = "fixture-without-teardown"
-    message = "{where} opens a {library} {thing} with {call} and never releases it{note}"
+    message = "{where} opens {a} {library} {thing} with {call} and never releases it{note}"
     fix_hint = (
         "Yield the client from the fixture and close it after the `yield` (or use `async with`/`with`); "
         "in unittest, close it in `tearDown*` or register `addCleanup`/`addAsyncCleanup`"
@@ -857,7 +864,7 @@ class CheckoutNotReleased(_Release):
 
     code = "DBP304"
     name = "checkout-not-released"
-    message = "{call} {verb} a {library} {thing} that is not given back on every path{how}"
+    message = "{call} {verb} {a} {library} {thing} that is not {given} on every path{how}"
     fix_hint = (
         "Use the checkout as a context manager (`async with pool.acquire() as conn:`, `with engine.connect() as conn:`) "
         "or give it back in a `finally` block (`putconn()`, `release()`, `close()`)"
