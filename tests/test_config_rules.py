@@ -252,3 +252,63 @@ def test_budget_within_limits_exits_zero() -> None:
     assert status == 0
     assert "verdict: ok (137 to spare)" in out.getvalue()
     assert "batch" not in out.getvalue()  # it talks to PgBouncer, not to PostgreSQL
+
+
+# -- which library reads a variable ----------------------------------------------------------
+def test_which_library_reads_a_variable() -> None:
+    from poollint.config.project import DeploymentModel, scan_python
+
+    source = b"""
+import os
+from os import getenv
+
+import sqlalchemy as sa
+from asyncpg import create_pool
+from prisma import Prisma
+from pydantic_settings import BaseSettings
+
+URL = getenv("ANALYTICS_DATABASE_URL")
+engine = sa.create_engine(os.environ["DATABASE_URL"])
+reports = sa.create_engine(URL)
+UNUSED = os.environ["CACHE_URL"]
+
+
+class AppSettings(BaseSettings):
+    events_database_url: str
+
+
+settings = AppSettings()
+
+
+async def start():
+    return await create_pool(dsn=settings.events_database_url)
+
+db = Prisma(datasource={"url": os.environ.get("PRISMA_DATABASE_URL")})
+"""
+    model = DeploymentModel(catalog=Settings().catalog)
+    scan_python(model, "app.py", source, model.catalog)
+    assert model.consumers == {
+        "DATABASE_URL": {"sqlalchemy"},
+        "ANALYTICS_DATABASE_URL": {"sqlalchemy"},
+        "EVENTS_DATABASE_URL": {"asyncpg"},
+        "PRISMA_DATABASE_URL": {"prisma"},
+    }
+    assert model.python_serverless == []
+
+
+def test_lambda_handler_makes_the_project_serverless() -> None:
+    from poollint.config.project import DeploymentModel, scan_python
+
+    model = DeploymentModel(catalog=Settings().catalog)
+    scan_python(model, "handler.py", b"def lambda_handler(event, context):\n    return 1\n", model.catalog)
+    assert model.python_serverless == ["handler.py"] and model.is_serverless(None)
+    assert not model.is_serverless(False)
+
+
+def test_budget_for_kubernetes_uses_the_autoscaler_maximum() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["budget", str(FIXTURES / "config" / "DBP407_kubernetes_hpa")])
+    assert status == 1
+    rows = [line.split() for line in out.getvalue().splitlines()]
+    assert ["api", "10", "4", "5", "10", "600"] == rows[2][:6]  # HPA maxReplicas 10, not replicas 3

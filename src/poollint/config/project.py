@@ -21,7 +21,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from poollint import _toml
 from poollint.catalog.model import Catalog
@@ -154,8 +154,9 @@ def _is_url_variable(key: str, extra: Iterable[str]) -> bool:
 
 
 def _json_line(lines: tuple[str, ...], key: str) -> int:
-    needle = f'"{key}"'
-    return next((number for number, text in enumerate(lines, start=1) if needle in text), 1)
+    """The line of `"KEY":` (JSON) or `KEY =` (TOML); JSON and TOML parsers keep no positions."""
+    pattern = re.compile(r"""(^|[\s"'{,])""" + re.escape(key) + r"""["']?\s*[:=]""")
+    return next((number for number, text in enumerate(lines, start=1) if pattern.search(text)), 1)
 
 
 def _read(path: Path, shown: str, model: DeploymentModel) -> Optional[str]:
@@ -265,14 +266,17 @@ def _load_json_or_toml(model: DeploymentModel, path: Path, shown: str, text: str
     _env_sites(model, shown, environment, "serverless", extra)
 
 
-def load_config_file(model: DeploymentModel, path: Path, shown: str, extra_variables: Iterable[str] = ()) -> None:
+def load_config_file(model: DeploymentModel, path: Path, shown: str, extra_variables: Iterable[str] = (),
+                     as_dotenv: bool = False) -> None:
     """Adds one configuration file to the model; a malformed file becomes an error, never an exception."""
     text = _read(path, shown, model)
     if text is None:
         return
     name = path.name.lower()
     try:
-        if name == "gunicorn.conf.py":
+        if as_dotenv:
+            _load_dotenv(model, path, shown, text, extra_variables)
+        elif name == "gunicorn.conf.py":
             workers = compose_parser.workers_in_gunicorn_conf(text)
             model.gunicorn_workers = workers if workers is not None else model.gunicorn_workers
         elif name.endswith(".prisma"):
@@ -348,7 +352,9 @@ class _PythonScan(ast.NodeVisitor):
 
     def env_name(self, node: ast.AST) -> Optional[str]:
         if isinstance(node, ast.Subscript) and self.qualify(node.value) in ("os.environ", "environ"):
-            key = node.slice if not isinstance(node.slice, ast.Index) else node.slice.value  # type: ignore[attr-defined]
+            key = node.slice
+            if type(key).__name__ == "Index":  # Python 3.8's wrapper
+                key = key.value  # type: ignore[attr-defined]
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 return key.value
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
@@ -407,19 +413,24 @@ class _PythonScan(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def scan_python(model: DeploymentModel, shown: str, data: bytes, catalog: Catalog, names_a_library: bool = True) -> None:
+_ATTRIBUTION_WORDS = (b"://", b"environ", b"getenv", b"config(", b"env(", b"settings")
+
+
+def scan_python(model: DeploymentModel, shown: str, data: bytes, catalog: Catalog,
+                screen: Callable[[bytes], bool] = lambda data: True, attribution: bool = True) -> None:
     """Adds what one Python file says about variables, literals and serverless handlers.
 
-    `names_a_library`: the byte screen found a catalog library's name; without one the
-    file builds no client, so only its serverless handlers matter.
+    `screen` tells whether a catalog library's name appears (without one the file builds
+    no client, so only its serverless handlers matter); without `attribution` (no config
+    file in the run) only URL literals are looked for.
     """
     if len(data) > MAX_PYTHON_BYTES:
         return
     if b"statement_cache_size" in data:
         model.statement_cache_configured = True
-    handler = _SERVERLESS_HANDLER.search(data) is not None or b"Mangum" in data
-    if not handler and not (names_a_library and any(
-            word in data for word in (b"environ", b"getenv", b"://", b"config(", b"env(", b"settings"))):
+    handler = attribution and (b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None)
+    words = _ATTRIBUTION_WORDS if attribution else _ATTRIBUTION_WORDS[:1]
+    if not handler and not (any(word in data for word in words) and screen(data)):
         return
     try:
         tree = ast.parse(data)

@@ -65,7 +65,14 @@ def parse_sam_template(document: Any) -> ServerlessFile:
 
 
 def parse_vercel_json(document: Any) -> ServerlessFile:
-    return ServerlessFile("vercel")
+    """Vercel runs the project's API routes as functions; `env`/`build.env` are its legacy variables."""
+    env: list[EnvVar] = []
+    if isinstance(document, dict):
+        env += _env_map(document.get("env"), 1)
+        build = document.get("build")
+        if isinstance(build, dict):
+            env += _env_map(build.get("env"), 1)
+    return ServerlessFile("vercel", tuple(env))
 
 
 def parse_netlify_toml(document: Any) -> ServerlessFile:
@@ -73,9 +80,10 @@ def parse_netlify_toml(document: Any) -> ServerlessFile:
     if not isinstance(document, dict):
         return ServerlessFile("")
     build = document.get("build") if isinstance(document.get("build"), dict) else {}
+    env = tuple(_env_map(build.get("environment"), 1))
     if "functions" in document or "functions" in build:
-        return ServerlessFile("netlify")
-    return ServerlessFile("")
+        return ServerlessFile("netlify", env)
+    return ServerlessFile("", env)
 
 
 def parse_zappa_settings(document: Any) -> ServerlessFile:

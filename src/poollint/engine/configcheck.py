@@ -16,17 +16,20 @@ logger = logging.getLogger(__name__)
 
 
 def build_model(config_files: Iterable[Path], python_files: Iterable[Path], settings: Settings,
-                shown: Callable[[Path], str], screen: Callable[[bytes], bool] = lambda data: True) -> DeploymentModel:
+                shown: Callable[[Path], str], screen: Callable[[bytes], bool] = lambda data: True,
+                dotenv: frozenset[Path] = frozenset()) -> DeploymentModel:
+    """`dotenv`: files read as .env whatever their name (the `env-files` setting)."""
     model = DeploymentModel(catalog=settings.catalog)
     extra = settings.url_variables
+    config_files = list(config_files)
     for path in config_files:
-        load_config_file(model, path, shown(path), extra)
+        load_config_file(model, path, shown(path), extra, as_dotenv=path in dotenv)
     for path in python_files:
         try:
             data = path.read_bytes()
         except OSError:
             continue
-        scan_python(model, shown(path), data, settings.catalog, screen(data))
+        scan_python(model, shown(path), data, settings.catalog, screen, attribution=bool(config_files))
     return model
 
 
@@ -66,6 +69,27 @@ def context_files(files: Sequence[Path], paths: Sequence[Path], root: Path) -> l
     return found
 
 
+def _configured_env_files(paths: Sequence[Path], root: Path, settings: Settings, known: Sequence[Path]) -> list[Path]:
+    """Files named by `env-files` (globs relative to the project root) inside the checked paths."""
+    if not settings.env_files:
+        return []
+    base = (settings.root or root).resolve()
+    targets = [p.resolve() for p in paths]
+    known_resolved = {p.resolve() for p in known}
+    found: list[Path] = []
+    for pattern in settings.env_files:
+        try:
+            matches = sorted(base.glob(pattern))
+        except (ValueError, OSError):
+            continue
+        for match in matches:
+            resolved = match.resolve()
+            if match.is_file() and resolved not in known_resolved and match not in found and any(
+                    resolved == t or t in resolved.parents for t in targets):
+                found.append(match)
+    return found
+
+
 def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, settings: Settings,
                  shown: Callable[[Path], str], screen: Callable[[bytes], bool] = lambda data: True,
                  ) -> tuple[list[Finding], int]:
@@ -74,11 +98,16 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
 
     checked = [p for p in files if is_config_file(p)]
     python = [p for p in files if is_python_file(p) and not is_config_file(p)]
+    dotenv_files = _configured_env_files(paths, root, settings, checked)
+    checked += dotenv_files
+    files = [*files, *dotenv_files]
     if not checked and not python:
         return [], 0
+    if not any(settings.is_enabled(rule.code) for rule in config_rules()):
+        python = []  # Python is scanned only to judge URLs; DBP000 for config files still counts
     reported = {shown(p) for p in files}
     context = [p for p in (context_files(files, paths, root) if checked else []) if shown(p) not in reported]
-    model = build_model([*checked, *context], python, settings, shown, screen)
+    model = build_model([*checked, *context], python, settings, shown, screen, dotenv=frozenset(dotenv_files))
     findings: list[Finding] = [
         Finding(code=NotAnalyzable.code, name=NotAnalyzable.name, message=reason, path=path, line=line,
                 column=1, fix_hint=NotAnalyzable.fix_hint)
