@@ -30,7 +30,7 @@ INDEX_FORMAT = 1
 # How many project functions deep a chain to an external call is followed.
 MAX_CHAIN_DEPTH = 4
 # Rounds of "also index the project modules imported by indexed modules".
-MAX_IMPORT_ROUNDS = 4
+MAX_IMPORT_ROUNDS = 2
 
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/@\s]*:)[^@\s]*@")
 _SECRET_PARAMETER = re.compile(r"(?P<head>[?&](?:password|api_key|apikey|token)=)[^&#\s]*", re.IGNORECASE)
@@ -126,6 +126,7 @@ class ProjectIndex:
     root: Path
     modules: dict[str, ModuleFacts] = field(default_factory=dict)  # by module name
     paths: dict[str, str] = field(default_factory=dict)  # root-relative path -> module name
+    packages: frozenset[str] = frozenset()  # top-level names of the project's modules
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -179,12 +180,12 @@ class ProjectIndex:
         if relative is None:
             return self
         name = self.paths.get(relative) or module_name_from_relative(relative)
-        facts = index_source(source, name, relative, settings.catalog)
+        facts = index_source(source, name, relative, settings.catalog, self.packages or None)
         if facts is None or self._by_path.get(relative) == facts:
             return self
         modules = {k: v for k, v in self.modules.items() if v.path != relative}
         modules[name] = facts
-        return ProjectIndex(self.root, modules, {**self.paths, relative: name})
+        return ProjectIndex(self.root, modules, {**self.paths, relative: name}, self.packages)
 
     # -- questions ------------------------------------------------------------------------------
     def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
@@ -296,8 +297,12 @@ def _decode(source: Union[str, bytes]) -> Optional[str]:
         return None
 
 
-def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog) -> Optional[ModuleFacts]:
-    """Facts of one module; None when it cannot be parsed (pass two reports that as DBP000)."""
+def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog,
+                 project_packages: Optional[frozenset[str]] = None) -> Optional[ModuleFacts]:
+    """Facts of one module; None when it cannot be parsed (pass two reports that as DBP000).
+
+    `project_packages` are the project's top-level names: only calls into them are kept for chains.
+    """
     text = _decode(source)
     if text is None:
         return None
@@ -306,7 +311,7 @@ def index_source(source: Union[str, bytes], module: str, relative: str, catalog:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     try:
-        return _ModuleReader(tree, text, module, relative, catalog).read()
+        return _ModuleReader(tree, text, module, relative, catalog, project_packages).read()
     except RecursionError:
         return None
 
@@ -335,7 +340,8 @@ _FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
 class _ModuleReader:
-    def __init__(self, tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog) -> None:
+    def __init__(self, tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog,
+                 project_packages: Optional[frozenset[str]] = None) -> None:
         self.tree = tree
         self.lines = text.splitlines()
         self.module = module
@@ -347,6 +353,8 @@ class _ModuleReader:
         self.module_bindings: dict[str, ast.AST] = {}  # name -> value assigned at module scope
         self.local_names: set[str] = set()  # functions and classes defined at module scope
         self.is_test = is_test_path(Path(relative))
+        self.project_packages = project_packages if project_packages is not None else frozenset({module.split(".")[0]})
+        self._own: dict[int, list[ast.AST]] = {}
 
     # -- names ----------------------------------------------------------------------------------
     def _resolve_relative(self, level: int, base: Optional[str]) -> str:
@@ -411,6 +419,17 @@ class _ModuleReader:
         line = self.lines[node.lineno - 1] if 0 < node.lineno <= len(self.lines) else ""  # type: ignore[attr-defined]
         offset = node.col_offset  # type: ignore[attr-defined]
         return len(line.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
+
+    def own_nodes(self, function: _FunctionNode) -> list[ast.AST]:
+        """The function's own nodes in source order, computed once (factories and facts both read them)."""
+        found = self._own.get(id(function))
+        if found is None:
+            found = self._own[id(function)] = list(_own_nodes(function))
+        return found
+
+    def is_project_call(self, name: str) -> bool:
+        """A callee worth following for chains: a function of this project (`()` results are not)."""
+        return "()" not in name and name.split(".", 1)[0] in self.project_packages
 
     # -- clients --------------------------------------------------------------------------------
     def pool_spec(self, call: ast.Call, local: Optional[dict[str, str]] = None):
@@ -541,11 +560,10 @@ class _ModuleReader:
         return f"{self.module}.{name}" if self.module else name
 
     def _function_factory(self, function: _FunctionNode) -> Optional[Factory]:
-        declared_global = {n for node in _own_nodes(function) if isinstance(node, (ast.Global, ast.Nonlocal))
-                           for n in node.names}
-        returned = {node.value.id for node in _own_nodes(function)
-                    if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
-        for node in _own_nodes(function):
+        nodes = self.own_nodes(function)
+        declared_global = {n for node in nodes if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
+        returned = {node.value.id for node in nodes if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
+        for node in nodes:
             call: Optional[ast.AST] = None
             if isinstance(node, ast.Return):
                 call = node.value
@@ -575,7 +593,7 @@ class _ModuleReader:
         init = methods.get("__init__")
         if init is None or "__new__" in methods:
             return None  # a class that controls its own instances may cache them
-        for node in _own_nodes(init):
+        for node in self.own_nodes(init):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and any(
                 isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
                 for t in node.targets
@@ -592,20 +610,25 @@ class _ModuleReader:
 
     # -- external calls -------------------------------------------------------------------------
     def _functions(self) -> Iterator[FunctionFacts]:
+        """Functions that make an external call or call other project functions (the rest end every chain)."""
         for statement in _module_statements(self.tree.body):
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                yield self._function_facts(statement, self._qualify_local(statement.name), None)
+                facts = self._function_facts(statement, self._qualify_local(statement.name), None)
+                if facts.external or facts.calls:
+                    yield facts
             elif isinstance(statement, ast.ClassDef):
                 for item in statement.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        yield self._function_facts(
+                        facts = self._function_facts(
                             item, self._qualify_local(f"{statement.name}.{item.name}"), statement.name)
+                        if facts.external or facts.calls:
+                            yield facts
 
     def _function_facts(self, function: _FunctionNode, name: str, class_name: Optional[str]) -> FunctionFacts:
         local: dict[str, str] = {}
         external: Optional[tuple[str, str, int]] = None
         calls: list[str] = []
-        for node in _own_nodes(function):
+        for node in self.own_nodes(function):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 origin = self.qualified(node.value, local) if isinstance(node.value, (ast.Call, ast.Await)) else None
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -628,7 +651,7 @@ class _ModuleReader:
             if callee is None and class_name and isinstance(node.func, ast.Attribute) \
                     and isinstance(node.func.value, ast.Name) and node.func.value.id in ("self", "cls"):
                 callee = self._qualify_local(f"{class_name}.{node.func.attr}")
-            if callee and "()" not in callee and callee not in calls:
+            if callee and callee not in calls and self.is_project_call(callee):
                 calls.append(callee)
         return FunctionFacts(name=name, line=function.lineno, external=external, calls=tuple(calls))
 
@@ -736,6 +759,10 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
     entries: dict[str, dict[str, Any]] = {}
     names = {relative: module_name_from_relative(relative) for relative, _ in files}
     by_module = {name: relative for relative, name in names.items()}
+    packages = frozenset(name.split(".")[0] for name in names.values())
+    if previous.get("packages") != sorted(packages):
+        previous = {}  # facts keep only calls into these packages: a new top-level package re-reads all
+    previous = previous.get("files", {})
     changed = False
 
     def read(relative: str) -> None:
@@ -744,7 +771,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
         entry = entries[relative]
         entry["read"] = True
         try:
-            facts = index_source((root / relative).read_bytes(), names[relative], relative, settings.catalog)
+            facts = index_source((root / relative).read_bytes(), names[relative], relative, settings.catalog,
+                                 packages)
         except OSError:
             facts = None
         entry["facts"] = facts.to_json() if facts is not None else None
@@ -799,13 +827,13 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
                 read(relative)
         import_closure()
     if use_cache and (changed or set(previous) != set(entries)):
-        _write_cache(root, cache_path, entries)
+        _write_cache(root, cache_path, {"packages": sorted(packages), "files": entries})
     modules = {}
     for relative, entry in entries.items():
         if entry["facts"]:
             facts = ModuleFacts.from_json(entry["facts"])
             modules[facts.module] = facts
-    return ProjectIndex(root, modules, names)
+    return ProjectIndex(root, modules, names, packages)
 
 
 def _cache_path(root: Path, settings: Settings) -> Path:
@@ -818,12 +846,12 @@ def _cache_path(root: Path, settings: Settings) -> Path:
 def _read_cache(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return data["files"] if isinstance(data.get("files"), dict) else {}
+        return data if isinstance(data.get("files"), dict) else {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
-def _write_cache(root: Path, path: Path, entries: dict[str, Any]) -> None:
+def _write_cache(root: Path, path: Path, payload: dict[str, Any]) -> None:
     from poollint.engine.cache import _atomic_write
 
     try:
@@ -831,9 +859,26 @@ def _write_cache(root: Path, path: Path, entries: dict[str, Any]) -> None:
         ignore = path.parent / ".gitignore"
         if not ignore.exists():
             _atomic_write(ignore, "# created by poollint\n*\n")
-        _atomic_write(path, json.dumps({"root": str(root), "files": entries}))
+        _atomic_write(path, json.dumps({"root": str(root), **payload}))
+        _remove_stale_indexes(path)
     except OSError as error:  # a read-only checkout still lints, just without a cache
         logger.debug("cannot write the project index cache %s: %s", path, error)
+
+
+# Indexes written under another poollint version or configuration are kept this long, in case a
+# concurrent run (another flake8 configuration, an older poollint in pre-commit) still reads them.
+_STALE_INDEX_SECONDS = 24 * 3600
+
+
+def _remove_stale_indexes(current: Path) -> None:
+    import time
+
+    for other in current.parent.glob("index-*.json"):
+        try:
+            if other != current and time.time() - other.stat().st_mtime > _STALE_INDEX_SECONDS:
+                other.unlink()
+        except OSError:
+            pass
 
 
 _PROCESS_INDEXES: dict[tuple[str, str], ProjectIndex] = {}
