@@ -312,3 +312,16 @@ def test_budget_for_kubernetes_uses_the_autoscaler_maximum() -> None:
     assert status == 1
     rows = [line.split() for line in out.getvalue().splitlines()]
     assert ["api", "10", "4", "5", "10", "600"] == rows[2][:6]  # HPA maxReplicas 10, not replicas 3
+
+
+def test_sibling_projects_do_not_leak_into_each_other() -> None:
+    """One run over every case (a monorepo of unrelated projects) finds exactly what the cases find alone."""
+    root = FIXTURES / "config"
+    together = {(_relative(f.path, root), f.line, f.code) for f in _run(root, Settings()).findings
+                if not _relative(f.path, root).startswith(("DBP402_ok_pgbouncer_version", "DBP405_ok_serverless_false",
+                                                            "DBP407_kubernetes_hpa", "DBP406_env_files"))}
+    alone = {(f"{case.name}/{path}", line, code) for case in CONFIG_CASES
+             if not case.name.startswith(("DBP402_ok_pgbouncer_version", "DBP405_ok_serverless_false",
+                                          "DBP407_kubernetes_hpa", "DBP406_env_files"))  # they need their pyproject
+             for path, line, code in ((_relative(f.path, case), f.line, f.code) for f in _run(case).findings)}
+    assert together == alone

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from poollint.config.compose import Service
-from poollint.config.project import DeploymentModel, service_env
+from poollint.config.project import DeploymentModel, related, service_env
 from poollint.config.urls import find_pooler
 
 POSTGRES_DEFAULT_MAX_CONNECTIONS = 100  # https://www.postgresql.org/docs/current/runtime-config-connection.html
@@ -71,13 +71,13 @@ class Budget:
         )
 
 
-def _pool_for(model: DeploymentModel, service: Service) -> Optional[tuple[Optional[int], int, str]]:
+def _pool_for(model: DeploymentModel, path: str, service: Service) -> Optional[tuple[Optional[int], int, str]]:
     """The per-process pool of a service that talks to PostgreSQL directly, or None if it does not."""
-    for site in service_env(model, service):
+    for site in service_env(model, path, service):
         url = site.url
         if url is None or url.family != "postgres" or site.placeholder:
             continue
-        if find_pooler(url, model.pgbouncer_hosts()) is not None:
+        if find_pooler(url, model.pgbouncer_hosts(path)) is not None:
             return None  # the pooler, not the app, holds the server connections
         consumers = model.consumers_of(site)
         if "prisma" in consumers:
@@ -97,22 +97,25 @@ def compute_budgets(model: DeploymentModel, max_connections: Optional[int] = Non
     """One budget per compose file with a PostgreSQL service, and one for Kubernetes when max-connections is set."""
     budgets: list[Budget] = []
     kubernetes_rows: list[BudgetRow] = []
-    autoscaling = {name: (maximum, line) for _, d in model.deployments for name, maximum, line in d.autoscaling}
+    # Kubernetes HPA by target name: (maxReplicas, line, file)
+    autoscaling = {name: (maximum, line, path) for path, d in model.deployments for name, maximum, line in d.autoscaling}
     for path, deployment in model.deployments:
         databases = [s for s in deployment.services if s.is_postgres]
         rows = []
         for service in deployment.services:
             if service.is_postgres or service.is_pgbouncer:
                 continue
-            pool = _pool_for(model, service)
+            pool = _pool_for(model, path, service)
             if pool is None:
                 continue
             count = service.replicas or replicas or 1
             line = service.replicas_line or service.line
-            if service.name in autoscaling:
-                count, line = autoscaling[service.name][0], service.line
+            scaler = autoscaling.get(service.name)
+            if deployment.kind == "kubernetes" and scaler and related(scaler[2], path):
+                count, line = scaler[0], service.line
             uses_gunicorn = "gunicorn" in service.command
-            process_count = service.workers or (model.gunicorn_workers if uses_gunicorn else None) or workers or 1
+            conf = next((n for conf_path, n in model.gunicorn_workers if related(conf_path, path)), None)
+            process_count = service.workers or (conf if uses_gunicorn else None) or workers or 1
             rows.append(BudgetRow(service.name, path, line, count, process_count, pool[0], pool[1], pool[2]))
         if deployment.kind == "kubernetes":
             kubernetes_rows += rows

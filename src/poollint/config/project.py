@@ -20,7 +20,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Optional
 
 from poollint import _toml
@@ -96,20 +96,29 @@ class DeploymentModel:
     deployments: list[tuple[str, DeploymentFile]] = field(default_factory=list)
     pgbouncers: list[tuple[str, PgBouncerConfig]] = field(default_factory=list)
     serverless: list[tuple[str, ServerlessFile]] = field(default_factory=list)
-    gunicorn_workers: Optional[int] = None
-    consumers: dict[str, set[str]] = field(default_factory=dict)
+    gunicorn_workers: list[tuple[str, int]] = field(default_factory=list)  # (gunicorn.conf.py, workers)
+    # variable -> {(library, file that says so)}; evidence counts only for related directories
+    evidence: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     python_serverless: list[str] = field(default_factory=list)  # files with Lambda handlers / Mangum
     statement_cache_configured: bool = False  # Python code sets statement_cache_size somewhere
     errors: list[tuple[str, int, str]] = field(default_factory=list)
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path -> lines, for noqa
 
     # -- questions rules ask ----------------------------------------------------------------
+    @property
+    def consumers(self) -> dict[str, set[str]]:
+        """Variable to the libraries read it anywhere in the run."""
+        return {variable: {library for library, _ in found} for variable, found in self.evidence.items()}
+
+    def add_consumer(self, variable: str, library: str, path: str) -> None:
+        self.evidence.setdefault(variable, set()).add((library, path))
+
     def consumers_of(self, site: UrlSite) -> set[str]:
         found: set[str] = set()
         if site.literal_consumer:
             found.add(site.literal_consumer)
         if site.variable:
-            found |= self.consumers.get(site.variable, set())
+            found |= {lib for lib, path in self.evidence.get(site.variable, ()) if related(path, site.path)}
             if site.variable.startswith("SQLALCHEMY_"):
                 found.add("sqlalchemy")
         url = site.url
@@ -124,28 +133,40 @@ class DeploymentModel:
                 found.add("sqlalchemy")
         return found
 
-    def pgbouncer_hosts(self) -> frozenset[str]:
-        return frozenset(s.name for _, d in self.deployments for s in d.services if s.is_pgbouncer)
+    def pgbouncer_hosts(self, near: Optional[str] = None) -> frozenset[str]:
+        return frozenset(s.name for path, d in self.deployments for s in d.services
+                         if s.is_pgbouncer and (near is None or related(path, near)))
 
     def service_names(self) -> frozenset[str]:
         return frozenset(s.name for _, d in self.deployments if d.kind == "compose" for s in d.services)
 
-    def pgbouncer_session_mode(self) -> bool:
-        return bool(self.pgbouncers) and all(config.session_mode for _, config in self.pgbouncers)
+    def pgbouncer_session_mode(self, near: Optional[str] = None) -> bool:
+        """Every pgbouncer.ini of the project around `near` runs in session mode."""
+        configs = [config for path, config in self.pgbouncers if near is None or related(path, near)]
+        return bool(configs) and all(config.session_mode for config in configs)
 
-    def values_of(self, variable: str) -> list[UrlSite]:
-        return [s for s in self.url_sites if s.variable == variable and not s.placeholder]
+    def values_of(self, variable: str, near: Optional[str] = None) -> list[UrlSite]:
+        return [s for s in self.url_sites if s.variable == variable and not s.placeholder
+                and (near is None or related(s.path, near))]
 
-    def is_serverless(self, setting: Optional[bool]) -> bool:
+    def is_serverless(self, setting: Optional[bool], near: Optional[str] = None) -> bool:
         if setting is not None:
             return setting
-        return any(f.platform for _, f in self.serverless) or bool(self.python_serverless)
+        return bool(self.serverless_source(near))
 
-    def serverless_source(self) -> str:
+    def serverless_source(self, near: Optional[str] = None) -> str:
+        """The file that makes the deployment around `near` serverless, or ""."""
         for path, found in self.serverless:
-            if found.platform:
+            if found.platform and (near is None or related(path, near)):
                 return path
-        return self.python_serverless[0] if self.python_serverless else "configuration"
+        return next((p for p in self.python_serverless if near is None or related(p, near)), "")
+
+
+def related(one: str, other: str) -> bool:
+    """Files of one project: one's directory contains the other's (a monorepo's siblings are not related)."""
+    first, second = PurePosixPath(one).parent.parts, PurePosixPath(other).parent.parts
+    shorter = min(len(first), len(second))
+    return first[:shorter] == second[:shorter]
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -278,7 +299,8 @@ def load_config_file(model: DeploymentModel, path: Path, shown: str, extra_varia
             _load_dotenv(model, path, shown, text, extra_variables)
         elif name == "gunicorn.conf.py":
             workers = compose_parser.workers_in_gunicorn_conf(text)
-            model.gunicorn_workers = workers if workers is not None else model.gunicorn_workers
+            if workers is not None:
+                model.gunicorn_workers.append((shown, workers))
         elif name.endswith(".prisma"):
             schema = parse_prisma(text)
             if schema.error:
@@ -287,7 +309,7 @@ def load_config_file(model: DeploymentModel, path: Path, shown: str, extra_varia
             for datasource in schema.datasources:
                 for url in datasource.urls:
                     if url.env:
-                        model.consumers.setdefault(url.env, set()).add("prisma")
+                        model.add_consumer(url.env, "prisma", shown)
                     elif url.literal is not None:
                         model.url_sites.append(UrlSite(shown, url.line, "", url.literal, "prisma",
                                                        literal_consumer="prisma", field_name=url.field))
@@ -442,7 +464,8 @@ def scan_python(model: DeploymentModel, shown: str, data: bytes, catalog: Catalo
     except RecursionError:
         return
     for variable, libraries in scan.consumers.items():
-        model.consumers.setdefault(variable, set()).update(libraries)
+        for library in libraries:
+            model.add_consumer(variable, library, shown)
     if scan.serverless:
         model.python_serverless.append(shown)
     if scan.literals:
@@ -452,5 +475,6 @@ def scan_python(model: DeploymentModel, shown: str, data: bytes, catalog: Catalo
             model.url_sites.append(UrlSite(shown, line, "", value, "python", literal_consumer=library))
 
 
-def service_env(model: DeploymentModel, service: Service) -> list[UrlSite]:
-    return [s for s in model.url_sites if s.service == service.name and s.source in ("compose", "kubernetes")]
+def service_env(model: DeploymentModel, path: str, service: Service) -> list[UrlSite]:
+    return [s for s in model.url_sites
+            if s.path == path and s.service == service.name and s.source in ("compose", "kubernetes")]

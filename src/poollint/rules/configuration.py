@@ -9,7 +9,7 @@ import difflib
 from typing import Any, Iterator, Optional
 
 from poollint.config.budget import compute_budgets
-from poollint.config.project import DIRECT_VARIABLE, DeploymentModel, UrlSite
+from poollint.config.project import DIRECT_VARIABLE, DeploymentModel, UrlSite, related
 from poollint.config.urls import ParsedUrl, Pooler, find_pooler, is_local, mask
 from poollint.engine.findings import Finding
 from poollint.rules.base import Rule
@@ -42,8 +42,9 @@ class ConfigRule(Rule):
             if url is not None:
                 yield site, url
 
-    def pooler(self, url: ParsedUrl) -> Optional[Pooler]:
-        return find_pooler(url, self.model.pgbouncer_hosts(), self.model.pgbouncer_session_mode())
+    def pooler(self, url: ParsedUrl, near: str) -> Optional[Pooler]:
+        """The pooler `url` goes through, judged with the PgBouncer services and pgbouncer.ini around `near`."""
+        return find_pooler(url, self.model.pgbouncer_hosts(near), self.model.pgbouncer_session_mode(near))
 
     def direct_variables(self) -> set[str]:
         names = {s.variable for s in self.model.url_sites if DIRECT_VARIABLE.match(s.variable)}
@@ -153,7 +154,7 @@ class PoolerWithoutPgbouncerMode(ConfigRule):
         for site, url in self.sites():
             if url.family != "postgres" or self.is_direct(site):
                 continue
-            pooler = self.pooler(url)
+            pooler = self.pooler(url, site.path)
             if pooler is None or not pooler.transaction_mode:
                 continue
             consumers = self.model.consumers_of(site)
@@ -202,33 +203,33 @@ class MissingDirectUrl(ConfigRule):
         "https://neon.tech/docs/guides/prisma#use-connection-pooling-with-prisma",
     )
 
-    def _pooled(self, variable: str) -> Optional[tuple[UrlSite, Pooler]]:
-        for site in self.model.values_of(variable):
+    def _pooled(self, variable: str, near: str) -> Optional[tuple[UrlSite, Pooler]]:
+        for site in self.model.values_of(variable, near):
             url = site.url
             if url is None:
                 continue
-            pooler = self.pooler(url)
+            pooler = self.pooler(url, site.path)
             if pooler and (pooler.transaction_mode or (pooler.kind == "accelerate" and not is_local(url))):
                 return site, pooler
         return None
 
     def check(self) -> Iterator[Finding]:
-        if self.model.schemas:
-            for path, schema in self.model.schemas:
-                for datasource in schema.datasources:
-                    main, direct = datasource.url("url"), datasource.url("directUrl")
-                    if main is None or direct is not None or not main.env:
-                        continue
-                    pooled = self._pooled(main.env)
-                    if pooled:
-                        yield self.finding(path, main.line, what=f'`url = env("{main.env}")`', pooler=pooled[1].display)
-            return
-        if self.direct_variables():
-            return
+        for path, schema in self.model.schemas:
+            for datasource in schema.datasources:
+                main, direct = datasource.url("url"), datasource.url("directUrl")
+                if main is None or direct is not None or not main.env:
+                    continue
+                pooled = self._pooled(main.env, path)
+                if pooled:
+                    yield self.finding(path, main.line, what=f'`url = env("{main.env}")`', pooler=pooled[1].display)
         for site, url in self.sites():
-            if self.is_direct(site) or "prisma" not in self.model.consumers_of(site):
+            # with a schema nearby, the schema decides (above); else look for a DIRECT_URL nearby
+            if any(related(path, site.path) for path, _ in self.model.schemas) or self.is_direct(site) \
+                    or "prisma" not in self.model.consumers_of(site):
                 continue
-            pooler = self.pooler(url)
+            if any(DIRECT_VARIABLE.match(s.variable) and related(s.path, site.path) for s in self.model.url_sites):
+                continue
+            pooler = self.pooler(url, site.path)
             if pooler and (pooler.transaction_mode or (pooler.kind == "accelerate" and not is_local(url))):
                 yield self.finding(site.path, site.line, what=site.label, pooler=pooler.display)
 
@@ -261,7 +262,7 @@ class DirectUrlThroughPooler(ConfigRule):
         for site, url in self.sites():
             if not self.is_direct(site):
                 continue
-            pooler = self.pooler(url)
+            pooler = self.pooler(url, site.path)
             if pooler and (pooler.transaction_mode or pooler.kind == "accelerate"):
                 yield self.finding(site.path, site.line, what=site.label, pooler=pooler.display, url=mask(site.value))
 
@@ -302,16 +303,16 @@ class ServerlessUnboundedPool(ConfigRule):
     )
 
     def check(self) -> Iterator[Finding]:
-        if not self.model.is_serverless(self.settings.serverless):
-            return
-        source = self.model.serverless_source()
         services = self.model.service_names()
         for site, url in self.sites():
+            if not self.model.is_serverless(self.settings.serverless, site.path):
+                continue
+            source = self.model.serverless_source(site.path) or "[tool.poollint] serverless = true"
             if url.family not in ("postgres", "mysql") or self.is_direct(site) or is_local(url, services):
                 continue
             if site.source in ("compose", "kubernetes", "python"):
                 continue  # long-running services, not functions; code literals are judged by DBP1xx
-            pooler = self.pooler(url)
+            pooler = self.pooler(url, site.path)
             consumers = self.model.consumers_of(site)
             problem = None
             if pooler is None:
