@@ -1,6 +1,7 @@
 """`--fix` and `--diff`: safe codemods, verified by re-analysis, never on a file that does not parse."""
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from poollint.engine.fixes import FIXERS, fix_file, fixable_codes, mask_secrets
 from poollint.engine.runner import RunOptions, check_paths
 from poollint.settings import load_settings
 
-FIXED_PAIRS = sorted(p for p in FIXTURES.rglob("*.fixed.*"))
+FIXED_PAIRS = sorted(p for p in (FIXTURES / "python").rglob("*.fixed.py"))
 
 
 def _original(fixed: Path) -> Path:
@@ -31,9 +32,39 @@ def _keyed(findings: list, path: Path) -> Counter:
     return Counter((f.code, fingerprint(f, lines).line_hash) for f in findings)
 
 
+# Configuration fixes need the project around the file (which library reads a URL): one directory per case,
+# each fixed file next to its original as `<name>.fixed`.
+CONFIG_CASES = sorted(p for p in (FIXTURES / "fixes").iterdir() if p.is_dir())
+
+
 def test_every_fixer_has_a_fixture() -> None:
-    fixed_codes = {_original(p).name.split("_")[0] for p in FIXED_PAIRS}
+    fixed_codes = {_original(p).name.split("_")[0] for p in FIXED_PAIRS if p.suffix == ".py"}
+    fixed_codes |= {case.name.split("_")[0] for case in CONFIG_CASES}
     assert fixed_codes == set(FIXERS)
+
+
+@pytest.mark.parametrize("case", CONFIG_CASES, ids=lambda p: p.name)
+def test_config_fix_produces_the_fixed_siblings(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture) -> None:
+    pytest.importorskip("poollint.engine.configcheck")
+    code = case.name.split("_")[0]
+    shutil.copytree(case, tmp_path / "case", ignore=shutil.ignore_patterns("*.fixed"))
+    monkeypatch.chdir(tmp_path / "case")
+    before = check_paths([Path(".")], load_settings(Path(".")), options=RunOptions(cache=False, jobs=1)).findings
+    assert code in {f.code for f in before}
+    assert main(["check", "--no-cache", "--diff", "."]) == 1
+    diff = capsys.readouterr().out
+    assert diff.startswith("--- a/") and "FIXTURE-SECRET" not in diff
+    main(["check", "--no-cache", "--fix", "."])
+    capsys.readouterr()
+    siblings = sorted(case.rglob("*.fixed"))
+    assert siblings
+    for sibling in siblings:
+        fixed = Path(sibling.relative_to(case).as_posix()[: -len(".fixed")])
+        assert fixed.read_text(encoding="utf-8") == sibling.read_text(encoding="utf-8"), fixed
+    after = check_paths([Path(".")], load_settings(Path(".")), options=RunOptions(cache=False, jobs=1)).findings
+    assert code not in {f.code for f in after}
+    assert {(f.path, f.code) for f in after} == {(f.path, f.code) for f in before if f.code != code}
 
 
 @pytest.mark.parametrize("fixed", FIXED_PAIRS, ids=lambda p: p.relative_to(FIXTURES).as_posix())

@@ -111,8 +111,8 @@ def run_check(args: argparse.Namespace) -> int:
         baseline = Baseline.load(args.baseline) if args.baseline is not None else None
         targets = baseline.new_findings(result.findings) if baseline else result.findings
         if args.diff:
-            return _show_fixes(targets, settings)
-        if _apply_fixes(targets, settings):
+            return _show_fixes(targets, settings, paths)
+        if _apply_fixes(targets, settings, paths):
             result = check_paths(paths, settings, options=options)
     findings = result.findings
     if args.write_baseline is not None:
@@ -129,20 +129,20 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _show_fixes(findings: Sequence[Finding], settings: Settings) -> int:
+def _show_fixes(findings: Sequence[Finding], settings: Settings, paths: Sequence[Path]) -> int:
     from poollint.engine.fixes import fix_findings
 
-    fixes = fix_findings(findings, settings)
+    fixes = fix_findings(findings, settings, paths)
     for fix in fixes:
         sys.stdout.write(fix.diff())
     return EXIT_FINDINGS if fixes else EXIT_CLEAN
 
 
-def _apply_fixes(findings: Sequence[Finding], settings: Settings) -> int:
+def _apply_fixes(findings: Sequence[Finding], settings: Settings, paths: Sequence[Path]) -> int:
     """Writes every safe fix; returns how many findings they fixed."""
     from poollint.engine.fixes import fix_findings
 
-    fixes = fix_findings(findings, settings)
+    fixes = fix_findings(findings, settings, paths)
     for fix in fixes:
         fix.write()
     count = sum(len(fix.fixed) for fix in fixes)

@@ -44,8 +44,8 @@ class FixResult:
 
 
 Fixer = Callable[[FixRequest], Optional[FixResult]]
-# An analyzer returns a file's findings for its bytes, or None when a rule crashed on them.
-Analyzer = Callable[[Path, str, bytes, Settings], Optional[list]]
+# An analyzer returns a file's findings for its bytes (in a run over `paths`), or None when it cannot tell.
+Analyzer = Callable[[Path, str, bytes, Settings, Sequence[Path]], Optional[list]]
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,8 @@ def _comparable(findings: Iterable[Finding], text: str) -> Counter:
     return Counter((f.code, fingerprint(f, lines).line_hash) for f in findings)
 
 
-def fix_file(path: Path, shown: str, codes: Iterable[str], settings: Settings) -> Optional[FileFix]:
+def fix_file(path: Path, shown: str, codes: Iterable[str], settings: Settings,
+             paths: Sequence[Path] = ()) -> Optional[FileFix]:
     """Applies every registered fixer for `codes` that verifies; None when the file is left alone."""
     read = _read(path)
     if read is None:
@@ -150,7 +151,7 @@ def fix_file(path: Path, shown: str, codes: Iterable[str], settings: Settings) -
         entry = FIXERS.get(code)
         if entry is None or not entry.applies_to(path) or not settings.is_enabled(code):
             continue
-        before = _enabled(entry.analyze(path, shown, result.new_text.encode(encoding), settings), shown, settings)
+        before = _enabled(entry.analyze(path, shown, result.new_text.encode(encoding), settings, paths or [path]), shown, settings)
         if before is None or any(f.code == "DBP000" for f in before):
             return None  # never touch a file that does not parse
         targets = tuple(f for f in before if f.code == code)
@@ -163,7 +164,7 @@ def fix_file(path: Path, shown: str, codes: Iterable[str], settings: Settings) -
             data = attempt.new_text.encode(encoding)
         except UnicodeEncodeError:
             continue
-        after = _enabled(entry.analyze(path, shown, data, settings), shown, settings)
+        after = _enabled(entry.analyze(path, shown, data, settings, paths or [path]), shown, settings)
         if after is None:
             continue
         remaining = [f for f in before if f not in attempt.fixed]
@@ -182,15 +183,15 @@ def _enabled(findings: Optional[list], shown: str, settings: Settings) -> Option
             if settings.is_enabled(f.code) and not ignored_by_path(f.code, f.path, settings.per_file_ignores)]
 
 
-def fix_findings(findings: Sequence[Finding], settings: Settings) -> list[FileFix]:
-    """Fixes for every file holding a finding some fixer handles, in path order."""
+def fix_findings(findings: Sequence[Finding], settings: Settings, paths: Sequence[Path] = ()) -> list[FileFix]:
+    """Fixes for every file holding a finding some fixer handles, in path order; `paths` are the run's."""
     codes_by_path: dict[str, set[str]] = {}
     for finding in findings:
         if finding.code in fixable_codes():
             codes_by_path.setdefault(finding.path, set()).add(finding.code)
     fixes = []
     for shown in sorted(codes_by_path):
-        fixed = fix_file(Path(shown), shown, codes_by_path[shown], settings)
+        fixed = fix_file(Path(shown), shown, codes_by_path[shown], settings, paths)
         if fixed is not None:
             fixes.append(fixed)
     return fixes
@@ -201,7 +202,8 @@ def is_python(path: Path) -> bool:
     return path.suffix in (".py", ".pyi")
 
 
-def analyze_python_bytes(path: Path, shown: str, data: bytes, settings: Settings) -> Optional[list]:
+def analyze_python_bytes(path: Path, shown: str, data: bytes, settings: Settings,
+                         paths: Sequence[Path] = ()) -> Optional[list]:
     from poollint.engine.runner import analyze_python, module_name_for, project_root
 
     module_name = module_name_for(path, project_root([path], settings))
@@ -805,3 +807,97 @@ class _AsyncOwner(cst.CSTVisitor):
 
 
 register("DBP301", is_python, analyze_python_bytes)(fix_script_never_disconnects)
+
+
+# -- DBP408 / DBP402: one URL on one line of a configuration file ----------------------------------
+def is_configuration(path: Path) -> bool:
+    return not is_python(path)
+
+
+def analyze_config_bytes(path: Path, shown: str, data: bytes, settings: Settings,
+                         paths: Sequence[Path] = ()) -> Optional[list]:
+    """The file's DBP4xx findings in a run over `paths` (its Python tells who reads a URL), with `data` as its content."""
+    try:
+        from poollint.config import project
+        from poollint.engine.configcheck import check_config
+        from poollint.engine.files import discover
+        from poollint.engine.runner import display_path, passes_screen, project_root
+    except ImportError:
+        return None
+    original = getattr(project, "_read", None)
+    if original is None:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    target = path.resolve()
+
+    def read(candidate: Path, candidate_shown: str, model: object) -> Optional[str]:
+        return text if Path(candidate).resolve() == target else original(candidate, candidate_shown, model)
+
+    paths = list(paths) or [path]
+    files = list(discover(paths, settings.exclude))
+    project._read = read  # type: ignore[attr-defined]
+    try:
+        findings, errors = check_config(files, paths, project_root(paths, settings), settings, display_path,
+                                        lambda content: passes_screen(content, settings))
+    finally:
+        project._read = original  # type: ignore[attr-defined]
+    return None if errors else [f for f in findings if f.path == shown]
+
+
+def _edit_line(text: str, line: int, edit: Callable[[str], Optional[str]]) -> Optional[str]:
+    lines = text.splitlines(keepends=True)
+    if not 1 <= line <= len(lines):
+        return None
+    replaced = edit(lines[line - 1])
+    if replaced is None or replaced == lines[line - 1]:
+        return None
+    lines[line - 1] = replaced
+    return "".join(lines)
+
+
+def _fix_lines(request: FixRequest, edit: Callable[[str, Finding], Optional[str]], description: str) -> Optional[FixResult]:
+    text, fixed = request.text, []
+    for finding in request.findings:
+        new_text = _edit_line(text, finding.line, lambda line: edit(line, finding))
+        if new_text is not None:
+            text = new_text
+            fixed.append(finding)
+    return FixResult(text, tuple(fixed), description) if fixed else None
+
+
+_POSTGRES_SCHEME = re.compile(r"(?<![A-Za-z0-9+.\-])postgres://")
+
+
+def fix_deprecated_scheme(request: FixRequest) -> Optional[FixResult]:
+    """`postgres://` -> `postgresql://` on the reported line; the rest of the URL is untouched."""
+    def edit(line: str, finding: Finding) -> Optional[str]:
+        if len(_POSTGRES_SCHEME.findall(line)) != 1:
+            return None
+        return _POSTGRES_SCHEME.sub("postgresql://", line, count=1)
+
+    return _fix_lines(request, edit, "write `postgresql://` instead of `postgres://`")
+
+
+_POSTGRES_URL = re.compile(r"postgres(?:ql)?(?:\+\w+)?://[^\s\"'#]+")
+
+
+def fix_prisma_pgbouncer_mode(request: FixRequest) -> Optional[FixResult]:
+    """Appends `pgbouncer=true` to a Prisma URL that goes through a transaction-mode pooler."""
+    def edit(line: str, finding: Finding) -> Optional[str]:
+        if "`pgbouncer=true`" not in finding.message:
+            return None  # asyncpg and SQLAlchemy settings belong in code or the driver's URL syntax
+        urls = list(_POSTGRES_URL.finditer(line))
+        if len(urls) != 1 or "pgbouncer=" in urls[0].group():
+            return None
+        url = urls[0].group()
+        separator = "" if url.endswith(("?", "&")) else ("&" if "?" in url else "?")
+        return line[:urls[0].end()] + f"{separator}pgbouncer=true" + line[urls[0].end():]
+
+    return _fix_lines(request, edit, "add `pgbouncer=true` to the Prisma URL")
+
+
+register("DBP402", is_configuration, analyze_config_bytes)(fix_prisma_pgbouncer_mode)
+register("DBP408", is_configuration, analyze_config_bytes)(fix_deprecated_scheme)
