@@ -151,7 +151,8 @@ def fix_file(path: Path, shown: str, codes: Iterable[str], settings: Settings,
         entry = FIXERS.get(code)
         if entry is None or not entry.applies_to(path) or not settings.is_enabled(code):
             continue
-        before = _enabled(entry.analyze(path, shown, result.new_text.encode(encoding), settings, paths or [path]), shown, settings)
+        data = result.new_text.encode(encoding)
+        before = _enabled(entry.analyze(path, shown, data, settings, paths or [path]), shown, settings)
         if before is None or any(f.code == "DBP000" for f in before):
             return None  # never touch a file that does not parse
         targets = tuple(f for f in before if f.code == code)
@@ -209,6 +210,7 @@ def analyze_python_bytes(path: Path, shown: str, data: bytes, settings: Settings
     module_name = module_name_for(path, project_root([path], settings))
     findings, errors = analyze_python(path, shown, data, settings, screen=False, module_name=module_name)
     return None if errors else findings
+
 
 # -- DBP101: cache a module-level factory --------------------------------------------------------
 # Caching a factory shares one client between its callers; that is only safe when no caller
@@ -743,7 +745,8 @@ def _opened_name(statement: cst.SimpleStatementLine) -> Optional[tuple[str, bool
         value = small.value
         awaited = isinstance(value, cst.Await)
         value = value.expression if isinstance(value, cst.Await) else value
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and isinstance(value.func.value, cst.Name):
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+                and isinstance(value.func.value, cst.Name):
             return value.func.value.value, awaited
     return None
 
@@ -816,7 +819,7 @@ def is_configuration(path: Path) -> bool:
 
 def analyze_config_bytes(path: Path, shown: str, data: bytes, settings: Settings,
                          paths: Sequence[Path] = ()) -> Optional[list]:
-    """The file's DBP4xx findings in a run over `paths` (its Python tells who reads a URL), with `data` as its content."""
+    """The file's DBP4xx findings in a run over `paths` (its Python tells who reads a URL), `data` its content."""
     try:
         from poollint.config import project
         from poollint.engine.configcheck import check_config
@@ -858,7 +861,8 @@ def _edit_line(text: str, line: int, edit: Callable[[str], Optional[str]]) -> Op
     return "".join(lines)
 
 
-def _fix_lines(request: FixRequest, edit: Callable[[str, Finding], Optional[str]], description: str) -> Optional[FixResult]:
+def _fix_lines(request: FixRequest, edit: Callable[[str, Finding], Optional[str]],
+               description: str) -> Optional[FixResult]:
     text, fixed = request.text, []
     for finding in request.findings:
         new_text = _edit_line(text, finding.line, lambda line: edit(line, finding))
