@@ -125,3 +125,20 @@ def test_baseline_and_write_baseline_exclude_each_other(project: Path) -> None:
     with pytest.raises(SystemExit) as raised:
         main(["check", "--baseline", "a.json", "--write-baseline", "b.json"])
     assert raised.value.code == 2
+
+
+def test_baseline_covers_configuration_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture) -> None:
+    pytest.importorskip("poollint.engine.configcheck")
+    (tmp_path / "schema.prisma").write_text(
+        'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n'
+    )
+    url = "postgresql://app:FIXTURE-SECRET@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
+    (tmp_path / ".env").write_text(f'DATABASE_URL="{url}"\n')
+    monkeypatch.chdir(tmp_path)
+    code, out = _check(capsys)
+    assert code == 1 and out.startswith(".env:1:1: DBP402 ")
+    _record(capsys)
+    assert "FIXTURE-SECRET" not in (tmp_path / "poollint-baseline.json").read_text()
+    (tmp_path / ".env").write_text(f'# production\nLOG_LEVEL=info\n\nDATABASE_URL="{url}"\n')
+    assert _check(capsys, "--baseline", "poollint-baseline.json") == (0, "")

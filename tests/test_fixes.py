@@ -198,7 +198,9 @@ def test_no_fix_where_caching_could_change_behaviour(project: Path, capsys: pyte
     changed = FACTORY.replace(*change)
     assert changed != FACTORY
     (project / "app" / "api.py").write_text(changed)
-    main(["check", "--no-cache", "--diff"])
+    assert main(["check", "--no-cache"]) == 1
+    assert "DBP101" in capsys.readouterr().out
+    assert main(["check", "--no-cache", "--diff"]) == 0
     assert capsys.readouterr().out == ""
     assert (project / "app" / "api.py").read_text() == changed
 
@@ -239,3 +241,24 @@ def test_mask_secrets_in_diff_lines() -> None:
     assert mask_secrets('+DATABASE_URL="postgres://app:FIXTURE-SECRET@db:5432/app?password=x&sslmode=require"\n') == (
         '+DATABASE_URL="postgres://app:****@db:5432/app?password=****&sslmode=require"\n'
     )
+
+
+def test_release_opened_in_another_block_is_not_moved(project: Path, capsys: pytest.CaptureFixture) -> None:
+    source = (
+        "import psycopg2\n\n\n"
+        "def export(fresh):\n"
+        "    if fresh:\n"
+        "        conn = psycopg2.connect('dbname=app')\n"
+        "    else:\n"
+        "        conn = psycopg2.connect('dbname=archive')\n"
+        "    print(conn.server_version)\n"
+        "    conn.close()\n\n\n"
+        "if __name__ == '__main__':\n"
+        "    export(True)\n"
+    )
+    (project / "app" / "api.py").write_text(source)
+    assert main(["check", "--no-cache", "--select", "DBP302"]) == 1
+    assert capsys.readouterr().out.count("DBP302") == 2
+    assert main(["check", "--no-cache", "--select", "DBP302", "--diff"]) == 0
+    assert capsys.readouterr().out == ""
+    assert (project / "app" / "api.py").read_text() == source
