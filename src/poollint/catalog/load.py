@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from poollint import _toml
 from poollint.catalog.model import (
+    BackgroundSpec,
     Catalog,
     CheckoutSpec,
     ClientSpec,
@@ -23,6 +24,7 @@ class CatalogError(ValueError):
 
 _STRING_LISTS = {
     "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
+    "receivers", "receiver-names", "with-objects", "local-methods",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
@@ -32,14 +34,17 @@ _SECTIONS: dict[str, dict[str, type]] = {
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
+        "receivers": list, "receiver-names": list, "with-objects": list,
     },
     "checkouts": {
         "library": str, "methods": list, "release": list, "context-manager-releases": bool,
+        "receivers": list, "receiver-names": list,
     },
-    "external-calls": {"kind": str, "functions": list, "clients": list, "methods": list},
+    "external-calls": {"kind": str, "functions": list, "clients": list, "methods": list, "local-methods": list},
+    "background": {"functions": list, "methods": list},
 }
 _REQUIRED = {"clients": ("library", "constructors"), "transactions": ("library",),
-             "checkouts": ("library", "methods"), "external-calls": ("kind",)}
+             "checkouts": ("library", "methods"), "external-calls": ("kind",), "background": ()}
 EXTENSION_KEYS = frozenset(_SECTIONS)
 
 
@@ -87,6 +92,8 @@ def _transaction(e: Mapping[str, Any], where: str) -> TransactionSpec:
     return TransactionSpec(
         library=e["library"], methods=tuple(e.get("methods", ())), functions=tuple(e.get("functions", ())),
         after_commit=tuple(e.get("after-commit", ())), timeout=e.get("timeout", ""),
+        receivers=tuple(e.get("receivers", ())), receiver_names=tuple(e.get("receiver-names", ())),
+        with_objects=tuple(e.get("with-objects", ())),
     )
 
 
@@ -94,17 +101,25 @@ def _checkout(e: Mapping[str, Any], where: str) -> CheckoutSpec:
     return CheckoutSpec(
         library=e["library"], methods=tuple(e["methods"]), release=tuple(e.get("release", ())),
         context_manager_releases=e.get("context-manager-releases", False),
+        receivers=tuple(e.get("receivers", ())), receiver_names=tuple(e.get("receiver-names", ())),
     )
 
 
 def _external(e: Mapping[str, Any], where: str) -> ExternalCallSpec:
     return ExternalCallSpec(
         kind=e["kind"], functions=tuple(e.get("functions", ())), clients=tuple(e.get("clients", ())),
-        methods=tuple(e.get("methods", ())),
+        methods=tuple(e.get("methods", ())), local_methods=tuple(e.get("local-methods", ())),
     )
 
 
-_BUILDERS = {"clients": _client, "transactions": _transaction, "checkouts": _checkout, "external-calls": _external}
+def _background(e: Mapping[str, Any], where: str) -> BackgroundSpec:
+    return BackgroundSpec(functions=tuple(e.get("functions", ())), methods=tuple(e.get("methods", ())))
+
+
+_BUILDERS = {
+    "clients": _client, "transactions": _transaction, "checkouts": _checkout, "external-calls": _external,
+    "background": _background,
+}
 
 
 def parse_sections(document: Mapping[str, Any], where: str) -> dict[str, list[Any]]:
@@ -151,4 +166,5 @@ def load_catalog(extensions: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Ca
             sections[section].extend(items)
     return Catalog.build(
         sections["clients"], sections["transactions"], sections["checkouts"], sections["external-calls"], guards,
+        background=sections["background"],
     )

@@ -40,6 +40,9 @@ class TransactionSpec:
     functions: tuple[str, ...] = ()
     after_commit: tuple[str, ...] = ()
     timeout: str = ""
+    receivers: tuple[str, ...] = ()  # constructors and types whose objects have `methods`
+    receiver_names: tuple[str, ...] = ()  # fnmatch patterns for untyped receivers
+    with_objects: tuple[str, ...] = ()  # values (`psycopg2.connect()`) that are a transaction in `with`
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class CheckoutSpec:
     methods: tuple[str, ...] = ()
     release: tuple[str, ...] = ()
     context_manager_releases: bool = False
+    receivers: tuple[str, ...] = ()
+    receiver_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,15 @@ class ExternalCallSpec:
     kind: str
     functions: tuple[str, ...] = ()
     clients: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    local_methods: tuple[str, ...] = ()  # methods of `clients` objects that do no I/O
+
+
+@dataclass(frozen=True)
+class BackgroundSpec:
+    """Calls that start their argument in the background: the caller does not wait for it."""
+
+    functions: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
 
 
@@ -103,6 +117,7 @@ class Catalog:
     _external_clients: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     _external_methods: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     _transaction_functions: Mapping[str, TransactionSpec] = field(default_factory=dict, repr=False, compare=False)
+    background: tuple[BackgroundSpec, ...] = ()
 
     @classmethod
     def build(
@@ -112,6 +127,7 @@ class Catalog:
         checkouts: Iterable[CheckoutSpec],
         external_calls: Iterable[ExternalCallSpec],
         guards: Guards,
+        background: Iterable[BackgroundSpec] = (),
     ) -> "Catalog":
         clients, transactions = tuple(clients), tuple(transactions)
         external_calls = tuple(external_calls)
@@ -132,6 +148,7 @@ class Catalog:
         return cls(
             clients, transactions, tuple(checkouts), external_calls, guards,
             by_constructor, functions, tuple(prefixes), ext_clients, methods, transaction_functions,
+            tuple(background),
         )
 
     # -- questions rules ask -------------------------------------------------
@@ -167,6 +184,9 @@ class Catalog:
         kind = self._external_functions.get(qualified_name)
         if kind:
             return kind
+        last = qualified_name.rsplit(".", 1)[-1]
+        if "(" in qualified_name or not last[:1].islower():
+            return None  # `.*` covers functions, not classes, exceptions or results
         for prefix, prefix_kind in self._external_prefixes:
             if qualified_name.startswith(prefix):
                 return prefix_kind
@@ -216,3 +236,56 @@ class Catalog:
         names.update(spec.library for spec in self.transactions if spec.methods)
         names.update(spec.library for spec in self.checkouts)
         return frozenset(n for n in names if n)
+
+    # -- holding a connection (DBP2xx) ----------------------------------------
+    def external_call(self, qualified_name: Optional[str]) -> Optional[str]:
+        """The kind of external call a callee is: a listed function, or an I/O method of an external client.
+
+        `httpx.AsyncClient().post` is one (a method of the client object); `httpx.AsyncClient().get().json`
+        is not (a method of a result), nor is `boto3.client().get_paginator` (a local method).
+        """
+        if qualified_name is None:
+            return None
+        kind = self.external_function(qualified_name)
+        if kind or "()" not in qualified_name:
+            return kind
+        root, _, tail = qualified_name.partition("()")
+        if "(" in tail or not tail.startswith("."):
+            return None
+        kind = self._external_clients.get(root)
+        if kind is None:
+            return None
+        first = tail[1:].split(".")[0]
+        local = {m for spec in self.external_calls if root in spec.clients for m in spec.local_methods}
+        return None if first in local else kind
+
+    def transaction_specs(self, method: str) -> tuple[TransactionSpec, ...]:
+        return tuple(spec for spec in self.transactions if method in spec.methods)
+
+    def checkout_specs(self, method: str) -> tuple[CheckoutSpec, ...]:
+        return tuple(spec for spec in self.checkouts if method in spec.methods)
+
+    def receivers_of(self, spec: "TransactionSpec | CheckoutSpec") -> frozenset[str]:
+        """Qualified names whose objects have the spec's methods: its `receivers` and its library's clients."""
+        pools_only = isinstance(spec, CheckoutSpec)
+        built = {
+            name for client in self.clients if client.library == spec.library and (client.owns_pool or not pools_only)
+            for name in client.constructors
+        }
+        return frozenset(spec.receivers) | frozenset(built)
+
+    def with_object_transaction(self, qualified_name: Optional[str]) -> Optional[TransactionSpec]:
+        """The transaction a value opens when used directly in `with` (`with conn:` in psycopg2)."""
+        if qualified_name is None:
+            return None
+        for spec in self.transactions:
+            if qualified_name in spec.with_objects:
+                return spec
+        return None
+
+    def is_background(self, qualified_name: Optional[str], method: Optional[str]) -> bool:
+        """A call whose arguments run in the background (`asyncio.create_task`, `executor.submit`)."""
+        for spec in self.background:
+            if (qualified_name and qualified_name in spec.functions) or (method and method in spec.methods):
+                return True
+        return False

@@ -16,6 +16,7 @@ from poollint.rules.configuration import (
     UnparsableUrl,
 )
 from poollint.rules.creation import ClientInLoop, ClientPerCall, DuplicateModuleClients, RerunScopeClient
+from poollint.rules.holding import ExternalCallInTransaction, ExternalCallWhileHoldingConnection
 from poollint.rules.meta import NotAnalyzable
 from poollint.rules.release import (
     CheckoutNotReleased,
@@ -30,6 +31,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ClientInLoop,
     DuplicateModuleClients,
     RerunScopeClient,
+    ExternalCallInTransaction,
+    ExternalCallWhileHoldingConnection,
     ScriptNeverDisconnects,
     DisconnectNotExceptionSafe,
     FixtureWithoutTeardown,

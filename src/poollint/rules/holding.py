@@ -1,0 +1,467 @@
+"""DBP2xx: external calls made while a transaction or a pooled checkout holds a connection."""
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import libcst as cst
+
+from poollint.catalog.model import CheckoutSpec, TransactionSpec
+from poollint.engine.context import Frame
+from poollint.rules.base import FileRule
+
+# How many project functions deep a call is followed to find an external call.
+MAX_CHAIN_DEPTH = 3
+_LOGGER_NAMES = frozenset({"logger", "log", "logging", "_logger", "_log", "structlog"})
+
+Spec = Union[TransactionSpec, CheckoutSpec]
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A block during which a connection is held: a transaction or a pooled checkout."""
+
+    node: cst.CSTNode  # the `with` statement or the decorated function
+    depth: int  # len(context.frames) once inside: deeper function frames only define code
+    is_transaction: bool
+    library: str
+    opener: str  # `engine.begin()`, `@transaction.atomic`
+    line: int
+    timeout: str = ""
+
+
+@dataclass(frozen=True)
+class Reached:
+    """An external call, made here or through project functions."""
+
+    chain: tuple[str, ...]  # displays, outermost first: ("notify()", "requests.post()")
+    kind: str
+
+    @property
+    def display(self) -> str:
+        return "`" + " -> ".join(self.chain) + "`"
+
+
+class _HoldingRule(FileRule):
+    """Shared by DBP201 and DBP202: which blocks hold a connection and which calls inside them wait."""
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._holds: list[Hold] = []
+        self._background: list[cst.Call] = []
+        self._reach_cache: dict[tuple[int, int], Optional[Reached]] = {}
+
+    # -- traversal ------------------------------------------------------------------------
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            hold = self._opened_by(item.item, node)
+            if hold is not None:
+                self._holds.append(hold)
+                return
+
+    def leave_With(self, node: cst.With) -> None:
+        self._pop(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for decorator in node.decorators:
+            expression = decorator.decorator
+            target = expression.func if isinstance(expression, cst.Call) else expression
+            spec = self._transaction_function(target) or self._transaction_method(target)
+            if spec is not None:
+                self._holds.append(Hold(
+                    node, len(self.context.frames), True, spec.library, f"@{_text(self.context, expression)}",
+                    self.context.line_of(decorator), spec.timeout,
+                ))
+                return
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._pop(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._background:
+            return
+        if self._starts_in_background(node):
+            self._background.append(node)
+            return
+        if self.context.is_test_file:
+            return
+        holds = self._active_holds()
+        if not holds:
+            return
+        hold = self.choose(holds)
+        if hold is None:
+            return
+        reached = self._reached(node, MAX_CHAIN_DEPTH, frozenset())
+        if reached is not None:
+            self.report(node, call=reached.display, kind=reached.kind, library=hold.library,
+                        opener=hold.opener, line=hold.line, consequence=self.consequence(hold))
+
+    def leave_Call(self, node: cst.Call) -> None:
+        if self._background and self._background[-1] is node:
+            self._background.pop()
+
+    def choose(self, holds: list[Hold]) -> Optional[Hold]:
+        """The hold this rule reports for, innermost first, or None."""
+        raise NotImplementedError
+
+    def consequence(self, hold: Hold) -> str:
+        raise NotImplementedError
+
+    # -- holds --------------------------------------------------------------------------
+    def _pop(self, node: cst.CSTNode) -> None:
+        while self._holds and self._holds[-1].node is node:
+            self._holds.pop()
+
+    def _active_holds(self) -> list[Hold]:
+        """Holds the current node runs inside: none across a function or lambda only defined in the block."""
+        frames = self.context.frames
+        last_function = max((i for i, f in enumerate(frames) if f.is_function), default=-1)
+        return [h for h in reversed(self._holds) if h.depth > last_function]
+
+    def _opened_by(self, item: cst.BaseExpression, node: cst.With) -> Optional[Hold]:
+        expression = item.expression if isinstance(item, cst.Await) else item
+        line = self.context.line_of(node)
+        with_object = self.catalog.with_object_transaction(self.qualified_name(expression))
+        if with_object is not None:
+            return Hold(node, len(self.context.frames), True, with_object.library,
+                        f"with {_text(self.context, expression)}", line, with_object.timeout)
+        if not isinstance(expression, cst.Call):
+            return None
+        opener = f"{_text(self.context, expression.func)}()"
+        spec = self._transaction_function(expression.func) or self._transaction_method(expression.func)
+        if spec is not None:
+            timeout = spec.timeout
+            if timeout and any(arg.keyword is not None and arg.keyword.value == "timeout" for arg in expression.args):
+                timeout = "configured"
+            return Hold(node, len(self.context.frames), True, spec.library, opener, line, timeout)
+        checkout = self._checkout_method(expression.func)
+        if checkout is not None:
+            return Hold(node, len(self.context.frames), False, checkout.library, opener, line)
+        return None
+
+    def _transaction_function(self, target: cst.BaseExpression) -> Optional[TransactionSpec]:
+        return self.catalog.transaction_function(self.qualified_name(target))
+
+    def _transaction_method(self, target: cst.BaseExpression) -> Optional[TransactionSpec]:
+        if not isinstance(target, cst.Attribute):
+            return None
+        found = self._receiver_spec(target.value, self.catalog.transaction_specs(target.attr.value))
+        return found if isinstance(found, TransactionSpec) else None
+
+    def _checkout_method(self, target: cst.BaseExpression) -> Optional[CheckoutSpec]:
+        if not isinstance(target, cst.Attribute):
+            return None
+        found = self._receiver_spec(target.value, self.catalog.checkout_specs(target.attr.value))
+        return found if isinstance(found, CheckoutSpec) else None
+
+    def _receiver_spec(self, receiver: cst.BaseExpression, specs: tuple[Spec, ...]) -> Optional[Spec]:
+        """The spec whose library the receiver belongs to.
+
+        Known origin first: the receiver was built by (or annotated as) one of the spec's
+        receivers or its library's client constructors. A receiver known to come from
+        anything else is not a database object. An unknown receiver (a parameter without
+        annotation, an attribute, an import from the project) is judged by its name and the
+        name of whatever built it, in a file that imports a database library.
+        """
+        if not specs:
+            return None
+        qualified = self.qualified_name(receiver)
+        root = qualified.split("(")[0] if qualified else None
+        if root is not None:
+            for spec in specs:
+                if root in self.catalog.receivers_of(spec):
+                    return spec
+            if "(" in (qualified or "") and self._is_known_origin(root):
+                return None
+        built_by = root.rsplit(".", 1)[-1] if root and "(" in (qualified or "") else None
+        names = [n for n in (_last_name(receiver), built_by) if n]
+        for spec in specs:
+            if not spec.receiver_names or not self._imports_database_library():
+                continue
+            if any(fnmatch.fnmatchcase(n.lower(), p.lower()) for n in names for p in spec.receiver_names):
+                return spec
+        return None
+
+    def _is_known_origin(self, root: str) -> bool:
+        """Built by a catalog constructor of another kind (an HTTP client, another library's pool)."""
+        catalog = self.catalog
+        return (
+            catalog.client_for(root) is not None or catalog.external_client(root) is not None
+            or any(root in catalog.receivers_of(s) for s in (*catalog.transactions, *catalog.checkouts))
+        )
+
+    def _imports_database_library(self) -> bool:
+        cache = self.context.__dict__.setdefault("_holding_db_import", {})
+        if "value" not in cache:
+            catalog = self.catalog
+            packages = {
+                name.split(".")[0]
+                for spec in (*catalog.transactions, *catalog.checkouts) if spec.methods
+                for name in catalog.receivers_of(spec)
+            }
+            cache["value"] = any(v.split(".")[0] in packages for v in self.context.imports.values())
+        return cache["value"]
+
+    # -- calls ----------------------------------------------------------------------------
+    def _starts_in_background(self, node: cst.Call) -> bool:
+        qualified = self.qualified_name(node.func)
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
+        return self.catalog.is_background(qualified, method) or (
+            qualified is not None and qualified in self.catalog.after_commit_functions()
+        )
+
+    def _reached(self, node: cst.Call, depth: int, seen: frozenset[int]) -> Optional[Reached]:
+        """The external call `node` makes, directly or through project functions (current scope's names)."""
+        qualified = self.qualified_name(node.func)
+        if _is_logging(node, qualified) or _waits_for_nothing(node):
+            return None
+        display = f"{_text(self.context, node.func)}()"
+        kind = self.catalog.external_call(qualified)
+        if kind is None and isinstance(node.func, cst.Attribute):
+            kind = self.catalog.external_method(node.func.attr.value)
+        if kind is not None:
+            return Reached((display,), kind)
+        if depth <= 0:
+            return None
+        callee = self._project_function(node)
+        if callee is None or id(callee[0]) in seen:
+            return None
+        inner = self._reach_function(callee[0], callee[1], depth - 1, seen | {id(callee[0])})
+        return Reached((display, *inner.chain), inner.kind) if inner is not None else None
+
+    def _project_function(self, node: cst.Call) -> Optional[tuple[cst.FunctionDef, Optional[cst.ClassDef]]]:
+        """A function of this module (or a method of the enclosing class via `self.`) that `node` calls."""
+        func = node.func
+        if isinstance(func, cst.Name):
+            function = self.context.module_functions.get(func.value)
+            if function is not None and self.context.lookup(func.value) == self.context.module_qualified(func.value):
+                return function, None
+            return None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            for frame in self.context.enclosing(cst.ClassDef):
+                klass = frame.node
+                assert isinstance(klass, cst.ClassDef)
+                for statement in klass.body.body:
+                    if isinstance(statement, cst.FunctionDef) and statement.name.value == func.attr.value:
+                        return statement, klass
+                return None
+        return None
+
+    def _reach_function(self, function: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int,
+                        seen: frozenset[int]) -> Optional[Reached]:
+        key = (id(function), depth)
+        if key in self._reach_cache:
+            return self._reach_cache[key]
+        self._reach_cache[key] = None  # a cycle ends here
+        context = self.context
+        saved = context.frames, context.current_statement
+        context.frames = [context.frames[0]] + ([Frame(klass)] if klass is not None else [])
+        try:
+            scan = _BodyScan(self, function, depth, seen)
+            function.visit(scan)
+        finally:
+            context.frames, context.current_statement = saved
+        self._reach_cache[key] = scan.found
+        return scan.found
+
+
+class _BodyScan(cst.CSTVisitor):
+    """Walks one project function with the shared context's binding rules, in that function's own scope."""
+
+    def __init__(self, rule: _HoldingRule, function: cst.FunctionDef, depth: int, seen: frozenset[int]) -> None:
+        self.rule = rule
+        self.function = function
+        self.depth = depth
+        self.seen = seen
+        self.found: Optional[Reached] = None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found is not None:
+            return False
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not self.function:
+            return False  # only defined here
+        if node is self.function:
+            self.rule.context.enter(node)
+            return True
+        if isinstance(node, cst.Decorator):
+            return False
+        self.rule.context.enter(node)
+        if isinstance(node, cst.Call):
+            if self.rule._starts_in_background(node):
+                return False
+            self.found = self.rule._reached(node, self.depth, self.seen)
+        return self.found is None
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.rule.context.leave(original_node)
+
+
+class ExternalCallInTransaction(_HoldingRule):
+    """Flags an external call made while a transaction holds a connection."""
+
+    code = "DBP201"
+    name = "external-call-in-transaction"
+    message = "{call} ({kind}) runs inside the {library} transaction `{opener}` opened on line {line}: {consequence}"
+    fix_hint = (
+        "Move the call before the transaction or after it commits (Django: transaction.on_commit; "
+        "or write an outbox row in the transaction and make the call from a worker)"
+    )
+    rationale = """
+        A transaction keeps one pooled connection checked out, and its locks taken, until it
+        commits. An HTTP request, a sleep, an e-mail, a subprocess, a task-queue publish or a
+        cloud/LLM API call inside it parks that connection for the whole wait: under load every
+        connection of the pool waits on the slow service, and new requests time out
+        (Prisma `P2024`, SQLAlchemy `QueuePool limit ... reached`). A Prisma interactive
+        transaction also has a 5 s default timeout: a slow call makes it roll back. A Celery
+        `.delay()` inside a transaction can also run before the commit and not find its rows.
+
+        Transactions: Prisma `db.tx()`; SQLAlchemy `engine.begin()`, `conn.begin()`,
+        `session.begin()`, `Session.begin()` of a sessionmaker, `begin_nested()`; asyncpg and
+        psycopg `conn.transaction()` and `with psycopg.connect()`; psycopg2 `with conn:`;
+        Django `transaction.atomic()` as a context manager or decorator; peewee `db.atomic()`;
+        Tortoise `in_transaction()` and `@atomic()`; databases `database.transaction()`.
+        Calls into functions of the same module (and `self.` methods) are followed three levels
+        deep, and the message shows the chain (`notify_warehouse() -> requests.post()`).
+
+        Knowing the receiver: `.begin()`, `.transaction()`, `.atomic()` and `.tx()` count when the
+        object was built by a catalog constructor or type (`engine = create_engine(...)`,
+        `Session = sessionmaker(...)`, a parameter annotated `AsyncSession` or
+        `asyncpg.Connection`). An object of unknown origin counts only when its name (or the
+        name of what built it) is the library's usual one (`engine`, `session`, `SessionLocal`,
+        `conn`, `db`, `pool`) and the file imports a database library; an object known to come
+        from anything else never counts.
+
+        Not reported: `transaction.on_commit(...)` callbacks; code after the block; functions and
+        lambdas only defined in the block; logging calls; `asyncio.sleep(0)`; test files.
+        Fire-and-forget work (`asyncio.create_task(...)`, `executor.submit(...)`,
+        `threading.Thread(...)`, a task group's `start_soon`) is not reported: the block does not
+        wait for it, so it does not hold the connection (awaiting the task inside the block does,
+        and is a known gap).
+    """
+    example = """
+        import requests
+        import sqlalchemy as sa
+
+        engine = sa.create_engine("postgresql://app@db/app")
+
+        def place_order(row):
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO orders VALUES (:id)"), row)
+                requests.post("https://warehouse.example/orders", json=row)
+    """
+    use_instead = """
+        import requests
+        import sqlalchemy as sa
+
+        engine = sa.create_engine("postgresql://app@db/app")
+
+        def place_order(row):
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO orders VALUES (:id)"), row)
+            requests.post("https://warehouse.example/orders", json=row)
+    """
+    references = (
+        "https://prisma-client-py.readthedocs.io/en/stable/reference/transactions/",
+        "https://docs.sqlalchemy.org/en/20/core/connections.html#using-transactions",
+        "https://docs.djangoproject.com/en/5.1/topics/db/transactions/#performing-actions-after-commit",
+        "https://microservices.io/patterns/data/transactional-outbox.html",
+    )
+
+    def choose(self, holds: list[Hold]) -> Optional[Hold]:
+        return next((h for h in holds if h.is_transaction), None)
+
+    def consequence(self, hold: Hold) -> str:
+        text = "its connection stays checked out, in an open transaction, for the whole wait"
+        if hold.timeout == "configured":
+            text += ", and the transaction rolls back if it outlasts its timeout"
+        elif hold.timeout:
+            text += f", and the transaction rolls back if it outlasts its {hold.timeout} default timeout"
+        return text
+
+
+class ExternalCallWhileHoldingConnection(_HoldingRule):
+    """Flags an external call made while a connection checked out of a pool is held."""
+
+    code = "DBP202"
+    name = "external-call-while-holding-connection"
+    message = "{call} ({kind}) runs while `{opener}` on line {line} holds a pooled {library} connection: {consequence}"
+    fix_hint = (
+        "Give the connection back first: make the call before the block or after it, "
+        "and keep the block to database work"
+    )
+    rationale = """
+        A connection checked out of a pool (`async with pool.acquire()`, `with pool.connection()`,
+        `with engine.connect()`) is unavailable to every other request until the block ends.
+        Waiting on an HTTP request, a sleep, an e-mail, a subprocess or an API call inside the
+        block keeps it checked out for nothing: a few slow calls empty the pool and other
+        requests time out waiting for a connection (asyncpg, psycopg_pool `PoolTimeout`,
+        SQLAlchemy `QueuePool limit ... reached`).
+
+        Receivers are judged as for DBP201: a pool or engine built by a catalog constructor or
+        annotated with a catalog type, or, when its origin is unknown, named like one (`pool`,
+        `db_pool`, `engine`) in a file that imports a database library. A block that is also a
+        transaction is reported as DBP201. Calls into functions of the same module are followed,
+        fire-and-forget work is not reported, and neither are functions only defined in the block.
+    """
+    example = """
+        import asyncpg
+        import httpx
+
+        async def sync_user(pool: asyncpg.Pool, user_id: int):
+            async with pool.acquire() as conn:
+                row = await conn.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
+                await httpx.AsyncClient().post("https://crm.example/users", json=dict(row))
+    """
+    use_instead = """
+        import asyncpg
+        import httpx
+
+        async def sync_user(pool: asyncpg.Pool, user_id: int):
+            async with pool.acquire() as conn:
+                row = await conn.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
+            await httpx.AsyncClient().post("https://crm.example/users", json=dict(row))
+    """
+    references = (
+        "https://magicstack.github.io/asyncpg/current/usage.html#connection-pools",
+        "https://www.psycopg.org/psycopg3/docs/advanced/pool.html",
+        "https://docs.sqlalchemy.org/en/20/core/pooling.html",
+    )
+
+    def choose(self, holds: list[Hold]) -> Optional[Hold]:
+        if any(h.is_transaction for h in holds):
+            return None  # DBP201's finding
+        return holds[0] if holds else None
+
+    def consequence(self, hold: Hold) -> str:
+        return "the pool has one connection fewer for the whole wait"
+
+
+def _text(context, node: cst.CSTNode) -> str:
+    """Source of a short expression on one line."""
+    text = re.sub(r"\s+", " ", context.module.code_for_node(node)).strip()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _last_name(node: cst.BaseExpression) -> Optional[str]:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
+def _is_logging(node: cst.Call, qualified: Optional[str]) -> bool:
+    if qualified is not None and qualified.split(".")[0] in ("logging", "structlog"):
+        return True
+    func = node.func
+    return isinstance(func, cst.Attribute) and (_last_name(func.value) or "").lower() in _LOGGER_NAMES
+
+
+def _waits_for_nothing(node: cst.Call) -> bool:
+    """`asyncio.sleep(0)`: a call whose only argument is zero yields without waiting."""
+    if len(node.args) != 1 or node.args[0].keyword is not None:
+        return False
+    value = node.args[0].value
+    return isinstance(value, (cst.Integer, cst.Float)) and float(value.value) == 0.0

@@ -1,0 +1,158 @@
+"""DBP201/DBP202 behaviour that fixtures cannot express: whole messages, docs, catalog extensions."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from poollint.cli import main
+from poollint.engine.runner import analyze_python
+from poollint.settings import Settings
+
+CHAIN = '''
+import requests
+import sqlalchemy as sa
+
+engine = sa.create_engine("postgresql://app@db/app")
+
+
+def post(order):
+    requests.post("https://warehouse.example/orders", json=order)
+
+
+def notify_warehouse(order):
+    post(order)
+
+
+def place_order(order):
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO orders VALUES (:id)"), order)
+        notify_warehouse(order)
+'''
+
+
+def _messages(source: str, settings: Settings = Settings()) -> list[tuple[int, str, str]]:
+    data = textwrap.dedent(source).lstrip().encode()
+    findings, errors = analyze_python(Path("app.py"), "app.py", data, settings, screen=False)
+    assert errors == 0
+    return [(f.line, f.code, f.message) for f in findings]
+
+
+def test_message_names_the_chain_the_transaction_and_the_cost() -> None:
+    assert _messages(CHAIN) == [(
+        18, "DBP201",
+        "`notify_warehouse() -> post() -> requests.post()` (HTTP request) runs inside the sqlalchemy transaction "
+        "`engine.begin()` opened on line 16: its connection stays checked out, in an open transaction, "
+        "for the whole wait",
+    )]
+
+
+def test_prisma_message_names_the_default_timeout() -> None:
+    source = '''
+    import httpx
+    from prisma import Prisma
+
+    db = Prisma()
+
+    async def pay(payment):
+        async with db.tx() as tx:
+            await tx.payment.create(data=payment)
+            httpx.post("https://bank.example", json=payment)
+    '''
+    assert _messages(source) == [(
+        9, "DBP201",
+        "`httpx.post()` (HTTP request) runs inside the prisma transaction `db.tx()` opened on line 7: its "
+        "connection stays checked out, in an open transaction, for the whole wait, and the transaction rolls "
+        "back if it outlasts its 5 s default timeout",
+    )]
+
+
+def test_checkout_message_says_what_is_held() -> None:
+    source = '''
+    import time
+    import asyncpg
+
+    async def job(pool: asyncpg.Pool):
+        async with pool.acquire() as conn:
+            time.sleep(1)
+    '''
+    assert _messages(source) == [(
+        6, "DBP202",
+        "`time.sleep()` (sleep) runs while `pool.acquire()` on line 5 holds a pooled asyncpg connection: "
+        "the pool has one connection fewer for the whole wait",
+    )]
+
+
+def test_a_call_after_the_chain_depth_is_not_followed() -> None:
+    deeper = (
+        "def post(order):\n    deeper(order)\n\n\n"
+        "def deeper(order):\n    again(order)\n\n\n"
+        "def again(order):\n    requests"
+    )
+    source = CHAIN.replace("def post(order):\n    requests", deeper)
+    assert "def again" in source
+    assert _messages(source) == []
+
+
+def test_explain_prints_the_documentation(capsys: pytest.CaptureFixture) -> None:
+    assert main(["explain", "DBP201"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("## DBP201 external-call-in-transaction\n")
+    for fragment in ("### Why it exhausts the pool", "transaction.on_commit", "outbox", "5 s default timeout",
+                     "Fire-and-forget", "### Use instead"):
+        assert fragment in out, fragment
+
+
+def test_explain_dbp202(capsys: pytest.CaptureFixture) -> None:
+    assert main(["explain", "DBP202"]) == 0
+    assert capsys.readouterr().out.startswith("## DBP202 external-call-while-holding-connection\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "app").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_catalog_extensions_add_a_transaction_an_external_call_and_background_work(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
+    (project / "pyproject.toml").write_text(textwrap.dedent('''
+        [tool.poollint]
+        [[tool.poollint.transactions]]
+        library = "acme"
+        functions = ["acme.db.unit_of_work"]
+
+        [[tool.poollint.external-calls]]
+        kind = "payment API"
+        functions = ["acme.pay.charge"]
+
+        [[tool.poollint.background]]
+        functions = ["acme.jobs.later"]
+    '''))
+    (project / "app" / "orders.py").write_text(textwrap.dedent('''
+        from acme.db import unit_of_work
+        from acme.jobs import later
+        from acme.pay import charge
+
+        def checkout(order):
+            with unit_of_work():
+                order.save()
+                charge(order.total)
+                later(charge(order.total))
+    '''))
+    assert main(["check", "--no-cache"]) == 1
+    assert capsys.readouterr().out == (
+        "app/orders.py:9:9: DBP201 `charge()` (payment API) runs inside the acme transaction `unit_of_work()` "
+        "opened on line 7: its connection stays checked out, in an open transaction, for the whole wait\n"
+    )
+
+
+def test_unknown_key_in_a_transactions_extension_is_an_error(project: Path, capsys: pytest.CaptureFixture) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.poollint]\n[[tool.poollint.transactions]]\nlibrary = "acme"\nreceiver-name = ["db"]\n'
+    )
+    assert main(["check"]) == 2
+    assert "unknown key `receiver-name`" in capsys.readouterr().err
