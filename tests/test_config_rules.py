@@ -130,10 +130,18 @@ def test_templates_and_placeholders() -> None:
      "mongodb+srv://app:****@cluster0.example.net/app?secret=****"),
     ("host=db user=app password=FIXTURE-SECRET dbname=app", "host=db user=app password=**** dbname=app"),
     ("postgresql://app@db/app", "postgresql://app@db/app"),
+    ("postgresql://app:FIXTURE?SECRET@db:5432/app", "postgresql://app:****@db:5432/app"),
+    ("postgresql://app:FIXTURE/SECRET@db:5432/app?sslmode=require", "postgresql://app:****@db:5432/app?sslmode=require"),
+    ("postgresql://app:FIXTURE#SECRET@db/app", "postgresql://app:****@db/app"),
+    ("postgresql://db/app?application_name=me@home", "postgresql://db/app?application_name=me@home"),
+    ("postgresql://app:FIXTURE-SECRET/app", "postgresql://app:****/app"),
+    ("postgresql://[::1]:5432/app", "postgresql://[::1]:5432/app"),
 ])
 def test_mask(url: str, masked: str) -> None:
     assert mask(url) == masked
-    assert "FIXTURE-SECRET" not in mask(url)
+    assert "SECRET" not in mask(url)
+    url_parts = parse_url(url)
+    assert url_parts is None or not any("SECRET" in problem for problem in url_parts.problems)
 
 
 def test_url_parts_as_drivers_see_them() -> None:

@@ -88,12 +88,15 @@ def looks_like_url(value: str) -> bool:
 def _split_authority(rest: str) -> tuple[str, str, str]:
     """(userinfo, hostport, tail) of what follows `scheme://`; userinfo ends at the *last* `@`.
 
-    The last `@` before the path is where a human meant the password to end; drivers
-    split at the first reserved character instead, which is the bug DBP401 reports.
+    The last `@` is where a human meant the password to end (even when the password holds
+    `/`, `?` or `#`); drivers split at the first reserved character instead, which is the
+    bug DBP401 reports. Splitting late also keeps every fragment of such a password masked.
     """
-    query_at = rest.find("?")
-    head = rest if query_at < 0 else rest[:query_at]
-    at = head.rfind("@")
+    at = rest.rfind("@")
+    if at >= 0 and ":" not in rest[:at] and any(c in rest[:at] for c in "/?#"):
+        # no password, and the last `@` lies in the path or query: the authority ends earlier
+        end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        at = rest.rfind("@", 0, end)
     if at < 0:
         userinfo, after = "", rest
     else:
@@ -144,7 +147,9 @@ def parse_url(text: str) -> Optional[ParsedUrl]:
         if port_text.isdigit() and 0 < int(port_text) < 65536:
             port = int(port_text)
         else:
-            problems.append(f"port `{port_text[:20]}` is not a number from 1 to 65535")
+            # never echo a non-numeric port: with the `@` missing it may be the password
+            shown_port = f" `{port_text}`" if port_text.isdigit() else ""
+            problems.append(f"the port{shown_port} is not a number from 1 to 65535")
     path, _, query = tail.partition("?")
     query = query.split("#", 1)[0]
     params: list[tuple[str, str]] = []
@@ -192,7 +197,9 @@ def mask(url: str) -> str:
             userinfo = SECRET  # `redis://secret@host`: a bare userinfo is the password
         authority = f"{userinfo}@{hostport}"
     else:
-        authority = hostport
+        host, colon, port = hostport.rpartition(":")
+        # `scheme://user:password/db` (the `@host` forgotten): what looks like a port may be the password
+        authority = f"{host}:{SECRET}" if colon and port and not port.isdigit() and "]" not in port else hostport
     path, question, query = tail.partition("?")
     if question:
         query, hash_sign, fragment = query.partition("#")
