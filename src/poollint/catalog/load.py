@@ -24,7 +24,7 @@ class CatalogError(ValueError):
 
 _STRING_LISTS = {
     "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
-    "receivers", "receiver-names", "with-objects", "local-methods",
+    "receivers", "receiver-names", "with-objects", "local-methods", "task-methods",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
@@ -40,7 +40,9 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "library": str, "methods": list, "release": list, "context-manager-releases": bool,
         "receivers": list, "receiver-names": list,
     },
-    "external-calls": {"kind": str, "functions": list, "clients": list, "methods": list, "local-methods": list},
+    "external-calls": {
+        "kind": str, "functions": list, "clients": list, "methods": list, "local-methods": list, "task-methods": list,
+    },
     "background": {"functions": list, "methods": list},
 }
 _REQUIRED = {"clients": ("library", "constructors"), "transactions": ("library",),
@@ -109,6 +111,7 @@ def _external(e: Mapping[str, Any], where: str) -> ExternalCallSpec:
     return ExternalCallSpec(
         kind=e["kind"], functions=tuple(e.get("functions", ())), clients=tuple(e.get("clients", ())),
         methods=tuple(e.get("methods", ())), local_methods=tuple(e.get("local-methods", ())),
+        task_methods=tuple(e.get("task-methods", ())),
     )
 
 

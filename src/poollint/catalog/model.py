@@ -62,6 +62,7 @@ class ExternalCallSpec:
     clients: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
     local_methods: tuple[str, ...] = ()  # methods of `clients` objects that do no I/O
+    task_methods: tuple[str, ...] = ()  # external when called on a task function (`actor.send()`)
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,10 @@ class Catalog:
         first = tail[1:].split(".")[0]
         local = {m for spec in self.external_calls if root in spec.clients for m in spec.local_methods}
         return None if first in local else kind
+
+    def task_method(self, method: str) -> Optional[str]:
+        """The kind of external call `method` is when called on a task function of the module."""
+        return next((spec.kind for spec in self.external_calls if method in spec.task_methods), None)
 
     def transaction_specs(self, method: str) -> tuple[TransactionSpec, ...]:
         return tuple(spec for spec in self.transactions if method in spec.methods)

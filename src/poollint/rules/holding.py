@@ -10,6 +10,7 @@ import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, TransactionSpec
 from poollint.engine.context import Frame
+from poollint.engine.roles import function_role
 from poollint.rules.base import FileRule
 
 # How many project functions deep a call is followed to find an external call.
@@ -221,6 +222,8 @@ class _HoldingRule(FileRule):
         kind = self.catalog.external_call(qualified)
         if kind is None and isinstance(node.func, cst.Attribute):
             kind = self.catalog.external_method(node.func.attr.value)
+            if kind is None and self._is_task_function(node.func.value):
+                kind = self.catalog.task_method(node.func.attr.value)
         if kind is not None:
             return Reached((display,), kind)
         if depth <= 0:
@@ -230,6 +233,15 @@ class _HoldingRule(FileRule):
             return None
         inner = self._reach_function(callee[0], callee[1], depth - 1, seen | {id(callee[0])})
         return Reached((display, *inner.chain), inner.kind) if inner is not None else None
+
+    def _is_task_function(self, node: cst.BaseExpression) -> bool:
+        """A function of this module decorated as a task (`@dramatiq.actor`, `@app.task`)."""
+        if not isinstance(node, cst.Name):
+            return False
+        function = self.context.module_functions.get(node.value)
+        if function is None or self.context.lookup(node.value) != self.context.module_qualified(node.value):
+            return False
+        return function_role(self.context, function, None).per_call == "a task"
 
     def _project_function(self, node: cst.Call) -> Optional[tuple[cst.FunctionDef, Optional[cst.ClassDef]]]:
         """A function of this module (or a method of the enclosing class via `self.`) that `node` calls."""
