@@ -26,6 +26,7 @@ from poollint.settings import Settings
 logger = logging.getLogger(__name__)
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
+PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
 INDEX_FORMAT = 1
 # How many project functions deep a chain to an external call is followed.
 MAX_CHAIN_DEPTH = 4
@@ -127,9 +128,14 @@ class ProjectIndex:
     modules: dict[str, ModuleFacts] = field(default_factory=dict)  # by module name
     paths: dict[str, str] = field(default_factory=dict)  # root-relative path -> module name
     packages: frozenset[str] = frozenset()  # top-level names of the project's modules
+    # Resolved chains of functions whose facts are not loaded (the compact warm-start form).
+    reach: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    known_digest: str = ""
 
     def __post_init__(self) -> None:
         self._rebuild()
+        if self.known_digest:
+            self._digest = self.known_digest
 
     def _rebuild(self) -> None:
         self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
@@ -185,7 +191,9 @@ class ProjectIndex:
             return self
         modules = {k: v for k, v in self.modules.items() if v.path != relative}
         modules[name] = facts
-        return ProjectIndex(self.root, modules, {**self.paths, relative: name}, self.packages)
+        digest = hashlib.sha256(f"{self.digest()}:{json.dumps(facts.to_json(), sort_keys=True)}".encode())
+        return ProjectIndex(self.root, modules, {**self.paths, relative: name}, self.packages, self.reach,
+                            digest.hexdigest()[:16])
 
     # -- questions ------------------------------------------------------------------------------
     def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
@@ -221,7 +229,9 @@ class ProjectIndex:
 
     def _chain(self, name: str, depth: int, seen: set[str]) -> Optional[tuple[tuple[str, ...], str]]:
         facts = self._functions.get(name)
-        if facts is None or name in seen or depth <= 0:
+        if facts is None:
+            return self.reach.get(name)
+        if name in seen or depth <= 0:
             return None
         seen.add(name)
         if facts.external is not None:
@@ -232,6 +242,28 @@ class ProjectIndex:
             if found is not None:
                 return (name, *found[0]), found[1]
         return None
+
+    def compact(self) -> dict[str, Any]:
+        """This index without per-function facts: chains resolved once, for a fast warm start."""
+        reach = {}
+        for name in self._functions:
+            found = self._chain(name, MAX_CHAIN_DEPTH, set())
+            if found is not None:
+                reach[name] = [list(found[0]), found[1]]
+        modules = []
+        for module in self.modules.values():
+            clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
+            if clients or module.factories:  # other modules matter only through their functions' chains
+                modules.append({**module.to_json(), "functions": [], "imports": [],
+                                "clients": [asdict(c) for c in clients]})
+        return {"modules": modules, "paths": self.paths, "packages": sorted(self.packages), "reach": reach,
+                "digest": self.digest()}
+
+    @classmethod
+    def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
+        modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
+        reach = {name: (tuple(chain), kind) for name, (chain, kind) in data["reach"].items()}
+        return cls(root, modules, dict(data["paths"]), frozenset(data["packages"]), reach, data["digest"])
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""
@@ -718,20 +750,24 @@ def find_project_root(path: Path, settings: Optional[Settings] = None) -> Path:
 
 def project_files(root: Path, excludes: Iterable[str] = ()) -> list[tuple[str, Path]]:
     """(root-relative POSIX path, path) of the project's Python files; nested projects are their own."""
-    patterns = (*DEFAULT_EXCLUDES, *excludes)
+    plain = frozenset(DEFAULT_EXCLUDES)  # names, compared without fnmatch: this walk sees every directory
+    patterns = tuple(excludes)
     out: list[tuple[str, Path]] = []
     for directory, dirnames, filenames in os.walk(root):
         base = Path(directory)
-        kept = []
-        for name in sorted(dirnames):
-            child = base / name
-            if _excluded(child, patterns) or any((child / m).exists() for m in PROJECT_MARKERS):
-                continue
-            kept.append(name)
-        dirnames[:] = kept
+        if base != root and (PROJECT_MARKERS_SET.intersection(filenames) or ".git" in dirnames):
+            dirnames[:] = []
+            continue
+        dirnames[:] = sorted(
+            name for name in dirnames
+            if name not in plain and not name.endswith(".egg-info")
+            and not (patterns and _excluded(base / name, patterns))
+        )
         for filename in sorted(filenames):
             if filename.endswith(".py"):
                 path = base / filename
+                if patterns and _excluded(path, patterns):
+                    continue
                 out.append((path.relative_to(root).as_posix(), path))
     return out
 
@@ -755,12 +791,22 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
     root = root.resolve()
     files = project_files(root, settings.exclude)
     cache_path = _cache_path(root, settings)
-    previous: dict[str, Any] = _read_cache(cache_path) if use_cache else {}
+    stats = {relative: _stat(path) for relative, path in files}
+    manifest = hashlib.sha256(json.dumps(sorted(stats.items())).encode()).hexdigest()
+    compact_path = cache_path.with_name(cache_path.stem + "-compact.json")
+    if use_cache:
+        compact = _read_json(compact_path)
+        if compact.get("manifest") == manifest:
+            try:
+                return ProjectIndex.from_compact(root, compact)
+            except (KeyError, TypeError, ValueError):
+                pass
+    previous: dict[str, Any] = _read_json(cache_path) if use_cache else {}
     entries: dict[str, dict[str, Any]] = {}
     names = {relative: module_name_from_relative(relative) for relative, _ in files}
     by_module = {name: relative for relative, name in names.items()}
     packages = frozenset(name.split(".")[0] for name in names.values())
-    if previous.get("packages") != sorted(packages):
+    if previous.get("packages") != sorted(packages) or not isinstance(previous.get("files"), dict):
         previous = {}  # facts keep only calls into these packages: a new top-level package re-reads all
     previous = previous.get("files", {})
     changed = False
@@ -778,7 +824,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
         entry["facts"] = facts.to_json() if facts is not None else None
 
     for relative, path in files:
-        stat = _stat(path)
+        stat = stats[relative]
         if stat is None:
             continue
         old = previous.get(relative)
@@ -833,7 +879,10 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
         if entry["facts"]:
             facts = ModuleFacts.from_json(entry["facts"])
             modules[facts.module] = facts
-    return ProjectIndex(root, modules, names, packages)
+    index = ProjectIndex(root, modules, names, packages)
+    if use_cache:
+        _write_cache(root, compact_path, {"manifest": manifest, **index.compact()})
+    return index
 
 
 def _cache_path(root: Path, settings: Settings) -> Path:
@@ -843,11 +892,12 @@ def _cache_path(root: Path, settings: Settings) -> Path:
     return root / CACHE_DIR_NAME / f"index-{digest[:20]}.json"
 
 
-def _read_cache(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> dict[str, Any]:
+    """A cache file's content; {} when missing, half-written or not ours (a miss, never an error)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data.get("files"), dict) else {}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
         return {}
 
 
