@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
+from poollint.config.urls import mask
 from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, is_test_path
 from poollint.settings import Settings
 
@@ -33,15 +34,7 @@ MAX_CHAIN_DEPTH = 4
 # Rounds of "also index the project modules imported by indexed modules".
 MAX_IMPORT_ROUNDS = 2
 
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/@\s]*:)[^@\s]*@")
-_SECRET_PARAMETER = re.compile(r"(?P<head>[?&](?:password|api_key|apikey|token)=)[^&#\s]*", re.IGNORECASE)
 _URL_KEYWORDS = ("url", "dsn", "conninfo", "database_url", "host")
-
-
-def mask_url(text: str) -> str:
-    """A URL with its password and secret parameters shown as `****`."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}****@", text)
-    return _SECRET_PARAMETER.sub(lambda m: f"{m.group('head')}****", text)
 
 
 # -- facts ----------------------------------------------------------------------------------------
@@ -490,7 +483,7 @@ class _ModuleReader:
         if depth > 4:
             return None
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return mask_url(node.value)
+            return mask(node.value)  # compared and shown masked: no password reaches a message
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values):
                 if isinstance(key, ast.Constant) and key.value in ("url", "dsn"):
