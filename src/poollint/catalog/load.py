@@ -44,9 +44,11 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "kind": str, "functions": list, "clients": list, "methods": list, "local-methods": list, "task-methods": list,
     },
     "background": {"functions": list, "methods": list},
+    "offload": {"functions": list, "methods": list},
 }
 _REQUIRED = {"clients": ("library", "constructors"), "transactions": ("library",),
-             "checkouts": ("library", "methods"), "external-calls": ("kind",), "background": ()}
+             "checkouts": ("library", "methods"), "external-calls": ("kind",), "background": (),
+             "offload": ()}
 EXTENSION_KEYS = frozenset(_SECTIONS)
 
 
@@ -121,7 +123,7 @@ def _background(e: Mapping[str, Any], where: str) -> BackgroundSpec:
 
 _BUILDERS = {
     "clients": _client, "transactions": _transaction, "checkouts": _checkout, "external-calls": _external,
-    "background": _background,
+    "background": _background, "offload": _background,
 }
 
 
@@ -169,5 +171,5 @@ def load_catalog(extensions: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Ca
             sections[section].extend(items)
     return Catalog.build(
         sections["clients"], sections["transactions"], sections["checkouts"], sections["external-calls"], guards,
-        background=sections["background"],
+        background=sections["background"], offload=sections["offload"],
     )

@@ -119,6 +119,7 @@ class Catalog:
     _external_methods: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     _transaction_functions: Mapping[str, TransactionSpec] = field(default_factory=dict, repr=False, compare=False)
     background: tuple[BackgroundSpec, ...] = ()
+    offload: tuple[BackgroundSpec, ...] = ()  # same shape: calls that run a callable argument and wait for it
 
     @classmethod
     def build(
@@ -129,6 +130,7 @@ class Catalog:
         external_calls: Iterable[ExternalCallSpec],
         guards: Guards,
         background: Iterable[BackgroundSpec] = (),
+        offload: Iterable[BackgroundSpec] = (),
     ) -> "Catalog":
         clients, transactions = tuple(clients), tuple(transactions)
         external_calls = tuple(external_calls)
@@ -149,7 +151,7 @@ class Catalog:
         return cls(
             clients, transactions, tuple(checkouts), external_calls, guards,
             by_constructor, functions, tuple(prefixes), ext_clients, methods, transaction_functions,
-            tuple(background),
+            tuple(background), tuple(offload),
         )
 
     # -- questions rules ask -------------------------------------------------
@@ -287,6 +289,13 @@ class Catalog:
             if qualified_name in spec.with_objects:
                 return spec
         return None
+
+    def is_offload(self, qualified_name: Optional[str], method: Optional[str]) -> bool:
+        """A call that runs its callable argument in a thread and waits for it (`asyncio.to_thread`)."""
+        for spec in self.offload:
+            if (qualified_name and qualified_name in spec.functions) or (method and method in spec.methods):
+                return True
+        return False
 
     def is_background(self, qualified_name: Optional[str], method: Optional[str]) -> bool:
         """A call whose arguments run in the background (`asyncio.create_task`, `executor.submit`)."""

@@ -226,6 +226,13 @@ class _HoldingRule(FileRule):
                 kind = self.catalog.task_method(node.func.attr.value)
         if kind is not None:
             return Reached((display,), kind)
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
+        if self.catalog.is_offload(qualified, method):
+            for arg in node.args:
+                if arg.keyword is None and arg.star == "":
+                    kind = self.catalog.external_call(self.qualified_name(arg.value))
+                    if kind is not None:
+                        return Reached((display, f"{_text(self.context, arg.value)}()"), kind)
         if depth <= 0:
             return None
         callee = self._project_function(node)
@@ -350,7 +357,9 @@ class ExternalCallInTransaction(_HoldingRule):
         Fire-and-forget work (`asyncio.create_task(...)`, `executor.submit(...)`,
         `threading.Thread(...)`, a task group's `start_soon`) is not reported: the block does not
         wait for it, so it does not hold the connection (awaiting the task inside the block does,
-        and is a known gap).
+        and is a known gap). Work handed to a thread and awaited is reported:
+        `await asyncio.to_thread(requests.get, url)` and `loop.run_in_executor(None, ...)` wait
+        like the direct call.
     """
     example = """
         import requests
