@@ -391,9 +391,9 @@ class InvalidPoolParameter(ConfigRule):
                 return f"`connection_limit={value}` must be a positive integer"
             if key == "maxPoolSize" and value == "0":
                 return "`maxPoolSize=0` removes the limit on the pool"
-            if key in _TIMEOUTS and not value.isdigit():
+            if key in _TIMEOUTS and url.family in ("postgres", "mysql") and not value.isdigit():
                 return f"`{key}={value}` must be a whole number of seconds"
-            if key == "pool_timeout" and value == "0":
+            if key == "pool_timeout" and value == "0" and url.family in ("postgres", "mysql"):
                 return "`pool_timeout=0` waits forever for a free connection"
             if key not in KNOWN_PARAMETERS and url.family in ("postgres", "mysql", "mongodb", "redis"):
                 normalized = key.replace("-", "_")
