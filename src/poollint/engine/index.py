@@ -779,8 +779,6 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
     Files are indexed when they pass the runner's byte screen, when an indexed module imports
     them (a factory or an external call may live there), or when they mention a factory's name.
     """
-    from poollint.engine.runner import passes_screen
-
     root = root.resolve()
     files = project_files(root, settings.exclude)
     cache_path = _cache_path(root, settings)
@@ -794,6 +792,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
                 return ProjectIndex.from_compact(root, compact)
             except (KeyError, TypeError, ValueError):
                 pass
+    from poollint.engine.runner import passes_screen  # a warm start does not need the runner's imports
+
     previous: dict[str, Any] = _read_json(cache_path) if use_cache else {}
     entries: dict[str, dict[str, Any]] = {}
     names = {relative: module_name_from_relative(relative) for relative, _ in files}
