@@ -336,6 +336,15 @@ class ExternalCallInTransaction(_HoldingRule):
         transaction also has a 5 s default timeout: a slow call makes it roll back. A Celery
         `.delay()` inside a transaction can also run before the commit and not find its rows.
 
+        Fixes by library: make the call before the transaction starts or after its block ends
+        (Prisma `async with db.tx()`, SQLAlchemy `with engine.begin()`/`session.begin()`, asyncpg and
+        psycopg `conn.transaction()`, peewee `db.atomic()`, Tortoise `in_transaction()`, databases
+        `database.transaction()`); for a decorated view or function, narrow `@transaction.atomic` /
+        `@atomic()` to a `with` block around the writes only. Django: register the call with
+        `transaction.on_commit(lambda: ...)`; Celery: `transaction.on_commit(lambda: task.delay(...))`
+        or `task.delay_on_commit(...)`. When the call must happen exactly once with the commit, write
+        an outbox row in the transaction and let a worker make the call (transactional outbox).
+
         Transactions: Prisma `db.tx()`; SQLAlchemy `engine.begin()`, `conn.begin()`,
         `session.begin()`, `Session.begin()` of a sessionmaker, `begin_nested()`; asyncpg and
         psycopg `conn.transaction()` and `with psycopg.connect()`; psycopg2 `with conn:`;
