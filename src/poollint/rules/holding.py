@@ -56,11 +56,10 @@ class _HoldingRule(FileRule):
 
     # -- traversal ------------------------------------------------------------------------
     def visit_With(self, node: cst.With) -> None:
-        for item in node.items:
+        for item in node.items:  # `async with pool.acquire() as conn, conn.transaction():` opens both
             hold = self._opened_by(item.item, node)
             if hold is not None:
                 self._holds.append(hold)
-                return
 
     def leave_With(self, node: cst.With) -> None:
         self._pop(node)
