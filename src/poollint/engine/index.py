@@ -803,18 +803,17 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
         previous = {}  # facts keep only calls into these packages: a new top-level package re-reads all
     previous = previous.get("files", {})
     changed = False
+    screened: list[str] = []
 
-    def read(relative: str) -> None:
+    def read(relatives: Sequence[str]) -> None:
         nonlocal changed
+        if not relatives:
+            return
         changed = True
-        entry = entries[relative]
-        entry["read"] = True
-        try:
-            facts = index_source((root / relative).read_bytes(), names[relative], relative, settings.catalog,
-                                 packages)
-        except OSError:
-            facts = None
-        entry["facts"] = facts.to_json() if facts is not None else None
+        jobs = [(str(root), relative, names[relative]) for relative in relatives]
+        for relative, facts in zip(relatives, _index_files(jobs, settings, packages)):
+            entries[relative]["read"] = True
+            entries[relative]["facts"] = facts
 
     for relative, path in files:
         stat = stats[relative]
@@ -831,7 +830,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
             continue
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": ""}
         if passes_screen(data, settings):
-            read(relative)
+            screened.append(relative)
+    read(screened)
 
     def import_closure() -> None:
         for _ in range(MAX_IMPORT_ROUNDS):
@@ -844,8 +844,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
             missing = sorted(r for r in wanted if r in entries and not entries[r]["read"])
             if not missing:
                 return
-            for relative in missing:
-                read(relative)
+            read(missing)
 
     import_closure()
     factory_names = sorted({f["display"][:-2] for e in entries.values() if e["facts"]
@@ -853,6 +852,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
     factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]
     if factory_names:
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in factory_names) + rb")\b")
+        mentioning = []
         for relative, entry in entries.items():
             if entry["read"] or entry.get("factory_screen") == factory_digest:
                 continue
@@ -863,7 +863,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
             except OSError:
                 continue
             if pattern.search(data):
-                read(relative)
+                mentioning.append(relative)
+        read(mentioning)
         import_closure()
     if use_cache and (changed or set(previous) != set(entries)):
         _write_cache(root, cache_path, {"packages": sorted(packages), "files": entries})
@@ -876,6 +877,45 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
     if use_cache:
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact()})
     return index
+
+
+# Below this many files to read, starting worker processes costs more than it saves.
+MIN_FILES_FOR_POOL = 64
+_WORKER_CATALOG: Optional[Catalog] = None
+_WORKER_PACKAGES: frozenset[str] = frozenset()
+
+
+def _init_index_worker(catalog: Catalog, packages: frozenset[str]) -> None:
+    global _WORKER_CATALOG, _WORKER_PACKAGES
+    _WORKER_CATALOG, _WORKER_PACKAGES = catalog, packages
+
+
+def _index_file(job: tuple[str, str, str]) -> Optional[dict[str, Any]]:
+    root, relative, module = job
+    assert _WORKER_CATALOG is not None
+    try:
+        data = (Path(root) / relative).read_bytes()
+    except OSError:
+        return None
+    facts = index_source(data, module, relative, _WORKER_CATALOG, _WORKER_PACKAGES)
+    return facts.to_json() if facts is not None else None
+
+
+def _index_files(jobs: list[tuple[str, str, str]], settings: Settings,
+                 packages: frozenset[str]) -> list[Optional[dict[str, Any]]]:
+    """Facts of many files: in worker processes for a cold start of a large project."""
+    import multiprocessing
+
+    workers = min(os.cpu_count() or 1, len(jobs) // (MIN_FILES_FOR_POOL // 4) or 1)
+    # flake8's -j workers are daemonic and may not start processes of their own
+    if len(jobs) < MIN_FILES_FOR_POOL or workers <= 1 or multiprocessing.current_process().daemon:
+        _init_index_worker(settings.catalog, packages)
+        return [_index_file(job) for job in jobs]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(
+        workers, initializer=_init_index_worker, initargs=(settings.catalog, packages)
+    ) as pool:
+        return pool.map(_index_file, jobs, chunksize=8)
 
 
 def _cache_path(root: Path, settings: Settings) -> Path:
