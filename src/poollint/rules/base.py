@@ -4,11 +4,10 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
-import libcst as cst
-
 from poollint.engine.findings import Finding, Location
 
 if TYPE_CHECKING:
+    import libcst as cst
     from poollint.engine.context import FileContext
 
 
