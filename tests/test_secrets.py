@@ -1,0 +1,34 @@
+"""No output of any door ever contains a fixture password: every format, and `poollint budget`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+from poollint.cli import main
+
+SECRET = "FIXTURE-SECRET"
+CASES = sorted(p for p in (FIXTURES / "config").iterdir() if p.is_dir()) + sorted(
+    p for p in (FIXTURES / "projects").iterdir() if p.is_dir()
+)
+
+
+def test_the_fixtures_do_hold_the_secret() -> None:
+    holding = [p for case in CASES for p in case.rglob("*") if p.is_file() and SECRET in p.read_text(errors="ignore")]
+    assert holding, "the secret test needs fixtures with credentials"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_budget_never_prints_a_secret(case: Path, capsys: pytest.CaptureFixture) -> None:
+    main(["budget", str(case)])
+    captured = capsys.readouterr()
+    assert SECRET not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "sarif", "github"])
+def test_check_never_prints_a_secret(output_format: str, capsys: pytest.CaptureFixture) -> None:
+    main(["check", "--no-cache", "--format", output_format, str(FIXTURES)])
+    captured = capsys.readouterr()
+    assert captured.out, "the fixtures produce findings"
+    assert SECRET not in captured.out + captured.err
