@@ -135,14 +135,32 @@ class ClientPerCall(_ClientCreation):
         function = self.context.enclosing_function()
         if function is None or not isinstance(function.node, cst.FunctionDef):
             return
-        role = self._per_call_role(node, function)
+        role = self._per_call_role(node, function, spec)
         if role is None:
             return
         call = f"`{self.display(node)}`" if not chain else f"`{self.display(node)}` -> `{chain}`"
         self.report(node, root=("client", id(node)), call=call, library=spec.library,
                     function=function.node.name.value, role=f" ({role})" if role else "")
 
-    def _per_call_role(self, node: cst.Call, function: Frame) -> Optional[str]:
+    def _released_in_function(self, node: cst.Call, function: cst.FunctionDef, spec: ClientSpec) -> bool:
+        """`with Redis() as r:` or `client = Redis()` ... `finally: client.close()` in the same function."""
+        for item in self.context.enclosing(cst.With):
+            if any(produces(i.item, node) for i in item.node.items):  # type: ignore[attr-defined]
+                return spec.context_manager_releases
+        statement = self.context.current_statement
+        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or not produces(statement.value, node):
+            return False
+        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+        names = {t.value for t in targets if isinstance(t, cst.Name)}
+        finder = _FinallyBlocks()
+        function.body.visit(finder)
+        return any(
+            isinstance(call.func, cst.Attribute) and call.func.attr.value in spec.release
+            and isinstance(call.func.value, cst.Name) and call.func.value.value in names
+            for block in finder.blocks for call in _calls_in(block)
+        )
+
+    def _per_call_role(self, node: cst.Call, function: Frame, spec: ClientSpec) -> Optional[str]:
         """The per-call role of the innermost function, "" for a plain function, None when guarded."""
         assert isinstance(function.node, cst.FunctionDef)
         role = function_role(self.context, function.node, self.context.enclosing_class())
@@ -150,6 +168,10 @@ class ClientPerCall(_ClientCreation):
             return None
         usage = self.statement_role(node)
         if usage in ("kept", "global"):
+            return None
+        if not spec.connect and self._released_in_function(node, function.node, spec):
+            # a client that connects lazily and is closed by this call leaves no pool open;
+            # one with an explicit connect() step (Prisma) still opens a whole pool per call
             return None
         if not role.per_call:
             if usage == "returned" or self._bound_and_returned(node, function.node):
@@ -323,6 +345,20 @@ def _kept_names(scope: cst.CSTNode) -> set[str]:
 
 
 _KEPT_CACHE: dict[int, tuple[cst.CSTNode, set[str]]] = {}
+
+
+class _FinallyBlocks(cst.CSTVisitor):
+    """`finally:` bodies of a function, not of functions nested in it."""
+
+    def __init__(self) -> None:
+        self.blocks: list[cst.CSTNode] = []
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if node.finalbody is not None:
+            self.blocks.append(node.finalbody)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
 
 
 def _innermost_loop(frames: list[Frame]) -> Optional[Frame]:
