@@ -368,6 +368,10 @@ class ExternalCallInTransaction(_HoldingRule):
         and is a known gap). Work handed to a thread and awaited is reported:
         `await asyncio.to_thread(requests.get, url)` and `loop.run_in_executor(None, ...)` wait
         like the direct call.
+
+        Precision: measured on 12 findings in 3 projects of the precision corpus
+        (benchmarks/precision): 8 true positives, 0 false positives, 4 debatable
+        (`input()` prompts in atomic management commands).
     """
     example = """
         import requests
