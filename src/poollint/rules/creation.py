@@ -30,17 +30,19 @@ class _ClientCreation(FileRule):
     def statement_role(self, node: cst.Call) -> str:
         """How the innermost statement uses the call: "kept" in a container or attribute, "global", "returned", or ""."""
         statement = self.context.current_statement
-        if isinstance(statement, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and produces(statement.value, node):
+        if isinstance(statement, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and (
+            produces(statement.value, node) or is_argument_of(statement.value, node)
+        ):
             targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
             if any(isinstance(t, (cst.Subscript, cst.Attribute)) for t in targets):
-                return "kept"
+                return "kept"  # also `self.client = Redis(connection_pool=ConnectionPool(...))`
             function = self.context.enclosing_function()
             if function is not None and isinstance(function.node, cst.FunctionDef):
                 declared = body_facts(function.node).globals
                 if any(isinstance(t, cst.Name) and t.value in declared for t in targets):
                     return "global"
-        if isinstance(statement, cst.Return) and produces(statement.value, node):
-            return "returned"
+        if isinstance(statement, cst.Return) and (produces(statement.value, node) or is_argument_of(statement.value, node)):
+            return "returned"  # also `return Store(client=Redis())`
         if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
             outer = statement.value
             if isinstance(outer.func, cst.Attribute) and outer.func.attr.value in _COLLECTION_METHODS \
@@ -313,6 +315,15 @@ def produces(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
     return False
 
 
+def is_argument_of(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
+    """Whether the call is an argument, at any depth, of the call that `value` evaluates to."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return False
+    return any(arg.value is node or is_argument_of(arg.value, node) for arg in value.args)
+
+
 class _KeptNames(cst.CSTVisitor):
     """Names whose value is stored somewhere that outlives the call: an attribute, a container, a global."""
 
@@ -380,8 +391,14 @@ class _Calls(cst.CSTVisitor):
         self.calls.append(node)
 
     def visit_Return(self, node: cst.Return) -> None:
-        if isinstance(node.value, cst.Name):
-            self.returned.add(node.value.value)
+        value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        if isinstance(value, cst.Name):
+            self.returned.add(value.value)
+        elif isinstance(value, cst.Tuple):
+            self.returned.update(e.value.value for e in value.elements if isinstance(e.value, cst.Name))
+        elif isinstance(value, cst.Call):
+            # `return Engine(pool)`: the client leaves wrapped in what the function returns
+            self.returned.update(arg.value.value for arg in value.args if isinstance(arg.value, cst.Name))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
