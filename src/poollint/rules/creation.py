@@ -382,13 +382,34 @@ def _innermost_loop(frames: list[Frame]) -> Optional[Frame]:
     return None
 
 
+def _argument_names(value: Optional[cst.BaseExpression]) -> set[str]:
+    """Names passed, at any depth, as arguments of the call `value` evaluates to."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return set()
+    names: set[str] = set()
+    for arg in value.args:
+        if isinstance(arg.value, cst.Name):
+            names.add(arg.value.value)
+        else:
+            names |= _argument_names(arg.value)
+    return names
+
+
 class _Calls(cst.CSTVisitor):
     def __init__(self) -> None:
         self.calls: list[cst.Call] = []
         self.returned: set[str] = set()
+        self.flows: dict[str, set[str]] = {}  # `store = Store(client=client)`: client flows into store
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        targets = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
+        for name in _argument_names(node.value):
+            self.flows.setdefault(name, set()).update(targets)
 
     def visit_Return(self, node: cst.Return) -> None:
         value = node.value.expression if isinstance(node.value, cst.Await) else node.value
@@ -396,9 +417,20 @@ class _Calls(cst.CSTVisitor):
             self.returned.add(value.value)
         elif isinstance(value, cst.Tuple):
             self.returned.update(e.value.value for e in value.elements if isinstance(e.value, cst.Name))
-        elif isinstance(value, cst.Call):
+        else:
             # `return Engine(pool)`: the client leaves wrapped in what the function returns
-            self.returned.update(arg.value.value for arg in value.args if isinstance(arg.value, cst.Name))
+            self.returned |= _argument_names(value)
+
+    def returned_through_flows(self) -> set[str]:
+        returned = set(self.returned)
+        changed = True
+        while changed:
+            changed = False
+            for name, targets in self.flows.items():
+                if name not in returned and targets & returned:
+                    returned.add(name)
+                    changed = True
+        return returned
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -414,9 +446,10 @@ def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
 
 
 def returned_names(function: cst.FunctionDef) -> set[str]:
+    """Names whose value the function returns, directly or wrapped in what it returns."""
     collector = _Calls()
     function.body.visit(collector)
-    return collector.returned
+    return collector.returned_through_flows()
 
 
 def factory_constructor(rule: _ClientCreation, function: cst.FunctionDef) -> Optional[tuple[ClientSpec, str]]:
