@@ -149,8 +149,6 @@ def with_deep_stack(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return value
 
 
-
-
 def _not_analyzable(path: str, failure: ParseFailure) -> Finding:
     from poollint.engine.analyze import not_analyzable
 
