@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from poollint import _toml
 from poollint.catalog.model import Catalog
+from poollint.pyast import dotted_name
 from poollint.config import compose as compose_parser
 from poollint.config.compose import DeploymentFile, EnvVar, Service
 from poollint.config.dotenv import _interpolate, is_template, parse_dotenv
@@ -335,17 +336,6 @@ _SERVERLESS_HANDLER = re.compile(rb"def\s+(?:lambda_handler|handler)\s*\(\s*even
 MAX_PYTHON_BYTES = 2_000_000
 
 
-def _dotted(node: ast.AST) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 class _PythonScan(ast.NodeVisitor):
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -356,7 +346,7 @@ class _PythonScan(ast.NodeVisitor):
         self.serverless = False
 
     def qualify(self, node: ast.AST) -> Optional[str]:
-        dotted = _dotted(node)
+        dotted = dotted_name(node)
         if dotted is None:
             return None
         head, _, rest = dotted.partition(".")

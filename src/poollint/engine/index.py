@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
+from poollint.pyast import dotted_name
 from poollint.config.urls import mask
 from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, is_test_path
 from poollint.settings import Settings
@@ -341,17 +342,6 @@ def index_source(source: Union[str, bytes], module: str, relative: str, catalog:
         return None
 
 
-def _dotted(node: ast.AST) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _is_main_guard(test: ast.AST) -> bool:
     if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
         return False
@@ -489,7 +479,7 @@ class _ModuleReader:
                 if isinstance(key, ast.Constant) and key.value in ("url", "dsn"):
                     return self._source_of(value, depth + 1)
             return None
-        if isinstance(node, ast.Subscript) and _dotted(node.value) is not None:
+        if isinstance(node, ast.Subscript) and dotted_name(node.value) is not None:
             name = self.qualified(node.value) or ""
             if name in ("os.environ",) and isinstance(node.slice, ast.Constant):  # Python >= 3.9 slices
                 return f"${node.slice.value}"
@@ -551,7 +541,7 @@ class _ModuleReader:
                 value = value.value
             if not isinstance(value, ast.Call):
                 continue
-            display = f"{_dotted(value.func) or 'client'}()"
+            display = f"{dotted_name(value.func) or 'client'}()"
             spec = self.pool_spec(value)
             if spec is not None:
                 yield ClientSite(spec.library, self.qualified(value.func) or "", display, self.datasource(value),
@@ -605,7 +595,7 @@ class _ModuleReader:
             spec = self.pool_spec(call)
             if spec is not None:
                 return Factory(constructor=self.qualified(call.func) or "",
-                               constructor_display=f"{_dotted(call.func) or 'client'}()", library=spec.library,
+                               constructor_display=f"{dotted_name(call.func) or 'client'}()", library=spec.library,
                                datasource=self.datasource(call), **base)  # type: ignore[arg-type]
             callee = self.qualified(call.func)
             if callee and self.catalog.client_for(callee) is None and "(" not in callee:
@@ -628,7 +618,7 @@ class _ModuleReader:
                     return Factory(
                         name=self._qualify_local(cls.name), display=f"{cls.name}()",
                         constructor=self.qualified(node.value.func) or "",
-                        constructor_display=f"{_dotted(node.value.func) or 'client'}()", library=spec.library,
+                        constructor_display=f"{dotted_name(node.value.func) or 'client'}()", library=spec.library,
                         datasource=self.datasource(node.value), cached=False, line=cls.lineno,
                     )
         return None
@@ -682,7 +672,7 @@ class _ModuleReader:
 
     def _external(self, call: ast.Call, local: dict[str, str]) -> Optional[tuple[str, str]]:
         name = self.qualified(call.func, local)
-        display = _dotted(call.func) or name or "call"
+        display = dotted_name(call.func) or name or "call"
         kind = self.catalog.external_function(name)
         if kind:
             return kind, display

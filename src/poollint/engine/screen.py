@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from poollint.catalog.model import Catalog
+from poollint.pyast import dotted_name
 from poollint.engine.parse import ParseFailure, decode
 
 
@@ -66,17 +67,6 @@ def screen_source(data: bytes, words: Optional[ScreenWords]) -> "bool | ParseFai
     return True if words is None else _calls_catalog(tree, words)
 
 
-def _dotted(node: ast.expr) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _resolve(dotted: str, aliases: dict[str, str]) -> str:
     head, _, rest = dotted.partition(".")
     resolved = aliases.get(head, head)
@@ -105,7 +95,7 @@ def _calls_catalog(tree: ast.AST, words: ScreenWords) -> bool:
     for func in callees:
         if imports_library and isinstance(func, ast.Attribute) and func.attr in words.methods:
             return True
-        dotted = _dotted(func)
+        dotted = dotted_name(func)
         if dotted is not None and (dotted in words.qualified or _resolve(dotted, aliases) in words.qualified):
             return True
     return False
