@@ -57,6 +57,14 @@ class _ClientCreation(FileRule):
                 return "kept"  # `pool = ConnectionPool(...)` then `self._pools.setdefault(alias, pool)`
         return ""
 
+    def bound_names(self, node: cst.Call) -> set[str]:
+        """The names the current statement binds the call's result to (`engine = create_engine(...)`)."""
+        statement = self.context.current_statement
+        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or not produces(statement.value, node):
+            return set()
+        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+        return {t.value for t in targets if isinstance(t, cst.Name)}
+
     def display(self, node: cst.Call) -> str:
         return f"{dotted_name(node.func) or 'client'}()"
 
@@ -149,18 +157,12 @@ class ClientPerCall(_ClientCreation):
         for item in self.context.enclosing(cst.With):
             if any(produces(i.item, node) for i in item.node.items):  # type: ignore[attr-defined]
                 return spec.context_manager_releases
-        statement = self.context.current_statement
-        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or not produces(statement.value, node):
+        names = self.bound_names(node)
+        if not names:
             return False
-        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-        names = {t.value for t in targets if isinstance(t, cst.Name)}
         finder = _FinallyBlocks()
         function.body.visit(finder)
-        return any(
-            isinstance(call.func, cst.Attribute) and call.func.attr.value in spec.release
-            and isinstance(call.func.value, cst.Name) and call.func.value.value in names
-            for block in finder.blocks for call in _calls_in(block)
-        )
+        return any(releases(call, names, spec) for block in finder.blocks for call in _calls_in(block))
 
     def _per_call_role(self, node: cst.Call, function: Frame, spec: ClientSpec) -> Optional[str]:
         """The per-call role of the innermost function, "" for a plain function, None when guarded."""
@@ -188,12 +190,7 @@ class ClientPerCall(_ClientCreation):
 
     def _bound_and_returned(self, node: cst.Call, function: cst.FunctionDef) -> bool:
         """`engine = create_engine(...)` ... `return engine`: a factory, judged at its call sites."""
-        statement = self.context.current_statement
-        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or not produces(statement.value, node):
-            return False
-        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-        names = {t.value for t in targets if isinstance(t, cst.Name)}
-        return bool(names & returned_names(function))
+        return bool(self.bound_names(node) & returned_names(function))
 
     def _factory_call(self, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
         return factory_call(self, node)
@@ -276,11 +273,7 @@ class ClientInLoop(_ClientCreation):
         statement = self.context.current_statement
         if isinstance(statement, cst.Assign) and produces(statement.value, node):
             names = {t.target.value for t in statement.targets if isinstance(t.target, cst.Name)}
-            return any(
-                isinstance(call.func, cst.Attribute) and call.func.attr.value in spec.release
-                and isinstance(call.func.value, cst.Name) and call.func.value.value in names
-                for call in _calls_in(loop)
-            )
+            return any(releases(call, names, spec) for call in _calls_in(loop))
         return False
 
 
@@ -313,6 +306,14 @@ def produces(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
     if isinstance(value, cst.IfExp):
         return produces(value.body, node) or produces(value.orelse, node)
     return False
+
+
+def releases(call: cst.Call, names: set[str], spec: ClientSpec) -> bool:
+    """`client.close()` on one of `names`, with a release method of the client's library."""
+    return (
+        isinstance(call.func, cst.Attribute) and call.func.attr.value in spec.release
+        and isinstance(call.func.value, cst.Name) and call.func.value.value in names
+    )
 
 
 def is_argument_of(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
