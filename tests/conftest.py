@@ -9,6 +9,17 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
+# A FastAPI route that builds a Prisma client per request: DBP101 at line 8, column 10.
+PER_REQUEST = (
+    "from fastapi import FastAPI\n"
+    "from prisma import Prisma\n\n"
+    "app = FastAPI()\n\n"
+    "@app.get('/users')\n"
+    "async def users():\n"
+    "    db = Prisma()\n"
+    "    return db\n"
+)
+
 _EXPECT = re.compile(r"(?:#|//)\s*expect:\s*(?P<codes>DBP\d{3}(?:\s*,\s*DBP\d{3})*)(?:\s+\"(?P<fragment>[^\"]*)\")?")
 _COMMENT_ONLY = re.compile(r"^\s*(?:#|//)")
 

@@ -6,18 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import PER_REQUEST
 from poollint import __version__
 from poollint.cli import main
-
-PER_REQUEST = (
-    "from fastapi import FastAPI\n"
-    "from prisma import Prisma\n\n"
-    "app = FastAPI()\n\n"
-    "@app.get('/users')\n"
-    "async def users():\n"
-    "    db = Prisma()\n"
-    "    return db\n"
-)
 
 
 @pytest.fixture

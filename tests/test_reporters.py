@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import ROOT
+from conftest import PER_REQUEST, ROOT
 from poollint.cli import main
 from poollint.engine.findings import Finding, Location
 from poollint.reporters import REPORTERS
@@ -16,22 +16,13 @@ from poollint.rules import ALL_RULES
 
 SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
-HANDLER = (
-    "from fastapi import FastAPI\n"
-    "from prisma import Prisma\n\n"
-    "app = FastAPI()\n\n"
-    "@app.get('/users')\n"
-    "async def users():\n"
-    "    db = Prisma()\n"
-    "    return db\n"
-)
 MESSAGE = "`Prisma()` builds a new prisma connection pool on every call of `users()` (a request handler)"
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "api.py").write_text(HANDLER)
+    (tmp_path / "app" / "api.py").write_text(PER_REQUEST)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -99,17 +90,17 @@ def test_sarif_result_points_at_the_call(project: Path, capsys: pytest.CaptureFi
 def test_sarif_fingerprint_survives_lines_inserted_above(project: Path, capsys: pytest.CaptureFixture) -> None:
     before = _sarif(capsys)["runs"][0]["results"][0]
     api = project / "app" / "api.py"
-    api.write_text("import os\n\n\nLIMIT = 5\n" + HANDLER)
+    api.write_text("import os\n\n\nLIMIT = 5\n" + PER_REQUEST)
     after = _sarif(capsys)["runs"][0]["results"][0]
     assert after["locations"][0]["physicalLocation"]["region"]["startLine"] == 12
     assert after["partialFingerprints"] == before["partialFingerprints"]
-    api.write_text(HANDLER.replace("db = Prisma()", "db = Prisma(datasource={'url': 'x'})"))
+    api.write_text(PER_REQUEST.replace("db = Prisma()", "db = Prisma(datasource={'url': 'x'})"))
     changed = _sarif(capsys)["runs"][0]["results"][0]
     assert changed["partialFingerprints"] != before["partialFingerprints"]
 
 
 def test_sarif_fingerprints_tell_identical_lines_apart(project: Path, capsys: pytest.CaptureFixture) -> None:
-    (project / "app" / "api.py").write_text(HANDLER + "\n" + HANDLER.split("\n\n", 2)[2])
+    (project / "app" / "api.py").write_text(PER_REQUEST + "\n" + PER_REQUEST.split("\n\n", 2)[2])
     results = _sarif(capsys)["runs"][0]["results"]
     prints = [r["partialFingerprints"]["poollint/v1"] for r in results]
     assert len(prints) == 2 and len(set(prints)) == 2
