@@ -135,7 +135,7 @@ class ProjectIndex:
         self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
         self._functions = {f.name: f for m in self.modules.values() for f in m.functions}
         self._by_path = {m.path: m for m in self.modules.values()}
-        names = {f.display[:-2] for f in self._factories.values() if not f.cached}
+        names = {name.rsplit(".", 1)[-1] for name in self.pool_factories()}
         self._screen = re.compile(
             rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b") if names else None
 
@@ -154,13 +154,22 @@ class ProjectIndex:
         relative = self.relative(path)
         return self.paths.get(relative) if relative is not None else None
 
+    def pool_factories(self) -> list[str]:
+        """Qualified names of the factories whose call builds a new pool: uncached, and ending in a
+        catalog constructor (a function that merely returns some other call is a candidate, not a factory)."""
+        out = []
+        for name in self._factories:
+            factory = self.factory(name)
+            if factory is not None and not factory.cached:
+                out.append(name)
+        return out
+
     def screen_words(self) -> frozenset[str]:
-        """Names of the project's uncached factories, for the runner's screen (qualified and as called)."""
+        """Names of the project's pool factories, for the runner's screen (qualified and as called)."""
         out = set()
-        for factory in self._factories.values():
-            if not factory.cached:
-                out.add(factory.name)
-                out.add(factory.display[:-2])
+        for name in self.pool_factories():
+            out.add(name)
+            out.add(name.rsplit(".", 1)[-1])
         return frozenset(out)
 
     def mentions_factory(self, data: bytes) -> bool:
@@ -837,8 +846,9 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
             read(missing)
 
     import_closure()
-    factory_names = sorted({f["display"][:-2] for e in entries.values() if e["facts"]
-                            for f in e["facts"]["factories"] if not f["cached"]})
+    known = ProjectIndex(root, {facts.module: facts for facts in (
+        ModuleFacts.from_json(e["facts"]) for e in entries.values() if e["facts"])})
+    factory_names = sorted({name.rsplit(".", 1)[-1] for name in known.pool_factories()})
     factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]
     if factory_names:
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in factory_names) + rb")\b")
