@@ -428,41 +428,110 @@ class _PythonScan(ast.NodeVisitor):
 _ATTRIBUTION_WORDS = (b"://", b"environ", b"getenv", b"config(", b"env(", b"settings")
 
 
+@dataclass(frozen=True)
+class PythonFacts:
+    """What one Python file says about database URLs: computed where the file is parsed, cached with it."""
+
+    consumers: tuple[tuple[str, str], ...] = ()  # (variable, library that reads it)
+    literals: tuple[tuple[int, str, str], ...] = ()  # (line, URL literal, library it is passed to)
+    serverless: bool = False  # a Lambda handler or Mangum
+    statement_cache: bool = False  # sets statement_cache_size
+    mentions_url: bool = False  # contains `://`: the only facts kept when no config file is in the run
+
+    def to_json(self) -> list[Any]:
+        return [[list(c) for c in self.consumers], [list(x) for x in self.literals], self.serverless,
+                self.statement_cache, self.mentions_url]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> "PythonFacts":
+        consumers, literals, serverless, statement_cache, mentions_url = data
+        return cls(tuple((v, lib) for v, lib in consumers), tuple((int(n), u, lib) for n, u, lib in literals),
+                   bool(serverless), bool(statement_cache), bool(mentions_url))
+
+
+def needs_python_scan(data: bytes, screened: bool) -> bool:
+    """Whether `python_facts` has to parse the file: a serverless handler, or a catalog library and a URL source."""
+    if len(data) > MAX_PYTHON_BYTES:
+        return False
+    if b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None:
+        return True
+    return screened and any(word in data for word in _ATTRIBUTION_WORDS)
+
+
+def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[ast.AST] = None) -> PythonFacts:
+    """The facts of one file. `screened`: a catalog library's name appears (without one the file builds
+    no client, so only its serverless handlers matter). `tree`: the file's `ast`, when already parsed."""
+    statement_cache = b"statement_cache_size" in data
+    mentions_url = b"://" in data
+    if not needs_python_scan(data, screened):
+        return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)
+    if tree is None:
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = None  # the Python pipeline reports unparsable files as DBP000
+    scan = _PythonScan(catalog)
+    handler = b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None
+    try:
+        if tree is not None and (handler or _calls_a_client(tree, catalog)):
+            scan.visit(tree)
+    except RecursionError:
+        scan = _PythonScan(catalog)
+    consumers = tuple(sorted((variable, library) for variable, libraries in scan.consumers.items()
+                             for library in libraries))
+    return PythonFacts(consumers, tuple(scan.literals), scan.serverless, statement_cache, mentions_url)
+
+
+def _calls_a_client(tree: ast.AST, catalog: Catalog) -> bool:
+    """Whether the file calls a catalog constructor or dj_database_url: only those calls say who reads a URL."""
+    aliases: dict[str, str] = {}
+    callees: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            dotted = dotted_name(node.func)
+            if dotted is not None:
+                callees.append(dotted)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                aliases[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    for dotted in callees:
+        head, _, rest = dotted.partition(".")
+        resolved = aliases.get(head, head) + (f".{rest}" if rest else "")
+        if catalog.client_for(resolved) is not None or resolved.startswith("dj_database_url."):
+            return True
+    return False
+
+
+def add_python_facts(model: DeploymentModel, shown: str, facts: PythonFacts, attribution: bool,
+                     read_text: Callable[[], str]) -> None:
+    """Adds one file's facts; without `attribution` (no config file in the run) only URL literals count."""
+    if facts.statement_cache:
+        model.statement_cache_configured = True
+    if not attribution and not facts.mentions_url:
+        return
+    for variable, library in facts.consumers:
+        model.add_consumer(variable, library, shown)
+    if facts.serverless:
+        model.python_serverless.append(shown)
+    if facts.literals:
+        model.files.setdefault(shown, tuple(read_text().splitlines()))
+        for line, value, library in facts.literals:
+            model.url_sites.append(UrlSite(shown, line, "", value, "python", literal_consumer=library))
+
+
 def scan_python(model: DeploymentModel, shown: str, data: bytes, catalog: Catalog,
                 screen: Callable[[bytes], bool] = lambda data: True, attribution: bool = True) -> None:
     """Adds what one Python file says about variables, literals and serverless handlers.
 
-    `screen` tells whether a catalog library's name appears (without one the file builds
-    no client, so only its serverless handlers matter); without `attribution` (no config
+    `screen` tells whether a catalog library's name appears; without `attribution` (no config
     file in the run) only URL literals are looked for.
     """
-    if len(data) > MAX_PYTHON_BYTES:
-        return
-    if b"statement_cache_size" in data:
-        model.statement_cache_configured = True
-    handler = attribution and (b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None)
-    words = _ATTRIBUTION_WORDS if attribution else _ATTRIBUTION_WORDS[:1]
-    if not handler and not (any(word in data for word in words) and screen(data)):
-        return
-    try:
-        tree = ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return  # the Python pipeline reports unparsable files as DBP000
-    scan = _PythonScan(catalog)
-    try:
-        scan.visit(tree)
-    except RecursionError:
-        return
-    for variable, libraries in scan.consumers.items():
-        for library in libraries:
-            model.add_consumer(variable, library, shown)
-    if scan.serverless:
-        model.python_serverless.append(shown)
-    if scan.literals:
-        text = data.decode("utf-8", "replace")
-        model.files.setdefault(shown, tuple(text.splitlines()))
-        for line, value, library in scan.literals:
-            model.url_sites.append(UrlSite(shown, line, "", value, "python", literal_consumer=library))
+    facts = python_facts(data, catalog, screen(data))
+    add_python_facts(model, shown, facts, attribution, lambda: data.decode("utf-8", "replace"))
 
 
 def service_env(model: DeploymentModel, path: str, service: Service) -> list[UrlSite]:

@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from poollint import __version__
 from poollint.engine.findings import Finding, Location
@@ -51,18 +51,19 @@ class ResultCache:
     def _entry(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key[2:]}.json"
 
-    def get(self, key: str) -> Optional[tuple[list[Finding], int]]:
+    def get(self, key: str) -> Optional[tuple[list[Finding], int, Any]]:
+        """(findings, internal errors, the file's facts for the configuration rules as JSON) or None."""
         try:
             payload = json.loads(self._entry(key).read_text(encoding="utf-8"))
             findings = [
                 Finding(**{**item, "related": tuple(Location(**r) for r in item["related"])})
                 for item in payload["findings"]
             ]
-            return findings, int(payload["errors"])
+            return findings, int(payload["errors"]), payload["facts"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, key: str, findings: list[Finding], errors: int) -> None:
+    def put(self, key: str, findings: list[Finding], errors: int, facts: Any = None) -> None:
         entry = self._entry(key)
         payload = {
             "findings": [
@@ -71,6 +72,7 @@ class ResultCache:
                 for f in findings
             ],
             "errors": errors,
+            "facts": facts,
         }
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Optional, Sequence
 
-from poollint.config.project import DeploymentModel, load_config_file, scan_python
+from poollint.config.project import DeploymentModel, PythonFacts, add_python_facts, load_config_file, scan_python
 from poollint.engine.files import is_config_file, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.suppress import is_suppressed
@@ -17,20 +17,34 @@ logger = logging.getLogger(__name__)
 
 def build_model(config_files: Iterable[Path], python_files: Iterable[Path], settings: Settings,
                 shown: Callable[[Path], str], screen: Callable[[bytes], bool] = lambda data: True,
-                dotenv: frozenset[Path] = frozenset()) -> DeploymentModel:
-    """`dotenv`: files read as .env whatever their name (the `env-files` setting)."""
+                dotenv: frozenset[Path] = frozenset(),
+                known_facts: Optional[Mapping[Path, PythonFacts]] = None) -> DeploymentModel:
+    """`dotenv`: files read as .env whatever their name (the `env-files` setting); `known_facts`:
+    Python files' facts computed (or cached) by the Python pass, so they are not parsed twice."""
     model = DeploymentModel(catalog=settings.catalog)
     extra = settings.url_variables
     config_files = list(config_files)
     for path in config_files:
         load_config_file(model, path, shown(path), extra, as_dotenv=path in dotenv)
+    known_facts = known_facts or {}
     for path in python_files:
+        facts = known_facts.get(path)
+        if facts is not None:
+            add_python_facts(model, shown(path), facts, bool(config_files), lambda p=path: _read_text(p))
+            continue
         try:
             data = path.read_bytes()
         except OSError:
             continue
         scan_python(model, shown(path), data, settings.catalog, screen, attribution=bool(config_files))
     return model
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 # Where a project keeps deployment files next to the ones a hook passes (prisma/schema.prisma, k8s/...).
@@ -92,7 +106,7 @@ def _configured_env_files(paths: Sequence[Path], root: Path, settings: Settings,
 
 def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, settings: Settings,
                  shown: Callable[[Path], str], screen: Callable[[bytes], bool] = lambda data: True,
-                 ) -> tuple[list[Finding], int]:
+                 known_facts: Optional[Mapping[Path, PythonFacts]] = None) -> tuple[list[Finding], int]:
     """DBP4xx findings for the config files among `files`, with the rest of the project as context."""
     from poollint.rules import config_rules
 
@@ -107,7 +121,8 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
         python = []  # Python is scanned only to judge URLs; DBP000 for config files still counts
     reported = {shown(p) for p in files}
     context = [p for p in (context_files(files, paths, root) if checked else []) if shown(p) not in reported]
-    model = build_model([*checked, *context], python, settings, shown, screen, dotenv=frozenset(dotenv_files))
+    model = build_model([*checked, *context], python, settings, shown, screen, dotenv=frozenset(dotenv_files),
+                        known_facts=known_facts)
     findings: list[Finding] = [
         Finding(code=NotAnalyzable.code, name=NotAnalyzable.name, message=reason, path=path, line=line,
                 column=1, fix_hint=NotAnalyzable.fix_hint)

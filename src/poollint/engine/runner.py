@@ -5,6 +5,7 @@ only when a file passes the screen (engine/analyze.py).
 """
 from __future__ import annotations
 
+import ast
 import os
 import sys
 import threading
@@ -12,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
+from poollint.config.project import PythonFacts, python_facts
 from poollint.engine.cache import ResultCache, cache_key
 from poollint.engine.configcheck import check_config
 from poollint.engine.files import discover, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure
 from poollint.engine.index import ProjectIndex, index_covering, indexes_for
-from poollint.engine.screen import ScreenWords, screen_source
+from poollint.engine.screen import ScreenWords, parse_tree, screen_tree
 from poollint.engine.suppress import ignored_by_path
 from poollint.settings import Settings
 
@@ -108,14 +110,39 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> S
 def analyze_python(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
                    module_name: str = "", index: Optional[ProjectIndex] = None) -> tuple[list[Finding], int]:
     """Findings of one Python file and the number of internal rule errors."""
-    verdict = screen_source(data, project_screen_words(settings, index) if screen else None)
+    findings, errors, _ = analyze_file(path, shown, data, settings, screen=screen, module_name=module_name,
+                                       index=index, with_facts=False)
+    return findings, errors
+
+
+def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
+                 module_name: str = "", index: Optional[ProjectIndex] = None, with_facts: bool = True
+                 ) -> tuple[list[Finding], int, Optional[PythonFacts]]:
+    """Findings, internal errors and what the file says about database URLs (DBP4xx's input).
+
+    The file is parsed with `ast` once, for the screen and the URL facts; libcst only when
+    the screen lets it through.
+    """
+    words = project_screen_words(settings, index) if screen else None
+    if words is not None and not words.pattern.search(data):
+        tree: "ast.Module | ParseFailure | None" = None
+        verdict: "bool | ParseFailure" = False
+    else:
+        tree = parse_tree(data)
+        verdict = screen_tree(tree, words)
+    facts = None
+    if with_facts:
+        facts = python_facts(data, settings.catalog, passes_screen(data, settings),
+                             tree if isinstance(tree, ast.Module) else None)
     if verdict is False:
-        return [], 0
+        return [], 0, facts
     if isinstance(verdict, ParseFailure):
-        return [_not_analyzable(shown, verdict)], 0
+        return [_not_analyzable(shown, verdict)], 0, facts
     from poollint.engine.analyze import analyze_source
 
-    return with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name, index=index)
+    findings, errors = with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name,
+                                       index=index)
+    return findings, errors, facts
 
 
 # libcst's native parser and its recursive visitors need more stack than a default
@@ -166,19 +193,22 @@ def _init_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIndex]]
     _WORKER_INDEXES = indexes or {}
 
 
-def _analyze_job(job: tuple[str, str, str, bool]) -> tuple[list[Finding], int]:
+FileResult = tuple[list[Finding], int, Optional[PythonFacts]]
+
+
+def _analyze_job(job: tuple[str, str, str, bool]) -> FileResult:
     path, shown, module_name, screen = job
     assert _WORKER_SETTINGS is not None
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        return [_not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}"))], 0
-    return analyze_python(Path(path), shown, data, _WORKER_SETTINGS, screen=screen, module_name=module_name,
-                          index=index_covering(_WORKER_INDEXES, Path(path)))
+        return [_not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}"))], 0, None
+    return analyze_file(Path(path), shown, data, _WORKER_SETTINGS, screen=screen, module_name=module_name,
+                        index=index_covering(_WORKER_INDEXES, Path(path)))
 
 
 def _run_jobs(jobs: list[tuple[str, str, str, bool]], settings: Settings, workers: int,
-              indexes: Optional[dict[Path, ProjectIndex]] = None) -> list[tuple[list[Finding], int]]:
+              indexes: Optional[dict[Path, ProjectIndex]] = None) -> list[FileResult]:
     if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
         _init_worker(settings, indexes)
         return [_analyze_job(job) for job in jobs]
@@ -190,7 +220,7 @@ def _run_jobs(jobs: list[tuple[str, str, str, bool]], settings: Settings, worker
     order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
     with context.Pool(min(workers, len(jobs)), initializer=_init_worker, initargs=(settings, indexes)) as pool:
         done = pool.map(_analyze_job, [jobs[i] for i in order], chunksize=1)
-    results: list[tuple[list[Finding], int]] = [([], 0)] * len(jobs)
+    results: list[FileResult] = [([], 0, None)] * len(jobs)
     for index, result in zip(order, done):
         results[index] = result
     return results
@@ -229,6 +259,8 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     fingerprint = settings.fingerprint()
     pending: list[tuple[str, str, str, bool]] = []
     pending_keys: list[Optional[str]] = []
+    pending_paths: list[Path] = []
+    facts: dict[Path, PythonFacts] = {}  # what each Python file says about URLs, for DBP4xx
     files = list(discover(paths, settings.exclude))
     indexes = _project_indexes(files, settings, options)
     for path in files:
@@ -243,6 +275,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         result.files_checked += 1
         index = index_covering(indexes, path)
         if options.screen and not passes_screen(data, settings) and not (index and index.mentions_factory(data)):
+            facts[path] = python_facts(data, settings.catalog, screened=False)
             continue
         module_name = (index.module_name(path) if index else None) or module_name_for(path, root)
         key = cache_key(data, shown, module_name, fingerprint, index.digest() if index else "") if cache else None
@@ -250,19 +283,25 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         if cached is not None:
             result.findings.extend(cached[0])
             result.internal_errors += cached[1]
+            if cached[2] is not None:
+                facts[path] = PythonFacts.from_json(cached[2])
             continue
         pending.append((str(path), shown, module_name, options.screen))
         pending_keys.append(key)
+        pending_paths.append(path)
     workers = options.jobs or os.cpu_count() or 1
-    for key, (findings, errors) in zip(pending_keys, _run_jobs(pending, settings, workers, indexes)):
+    done = _run_jobs(pending, settings, workers, indexes)
+    for key, path, (findings, errors, file_facts) in zip(pending_keys, pending_paths, done):
         result.findings.extend(findings)
         result.internal_errors += errors
+        if file_facts is not None:
+            facts[path] = file_facts
         if cache and key and not errors:
-            cache.put(key, findings, errors)
+            cache.put(key, findings, errors, file_facts.to_json() if file_facts is not None else None)
     result.files_parsed = len(pending)
     # -- configuration files (DBP4xx): one deployment model for the run (engine/configcheck.py) --
     config_findings, config_errors = check_config(files, paths, root, settings, display_path,
-                                                  lambda data: passes_screen(data, settings))
+                                                  lambda data: passes_screen(data, settings), facts)
     result.findings.extend(config_findings)
     result.internal_errors += config_errors
     result.findings = sorted(_filter(result.findings, settings), key=Finding.sort_key)

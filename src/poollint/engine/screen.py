@@ -26,45 +26,71 @@ class ScreenWords:
     """What the screen looks for, derived once per catalog."""
 
     pattern: "re.Pattern[bytes]"
-    qualified: frozenset[str]  # constructors and transaction functions
-    methods: frozenset[str]  # transaction and checkout method names
+    qualified: frozenset[str]  # constructors and project factories: any call may be a finding
+    transaction_functions: frozenset[str]  # `transaction.atomic`: a finding only with an external call
+    transaction_methods: frozenset[str]
+    checkout_methods: frozenset[str]
+    # checkout methods whose `with` releases in every library: as a `with` item only DBP202 cares
+    released_by_with: frozenset[str]
     packages: frozenset[str]  # top-level packages of the catalog's libraries
+    external_names: frozenset[str]  # functions and client types whose calls are external (DBP2xx)
+    external_prefixes: tuple[str, ...]  # `stripe.`: every function below is external
+    external_methods: frozenset[str]  # `.delay()`, `.send()` of a task...
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, extra_words: frozenset[str] = frozenset()) -> "ScreenWords":
         words = sorted(catalog.screen_words() | extra_words, key=len, reverse=True)
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
-        qualified = frozenset(n for spec in catalog.clients for n in spec.constructors) | frozenset(
-            n for spec in catalog.transactions for n in spec.functions
-        ) | extra_words
-        methods = frozenset(catalog.transaction_methods()) | frozenset(catalog.checkout_methods())
-        packages = frozenset(n.split(".")[0] for n in qualified) | frozenset(
+        constructors = frozenset(n for spec in catalog.clients for n in spec.constructors)
+        transaction_functions = frozenset(n for spec in catalog.transactions for n in spec.functions)
+        checkout_methods = catalog.checkout_methods()
+        released_by_with = frozenset(
+            m for m in checkout_methods if all(s.context_manager_releases for s in catalog.checkout_specs(m)))
+        packages = frozenset(n.split(".")[0] for n in constructors | transaction_functions | extra_words) | frozenset(
             spec.library.split("-")[0] for spec in catalog.transactions
         )
-        return cls(pattern, qualified, methods, packages)
+        externals = catalog.external_calls
+        external_names = frozenset(n for spec in externals for n in (*spec.functions, *spec.clients)
+                                   if not n.endswith("*"))
+        prefixes = tuple(n[:-1] for spec in externals for n in spec.functions if n.endswith("*"))
+        external_methods = frozenset(m for spec in externals for m in (*spec.methods, *spec.task_methods))
+        return cls(pattern, constructors | extra_words, transaction_functions,
+                   frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
+                   packages, external_names, prefixes, external_methods)
 
 
-def screen_source(data: bytes, words: Optional[ScreenWords]) -> "bool | ParseFailure":
-    """False: no finding possible. True: analyze with libcst. A ParseFailure: report it (DBP000).
-
-    With `words` None every valid file is analyzed (the unscreened mode); the syntax check still runs.
-    """
-    if words is not None and not words.pattern.search(data):
-        return False
+def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
+    """The stdlib `ast` of a file, or why it cannot be parsed (reported as DBP000)."""
     text = decode(data)
     if isinstance(text, ParseFailure):
         return text
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like are not our business
-            tree = ast.parse(text)
+            return ast.parse(text)
     except SyntaxError as error:
         return ParseFailure(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
     except (RecursionError, MemoryError):
         return ParseFailure("too deeply nested to parse")
     except ValueError as error:
         return ParseFailure(f"cannot parse: {error}")
+
+
+def screen_tree(tree: "ast.Module | ParseFailure", words: Optional[ScreenWords]) -> "bool | ParseFailure":
+    """False: no finding possible. True: analyze with libcst. A ParseFailure: report it (DBP000).
+
+    With `words` None every valid file is analyzed (the unscreened mode).
+    """
+    if isinstance(tree, ParseFailure):
+        return tree
     return True if words is None else _calls_catalog(tree, words)
+
+
+def screen_source(data: bytes, words: Optional[ScreenWords]) -> "bool | ParseFailure":
+    """`screen_tree` of a file's bytes, after the bytes regex; the syntax check runs even unscreened."""
+    if words is not None and not words.pattern.search(data):
+        return False
+    return screen_tree(parse_tree(data), words)
 
 
 def _resolve(dotted: str, aliases: dict[str, str]) -> str:
@@ -74,14 +100,28 @@ def _resolve(dotted: str, aliases: dict[str, str]) -> str:
 
 
 def _calls_catalog(tree: ast.AST, words: ScreenWords) -> bool:
+    """Whether a rule could report something in this file.
+
+    A constructor or project factory call, or a checkout outside a releasing `with`, may be
+    reported on its own (DBP1xx, DBP3xx). A transaction or a checkout held by a `with` is only
+    reported with an external call inside (DBP2xx), and those rules follow calls within the
+    module only: without any reference to an external call in the file, none can be found.
+    """
     aliases: dict[str, str] = {}
     callees: list[ast.expr] = []  # called functions and decorators
+    with_callees: set[int] = set()  # the functions of calls that are `with` items
     imports_library = False
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             callees.append(node.func)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             callees.extend(node.decorator_list)  # `@transaction.atomic` is not a call
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                expression = item.context_expr
+                expression = expression.value if isinstance(expression, ast.Await) else expression
+                if isinstance(expression, ast.Call):
+                    with_callees.add(id(expression.func))
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
@@ -92,10 +132,42 @@ def _calls_catalog(tree: ast.AST, words: ScreenWords) -> bool:
             imports_library = imports_library or module.split(".")[0] in words.packages
             for alias in node.names:
                 aliases[alias.asname or alias.name] = f"{module}.{alias.name}" if module else alias.name
+    holds = False  # a transaction, or a checkout a `with` gives back
     for func in callees:
-        if imports_library and isinstance(func, ast.Attribute) and func.attr in words.methods:
-            return True
+        if imports_library and isinstance(func, ast.Attribute):
+            method = func.attr
+            if method in words.checkout_methods:
+                if method not in words.released_by_with or id(func) not in with_callees:
+                    return True  # may never be given back (DBP304)
+                holds = True
+            elif method in words.transaction_methods:
+                holds = True
         dotted = dotted_name(func)
-        if dotted is not None and (dotted in words.qualified or _resolve(dotted, aliases) in words.qualified):
+        if dotted is None:
+            continue
+        resolved = _resolve(dotted, aliases)
+        if dotted in words.qualified or resolved in words.qualified:
+            return True
+        if dotted in words.transaction_functions or resolved in words.transaction_functions:
+            holds = True
+    return holds and _mentions_external_call(tree, words, aliases)
+
+
+def _mentions_external_call(tree: ast.AST, words: ScreenWords, aliases: dict[str, str]) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            if node.attr in words.external_methods:
+                return True
+            dotted = dotted_name(node)
+        elif isinstance(node, ast.Name):
+            if node.id == "input":
+                return True
+            dotted = node.id
+        else:
+            continue
+        if dotted is None:
+            continue
+        resolved = _resolve(dotted, aliases)
+        if resolved in words.external_names or resolved.startswith(words.external_prefixes):
             return True
     return False
