@@ -29,7 +29,7 @@ class Hold:
     is_transaction: bool
     library: str
     opener: str  # `engine.begin()`, `@transaction.atomic`
-    line: int
+    line_node: cst.CSTNode  # where the hold starts; its line is looked up only for a finding
     timeout: str = ""
 
 
@@ -72,7 +72,7 @@ class _HoldingRule(FileRule):
             if spec is not None:
                 self._holds.append(Hold(
                     node, len(self.context.frames), True, spec.library, f"@{_text(self.context, expression)}",
-                    self.context.line_of(decorator), spec.timeout,
+                    decorator, spec.timeout,
                 ))
                 return
 
@@ -96,7 +96,7 @@ class _HoldingRule(FileRule):
         reached = self._reached(node, MAX_CHAIN_DEPTH, frozenset())
         if reached is not None:
             self.report(node, call=reached.display, kind=reached.kind, library=hold.library,
-                        opener=hold.opener, line=hold.line, consequence=self.consequence(hold))
+                        opener=hold.opener, line=self.context.line_of(hold.line_node), consequence=self.consequence(hold))
 
     def leave_Call(self, node: cst.Call) -> None:
         if self._background and self._background[-1] is node:
@@ -122,24 +122,25 @@ class _HoldingRule(FileRule):
 
     def _opened_by(self, item: cst.BaseExpression, node: cst.With) -> Optional[Hold]:
         expression = item.expression if isinstance(item, cst.Await) else item
-        line = self.context.line_of(node)
+        line = node
         with_object = self.catalog.with_object_transaction(self.qualified_name(expression))
         if with_object is not None:
             return Hold(node, len(self.context.frames), True, with_object.library,
                         f"with {_text(self.context, expression)}", line, with_object.timeout)
         if not isinstance(expression, cst.Call):
             return None
-        opener = f"{_text(self.context, expression.func)}()"
         spec = self._transaction_function(expression.func) or self._transaction_method(expression.func)
+        checkout = self._checkout_method(expression.func) if spec is None else None
+        if spec is None and checkout is None:
+            return None
+        opener = f"{_text(self.context, expression.func)}()"
         if spec is not None:
             timeout = spec.timeout
             if timeout and any(arg.keyword is not None and arg.keyword.value == "timeout" for arg in expression.args):
                 timeout = "configured"
             return Hold(node, len(self.context.frames), True, spec.library, opener, line, timeout)
-        checkout = self._checkout_method(expression.func)
-        if checkout is not None:
-            return Hold(node, len(self.context.frames), False, checkout.library, opener, line)
-        return None
+        assert checkout is not None
+        return Hold(node, len(self.context.frames), False, checkout.library, opener, line)
 
     def _transaction_function(self, target: cst.BaseExpression) -> Optional[TransactionSpec]:
         return self.catalog.transaction_function(self.qualified_name(target))
@@ -217,28 +218,30 @@ class _HoldingRule(FileRule):
         qualified = self.qualified_name(node.func)
         if _is_logging(node, qualified) or _waits_for_nothing(node):
             return None
-        display = f"{_text(self.context, node.func)}()"
         kind = self.catalog.external_call(qualified)
         if kind is None and isinstance(node.func, cst.Attribute):
             kind = self.catalog.external_method(node.func.attr.value)
             if kind is None and self._is_task_function(node.func.value):
                 kind = self.catalog.task_method(node.func.attr.value)
         if kind is not None:
-            return Reached((display,), kind)
+            return Reached((self._display(node),), kind)
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
         if self.catalog.is_offload(qualified, method):
             for arg in node.args:
                 if arg.keyword is None and arg.star == "":
                     kind = self.catalog.external_call(self.qualified_name(arg.value))
                     if kind is not None:
-                        return Reached((display, f"{_text(self.context, arg.value)}()"), kind)
+                        return Reached((self._display(node), f"{_text(self.context, arg.value)}()"), kind)
         if depth <= 0:
             return None
         callee = self._project_function(node)
         if callee is None or id(callee[0]) in seen:
             return None
         inner = self._reach_function(callee[0], callee[1], depth - 1, seen | {id(callee[0])})
-        return Reached((display, *inner.chain), inner.kind) if inner is not None else None
+        return Reached((self._display(node), *inner.chain), inner.kind) if inner is not None else None
+
+    def _display(self, node: cst.Call) -> str:
+        return f"{_text(self.context, node.func)}()"
 
     def _is_task_function(self, node: cst.BaseExpression) -> bool:
         """A function of this module decorated as a task (`@dramatiq.actor`, `@app.task`)."""
