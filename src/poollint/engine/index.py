@@ -1,9 +1,7 @@
-"""Pass one: per-module facts of a whole project (module-scope clients, factories, external calls,
-entry points), read with the stdlib `ast` and cached on disk by file size and mtime.
+"""Pass one: per-module facts of a whole project (module-scope clients, factories, entry points), read with the stdlib `ast` and cached on disk by file size and mtime.
 
 Rules of pass two ask a `ProjectIndex` about other modules: DBP103 (the same datasource built at
-import time by several modules), DBP101/DBP104 (factories defined in another module) and DBP2xx
-(project functions that reach an external call).
+import time by several modules), and DBP101/DBP104 (factories defined in another module).
 """
 from __future__ import annotations
 
@@ -29,11 +27,9 @@ logger = logging.getLogger(__name__)
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 1
-# How many project functions deep a chain to an external call is followed.
+INDEX_FORMAT = 2
+# How many factories deep a chain of factories returning factories is followed.
 MAX_CHAIN_DEPTH = 4
-# Rounds of "also index the project modules imported by indexed modules".
-MAX_IMPORT_ROUNDS = 2
 
 _URL_KEYWORDS = ("url", "dsn", "conninfo", "database_url", "host")
 
@@ -68,20 +64,11 @@ class Factory:
 
 
 @dataclass(frozen=True)
-class FunctionFacts:
-    name: str  # qualified
-    line: int
-    external: Optional[tuple[str, str, int]] = None  # (kind, display, line) of its first external call
-    calls: tuple[str, ...] = ()  # qualified names of the functions it calls
-
-
-@dataclass(frozen=True)
 class ModuleFacts:
     module: str
     path: str  # POSIX, relative to the project root
     clients: tuple[ClientSite, ...] = ()
     factories: tuple[Factory, ...] = ()
-    functions: tuple[FunctionFacts, ...] = ()
     imports: tuple[str, ...] = ()  # modules it imports from (absolute, dotted)
     entry_point: str = ""  # why it runs as its own process: "a `__main__` script", "alembic env.py", ...
     streamlit: bool = False
@@ -95,12 +82,6 @@ class ModuleFacts:
             module=data["module"], path=data["path"],
             clients=tuple(ClientSite(**c) for c in data["clients"]),
             factories=tuple(Factory(**f) for f in data["factories"]),
-            functions=tuple(
-                FunctionFacts(name=f["name"], line=f["line"],
-                              external=tuple(f["external"]) if f["external"] else None,  # type: ignore[arg-type]
-                              calls=tuple(f["calls"]))
-                for f in data["functions"]
-            ),
             imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
         )
 
@@ -121,9 +102,6 @@ class ProjectIndex:
     root: Path
     modules: dict[str, ModuleFacts] = field(default_factory=dict)  # by module name
     paths: dict[str, str] = field(default_factory=dict)  # root-relative path -> module name
-    packages: frozenset[str] = frozenset()  # top-level names of the project's modules
-    # Resolved chains of functions whose facts are not loaded (the compact warm-start form).
-    reach: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
     known_digest: str = ""
 
     def __post_init__(self) -> None:
@@ -133,7 +111,6 @@ class ProjectIndex:
 
     def _rebuild(self) -> None:
         self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
-        self._functions = {f.name: f for m in self.modules.values() for f in m.functions}
         self._by_path = {m.path: m for m in self.modules.values()}
         names = {name.rsplit(".", 1)[-1] for name in self.pool_factories()}
         self._screen = re.compile(
@@ -189,14 +166,13 @@ class ProjectIndex:
         if relative is None:
             return self
         name = self.paths.get(relative) or module_name_from_relative(relative)
-        facts = index_source(source, name, relative, settings.catalog, self.packages or None)
+        facts = index_source(source, name, relative, settings.catalog)
         if facts is None or self._by_path.get(relative) == facts:
             return self
         modules = {k: v for k, v in self.modules.items() if v.path != relative}
         modules[name] = facts
         digest = hashlib.sha256(f"{self.digest()}:{json.dumps(facts.to_json(), sort_keys=True)}".encode())
-        return ProjectIndex(self.root, modules, {**self.paths, relative: name}, self.packages, self.reach,
-                            digest.hexdigest()[:16])
+        return ProjectIndex(self.root, modules, {**self.paths, relative: name}, digest.hexdigest()[:16])
 
     # -- questions ------------------------------------------------------------------------------
     def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
@@ -216,57 +192,19 @@ class ProjectIndex:
             library=inner.library, datasource=inner.datasource, cached=found.cached or inner.cached, line=found.line,
         )
 
-    def function(self, qualified_name: str) -> Optional[FunctionFacts]:
-        return self._functions.get(qualified_name)
-
-    def external_chain(self, qualified_name: Optional[str], depth: int = MAX_CHAIN_DEPTH
-                       ) -> Optional[tuple[tuple[str, ...], str]]:
-        """If calling the project function `qualified_name` reaches an external call: (the chain of
-        qualified names ending with the external call's display, the external call's kind).
-
-        `app.notify.send_receipt` -> ((`app.notify.send_receipt`, `requests.post`), "HTTP request").
-        """
-        if not qualified_name:
-            return None
-        return self._chain(qualified_name, depth, set())
-
-    def _chain(self, name: str, depth: int, seen: set[str]) -> Optional[tuple[tuple[str, ...], str]]:
-        facts = self._functions.get(name)
-        if facts is None:
-            return self.reach.get(name)
-        if name in seen or depth <= 0:
-            return None
-        seen.add(name)
-        if facts.external is not None:
-            kind, display, _ = facts.external
-            return (name, display), kind
-        for callee in facts.calls:
-            found = self._chain(callee, depth - 1, seen)
-            if found is not None:
-                return (name, *found[0]), found[1]
-        return None
-
     def compact(self) -> dict[str, Any]:
-        """This index without per-function facts: chains resolved once, for a fast warm start."""
-        reach = {}
-        for name in self._functions:
-            found = self._chain(name, MAX_CHAIN_DEPTH, set())
-            if found is not None:
-                reach[name] = [list(found[0]), found[1]]
+        """This index with only the modules other files' findings can depend on, for a fast warm start."""
         modules = []
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
-            if clients or module.factories:  # other modules matter only through their functions' chains
-                modules.append({**module.to_json(), "functions": [], "imports": [],
-                                "clients": [asdict(c) for c in clients]})
-        return {"modules": modules, "paths": self.paths, "packages": sorted(self.packages), "reach": reach,
-                "digest": self.digest()}
+            if clients or module.factories:
+                modules.append({**module.to_json(), "imports": [], "clients": [asdict(c) for c in clients]})
+        return {"modules": modules, "paths": self.paths, "digest": self.digest()}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
         modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
-        reach = {name: (tuple(chain), kind) for name, (chain, kind) in data["reach"].items()}
-        return cls(root, modules, dict(data["paths"]), frozenset(data["packages"]), reach, data["digest"])
+        return cls(root, modules, dict(data["paths"]), data["digest"])
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""
@@ -332,12 +270,8 @@ def _decode(source: Union[str, bytes]) -> Optional[str]:
         return None
 
 
-def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog,
-                 project_packages: Optional[frozenset[str]] = None) -> Optional[ModuleFacts]:
-    """Facts of one module; None when it cannot be parsed (pass two reports that as DBP000).
-
-    `project_packages` are the project's top-level names: only calls into them are kept for chains.
-    """
+def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog) -> Optional[ModuleFacts]:
+    """Facts of one module; None when it cannot be parsed (pass two reports that as DBP000)."""
     text = _decode(source)
     if text is None:
         return None
@@ -346,7 +280,7 @@ def index_source(source: Union[str, bytes], module: str, relative: str, catalog:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     try:
-        return _ModuleReader(tree, text, module, relative, catalog, project_packages).read()
+        return _ModuleReader(tree, text, module, relative, catalog).read()
     except RecursionError:
         return None
 
@@ -364,8 +298,7 @@ _FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
 class _ModuleReader:
-    def __init__(self, tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog,
-                 project_packages: Optional[frozenset[str]] = None) -> None:
+    def __init__(self, tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog) -> None:
         self.tree = tree
         self.lines = text.splitlines()
         self.module = module
@@ -377,7 +310,6 @@ class _ModuleReader:
         self.module_bindings: dict[str, ast.AST] = {}  # name -> value assigned at module scope
         self.local_names: set[str] = set()  # functions and classes defined at module scope
         self.is_test = is_test_path(Path(relative))
-        self.project_packages = project_packages if project_packages is not None else frozenset({module.split(".")[0]})
         self._own: dict[int, list[ast.AST]] = {}
 
     # -- names ----------------------------------------------------------------------------------
@@ -450,10 +382,6 @@ class _ModuleReader:
         if found is None:
             found = self._own[id(function)] = list(_own_nodes(function))
         return found
-
-    def is_project_call(self, name: str) -> bool:
-        """A callee worth following for chains: a function of this project (`()` results are not)."""
-        return "()" not in name and name.split(".", 1)[0] in self.project_packages
 
     # -- clients --------------------------------------------------------------------------------
     def pool_spec(self, call: ast.Call, local: Optional[dict[str, str]] = None):
@@ -536,7 +464,7 @@ class _ModuleReader:
             entry_point = entry_point or "a Streamlit script"
         return ModuleFacts(
             module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
-            factories=tuple(self._factories()), functions=tuple(self._functions()),
+            factories=tuple(self._factories()),
             imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
         )
 
@@ -632,71 +560,6 @@ class _ModuleReader:
                     )
         return None
 
-    # -- external calls -------------------------------------------------------------------------
-    def _functions(self) -> Iterator[FunctionFacts]:
-        """Functions that make an external call or call other project functions (the rest end every chain)."""
-        for statement in _module_statements(self.tree.body):
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                facts = self._function_facts(statement, self._qualify_local(statement.name), None)
-                if facts.external or facts.calls:
-                    yield facts
-            elif isinstance(statement, ast.ClassDef):
-                for item in statement.body:
-                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        facts = self._function_facts(
-                            item, self._qualify_local(f"{statement.name}.{item.name}"), statement.name)
-                        if facts.external or facts.calls:
-                            yield facts
-
-    def _function_facts(self, function: _FunctionNode, name: str, class_name: Optional[str]) -> FunctionFacts:
-        local: dict[str, str] = {}
-        external: Optional[tuple[str, str, int]] = None
-        calls: list[str] = []
-        for node in self.own_nodes(function):
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                origin = self.qualified(node.value, local) if isinstance(node.value, (ast.Call, ast.Await)) else None
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    if isinstance(target, ast.Name) and origin:
-                        local[target.id] = origin
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    if isinstance(item.optional_vars, ast.Name):
-                        origin = self.qualified(item.context_expr, local)
-                        if origin:
-                            local[item.optional_vars.id] = origin
-            if not isinstance(node, ast.Call):
-                continue
-            found = self._external(node, local)
-            if found is not None and external is None:
-                external = (found[0], found[1], node.lineno)
-                continue
-            callee = self.qualified(node.func, local)
-            if callee is None and class_name and isinstance(node.func, ast.Attribute) \
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id in ("self", "cls"):
-                callee = self._qualify_local(f"{class_name}.{node.func.attr}")
-            if callee and callee not in calls and self.is_project_call(callee):
-                calls.append(callee)
-        return FunctionFacts(name=name, line=function.lineno, external=external, calls=tuple(calls))
-
-    def _external(self, call: ast.Call, local: dict[str, str]) -> Optional[tuple[str, str]]:
-        name = self.qualified(call.func, local)
-        display = dotted_name(call.func) or name or "call"
-        kind = self.catalog.external_function(name)
-        if kind:
-            return kind, display
-        if isinstance(call.func, ast.Attribute):
-            owner = self.qualified(call.func.value, local)
-            if owner and owner.endswith("()"):
-                kind = self.catalog.external_client(owner[:-2])
-                if kind:
-                    return kind, display
-            kind = self.catalog.external_method(call.func.attr)
-            if kind:
-                return kind, display
-        return None
-
-
 def _module_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
     """Statements that run at import: looking into if/try/with blocks, not functions or classes."""
     for statement in body:
@@ -775,8 +638,9 @@ def _stat(path: Path) -> Optional[tuple[int, int]]:
 def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> ProjectIndex:
     """The project's index, reusing the cached facts of every file whose size and mtime did not change.
 
-    Files are indexed when they pass the runner's byte screen, when an indexed module imports
-    them (a factory or an external call may live there), or when they mention a factory's name.
+    Files are indexed when they pass the runner's byte screen, or when they mention the name
+    of a factory found so far (`get_engine()` in app/deps.py returning `make_engine()` of
+    app/db.py), a few rounds deep.
     """
     root = root.resolve()
     files = project_files(root, settings.exclude)
@@ -793,14 +657,11 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
                 pass
     from poollint.engine.runner import passes_screen  # a warm start does not need the runner's imports
 
-    previous: dict[str, Any] = _read_json(cache_path) if use_cache else {}
+    previous = _read_json(cache_path).get("files", {}) if use_cache else {}
+    if not isinstance(previous, dict):
+        previous = {}
     entries: dict[str, dict[str, Any]] = {}
     names = {relative: module_name_from_relative(relative) for relative, _ in files}
-    by_module = {name: relative for relative, name in names.items()}
-    packages = frozenset(name.split(".")[0] for name in names.values())
-    if previous.get("packages") != sorted(packages) or not isinstance(previous.get("files"), dict):
-        previous = {}  # facts keep only calls into these packages: a new top-level package re-reads all
-    previous = previous.get("files", {})
     changed = False
     screened: list[str] = []
 
@@ -810,16 +671,20 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
             return
         changed = True
         jobs = [(str(root), relative, names[relative]) for relative in relatives]
-        for relative, facts in zip(relatives, _index_files(jobs, settings, packages)):
+        for relative, facts in zip(relatives, _index_files(jobs, settings)):
             entries[relative]["read"] = True
             entries[relative]["facts"] = facts
+
+    def modules() -> dict[str, ModuleFacts]:
+        found = (ModuleFacts.from_json(e["facts"]) for e in entries.values() if e["facts"])
+        return {facts.module: facts for facts in found}
 
     for relative, path in files:
         stat = stats[relative]
         if stat is None:
             continue
         old = previous.get(relative)
-        if old is not None and tuple(old["stat"]) == stat:
+        if isinstance(old, dict) and tuple(old.get("stat", ())) == stat:
             entries[relative] = old
             continue
         changed = True
@@ -831,26 +696,11 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
         if passes_screen(data, settings):
             screened.append(relative)
     read(screened)
-
-    def import_closure() -> None:
-        for _ in range(MAX_IMPORT_ROUNDS):
-            wanted = set()
-            for entry in list(entries.values()):
-                for imported in (entry["facts"] or {}).get("imports", ()):
-                    for candidate in (imported, imported.rsplit(".", 1)[0]):
-                        if candidate in by_module:
-                            wanted.add(by_module[candidate])
-            missing = sorted(r for r in wanted if r in entries and not entries[r]["read"])
-            if not missing:
-                return
-            read(missing)
-
-    import_closure()
-    known = ProjectIndex(root, {facts.module: facts for facts in (
-        ModuleFacts.from_json(e["facts"]) for e in entries.values() if e["facts"])})
-    factory_names = sorted({name.rsplit(".", 1)[-1] for name in known.pool_factories()})
-    factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]
-    if factory_names:
+    for _ in range(MAX_CHAIN_DEPTH):
+        factory_names = sorted({name.rsplit(".", 1)[-1] for name in ProjectIndex(root, modules()).pool_factories()})
+        if not factory_names:
+            break
+        factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in factory_names) + rb")\b")
         mentioning = []
         for relative, entry in entries.items():
@@ -864,16 +714,12 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
                 continue
             if pattern.search(data):
                 mentioning.append(relative)
+        if not mentioning:
+            break
         read(mentioning)
-        import_closure()
     if use_cache and (changed or set(previous) != set(entries)):
-        _write_cache(root, cache_path, {"packages": sorted(packages), "files": entries})
-    modules = {}
-    for relative, entry in entries.items():
-        if entry["facts"]:
-            facts = ModuleFacts.from_json(entry["facts"])
-            modules[facts.module] = facts
-    index = ProjectIndex(root, modules, names, packages)
+        _write_cache(root, cache_path, {"files": entries})
+    index = ProjectIndex(root, modules(), names)
     if use_cache:
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact()})
     return index
@@ -882,12 +728,11 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
 # Below this many files to read, starting worker processes costs more than it saves.
 MIN_FILES_FOR_POOL = 64
 _WORKER_CATALOG: Optional[Catalog] = None
-_WORKER_PACKAGES: frozenset[str] = frozenset()
 
 
-def _init_index_worker(catalog: Catalog, packages: frozenset[str]) -> None:
-    global _WORKER_CATALOG, _WORKER_PACKAGES
-    _WORKER_CATALOG, _WORKER_PACKAGES = catalog, packages
+def _init_index_worker(catalog: Catalog) -> None:
+    global _WORKER_CATALOG
+    _WORKER_CATALOG = catalog
 
 
 def _index_file(job: tuple[str, str, str]) -> Optional[dict[str, Any]]:
@@ -897,23 +742,22 @@ def _index_file(job: tuple[str, str, str]) -> Optional[dict[str, Any]]:
         data = (Path(root) / relative).read_bytes()
     except OSError:
         return None
-    facts = index_source(data, module, relative, _WORKER_CATALOG, _WORKER_PACKAGES)
+    facts = index_source(data, module, relative, _WORKER_CATALOG)
     return facts.to_json() if facts is not None else None
 
 
-def _index_files(jobs: list[tuple[str, str, str]], settings: Settings,
-                 packages: frozenset[str]) -> list[Optional[dict[str, Any]]]:
+def _index_files(jobs: list[tuple[str, str, str]], settings: Settings) -> list[Optional[dict[str, Any]]]:
     """Facts of many files: in worker processes for a cold start of a large project."""
     import multiprocessing
 
     workers = min(os.cpu_count() or 1, len(jobs) // (MIN_FILES_FOR_POOL // 4) or 1)
     # flake8's -j workers are daemonic and may not start processes of their own
     if len(jobs) < MIN_FILES_FOR_POOL or workers <= 1 or multiprocessing.current_process().daemon:
-        _init_index_worker(settings.catalog, packages)
+        _init_index_worker(settings.catalog)
         return [_index_file(job) for job in jobs]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with multiprocessing.get_context(method).Pool(
-        workers, initializer=_init_index_worker, initargs=(settings.catalog, packages)
+        workers, initializer=_init_index_worker, initargs=(settings.catalog,)
     ) as pool:
         return pool.map(_index_file, jobs, chunksize=8)
 
