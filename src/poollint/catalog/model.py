@@ -94,6 +94,8 @@ class Guards:
     task_decorators: frozenset[str] = frozenset()
     task_decorator_attributes: frozenset[str] = frozenset()
     handler_names: frozenset[str] = frozenset()
+    process_constructors: frozenset[str] = frozenset()
+    process_constructor_attributes: frozenset[str] = frozenset()
     # giving connections back (DBP3xx)
     script_runners: frozenset[str] = frozenset()
     test_case_bases: frozenset[str] = frozenset()

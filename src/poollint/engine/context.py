@@ -260,6 +260,23 @@ class FileContext:
             self._lifespan_names = frozenset(re.findall(r"lifespan\s*=\s*([A-Za-z_]\w*)", self.source))
         return self._lifespan_names
 
+    def process_targets(self) -> frozenset[str]:
+        """Module functions passed as `target=` to a process constructor: each runs once per new process."""
+        if not hasattr(self, "_process_targets"):
+            guards = self.catalog.guards
+            found: set[str] = set()
+            if "target" in self.source:
+                for call in _calls_with_keyword(self.module, "target"):
+                    func = call.func
+                    if not (self.qualified_name(func) in guards.process_constructors or (
+                            isinstance(func, cst.Attribute) and func.attr.value in guards.process_constructor_attributes)):
+                        continue
+                    for arg in call.args:
+                        if arg.keyword is not None and arg.keyword.value == "target" and isinstance(arg.value, cst.Name):
+                            found.add(arg.value.value)
+            self._process_targets = frozenset(found)
+        return self._process_targets
+
     def enclosing_class(self) -> Optional[cst.ClassDef]:
         """The class whose body directly holds the innermost function, if any."""
         seen_function = False
@@ -285,6 +302,22 @@ class FileContext:
 
 
 _BUILTINS = {"input": "builtins.input", "open": "builtins.open", "print": "builtins.print"}
+
+
+class _KeywordCalls(cst.CSTVisitor):
+    def __init__(self, keyword: str) -> None:
+        self.keyword = keyword
+        self.found: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if any(arg.keyword is not None and arg.keyword.value == self.keyword for arg in node.args):
+            self.found.append(node)
+
+
+def _calls_with_keyword(module: cst.Module, keyword: str) -> list[cst.Call]:
+    visitor = _KeywordCalls(keyword)
+    module.visit(visitor)
+    return visitor.found
 
 
 def _flatten(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:

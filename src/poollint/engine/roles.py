@@ -102,6 +102,8 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
         return FunctionRole(runs_once="a lifespan hook")
     if name == "main" or (enclosing_class is None and name in context.main_guard_calls):
         return FunctionRole(runs_once="the script's entry point")
+    if enclosing_class is None and name in context.process_targets():
+        return FunctionRole(runs_once="a process's entry point")
     if enclosing_class is not None:
         bases = {dotted_name(arg.value) or "" for arg in enclosing_class.bases}
         if name == "ready" and any(b.endswith("AppConfig") for b in bases):
