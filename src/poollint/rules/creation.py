@@ -90,7 +90,7 @@ class ClientPerCall(_ClientCreation):
         decorated with `functools.cache`/`lru_cache`/`st.cache_resource`, a lazy global
         (`global engine; if engine is None: ...`) or a class-level cache, a start-up hook
         (FastAPI lifespan or `on_event("startup")`, a Flask app factory, Django's
-        `AppConfig.ready`, a management or click/typer command), or a script's `main()`.
+        `AppConfig.ready`, a management or click/typer command), a script's `main()`, or the `target=` of a `multiprocessing.Process`.
         A NullPool engine, a client built on an existing pool (`Redis(connection_pool=...)`),
         and SQLite engines own no server connections. A function that returns the client
         is a factory: the finding lands where a per-call function calls it. Test code is
