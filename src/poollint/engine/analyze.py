@@ -71,12 +71,17 @@ class _Dispatcher(cst.CSTVisitor):
 
 
 def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
-                   module_name: str = "", index: Optional[ProjectIndex] = None) -> tuple[list[Finding], int]:
-    """Findings of one Python file (unscreened) and the number of internal rule errors."""
+                   module_name: str = "", index: Optional[ProjectIndex] = None,
+                   parse_text: Optional[str] = None) -> tuple[list[Finding], int]:
+    """Findings of one Python file (unscreened) and the number of internal rule errors.
+
+    `parse_text`: the file with irrelevant definitions blanked out (engine/slicing.py), line
+    for line the same as the file; parsed instead of it. noqa comments are read from the file.
+    """
     text = decode(data)
     if isinstance(text, ParseFailure):
         return [not_analyzable(shown, text)], 0
-    module = parse(text)
+    module = parse(parse_text if parse_text is not None else text)
     if isinstance(module, ParseFailure):
         return [not_analyzable(shown, module)], 0
     rule_classes = [rule for rule in file_rules() if settings.is_enabled(rule.code)]

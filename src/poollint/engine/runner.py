@@ -18,7 +18,7 @@ from poollint.engine.cache import ResultCache, cache_key
 from poollint.engine.configcheck import check_config
 from poollint.engine.files import discover, is_python_file
 from poollint.engine.findings import Finding
-from poollint.engine.parse import ParseFailure
+from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.index import ProjectIndex, index_covering, indexes_for
 from poollint.engine.screen import ScreenWords, parse_tree, screen_tree
 from poollint.engine.suppress import ignored_by_path
@@ -140,9 +140,23 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
         return [_not_analyzable(shown, verdict)], 0, facts
     from poollint.engine.analyze import analyze_source
 
+    parse_text = None
+    if words is not None and isinstance(tree, ast.Module):
+        parse_text = _relevant_text(data, tree, words, settings)
     findings, errors = with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name,
-                                       index=index)
+                                       index=index, parse_text=parse_text)
     return findings, errors, facts
+
+
+def _relevant_text(data: bytes, tree: ast.Module, words: ScreenWords, settings: Settings) -> Optional[str]:
+    """The file with the definitions no rule can report on blanked out (engine/slicing.py)."""
+    from poollint.engine.slicing import relevant_source
+
+    text = decode(data)
+    if isinstance(text, ParseFailure):
+        return None
+    guards = settings.catalog.guards
+    return relevant_source(text, tree, words, always_kept_methods=guards.setup_methods | guards.teardown_methods)
 
 
 # libcst's native parser and its recursive visitors need more stack than a default

@@ -14,7 +14,7 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import dotted_name
@@ -33,6 +33,7 @@ class ScreenWords:
     # checkout methods whose `with` releases in every library: as a `with` item only DBP202 cares
     released_by_with: frozenset[str]
     packages: frozenset[str]  # top-level packages of the catalog's libraries
+    factory_names: frozenset[str]  # project factories as called: `get_engine`, `db.get_engine` alike
     external_names: frozenset[str]  # functions and client types whose calls are external (DBP2xx)
     external_prefixes: tuple[str, ...]  # `stripe.`: every function below is external
     external_methods: frozenset[str]  # `.delay()`, `.send()` of a task...
@@ -56,7 +57,7 @@ class ScreenWords:
         external_methods = frozenset(m for spec in externals for m in (*spec.methods, *spec.task_methods))
         return cls(pattern, constructors | extra_words, transaction_functions,
                    frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
-                   packages, external_names, prefixes, external_methods)
+                   packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes, external_methods)
 
 
 def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
@@ -107,11 +108,35 @@ def _calls_catalog(tree: ast.AST, words: ScreenWords) -> bool:
     reported with an external call inside (DBP2xx), and those rules follow calls within the
     module only: without any reference to an external call in the file, none can be found.
     """
+    aliases, imports_library = file_names(tree, words)
+    direct, holds = triggers(ast.walk(tree), words, aliases, imports_library)
+    return direct or (holds and mentions_external_call(tree, words, aliases))
+
+
+def file_names(tree: ast.AST, words: ScreenWords) -> tuple[dict[str, str], bool]:
+    """The file's import aliases (`sa` -> `sqlalchemy`), and whether it imports a catalog library."""
     aliases: dict[str, str] = {}
-    callees: list[ast.expr] = []  # called functions and decorators
-    with_callees: set[int] = set()  # the functions of calls that are `with` items
     imports_library = False
     for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                aliases[alias.asname or top] = alias.name if alias.asname else top
+                imports_library = imports_library or top in words.packages
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            imports_library = imports_library or module.split(".")[0] in words.packages
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{module}.{alias.name}" if module else alias.name
+    return aliases, imports_library
+
+
+def triggers(nodes: Iterable[ast.AST], words: ScreenWords, aliases: dict[str, str],
+             imports_library: bool) -> tuple[bool, bool]:
+    """(a call that may be reported on its own, a transaction or a `with`-held checkout) among `nodes`."""
+    callees: list[ast.expr] = []  # called functions and decorators
+    with_callees: set[int] = set()  # the functions of calls that are `with` items
+    for node in nodes:
         if isinstance(node, ast.Call):
             callees.append(node.func)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -122,23 +147,13 @@ def _calls_catalog(tree: ast.AST, words: ScreenWords) -> bool:
                 expression = expression.value if isinstance(expression, ast.Await) else expression
                 if isinstance(expression, ast.Call):
                     with_callees.add(id(expression.func))
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                top = alias.name.split(".")[0]
-                aliases[alias.asname or top] = alias.name if alias.asname else top
-                imports_library = imports_library or top in words.packages
-        elif isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            imports_library = imports_library or module.split(".")[0] in words.packages
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{module}.{alias.name}" if module else alias.name
-    holds = False  # a transaction, or a checkout a `with` gives back
+    holds = False
     for func in callees:
         if imports_library and isinstance(func, ast.Attribute):
             method = func.attr
             if method in words.checkout_methods:
                 if method not in words.released_by_with or id(func) not in with_callees:
-                    return True  # may never be given back (DBP304)
+                    return True, holds  # may never be given back (DBP304)
                 holds = True
             elif method in words.transaction_methods:
                 holds = True
@@ -146,14 +161,16 @@ def _calls_catalog(tree: ast.AST, words: ScreenWords) -> bool:
         if dotted is None:
             continue
         resolved = _resolve(dotted, aliases)
-        if dotted in words.qualified or resolved in words.qualified:
-            return True
+        if dotted in words.qualified or resolved in words.qualified \
+                or dotted.rsplit(".", 1)[-1] in words.factory_names:
+            return True, holds
         if dotted in words.transaction_functions or resolved in words.transaction_functions:
             holds = True
-    return holds and _mentions_external_call(tree, words, aliases)
+    return False, holds
 
 
-def _mentions_external_call(tree: ast.AST, words: ScreenWords, aliases: dict[str, str]) -> bool:
+def mentions_external_call(tree: ast.AST, words: ScreenWords, aliases: dict[str, str]) -> bool:
+    """Whether anything in `tree` names an external call of the catalog (DBP2xx's other half)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             if node.attr in words.external_methods:

@@ -1,0 +1,153 @@
+"""Which definitions of a screened file libcst has to see.
+
+libcst costs about ten times `ast` per line, and a large file that passes the screen
+(a test module, a views module) usually has a few functions that touch a database
+library among hundreds that do not. Those others are blanked out before libcst parses
+the file: each becomes a `pass` on its first line and empty lines after it, so every
+kept line keeps its number and its columns, and findings, noqa comments and fixes
+line up with the real file.
+
+What is kept: every statement that is not a function or class definition; every
+function or method that calls something the screen looks for; and, until nothing
+changes, every definition connected to a kept one by name in either direction (a
+helper a transaction calls, a route that calls a factory of the module, the `main()`
+a `__main__` block calls, a `tearDown` of a kept test case). A class is kept, with
+its non-method statements, when any of its methods is, and its set-up and tear-down
+methods and dunder methods come with it.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from poollint.engine.screen import ScreenWords, file_names, mentions_external_call, triggers
+
+_Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+
+
+@dataclass
+class _Unit:
+    """A top-level function or class, or a method of a top-level class."""
+
+    node: _Definition
+    owner: Optional["_Unit"] = None  # the class of a method
+    names: set[str] = field(default_factory=set)  # bare names used inside
+    attributes: set[str] = field(default_factory=set)  # attribute names used inside (`self.helper`)
+    kept: bool = False
+
+
+def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
+                    always_kept_methods: frozenset[str] = frozenset()) -> str:
+    """`text` with the definitions no rule can report on blanked out (the same text when none is)."""
+    aliases, imports_library = file_names(tree, words)
+    external_in_file = mentions_external_call(tree, words, aliases)
+    units: list[_Unit] = []
+    seeds: set[str] = set()  # names used by the statements that always stay
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            units.append(_Unit(statement))
+        elif isinstance(statement, ast.ClassDef):
+            owner = _Unit(statement)
+            units.append(owner)
+            for member in statement.body:
+                if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    units.append(_Unit(member, owner))
+                else:
+                    seeds |= _names_in(member)
+            seeds |= _names_in_header(statement)
+        else:
+            seeds |= _names_in(statement)
+    if not units:
+        return text
+    for unit in units:
+        if isinstance(unit.node, ast.ClassDef):
+            unit.names = _names_in_header(unit.node)
+            continue
+        unit.names, unit.attributes = _names_and_attributes(unit.node)
+        direct, holds = triggers(ast.walk(unit.node), words, aliases, imports_library)
+        unit.kept = direct or (external_in_file and (holds or mentions_external_call(unit.node, words, aliases)))
+        if not unit.kept and unit.owner is None and unit.node.name in seeds:
+            unit.kept = True
+    _keep_connected(units, always_kept_methods)
+    # a method of a removed class goes with it
+    removed = [u.node for u in units if not u.kept and (u.owner is None or u.owner.kept)]
+    if not removed:
+        return text
+    return _blank_out(text, removed)
+
+
+def _keep_connected(units: list[_Unit], always_kept_methods: frozenset[str]) -> None:
+    """Keeps what kept definitions use (helpers, release functions), and what uses a kept top-level
+    function by its bare name (`Depends(get_db)`, a caller of `get_conn()`) or a kept method
+    of its own class through `self.`."""
+    changed = True
+    while changed:
+        changed = False
+        used_by_kept: set[str] = set()
+        for unit in units:
+            if unit.kept:
+                used_by_kept |= unit.names | unit.attributes
+        kept_functions = {u.node.name for u in units if u.kept and u.owner is None
+                          and not isinstance(u.node, ast.ClassDef)}
+        for unit in units:  # a class with a kept method is kept
+            if unit.kept and unit.owner is not None and not unit.owner.kept:
+                unit.owner.kept = True
+                changed = True
+        for unit in units:
+            if unit.kept:
+                continue
+            owner = unit.owner
+            kept_siblings = {u.node.name for u in units if u.kept and owner is not None and u.owner is owner}
+            if unit.node.name in used_by_kept or unit.names & kept_functions or unit.attributes & kept_siblings \
+                    or (owner is not None and owner.kept and _always_with_class(unit.node.name, always_kept_methods)):
+                unit.kept = True
+                changed = True
+            if unit.kept and owner is not None and not owner.kept:
+                owner.kept = True
+
+
+def _always_with_class(name: str, always_kept_methods: frozenset[str]) -> bool:
+    return name in always_kept_methods or (name.startswith("__") and name.endswith("__"))
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    names, attributes = _names_and_attributes(node)
+    return names | attributes
+
+
+def _names_and_attributes(node: ast.AST) -> tuple[set[str], set[str]]:
+    names: set[str] = set()
+    attributes: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            names.add(child.id)
+        elif isinstance(child, ast.Attribute):
+            attributes.add(child.attr)
+    return names, attributes
+
+
+def _names_in_header(node: ast.ClassDef) -> set[str]:
+    names: set[str] = set()
+    for part in (*node.bases, *node.keywords, *node.decorator_list):
+        names |= _names_in(part)
+    return names
+
+
+def _blank_out(text: str, removed: list[_Definition]) -> str:
+    parts = _LINE_BREAK.split(text)  # line, break, line, break, ..., last line
+    lines = parts[0::2]
+    breaks = parts[1::2] + [""]
+    for node in removed:
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        last = node.end_lineno or node.lineno
+        if first < 1 or last > len(lines):
+            continue
+        opening = lines[first - 1]
+        indent = opening[: len(opening) - len(opening.lstrip(" \t\f"))]
+        lines[first - 1] = f"{indent}pass"
+        for number in range(first, last):
+            lines[number] = ""
+    return "".join(line + end for line, end in zip(lines, breaks))

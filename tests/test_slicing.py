@@ -1,0 +1,75 @@
+"""The slicer blanks out definitions no rule can report on, line for line, and loses no finding."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from poollint.engine.analyze import analyze_source
+from poollint.engine.runner import _relevant_text, screen_words
+from poollint.settings import Settings
+
+SOURCE = '''\
+import requests
+import sqlalchemy as sa
+
+engine = sa.create_engine("postgresql://app@db/app")
+
+
+def unrelated(values):
+    return sorted(values)
+
+
+def post(order):
+    requests.post("https://warehouse.example/orders", json=order)
+
+
+def place(order):
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO orders VALUES (:id)"), order)
+        post(order)  # the chain needs post() kept
+
+
+class Report:
+    def render(self):
+        return "report"
+
+
+class Repository:
+    def setUp(self):
+        self.conn = engine.connect()
+
+    def tearDown(self):
+        self.conn.close()
+
+    def helper(self):
+        return 1
+'''
+
+
+def _sliced(source: str) -> str:
+    settings = Settings()
+    text = _relevant_text(source.encode(), ast.parse(source), screen_words(settings), settings)
+    assert text is not None
+    return text
+
+
+def test_irrelevant_definitions_are_blanked_line_for_line() -> None:
+    sliced = _sliced(SOURCE)
+    original_lines, sliced_lines = SOURCE.splitlines(), sliced.splitlines()
+    assert len(sliced_lines) == len(original_lines)
+    kept = [i for i, line in enumerate(sliced_lines) if line == original_lines[i]]
+    assert "def place(order):" in sliced and "def post(order):" in sliced  # transaction and its helper
+    assert "def tearDown(self):" in sliced  # the tear-down of a kept class comes with it
+    assert "def unrelated" not in sliced and "class Report" not in sliced and "def helper" not in sliced
+    assert len(kept) < len(original_lines)
+    ast.parse(sliced)  # still valid Python
+
+
+def test_sliced_analysis_reports_what_the_whole_file_does(tmp_path: Path) -> None:
+    settings = Settings()
+    data = SOURCE.encode()
+    whole, _ = analyze_source(Path("app.py"), "app.py", data, settings)
+    sliced, _ = analyze_source(Path("app.py"), "app.py", data, settings, parse_text=_sliced(SOURCE))
+    assert whole, "the example must have a finding to compare"
+    assert [(f.line, f.column, f.code, f.message) for f in sliced] == \
+        [(f.line, f.column, f.code, f.message) for f in whole]
