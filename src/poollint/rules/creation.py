@@ -95,6 +95,14 @@ class ClientPerCall(_ClientCreation):
         and SQLite engines own no server connections. A function that returns the client
         is a factory: the finding lands where a per-call function calls it. Test code is
         judged by DBP303/DBP304 instead.
+
+        Precision: measured on 5 findings in 1 project of the precision corpus
+        (benchmarks/precision, 27 packages): 0 true positives, 0 false positives, 5 debatable
+        (Celery's integration-test tasks build a Redis client per task, the real shape, but
+        only against a test broker). Seven false-positive shapes found there were fixed, each
+        with a fixture. Well-kept libraries rarely build a pool per request; the rule is on by
+        default because its fixtures cover every guard of SPEC.md and the corpus shows no
+        false positive left.
     """
     example = """
         from fastapi import FastAPI
@@ -211,6 +219,9 @@ class ClientInLoop(_ClientCreation):
         Clients stored in a container (`engines[name] = create_engine(url)`, a list or dict
         comprehension of engines: one pool per database) and clients released in the same
         iteration are not reported.
+
+        Precision: measured on 1 finding in 1 project of the precision corpus: 1 debatable
+        (one engine per saved chart in Superset's one-shot data migration).
     """
     example = """
         import sqlalchemy as sa

@@ -753,6 +753,9 @@ class ScriptNeverDisconnects(_Release):
         exit closes (not psycopg2's or sqlite3's, which only end a transaction),
         `contextlib.closing`, an `ExitStack`, `atexit.register(...)`. A client handed to
         another function or stored elsewhere is not reported.
+
+        Precision: measured on 1 finding in 1 project of the precision corpus: 1 true
+        positive (SQLAlchemy's asyncio example never awaits `engine.dispose()`).
     """
     example = """
         import asyncio
