@@ -15,7 +15,6 @@ With no evidence the consumer is unknown, and library-specific advice is not giv
 """
 from __future__ import annotations
 
-import ast
 import json
 import logging
 import re
@@ -25,7 +24,6 @@ from typing import Any, Callable, Iterable, Optional
 
 from poollint import _toml
 from poollint.catalog.model import Catalog
-from poollint.pyast import dotted_name
 from poollint.config import compose as compose_parser
 from poollint.config.compose import DeploymentFile, EnvVar, Service
 from poollint.config.dotenv import _interpolate, is_template, parse_dotenv
@@ -36,6 +34,7 @@ from poollint.config.serverless import (
     parse_zappa_settings,
 )
 from poollint.config.urls import ParsedUrl, is_placeholder, looks_like_url, parse_url
+from poollint.config.pyscan import PythonFacts, python_facts
 from poollint.config.yamlfile import YamlError, load_documents
 
 logger = logging.getLogger(__name__)
@@ -329,183 +328,7 @@ def load_config_file(model: DeploymentModel, path: Path, shown: str, extra_varia
         model.errors.append((shown, 1, "nested too deeply to read"))
 
 
-# -- Python: who reads which variable ---------------------------------------------------------
-_ENV_FUNCTIONS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv",
-                            "env", "env.str", "env.url", "config", "decouple.config", "environ.Env"})
-_SERVERLESS_HANDLER = re.compile(rb"def\s+(?:lambda_handler|handler)\s*\(\s*event\s*,\s*context\b")
-MAX_PYTHON_BYTES = 2_000_000
-
-
-class _PythonScan(ast.NodeVisitor):
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        self.aliases: dict[str, str] = {}
-        self.names: dict[str, str] = {}  # module/function name -> environment variable it holds
-        self.consumers: dict[str, set[str]] = {}
-        self.literals: list[tuple[int, str, str]] = []
-        self.serverless = False
-
-    def qualify(self, node: ast.AST) -> Optional[str]:
-        dotted = dotted_name(node)
-        if dotted is None:
-            return None
-        head, _, rest = dotted.partition(".")
-        resolved = self.aliases.get(head, head)
-        return f"{resolved}.{rest}" if rest else resolved
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.module and not node.level:
-            for alias in node.names:
-                self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-
-    def env_name(self, node: ast.AST) -> Optional[str]:
-        if isinstance(node, ast.Subscript) and self.qualify(node.value) in ("os.environ", "environ"):
-            key = node.slice
-            if type(key).__name__ == "Index":  # Python 3.8's wrapper
-                key = key.value  # type: ignore[attr-defined]
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                return key.value
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
-                and isinstance(node.args[0].value, str):
-            name = self.qualify(node.func) or ""
-            if name in _ENV_FUNCTIONS or name.endswith((".getenv", "environ.get")):
-                return node.args[0].value
-        return None
-
-    def variables_in(self, node: ast.AST) -> set[str]:
-        found: set[str] = set()
-        for child in ast.walk(node):
-            name = self.env_name(child)
-            if name:
-                found.add(name)
-            elif isinstance(child, ast.Name) and child.id in self.names:
-                found.add(self.names[child.id])
-            elif isinstance(child, ast.Attribute) and child.attr.lower().endswith(("_url", "_uri", "_dsn")):
-                found.add(child.attr.upper())
-        return found
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-        for variable in sorted(self.variables_in(node.value))[:1]:
-            for name in names:
-                self.names[name] = variable
-        self.generic_visit(node)
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        params = [a.arg for a in node.args.args]
-        if node.name in ("handler", "lambda_handler") and params[:2] == ["event", "context"]:
-            self.serverless = True
-        self.generic_visit(node)
-
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        name = self.qualify(node.func) or ""
-        if name in ("mangum.Mangum",):
-            self.serverless = True
-        library = None
-        spec = self.catalog.client_for(name)
-        if spec is not None:
-            library = spec.library
-        elif name.startswith("dj_database_url."):
-            library = "django"
-        if library:
-            arguments = list(node.args[:1]) + [k.value for k in node.keywords if k.arg in (
-                "url", "dsn", "host", "datasource", "default", "database_url", "conninfo")]
-            for argument in arguments:
-                for variable in self.variables_in(argument):
-                    self.consumers.setdefault(variable, set()).add(library)
-                if isinstance(argument, ast.Constant) and isinstance(argument.value, str) \
-                        and looks_like_url(argument.value):
-                    self.literals.append((argument.lineno, argument.value, library))
-        self.generic_visit(node)
-
-
-_ATTRIBUTION_WORDS = (b"://", b"environ", b"getenv", b"config(", b"env(", b"settings")
-
-
-@dataclass(frozen=True)
-class PythonFacts:
-    """What one Python file says about database URLs: computed where the file is parsed, cached with it."""
-
-    consumers: tuple[tuple[str, str], ...] = ()  # (variable, library that reads it)
-    literals: tuple[tuple[int, str, str], ...] = ()  # (line, URL literal, library it is passed to)
-    serverless: bool = False  # a Lambda handler or Mangum
-    statement_cache: bool = False  # sets statement_cache_size
-    mentions_url: bool = False  # contains `://`: the only facts kept when no config file is in the run
-
-    def to_json(self) -> list[Any]:
-        return [[list(c) for c in self.consumers], [list(x) for x in self.literals], self.serverless,
-                self.statement_cache, self.mentions_url]
-
-    @classmethod
-    def from_json(cls, data: list[Any]) -> "PythonFacts":
-        consumers, literals, serverless, statement_cache, mentions_url = data
-        return cls(tuple((v, lib) for v, lib in consumers), tuple((int(n), u, lib) for n, u, lib in literals),
-                   bool(serverless), bool(statement_cache), bool(mentions_url))
-
-
-def needs_python_scan(data: bytes, screened: bool) -> bool:
-    """Whether `python_facts` has to parse the file: a serverless handler, or a catalog library and a URL source."""
-    if len(data) > MAX_PYTHON_BYTES:
-        return False
-    if b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None:
-        return True
-    return screened and any(word in data for word in _ATTRIBUTION_WORDS)
-
-
-def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[ast.AST] = None) -> PythonFacts:
-    """The facts of one file. `screened`: a catalog library's name appears (without one the file builds
-    no client, so only its serverless handlers matter). `tree`: the file's `ast`, when already parsed."""
-    statement_cache = b"statement_cache_size" in data
-    mentions_url = b"://" in data
-    if not needs_python_scan(data, screened):
-        return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)
-    if tree is None:
-        try:
-            tree = ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            tree = None  # the Python pipeline reports unparsable files as DBP000
-    scan = _PythonScan(catalog)
-    handler = b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None
-    try:
-        if tree is not None and (handler or _calls_a_client(tree, catalog)):
-            scan.visit(tree)
-    except RecursionError:
-        scan = _PythonScan(catalog)
-    consumers = tuple(sorted((variable, library) for variable, libraries in scan.consumers.items()
-                             for library in libraries))
-    return PythonFacts(consumers, tuple(scan.literals), scan.serverless, statement_cache, mentions_url)
-
-
-def _calls_a_client(tree: ast.AST, catalog: Catalog) -> bool:
-    """Whether the file calls a catalog constructor or dj_database_url: only those calls say who reads a URL."""
-    aliases: dict[str, str] = {}
-    callees: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            dotted = dotted_name(node.func)
-            if dotted is not None:
-                callees.append(dotted)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                top = alias.name.split(".")[0]
-                aliases[alias.asname or top] = alias.name if alias.asname else top
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    for dotted in callees:
-        head, _, rest = dotted.partition(".")
-        resolved = aliases.get(head, head) + (f".{rest}" if rest else "")
-        if catalog.client_for(resolved) is not None or resolved.startswith("dj_database_url."):
-            return True
-    return False
-
-
+# -- Python: who reads which variable (computed in config/pyscan.py, where the file is parsed) ---
 def add_python_facts(model: DeploymentModel, shown: str, facts: PythonFacts, attribution: bool,
                      read_text: Callable[[], str]) -> None:
     """Adds one file's facts; without `attribution` (no config file in the run) only URL literals count."""

@@ -5,7 +5,8 @@ import logging
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
-from poollint.config.project import DeploymentModel, PythonFacts, add_python_facts, load_config_file, scan_python
+from poollint.config.project import DeploymentModel, add_python_facts, load_config_file, scan_python
+from poollint.config.pyscan import PythonFacts
 from poollint.engine.files import is_config_file, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.suppress import is_suppressed
@@ -117,6 +118,9 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
     files = [*files, *dotenv_files]
     if not checked and not python:
         return [], 0
+    if not checked and known_facts is not None and not any(
+            known_facts[p].literals for p in python if p in known_facts):
+        return [], 0  # the rules report on configuration files and on URL literals in Python only
     if not any(settings.is_enabled(rule.code) for rule in config_rules()):
         python = []  # Python is scanned only to judge URLs; DBP000 for config files still counts
     reported = {shown(p) for p in files}

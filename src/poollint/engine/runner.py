@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
-from poollint.config.project import PythonFacts, python_facts
+from poollint.config.pyscan import PythonFacts, python_facts
 from poollint.engine.cache import ResultCache, cache_key
-from poollint.engine.configcheck import check_config
-from poollint.engine.files import discover, is_python_file
+from poollint.engine.files import discover, is_config_file, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.index import ProjectIndex, index_covering, indexes_for
@@ -314,8 +313,15 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             cache.put(key, findings, errors, file_facts.to_json() if file_facts is not None else None)
     result.files_parsed = len(pending)
     # -- configuration files (DBP4xx): one deployment model for the run (engine/configcheck.py) --
-    config_findings, config_errors = check_config(files, paths, root, settings, display_path,
-                                                  lambda data: passes_screen(data, settings), facts)
+    # They report on configuration files and on URL literals in Python only: a run with neither
+    # does not import the configuration parsers.
+    if settings.env_files or any(is_config_file(p) for p in files) or any(f.literals for f in facts.values()):
+        from poollint.engine.configcheck import check_config
+
+        config_findings, config_errors = check_config(files, paths, root, settings, display_path,
+                                                      lambda data: passes_screen(data, settings), facts)
+    else:
+        config_findings, config_errors = [], 0
     result.findings.extend(config_findings)
     result.internal_errors += config_errors
     result.findings = sorted(_filter(result.findings, settings), key=Finding.sort_key)
