@@ -118,9 +118,6 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
     files = [*files, *dotenv_files]
     if not checked and not python:
         return [], 0
-    if not checked and known_facts is not None and not any(
-            known_facts[p].literals for p in python if p in known_facts):
-        return [], 0  # the rules report on configuration files and on URL literals in Python only
     if not any(settings.is_enabled(rule.code) for rule in config_rules()):
         python = []  # Python is scanned only to judge URLs; DBP000 for config files still counts
     reported = {shown(p) for p in files}

@@ -87,13 +87,6 @@ def screen_tree(tree: "ast.Module | ParseFailure", words: Optional[ScreenWords])
     return True if words is None else _calls_catalog(tree, words)
 
 
-def screen_source(data: bytes, words: Optional[ScreenWords]) -> "bool | ParseFailure":
-    """`screen_tree` of a file's bytes, after the bytes regex; the syntax check runs even unscreened."""
-    if words is not None and not words.pattern.search(data):
-        return False
-    return screen_tree(parse_tree(data), words)
-
-
 def _resolve(dotted: str, aliases: dict[str, str]) -> str:
     head, _, rest = dotted.partition(".")
     resolved = aliases.get(head, head)
