@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Any, Optional, Union
 
 
 def dotted_name(node: ast.AST) -> Optional[str]:
@@ -15,3 +15,68 @@ def dotted_name(node: ast.AST) -> Optional[str]:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+class Outline:
+    """The nodes of an `ast` tree the screen, the index and the URL scan read, found in one walk.
+
+    `ast.walk` costs more than parsing when every pass repeats it; this walks once, in the same
+    breadth-first order, without descending into `ctx` markers, and keeps the node kinds
+    those passes look at.
+    """
+
+    __slots__ = ("imports", "calls", "functions", "withs", "names", "attributes")
+
+    def __init__(self, root: ast.AST) -> None:
+        self.imports: list[Union[ast.Import, ast.ImportFrom]] = []
+        self.calls: list[ast.Call] = []
+        self.functions: list[Union[ast.FunctionDef, ast.AsyncFunctionDef]] = []
+        self.withs: list[Union[ast.With, ast.AsyncWith]] = []
+        self.names: list[ast.Name] = []
+        self.attributes: list[ast.Attribute] = []
+        kept: dict[type, list[Any]] = {
+            ast.Import: self.imports, ast.ImportFrom: self.imports, ast.Call: self.calls,
+            ast.FunctionDef: self.functions, ast.AsyncFunctionDef: self.functions,
+            ast.With: self.withs, ast.AsyncWith: self.withs, ast.Name: self.names, ast.Attribute: self.attributes,
+        }
+        bucket_of = kept.get
+        node_type = ast.AST
+        nodes = [root]
+        append = nodes.append
+        fields_of = _FIELDS
+        for node in nodes:  # grows while it is read: a breadth-first walk
+            kind = type(node)
+            bucket = bucket_of(kind)
+            if bucket is not None:
+                bucket.append(node)
+            fields = fields_of.get(kind)
+            if fields is None:
+                fields = _child_fields(kind)
+            for name in fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, node_type):
+                            append(item)
+                elif isinstance(value, node_type):
+                    append(value)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+# Fields that never hold a node: skipping them only saves time, the walk checks every value anyway.
+_LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "module", "level", "asname", "kind", "type_comment",
+                          "is_async", "conversion"})
+_NAMED_BY_STRING = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.alias, ast.ExceptHandler)
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    fields = _FIELDS.get(node_type)
+    if fields is None:
+        if issubclass(node_type, ast.Constant):
+            fields = ()
+        else:
+            fields = tuple(f for f in node_type._fields if f not in _LEAF_FIELDS and not (
+                f == "name" and issubclass(node_type, _NAMED_BY_STRING)) and not (
+                f == "names" and issubclass(node_type, (ast.Global, ast.Nonlocal))))
+        _FIELDS[node_type] = fields
+    return fields

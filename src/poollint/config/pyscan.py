@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
 from poollint.config.urls import looks_like_url
-from poollint.pyast import dotted_name
+from poollint.pyast import Outline, dotted_name
 
 _ENV_FUNCTIONS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv",
                             "env", "env.str", "env.url", "config", "decouple.config", "environ.Env"})
@@ -143,9 +143,10 @@ def needs_python_scan(data: bytes, screened: bool) -> bool:
     return screened and any(word in data for word in _ATTRIBUTION_WORDS)
 
 
-def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[ast.AST] = None) -> PythonFacts:
+def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[ast.AST] = None,
+                 outline: Optional[Outline] = None) -> PythonFacts:
     """The facts of one file. `screened`: a catalog library's name appears (without one the file builds
-    no client, so only its serverless handlers matter). `tree`: the file's `ast`, when already parsed."""
+    no client, so only its serverless handlers matter). `tree` and `outline`: the file's, when already made."""
     statement_cache = b"statement_cache_size" in data
     mentions_url = b"://" in data
     if not needs_python_scan(data, screened):
@@ -158,7 +159,7 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
     scan = _PythonScan(catalog)
     handler = b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None
     try:
-        if tree is not None and (handler or _calls_a_client(tree, catalog)):
+        if tree is not None and (handler or _calls_a_client(outline or Outline(tree), catalog)):
             scan.visit(tree)
     except RecursionError:
         scan = _PythonScan(catalog)
@@ -167,23 +168,21 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
     return PythonFacts(consumers, tuple(scan.literals), scan.serverless, statement_cache, mentions_url)
 
 
-def _calls_a_client(tree: ast.AST, catalog: Catalog) -> bool:
+def _calls_a_client(outline: Outline, catalog: Catalog) -> bool:
     """Whether the file calls a catalog constructor or dj_database_url: only those calls say who reads a URL."""
     aliases: dict[str, str] = {}
-    callees: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            dotted = dotted_name(node.func)
-            if dotted is not None:
-                callees.append(dotted)
-        elif isinstance(node, ast.Import):
+    for node in outline.imports:
+        if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
                 aliases[alias.asname or top] = alias.name if alias.asname else top
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
                 aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    for dotted in callees:
+    for call in outline.calls:
+        dotted = dotted_name(call.func)
+        if dotted is None:
+            continue
         head, _, rest = dotted.partition(".")
         resolved = aliases.get(head, head) + (f".{rest}" if rest else "")
         if catalog.client_for(resolved) is not None or resolved.startswith("dj_database_url."):

@@ -265,7 +265,8 @@ class FileContext:
         if not hasattr(self, "_process_targets"):
             guards = self.catalog.guards
             found: set[str] = set()
-            if "target" in self.source:
+            # a whole-module libcst walk is costly: only when some name is passed as `target=`
+            if re.search(r"\btarget\s*=\s*[A-Za-z_]", self.source):
                 for call in _calls_with_keyword(self.module, "target"):
                     func = call.func
                     if not (self.qualified_name(func) in guards.process_constructors or (

@@ -21,6 +21,7 @@ from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.index import ProjectIndex, index_covering, indexes_for
 from poollint.engine.screen import ScreenWords, parse_tree, screen_tree
 from poollint.engine.suppress import ignored_by_path
+from poollint.pyast import Outline
 from poollint.settings import Settings
 
 T = TypeVar("T")
@@ -123,16 +124,18 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
     the screen lets it through.
     """
     words = project_screen_words(settings, index) if screen else None
+    outline: Optional[Outline] = None
     if words is not None and not words.pattern.search(data):
         tree: "ast.Module | ParseFailure | None" = None
         verdict: "bool | ParseFailure" = False
     else:
         tree = parse_tree(data)
-        verdict = screen_tree(tree, words)
+        outline = Outline(tree) if isinstance(tree, ast.Module) else None
+        verdict = screen_tree(tree, words, outline)
     facts = None
     if with_facts:
         facts = python_facts(data, settings.catalog, passes_screen(data, settings),
-                             tree if isinstance(tree, ast.Module) else None)
+                             tree if isinstance(tree, ast.Module) else None, outline)
     if verdict is False:
         return [], 0, facts
     if isinstance(verdict, ParseFailure):
@@ -141,13 +144,14 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
 
     parse_text = None
     if words is not None and isinstance(tree, ast.Module):
-        parse_text = _relevant_text(data, tree, words, settings)
+        parse_text = _relevant_text(data, tree, words, settings, outline)
     findings, errors = with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name,
                                        index=index, parse_text=parse_text)
     return findings, errors, facts
 
 
-def _relevant_text(data: bytes, tree: ast.Module, words: ScreenWords, settings: Settings) -> Optional[str]:
+def _relevant_text(data: bytes, tree: ast.Module, words: ScreenWords, settings: Settings,
+                   outline: Optional[Outline] = None) -> Optional[str]:
     """The file with the definitions no rule can report on blanked out (engine/slicing.py)."""
     from poollint.engine.slicing import relevant_source
 
@@ -155,7 +159,8 @@ def _relevant_text(data: bytes, tree: ast.Module, words: ScreenWords, settings: 
     if isinstance(text, ParseFailure):
         return None
     guards = settings.catalog.guards
-    return relevant_source(text, tree, words, always_kept_methods=guards.setup_methods | guards.teardown_methods)
+    return relevant_source(text, tree, words, always_kept_methods=guards.setup_methods | guards.teardown_methods,
+                           outline=outline)
 
 
 # libcst's native parser and its recursive visitors need more stack than a default

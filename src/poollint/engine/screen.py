@@ -14,10 +14,10 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Optional
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import dotted_name
+from poollint.pyast import Outline, dotted_name
 from poollint.engine.parse import ParseFailure, decode
 
 
@@ -77,14 +77,16 @@ def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
         return ParseFailure(f"cannot parse: {error}")
 
 
-def screen_tree(tree: "ast.Module | ParseFailure", words: Optional[ScreenWords]) -> "bool | ParseFailure":
+def screen_tree(tree: "ast.Module | ParseFailure", words: Optional[ScreenWords],
+                outline: Optional[Outline] = None) -> "bool | ParseFailure":
     """False: no finding possible. True: analyze with libcst. A ParseFailure: report it (DBP000).
 
-    With `words` None every valid file is analyzed (the unscreened mode).
+    With `words` None every valid file is analyzed (the unscreened mode). `outline`: the
+    tree's, when the caller has it already.
     """
     if isinstance(tree, ParseFailure):
         return tree
-    return True if words is None else _calls_catalog(tree, words)
+    return True if words is None else _calls_catalog(outline or Outline(tree), words)
 
 
 def _resolve(dotted: str, aliases: dict[str, str]) -> str:
@@ -93,7 +95,7 @@ def _resolve(dotted: str, aliases: dict[str, str]) -> str:
     return f"{resolved}.{rest}" if rest else resolved
 
 
-def _calls_catalog(tree: ast.AST, words: ScreenWords) -> bool:
+def _calls_catalog(outline: Outline, words: ScreenWords) -> bool:
     """Whether a rule could report something in this file.
 
     A constructor or project factory call, or a checkout outside a releasing `with`, may be
@@ -101,22 +103,22 @@ def _calls_catalog(tree: ast.AST, words: ScreenWords) -> bool:
     reported with an external call inside (DBP2xx), and those rules follow calls within the
     module only: without any reference to an external call in the file, none can be found.
     """
-    aliases, imports_library = file_names(tree, words)
-    direct, holds = triggers(ast.walk(tree), words, aliases, imports_library)
-    return direct or (holds and mentions_external_call(tree, words, aliases))
+    aliases, imports_library = file_names(outline, words)
+    direct, holds = triggers(outline, words, aliases, imports_library)
+    return direct or (holds and mentions_external_call(outline, words, aliases))
 
 
-def file_names(tree: ast.AST, words: ScreenWords) -> tuple[dict[str, str], bool]:
+def file_names(outline: Outline, words: ScreenWords) -> tuple[dict[str, str], bool]:
     """The file's import aliases (`sa` -> `sqlalchemy`), and whether it imports a catalog library."""
     aliases: dict[str, str] = {}
     imports_library = False
-    for node in ast.walk(tree):
+    for node in outline.imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
                 aliases[alias.asname or top] = alias.name if alias.asname else top
                 imports_library = imports_library or top in words.packages
-        elif isinstance(node, ast.ImportFrom):
+        else:
             module = node.module or ""
             imports_library = imports_library or module.split(".")[0] in words.packages
             for alias in node.names:
@@ -124,22 +126,19 @@ def file_names(tree: ast.AST, words: ScreenWords) -> tuple[dict[str, str], bool]
     return aliases, imports_library
 
 
-def triggers(nodes: Iterable[ast.AST], words: ScreenWords, aliases: dict[str, str],
+def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
              imports_library: bool) -> tuple[bool, bool]:
-    """(a call that may be reported on its own, a transaction or a `with`-held checkout) among `nodes`."""
-    callees: list[ast.expr] = []  # called functions and decorators
+    """(a call that may be reported on its own, a transaction or a `with`-held checkout) in `outline`."""
+    callees: list[ast.expr] = [node.func for node in outline.calls]
+    for function in outline.functions:
+        callees.extend(function.decorator_list)  # `@transaction.atomic` is not a call
     with_callees: set[int] = set()  # the functions of calls that are `with` items
-    for node in nodes:
-        if isinstance(node, ast.Call):
-            callees.append(node.func)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            callees.extend(node.decorator_list)  # `@transaction.atomic` is not a call
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                expression = item.context_expr
-                expression = expression.value if isinstance(expression, ast.Await) else expression
-                if isinstance(expression, ast.Call):
-                    with_callees.add(id(expression.func))
+    for node in outline.withs:
+        for item in node.items:
+            expression = item.context_expr
+            expression = expression.value if isinstance(expression, ast.Await) else expression
+            if isinstance(expression, ast.Call):
+                with_callees.add(id(expression.func))
     holds = False
     for func in callees:
         if imports_library and isinstance(func, ast.Attribute):
@@ -162,19 +161,15 @@ def triggers(nodes: Iterable[ast.AST], words: ScreenWords, aliases: dict[str, st
     return False, holds
 
 
-def mentions_external_call(tree: ast.AST, words: ScreenWords, aliases: dict[str, str]) -> bool:
-    """Whether anything in `tree` names an external call of the catalog (DBP2xx's other half)."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute):
-            if node.attr in words.external_methods:
-                return True
-            dotted = dotted_name(node)
-        elif isinstance(node, ast.Name):
-            if node.id == "input":
-                return True
-            dotted = node.id
-        else:
-            continue
+def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[str, str]) -> bool:
+    """Whether anything in `outline` names an external call of the catalog (DBP2xx's other half)."""
+    if any(node.attr in words.external_methods for node in outline.attributes):
+        return True
+    dotted_names: list[Optional[str]] = [node.id for node in outline.names]
+    if "input" in dotted_names:
+        return True
+    dotted_names.extend(dotted_name(node) for node in outline.attributes)
+    for dotted in dotted_names:
         if dotted is None:
             continue
         resolved = _resolve(dotted, aliases)

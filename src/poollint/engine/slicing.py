@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from poollint.engine.screen import ScreenWords, file_names, mentions_external_call, triggers
+from poollint.pyast import Outline
 
 _Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
@@ -40,10 +41,14 @@ class _Unit:
 
 
 def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
-                    always_kept_methods: frozenset[str] = frozenset()) -> str:
-    """`text` with the definitions no rule can report on blanked out (the same text when none is)."""
-    aliases, imports_library = file_names(tree, words)
-    external_in_file = mentions_external_call(tree, words, aliases)
+                    always_kept_methods: frozenset[str] = frozenset(), outline: Optional[Outline] = None) -> str:
+    """`text` with the definitions no rule can report on blanked out (the same text when none is).
+
+    `outline`: the tree's, when the caller has it already.
+    """
+    outline = outline or Outline(tree)
+    aliases, imports_library = file_names(outline, words)
+    external_in_file = mentions_external_call(outline, words, aliases)
     units: list[_Unit] = []
     seeds: set[str] = set()  # names used by the statements that always stay
     for statement in tree.body:
@@ -66,9 +71,11 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
         if isinstance(unit.node, ast.ClassDef):
             unit.names = _names_in_header(unit.node)
             continue
-        unit.names, unit.attributes = _names_and_attributes(unit.node)
-        direct, holds = triggers(ast.walk(unit.node), words, aliases, imports_library)
-        unit.kept = direct or (external_in_file and (holds or mentions_external_call(unit.node, words, aliases)))
+        inside = Outline(unit.node)
+        unit.names = {node.id for node in inside.names}
+        unit.attributes = {node.attr for node in inside.attributes}
+        direct, holds = triggers(inside, words, aliases, imports_library)
+        unit.kept = direct or (external_in_file and (holds or mentions_external_call(inside, words, aliases)))
         if not unit.kept and unit.owner is None and unit.node.name in seeds:
             unit.kept = True
     _keep_connected(units, always_kept_methods)
@@ -114,19 +121,8 @@ def _always_with_class(name: str, always_kept_methods: frozenset[str]) -> bool:
 
 
 def _names_in(node: ast.AST) -> set[str]:
-    names, attributes = _names_and_attributes(node)
-    return names | attributes
-
-
-def _names_and_attributes(node: ast.AST) -> tuple[set[str], set[str]]:
-    names: set[str] = set()
-    attributes: set[str] = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name):
-            names.add(child.id)
-        elif isinstance(child, ast.Attribute):
-            attributes.add(child.attr)
-    return names, attributes
+    inside = Outline(node)
+    return {child.id for child in inside.names} | {child.attr for child in inside.attributes}
 
 
 def _names_in_header(node: ast.ClassDef) -> set[str]:

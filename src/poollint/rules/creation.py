@@ -465,7 +465,17 @@ def returned_names(function: cst.FunctionDef) -> set[str]:
 
 
 def factory_constructor(rule: _ClientCreation, function: cst.FunctionDef) -> Optional[tuple[ClientSpec, str]]:
-    """If `function` returns a new pool-owning client and is not cached, the client and its constructor."""
+    """If `function` returns a new pool-owning client and is not cached, the client and its constructor.
+
+    Asked at every call of a module function, so answered once per function and file.
+    """
+    answers = rule.context.__dict__.setdefault("_factory_constructors", {})
+    if function not in answers:
+        answers[function] = _factory_constructor(rule, function)
+    return answers[function]
+
+
+def _factory_constructor(rule: _ClientCreation, function: cst.FunctionDef) -> Optional[tuple[ClientSpec, str]]:
     role = function_role(rule.context, function, None)
     if role.runs_once:
         return None
