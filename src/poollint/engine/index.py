@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import io
 import json
 import logging
 import os
 import re
-import tokenize
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import dotted_name
+from poollint.pyast import Outline, dotted_name
 from poollint.config.urls import mask
 from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, is_test_path
+from poollint.engine.parse import ParseFailure, decode
+from poollint.engine.screen import ScreenWords, ScreenedFile, parse_text, screen_file
 from poollint.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -103,6 +103,9 @@ class ProjectIndex:
     modules: dict[str, ModuleFacts] = field(default_factory=dict)  # by module name
     paths: dict[str, str] = field(default_factory=dict)  # root-relative path -> module name
     known_digest: str = ""
+    # what a cold build learned of the run's files while parsing them (root-relative path ->),
+    # so that the runner need not parse them again; empty after a warm start
+    screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -260,27 +263,21 @@ def module_name_from_relative(relative: str) -> str:
     return ".".join(p for p in parts if p.isidentifier()) or Path(relative).stem
 
 
-def _decode(source: Union[str, bytes]) -> Optional[str]:
-    if isinstance(source, str):
-        return source
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-        return source.decode(encoding)
-    except (SyntaxError, UnicodeDecodeError, LookupError):
-        return None
-
-
 def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog) -> Optional[ModuleFacts]:
     """Facts of one module; None when it cannot be parsed (pass two reports that as DBP000)."""
-    text = _decode(source)
-    if text is None:
+    text = decode(source) if isinstance(source, bytes) else source
+    if isinstance(text, ParseFailure):
         return None
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = parse_text(text)
+    if isinstance(tree, ParseFailure):
         return None
+    return read_module(tree, text, module, relative, catalog)
+
+
+def read_module(tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog,
+                outline: Optional[Outline] = None) -> Optional[ModuleFacts]:
     try:
-        return _ModuleReader(tree, text, module, relative, catalog).read()
+        return _ModuleReader(tree, text, module, relative, catalog, outline or Outline(tree)).read()
     except RecursionError:
         return None
 
@@ -298,8 +295,10 @@ _FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
 class _ModuleReader:
-    def __init__(self, tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog) -> None:
+    def __init__(self, tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog,
+                 outline: Outline) -> None:
         self.tree = tree
+        self.outline = outline
         self.lines = text.splitlines()
         self.module = module
         self.relative = relative
@@ -449,8 +448,8 @@ class _ModuleReader:
                     if isinstance(target, ast.Name):
                         self.module_bindings[target.id] = statement.value
         top_level = {id(statement) for statement in body}
-        for node in ast.walk(self.tree):  # imports inside functions still name modules this one needs
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in top_level:
+        for node in self.outline.imports:  # imports inside functions still name modules this one needs
+            if id(node) not in top_level:
                 self._record_import(node)
         streamlit = any(m == "streamlit" or m.startswith("streamlit.") for m in self.imported_modules)
         name = Path(self.relative).name
@@ -635,12 +634,14 @@ def _stat(path: Path) -> Optional[tuple[int, int]]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> ProjectIndex:
+def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
+                wanted: frozenset[str] = frozenset()) -> ProjectIndex:
     """The project's index, reusing the cached facts of every file whose size and mtime did not change.
 
     Files are indexed when they pass the runner's byte screen, or when they mention the name
     of a factory found so far (`get_engine()` in app/deps.py returning `make_engine()` of
-    app/db.py), a few rounds deep.
+    app/db.py), a few rounds deep. Of the files the run checks (`wanted`, root-relative), the
+    ones read here are screened too (`ProjectIndex.screened`).
     """
     root = root.resolve()
     files = project_files(root, settings.exclude)
@@ -664,16 +665,19 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
     names = {relative: module_name_from_relative(relative) for relative, _ in files}
     changed = False
     screened: list[str] = []
+    screened_files: dict[str, ScreenedFile] = {}
 
     def read(relatives: Sequence[str]) -> None:
         nonlocal changed
         if not relatives:
             return
         changed = True
-        jobs = [(str(root), relative, names[relative]) for relative in relatives]
-        for relative, facts in zip(relatives, _index_files(jobs, settings)):
+        jobs = [(str(root), relative, names[relative], relative in wanted) for relative in relatives]
+        for relative, (facts, screened_file) in zip(relatives, _index_files(jobs, settings)):
             entries[relative]["read"] = True
             entries[relative]["facts"] = facts
+            if screened_file is not None:
+                screened_files[relative] = screened_file
 
     def modules() -> dict[str, ModuleFacts]:
         found = (ModuleFacts.from_json(e["facts"]) for e in entries.values() if e["facts"])
@@ -722,31 +726,53 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True) -> Pr
     index = ProjectIndex(root, modules(), names)
     if use_cache:
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact()})
+    index.screened = screened_files
     return index
 
 
 # Below this many files to read, starting worker processes costs more than it saves.
 MIN_FILES_FOR_POOL = 64
 _WORKER_CATALOG: Optional[Catalog] = None
+_WORKER_WORDS: Optional[ScreenWords] = None
+_IndexResult = tuple[Optional[dict[str, Any]], Optional[ScreenedFile]]
 
 
 def _init_index_worker(catalog: Catalog) -> None:
-    global _WORKER_CATALOG
+    global _WORKER_CATALOG, _WORKER_WORDS
     _WORKER_CATALOG = catalog
+    _WORKER_WORDS = None
 
 
-def _index_file(job: tuple[str, str, str]) -> Optional[dict[str, Any]]:
-    root, relative, module = job
-    assert _WORKER_CATALOG is not None
+def _index_file(job: tuple[str, str, str, bool]) -> _IndexResult:
+    """The module's facts, and for a file the run checks, the screen's verdict and URL facts from the same parse."""
+    global _WORKER_WORDS
+    root, relative, module, wanted = job
+    catalog = _WORKER_CATALOG
+    assert catalog is not None
     try:
         data = (Path(root) / relative).read_bytes()
     except OSError:
-        return None
-    facts = index_source(data, module, relative, _WORKER_CATALOG)
-    return facts.to_json() if facts is not None else None
+        return None, None
+    if not wanted:
+        facts = index_source(data, module, relative, catalog)
+        return (facts.to_json() if facts is not None else None), None
+    from poollint.config.pyscan import python_facts
+
+    if _WORKER_WORDS is None:
+        _WORKER_WORDS = ScreenWords.from_catalog(catalog)
+    words = _WORKER_WORDS
+    text = decode(data)
+    tree = text if isinstance(text, ParseFailure) else parse_text(text)
+    if isinstance(tree, ParseFailure) or isinstance(text, ParseFailure):
+        return None, screen_file(data, tree, None, words, None)
+    outline = Outline(tree)
+    facts = read_module(tree, text, module, relative, catalog, outline)
+    url_facts = python_facts(data, catalog, words.pattern.search(data) is not None, tree, outline)
+    return (facts.to_json() if facts is not None else None), screen_file(data, tree, outline, words,
+                                                                         url_facts.to_json())
 
 
-def _index_files(jobs: list[tuple[str, str, str]], settings: Settings) -> list[Optional[dict[str, Any]]]:
+def _index_files(jobs: list[tuple[str, str, str, bool]], settings: Settings) -> list[_IndexResult]:
     """Facts of many files: in worker processes for a cold start of a large project."""
     import multiprocessing
 
@@ -821,17 +847,24 @@ def index_for_file(path: Path, settings: Settings) -> ProjectIndex:
 
 
 def indexes_for(paths: Sequence[Path], settings: Settings, *, use_cache: bool = True) -> dict[Path, ProjectIndex]:
-    """One index per project root among `paths` (the CLI's door)."""
-    out: dict[Path, ProjectIndex] = {}
+    """One index per project root among `paths` (the CLI's door), each screening the paths below it."""
     roots: dict[Path, Path] = {}
+    wanted: dict[Path, set[str]] = {}
     for path in paths:
         directory = path.parent
         if directory not in roots:
             roots[directory] = find_project_root(path)
         root = roots[directory]
-        if root not in out:
-            out[root] = build_index(root, settings, use_cache=use_cache)
-    return out
+        below = wanted.setdefault(root, set())
+        try:
+            below.add(path.absolute().relative_to(root).as_posix())
+        except ValueError:  # a symbolic link on the way
+            try:
+                below.add(path.resolve().relative_to(root).as_posix())
+            except (ValueError, OSError, RuntimeError):
+                pass  # outside the project: the runner screens it itself
+    return {root: build_index(root, settings, use_cache=use_cache, wanted=frozenset(relatives))
+            for root, relatives in wanted.items()}
 
 
 def index_covering(indexes: dict[Path, ProjectIndex], path: Path) -> Optional[ProjectIndex]:

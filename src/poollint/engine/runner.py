@@ -19,7 +19,7 @@ from poollint.engine.files import discover, is_config_file, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.index import ProjectIndex, index_covering, indexes_for
-from poollint.engine.screen import ScreenWords, parse_tree, screen_tree
+from poollint.engine.screen import ScreenWords, ScreenedFile, content_digest, parse_tree, screen_tree
 from poollint.engine.suppress import ignored_by_path
 from poollint.pyast import Outline
 from poollint.settings import Settings
@@ -252,6 +252,25 @@ def _size(path: str) -> int:
 
 
 # -- the run ------------------------------------------------------------------------------------
+def _screened_by_index(index: Optional[ProjectIndex], path: Path, data: bytes,
+                       settings: Settings) -> Optional[ScreenedFile]:
+    """The index pass's screen of this file, when it says no finding is possible (see ScreenedFile)."""
+    if index is None or not index.screened:
+        return None
+    relative = index.relative(path)
+    screened = index.screened.get(relative) if relative is not None else None
+    if screened is None or screened.could_report or screened.facts is None:
+        return None
+    if screened.packages & _factory_packages(index, settings) or index.mentions_factory(data):
+        return None
+    return screened if screened.digest == content_digest(data) else None
+
+
+def _factory_packages(index: ProjectIndex, settings: Settings) -> frozenset[str]:
+    """Top-level packages the project's factories add to the screen's idea of a database library."""
+    return project_screen_words(settings, index).packages - screen_words(settings).packages
+
+
 def _filter(findings: Iterable[Finding], settings: Settings) -> list[Finding]:
     return [
         f for f in findings
@@ -303,6 +322,12 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             result.internal_errors += cached[1]
             if cached[2] is not None:
                 facts[path] = PythonFacts.from_json(cached[2])
+            continue
+        screened = _screened_by_index(index, path, data, settings) if options.screen else None
+        if screened is not None:  # parsed by the index pass, and nothing to report
+            facts[path] = PythonFacts.from_json(screened.facts)
+            if cache and key:
+                cache.put(key, [], 0, screened.facts)
             continue
         pending.append((str(path), shown, module_name, options.screen))
         pending_keys.append(key)

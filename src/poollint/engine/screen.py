@@ -11,10 +11,11 @@ to libcst, which reports it as DBP000.
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name
@@ -65,6 +66,11 @@ def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
     text = decode(data)
     if isinstance(text, ParseFailure):
         return text
+    return parse_text(text)
+
+
+def parse_text(text: str) -> "ast.Module | ParseFailure":
+    """The stdlib `ast` of decoded source, or why it cannot be parsed."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like are not our business
@@ -87,6 +93,36 @@ def screen_tree(tree: "ast.Module | ParseFailure", words: Optional[ScreenWords],
     if isinstance(tree, ParseFailure):
         return tree
     return True if words is None else _calls_catalog(outline or Outline(tree), words)
+
+
+@dataclass(frozen=True)
+class ScreenedFile:
+    """What the index pass, which parses a file anyway, tells the runner about it.
+
+    `could_report` is the screen's verdict with the catalog's words alone (True as well when
+    the file does not parse: the runner reports that). The runner trusts a False only for the
+    same bytes (`digest`), and only when the project's factories cannot change it: the file
+    neither names a factory nor imports a factory's top-level package (`packages`).
+    """
+
+    digest: str
+    could_report: bool
+    packages: frozenset[str]
+    facts: Any  # the file's PythonFacts as JSON (config/pyscan.py)
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def screen_file(data: bytes, tree: "ast.Module | ParseFailure", outline: Optional[Outline], words: ScreenWords,
+                facts: Any) -> ScreenedFile:
+    if isinstance(tree, ParseFailure) or outline is None:
+        return ScreenedFile(content_digest(data), True, frozenset(), facts)
+    packages = frozenset((node.module or "").split(".")[0] if isinstance(node, ast.ImportFrom)
+                         else alias.name.split(".")[0]
+                         for node in outline.imports for alias in node.names)
+    return ScreenedFile(content_digest(data), _calls_catalog(outline, words), packages, facts)
 
 
 def _resolve(dotted: str, aliases: dict[str, str]) -> str:
@@ -153,8 +189,11 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
         if dotted is None:
             continue
         resolved = _resolve(dotted, aliases)
+        # a factory imported relatively or under another name (`from .db import make_engine as build`)
+        # resolves to neither its qualified name nor its own: its last part still says which it is
         if dotted in words.qualified or resolved in words.qualified \
-                or dotted.rsplit(".", 1)[-1] in words.factory_names:
+                or dotted.rsplit(".", 1)[-1] in words.factory_names \
+                or resolved.rsplit(".", 1)[-1] in words.factory_names:
             return True, holds
         if dotted in words.transaction_functions or resolved in words.transaction_functions:
             holds = True

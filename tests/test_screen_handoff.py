@@ -1,0 +1,88 @@
+"""The index pass screens the files it parses, so that the runner need not parse them again.
+
+Its verdict uses the catalog's words only; the project's own factories can still make a file
+reportable, and the runner must notice.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from poollint.engine.index import build_index
+from poollint.engine.runner import RunOptions, _screened_by_index, check_paths
+from poollint.settings import Settings
+
+DB = '''\
+import os
+from sqlalchemy import create_engine
+
+
+def make_engine():
+    return create_engine(os.environ["DATABASE_URL"])
+'''
+
+# names sqlalchemy (so the index reads it) but calls no catalog constructor: only the
+# project's factory, under another name, builds a pool here
+VIEWS = '''\
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from .db import make_engine as build
+
+app = FastAPI()
+
+
+@app.get("/orders")
+def orders():
+    engine = build()
+    with engine.connect() as connection:
+        return connection.execute(text("select 1")).all()
+'''
+
+PLAIN = '''\
+import sqlalchemy
+
+VERSION = sqlalchemy.__version__
+'''
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "db.py").write_text(DB)
+    (app / "views.py").write_text(VIEWS)
+    (app / "plain.py").write_text(PLAIN)
+    return tmp_path
+
+
+def test_a_file_only_the_projects_factory_makes_reportable_is_still_analyzed(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    index = build_index(root, Settings(), use_cache=False, wanted=frozenset({"app/views.py", "app/plain.py"}))
+    assert index.screened["app/views.py"].could_report is False  # the catalog alone sees nothing
+
+    findings = check_paths([root], Settings(), options=RunOptions(cache=False, jobs=1)).findings
+    assert [(Path(f.path).name, f.line, f.code) for f in findings if f.code == "DBP101"] == [("views.py", 11, "DBP101")]
+
+
+def test_the_runner_trusts_the_index_only_for_the_same_bytes_and_no_factory_in_reach(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    settings = Settings()
+    index = build_index(root, settings, use_cache=False, wanted=frozenset({"app/views.py", "app/plain.py"}))
+    plain = root / "app" / "plain.py"
+    assert _screened_by_index(index, plain, PLAIN.encode(), settings) is not None
+    # edited between the two passes
+    assert _screened_by_index(index, plain, (PLAIN + "x = 1\n").encode(), settings) is None
+    # names a factory of the project
+    assert _screened_by_index(index, root / "app" / "views.py", VIEWS.encode(), settings) is None
+
+
+def test_a_file_importing_a_factorys_package_is_screened_again(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "app" / "plain.py").write_text("import app\n" + PLAIN)
+    settings = Settings()
+    index = build_index(root, settings, use_cache=False, wanted=frozenset({"app/plain.py"}))
+    data = (root / "app" / "plain.py").read_bytes()
+    assert index.screened["app/plain.py"].could_report is False
+    # `app` holds a factory: the screen counts it as a database library, so its checkout methods count
+    assert _screened_by_index(index, root / "app" / "plain.py", data, settings) is None
