@@ -14,6 +14,7 @@ from typing import Callable, Optional, Sequence
 import libcst as cst
 
 from poollint.engine.context import FileContext
+from poollint.engine.cstwalk import traverse
 from poollint.engine.findings import Finding
 from poollint.engine.index import ProjectIndex
 from poollint.engine.parse import ParseFailure, decode, parse, source_lines
@@ -101,7 +102,7 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
 
     dispatcher = _Dispatcher(context, rules, on_crash)
     try:
-        module.visit(dispatcher)
+        traverse(module, dispatcher.on_visit, dispatcher.on_leave)
     except RecursionError:
         return [not_analyzable(shown, ParseFailure("too deeply nested to analyze"))], 0
     findings: list[Finding] = []

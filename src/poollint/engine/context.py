@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from poollint.catalog.model import Catalog
+from poollint.engine.cstwalk import visit as cst_visit
 from poollint.engine.files import is_test_path
 from poollint.settings import Settings
 
@@ -317,7 +318,7 @@ class _KeywordCalls(cst.CSTVisitor):
 
 def _calls_with_keyword(module: cst.Module, keyword: str) -> list[cst.Call]:
     visitor = _KeywordCalls(keyword)
-    module.visit(visitor)
+    cst_visit(module, visitor)
     return visitor.found
 
 
@@ -360,5 +361,5 @@ class _CallCollector(cst.CSTVisitor):
 
 def _called_names(node: cst.CSTNode) -> set[str]:
     collector = _CallCollector()
-    node.visit(collector)
+    cst_visit(node, collector)
     return collector.names

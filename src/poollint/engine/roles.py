@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from poollint.engine.context import dotted_name
+from poollint.engine.cstwalk import visit as cst_visit
 
 if TYPE_CHECKING:
     from poollint.engine.context import FileContext
@@ -58,7 +59,7 @@ class _BodyFacts(cst.CSTVisitor):
 
 def body_facts(function: cst.FunctionDef) -> _BodyFacts:
     facts = _BodyFacts()
-    function.body.visit(facts)
+    cst_visit(function.body, facts)
     return facts
 
 

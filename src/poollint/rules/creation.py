@@ -7,8 +7,9 @@ import libcst as cst
 
 from poollint.catalog.model import ClientSpec
 from poollint.engine.context import Frame, dotted_name
-from poollint.engine.roles import body_facts, function_role
+from poollint.engine.cstwalk import visit as cst_visit
 from poollint.engine.findings import Location
+from poollint.engine.roles import body_facts, function_role
 from poollint.rules.base import FileRule, ProjectRule
 
 _COLLECTION_METHODS = frozenset({"append", "add", "setdefault", "insert", "extend", "update", "put", "register"})
@@ -169,7 +170,7 @@ class ClientPerCall(_ClientCreation):
         if not names:
             return False
         finder = _FinallyBlocks()
-        function.body.visit(finder)
+        cst_visit(function.body, finder)
         return any(releases(call, names, spec) for block in finder.blocks for call in _calls_in(block))
 
     def _per_call_role(self, node: cst.Call, function: Frame, spec: ClientSpec) -> Optional[str]:
@@ -361,7 +362,7 @@ def _kept_names(scope: cst.CSTNode) -> set[str]:
     if cache is not None and cache[0] is scope:
         return cache[1]
     collector = _KeptNames()
-    scope.visit(collector)
+    cst_visit(scope, collector)
     _KEPT_CACHE.clear()  # one scope at a time is enough: calls of one function arrive together
     _KEPT_CACHE[id(scope)] = (scope, collector.kept)
     return collector.kept
@@ -453,14 +454,14 @@ class _Calls(cst.CSTVisitor):
 
 def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
     collector = _Calls()
-    node.visit(collector)
+    cst_visit(node, collector)
     return collector.calls
 
 
 def returned_names(function: cst.FunctionDef) -> set[str]:
     """Names whose value the function returns, directly or wrapped in what it returns."""
     collector = _Calls()
-    function.body.visit(collector)
+    cst_visit(function.body, collector)
     return collector.returned_through_flows()
 
 
@@ -511,7 +512,7 @@ class _Statements(cst.CSTVisitor):
 
 def _return_and_assign_statements(function: cst.FunctionDef) -> list[cst.CSTNode]:
     collector = _Statements()
-    function.body.visit(collector)
+    cst_visit(function.body, collector)
     return collector.found
 
 

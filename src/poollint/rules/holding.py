@@ -10,6 +10,7 @@ import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, TransactionSpec
 from poollint.engine.context import Frame
+from poollint.engine.cstwalk import visit as cst_visit
 from poollint.engine.roles import function_role
 from poollint.rules.base import FileRule
 
@@ -281,7 +282,7 @@ class _HoldingRule(FileRule):
         context.frames = [context.frames[0]] + ([Frame(klass)] if klass is not None else [])
         try:
             scan = _BodyScan(self, function, depth, seen)
-            function.visit(scan)
+            cst_visit(function, scan)
         finally:
             context.frames, context.current_statement = saved
         self._reach_cache[key] = scan.found

@@ -17,6 +17,10 @@ class NotAnalyzable(Rule):
         (with its line), bytes that are not valid in the declared encoding, null bytes,
         nesting deeper than the parser can follow, or an internal error of one rule on this
         file (reported with the rule and the exception; the run then exits with status 2).
+
+        A file that names no database library and no factory of the project is not parsed
+        at all, so it is not reported either: no rule could find anything in it, readable or
+        not (flake8's E999 still reports its syntax error).
     """
     example = """
         def broken(:

@@ -8,6 +8,7 @@ import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ClientSpec
 from poollint.engine.context import dotted_name, is_main_guard
+from poollint.engine.cstwalk import visit as cst_visit
 from poollint.engine.roles import function_role
 from poollint.rules.base import FileRule
 
@@ -92,9 +93,9 @@ class _Walk(cst.CSTVisitor):
 def _walk(root: cst.CSTNode, nested: bool) -> _Walk:
     walker = _Walk(nested)
     if isinstance(root, cst.FunctionDef):
-        root.body.visit(walker)
+        cst_visit(root.body, walker)
     else:
-        root.visit(walker)
+        cst_visit(root, walker)
     return walker
 
 
@@ -322,7 +323,7 @@ class ReleaseTracker:
             self._verdicts = []
             if self.openings:
                 collector = _Parents()
-                self.context.module.visit(collector)
+                cst_visit(self.context.module, collector)
                 self._parents = collector.parents
                 for opening in self.openings:
                     verdict = self._judge(opening)

@@ -1,0 +1,112 @@
+"""The rules walk libcst trees with engine/cstwalk.py instead of libcst's visitors: same nodes, same order."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from conftest import FIXTURES
+from poollint.engine.cstwalk import traverse, walk
+
+SOURCES = sorted(p for p in FIXTURES.rglob("*.py") if ".poollint_cache" not in p.parts) + sorted(
+    (Path(__file__).resolve().parent.parent / "src" / "poollint").rglob("*.py"))
+
+# Every kind of syntax whose children libcst visits in an order of its own, in one module.
+SYNTAX = '''\
+from . import a
+from ..b.c import (d as e, f)
+@decorator(arg=1)
+@other
+async def function(x: int = 1, *args: str, y=None, **kwargs) -> "int":
+    try:
+        value = x if x else y
+    except (ValueError, TypeError) as error:
+        raise RuntimeError("no") from error
+    else:
+        pass
+    finally:
+        del value
+    async with lock() as held, other():
+        await held.send(key=value, *args, **kwargs)
+    return [i for i in range(3) if i], {k: v for k, v in kwargs.items()}, lambda z=1: z
+
+
+@dataclass
+class Model(Base, metaclass=Meta):
+    field: int = 0
+
+    def method(self, /, a, *, b):
+        global counter
+        while self.a[1:2]:
+            yield from self.b
+        for item in items:
+            counter += item
+        match item:
+            case {"k": [1, *rest]} if rest:
+                pass
+            case Point(x=0) | None:
+                pass
+'''
+
+
+def _libcst_order(module: cst.Module) -> list[cst.CSTNode]:
+    seen: list[cst.CSTNode] = []
+
+    class Recorder(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            seen.append(node)
+            return True
+
+    module.visit(Recorder())
+    return seen
+
+
+_BRACKETS = (cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace,
+             cst.RightCurlyBrace, cst.Asynchronous)
+
+
+def _is_layout(node: cst.CSTNode) -> bool:
+    return type(node).__module__ in ("libcst._nodes.whitespace", "libcst._nodes.op") or isinstance(node, _BRACKETS)
+
+
+@pytest.mark.parametrize("source", [SYNTAX, *SOURCES], ids=lambda s: "syntax" if isinstance(s, str) else s.name)
+def test_walk_sees_every_node_a_rule_reads_in_libcst_order(source) -> None:
+    try:
+        module = cst.parse_module(source if isinstance(source, str) else source.read_text(encoding="utf-8"))
+    except (cst.ParserSyntaxError, UnicodeDecodeError):
+        pytest.skip("not Python: poollint reports it as DBP000")
+    walked = list(walk(module))
+    visited = _libcst_order(module)
+    walked_ids = {id(node) for node in walked}
+    assert [node for node in visited if id(node) in walked_ids] == walked
+    skipped = {type(node).__name__ for node in visited if id(node) not in walked_ids and not _is_layout(node)}
+    assert not skipped
+
+
+def test_traverse_calls_leave_after_the_children_and_can_skip_them() -> None:
+    module = cst.parse_module("def f():\n    g(h())\n\ndef k():\n    m()\n")
+    events: list[str] = []
+
+    def enter(node: cst.CSTNode):
+        if isinstance(node, (cst.FunctionDef, cst.Call)):
+            name = node.name.value if isinstance(node, cst.FunctionDef) else cst.Module([]).code_for_node(node.func)
+            events.append(f"enter {name}")
+        return not (isinstance(node, cst.FunctionDef) and node.name.value == "k")
+
+    def leave(node: cst.CSTNode) -> None:
+        if isinstance(node, (cst.FunctionDef, cst.Call)):
+            name = node.name.value if isinstance(node, cst.FunctionDef) else cst.Module([]).code_for_node(node.func)
+            events.append(f"leave {name}")
+
+    traverse(module, enter, leave)
+    assert events == ["enter f", "enter g", "enter h", "leave h", "leave g", "leave f", "enter k", "leave k"]
+
+
+def test_walk_prunes_below_but_yields_the_pruned_node() -> None:
+    module = cst.parse_module("def f():\n    a()\n    def inner():\n        b()\n    c()\n")
+    function = module.body[0]
+    calls = [cst.Module([]).code_for_node(n.func) for n in walk(function.body, prune=(cst.FunctionDef,))
+             if isinstance(n, cst.Call)]
+    assert calls == ["a", "c"]
+    assert any(isinstance(n, cst.FunctionDef) for n in walk(function.body, prune=(cst.FunctionDef,)))
