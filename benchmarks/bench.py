@@ -49,10 +49,10 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     corpus: Path = args.corpus.resolve()
-    cache = corpus / ".poollint_cache"
-
     def clear_cache() -> None:
-        shutil.rmtree(cache, ignore_errors=True)
+        # every project of the corpus keeps its own index cache beside its pyproject.toml
+        for cache in corpus.rglob(".poollint_cache"):
+            shutil.rmtree(cache, ignore_errors=True)
 
     poollint = [sys.executable, "-m", "poollint", "check", "--exit-zero", "-j", str(args.jobs), "."]
     commands = {

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -10,6 +12,12 @@ DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__",
     "build", "dist", "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".poollint_cache",
 )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def resolved(path: Path) -> Path:
+    """`path.resolve()`, once per path and run: a large run asked for the same paths several times."""
+    return path.resolve()
 
 
 def is_config_file(path: Path) -> bool:
@@ -35,13 +43,25 @@ def is_python_file(path: Path) -> bool:
 
 
 def _excluded(path: Path, patterns: Iterable[str]) -> bool:
-    text = path.as_posix()
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if path.name == pattern or fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(text, pattern) \
-                or fnmatch.fnmatch(text, f"*/{pattern}") or fnmatch.fnmatch(text, f"*/{pattern}/*"):
-            return True
-    return False
+    """Whether the file or directory name, or the path, or a directory on it, matches a pattern."""
+    by_name, by_path = _exclusion_matchers(tuple(patterns))
+    return by_name.match(path.name) is not None or by_path.match(path.as_posix()) is not None
+
+
+_MATCHERS: dict[tuple[str, ...], "tuple[re.Pattern[str], re.Pattern[str]]"] = {}
+_NOTHING = r"(?!)"
+
+
+def _exclusion_matchers(patterns: tuple[str, ...]) -> "tuple[re.Pattern[str], re.Pattern[str]]":
+    """Two regular expressions for all patterns at once: fnmatch per pattern and path was most of a large walk."""
+    found = _MATCHERS.get(patterns)
+    if found is None:
+        stripped = [p.rstrip("/") for p in patterns]
+        by_name = [fnmatch.translate(p) for p in stripped]
+        by_path = [fnmatch.translate(form) for p in stripped for form in (p, f"*/{p}", f"*/{p}/*")]
+        found = _MATCHERS[patterns] = (re.compile("|".join(by_name) or _NOTHING),
+                                       re.compile("|".join(by_path) or _NOTHING))
+    return found
 
 
 def discover(paths: Iterable[Path], extra_excludes: Iterable[str] = ()) -> Iterator[Path]:
@@ -61,11 +81,12 @@ def discover(paths: Iterable[Path], extra_excludes: Iterable[str] = ()) -> Itera
             dirnames[:] = sorted(d for d in dirnames if not _excluded(base / d, patterns))
             for filename in sorted(filenames):
                 candidate = base / filename
+                if not (is_python_file(candidate) or is_config_file(candidate)):
+                    continue
                 if candidate in seen or _excluded(candidate, patterns):
                     continue
-                if is_python_file(candidate) or is_config_file(candidate):
-                    seen.add(candidate)
-                    yield candidate
+                seen.add(candidate)
+                yield candidate
 
 
 def is_test_path(path: Path) -> bool:

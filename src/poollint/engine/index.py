@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name
 from poollint.config.urls import mask
-from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, is_test_path
+from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, is_test_path, resolved
 from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.screen import ScreenWords, ScreenedFile, parse_text, screen_file
 from poollint.settings import Settings
@@ -122,7 +122,7 @@ class ProjectIndex:
     # -- files ----------------------------------------------------------------------------------
     def relative(self, path: Path) -> Optional[str]:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return resolved(path).relative_to(resolved(self.root)).as_posix()
         except (ValueError, OSError, RuntimeError):
             return None
 
@@ -146,11 +146,13 @@ class ProjectIndex:
 
     def screen_words(self) -> frozenset[str]:
         """Names of the project's pool factories, for the runner's screen (qualified and as called)."""
-        out = set()
-        for name in self.pool_factories():
-            out.add(name)
-            out.add(name.rsplit(".", 1)[-1])
-        return frozenset(out)
+        if not hasattr(self, "_screen_words"):
+            out = set()
+            for name in self.pool_factories():
+                out.add(name)
+                out.add(name.rsplit(".", 1)[-1])
+            self._screen_words = frozenset(out)
+        return self._screen_words
 
     def mentions_factory(self, data: bytes) -> bool:
         """The byte screen's second chance: a file that only calls a project factory."""
@@ -594,7 +596,7 @@ def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
 # -- the project ----------------------------------------------------------------------------------
 def find_project_root(path: Path, settings: Optional[Settings] = None) -> Path:
     """The nearest directory at or above `path` holding pyproject.toml/setup.cfg/.git, else `path`'s directory."""
-    start = path.resolve()
+    start = resolved(path)
     start = start if start.is_dir() else start.parent
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in PROJECT_MARKERS):
@@ -871,10 +873,11 @@ def index_covering(indexes: dict[Path, ProjectIndex], path: Path) -> Optional[Pr
     """The index of the innermost project holding `path`."""
     if not indexes:
         return None
-    resolved = path.resolve()
+    full = str(resolved(path))
     best: Optional[ProjectIndex] = None
     for root, index in indexes.items():
-        if root == resolved or root in resolved.parents:
+        prefix = str(root)
+        if full == prefix or full.startswith(prefix.rstrip(os.sep) + os.sep):
             if best is None or len(root.parts) > len(best.root.parts):
                 best = index
     return best

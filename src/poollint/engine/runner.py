@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
 from poollint.config.pyscan import PythonFacts, python_facts
 from poollint.engine.cache import ResultCache, cache_key
-from poollint.engine.files import discover, is_config_file, is_python_file
+from poollint.engine.files import discover, is_config_file, is_python_file, resolved
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.index import ProjectIndex, index_covering, indexes_for
@@ -49,7 +49,7 @@ def display_path(path: Path, cwd: Optional[Path] = None) -> str:
     """Relative to the working directory when below it, POSIX separators."""
     cwd = cwd or Path.cwd()
     try:
-        return path.resolve().relative_to(cwd.resolve()).as_posix()
+        return resolved(path).relative_to(resolved(cwd)).as_posix()
     except (ValueError, OSError, RuntimeError):
         return path.as_posix()
 
@@ -57,7 +57,7 @@ def display_path(path: Path, cwd: Optional[Path] = None) -> str:
 def module_name_for(path: Path, root: Optional[Path]) -> str:
     """Dotted module name of a file below the project root (a leading `src/` dropped)."""
     try:
-        parts = list(path.resolve().relative_to(root.resolve()).with_suffix("").parts) if root else []
+        parts = list(resolved(path).relative_to(resolved(root)).with_suffix("").parts) if root else []
     except (ValueError, OSError, RuntimeError):
         parts = []
     if not parts:
