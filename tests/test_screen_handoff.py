@@ -38,10 +38,11 @@ def orders():
         return connection.execute(text("select 1")).all()
 '''
 
+# names a constructor, so the index reads it, but calls none
 PLAIN = '''\
-import sqlalchemy
+from sqlalchemy import create_engine
 
-VERSION = sqlalchemy.__version__
+__all__ = ["create_engine"]
 '''
 
 

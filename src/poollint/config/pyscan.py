@@ -151,13 +151,15 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
     mentions_url = b"://" in data
     if not needs_python_scan(data, screened):
         return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)
+    handler = b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None
+    if not handler and not _client_words(catalog).search(data):
+        return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)  # no client is built here
     if tree is None:
         try:
             tree = ast.parse(data)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = None  # the Python pipeline reports unparsable files as DBP000
     scan = _PythonScan(catalog)
-    handler = b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None
     try:
         if tree is not None and (handler or _calls_a_client(outline or Outline(tree), catalog)):
             scan.visit(tree)
@@ -166,6 +168,19 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
     consumers = tuple(sorted((variable, library) for variable, libraries in scan.consumers.items()
                              for library in libraries))
     return PythonFacts(consumers, tuple(scan.literals), scan.serverless, statement_cache, mentions_url)
+
+
+_CLIENT_WORDS: dict[int, tuple[Catalog, "re.Pattern[bytes]"]] = {}
+
+
+def _client_words(catalog: Catalog) -> "re.Pattern[bytes]":
+    """The last part of every name `_calls_a_client` looks for: a file without one calls none of them."""
+    found = _CLIENT_WORDS.get(id(catalog))
+    if found is None or found[0] is not catalog:
+        words = {n.rsplit(".", 1)[-1] for spec in catalog.clients for n in spec.constructors} | {"dj_database_url"}
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+        found = _CLIENT_WORDS[id(catalog)] = (catalog, pattern)
+    return found[1]
 
 
 def _calls_a_client(outline: Outline, catalog: Catalog) -> bool:

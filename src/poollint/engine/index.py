@@ -658,7 +658,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                 return ProjectIndex.from_compact(root, compact)
             except (KeyError, TypeError, ValueError):
                 pass
-    from poollint.engine.runner import passes_screen  # a warm start does not need the runner's imports
+    from poollint.engine.runner import may_call_catalog  # a warm start does not need the runner's imports
 
     previous = _read_json(cache_path).get("files", {}) if use_cache else {}
     if not isinstance(previous, dict):
@@ -699,7 +699,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         except OSError:
             continue
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": ""}
-        if passes_screen(data, settings):
+        if may_call_catalog(data, settings):
             screened.append(relative)
     read(screened)
     for _ in range(MAX_CHAIN_DEPTH):

@@ -96,6 +96,12 @@ def passes_screen(data: bytes, settings: Settings) -> bool:
     return screen_words(settings).pattern.search(data) is not None
 
 
+def may_call_catalog(data: bytes, settings: Settings) -> bool:
+    """Both bytes stages: a catalog library's name, and the last part of a name the ast stage looks for."""
+    words = screen_words(settings)
+    return words.pattern.search(data) is not None and words.call_pattern.search(data) is not None
+
+
 def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> ScreenWords:
     """The screen's words plus the project's factories: a file may only call `get_engine()` from app/db.py."""
     extra = index.screen_words() if index is not None else frozenset()
@@ -128,6 +134,11 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
     if words is not None and not words.pattern.search(data):
         tree: "ast.Module | ParseFailure | None" = None
         verdict: "bool | ParseFailure" = False
+    elif words is not None and not words.call_pattern.search(data):
+        # names a database library but calls nothing the screen looks for: parsed only so that
+        # a syntax error is still reported (DBP000)
+        tree = parse_tree(data)
+        verdict = tree if isinstance(tree, ParseFailure) else False
     else:
         tree = parse_tree(data)
         outline = Outline(tree) if isinstance(tree, ast.Module) else None

@@ -1,12 +1,15 @@
 """The cheap screen in front of libcst: which files could produce a Python finding at all.
 
-Two stages. A bytes regex keeps files that name a catalog library. The stdlib
-`ast` parser (about ten times faster than libcst) then resolves the file's
-imports and keeps it only if it calls something the catalog knows: a
-constructor or transaction function by qualified name, or a transaction or
-checkout method while importing a catalog library. Everything else cannot
-produce a finding and is never parsed with libcst. A file `ast` rejects goes on
-to libcst, which reports it as DBP000.
+Three stages. A bytes regex keeps files that name a catalog library; a second one
+keeps those that also contain the last part of a name the next stage looks for
+(`create_engine`, `atomic`, `getconn`, a project factory). The stdlib `ast`
+parser (about ten times faster than libcst) then resolves the file's imports and
+keeps it only if it calls something the catalog knows: a constructor or
+transaction function by qualified name, or a transaction or checkout method
+while importing a catalog library. Everything else cannot produce a finding and
+is never parsed with libcst. A file `ast` rejects goes on to libcst, which
+reports it as DBP000; so does one that fails only the second bytes stage, which
+is parsed for nothing else.
 """
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ class ScreenWords:
     """What the screen looks for, derived once per catalog."""
 
     pattern: "re.Pattern[bytes]"
+    # the last part of every name the ast stage looks for: a file without one cannot pass it
+    call_pattern: "re.Pattern[bytes]"
     qualified: frozenset[str]  # constructors and project factories: any call may be a finding
     transaction_functions: frozenset[str]  # `transaction.atomic`: a finding only with an external call
     transaction_methods: frozenset[str]
@@ -56,7 +61,10 @@ class ScreenWords:
                                    if not n.endswith("*"))
         prefixes = tuple(n[:-1] for spec in externals for n in spec.functions if n.endswith("*"))
         external_methods = frozenset(m for spec in externals for m in (*spec.methods, *spec.task_methods))
-        return cls(pattern, constructors | extra_words, transaction_functions,
+        called = {n.rsplit(".", 1)[-1] for n in constructors | transaction_functions | extra_words}
+        called |= set(catalog.transaction_methods()) | set(checkout_methods)
+        call_pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(called)) + rb")\b")
+        return cls(pattern, call_pattern, constructors | extra_words, transaction_functions,
                    frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
                    packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes, external_methods)
 
