@@ -132,3 +132,23 @@ def test_editing_a_factory_gives_fresh_results(tmp_path: Path) -> None:
     found = {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/api.py")}
     assert ("app/api.py", 16, "DBP101") not in found
     assert ("app/api.py", 16, "DBP101") not in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+
+
+def test_a_function_returning_a_builder_of_clients_is_not_a_factory(tmp_path: Path) -> None:
+    """Only the function's own statements count: the `return` of a nested function is not its return."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "db.py").write_text(
+        "import os\nfrom sqlalchemy import create_engine\n\n\n"
+        "def engine_builder(url):\n    def build():\n        return create_engine(url)\n    return build\n\n\n"
+        "def make_engine():\n    return create_engine(os.environ['DATABASE_URL'])\n"
+    )
+    (app / "views.py").write_text(
+        "from fastapi import FastAPI\n\nfrom app.db import engine_builder, make_engine\n\napp = FastAPI()\n\n\n"
+        "@app.get('/a')\ndef a():\n    return engine_builder('sqlite://')\n\n\n"
+        "@app.get('/b')\ndef b():\n    return make_engine()\n"
+    )
+    findings = _check(tmp_path)
+    assert [(Path(f.path).name, f.line, f.code) for f in findings if f.code == "DBP101"] == [("views.py", 15, "DBP101")]

@@ -311,7 +311,7 @@ class _ModuleReader:
         self.module_bindings: dict[str, ast.AST] = {}  # name -> value assigned at module scope
         self.local_names: set[str] = set()  # functions and classes defined at module scope
         self.is_test = is_test_path(Path(relative))
-        self._own: dict[int, list[ast.AST]] = {}
+        self._own: dict[int, list[ast.stmt]] = {}
 
     # -- names ----------------------------------------------------------------------------------
     def _resolve_relative(self, level: int, base: Optional[str]) -> str:
@@ -377,11 +377,11 @@ class _ModuleReader:
         offset = node.col_offset  # type: ignore[attr-defined]
         return len(line.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
 
-    def own_nodes(self, function: _FunctionNode) -> list[ast.AST]:
-        """The function's own nodes in source order, computed once (factories and facts both read them)."""
+    def own_statements(self, function: _FunctionNode) -> list[ast.stmt]:
+        """The function's own statements in source order, computed once (factories and facts both read them)."""
         found = self._own.get(id(function))
         if found is None:
-            found = self._own[id(function)] = list(_own_nodes(function))
+            found = self._own[id(function)] = list(_own_statements(function.body))
         return found
 
     # -- clients --------------------------------------------------------------------------------
@@ -513,7 +513,7 @@ class _ModuleReader:
         return f"{self.module}.{name}" if self.module else name
 
     def _function_factory(self, function: _FunctionNode) -> Optional[Factory]:
-        nodes = self.own_nodes(function)
+        nodes = self.own_statements(function)
         declared_global = {n for node in nodes if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
         returned = {node.value.id for node in nodes if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
         for node in nodes:
@@ -546,7 +546,7 @@ class _ModuleReader:
         init = methods.get("__init__")
         if init is None or "__new__" in methods:
             return None  # a class that controls its own instances may cache them
-        for node in self.own_nodes(init):
+        for node in self.own_statements(init):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and any(
                 isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
                 for t in node.targets
@@ -582,15 +582,24 @@ def _module_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
             yield statement
 
 
-def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of a function body in source order, not descending into nested functions, classes or lambdas."""
-    stack = list(reversed(getattr(function, "body", [])))
-    while stack:
-        node = stack.pop()
-        yield node
-        children = [c for c in ast.iter_child_nodes(node)
-                    if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))]
-        stack.extend(reversed(children))
+def _own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements of a function body in source order, inside its blocks but not inside nested
+    functions or classes: a factory's `return`, assignments and `global` are statements."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in _BLOCK_FIELDS:
+            block = getattr(statement, name, None)
+            if isinstance(block, list):
+                for item in block:
+                    if isinstance(item, ast.stmt):
+                        yield from _own_statements([item])
+                    else:  # an except handler or a match case holds a block of its own
+                        yield from _own_statements(getattr(item, "body", []))
+
+
+_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 
 
 # -- the project ----------------------------------------------------------------------------------
