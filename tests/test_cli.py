@@ -172,3 +172,24 @@ def test_version(capsys: pytest.CaptureFixture) -> None:
         main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.strip() == f"poollint {__version__}"
+
+
+def test_two_runs_in_one_process_from_different_directories(tmp_path_factory: pytest.TempPathFactory,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    """An editor or a test runner keeps poollint loaded: a relative path belongs to the current directory,
+    and so does the project index its cross-file findings come from."""
+    views = "from fastapi import FastAPI\n\nfrom app.db import make_engine\n\napp = FastAPI()\n\n\n" \
+            "@app.get('/')\ndef index():\n    return make_engine()\n"
+    for name, factory in (("with_factory", "from sqlalchemy import create_engine\n\n\n"
+                                           "def make_engine():\n    return create_engine('postgresql://db/app')\n"),
+                          ("without_factory", "def make_engine():\n    return None\n")):
+        root = tmp_path_factory.mktemp(name)
+        (root / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+        (root / "app").mkdir()
+        (root / "app" / "db.py").write_text(factory)
+        (root / "app" / "views.py").write_text(views)
+        monkeypatch.chdir(root)
+        status = main(["check", "app/views.py", "--no-cache"])
+        out = capsys.readouterr().out
+        assert (status, "DBP101" in out) == ((1, True) if name == "with_factory" else (0, False)), out

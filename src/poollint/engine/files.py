@@ -14,9 +14,13 @@ DEFAULT_EXCLUDES = (
 )
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def resolved(path: Path) -> Path:
-    """`path.resolve()`, once per path and run: a large run asked for the same paths several times."""
+    """`path.resolve()`, once per path and process: a large run asks for the same paths several times."""
+    return _resolved_absolute(path if path.is_absolute() else Path(os.getcwd(), path))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _resolved_absolute(path: Path) -> Path:
     return path.resolve()
 
 
