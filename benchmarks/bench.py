@@ -3,8 +3,11 @@
 
 Usage: python benchmarks/bench.py [CORPUS] [--runs N] [--jobs N]
   CORPUS  default /tmp/poollint-bench-corpus/src (built by ../shared/bench/fetch_corpus.sh)
-Needs flake8 and ruff on PATH or beside this interpreter. Wall time is whole-process,
-the median of --runs; peak RSS is the largest single process (GNU time %M when available).
+Needs flake8 and ruff on PATH or beside this interpreter. Semgrep runs too when the
+SEMGREP environment variable names its executable, with the one poollint-like rule of
+../shared/bench/semgrep-rules.yml (--semgrep-rules), metrics and version check off.
+Wall time is whole-process, the median of --runs; peak RSS is the largest single
+process (GNU time %M when available).
 """
 from __future__ import annotations
 
@@ -47,8 +50,11 @@ def main() -> int:
     parser.add_argument("corpus", nargs="?", default="/tmp/poollint-bench-corpus/src", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--semgrep-rules", type=Path,
+                        default=Path(__file__).resolve().parents[2] / "shared" / "bench" / "semgrep-rules.yml")
     args = parser.parse_args()
     corpus: Path = args.corpus.resolve()
+
     def clear_cache() -> None:
         # every project of the corpus keeps its own index cache beside its pyproject.toml
         for cache in corpus.rglob(".poollint_cache"):
@@ -64,6 +70,12 @@ def main() -> int:
     }
     if os.environ.get("BENCH_SKIP_NO_SCREEN"):
         del commands["poollint no-screen"]
+    semgrep = os.environ.get("SEMGREP")
+    if semgrep and args.semgrep_rules.exists():
+        os.environ.update(SEMGREP_ENABLE_VERSION_CHECK="0", SEMGREP_SEND_METRICS="off")
+        commands["semgrep -j2"] = ([semgrep, "scan", "--metrics=off", "--disable-version-check",
+                                    "--x-ignore-semgrepignore-files", "--config", str(args.semgrep_rules),
+                                    "-j", str(args.jobs), "."], None)
     results: dict[str, tuple[float, float]] = {}
     for name, (command, before) in commands.items():
         if name == "poollint warm":
