@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name
 from poollint.config.urls import mask
-from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, is_test_path, resolved
+from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, frozen_heap, is_test_path, resolved
 from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.screen import ScreenWords, ScreenedFile, parse_text, screen_file
 from poollint.settings import Settings
@@ -793,7 +793,7 @@ def _index_files(jobs: list[tuple[str, str, str, bool]], settings: Settings) -> 
         _init_index_worker(settings.catalog)
         return [_index_file(job) for job in jobs]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(
+    with frozen_heap(), multiprocessing.get_context(method).Pool(
         workers, initializer=_init_index_worker, initargs=(settings.catalog,)
     ) as pool:
         return pool.map(_index_file, jobs, chunksize=8)

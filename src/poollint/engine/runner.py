@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
 from poollint.config.pyscan import PythonFacts, python_facts
 from poollint.engine.cache import ResultCache, cache_key
-from poollint.engine.files import discover, is_config_file, is_python_file, resolved
+from poollint.engine.files import discover, frozen_heap, is_config_file, is_python_file, resolved
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.index import ProjectIndex, index_covering, indexes_for
@@ -247,7 +247,8 @@ def _run_jobs(jobs: list[tuple[str, str, str, bool]], settings: Settings, worker
     context = multiprocessing.get_context(method)
     # biggest files first, so no worker is left alone with one huge file at the end
     order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
-    with context.Pool(min(workers, len(jobs)), initializer=_init_worker, initargs=(settings, indexes)) as pool:
+    with frozen_heap(), context.Pool(min(workers, len(jobs)), initializer=_init_worker,
+                                     initargs=(settings, indexes)) as pool:
         done = pool.map(_analyze_job, [jobs[i] for i in order], chunksize=1)
     results: list[FileResult] = [([], 0, None)] * len(jobs)
     for index, result in zip(order, done):
