@@ -8,7 +8,7 @@ import gc
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
 
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__",
@@ -29,13 +29,14 @@ def frozen_heap() -> Iterator[None]:
 
 
 def resolved(path: Path) -> Path:
-    """`path.resolve()`, once per path and process: a large run asks for the same paths several times."""
-    return _resolved_absolute(path if path.is_absolute() else Path(os.getcwd(), path))
+    """`path.resolve()`, once per path and process: a large run asks for the same paths several times.
+    A relative path is resolved against the directory of the moment (an editor may change it)."""
+    return _resolved_in(None if path.is_absolute() else os.getcwd(), path)
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _resolved_absolute(path: Path) -> Path:
-    return path.resolve()
+def _resolved_in(directory: Optional[str], path: Path) -> Path:
+    return (Path(directory, path) if directory is not None else path).resolve()
 
 
 def is_config_file(path: Path) -> bool:

@@ -6,6 +6,7 @@ only when a file passes the screen (engine/analyze.py).
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import sys
 import threading
@@ -47,9 +48,13 @@ class RunOptions:
 
 def display_path(path: Path, cwd: Optional[Path] = None) -> str:
     """Relative to the working directory when below it, POSIX separators."""
-    cwd = cwd or Path.cwd()
+    return _display_path(os.getcwd(), cwd, path)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _display_path(process_directory: str, cwd: Optional[Path], path: Path) -> str:
     try:
-        return resolved(path).relative_to(resolved(cwd)).as_posix()
+        return resolved(path).relative_to(resolved(cwd or Path(process_directory))).as_posix()
     except (ValueError, OSError, RuntimeError):
         return path.as_posix()
 
