@@ -87,3 +87,17 @@ def test_a_file_importing_a_factorys_package_is_screened_again(tmp_path: Path) -
     assert index.screened["app/plain.py"].could_report is False
     # `app` holds a factory: the screen counts it as a database library, so its checkout methods count
     assert _screened_by_index(index, root / "app" / "plain.py", data, settings) is None
+
+
+def test_a_file_that_calls_nothing_is_only_parsed_and_stays_open_to_later_rounds(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "app" / "broken.py").write_text("import sqlalchemy\ndef f(:\n")
+    # names a library but no catalog call: round one only parses it; it calls a factory, so round two indexes it
+    (root / "app" / "jobs.py").write_text("import sqlalchemy\nfrom app.db import make_engine\n\nengine = make_engine()\n")
+    wanted = frozenset({"app/broken.py", "app/jobs.py"})
+    index = build_index(root, Settings(), use_cache=False, wanted=wanted)
+    assert index.screened["app/broken.py"].could_report is True  # the runner reports the syntax error
+    assert [c.via for c in index.modules["app.jobs"].clients] == ["app.db.make_engine"]
+
+    findings = check_paths([root / "app" / "broken.py"], Settings(), options=RunOptions(cache=False, jobs=1)).findings
+    assert [(f.line, f.code) for f in findings] == [(2, "DBP000")]

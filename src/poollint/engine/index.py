@@ -20,7 +20,7 @@ from poollint.pyast import Outline, dotted_name
 from poollint.config.urls import mask
 from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, frozen_heap, is_test_path, resolved
 from poollint.engine.parse import ParseFailure, decode
-from poollint.engine.screen import ScreenWords, ScreenedFile, parse_text, screen_file
+from poollint.engine.screen import ScreenWords, ScreenedFile, content_digest, parse_text, screen_file
 from poollint.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -667,7 +667,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                 return ProjectIndex.from_compact(root, compact)
             except (KeyError, TypeError, ValueError):
                 pass
-    from poollint.engine.runner import may_call_catalog  # a warm start does not need the runner's imports
+    # a warm start does not need the runner's imports
+    from poollint.engine.runner import may_call_catalog, passes_screen
 
     previous = _read_json(cache_path).get("files", {}) if use_cache else {}
     if not isinstance(previous, dict):
@@ -676,17 +677,20 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     names = {relative: module_name_from_relative(relative) for relative, _ in files}
     changed = False
     screened: list[str] = []
+    syntax_only: list[str] = []  # checked files that name a library but call nothing: only parsed
     screened_files: dict[str, ScreenedFile] = {}
 
-    def read(relatives: Sequence[str]) -> None:
+    def read(relatives: Sequence[str], only_syntax: Sequence[str] = ()) -> None:
         nonlocal changed
-        if not relatives:
+        if not relatives and not only_syntax:
             return
         changed = True
-        jobs = [(str(root), relative, names[relative], relative in wanted) for relative in relatives]
-        for relative, (facts, screened_file) in zip(relatives, _index_files(jobs, settings)):
-            entries[relative]["read"] = True
-            entries[relative]["facts"] = facts
+        jobs = [(str(root), relative, names[relative], _SCREEN if relative in wanted else _INDEX)
+                for relative in relatives] + [(str(root), relative, "", _SYNTAX) for relative in only_syntax]
+        for (_, relative, _, mode), (facts, screened_file) in zip(jobs, _index_files(jobs, settings)):
+            if mode != _SYNTAX:  # a file only parsed stays unread: a later round may index it
+                entries[relative]["read"] = True
+                entries[relative]["facts"] = facts
             if screened_file is not None:
                 screened_files[relative] = screened_file
 
@@ -710,7 +714,9 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": ""}
         if may_call_catalog(data, settings):
             screened.append(relative)
-    read(screened)
+        elif relative in wanted and passes_screen(data, settings):
+            syntax_only.append(relative)
+    read(screened, syntax_only)
     for _ in range(MAX_CHAIN_DEPTH):
         factory_names = sorted({name.rsplit(".", 1)[-1] for name in ProjectIndex(root, modules()).pool_factories()})
         if not factory_names:
@@ -755,17 +761,23 @@ def _init_index_worker(catalog: Catalog) -> None:
     _WORKER_WORDS = None
 
 
-def _index_file(job: tuple[str, str, str, bool]) -> _IndexResult:
+# What a job asks of a file: its module facts; those and the screen's verdict (a file the run
+# checks); or only whether it parses (a checked file that names a library but calls nothing
+# the screen looks for: no rule can report in it, but a syntax error is still reported).
+_INDEX, _SCREEN, _SYNTAX = 0, 1, 2
+
+
+def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
     """The module's facts, and for a file the run checks, the screen's verdict and URL facts from the same parse."""
     global _WORKER_WORDS
-    root, relative, module, wanted = job
+    root, relative, module, mode = job
     catalog = _WORKER_CATALOG
     assert catalog is not None
     try:
         data = (Path(root) / relative).read_bytes()
     except OSError:
         return None, None
-    if not wanted:
+    if mode == _INDEX:
         facts = index_source(data, module, relative, catalog)
         return (facts.to_json() if facts is not None else None), None
     from poollint.config.pyscan import python_facts
@@ -777,6 +789,9 @@ def _index_file(job: tuple[str, str, str, bool]) -> _IndexResult:
     tree = text if isinstance(text, ParseFailure) else parse_text(text)
     if isinstance(tree, ParseFailure) or isinstance(text, ParseFailure):
         return None, screen_file(data, tree, None, words, None)
+    if mode == _SYNTAX:
+        return None, ScreenedFile(content_digest(data), False, frozenset(),
+                                  python_facts(data, catalog, True, tree).to_json())
     outline = Outline(tree)
     facts = read_module(tree, text, module, relative, catalog, outline)
     url_facts = python_facts(data, catalog, words.pattern.search(data) is not None, tree, outline)
@@ -784,7 +799,7 @@ def _index_file(job: tuple[str, str, str, bool]) -> _IndexResult:
                                                                          url_facts.to_json())
 
 
-def _index_files(jobs: list[tuple[str, str, str, bool]], settings: Settings) -> list[_IndexResult]:
+def _index_files(jobs: list[tuple[str, str, str, int]], settings: Settings) -> list[_IndexResult]:
     """Facts of many files: in worker processes for a cold start of a large project."""
     import multiprocessing
 
