@@ -70,9 +70,15 @@ class Settings:
         return selected >= 0 and selected >= ignored
 
     def fingerprint(self) -> str:
-        """Changes whenever a setting that can change findings changes: part of cache keys."""
-        payload = {k: v for k, v in self.__dict__.items() if k not in ("catalog", "source")}
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        """Changes whenever a setting that can change findings changes: part of cache keys.
+
+        Computed once per (frozen) instance: the screen asks for it several times per file."""
+        known = self.__dict__.get("_fingerprint")
+        if known is None:
+            payload = {k: v for k, v in self.__dict__.items() if k not in ("catalog", "source", "_fingerprint")}
+            known = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+            object.__setattr__(self, "_fingerprint", known)
+        return known
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
