@@ -101,3 +101,24 @@ def test_a_file_that_calls_nothing_is_only_parsed_and_stays_open_to_later_rounds
 
     findings = check_paths([root / "app" / "broken.py"], Settings(), options=RunOptions(cache=False, jobs=1)).findings
     assert [(f.line, f.code) for f in findings] == [(2, "DBP000")]
+
+
+def test_a_reportable_file_comes_with_its_slice_so_ast_runs_once(tmp_path: Path) -> None:
+    from poollint.engine.runner import _screen_from_index
+
+    root = _project(tmp_path)
+    (root / "app" / "api.py").write_text(
+        "from sqlalchemy import create_engine, text\n\n\ndef unrelated():\n    return 1\n\n\n"
+        "def handler(event, context):\n    engine = create_engine('postgresql://db/app')\n"
+        "    with engine.connect() as connection:\n        return connection.execute(text('select 1')).all()\n"
+    )
+    settings = Settings()
+    index = build_index(root, settings, use_cache=False, wanted=frozenset({"app/api.py"}))
+    data = (root / "app" / "api.py").read_bytes()
+    screened = _screen_from_index(index, root / "app" / "api.py", data, settings)
+    assert screened is not None and screened.could_report
+    assert "def unrelated" not in screened.relevant_text and "def handler" in screened.relevant_text
+    assert screened.relevant_text.count("\n") == data.decode().count("\n")  # findings keep their lines
+
+    findings = check_paths([root / "app" / "api.py"], settings, options=RunOptions(cache=False, jobs=1)).findings
+    assert [(f.line, f.code) for f in findings] == [(9, "DBP101")]

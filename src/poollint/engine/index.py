@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
@@ -795,8 +795,14 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
     outline = Outline(tree)
     facts = read_module(tree, text, module, relative, catalog, outline)
     url_facts = python_facts(data, catalog, words.pattern.search(data) is not None, tree, outline)
-    return (facts.to_json() if facts is not None else None), screen_file(data, tree, outline, words,
-                                                                         url_facts.to_json())
+    screened = screen_file(data, tree, outline, words, url_facts.to_json())
+    if screened.could_report:  # the runner's analysis need not parse it with ast again
+        from poollint.engine.slicing import relevant_source
+
+        guards = catalog.guards
+        screened = replace(screened, relevant_text=relevant_source(
+            text, tree, words, always_kept_methods=guards.setup_methods | guards.teardown_methods, outline=outline))
+    return (facts.to_json() if facts is not None else None), screened
 
 
 def _index_files(jobs: list[tuple[str, str, str, int]], settings: Settings) -> list[_IndexResult]:

@@ -127,13 +127,20 @@ def analyze_python(path: Path, shown: str, data: bytes, settings: Settings, *, s
 
 
 def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
-                 module_name: str = "", index: Optional[ProjectIndex] = None, with_facts: bool = True
-                 ) -> tuple[list[Finding], int, Optional[PythonFacts]]:
+                 module_name: str = "", index: Optional[ProjectIndex] = None, with_facts: bool = True,
+                 screened: Optional[ScreenedFile] = None) -> tuple[list[Finding], int, Optional[PythonFacts]]:
     """Findings, internal errors and what the file says about database URLs (DBP4xx's input).
 
     The file is parsed with `ast` once, for the screen and the URL facts; libcst only when
-    the screen lets it through.
+    the screen lets it through. `screened`: what the index pass found for these bytes when
+    it holds for this run (`_screen_from_index`); then `ast` is not needed at all.
     """
+    if screened is not None and screened.relevant_text is not None and screened.facts is not None:
+        from poollint.engine.analyze import analyze_source
+
+        findings, errors = with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name,
+                                           index=index, parse_text=screened.relevant_text)
+        return findings, errors, PythonFacts.from_json(screened.facts)
     words = project_screen_words(settings, index) if screen else None
     outline: Optional[Outline] = None
     if words is not None and not words.pattern.search(data):
@@ -230,18 +237,20 @@ def _init_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIndex]]
 FileResult = tuple[list[Finding], int, Optional[PythonFacts]]
 
 
-def _analyze_job(job: tuple[str, str, str, bool]) -> FileResult:
-    path, shown, module_name, screen = job
+def _analyze_job(job: tuple[str, str, str, bool, Optional[ScreenedFile]]) -> FileResult:
+    path, shown, module_name, screen, screened = job
     assert _WORKER_SETTINGS is not None
     try:
         data = Path(path).read_bytes()
     except OSError as error:
         return [_not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}"))], 0, None
+    if screened is not None and content_digest(data) != screened.digest:
+        screened = None  # changed since the index pass read it
     return analyze_file(Path(path), shown, data, _WORKER_SETTINGS, screen=screen, module_name=module_name,
-                        index=index_covering(_WORKER_INDEXES, Path(path)))
+                        index=index_covering(_WORKER_INDEXES, Path(path)), screened=screened)
 
 
-def _run_jobs(jobs: list[tuple[str, str, str, bool]], settings: Settings, workers: int,
+def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], settings: Settings, workers: int,
               indexes: Optional[dict[Path, ProjectIndex]] = None) -> list[FileResult]:
     if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
         _init_worker(settings, indexes)
@@ -272,11 +281,18 @@ def _size(path: str) -> int:
 def _screened_by_index(index: Optional[ProjectIndex], path: Path, data: bytes,
                        settings: Settings) -> Optional[ScreenedFile]:
     """The index pass's screen of this file, when it says no finding is possible (see ScreenedFile)."""
+    screened = _screen_from_index(index, path, data, settings)
+    return screened if screened is not None and not screened.could_report else None
+
+
+def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
+                       settings: Settings) -> Optional[ScreenedFile]:
+    """The index pass's screen of this file, when it holds for this run (see ScreenedFile)."""
     if index is None or not index.screened:
         return None
     relative = index.relative(path)
     screened = index.screened.get(relative) if relative is not None else None
-    if screened is None or screened.could_report or screened.facts is None:
+    if screened is None or screened.facts is None:
         return None
     if screened.packages & _factory_packages(index, settings) or index.mentions_factory(data):
         return None
@@ -311,7 +327,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     root = project_root(paths, settings)
     cache = ResultCache(root) if options.cache else None
     fingerprint = settings.fingerprint()
-    pending: list[tuple[str, str, str, bool]] = []
+    pending: list[tuple[str, str, str, bool, Optional[ScreenedFile]]] = []
     pending_keys: list[Optional[str]] = []
     pending_paths: list[Path] = []
     facts: dict[Path, PythonFacts] = {}  # what each Python file says about URLs, for DBP4xx
@@ -340,13 +356,13 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             if cached[2] is not None:
                 facts[path] = PythonFacts.from_json(cached[2])
             continue
-        screened = _screened_by_index(index, path, data, settings) if options.screen else None
-        if screened is not None:  # parsed by the index pass, and nothing to report
+        screened = _screen_from_index(index, path, data, settings) if options.screen else None
+        if screened is not None and not screened.could_report:  # parsed by the index pass, nothing to report
             facts[path] = PythonFacts.from_json(screened.facts)
             if cache and key:
                 cache.put(key, [], 0, screened.facts)
             continue
-        pending.append((str(path), shown, module_name, options.screen))
+        pending.append((str(path), shown, module_name, options.screen, screened))
         pending_keys.append(key)
         pending_paths.append(path)
     workers = options.jobs or os.cpu_count() or 1

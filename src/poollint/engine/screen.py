@@ -117,6 +117,8 @@ class ScreenedFile:
     could_report: bool
     packages: frozenset[str]
     facts: Any  # the file's PythonFacts as JSON (config/pyscan.py)
+    # when it could report: the text libcst should parse (engine/slicing.py), cut with the same words
+    relevant_text: Optional[str] = None
 
 
 def content_digest(data: bytes) -> str:
