@@ -797,11 +797,9 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
     url_facts = python_facts(data, catalog, words.pattern.search(data) is not None, tree, outline)
     screened = screen_file(data, tree, outline, words, url_facts.to_json())
     if screened.could_report:  # the runner's analysis need not parse it with ast again
-        from poollint.engine.slicing import relevant_source
+        from poollint.engine.slicing import slice_for_rules
 
-        guards = catalog.guards
-        screened = replace(screened, relevant_text=relevant_source(
-            text, tree, words, always_kept_methods=guards.setup_methods | guards.teardown_methods, outline=outline))
+        screened = replace(screened, relevant_text=slice_for_rules(text, tree, words, catalog, outline))
     return (facts.to_json() if facts is not None else None), screened
 
 

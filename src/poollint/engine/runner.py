@@ -176,14 +176,12 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
 def _relevant_text(data: bytes, tree: ast.Module, words: ScreenWords, settings: Settings,
                    outline: Optional[Outline] = None) -> Optional[str]:
     """The file with the definitions no rule can report on blanked out (engine/slicing.py)."""
-    from poollint.engine.slicing import relevant_source
+    from poollint.engine.slicing import slice_for_rules
 
     text = decode(data)
     if isinstance(text, ParseFailure):
         return None
-    guards = settings.catalog.guards
-    return relevant_source(text, tree, words, always_kept_methods=guards.setup_methods | guards.teardown_methods,
-                           outline=outline)
+    return slice_for_rules(text, tree, words, settings.catalog, outline)
 
 
 # libcst's native parser and its recursive visitors need more stack than a default

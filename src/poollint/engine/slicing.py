@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
+from poollint.catalog.model import Catalog
 from poollint.engine.screen import ScreenWords, file_names, mentions_external_call, triggers
 from poollint.pyast import Outline
 
@@ -84,6 +85,14 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
     if not removed:
         return text
     return _blank_out(text, removed)
+
+
+def slice_for_rules(text: str, tree: ast.Module, words: ScreenWords, catalog: Catalog,
+                    outline: Optional[Outline] = None) -> str:
+    """`relevant_source` with the catalog's set-up and tear-down methods kept with their class."""
+    guards = catalog.guards
+    return relevant_source(text, tree, words, always_kept_methods=guards.setup_methods | guards.teardown_methods,
+                           outline=outline)
 
 
 def _keep_connected(units: list[_Unit], always_kept_methods: frozenset[str]) -> None:
