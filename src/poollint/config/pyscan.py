@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -156,7 +157,9 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
         return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)  # no client is built here
     if tree is None:
         try:
-            tree = ast.parse(data)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the file's own warnings are not ours to print
+                tree = ast.parse(data)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = None  # the Python pipeline reports unparsable files as DBP000
     scan = _PythonScan(catalog)

@@ -5,6 +5,7 @@ import ast
 import io
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
 
@@ -65,7 +66,9 @@ def parse(text: str) -> Union["cst.Module", ParseFailure]:
 def _explain_syntax_error(text: str, error: "cst.ParserSyntaxError") -> ParseFailure:
     """CPython's wording and line when it agrees the file is invalid: users know those messages."""
     try:
-        ast.parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the file's own warnings are not ours to print
+            ast.parse(text)
     except SyntaxError as python_error:
         return ParseFailure(f"syntax error: {python_error.msg}", python_error.lineno or 1, python_error.offset or 1)
     except (RecursionError, MemoryError, ValueError):
