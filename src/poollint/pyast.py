@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Optional, Union
+import re
+from typing import Any, Iterable, Optional, Union
+
+
+def word_pattern(words: Iterable[str]) -> "re.Pattern[bytes]":
+    """Finds any of `words` as a whole word in a file's bytes (the screens' first look at a file)."""
+    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
 
 
 def dotted_name(node: ast.AST) -> Optional[str]:

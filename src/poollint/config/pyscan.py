@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
 from poollint.config.urls import looks_like_url
-from poollint.pyast import Outline, dotted_name
+from poollint.pyast import Outline, dotted_name, word_pattern
 
 _ENV_FUNCTIONS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv",
                             "env", "env.str", "env.url", "config", "decouple.config", "environ.Env"})
@@ -181,8 +181,7 @@ def _client_words(catalog: Catalog) -> "re.Pattern[bytes]":
     found = _CLIENT_WORDS.get(id(catalog))
     if found is None or found[0] is not catalog:
         words = {n.rsplit(".", 1)[-1] for spec in catalog.clients for n in spec.constructors} | {"dj_database_url"}
-        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
-        found = _CLIENT_WORDS[id(catalog)] = (catalog, pattern)
+        found = _CLIENT_WORDS[id(catalog)] = (catalog, word_pattern(sorted(words)))
     return found[1]
 
 

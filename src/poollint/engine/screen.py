@@ -7,9 +7,8 @@ parser (about ten times faster than libcst) then resolves the file's imports and
 keeps it only if it calls something the catalog knows: a constructor or
 transaction function by qualified name, or a transaction or checkout method
 while importing a catalog library. Everything else cannot produce a finding and
-is never parsed with libcst. A file `ast` rejects goes on to libcst, which
-reports it as DBP000; so does one that fails only the second bytes stage, which
-is parsed for nothing else.
+is never parsed with libcst. A file `ast` rejects is reported as DBP000; a file
+that fails only the second bytes stage is parsed for that report and nothing else.
 """
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import Outline, dotted_name
+from poollint.pyast import Outline, dotted_name, word_pattern
 from poollint.engine.parse import ParseFailure, decode
 
 
@@ -47,7 +46,7 @@ class ScreenWords:
     @classmethod
     def from_catalog(cls, catalog: Catalog, extra_words: frozenset[str] = frozenset()) -> "ScreenWords":
         words = sorted(catalog.screen_words() | extra_words, key=len, reverse=True)
-        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+        pattern = word_pattern(words)
         constructors = frozenset(n for spec in catalog.clients for n in spec.constructors)
         transaction_functions = frozenset(n for spec in catalog.transactions for n in spec.functions)
         checkout_methods = catalog.checkout_methods()
@@ -63,8 +62,7 @@ class ScreenWords:
         external_methods = frozenset(m for spec in externals for m in (*spec.methods, *spec.task_methods))
         called = {n.rsplit(".", 1)[-1] for n in constructors | transaction_functions | extra_words}
         called |= set(catalog.transaction_methods()) | set(checkout_methods)
-        call_pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(called)) + rb")\b")
-        return cls(pattern, call_pattern, constructors | extra_words, transaction_functions,
+        return cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                    frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
                    packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes, external_methods)
 
