@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from poollint.engine.index import build_index
-from poollint.engine.runner import RunOptions, _screened_by_index, check_paths
+from poollint.engine.runner import RunOptions, _screen_from_index, check_paths
 from poollint.settings import Settings
 
 DB = '''\
@@ -71,11 +71,12 @@ def test_the_runner_trusts_the_index_only_for_the_same_bytes_and_no_factory_in_r
     settings = Settings()
     index = build_index(root, settings, use_cache=False, wanted=frozenset({"app/views.py", "app/plain.py"}))
     plain = root / "app" / "plain.py"
-    assert _screened_by_index(index, plain, PLAIN.encode(), settings) is not None
+    trusted = _screen_from_index(index, plain, PLAIN.encode(), settings)
+    assert trusted is not None and not trusted.could_report
     # edited between the two passes
-    assert _screened_by_index(index, plain, (PLAIN + "x = 1\n").encode(), settings) is None
+    assert _screen_from_index(index, plain, (PLAIN + "x = 1\n").encode(), settings) is None
     # names a factory of the project
-    assert _screened_by_index(index, root / "app" / "views.py", VIEWS.encode(), settings) is None
+    assert _screen_from_index(index, root / "app" / "views.py", VIEWS.encode(), settings) is None
 
 
 def test_a_file_importing_a_factorys_package_is_screened_again(tmp_path: Path) -> None:
@@ -86,7 +87,7 @@ def test_a_file_importing_a_factorys_package_is_screened_again(tmp_path: Path) -
     data = (root / "app" / "plain.py").read_bytes()
     assert index.screened["app/plain.py"].could_report is False
     # `app` holds a factory: the screen counts it as a database library, so its checkout methods count
-    assert _screened_by_index(index, root / "app" / "plain.py", data, settings) is None
+    assert _screen_from_index(index, root / "app" / "plain.py", data, settings) is None
 
 
 def test_a_file_that_calls_nothing_is_only_parsed_and_stays_open_to_later_rounds(tmp_path: Path) -> None:
@@ -104,8 +105,6 @@ def test_a_file_that_calls_nothing_is_only_parsed_and_stays_open_to_later_rounds
 
 
 def test_a_reportable_file_comes_with_its_slice_so_ast_runs_once(tmp_path: Path) -> None:
-    from poollint.engine.runner import _screen_from_index
-
     root = _project(tmp_path)
     (root / "app" / "api.py").write_text(
         "from sqlalchemy import create_engine, text\n\n\ndef unrelated():\n    return 1\n\n\n"

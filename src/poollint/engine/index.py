@@ -10,13 +10,12 @@ import hashlib
 import json
 import logging
 import os
-import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import Outline, dotted_name
+from poollint.pyast import Outline, dotted_name, word_pattern
 from poollint.config.urls import mask
 from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, frozen_heap, is_test_path, resolved
 from poollint.engine.parse import ParseFailure, decode
@@ -116,8 +115,7 @@ class ProjectIndex:
         self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
         self._by_path = {m.path: m for m in self.modules.values()}
         names = {name.rsplit(".", 1)[-1] for name in self.pool_factories()}
-        self._screen = re.compile(
-            rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b") if names else None
+        self._screen = word_pattern(sorted(names)) if names else None
 
     # -- files ----------------------------------------------------------------------------------
     def relative(self, path: Path) -> Optional[str]:
@@ -590,13 +588,9 @@ def _own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
         for name in _BLOCK_FIELDS:
-            block = getattr(statement, name, None)
-            if isinstance(block, list):
-                for item in block:
-                    if isinstance(item, ast.stmt):
-                        yield from _own_statements([item])
-                    else:  # an except handler or a match case holds a block of its own
-                        yield from _own_statements(getattr(item, "body", []))
+            for item in getattr(statement, name, ()):
+                # an except handler or a match case holds a block of its own
+                yield from _own_statements([item] if isinstance(item, ast.stmt) else item.body)
 
 
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
@@ -722,7 +716,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         if not factory_names:
             break
         factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]
-        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in factory_names) + rb")\b")
+        pattern = word_pattern(factory_names)
         mentioning = []
         for relative, entry in entries.items():
             if entry["read"] or entry.get("factory_screen") == factory_digest:
@@ -786,8 +780,10 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
         _WORKER_WORDS = ScreenWords.from_catalog(catalog)
     words = _WORKER_WORDS
     text = decode(data)
-    tree = text if isinstance(text, ParseFailure) else parse_text(text)
-    if isinstance(tree, ParseFailure) or isinstance(text, ParseFailure):
+    if isinstance(text, ParseFailure):
+        return None, screen_file(data, text, None, words, None)
+    tree = parse_text(text)
+    if isinstance(tree, ParseFailure):
         return None, screen_file(data, tree, None, words, None)
     if mode == _SYNTAX:
         return None, ScreenedFile(content_digest(data), False, frozenset(),
@@ -887,13 +883,10 @@ def indexes_for(paths: Sequence[Path], settings: Settings, *, use_cache: bool = 
             roots[directory] = find_project_root(path)
         root = roots[directory]
         below = wanted.setdefault(root, set())
-        try:
-            below.add(path.absolute().relative_to(root).as_posix())
-        except ValueError:  # a symbolic link on the way
-            try:
-                below.add(path.resolve().relative_to(root).as_posix())
-            except (ValueError, OSError, RuntimeError):
-                pass  # outside the project: the runner screens it itself
+        try:  # resolved as the runner looks the file up (ProjectIndex.relative)
+            below.add(resolved(path).relative_to(root).as_posix())
+        except (ValueError, OSError, RuntimeError):
+            pass  # outside the project: the runner screens it itself
     return {root: build_index(root, settings, use_cache=use_cache, wanted=frozenset(relatives))
             for root, relatives in wanted.items()}
 

@@ -276,13 +276,6 @@ def _size(path: str) -> int:
 
 
 # -- the run ------------------------------------------------------------------------------------
-def _screened_by_index(index: Optional[ProjectIndex], path: Path, data: bytes,
-                       settings: Settings) -> Optional[ScreenedFile]:
-    """The index pass's screen of this file, when it says no finding is possible (see ScreenedFile)."""
-    screened = _screen_from_index(index, path, data, settings)
-    return screened if screened is not None and not screened.could_report else None
-
-
 def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
                        settings: Settings) -> Optional[ScreenedFile]:
     """The index pass's screen of this file, when it holds for this run (see ScreenedFile)."""
