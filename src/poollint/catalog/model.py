@@ -220,6 +220,14 @@ class Catalog:
     def after_commit_functions(self) -> frozenset[str]:
         return frozenset(name for spec in self.transactions for name in spec.after_commit)
 
+    def object_packages(self) -> frozenset[str]:
+        """Top-level packages whose objects the rules follow: clients, transaction and checkout receivers,
+        external clients. A module-scope object built by one of them is worth knowing in importing modules."""
+        names = [n for spec in self.clients for n in spec.constructors]
+        names += [n for spec in (*self.transactions, *self.checkouts) for n in spec.receivers]
+        names += list(self._external_clients)
+        return frozenset(n.split(".")[0] for n in names if n)
+
     def screen_words(self) -> frozenset[str]:
         """Words one of which every file that uses a catalog library contains.
 

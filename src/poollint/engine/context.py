@@ -213,10 +213,16 @@ class FileContext:
             if name in frame.bindings:
                 return frame.bindings[name]
         if name in self.imports:
-            return self.imports[name]
+            imported = self.imports[name]
+            return self._object_origin(imported) or imported
         if name in self.module_functions or name in self.module_classes:
             return self.module_qualified(name)
         return _BUILTINS.get(name)
+
+    def _object_origin(self, qualified_name: str) -> Optional[str]:
+        """What another module's module-scope object was built by (`app.db.engine` -> `sqlalchemy.create_engine()`):
+        an imported client is the client its module built, for every rule."""
+        return self.index.object_origin(qualified_name) if self.index is not None else None
 
     def module_qualified(self, name: str) -> str:
         return f"{self.module_name}.{name}" if self.module_name else name
@@ -227,7 +233,10 @@ class FileContext:
             return self.lookup(node.value)
         if isinstance(node, cst.Attribute):
             base = self.qualified_name(node.value)
-            return f"{base}.{node.attr.value}" if base else None
+            if not base:
+                return None
+            dotted = f"{base}.{node.attr.value}"
+            return self._object_origin(dotted) or dotted if "(" not in base else dotted  # `db.engine` of `from app import db`
         if isinstance(node, cst.Call):
             base = self.qualified_name(node.func)
             return f"{base}()" if base else None

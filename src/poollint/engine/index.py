@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 # How many factories deep a chain of factories returning factories is followed.
 MAX_CHAIN_DEPTH = 4
 
@@ -63,11 +63,24 @@ class Factory:
 
 
 @dataclass(frozen=True)
+class ModuleObject:
+    """A module-scope name bound to what a library (or a project factory) built: `engine = create_engine(...)`.
+
+    Another module that imports it (`from app.db import engine`) holds the same object.
+    """
+
+    name: str  # as bound in the module: `engine`
+    origin: str  # qualified name of its value, as the rules spell it: `sqlalchemy.create_engine()`
+    line: int
+
+
+@dataclass(frozen=True)
 class ModuleFacts:
     module: str
     path: str  # POSIX, relative to the project root
     clients: tuple[ClientSite, ...] = ()
     factories: tuple[Factory, ...] = ()
+    objects: tuple[ModuleObject, ...] = ()
     imports: tuple[str, ...] = ()  # modules it imports from (absolute, dotted)
     entry_point: str = ""  # why it runs as its own process: "a `__main__` script", "alembic env.py", ...
     streamlit: bool = False
@@ -81,6 +94,7 @@ class ModuleFacts:
             module=data["module"], path=data["path"],
             clients=tuple(ClientSite(**c) for c in data["clients"]),
             factories=tuple(Factory(**f) for f in data["factories"]),
+            objects=tuple(ModuleObject(**o) for o in data.get("objects", ())),
             imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
         )
 
@@ -113,8 +127,10 @@ class ProjectIndex:
 
     def _rebuild(self) -> None:
         self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
+        self._objects = {f"{m.module}.{o.name}" if m.module else o.name: o.origin
+                         for m in self.modules.values() for o in m.objects}
         self._by_path = {m.path: m for m in self.modules.values()}
-        names = {name.rsplit(".", 1)[-1] for name in self.pool_factories()}
+        names = {name.rsplit(".", 1)[-1] for name in (*self.pool_factories(), *self._objects)}
         self._screen = word_pattern(sorted(names)) if names else None
 
     # -- files ----------------------------------------------------------------------------------
@@ -143,17 +159,18 @@ class ProjectIndex:
         return out
 
     def screen_words(self) -> frozenset[str]:
-        """Names of the project's pool factories, for the runner's screen (qualified and as called)."""
+        """Names of the project's pool factories and module objects, for the runner's screen (qualified and
+        as written): a file that imports one may call a factory or open a transaction on a client."""
         if not hasattr(self, "_screen_words"):
             out = set()
-            for name in self.pool_factories():
+            for name in (*self.pool_factories(), *self._objects):
                 out.add(name)
                 out.add(name.rsplit(".", 1)[-1])
             self._screen_words = frozenset(out)
         return self._screen_words
 
     def mentions_factory(self, data: bytes) -> bool:
-        """The byte screen's second chance: a file that only calls a project factory."""
+        """The byte screen's second chance: a file that only calls a project factory or uses a module object."""
         return self._screen is not None and self._screen.search(data) is not None
 
     def digest(self) -> str:
@@ -195,12 +212,32 @@ class ProjectIndex:
             library=inner.library, datasource=inner.datasource, cached=found.cached or inner.cached, line=found.line,
         )
 
+    def object_origin(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[str]:
+        """What the module-scope object `qualified_name` names was built by, when another module built it.
+
+        `app.db.engine` -> `sqlalchemy.create_engine()`; an object built by a project factory is
+        what the factory builds (`app.db.make_engine()` -> `sqlalchemy.create_engine()`), and one
+        bound to another module's object is that object's origin. None for anything else.
+        """
+        if not qualified_name or _depth > MAX_CHAIN_DEPTH:
+            return None
+        origin = self._objects.get(qualified_name)
+        if origin is None:
+            return None
+        callee, _, rest = origin.partition("(")
+        factory = self.factory(callee) if rest == ")" else None
+        if factory is not None:
+            return None if factory.cached or not factory.constructor else f"{factory.constructor}()"
+        if "(" not in origin and origin in self._objects:
+            return self.object_origin(origin, _depth + 1)
+        return None if origin.split(".")[0] == qualified_name.split(".")[0] else origin  # unresolved: the project's
+
     def compact(self) -> dict[str, Any]:
         """This index with only the modules other files' findings can depend on, for a fast warm start."""
         modules = []
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
-            if clients or module.factories:
+            if clients or module.factories or module.objects:
                 modules.append({**module.to_json(), "imports": [], "clients": [asdict(c) for c in clients]})
         return {"modules": modules, "paths": self.paths, "digest": self.digest()}
 
@@ -463,7 +500,7 @@ class _ModuleReader:
             entry_point = entry_point or "a Streamlit script"
         return ModuleFacts(
             module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
-            factories=tuple(self._factories()),
+            factories=tuple(self._factories()), objects=tuple(self._module_objects(body)),
             imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
         )
 
@@ -486,6 +523,35 @@ class _ModuleReader:
             callee = self.qualified(value.func)
             if callee and self.catalog.client_for(callee) is None and not self.is_test:
                 yield ClientSite("", "", display, None, value.lineno, self.column(value), via=callee)
+
+    def _module_objects(self, body: Sequence[ast.stmt]) -> Iterator[ModuleObject]:
+        """Module-scope names bound to an object of a catalog library or to a project factory's result."""
+        if self.is_test:
+            return
+        packages = self.catalog.object_packages()
+        for statement in body:
+            if isinstance(statement, ast.Assign):
+                targets = statement.targets
+            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                targets = [statement.target]
+            else:
+                continue
+            value = statement.value
+            if isinstance(value, ast.Await):
+                value = value.value
+            if not isinstance(value, (ast.Call, ast.Name, ast.Attribute)):
+                continue
+            origin = self.qualified(value)
+            if not origin:
+                continue
+            top = origin.split(".")[0]
+            # a library's object, or a candidate another module of the project resolves (a factory's
+            # result, another module's object): `object_origin` keeps only what it can resolve
+            if top not in packages and top != self.module.split(".")[0]:
+                continue
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id != origin:
+                    yield ModuleObject(target.id, origin, statement.lineno)
 
     def _is_cached(self, function: _FunctionNode) -> bool:
         for decorator in function.decorator_list:
