@@ -43,7 +43,9 @@ def load_cases(path: Path = HERE / "cases.toml") -> list[dict]:
 
 def mirror_dir(mirrors: Path, repo: str) -> Path:
     owner, name = repo.split("/")
-    return mirrors / f"{owner}+{name}" / "repo"
+    checkout = mirrors / f"{owner}+{name}" / "repo"
+    # some snapshots arrive as a work tree with its .git inside rather than a bare directory
+    return checkout / ".git" if (checkout / ".git").is_dir() else checkout
 
 
 def wanted(path: str) -> bool:

@@ -183,6 +183,24 @@ def score(poollint_cmd: Sequence[str], work_dir: Path = DEFAULT_OUT, case_ids: O
     }
 
 
+def check_locations(work_dir: Path = DEFAULT_OUT) -> list[str]:
+    """Problems with cases.toml: a location whose line is not in the function it names."""
+    problems = []
+    for case in load_cases():
+        root = Path(work_dir) / case["id"] / "before"
+        if not root.is_dir():
+            continue
+        location = case["location"]
+        if not (root / location["path"]).is_file():
+            problems.append(f"{case['id']}: no file {location['path']}")
+            continue
+        if location.get("function"):
+            found = FunctionIndex(root).function_at(location["path"], location["line"])
+            if found != location["function"]:
+                problems.append(f"{case['id']}: line {location['line']} is in {found}, not {location['function']}")
+    return problems
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
@@ -217,8 +235,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--work", type=Path, default=DEFAULT_OUT, help="where extract.py wrote the trees")
     parser.add_argument("--parallel", type=int, default=2, help="cases checked at once")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--check", action="store_true",
+                        help="only check that each case's line lies in the function it names")
     parser.add_argument("cases", nargs="*", help="case ids (default: all)")
     args = parser.parse_args(argv)
+    if args.check:
+        problems = check_locations(args.work)
+        print("\n".join(problems) or "locations ok")
+        return 1 if problems else 0
     report = score(shlex.split(args.poollint), args.work, args.cases, args.parallel)
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 2 if report["errors"] else 0
