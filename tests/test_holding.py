@@ -42,7 +42,7 @@ def _messages(source: str, settings: Settings = Settings()) -> list[tuple[int, s
 def test_message_names_the_chain_the_transaction_and_the_cost() -> None:
     assert _messages(CHAIN) == [(
         18, "DBP201",
-        "`notify_warehouse() -> post() -> requests.post()` (HTTP request) runs inside the sqlalchemy transaction "
+        "`notify_warehouse() -> post() -> requests.post()` (HTTP request without a timeout) runs inside the sqlalchemy transaction "
         "`engine.begin()` opened on line 16: its connection stays checked out, in an open transaction, "
         "for the whole wait",
     )]
@@ -62,7 +62,7 @@ def test_prisma_message_names_the_default_timeout() -> None:
     '''
     assert _messages(source) == [(
         9, "DBP201",
-        "`httpx.post()` (HTTP request) runs inside the prisma transaction `db.tx()` opened on line 7: its "
+        "`httpx.post()` (HTTP request, default timeout 5 s) runs inside the prisma transaction `db.tx()` opened on line 7: its "
         "connection stays checked out, in an open transaction, for the whole wait, and the transaction rolls "
         "back if it outlasts its 5 s default timeout",
     )]
@@ -79,7 +79,7 @@ def test_checkout_message_says_what_is_held() -> None:
     '''
     assert _messages(source) == [(
         6, "DBP202",
-        "`time.sleep()` (sleep) runs while `pool.acquire()` on line 5 holds a pooled asyncpg connection: "
+        "`time.sleep()` (sleep of 1 s) runs while `pool.acquire()` on line 5 holds a pooled asyncpg connection: "
         "the pool has one connection fewer for the whole wait",
     )]
 
@@ -156,3 +156,27 @@ def test_unknown_key_in_a_transactions_extension_is_an_error(project: Path, caps
     )
     assert main(["check"]) == 2
     assert "unknown key `receiver-name`" in capsys.readouterr().err
+
+
+PUBLISH = '''
+from celery import shared_task
+from django.db import transaction
+
+
+@shared_task
+def send_receipt(order_id):
+    ...
+
+
+def place_order(order):
+    with transaction.atomic():
+        order.save()
+        send_receipt.delay(order.pk)
+'''
+
+
+def test_task_publish_is_reported_only_when_its_opt_in_rule_is_selected() -> None:
+    assert _messages(PUBLISH) == []
+    assert [(line, code) for line, code, _ in _messages(PUBLISH, Settings(select=("DBP2",)))] == [(13, "DBP203")]
+    assert [(line, code) for line, code, _ in _messages(PUBLISH, Settings(select=("DBP203",)))] == [(13, "DBP203")]
+    assert _messages(PUBLISH, Settings(select=("DBP2",), ignore=("DBP203",))) == []

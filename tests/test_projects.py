@@ -96,7 +96,7 @@ def _flake8(project: Path, *extra: str, target: str = ".") -> set[tuple[str, int
 
 
 def _cli(project: Path) -> set[tuple[str, int, int, str, str]]:
-    out = subprocess.run([sys.executable, "-m", "poollint", "check", "--format", "json", "--select", "DBP", "."],
+    out = subprocess.run([sys.executable, "-m", "poollint", "check", "--format", "json", "."],
                          cwd=project, capture_output=True, text=True, timeout=300)
     assert out.returncode in (0, 1), out.stderr
     return {(f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(out.stdout)}

@@ -54,9 +54,13 @@ PROJECT_RULES = [r for r in ALL_RULES if issubclass(r, ProjectRule)]
 _FILE_HEADER = re.compile(r"^# (?P<path>[\w./-]+\.py)$", re.MULTILINE)
 
 
+# every rule selected by its code, opt-in rules included
+EVERY_RULE = Settings(select=tuple(r.code for r in ALL_RULES))
+
+
 def _codes_of(source: str) -> list[str]:
     text = textwrap.dedent(source).strip() + "\n"
-    findings, errors = analyze_python(Path("example.py"), "example.py", text.encode(), Settings(), screen=False)
+    findings, errors = analyze_python(Path("example.py"), "example.py", text.encode(), EVERY_RULE, screen=False)
     assert errors == 0
     return [f.code for f in findings]
 

@@ -63,10 +63,15 @@ class Settings:
     def root(self) -> Optional[Path]:
         return self.source.parent if self.source else None
 
-    def is_enabled(self, code: str) -> bool:
-        """flake8's rule: the longest matching prefix of select/ignore wins; select wins ties."""
+    def is_enabled(self, code: str, opt_in: bool = False) -> bool:
+        """flake8's rule: the longest matching prefix of select/ignore wins; select wins ties.
+
+        An opt-in rule needs a selection more specific than the whole tool's `DBP` (`DBP2`, `DBP203`).
+        """
         selected = max((len(p) for p in self.select + self.extend_select if code.startswith(p)), default=-1)
         ignored = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
+        if opt_in and selected <= len("DBP"):
+            return False
         return selected >= 0 and selected >= ignored
 
     def fingerprint(self) -> str:

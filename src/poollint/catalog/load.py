@@ -24,7 +24,8 @@ class CatalogError(ValueError):
 
 _STRING_LISTS = {
     "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
-    "receivers", "receiver-names", "with-objects", "local-methods", "task-methods",
+    "receivers", "receiver-names", "with-objects", "local-methods", "task-methods", "client-methods",
+    "receiver-methods", "imported",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
@@ -42,6 +43,8 @@ _SECTIONS: dict[str, dict[str, type]] = {
     },
     "external-calls": {
         "kind": str, "functions": list, "clients": list, "methods": list, "local-methods": list, "task-methods": list,
+        "client-methods": list, "timeout-keyword": str, "default-timeout": str, "receiver-names": list,
+        "receiver-methods": list, "imported": list, "publishes-task": bool, "duration-argument": int,
     },
     "background": {"functions": list, "methods": list},
     "offload": {"functions": list, "methods": list},
@@ -113,7 +116,11 @@ def _external(e: Mapping[str, Any], where: str) -> ExternalCallSpec:
     return ExternalCallSpec(
         kind=e["kind"], functions=tuple(e.get("functions", ())), clients=tuple(e.get("clients", ())),
         methods=tuple(e.get("methods", ())), local_methods=tuple(e.get("local-methods", ())),
-        task_methods=tuple(e.get("task-methods", ())),
+        task_methods=tuple(e.get("task-methods", ())), client_methods=tuple(e.get("client-methods", ())),
+        timeout_keyword=e.get("timeout-keyword", ""), default_timeout=e.get("default-timeout", ""),
+        receiver_names=tuple(n.lower() for n in e.get("receiver-names", ())),
+        receiver_methods=tuple(e.get("receiver-methods", ())), imported=tuple(e.get("imported", ())),
+        publishes_task=e.get("publishes-task", False), duration_argument=e.get("duration-argument", -1),
     )
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Iterable, Mapping, Optional
 
 
@@ -63,6 +64,21 @@ class ExternalCallSpec:
     methods: tuple[str, ...] = ()
     local_methods: tuple[str, ...] = ()  # methods of `clients` objects that do no I/O
     task_methods: tuple[str, ...] = ()  # external when called on a task function (`actor.send()`)
+    # only these methods of `clients` objects are this kind (`boto3.client().upload_file` is an object
+    # upload); the clients' other methods keep the kind of the entry that lists them without it
+    client_methods: tuple[str, ...] = ()
+    # how long the call may wait: a keyword that bounds it, and what happens without it
+    timeout_keyword: str = ""
+    default_timeout: str = ""  # "" when it waits as long as the server takes
+    duration_argument: int = -1  # the positional argument that is the wait in seconds (`time.sleep(5)`)
+    # a `.send()` on an object of unknown origin named like `receiver_names`, in a file that
+    # imports one of `imported` (an e-mail message built by a model method)
+    receiver_names: tuple[str, ...] = ()
+    receiver_methods: tuple[str, ...] = ()
+    imported: tuple[str, ...] = ()
+    # a publish to a task broker: a short round trip whose risk is the task running before the
+    # commit (DBP203), not a connection held for long
+    publishes_task: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,10 +131,14 @@ class Catalog:
     external_calls: tuple[ExternalCallSpec, ...]
     guards: Guards
     _by_constructor: Mapping[str, ClientSpec] = field(default_factory=dict, repr=False, compare=False)
-    _external_functions: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
-    _external_prefixes: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
-    _external_clients: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
-    _external_methods: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _external_functions: Mapping[str, ExternalCallSpec] = field(default_factory=dict, repr=False, compare=False)
+    # `stripe.*`: every function below; `stripe.*.create`: fnmatch over the dotted name
+    _external_prefixes: tuple[tuple[str, ExternalCallSpec], ...] = field(default=(), repr=False, compare=False)
+    _external_patterns: tuple[tuple[str, ExternalCallSpec], ...] = field(default=(), repr=False, compare=False)
+    _external_clients: Mapping[str, ExternalCallSpec] = field(default_factory=dict, repr=False, compare=False)
+    _external_client_patterns: tuple[tuple[str, ExternalCallSpec], ...] = field(
+        default=(), repr=False, compare=False)
+    _external_methods: Mapping[str, ExternalCallSpec] = field(default_factory=dict, repr=False, compare=False)
     _transaction_functions: Mapping[str, TransactionSpec] = field(default_factory=dict, repr=False, compare=False)
     background: tuple[BackgroundSpec, ...] = ()
     offload: tuple[BackgroundSpec, ...] = ()  # same shape: calls that run a callable argument and wait for it
@@ -137,23 +157,32 @@ class Catalog:
         clients, transactions = tuple(clients), tuple(transactions)
         external_calls = tuple(external_calls)
         by_constructor = {name: spec for spec in clients for name in spec.constructors}
-        functions: dict[str, str] = {}
-        prefixes: list[tuple[str, str]] = []
-        ext_clients: dict[str, str] = {}
-        methods: dict[str, str] = {}
+        functions: dict[str, ExternalCallSpec] = {}
+        prefixes: list[tuple[str, ExternalCallSpec]] = []
+        patterns: list[tuple[str, ExternalCallSpec]] = []
+        ext_clients: dict[str, ExternalCallSpec] = {}
+        client_patterns: list[tuple[str, ExternalCallSpec]] = []
+        methods: dict[str, ExternalCallSpec] = {}
         for spec in external_calls:
             for name in spec.functions:
-                if name.endswith(".*"):
-                    prefixes.append((name[:-1], spec.kind))
+                if name.endswith(".*") and "*" not in name[:-1]:
+                    prefixes.append((name[:-1], spec))
+                elif "*" in name:
+                    patterns.append((name, spec))
                 else:
-                    functions[name] = spec.kind
-            ext_clients.update({name: spec.kind for name in spec.clients})
-            methods.update({name: spec.kind for name in spec.methods})
+                    functions[name] = spec
+            if not spec.client_methods:  # those are looked up by client and method
+                for name in spec.clients:
+                    if "*" in name:
+                        client_patterns.append((name, spec))
+                    else:
+                        ext_clients[name] = spec
+            methods.update({name: spec for name in spec.methods})
         transaction_functions = {name: spec for spec in transactions for name in spec.functions}
         return cls(
             clients, transactions, tuple(checkouts), external_calls, guards,
-            by_constructor, functions, tuple(prefixes), ext_clients, methods, transaction_functions,
-            tuple(background), tuple(offload),
+            by_constructor, functions, tuple(prefixes), tuple(patterns), ext_clients, tuple(client_patterns),
+            methods, transaction_functions, tuple(background), tuple(offload),
         )
 
     # -- questions rules ask -------------------------------------------------
@@ -182,29 +211,48 @@ class Catalog:
             return None
         return spec
 
-    def external_function(self, qualified_name: Optional[str]) -> Optional[str]:
-        """The kind of external call a function is, if it is one."""
+    def external_function(self, qualified_name: Optional[str]) -> Optional[ExternalCallSpec]:
+        """The external call a function is, if it is one."""
         if qualified_name is None:
             return None
-        kind = self._external_functions.get(qualified_name)
-        if kind:
-            return kind
+        spec = self._external_functions.get(qualified_name)
+        if spec is not None:
+            return spec
         last = qualified_name.rsplit(".", 1)[-1]
         if "(" in qualified_name or not last[:1].islower():
             return None  # `.*` covers functions, not classes, exceptions or results
-        for prefix, prefix_kind in self._external_prefixes:
+        for prefix, prefix_spec in self._external_prefixes:
             if qualified_name.startswith(prefix):
-                return prefix_kind
+                return prefix_spec
+        for pattern, pattern_spec in self._external_patterns:
+            if fnmatchcase(qualified_name, pattern):
+                return pattern_spec
         return None
 
-    def external_client(self, qualified_name: Optional[str]) -> Optional[str]:
-        """The kind of external call made by methods of objects this constructor builds."""
+    def external_client(self, qualified_name: Optional[str]) -> Optional[ExternalCallSpec]:
+        """The external call made by methods of objects this constructor builds."""
         if qualified_name is None:
             return None
-        return self._external_clients.get(qualified_name)
+        spec = self._external_clients.get(qualified_name)
+        if spec is not None or "(" in qualified_name:
+            return spec
+        for pattern, pattern_spec in self._external_client_patterns:
+            if fnmatchcase(qualified_name, pattern):
+                return pattern_spec
+        return None
 
-    def external_method(self, method: str) -> Optional[str]:
+    def external_method(self, method: str) -> Optional[ExternalCallSpec]:
         return self._external_methods.get(method)
+
+    def external_by_receiver_name(self, method: str, receiver: str,
+                                  imported: Iterable[str]) -> Optional[ExternalCallSpec]:
+        """The external call `receiver.method()` is when the receiver's origin is unknown and its
+        name says what it is, in a file importing the spec's library (`mail.send()`)."""
+        for spec in self.external_calls:
+            if method in spec.receiver_methods and any(fnmatchcase(receiver.lower(), p) for p in spec.receiver_names) \
+                    and any(m == i or m.startswith(i + ".") for m in imported for i in spec.imported):
+                return spec
+        return None
 
     def transaction_function(self, qualified_name: Optional[str]) -> Optional[TransactionSpec]:
         if qualified_name is None:
@@ -251,30 +299,37 @@ class Catalog:
         return frozenset(n for n in names if n)
 
     # -- holding a connection (DBP2xx) ----------------------------------------
-    def external_call(self, qualified_name: Optional[str]) -> Optional[str]:
-        """The kind of external call a callee is: a listed function, or an I/O method of an external client.
+    def external_call(self, qualified_name: Optional[str]) -> Optional[ExternalCallSpec]:
+        """The external call a callee is: a listed function, or an I/O method of an external client.
 
         `httpx.AsyncClient().post` is one (a method of the client object); `httpx.AsyncClient().get().json`
         is not (a method of a result), nor is `boto3.client().get_paginator` (a local method).
         """
         if qualified_name is None:
             return None
-        kind = self.external_function(qualified_name)
-        if kind or "()" not in qualified_name:
-            return kind
+        spec = self.external_function(qualified_name)
+        if spec is not None or "()" not in qualified_name:
+            return spec
         root, _, tail = qualified_name.partition("()")
         if "(" in tail or not tail.startswith("."):
             return None
-        kind = self._external_clients.get(root)
-        if kind is None:
-            return None
         first = tail[1:].split(".")[0]
-        local = {m for spec in self.external_calls if root in spec.clients for m in spec.local_methods}
-        return None if first in local else kind
+        for candidate in self.external_calls:
+            if first in candidate.client_methods and self._builds(candidate, root):
+                return candidate
+        spec = self.external_client(root)
+        if spec is None:
+            return None
+        local = {m for candidate in self.external_calls if self._builds(candidate, root) for m in candidate.local_methods}
+        return None if first in local else spec
 
-    def task_method(self, method: str) -> Optional[str]:
-        """The kind of external call `method` is when called on a task function of the module."""
-        return next((spec.kind for spec in self.external_calls if method in spec.task_methods), None)
+    @staticmethod
+    def _builds(spec: ExternalCallSpec, root: str) -> bool:
+        return any(root == name or ("*" in name and fnmatchcase(root, name)) for name in spec.clients)
+
+    def task_method(self, method: str) -> Optional[ExternalCallSpec]:
+        """The external call `method` is when called on a task function of the module."""
+        return next((spec for spec in self.external_calls if method in spec.task_methods), None)
 
     def transaction_specs(self, method: str) -> tuple[TransactionSpec, ...]:
         return tuple(spec for spec in self.transactions if method in spec.methods)

@@ -85,7 +85,7 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
     module = parse(parse_text if parse_text is not None else text)
     if isinstance(module, ParseFailure):
         return [not_analyzable(shown, module)], 0
-    rule_classes = [rule for rule in file_rules() if settings.is_enabled(rule.code)]
+    rule_classes = [rule for rule in file_rules() if settings.is_enabled(rule.code, rule.opt_in)]
     if not rule_classes:
         return [], 0
     try:

@@ -118,7 +118,7 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
     files = [*files, *dotenv_files]
     if not checked and not python:
         return [], 0
-    if not any(settings.is_enabled(rule.code) for rule in config_rules()):
+    if not any(settings.is_enabled(rule.code, rule.opt_in) for rule in config_rules()):
         python = []  # Python is scanned only to judge URLs; DBP000 for config files still counts
     reported = {shown(p) for p in files}
     context = [p for p in (context_files(files, paths, root) if checked else []) if shown(p) not in reported]
@@ -131,7 +131,7 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
     ]
     errors = 0
     for rule_class in config_rules():
-        if not settings.is_enabled(rule_class.code):
+        if not settings.is_enabled(rule_class.code, rule_class.opt_in):
             continue
         try:
             produced = list(rule_class(model, settings).check())

@@ -42,6 +42,7 @@ class ScreenWords:
     external_names: frozenset[str]  # functions and client types whose calls are external (DBP2xx)
     external_prefixes: tuple[str, ...]  # `stripe.`: every function below is external
     external_methods: frozenset[str]  # `.delay()`, `.send()` of a task...
+    external_fragments: tuple[str, ...] = ()  # `_pb2_grpc.`: a name holding it may be external
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, extra_words: frozenset[str] = frozenset()) -> "ScreenWords":
@@ -56,15 +57,19 @@ class ScreenWords:
             spec.library.split("-")[0] for spec in catalog.transactions
         )
         externals = catalog.external_calls
-        external_names = frozenset(n for spec in externals for n in (*spec.functions, *spec.clients)
-                                   if not n.endswith("*"))
-        prefixes = tuple(n[:-1] for spec in externals for n in spec.functions if n.endswith("*"))
-        external_methods = frozenset(m for spec in externals for m in (*spec.methods, *spec.task_methods))
+        external_names = frozenset(n for spec in externals for n in (*spec.functions, *spec.clients) if "*" not in n)
+        # a pattern (`stripe.*.create`, `*_pb2_grpc.*Stub`) is screened by what precedes its first `*`
+        patterns = {n for spec in externals for n in (*spec.functions, *spec.clients) if "*" in n}
+        prefixes = tuple(sorted({n.split("*")[0] for n in patterns if not n.startswith("*")}))
+        fragments = tuple(sorted({n.split("*")[1] for n in patterns if n.startswith("*")}))
+        external_methods = frozenset(m for spec in externals
+                                     for m in (*spec.methods, *spec.task_methods, *spec.receiver_methods))
         called = {n.rsplit(".", 1)[-1] for n in constructors | transaction_functions | extra_words}
         called |= set(catalog.transaction_methods()) | set(checkout_methods)
         return cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                    frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
-                   packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes, external_methods)
+                   packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes, external_methods,
+                   fragments)
 
 
 def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
@@ -220,6 +225,7 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
         if dotted is None:
             continue
         resolved = _resolve(dotted, aliases)
-        if resolved in words.external_names or resolved.startswith(words.external_prefixes):
+        if resolved in words.external_names or resolved.startswith(words.external_prefixes) \
+                or any(fragment in resolved for fragment in words.external_fragments):
             return True
     return False

@@ -27,7 +27,11 @@ def _all_rules() -> tuple[type["Rule"], ...]:
         UnparsableUrl,
     )
     from poollint.rules.creation import ClientInLoop, ClientPerCall, DuplicateModuleClients, RerunScopeClient
-    from poollint.rules.holding import ExternalCallInTransaction, ExternalCallWhileHoldingConnection
+    from poollint.rules.holding import (
+        ExternalCallInTransaction,
+        ExternalCallWhileHoldingConnection,
+        TaskPublishedInTransaction,
+    )
     from poollint.rules.meta import NotAnalyzable
     from poollint.rules.release import (
         CheckoutNotReleased,
@@ -44,6 +48,7 @@ def _all_rules() -> tuple[type["Rule"], ...]:
         RerunScopeClient,
         ExternalCallInTransaction,
         ExternalCallWhileHoldingConnection,
+        TaskPublishedInTransaction,
         ScriptNeverDisconnects,
         DisconnectNotExceptionSafe,
         FixtureWithoutTeardown,

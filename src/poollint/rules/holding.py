@@ -8,7 +8,7 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from poollint.catalog.model import CheckoutSpec, TransactionSpec
+from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
 from poollint.engine.context import Frame
 from poollint.engine.cstwalk import visit as cst_visit
 from poollint.engine.roles import function_role
@@ -39,7 +39,8 @@ class Reached:
     """An external call, made here or through project functions."""
 
     chain: tuple[str, ...]  # displays, outermost first: ("notify()", "requests.post()")
-    kind: str
+    kind: str  # what is waited on and for how long: "HTTP request without a timeout", "sleep of 5 s"
+    publishes_task: bool = False
 
     @property
     def display(self) -> str:
@@ -47,7 +48,10 @@ class Reached:
 
 
 class _HoldingRule(FileRule):
-    """Shared by DBP201 and DBP202: which blocks hold a connection and which calls inside them wait."""
+    """Shared by DBP201, DBP202 and DBP203: which blocks hold a connection and which calls inside them wait."""
+
+    # DBP203 reports task publishes, the others every other external call
+    reports_task_publishes = False
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -219,27 +223,80 @@ class _HoldingRule(FileRule):
         qualified = self.qualified_name(node.func)
         if _is_logging(node, qualified) or _waits_for_nothing(node):
             return None
-        kind = self.catalog.external_call(qualified)
-        if kind is None and isinstance(node.func, cst.Attribute):
-            kind = self.catalog.external_method(node.func.attr.value)
-            if kind is None and self._is_task_function(node.func.value):
-                kind = self.catalog.task_method(node.func.attr.value)
-        if kind is not None:
-            return Reached((self._display(node),), kind)
+        spec = self._external_spec(node, qualified)
+        if spec is not None:
+            if spec.publishes_task and self._publish_deferred(node):
+                return None
+            direct = self.catalog.external_function(qualified) is spec
+            return self._wanted(Reached((self._display(node),), _describe(spec, node, direct), spec.publishes_task))
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
         if self.catalog.is_offload(qualified, method):
             for arg in node.args:
                 if arg.keyword is None and arg.star == "":
-                    kind = self.catalog.external_call(self.qualified_name(arg.value))
-                    if kind is not None:
-                        return Reached((self._display(node), f"{_text(self.context, arg.value)}()"), kind)
+                    argument = self.qualified_name(arg.value)
+                    spec = self.catalog.external_call(argument)
+                    if spec is not None:
+                        reached = Reached((self._display(node), f"{_text(self.context, arg.value)}()"),
+                                          _describe(spec, None, self.catalog.external_function(argument) is spec),
+                                          spec.publishes_task)
+                        return self._wanted(reached)
         if depth <= 0:
             return None
         callee = self._project_function(node)
         if callee is None or id(callee[0]) in seen:
             return None
         inner = self._reach_function(callee[0], callee[1], depth - 1, seen | {id(callee[0])})
-        return Reached((self._display(node), *inner.chain), inner.kind) if inner is not None else None
+        return Reached((self._display(node), *inner.chain), inner.kind, inner.publishes_task) if inner is not None else None
+
+    def _wanted(self, reached: Reached) -> Optional[Reached]:
+        return reached if reached.publishes_task == self.reports_task_publishes else None
+
+    def _external_spec(self, node: cst.Call, qualified: Optional[str]) -> Optional[ExternalCallSpec]:
+        spec = self.catalog.external_call(qualified)
+        if spec is not None or not isinstance(node.func, cst.Attribute):
+            return spec
+        method, receiver = node.func.attr.value, node.func.value
+        spec = self.catalog.external_method(method)
+        if spec is None and self._is_task_function(receiver):
+            spec = self.catalog.task_method(method)
+        if spec is None:
+            name = _last_name(receiver)
+            receiver_origin = self.qualified_name(receiver) or ""
+            if name and not ("(" in receiver_origin and self._is_known_origin(receiver_origin.split("(")[0])):
+                spec = self.catalog.external_by_receiver_name(method, name, self.context.imports.values())
+        return spec
+
+    def _publish_deferred(self, node: cst.Call) -> bool:
+        """`task.delay()` of a task whose base class defers the publish to after the commit.
+
+        Celery's `delay()` calls `apply_async()`: a base that overrides `apply_async` defers both.
+        """
+        func = node.func
+        if not isinstance(func, cst.Attribute) or not self._is_task_function(func.value):
+            return False
+        assert isinstance(func.value, cst.Name)
+        task = self.context.module_functions[func.value.value]
+        methods = {func.attr.value, "apply_async"}
+        for decorator in task.decorators:
+            if not isinstance(decorator.decorator, cst.Call):
+                continue
+            for arg in decorator.decorator.args:
+                if arg.keyword is not None and arg.keyword.value == "base" and isinstance(arg.value, cst.Name):
+                    base = self.context.module_classes.get(arg.value.value)
+                    if base is not None and self._defers_to_commit(base, methods):
+                        return True
+        return False
+
+    def _defers_to_commit(self, klass: cst.ClassDef, methods: set[str]) -> bool:
+        """A method of `klass` named in `methods` hands its work to an after-commit hook."""
+        after_commit = self.catalog.after_commit_functions()
+        for statement in klass.body.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value in methods:
+                calls = _Calls()
+                cst_visit(statement, calls)
+                if any(self.qualified_name(call.func) in after_commit for call in calls.found):
+                    return True
+        return False
 
     def _display(self, node: cst.Call) -> str:
         return f"{_text(self.context, node.func)}()"
@@ -332,12 +389,14 @@ class ExternalCallInTransaction(_HoldingRule):
     )
     rationale = """
         A transaction keeps one pooled connection checked out, and its locks taken, until it
-        commits. An HTTP request, a sleep, an e-mail, a subprocess, a task-queue publish or a
-        cloud/LLM API call inside it parks that connection for the whole wait: under load every
-        connection of the pool waits on the slow service, and new requests time out
-        (Prisma `P2024`, SQLAlchemy `QueuePool limit ... reached`). A Prisma interactive
-        transaction also has a 5 s default timeout: a slow call makes it roll back. A Celery
-        `.delay()` inside a transaction can also run before the commit and not find its rows.
+        commits. An HTTP request, a sleep, an e-mail, a subprocess, an object-storage transfer, an
+        LLM completion or another cloud API call inside it parks that connection for the whole
+        wait: under load every connection of the pool waits on the slow service, and new requests
+        time out (Prisma `P2024`, SQLAlchemy `QueuePool limit ... reached`). A Prisma interactive
+        transaction also has a 5 s default timeout: a slow call makes it roll back. The message
+        says how long the wait may be: an HTTP request without a timeout, a sleep of N s, an LLM
+        completion. Publishing a task to a broker is a short round trip with another risk (the task
+        may run before the commit): that is DBP203, opt-in.
 
         Fixes by library: make the call before the transaction starts or after its block ends
         (Prisma `async with db.tx()`, SQLAlchemy `with engine.begin()`/`session.begin()`, asyncpg and
@@ -475,6 +534,70 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         return "the pool has one connection fewer for the whole wait"
 
 
+class TaskPublishedInTransaction(_HoldingRule):
+    """Flags a task published to a broker while a transaction is open."""
+
+    code = "DBP203"
+    name = "task-published-in-transaction"
+    opt_in = True
+    reports_task_publishes = True
+    message = "{call} ({kind}) runs inside the {library} transaction `{opener}` opened on line {line}: {consequence}"
+    fix_hint = (
+        "Publish after the commit: transaction.on_commit(lambda: task.delay(...)), Celery's "
+        "task.delay_on_commit(...), or a task base class whose apply_async defers to on_commit"
+    )
+    rationale = """
+        Publishing a task (Celery `.delay()`/`.apply_async()`/`send_task()`, Dramatiq `.send()`)
+        is a short broker round trip: it holds the transaction's connection for milliseconds, not
+        for a slow service, so DBP201 leaves it out. The risk is a race: a worker can pick the task
+        up before the transaction commits and not find its rows, or run it for a transaction that
+        then rolls back.
+
+        Not reported: publishes registered with `transaction.on_commit(...)`; `delay_on_commit`;
+        a task whose `base=` class (in the same module) overrides `apply_async` or `delay` to
+        defer to `transaction.on_commit`; publishes outside the block.
+
+        Opt-in: off unless selected (`select = ["DBP203"]` or `["DBP2"]`), because many
+        applications accept the race or make their tasks wait for the row.
+    """
+    example = """
+        from celery import shared_task
+        from django.db import transaction
+
+        @shared_task
+        def send_receipt(order_id):
+            ...
+
+        def place_order(order):
+            with transaction.atomic():
+                order.save()
+                send_receipt.delay(order.pk)
+    """
+    use_instead = """
+        from celery import shared_task
+        from django.db import transaction
+
+        @shared_task
+        def send_receipt(order_id):
+            ...
+
+        def place_order(order):
+            with transaction.atomic():
+                order.save()
+                transaction.on_commit(lambda: send_receipt.delay(order.pk))
+    """
+    references = (
+        "https://docs.celeryq.dev/en/stable/userguide/tasks.html#database-transactions",
+        "https://docs.djangoproject.com/en/5.1/topics/db/transactions/#performing-actions-after-commit",
+    )
+
+    def choose(self, holds: list[Hold]) -> Optional[Hold]:
+        return next((h for h in holds if h.is_transaction), None)
+
+    def consequence(self, hold: Hold) -> str:
+        return "a worker may run the task before the commit, or for a transaction that rolls back"
+
+
 def _text(context, node: cst.CSTNode) -> str:
     """Source of a short expression on one line."""
     text = re.sub(r"\s+", " ", context.module.code_for_node(node)).strip()
@@ -487,6 +610,39 @@ def _last_name(node: cst.BaseExpression) -> Optional[str]:
     if isinstance(node, cst.Attribute):
         return node.attr.value
     return None
+
+
+def _describe(spec: ExternalCallSpec, node: Optional[cst.Call], direct: bool) -> str:
+    """What the call waits on and for how long: `sleep of 5 s`, `HTTP request without a timeout`.
+
+    A timeout is judged only on a direct function call: a client's methods may take theirs from
+    the client.
+    """
+    if node is None:
+        return spec.kind
+    if spec.duration_argument >= 0:
+        positional = [a for a in node.args if a.keyword is None and a.star == ""]
+        if len(positional) > spec.duration_argument:
+            value = positional[spec.duration_argument].value
+            if isinstance(value, (cst.Integer, cst.Float)):
+                return f"{spec.kind} of {value.value} s"
+        return spec.kind
+    if spec.timeout_keyword and direct:
+        if any(a.star == "**" or (a.keyword is not None and a.keyword.value == spec.timeout_keyword)
+               for a in node.args):
+            return spec.kind
+        if spec.default_timeout:
+            return f"{spec.kind}, default timeout {spec.default_timeout}"
+        return f"{spec.kind} without a timeout"
+    return spec.kind
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append(node)
 
 
 def _is_logging(node: cst.Call, qualified: Optional[str]) -> bool:
