@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, expected_findings
+from conftest import FIXTURES, expected_findings, expected_fragments
 from poollint.cli import main
 from poollint.config.dotenv import is_template, parse_dotenv
 from poollint.config.prisma import parse_prisma
-from poollint.config.urls import find_pooler, is_placeholder, mask, parse_url
+from poollint.config.urls import find_pooler, is_placeholder, mask, parse_url, password_problems
 from poollint.engine.runner import RunOptions, check_paths
 from poollint.reporters import REPORTERS
 from poollint.settings import Settings, load_settings
@@ -38,6 +38,17 @@ def test_config_case_findings_match_annotations(case: Path) -> None:
         for line, code in expected_findings(path)
     }
     assert found == expected
+
+
+@pytest.mark.parametrize("case", [c for c in CONFIG_CASES if any(
+    expected_fragments(p) for p in c.rglob("*") if p.is_file())], ids=lambda p: p.name)
+def test_config_case_message_fragments(case: Path) -> None:
+    findings = _run(case).findings
+    for path in sorted(p for p in case.rglob("*") if p.is_file()):
+        for line, code, fragment in expected_fragments(path):
+            messages = [f.message for f in findings
+                        if (_relative(f.path, case), f.line, f.code) == (path.relative_to(case).as_posix(), line, code)]
+            assert any(fragment in m for m in messages), (path.name, line, code, fragment, messages)
 
 
 def test_every_config_rule_has_a_positive_case() -> None:
@@ -151,8 +162,43 @@ def test_url_parts_as_drivers_see_them() -> None:
         "postgresql", "asyncpg", "db.example.com", 6432, "app", "postgres")
     assert url.param("x") == "2" and url.problems == ()
     assert parse_url("mongodb://a:1,b:2/app?replicaSet=rs").problems == ()
-    assert parse_url("postgresql://app:a/b@db/app").problems == ("unencoded `/` in the password (percent-encode it)",)
-    assert parse_url("postgresql://app:100%@db/app").problems[0].startswith("a `%` in the password")
+    assert parse_url("postgresql://app:a/b@db/app").password_marks == "/"
+    assert parse_url("postgresql://app:100%@db/app").password_marks == "%"
+    assert parse_url("postgresql://app:100%25@db/app").password_marks == ""
+
+
+# What each reader does with `postgresql://app:ab<char>cd@db.example.com:5432/app`, measured by
+# calling sqlalchemy.engine.make_url 2.1, psycopg.conninfo.conninfo_to_dict 3.3 (libpq), asyncpg
+# 0.32's connect_utils parser and Node's WHATWG URL (the parser of Prisma's engines): True when
+# the reader gets the host or password wrong, or raises.
+READER_BREAKS = {
+    "sqlalchemy": {"@": True, "/": False, "#": False, "?": False, "[": False, "]": False, " ": False, "%": False},
+    "psycopg": {"@": True, "/": True, "#": False, "?": False, "[": False, "]": False, " ": True, "%": True},
+    "asyncpg": {"@": True, "/": True, "#": True, "?": True, "[": True, "]": True, " ": False, "%": False},
+    "prisma": {"@": False, "/": True, "#": True, "?": True, "[": False, "]": False, " ": False, "%": False},
+}
+
+
+@pytest.mark.parametrize("library,char,breaks", [
+    (library, char, breaks) for library, table in READER_BREAKS.items() for char, breaks in table.items()
+], ids=lambda v: repr(v) if isinstance(v, str) and len(v) == 1 else str(v))
+def test_password_character_per_reader(library: str, char: str, breaks: bool) -> None:
+    password = "ab%zz" if char == "%" else f"ab{char}cd"
+    url = parse_url(f"postgresql://app:{password}@db.example.com:5432/app")
+    assert url is not None and url.host == "db.example.com"
+    assert bool(password_problems(url, {library})) is breaks
+
+
+def test_password_readers_unknown_and_driver_urls() -> None:
+    """With no known reader only what breaks most of them (`@`, `/`); a `+driver` URL is SQLAlchemy's."""
+    plain = parse_url("postgresql://app:a#b@cd@db.example.com/app")
+    assert password_problems(plain, set()) == ["unencoded `@` in the password (percent-encode it)"]
+    assert password_problems(parse_url("postgresql://app:a#b?c@db.example.com/app"), set()) == []
+    driver = parse_url("postgresql+asyncpg://app:a#b?c@db.example.com/app")
+    assert password_problems(driver, {"asyncpg", "sqlalchemy"}) == []
+    both = password_problems(plain, {"prisma", "psycopg"})
+    assert both == ["unencoded `@` in the password (percent-encode it) breaks libpq (psycopg)",
+                    "unencoded `#` in the password (percent-encode it) breaks Prisma"]
     assert parse_url("not a url") is None
 
 
@@ -333,3 +379,10 @@ def test_sibling_projects_do_not_leak_into_each_other() -> None:
                                           "DBP407_kubernetes_hpa", "DBP406_env_files"))  # they need their pyproject
              for path, line, code in ((_relative(f.path, case), f.line, f.code) for f in _run(case).findings)}
     assert together == alone
+
+
+def test_configuration_findings_point_at_the_value() -> None:
+    """The column is where the URL starts, in .env (after the quote) and in compose (after the key)."""
+    case = FIXTURES / "config" / "DBP402_interpolated_password_in_compose"
+    columns = {(_relative(f.path, case), f.line): f.column for f in _run(case).findings}
+    assert columns == {(".env", 3): len('DATABASE_URL="') + 1, ("docker-compose.yml", 7): len('      DATABASE_URL: "') + 1}

@@ -181,6 +181,8 @@ def _json_line(lines: tuple[str, ...], key: str) -> int:
 
 
 def _read(path: Path, shown: str, model: DeploymentModel) -> Optional[str]:
+    if path.is_symlink() and not path.exists():
+        return None  # a committed `.env` link to a file each developer creates later
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -223,7 +225,7 @@ def _load_dotenv(model: DeploymentModel, path: Path, shown: str, text: str, extr
     extra = tuple(extra)
     for entry in parsed.entries:
         if _is_url_variable(entry.key, extra) and (looks_like_url(entry.value) or entry.unresolved):
-            value = entry.value if not entry.unresolved else "${unresolved}"
+            value = entry.value  # an unresolved `${PW}` stays in place: the URL is judged around it
             model.url_sites.append(UrlSite(shown, entry.line, entry.key, value, "dotenv", template=template))
 
 

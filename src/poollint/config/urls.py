@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable, Optional
 from urllib.parse import unquote
+
+from poollint import _toml
 
 SECRET = "****"
 
@@ -21,6 +25,12 @@ _PERCENT_OK = re.compile(r"%[0-9A-Fa-f]{2}")
 POSTGRES_SCHEMES = ("postgres", "postgresql")
 MYSQL_SCHEMES = ("mysql", "mariadb")
 ACCELERATE_SCHEMES = ("prisma", "prisma+postgres")
+
+# A value substituted at deploy time: `${VAR}` (dotenv, compose), `${ssm:/db/pw}` / `${env:X}`
+# (serverless.yml), `$(VAR)` (Kubernetes). The URL is judged on the parts around it.
+INTERPOLATION = re.compile(r"\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}|\$\([A-Za-z_][A-Za-z0-9_]*\)")
+# What an interpolation stands for while the URL is split: no character any driver treats specially.
+_STAND_IN = "INTERPOLATED0VALUE"
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,9 @@ class ParsedUrl:
     port: Optional[int]
     database: str
     params: tuple[tuple[str, str], ...]
-    problems: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # what every driver rejects (bad port, `@` in the user name)
+    password_marks: str = ""  # the characters of PASSWORD_MARKS in the password; "%" for a stray `%`
+    interpolated: frozenset[str] = frozenset()  # parts written as `${...}`: "password", "host", "port", ...
 
     @property
     def family(self) -> str:
@@ -66,12 +78,17 @@ class ParsedUrl:
         return "other"
 
     def param(self, name: str) -> Optional[str]:
-        """The last value of a query parameter (drivers keep the last), or None."""
+        """The last value of a query parameter (drivers keep the last), or None; "${...}" when interpolated."""
         value = None
         for key, found in self.params:
             if key == name:
                 value = found
         return value
+
+    @property
+    def concrete(self) -> bool:
+        """Host and port are written out: the URL can be judged though its password is interpolated."""
+        return not self.interpolated & {"host", "port", "scheme"}
 
     def has_param(self, name: str) -> bool:
         return any(key == name for key, _ in self.params)
@@ -112,7 +129,8 @@ def _split_authority(rest: str) -> tuple[str, str, str]:
 def parse_url(text: str) -> Optional[ParsedUrl]:
     """A URL with a `scheme://`, or None when `text` is not one."""
     raw = text.strip()
-    match = _SCHEME.match(raw)
+    work = INTERPOLATION.sub(_STAND_IN, raw)
+    match = _SCHEME.match(work)
     if match is None:
         return None
     scheme = match.group("scheme").lower()
@@ -121,19 +139,15 @@ def parse_url(text: str) -> Optional[ParsedUrl]:
         dialect, driver = "mongodb+srv", ""
     if scheme in ACCELERATE_SCHEMES:
         dialect, driver = "prisma", ""
-    userinfo, hostport, tail = _split_authority(raw[match.end():])
+    userinfo, hostport, tail = _split_authority(work[match.end():])
     problems: list[str] = []
     username, _, password = userinfo.partition(":")
     has_password = ":" in userinfo
     if userinfo and ":" not in userinfo and "@" in username:
         problems.append("unencoded `@` in the user name")
-    for char in "@:/#?[] ":
-        if char in password:
-            shown = "space" if char == " " else f"`{char}`"
-            problems.append(f"unencoded {shown} in the password (percent-encode it)")
-            break
+    marks = "".join(char for char in PASSWORD_MARKS if char != "%" and char in password)
     if "%" in password and len(_PERCENT_OK.findall(password)) != password.count("%"):
-        problems.append("a `%` in the password that is not a percent-escape (write `%25`)")
+        marks += "%"
     host, port_text = hostport, ""
     if hostport.startswith("["):
         close = hostport.find("]")
@@ -142,8 +156,11 @@ def parse_url(text: str) -> Optional[ParsedUrl]:
         host = hostport  # a replica-set seed list: several host:port pairs
     elif ":" in hostport:
         host, _, port_text = hostport.rpartition(":")
+    interpolated = {part for part, value in (("scheme", scheme), ("user", username), ("password", password),
+                                             ("host", host), ("port", port_text), ("path", tail))
+                    if _STAND_IN.lower() in value.lower()}
     port: Optional[int] = None
-    if port_text:
+    if port_text and "port" not in interpolated:
         if port_text.isdigit() and 0 < int(port_text) < 65536:
             port = int(port_text)
         else:
@@ -157,13 +174,67 @@ def parse_url(text: str) -> Optional[ParsedUrl]:
         if not pair:
             continue
         key, _, value = pair.partition("=")
-        params.append((unquote(key), unquote(value)))
+        params.append((unquote(key), "${...}" if _STAND_IN in value else unquote(value)))
     database = unquote(path.lstrip("/").split("#", 1)[0])
     return ParsedUrl(
         raw=raw, scheme=scheme, dialect=dialect, driver=driver, username=unquote(username),
         has_password=has_password and bool(password), host=host.lower(), port=port, database=database,
-        params=tuple(params), problems=tuple(problems),
+        params=tuple(params), problems=tuple(problems), password_marks=marks, interpolated=frozenset(interpolated),
     )
+
+
+# -- how each reader splits a password (DBP401) -----------------------------------------------
+PASSWORD_MARKS = "@/#?[] %"
+# The characters that, unencoded in a password, make each reader split a PostgreSQL URL wrongly
+# or reject it. Measured by calling each parser on `postgresql://app:ab<c>cd@db.example.com:5432/app`
+# (tests/test_config_rules.py keeps one case per reader and character):
+#   SQLAlchemy `make_url` (also for `+asyncpg`/`+psycopg` URLs): only `@`;
+#   libpq (`psycopg.conninfo`, psycopg2): `@`, `/`, a space, a `%` that is not an escape;
+#   asyncpg's own parser: `@`, `/`, `#`, `?`, `[`, `]`;
+#   Prisma (WHATWG URL, the last `@` ends the user info) and dj-database-url/redis-py
+#   (`urllib.parse.urlsplit`): `/`, `#`, `?` (urlsplit also `[`, `]`).
+PASSWORD_READERS: dict[str, tuple[str, str]] = {
+    "sqlalchemy": ("SQLAlchemy", "@"),
+    "libpq": ("libpq (psycopg)", "@/ %"),
+    "asyncpg": ("asyncpg", "@/#?[]"),
+    "prisma": ("Prisma", "/#?"),
+    "urlsplit": ("Python's urlsplit (dj-database-url, redis-py)", "/#?[]"),
+}
+# Which parser each catalog library's URL goes through
+LIBRARY_READER = {
+    "sqlalchemy": "sqlalchemy", "prisma": "prisma", "asyncpg": "asyncpg", "psycopg": "libpq",
+    "psycopg2": "libpq", "psycopg_pool": "libpq", "aiopg": "libpq", "django": "urlsplit", "redis": "urlsplit",
+}
+# With no known reader, the characters that break three of the four PostgreSQL readers above.
+UNKNOWN_READER_MARKS = "@/"
+
+
+def password_problems(url: ParsedUrl, libraries: Iterable[str]) -> list[str]:
+    """What the readers of `url` (by library) get wrong about its password, one entry per character."""
+    if not url.password_marks:
+        return []
+    readers = sorted({LIBRARY_READER[lib] for lib in libraries if lib in LIBRARY_READER})
+    if url.driver and url.family in ("postgres", "mysql"):
+        readers = ["sqlalchemy"]  # SQLAlchemy splits the URL and hands the parts to the DBAPI
+    if url.family != "postgres":
+        # other families: every character but `:`, as before readers were told apart
+        breaking = {char: "" for char in url.password_marks}
+    elif readers:
+        breaking = {}
+        for char in url.password_marks:
+            names = [PASSWORD_READERS[r][0] for r in readers if char in PASSWORD_READERS[r][1]]
+            if names:
+                breaking[char] = " and ".join(names)
+    else:
+        breaking = {char: "" for char in url.password_marks if char in UNKNOWN_READER_MARKS}
+    problems = []
+    for char, names in breaking.items():
+        if char == "%":
+            text = "a `%` in the password that is not a percent-escape (write `%25`)"
+        else:
+            text = f"unencoded {'space' if char == ' ' else f'`{char}`'} in the password (percent-encode it)"
+        problems.append(f"{text}{f' breaks {names}' if names else ''}")
+    return problems
 
 
 def _mask_params(query: str) -> str:
@@ -208,24 +279,42 @@ def mask(url: str) -> str:
 
 
 # -- poolers ----------------------------------------------------------------------------------
-# Supabase: https://supabase.com/docs/guides/database/connecting-to-postgres#connection-pooler
-# Neon: https://neon.tech/docs/connect/connection-pooling (pooled hosts carry `-pooler`)
-# Prisma Accelerate: https://www.prisma.io/docs/accelerate/getting-started
+@dataclass(frozen=True)
+class PoolerHost:
+    """One entry of config/data/poolers.toml."""
+
+    kind: str
+    host: "re.Pattern[str]"
+    port: Optional[int]
+    transaction_mode: bool
+    default_port: Optional[int]
+    display: str
+
+
+@lru_cache(maxsize=1)
+def pooler_hosts() -> tuple[PoolerHost, ...]:
+    document = _toml.loads((resources.files("poollint.config") / "data" / "poolers.toml").read_text(encoding="utf-8"))
+    return tuple(
+        PoolerHost(entry["kind"], re.compile(entry["host"]), entry.get("port"), bool(entry["transaction-mode"]),
+                   entry.get("default-port"), entry["display"])
+        for entry in document["poolers"]
+    )
+
+
 def find_pooler(url: ParsedUrl, pgbouncer_hosts: frozenset[str] = frozenset(),
                 session_mode_pgbouncer: bool = False) -> Optional[Pooler]:
     """The pooler a URL goes through, if its host/port say so."""
     if url.family == "accelerate":
         return Pooler("accelerate", False, "Prisma Accelerate")
-    if url.family != "postgres":
+    if url.family not in ("postgres", "mysql"):
         return None
     host = url.host
-    if host.endswith("pooler.supabase.com"):
-        if url.port == 5432:
-            return Pooler("supabase", False, "Supabase's session pooler (port 5432)")
-        return Pooler("supabase", True, f"Supabase's transaction pooler (port {url.port or 6543})")
-    first_label = host.split(".", 1)[0]
-    if first_label.endswith("-pooler") and (host.endswith(".neon.tech") or ".neon." in host):
-        return Pooler("neon", True, "Neon's pooled endpoint (`-pooler` host)")
+    for known in pooler_hosts():
+        if known.host.fullmatch(host) and (known.port is None or known.port == url.port):
+            port = url.port or known.default_port
+            return Pooler(known.kind, known.transaction_mode, known.display.format(port=port))
+    if url.family != "postgres":
+        return None
     if host.split(":")[0] in pgbouncer_hosts:
         return Pooler("pgbouncer", not session_mode_pgbouncer, f"the PgBouncer service `{host}`")
     if url.port == 6432:
@@ -253,10 +342,18 @@ _PLACEHOLDER_WORDS = frozenset({
 
 
 def is_placeholder(value: str) -> bool:
-    """A template value (`.env.example`: `USER:PASSWORD@HOST:PORT`, `<password>`, `changeme`, `${X}`)."""
-    if _PLACEHOLDER.search(value):
+    """A template value (`.env.example`: `USER:PASSWORD@HOST:PORT`, `<password>`, `changeme`).
+
+    An interpolated part (`${POSTGRES_PASSWORD}`) is not a placeholder by itself: the URL is judged
+    on its concrete parts, unless the host or port is interpolated.
+    """
+    url = parse_url(value)
+    if (url is None and INTERPOLATION.search(value)) or (url is not None and not url.concrete):
         return True
-    match = _SCHEME.match(value.strip())
-    rest = value.strip()[match.end():] if match else value
+    concrete = INTERPOLATION.sub("interpolated", value)
+    if _PLACEHOLDER.search(concrete):
+        return True
+    match = _SCHEME.match(concrete.strip())
+    rest = concrete.strip()[match.end():] if match else concrete
     words = re.split(r"[:@/?&=.]", rest.split("?", 1)[0])
     return any(word in _PLACEHOLDER_WORDS for word in words)

@@ -9,7 +9,7 @@ from poollint.config.project import DeploymentModel, add_python_facts, load_conf
 from poollint.config.pyscan import PythonFacts
 from poollint.engine.files import is_config_file, is_python_file
 from poollint.engine.findings import Finding
-from poollint.engine.suppress import is_suppressed
+from poollint.engine.suppress import NOQA, SLASH_NOQA, is_suppressed
 from poollint.rules.meta import NotAnalyzable
 from poollint.settings import Settings
 
@@ -146,7 +146,8 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
             if finding.path not in reported:
                 continue
             lines = model.files.get(finding.path, ())
-            if is_suppressed(finding.code, lines, (finding.line, finding.line - 1)):
+            noqa = SLASH_NOQA if finding.path.endswith((".prisma", ".ts", ".js", ".mjs", ".cjs", ".mts")) else NOQA
+            if is_suppressed(finding.code, lines, (finding.line, finding.line - 1), noqa):
                 continue
             findings.append(finding)
     return sorted(set(findings), key=Finding.sort_key), errors

@@ -6,11 +6,12 @@ Every URL in a message goes through `mask()`.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterator, Optional
+import re
+from typing import Any, Iterator, Optional, Sequence
 
 from poollint.config.budget import compute_budgets
 from poollint.config.project import DIRECT_VARIABLE, DeploymentModel, UrlSite, related
-from poollint.config.urls import ParsedUrl, Pooler, find_pooler, is_local, mask
+from poollint.config.urls import ParsedUrl, Pooler, find_pooler, is_local, mask, password_problems
 from poollint.engine.findings import Finding
 from poollint.rules.base import Rule
 from poollint.settings import Settings
@@ -28,9 +29,11 @@ class ConfigRule(Rule):
     def check(self) -> Iterator[Finding]:
         raise NotImplementedError
 
-    def finding(self, path: str, line: int, **fields: Any) -> Finding:
+    def finding(self, path: str, line: int, value: str = "", **fields: Any) -> Finding:
+        """A finding at the column where `value` (the URL, or the text at fault) starts on `line`."""
+        column = value_column(self.model.files.get(path, ()), line, value)
         return Finding(code=self.code, name=self.name, message=self.render(**fields), path=path, line=line,
-                       column=1, fix_hint=self.fix_hint)
+                       column=column, fix_hint=self.fix_hint)
 
     # -- shared questions ---------------------------------------------------------------------
     def sites(self) -> Iterator[tuple[UrlSite, ParsedUrl]]:
@@ -59,6 +62,23 @@ class ConfigRule(Rule):
         return bool(site.variable) and site.variable in self.direct_variables()
 
 
+_ASSIGNED = re.compile(r"""^\s*(?:export\s+|-\s+)?[\w.\-"']+["']?\s*[=:]\s*["']?""")
+
+
+def value_column(lines: Sequence[str], line: int, value: str) -> int:
+    """1-based column of `value` on the line; else where the assigned value starts; else the first character."""
+    if not 1 <= line <= len(lines):
+        return 1
+    text = lines[line - 1]
+    for needle in (value, value.split("$", 1)[0], value[:12]):
+        if len(needle) >= 3 and needle in text:
+            return text.index(needle) + 1
+    assigned = _ASSIGNED.match(text)
+    if assigned and assigned.end() < len(text.rstrip()):
+        return assigned.end() + 1
+    return len(text) - len(text.lstrip()) + 1
+
+
 def _version_at_least(version: Optional[str], minimum: tuple[int, ...]) -> bool:
     if not version:
         return False
@@ -71,7 +91,7 @@ class UnparsableUrl(ConfigRule):
 
     code = "DBP401"
     name = "unparsable-url"
-    message = "{what} cannot be parsed as the driver will: {problem}: {url}"
+    message = "{what} cannot be parsed as its reader will: {problem}: {url}"
     fix_hint = "Percent-encode reserved characters in the password (`@` is `%40`, `#` is `%23`, `/` is `%2F`) and check the port"
     rationale = """
         Drivers split a URL at the first reserved character. A password holding `@`, `:`,
@@ -94,12 +114,14 @@ class UnparsableUrl(ConfigRule):
 
     def check(self) -> Iterator[Finding]:
         for site, url in self.sites():
-            problems = list(url.problems)
+            consumers = self.model.consumers_of(site)
+            problems = list(url.problems) + password_problems(url, consumers)
             if not problems and url.family == "postgres" and not url.host and not url.has_param("host") \
-                    and "prisma" in self.model.consumers_of(site):
+                    and "prisma" in consumers:
                 problems.append("no host (Prisma requires one)")
             if problems:
-                yield self.finding(site.path, site.line, what=site.label, problem=problems[0], url=mask(site.value))
+                yield self.finding(site.path, site.line, site.value, what=site.label, problem="; ".join(problems),
+                                   url=mask(site.value))
 
 
 class PoolerWithoutPgbouncerMode(ConfigRule):
@@ -159,7 +181,7 @@ class PoolerWithoutPgbouncerMode(ConfigRule):
                 continue
             consumers = self.model.consumers_of(site)
             setting = None
-            if "prisma" in consumers and url.param("pgbouncer") != "true":
+            if "prisma" in consumers and url.param("pgbouncer") not in ("true", "${...}"):
                 setting = "pgbouncer=true"
             elif url.driver == "asyncpg" and url.param("prepared_statement_cache_size") != "0" \
                     and not self.model.statement_cache_configured:
@@ -167,7 +189,8 @@ class PoolerWithoutPgbouncerMode(ConfigRule):
             elif "asyncpg" in consumers and not url.driver and not self.model.statement_cache_configured:
                 setting = "statement_cache_size=0"
             if setting:
-                yield self.finding(site.path, site.line, what=site.label, pooler=pooler.display, setting=setting)
+                yield self.finding(site.path, site.line, site.value, what=site.label, pooler=pooler.display,
+                                   setting=setting)
 
 
 class MissingDirectUrl(ConfigRule):
@@ -221,7 +244,8 @@ class MissingDirectUrl(ConfigRule):
                     continue
                 pooled = self._pooled(main.env, path)
                 if pooled:
-                    yield self.finding(path, main.line, what=f'`url = env("{main.env}")`', pooler=pooled[1].display)
+                    yield self.finding(path, main.line, "env(", what=f'`url = env("{main.env}")`',
+                                       pooler=pooled[1].display)
         for site, url in self.sites():
             # with a schema nearby, the schema decides (above); else look for a DIRECT_URL nearby
             if any(related(path, site.path) for path, _ in self.model.schemas) or self.is_direct(site) \
@@ -231,7 +255,7 @@ class MissingDirectUrl(ConfigRule):
                 continue
             pooler = self.pooler(url, site.path)
             if pooler and (pooler.transaction_mode or (pooler.kind == "accelerate" and not is_local(url))):
-                yield self.finding(site.path, site.line, what=site.label, pooler=pooler.display)
+                yield self.finding(site.path, site.line, site.value, what=site.label, pooler=pooler.display)
 
 
 class DirectUrlThroughPooler(ConfigRule):
@@ -264,7 +288,8 @@ class DirectUrlThroughPooler(ConfigRule):
                 continue
             pooler = self.pooler(url, site.path)
             if pooler and (pooler.transaction_mode or pooler.kind == "accelerate"):
-                yield self.finding(site.path, site.line, what=site.label, pooler=pooler.display, url=mask(site.value))
+                yield self.finding(site.path, site.line, site.value, what=site.label, pooler=pooler.display,
+                                   url=mask(site.value))
 
 
 class ServerlessUnboundedPool(ConfigRule):
@@ -308,6 +333,8 @@ class ServerlessUnboundedPool(ConfigRule):
             if not self.model.is_serverless(self.settings.serverless, site.path):
                 continue
             source = self.model.serverless_source(site.path) or "[tool.poollint] serverless = true"
+            if any(path == site.path and found.platform for path, found in self.model.serverless):
+                source = site.path  # the URL is set in the deployment file itself
             if url.family not in ("postgres", "mysql") or self.is_direct(site) or is_local(url, services):
                 continue
             if site.source in ("compose", "kubernetes", "python"):
@@ -317,14 +344,14 @@ class ServerlessUnboundedPool(ConfigRule):
             problem = None
             if pooler is None:
                 problem = f"goes straight to `{url.host}` with no pooler"
-            elif pooler.kind != "accelerate" and "prisma" in consumers:
+            elif pooler.kind not in ("accelerate", "planetscale") and "prisma" in consumers:
                 limit = url.param("connection_limit")
                 if limit is None:
                     problem = "sets no `connection_limit` (Prisma's default is physical CPUs × 2 + 1 per instance)"
                 elif limit.isdigit() and int(limit) > 2:
                     problem = f"sets `connection_limit={limit}` per instance"
             if problem:
-                yield self.finding(site.path, site.line, what=site.label, problem=problem, source=source)
+                yield self.finding(site.path, site.line, site.value, what=site.label, problem=problem, source=source)
 
 
 # Parameters each driver understands; a name close to one of POOL_PARAMETERS but in none is a typo.
@@ -380,35 +407,41 @@ class InvalidPoolParameter(ConfigRule):
         "https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS",
     )
 
-    def _problem(self, url: ParsedUrl) -> Optional[str]:
+    def _problems(self, url: ParsedUrl) -> list[str]:
+        """Every problem of the URL's parameters, so that one fix does not reveal the next."""
+        problems: list[str] = []
         seen: set[str] = set()
         for key, value in url.params:
-            if key in seen:
-                return f"`{key}` is given twice; the driver keeps only one value"
+            if key in seen and key not in problems:
+                problems.append(key)
             seen.add(key)
+        problems = [f"`{key}` is given twice; the driver keeps only one value" for key in problems]
+        database = url.family in ("postgres", "mysql")
         for key, value in url.params:
+            if value == "${...}":
+                continue  # set at deploy time
             if key == "connection_limit" and (not value.lstrip("-").isdigit() or int(value) <= 0):
-                return f"`connection_limit={value}` must be a positive integer"
-            if key == "maxPoolSize" and value == "0":
-                return "`maxPoolSize=0` removes the limit on the pool"
-            if key in _TIMEOUTS and url.family in ("postgres", "mysql") and not value.isdigit():
-                return f"`{key}={value}` must be a whole number of seconds"
-            if key == "pool_timeout" and value == "0" and url.family in ("postgres", "mysql"):
-                return "`pool_timeout=0` waits forever for a free connection"
-            if key not in KNOWN_PARAMETERS and url.family in ("postgres", "mysql", "mongodb", "redis"):
+                problems.append(f"`connection_limit={value}` must be a positive integer")
+            elif key == "maxPoolSize" and value == "0":
+                problems.append("`maxPoolSize=0` removes the limit on the pool")
+            elif key in _TIMEOUTS and database and not value.isdigit():
+                problems.append(f"`{key}={value}` must be a whole number of seconds")
+            elif key == "pool_timeout" and value == "0" and database:
+                problems.append("`pool_timeout=0` waits forever for a free connection")
+            elif key not in KNOWN_PARAMETERS and url.family in ("postgres", "mysql", "mongodb", "redis"):
                 normalized = key.replace("-", "_")
                 candidates = {p.lower(): p for p in POOL_PARAMETERS}
                 match = candidates.get(normalized.lower()) or next(
                     iter(difflib.get_close_matches(normalized.lower(), list(candidates), n=1, cutoff=0.85)), None)
                 if match:
-                    return f"unknown parameter `{key}` (did you mean `{candidates.get(match, match)}`?)"
-        return None
+                    problems.append(f"unknown parameter `{key}` (did you mean `{candidates.get(match, match)}`?)")
+        return list(dict.fromkeys(problems))
 
     def check(self) -> Iterator[Finding]:
         for site, url in self.sites():
-            problem = self._problem(url)
-            if problem:
-                yield self.finding(site.path, site.line, what=site.label, problem=problem)
+            problems = self._problems(url)
+            if problems:
+                yield self.finding(site.path, site.line, site.value, what=site.label, problem="; ".join(problems))
 
 
 class ConnectionBudgetExceeded(ConfigRule):
@@ -469,7 +502,7 @@ class ConnectionBudgetExceeded(ConfigRule):
         for budget in compute_budgets(self.model, settings.max_connections, settings.reserved_connections,
                                       settings.replicas, settings.workers):
             if budget.verdict == "exceeded":
-                yield self.finding(budget.path, budget.line, total=budget.total, breakdown=budget.breakdown(),
+                yield self.finding(budget.path, budget.line, "max_connections", total=budget.total, breakdown=budget.breakdown(),
                                    maximum=budget.max_connections, reserved=budget.reserved, database=budget.database)
 
 
@@ -499,7 +532,7 @@ class DeprecatedScheme(ConfigRule):
     def check(self) -> Iterator[Finding]:
         for site, url in self.sites():
             if url.dialect == "postgres" and "sqlalchemy" in self.model.consumers_of(site):
-                yield self.finding(site.path, site.line, what=site.label)
+                yield self.finding(site.path, site.line, site.value, what=site.label)
 
 
 class PgbouncerStatementMode(ConfigRule):
@@ -528,7 +561,7 @@ class PgbouncerStatementMode(ConfigRule):
         for path, config in self.model.pgbouncers:
             for mode, line, where in config.pool_modes():
                 if mode == "statement":
-                    yield self.finding(path, line, where=where)
+                    yield self.finding(path, line, "statement", where=where)
 
 
 class HardcodedUrlInSchema(ConfigRule):
@@ -565,7 +598,7 @@ class HardcodedUrlInSchema(ConfigRule):
                 continue
             url = site.url
             if url is not None and url.has_password:
-                yield self.finding(site.path, site.line, what=site.label, url=mask(site.value))
+                yield self.finding(site.path, site.line, site.value, what=site.label, url=mask(site.value))
 
 
 CONFIG_RULES = (
