@@ -137,7 +137,7 @@ def test_baseline_covers_configuration_findings(tmp_path: Path, monkeypatch: pyt
     (tmp_path / ".env").write_text(f'DATABASE_URL="{url}"\n')
     monkeypatch.chdir(tmp_path)
     code, out = _check(capsys)
-    assert code == 1 and out.startswith(".env:1:1: DBP402 ")
+    assert code == 1 and out.startswith(".env:1:15: DBP402 ")
     _record(capsys)
     assert "FIXTURE-SECRET" not in (tmp_path / "poollint-baseline.json").read_text()
     (tmp_path / ".env").write_text(f'# production\nLOG_LEVEL=info\n\nDATABASE_URL="{url}"\n')

@@ -386,3 +386,11 @@ def test_configuration_findings_point_at_the_value() -> None:
     case = FIXTURES / "config" / "DBP402_interpolated_password_in_compose"
     columns = {(_relative(f.path, case), f.line): f.column for f in _run(case).findings}
     assert columns == {(".env", 3): len('DATABASE_URL="') + 1, ("docker-compose.yml", 7): len('      DATABASE_URL: "') + 1}
+
+
+def test_dangling_env_symlink_is_not_an_error(tmp_path: Path) -> None:
+    """A committed `.env` link to a file each developer creates later is skipped silently, named or walked."""
+    (tmp_path / ".env").symlink_to(tmp_path / "missing" / ".env.local")
+    (tmp_path / ".env.production").write_text('DATABASE_URL="postgresql://app:FIXTURE-SECRET@db.example.com/app"\n')
+    assert _run(tmp_path).findings == []
+    assert _run(tmp_path / ".env").findings == []
