@@ -107,6 +107,8 @@ def run_check(args: argparse.Namespace) -> int:
         print("poollint: error: --write-baseline cannot be combined with --fix or --diff", file=sys.stderr)
         return EXIT_ERROR
     result = check_paths(paths, settings, options=options)
+    for notice in result.notices:
+        print(notice, file=sys.stderr)
     if args.fix or args.diff:
         baseline = Baseline.load(args.baseline) if args.baseline is not None else None
         targets = baseline.new_findings(result.findings) if baseline else result.findings

@@ -31,11 +31,11 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
         "library": str, "constructors": list, "kind": str, "connect": list, "release": list,
         "context-manager-releases": bool, "not-a-pool-if": list, "default-pool": str,
-        "exempt-url-schemes": list,
+        "exempt-url-schemes": list, "language": str,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
-        "receivers": list, "receiver-names": list, "with-objects": list,
+        "receivers": list, "receiver-names": list, "with-objects": list, "language": str,
     },
     "checkouts": {
         "library": str, "methods": list, "release": list, "context-manager-releases": bool,
@@ -45,6 +45,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "kind": str, "functions": list, "clients": list, "methods": list, "local-methods": list, "task-methods": list,
         "client-methods": list, "timeout-keyword": str, "default-timeout": str, "receiver-names": list,
         "receiver-methods": list, "imported": list, "publishes-task": bool, "duration-argument": int,
+        "language": str,
     },
     "background": {"functions": list, "methods": list},
     "offload": {"functions": list, "methods": list},
@@ -53,6 +54,8 @@ _REQUIRED = {"clients": ("library", "constructors"), "transactions": ("library",
              "checkouts": ("library", "methods"), "external-calls": ("kind",), "background": (),
              "offload": ()}
 EXTENSION_KEYS = frozenset(_SECTIONS)
+# Entries for another language (`language = "javascript"`) are read by that language's front end only.
+LANGUAGES = ("python", "javascript")
 
 
 def _check_entry(section: str, entry: Any, where: str) -> dict[str, Any]:
@@ -69,6 +72,8 @@ def _check_entry(section: str, entry: Any, where: str) -> dict[str, Any]:
     for key in _REQUIRED[section]:
         if key not in entry:
             raise CatalogError(f"{where}: an entry of `{section}` needs `{key}`")
+    if entry.get("language", "python") not in LANGUAGES:
+        raise CatalogError(f"{where}: `{section}.language` must be one of {', '.join(LANGUAGES)}")
     if section == "clients" and entry.get("kind", "pool") not in ("pool", "connection"):
         raise CatalogError(f"{where}: `clients.kind` must be \"pool\" or \"connection\"")
     return dict(entry)
@@ -134,15 +139,17 @@ _BUILDERS = {
 }
 
 
-def parse_sections(document: Mapping[str, Any], where: str) -> dict[str, list[Any]]:
-    """Validates and builds the catalog sections of one TOML document."""
+def parse_sections(document: Mapping[str, Any], where: str, language: str = "python") -> dict[str, list[Any]]:
+    """Validates every entry of one TOML document; builds the sections of one language's entries."""
     out: dict[str, list[Any]] = {name: [] for name in _SECTIONS}
     for section in _SECTIONS:
         entries = document.get(section, [])
         if not isinstance(entries, list):
             raise CatalogError(f"{where}: `{section}` must be an array of tables")
         for entry in entries:
-            out[section].append(_BUILDERS[section](_check_entry(section, entry, where), where))
+            checked = _check_entry(section, entry, where)
+            if checked.get("language", "python") == language:
+                out[section].append(_BUILDERS[section](checked, where))
     return out
 
 
@@ -180,3 +187,13 @@ def load_catalog(extensions: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Ca
         sections["clients"], sections["transactions"], sections["checkouts"], sections["external-calls"], guards,
         background=sections["background"], offload=sections["offload"],
     )
+
+
+@lru_cache(maxsize=1)
+def load_javascript_catalog() -> dict[str, tuple[Any, ...]]:
+    """The built-in entries marked `language = "javascript"`, by section (javascript/catalog.py asks them)."""
+    sections: dict[str, list[Any]] = {name: [] for name in _SECTIONS}
+    for name, document in _builtin_documents():
+        for section, items in parse_sections(document, f"catalog/{name}", language="javascript").items():
+            sections[section].extend(items)
+    return {section: tuple(items) for section, items in sections.items()}

@@ -1,4 +1,4 @@
-"""Finds the files to check: Python sources and the deployment files DBP4xx reads."""
+"""Finds the files to check: Python, TypeScript and JavaScript sources and the deployment files DBP4xx reads."""
 from __future__ import annotations
 
 import contextlib
@@ -9,6 +9,8 @@ import os
 import re
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
+
+from poollint.javascript import is_javascript_file
 
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__",
@@ -100,7 +102,7 @@ def discover(paths: Iterable[Path], extra_excludes: Iterable[str] = ()) -> Itera
             dirnames[:] = sorted(d for d in dirnames if not _excluded(base / d, patterns))
             for filename in sorted(filenames):
                 candidate = base / filename
-                if not (is_python_file(candidate) or is_config_file(candidate)):
+                if not (is_python_file(candidate) or is_config_file(candidate) or is_javascript_file(candidate)):
                     continue
                 if candidate in seen or _excluded(candidate, patterns):
                     continue

@@ -22,6 +22,7 @@ from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.index import ProjectIndex, index_covering, indexes_for
 from poollint.engine.screen import ScreenWords, ScreenedFile, content_digest, parse_tree, screen_tree
 from poollint.engine.suppress import ignored_by_path
+from poollint.javascript import is_javascript_file
 from poollint.pyast import Outline
 from poollint.settings import Settings
 
@@ -37,6 +38,7 @@ class RunResult:
     files_checked: int = 0
     files_parsed: int = 0
     internal_errors: int = 0  # rule crashes: the run exits 2
+    notices: list[str] = field(default_factory=list)  # said once to the user (stderr), never findings
 
 
 @dataclass(frozen=True)
@@ -378,5 +380,14 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         config_findings, config_errors = [], 0
     result.findings.extend(config_findings)
     result.internal_errors += config_errors
+    # -- TypeScript and JavaScript (the optional tree-sitter front end, engine/jscheck.py) --
+    if any(is_javascript_file(p) for p in files):
+        from poollint.engine.jscheck import check_javascript
+
+        js_findings, notices, js_files = check_javascript(files, root, display_path,
+                                                          settings.duplicate_client_threshold)
+        result.findings.extend(js_findings)
+        result.notices.extend(notices)
+        result.files_checked += js_files
     result.findings = sorted(_filter(result.findings, settings), key=Finding.sort_key)
     return result

@@ -1,0 +1,134 @@
+"""Checks the TypeScript and JavaScript files of a run (the optional tree-sitter front end).
+
+A bytes screen first: only files that name a Prisma client, a transaction or a release are
+parsed up front; the modules their transactions call into are parsed on demand. Without the
+extra installed, a run that meets such files says once how to enable the code rules.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Callable, Sequence
+
+from poollint.engine.findings import Finding
+from poollint.engine.parse import ParseFailure
+from poollint.javascript import INSTALL_HINT, is_available, is_javascript_file, is_skipped_path
+
+logger = logging.getLogger(__name__)
+
+# `// noqa: DBP101` on the line; `// poollint-disable-next-line DBP101` on the line above
+_NOQA = re.compile(r"//\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_DISABLE_NEXT = re.compile(r"//\s*poollint-disable-next-line(?:\s+(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
+                           re.IGNORECASE)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+_SCREEN = re.compile(rb"PrismaClient|\$transaction|\$disconnect")
+
+
+def javascript_files(files: Sequence[Path]) -> list[Path]:
+    return [path for path in files if is_javascript_file(path) and not is_skipped_path(path)]
+
+
+def mentions_prisma(data: bytes) -> bool:
+    return _SCREEN.search(data) is not None
+
+
+def check_javascript(files: Sequence[Path], root: Path, display_path: Callable[[Path], str],
+                     duplicate_threshold: int = 2) -> tuple[list[Finding], list[str], int]:
+    """Findings, notices for the user, and the number of files read."""
+    candidates = javascript_files(files)
+    if not candidates:
+        return [], [], 0
+    screened: list[tuple[Path, bytes]] = []
+    findings: list[Finding] = []
+    for path in candidates:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            findings.append(_not_analyzable(display_path(path), f"cannot read: {error.strerror or error}"))
+            continue
+        if mentions_prisma(data):
+            screened.append((path, data))
+    if not screened:
+        return findings, [], len(candidates)
+    if not is_available():
+        return findings, [
+            f"poollint: {len(screened)} TypeScript/JavaScript file{'s' if len(screened) != 1 else ''} use Prisma; "
+            f"install the code rules for them with `{INSTALL_HINT}`"
+        ], len(candidates)
+    from poollint.catalog.javascript import javascript_catalog
+    from poollint.javascript.module import JsModule
+    from poollint.javascript.project import JsProject
+    from poollint.rules.javascript import Judge
+
+    project = JsProject(root.resolve())
+    project.register_packages([path.resolve() for path in candidates])
+    judge = Judge(project, javascript_catalog(), display_path, duplicate_threshold)
+    modules = []
+    for path, data in screened:
+        module = JsModule(path.resolve(), data)
+        project.add(module)
+        modules.append((path, module))
+    sites_by_module = {}
+    for _, module in modules:
+        sites_by_module[module.path] = judge.constructions(module)
+    factory_names = {name for (_, name) in judge.factories if name != "default"}
+    if factory_names:
+        _add_factory_callers(candidates, screened, modules, project, factory_names)
+        for _, module in modules:
+            sites_by_module.setdefault(module.path, []).extend(judge.factory_calls(module))
+    all_sites = []
+    for _, module in modules:
+        sites = sites_by_module.get(module.path, [])
+        all_sites.extend(sites)
+        is_script = project.is_script(module)
+        judge.judge_creation(sites, is_test=project.is_test(module.path), is_script=is_script)
+        judge.judge_transactions(module)
+        if is_script and not project.is_test(module.path):
+            judge.judge_script(module, [s for s in sites if s.placement != "loop"])
+    judge.judge_duplicates(all_sites)
+    texts = {module.path: module.data for _, module in modules}
+    kept = [f for f in judge.findings if not _suppressed(f, texts, display_path)]
+    return findings + kept, [], len(candidates)
+
+
+def _add_factory_callers(candidates: Sequence[Path], screened: list[tuple[Path, bytes]], modules: list,
+                         project: object, names: set[str]) -> None:
+    """Files that call a project factory by name, though they never say `PrismaClient`."""
+    from poollint.javascript.module import JsModule
+
+    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
+    already = {path for path, _ in screened}
+    for path in candidates:
+        if path in already:
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if pattern.search(data):
+            module = JsModule(path.resolve(), data)
+            project.add(module)  # type: ignore[attr-defined]
+            modules.append((path, module))
+
+
+def _suppressed(finding: Finding, texts: dict[Path, bytes], display_path: Callable[[Path], str]) -> bool:
+    data = next((d for p, d in texts.items() if display_path(p) == finding.path), None)
+    if data is None:
+        return False
+    lines = data.decode("utf-8", "replace").splitlines()
+    for number, pattern in ((finding.line, _NOQA), (finding.line - 1, _DISABLE_NEXT)):
+        if 1 <= number <= len(lines):
+            match = pattern.search(lines[number - 1])
+            if match is None:
+                continue
+            codes = match.group("codes")
+            if not codes or any(finding.code.startswith(code.upper()) for code in _CODE.findall(codes)):
+                return True
+    return False
+
+
+def _not_analyzable(path: str, reason: str) -> Finding:
+    from poollint.engine.analyze import not_analyzable
+
+    return not_analyzable(path, ParseFailure(reason))

@@ -1,0 +1,288 @@
+"""A Node project as the rules see it: import specifiers resolved to project modules
+(relative paths, `tsconfig.json`/`jsconfig.json` `paths` and `baseUrl`, the usual `@/` and `~/`
+aliases, workspace packages by name), modules parsed on demand, and which files run as scripts.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shlex
+from pathlib import Path
+from typing import Any, Optional
+
+from poollint.javascript import JAVASCRIPT_SUFFIXES, is_javascript_file, is_skipped_path
+from poollint.javascript.module import JsModule
+
+logger = logging.getLogger(__name__)
+
+RESOLVE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+# a file run by itself: `tsx prisma/seed.ts`, `node scripts/backfill.mjs`
+SCRIPT_DIRECTORIES = frozenset({"scripts", "script", "seed", "seeds", "seeders", "bin", "cli"})
+TEST_DIRECTORIES = frozenset({"test", "tests", "__tests__", "__mocks__", "e2e", "cypress", "playwright",
+                              "spec", "specs", "fixtures", "__fixtures__", "testing", "test-utils", "mocks",
+                              "testcontainers", "test-helpers", "tests-e2e"})
+TEST_NAME = re.compile(r"(^|[.\-_])(test|spec|e2e|stories|story|bench|mock|mocks)\.[cm]?[jt]sx?$|^(jest|vitest|playwright|cypress)[.\-]")
+CONFIG_NAME = re.compile(r"\.config\.[cm]?[jt]s$|^(jest|vitest)\.(setup|global)")
+_SCRIPT_FILE = re.compile(r"[\w./@~-]+\.(?:[cm]?[jt]s|tsx)\b")
+_JSON_COMMENTS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.S)
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def read_jsonc(path: Path) -> Optional[dict[str, Any]]:
+    """A `tsconfig.json` as TypeScript reads it: comments and trailing commas allowed."""
+    try:
+        raw = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    stripped = _JSON_COMMENTS.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", raw)
+    try:
+        value = json.loads(_TRAILING_COMMA.sub(r"\1", stripped))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class PathAliases:
+    """`compilerOptions.paths` and `baseUrl` of one tsconfig (with what it `extends`)."""
+
+    def __init__(self, directory: Path, paths: dict[str, list[str]], base_url: Optional[Path]) -> None:
+        self.directory = directory
+        self.paths = paths
+        self.base_url = base_url
+
+    @classmethod
+    def read(cls, config: Path, depth: int = 0) -> "PathAliases":
+        document = read_jsonc(config) or {}
+        options = document.get("compilerOptions") if isinstance(document.get("compilerOptions"), dict) else {}
+        parent = None
+        extends = document.get("extends")
+        if isinstance(extends, str) and extends.startswith(".") and depth < 3:
+            target = (config.parent / extends)
+            target = target if target.suffix == ".json" else target.with_name(target.name + ".json")
+            if target.is_file():
+                parent = cls.read(target, depth + 1)
+        base_url = options.get("baseUrl")
+        base = (config.parent / base_url) if isinstance(base_url, str) else (parent.base_url if parent else None)
+        paths: dict[str, list[str]] = dict(parent.paths) if parent else {}
+        raw_paths = options.get("paths")
+        if isinstance(raw_paths, dict):
+            root = base or config.parent
+            for pattern, targets in raw_paths.items():
+                if isinstance(targets, list):
+                    paths[pattern] = [str(root / t) for t in targets if isinstance(t, str)]
+        return cls(config.parent, paths, base)
+
+
+class JsProject:
+    """Modules below one checked tree, parsed once each, on first use."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._modules: dict[Path, Optional[JsModule]] = {}
+        self._aliases: dict[Path, Optional[PathAliases]] = {}
+        self._package_dirs: dict[Path, Optional[Path]] = {}
+        self._package_json: dict[Path, dict[str, Any]] = {}
+        self.workspace_packages: dict[str, Path] = {}  # package name -> its directory
+        self.script_files: set[Path] = set()
+
+    # -- modules ---------------------------------------------------------------------------------
+    def module(self, path: Path) -> Optional[JsModule]:
+        path = path.resolve()
+        if path not in self._modules:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                self._modules[path] = None
+                return None
+            self._modules[path] = JsModule(path, data)
+        return self._modules[path]
+
+    def add(self, module: JsModule) -> None:
+        self._modules[module.path.resolve()] = module
+
+    # -- packages, scripts and workspaces -------------------------------------------------------
+    def package_dir(self, path: Path) -> Optional[Path]:
+        """The nearest directory above `path` with a package.json (within the checked tree)."""
+        directory = path.parent
+        trail = []
+        found: Optional[Path] = None
+        while True:
+            if directory in self._package_dirs:
+                found = self._package_dirs[directory]
+                break
+            trail.append(directory)
+            if (directory / "package.json").is_file():
+                found = directory
+                self._read_package(directory)
+                break
+            if directory == self.root or directory.parent == directory or self.root not in directory.parents:
+                break
+            directory = directory.parent
+        for visited in trail:
+            self._package_dirs[visited] = found
+        return found
+
+    def _read_package(self, directory: Path) -> None:
+        document = read_jsonc(directory / "package.json") or {}
+        self._package_json[directory] = document
+        name = document.get("name")
+        if isinstance(name, str) and name:
+            self.workspace_packages.setdefault(name, directory)
+        commands = []
+        scripts = document.get("scripts")
+        if isinstance(scripts, dict):
+            commands.extend(v for v in scripts.values() if isinstance(v, str))
+        prisma = document.get("prisma")
+        if isinstance(prisma, dict) and isinstance(prisma.get("seed"), str):
+            commands.append(prisma["seed"])
+        for command in commands:
+            try:
+                words = shlex.split(command)
+            except ValueError:
+                words = command.split()
+            for word in words:
+                if _SCRIPT_FILE.fullmatch(word) and not word.startswith("-"):
+                    candidate = (directory / word)
+                    if candidate.suffix in JAVASCRIPT_SUFFIXES:
+                        self.script_files.add(candidate.resolve())
+
+    def is_script(self, module: JsModule) -> bool:
+        """A file run as its own short-lived process: prisma/seed.ts, scripts/*, a package.json script."""
+        path = module.path
+        self.package_dir(path)  # reads the package.json scripts on the way
+        if path.resolve() in self.script_files:
+            return True
+        if path.stem in ("seed", "seeds") or path.stem.startswith("seed-") or path.stem.startswith("seed_"):
+            return True
+        relative_parts = self._relative_parts(path)
+        if any(part in SCRIPT_DIRECTORIES for part in relative_parts[:-1]):
+            return True
+        return module.data.startswith(b"#!")
+
+    def is_test(self, path: Path) -> bool:
+        parts = self._relative_parts(path)
+        return bool(TEST_NAME.search(path.name)) or any(part in TEST_DIRECTORIES for part in parts[:-1])
+
+    def is_config(self, path: Path) -> bool:
+        return bool(CONFIG_NAME.search(path.name))
+
+    def _relative_parts(self, path: Path) -> tuple[str, ...]:
+        """Below the file's package (its package.json folder, named too), else below the checked root:
+        the folders around a project (`fixtures/`, `examples/`) say nothing about its files."""
+        path = path.resolve()
+        package = self.package_dir(path)
+        if package is not None:
+            return (package.name, *path.relative_to(package).parts)
+        try:
+            return path.relative_to(self.root).parts
+        except ValueError:
+            return path.parts
+
+    # -- import resolution ------------------------------------------------------------------------
+    def aliases(self, path: Path) -> Optional[PathAliases]:
+        directory = path.parent
+        trail = []
+        found: Optional[PathAliases] = None
+        while True:
+            if directory in self._aliases:
+                found = self._aliases[directory]
+                break
+            trail.append(directory)
+            for name in ("tsconfig.json", "jsconfig.json"):
+                if (directory / name).is_file():
+                    found = PathAliases.read(directory / name)
+                    break
+            if found is not None or directory == self.root or directory.parent == directory \
+                    or self.root not in directory.parents:
+                break
+            directory = directory.parent
+        for visited in trail:
+            self._aliases[visited] = found
+        return found
+
+    def resolve(self, importer: Path, specifier: str) -> Optional[Path]:
+        """The project file an import specifier names, or None (an npm package, or not found)."""
+        if specifier.startswith("."):
+            return _existing_module(importer.parent / specifier)
+        aliases = self.aliases(importer)
+        if aliases is not None:
+            for pattern, targets in aliases.paths.items():
+                prefix, star, suffix = pattern.partition("*")
+                if star and specifier.startswith(prefix) and specifier.endswith(suffix):
+                    middle = specifier[len(prefix):len(specifier) - len(suffix) if suffix else None]
+                    for target in targets:
+                        found = _existing_module(Path(target.replace("*", middle, 1)))
+                        if found is not None:
+                            return found
+                elif not star and specifier == pattern:
+                    for target in targets:
+                        found = _existing_module(Path(target))
+                        if found is not None:
+                            return found
+            if aliases.base_url is not None and not specifier.startswith("@"):
+                found = _existing_module(aliases.base_url / specifier)
+                if found is not None:
+                    return found
+        if specifier.startswith(("@/", "~/", "#/")):
+            package = self.package_dir(importer) or self.root
+            for base in (package / "src", package, package / "app"):
+                found = _existing_module(base / specifier[2:])
+                if found is not None:
+                    return found
+            return None
+        return self._resolve_workspace(specifier)
+
+    def _resolve_workspace(self, specifier: str) -> Optional[Path]:
+        parts = specifier.split("/")
+        name_length = 2 if specifier.startswith("@") else 1
+        name, rest = "/".join(parts[:name_length]), "/".join(parts[name_length:])
+        directory = self.workspace_packages.get(name)
+        if directory is None:
+            return None
+        if rest:
+            for base in (directory / rest, directory / "src" / rest):
+                found = _existing_module(base)
+                if found is not None:
+                    return found
+            return None
+        document = self._package_json.get(directory, {})
+        entries = [document.get(key) for key in ("types", "typings", "main", "module")]
+        exports = document.get("exports")
+        if isinstance(exports, str):
+            entries.append(exports)
+        elif isinstance(exports, dict):
+            dot = exports.get(".", exports)
+            if isinstance(dot, str):
+                entries.append(dot)
+            elif isinstance(dot, dict):
+                entries.extend(v for v in dot.values() if isinstance(v, str))
+        for entry in entries:
+            if isinstance(entry, str):
+                found = _existing_module(directory / entry)
+                if found is not None and not is_skipped_path(found):
+                    return found
+        for base in (directory / "src" / "index", directory / "index"):
+            found = _existing_module(base)
+            if found is not None:
+                return found
+        return None
+
+    def register_packages(self, files: list[Path]) -> None:
+        """Reads the package.json above every file once: workspace names and package scripts."""
+        for path in files:
+            self.package_dir(path)
+
+
+def _existing_module(base: Path) -> Optional[Path]:
+    candidates = []
+    if base.suffix in (".js", ".jsx", ".mjs", ".cjs"):  # ESM imports name the compiled file
+        stem = base.with_suffix("")
+        candidates += [stem.with_name(stem.name + s) for s in (".ts", ".tsx", ".mts", ".cts")]
+    candidates.append(base)
+    candidates += [base.with_name(base.name + s) for s in RESOLVE_SUFFIXES]
+    candidates += [base / f"index{s}" for s in RESOLVE_SUFFIXES]
+    for candidate in candidates:
+        if candidate.is_file() and is_javascript_file(candidate):
+            return candidate.resolve()
+    return None

@@ -1,0 +1,759 @@
+"""DBP101, DBP102, DBP103, DBP201, DBP301 and DBP302 for TypeScript and JavaScript (Prisma ORM).
+
+The codes, names, messages and documentation are the Python rules' own (RULES_BY_CODE);
+this module judges the facts of javascript/module.py with the same criteria.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+from poollint.catalog.javascript import JavascriptCatalog
+from poollint.catalog.model import ClientSpec
+from poollint.engine.findings import Finding, Location
+from poollint.javascript.module import (
+    CLASS_TYPES,
+    FUNCTION_TYPES,
+    GLOBAL_OBJECTS,
+    HTTP_METHODS,
+    ITERATING_METHODS,
+    LOOP_TYPES,
+    PROCEDURE_METHODS,
+    ROUTE_METHODS,
+    JsModule,
+    Node,
+    ancestors,
+    callback_of,
+    function_body,
+    function_display_name,
+    is_damaged,
+    memoised_function,
+    string_value,
+    text,
+    unwrap,
+    value_parent,
+)
+from poollint.javascript.project import JsProject
+from poollint.javascript.source import CALLS, DOLLAR_CALLS, NEW_EXPRESSIONS
+
+# Same bound as the Python rules: calls into project functions are followed three levels deep.
+MAX_DEPTH = 3
+# Functions that run once per process: start-up hooks (NestJS, Fastify plugins)
+STARTUP_FUNCTIONS = frozenset({"onModuleInit", "onApplicationBootstrap", "bootstrap", "startServer", "start"})
+# A call that keeps what it is given (a registry, a DI container, a map of tenants' clients)
+STORING_METHODS = frozenset({"set", "push", "register", "decorate", "provide", "bind", "add", "unshift", "put",
+                             "useValue", "singleton"})
+# Calls that run their callback later: the transaction does not wait for it
+DEFERRING_CALLS = frozenset({"setTimeout", "setImmediate", "setInterval", "nextTick", "queueMicrotask", "on", "once",
+                             "addEventListener", "after", "waitUntil", "addListener", "subscribe", "catch", "finally"})
+SAFE_RELEASE_CALLBACKS = frozenset({"finally", "catch"})
+PROCESS_EXIT_HOOKS = re.compile(r"^process\.(on|once)$")
+EXPORTED_HANDLER_ROLES = {"handler": "request handler", "middleware": "middleware", "fetch": "fetch handler"}
+
+
+@dataclass
+class Site:
+    """Where a pool-owning client is built: `new PrismaClient()` or a call of a project factory."""
+
+    module: JsModule
+    node: Node
+    spec: ClientSpec
+    display: str  # `new PrismaClient()` or `createClient()` -> `new PrismaClient()`
+    placement: str = ""  # module | function | loop | guarded | factory | class
+    function: Optional[Node] = None
+    loop: Optional[Node] = None
+    binding: Optional[str] = None
+    global_key: Optional[str] = None
+    shared_store: bool = False
+
+
+@dataclass
+class Judge:
+    project: JsProject
+    catalog: JavascriptCatalog
+    display_path: Callable[[Path], str]
+    duplicate_threshold: int = 2
+    findings: list[Finding] = field(default_factory=list)
+    factories: dict[tuple[Path, str], Site] = field(default_factory=dict)
+    _reach_cache: dict[tuple[Path, int], Optional[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
+
+    # -- building clients (DBP101, DBP102, DBP103) --------------------------------------------------
+    def constructions(self, module: JsModule) -> list[Site]:
+        sites = []
+        for node in module.captures(module.root, NEW_EXPRESSIONS, "new"):
+            if is_damaged(node):
+                continue
+            name = module.qualified_name(node.child_by_field_name("constructor"))
+            spec = self.catalog.client_for(name)
+            if spec is None:
+                continue
+            constructor = text(node.child_by_field_name("constructor"))
+            site = Site(module, node, spec, f"new {constructor}()")
+            self.place(site)
+            sites.append(site)
+            if site.placement == "factory" and site.function is not None:
+                self._remember_factory(site)
+        return sites
+
+    def _remember_factory(self, site: Site) -> None:
+        function = site.function
+        module = site.module
+        for name, defined in module.functions.items():
+            if defined == function:
+                self.factories[(module.path, name)] = site
+
+    def factory_calls(self, module: JsModule) -> list[Site]:
+        """Calls of a project function that returns a new client, in this module."""
+        sites = []
+        for call in module.captures(module.root, CALLS, "call"):
+            callee = unwrap(call.child_by_field_name("function"))
+            if callee is None or callee.type != "identifier" or is_damaged(call):
+                continue
+            factory = self._factory_named(module, text(callee))
+            if factory is None:
+                continue
+            site = Site(module, call, factory.spec, f"{text(callee)}()` -> `{factory.display}")
+            self.place(site)
+            if site.placement == "factory" and site.function is not None:
+                self._remember_factory(site)
+            sites.append(site)
+        return sites
+
+    def _factory_named(self, module: JsModule, name: str) -> Optional[Site]:
+        if (module.path, name) in self.factories:
+            return self.factories[(module.path, name)]
+        if name in module.imports:
+            target = self.resolve_export(module, *module.imports[name])
+            if target is not None:
+                return self.factories.get((target[0].path, target[1]))
+        return None
+
+    def place(self, site: Site) -> None:
+        """Where the value goes and what runs the code that builds it."""
+        module, holder = site.module, site.node
+        holder, parent = _through_chains(holder)
+        while parent is not None:
+            kind = parent.type
+            if kind == "ternary_expression":
+                holder, parent = _through_chains(parent)
+                continue
+            if kind == "pair" and parent.parent is not None and parent.parent.type == "object":
+                holder, parent = _through_chains(parent.parent)
+                continue
+            if kind == "arguments" and parent.parent is not None and parent.parent.type == "call_expression" \
+                    and _method_name(parent.parent) not in STORING_METHODS:
+                # `return tagDatasource(new PrismaClient())`: a wrapper hands the client on
+                holder, parent = _through_chains(parent.parent)
+                continue
+            break
+        if parent is not None:
+            kind = parent.type
+            if kind == "augmented_assignment_expression":
+                site.placement, site.global_key, site.shared_store = "guarded", text(parent.child_by_field_name("left")), True
+            elif kind == "binary_expression" and _operator(parent) in ("??", "||") \
+                    and parent.child_by_field_name("right") == holder:
+                site.placement, site.global_key = "guarded", text(parent.child_by_field_name("left"))
+            elif kind == "assignment_expression" and parent.child_by_field_name("right") == holder:
+                left = unwrap(parent.child_by_field_name("left"))
+                if left.type in ("member_expression", "subscript_expression"):
+                    site.placement, site.global_key = "guarded", text(left)
+                elif left.type == "identifier":
+                    site.binding = text(left)
+            elif kind == "variable_declarator":
+                target = parent.child_by_field_name("name")
+                if target is not None and target.type == "identifier":
+                    site.binding = text(target)
+            elif kind in ("return_statement", "arrow_function"):
+                site.placement = "factory"
+            elif kind == "arguments" and parent.parent is not None and _method_name(parent.parent) in STORING_METHODS:
+                site.placement = "guarded"
+            elif kind in ("public_field_definition", "field_definition"):
+                site.placement = "class"
+        function, loop, guard = _location(module, site.node)
+        site.function, site.loop = function, loop
+        if site.placement == "factory" and function is not None and memoised_function_of(function):
+            site.placement = "guarded"  # `cache(() => new PrismaClient())` returns the same client
+        if site.placement:
+            if site.placement == "guarded" and site.global_key and function is None:
+                site.placement = "module"  # `const prisma = globalThis.prisma ?? new PrismaClient()`
+            if site.placement == "factory" and function is None:
+                site.placement = "module"
+            return
+        if guard:
+            site.placement = "guarded"
+        elif function is None:
+            site.placement = "loop" if loop is not None else "module"
+        elif _in_class_constructor(function) or (function.parent is not None and function.parent.type in CLASS_TYPES):
+            site.placement = "class"
+        elif site.binding and function is not None:
+            site.placement = self._binding_use(module, function, site.binding)
+            if site.placement == "factory" and memoised_function_of(function):
+                site.placement = "guarded"
+        else:
+            site.placement = "loop" if loop is not None else "function"
+        if site.placement == "function" and loop is not None:
+            site.placement = "loop"
+
+    def _binding_use(self, module: JsModule, function: Node, name: str) -> str:
+        """`const client = new PrismaClient()` in a function: returned (a factory), stored, or used per call."""
+        if name in module.declared and not _declares_locally(function, name):
+            return "guarded"  # `prisma = new PrismaClient()` assigns the module's lazy singleton
+        body = text(function_body(function))
+        escaped = re.escape(name)
+        if re.search(rf"\breturn\s+(?:await\s+)?{escaped}\s*(?:[;)}}]|$)", body, re.MULTILINE) or \
+                re.search(rf"\breturn\s*\{{[^}}]*\b{escaped}\b(?!\s*[.(\[])", body):
+            return "factory"
+        if re.search(rf"[\w$\]\)]\.[\w$]+\s*(?:\?\?|\|\|)?=\s*{escaped}\b|\[[^\]]+\]\s*=\s*{escaped}\b", body):
+            return "guarded"  # stored on a global, a cache or `this`
+        for declared in module.declared:
+            if re.search(rf"(?<![\w$.]){re.escape(declared)}\s*=\s*{escaped}\b", body) and not _declares_locally(function, declared):
+                return "guarded"
+        if re.search(rf"\.(?:set|push|register|decorate|provide)\([^)]*\b{escaped}\b", body):
+            return "guarded"
+        if re.search(rf"[\[,{{]\s*(?:[\w$]+\s*:\s*)?{escaped}\s*[\],}}]", body):
+            return "guarded"  # handed on inside an array or object (`replicas: [replica]`)
+        if _released_in_finally(function, name):
+            return "released"  # a short-lived client for one job, closed on every path
+        return "function"
+
+    def runs_once(self, module: JsModule, function: Node) -> bool:
+        name = function_display_name(function)
+        if name in module.entry_calls or name in STARTUP_FUNCTIONS or memoised_function_of(function):
+            return True
+        return False
+
+    def role(self, module: JsModule, function: Node) -> str:
+        """What calls `function` once per request; "" for a plain function."""
+        name = function_display_name(function)
+        parts = module.path.parts
+        if module.path.stem == "route" and "app" in parts and name in HTTP_METHODS:
+            return "Next.js route handler"
+        if "pages" in parts and "api" in parts[parts.index("pages"):] and name in ("default", "handler"):
+            return "Next.js API route"
+        body = function_body(function)
+        if module.uses_server_directive or (body is not None and body.type == "statement_block" and body.named_child_count
+                                            and text(body.named_children[0]).strip(";'\" ") == "use server"):
+            return "server action"
+        if name in ("getServerSideProps", "loader", "action", "load", "generateMetadata"):
+            return "per-request data loader"
+        callback = callback_of(function)
+        if callback is not None:
+            call, method = callback
+            arguments = call.child_by_field_name("arguments")
+            first = arguments.named_children[0] if arguments is not None and arguments.named_child_count else None
+            if method in ROUTE_METHODS and first is not None and first.type in ("string", "template_string"):
+                return "route handler"
+            if method in PROCEDURE_METHODS:
+                return "tRPC procedure"
+            if method in ("defineEventHandler", "eventHandler"):
+                return "route handler"
+        for ancestor in ancestors(function):
+            if ancestor.type == "pair" and text(ancestor.child_by_field_name("key")) in ("Query", "Mutation", "Subscription"):
+                return "GraphQL resolver"
+            if ancestor.type in FUNCTION_TYPES:
+                break
+        if name in EXPORTED_HANDLER_ROLES and name in module.exports.values():
+            return EXPORTED_HANDLER_ROLES[name]
+        return ""
+
+    def judge_creation(self, sites: list[Site], *, is_test: bool, is_script: bool) -> None:
+        from poollint.rules import RULES_BY_CODE
+
+        if is_test:
+            return
+        for site in sites:
+            module = site.module
+            if site.placement == "loop" and site.loop is not None:
+                self.report(RULES_BY_CODE["DBP102"], module, site.node, call=f"`{site.display}`",
+                            library=site.spec.library, line=module.line_of(site.loop))
+            elif site.placement == "function" and site.function is not None and not is_script:
+                if self._outer_runs_once(module, site.function):
+                    continue
+                role = self.role(module, site.function)
+                self.report(RULES_BY_CODE["DBP101"], module, site.node, call=f"`{site.display}`",
+                            library=site.spec.library, function=function_display_name(site.function),
+                            role=f" ({role})" if role else "")
+
+    def _outer_runs_once(self, module: JsModule, function: Node) -> bool:
+        if self.runs_once(module, function):
+            return True
+        if self.role(module, function):
+            return False
+        return any(self.runs_once(module, outer) for outer in ancestors(function) if outer.type in FUNCTION_TYPES)
+
+    def judge_duplicates(self, sites: list[Site]) -> None:
+        """DBP103: module-scope clients of one package, counted by module, not by importer."""
+        from poollint.rules import RULES_BY_CODE
+
+        groups: dict[tuple[Any, ...], list[Site]] = {}
+        for site in sites:
+            if site.placement != "module" or not site.node.type == "new_expression":
+                continue
+            module = site.module
+            if self.project.is_test(module.path) or self.project.is_script(module) or self.project.is_config(module.path):
+                continue
+            if module.entry_calls & set(module.functions):
+                continue  # `main()` at the bottom: the module runs as its own process
+            datasource = _datasource(module, site.node)
+            if datasource is None:
+                continue
+            constructor = module.qualified_name(site.node.child_by_field_name("constructor"))
+            key = (self.project.package_dir(module.path), constructor, datasource)
+            groups.setdefault(key, []).append(site)
+        for (_, _, datasource), group in sorted(groups.items(), key=lambda item: str(item[0])):
+            by_module: dict[Path, Site] = {}
+            shared: set[str] = set()
+            for site in group:
+                if site.shared_store and site.global_key:
+                    if site.global_key in shared:
+                        continue  # `globalThis.prisma ??= ...` in both: one client per process
+                    shared.add(site.global_key)
+                by_module.setdefault(site.module.path, site)
+            if len(by_module) < self.duplicate_threshold:
+                continue
+            for path, site in by_module.items():
+                others = [(p, s) for p, s in by_module.items() if p != path]
+                self.report(RULES_BY_CODE["DBP103"], site.module, site.node, call=f"`{site.display}`",
+                            library=site.spec.library, datasource=datasource,
+                            others=_listed([f"{self.display_path(p)}:{s.module.line_of(s.node)}" for p, s in others]),
+                            related=tuple(Location(self.display_path(p), s.module.line_of(s.node),
+                                                   s.module.column_of(s.node), f"{s.display} builds the same pool here")
+                                          for p, s in others))
+
+    # -- external calls in transactions (DBP201) ---------------------------------------------------
+    def judge_transactions(self, module: JsModule) -> None:
+        from poollint.rules import RULES_BY_CODE
+
+        if self.project.is_test(module.path):
+            return
+        for call in module.captures(module.root, DOLLAR_CALLS, "call"):
+            callee = call.child_by_field_name("function")
+            method = text(callee.child_by_field_name("property"))
+            spec = self.catalog.transaction_methods.get(method)
+            if spec is None or is_damaged(call):
+                continue
+            arguments = call.child_by_field_name("arguments")
+            if arguments is None or not arguments.named_child_count:
+                continue
+            callback = unwrap(arguments.named_children[0])
+            if callback.type not in FUNCTION_TYPES:
+                continue  # the array form runs its queries back to back
+            timeout = spec.timeout
+            if arguments.named_child_count > 1 and re.search(r"\btimeout\s*:", text(arguments.named_children[1])):
+                timeout = "configured"
+            consequence = "its connection stays checked out, in an open transaction, for the whole wait"
+            if timeout == "configured":
+                consequence += ", and the transaction rolls back if it outlasts its timeout"
+            elif timeout:
+                consequence += f", and the transaction rolls back if it outlasts its {timeout} default timeout"
+            opener = f"{text(callee)}()"
+            for node, chain, kind in self.external_calls_in(module, callback, MAX_DEPTH, frozenset()):
+                self.report(RULES_BY_CODE["DBP201"], module, node, call="`" + " -> ".join(chain) + "`", kind=kind,
+                            library=spec.library, opener=opener, line=module.line_of(call), consequence=consequence)
+
+    def external_calls_in(self, module: JsModule, function: Node, depth: int,
+                          seen: frozenset[tuple[Path, int]]) -> Iterator[tuple[Node, tuple[str, ...], str]]:
+        """The waited-on external calls `function` makes, directly or through project functions."""
+        body = function_body(function)
+        if body is None:
+            return
+        for call in module.captures(body, CALLS, "call"):
+            if is_damaged(call) or not _runs_inline(call, function) or not _is_waited(module, call):
+                continue
+            found = self._external(module, call, function, depth, seen)
+            if found is not None:
+                yield call, found[0], found[1]
+
+    def _external(self, module: JsModule, call: Node, scope: Node, depth: int,
+                  seen: frozenset[tuple[Path, int]]) -> Optional[tuple[tuple[str, ...], str]]:
+        callee = unwrap(call.child_by_field_name("function"))
+        if callee is None:
+            return None
+        shown = _short(callee) + "()"
+        name = module.qualified_name(callee)
+        kind = self.catalog.external_function(name)
+        if kind is not None:
+            return (shown,), kind
+        if callee.type == "member_expression":
+            kind = self._client_kind(module, callee, scope) or self._sent_command(module, call)
+            if kind is not None:
+                return (shown,), kind
+        if callee.type == "identifier" and text(callee) == "setTimeout" and _in_promise_executor(call):
+            return (shown,), "sleep"
+        if callee.type == "identifier" and depth > 1:
+            target = self._function_named(module, text(callee))
+            if target is not None:
+                target_module, target_function = target
+                key = (target_module.path, target_function.start_byte)
+                if key in seen:
+                    return None
+                inner = self._reaches(target_module, target_function, depth - 1, seen | {key})
+                if inner is not None:
+                    return (shown, *inner[0]), inner[1]
+        return None
+
+    def _reaches(self, module: JsModule, function: Node, depth: int,
+                 seen: frozenset[tuple[Path, int]]) -> Optional[tuple[tuple[str, ...], str]]:
+        key = (module.path, function.start_byte)
+        if key in self._reach_cache:
+            return self._reach_cache[key]
+        result = None
+        for _, chain, kind in self.external_calls_in(module, function, depth, seen):
+            result = (chain, kind)
+            break
+        self._reach_cache[key] = result
+        return result
+
+    def _client_kind(self, module: JsModule, callee: Node, scope: Node) -> Optional[str]:
+        """`stripe.customers.create` where `stripe = new Stripe(...)` here, in the module or in the module it is imported from."""
+        members = module.members_after_head(callee)
+        head_node = unwrap(callee)
+        while head_node.type == "member_expression":
+            head_node = unwrap(head_node.child_by_field_name("object"))
+        if head_node.type in ("call_expression", "new_expression"):  # `nodemailer.createTransport(...).sendMail(...)`
+            constructor = head_node.child_by_field_name("function") or head_node.child_by_field_name("constructor")
+            client = self.catalog.external_client(module.qualified_name(constructor))
+            if client is not None and members and members[0] not in client.local_methods:
+                return client.kind
+            return None
+        if head_node.type != "identifier" or not members:
+            return None
+        client = self._binding_client(module, text(head_node), head_node, 0)
+        if client is None or members[0] in client.local_methods:
+            return None
+        return client.kind
+
+    def _sent_command(self, module: JsModule, call: Node) -> Optional[str]:
+        """`client.send(new PutObjectCommand(...))` (AWS SDK v3), the command built inline or just before."""
+        if _method_name(call) != "send":
+            return None
+        arguments = call.child_by_field_name("arguments")
+        command = unwrap(arguments.named_children[0]) if arguments is not None and arguments.named_child_count else None
+        if command is not None and command.type == "identifier":
+            command = _local_value(call, text(command))
+            command = unwrap(command) if command is not None else None
+        if command is None or command.type != "new_expression":
+            return None
+        return self.catalog.external_function(module.qualified_name(command.child_by_field_name("constructor")))
+
+    def _binding_client(self, module: JsModule, name: str, at: Optional[Node], hops: int) -> Any:
+        value = _local_value(at, name) if at is not None else None
+        if value is None and name in module.bindings:
+            value = module.bindings[name]
+        if value is not None:
+            return self._value_client(module, value)
+        if name in module.imports and hops < 3:
+            specifier, imported = module.imports[name]
+            if imported in ("*", "default"):
+                direct = self.catalog.external_client(specifier)
+                if direct is not None and imported == "*":
+                    return None  # the module itself, not a client built from it
+            target = self.resolve_export(module, specifier, imported)
+            if target is not None:
+                return self._binding_client(target[0], target[1], None, hops + 1)
+        return None
+
+    def _value_client(self, module: JsModule, value: Node) -> Any:
+        value = unwrap(value)
+        if value.type == "await_expression" and value.named_child_count:
+            value = unwrap(value.named_children[0])
+        if value.type in ("new_expression", "call_expression"):
+            constructor = value.child_by_field_name("constructor") or value.child_by_field_name("function")
+            return self.catalog.external_client(module.qualified_name(constructor))
+        return None
+
+    def _function_named(self, module: JsModule, name: str) -> Optional[tuple[JsModule, Node]]:
+        if name in module.functions:
+            return module, module.functions[name]
+        if name in module.imports:
+            target = self.resolve_export(module, *module.imports[name])
+            if target is not None and target[1] in target[0].functions:
+                return target[0], target[0].functions[target[1]]
+        return None
+
+    def resolve_export(self, module: JsModule, specifier: str, imported: str,
+                       hops: int = 0) -> Optional[tuple[JsModule, str]]:
+        """The project module and module-level name an import names (through re-exports)."""
+        if hops > 4:
+            return None
+        path = self.project.resolve(module.path, specifier)
+        if path is None:
+            return None
+        target = self.project.module(path)
+        if target is None:
+            return None
+        wanted = "default" if imported in ("default", "*") else imported
+        if wanted in target.exports:
+            return target, target.exports[wanted]
+        if wanted in target.functions or wanted in target.bindings:
+            return target, wanted
+        for reexport_specifier, exported, original in target.reexports:
+            if exported == wanted and original is not None:
+                return self.resolve_export(target, reexport_specifier, original, hops + 1)
+            if exported is None:
+                found = self.resolve_export(target, reexport_specifier, wanted, hops + 1)
+                if found is not None:
+                    return found
+        return None
+
+    # -- scripts (DBP301, DBP302) -------------------------------------------------------------------
+    def judge_script(self, module: JsModule, sites: list[Site]) -> None:
+        from poollint.rules import RULES_BY_CODE
+
+        releases: dict[str, list[Node]] = {}
+        for call in module.captures(module.root, DOLLAR_CALLS, "call"):
+            callee = call.child_by_field_name("function")
+            if text(callee.child_by_field_name("property")) in self.catalog.release_methods and not is_damaged(call):
+                releases.setdefault(text(callee.child_by_field_name("object")), []).append(call)
+        for site in sites:
+            if site.placement not in ("module", "function") or site.binding is None:
+                continue
+            if site.binding in module.exports.values() or site.node.type != "new_expression":
+                continue  # handed to the modules that import it
+            calls = releases.get(site.binding, [])
+            if not calls:
+                self.report(RULES_BY_CODE["DBP301"], module, site.node, call=f"`{site.display}`", a="a",
+                            library=site.spec.library, thing="client",
+                            release=" or ".join(f"`{m}()`" for m in site.spec.release[:2]), note="")
+            elif not any(_is_exception_safe(call) for call in calls):
+                first = calls[0]
+                self.report(RULES_BY_CODE["DBP302"], module, first, release=f"`{_short(first.child_by_field_name('function'))}()`",
+                            a="a", library=site.spec.library, thing="client", line=module.line_of(site.node))
+
+    # -- reporting ---------------------------------------------------------------------------------
+    def report(self, rule: Any, module: JsModule, node: Node, *, related: tuple[Location, ...] = (),
+               **fields: Any) -> None:
+        self.findings.append(Finding(
+            code=rule.code, name=rule.name, message=rule.render(**fields), path=self.display_path(module.path),
+            line=module.line_of(node), column=module.column_of(node), related=related, fix_hint=rule.fix_hint,
+        ))
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _method_name(call: Node) -> str:
+    callee = call.child_by_field_name("function") or call.child_by_field_name("constructor")
+    callee = unwrap(callee) if callee is not None else None
+    if callee is not None and callee.type == "member_expression":
+        return text(callee.child_by_field_name("property"))
+    return text(callee)
+
+
+def _operator(node: Node) -> str:
+    operator = node.child_by_field_name("operator")
+    return text(operator) if operator is not None else ""
+
+
+def _through_chains(node: Node) -> tuple[Node, Optional[Node]]:
+    """`new PrismaClient().$extends(...)` is still the client: climb through such chains."""
+    holder, parent = value_parent(node)
+    while parent is not None and parent.type == "member_expression" and parent.child_by_field_name("object") == holder \
+            and parent.parent is not None and parent.parent.type == "call_expression" \
+            and text(parent.child_by_field_name("property")).startswith("$"):
+        holder, parent = value_parent(parent.parent)
+    return holder, parent
+
+
+def _location(module: JsModule, node: Node) -> tuple[Optional[Node], Optional[Node], bool]:
+    """(innermost function, innermost loop inside it, whether an `if` guards it against a second build)."""
+    loop = None
+    guard = False
+    child = node
+    for ancestor in ancestors(node):
+        kind = ancestor.type
+        if kind in LOOP_TYPES and loop is None and ancestor.child_by_field_name("body") == child:
+            loop = ancestor
+        elif kind == "if_statement" and ancestor.child_by_field_name("condition") != child \
+                and _tests_existing_instance(module, ancestor.child_by_field_name("condition")):
+            guard = True
+        elif kind in FUNCTION_TYPES:
+            callback = callback_of(ancestor)
+            if callback is not None and callback[1] in ITERATING_METHODS and loop is None:
+                loop = callback[0]
+                child = ancestor
+                continue
+            return ancestor, loop, guard
+        elif kind == "class_body":
+            return None, loop, True
+        child = ancestor
+    return None, loop, guard
+
+
+def _tests_existing_instance(module: JsModule, condition: Optional[Node]) -> bool:
+    """`if (!global.prisma)`, `if (!prisma)` for a module-level `prisma`, `if (!this.client)`."""
+    if condition is None:
+        return False
+    raw = text(condition)
+    if "NODE_ENV" in raw or "process.env" in raw:
+        return False
+    if re.search(r"\b(?:globalThis|global|window|this|cache|clients|instances?)\b", raw):
+        return True
+    return any(re.search(rf"(?<![\w$.]){re.escape(name)}\b", raw) for name in module.declared if name not in module.functions)
+
+
+def _released_in_finally(function: Node, name: str) -> bool:
+    pattern = re.compile(rf"\b{re.escape(name)}\.\$disconnect\(")
+    for clause in _descendants_of_type(function_body(function), "finally_clause"):
+        if pattern.search(text(clause)):
+            return True
+    return False
+
+
+def _descendants_of_type(node: Optional[Node], kind: str) -> Iterator[Node]:
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if current.type == kind:
+            yield current
+        stack.extend(current.named_children)
+
+
+def _declares_locally(function: Node, name: str) -> bool:
+    return re.search(rf"\b(?:const|let|var)\s+{re.escape(name)}\b", text(function_body(function))) is not None \
+        or re.search(rf"\b{re.escape(name)}\b", text(function.child_by_field_name("parameters"))) is not None
+
+
+def _in_class_constructor(function: Node) -> bool:
+    return function.type == "method_definition" and text(function.child_by_field_name("name")) == "constructor"
+
+
+def memoised_function_of(function: Node) -> bool:
+    holder, parent = value_parent(function)
+    if parent is None or parent.type != "arguments" or parent.parent is None:
+        return False
+    return memoised_function(parent.parent) == function
+
+
+def _datasource(module: JsModule, node: Node) -> Optional[str]:
+    """Which database a `new PrismaClient(...)` talks to; None when an adapter or URL hides it."""
+    arguments = node.child_by_field_name("arguments")
+    options = arguments.named_children[0] if arguments is not None and arguments.named_child_count else None
+    if options is None:
+        return "the datasource of its `schema.prisma`"
+    options = unwrap(options)
+    if options.type != "object":
+        return None
+    raw = text(options)
+    if re.search(r"\badapter\b", raw):
+        return None
+    match = re.search(r"\b(?:datasourceUrl|url)\s*:\s*([^,}\n]+)", raw)
+    if match:
+        return f"`{match.group(1).strip()}`"
+    if re.search(r"\bdatasources?\b", raw):
+        return None
+    return "the datasource of its `schema.prisma`"
+
+
+def _runs_inline(call: Node, scope: Node) -> bool:
+    """Whether code in `scope` runs `call` before it goes on: nested callbacks of `map`,
+    `Promise.all`, a Promise executor do; functions stored or scheduled for later do not."""
+    for ancestor in ancestors(call):
+        if ancestor == scope:
+            return True
+        if ancestor.type not in FUNCTION_TYPES:
+            continue
+        if _is_promise_executor(ancestor):
+            continue
+        callback = callback_of(ancestor)
+        if callback is None or callback[1] in DEFERRING_CALLS:
+            return False
+    return False
+
+
+def _is_promise_executor(function: Node) -> bool:
+    holder, parent = value_parent(function)
+    return parent is not None and parent.type == "arguments" and parent.parent is not None \
+        and parent.parent.type == "new_expression" and text(parent.parent.child_by_field_name("constructor")) == "Promise"
+
+
+def _in_promise_executor(call: Node) -> bool:
+    for ancestor in ancestors(call):
+        if ancestor.type in FUNCTION_TYPES:
+            return _is_promise_executor(ancestor)
+    return False
+
+
+def _is_waited(module: JsModule, call: Node) -> bool:
+    """The enclosing function waits for the call's result: awaited, returned, or awaited through
+    `.then()`, `Promise.all([...])`, a Promise executor or an inline callback."""
+    current = call
+    while True:
+        holder, parent = value_parent(current)
+        if holder.type == "await_expression" or (holder is not current and _has_await(holder, current)):
+            return True
+        if parent is None:
+            return False
+        kind = parent.type
+        if kind in ("return_statement", "yield_expression"):
+            return True
+        if kind == "arrow_function" and parent.child_by_field_name("body") == holder:
+            return True
+        if kind == "member_expression" and parent.child_by_field_name("object") == holder:
+            current = parent.parent if parent.parent is not None and parent.parent.type == "call_expression" else parent
+            continue
+        if kind in ("array", "arguments", "spread_element", "pair", "object"):
+            current = parent
+            if kind == "arguments" and parent.parent is not None:
+                current = parent.parent
+            continue
+        if kind == "expression_statement" and _in_promise_executor(current):
+            return True
+        return False
+
+
+def _has_await(holder: Node, inner: Node) -> bool:
+    node = inner.parent
+    while node is not None and node != holder.parent:
+        if node.type == "await_expression":
+            return True
+        node = node.parent
+    return False
+
+
+def _local_value(at: Node, name: str) -> Optional[Node]:
+    """The value of `const <name> = ...` in a block around `at` (the closest declaration)."""
+    for ancestor in ancestors(at):
+        if ancestor.type != "statement_block":
+            continue
+        for statement in ancestor.named_children:
+            if statement.type not in ("lexical_declaration", "variable_declaration"):
+                continue
+            for declarator in statement.named_children:
+                target = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
+                if target is not None and target.type == "identifier" and text(target) == name:
+                    return declarator.child_by_field_name("value")
+    return None
+
+
+def _is_exception_safe(call: Node) -> bool:
+    """A release in `finally`, in `catch` (with the success path's), in `.finally()`/`.catch()`
+    callbacks, or in a `process.on(...)` exit handler."""
+    for ancestor in ancestors(call):
+        if ancestor.type in ("finally_clause", "catch_clause"):
+            return True
+        if ancestor.type in FUNCTION_TYPES:
+            callback = callback_of(ancestor)
+            if callback is None:
+                continue
+            caller, method = callback
+            if method in SAFE_RELEASE_CALLBACKS:
+                return True
+            if method == "then":
+                arguments = caller.child_by_field_name("arguments")
+                if arguments is not None and arguments.named_child_count > 1:
+                    return True
+            if PROCESS_EXIT_HOOKS.match(text(caller.child_by_field_name("function")) or ""):
+                return True
+    return False
+
+
+def _listed(items: list[str], most: int = 4) -> str:
+    if len(items) <= most:
+        return ", ".join(items)
+    return ", ".join(items[:most]) + f" and {len(items) - most} more"
+
+
+def _short(node: Node) -> str:
+    raw = re.sub(r"\s+", "", text(node))
+    return raw if len(raw) <= 60 else raw[:57] + "..."
