@@ -30,6 +30,10 @@ def test_try_repo_fails_and_prints_the_finding(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(FIXTURES / "python" / "DBP101_lambda_handler_create_engine.py", project / "handler.py")
+    # a Next.js route handler in the same commit: code rules for TypeScript run in the same hook
+    route = FIXTURES / "typescript" / "DBP101_next_route_handler" / "app" / "api" / "users" / "route.ts"
+    (project / "app").mkdir()
+    shutil.copy(route, project / "app" / "route.ts")
     _git(project, "init", "-q")
     _git(project, "add", ".")
     _git(project, "commit", "-qm", "init")
@@ -40,3 +44,4 @@ def test_try_repo_fails_and_prints_the_finding(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "handler.py:9:14: DBP101" in result.stdout
+    assert "app/route.ts:12:14: DBP101" in result.stdout
