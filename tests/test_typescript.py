@@ -1,6 +1,7 @@
 """TypeScript and JavaScript fixtures (one project per directory) announce their findings with `// expect:`."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,7 +93,7 @@ def test_without_the_extra_a_node_project_is_told_once_how_to_enable_it(tmp_path
     out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert out.stderr.count("pip install 'poollint[js]'") == 1, out.stderr
     assert "3 TypeScript/JavaScript files use Prisma" in out.stderr
-    assert ".env:1:1: DBP402" in out.stdout  # the configuration rules still ran
+    assert re.search(r"\.env:1:\d+: DBP402", out.stdout)  # the configuration rules still ran
     assert "FIXTURE-SECRET" not in out.stdout + out.stderr
 
 
