@@ -1,12 +1,22 @@
 #!/usr/bin/env python3
-"""Re-runs poollint on the precision corpus and reports precision per rule from labels.csv.
+"""Precision of poollint on code nobody here wrote, per rule and split, and recall on real bugs.
 
-Usage: python benchmarks/precision/precision.py [--corpus DIR ...] [--emit-missing] [--min-overall 95] [--min-rule 90]
+Usage: python benchmarks/precision/precision.py [--parts development,validation,tuned] [--poollint CMD]
+       [--emit-missing] [--no-recall] [--check-bars] [--parallel N] [--no-cache]
 
-Every finding is matched to a label by (package, path, code) and line; when the line
-moved, by the SHA-1 of the stripped source line (`line_sha`). Precision is tp / (tp + fp);
-`debatable` verdicts are excluded from precision and counted separately. Exit 1 when a
-finding has no verdict, or precision is under the bars; exit 2 when a corpus package is missing.
+Three parts, reported apart:
+- development, validation: the application corpus (apps.toml, fetched by fetch_apps.py into
+  /tmp/poollint-apps/src). The split was drawn by project before any run; rules are worked
+  on with development findings only, validation is only measured.
+- tuned: the library corpus the rules were tuned on (fetch_corpus.py and the bench corpus);
+  kept to catch regressions, not a measure of precision on unseen code.
+
+Every finding is matched to a verdict in apps_labels.csv (applications) or labels.csv (tuned)
+by (package, version, path, code) and line; when the line moved, by the SHA-1 of the stripped
+source line (`line_sha`). Strict precision counts `debatable` as false, lenient leaves it out.
+Recall per rule family comes from benchmarks/bugs/recall.py when it and its extracted cases exist.
+Exit 1 when a finding has no verdict (or, with --check-bars, a default rule is under the bar on
+validation); exit 2 when a corpus project is missing.
 """
 from __future__ import annotations
 
@@ -14,6 +24,7 @@ import argparse
 import csv
 import hashlib
 import json
+import shlex
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -23,12 +34,20 @@ from pathlib import Path
 from typing import Optional
 
 HERE = Path(__file__).resolve().parent
+BUGS = HERE.parent / "bugs"
 LABELS = HERE / "labels.csv"
+APP_LABELS = HERE / "apps_labels.csv"
 FIELDS = ("package", "version", "path", "line", "line_sha", "code", "verdict", "reason")
 VERDICTS = ("tp", "fp", "debatable")
+PARTS = ("development", "validation", "tuned")
+APPS_DIR = Path("/tmp/poollint-apps/src")
 DEFAULT_CORPORA = (Path("/tmp/poollint-precision-corpus/src"), Path("/tmp/poollint-bench-corpus/src"))
 
-# the bench corpus (../shared/bench/fetch_corpus.sh) counts as part of the development corpus
+sys.path.insert(0, str(HERE))
+from fetch_apps import load_apps  # noqa: E402  (a sibling script, not an installed module)
+from fetch_corpus import PINS  # noqa: E402
+
+# the bench corpus (../shared/bench/fetch_corpus.sh) is the other half of the tuned corpus
 BENCH_PINS = (
     "Django==5.1.4",
     "SQLAlchemy==2.0.36",
@@ -40,13 +59,6 @@ BENCH_PINS = (
     "pymongo==4.10.1",
     "redis==5.2.1",
 )
-
-
-def _pins() -> tuple[str, ...]:
-    sys.path.insert(0, str(HERE))
-    from fetch_corpus import PINS  # noqa: E402  (a sibling script, not an installed module)
-
-    return tuple(PINS) + BENCH_PINS
 
 
 def package_dir_name(pin: str) -> tuple[str, str, str]:
@@ -86,6 +98,15 @@ class Result:
     line_sha: str
     code: str
     message: str
+    part: str
+
+
+@dataclass(frozen=True)
+class Job:
+    root: Path
+    package: str
+    version: str
+    part: str
 
 
 def load_labels(path: Path) -> list[Label]:
@@ -101,17 +122,20 @@ def load_labels(path: Path) -> list[Label]:
     return labels
 
 
-def run_poollint(root: Path, package: str, version: str, poollint: list[str], select: list[str]) -> list[Result]:
-    completed = subprocess.run([*poollint, "check", "--format", "json", "--no-cache", "--exit-zero", *select, "."],
-                               cwd=root, capture_output=True, text=True)
-    print(f"checked {package}-{version}", file=sys.stderr, flush=True)
+def run_poollint(job: Job, poollint: list[str], select: list[str], cache: bool) -> list[Result]:
+    command = [*poollint, "check", "--format", "json", "--exit-zero", *select, "."]
+    if not cache:
+        command.insert(-1, "--no-cache")
+    completed = subprocess.run(command, cwd=job.root, capture_output=True, text=True)
+    print(f"checked {job.package} {job.version}", file=sys.stderr, flush=True)
     if completed.returncode not in (0, 1):
-        raise SystemExit(f"poollint failed on {root} ({completed.returncode}):\n{completed.stderr}")
+        raise SystemExit(f"poollint failed on {job.root} ({completed.returncode}):\n{completed.stderr}")
     results = []
     for finding in json.loads(completed.stdout or "[]"):
         relative = Path(finding["path"]).as_posix()
-        results.append(Result(package, version, relative, finding["line"], line_sha(root / relative, finding["line"]),
-                              finding["code"], finding["message"]))
+        results.append(Result(job.package, job.version, relative, finding["line"],
+                              line_sha(job.root / relative, finding["line"]), finding["code"], finding["message"],
+                              job.part))
     return results
 
 
@@ -145,102 +169,195 @@ def match(results: list[Result], labels: list[Label]) -> tuple[list[tuple[Result
     return matched, unmatched, stale
 
 
-def precision(tp: int, fp: int) -> Optional[float]:
-    return 100.0 * tp / (tp + fp) if tp + fp else None
+def ratio(part: int, whole: int) -> Optional[float]:
+    return 100.0 * part / whole if whole else None
 
 
 def _percent(value: Optional[float]) -> str:
-    return "   n/a" if value is None else f"{value:5.1f}%"
+    return "n/a" if value is None else f"{value:.0f}%"
 
 
-def report(matched: list[tuple[Result, Label]], packages: int, min_overall: float, min_rule: float,
-           opt_in: set[str]) -> bool:
-    counts: dict[str, Counter] = defaultdict(Counter)
-    projects: dict[str, set[str]] = defaultdict(set)
-    for result, label in matched:
-        counts[result.code][label.verdict] += 1
-        projects[result.code].add(result.package)
-    total = Counter()
-    ok = True
-    print(f"{'rule':<8} {'tp':>5} {'fp':>5} {'deb':>5} {'precision':>10} {'projects':>9}")
-    for code in sorted(counts):
-        c = counts[code]
-        value = precision(c["tp"], c["fp"])
-        flag = ""
-        if value is not None and value < min_rule and code not in opt_in:
-            flag, ok = f"  < {min_rule:g}%", False
-        note = "  (opt-in)" if code in opt_in else ""
-        print(f"{code:<8} {c['tp']:>5} {c['fp']:>5} {c['debatable']:>5} {_percent(value):>10} {len(projects[code]):>9}{flag}{note}")
-        if code not in opt_in:
-            total.update(c)
-    overall = precision(total["tp"], total["fp"])
-    print(f"{'overall':<8} {total['tp']:>5} {total['fp']:>5} {total['debatable']:>5} {_percent(overall):>10}"
-          f"   ({packages} packages; opt-in rules excluded; debatable excluded from precision)")
-    strict = precision(total["tp"], total["fp"] + total["debatable"])
-    print(f"{'strict':<8} {'':>17} {_percent(strict):>10}   (debatable counted as false positives)")
-    if overall is not None and overall < min_overall:
-        print(f"overall precision is under {min_overall:g}%")
-        ok = False
-    return ok
+@dataclass
+class Tally:
+    """Verdicts of one rule (or of all default rules) in one part."""
+
+    counts: Counter
+    projects: set
+
+    @property
+    def findings(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def strict(self) -> Optional[float]:
+        c = self.counts
+        return ratio(c["tp"], c["tp"] + c["fp"] + c["debatable"])
+
+    @property
+    def lenient(self) -> Optional[float]:
+        c = self.counts
+        return ratio(c["tp"], c["tp"] + c["fp"])
+
+
+def tally(matched: list[tuple[Result, Label]], unmatched: list[Result], opt_in: set[str]) -> dict[str, dict[str, Tally]]:
+    """{part: {code or 'overall': Tally}}; `overall` leaves opt-in rules out; an unlabelled finding counts as `none`."""
+    tallies: dict[str, dict[str, Tally]] = defaultdict(dict)
+    rows = [(result, label.verdict) for result, label in matched] + [(result, "none") for result in unmatched]
+    for result, verdict in rows:
+        keys = [result.code] if result.code in opt_in else [result.code, "overall"]
+        for key in keys:
+            entry = tallies[result.part].setdefault(key, Tally(Counter(), set()))
+            entry.counts[verdict] += 1
+            entry.projects.add(result.package)
+    return tallies
+
+
+def report_precision(tallies: dict[str, dict[str, Tally]], projects: dict[str, int], opt_in: set[str],
+                     min_rule: float) -> list[str]:
+    """Prints the precision table; returns the default rules under the bar on validation."""
+    under = []
+    print("precision: strict counts debatable as false, lenient leaves it out; "
+          "N findings in M projects; opt-in rules are left out of overall")
+    print(f"{'part':<12} {'rule':<8} {'N':>4} {'M':>4} {'tp':>4} {'fp':>4} {'deb':>4} {'none':>4} "
+          f"{'strict':>7} {'lenient':>8}")
+    for part in PARTS:
+        if part not in projects:
+            continue
+        rules = tallies.get(part, {})
+        label = f"{part} ({projects[part]} projects)"
+        print(label)
+        if not rules:
+            print(f"{'':<12} no findings")
+        for code in sorted(rules, key=lambda key: (key == "overall", key)):
+            t = rules[code]
+            c = t.counts
+            note = "  (opt-in)" if code in opt_in else ""
+            if part == "validation" and code not in opt_in and code != "overall" and t.strict is not None \
+                    and t.strict < min_rule:
+                under.append(code)
+            print(f"{'':<12} {code:<8} {t.findings:>4} {len(t.projects):>4} {c['tp']:>4} {c['fp']:>4} "
+                  f"{c['debatable']:>4} {c['none']:>4} {_percent(t.strict):>7} {_percent(t.lenient):>8}{note}")
+    return under
+
+
+def report_recall(poollint: list[str], parallel: int) -> None:
+    print("\nrecall on the bug set (benchmarks/bugs): a case is caught when the expected rule reports in the "
+          "buggy statement's function")
+    recall_script = BUGS / "recall.py"
+    if not recall_script.is_file():
+        print("recall: skipped, benchmarks/bugs/recall.py is not there")
+        return
+    sys.path.insert(0, str(BUGS))
+    try:
+        import recall  # noqa: E402  (a sibling benchmark, not an installed module)
+    except ImportError as error:
+        print(f"recall: skipped, benchmarks/bugs/recall.py cannot be imported ({error})")
+        return
+    scored = recall.score(poollint, parallel=parallel)
+    families = scored["families"]
+    print(f"{'family':<8} {'cases':>5} {'caught':>7} {'recall':>7} {'same family':>12} {'after silent':>13}")
+    for name, c in families.items():
+        total = c["total"]
+        print(f"{name:<8} {total:>5} {c['caught_strict']:>7} {_percent(ratio(c['caught_strict'], total)):>7} "
+              f"{_percent(ratio(c['caught_family'], total)):>12} {_percent(ratio(c['after_silent'], total)):>13}")
+    if scored["missing"]:
+        print(f"recall: {len(scored['missing'])} cases not extracted (python benchmarks/bugs/extract.py): "
+              + ", ".join(scored["missing"]))
+    if scored["errors"]:
+        print(f"recall: poollint failed on {len(scored['errors'])} cases: " + ", ".join(scored["errors"]))
+
+
+def jobs_for(parts: list[str], apps_dir: Path, corpora: list[Path]) -> tuple[list[Job], list[str], dict[str, int]]:
+    jobs, missing = [], []
+    projects: dict[str, int] = Counter()
+    for app in load_apps():
+        if app.split not in parts:
+            continue
+        projects[app.split] += 1
+        root = apps_dir / app.directory
+        if root.is_dir():
+            jobs.append(Job(root, app.name, app.label_version, app.split))
+        else:
+            missing.append(f"{app.name} {app.label_version} (fetch_apps.py)")
+    if "tuned" in parts:
+        for pin in (*PINS, *BENCH_PINS):
+            norm, version, directory = package_dir_name(pin)
+            projects["tuned"] += 1
+            root = next((corpus / directory for corpus in corpora if (corpus / directory).is_dir()), None)
+            if root is None:
+                missing.append(f"{pin} (fetch_corpus.py, ../shared/bench/fetch_corpus.sh)")
+            else:
+                jobs.append(Job(root, norm, version, "tuned"))
+    return jobs, missing, projects
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated parts (default: all three)")
+    parser.add_argument("--apps", type=Path, default=APPS_DIR, help="where fetch_apps.py unpacked the applications")
     parser.add_argument("--corpus", action="append", type=Path,
-                        help="directory holding <name>-<version>/ trees (repeatable; default both corpora)")
-    parser.add_argument("--labels", type=Path, default=LABELS)
+                        help="directory holding the tuned corpus's <name>-<version>/ trees (repeatable)")
     parser.add_argument("--poollint", default=f"{sys.executable} -m poollint", help="command that runs poollint")
     parser.add_argument("--emit-missing", action="store_true", help="print CSV rows (verdict empty) for unlabelled findings")
-    parser.add_argument("--min-overall", type=float, default=95.0)
+    parser.add_argument("--no-recall", action="store_true", help="leave out the bug-set recall")
+    parser.add_argument("--check-bars", action="store_true",
+                        help="exit 1 when a default rule is under --min-rule strict precision on validation")
     parser.add_argument("--min-rule", type=float, default=90.0)
-    parser.add_argument("--parallel", type=int, default=4, help="packages checked at once (default 4)")
+    parser.add_argument("--parallel", type=int, default=3, help="projects checked at once (default 3)")
+    parser.add_argument("--no-cache", action="store_true", help="pass --no-cache to poollint")
     args = parser.parse_args()
-    corpora = args.corpus or list(DEFAULT_CORPORA)
-    opt_in = _opt_in_codes()
+    parts = [part.strip() for part in args.parts.split(",") if part.strip()]
+    if not set(parts) <= set(PARTS):
+        parser.error(f"--parts takes {', '.join(PARTS)}")
+    poollint = shlex.split(args.poollint)
+    opt_in = _opt_in_codes(poollint)
     # opt-in rules are measured too (named explicitly) and reported apart from the overall figure
     select = ["--select", ",".join(["DBP", *sorted(opt_in)])]
-    poollint = args.poollint.split()
-    labels = load_labels(args.labels)
-    results: list[Result] = []
-    missing_packages = []
-    jobs = []
-    for pin in _pins():
-        norm, version, directory = package_dir_name(pin)
-        root = next((corpus / directory for corpus in corpora if (corpus / directory).is_dir()), None)
-        if root is None:
-            missing_packages.append(pin)
-        else:
-            jobs.append((root, norm, version))
-    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
-        for found in pool.map(lambda job: run_poollint(*job, poollint, select), jobs):
-            results.extend(found)
-    if missing_packages:
-        print("missing corpus packages (run fetch_corpus.py and ../shared/bench/fetch_corpus.sh): "
-              + ", ".join(missing_packages), file=sys.stderr)
+    jobs, missing, projects = jobs_for(parts, args.apps, args.corpus or list(DEFAULT_CORPORA))
+    if missing:
+        print("missing corpus projects:\n  " + "\n  ".join(missing), file=sys.stderr)
         return 2
+    results: list[Result] = []
+    # the largest projects first, so that the slowest run does not start last
+    jobs.sort(key=lambda job: -sum(1 for _ in job.root.rglob("*.py")))
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        for found in pool.map(lambda job: run_poollint(job, poollint, select, not args.no_cache), jobs):
+            results.extend(found)
+    labels = load_labels(APP_LABELS) + load_labels(LABELS)
     matched, unmatched, stale = match(results, labels)
-    ok = report(matched, len(_pins()), args.min_overall, args.min_rule, opt_in)
+    under = report_precision(tally(matched, unmatched, opt_in), projects, opt_in, args.min_rule)
+    if under:
+        print(f"under {args.min_rule:g}% strict on validation: {', '.join(under)}")
+    if not args.no_recall:
+        report_recall(poollint, args.parallel)
+    checked = {(job.package, job.version) for job in jobs}
+    stale = [label for label in stale if (label.package, label.version) in checked]
     if stale:
-        print(f"\n{len(stale)} labels match no finding (fixed false positive, or a lost true positive):")
+        print(f"\n{len(stale)} labels match no finding (a fixed false positive, a lost true positive, "
+              "or a verdict kept for another poollint version):")
         for label in stale:
-            print(f"  {label.package}-{label.version}/{label.path}:{label.line}: {label.code} [{label.verdict}] {label.reason}")
+            print(f"  {label.package} {label.version} {label.path}:{label.line}: {label.code} [{label.verdict}]")
     if unmatched:
-        print(f"\n{len(unmatched)} findings have no verdict in {args.labels.name}:")
+        print(f"\n{len(unmatched)} findings have no verdict (apps_labels.csv, labels.csv):")
         for result in unmatched:
-            print(f"  {result.package}-{result.version}/{result.path}:{result.line}: {result.code} {result.message}")
+            print(f"  [{result.part}] {result.package} {result.version} {result.path}:{result.line}: "
+                  f"{result.code} {result.message}")
         if args.emit_missing:
             writer = csv.writer(sys.stdout, lineterminator="\n")
             for result in unmatched:
                 writer.writerow([result.package, result.version, result.path, result.line, result.line_sha,
                                  result.code, "", result.message])
+    else:
+        print("\nevery finding has a verdict")
+    if unmatched or (args.check_bars and under):
         return 1
-    return 0 if ok else 1
+    return 0
 
 
-def _opt_in_codes() -> set[str]:
-    from poollint.rules import ALL_RULES
-
-    return {rule.code for rule in ALL_RULES if getattr(rule, "opt_in", False)}
+def _opt_in_codes(poollint: list[str]) -> set[str]:
+    """The opt-in rules of the poollint that runs (it may be another version): `poollint rules` marks them."""
+    listing = subprocess.run([*poollint, "rules"], capture_output=True, text=True)
+    return {line.split()[0] for line in listing.stdout.splitlines() if "(opt-in)" in line and line.split()}
 
 
 if __name__ == "__main__":
