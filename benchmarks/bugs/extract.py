@@ -19,6 +19,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator, Optional
 
@@ -86,8 +87,15 @@ def read_blobs(git_dir: Path, shas: Iterable[str]) -> dict[str, bytes]:
     process = subprocess.Popen(["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert process.stdin is not None and process.stdout is not None
-    process.stdin.write("".join(f"{sha}\n" for sha in order).encode())
-    process.stdin.close()
+    requests = "".join(f"{sha}\n" for sha in order).encode()
+
+    def feed() -> None:
+        # from a thread: git answers while it reads, and a full pipe would block both sides
+        process.stdin.write(requests)
+        process.stdin.close()
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
     contents: dict[str, bytes] = {}
     for sha in order:
         header = process.stdout.readline().split()
@@ -96,6 +104,7 @@ def read_blobs(git_dir: Path, shas: Iterable[str]) -> dict[str, bytes]:
         size = int(header[2])
         contents[sha] = process.stdout.read(size)
         process.stdout.read(1)  # the newline after each object
+    feeder.join()
     process.wait()
     return contents
 
