@@ -11,7 +11,8 @@ import pytest
 from conftest import FIXTURES
 from poollint.cli import main
 from poollint.engine.baseline import fingerprint
-from poollint.engine.fixes import FIXERS, fix_file, fixable_codes, mask_secrets
+from poollint.config.urls import mask_text
+from poollint.engine.fixes import FIXERS, fix_file, fixable_codes
 from poollint.engine.runner import RunOptions, check_paths
 from poollint.settings import load_settings
 
@@ -238,7 +239,7 @@ def test_write_baseline_with_fix_is_a_usage_error(project: Path, capsys: pytest.
 
 
 def test_mask_secrets_in_diff_lines() -> None:
-    assert mask_secrets('+DATABASE_URL="postgres://app:FIXTURE-SECRET@db:5432/app?password=x&sslmode=require"\n') == (
+    assert mask_text('+DATABASE_URL="postgres://app:FIXTURE-SECRET@db:5432/app?password=x&sslmode=require"\n') == (
         '+DATABASE_URL="postgres://app:****@db:5432/app?password=****&sslmode=require"\n'
     )
 

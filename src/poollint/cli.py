@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 
 from poollint import __version__
 from poollint.engine.baseline import Baseline, BaselineError, write_baseline
-from poollint.engine.findings import Finding
+from poollint.engine.findings import Finding, printable
 from poollint.engine.runner import RunOptions, check_paths
 from poollint.reporters import REPORTERS
 from poollint.settings import CODE_PATTERN, Settings, SettingsError, load_settings
@@ -114,16 +114,21 @@ def run_check(args: argparse.Namespace) -> int:
         targets = baseline.new_findings(result.findings) if baseline else result.findings
         if args.diff:
             return _show_fixes(targets, settings, paths)
-        if _apply_fixes(targets, settings, paths):
+        fixed, unwritten = _apply_fixes(targets, settings, paths)
+        if fixed:
             result = check_paths(paths, settings, options=options)
+        if unwritten:
+            _write(REPORTERS[args.format](result.findings))
+            return EXIT_ERROR
     findings = result.findings
     if args.write_baseline is not None:
         count = write_baseline(args.write_baseline, findings)
-        print(f"poollint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}", file=sys.stderr)
+        print(f"poollint: recorded {count} finding{'s' if count != 1 else ''} in {printable(str(args.write_baseline))}",
+              file=sys.stderr)
         return EXIT_ERROR if result.internal_errors else EXIT_CLEAN
     if args.baseline is not None:
         findings = Baseline.load(args.baseline).new_findings(findings)
-    sys.stdout.write(REPORTERS[args.format](findings))
+    _write(REPORTERS[args.format](findings))
     if result.internal_errors:
         return EXIT_ERROR
     if findings and not args.exit_zero:
@@ -136,22 +141,38 @@ def _show_fixes(findings: Sequence[Finding], settings: Settings, paths: Sequence
 
     fixes = fix_findings(findings, settings, paths)
     for fix in fixes:
-        sys.stdout.write(fix.diff())
+        _write(fix.diff())
     return EXIT_FINDINGS if fixes else EXIT_CLEAN
 
 
-def _apply_fixes(findings: Sequence[Finding], settings: Settings, paths: Sequence[Path]) -> int:
-    """Writes every safe fix; returns how many findings they fixed."""
+def _write(text: str) -> None:
+    """Output that any terminal accepts: what its encoding cannot show is escaped, never a crash."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
+
+
+def _apply_fixes(findings: Sequence[Finding], settings: Settings, paths: Sequence[Path]) -> tuple[int, int]:
+    """Writes every safe fix; returns how many findings they fixed and how many files could not be written.
+
+    A file that cannot be written (read-only, full disk, gone) keeps its old text and is named on
+    stderr; the other files are still fixed."""
     from poollint.engine.fixes import fix_findings
 
     fixes = fix_findings(findings, settings, paths)
+    written = []
     for fix in fixes:
-        fix.write()
-    count = sum(len(fix.fixed) for fix in fixes)
+        try:
+            fix.write()
+        except OSError as error:
+            print(f"poollint: error: cannot write the fix to {printable(fix.shown)}: {error.strerror or error}",
+                  file=sys.stderr)
+            continue
+        written.append(fix)
+    count = sum(len(fix.fixed) for fix in written)
     if count:
-        print(f"poollint: fixed {count} finding{'s' if count != 1 else ''} in {len(fixes)} "
-              f"file{'s' if len(fixes) != 1 else ''}", file=sys.stderr)
-    return count
+        print(f"poollint: fixed {count} finding{'s' if count != 1 else ''} in {len(written)} "
+              f"file{'s' if len(written) != 1 else ''}", file=sys.stderr)
+    return count, len(fixes) - len(written)
 
 
 def run_budget(args: argparse.Namespace) -> int:

@@ -5,12 +5,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Optional
 
 from poollint import _toml
 from poollint.catalog.load import EXTENSION_KEYS, CatalogError, load_catalog
 from poollint.catalog.model import Catalog
+from poollint.limits import UnreadableFile, read_bytes
 
 
 class SettingsError(Exception):
@@ -93,7 +94,7 @@ def find_pyproject(start: Path) -> Optional[Path]:
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
             try:
-                text = candidate.read_text(encoding="utf-8")
+                text = read_bytes(candidate, "settings").decode("utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
             if "[tool.poollint" in text:
@@ -133,6 +134,13 @@ def parse_settings(table: Mapping[str, Any], path: Path) -> Settings:
     for key in ("exclude", "env-files", "url-variables"):
         if key in table:
             kwargs[key.replace("-", "_")] = _string_list(path, key, table[key])
+    for pattern in kwargs.get("env_files", ()):
+        # globbed below the project root: an absolute pattern, `.` or `..` would leave it (or crash pathlib)
+        parts = PurePosixPath(pattern.replace("\\", "/")).parts
+        if not pattern.strip() or not parts or parts[0] == "/" or ".." in parts or pattern.startswith("~") \
+                or Path(pattern).is_absolute() or re.match(r"^[A-Za-z]:", pattern):
+            raise SettingsError(f"{path}: [tool.poollint] `env-files` has `{pattern}`, which is not a glob "
+                                "relative to the project root (such as `.env.production` or `config/*.env`)")
     if "per-file-ignores" in table:
         raw = table["per-file-ignores"]
         if not isinstance(raw, Mapping):
@@ -182,16 +190,21 @@ def load_settings(start: Path, config: Optional[Path] = None) -> Settings:
     if path is None:
         return Settings()
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SettingsError(f"{path}: cannot read: {error.strerror}") from None
+        text = read_bytes(path, "settings").decode("utf-8")
+    except UnreadableFile as error:
+        raise SettingsError(f"{path}: {error.reason}") from None
     except UnicodeDecodeError:
         raise SettingsError(f"{path}: not UTF-8 text") from None
     try:
         document = _toml.loads(text)
     except _toml.TOMLDecodeError as error:
         raise SettingsError(_describe_toml_error(path, text, error)) from None
-    table = document.get("tool", {}).get("poollint", {})
+    except RecursionError:
+        raise SettingsError(f"{path}: invalid TOML: nested too deeply to read") from None
+    tool = document.get("tool", {})
+    if not isinstance(tool, Mapping):
+        raise SettingsError(f"{path}: `tool` must be a table")
+    table = tool.get("poollint", {})
     if not isinstance(table, Mapping):
         raise SettingsError(f"{path}: [tool.poollint] must be a table")
     return parse_settings(table, path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from poollint.config.compose import Service
+from poollint.config.compose import Service, count
 from poollint.config.project import DeploymentModel, related, service_env
 from poollint.config.urls import find_pooler
 
@@ -82,8 +82,8 @@ def _pool_for(model: DeploymentModel, path: str, service: Service) -> Optional[t
         consumers = model.consumers_of(site)
         if "prisma" in consumers:
             limit = url.param("connection_limit")
-            if limit and limit.isdigit():
-                return int(limit), 0, f"connection_limit={limit} in {site.variable}"
+            if limit and count(limit) is not None:
+                return count(limit), 0, f"connection_limit={limit} in {site.variable}"
             return None, 0, "Prisma default: physical CPUs × 2 + 1"
         for library, (pool, overflow, source) in DEFAULT_POOLS.items():
             if library in consumers:

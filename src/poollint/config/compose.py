@@ -8,9 +8,20 @@ from typing import Any, Optional
 
 from poollint.config.yamlfile import LineDict, LineList
 
-_MAX_CONNECTIONS = re.compile(r"max_connections\s*=\s*(?P<n>\d+)")
-_WORKERS = re.compile(r"(?:^|\s)(?:--workers[=\s]+|-w\s*|--concurrency[=\s]+|-c\s+)(?P<n>\d+)\b")
-_GUNICORN_CONF_WORKERS = re.compile(r"^workers\s*=\s*(?P<n>\d+)\s*(?:#.*)?$", re.MULTILINE)
+_MAX_CONNECTIONS = re.compile(r"max_connections\s*=\s*(?P<n>[0-9]+)")
+_WORKERS = re.compile(r"(?:^|\s)(?:--workers[=\s]+|-w\s*|--concurrency[=\s]+|-c\s+)(?P<n>[0-9]+)\b")
+_GUNICORN_CONF_WORKERS = re.compile(r"^workers\s*=\s*(?P<n>[0-9]+)\s*(?:#.*)?$", re.MULTILINE)
+# A count of processes or connections; longer digit strings are not one (and Python refuses to
+# convert numbers of more than 4,300 digits).
+_MAX_COUNT_DIGITS = 9
+
+
+def count(text: str) -> Optional[int]:
+    """`text` as a count when it is ASCII digits of a sane length, else None."""
+    text = text.strip()
+    if not text or len(text) > _MAX_COUNT_DIGITS or not all("0" <= c <= "9" for c in text):
+        return None
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -72,8 +83,8 @@ def _int(value: Any) -> Optional[int]:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        return count(value)
     return None
 
 
@@ -82,13 +93,13 @@ def workers_in_command(command: str) -> Optional[int]:
     if not re.search(r"\b(gunicorn|uvicorn|hypercorn|celery|granian|daphne)\b", command):
         return None
     match = _WORKERS.search(command)
-    return int(match.group("n")) if match else None
+    return count(match.group("n")) if match else None
 
 
 def workers_in_gunicorn_conf(text: str) -> Optional[int]:
     """`workers = 4` in gunicorn.conf.py; a computed value (cpu_count() * 2 + 1) is unknown."""
     match = _GUNICORN_CONF_WORKERS.search(text)
-    return int(match.group("n")) if match else None
+    return count(match.group("n")) if match else None
 
 
 def _environment(raw: Any, default_line: int) -> tuple[EnvVar, ...]:
@@ -114,7 +125,7 @@ def _command_text(raw: Any) -> str:
 
 def _max_connections(command: str) -> Optional[int]:
     match = _MAX_CONNECTIONS.search(command)
-    return int(match.group("n")) if match else None
+    return count(match.group("n")) if match else None
 
 
 def parse_compose(document: Any) -> DeploymentFile:

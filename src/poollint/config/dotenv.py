@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
+from poollint.limits import MAX_INTERPOLATED_CHARS
+
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$", "'": "'"}
@@ -35,19 +37,32 @@ class DotenvFile:
 
 
 def _interpolate(value: str, known: Mapping[str, str]) -> tuple[str, bool]:
+    expanded, unresolved, _ = interpolate(value, known)
+    return expanded, unresolved
+
+
+def interpolate(value: str, known: Mapping[str, str]) -> tuple[str, bool, bool]:
+    """(value with `${VAR}` replaced, whether a reference stayed unresolved, whether it grew too large).
+
+    Each variable may repeat earlier ones, so a few hundred bytes can double a value per line;
+    beyond MAX_INTERPOLATED_CHARS the value is left unexpanded (and counts as unresolved)."""
     unresolved = False
+    grown = len(value)
 
     def replace(match: re.Match) -> str:
-        nonlocal unresolved
+        nonlocal unresolved, grown
         found = known.get(match.group("name"))
-        if found:
-            return found
-        if match.group("default") is not None:
-            return match.group("default")
-        unresolved = True
-        return match.group(0)
+        replacement = found if found else match.group("default")
+        if replacement is None:
+            unresolved = True
+            return match.group(0)
+        grown += len(replacement) - len(match.group(0))
+        return replacement if grown <= MAX_INTERPOLATED_CHARS else match.group(0)
 
-    return _INTERPOLATION.sub(replace, value), unresolved
+    expanded = _INTERPOLATION.sub(replace, value)
+    if grown > MAX_INTERPOLATED_CHARS:
+        return value, True, True
+    return expanded, unresolved, False
 
 
 def parse_dotenv(text: str, environ: Optional[Mapping[str, str]] = None) -> DotenvFile:
@@ -78,7 +93,7 @@ def parse_dotenv(text: str, environ: Optional[Mapping[str, str]] = None) -> Dote
             continue
         key = key_match.group(0)
         rest = rest[1:].lstrip()
-        interpolate = True
+        expand = True
         if rest[:1] in ("'", '"'):
             quote = rest[0]
             # the value may span lines: find the closing quote in the whole remaining text
@@ -102,15 +117,18 @@ def parse_dotenv(text: str, environ: Optional[Mapping[str, str]] = None) -> Dote
                 errors.append(DotenvError(start_line, f"unterminated {quote} quote starting on line {start_line}"))
                 break
             value = "".join(value_chars)
-            interpolate = quote == '"'
+            expand = quote == '"'
             line += text.count("\n", position, index)
             end = text.find("\n", index)
             end = length if end < 0 else end
         else:
             value = re.split(r"\s+#", rest, maxsplit=1)[0].strip()
         unresolved = False
-        if interpolate:
-            value, unresolved = _interpolate(value, known)
+        if expand:
+            value, unresolved, too_large = interpolate(value, known)
+            if too_large:
+                errors.append(DotenvError(start_line, f"`{key}` expands to more than {MAX_INTERPOLATED_CHARS:,} "
+                                                      "characters through `${VAR}` references; not expanded"))
         known[key] = value
         entries.append(EnvEntry(key, value, start_line, unresolved))
         position, line = end + 1, line + 1

@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from poollint.config.lines import split_lines
+
 _BLOCK = re.compile(r"^\s*(?P<kind>datasource|generator|model|enum|type|view)\s+(?P<name>\w+)\s*\{")
 _FIELD = re.compile(r"^\s*(?P<key>\w+)\s*=\s*(?P<value>.+?)\s*$")
 _ENV = re.compile(r'^env\(\s*"(?P<name>[^"]+)"\s*\)$')
@@ -57,7 +59,7 @@ def parse_prisma(text: str) -> PrismaSchema:
     block: Optional[tuple[str, str, int]] = None
     fields: dict[str, tuple[str, int]] = {}
     depth = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(text), start=1):
         line = _strip_comment(raw)
         if block is None:
             match = _BLOCK.match(line)

@@ -15,6 +15,7 @@ from typing import Any, Optional
 from poollint.catalog.model import Catalog
 from poollint.config.urls import looks_like_url
 from poollint.pyast import Outline, dotted_name, word_pattern
+from poollint.limits import MAX_AST_BYTES
 
 _ENV_FUNCTIONS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv",
                             "env", "env.str", "env.url", "config", "decouple.config", "environ.Env"})
@@ -155,7 +156,7 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
     handler = b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None
     if not handler and not _client_words(catalog).search(data):
         return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)  # no client is built here
-    if tree is None:
+    if tree is None and len(data) <= MAX_AST_BYTES:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the file's own warnings are not ours to print

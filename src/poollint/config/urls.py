@@ -16,8 +16,6 @@ from poollint import _toml
 
 SECRET = "****"
 
-# Query/keyword parameters whose value is a credential.
-_SECRET_KEY = re.compile(r"(api[_-]?key|apikey|password|passwd|pwd|token|secret|access[_-]?key)", re.IGNORECASE)
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://")
 _PERCENT_OK = re.compile(r"%[0-9A-Fa-f]{2}")
 
@@ -126,6 +124,11 @@ def _split_authority(rest: str) -> tuple[str, str, str]:
     return userinfo, after[:cut], after[cut:]
 
 
+def _is_port_number(text: str) -> bool:
+    # ASCII digits only: str.isdigit() accepts `²`, which int() refuses; and a 5,000-digit port must not reach int()
+    return 0 < len(text) <= 5 and all("0" <= c <= "9" for c in text) and 0 < int(text) < 65536
+
+
 def parse_url(text: str) -> Optional[ParsedUrl]:
     """A URL with a `scheme://`, or None when `text` is not one."""
     raw = text.strip()
@@ -161,7 +164,7 @@ def parse_url(text: str) -> Optional[ParsedUrl]:
                     if _STAND_IN.lower() in value.lower()}
     port: Optional[int] = None
     if port_text and "port" not in interpolated:
-        if port_text.isdigit() and 0 < int(port_text) < 65536:
+        if _is_port_number(port_text):
             port = int(port_text)
         else:
             # never echo a non-numeric port: with the `@` missing it may be the password
@@ -237,45 +240,102 @@ def password_problems(url: ParsedUrl, libraries: Iterable[str]) -> list[str]:
     return problems
 
 
-def _mask_params(query: str) -> str:
-    parts = []
-    for pair in query.split("&"):
-        key, sep, value = pair.partition("=")
-        parts.append(f"{key}={SECRET}" if sep and value and _SECRET_KEY.search(key) else pair)
-    return "&".join(parts)
-
-
-_DSN_SECRET = re.compile(
-    r"(?P<key>\b(?:password|passwd|pwd|api[_-]?key|apikey|token|secret)\s*=\s*)(?P<value>'(?:[^'\\]|\\.)*'|\S+)",
+# Parameter names whose value is a credential, after percent-decoding (`pass%77ord`): passwords
+# (libpq `sslpassword`, `db_password`), tokens, keys, signatures (AWS `X-Amz-Signature`, Azure `sig`).
+_SECRET_NAME = re.compile(
+    r"pass|pwd|secret|token|credential|signature|auth|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|^key$|[_.\-]key$|^sig$|[_.\-]sig$",
     re.IGNORECASE,
 )
+# `name=value` anywhere: in a query (`?`, `&`, `;`, `#`), a libpq keyword DSN, an .env line, a diff line.
+_ASSIGNMENT = re.compile(
+    r"(?<![A-Za-z0-9_.%\-])(?P<name>[A-Za-z0-9_.%\-]+)(?P<equals>\s*=\s*)"
+    r"(?P<value>'(?:[^'\\\n]|\\.)*'?|\"(?:[^\"\\\n]|\\.)*\"?|[^\s&;#'\"`]*)"
+)
+_ANY_SCHEME = re.compile(r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://")
+_PORT_BEFORE_PATH = re.compile(r":\d{1,5}(?=[/?#\s\"'`]|$)")
+
+
+def _is_secret_name(name: str) -> bool:
+    return _SECRET_NAME.search(unquote(name)) is not None
+
+
+def _mask_assignment(match: re.Match) -> str:
+    name, equals, value = match.group("name", "equals", "value")
+    quote = value[:1] if value[:1] in ("'", '"') else ""
+    if not _is_secret_name(name):
+        if not quote:
+            return match.group(0)
+        # `DATABASE_URL="...?password=x"`: a quoted value holds assignments of its own
+        return name + equals + quote + _ASSIGNMENT.sub(_mask_assignment, value[1:])
+    if not value or value == SECRET:
+        return match.group(0)
+    closing = quote if quote and len(value) > 1 and value.endswith(quote) else ""
+    return f"{name}{equals}{quote}{SECRET}{closing}"
+
+
+def _mask_userinfo(scheme: str, rest: str) -> str:
+    """`rest` is what follows `scheme://` up to the line's end (or the next URL); its password becomes ****.
+
+    The password runs from the user's `:` to the *last* `@`: a human meant it to end there even when it
+    holds `@`, `/`, `?`, `#`, spaces or quotes (which drivers then misread: DBP401). Without any `@`,
+    `user:password:5432/db` or `user:password/db` (the host forgotten) still hides what may be the password.
+    """
+    if rest.startswith("["):
+        return rest  # an IPv6 host, no userinfo
+    colon, at = rest.find(":"), rest.find("@")
+    if at >= 0 and (colon < 0 or at < colon):
+        if scheme.startswith("redis") and at > 0 and not any(c in rest[:at] for c in "/?#"):
+            return SECRET + rest[at:]  # `redis://secret@host`: a bare userinfo is the password
+        return rest
+    if colon < 0:
+        return rest
+    if at >= 0:
+        last_at = rest.rfind("@")
+        return rest[: colon + 1] + SECRET + rest[last_at:]
+    port = None
+    for port in _PORT_BEFORE_PATH.finditer(rest):
+        pass
+    if port is not None and port.start() > colon:
+        return rest[: colon + 1] + SECRET + rest[port.start():]
+    end = min((i for i in (rest.find(c, colon) for c in "/?#\n\"'` ") if i >= 0), default=len(rest))
+    shown = rest[colon + 1:end]
+    if shown and not shown.isdigit():
+        return rest[: colon + 1] + SECRET + rest[end:]
+    return rest
+
+
+def mask_text(text: str) -> str:
+    """Any text with every password and secret parameter shown as `****`; never fails.
+
+    The one masking function: messages, every output format, `--diff`, the cache and the
+    baseline all go through it, so a secret hidden in one place is hidden in all of them.
+    """
+    text = _ASSIGNMENT.sub(_mask_assignment, text)
+    if "://" not in text:
+        return text
+    out: list[str] = []
+    position = 0
+    matches = list(_ANY_SCHEME.finditer(text))
+    for index, match in enumerate(matches):
+        start = match.end()
+        line_end = text.find("\n", start)
+        end = min(line_end if line_end >= 0 else len(text),
+                  matches[index + 1].start() if index + 1 < len(matches) else len(text))
+        out.append(text[position:start])
+        out.append(_mask_userinfo(match.group("scheme").lower(), text[start:end]))
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def holds_secret(text: str) -> bool:
+    return mask_text(text) != text
 
 
 def mask(url: str) -> str:
     """The URL with its password and secret parameters shown as `****`; never fails."""
-    text = url.strip()
-    match = _SCHEME.match(text)
-    if match is None:
-        # a libpq keyword DSN (`host=db password=...`) or something else: hide every secret-looking value
-        return _DSN_SECRET.sub(lambda m: m.group("key") + SECRET, text)
-    prefix, rest = text[: match.end()], text[match.end():]
-    userinfo, hostport, tail = _split_authority(rest)
-    if userinfo:
-        user, colon, password = userinfo.partition(":")
-        if colon and password:
-            userinfo = f"{user}:{SECRET}"
-        elif not colon and user and match.group("scheme").lower().startswith("redis"):
-            userinfo = SECRET  # `redis://secret@host`: a bare userinfo is the password
-        authority = f"{userinfo}@{hostport}"
-    else:
-        host, colon, port = hostport.rpartition(":")
-        # `scheme://user:password/db` (the `@host` forgotten): what looks like a port may be the password
-        authority = f"{host}:{SECRET}" if colon and port and not port.isdigit() and "]" not in port else hostport
-    path, question, query = tail.partition("?")
-    if question:
-        query, hash_sign, fragment = query.partition("#")
-        tail = f"{path}?{_mask_params(query)}{hash_sign}{fragment}"
-    return prefix + authority + tail
+    return mask_text(url.strip())
 
 
 # -- poolers ----------------------------------------------------------------------------------

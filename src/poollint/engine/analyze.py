@@ -17,7 +17,7 @@ from poollint.engine.context import FileContext
 from poollint.engine.cstwalk import traverse
 from poollint.engine.findings import Finding
 from poollint.engine.index import ProjectIndex
-from poollint.engine.parse import ParseFailure, decode, parse, source_lines
+from poollint.engine.parse import ParseFailure, decode, parse_skipping_unsupported, source_lines
 from poollint.engine.suppress import is_suppressed
 from poollint.rules import file_rules
 from poollint.rules.base import FileRule
@@ -82,12 +82,13 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
     text = decode(data)
     if isinstance(text, ParseFailure):
         return [not_analyzable(shown, text)], 0
-    module = parse(parse_text if parse_text is not None else text)
+    module, skipped = parse_skipping_unsupported(parse_text if parse_text is not None else text)
     if isinstance(module, ParseFailure):
         return [not_analyzable(shown, module)], 0
+    unsupported = [not_analyzable(shown, failure) for failure in skipped]
     rule_classes = [rule for rule in file_rules() if settings.is_enabled(rule.code, rule.opt_in)]
     if not rule_classes:
-        return [], 0
+        return unsupported, 0
     try:
         context = FileContext(path, shown, text, module, settings, module_name=module_name, index=index)
     except RecursionError:
@@ -118,7 +119,7 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
     findings = one_per_root(findings)
     lines = source_lines(text)
     kept = [f for f in findings if not is_suppressed(f.code, lines, (f.line,))]
-    return kept + crashes, len(crashes)
+    return kept + unsupported + crashes, len(crashes)
 
 
 def one_per_root(findings: list[Finding]) -> list[Finding]:

@@ -2,19 +2,24 @@
 
 Entries are written to a temporary file and renamed into place, so concurrent
 runs (flake8 workers, two terminals) never read a half-written entry; a
-corrupt or unreadable entry is a miss.
+corrupt, unreadable or wrongly-typed entry is a miss. The cache lives in the
+checked tree, which poollint does not trust: symlinks in it are not followed,
+every entry carries a checksum, and no entry holds a password.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
 from poollint import __version__
+from poollint.config.urls import holds_secret, mask_text
 from poollint.engine.findings import Finding, Location
+from poollint.limits import read_bytes
 
 CACHE_DIR_NAME = ".poollint_cache"
 
@@ -44,27 +49,108 @@ def cache_key(data: bytes, shown: str, module_name: str, settings_fingerprint: s
     return digest.hexdigest()
 
 
+def cache_directory(root: Path) -> Optional[Path]:
+    """`.poollint_cache` below `root`, created if missing; None when it cannot be trusted.
+
+    The checked tree is not ours: a `.poollint_cache` (or a directory in it) that is a symlink
+    would make poollint write, and prune old indexes, wherever it points, so such a cache is
+    not used at all.
+    """
+    directory = root / CACHE_DIR_NAME
+    return directory if _real_directory(directory) else None
+
+
+def _real_directory(directory: Path) -> bool:
+    """`directory` is a directory and no symlink (created when missing)."""
+    try:
+        directory.mkdir(exist_ok=True)
+        return stat.S_ISDIR(os.lstat(directory).st_mode)
+    except OSError:
+        return False
+
+
+def read_entry(path: Path) -> Optional[Any]:
+    """A JSON document poollint wrote with `write_entry`; None when missing, damaged, not ours or not a file."""
+    try:
+        document = json.loads(read_bytes(path, "cache", follow_symlinks=False))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict) or set(document) != {"checksum", "payload"}:
+        return None
+    if document["checksum"] != _checksum(path.name, document["payload"]):
+        return None  # torn, edited or moved from another key: a miss, never a wrong answer
+    return document["payload"]
+
+
+def write_entry(path: Path, payload: Any) -> None:
+    """Writes `payload` with a checksum over it and the entry's name; the directories on the way must be real."""
+    if not _real_directory(path.parent):
+        raise OSError(f"{path.parent} is not a directory poollint created")
+    _atomic_write(path, json.dumps({"checksum": _checksum(path.name, payload), "payload": payload}))
+
+
+def _checksum(name: str, payload: Any) -> str:
+    try:
+        canonical = json.dumps(payload, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        return ""
+    return hashlib.sha256(f"{__version__}\0{name}\0{canonical}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _is_int(value: Any, minimum: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+_FINDING_TEXT = ("code", "name", "message", "path", "fix_hint")
+_LOCATION_TEXT = ("path", "message")
+
+
+def _finding(item: Any) -> Finding:
+    """A cached finding, checked field by field: a wrong type must cost the entry, not the run."""
+    if not isinstance(item, dict) or set(item) != {*_FINDING_TEXT, "line", "column", "related"}:
+        raise ValueError("not a finding")
+    related = item["related"]
+    if not (all(isinstance(item[k], str) for k in _FINDING_TEXT) and _is_int(item["line"], 1)
+            and _is_int(item["column"], 1) and isinstance(related, list)):
+        raise ValueError("not a finding")
+    locations = []
+    for location in related:
+        if not (isinstance(location, dict) and set(location) == {*_LOCATION_TEXT, "line", "column"}
+                and all(isinstance(location[k], str) for k in _LOCATION_TEXT)
+                and _is_int(location["line"], 1) and _is_int(location["column"], 1)):
+            raise ValueError("not a location")
+        locations.append(Location(**location))
+    return Finding(**{**item, "related": tuple(locations)})
+
+
 class ResultCache:
     def __init__(self, root: Path) -> None:
-        self.directory = root / CACHE_DIR_NAME / "files"
+        base = cache_directory(root)
+        self.directory = base / "files" if base is not None else None
 
-    def _entry(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key[2:]}.json"
+    def _entry(self, key: str) -> Optional[Path]:
+        return self.directory / key[:2] / f"{key[2:]}.json" if self.directory is not None else None
 
     def get(self, key: str) -> Optional[tuple[list[Finding], int, Any]]:
         """(findings, internal errors, the file's facts for the configuration rules as JSON) or None."""
-        try:
-            payload = json.loads(self._entry(key).read_text(encoding="utf-8"))
-            findings = [
-                Finding(**{**item, "related": tuple(Location(**r) for r in item["related"])})
-                for item in payload["findings"]
-            ]
-            return findings, int(payload["errors"]), payload["facts"]
-        except (OSError, ValueError, KeyError, TypeError):
+        entry = self._entry(key)
+        payload = read_entry(entry) if entry is not None else None
+        if not isinstance(payload, dict) or set(payload) != {"findings", "errors", "facts"}:
             return None
+        if not isinstance(payload["findings"], list) or not _is_int(payload["errors"]):
+            return None
+        if payload["facts"] is not None and not isinstance(payload["facts"], dict):
+            return None
+        try:
+            findings = [_finding(item) for item in payload["findings"]]
+        except (ValueError, TypeError):
+            return None
+        return findings, payload["errors"], payload["facts"]
 
     def put(self, key: str, findings: list[Finding], errors: int, facts: Any = None) -> None:
         entry = self._entry(key)
+        if entry is None or self.directory is None:
+            return
         payload = {
             "findings": [
                 {**{k: v for k, v in f.as_dict().items() if k != "related"},
@@ -72,14 +158,19 @@ class ResultCache:
                 for f in findings
             ],
             "errors": errors,
-            "facts": facts,
+            # nothing poollint writes may hold a password: facts quoting a URL with a secret are
+            # computed again on the next run instead of being stored
+            "facts": None if facts is not None and holds_secret(json.dumps(facts)) else facts,
         }
+        for item in payload["findings"]:
+            item["message"] = mask_text(item["message"])
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
+            if not (_real_directory(self.directory.parent) and _real_directory(self.directory)):
+                return
             ignore = self.directory.parent / ".gitignore"
-            if not ignore.exists():
+            if not os.path.lexists(ignore):
                 _atomic_write(ignore, "# created by poollint\n*\n")
-            _atomic_write(entry, json.dumps(payload))
+            write_entry(entry, payload)
         except OSError:
             pass  # a read-only checkout still lints, just without a cache
 

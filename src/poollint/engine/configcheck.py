@@ -10,6 +10,7 @@ from poollint.config.pyscan import PythonFacts
 from poollint.engine.files import is_config_file, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.suppress import NOQA, SLASH_NOQA, is_suppressed
+from poollint.limits import escapes, read_bytes
 from poollint.rules.meta import NotAnalyzable
 from poollint.settings import Settings
 
@@ -34,7 +35,7 @@ def build_model(config_files: Iterable[Path], python_files: Iterable[Path], sett
             add_python_facts(model, shown(path), facts, bool(config_files), lambda p=path: _read_text(p))
             continue
         try:
-            data = path.read_bytes()
+            data = read_bytes(path, "python")
         except OSError:
             continue
         scan_python(model, shown(path), data, settings.catalog, screen, attribution=bool(config_files))
@@ -43,7 +44,7 @@ def build_model(config_files: Iterable[Path], python_files: Iterable[Path], sett
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8", "replace")
+        return read_bytes(path, "python").decode("utf-8", "replace")
     except OSError:
         return ""
 
@@ -80,7 +81,7 @@ def context_files(files: Sequence[Path], paths: Sequence[Path], root: Path) -> l
             entries = sorted(directory.iterdir())
         except OSError:
             continue
-        found += [p for p in entries if p.is_file() and is_config_file(p) and p not in files]
+        found += [p for p in entries if p.is_file() and is_config_file(p) and p not in files and not escapes(p, root)]
     return found
 
 

@@ -1,8 +1,9 @@
 """Findings are frozen data; reporters turn them into text, JSON, SARIF or annotations."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Optional
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Optional
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,28 @@ class Finding:
                 {"path": r.path, "line": r.line, "column": r.column, "message": r.message} for r in self.related
             ],
         }
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match) -> str:
+    code = ord(match.group())
+    # a byte of a file name that is not UTF-8 (os.fsdecode's surrogateescape): shown as its percent-escape
+    return f"%{code - 0xDC00:02X}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with what no encoder accepts (the undecodable bytes of a file name) percent-escaped."""
+    return _LONE_SURROGATE.sub(_escape_surrogate, text)
+
+
+def for_output(finding: Finding, mask: Callable[[str], str]) -> Finding:
+    """The finding as every reporter and file shows it: secrets masked, undecodable bytes escaped."""
+    def shown(text: str) -> str:
+        return printable(mask(text))
+
+    return replace(
+        finding, message=shown(finding.message), fix_hint=shown(finding.fix_hint), path=printable(finding.path),
+        related=tuple(replace(r, path=printable(r.path), message=shown(r.message)) for r in finding.related),
+    )

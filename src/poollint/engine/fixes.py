@@ -8,7 +8,9 @@ from __future__ import annotations
 import codecs
 import difflib
 import io
+import os
 import re
+import stat
 import sys
 import tokenize
 from collections import Counter
@@ -19,9 +21,12 @@ from typing import Callable, Iterable, Mapping, Optional, Sequence
 import libcst as cst
 import libcst.helpers
 
-from poollint.engine.baseline import fingerprint
+from poollint.config.lines import split_lines, split_lines_keeping_ends
+from poollint.config.urls import mask_text
+from poollint.engine.baseline import atomic_write, fingerprint
 from poollint.engine.findings import Finding
 from poollint.engine.suppress import ignored_by_path
+from poollint.limits import read_bytes
 from poollint.settings import Settings
 
 
@@ -89,37 +94,32 @@ class FileFix:
 
     def diff(self) -> str:
         lines = difflib.unified_diff(
-            self.old_text.splitlines(keepends=True), self.new_text.splitlines(keepends=True),
+            split_lines_keeping_ends(self.old_text), split_lines_keeping_ends(self.new_text),
             fromfile=self._label("a"), tofile=self._label("b"),
         )
-        return "".join(mask_secrets(_terminated(line)) for line in lines)
+        return "".join(mask_text(_terminated(line)) for line in lines)
 
     def _label(self, side: str) -> str:
         return self.shown if self.shown.startswith("/") else f"{side}/{self.shown}"
 
     def write(self) -> None:
-        data = self.new_text.encode(self.encoding)
-        self.path.write_bytes((codecs.BOM_UTF8 if self.bom else b"") + data)
+        """Replaces the file whole (a full disk or a crash leaves the old text), keeping its permissions;
+        raises OSError when it cannot."""
+        data = (codecs.BOM_UTF8 if self.bom else b"") + self.new_text.encode(self.encoding)
+        target = self.path.resolve()  # a link inside the project stays a link; its target is fixed
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+        atomic_write(target, data)
+        os.chmod(target, mode)
 
 
 def _terminated(line: str) -> str:
     return line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
 
 
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s\"']*:)[^@\s\"']*(?P<at>@)")
-_SECRET_PARAMETER = re.compile(r"(?P<head>[?&;](?:password|api_key|apikey|token)=)[^&\s\"']*", re.IGNORECASE)
-
-
-def mask_secrets(text: str) -> str:
-    """A diff prints source lines verbatim; passwords in URLs and secret parameters become ****."""
-    text = _URL_PASSWORD.sub(r"\g<head>****\g<at>", text)
-    return _SECRET_PARAMETER.sub(r"\g<head>****", text)
-
-
 def _read(path: Path) -> Optional[tuple[str, str, bool]]:
     """(text, encoding, had a UTF-8 BOM), or None when the file cannot be decoded."""
     try:
-        data = path.read_bytes()
+        data = read_bytes(path, "python")
     except OSError:
         return None
     bom = data.startswith(codecs.BOM_UTF8)
@@ -135,7 +135,7 @@ def _read(path: Path) -> Optional[tuple[str, str, bool]]:
 
 
 def _comparable(findings: Iterable[Finding], text: str) -> Counter:
-    lines = text.splitlines()
+    lines = split_lines(text)
     return Counter((f.code, fingerprint(f, lines).line_hash) for f in findings)
 
 
@@ -851,7 +851,7 @@ def analyze_config_bytes(path: Path, shown: str, data: bytes, settings: Settings
 
 
 def _edit_line(text: str, line: int, edit: Callable[[str], Optional[str]]) -> Optional[str]:
-    lines = text.splitlines(keepends=True)
+    lines = split_lines_keeping_ends(text)
     if not 1 <= line <= len(lines):
         return None
     replaced = edit(lines[line - 1])

@@ -16,10 +16,12 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name, word_pattern
+from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, frozen_heap, is_test_path, resolved
 from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.screen import ScreenWords, ScreenedFile, content_digest, parse_text, screen_file
+from poollint.limits import read_bytes
 from poollint.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -336,7 +338,7 @@ class _ModuleReader:
                  outline: Outline) -> None:
         self.tree = tree
         self.outline = outline
-        self.lines = text.splitlines()
+        self.lines = split_lines(text)
         self.module = module
         self.relative = relative
         self.catalog = catalog
@@ -697,12 +699,15 @@ def project_files(root: Path, excludes: Iterable[str] = ()) -> list[tuple[str, P
     return out
 
 
-def _stat(path: Path) -> Optional[tuple[int, int]]:
+def _stat(path: Path) -> Optional[tuple[int, ...]]:
+    """What tells a changed file without reading it. An edit can keep the size and put the old mtime
+    back (`touch -r`, `cp -p`, `git stash pop`), but the kernel sets ctime on every change, as git's
+    index relies on."""
     try:
         stat = path.stat()
     except OSError:
         return None
-    return stat.st_size, stat.st_mtime_ns
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
 
 
 def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
@@ -716,10 +721,10 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     """
     root = root.resolve()
     files = project_files(root, settings.exclude)
-    cache_path = _cache_path(root, settings)
+    cache_path = _cache_path(root, settings) if use_cache else None
     stats = {relative: _stat(path) for relative, path in files}
     manifest = hashlib.sha256(json.dumps(sorted(stats.items())).encode()).hexdigest()
-    compact_path = cache_path.with_name(cache_path.stem + "-compact.json")
+    compact_path = cache_path.with_name(cache_path.stem + "-compact.json") if cache_path is not None else None
     if use_cache:
         compact = _read_json(compact_path)
         if compact.get("manifest") == manifest:
@@ -768,7 +773,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
             continue
         changed = True
         try:
-            data = path.read_bytes()
+            data = read_bytes(path, "python", root)
         except OSError:
             continue
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": ""}
@@ -790,7 +795,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
             changed = True
             entry["factory_screen"] = factory_digest
             try:
-                data = (root / relative).read_bytes()
+                data = read_bytes(root / relative, "python", root)
             except OSError:
                 continue
             if pattern.search(data):
@@ -834,7 +839,7 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
     catalog = _WORKER_CATALOG
     assert catalog is not None
     try:
-        data = (Path(root) / relative).read_bytes()
+        data = read_bytes(Path(root) / relative, "python", Path(root))
     except OSError:
         return None, None
     if mode == _INDEX:
@@ -881,31 +886,35 @@ def _index_files(jobs: list[tuple[str, str, str, int]], settings: Settings) -> l
         return pool.map(_index_file, jobs, chunksize=8)
 
 
-def _cache_path(root: Path, settings: Settings) -> Path:
-    from poollint.engine.cache import CACHE_DIR_NAME, code_fingerprint
+def _cache_path(root: Path, settings: Settings) -> Optional[Path]:
+    """Where the index is cached; None when the project's cache directory cannot be trusted (a symlink)."""
+    from poollint.engine.cache import cache_directory, code_fingerprint
 
+    directory = cache_directory(root)
+    if directory is None:
+        return None
     digest = hashlib.sha256(f"{INDEX_FORMAT}:{code_fingerprint()}:{settings.fingerprint()}".encode()).hexdigest()
-    return root / CACHE_DIR_NAME / f"index-{digest[:20]}.json"
+    return directory / f"index-{digest[:20]}.json"
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    """A cache file's content; {} when missing, half-written or not ours (a miss, never an error)."""
+def _read_json(path: Optional[Path]) -> dict[str, Any]:
+    """A cache file's content; {} when missing, half-written, damaged or not ours (a miss, never an error)."""
+    from poollint.engine.cache import read_entry
+
+    data = read_entry(path) if path is not None else None
+    return data if isinstance(data, dict) else {}
+
+
+def _write_cache(root: Path, path: Optional[Path], payload: dict[str, Any]) -> None:
+    from poollint.engine.cache import _atomic_write, write_entry
+
+    if path is None:
+        return
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_cache(root: Path, path: Path, payload: dict[str, Any]) -> None:
-    from poollint.engine.cache import _atomic_write
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         ignore = path.parent / ".gitignore"
-        if not ignore.exists():
+        if not os.path.lexists(ignore):
             _atomic_write(ignore, "# created by poollint\n*\n")
-        _atomic_write(path, json.dumps({"root": str(root), **payload}))
+        write_entry(path, {"root": str(root), **payload})
         _remove_stale_indexes(path)
     except OSError as error:  # a read-only checkout still lints, just without a cache
         logger.debug("cannot write the project index cache %s: %s", path, error)
@@ -917,11 +926,15 @@ _STALE_INDEX_SECONDS = 24 * 3600
 
 
 def _remove_stale_indexes(current: Path) -> None:
+    """Old indexes in poollint's own cache directory (cache_directory refused it if it were a link)."""
+    import stat as stat_module
     import time
 
     for other in current.parent.glob("index-*.json"):
         try:
-            if other != current and time.time() - other.stat().st_mtime > _STALE_INDEX_SECONDS:
+            status = os.lstat(other)
+            if other != current and stat_module.S_ISREG(status.st_mode) \
+                    and time.time() - status.st_mtime > _STALE_INDEX_SECONDS:
                 other.unlink()
         except OSError:
             pass

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure
 from poollint.javascript import INSTALL_HINT, is_available, is_javascript_file, is_skipped_path
+from poollint.limits import UnreadableFile, read_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +44,9 @@ def check_javascript(files: Sequence[Path], root: Path, display_path: Callable[[
     findings: list[Finding] = []
     for path in candidates:
         try:
-            data = path.read_bytes()
-        except OSError as error:
-            findings.append(_not_analyzable(display_path(path), f"cannot read: {error.strerror or error}"))
+            data = read_bytes(path, "javascript")
+        except UnreadableFile as error:
+            findings.append(_not_analyzable(display_path(path), error.reason))
             continue
         if mentions_prisma(data):
             screened.append((path, data))
@@ -103,7 +104,7 @@ def _add_factory_callers(candidates: Sequence[Path], screened: list[tuple[Path, 
         if path in already:
             continue
         try:
-            data = path.read_bytes()
+            data = read_bytes(path, "javascript")
         except OSError:
             continue
         if pattern.search(data):

@@ -4,10 +4,13 @@ from __future__ import annotations
 import ast
 import io
 import re
+import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Iterator, Optional, Union
+
+from poollint.limits import MAX_CST_CHARS, megabytes
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -53,6 +56,8 @@ def decode(data: bytes) -> Union[str, ParseFailure]:
 def parse(text: str) -> Union["cst.Module", ParseFailure]:
     import libcst as cst  # only files that pass the screen pay for libcst
 
+    if len(text) > MAX_CST_CHARS:
+        return ParseFailure(f"too large to analyze ({megabytes(len(text))}; the limit is {megabytes(MAX_CST_CHARS)})")
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
@@ -63,6 +68,109 @@ def parse(text: str) -> Union["cst.Module", ParseFailure]:
         return ParseFailure(f"cannot parse: {error.__class__.__name__}: {error}")
 
 
+# How many statements libcst may refuse in one file before the file is given up.
+_MAX_SKIPPED_STATEMENTS = 5
+
+
+def parse_skipping_unsupported(text: str) -> "tuple[Union[cst.Module, ParseFailure], list[ParseFailure]]":
+    """Like `parse`, but a statement Python accepts and libcst does not (`(x): int = 1`) is blanked
+    out and reported on its own line, so the rest of the file is still analyzed."""
+    skipped: list[ParseFailure] = []
+    for _ in range(_MAX_SKIPPED_STATEMENTS + 1):
+        module = parse(text)
+        if not isinstance(module, ParseFailure) or not module.reason.startswith(_UNSUPPORTED):
+            return module, skipped
+        blanked = _blank_statement(text, module.line)
+        if blanked is None:
+            return module, skipped
+        text, line = blanked
+        skipped.append(ParseFailure(f"{_UNSUPPORTED}; this statement is skipped, the rest of the file is checked",
+                                    line))
+    return parse(text), skipped
+
+
+_UNSUPPORTED = "syntax not supported by libcst (Python accepts it)"
+
+
+def _blank_statement(text: str, error_line: int) -> "Optional[tuple[str, int]]":
+    """The text with the simple statement libcst stopped at replaced by `pass` (lines kept), and its line."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    candidates = [node for node in ast.walk(tree)
+                  if isinstance(node, ast.stmt) and not hasattr(node, "body")
+                  and node.lineno <= error_line <= (node.end_lineno or node.lineno) + 1]
+    if not candidates:
+        return None
+    # libcst may stop on the line after the statement: the one ending nearest the error wins
+    statement = min(candidates, key=lambda node: (abs((node.end_lineno or node.lineno) - error_line), -node.lineno))
+    lines = _LINE_BREAK_KEEPING.findall(text)
+    first, last = statement.lineno - 1, (statement.end_lineno or statement.lineno) - 1
+    if last >= len(lines) or statement.end_col_offset is None:
+        return None
+    head = lines[first].encode("utf-8")[: statement.col_offset].decode("utf-8", "replace")
+    tail = lines[last].encode("utf-8")[statement.end_col_offset:].decode("utf-8", "replace")
+    replacement = [head + "pass" + ("\n" if first != last else tail)]
+    replacement += ["\n"] * (last - first - 1)
+    if first != last:
+        replacement.append(" " * len(head) + "pass" + tail)
+    return "".join(lines[:first] + replacement + lines[last + 1:]), statement.lineno
+
+
+_LINE_BREAK_KEEPING = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def newer_python_needed(text: str, python_message: str) -> Optional[str]:
+    """When the running Python refuses the file but libcst reads it as newer syntax: which version it needs
+    ("3.12"), or "a newer" when the feature is not one we name; None when the file is simply invalid."""
+    if sys.version_info >= (3, 14) or len(text) > MAX_CST_CHARS or not (
+            "f-string" in python_message or _NEWER_SYNTAX_HINT.search(text)):
+        return None
+    import libcst as cst
+
+    from poollint.engine.runner import with_deep_stack  # libcst's native parser needs a deep stack
+
+    try:
+        module = with_deep_stack(cst.parse_module, text)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
+        return None
+    # Python 3.12 syntax: `type X = ...` and type parameters (PEP 695); f-strings reusing their quotes
+    try:
+        needs_312 = any(isinstance(node, (cst.TypeAlias, cst.TypeParameters)) for node in _walk(module))
+    except RecursionError:
+        needs_312 = False
+    if needs_312 or "f-string" in python_message:
+        return "3.12" if sys.version_info < (3, 12) else "a newer"
+    return "a newer"
+
+
+# What newer syntax starts with (`type X = ...`, `def f[T](...)`, `class C[T]:`, `except*`, `match x:`):
+# libcst is asked only then, so an ordinary syntax error costs no second parse.
+_NEWER_SYNTAX_HINT = re.compile(r"^[ \t]*(?:type[ \t]+\w+|(?:async[ \t]+)?def[ \t]+\w+[ \t]*\[|class[ \t]+\w+[ \t]*\["
+                                r"|except[ \t]*\*|match[ \t].*:[ \t]*$)", re.MULTILINE)
+
+
+def _walk(node: "cst.CSTNode") -> "Iterator[cst.CSTNode]":
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def syntax_error_reason(text: str, message: str) -> str:
+    """`syntax error: ...`, naming the Python version the file needs when it is valid newer syntax."""
+    needed = newer_python_needed(text, message)
+    if needed is None:
+        return f"syntax error: {message}"
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    version = f"Python {needed} or later" if needed[0].isdigit() else "a newer Python"
+    return f"needs {version} (poollint runs on Python {running}, which reports: {message})"
+
+
 def _explain_syntax_error(text: str, error: "cst.ParserSyntaxError") -> ParseFailure:
     """CPython's wording and line when it agrees the file is invalid: users know those messages."""
     try:
@@ -70,11 +178,10 @@ def _explain_syntax_error(text: str, error: "cst.ParserSyntaxError") -> ParseFai
             warnings.simplefilter("ignore")  # the file's own warnings are not ours to print
             ast.parse(text)
     except SyntaxError as python_error:
-        return ParseFailure(f"syntax error: {python_error.msg}", python_error.lineno or 1, python_error.offset or 1)
+        return ParseFailure(syntax_error_reason(text, python_error.msg), python_error.lineno or 1,
+                            python_error.offset or 1)
     except (RecursionError, MemoryError, ValueError):
         pass
     else:
-        return ParseFailure(
-            f"syntax not supported by libcst (Python accepts it): {error.message}", error.raw_line, error.raw_column + 1
-        )
+        return ParseFailure(f"{_UNSUPPORTED}: {error.message}", error.raw_line, error.raw_column + 1)
     return ParseFailure(f"syntax error: {error.message}", error.raw_line, error.raw_column + 1)

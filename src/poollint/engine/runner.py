@@ -23,6 +23,7 @@ from poollint.engine.index import ProjectIndex, index_covering, indexes_for
 from poollint.engine.screen import ScreenWords, ScreenedFile, content_digest, parse_tree, screen_tree
 from poollint.engine.suppress import ignored_by_path
 from poollint.javascript import is_javascript_file
+from poollint.limits import UnreadableFile, escapes, read_bytes
 from poollint.pyast import Outline
 from poollint.settings import Settings
 
@@ -241,9 +242,9 @@ def _analyze_job(job: tuple[str, str, str, bool, Optional[ScreenedFile]]) -> Fil
     path, shown, module_name, screen, screened = job
     assert _WORKER_SETTINGS is not None
     try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        return [_not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}"))], 0, None
+        data = read_bytes(Path(path), "python")
+    except UnreadableFile as error:
+        return [_not_analyzable(shown, ParseFailure(error.reason))], 0, None
     if screened is not None and content_digest(data) != screened.digest:
         screened = None  # changed since the index pass read it
     return analyze_file(Path(path), shown, data, _WORKER_SETTINGS, screen=screen, module_name=module_name,
@@ -324,16 +325,22 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     pending_keys: list[Optional[str]] = []
     pending_paths: list[Path] = []
     facts: dict[Path, PythonFacts] = {}  # what each Python file says about URLs, for DBP4xx
-    files = list(discover(paths, settings.exclude))
+    files = []
+    for path in discover(paths, settings.exclude):
+        if escapes(path, root):  # a link in the checked tree must not make poollint read (or fix) elsewhere
+            result.findings.append(_not_analyzable(display_path(path), ParseFailure(
+                "a symlink to a file outside the project, not followed")))
+        else:
+            files.append(path)
     indexes = _project_indexes(files, settings, options)
     for path in files:
         if not is_python_file(path):
             continue
         shown = display_path(path)
         try:
-            data = path.read_bytes()
-        except OSError as error:
-            result.findings.append(_not_analyzable(shown, ParseFailure(f"cannot read: {error.strerror or error}")))
+            data = read_bytes(path, "python")
+        except UnreadableFile as error:
+            result.findings.append(_not_analyzable(shown, ParseFailure(error.reason)))
             continue
         result.files_checked += 1
         index = index_covering(indexes, path)

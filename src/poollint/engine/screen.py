@@ -21,7 +21,8 @@ from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name, word_pattern
-from poollint.engine.parse import ParseFailure, decode
+from poollint.engine.parse import ParseFailure, decode, syntax_error_reason
+from poollint.limits import MAX_AST_BYTES, megabytes
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,14 @@ def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
 
 def parse_text(text: str) -> "ast.Module | ParseFailure":
     """The stdlib `ast` of decoded source, or why it cannot be parsed."""
+    if len(text) > MAX_AST_BYTES:
+        return ParseFailure(f"too large to analyze ({megabytes(len(text))}; the limit is {megabytes(MAX_AST_BYTES)})")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like are not our business
             return ast.parse(text)
     except SyntaxError as error:
-        return ParseFailure(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
+        return ParseFailure(syntax_error_reason(text, error.msg), error.lineno or 1, error.offset or 1)
     except (RecursionError, MemoryError):
         return ParseFailure("too deeply nested to parse")
     except ValueError as error:

@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 from poollint.javascript import JAVASCRIPT_SUFFIXES, is_javascript_file, is_skipped_path
 from poollint.javascript.module import JsModule
+from poollint.limits import read_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +33,13 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 def read_jsonc(path: Path) -> Optional[dict[str, Any]]:
     """A `tsconfig.json` as TypeScript reads it: comments and trailing commas allowed."""
     try:
-        raw = path.read_text(encoding="utf-8", errors="replace")
+        raw = read_bytes(path, "config").decode("utf-8", "replace")
     except OSError:
         return None
     stripped = _JSON_COMMENTS.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", raw)
     try:
         value = json.loads(_TRAILING_COMMA.sub(r"\1", stripped))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -91,7 +92,7 @@ class JsProject:
         path = path.resolve()
         if path not in self._modules:
             try:
-                data = path.read_bytes()
+                data = read_bytes(path, "javascript")
             except OSError:
                 self._modules[path] = None
                 return None

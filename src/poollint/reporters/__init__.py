@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from poollint.engine.findings import Finding
+from poollint.config.urls import mask_text
+from poollint.engine.findings import Finding, for_output
 from poollint.reporters import github as github_reporter
 from poollint.reporters import json as json_reporter
 from poollint.reporters import sarif as sarif_reporter
@@ -11,9 +12,21 @@ from poollint.reporters import text as text_reporter
 
 Reporter = Callable[[Sequence[Finding]], str]
 
+
+
+def _masked(render: Reporter) -> Reporter:
+    """Every format prints findings through the one masking function, whatever a rule put in a message."""
+    def masked_render(findings: Sequence[Finding]) -> str:
+        return render([for_output(finding, mask_text) for finding in findings])
+
+    return masked_render
+
+
 REPORTERS: dict[str, Reporter] = {
-    "text": text_reporter.render,
-    "json": json_reporter.render,
-    "sarif": sarif_reporter.render,
-    "github": github_reporter.render,
+    name: _masked(render) for name, render in (
+        ("text", text_reporter.render),
+        ("json", json_reporter.render),
+        ("sarif", sarif_reporter.render),
+        ("github", github_reporter.render),
+    )
 }

@@ -10,6 +10,7 @@ import re
 from typing import Any, Iterator, Optional, Sequence
 
 from poollint.config.budget import compute_budgets
+from poollint.config.compose import count
 from poollint.config.project import DIRECT_VARIABLE, DeploymentModel, UrlSite, related
 from poollint.config.urls import ParsedUrl, Pooler, find_pooler, is_local, mask, password_problems
 from poollint.engine.findings import Finding
@@ -348,7 +349,7 @@ class ServerlessUnboundedPool(ConfigRule):
                 limit = url.param("connection_limit")
                 if limit is None:
                     problem = "sets no `connection_limit` (Prisma's default is physical CPUs × 2 + 1 per instance)"
-                elif limit.isdigit() and int(limit) > 2:
+                elif (count(limit) or 0) > 2:
                     problem = f"sets `connection_limit={limit}` per instance"
             if problem:
                 yield self.finding(site.path, site.line, site.value, what=site.label, problem=problem, source=source)
@@ -420,7 +421,7 @@ class InvalidPoolParameter(ConfigRule):
         for key, value in url.params:
             if value == "${...}":
                 continue  # set at deploy time
-            if key == "connection_limit" and (not value.lstrip("-").isdigit() or int(value) <= 0):
+            if key == "connection_limit" and not (count(value) or 0) > 0:
                 problems.append(f"`connection_limit={value}` must be a positive integer")
             elif key == "maxPoolSize" and value == "0":
                 problems.append("`maxPoolSize=0` removes the limit on the pool")

@@ -1,0 +1,22 @@
+"""Lines as editors, git and Python count them: only `\\n`, `\\r\\n` and `\\r` end a line.
+
+`str.splitlines()` also breaks at form feeds, `\\x1c`-`\\x1e`, `\\x85`, U+2028 and U+2029, so a
+line number counted with it points below the line a user sees (and `# noqa` there is missed).
+"""
+from __future__ import annotations
+
+import re
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK_KEEPING = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def split_lines_keeping_ends(text: str) -> list[str]:
+    return _LINE_BREAK_KEEPING.findall(text)

@@ -1,0 +1,112 @@
+"""What poollint agrees to read: regular files only, at most so many bytes per kind, never through a
+symlink that leaves the project. Every file the checked tree holds is read here, so a FIFO, a device or a
+huge file costs a DBP000 with its reason instead of a hung or exhausted run.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+from typing import Optional
+
+# Bytes read per kind of file. Python passes a byte screen before anything parses it, so a large file
+# that names no database library stays cheap; the parsers' own caps are below.
+MAX_BYTES = {
+    "python": 64_000_000,
+    "javascript": 16_000_000,
+    "config": 5_000_000,
+    "settings": 2_000_000,  # pyproject.toml, poollint.toml
+    "cache": 64_000_000,  # .poollint_cache entries and indexes
+    "baseline": 64_000_000,
+}
+# What the parsers are given: `ast` and libcst use tens to hundreds of times a file's size in memory
+# (libcst: 13 MB of source took 6.9 GB), so beyond these a file is reported as too large.
+MAX_AST_BYTES = 8_000_000
+MAX_CST_CHARS = 1_500_000
+# Values assembled from `${VAR}` references (.env, compose): an exponential chain of references is cut here.
+MAX_INTERPOLATED_CHARS = 65_536
+# Scalars and collections a YAML document may expand to through aliases (billion laughs), beyond its own size.
+MAX_YAML_EXPANSION = 1_000_000
+
+
+class UnreadableFile(OSError):
+    """A file poollint will not read; `reason` is what DBP000 says."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size < 10_000_000 else f"{size // 1_000_000} MB"
+
+
+def escapes(path: Path, root: Optional[Path]) -> bool:
+    """The path lies below `root` as written, but a symlink on the way takes it outside."""
+    if root is None:
+        return False
+    try:
+        absolute = Path(os.path.abspath(path))
+        real_root = root.resolve()
+        if not (absolute.is_relative_to(root.absolute()) or absolute.is_relative_to(real_root)):
+            return False  # named outside the project: the user asked for it
+        target = path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return not target.is_relative_to(real_root)
+
+
+def read_bytes(path: Path, kind: str, root: Optional[Path] = None, *, follow_symlinks: bool = True) -> bytes:
+    """The file's bytes; raises UnreadableFile (an OSError) with a reason for anything but a regular file
+    within the size cap of `kind`, or a symlink out of `root` (the project)."""
+    limit = MAX_BYTES[kind]
+    if root is not None and escapes(path, root):
+        raise UnreadableFile("a symlink to a file outside the project, not followed")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        # O_NONBLOCK: opening a FIFO without a writer must not wait for one
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        if error.errno == errno.ELOOP and not follow_symlinks:
+            raise UnreadableFile("a symlink, not followed") from None
+        raise UnreadableFile(f"cannot read: {error.strerror or error}") from None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise UnreadableFile(f"not a regular file ({_file_type(status.st_mode)}), skipped")
+        if status.st_size > limit:
+            raise UnreadableFile(f"too large to read ({megabytes(status.st_size)}; the limit is {megabytes(limit)})")
+        chunks = []
+        total = 0
+        while True:  # a file that grows while read is cut at the cap as well
+            chunk = os.read(descriptor, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise UnreadableFile(f"too large to read (over {megabytes(limit)})")
+        return b"".join(chunks)
+    except UnreadableFile:
+        raise
+    except OSError as error:
+        raise UnreadableFile(f"cannot read: {error.strerror or error}") from None
+    finally:
+        os.close(descriptor)
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a file"
