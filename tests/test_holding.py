@@ -180,3 +180,19 @@ def test_task_publish_is_reported_only_when_its_opt_in_rule_is_selected() -> Non
     assert [(line, code) for line, code, _ in _messages(PUBLISH, Settings(select=("DBP2",)))] == [(13, "DBP203")]
     assert [(line, code) for line, code, _ in _messages(PUBLISH, Settings(select=("DBP203",)))] == [(13, "DBP203")]
     assert _messages(PUBLISH, Settings(select=("DBP2",), ignore=("DBP203",))) == []
+
+
+def test_chain_into_other_modules_names_each_link_as_a_related_location() -> None:
+    from conftest import FIXTURES
+    from poollint.engine.runner import RunOptions, check_paths
+    from poollint.settings import load_settings
+
+    project = FIXTURES / "projects" / "DBP201_calls_into_other_modules"
+    findings = check_paths([project], load_settings(project), options=RunOptions(cache=False, jobs=1)).findings
+    related = {(Path(f.path).name, f.line): [(Path(r.path).as_posix().split("app/")[-1], r.line, r.message)
+                                             for r in f.related] for f in findings}
+    assert related[("views.py", 10)] == [
+        ("services.py", 8, "calls `llm.complete()`"), ("clients/llm.py", 6, "`httpx.post()` waits here")]
+    assert related[("plain.py", 8)] == [
+        ("db.py", 10, "`engine.begin()` opens the transaction"),
+        ("services.py", 8, "calls `llm.complete()`"), ("clients/llm.py", 6, "`httpx.post()` waits here")]

@@ -34,8 +34,7 @@ app = FastAPI()
 @app.get("/orders")
 def orders():
     engine = build()
-    with engine.connect() as connection:
-        return connection.execute(text("select 1")).all()
+    return engine.execute(text("select 1")).all()
 '''
 
 # names a constructor, so the index reads it, but calls none

@@ -121,6 +121,7 @@ class Guards:
     cleanup_methods: frozenset[str] = frozenset()
     context_methods: frozenset[str] = frozenset()
     closing_functions: frozenset[str] = frozenset()
+    context_manager_decorators: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any, Optional
 from poollint import __version__
 from poollint.config.urls import holds_secret, mask_text
 from poollint.engine.findings import Finding, Location
+from poollint.engine.modules import reads_still_hold
 from poollint.limits import read_bytes
 
 CACHE_DIR_NAME = ".poollint_cache"
@@ -135,7 +136,13 @@ class ResultCache:
         """(findings, internal errors, the file's facts for the configuration rules as JSON) or None."""
         entry = self._entry(key)
         payload = read_entry(entry) if entry is not None else None
-        if not isinstance(payload, dict) or set(payload) != {"findings", "errors", "facts"}:
+        if not isinstance(payload, dict) or set(payload) - {"reads"} != {"findings", "errors", "facts"}:
+            return None
+        # findings that followed calls into other modules hold while those files are unchanged
+        reads = payload.get("reads", {})
+        if not isinstance(reads, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in reads.items()):
+            return None
+        if reads and not reads_still_hold(reads):
             return None
         if not isinstance(payload["findings"], list) or not _is_int(payload["errors"]):
             return None
@@ -147,7 +154,8 @@ class ResultCache:
             return None
         return findings, payload["errors"], payload["facts"]
 
-    def put(self, key: str, findings: list[Finding], errors: int, facts: Any = None) -> None:
+    def put(self, key: str, findings: list[Finding], errors: int, facts: Any = None,
+            reads: Optional[dict[str, str]] = None) -> None:
         entry = self._entry(key)
         if entry is None or self.directory is None:
             return
@@ -161,6 +169,7 @@ class ResultCache:
             # nothing poollint writes may hold a password: facts quoting a URL with a secret are
             # computed again on the next run instead of being stored
             "facts": None if facts is not None and holds_secret(json.dumps(facts)) else facts,
+            "reads": reads or {},
         }
         for item in payload["findings"]:
             item["message"] = mask_text(item["message"])

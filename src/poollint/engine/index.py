@@ -83,6 +83,10 @@ class ModuleFacts:
     clients: tuple[ClientSite, ...] = ()
     factories: tuple[Factory, ...] = ()
     objects: tuple[ModuleObject, ...] = ()
+    # functions and classes that may be context managers opening a transaction for their callers
+    # (`@contextmanager def unit_of_work()`, a class with `__enter__`): DBP2xx judges them, the screen
+    # lets through files that use them
+    scopes: tuple[str, ...] = ()
     imports: tuple[str, ...] = ()  # modules it imports from (absolute, dotted)
     entry_point: str = ""  # why it runs as its own process: "a `__main__` script", "alembic env.py", ...
     streamlit: bool = False
@@ -97,6 +101,7 @@ class ModuleFacts:
             clients=tuple(ClientSite(**c) for c in data["clients"]),
             factories=tuple(Factory(**f) for f in data["factories"]),
             objects=tuple(ModuleObject(**o) for o in data.get("objects", ())),
+            scopes=tuple(data.get("scopes", ())),
             imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
         )
 
@@ -132,7 +137,8 @@ class ProjectIndex:
         self._objects = {f"{m.module}.{o.name}" if m.module else o.name: o.origin
                          for m in self.modules.values() for o in m.objects}
         self._by_path = {m.path: m for m in self.modules.values()}
-        names = {name.rsplit(".", 1)[-1] for name in (*self.pool_factories(), *self._objects)}
+        self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
+        names = {name.rsplit(".", 1)[-1] for name in (*self.pool_factories(), *self._objects, *self._scopes)}
         self._screen = word_pattern(sorted(names)) if names else None
 
     # -- files ----------------------------------------------------------------------------------
@@ -165,11 +171,17 @@ class ProjectIndex:
         as written): a file that imports one may call a factory or open a transaction on a client."""
         if not hasattr(self, "_screen_words"):
             out = set()
-            for name in (*self.pool_factories(), *self._objects):
+            for name in (*self.pool_factories(), *self._objects, *self._scopes):
                 out.add(name)
                 out.add(name.rsplit(".", 1)[-1])
             self._screen_words = frozenset(out)
         return self._screen_words
+
+    def project_packages(self) -> frozenset[str]:
+        """Top-level names of the project's modules: a call into one may reach an external call (DBP2xx)."""
+        if not hasattr(self, "_project_packages"):
+            self._project_packages = frozenset(name.split(".")[0] for name in self.paths.values() if name)
+        return self._project_packages
 
     def mentions_factory(self, data: bytes) -> bool:
         """The byte screen's second chance: a file that only calls a project factory or uses a module object."""
@@ -239,7 +251,7 @@ class ProjectIndex:
         modules = []
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
-            if clients or module.factories or module.objects:
+            if clients or module.factories or module.objects or module.scopes:
                 modules.append({**module.to_json(), "imports": [], "clients": [asdict(c) for c in clients]})
         return {"modules": modules, "paths": self.paths, "digest": self.digest()}
 
@@ -503,8 +515,23 @@ class _ModuleReader:
         return ModuleFacts(
             module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
             factories=tuple(self._factories()), objects=tuple(self._module_objects(body)),
+            scopes=tuple(self._scope_candidates(body)),
             imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
         )
+
+    def _scope_candidates(self, body: Sequence[ast.stmt]) -> Iterator[str]:
+        """Module-level context managers of the project: generator functions under a context-manager
+        decorator, and classes with `__enter__`/`__aenter__` (rules/holding.py judges what they open)."""
+        decorators = self.catalog.guards.context_manager_decorators
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                targets = (d.func if isinstance(d, ast.Call) else d for d in statement.decorator_list)
+                if any(self.qualified(t) in decorators for t in targets):
+                    yield statement.name
+            elif isinstance(statement, ast.ClassDef) and any(
+                    isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in ("__enter__", "__aenter__")
+                    for m in statement.body):
+                yield statement.name
 
     def _module_clients(self, body: Sequence[ast.stmt]) -> Iterator[ClientSite]:
         for statement in body:
@@ -740,6 +767,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         previous = {}
     entries: dict[str, dict[str, Any]] = {}
     names = {relative: module_name_from_relative(relative) for relative, _ in files}
+    # the index screens the run's files with the words the runner uses (ProjectIndex.project_packages)
+    project = frozenset(name.split(".")[0] for name in names.values() if name)
     changed = False
     screened: list[str] = []
     syntax_only: list[str] = []  # checked files that name a library but call nothing: only parsed
@@ -752,7 +781,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         changed = True
         jobs = [(str(root), relative, names[relative], _SCREEN if relative in wanted else _INDEX)
                 for relative in relatives] + [(str(root), relative, "", _SYNTAX) for relative in only_syntax]
-        for (_, relative, _, mode), (facts, screened_file) in zip(jobs, _index_files(jobs, settings)):
+        for (_, relative, _, mode), (facts, screened_file) in zip(jobs, _index_files(jobs, settings, project)):
             if mode != _SYNTAX:  # a file only parsed stays unread: a later round may index it
                 entries[relative]["read"] = True
                 entries[relative]["facts"] = facts
@@ -820,10 +849,14 @@ _WORKER_WORDS: Optional[ScreenWords] = None
 _IndexResult = tuple[Optional[dict[str, Any]], Optional[ScreenedFile]]
 
 
-def _init_index_worker(catalog: Catalog) -> None:
-    global _WORKER_CATALOG, _WORKER_WORDS
+_WORKER_PROJECT: frozenset[str] = frozenset()
+
+
+def _init_index_worker(catalog: Catalog, project_packages: frozenset[str] = frozenset()) -> None:
+    global _WORKER_CATALOG, _WORKER_WORDS, _WORKER_PROJECT
     _WORKER_CATALOG = catalog
     _WORKER_WORDS = None
+    _WORKER_PROJECT = project_packages
 
 
 # What a job asks of a file: its module facts; those and the screen's verdict (a file the run
@@ -848,7 +881,7 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
     from poollint.config.pyscan import python_facts
 
     if _WORKER_WORDS is None:
-        _WORKER_WORDS = ScreenWords.from_catalog(catalog)
+        _WORKER_WORDS = ScreenWords.from_catalog(catalog, project_packages=_WORKER_PROJECT)
     words = _WORKER_WORDS
     text = decode(data)
     if isinstance(text, ParseFailure):
@@ -870,18 +903,19 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
     return (facts.to_json() if facts is not None else None), screened
 
 
-def _index_files(jobs: list[tuple[str, str, str, int]], settings: Settings) -> list[_IndexResult]:
+def _index_files(jobs: list[tuple[str, str, str, int]], settings: Settings,
+                 project_packages: frozenset[str] = frozenset()) -> list[_IndexResult]:
     """Facts of many files: in worker processes for a cold start of a large project."""
     import multiprocessing
 
     workers = min(os.cpu_count() or 1, len(jobs) // (MIN_FILES_FOR_POOL // 4) or 1)
     # flake8's -j workers are daemonic and may not start processes of their own
     if len(jobs) < MIN_FILES_FOR_POOL or workers <= 1 or multiprocessing.current_process().daemon:
-        _init_index_worker(settings.catalog)
+        _init_index_worker(settings.catalog, project_packages)
         return [_index_file(job) for job in jobs]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with frozen_heap(), multiprocessing.get_context(method).Pool(
-        workers, initializer=_init_index_worker, initargs=(settings.catalog,)
+        workers, initializer=_init_index_worker, initargs=(settings.catalog, project_packages)
     ) as pool:
         return pool.map(_index_file, jobs, chunksize=8)
 

@@ -20,6 +20,7 @@ from poollint.engine.files import discover, frozen_heap, is_config_file, is_pyth
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.index import ProjectIndex, index_covering, indexes_for
+from poollint.engine.modules import take_reads
 from poollint.engine.screen import ScreenWords, ScreenedFile, content_digest, parse_tree, screen_tree
 from poollint.engine.suppress import ignored_by_path
 from poollint.javascript import is_javascript_file
@@ -113,11 +114,12 @@ def may_call_catalog(data: bytes, settings: Settings) -> bool:
 def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> ScreenWords:
     """The screen's words plus the project's factories: a file may only call `get_engine()` from app/db.py."""
     extra = index.screen_words() if index is not None else frozenset()
-    if not extra:
+    project = index.project_packages() if index is not None else frozenset()
+    if not extra and not project:
         return screen_words(settings)
-    key = settings.fingerprint() + "\0" + "\0".join(sorted(extra))
+    key = settings.fingerprint() + "\0" + "\0".join(sorted(extra)) + "\1" + "\0".join(sorted(project))
     if key not in _SCREEN_CACHE:
-        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog, extra_words=extra)
+        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog, extra_words=extra, project_packages=project)
     return _SCREEN_CACHE[key]
 
 
@@ -235,7 +237,8 @@ def _init_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIndex]]
     _WORKER_INDEXES = indexes or {}
 
 
-FileResult = tuple[list[Finding], int, Optional[PythonFacts]]
+# findings, internal errors, URL facts, and the other project files the analysis read (path -> digest)
+FileResult = tuple[list[Finding], int, Optional[PythonFacts], dict[str, str]]
 
 
 def _analyze_job(job: tuple[str, str, str, bool, Optional[ScreenedFile]]) -> FileResult:
@@ -244,11 +247,14 @@ def _analyze_job(job: tuple[str, str, str, bool, Optional[ScreenedFile]]) -> Fil
     try:
         data = read_bytes(Path(path), "python")
     except UnreadableFile as error:
-        return [_not_analyzable(shown, ParseFailure(error.reason))], 0, None
+        return [_not_analyzable(shown, ParseFailure(error.reason))], 0, None, {}
     if screened is not None and content_digest(data) != screened.digest:
         screened = None  # changed since the index pass read it
-    return analyze_file(Path(path), shown, data, _WORKER_SETTINGS, screen=screen, module_name=module_name,
-                        index=index_covering(_WORKER_INDEXES, Path(path)), screened=screened)
+    take_reads()
+    findings, errors, facts = analyze_file(Path(path), shown, data, _WORKER_SETTINGS, screen=screen,
+                                           module_name=module_name, index=index_covering(_WORKER_INDEXES, Path(path)),
+                                           screened=screened)
+    return findings, errors, facts, take_reads()
 
 
 def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], settings: Settings, workers: int,
@@ -265,7 +271,7 @@ def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], se
     with frozen_heap(), context.Pool(min(workers, len(jobs)), initializer=_init_worker,
                                      initargs=(settings, indexes)) as pool:
         done = pool.map(_analyze_job, [jobs[i] for i in order], chunksize=1)
-    results: list[FileResult] = [([], 0, None)] * len(jobs)
+    results: list[FileResult] = [([], 0, None, {})] * len(jobs)
     for index, result in zip(order, done):
         results[index] = result
     return results
@@ -367,13 +373,13 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         pending_paths.append(path)
     workers = options.jobs or os.cpu_count() or 1
     done = _run_jobs(pending, settings, workers, indexes)
-    for key, path, (findings, errors, file_facts) in zip(pending_keys, pending_paths, done):
+    for key, path, (findings, errors, file_facts, reads) in zip(pending_keys, pending_paths, done):
         result.findings.extend(findings)
         result.internal_errors += errors
         if file_facts is not None:
             facts[path] = file_facts
         if cache and key and not errors:
-            cache.put(key, findings, errors, file_facts.to_json() if file_facts is not None else None)
+            cache.put(key, findings, errors, file_facts.to_json() if file_facts is not None else None, reads)
     result.files_parsed = len(pending)
     # -- configuration files (DBP4xx): one deployment model for the run (engine/configcheck.py) --
     # They report on configuration files and on URL literals in Python only: a run with neither

@@ -44,9 +44,12 @@ class ScreenWords:
     external_prefixes: tuple[str, ...]  # `stripe.`: every function below is external
     external_methods: frozenset[str]  # `.delay()`, `.send()` of a task...
     external_fragments: tuple[str, ...] = ()  # `_pb2_grpc.`: a name holding it may be external
+    # top-level names of the project's modules: a function imported from one may make an external call
+    project_packages: frozenset[str] = frozenset()
 
     @classmethod
-    def from_catalog(cls, catalog: Catalog, extra_words: frozenset[str] = frozenset()) -> "ScreenWords":
+    def from_catalog(cls, catalog: Catalog, extra_words: frozenset[str] = frozenset(),
+                     project_packages: frozenset[str] = frozenset()) -> "ScreenWords":
         words = sorted(catalog.screen_words() | extra_words, key=len, reverse=True)
         pattern = word_pattern(words)
         constructors = frozenset(n for spec in catalog.clients for n in spec.constructors)
@@ -70,7 +73,7 @@ class ScreenWords:
         return cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                    frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
                    packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes, external_methods,
-                   fragments)
+                   fragments, project_packages)
 
 
 def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
@@ -157,7 +160,21 @@ def _calls_catalog(outline: Outline, words: ScreenWords) -> bool:
     """
     aliases, imports_library = file_names(outline, words)
     direct, holds = triggers(outline, words, aliases, imports_library)
-    return direct or (holds and mentions_external_call(outline, words, aliases))
+    return direct or (holds and mentions_external_call(outline, words, aliases, project_imports(outline, words)))
+
+
+def project_imports(outline: Outline, words: ScreenWords) -> frozenset[str]:
+    """Names the file imports from the project itself: relatively, or from one of its top-level packages."""
+    names: set[str] = set()
+    for node in outline.imports:
+        if isinstance(node, ast.ImportFrom):
+            if node.level or (node.module or "").split(".")[0] in words.project_packages:
+                names.update(alias.asname or alias.name for alias in node.names)
+        else:
+            for alias in node.names:
+                if alias.name.split(".")[0] in words.project_packages:
+                    names.add(alias.asname or alias.name.split(".")[0])
+    return frozenset(names)
 
 
 def file_names(outline: Outline, words: ScreenWords) -> tuple[dict[str, str], bool]:
@@ -216,12 +233,16 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
     return False, holds
 
 
-def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[str, str]) -> bool:
-    """Whether anything in `outline` names an external call of the catalog (DBP2xx's other half)."""
+def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[str, str],
+                           project_names: frozenset[str] = frozenset()) -> bool:
+    """Whether anything in `outline` names an external call of the catalog (DBP2xx's other half), or a
+    name imported from the project (`project_names`), whose function may make one in its own module."""
     if any(node.attr in words.external_methods for node in outline.attributes):
         return True
     dotted_names: list[Optional[str]] = [node.id for node in outline.names]
     if "input" in dotted_names:
+        return True
+    if project_names and any(name in project_names for name in dotted_names):
         return True
     dotted_names.extend(dotted_name(node) for node in outline.attributes)
     for dotted in dotted_names:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from poollint.catalog.model import Catalog
-from poollint.engine.screen import ScreenWords, file_names, mentions_external_call, triggers
+from poollint.engine.screen import ScreenWords, file_names, mentions_external_call, project_imports, triggers
 from poollint.pyast import Outline
 
 _Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
@@ -49,7 +49,8 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
     """
     outline = outline or Outline(tree)
     aliases, imports_library = file_names(outline, words)
-    external_in_file = mentions_external_call(outline, words, aliases)
+    from_project = project_imports(outline, words)
+    external_in_file = mentions_external_call(outline, words, aliases, from_project)
     units: list[_Unit] = []
     seeds: set[str] = set()  # names used by the statements that always stay
     for statement in tree.body:
@@ -76,7 +77,8 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
         unit.names = {node.id for node in inside.names}
         unit.attributes = {node.attr for node in inside.attributes}
         direct, holds = triggers(inside, words, aliases, imports_library)
-        unit.kept = direct or (external_in_file and (holds or mentions_external_call(inside, words, aliases)))
+        unit.kept = direct or (external_in_file and (
+            holds or mentions_external_call(inside, words, aliases, from_project)))
         if not unit.kept and unit.owner is None and unit.node.name in seeds:
             unit.kept = True
     _keep_connected(units, always_kept_methods)

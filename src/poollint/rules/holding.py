@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Union
 
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
-from poollint.engine.context import Frame
+from poollint.engine.context import FileContext, Frame
+from poollint.engine.findings import Location
+from poollint.engine.modules import defining_module, module_context
 from poollint.engine.cstwalk import visit as cst_visit
 from poollint.engine.roles import function_role
 from poollint.rules.base import FileRule
@@ -32,6 +34,7 @@ class Hold:
     opener: str  # `engine.begin()`, `@transaction.atomic`
     line_node: cst.CSTNode  # where the hold starts; its line is looked up only for a finding
     timeout: str = ""
+    related: tuple[Location, ...] = ()  # where a project scope in another module opens the transaction
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Reached:
     chain: tuple[str, ...]  # displays, outermost first: ("notify()", "requests.post()")
     kind: str  # what is waited on and for how long: "HTTP request without a timeout", "sleep of 5 s"
     publishes_task: bool = False
+    related: tuple[Location, ...] = ()  # the links of the chain that are in other modules
 
     @property
     def display(self) -> str:
@@ -58,6 +62,8 @@ class _HoldingRule(FileRule):
         self._holds: list[Hold] = []
         self._background: list[cst.Call] = []
         self._reach_cache: dict[tuple[int, int], Optional[Reached]] = {}
+        self._scope_cache: dict[int, Optional[Hold]] = {}
+        self._own_context = context
 
     # -- traversal ------------------------------------------------------------------------
     def visit_With(self, node: cst.With) -> None:
@@ -101,7 +107,8 @@ class _HoldingRule(FileRule):
         reached = self._reached(node, MAX_CHAIN_DEPTH, frozenset())
         if reached is not None:
             self.report(node, call=reached.display, kind=reached.kind, library=hold.library,
-                        opener=hold.opener, line=self.context.line_of(hold.line_node), consequence=self.consequence(hold))
+                        opener=hold.opener, line=self.context.line_of(hold.line_node), consequence=self.consequence(hold),
+                        related=hold.related + reached.related)
 
     def leave_Call(self, node: cst.Call) -> None:
         if self._background and self._background[-1] is node:
@@ -137,7 +144,11 @@ class _HoldingRule(FileRule):
         spec = self._transaction_function(expression.func) or self._transaction_method(expression.func)
         checkout = self._checkout_method(expression.func) if spec is None else None
         if spec is None and checkout is None:
-            return None
+            scope = self._project_scope(expression)
+            if scope is None:
+                return None
+            return replace(scope, node=node, depth=len(self.context.frames), line_node=line,
+                           opener=f"{_text(self.context, expression.func)}() -> {scope.opener}")
         opener = f"{_text(self.context, expression.func)}()"
         if spec is not None:
             timeout = spec.timeout
@@ -228,7 +239,11 @@ class _HoldingRule(FileRule):
             if spec.publishes_task and self._publish_deferred(node):
                 return None
             direct = self.catalog.external_function(qualified) is spec
-            return self._wanted(Reached((self._display(node),), _describe(spec, node, direct), spec.publishes_task))
+            if spec.publishes_task != self.reports_task_publishes:
+                return None
+            display = self._display(node)
+            return Reached((display,), _describe(spec, node, direct), spec.publishes_task,
+                           self._site(node, f"`{display}` waits here"))
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
         if self.catalog.is_offload(qualified, method):
             for arg in node.args:
@@ -245,8 +260,16 @@ class _HoldingRule(FileRule):
         callee = self._project_function(node)
         if callee is None or id(callee[0]) in seen:
             return None
-        inner = self._reach_function(callee[0], callee[1], depth - 1, seen | {id(callee[0])})
-        return Reached((self._display(node), *inner.chain), inner.kind, inner.publishes_task) if inner is not None else None
+        function, klass, context = callee
+        if context is self.context:
+            inner = self._reach_function(function, klass, depth - 1, seen | {id(function)})
+        else:
+            inner = self._in_context(context, lambda: self._reach_function(
+                function, klass, depth - 1, seen | {id(function)}))
+        if inner is None:
+            return None
+        return Reached((self._display(node), *inner.chain), inner.kind, inner.publishes_task,
+                       self._site(node, f"calls `{self._display(node)}`") + inner.related)
 
     def _wanted(self, reached: Reached) -> Optional[Reached]:
         return reached if reached.publishes_task == self.reports_task_publishes else None
@@ -310,23 +333,102 @@ class _HoldingRule(FileRule):
             return False
         return function_role(self.context, function, None).per_call == "a task"
 
-    def _project_function(self, node: cst.Call) -> Optional[tuple[cst.FunctionDef, Optional[cst.ClassDef]]]:
-        """A function of this module (or a method of the enclosing class via `self.`) that `node` calls."""
+    def _project_function(self, node: cst.Call) -> Optional[tuple[cst.FunctionDef, Optional[cst.ClassDef], FileContext]]:
+        """The project function `node` calls, its class and its module's context: a function of this
+        module, a method of the enclosing class via `self.`, or a function of another project module."""
         func = node.func
         if isinstance(func, cst.Name):
             function = self.context.module_functions.get(func.value)
             if function is not None and self.context.lookup(func.value) == self.context.module_qualified(func.value):
-                return function, None
-            return None
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+                return function, None, self.context
+        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
             for frame in self.context.enclosing(cst.ClassDef):
                 klass = frame.node
                 assert isinstance(klass, cst.ClassDef)
                 for statement in klass.body.body:
                     if isinstance(statement, cst.FunctionDef) and statement.name.value == func.attr.value:
-                        return statement, klass
+                        return statement, klass, self.context
                 return None
+            return None
+        found = self._other_module_definition(func)
+        if found is not None and isinstance(found[0], cst.FunctionDef):
+            return found[0], None, found[1]
         return None
+
+    def _other_module_definition(self, func: cst.BaseExpression) -> Optional[tuple[cst.CSTNode, FileContext]]:
+        """A top-level function or class of another project module that `func` names."""
+        index = self.context.index
+        qualified = self.qualified_name(func)
+        if index is None or not qualified or "(" in qualified:
+            return None
+        found = defining_module(index, qualified)
+        if found is None or found[0] == self.context.module_name or "." in found[1]:
+            return None
+        context = module_context(index, found[0], self.settings)
+        if context is None:
+            return None
+        definition = context.module_functions.get(found[1]) or context.module_classes.get(found[1])
+        return (definition, context) if definition is not None else None
+
+    # -- scopes the project defines ---------------------------------------------------------
+    def _project_scope(self, call: cst.Call) -> Optional[Hold]:
+        """The hold a project context manager opens for its caller's block: a `@contextmanager` function
+        that yields inside a transaction or checkout, or a class whose `__enter__` opens a transaction."""
+        definition: Optional[cst.CSTNode] = None
+        context = self.context
+        if isinstance(call.func, cst.Name) and \
+                self.context.lookup(call.func.value) == self.context.module_qualified(call.func.value):
+            definition = self.context.module_functions.get(call.func.value) or \
+                self.context.module_classes.get(call.func.value)
+        if definition is None:
+            found = self._other_module_definition(call.func)
+            if found is None:
+                return None
+            definition, context = found
+        key = id(definition)
+        if key not in self._scope_cache:
+            self._scope_cache[key] = None  # a scope that uses itself ends here
+            self._scope_cache[key] = self._in_context(context, lambda: self._scope_of(definition))
+        return self._scope_cache[key]
+
+    def _scope_of(self, definition: cst.CSTNode) -> Optional[Hold]:
+        if isinstance(definition, cst.FunctionDef):
+            decorators = [d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+                          for d in definition.decorators]
+            names = {self.qualified_name(d) for d in decorators}
+            if not names & self.catalog.guards.context_manager_decorators:
+                return None
+            scan = _ScopeScan(self, definition)
+            cst_visit(definition, scan)
+            return scan.found
+        if isinstance(definition, cst.ClassDef):
+            for statement in definition.body.body:
+                if isinstance(statement, cst.FunctionDef) and statement.name.value in ("__enter__", "__aenter__"):
+                    scan = _ScopeScan(self, statement, opened_in_body=True)
+                    cst_visit(statement, scan)
+                    if scan.found is not None:
+                        return scan.found
+        return None
+
+    def _in_context(self, context: FileContext, work):
+        """Runs `work` with another module's context (or this one's from its top) as the rule's own."""
+        own = self.context
+        saved = own.frames, own.current_statement
+        self.context = context
+        context_saved = context.frames, context.current_statement
+        context.frames = [context.frames[0]]
+        try:
+            return work()
+        finally:
+            context.frames, context.current_statement = context_saved
+            self.context = own
+            own.frames, own.current_statement = saved
+
+    def _site(self, node: cst.CSTNode, message: str) -> tuple[Location, ...]:
+        """A related location when `node` is in another module than the file reported on."""
+        if self.context is self._own_context:
+            return ()
+        return (Location(self.context.display_path, self.context.line_of(node), 1, message),)
 
     def _reach_function(self, function: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int,
                         seen: frozenset[int]) -> Optional[Reached]:
@@ -374,6 +476,66 @@ class _BodyScan(cst.CSTVisitor):
         return self.found is None
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.rule.context.leave(original_node)
+
+
+class _ScopeScan(cst.CSTVisitor):
+    """Finds the hold a project context manager is inside when it hands control to its caller.
+
+    A generator context manager: a `yield` inside a transaction or checkout it opened (or under a
+    transaction decorator). An `__enter__`: a transaction opened without a `with` of its own
+    (`self._atomic = transaction.atomic(); self._atomic.__enter__()`), left open on return.
+    """
+
+    def __init__(self, rule: _HoldingRule, function: cst.FunctionDef, opened_in_body: bool = False) -> None:
+        self.rule = rule
+        self.function = function
+        self.opened_in_body = opened_in_body
+        self.holds: list[tuple[Optional[cst.With], Hold]] = []  # None: opened by a decorator
+        self.with_items: set[int] = set()
+        self.found: Optional[Hold] = None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found is not None:
+            return False
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not self.function:
+            return False  # only defined here
+        rule = self.rule
+        if node is self.function:
+            rule.context.enter(node)
+            for decorator in self.function.decorators:
+                expression = decorator.decorator
+                target = expression.func if isinstance(expression, cst.Call) else expression
+                spec = rule._transaction_function(target) or rule._transaction_method(target)
+                if spec is not None:
+                    self.holds.append((None, Hold(
+                        node, 0, True, spec.library, f"@{_text(rule.context, expression)}", decorator, spec.timeout,
+                        rule._site(decorator, "opens the transaction"))))
+            return True
+        if isinstance(node, cst.Decorator):
+            return False
+        rule.context.enter(node)
+        if isinstance(node, cst.With):
+            for item in node.items:
+                expression = item.item.expression if isinstance(item.item, cst.Await) else item.item
+                self.with_items.add(id(expression))
+                hold = rule._opened_by(item.item, node)
+                if hold is not None:
+                    self.holds.append((node, replace(hold, related=hold.related + rule._site(
+                        node, f"`{hold.opener}` opens the {'transaction' if hold.is_transaction else 'checkout'}"))))
+        elif isinstance(node, cst.Yield) and self.holds and not self.opened_in_body:
+            self.found = self.holds[-1][1]
+        elif isinstance(node, cst.Call) and self.opened_in_body and id(node) not in self.with_items:
+            spec = rule._transaction_function(node.func) or rule._transaction_method(node.func)
+            if spec is not None:
+                opener = f"{_text(rule.context, node.func)}()"
+                self.found = Hold(node, 0, True, spec.library, opener, node, spec.timeout,
+                                  rule._site(node, f"`{opener}` opens the transaction"))
+        return self.found is None
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if self.holds and self.holds[-1][0] is original_node:
+            self.holds.pop()
         self.rule.context.leave(original_node)
 
 

@@ -1,0 +1,100 @@
+"""Other modules of the project, parsed with libcst on demand: DBP2xx follows calls into them.
+
+Only a transaction or checkout that calls a function of another project module loads that
+module; each file is parsed once per process. Every file read is recorded, so that a cached
+result that depends on it is dropped when it changes (engine/cache.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from poollint.engine.parse import ParseFailure, decode, parse
+from poollint.limits import read_bytes
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from poollint.engine.context import FileContext
+    from poollint.engine.index import ProjectIndex
+
+# (path, content digest, settings) -> the module's context, or None when it does not parse
+_LOADED: dict[tuple[str, str, str], Optional["FileContext"]] = {}
+_READS: dict[str, str] = {}  # path -> content digest of the files read since take_reads()
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def take_reads() -> dict[str, str]:
+    """The files other modules were loaded from since the last call (path -> content digest)."""
+    reads = dict(_READS)
+    _READS.clear()
+    return reads
+
+
+def reads_still_hold(reads: dict[str, str]) -> bool:
+    """Whether every recorded file still has the content it had when it was read."""
+    for path, digest in reads.items():
+        try:
+            if file_digest(read_bytes(Path(path), "python")) != digest:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def defining_module(index: "ProjectIndex", qualified_name: str) -> Optional[tuple[str, str]]:
+    """(module, name in it) for `app.services.notify` when app/services.py is a module of the project."""
+    modules = _modules_by_name(index)
+    parts = qualified_name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:cut])
+        if module in modules:
+            return module, ".".join(parts[cut:])
+    return None
+
+
+def module_context(index: "ProjectIndex", module: str, settings) -> Optional["FileContext"]:
+    """The context of another module of the project, parsed whole, or None (missing, unparsable)."""
+    from poollint.engine.context import FileContext
+
+    relative = _modules_by_name(index).get(module)
+    if relative is None:
+        return None
+    path = index.root / relative
+    try:
+        data = read_bytes(path, "python", index.root)
+    except OSError:  # UnreadableFile too: not a regular file, too large, a symlink out of the project
+        return None
+    digest = file_digest(data)
+    _READS[str(path)] = digest
+    key = (str(path), digest, settings.fingerprint())
+    if key not in _LOADED:
+        text = decode(data)
+        tree: "cst.Module | ParseFailure | None" = parse(text) if not isinstance(text, ParseFailure) else None
+        if tree is None or isinstance(tree, ParseFailure) or isinstance(text, ParseFailure):
+            _LOADED[key] = None
+        else:
+            _LOADED[key] = FileContext(path, _shown(path), text, tree, settings, module_name=module, index=index)
+    return _LOADED[key]
+
+
+def _shown(path: Path) -> str:
+    """Relative to the working directory when below it, as findings show paths."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        return path.as_posix()
+    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
+
+
+def _modules_by_name(index: "ProjectIndex") -> dict[str, str]:
+    found = index.__dict__.get("_relative_by_module")
+    if found is None:
+        found = {module: relative for relative, module in index.paths.items()}
+        index.__dict__["_relative_by_module"] = found
+    return found
