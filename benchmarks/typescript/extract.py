@@ -3,12 +3,13 @@
 
 Usage: python benchmarks/typescript/extract.py [DIR]   (default /tmp/poollint-ts-corpus)
 
-Each pin is `owner/name@commit`; its snapshot is read from /work/.mirror/<owner>+<name>/repo
-(brought there with the session's `fetch` tool) with `git archive` and unpacked into
+Each pin is `owner/name@commit` (a second pin of one repository adds a label: `@commit label`); its snapshot is read from /work/.mirror/<owner>+<name>/repo
+(brought there with the session's `fetch` tool) and the files poollint reads are written to
 DIR/<owner>+<name>/. Idempotent. The code is third-party: never commit it.
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,19 +31,59 @@ PINS = (
     "ruatahmar/WaitWise@c2299c84178ccba578aac0fe9924dbc96c21b410",
     "freelancermahabubs/prisma-mastary@d976495a9a6be032192cef680ef717246f8aac6b",
     "pauljohnchamberlain/idol.ph@b2b6e0b748dfc41ce0862c038a48667ac6deac45",
+    "tuanhuydev/tuanhuydev@70528b2e1c6c1a55aad854e520f3d290698ef6e7",  # before its Next 13 rewrite
+    "uday-bhardwaj-15/erp@b4b8da5cb3261e4e218c58445a8248c681890ba4",
+    "mohammed-ysn/muddakir@bfbfdfa0876e986ceeb8098ce46d1f3ba1713380",
+    "rajatsandeepsen/prisma-night@01349e469f62513982a96b95d94954db53acbb82",
+    "EgoistWinnie/AorW@2230cdd21b8f21b0272f492e645b8d679256745e",
+    "AkashDeepSinghJassal/web3annotate@945cab35c37180fce3f28379695a3b834520e34d",
+    "jacobzhang22/middDash-fork@17092d8521bed5f3db1e30d114b7507d00622a3b",
+    "Chaitanya-exe/OGT-2.0@2d306eb7330cc562c19c8d930486cde1dabf8567",
+    "twentymurial33/music_remix@7e7eb100d479e56dfd34ecf8420516f4f5413a74",
+    "dezok9/sync@cc38e06f71baee90d393d187319701b8fbba143b",
+    "thalesms2/mulberry@ad648fd014bb5252f1ea79fd819843f737f7ad21",
+    # a fixed bug from public history: every route built its own client until the next commit
+    "jacobzhang22/middDash-fork@962603fdf4f88c7fe114e889b7d4f15985e342e4 before-fix",
+    "silvaizequias/next-platform-v1@11d6ef20b0030596e94b867a0a064456b11565d1",
 )
 
 
+# only what poollint reads: code, package and TypeScript configuration, Prisma schemas, env and compose files
+WANTED = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx|json|prisma|ya?ml|toml|ini)$|(^|/)\.env[^/]*$")
+
+
 def extract(pin: str, target: Path) -> Path:
-    repo, commit = pin.split("@")
+    """Writes the pin's wanted files blob by blob (`git archive` stops at the first blob the
+    snapshot lacks: files of 4 MiB and more are left out of mirrors)."""
+    repo, _, rest = pin.partition("@")
+    commit, _, label = rest.partition(" ")
     owner, name = repo.split("/")
-    destination = target / f"{owner}+{name}"
+    destination = target / (f"{owner}+{name}" + (f"@{label}" if label else ""))
     if (destination / ".extracted").exists():
         return destination
-    git_dir = MIRROR / f"{owner}+{name}" / "repo"
-    destination.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", commit], check=True, capture_output=True)
-    subprocess.run(["tar", "-x", "-C", str(destination)], input=archive.stdout, check=True)
+    git = ["git", f"--git-dir={MIRROR / f'{owner}+{name}' / 'repo'}"]
+    listing = subprocess.run([*git, "ls-tree", "-r", "-z", commit], check=True, capture_output=True).stdout
+    entries = []
+    for record in listing.split(b"\0"):
+        if not record:
+            continue
+        meta, path = record.split(b"\t", 1)
+        mode, kind, blob = meta.split()
+        if kind == b"blob" and mode != b"120000" and WANTED.search(path.decode("utf-8", "replace")):
+            entries.append((blob.decode(), path.decode("utf-8", "replace")))
+    batch = subprocess.run([*git, "cat-file", "--batch"], input="".join(f"{b}\n" for b, _ in entries).encode(),
+                           check=True, capture_output=True).stdout
+    offset = 0
+    for blob, path in entries:
+        header_end = batch.index(b"\n", offset)
+        header = batch[offset:header_end].split()
+        offset = header_end + 1
+        if header[-1] == b"missing":
+            continue
+        size = int(header[2])
+        (destination / path).parent.mkdir(parents=True, exist_ok=True)
+        (destination / path).write_bytes(batch[offset:offset + size])
+        offset += size + 1
     (destination / ".extracted").write_text(commit + "\n")
     return destination
 

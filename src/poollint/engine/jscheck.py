@@ -23,7 +23,9 @@ _NOQA = re.compile(r"//\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+
 _DISABLE_NEXT = re.compile(r"//\s*poollint-disable-next-line(?:\s+(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
                            re.IGNORECASE)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
-_SCREEN = re.compile(rb"PrismaClient|\$transaction|\$disconnect")
+# A file a rule may report in builds a client (`new PrismaClient(`, also through an alias or a
+# namespace), opens an interactive transaction or disconnects; a mere type import does not count.
+_SCREEN = re.compile(rb"new\s+[\w$.]*PrismaClient\b|\bPrismaClient\s*(?:as\b|:)|\$transaction\s*[(<]|\$disconnect\s*\(")
 
 
 def javascript_files(files: Sequence[Path]) -> list[Path]:
@@ -31,7 +33,9 @@ def javascript_files(files: Sequence[Path]) -> list[Path]:
 
 
 def mentions_prisma(data: bytes) -> bool:
-    return _SCREEN.search(data) is not None
+    # the literal test first: bytes.find runs at memory speed, the expression only on the few files left
+    return (b"PrismaClient" in data or b"$transaction" in data or b"$disconnect" in data) \
+        and _SCREEN.search(data) is not None
 
 
 def check_javascript(files: Sequence[Path], root: Path, display_path: Callable[[Path], str],
@@ -59,15 +63,15 @@ def check_javascript(files: Sequence[Path], root: Path, display_path: Callable[[
         ], len(candidates)
     from poollint.catalog.javascript import javascript_catalog
     from poollint.javascript.module import JsModule
-    from poollint.javascript.project import JsProject
+    from poollint.javascript.project import JsProject, absolute
     from poollint.rules.javascript import Judge
 
-    project = JsProject(root.resolve())
-    project.register_packages([path.resolve() for path in candidates])
+    project = JsProject(absolute(root))
+    project.register_packages([absolute(path) for path in candidates])
     judge = Judge(project, javascript_catalog(), display_path, duplicate_threshold)
     modules = []
     for path, data in screened:
-        module = JsModule(path.resolve(), data)
+        module = JsModule(absolute(path), data)
         project.add(module)
         modules.append((path, module))
     sites_by_module = {}
@@ -97,6 +101,7 @@ def _add_factory_callers(candidates: Sequence[Path], screened: list[tuple[Path, 
                          project: object, names: set[str]) -> None:
     """Files that call a project factory by name, though they never say `PrismaClient`."""
     from poollint.javascript.module import JsModule
+    from poollint.javascript.project import absolute
 
     pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
     already = {path for path, _ in screened}
@@ -108,7 +113,7 @@ def _add_factory_callers(candidates: Sequence[Path], screened: list[tuple[Path, 
         except OSError:
             continue
         if pattern.search(data):
-            module = JsModule(path.resolve(), data)
+            module = JsModule(absolute(path), data)
             project.add(module)  # type: ignore[attr-defined]
             modules.append((path, module))
 

@@ -387,7 +387,8 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     if settings.env_files or any(is_config_file(p) for p in files) or any(f.literals for f in facts.values()):
         from poollint.engine.configcheck import check_config
 
-        config_findings, config_errors = check_config(files, paths, root, settings, display_path,
+        config_findings, config_errors = check_config(
+            [p for p in files if not is_javascript_file(p) or is_config_file(p)], paths, root, settings, display_path,
                                                       lambda data: passes_screen(data, settings), facts)
     else:
         config_findings, config_errors = [], 0

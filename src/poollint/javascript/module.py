@@ -356,6 +356,42 @@ class JsModule:
     def captures(self, node: Node, query: str, name: str) -> Iterator[Node]:
         return source.captures(self.path, node, query, name)
 
+    # The few nodes the rules start from are found by their bytes: a regular expression over the
+    # file, then the tree at that offset. Cheaper than a query whose predicates run in Python.
+    def new_expressions(self, constructors: Optional[set[str]] = None) -> list[Node]:
+        """`new X(...)` expressions; only those whose constructor starts with one of `constructors`
+        (regular expressions: `PrismaClient`, `Prisma\\s*\\.`) when given."""
+        found = []
+        pattern = _NEW
+        if constructors is not None:
+            if not constructors:
+                return []
+            names = b"|".join(name.encode() for name in sorted(constructors))  # regular expressions already
+            pattern = re.compile(rb"new(?=\s+(?:" + names + rb"))")
+        for match in pattern.finditer(self.data):
+            keyword = self.root.descendant_for_byte_range(match.start(), match.end())
+            if keyword is not None and keyword.type == "new" and keyword.parent is not None \
+                    and keyword.parent.type == "new_expression":
+                found.append(keyword.parent)
+        return found
+
+    def method_calls(self, methods: frozenset[str]) -> list[Node]:
+        """`x.$transaction(...)`-style calls of the named methods."""
+        found = []
+        for match in _DOLLAR_WORD.finditer(self.data):
+            if match.group(0).decode() not in methods:
+                continue
+            name = self.root.descendant_for_byte_range(match.start(), match.end())
+            member = name.parent if name is not None and name.type == "property_identifier" else None
+            call = member.parent if member is not None and member.type == "member_expression" else None
+            if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == member:
+                found.append(call)
+        return found
+
+
+_NEW = re.compile(rb"new(?![\w$])")  # the tree tells a keyword from `renew` or `x.new`
+_DOLLAR_WORD = re.compile(rb"\$[A-Za-z]+(?![\w$])")
+
 
 def ancestors(node: Node) -> Iterator[Node]:
     current = node.parent

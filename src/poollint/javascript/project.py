@@ -4,8 +4,10 @@ aliases, workspace packages by name), modules parsed on demand, and which files 
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import re
 import shlex
 from pathlib import Path
@@ -19,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 RESOLVE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 # a file run by itself: `tsx prisma/seed.ts`, `node scripts/backfill.mjs`
-SCRIPT_DIRECTORIES = frozenset({"scripts", "script", "seed", "seeds", "seeders", "bin", "cli"})
+SCRIPT_DIRECTORIES = frozenset({"scripts", "script", "seed", "seeds", "seeders", "bin"})
 TEST_DIRECTORIES = frozenset({"test", "tests", "__tests__", "__mocks__", "e2e", "cypress", "playwright",
                               "spec", "specs", "fixtures", "__fixtures__", "testing", "test-utils", "mocks",
                               "testcontainers", "test-helpers", "tests-e2e"})
@@ -86,10 +88,12 @@ class JsProject:
         self._package_json: dict[Path, dict[str, Any]] = {}
         self.workspace_packages: dict[str, Path] = {}  # package name -> its directory
         self.script_files: set[Path] = set()
+        self._tests: dict[Path, bool] = {}
+        self._scripts: dict[Path, bool] = {}
 
     # -- modules ---------------------------------------------------------------------------------
     def module(self, path: Path) -> Optional[JsModule]:
-        path = path.resolve()
+        path = absolute(path)
         if path not in self._modules:
             try:
                 data = read_bytes(path, "javascript")
@@ -100,7 +104,7 @@ class JsProject:
         return self._modules[path]
 
     def add(self, module: JsModule) -> None:
-        self._modules[module.path.resolve()] = module
+        self._modules[absolute(module.path)] = module
 
     # -- packages, scripts and workspaces -------------------------------------------------------
     def package_dir(self, path: Path) -> Optional[Path]:
@@ -138,6 +142,8 @@ class JsProject:
         if isinstance(prisma, dict) and isinstance(prisma.get("seed"), str):
             commands.append(prisma["seed"])
         for command in commands:
+            if not _SCRIPT_FILE.search(command):
+                continue
             try:
                 words = shlex.split(command)
             except ValueError:
@@ -146,13 +152,18 @@ class JsProject:
                 if _SCRIPT_FILE.fullmatch(word) and not word.startswith("-"):
                     candidate = (directory / word)
                     if candidate.suffix in JAVASCRIPT_SUFFIXES:
-                        self.script_files.add(candidate.resolve())
+                        self.script_files.add(absolute(candidate))
 
     def is_script(self, module: JsModule) -> bool:
         """A file run as its own short-lived process: prisma/seed.ts, scripts/*, a package.json script."""
+        if module.path not in self._scripts:
+            self._scripts[module.path] = self._is_script(module)
+        return self._scripts[module.path]
+
+    def _is_script(self, module: JsModule) -> bool:
         path = module.path
         self.package_dir(path)  # reads the package.json scripts on the way
-        if path.resolve() in self.script_files:
+        if absolute(path) in self.script_files:
             return True
         if path.stem in ("seed", "seeds") or path.stem.startswith("seed-") or path.stem.startswith("seed_"):
             return True
@@ -162,8 +173,10 @@ class JsProject:
         return module.data.startswith(b"#!")
 
     def is_test(self, path: Path) -> bool:
-        parts = self._relative_parts(path)
-        return bool(TEST_NAME.search(path.name)) or any(part in TEST_DIRECTORIES for part in parts[:-1])
+        if path not in self._tests:
+            parts = self._relative_parts(path)
+            self._tests[path] = bool(TEST_NAME.search(path.name)) or any(part in TEST_DIRECTORIES for part in parts[:-1])
+        return self._tests[path]
 
     def is_config(self, path: Path) -> bool:
         return bool(CONFIG_NAME.search(path.name))
@@ -171,7 +184,7 @@ class JsProject:
     def _relative_parts(self, path: Path) -> tuple[str, ...]:
         """Below the file's package (its package.json folder, named too), else below the checked root:
         the folders around a project (`fixtures/`, `examples/`) say nothing about its files."""
-        path = path.resolve()
+        path = absolute(path)
         package = self.package_dir(path)
         if package is not None:
             return (package.name, *path.relative_to(package).parts)
@@ -276,14 +289,26 @@ class JsProject:
 
 
 def _existing_module(base: Path) -> Optional[Path]:
+    return _existing_module_at(os.path.normpath(os.path.abspath(base)))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _existing_module_at(base: str) -> Optional[Path]:
+    """Strings and os.path: a large project resolves thousands of imports, and pathlib's
+    resolve() was most of a run."""
     candidates = []
-    if base.suffix in (".js", ".jsx", ".mjs", ".cjs"):  # ESM imports name the compiled file
-        stem = base.with_suffix("")
-        candidates += [stem.with_name(stem.name + s) for s in (".ts", ".tsx", ".mts", ".cts")]
+    stem, suffix = os.path.splitext(base)
+    if suffix in (".js", ".jsx", ".mjs", ".cjs"):  # ESM imports name the compiled file
+        candidates += [stem + s for s in (".ts", ".tsx", ".mts", ".cts")]
     candidates.append(base)
-    candidates += [base.with_name(base.name + s) for s in RESOLVE_SUFFIXES]
-    candidates += [base / f"index{s}" for s in RESOLVE_SUFFIXES]
+    candidates += [base + s for s in RESOLVE_SUFFIXES]
+    candidates += [os.path.join(base, f"index{s}") for s in RESOLVE_SUFFIXES]
     for candidate in candidates:
-        if candidate.is_file() and is_javascript_file(candidate):
-            return candidate.resolve()
+        if os.path.isfile(candidate) and is_javascript_file(Path(candidate)):
+            return Path(candidate)
     return None
+
+
+def absolute(path: Path) -> Path:
+    """The absolute, normalised path (no symlink resolution: it costs a stat per part)."""
+    return Path(os.path.normpath(os.path.abspath(path)))

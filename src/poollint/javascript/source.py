@@ -14,13 +14,7 @@ import tree_sitter
 TSX_SUFFIXES = (".tsx",)
 TYPESCRIPT_SUFFIXES = (".ts", ".mts", ".cts")
 
-NEW_EXPRESSIONS = "(new_expression constructor: (_) @constructor) @new"
 CALLS = "(call_expression function: (_) @function) @call"
-# `$transaction`, `$disconnect` and friends: Prisma's client methods all start with `$`
-DOLLAR_CALLS = (
-    '(call_expression function: (member_expression property: (property_identifier) @method)'
-    ' (#match? @method "^[$][a-zA-Z]+$")) @call'
-)
 
 
 @functools.lru_cache(maxsize=None)

@@ -36,12 +36,14 @@ from poollint.javascript.module import (
     value_parent,
 )
 from poollint.javascript.project import JsProject
-from poollint.javascript.source import CALLS, DOLLAR_CALLS, NEW_EXPRESSIONS
+from poollint.javascript.source import CALLS
 
 # Same bound as the Python rules: calls into project functions are followed three levels deep.
 MAX_DEPTH = 3
 # Functions that run once per process: start-up hooks (NestJS, Fastify plugins)
 STARTUP_FUNCTIONS = frozenset({"onModuleInit", "onApplicationBootstrap", "bootstrap", "startServer", "start"})
+# an application factory runs once per process (and once per test)
+APP_FACTORY = re.compile(r"^(?:create|build|make|init|setup|start)(?:App|Server|Application|Api)$")
 # A call that keeps what it is given (a registry, a DI container, a map of tenants' clients)
 STORING_METHODS = frozenset({"set", "push", "register", "decorate", "provide", "bind", "add", "unshift", "put",
                              "useValue", "singleton"})
@@ -82,7 +84,7 @@ class Judge:
     # -- building clients (DBP101, DBP102, DBP103) --------------------------------------------------
     def constructions(self, module: JsModule) -> list[Site]:
         sites = []
-        for node in module.captures(module.root, NEW_EXPRESSIONS, "new"):
+        for node in module.new_expressions(self._client_constructor_names(module)):
             if is_damaged(node):
                 continue
             name = module.qualified_name(node.child_by_field_name("constructor"))
@@ -97,6 +99,16 @@ class Judge:
                 self._remember_factory(site)
         return sites
 
+    def _client_constructor_names(self, module: JsModule) -> set[str]:
+        """The local names `new` may build a client with: `PrismaClient` or its alias, `ns.` of a namespace."""
+        names = set()
+        for local, (specifier, imported) in module.imports.items():
+            if imported in ("*", "default"):
+                names.add(re.escape(local) + r"\s*\.")  # `new Prisma.PrismaClient()`
+            elif self.catalog.client_for(f"{specifier}.{imported}") is not None:
+                names.add(re.escape(local) + r"(?![\w$])")
+        return names
+
     def _remember_factory(self, site: Site) -> None:
         function = site.function
         module = site.module
@@ -107,9 +119,12 @@ class Judge:
     def factory_calls(self, module: JsModule) -> list[Site]:
         """Calls of a project function that returns a new client, in this module."""
         sites = []
+        names = {name for _, name in self.factories}
         for call in module.captures(module.root, CALLS, "call"):
             callee = unwrap(call.child_by_field_name("function"))
             if callee is None or callee.type != "identifier" or is_damaged(call):
+                continue
+            if text(callee) not in names and module.imports.get(text(callee), ("", ""))[1] not in names | {"default"}:
                 continue
             factory = self._factory_named(module, text(callee))
             if factory is None:
@@ -207,9 +222,10 @@ class Judge:
             return "factory"
         if re.search(rf"[\w$\]\)]\.[\w$]+\s*(?:\?\?|\|\|)?=\s*{escaped}\b|\[[^\]]+\]\s*=\s*{escaped}\b", body):
             return "guarded"  # stored on a global, a cache or `this`
-        for declared in module.declared:
-            if re.search(rf"(?<![\w$.]){re.escape(declared)}\s*=\s*{escaped}\b", body) and not _declares_locally(function, declared):
-                return "guarded"
+        assigned = re.compile(rf"(?<![\w$.])([\w$]+)\s*=\s*{escaped}\b")
+        if any(m.group(1) in module.declared and not _declares_locally(function, m.group(1))
+               for m in assigned.finditer(body)):
+            return "guarded"
         if re.search(rf"\.(?:set|push|register|decorate|provide)\([^)]*\b{escaped}\b", body):
             return "guarded"
         if re.search(rf"[\[,{{]\s*(?:[\w$]+\s*:\s*)?{escaped}\s*[\],}}]", body):
@@ -220,7 +236,8 @@ class Judge:
 
     def runs_once(self, module: JsModule, function: Node) -> bool:
         name = function_display_name(function)
-        if name in module.entry_calls or name in STARTUP_FUNCTIONS or memoised_function_of(function):
+        if name in module.entry_calls or name in STARTUP_FUNCTIONS or APP_FACTORY.match(name) \
+                or memoised_function_of(function):
             return True
         return False
 
@@ -259,20 +276,18 @@ class Judge:
         return ""
 
     def judge_creation(self, sites: list[Site], *, is_test: bool, is_script: bool) -> None:
-        from poollint.rules import RULES_BY_CODE
-
         if is_test:
             return
         for site in sites:
             module = site.module
             if site.placement == "loop" and site.loop is not None:
-                self.report(RULES_BY_CODE["DBP102"], module, site.node, call=f"`{site.display}`",
+                self.report("DBP102", module, site.node, call=f"`{site.display}`",
                             library=site.spec.library, line=module.line_of(site.loop))
             elif site.placement == "function" and site.function is not None and not is_script:
                 if self._outer_runs_once(module, site.function):
                     continue
                 role = self.role(module, site.function)
-                self.report(RULES_BY_CODE["DBP101"], module, site.node, call=f"`{site.display}`",
+                self.report("DBP101", module, site.node, call=f"`{site.display}`",
                             library=site.spec.library, function=function_display_name(site.function),
                             role=f" ({role})" if role else "")
 
@@ -285,8 +300,6 @@ class Judge:
 
     def judge_duplicates(self, sites: list[Site]) -> None:
         """DBP103: module-scope clients of one package, counted by module, not by importer."""
-        from poollint.rules import RULES_BY_CODE
-
         groups: dict[tuple[Any, ...], list[Site]] = {}
         for site in sites:
             if site.placement != "module" or not site.node.type == "new_expression":
@@ -315,7 +328,7 @@ class Judge:
                 continue
             for path, site in by_module.items():
                 others = [(p, s) for p, s in by_module.items() if p != path]
-                self.report(RULES_BY_CODE["DBP103"], site.module, site.node, call=f"`{site.display}`",
+                self.report("DBP103", site.module, site.node, call=f"`{site.display}`",
                             library=site.spec.library, datasource=datasource,
                             others=_listed([f"{self.display_path(p)}:{s.module.line_of(s.node)}" for p, s in others]),
                             related=tuple(Location(self.display_path(p), s.module.line_of(s.node),
@@ -324,11 +337,9 @@ class Judge:
 
     # -- external calls in transactions (DBP201) ---------------------------------------------------
     def judge_transactions(self, module: JsModule) -> None:
-        from poollint.rules import RULES_BY_CODE
-
         if self.project.is_test(module.path):
             return
-        for call in module.captures(module.root, DOLLAR_CALLS, "call"):
+        for call in module.method_calls(frozenset(self.catalog.transaction_methods)):
             callee = call.child_by_field_name("function")
             method = text(callee.child_by_field_name("property"))
             spec = self.catalog.transaction_methods.get(method)
@@ -350,7 +361,7 @@ class Judge:
                 consequence += f", and the transaction rolls back if it outlasts its {timeout} default timeout"
             opener = f"{text(callee)}()"
             for node, chain, kind in self.external_calls_in(module, callback, MAX_DEPTH, frozenset()):
-                self.report(RULES_BY_CODE["DBP201"], module, node, call="`" + " -> ".join(chain) + "`", kind=kind,
+                self.report("DBP201", module, node, call="`" + " -> ".join(chain) + "`", kind=kind,
                             library=spec.library, opener=opener, line=module.line_of(call), consequence=consequence)
 
     def external_calls_in(self, module: JsModule, function: Node, depth: int,
@@ -500,12 +511,10 @@ class Judge:
 
     # -- scripts (DBP301, DBP302) -------------------------------------------------------------------
     def judge_script(self, module: JsModule, sites: list[Site]) -> None:
-        from poollint.rules import RULES_BY_CODE
-
         releases: dict[str, list[Node]] = {}
-        for call in module.captures(module.root, DOLLAR_CALLS, "call"):
+        for call in module.method_calls(self.catalog.release_methods):
             callee = call.child_by_field_name("function")
-            if text(callee.child_by_field_name("property")) in self.catalog.release_methods and not is_damaged(call):
+            if not is_damaged(call):
                 releases.setdefault(text(callee.child_by_field_name("object")), []).append(call)
         for site in sites:
             if site.placement not in ("module", "function") or site.binding is None:
@@ -514,17 +523,22 @@ class Judge:
                 continue  # handed to the modules that import it
             calls = releases.get(site.binding, [])
             if not calls:
-                self.report(RULES_BY_CODE["DBP301"], module, site.node, call=f"`{site.display}`", a="a",
+                self.report("DBP301", module, site.node, call=f"`{site.display}`", a="a",
                             library=site.spec.library, thing="client",
                             release=" or ".join(f"`{m}()`" for m in site.spec.release[:2]), note="")
             elif not any(_is_exception_safe(call) for call in calls):
                 first = calls[0]
-                self.report(RULES_BY_CODE["DBP302"], module, first, release=f"`{_short(first.child_by_field_name('function'))}()`",
+                self.report("DBP302", module, first, release=f"`{_short(first.child_by_field_name('function'))}()`",
                             a="a", library=site.spec.library, thing="client", line=module.line_of(site.node))
 
     # -- reporting ---------------------------------------------------------------------------------
-    def report(self, rule: Any, module: JsModule, node: Node, *, related: tuple[Location, ...] = (),
+    def report(self, code: str, module: JsModule, node: Node, *, related: tuple[Location, ...] = (),
                **fields: Any) -> None:
+        # the Python rule of the same code renders the message; imported (with libcst) only
+        # when there is something to report
+        from poollint.rules import RULES_BY_CODE
+
+        rule = RULES_BY_CODE[code]
         self.findings.append(Finding(
             code=rule.code, name=rule.name, message=rule.render(**fields), path=self.display_path(module.path),
             line=module.line_of(node), column=module.column_of(node), related=related, fix_hint=rule.fix_hint,
