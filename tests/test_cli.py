@@ -193,3 +193,43 @@ def test_two_runs_in_one_process_from_different_directories(tmp_path_factory: py
         status = main(["check", "app/views.py", "--no-cache"])
         out = capsys.readouterr().out
         assert (status, "DBP101" in out) == ((1, True) if name == "with_factory" else (0, False)), out
+
+
+TASK_IN_TRANSACTION = '''from celery import shared_task
+from django.db import transaction
+
+
+@shared_task
+def send_receipt(order_id):
+    ...
+
+
+def place_order(order):
+    with transaction.atomic():
+        order.save()
+        send_receipt.delay(order.pk)
+'''
+
+
+def test_an_opt_in_rule_reports_only_when_selected_more_narrowly_than_dbp(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "orders.py").write_text(TASK_IN_TRANSACTION)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 0  # the default selection, DBP, leaves opt-in rules out
+    assert main(["check", "--select", "DBP"]) == 0
+    capsys.readouterr()
+    assert main(["check", "--select", "DBP203"]) == 1
+    assert capsys.readouterr().out.startswith("orders.py:13:9: DBP203 ")
+    assert main(["check", "--select", "DBP2"]) == 1  # a prefix narrower than the whole tool selects it too
+    assert main(["check", "--select", "DBP2", "--ignore", "DBP203"]) == 0
+    (tmp_path / "pyproject.toml").write_text('[tool.poollint]\nextend-select = ["DBP203"]\n')
+    assert main(["check"]) == 1
+    (tmp_path / "pyproject.toml").write_text('[tool.poollint]\nselect = ["DBP"]\n')
+    assert main(["check"]) == 0
+
+
+def test_rules_listing_marks_opt_in_rules(capsys: pytest.CaptureFixture) -> None:
+    assert main(["rules"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("DBP203") and line.endswith("(opt-in)") for line in listing)
+    assert not any(line.startswith("DBP101") and "(opt-in)" in line for line in listing)

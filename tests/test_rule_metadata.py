@@ -110,3 +110,16 @@ def test_project_example_raises_exactly_its_code(rule, tmp_path: Path) -> None:
 @pytest.mark.parametrize("rule", PROJECT_RULES, ids=lambda r: r.code)
 def test_project_use_instead_raises_nothing(rule, tmp_path: Path) -> None:
     assert _project_codes(rule.use_instead, tmp_path) == []
+
+
+def test_documentation_gives_the_measured_numbers_from_the_one_data_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    from poollint.rules import measured
+
+    by_code = {rule.code: rule for rule in ALL_RULES}
+    monkeypatch.setattr(measured, "APPLICATIONS", {"validation": 14, "development": 37})
+    monkeypatch.setattr(measured, "MEASURED", {"DBP101": {"validation": (8, 3, 5, 2, 1),
+                                                          "development": (1, 1, 0, 0, 1)}})
+    text = by_code["DBP101"].documentation()
+    assert "- validation: 8 findings in 3 of 14 applications, 62% strict, 71% lenient" in text
+    assert "- development: 1 finding in 1 of 37 applications, 0% strict, n/a lenient" in text
+    assert "- validation: no findings in 14 applications" in by_code["DBP102"].documentation()

@@ -41,6 +41,7 @@ FIELDS = ("package", "version", "path", "line", "line_sha", "code", "verdict", "
 VERDICTS = ("tp", "fp", "debatable")
 PARTS = ("development", "validation", "tuned")
 APPS_DIR = Path("/tmp/poollint-apps/src")
+MEASURED_MODULE = HERE.parents[1] / "src" / "poollint" / "rules" / "measured.py"
 DEFAULT_CORPORA = (Path("/tmp/poollint-precision-corpus/src"), Path("/tmp/poollint-bench-corpus/src"))
 
 sys.path.insert(0, str(HERE))
@@ -267,6 +268,37 @@ def report_recall(poollint: list[str], parallel: int) -> None:
         print(f"recall: poollint failed on {len(scored['errors'])} cases: " + ", ".join(scored["errors"]))
 
 
+def write_measured(tallies: dict[str, dict[str, Tally]], projects: dict[str, int], when: str) -> None:
+    """Writes the one data module the rules' documentation reads its measured numbers from."""
+    rows = []
+    codes = sorted({code for part in ("development", "validation") for code in tallies.get(part, {})} - {"overall"})
+    for code in codes:
+        cells = []
+        for part in ("validation", "development"):
+            t = tallies.get(part, {}).get(code)
+            c = t.counts if t else Counter()
+            cells.append(f'"{part}": ({t.findings if t else 0}, {len(t.projects) if t else 0}, '
+                         f'{c["tp"]}, {c["fp"]}, {c["debatable"]})')
+        rows.append(f'    "{code}": {{{", ".join(cells)}}},')
+    MEASURED_MODULE.write_text(f'''"""Measured precision of each rule on applications nobody here wrote: the one place these numbers live.
+
+Written by `python benchmarks/precision/precision.py --write-measured "DATE, VERSION"` from the
+triaged findings of the application corpus (benchmarks/precision/apps.toml, apps_labels.csv);
+never edited by hand. Rule documentation (`poollint explain`, docs/rules.md) renders them.
+"""
+from __future__ import annotations
+
+MEASURED_ON = "{when}"
+APPLICATIONS = {{"validation": {projects.get("validation", 0)}, "development": {projects.get("development", 0)}}}
+
+# code: {{split: (findings, projects with a finding, tp, fp, debatable)}}; a rule absent here had no finding
+MEASURED: dict[str, dict[str, tuple[int, int, int, int, int]]] = {{
+{chr(10).join(rows)}
+}}
+''', encoding="utf-8")
+    print(f"\nwrote {MEASURED_MODULE.relative_to(HERE.parents[1])}; regenerate docs/rules.md (python -m poollint.docs)")
+
+
 def jobs_for(parts: list[str], apps_dir: Path, corpora: list[Path]) -> tuple[list[Job], list[str], dict[str, int]]:
     jobs, missing = [], []
     projects: dict[str, int] = Counter()
@@ -305,6 +337,9 @@ def main() -> int:
     parser.add_argument("--min-rule", type=float, default=90.0)
     parser.add_argument("--parallel", type=int, default=3, help="projects checked at once (default 3)")
     parser.add_argument("--no-cache", action="store_true", help="pass --no-cache to poollint")
+    parser.add_argument("--write-measured", metavar="DATE_AND_VERSION",
+                        help="rewrite src/poollint/rules/measured.py (the rules' documented numbers) from this "
+                             "run's development and validation tallies, e.g. '2026-12-02, main at abc1234'")
     args = parser.parse_args()
     parts = [part.strip() for part in args.parts.split(",") if part.strip()]
     if not set(parts) <= set(PARTS):
@@ -328,6 +363,11 @@ def main() -> int:
     under = report_precision(tally(matched, unmatched, opt_in), projects, opt_in, args.min_rule)
     if under:
         print(f"under {args.min_rule:g}% strict on validation: {', '.join(under)}")
+    if args.write_measured:
+        if any(result.part != "tuned" for result in unmatched):
+            print("\nmeasured.py not written: triage the findings without a verdict first", file=sys.stderr)
+        else:
+            write_measured(tally(matched, unmatched, opt_in), projects, args.write_measured)
     if not args.no_recall:
         report_recall(poollint, args.parallel)
     checked = {(job.package, job.version) for job in jobs}

@@ -70,7 +70,26 @@ class Rule:
             parts += ["", "### Options", "", *(f"- `{option}` in `[tool.poollint]`" for option in cls.options)]
         if cls.references:
             parts += ["", "### References", "", *(f"- <{ref}>" for ref in cls.references)]
+        parts += ["", "### Measured precision", "", *_measured_lines(cls.code)]
         return "\n".join(parts) + "\n"
+
+
+def _measured_lines(code: str) -> list[str]:
+    """The rule's numbers on the application corpus, from the one data module that holds them."""
+    from poollint.rules.measured import APPLICATIONS, MEASURED, MEASURED_ON
+
+    lines = [f"On applications nobody here wrote (`benchmarks/precision`, {MEASURED_ON}); strict precision "
+             "counts debatable findings (tests, one-shot scripts) as false, lenient leaves them out:", ""]
+    for split in ("validation", "development"):
+        findings, projects, tp, fp, debatable = MEASURED.get(code, {}).get(split, (0, 0, 0, 0, 0))
+        if not findings:
+            lines.append(f"- {split}: no findings in {APPLICATIONS[split]} applications")
+            continue
+        strict = round(100 * tp / (tp + fp + debatable))
+        lenient = f"{round(100 * tp / (tp + fp))}%" if tp + fp else "n/a"
+        lines.append(f"- {split}: {findings} finding{'s' * (findings != 1)} in {projects} of "
+                     f"{APPLICATIONS[split]} applications, {strict}% strict, {lenient} lenient")
+    return lines
 
 
 class FileRule(Rule):
