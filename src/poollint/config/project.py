@@ -36,6 +36,7 @@ from poollint.config.serverless import (
 )
 from poollint.config.urls import ParsedUrl, is_placeholder, looks_like_url, parse_url
 from poollint.config.pyscan import PythonFacts, python_facts
+from poollint.config.helm import helm_variables, is_helm_template, is_helm_values
 from poollint.config.yamlfile import YamlError, load_documents
 from poollint.limits import UnreadableFile, read_bytes
 
@@ -250,6 +251,9 @@ def _load_yaml(model: DeploymentModel, path: Path, shown: str, text: str, extra:
         model.errors.append((shown, min(error.line, max(len(model.files.get(shown, ())), 1)), error.reason))
         return
     name = path.name.lower()
+    if is_helm_values(path):
+        _load_helm_values(model, shown, documents, extra)
+        return
     if name.startswith(("serverless.",)):
         found = parse_serverless_yml(documents[0] if documents else None)
         model.serverless.append((shown, found))
@@ -269,6 +273,12 @@ def _load_yaml(model: DeploymentModel, path: Path, shown: str, text: str, extra:
     model.deployments.append((shown, deployment))
     for service in deployment.services:
         _env_sites(model, shown, service.environment, deployment.kind, extra, service=service.name, environ=environ)
+
+
+def _load_helm_values(model: DeploymentModel, shown: str, documents: list[Any], extra: Iterable[str]) -> None:
+    """A chart's values: the environment its templates render, for long-running pods (like Kubernetes)."""
+    variables = [var for document in documents for var in helm_variables(document, 1)]
+    _env_sites(model, shown, [v for v in variables if looks_like_url(v.value)], "helm", extra)
 
 
 def _load_json_or_toml(model: DeploymentModel, path: Path, shown: str, text: str, extra: Iterable[str]) -> None:
@@ -297,6 +307,8 @@ def _load_json_or_toml(model: DeploymentModel, path: Path, shown: str, text: str
 def load_config_file(model: DeploymentModel, path: Path, shown: str, extra_variables: Iterable[str] = (),
                      as_dotenv: bool = False) -> None:
     """Adds one configuration file to the model; a malformed file becomes an error, never an exception."""
+    if is_helm_template(path):
+        return  # rendered by Helm; `values.yaml` holds what they read
     text = _read(path, shown, model)
     if text is None:
         return

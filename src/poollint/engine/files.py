@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
+from poollint.config.helm import is_helm_values
 from poollint.javascript import is_javascript_file
 
 DEFAULT_EXCLUDES = (
@@ -50,6 +51,8 @@ def is_config_file(path: Path) -> bool:
                 "serverless.yml", "serverless.yaml", "template.yaml", "template.yml", "gunicorn.conf.py"):
         return True
     if name.endswith(".prisma"):
+        return True
+    if is_helm_values(path):
         return True
     if name.endswith((".yml", ".yaml")) and (
         name.startswith(("docker-compose", "compose")) or "k8s" in path.parts or "kubernetes" in path.parts

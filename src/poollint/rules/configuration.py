@@ -338,7 +338,7 @@ class ServerlessUnboundedPool(ConfigRule):
                 source = site.path  # the URL is set in the deployment file itself
             if url.family not in ("postgres", "mysql") or self.is_direct(site) or is_local(url, services):
                 continue
-            if site.source in ("compose", "kubernetes", "python"):
+            if site.source in ("compose", "kubernetes", "helm", "python"):
                 continue  # long-running services, not functions; code literals are judged by DBP1xx
             pooler = self.pooler(url, site.path)
             consumers = self.model.consumers_of(site)
