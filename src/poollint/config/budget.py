@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from poollint.config.compose import Service, count
+from poollint.config.compose import DeploymentFile, Service, count
 from poollint.config.project import DeploymentModel, related, service_env
 from poollint.config.urls import find_pooler
 
@@ -71,9 +71,23 @@ class Budget:
         )
 
 
-def _pool_for(model: DeploymentModel, path: str, service: Service) -> Optional[tuple[Optional[int], int, str]]:
+def _sized_in_code(model: DeploymentModel, variable: str, library: str,
+                   path: str) -> Optional[tuple[Optional[int], int, str]]:
+    """The pool the code builds for `variable` with literal sizes; the largest when several places do."""
+    sized = [(pool, DEFAULT_POOLS[library][1] if overflow < 0 else overflow, where)
+             for name, lib, pool, overflow, where in model.pool_sizes
+             if name == variable and lib == library and related(where, path)]
+    if not sized:
+        return None
+    pool, overflow, where = max(sized, key=lambda item: item[0] + item[1])
+    extra = f" + max_overflow {overflow}" if library == "sqlalchemy" else ""
+    return pool, overflow, f"{'pool_size' if library == 'sqlalchemy' else 'max_size'} {pool}{extra} in {where}"
+
+
+def _pool_for(model: DeploymentModel, path: str, service: Service,
+              deployment: Optional[DeploymentFile] = None) -> Optional[tuple[Optional[int], int, str]]:
     """The per-process pool of a service that talks to PostgreSQL directly, or None if it does not."""
-    for site in service_env(model, path, service):
+    for site in service_env(model, path, service, deployment):
         url = site.url
         if url is None or url.family != "postgres" or site.placeholder:
             continue
@@ -87,6 +101,9 @@ def _pool_for(model: DeploymentModel, path: str, service: Service) -> Optional[t
             return None, 0, "Prisma default: physical CPUs × 2 + 1"
         for library, (pool, overflow, source) in DEFAULT_POOLS.items():
             if library in consumers:
+                sized = _sized_in_code(model, site.variable, library, path)
+                if sized is not None:
+                    return sized
                 return pool, overflow, source
         return None, 0, f"unknown: no library found reading {site.variable}"
     return None
@@ -105,7 +122,7 @@ def compute_budgets(model: DeploymentModel, max_connections: Optional[int] = Non
         for service in deployment.services:
             if service.is_postgres or service.is_pgbouncer:
                 continue
-            pool = _pool_for(model, path, service)
+            pool = _pool_for(model, path, service, deployment)
             if pool is None:
                 continue
             count = service.replicas or replicas or 1
@@ -130,7 +147,8 @@ def compute_budgets(model: DeploymentModel, max_connections: Optional[int] = Non
         else:
             assert database is not None
             limit, source, line = POSTGRES_DEFAULT_MAX_CONNECTIONS, "PostgreSQL default", database.line
-        budgets.append(Budget(database.name if database else "database", path, line, limit, source,
+        where = database.path if database is not None and database.path else path  # merged compose files
+        budgets.append(Budget(database.name if database else "database", where, line, limit, source,
                               reserved if reserved is not None else POSTGRES_DEFAULT_RESERVED, tuple(rows)))
     if kubernetes_rows and max_connections is not None:
         budgets.append(Budget("database", kubernetes_rows[0].path, kubernetes_rows[0].line, max_connections,

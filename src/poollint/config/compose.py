@@ -1,6 +1,7 @@
 """Compose files and Kubernetes manifests: services, their environment, replicas, workers, max_connections."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ class Service:
     workers: Optional[int] = None
     max_connections: Optional[int] = None
     max_connections_line: int = 0
+    path: str = ""  # the file that defines it, when merged from several compose files
 
     @property
     def is_postgres(self) -> bool:
@@ -66,6 +68,58 @@ class DeploymentFile:
     services: tuple[Service, ...]
     # Kubernetes HorizontalPodAutoscaler: target workload name -> (maxReplicas, line)
     autoscaling: tuple[tuple[str, int, int], ...] = ()
+    merged_from: tuple[str, ...] = ()  # compose files merged into this one, in the order compose applies them
+
+
+_BASE_COMPOSE = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+_OVERRIDE_COMPOSE = ("compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml",
+                     "docker-compose.override.yml")
+
+
+def compose_role(name: str) -> str:
+    """"base", "override" (merged by `docker compose up`), "overlay" (`-f base -f overlay`) or ""."""
+    lowered = name.lower()
+    if lowered in _BASE_COMPOSE:
+        return "base"
+    if lowered in _OVERRIDE_COMPOSE:
+        return "override"
+    if lowered.startswith(("compose.", "docker-compose.", "docker-compose-", "compose-")) \
+            and lowered.endswith((".yml", ".yaml")):
+        return "overlay"
+    return ""
+
+
+def merge_services(base: Service, overlay: Service) -> Service:
+    """Compose's merge of one service: the overlay's scalars win, environments are merged by key."""
+    environment = {var.key: var for var in base.environment}
+    environment.update({var.key: var for var in overlay.environment})
+    return Service(
+        name=base.name, line=base.line, image=overlay.image or base.image,
+        environment=tuple(environment.values()), env_files=overlay.env_files or base.env_files,
+        replicas=overlay.replicas if overlay.replicas is not None else base.replicas,
+        replicas_line=overlay.replicas_line if overlay.replicas is not None else base.replicas_line,
+        command=overlay.command or base.command, command_line=overlay.command_line or base.command_line,
+        workers=overlay.workers if overlay.workers is not None else base.workers,
+        max_connections=overlay.max_connections if overlay.max_connections is not None else base.max_connections,
+        max_connections_line=overlay.max_connections_line if overlay.max_connections is not None
+        else base.max_connections_line,
+        path=overlay.path if (overlay.replicas is not None or overlay.max_connections is not None) else base.path,
+    )
+
+
+def merge_compose(files: list[tuple[str, DeploymentFile]]) -> DeploymentFile:
+    """The project `docker compose -f a -f b` runs: services merged by name, later files winning."""
+    services: dict[str, Service] = {}
+    for path, deployment in files:
+        for service in deployment.services:
+            service = replace_path(service, path)
+            services[service.name] = merge_services(services[service.name], service) \
+                if service.name in services else service
+    return DeploymentFile("compose", tuple(services.values()), merged_from=tuple(path for path, _ in files))
+
+
+def replace_path(service: Service, path: str) -> Service:
+    return service if service.path else dataclasses.replace(service, path=path)
 
 
 def _as_text(value: Any) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -104,6 +105,10 @@ class DeploymentModel:
     statement_cache_configured: bool = False  # Python code sets statement_cache_size somewhere
     errors: list[tuple[str, int, str]] = field(default_factory=list)
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path -> lines, for noqa
+    # pools sized in code: (variable, library, pool, overflow or -1, file)
+    pool_sizes: list[tuple[str, str, int, int, str]] = field(default_factory=list)
+    # files read because a compose service names them (`env_file:`) -> the compose files naming them
+    env_files: dict[str, set[str]] = field(default_factory=dict)
 
     # -- questions rules ask ----------------------------------------------------------------
     @property
@@ -273,6 +278,48 @@ def _load_yaml(model: DeploymentModel, path: Path, shown: str, text: str, extra:
     model.deployments.append((shown, deployment))
     for service in deployment.services:
         _env_sites(model, shown, service.environment, deployment.kind, extra, service=service.name, environ=environ)
+        for env_file in service.env_files if deployment.kind == "compose" else ():
+            _load_env_file(model, path.parent / env_file, posixpath.normpath(posixpath.join(
+                posixpath.dirname(shown), env_file)), service.name, extra, shown)
+
+
+def _load_env_file(model: DeploymentModel, path: Path, shown: str, service: str, extra: Iterable[str],
+                   compose_file: str) -> None:
+    """A service's `env_file:`: its variables are that service's environment."""
+    if not path.is_file() or is_template(path.name):
+        return
+    text = _read(path, shown, model)
+    if text is None:
+        return
+    model.env_files.setdefault(shown, set()).add(compose_file)
+    for entry in parse_dotenv(text).entries:
+        if _is_url_variable(entry.key, tuple(extra)) and looks_like_url(entry.value):
+            model.url_sites.append(UrlSite(shown, entry.line, entry.key, entry.value, "compose", service=service))
+
+
+def merge_compose_files(model: DeploymentModel) -> None:
+    """Compose files of one directory as compose runs them: the base with `docker-compose.override.yml`
+    (what `docker compose up` reads), and each `-f` overlay (`compose.prod.yaml`) on top of the base."""
+    by_directory: dict[str, dict[str, list[tuple[str, DeploymentFile]]]] = {}
+    for path, deployment in model.deployments:
+        role = compose_parser.compose_role(PurePosixPath(path).name) if deployment.kind == "compose" else ""
+        if role:
+            by_directory.setdefault(str(PurePosixPath(path).parent), {}).setdefault(role, []).append((path, deployment))
+    replaced: dict[str, Optional[DeploymentFile]] = {}
+    for roles in by_directory.values():
+        bases = roles.get("base", [])
+        if not bases:
+            continue
+        base = bases[0]
+        overrides = roles.get("override", [])
+        if overrides:
+            replaced[base[0]] = compose_parser.merge_compose([base, *overrides])
+            for path, _ in overrides:
+                replaced[path] = None  # counted in the base's project
+        for overlay in roles.get("overlay", []):
+            replaced[overlay[0]] = compose_parser.merge_compose([base, overlay])
+    model.deployments = [(path, replaced.get(path, deployment)) for path, deployment in model.deployments
+                         if replaced.get(path, deployment) is not None]
 
 
 def _load_helm_values(model: DeploymentModel, shown: str, documents: list[Any], extra: Iterable[str]) -> None:
@@ -357,6 +404,8 @@ def add_python_facts(model: DeploymentModel, shown: str, facts: PythonFacts, att
         return
     for variable, library in facts.consumers:
         model.add_consumer(variable, library, shown)
+    for variable, library, pool, overflow in facts.pool_sizes:
+        model.pool_sizes.append((variable, library, pool, overflow, shown))
     if facts.serverless:
         model.python_serverless.append(shown)
     if facts.literals:
@@ -376,6 +425,19 @@ def scan_python(model: DeploymentModel, shown: str, data: bytes, catalog: Catalo
     add_python_facts(model, shown, facts, attribution, lambda: data.decode("utf-8", "replace"))
 
 
-def service_env(model: DeploymentModel, path: str, service: Service) -> list[UrlSite]:
-    return [s for s in model.url_sites
-            if s.path == path and s.service == service.name and s.source in ("compose", "kubernetes")]
+def service_env(model: DeploymentModel, path: str, service: Service,
+                deployment: Optional[DeploymentFile] = None) -> list[UrlSite]:
+    """The service's URL settings; for merged compose files, the last file to set a variable wins."""
+    paths = list(deployment.merged_from) if deployment is not None and deployment.merged_from else [path]
+    def order(site: UrlSite) -> tuple[int, int]:
+        # compose applies env_file first, then `environment:`, file by file
+        if site.path in paths:
+            return 1, paths.index(site.path)
+        return 0, 0
+
+    found: dict[str, UrlSite] = {}
+    for site in sorted((s for s in model.url_sites if s.service == service.name
+                        and s.source in ("compose", "kubernetes")
+                        and (s.path in paths or model.env_files.get(s.path, set()) & set(paths))), key=order):
+        found[site.variable] = site
+    return list(found.values())

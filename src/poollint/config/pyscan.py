@@ -30,6 +30,7 @@ class _PythonScan(ast.NodeVisitor):
         self.names: dict[str, str] = {}  # module/function name -> environment variable it holds
         self.consumers: dict[str, set[str]] = {}
         self.literals: list[tuple[int, str, str]] = []
+        self.pool_sizes: list[tuple[str, str, int, int]] = []
         self.serverless = False
 
     def qualify(self, node: ast.AST) -> Optional[str]:
@@ -103,13 +104,32 @@ class _PythonScan(ast.NodeVisitor):
         if library:
             arguments = list(node.args[:1]) + [k.value for k in node.keywords if k.arg in (
                 "url", "dsn", "host", "datasource", "default", "database_url", "conninfo")]
+            sizes = _literal_pool_size(node)
             for argument in arguments:
                 for variable in self.variables_in(argument):
                     self.consumers.setdefault(variable, set()).add(library)
+                    if sizes is not None:
+                        self.pool_sizes.append((variable, library, *sizes))
                 if isinstance(argument, ast.Constant) and isinstance(argument.value, str) \
                         and looks_like_url(argument.value):
                     self.literals.append((argument.lineno, argument.value, library))
         self.generic_visit(node)
+
+
+# Keyword arguments that size a pool: SQLAlchemy pool_size/max_overflow, asyncpg/psycopg_pool max_size.
+_POOL_KEYWORDS = {"pool_size": 0, "max_size": 0, "maxconn": 0, "max_overflow": 1}
+
+
+def _literal_pool_size(call: ast.Call) -> Optional[tuple[int, int]]:
+    """(pool, overflow) when the call sizes its pool with integer literals; overflow defaults apply elsewhere."""
+    found: dict[int, int] = {}
+    for keyword in call.keywords:
+        if keyword.arg in _POOL_KEYWORDS and isinstance(keyword.value, ast.Constant) \
+                and type(keyword.value.value) is int and keyword.value.value >= 0:
+            found[_POOL_KEYWORDS[keyword.arg]] = keyword.value.value
+    if 0 not in found:
+        return None
+    return found[0], found.get(1, -1)
 
 
 _ATTRIBUTION_WORDS = (b"://", b"environ", b"getenv", b"config(", b"env(", b"settings")
@@ -124,16 +144,19 @@ class PythonFacts:
     serverless: bool = False  # a Lambda handler or Mangum
     statement_cache: bool = False  # sets statement_cache_size
     mentions_url: bool = False  # contains `://`: the only facts kept when no config file is in the run
+    # (variable, library, pool size, overflow or -1 for the library's default) from literal keyword arguments
+    pool_sizes: tuple[tuple[str, str, int, int], ...] = ()
 
     def to_json(self) -> list[Any]:
         return [[list(c) for c in self.consumers], [list(x) for x in self.literals], self.serverless,
-                self.statement_cache, self.mentions_url]
+                self.statement_cache, self.mentions_url, [list(p) for p in self.pool_sizes]]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> "PythonFacts":
-        consumers, literals, serverless, statement_cache, mentions_url = data
+        consumers, literals, serverless, statement_cache, mentions_url, pool_sizes = data
         return cls(tuple((v, lib) for v, lib in consumers), tuple((int(n), u, lib) for n, u, lib in literals),
-                   bool(serverless), bool(statement_cache), bool(mentions_url))
+                   bool(serverless), bool(statement_cache), bool(mentions_url),
+                   tuple((v, lib, int(p), int(o)) for v, lib, p, o in pool_sizes))
 
 
 def needs_python_scan(data: bytes, screened: bool) -> bool:
@@ -171,7 +194,8 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
         scan = _PythonScan(catalog)
     consumers = tuple(sorted((variable, library) for variable, libraries in scan.consumers.items()
                              for library in libraries))
-    return PythonFacts(consumers, tuple(scan.literals), scan.serverless, statement_cache, mentions_url)
+    return PythonFacts(consumers, tuple(scan.literals), scan.serverless, statement_cache, mentions_url,
+                       tuple(scan.pool_sizes))
 
 
 _CLIENT_WORDS: dict[int, tuple[Catalog, "re.Pattern[bytes]"]] = {}

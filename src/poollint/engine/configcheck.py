@@ -5,7 +5,9 @@ import logging
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
-from poollint.config.project import DeploymentModel, add_python_facts, load_config_file, scan_python
+from poollint.config.project import (
+    DeploymentModel, add_python_facts, load_config_file, merge_compose_files, scan_python,
+)
 from poollint.config.pyscan import PythonFacts
 from poollint.engine.files import is_config_file, is_python_file
 from poollint.engine.findings import Finding
@@ -28,6 +30,7 @@ def build_model(config_files: Iterable[Path], python_files: Iterable[Path], sett
     config_files = list(config_files)
     for path in config_files:
         load_config_file(model, path, shown(path), extra, as_dotenv=path in dotenv)
+    merge_compose_files(model)
     known_facts = known_facts or {}
     for path in python_files:
         facts = known_facts.get(path)
@@ -125,6 +128,8 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
     context = [p for p in (context_files(files, paths, root) if checked else []) if shown(p) not in reported]
     model = build_model([*checked, *context], python, settings, shown, screen, dotenv=frozenset(dotenv_files),
                         known_facts=known_facts)
+    if checked:
+        reported |= {path for path, owners in model.env_files.items() if owners & reported}  # env_file: of a checked compose file
     findings: list[Finding] = [
         Finding(code=NotAnalyzable.code, name=NotAnalyzable.name, message=reason, path=path, line=line,
                 column=1, fix_hint=NotAnalyzable.fix_hint)
