@@ -44,6 +44,9 @@ PINS = (
     "thalesms2/mulberry@ad648fd014bb5252f1ea79fd819843f737f7ad21",
     # a fixed bug from public history: every route built its own client until the next commit
     "jacobzhang22/middDash-fork@962603fdf4f88c7fe114e889b7d4f15985e342e4 before-fix",
+    # a fixed bug: the route built a client per request; the fix is Prisma's globalThis singleton
+    "SpinBoxx/shadcn-components@21064e36bb85efaeb6582bccb906efcb89f668db before-fix",
+    "SpinBoxx/shadcn-components@2f3b554335a212317649cb07260ff13782eb1d29 after-fix",
     "silvaizequias/next-platform-v1@11d6ef20b0030596e94b867a0a064456b11565d1",
 )
 

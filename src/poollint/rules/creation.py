@@ -104,6 +104,12 @@ class ClientPerCall(_ClientCreation):
         with a fixture. Well-kept libraries rarely build a pool per request; the rule is on by
         default because its fixtures cover every guard of SPEC.md and the corpus shows no
         false positive left.
+
+        TypeScript and JavaScript (`poollint[js]`, docs/typescript.md): `new PrismaClient()` in a
+        Next.js route handler, server action, tRPC procedure, Express route or any function,
+        unless the `globalThis` singleton, a lazy global, a memoised factory or a start-up function
+        guards it. Measured on 26 open-source Node applications: 23 findings, 23 true positives
+        (two fixed upstream bugs), none in the well-kept applications.
     """
     example = """
         from fastapi import FastAPI
@@ -544,6 +550,10 @@ class DuplicateModuleClients(ProjectRule):
         process are not counted either: alembic `env.py`, `__main__` scripts, Streamlit scripts
         and tests. A call of a project factory at module scope counts as the pool it builds;
         a cached factory (`@functools.cache`) builds one pool per process and does not.
+
+        TypeScript and JavaScript: module-scope `new PrismaClient()` in several modules of one
+        package, counted by module; 78 findings in 8 long-tail Node applications, all true
+        positives (docs/typescript.md).
     """
     example = """
         # app/db.py

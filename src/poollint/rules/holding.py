@@ -597,6 +597,11 @@ class ExternalCallInTransaction(_HoldingRule):
         Precision: measured on 12 findings in 3 projects of the precision corpus
         (benchmarks/precision): 8 true positives, 0 false positives, 4 debatable
         (`input()` prompts in atomic management commands).
+
+        TypeScript and JavaScript: awaited `fetch`, axios, mailers, Stripe, AWS SDK and queue
+        calls inside `prisma.$transaction(async (tx) => ...)`, also three levels into project
+        functions across modules; 2 findings in 26 Node applications, both true positives
+        (docs/typescript.md).
     """
     example = """
         import requests

@@ -231,7 +231,7 @@ class Judge:
         if re.search(rf"[\[,{{]\s*(?:[\w$]+\s*:\s*)?{escaped}\s*[\],}}]", body):
             return "guarded"  # handed on inside an array or object (`replicas: [replica]`)
         if _released_in_finally(function, name):
-            return "released"  # a short-lived client for one job, closed on every path
+            return "released"  # closed on every path: still one pool per request in a handler
         return "function"
 
     def runs_once(self, module: JsModule, function: Node) -> bool:
@@ -283,10 +283,12 @@ class Judge:
             if site.placement == "loop" and site.loop is not None:
                 self.report("DBP102", module, site.node, call=f"`{site.display}`",
                             library=site.spec.library, line=module.line_of(site.loop))
-            elif site.placement == "function" and site.function is not None and not is_script:
+            elif site.placement in ("function", "released") and site.function is not None and not is_script:
                 if self._outer_runs_once(module, site.function):
                     continue
                 role = self.role(module, site.function)
+                if site.placement == "released" and not role:
+                    continue  # a short-lived client for one job (a probe, a migration step), closed on every path
                 self.report("DBP101", module, site.node, call=f"`{site.display}`",
                             library=site.spec.library, function=function_display_name(site.function),
                             role=f" ({role})" if role else "")

@@ -757,6 +757,10 @@ class ScriptNeverDisconnects(_Release):
 
         Precision: measured on 1 finding in 1 project of the precision corpus: 1 true
         positive (SQLAlchemy's asyncio example never awaits `engine.dispose()`).
+
+        TypeScript and JavaScript: `prisma/seed.ts`, `scripts/*` and files run by `package.json`
+        scripts that build a client and never call `$disconnect()` (DBP302: only on success);
+        3 findings in 26 Node applications, all true positives (docs/typescript.md).
     """
     example = """
         import asyncio
