@@ -20,6 +20,7 @@ DEFAULT_POOLS: dict[str, tuple[int, int, str]] = {
     "asyncpg": (10, 0, "asyncpg default max_size 10"),
     "psycopg_pool": (4, 0, "psycopg_pool default max_size = min_size 4"),
     "django": (1, 0, "Django: one connection per worker"),
+    "pg": (10, 0, "node-postgres (Prisma's PrismaPg adapter) default max 10"),
 }
 
 
@@ -81,7 +82,8 @@ def _sized_in_code(model: DeploymentModel, variable: str, library: str,
         return None
     pool, overflow, where = max(sized, key=lambda item: item[0] + item[1])
     extra = f" + max_overflow {overflow}" if library == "sqlalchemy" else ""
-    return pool, overflow, f"{'pool_size' if library == 'sqlalchemy' else 'max_size'} {pool}{extra} in {where}"
+    keyword = {'sqlalchemy': 'pool_size', 'pg': 'max'}.get(library, 'max_size')
+    return pool, overflow, f"{keyword} {pool}{extra} in {where}"
 
 
 def _pool_for(model: DeploymentModel, path: str, service: Service,

@@ -31,6 +31,7 @@ from poollint.config.lines import split_lines
 from poollint.config.dotenv import _interpolate, is_template, parse_dotenv
 from poollint.config.pgbouncer import PgBouncerConfig, parse_pgbouncer
 from poollint.config.prisma import PrismaSchema, parse_prisma
+from poollint.config.prisma_config import PRISMA_CONFIG, PrismaConfig, parse_prisma_config
 from poollint.config.serverless import (
     ServerlessFile, parse_netlify_toml, parse_sam_template, parse_serverless_yml, parse_vercel_json,
     parse_zappa_settings,
@@ -95,6 +96,7 @@ class DeploymentModel:
     catalog: Optional[Catalog] = None
     url_sites: list[UrlSite] = field(default_factory=list)
     schemas: list[tuple[str, PrismaSchema]] = field(default_factory=list)
+    prisma_configs: list[tuple[str, PrismaConfig]] = field(default_factory=list)  # Prisma 7 prisma.config.ts
     deployments: list[tuple[str, DeploymentFile]] = field(default_factory=list)
     pgbouncers: list[tuple[str, PgBouncerConfig]] = field(default_factory=list)
     serverless: list[tuple[str, ServerlessFile]] = field(default_factory=list)
@@ -137,6 +139,21 @@ class DeploymentModel:
                 found.add("prisma")
             if url.has_param("prepared_statement_cache_size"):
                 found.add("sqlalchemy")
+        return found
+
+    def migration_variables(self, near: str) -> set[str]:
+        """Variables a prisma.config file around `near` gives the CLI: the first of each `A || B` chain
+        that has a value near it, unless a schema beside it reads the same variable as its runtime `url`."""
+        found: set[str] = set()
+        for path, config in self.prisma_configs:
+            if not related(path, near):
+                continue
+            runtime = {u.env for schema_path, schema in self.schemas if related(schema_path, path)
+                       for datasource in schema.datasources for u in datasource.urls if u.field == "url" and u.env}
+            for url in config.urls:
+                chosen = next((v for v in url.variables if self.values_of(v, path)), None)
+                if chosen and chosen not in runtime:
+                    found.add(chosen)
         return found
 
     def pgbouncer_hosts(self, near: Optional[str] = None) -> frozenset[str]:
@@ -379,6 +396,18 @@ def load_config_file(model: DeploymentModel, path: Path, shown: str, extra_varia
                     elif url.literal is not None:
                         model.url_sites.append(UrlSite(shown, url.line, "", url.literal, "prisma",
                                                        literal_consumer="prisma", field_name=url.field))
+        elif PRISMA_CONFIG.fullmatch(name):
+            config = parse_prisma_config(text)
+            if config is not None:
+                model.prisma_configs.append((shown, config))
+                for url in config.urls:
+                    for variable in url.variables:
+                        # the CLI (migrate, introspect) reads it; the app's pool is the driver adapter's
+                        model.add_consumer(variable, "prisma-cli", shown)
+                for pool in config.adapter_pools:
+                    for variable in pool.variables:
+                        model.add_consumer(variable, "pg", shown)
+                        model.pool_sizes.append((variable, "pg", pool.size, 0, shown))
         elif name == "pgbouncer.ini":
             config = parse_pgbouncer(text)
             if config.error:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from poollint.config.helm import is_helm_values
+from poollint.config.prisma_config import PRISMA_CONFIG
 from poollint.javascript import is_javascript_file
 
 DEFAULT_EXCLUDES = (
@@ -50,7 +51,7 @@ def is_config_file(path: Path) -> bool:
     if name in ("schema.prisma", "pgbouncer.ini", "vercel.json", "netlify.toml", "zappa_settings.json",
                 "serverless.yml", "serverless.yaml", "template.yaml", "template.yml", "gunicorn.conf.py"):
         return True
-    if name.endswith(".prisma"):
+    if name.endswith(".prisma") or PRISMA_CONFIG.fullmatch(name):
         return True
     if is_helm_values(path):
         return True

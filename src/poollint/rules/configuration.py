@@ -60,7 +60,8 @@ class ConfigRule(Rule):
     def is_direct(self, site: UrlSite) -> bool:
         if site.field_name in ("directUrl", "shadowDatabaseUrl"):
             return True
-        return bool(site.variable) and site.variable in self.direct_variables()
+        return bool(site.variable) and (site.variable in self.direct_variables()
+                                        or site.variable in self.model.migration_variables(site.path))
 
 
 _ASSIGNED = re.compile(r"""^\s*(?:export\s+|-\s+)?[\w.\-"']+["']?\s*[=:]\s*["']?""")
