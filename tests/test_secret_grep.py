@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from poollint.cli import main
-from poollint.config.urls import mask_text
 from poollint.engine.baseline import fingerprint
 from poollint.engine.findings import Finding
 
@@ -91,6 +90,8 @@ def test_a_planted_secret_reaches_no_output_and_no_file(shape: str, tmp_path: Pa
 
 
 def test_mask_text_hides_every_shape() -> None:
+    from poollint.config.urls import mask_text
+
     for shape, url in SHAPES.items():
         assert SECRET not in mask_text(url), shape
         assert SECRET not in mask_text(f'+DATABASE_URL="{url}"  # {shape}\n'), shape

@@ -5,6 +5,7 @@ huge file costs a DBP000 with its reason instead of a hung or exhausted run.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 from pathlib import Path
@@ -39,6 +40,9 @@ class UnreadableFile(OSError):
 
 
 def megabytes(size: int) -> str:
+    """A size as a user reads it: `30 KB`, `1.5 MB`, `64 MB`."""
+    if size < 1_000_000:
+        return f"{size // 1000} KB" if size >= 1000 else f"{size} bytes"
     return f"{size / 1_000_000:.1f} MB" if size < 10_000_000 else f"{size // 1_000_000} MB"
 
 
@@ -48,13 +52,19 @@ def escapes(path: Path, root: Optional[Path]) -> bool:
         return False
     try:
         absolute = Path(os.path.abspath(path))
-        real_root = root.resolve()
+        real_root = _real_path(str(root))
         if not (absolute.is_relative_to(root.absolute()) or absolute.is_relative_to(real_root)):
             return False  # named outside the project: the user asked for it
-        target = path.resolve()
+        # one resolve per directory, not per file: a large tree asks for every file
+        target = path.resolve() if os.path.islink(path) else _real_path(str(absolute.parent)) / absolute.name
     except (OSError, RuntimeError, ValueError):
         return False
     return not target.is_relative_to(real_root)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _real_path(path: str) -> Path:
+    return Path(path).resolve()
 
 
 def read_bytes(path: Path, kind: str, root: Optional[Path] = None, *, follow_symlinks: bool = True) -> bytes:

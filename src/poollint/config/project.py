@@ -20,6 +20,7 @@ import logging
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Optional
 
@@ -187,9 +188,15 @@ class DeploymentModel:
 
 def related(one: str, other: str) -> bool:
     """Files of one project: one's directory contains the other's (a monorepo's siblings are not related)."""
-    first, second = PurePosixPath(one).parent.parts, PurePosixPath(other).parent.parts
+    first, second = _directory_parts(one), _directory_parts(other)
     shorter = min(len(first), len(second))
     return first[:shorter] == second[:shorter]
+
+
+@lru_cache(maxsize=1 << 16)
+def _directory_parts(path: str) -> tuple[str, ...]:
+    # asked for every pair of sites and files: building a PurePosixPath each time was most of a large run
+    return PurePosixPath(path).parent.parts
 
 
 # -- building ---------------------------------------------------------------------------------

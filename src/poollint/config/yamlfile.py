@@ -103,9 +103,14 @@ class YamlError(Exception):
         self.reason = reason
 
 
-# YAML also ends lines at NEL, U+2028 and U+2029, and refuses a form feed; users and the other readers
-# count lines at \n only. Each becomes a space (one character for one: positions stay put).
-_NOT_A_YAML_LINE_BREAK = str.maketrans({"\x85": " ", "\u2028": " ", "\u2029": " ", "\x0c": " "})
+# YAML also ends lines at NEL, U+2028 and U+2029, and refuses control characters (a form feed between
+# sections); users and the other readers count lines at \n only. Each becomes a space, one character
+# for one, so positions stay put and the rest of the file is still read.
+_NOT_A_YAML_LINE_BREAK = str.maketrans({
+    **{chr(code): " " for code in range(0x20) if chr(code) not in "\t\n\r"},
+    **{chr(code): " " for code in range(0x7F, 0xA0)},
+    "\u2028": " ", "\u2029": " ", "\ufffe": " ", "\uffff": " ",
+})
 
 
 def load_documents(text: str) -> list[Any]:

@@ -146,7 +146,7 @@ class ResultCache:
             return None
         if not isinstance(payload["findings"], list) or not _is_int(payload["errors"]):
             return None
-        if payload["facts"] is not None and not isinstance(payload["facts"], dict):
+        if payload["facts"] is not None and not isinstance(payload["facts"], (list, dict)):
             return None
         try:
             findings = [_finding(item) for item in payload["findings"]]

@@ -360,7 +360,10 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             result.findings.extend(cached[0])
             result.internal_errors += cached[1]
             if cached[2] is not None:
-                facts[path] = PythonFacts.from_json(cached[2])
+                try:
+                    facts[path] = PythonFacts.from_json(cached[2])
+                except (TypeError, ValueError, KeyError, IndexError):
+                    pass  # a damaged entry's facts: the configuration pass reads the file itself
             continue
         screened = _screen_from_index(index, path, data, settings) if options.screen else None
         if screened is not None and not screened.could_report:  # parsed by the index pass, nothing to report
