@@ -34,7 +34,8 @@ from poollint.config.pgbouncer import PgBouncerConfig, parse_pgbouncer
 from poollint.config.prisma import PrismaSchema, parse_prisma
 from poollint.config.prisma_config import PRISMA_CONFIG, PrismaConfig, parse_prisma_config
 from poollint.config.serverless import (
-    ServerlessFile, parse_netlify_toml, parse_sam_template, parse_serverless_yml, parse_vercel_json,
+    NEXT_CONFIG, ServerlessFile, parse_netlify_toml, parse_next_config, parse_sam_template, parse_serverless_yml,
+    parse_vercel_json,
     parse_zappa_settings,
 )
 from poollint.config.urls import ParsedUrl, is_placeholder, looks_like_url, parse_url
@@ -140,7 +141,16 @@ class DeploymentModel:
                 found.add("prisma")
             if url.has_param("prepared_statement_cache_size"):
                 found.add("sqlalchemy")
+            if "prisma" in found and url.family != "accelerate" and self.is_prisma7(site.path):
+                found.discard("prisma")  # Prisma 7's client connects through a driver adapter, with its own pool
         return found
+
+    def is_prisma7(self, near: str) -> bool:
+        """A prisma.config file gives the URLs and no schema around `near` has a datasource `url` (Prisma 7)."""
+        if not any(config.urls and related(path, near) for path, config in self.prisma_configs):
+            return False
+        return not any(datasource.url("url") for path, schema in self.schemas if related(path, near)
+                       for datasource in schema.datasources)
 
     def migration_variables(self, near: str) -> set[str]:
         """Variables a prisma.config file around `near` gives the CLI: the first of each `A || B` chain
@@ -415,6 +425,15 @@ def load_config_file(model: DeploymentModel, path: Path, shown: str, extra_varia
                     for variable in pool.variables:
                         model.add_consumer(variable, "pg", shown)
                         model.pool_sizes.append((variable, "pg", pool.size, 0, shown))
+        elif NEXT_CONFIG.fullmatch(name):
+            package = path.parent / "package.json"
+            try:
+                package_text = read_bytes(package, "config").decode("utf-8", "replace") if package.is_file() else ""
+            except OSError:  # UnreadableFile included: no package.json, no Vercel evidence
+                package_text = ""
+            found = parse_next_config(text, package_text, (path.parent / ".vercelignore").is_file())
+            if found.platform:
+                model.serverless.append((shown, found))
         elif name == "pgbouncer.ini":
             config = parse_pgbouncer(text)
             if config.error:

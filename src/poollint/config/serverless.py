@@ -1,6 +1,7 @@
 """Serverless deployment files: serverless.yml, SAM template.yaml, vercel.json, netlify.toml, zappa_settings.json."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,21 @@ def parse_netlify_toml(document: Any) -> ServerlessFile:
     if "functions" in document or "functions" in build:
         return ServerlessFile("netlify", env)
     return ServerlessFile("", env)
+
+
+NEXT_CONFIG = re.compile(r"next\.config\.(?:js|mjs|cjs|ts|mts)")
+_NEXT_OUTPUT = re.compile(r"""\boutput\s*:\s*['"](?:standalone|export)['"]""")
+# Packages that only work on Vercel's functions: a Next.js app that depends on them deploys there.
+_VERCEL_PACKAGES = re.compile(r'"@vercel/(?:functions|postgres|kv|blob|edge-config)"\s*:|"[\w:-]+"\s*:\s*"vercel[\s"]|"vercel-build"\s*:')
+
+
+def parse_next_config(text: str, package_json: str, vercelignore: bool) -> ServerlessFile:
+    """A Next.js app deployed to Vercel without vercel.json: its API routes and server components run as
+    functions. Vercel is recognised from `.vercelignore`, a Vercel-only package or a `vercel` script;
+    `output: "standalone"` / `"export"` (a self-hosted server or static files) is not serverless."""
+    if _NEXT_OUTPUT.search(text) or not (vercelignore or _VERCEL_PACKAGES.search(package_json)):
+        return ServerlessFile("")
+    return ServerlessFile("vercel")
 
 
 def parse_zappa_settings(document: Any) -> ServerlessFile:

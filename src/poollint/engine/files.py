@@ -12,6 +12,7 @@ from typing import Iterable, Iterator, Optional
 
 from poollint.config.helm import is_helm_values
 from poollint.config.prisma_config import PRISMA_CONFIG
+from poollint.config.serverless import NEXT_CONFIG
 from poollint.javascript import is_javascript_file
 
 DEFAULT_EXCLUDES = (
@@ -51,7 +52,7 @@ def is_config_file(path: Path) -> bool:
     if name in ("schema.prisma", "pgbouncer.ini", "vercel.json", "netlify.toml", "zappa_settings.json",
                 "serverless.yml", "serverless.yaml", "template.yaml", "template.yml", "gunicorn.conf.py"):
         return True
-    if name.endswith(".prisma") or PRISMA_CONFIG.fullmatch(name):
+    if name.endswith(".prisma") or PRISMA_CONFIG.fullmatch(name) or NEXT_CONFIG.fullmatch(name):
         return True
     if is_helm_values(path):
         return True
