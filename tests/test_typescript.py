@@ -113,3 +113,43 @@ def test_code_and_configuration_findings_come_from_one_run(tmp_path: Path) -> No
     assert {"DBP101", "DBP402"} <= codes
     assert "app/api/route.ts:3:14: DBP101" in out.stdout
     assert "FIXTURE-SECRET" not in out.stdout
+
+
+@needs_extra
+def test_damaged_and_hostile_files_never_crash_the_run(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text("{}")
+    nested = "const x = " + "[" * 3000 + "]" * 3000 + ";\n"
+    chain = "const y = a" + ".b" * 5000 + ";\n"
+    files = {
+        "binary.ts": b"\x00\xff\xfe new PrismaClient() \x80\x81 $transaction(",
+        "latin1.js": "// caf\xe9\nconst p = new PrismaClient();\n".encode("latin-1"),
+        "nested.ts": ("import { PrismaClient } from '@prisma/client';\n" + nested + chain
+                      + "export function f() { const p = new PrismaClient(); return p.user.count(); }\n").encode(),
+        "unclosed.tsx": b"import { PrismaClient } from '@prisma/client';\nexport function GET() { const p = new PrismaClient(\n",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    found = {(f.path.rsplit("/", 1)[-1], f.code) for f in _check(tmp_path)}
+    assert ("nested.ts", "DBP101") in found  # the damaged statements around it do not hide it
+    assert not {code for _, code in found} & {"DBP000"}
+
+
+@needs_extra
+def test_a_crash_in_the_typescript_rules_is_reported_once_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
+    from poollint.rules.javascript import Judge
+
+    def broken(self, module):
+        if module.path.name == "a.ts":
+            raise ValueError("boom")
+        return Judge.__dict__["_original"](self, module)
+
+    monkeypatch.setattr(Judge, "_original", Judge.judge_transactions, raising=False)
+    monkeypatch.setattr(Judge, "judge_transactions", broken)
+    (tmp_path / "package.json").write_text("{}")
+    handler = "import { PrismaClient } from '@prisma/client';\nexport function f() {\n  const p = new PrismaClient();\n  return p;\n}\n"
+    for name in ("a.ts", "b.ts"):
+        (tmp_path / name).write_text(handler.replace("return p;", "await p.user.count();"))
+    result = check_paths([tmp_path], load_settings(tmp_path), options=RunOptions(cache=False, jobs=1))
+    found = sorted((f.path.rsplit("/", 1)[-1], f.code) for f in result.findings)
+    assert found == [("a.ts", "DBP000"), ("a.ts", "DBP101"), ("b.ts", "DBP101")]
+    assert result.internal_errors == 1

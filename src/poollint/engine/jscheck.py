@@ -9,14 +9,20 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure
 from poollint.javascript import INSTALL_HINT, is_available, is_javascript_file, is_skipped_path
 from poollint.limits import UnreadableFile, read_bytes
 
+if TYPE_CHECKING:
+    from poollint.javascript.module import JsModule
+    from poollint.javascript.project import JsProject
+    from poollint.rules.javascript import Judge
+
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # `// noqa: DBP101` on the line; `// poollint-disable-next-line DBP101` on the line above
 _NOQA = re.compile(r"//\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -39,11 +45,11 @@ def mentions_prisma(data: bytes) -> bool:
 
 
 def check_javascript(files: Sequence[Path], root: Path, display_path: Callable[[Path], str],
-                     duplicate_threshold: int = 2) -> tuple[list[Finding], list[str], int]:
-    """Findings, notices for the user, and the number of files read."""
+                     duplicate_threshold: int = 2) -> tuple[list[Finding], list[str], int, int]:
+    """Findings, notices for the user, the number of files read and of internal errors."""
     candidates = javascript_files(files)
     if not candidates:
-        return [], [], 0
+        return [], [], 0, 0
     screened: list[tuple[Path, bytes]] = []
     findings: list[Finding] = []
     for path in candidates:
@@ -55,12 +61,12 @@ def check_javascript(files: Sequence[Path], root: Path, display_path: Callable[[
         if mentions_prisma(data):
             screened.append((path, data))
     if not screened:
-        return findings, [], len(candidates)
+        return findings, [], len(candidates), 0
     if not is_available():
         return findings, [
             f"poollint: {len(screened)} TypeScript/JavaScript file{'s' if len(screened) != 1 else ''} use Prisma; "
             f"install the code rules for them with `{INSTALL_HINT}`"
-        ], len(candidates)
+        ], len(candidates), 0
     from poollint.catalog.javascript import javascript_catalog
     from poollint.javascript.module import JsModule
     from poollint.javascript.project import JsProject, absolute
@@ -69,32 +75,50 @@ def check_javascript(files: Sequence[Path], root: Path, display_path: Callable[[
     project = JsProject(absolute(root))
     project.register_packages([absolute(path) for path in candidates])
     judge = Judge(project, javascript_catalog(), display_path, duplicate_threshold)
+    crashes: list[Finding] = []
+
+    def guarded(path: Path, step: Callable[[], T], fallback: T) -> T:
+        """One file's crash (a bug of ours, a tree too deep) is reported once; the run goes on."""
+        try:
+            return step()
+        except (Exception, RecursionError) as error:
+            logger.debug("TypeScript rules crashed on %s", path, exc_info=True)
+            crashes.append(_not_analyzable(display_path(path), f"internal error in the TypeScript rules: "
+                                                               f"{error.__class__.__name__}: {error}"))
+            return fallback
+
     modules = []
     for path, data in screened:
-        module = JsModule(absolute(path), data)
-        project.add(module)
-        modules.append((path, module))
+        module = guarded(path, lambda: JsModule(absolute(path), data), None)
+        if module is not None:
+            project.add(module)
+            modules.append((path, module))
     sites_by_module = {}
-    for _, module in modules:
-        sites_by_module[module.path] = judge.constructions(module)
+    for path, module in modules:
+        sites_by_module[module.path] = guarded(path, lambda: judge.constructions(module), [])
     factory_names = {name for (_, name) in judge.factories if name != "default"}
     if factory_names:
         _add_factory_callers(candidates, screened, modules, project, factory_names)
-        for _, module in modules:
-            sites_by_module.setdefault(module.path, []).extend(judge.factory_calls(module))
+        for path, module in modules:
+            sites_by_module.setdefault(module.path, []).extend(guarded(path, lambda: judge.factory_calls(module), []))
     all_sites = []
-    for _, module in modules:
+    for path, module in modules:
         sites = sites_by_module.get(module.path, [])
         all_sites.extend(sites)
-        is_script = project.is_script(module)
-        judge.judge_creation(sites, is_test=project.is_test(module.path), is_script=is_script)
-        judge.judge_transactions(module)
-        if is_script and not project.is_test(module.path):
-            judge.judge_script(module, [s for s in sites if s.placement != "loop"])
-    judge.judge_duplicates(all_sites)
+        guarded(path, lambda: _judge_module(judge, project, module, sites), None)
+    guarded(absolute(root), lambda: judge.judge_duplicates(all_sites), None)
     texts = {module.path: module.data for _, module in modules}
     kept = [f for f in judge.findings if not _suppressed(f, texts, display_path)]
-    return findings + kept, [], len(candidates)
+    return findings + kept + crashes, [], len(candidates), len(crashes)
+
+
+def _judge_module(judge: "Judge", project: "JsProject", module: "JsModule", sites: list) -> None:
+    is_script = project.is_script(module)
+    is_test = project.is_test(module.path)
+    judge.judge_creation(sites, is_test=is_test, is_script=is_script)
+    judge.judge_transactions(module)
+    if is_script and not is_test:
+        judge.judge_script(module, [s for s in sites if s.placement != "loop"])
 
 
 def _add_factory_callers(candidates: Sequence[Path], screened: list[tuple[Path, bytes]], modules: list,

@@ -401,9 +401,10 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     if any(is_javascript_file(p) for p in files):
         from poollint.engine.jscheck import check_javascript
 
-        js_findings, notices, js_files = check_javascript(files, root, display_path,
-                                                          settings.duplicate_client_threshold)
+        js_findings, notices, js_files, js_errors = check_javascript(files, root, display_path,
+                                                                     settings.duplicate_client_threshold)
         result.findings.extend(js_findings)
+        result.internal_errors += js_errors
         result.notices.extend(notices)
         result.files_checked += js_files
     result.findings = sorted(_filter(result.findings, settings), key=Finding.sort_key)
