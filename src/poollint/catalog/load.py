@@ -14,6 +14,7 @@ from poollint.catalog.model import (
     ExemptWhen,
     ExternalCallSpec,
     Guards,
+    ImplicitTransactionSpec,
     TransactionSpec,
 )
 
@@ -25,7 +26,7 @@ class CatalogError(ValueError):
 _STRING_LISTS = {
     "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
     "receivers", "receiver-names", "with-objects", "local-methods", "task-methods", "client-methods",
-    "receiver-methods", "imported",
+    "receiver-methods", "imported", "begin-methods", "end-methods",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
@@ -47,11 +48,13 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "receiver-methods": list, "imported": list, "publishes-task": bool, "duration-argument": int,
         "language": str,
     },
+    "implicit-transactions": {"library": str, "receivers": list, "begin-methods": list, "end-methods": list},
     "background": {"functions": list, "methods": list},
     "offload": {"functions": list, "methods": list},
 }
 _REQUIRED = {"clients": ("library", "constructors"), "transactions": ("library",),
              "checkouts": ("library", "methods"), "external-calls": ("kind",), "background": (),
+             "implicit-transactions": ("library", "receivers", "begin-methods", "end-methods"),
              "offload": ()}
 EXTENSION_KEYS = frozenset(_SECTIONS)
 # Entries for another language (`language = "javascript"`) are read by that language's front end only.
@@ -129,13 +132,20 @@ def _external(e: Mapping[str, Any], where: str) -> ExternalCallSpec:
     )
 
 
+def _implicit(e: Mapping[str, Any], where: str) -> ImplicitTransactionSpec:
+    return ImplicitTransactionSpec(
+        library=e["library"], receivers=tuple(e["receivers"]), begin_methods=tuple(e["begin-methods"]),
+        end_methods=tuple(e["end-methods"]),
+    )
+
+
 def _background(e: Mapping[str, Any], where: str) -> BackgroundSpec:
     return BackgroundSpec(functions=tuple(e.get("functions", ())), methods=tuple(e.get("methods", ())))
 
 
 _BUILDERS = {
     "clients": _client, "transactions": _transaction, "checkouts": _checkout, "external-calls": _external,
-    "background": _background, "offload": _background,
+    "background": _background, "offload": _background, "implicit-transactions": _implicit,
 }
 
 
@@ -186,6 +196,7 @@ def load_catalog(extensions: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Ca
     return Catalog.build(
         sections["clients"], sections["transactions"], sections["checkouts"], sections["external-calls"], guards,
         background=sections["background"], offload=sections["offload"],
+        implicit_transactions=sections["implicit-transactions"],
     )
 
 

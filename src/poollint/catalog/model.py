@@ -47,6 +47,17 @@ class TransactionSpec:
 
 
 @dataclass(frozen=True)
+class ImplicitTransactionSpec:
+    """Objects that begin a transaction by themselves at their first query and hold its connection
+    until they commit, roll back or close (an SQLAlchemy `Session`)."""
+
+    library: str
+    receivers: tuple[str, ...] = ()  # types and factories of the objects (`sqlalchemy.orm.sessionmaker()`)
+    begin_methods: tuple[str, ...] = ()
+    end_methods: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckoutSpec:
     library: str
     methods: tuple[str, ...] = ()
@@ -143,6 +154,7 @@ class Catalog:
     _transaction_functions: Mapping[str, TransactionSpec] = field(default_factory=dict, repr=False, compare=False)
     background: tuple[BackgroundSpec, ...] = ()
     offload: tuple[BackgroundSpec, ...] = ()  # same shape: calls that run a callable argument and wait for it
+    implicit_transactions: tuple[ImplicitTransactionSpec, ...] = ()
 
     @classmethod
     def build(
@@ -154,6 +166,7 @@ class Catalog:
         guards: Guards,
         background: Iterable[BackgroundSpec] = (),
         offload: Iterable[BackgroundSpec] = (),
+        implicit_transactions: Iterable[ImplicitTransactionSpec] = (),
     ) -> "Catalog":
         clients, transactions = tuple(clients), tuple(transactions)
         external_calls = tuple(external_calls)
@@ -183,7 +196,7 @@ class Catalog:
         return cls(
             clients, transactions, tuple(checkouts), external_calls, guards,
             by_constructor, functions, tuple(prefixes), tuple(patterns), ext_clients, tuple(client_patterns),
-            methods, transaction_functions, tuple(background), tuple(offload),
+            methods, transaction_functions, tuple(background), tuple(offload), tuple(implicit_transactions),
         )
 
     # -- questions rules ask -------------------------------------------------
@@ -327,6 +340,17 @@ class Catalog:
     @staticmethod
     def _builds(spec: ExternalCallSpec, root: str) -> bool:
         return any(root == name or ("*" in name and fnmatchcase(root, name)) for name in spec.clients)
+
+    def implicit_transaction(self, qualified_name: Optional[str]) -> Optional[ImplicitTransactionSpec]:
+        """The implicit transactions of an object of this origin: a session built by a factory
+        (`sqlalchemy.orm.sessionmaker()()`), by its type, or annotated with it."""
+        if not qualified_name:
+            return None
+        built_by = qualified_name[:-2] if qualified_name.endswith("()") else None
+        for spec in self.implicit_transactions:
+            if qualified_name in spec.receivers or built_by in spec.receivers:
+                return spec
+        return None
 
     def task_method(self, method: str) -> Optional[ExternalCallSpec]:
         """The external call `method` is when called on a task function of the module."""

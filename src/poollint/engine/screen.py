@@ -46,6 +46,7 @@ class ScreenWords:
     external_fragments: tuple[str, ...] = ()  # `_pb2_grpc.`: a name holding it may be external
     # top-level names of the project's modules: a function imported from one may make an external call
     project_packages: frozenset[str] = frozenset()
+    implicit_methods: frozenset[str] = frozenset()  # a session's first query begins a transaction
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, extra_words: frozenset[str] = frozenset(),
@@ -69,11 +70,12 @@ class ScreenWords:
         external_methods = frozenset(m for spec in externals
                                      for m in (*spec.methods, *spec.task_methods, *spec.receiver_methods))
         called = {n.rsplit(".", 1)[-1] for n in constructors | transaction_functions | extra_words}
-        called |= set(catalog.transaction_methods()) | set(checkout_methods)
+        implicit_methods = frozenset(m for spec in catalog.implicit_transactions for m in spec.begin_methods)
+        called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods
         return cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                    frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
                    packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes, external_methods,
-                   fragments, project_packages)
+                   fragments, project_packages, implicit_methods)
 
 
 def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
@@ -216,7 +218,7 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 if method not in words.released_by_with or id(func) not in with_callees:
                     return True, holds  # may never be given back (DBP304)
                 holds = True
-            elif method in words.transaction_methods:
+            elif method in words.transaction_methods or method in words.implicit_methods:
                 holds = True
         dotted = dotted_name(func)
         if dotted is None:

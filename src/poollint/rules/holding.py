@@ -9,7 +9,7 @@ from typing import Optional, Union
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
-from poollint.engine.context import FileContext, Frame
+from poollint.engine.context import FileContext, Frame, dotted_name
 from poollint.engine.findings import Location
 from poollint.engine.modules import defining_module, module_context
 from poollint.engine.cstwalk import visit as cst_visit
@@ -35,6 +35,7 @@ class Hold:
     line_node: cst.CSTNode  # where the hold starts; its line is looked up only for a finding
     timeout: str = ""
     related: tuple[Location, ...] = ()  # where a project scope in another module opens the transaction
+    implicit: bool = False  # a session's own transaction, from its first query until it ends
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class _HoldingRule(FileRule):
         self._background: list[cst.Call] = []
         self._reach_cache: dict[tuple[int, int], Optional[Reached]] = {}
         self._scope_cache: dict[int, Optional[Hold]] = {}
+        # open implicit transactions: (function node id, receiver as written) -> the hold
+        self._sessions: dict[tuple[int, str], Hold] = {}
         self._own_context = context
 
     # -- traversal ------------------------------------------------------------------------
@@ -74,6 +77,10 @@ class _HoldingRule(FileRule):
 
     def leave_With(self, node: cst.With) -> None:
         self._pop(node)
+        function = self.context.enclosing_function()
+        for item in node.items:  # `with Session(engine) as session:` closes the session at the end
+            if function is not None and item.asname is not None and isinstance(item.asname.name, cst.Name):
+                self._sessions.pop((id(function.node), item.asname.name.value), None)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for decorator in node.decorators:
@@ -89,6 +96,8 @@ class _HoldingRule(FileRule):
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._pop(node)
+        for key in [k for k in self._sessions if k[0] == id(node)]:
+            del self._sessions[key]
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._background:
@@ -98,6 +107,7 @@ class _HoldingRule(FileRule):
             return
         if self.context.is_test_file:
             return
+        self._track_sessions(node)
         holds = self._active_holds()
         if not holds:
             return
@@ -130,7 +140,72 @@ class _HoldingRule(FileRule):
         """Holds the current node runs inside: none across a function or lambda only defined in the block."""
         frames = self.context.frames
         last_function = max((i for i, f in enumerate(frames) if f.is_function), default=-1)
-        return [h for h in reversed(self._holds) if h.depth > last_function]
+        holds = [h for h in reversed(self._holds) if h.depth > last_function]
+        if self._sessions and last_function >= 0:
+            function = id(frames[last_function].node)
+            holds += [h for (owner, _), h in self._sessions.items() if owner == function]
+        return holds
+
+    # -- implicit transactions (an SQLAlchemy Session from its first query to its commit) ------
+    def _track_sessions(self, node: cst.Call) -> None:
+        function = self.context.enclosing_function()
+        if function is None or not isinstance(function.node, cst.FunctionDef):
+            return
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            receiver = dotted_name(func.value)
+            spec = self.catalog.implicit_transaction(self.qualified_name(func.value)) if receiver else None
+            if spec is not None and receiver is not None:
+                key = (id(function.node), receiver)
+                if func.attr.value in spec.end_methods:
+                    self._sessions.pop(key, None)
+                elif func.attr.value in spec.begin_methods and key not in self._sessions:
+                    self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
+                                               f"{receiver}.{func.attr.value}()", node, implicit=True)
+                return
+        for position, arg in enumerate(node.args):  # a session handed to another function
+            receiver = dotted_name(arg.value)
+            if receiver is None or arg.star:
+                continue
+            spec = self.catalog.implicit_transaction(self.qualified_name(arg.value))
+            if spec is None:
+                continue
+            key = (id(function.node), receiver)
+            effect = self._session_effect(node, position, arg, spec)
+            if effect == "begin" and key not in self._sessions:
+                self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
+                                           f"{self._display(node)}", node, implicit=True)
+            elif effect != "begin":  # ended there, or unknown: stay silent about what follows
+                self._sessions.pop(key, None)
+
+    def _function_depth(self, function: Frame) -> int:
+        return next(i for i, f in enumerate(self.context.frames) if f is function) + 1
+
+    def _session_effect(self, call: cst.Call, position: int, arg: cst.Arg, spec) -> Optional[str]:
+        """What a project function does with a session passed to it: "begin" (queries, never ends it),
+        "end" (commits, rolls back or closes it), None (neither); "unknown" for any other callee."""
+        if self.catalog.external_call(self.qualified_name(call.func)) is not None:
+            return None
+        callee = self._project_function(call)
+        if callee is None:
+            return "unknown"
+        function, _, context = callee
+        parameters = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
+        if parameters and parameters[0] in ("self", "cls"):
+            parameters = parameters[1:]
+        if arg.keyword is not None:
+            name = arg.keyword.value
+        elif position < len(parameters):
+            name = parameters[position]
+        else:
+            return "unknown"
+        methods = _MethodsCalledOn(name)
+        cst_visit(function, methods)
+        if methods.found & set(spec.end_methods):
+            return "end"
+        if methods.found & set(spec.begin_methods):
+            return "begin"
+        return None if not methods.passed_on else "unknown"
 
     def _opened_by(self, item: cst.BaseExpression, node: cst.With) -> Optional[Hold]:
         expression = item.expression if isinstance(item, cst.Await) else item
@@ -353,6 +428,33 @@ class _HoldingRule(FileRule):
         found = self._other_module_definition(func)
         if found is not None and isinstance(found[0], cst.FunctionDef):
             return found[0], None, found[1]
+        return self._project_method(func)
+
+    def _project_method(self, func: cst.BaseExpression) -> Optional[tuple[cst.FunctionDef, cst.ClassDef, FileContext]]:
+        """A method called on an instance of a project class: `NominatimService().reverse()`, or
+        `service.reverse()` after `service = NominatimService()`."""
+        if not isinstance(func, cst.Attribute):
+            return None
+        qualified = self.qualified_name(func.value) or ""
+        if not qualified.endswith("()") or qualified.count("(") != 1:
+            return None
+        class_name = qualified[:-2]
+        klass: Optional[cst.CSTNode] = None
+        context = self.context
+        local = class_name[len(self.context.module_name) + 1:] if self.context.module_name else class_name
+        if class_name == self.context.module_qualified(local) and local in self.context.module_classes:
+            klass = self.context.module_classes[local]
+        elif self.context.index is not None:
+            found = defining_module(self.context.index, class_name)
+            if found is not None and found[0] != self.context.module_name and "." not in found[1]:
+                other = module_context(self.context.index, found[0], self.settings)
+                if other is not None:
+                    klass, context = other.module_classes.get(found[1]), other
+        if not isinstance(klass, cst.ClassDef):
+            return None
+        for statement in klass.body.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == func.attr.value:
+                return statement, klass, context
         return None
 
     def _other_module_definition(self, func: cst.BaseExpression) -> Optional[tuple[cst.CSTNode, FileContext]]:
@@ -574,8 +676,12 @@ class ExternalCallInTransaction(_HoldingRule):
         psycopg `conn.transaction()` and `with psycopg.connect()`; psycopg2 `with conn:`;
         Django `transaction.atomic()` as a context manager or decorator; peewee `db.atomic()`;
         Tortoise `in_transaction()` and `@atomic()`; databases `database.transaction()`.
-        Calls into functions of the same module (and `self.` methods) are followed three levels
-        deep, and the message shows the chain (`notify_warehouse() -> requests.post()`).
+        A project context manager is a transaction too: a `@contextmanager`/`@asynccontextmanager`
+        function that yields inside one (`with locked_job(id) as job:`), or a class whose
+        `__enter__` opens one. Calls into project functions, of this module or another (through
+        its imports), `self.` methods and methods of project classes (`Service().run()`) are
+        followed three levels deep; the message shows the chain (`notify_warehouse() ->
+        requests.post()`) and each link in another module is a related location.
 
         Knowing the receiver: `.begin()`, `.transaction()`, `.atomic()` and `.tx()` count when the
         object was built by a catalog constructor or type (`engine = create_engine(...)`,
@@ -665,8 +771,17 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         Receivers are judged as for DBP201: a pool or engine built by a catalog constructor or
         annotated with a catalog type, or, when its origin is unknown, named like one (`pool`,
         `db_pool`, `engine`) in a file that imports a database library. A block that is also a
-        transaction is reported as DBP201. Calls into functions of the same module are followed,
-        fire-and-forget work is not reported, and neither are functions only defined in the block.
+        transaction is reported as DBP201. Calls into project functions are followed as for
+        DBP201, fire-and-forget work is not reported, and neither are functions only defined in
+        the block.
+
+        An SQLAlchemy `Session` (and `AsyncSession`, a `sessionmaker()`/`scoped_session()` session,
+        Flask-SQLAlchemy's `db.session`) begins a transaction at its first `execute`/`query`/`get`/
+        `scalars`/`flush` and keeps its connection until `commit`, `rollback` or `close`: an
+        external call in between is reported, with the session's first query as the start. A
+        session handed to a project function that queries with it begins there; handed to one
+        that commits, or to anything unknown, it is not followed further. Sessions of unknown
+        origin (an unannotated parameter, `self.session`) are not judged.
     """
     example = """
         import asyncpg
@@ -698,6 +813,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         return holds[0] if holds else None
 
     def consequence(self, hold: Hold) -> str:
+        if hold.implicit:
+            return ("the session stays idle in transaction, its connection checked out, until it commits, "
+                    "rolls back or closes")
         return "the pool has one connection fewer for the whole wait"
 
 
@@ -802,6 +920,22 @@ def _describe(spec: ExternalCallSpec, node: Optional[cst.Call], direct: bool) ->
             return f"{spec.kind}, default timeout {spec.default_timeout}"
         return f"{spec.kind} without a timeout"
     return spec.kind
+
+
+class _MethodsCalledOn(cst.CSTVisitor):
+    """Methods a function calls on one of its parameters, and whether it hands the parameter on."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found: set[str] = set()
+        self.passed_on = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == self.name:
+            self.found.add(func.attr.value)
+        if any(isinstance(a.value, cst.Name) and a.value.value == self.name for a in node.args):
+            self.passed_on = True
 
 
 class _Calls(cst.CSTVisitor):
