@@ -218,8 +218,10 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 if method not in words.released_by_with or id(func) not in with_callees:
                     return True, holds  # may never be given back (DBP304)
                 holds = True
-            elif method in words.transaction_methods or method in words.implicit_methods:
+            elif method in words.transaction_methods:
                 holds = True
+            elif method in words.implicit_methods and not holds:
+                holds = _names_a_session(outline)
         dotted = dotted_name(func)
         if dotted is None:
             continue
@@ -233,6 +235,13 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
         if dotted in words.transaction_functions or resolved in words.transaction_functions:
             holds = True
     return False, holds
+
+
+def _names_a_session(outline: Outline) -> bool:
+    """A name or attribute spelling `session` (`Session`, `db.session`, `SessionLocal`): the screen's
+    cue that `.get()`/`.execute()` may be a session's first query (an implicit transaction)."""
+    return any("session" in node.id.lower() for node in outline.names) or any(
+        "session" in node.attr.lower() for node in outline.attributes)
 
 
 def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[str, str],
