@@ -62,35 +62,37 @@ SKIPPED_DIRS = re.compile(r"(^|/)(node_modules|\.git|dist|build|vendor|site-pack
 # Filled-in `.env` files, as each project's README says to make them: copy the example, then set
 # the database URL the docs show. `{example}` is the committed template the copy starts from.
 FILLED = {
-    # documenso README "Manual setup": cp .env.example .env; Supabase / Neon values from their dashboards
+    # documenso README "Manual setup": cp .env.example .env; a Supabase project's pooled and direct URLs
     "documenso": (".env.example", {
         "NEXT_PRIVATE_DATABASE_URL": "postgresql://postgres.abcdefghij:FIXTURE-SECRET@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
         "NEXT_PRIVATE_DIRECT_DATABASE_URL": "postgresql://postgres.abcdefghij:FIXTURE-SECRET@aws-0-eu-central-1.pooler.supabase.com:5432/postgres",
     }),
-    # umami docs "Installation": DATABASE_URL=postgresql://username:mypassword@localhost:5432/mydb
-    "umami": (".env.example", {"DATABASE_URL": "postgresql://umami:FIXTURE-SECRET@localhost:5432/umami"}),
-    # papermark README: cp .env.example .env; Vercel Postgres (POSTGRES_PRISMA_URL / POSTGRES_PRISMA_URL_NON_POOLING)
+    # umami docs "Installation": no example file; DATABASE_URL=postgresql://username:mypassword@localhost:5432/mydb
+    "umami": ("", {"DATABASE_URL": "postgresql://umami:FIXTURE-SECRET@localhost:5432/umami"}),
+    # papermark README: cp .env.example .env; Vercel Postgres gives POSTGRES_PRISMA_URL(_NON_POOLING)
     "papermark": (".env.example", {
         "POSTGRES_PRISMA_URL": "postgres://default:FIXTURE-SECRET@ep-quiet-tree-123456-pooler.us-east-1.postgres.vercel-storage.com:5432/verceldb?pgbouncer=true&connect_timeout=15",
         "POSTGRES_PRISMA_URL_NON_POOLING": "postgres://default:FIXTURE-SECRET@ep-quiet-tree-123456.us-east-1.postgres.vercel-storage.com:5432/verceldb",
     }),
-    # create-t3-app docs: DATABASE_URL from the provider; PlanetScale's Prisma string
-    "create-t3-app": ("cli/template/extras/config/_env", {}),
+    # create-t3-app docs site: cp .env.example .env
+    "create-t3-app": ("www/.env.example", {}),
     # dub docs "Local development": PlanetScale MySQL
     "dub": ("apps/web/.env.example", {
         "DATABASE_URL": "mysql://abcdefg:pscale_pw_FIXTURE-SECRET@aws.connect.psdb.cloud/dub?sslaccept=strict",
     }),
-    # formbricks docs: cp .env.example .env; docker compose Postgres
+    # formbricks docs: cp .env.example .env; the docker compose Postgres
     "formbricks": (".env.example", {"DATABASE_URL": "postgresql://postgres:FIXTURE-SECRET@localhost:5432/formbricks?schema=public"}),
-    # rallly self-hosting docs: Neon / Supabase URL
-    "rallly": (".env.development", {}),
+    # rallly self-hosting docs: a managed Postgres (Neon pooled host)
+    "rallly": ("apps/web/.env.sample", {
+        "DATABASE_URL": "postgresql://rallly:FIXTURE-SECRET@ep-cool-dawn-123456-pooler.eu-central-1.aws.neon.tech/rallly?sslmode=require",
+    }),
     # inbox-zero README: Supabase pooled + direct
     "inbox-zero": ("apps/web/.env.example", {
         "DATABASE_URL": "postgresql://postgres.abcdefghij:FIXTURE-SECRET@aws-0-us-east-1.pooler.supabase.com:6543/postgres?pgbouncer=true",
         "DIRECT_URL": "postgresql://postgres.abcdefghij:FIXTURE-SECRET@aws-0-us-east-1.pooler.supabase.com:5432/postgres",
     }),
-    # full-stack-fastapi-template README: the .env is committed; deployment docs set POSTGRES_PASSWORD
-    "hoppscotch": (".env.example", {"DATABASE_URL": "postgresql://postgres:FIXTURE-SECRET@hoppscotch-db:5432/hoppscotch"}),
+    # trigger.dev CONTRIBUTING: cp .env.example .env (local docker Postgres)
+    "trigger.dev": (".env.example", {}),
 }
 
 
@@ -120,12 +122,13 @@ def fill_env(name: str, dest: Path) -> None:
     if name not in FILLED:
         return
     template, values = FILLED[name]
-    source = dest / name / template
-    if not source.exists():
+    source = dest / name / (template or ".env.example")
+    if template and not source.exists():
         return
     lines = []
     seen = set()
-    for line in source.read_text(encoding="utf-8", errors="replace").splitlines():
+    text = source.read_text(encoding="utf-8", errors="replace") if template else ""
+    for line in text.splitlines():
         match = re.match(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", line)
         if match and match.group(1) in values:
             lines.append(f'{match.group(1)}="{values[match.group(1)]}"')
