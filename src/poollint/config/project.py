@@ -51,7 +51,9 @@ URL_VARIABLE = re.compile(
     r"|POSTGRES_URL.*|POSTGRES_PRISMA_URL|SQLALCHEMY_DATABASE_URI|.*_DATABASE_URI|REDIS_URL|.*_REDIS_URL"
     r"|MONGO.*_URI|MONGO.*_URL|MONGODB_URI|ACCELERATE_URL)$"
 )
-DIRECT_VARIABLE = re.compile(r"^(DIRECT_URL|DIRECT_DATABASE_URL|.*_DIRECT_URL|POSTGRES_URL_NON_POOLING|MIGRATION_DATABASE_URL)$")
+DIRECT_VARIABLE = re.compile(
+    r"^(DIRECT_URL|DIRECT_DATABASE_URL|.*_DIRECT_URL|.*_URL_NON_POOLING|.*_URL_UNPOOLED|MIGRATION_DATABASE_URL)$"
+)
 PRISMA_ONLY_PARAMS = frozenset({"connection_limit", "pgbouncer", "pool_timeout", "socket_timeout"})
 
 
@@ -131,6 +133,8 @@ class DeploymentModel:
             found |= {lib for lib, path in self.evidence.get(site.variable, ()) if related(path, site.path)}
             if site.variable.startswith("SQLALCHEMY_"):
                 found.add("sqlalchemy")
+            if "_PRISMA_" in site.variable:
+                found.add("prisma")  # Vercel Postgres's POSTGRES_PRISMA_URL is Prisma's by name
         url = site.url
         if url is not None:
             if url.family == "accelerate":
