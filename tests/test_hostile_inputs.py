@@ -465,3 +465,92 @@ def test_odd_line_separators_do_not_shift_config_lines(tmp_path: Path, separator
     assert capsys.readouterr().out == ""
     assert (tmp_path / ".env").read_text() == (f"# settings{separator}for production\n"
                                                'DATABASE_URL="postgresql://db.example.com:5432/app"\n')
+
+
+# -- the budgets that keep a future reader from hanging the run ---------------------------------------
+def test_a_reader_past_its_time_budget_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that never returns (a new parser's quadratic case) costs its file, not the run."""
+    from poollint import limits
+    from poollint.config import project
+
+    def endless(text: str) -> None:
+        while True:
+            pass
+
+    monkeypatch.setattr(limits, "CONFIG_SECONDS", 0.2)
+    monkeypatch.setattr(project, "parse_pgbouncer", endless)
+    (tmp_path / "good.py").write_text(PER_CALL)
+    (tmp_path / "pgbouncer.ini").write_text("[pgbouncer]\npool_mode = statement\n")
+    started = time.monotonic()
+    found = {(Path(p).name, line, code, message) for p, line, code, message in _findings(tmp_path)}
+    assert time.monotonic() - started < 10
+    assert found == {
+        ("good.py", 4, "DBP101", "`Prisma()` builds a new prisma connection pool on every call of `handler()` "
+                                 "(a serverless handler)"),
+        ("pgbouncer.ini", 1, "DBP000", "took more than 0.2 s to read (poollint's time budget per configuration "
+                                       "file), skipped"),
+    }
+
+
+def _worst_cases(limit: int) -> dict[str, str]:
+    """For every kind of configuration file, inputs at its size cap shaped against its reader."""
+    line = "x" * (limit - 100)
+    many = limit // 40
+    return {
+        ".env": "DATABASE_URL=" + line + "\n",
+        ".env.many": "".join(f"KEY_{i}=${{KEY_{i - 1}}}x\n" for i in range(1, many)),
+        "docker-compose.yml": "services:\n" + "".join(f"  s{i}:\n    image: i{i}\n" for i in range(many // 2)),
+        "compose.yaml": "x: " + "[" * 2_000 + "]" * 2_000 + "\n" + "y: '" + line[:limit // 2] + "'\n",
+        "k8s/deployment.yaml": "".join("---\napiVersion: v1\nkind: Pod\n" for _ in range(many // 2)),
+        "schema.prisma": "datasource db {\n" + "  // " + line + "\n}\n",
+        "pgbouncer.ini": "[databases]\napp = host=db" + " " * (limit - 100) + "x\n",
+        "serverless.yml": "provider:\n  environment:\n" + "".join(f"    V{i}: v\n" for i in range(many)),
+        "vercel.json": json.dumps({"env": {f"V{i}": "v" for i in range(many)}}, indent=1),
+        "netlify.toml": "[build.environment]\n" + "".join(f"V{i} = 'v'\n" for i in range(many)),
+        "gunicorn.conf.py": "workers = " + "9" * (limit - 100) + "\n",
+    }
+
+
+@pytest.mark.slow
+def test_every_configuration_reader_takes_its_largest_input_within_budget(tmp_path: Path) -> None:
+    """Each kind at its read cap, in its reader's worst shape, reads in a fraction of the time budget."""
+    import tracemalloc
+
+    from poollint import limits
+    from poollint.config.project import DeploymentModel, load_config_file
+
+    cases = {**_worst_cases(limits.MAX_BYTES["config"]),
+             **{name: text for name, text in _worst_cases(limits.MAX_BYTES["yaml"]).items()
+                if name.endswith((".yml", ".yaml"))}}
+    for name, text in cases.items():
+        path = tmp_path / name.replace(".many", "")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        started = time.monotonic()
+        model = DeploymentModel()
+        load_config_file(model, path, name)
+        elapsed = time.monotonic() - started
+        tracemalloc.start()  # measured apart: tracing slows the reader several times over
+        load_config_file(DeploymentModel(), path, name)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert elapsed < limits.CONFIG_SECONDS / 2, (name, elapsed)
+        assert peak < 40 * len(text) + 50_000_000, (name, peak)
+        assert not any("time budget" in reason for _, _, reason in model.errors), name
+
+
+@pytest.mark.slow
+def test_twenty_thousand_files_cold_and_warm(tmp_path: Path) -> None:
+    """Item 5: 20,000 Python and 2,000 configuration files; the warm run comes from the cache."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        import load
+    finally:
+        sys.path.pop(0)
+    root = tmp_path / "monorepo"
+    load.build(root, 20_000, 2_000, 400)
+    command = [sys.executable, "-m", "poollint", "check", "--exit-zero", "."]
+    cold = load.timed(command, root)
+    warm = load.timed(command, root)
+    print(f"cold {cold:.1f} s, warm {warm:.1f} s")
+    assert warm < cold

@@ -4,12 +4,15 @@ huge file costs a DBP000 with its reason instead of a hung or exhausted run.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
+import signal
 import stat
+import threading
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 # Bytes read per kind of file. Python passes a byte screen before anything parses it, so a large file
 # that names no database library stays cheap; the parsers' own caps are below.
@@ -17,6 +20,7 @@ MAX_BYTES = {
     "python": 64_000_000,
     "javascript": 16_000_000,
     "config": 5_000_000,
+    "yaml": 2_000_000,  # compose, Kubernetes, serverless.yml: pyyaml reads about a megabyte a second
     "settings": 2_000_000,  # pyproject.toml, poollint.toml
     "cache": 64_000_000,  # .poollint_cache entries and indexes
     "baseline": 64_000_000,
@@ -29,6 +33,36 @@ MAX_CST_CHARS = 1_500_000
 MAX_INTERPOLATED_CHARS = 65_536
 # Scalars and collections a YAML document may expand to through aliases (billion laughs), beyond its own size.
 MAX_YAML_EXPANSION = 1_000_000
+# Seconds one configuration file may take to read. Every reader is linear and takes well under a second
+# on a file at the cap; the budget is what stops a future reader's quadratic (or endless) case.
+CONFIG_SECONDS = 10.0
+
+
+class OverBudget(BaseException):
+    """Raised inside a reader that ran past its time budget. A BaseException: a reader's own
+    `except Exception` must not swallow it."""
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Interrupts the block with OverBudget after `seconds` (POSIX, main thread, no timer already set;
+    elsewhere the block runs unbounded and the size caps are what protect the run)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread() \
+        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum: int, frame: object) -> None:
+        raise OverBudget()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class UnreadableFile(OSError):

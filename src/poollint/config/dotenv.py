@@ -71,6 +71,9 @@ def parse_dotenv(text: str, environ: Optional[Mapping[str, str]] = None) -> Dote
     entries: list[EnvEntry] = []
     errors: list[DotenvError] = []
     position, line = 0, 1
+    # What all expansions of the file may produce together: a chain of lines each repeating the one
+    # before plus a character is quadratic even when every value stays below its own cap.
+    expansion_budget = 4 * len(text) + 4 * MAX_INTERPOLATED_CHARS
     length = len(text)
     while position < length:
         end = text.find("\n", position)
@@ -124,8 +127,14 @@ def parse_dotenv(text: str, environ: Optional[Mapping[str, str]] = None) -> Dote
         else:
             value = re.split(r"\s+#", rest, maxsplit=1)[0].strip()
         unresolved = False
-        if expand:
+        if expand and "${" in value and expansion_budget <= 0:
+            unresolved = True  # the file's expansions used up their budget: left as written
+        elif expand:
             value, unresolved, too_large = interpolate(value, known)
+            expansion_budget -= len(value)
+            if expansion_budget <= 0:
+                errors.append(DotenvError(start_line, "`${VAR}` references expand to more than four times the "
+                                                      "file's size; later ones are not expanded"))
             if too_large:
                 errors.append(DotenvError(start_line, f"`{key}` expands to more than {MAX_INTERPOLATED_CHARS:,} "
                                                       "characters through `${VAR}` references; not expanded"))

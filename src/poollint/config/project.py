@@ -42,7 +42,8 @@ from poollint.config.urls import ParsedUrl, is_placeholder, looks_like_url, pars
 from poollint.config.pyscan import PythonFacts, python_facts
 from poollint.config.helm import helm_variables, is_helm_template, is_helm_values
 from poollint.config.yamlfile import YamlError, load_documents
-from poollint.limits import UnreadableFile, read_bytes
+from poollint import limits
+from poollint.limits import OverBudget, UnreadableFile, read_bytes, time_budget
 
 logger = logging.getLogger(__name__)
 
@@ -235,7 +236,7 @@ def _read(path: Path, shown: str, model: DeploymentModel) -> Optional[str]:
     if path.is_symlink() and not path.exists():
         return None  # a committed `.env` link to a file each developer creates later
     try:
-        data = read_bytes(path, "config")
+        data = read_bytes(path, "yaml" if path.suffix.lower() in (".yml", ".yaml") else "config")
     except UnreadableFile as error:
         model.errors.append((shown, 1, error.reason))
         return None
@@ -397,60 +398,69 @@ def load_config_file(model: DeploymentModel, path: Path, shown: str, extra_varia
     text = _read(path, shown, model)
     if text is None:
         return
-    name = path.name.lower()
     try:
-        if as_dotenv:
-            _load_dotenv(model, path, shown, text, extra_variables)
-        elif name == "gunicorn.conf.py":
-            workers = compose_parser.workers_in_gunicorn_conf(text)
-            if workers is not None:
-                model.gunicorn_workers.append((shown, workers))
-        elif name.endswith(".prisma"):
-            schema = parse_prisma(text)
-            if schema.error:
-                model.errors.append((shown, schema.error[0], f"cannot parse schema: {schema.error[1]}"))
-            model.schemas.append((shown, schema))
-            for datasource in schema.datasources:
-                for url in datasource.urls:
-                    if url.env:
-                        model.add_consumer(url.env, "prisma", shown)
-                    elif url.literal is not None:
-                        model.url_sites.append(UrlSite(shown, url.line, "", url.literal, "prisma",
-                                                       literal_consumer="prisma", field_name=url.field))
-        elif PRISMA_CONFIG.fullmatch(name):
-            config = parse_prisma_config(text)
-            if config is not None:
-                model.prisma_configs.append((shown, config))
-                for url in config.urls:
-                    for variable in url.variables:
-                        # the CLI (migrate, introspect) reads it; the app's pool is the driver adapter's
-                        model.add_consumer(variable, "prisma-cli", shown)
-                for pool in config.adapter_pools:
-                    for variable in pool.variables:
-                        model.add_consumer(variable, "pg", shown)
-                        model.pool_sizes.append((variable, "pg", pool.size, 0, shown))
-        elif NEXT_CONFIG.fullmatch(name):
-            package = path.parent / "package.json"
-            try:
-                package_text = read_bytes(package, "config").decode("utf-8", "replace") if package.is_file() else ""
-            except OSError:  # UnreadableFile included: no package.json, no Vercel evidence
-                package_text = ""
-            found = parse_next_config(text, package_text, (path.parent / ".vercelignore").is_file())
-            if found.platform:
-                model.serverless.append((shown, found))
-        elif name == "pgbouncer.ini":
-            config = parse_pgbouncer(text)
-            if config.error:
-                model.errors.append((shown, config.error[0], f"cannot parse pgbouncer.ini: {config.error[1]}"))
-            model.pgbouncers.append((shown, config))
-        elif name.endswith((".yml", ".yaml")):
-            _load_yaml(model, path, shown, text, extra_variables)
-        elif name in ("vercel.json", "netlify.toml", "zappa_settings.json"):
-            _load_json_or_toml(model, path, shown, text, extra_variables)
-        else:
-            _load_dotenv(model, path, shown, text, extra_variables)
+        with time_budget(limits.CONFIG_SECONDS):
+            _parse_config_file(model, path, shown, text, extra_variables, as_dotenv)
     except RecursionError:
         model.errors.append((shown, 1, "nested too deeply to read"))
+    except OverBudget:
+        model.errors.append((shown, 1, f"took more than {limits.CONFIG_SECONDS:g} s to read "
+                                       "(poollint's time budget per configuration file), skipped"))
+
+
+def _parse_config_file(model: DeploymentModel, path: Path, shown: str, text: str, extra_variables: Iterable[str],
+                       as_dotenv: bool) -> None:
+    name = path.name.lower()
+    if as_dotenv:
+        _load_dotenv(model, path, shown, text, extra_variables)
+    elif name == "gunicorn.conf.py":
+        workers = compose_parser.workers_in_gunicorn_conf(text)
+        if workers is not None:
+            model.gunicorn_workers.append((shown, workers))
+    elif name.endswith(".prisma"):
+        schema = parse_prisma(text)
+        if schema.error:
+            model.errors.append((shown, schema.error[0], f"cannot parse schema: {schema.error[1]}"))
+        model.schemas.append((shown, schema))
+        for datasource in schema.datasources:
+            for url in datasource.urls:
+                if url.env:
+                    model.add_consumer(url.env, "prisma", shown)
+                elif url.literal is not None:
+                    model.url_sites.append(UrlSite(shown, url.line, "", url.literal, "prisma",
+                                                   literal_consumer="prisma", field_name=url.field))
+    elif PRISMA_CONFIG.fullmatch(name):
+        config = parse_prisma_config(text)
+        if config is not None:
+            model.prisma_configs.append((shown, config))
+            for url in config.urls:
+                for variable in url.variables:
+                    # the CLI (migrate, introspect) reads it; the app's pool is the driver adapter's
+                    model.add_consumer(variable, "prisma-cli", shown)
+            for pool in config.adapter_pools:
+                for variable in pool.variables:
+                    model.add_consumer(variable, "pg", shown)
+                    model.pool_sizes.append((variable, "pg", pool.size, 0, shown))
+    elif NEXT_CONFIG.fullmatch(name):
+        package = path.parent / "package.json"
+        try:
+            package_text = read_bytes(package, "config").decode("utf-8", "replace") if package.is_file() else ""
+        except OSError:  # UnreadableFile included: no package.json, no Vercel evidence
+            package_text = ""
+        found = parse_next_config(text, package_text, (path.parent / ".vercelignore").is_file())
+        if found.platform:
+            model.serverless.append((shown, found))
+    elif name == "pgbouncer.ini":
+        config = parse_pgbouncer(text)
+        if config.error:
+            model.errors.append((shown, config.error[0], f"cannot parse pgbouncer.ini: {config.error[1]}"))
+        model.pgbouncers.append((shown, config))
+    elif name.endswith((".yml", ".yaml")):
+        _load_yaml(model, path, shown, text, extra_variables)
+    elif name in ("vercel.json", "netlify.toml", "zappa_settings.json"):
+        _load_json_or_toml(model, path, shown, text, extra_variables)
+    else:
+        _load_dotenv(model, path, shown, text, extra_variables)
 
 
 # -- Python: who reads which variable (computed in config/pyscan.py, where the file is parsed) ---
