@@ -20,7 +20,7 @@ import logging
 import posixpath
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Optional
 
@@ -72,7 +72,8 @@ class UrlSite:
     literal_consumer: str = ""  # for literals: the library whose constructor receives it
     field_name: str = ""  # for schema.prisma literals: "url", "directUrl", "shadowDatabaseUrl"
 
-    @property
+    # computed once per site: the rules ask for every pair of sites and files (a 2,000-file run asked 500,000 times)
+    @cached_property
     def url(self) -> Optional[ParsedUrl]:
         return parse_url(self.value)
 
@@ -85,7 +86,7 @@ class UrlSite:
             return f"the datasource `{self.field_name}`"
         return "the URL literal"
 
-    @property
+    @cached_property
     def placeholder(self) -> bool:
         return self.template or is_placeholder(self.value)
 
