@@ -394,3 +394,12 @@ def test_dangling_env_symlink_is_not_an_error(tmp_path: Path) -> None:
     (tmp_path / ".env.production").write_text('DATABASE_URL="postgresql://app:FIXTURE-SECRET@db.example.com/app"\n')
     assert _run(tmp_path).findings == []
     assert _run(tmp_path / ".env").findings == []
+
+
+def test_serverless_message_prefers_vercel_json_over_next_config(tmp_path: Path) -> None:
+    case = FIXTURES / "config" / "DBP405_nextjs_on_vercel_without_vercel_json"
+    for name in ("next.config.mjs", "package.json", "schema.prisma", ".env.production"):
+        (tmp_path / name).write_bytes((case / name).read_bytes())
+    (tmp_path / "vercel.json").write_text('{"framework": "nextjs"}')
+    messages = [f.message for f in _run(tmp_path).findings if f.code == "DBP405"]
+    assert len(messages) == 1 and messages[0].endswith("/vercel.json)")

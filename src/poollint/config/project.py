@@ -196,7 +196,9 @@ class DeploymentModel:
 
     def serverless_source(self, near: Optional[str] = None) -> str:
         """The file that makes the deployment around `near` serverless, or ""."""
-        for path, found in self.serverless:
+        # a deployment file (vercel.json) names the platform better than the Next.js config that implies it
+        for path, found in sorted(self.serverless, key=lambda item: bool(NEXT_CONFIG.fullmatch(
+                PurePosixPath(item[0]).name))):
             if found.platform and (near is None or related(path, near)):
                 return path
         return next((p for p in self.python_serverless if near is None or related(p, near)), "")
