@@ -1,12 +1,15 @@
-"""poollint's own configuration: `[tool.poollint]` in pyproject.toml."""
+"""poollint's own configuration: `[tool.poollint]` in pyproject.toml, or `poollint.toml`/`.poollint.toml`."""
 from __future__ import annotations
 
+import difflib
+import fnmatch
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from poollint import _toml
 from poollint.catalog.load import EXTENSION_KEYS, CatalogError, load_catalog
@@ -57,7 +60,10 @@ class Settings:
     pgbouncer_version: Optional[str] = None
     duplicate_client_threshold: int = 2
     extensions: tuple[tuple[str, Any], ...] = ()
-    source: Optional[Path] = None  # the pyproject.toml these came from
+    source: Optional[Path] = None  # the configuration file these came from
+    # `--exclude`/`--extend-exclude` patterns, anchored at the working directory of the command line
+    command_line_exclude: tuple[str, ...] = ()
+    command_line_base: Optional[Path] = None
     catalog: Catalog = field(default_factory=load_catalog, compare=False, repr=False)
 
     @property
@@ -65,7 +71,7 @@ class Settings:
         return self.source.parent if self.source else None
 
     def is_enabled(self, code: str, opt_in: bool = False) -> bool:
-        """flake8's rule: the longest matching prefix of select/ignore wins; select wins ties.
+        """flake8's and ruff's rule: the longest matching prefix of select/ignore wins; ignore wins ties.
 
         An opt-in rule needs a selection more specific than the whole tool's `DBP` (`DBP2`, `DBP203`).
         """
@@ -73,7 +79,28 @@ class Settings:
         ignored = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
         if opt_in and selected <= len("DBP"):
             return False
-        return selected >= 0 and selected >= ignored
+        return selected >= 0 and selected > ignored
+
+    def relative(self, path: "Path | str") -> str:
+        """`path` (absolute, or relative to the working directory) relative to the configuration file's
+        folder, POSIX separators: what `exclude` and `per-file-ignores` patterns are matched against."""
+        return relative_posix(Path(path), self.root)
+
+    def is_ignored_by_path(self, code: str, path: "Path | str") -> bool:
+        """Whether a `per-file-ignores` pattern, anchored at the configuration file's folder, covers `code`."""
+        relative = self.relative(path)
+        return any(matches_pattern(relative, pattern) and any(code.startswith(c) for c in codes)
+                   for pattern, codes in self.per_file_ignores)
+
+    def is_excluded(self, path: Path) -> bool:
+        """Whether `exclude` (anchored at the configuration file's folder) or the command line's
+        `--exclude`/`--extend-exclude` (anchored at the working directory) names `path`."""
+        if self.exclude and any(matches_pattern(self.relative(path), p) for p in self.exclude):
+            return True
+        if self.command_line_exclude:
+            relative = relative_posix(path, self.command_line_base)
+            return any(matches_pattern(relative, p) for p in self.command_line_exclude)
+        return False
 
     def fingerprint(self) -> str:
         """Changes whenever a setting that can change findings changes: part of cache keys.
@@ -87,19 +114,108 @@ class Settings:
         return known
 
 
+def relative_posix(path: Path, base: Optional[Path]) -> str:
+    """`path` relative to `base` with POSIX separators; the path as given when it is not below `base`."""
+    if base is not None:
+        try:
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(base)).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def matches_pattern(relative: str, pattern: str) -> bool:
+    """ruff's and flake8's reading of a path pattern: one without `/` names a file or folder anywhere
+    (`migrations`, `test_*.py`); one with `/` is anchored at the folder it is relative to
+    (`scripts/legacy_*.py`), and names everything below a folder it matches."""
+    pattern = pattern.strip()
+    if pattern.startswith("./"):
+        pattern = pattern[2:]
+    pattern = pattern.rstrip("/")
+    if not pattern:
+        return False
+    if "/" not in pattern:
+        return any(fnmatch.fnmatchcase(part, pattern) for part in relative.split("/"))
+    return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(relative, pattern + "/*")
+
+
+# Looked for in each folder, in this order (ruff's own order for ruff.toml): the first that configures
+# poollint is the folder's configuration. A pyproject.toml without a [tool.poollint] table does not count.
+CONFIG_FILE_NAMES = (".poollint.toml", "poollint.toml", "pyproject.toml")
+
+
 def find_pyproject(start: Path) -> Optional[Path]:
-    """The nearest pyproject.toml with a [tool.poollint] table, walking up from `start`."""
-    start = start.resolve()
-    for directory in [start, *start.parents] if start.is_dir() else start.parents:
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                text = read_bytes(candidate, "settings").decode("utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            if "[tool.poollint" in text:
-                return candidate
+    """The nearest configuration file above `start` (a file's folder, or `start` if it is a folder)."""
+    start = Path(os.path.abspath(start))
+    directory = start if start.is_dir() else start.parent
+    for folder in (directory, *directory.parents):
+        found = _config_in(folder)
+        if found is not None:
+            return found
     return None
+
+
+find_config = find_pyproject
+
+
+def _config_in(directory: Path) -> Optional[Path]:
+    for name in CONFIG_FILE_NAMES:
+        candidate = directory / name
+        if not candidate.is_file():
+            continue
+        if name != "pyproject.toml":
+            return candidate
+        try:
+            text = read_bytes(candidate, "settings").decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "poollint" not in text:
+            continue
+        try:  # the dotted-key form `[tool]` + `poollint.ignore = [...]` counts as much as `[tool.poollint]`
+            tool = _toml.loads(text).get("tool", {})
+        except (_toml.TOMLDecodeError, RecursionError):
+            return candidate  # mentions poollint: reading it reports the error with its line
+        if isinstance(tool, Mapping) and "poollint" in tool:
+            return candidate
+    return None
+
+
+class SettingsResolver:
+    """The settings of every checked file: those of `--config` for all, else of the nearest configuration
+    file above the file (a monorepo's packages each keep theirs), with the command line's overrides applied.
+    Each folder is looked up and each file read once per run."""
+
+    def __init__(self, config: Optional[Path] = None,
+                 adjust: Callable[[Settings], Settings] = lambda settings: settings) -> None:
+        self._config = config
+        self._adjust = adjust
+        self._config_of: dict[Path, Optional[Path]] = {}
+        self._settings_of: dict[Optional[Path], Settings] = {}
+
+    def config_for(self, path: Path) -> Optional[Path]:
+        if self._config is not None:
+            return self._config
+        absolute = Path(os.path.abspath(path))
+        directory = absolute if absolute.is_dir() else absolute.parent
+        missed: list[Path] = []
+        found: Optional[Path] = None
+        for folder in (directory, *directory.parents):
+            if folder in self._config_of:
+                found = self._config_of[folder]
+                break
+            missed.append(folder)
+            found = _config_in(folder)
+            if found is not None:
+                break
+        for folder in missed:
+            self._config_of.setdefault(folder, found)
+        return found
+
+    def for_path(self, path: Path) -> Settings:
+        source = self.config_for(path)
+        if source not in self._settings_of:
+            self._settings_of[source] = self._adjust(read_settings_file(source) if source else Settings())
+        return self._settings_of[source]
 
 
 def _string_list(path: Path, key: str, value: Any) -> tuple[str, ...]:
@@ -124,9 +240,12 @@ def _int(path: Path, key: str, value: Any, minimum: int) -> int:
 
 def parse_settings(table: Mapping[str, Any], path: Path) -> Settings:
     """Builds Settings from a [tool.poollint] table; unknown keys are an error."""
+    where = "[tool.poollint]" if path.name == "pyproject.toml" else "the configuration"
     for key in table:
         if key not in _KEYS:
-            raise SettingsError(f"{path}: unknown key `{key}` in [tool.poollint]")
+            close = difflib.get_close_matches(str(key).replace("_", "-"), list(_KEYS), n=1, cutoff=0.6)
+            hint = f"; did you mean `{close[0]}`?" if close else f"; known keys: {', '.join(sorted(_KEYS))}"
+            raise SettingsError(f"{path}: unknown key `{key}` in {where}{hint}")
     kwargs: dict[str, Any] = {"source": path}
     for key in ("select", "ignore", "extend-select"):
         if key in table:
@@ -185,10 +304,16 @@ def _describe_toml_error(path: Path, text: str, error: Exception) -> str:
 
 
 def load_settings(start: Path, config: Optional[Path] = None) -> Settings:
-    """Settings from `config`, or from the nearest pyproject.toml above `start`, or defaults."""
+    """Settings from `config`, or from the nearest configuration file above `start`, or defaults."""
     path = config if config is not None else find_pyproject(start)
     if path is None:
         return Settings()
+    return read_settings_file(path)
+
+
+def read_settings_file(path: Path) -> Settings:
+    """Settings of one configuration file: `[tool.poollint]` of a pyproject.toml, or the top level
+    of a `poollint.toml`/`.poollint.toml` (where a `[tool.poollint]` table is read too)."""
     try:
         text = read_bytes(path, "settings").decode("utf-8")
     except UnreadableFile as error:
@@ -204,7 +329,10 @@ def load_settings(start: Path, config: Optional[Path] = None) -> Settings:
     tool = document.get("tool", {})
     if not isinstance(tool, Mapping):
         raise SettingsError(f"{path}: `tool` must be a table")
-    table = tool.get("poollint", {})
+    if path.name != "pyproject.toml" and "poollint" not in tool:
+        table: Any = document
+    else:
+        table = tool.get("poollint", {})
     if not isinstance(table, Mapping):
         raise SettingsError(f"{path}: [tool.poollint] must be a table")
     return parse_settings(table, path)

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import functools
 import gc
 import os
-import re
+import signal
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from poollint.config.helm import is_helm_values
 from poollint.config.prisma_config import PRISMA_CONFIG
@@ -31,6 +30,12 @@ def frozen_heap() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def ignore_interrupts() -> None:
+    """In a worker process: Ctrl-C is the parent's to handle (it stops the pool); a worker that
+    raised KeyboardInterrupt too would print one traceback per process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def resolved(path: Path) -> Path:
@@ -68,48 +73,49 @@ def is_python_file(path: Path) -> bool:
     return path.suffix in (".py", ".pyi") and path.suffix != ".pyi"
 
 
-def _excluded(path: Path, patterns: Iterable[str]) -> bool:
-    """Whether the file or directory name, or the path, or a directory on it, matches a pattern."""
-    by_name, by_path = _exclusion_matchers(tuple(patterns))
-    return by_name.match(path.name) is not None or by_path.match(path.as_posix()) is not None
+def is_built_in_excluded(name: str) -> bool:
+    """Folders no project wants checked: version control, virtual environments, caches, build output."""
+    return name in _BUILT_IN or name.endswith(".egg-info")
 
 
-_MATCHERS: dict[tuple[str, ...], "tuple[re.Pattern[str], re.Pattern[str]]"] = {}
-_NOTHING = r"(?!)"
+_BUILT_IN = frozenset(DEFAULT_EXCLUDES)
 
 
-def _exclusion_matchers(patterns: tuple[str, ...]) -> "tuple[re.Pattern[str], re.Pattern[str]]":
-    """Two regular expressions for all patterns at once: fnmatch per pattern and path was most of a large walk."""
-    found = _MATCHERS.get(patterns)
-    if found is None:
-        stripped = [p.rstrip("/") for p in patterns]
-        by_name = [fnmatch.translate(p) for p in stripped]
-        by_path = [fnmatch.translate(form) for p in stripped for form in (p, f"*/{p}", f"*/{p}/*")]
-        found = _MATCHERS[patterns] = (re.compile("|".join(by_name) or _NOTHING),
-                                       re.compile("|".join(by_path) or _NOTHING))
-    return found
+def _never(path: Path) -> bool:
+    return False
 
 
-def discover(paths: Iterable[Path], extra_excludes: Iterable[str] = ()) -> Iterator[Path]:
-    """Yields files to check in a stable order. Paths named explicitly are always checked."""
-    patterns = (*DEFAULT_EXCLUDES, *extra_excludes)
+def _named_path_excluded(path: Path) -> bool:
+    """A file named on the command line (as pre-commit names staged files) inside `build/`, `.venv/`, ...
+    is skipped as `check .` skips it. Only the folders below the working directory count: a project
+    may itself live under a folder called `build`."""
+    try:
+        parts = Path(os.path.abspath(path)).relative_to(os.getcwd()).parts
+    except ValueError:
+        parts = (path.name,)
+    return any(is_built_in_excluded(part) for part in parts)
+
+
+def discover(paths: Iterable[Path], is_excluded: Callable[[Path], bool] = _never) -> Iterator[Path]:
+    """Yields files to check in a stable order. Built-in excludes apply to every path, named or found;
+    `is_excluded` is the user's `exclude` (anchored at each file's configuration folder)."""
     seen: set[Path] = set()
     for root in paths:
         if root.is_file() or (root.is_symlink() and not root.exists()):
-            if root not in seen and not _excluded(root, tuple(extra_excludes)):
+            if root not in seen and not _named_path_excluded(root) and not is_excluded(root):
                 seen.add(root)
                 yield root
             continue
-        if not root.is_dir():
+        if not root.is_dir() or _named_path_excluded(root):
             continue
         for directory, dirnames, filenames in os.walk(root):
             base = Path(directory)
-            dirnames[:] = sorted(d for d in dirnames if not _excluded(base / d, patterns))
+            dirnames[:] = sorted(d for d in dirnames if not is_built_in_excluded(d) and not is_excluded(base / d))
             for filename in sorted(filenames):
                 candidate = base / filename
                 if not (is_python_file(candidate) or is_config_file(candidate) or is_javascript_file(candidate)):
                     continue
-                if candidate in seen or _excluded(candidate, patterns):
+                if candidate in seen or is_excluded(candidate):
                     continue
                 seen.add(candidate)
                 yield candidate

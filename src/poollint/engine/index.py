@@ -12,13 +12,13 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name, word_pattern
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask
-from poollint.engine.files import DEFAULT_EXCLUDES, _excluded, frozen_heap, is_test_path, resolved
+from poollint.engine.files import frozen_heap, ignore_interrupts, is_built_in_excluded, is_test_path, resolved
 from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.screen import ScreenWords, ScreenedFile, content_digest, parse_text, screen_file
 from poollint.limits import read_bytes
@@ -26,7 +26,7 @@ from poollint.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
 INDEX_FORMAT = 3
 # How many factories deep a chain of factories returning factories is followed.
@@ -702,25 +702,20 @@ def find_project_root(path: Path, settings: Optional[Settings] = None) -> Path:
     return start
 
 
-def project_files(root: Path, excludes: Iterable[str] = ()) -> list[tuple[str, Path]]:
+def project_files(root: Path, is_excluded: Callable[[Path], bool] = lambda path: False) -> list[tuple[str, Path]]:
     """(root-relative POSIX path, path) of the project's Python files; nested projects are their own."""
-    plain = frozenset(DEFAULT_EXCLUDES)  # names, compared without fnmatch: this walk sees every directory
-    patterns = tuple(excludes)
     out: list[tuple[str, Path]] = []
     for directory, dirnames, filenames in os.walk(root):
         base = Path(directory)
         if base != root and (PROJECT_MARKERS_SET.intersection(filenames) or ".git" in dirnames):
             dirnames[:] = []
             continue
-        dirnames[:] = sorted(
-            name for name in dirnames
-            if name not in plain and not name.endswith(".egg-info")
-            and not (patterns and _excluded(base / name, patterns))
-        )
+        dirnames[:] = sorted(name for name in dirnames
+                             if not is_built_in_excluded(name) and not is_excluded(base / name))
         for filename in sorted(filenames):
             if filename.endswith(".py"):
                 path = base / filename
-                if patterns and _excluded(path, patterns):
+                if is_excluded(path):
                     continue
                 out.append((path.relative_to(root).as_posix(), path))
     return out
@@ -747,7 +742,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     ones read here are screened too (`ProjectIndex.screened`).
     """
     root = root.resolve()
-    files = project_files(root, settings.exclude)
+    files = project_files(root, settings.is_excluded)
     cache_path = _cache_path(root, settings) if use_cache else None
     stats = {relative: _stat(path) for relative, path in files}
     manifest = hashlib.sha256(json.dumps(sorted(stats.items())).encode()).hexdigest()
@@ -854,6 +849,7 @@ _WORKER_PROJECT: frozenset[str] = frozenset()
 
 def _init_index_worker(catalog: Catalog, project_packages: frozenset[str] = frozenset()) -> None:
     global _WORKER_CATALOG, _WORKER_WORDS, _WORKER_PROJECT
+    ignore_interrupts()
     _WORKER_CATALOG = catalog
     _WORKER_WORDS = None
     _WORKER_PROJECT = project_packages
@@ -927,7 +923,8 @@ def _cache_path(root: Path, settings: Settings) -> Optional[Path]:
     directory = cache_directory(root)
     if directory is None:
         return None
-    digest = hashlib.sha256(f"{INDEX_FORMAT}:{code_fingerprint()}:{settings.fingerprint()}".encode()).hexdigest()
+    # the root is part of the name: a shared `--cache-dir` holds the indexes of several projects
+    digest = hashlib.sha256(f"{INDEX_FORMAT}:{code_fingerprint()}:{settings.fingerprint()}:{root}".encode()).hexdigest()
     return directory / f"index-{digest[:20]}.json"
 
 

@@ -1,7 +1,6 @@
-"""`# noqa` comments, flake8-compatible, and per-file ignores."""
+"""`# noqa` comments, flake8-compatible."""
 from __future__ import annotations
 
-import fnmatch
 import re
 from typing import Iterable, Optional, Sequence
 
@@ -34,9 +33,56 @@ def is_suppressed(code: str, lines: Sequence[str], line_numbers: Iterable[int],
     return False
 
 
-def ignored_by_path(code: str, path: str, per_file_ignores: Sequence[tuple[str, Sequence[str]]]) -> bool:
-    for pattern, codes in per_file_ignores:
-        if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, f"*/{pattern}"):
-            if any(code.startswith(c) for c in codes):
-                return True
-    return False
+# flake8's file-level form, `# flake8: noqa` (with codes flake8 reads it as a line noqa, so do we),
+# and poollint's own `# poollint: noqa` / `# poollint: noqa: DBP101,DBP3` (`//` in schema.prisma).
+_FLAKE8_FILE = re.compile(r"#\s*flake8[:=]\s*noqa\s*$", re.IGNORECASE)
+_POOLLINT_FILE = re.compile(
+    r"(?:#|//)\s*poollint:\s*noqa(?:\s*:\s*(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*))?\s*$", re.IGNORECASE)
+
+
+def file_noqa_codes(text: str) -> Optional[frozenset[str]]:
+    """None: no file-level noqa. Empty set: the whole file is skipped. Else codes or prefixes skipped in it."""
+    if "noqa" not in text.lower():
+        return None
+    codes: set[str] = set()
+    found = False
+    for line in text.splitlines():
+        if "noqa" not in line.lower():
+            continue
+        if _FLAKE8_FILE.search(line):
+            return frozenset()
+        match = _POOLLINT_FILE.search(line)
+        if match:
+            if not match.group("codes"):
+                return frozenset()
+            found = True
+            codes.update(code.upper() for code in re.findall(r"[A-Z]+[0-9]*", match.group("codes"), re.IGNORECASE))
+    return frozenset(codes) if found else None
+
+
+def is_suppressed_in_file(code: str, file_codes: Optional[frozenset[str]]) -> bool:
+    return file_codes is not None and (not file_codes or any(code.startswith(c) for c in file_codes))
+
+
+# `# noqa DBP101` (no colon) is a bare noqa to flake8: it silences every code on the line, which is
+# rarely what was meant; `# noqa:` followed by no code, or by something that is not a code, likewise.
+_NOQA_ANYWHERE = re.compile(r"#\s*noqa\b(?P<rest>[^#\n]*)", re.IGNORECASE)
+_WELL_FORMED_REST = re.compile(r"^(?:\s*|:\s?[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*[,\s]*(?:\S.*)?)$", re.IGNORECASE)
+_LOOKS_LIKE_CODE = re.compile(r"^\s+[A-Z]{1,4}[0-9]{1,4}\b", re.IGNORECASE)
+
+
+def malformed_noqa(text: str) -> list[tuple[int, str]]:
+    """(line, the comment) of each `# noqa` that flake8 and poollint would read differently from how it looks."""
+    found: list[tuple[int, str]] = []
+    if "noqa" not in text.lower():
+        return found
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _NOQA_ANYWHERE.finditer(line):
+            rest = match.group("rest")
+            if rest.startswith(":"):
+                bad = not _WELL_FORMED_REST.match(rest)
+            else:
+                bad = bool(_LOOKS_LIKE_CODE.match(rest)) or rest.lstrip().startswith(":")
+            if bad:
+                found.append((number, match.group(0).strip()))
+    return found
