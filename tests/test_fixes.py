@@ -160,7 +160,7 @@ def test_fix_writes_reports_and_exits_on_what_remains(project: Path, capsys: pyt
     assert main(["check", "--no-cache", "--fix"]) == 0
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "poollint: fixed 1 finding in 1 file\n"
+    assert captured.err == "poollint: fixed 1 finding in 1 file\npoollint: no findings in 1 file\n"
     text = (project / "app" / "api.py").read_text()
     assert text.startswith('"""Orders API."""\nimport functools\n\nfrom flask import Flask\n')
     assert "@functools.cache\ndef make_engine():  # one place for the URL\n" in text

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -23,6 +25,11 @@ from poollint.engine.modules import reads_still_hold
 from poollint.limits import read_bytes
 
 CACHE_DIR_NAME = ".poollint_cache"
+# Where to keep the cache instead of `<project>/.poollint_cache` (`--cache-dir` sets it for the run).
+CACHE_DIR_VARIABLE = "POOLLINT_CACHE_DIR"
+# An entry no run has read or written for this long is removed by the next run's pruning.
+STALE_AFTER_SECONDS = 7 * 24 * 3600
+PRUNE_EVERY_SECONDS = 24 * 3600
 
 
 _CODE_FINGERPRINT: Optional[str] = None
@@ -51,13 +58,20 @@ def cache_key(data: bytes, shown: str, module_name: str, settings_fingerprint: s
 
 
 def cache_directory(root: Path) -> Optional[Path]:
-    """`.poollint_cache` below `root`, created if missing; None when it cannot be trusted.
+    """`$POOLLINT_CACHE_DIR` when set, else `.poollint_cache` below `root`; created if missing; None when
+    it cannot be trusted.
 
     The checked tree is not ours: a `.poollint_cache` (or a directory in it) that is a symlink
     would make poollint write, and prune old indexes, wherever it points, so such a cache is
     not used at all.
     """
-    directory = root / CACHE_DIR_NAME
+    configured = os.environ.get(CACHE_DIR_VARIABLE)
+    if configured:
+        try:  # the user's own choice, outside the checked tree: its parents may be created
+            Path(configured).parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+    directory = Path(configured) if configured else root / CACHE_DIR_NAME
     return directory if _real_directory(directory) else None
 
 
@@ -108,11 +122,13 @@ _LOCATION_TEXT = ("path", "message")
 
 def _finding(item: Any) -> Finding:
     """A cached finding, checked field by field: a wrong type must cost the entry, not the run."""
-    if not isinstance(item, dict) or set(item) != {*_FINDING_TEXT, "line", "column", "related"}:
+    if not isinstance(item, dict) or set(item) != {*_FINDING_TEXT, "line", "column", "end_line", "end_column",
+                                                   "related"}:
         raise ValueError("not a finding")
     related = item["related"]
     if not (all(isinstance(item[k], str) for k in _FINDING_TEXT) and _is_int(item["line"], 1)
-            and _is_int(item["column"], 1) and isinstance(related, list)):
+            and _is_int(item["column"], 1) and _is_int(item["end_line"]) and _is_int(item["end_column"])
+            and isinstance(related, list)):
         raise ValueError("not a finding")
     locations = []
     for location in related:
@@ -125,12 +141,59 @@ def _finding(item: Any) -> Finding:
 
 
 class ResultCache:
+    """Entries live under `files/<poollint's code fingerprint>/`: when poollint changes, the whole
+    folder of the old version is stale and pruning removes it at once. Within one version an entry
+    read again is touched, and one untouched for a week is removed (`prune`)."""
+
     def __init__(self, root: Path) -> None:
         base = cache_directory(root)
-        self.directory = base / "files" if base is not None else None
+        self.files = base / "files" if base is not None else None
+        self.directory = self.files / code_fingerprint()[:16] if self.files is not None else None
 
     def _entry(self, key: str) -> Optional[Path]:
         return self.directory / key[:2] / f"{key[2:]}.json" if self.directory is not None else None
+
+    def prune(self, now: Optional[float] = None) -> int:
+        """Removes other versions' folders and entries untouched for a week, at most once a day;
+        returns how many entries it removed."""
+        if self.files is None:
+            return 0
+        now = time.time() if now is None else now
+        marker = self.files / ".last-prune"
+        try:
+            if now - marker.stat().st_mtime < PRUNE_EVERY_SECONDS:
+                return 0
+        except OSError:
+            pass
+        removed = 0
+        try:
+            versions = list(self.files.iterdir())
+        except OSError:
+            return 0
+        for version in versions:
+            try:
+                if not stat.S_ISDIR(os.lstat(version).st_mode):
+                    continue  # a symlink is never followed, let alone emptied
+            except OSError:
+                continue
+            entries = [Path(folder, name) for folder, _, names in os.walk(version) for name in names
+                       if name.endswith(".json")]
+            if version != self.directory:
+                removed += len(entries)
+                shutil.rmtree(version, ignore_errors=True)
+                continue
+            for entry in entries:
+                try:
+                    if now - os.lstat(entry).st_mtime > STALE_AFTER_SECONDS:
+                        entry.unlink()
+                        removed += 1
+                except OSError:
+                    continue
+        try:
+            marker.touch()
+        except OSError:
+            pass
+        return removed
 
     def get(self, key: str) -> Optional[tuple[list[Finding], int, Any]]:
         """(findings, internal errors, the file's facts for the configuration rules as JSON) or None."""
@@ -152,6 +215,10 @@ class ResultCache:
             findings = [_finding(item) for item in payload["findings"]]
         except (ValueError, TypeError):
             return None
+        try:
+            os.utime(entry)  # still in use: pruning keeps it
+        except OSError:
+            pass
         return findings, payload["errors"], payload["facts"]
 
     def put(self, key: str, findings: list[Finding], errors: int, facts: Any = None,
@@ -174,9 +241,10 @@ class ResultCache:
         for item in payload["findings"]:
             item["message"] = mask_text(item["message"])
         try:
-            if not (_real_directory(self.directory.parent) and _real_directory(self.directory)):
+            if not (_real_directory(self.files.parent) and _real_directory(self.files)
+                    and _real_directory(self.directory)):
                 return
-            ignore = self.directory.parent / ".gitignore"
+            ignore = self.files.parent / ".gitignore"
             if not os.path.lexists(ignore):
                 _atomic_write(ignore, "# created by poollint\n*\n")
             write_entry(entry, payload)

@@ -32,6 +32,9 @@ class Finding:
     column: int
     related: tuple[Location, ...] = ()
     fix_hint: str = ""
+    # where the offending node ends (1-based, the column after its last character); 0: not known
+    end_line: int = field(default=0, compare=False)
+    end_column: int = field(default=0, compare=False)
     # What caused it: a later family's finding with the same root is the same bug, not reported twice.
     root: Optional[tuple[Any, ...]] = field(default=None, compare=False, hash=False)
 
@@ -46,6 +49,8 @@ class Finding:
             "path": self.path,
             "line": self.line,
             "column": self.column,
+            "end_line": self.end_line or self.line,
+            "end_column": self.end_column or self.column,
             "fix_hint": self.fix_hint,
             "related": [
                 {"path": r.path, "line": r.line, "column": r.column, "message": r.message} for r in self.related

@@ -25,7 +25,6 @@ from poollint.config.lines import split_lines, split_lines_keeping_ends
 from poollint.config.urls import mask_text
 from poollint.engine.baseline import atomic_write, fingerprint
 from poollint.engine.findings import Finding
-from poollint.engine.suppress import ignored_by_path
 from poollint.limits import read_bytes
 from poollint.settings import Settings
 
@@ -181,7 +180,7 @@ def _enabled(findings: Optional[list], shown: str, settings: Settings) -> Option
     if findings is None:
         return None
     return [f for f in findings
-            if settings.is_enabled(f.code) and not ignored_by_path(f.code, f.path, settings.per_file_ignores)]
+            if settings.is_enabled(f.code) and not settings.is_ignored_by_path(f.code, f.path)]
 
 
 def fix_findings(findings: Sequence[Finding], settings: Settings, paths: Sequence[Path] = ()) -> list[FileFix]:
@@ -840,7 +839,7 @@ def analyze_config_bytes(path: Path, shown: str, data: bytes, settings: Settings
         return text if Path(candidate).resolve() == target else original(candidate, candidate_shown, model)
 
     paths = list(paths) or [path]
-    files = list(discover(paths, settings.exclude))
+    files = list(discover(paths, settings.is_excluded))
     project._read = read  # type: ignore[attr-defined]
     try:
         findings, errors = check_config(files, paths, project_root(paths, settings), settings, display_path,

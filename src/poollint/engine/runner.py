@@ -16,17 +16,17 @@ from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
 from poollint.config.pyscan import PythonFacts, python_facts
 from poollint.engine.cache import ResultCache, cache_key
-from poollint.engine.files import discover, frozen_heap, is_config_file, is_python_file, resolved
+from poollint.engine.files import discover, frozen_heap, ignore_interrupts, is_config_file, is_python_file, resolved
 from poollint.engine.findings import Finding
 from poollint.engine.parse import ParseFailure, decode
 from poollint.engine.index import ProjectIndex, index_covering, indexes_for
 from poollint.engine.modules import take_reads
 from poollint.engine.screen import ScreenWords, ScreenedFile, content_digest, parse_tree, screen_tree
-from poollint.engine.suppress import ignored_by_path
+from poollint.engine.suppress import file_noqa_codes, is_suppressed_in_file, malformed_noqa
 from poollint.javascript import is_javascript_file
 from poollint.limits import UnreadableFile, escapes, read_bytes
 from poollint.pyast import Outline
-from poollint.settings import Settings
+from poollint.settings import Settings, SettingsResolver
 
 T = TypeVar("T")
 
@@ -41,6 +41,19 @@ class RunResult:
     files_parsed: int = 0
     internal_errors: int = 0  # rule crashes: the run exits 2
     notices: list[str] = field(default_factory=list)  # said once to the user (stderr), never findings
+    warnings: list[str] = field(default_factory=list)  # `path:line: warning: ...`, printed on stderr
+
+    def merge(self, other: "RunResult") -> None:
+        self.findings = sorted([*self.findings, *other.findings], key=Finding.sort_key)
+        self.files_checked += other.files_checked
+        self.files_parsed += other.files_parsed
+        self.internal_errors += other.internal_errors
+        self.warnings += other.warnings
+        self.notices += other.notices
+
+
+# (files analysed so far, files to analyse): the CLI draws progress on a terminal
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,7 @@ class RunOptions:
     screen: bool = True
     jobs: Optional[int] = None  # None: one per CPU
     cache: bool = True
+    progress: Optional[Progress] = field(default=None, compare=False)
 
 
 def display_path(path: Path, cwd: Optional[Path] = None) -> str:
@@ -237,6 +251,11 @@ def _init_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIndex]]
     _WORKER_INDEXES = indexes or {}
 
 
+def _init_pool_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIndex]] = None) -> None:
+    ignore_interrupts()
+    _init_worker(settings, indexes)
+
+
 # findings, internal errors, URL facts, and the other project files the analysis read (path -> digest)
 FileResult = tuple[list[Finding], int, Optional[PythonFacts], dict[str, str]]
 
@@ -258,19 +277,28 @@ def _analyze_job(job: tuple[str, str, str, bool, Optional[ScreenedFile]]) -> Fil
 
 
 def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], settings: Settings, workers: int,
-              indexes: Optional[dict[Path, ProjectIndex]] = None) -> list[FileResult]:
+              indexes: Optional[dict[Path, ProjectIndex]] = None, progress: Optional[Progress] = None) -> list[FileResult]:
     if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
         _init_worker(settings, indexes)
-        return [_analyze_job(job) for job in jobs]
+        serial: list[FileResult] = []
+        for job in jobs:
+            serial.append(_analyze_job(job))
+            if progress is not None:
+                progress(len(serial), len(jobs))
+        return serial
     import multiprocessing
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     # biggest files first, so no worker is left alone with one huge file at the end
     order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
-    with frozen_heap(), context.Pool(min(workers, len(jobs)), initializer=_init_worker,
+    with frozen_heap(), context.Pool(min(workers, len(jobs)), initializer=_init_pool_worker,
                                      initargs=(settings, indexes)) as pool:
-        done = pool.map(_analyze_job, [jobs[i] for i in order], chunksize=1)
+        done = []
+        for outcome in pool.imap(_analyze_job, [jobs[i] for i in order], chunksize=1):
+            done.append(outcome)
+            if progress is not None:
+                progress(len(done), len(jobs))
     results: list[FileResult] = [([], 0, None, {})] * len(jobs)
     for index, result in zip(order, done):
         results[index] = result
@@ -305,10 +333,34 @@ def _factory_packages(index: ProjectIndex, settings: Settings) -> frozenset[str]
 
 
 def _filter(findings: Iterable[Finding], settings: Settings) -> list[Finding]:
-    return [
-        f for f in findings
-        if settings.is_enabled(f.code) and not ignored_by_path(f.code, f.path, settings.per_file_ignores)
-    ]
+    file_codes: dict[str, Optional[frozenset[str]]] = {}
+    kept = []
+    for f in findings:
+        if not settings.is_enabled(f.code) or settings.is_ignored_by_path(f.code, f.path):
+            continue
+        if f.path not in file_codes:
+            file_codes[f.path] = _file_noqa(Path(f.path))
+        if not is_suppressed_in_file(f.code, file_codes[f.path]):
+            kept.append(f)
+    return kept
+
+
+def _file_noqa(path: Path) -> Optional[frozenset[str]]:
+    """The file-level `# flake8: noqa` / `# poollint: noqa[: CODES]` of a file holding findings."""
+    try:
+        return file_noqa_codes(path.read_bytes().decode("utf-8", "replace"))
+    except OSError:
+        return None
+
+
+def noqa_warnings(shown: str, data: bytes) -> list[str]:
+    if b"noqa" not in data.lower():
+        return []
+    text = data.decode("utf-8", "replace")
+    return [f"{shown}:{line}: warning: `{comment}` is read as a bare `# noqa` (every code on the line); "
+            f"write `# noqa: DBP101` or `# noqa`" if not comment.lower().replace(" ", "").startswith("#noqa:")
+            else f"{shown}:{line}: warning: `{comment}` names no valid code; write `# noqa: DBP101`"
+            for line, comment in malformed_noqa(text)]
 
 
 def _project_indexes(files: Sequence[Path], settings: Settings, options: RunOptions) -> dict[Path, ProjectIndex]:
@@ -320,8 +372,9 @@ def _project_indexes(files: Sequence[Path], settings: Settings, options: RunOpti
 
 
 def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = True,
-                options: Optional[RunOptions] = None) -> RunResult:
-    """The whole run: every file below `paths`, in a deterministic order."""
+                options: Optional[RunOptions] = None, files: Optional[Sequence[Path]] = None) -> RunResult:
+    """The whole run: every file below `paths` (or `files`, found below them by the caller), in a
+    deterministic order."""
     options = options or RunOptions(screen=screen)
     result = RunResult()
     root = project_root(paths, settings)
@@ -331,8 +384,9 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     pending_keys: list[Optional[str]] = []
     pending_paths: list[Path] = []
     facts: dict[Path, PythonFacts] = {}  # what each Python file says about URLs, for DBP4xx
+    candidates = list(discover(paths, settings.is_excluded)) if files is None else list(files)
     files = []
-    for path in discover(paths, settings.exclude):
+    for path in candidates:
         if escapes(path, root):  # a link in the checked tree must not make poollint read (or fix) elsewhere
             result.findings.append(_not_analyzable(display_path(path), ParseFailure(
                 "a symlink to a file outside the project, not followed")))
@@ -349,6 +403,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             result.findings.append(_not_analyzable(shown, ParseFailure(error.reason)))
             continue
         result.files_checked += 1
+        result.warnings += noqa_warnings(shown, data)
         index = index_covering(indexes, path)
         if options.screen and not passes_screen(data, settings) and not (index and index.mentions_factory(data)):
             facts[path] = python_facts(data, settings.catalog, screened=False)
@@ -375,7 +430,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         pending_keys.append(key)
         pending_paths.append(path)
     workers = options.jobs or os.cpu_count() or 1
-    done = _run_jobs(pending, settings, workers, indexes)
+    done = _run_jobs(pending, settings, workers, indexes, options.progress)
     for key, path, (findings, errors, file_facts, reads) in zip(pending_keys, pending_paths, done):
         result.findings.extend(findings)
         result.internal_errors += errors
@@ -384,6 +439,8 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         if cache and key and not errors:
             cache.put(key, findings, errors, file_facts.to_json() if file_facts is not None else None, reads)
     result.files_parsed = len(pending)
+    if cache:
+        cache.prune()
     # -- configuration files (DBP4xx): one deployment model for the run (engine/configcheck.py) --
     # They report on configuration files and on URL literals in Python only: a run with neither
     # does not import the configuration parsers.
@@ -407,5 +464,123 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         result.internal_errors += js_errors
         result.notices.extend(notices)
         result.files_checked += js_files
+    for path in files:
+        if is_config_file(path) and not is_python_file(path):
+            result.files_checked += 1
+            try:
+                result.warnings += noqa_warnings(display_path(path), path.read_bytes())
+            except OSError:
+                pass  # reported by the configuration pass
     result.findings = sorted(_filter(result.findings, settings), key=Finding.sort_key)
     return result
+
+
+# -- several configurations in one run ---------------------------------------------------------
+def check_tree(paths: Sequence[Path], resolver: SettingsResolver,
+               options: Optional[RunOptions] = None) -> RunResult:
+    """A run where each file follows its nearest configuration file (a monorepo's packages each keep
+    theirs, whatever the order of the paths): the files are grouped by configuration, each group is
+    one run with its own settings, and the findings are merged."""
+    files = list(discover(paths, lambda path: resolver.for_path(path).is_excluded(path)))
+    groups: dict[int, tuple[Settings, list[Path]]] = {}
+    for path in files:
+        settings = resolver.for_path(path)
+        groups.setdefault(id(settings), (settings, []))[1].append(path)
+    if not groups:
+        return RunResult()
+    if len(groups) == 1:
+        [(settings, group)] = groups.values()
+        return check_paths(paths, settings, options=options, files=group)
+    result = RunResult()
+    for settings, group in groups.values():
+        result.merge(check_paths(_paths_within(paths, settings.root), settings, options=options, files=group))
+    return result
+
+
+def _paths_within(paths: Sequence[Path], root: Optional[Path]) -> list[Path]:
+    """The run's paths as one configuration's group sees them: those inside its folder, and its folder
+    itself where a path holds it."""
+    if root is None:
+        return list(paths)
+    inside: list[Path] = []
+    for path in paths:
+        absolute = Path(os.path.abspath(path))
+        if absolute == root or root in absolute.parents:
+            inside.append(path)
+        elif absolute in root.parents and root not in inside:
+            inside.append(root)
+    return inside or list(paths)
+
+
+# -- an editor's buffer --------------------------------------------------------------------------
+def check_buffer(path: Path, data: bytes, settings: Settings, options: Optional[RunOptions] = None,
+                 named: bool = True) -> RunResult:
+    """Findings of `data` as if it were the content of `path` (`poollint check - --stdin-filename PATH`):
+    a Python buffer gets the file rules, the project's cross-file facts and the URL rules on its
+    literals; a `.env`, compose or `schema.prisma` buffer is judged with the project's other
+    configuration files around it, as the file on disk would be. A buffer that is not `named` has no
+    place in the project: it gets no cross-file facts (it would be a duplicate of every module)."""
+    from poollint.engine.configcheck import check_config
+
+    options = options or RunOptions()
+    shown = display_path(path)
+    result = RunResult(files_checked=1)
+    result.warnings += noqa_warnings(shown, data)
+    root = project_root([path], settings)
+    with _buffer_in_place_of(path, data):
+        if is_python_file(path) and not is_config_file(path):
+            index = _buffer_index(path, data, settings) if named else None
+            module_name = (index.module_name(path) if index is not None else None) or module_name_for(path, root)
+            findings, errors, facts = analyze_file(path, shown, data, settings, screen=options.screen,
+                                                   module_name=module_name, index=index)
+            result.findings += findings
+            result.internal_errors += errors
+            if facts is not None and facts.literals:
+                more, more_errors = check_config([path], [path], root, settings, display_path,
+                                                 lambda content: passes_screen(content, settings), {path: facts})
+                result.findings += more
+                result.internal_errors += more_errors
+        elif is_config_file(path):
+            findings, errors = check_config([path], [path], root, settings, display_path,
+                                            lambda content: passes_screen(content, settings))
+            result.findings += [f for f in findings if f.path == shown]
+            result.internal_errors += errors
+    codes = file_noqa_codes(data.decode("utf-8", "replace"))
+    result.findings = sorted((f for f in result.findings
+                              if settings.is_enabled(f.code) and not settings.is_ignored_by_path(f.code, f.path)
+                              and not is_suppressed_in_file(f.code, codes)), key=Finding.sort_key)
+    return result
+
+
+def _buffer_index(path: Path, data: bytes, settings: Settings) -> Optional[ProjectIndex]:
+    from poollint.engine.index import index_for_file
+
+    try:
+        return index_for_file(path, settings).with_source(path, data, settings)
+    except (OSError, ValueError, RecursionError):
+        return None  # the per-file rules still run without it
+
+
+class _buffer_in_place_of:
+    """While a buffer is checked, the configuration readers see it instead of the file on disk (which
+    may be older, or missing: an editor's new file)."""
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        self.target = Path(os.path.abspath(path))
+        self.text = data.decode("utf-8", "replace")
+
+    def __enter__(self) -> None:
+        from poollint.config import project
+
+        self.original = project._read
+        target, text, original = self.target, self.text, self.original
+
+        def read(candidate: Path, shown: str, model: Any) -> Optional[str]:
+            return text if Path(os.path.abspath(candidate)) == target else original(candidate, shown, model)
+
+        project._read = read  # type: ignore[assignment]
+
+    def __exit__(self, *exc: Any) -> None:
+        from poollint.config import project
+
+        project._read = self.original  # type: ignore[assignment]

@@ -1,4 +1,4 @@
-"""Reporters turn findings into text, JSON, GitHub annotations or SARIF."""
+"""Reporters turn findings into text, JSON, GitHub annotations, SARIF or GitLab Code Quality."""
 from __future__ import annotations
 
 from typing import Callable, Sequence
@@ -6,6 +6,7 @@ from typing import Callable, Sequence
 from poollint.config.urls import mask_text
 from poollint.engine.findings import Finding, for_output
 from poollint.reporters import github as github_reporter
+from poollint.reporters import gitlab as gitlab_reporter
 from poollint.reporters import json as json_reporter
 from poollint.reporters import sarif as sarif_reporter
 from poollint.reporters import text as text_reporter
@@ -25,8 +26,11 @@ def _masked(render: Reporter) -> Reporter:
 REPORTERS: dict[str, Reporter] = {
     name: _masked(render) for name, render in (
         ("text", text_reporter.render),
+        ("full", text_reporter.render_full),
         ("json", json_reporter.render),
         ("sarif", sarif_reporter.render),
         ("github", github_reporter.render),
+        ("gitlab", gitlab_reporter.render),
     )
 }
+FORMATS = tuple(REPORTERS)

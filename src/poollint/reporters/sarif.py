@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import textwrap
 from collections import Counter
 from pathlib import PurePosixPath
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 from urllib.parse import quote
 
 from poollint import __version__
@@ -19,17 +21,55 @@ FINGERPRINT_KEY = "poollint/v1"
 LEVEL = "error"
 
 
-def rule_descriptor(rule: Any) -> dict[str, Any]:
-    documentation = rule.documentation()
-    return {
+def public_text(text: str) -> str:
+    """The documentation without the maintainers' notes: a paragraph on how a rule's precision was
+    measured on our corpus says nothing to a reader of a code-scanning alert."""
+    paragraphs = re.split(r"\n\s*\n", text)
+    return "\n\n".join(p for p in paragraphs if not p.lstrip().startswith(INTERNAL_PARAGRAPHS)).strip("\n") + "\n"
+
+
+# Paragraphs of a rule's rationale written for the project's maintainers.
+INTERNAL_PARAGRAPHS = ("Precision:", "Measured ", "Measurement:")
+
+
+def docs_url() -> Optional[str]:
+    """Where the rule documentation is published: `$POOLLINT_DOCS_URL`, else the package's
+    `Documentation` project URL; none until the project has a public home."""
+    configured = os.environ.get("POOLLINT_DOCS_URL")
+    if configured:
+        return configured
+    try:
+        from importlib.metadata import PackageNotFoundError, metadata
+
+        for entry in metadata("poollint").get_all("Project-URL") or ():
+            label, _, url = entry.partition(",")
+            if label.strip().lower() == "documentation" and url.strip():
+                return url.strip()
+    except (PackageNotFoundError, ValueError):
+        pass
+    return None
+
+
+def rule_descriptor(rule: Any, base_url: Optional[str] = None) -> dict[str, Any]:
+    documentation = public_text(rule.documentation())
+    descriptor: dict[str, Any] = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary()},
-        "fullDescription": {"text": " ".join(textwrap.dedent(rule.rationale).split())},
+        "fullDescription": {"text": " ".join(public_text(textwrap.dedent(rule.rationale)).split())},
         "help": {"text": documentation, "markdown": documentation},
         "defaultConfiguration": {"level": LEVEL, "enabled": not rule.opt_in},
-        "properties": {"tags": ["database", "connection-pool"]},
+        "properties": {
+            "tags": ["database", "connection-pool"],
+            # GitHub code scanning sorts and filters alerts by these two
+            # https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning#reportingdescriptor-object
+            "precision": "medium" if rule.opt_in else "high",
+            "problem.severity": LEVEL,
+        },
     }
+    if base_url:
+        descriptor["helpUri"] = f"{base_url}#{rule.code.lower()}-{rule.name}"
+    return descriptor
 
 
 def artifact_location(path: str) -> dict[str, Any]:
@@ -39,13 +79,16 @@ def artifact_location(path: str) -> dict[str, Any]:
     return {"uri": quote(posix.as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
-def physical_location(path: str, line: int, column: int) -> dict[str, Any]:
-    return {
-        "physicalLocation": {
-            "artifactLocation": artifact_location(path),
-            "region": {"startLine": max(line, 1), "startColumn": max(column, 1)},
-        }
-    }
+def physical_location(path: str, line: int, column: int, end_line: int = 0, end_column: int = 0) -> dict[str, Any]:
+    region = {"startLine": max(line, 1), "startColumn": max(column, 1)}
+    if end_line >= line and end_column > 0 and (end_line > line or end_column > column):
+        region.update(endLine=end_line, endColumn=end_column)
+    return {"physicalLocation": {"artifactLocation": artifact_location(path), "region": region}}
+
+
+def _escape_markup(text: str) -> str:
+    """SARIF message text treats `[text](id)` as a link; brackets of our own are escaped."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
 def _related(index: int, location: Location) -> dict[str, Any]:
@@ -59,6 +102,7 @@ def render(findings: Sequence[Finding]) -> str:
     from poollint.rules import ALL_RULES  # imports libcst: only when SARIF is asked for
 
     rule_index = {rule.code: index for index, rule in enumerate(ALL_RULES)}
+    base_url = docs_url()
     occurrences: Counter = Counter()
     results = []
     for finding, fp in zip(findings, fingerprints(findings)):
@@ -68,8 +112,14 @@ def render(findings: Sequence[Finding]) -> str:
         if finding.code in rule_index:
             result["ruleIndex"] = rule_index[finding.code]
         result["level"] = LEVEL
-        result["message"] = {"text": finding.message}
-        result["locations"] = [physical_location(finding.path, finding.line, finding.column)]
+        message = _escape_markup(finding.message)
+        if finding.related:
+            links = ", ".join(f"[{_escape_markup(loc.path)}:{loc.line}]({i})"
+                              for i, loc in enumerate(finding.related, start=1))
+            message += f" (see {links})"
+        result["message"] = {"text": message}
+        result["locations"] = [physical_location(finding.path, finding.line, finding.column,
+                                                 finding.end_line, finding.end_column)]
         if finding.related:
             result["relatedLocations"] = [_related(i, loc) for i, loc in enumerate(finding.related, start=1)]
         value = hashlib.sha256(f"{fp.path}\x1f{fp.context_hash}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
@@ -83,7 +133,7 @@ def render(findings: Sequence[Finding]) -> str:
                 "name": "poollint",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "rules": [rule_descriptor(rule) for rule in ALL_RULES],
+                "rules": [rule_descriptor(rule, base_url) for rule in ALL_RULES],
             }},
             # libcst counts columns in characters, not UTF-16 code units
             "columnKind": "unicodeCodePoints",

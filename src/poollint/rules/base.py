@@ -113,6 +113,7 @@ class FileRule(Rule):
         self.findings.append(Finding(
             code=self.code, name=self.name, message=self.render(**fields),
             path=self.context.display_path, line=position.start.line, column=position.start.column + 1,
+            end_line=position.end.line, end_column=position.end.column + 1,
             related=related, fix_hint=self.fix_hint, root=root,
         ))
 
