@@ -239,10 +239,24 @@ def run_check(args: argparse.Namespace) -> int:
     if args.write_baseline is not None and (args.fix or args.diff):
         print("poollint: error: --write-baseline cannot be combined with --fix or --diff", file=sys.stderr)
         return EXIT_ERROR
-    if args.cache_dir is not None:
-        from poollint.engine.cache import CACHE_DIR_VARIABLE
+    if args.cache_dir is None:
+        return _check(args, paths, stdin)
+    from poollint.engine.cache import CACHE_DIR_VARIABLE
 
-        os.environ[CACHE_DIR_VARIABLE] = os.path.abspath(args.cache_dir)
+    # the cache's readers (the index pass, the result cache, worker processes) all read the variable;
+    # restored afterwards for a process that goes on (an editor, a test)
+    previous = os.environ.get(CACHE_DIR_VARIABLE)
+    os.environ[CACHE_DIR_VARIABLE] = os.path.abspath(args.cache_dir)
+    try:
+        return _check(args, paths, stdin)
+    finally:
+        if previous is None:
+            del os.environ[CACHE_DIR_VARIABLE]
+        else:
+            os.environ[CACHE_DIR_VARIABLE] = previous
+
+
+def _check(args: argparse.Namespace, paths: list[Path], stdin: bool) -> int:
     show_progress = not args.quiet and sys.stderr.isatty()
     options = RunOptions(screen=not args.no_screen, jobs=args.jobs, cache=not args.no_cache,
                          progress=_progress(sys.stderr) if show_progress else None)
