@@ -12,7 +12,7 @@ from typing import Sequence
 
 from poollint.engine.files import is_config_file, is_python_file
 from poollint.engine.findings import Finding
-from poollint.engine.suppress import NOQA, noqa_codes
+from poollint.engine.suppress import NOQA, SLASH_NOQA, noqa_codes
 
 
 @dataclass
@@ -102,7 +102,7 @@ def _configuration(path: Path, text: str, wanted: dict[int, set[str]]) -> tuple[
             continue
         codes = wanted[number]
         above = lines[number - 2] if number >= 2 else ""
-        present = noqa_codes(above) if above.lstrip().startswith(marker) else None
+        present = noqa_codes(above, SLASH_NOQA if marker == "//" else NOQA) if above.lstrip().startswith(marker) else None
         if present is not None and (not present or codes <= present):
             continue
         indent = re.match(r"[ \t]*", lines[number - 1]).group(0)  # type: ignore[union-attr]
