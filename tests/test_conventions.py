@@ -392,3 +392,21 @@ def test_no_progress_when_stderr_is_not_a_terminal(project: Path) -> None:
                             capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert result.returncode == 1
     assert result.stderr == "poollint: 1 finding in 1 file\n"
+
+
+# -- the settings reference -------------------------------------------------------------------------
+def test_docs_settings_md_is_generated() -> None:
+    from poollint.docs import render_settings_markdown
+
+    assert (ROOT / "docs" / "settings.md").read_text(encoding="utf-8") == render_settings_markdown()
+
+
+def test_settings_reference_documents_every_key_with_an_example_that_loads(tmp_path: Path) -> None:
+    from poollint.settings import _KEYS, SETTING_DOCS, load_settings
+
+    assert {d.key for d in SETTING_DOCS} == set(_KEYS)
+    for doc in SETTING_DOCS:
+        assert doc.default and doc.description, doc.key
+        text = doc.example if doc.example.startswith("[[") else f"[tool.poollint]\n{doc.example}\n"
+        (tmp_path / "pyproject.toml").write_text(text)
+        load_settings(tmp_path)  # raises SettingsError on a wrong example

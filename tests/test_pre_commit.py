@@ -1,7 +1,9 @@
-"""`pre-commit try-repo` with this repository's hook fails on a project with a violation."""
+"""pre-commit as a user wires it: `pre-commit try-repo` with this repository's two hooks, and the README's
+`repo: local` snippet pasted into a fresh repository, on the tree of tests/test_same_answer.py."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -9,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT
+from conftest import ROOT
+from test_same_answer import SHOP, expected_in
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+
+FINDING = re.compile(r"^(?P<path>[^\s:]+):(?P<line>\d+):\d+: (?P<code>DBP\d{3}) ", re.M)
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -19,29 +24,93 @@ def _git(cwd: Path, *args: str) -> None:
                    cwd=cwd, check=True, capture_output=True)
 
 
-def test_try_repo_fails_and_prints_the_finding(tmp_path: Path) -> None:
-    pytest.importorskip("pre_commit")
-    hook_repo = tmp_path / "poollint"
-    # a committed snapshot of the working tree: try-repo installs the hook from it
-    shutil.copytree(ROOT, hook_repo, ignore=shutil.ignore_patterns(".git", ".venv", "*.egg-info", "__pycache__"))
-    _git(hook_repo, "init", "-q")
-    _git(hook_repo, "add", ".")
-    _git(hook_repo, "commit", "-qm", "snapshot")
+def _project(tmp_path: Path) -> Path:
+    """The shop tree as a fresh repository, `.env` gitignored as the usual templates do."""
     project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(FIXTURES / "python" / "DBP101_lambda_handler_create_engine.py", project / "handler.py")
-    # a Next.js route handler in the same commit: code rules for TypeScript run in the same hook
-    route = FIXTURES / "typescript" / "DBP101_next_route_handler" / "app" / "api" / "users" / "route.ts"
-    (project / "app").mkdir()
-    shutil.copy(route, project / "app" / "route.ts")
+    shutil.copytree(SHOP, project)
+    (project / ".gitignore").write_text(".env\n.poollint_cache/\n")
     _git(project, "init", "-q")
     _git(project, "add", ".")
     _git(project, "commit", "-qm", "init")
+    return project
+
+
+def _by_hook(output: str) -> dict[str, set[tuple[str, int, str]]]:
+    """The findings each hook printed, from pre-commit's `- hook id: X` sections."""
+    sections = re.split(r"^- hook id: ", output, flags=re.M)[1:]
+    found: dict[str, set[tuple[str, int, str]]] = {}
+    for section in sections:
+        hook = section.split("\n", 1)[0].strip()
+        found[hook] = {(m["path"], int(m["line"]), m["code"]) for m in FINDING.finditer(section)}
+    return found
+
+
+def _pre_commit(project: Path, tmp_path: Path, *args: str, path: str = "") -> subprocess.CompletedProcess:
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
-    result = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "poollint", "--all-files"],
-        cwd=project, capture_output=True, text=True, env=env, timeout=600,
-    )
+    if path:
+        env["PATH"] = path + os.pathsep + env.get("PATH", "")
+    return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=project, capture_output=True,
+                          text=True, env=env, timeout=900)
+
+
+def test_try_repo_both_hooks_give_the_cli_answer(tmp_path: Path) -> None:
+    """`pre-commit try-repo` builds the hooks' environment from a local clone (no network). The `poollint`
+    hook sees every committed file; the gitignored `.env` is checked by `poollint-deploy` only."""
+    pytest.importorskip("pre_commit")
+    hook_repo = tmp_path / "poollint"
+    # a committed snapshot of the working tree: try-repo installs the hooks from it
+    shutil.copytree(ROOT, hook_repo, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "*.egg-info", "__pycache__", ".poollint_cache", ".pytest_cache"))
+    _git(hook_repo, "init", "-q")
+    _git(hook_repo, "add", ".")
+    _git(hook_repo, "commit", "-qm", "snapshot")
+    project = _project(tmp_path)
+    result = _pre_commit(project, tmp_path, "try-repo", str(hook_repo), "--all-files")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "handler.py:9:14: DBP101" in result.stdout
-    assert "app/route.ts:12:14: DBP101" in result.stdout
+    hooks = _by_hook(result.stdout)
+    expected = expected_in(SHOP)
+    assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
+    assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
+    assert hooks["poollint"] | hooks["poollint-deploy"] == expected
+    assert "FIXTURE-SECRET" not in result.stdout + result.stderr
+
+
+def _readme_snippet(marker: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(rf"<!-- ci:{marker} -->\n```yaml\n(?P<body>.*?)```", readme, re.S)
+    assert match, marker
+    return match["body"]
+
+
+def test_readme_local_hooks_work_when_pasted(tmp_path: Path) -> None:
+    """The README's `repo: local` configuration, pasted as it is, with poollint installed where pre-commit runs."""
+    pytest.importorskip("pre_commit")
+    project = _project(tmp_path)
+    (project / ".pre-commit-config.yaml").write_text(_readme_snippet("pre-commit-local"))
+    result = _pre_commit(project, tmp_path, "run", "--all-files", path=str(Path(sys.executable).parent))
+    assert result.returncode == 1, result.stdout + result.stderr
+    hooks = _by_hook(result.stdout)
+    expected = expected_in(SHOP)
+    assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
+    assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
+
+
+@pytest.mark.slow
+def test_readme_repo_hooks_work_when_pasted(tmp_path: Path) -> None:
+    """The README's `repo:` configuration with the path of a clone and the tag it names (builds an environment)."""
+    pytest.importorskip("pre_commit")
+    snippet = _readme_snippet("pre-commit-repo")
+    tag = re.search(r"rev: (\S+)", snippet)[1]  # type: ignore[index]
+    clone = tmp_path / "poollint"
+    shutil.copytree(ROOT, clone, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "*.egg-info", "__pycache__", ".poollint_cache", ".pytest_cache"))
+    _git(clone, "init", "-q")
+    _git(clone, "add", ".")
+    _git(clone, "commit", "-qm", "snapshot")
+    _git(clone, "tag", tag)
+    project = _project(tmp_path)
+    (project / ".pre-commit-config.yaml").write_text(snippet.replace("/path/to/poollint", str(clone)))
+    result = _pre_commit(project, tmp_path, "run", "--all-files")
+    assert result.returncode == 1, result.stdout + result.stderr
+    hooks = _by_hook(result.stdout)
+    assert hooks["poollint"] | hooks["poollint-deploy"] == expected_in(SHOP)

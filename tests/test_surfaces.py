@@ -67,5 +67,23 @@ def test_pre_commit_hook_covers_python_and_config_files() -> None:
     for name in ("app/db.py", ".env", ".env.production", "prisma/schema.prisma", "docker-compose.yml",
                  "compose.prod.yaml", "deploy/pgbouncer.ini", "src/app.ts", "pages/api/users.js", "prisma/seed.mjs"):
         assert files.search(name), name
-    for name in ("README.md", "package.json"):
+    for name in ("k8s/api.yaml", "kubernetes/base/deployment.yml", "deploy/prod/values.yaml",
+                 "manifests/db.yaml", "helm/app/values.yaml"):
+        assert files.search(name), name
+    for name in ("README.md", "package.json", ".github/workflows/ci.yml"):
         assert not files.search(name), name
+    exclude = re.compile(hook["exclude"])
+    for name in ("node_modules/pkg/index.js", ".venv/lib/site.py", "build/lib/app.py", "dist/app.py",
+                 "web/node_modules/x/schema.prisma"):
+        assert exclude.search(name), name
+    for name in ("app/build_info.py", "distribution/db.py", "app/db.py"):
+        assert not exclude.search(name), name
+
+
+def test_deploy_hook_checks_the_project_whatever_is_staged() -> None:
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    deploy = hooks["poollint-deploy"]
+    assert deploy["entry"] == "poollint check --select DBP4"
+    assert (deploy["pass_filenames"], deploy["always_run"]) == (False, True)
+    # one environment for both hooks: pre-commit builds it once
+    assert deploy["additional_dependencies"] == hooks["poollint"]["additional_dependencies"]

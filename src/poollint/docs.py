@@ -1,7 +1,11 @@
-"""Renders docs/rules.md from the rule classes: `python -m poollint.docs > docs/rules.md`."""
+"""Renders docs/rules.md from the rule classes (`python -m poollint.docs > docs/rules.md`) and
+docs/settings.md from the settings table (`python -m poollint.docs settings > docs/settings.md`)."""
 from __future__ import annotations
 
+import sys
+
 from poollint.rules import ALL_RULES
+from poollint.settings import _KEYS, SETTING_DOCS
 
 
 def render_rules_markdown() -> str:
@@ -18,5 +22,30 @@ def render_rules_markdown() -> str:
     return body + "".join("\n" + rule.documentation() for rule in ALL_RULES)
 
 
+def render_settings_markdown() -> str:
+    lines = [
+        "# poollint settings",
+        "",
+        "Generated from `poollint.settings.SETTING_DOCS` by `python -m poollint.docs settings`.",
+        "",
+        "The keys go under `[tool.poollint]` in `pyproject.toml`, or at the top level of `poollint.toml` /",
+        "`.poollint.toml`. Each file follows the nearest configuration file above it; paths in `exclude`,",
+        "`per-file-ignores` and `env-files` are relative to that configuration file's folder. An unknown key",
+        "is an error naming it, with the closest known key (exit status 2).",
+        "",
+        "| key | type | default |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| [`{d.key}`](#{d.key}) | {_KEYS[d.key]} | {d.default} |" for d in SETTING_DOCS]
+    for d in SETTING_DOCS:
+        example = d.example if d.example.startswith("[[") else f"[tool.poollint]\n{d.example}"
+        lines += ["", f"## {d.key}", "", d.description, "", f"- type: {_KEYS[d.key]}", f"- default: {d.default}",
+                  "", "```toml", example, "```"]
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(render_rules_markdown(), end="")
+    if sys.argv[1:] == ["settings"]:
+        print(render_settings_markdown(), end="")
+    else:
+        print(render_rules_markdown(), end="")

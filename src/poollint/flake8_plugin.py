@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 import ast
-import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from poollint import __version__
 
 if TYPE_CHECKING:
-    from poollint.engine.index import ProjectIndex
     from poollint.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 
 class PoollintChecker:
@@ -25,23 +21,27 @@ class PoollintChecker:
         self.lines = lines
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        from poollint.engine.runner import analyze_python, module_name_for
+        from poollint.engine.files import discover
+        from poollint.engine.runner import RunOptions, check_buffer
         from poollint.settings import SettingsError
 
         path = Path(self.filename)
+        # `flake8 -` without `--stdin-display-name` (older pylsp): the buffer has no place in the project,
+        # and taking the project's index for it would make it a duplicate of the file it was read from
+        named = self.filename not in ("stdin", "-") or path.is_file()
         try:
-            settings = _settings_for(path.parent if path.parent.exists() else Path.cwd())
+            settings = _settings_for(path.parent if named and path.parent.exists() else Path.cwd())
         except SettingsError as error:
             yield 1, 0, f"DBP000 poollint configuration error: {error}", type(self)
             return
+        if named and path.exists() and not list(discover([path], settings.is_excluded)):
+            return  # `exclude` of [tool.poollint] (and the built-in excludes), as `poollint check` skips it
         data = "".join(self.lines).encode("utf-8")
-        root: Optional[Path] = settings.root
-        index = _project_index(path, data, settings)
-        module_name = (index.module_name(path) if index is not None else None) or module_name_for(path, root)
-        findings, _ = analyze_python(path, self.filename, data, settings, module_name=module_name, index=index)
-        for finding in findings:
-            if settings.is_enabled(finding.code):
-                yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+        # the CLI's own door for one buffer: file rules, the project's cross-file facts, the URL rules on
+        # the file's literals (DBP402, DBP408...), select/ignore, per-file-ignores and file-level noqa
+        result = check_buffer(path if named else Path("stdin.py"), data, settings, RunOptions(jobs=1), named=named)
+        for finding in result.findings:
+            yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
 
 
 @lru_cache(maxsize=64)
@@ -50,16 +50,3 @@ def _settings_for(directory: Path) -> "Settings":
     from poollint.settings import load_settings
 
     return load_settings(directory)
-
-
-def _project_index(path: Path, data: bytes, settings: "Settings") -> Optional["ProjectIndex"]:
-    """The project's index from its on-disk cache (built once, shared by flake8's workers), with this
-    file's facts taken from the text flake8 checks, which may be an editor's unsaved buffer."""
-    from poollint.engine.index import index_for_file
-
-    try:
-        return index_for_file(path, settings).with_source(path, data, settings)
-    except (OSError, ValueError, RecursionError) as error:  # the per-file rules still run without it
-        logger.debug("poollint: no project index for %s: %s", path, error)
-        return None
-

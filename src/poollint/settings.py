@@ -44,6 +44,78 @@ _KEYS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class SettingDoc:
+    """One key of docs/settings.md: its default, an example (TOML under `[tool.poollint]`) and what it does."""
+
+    key: str
+    default: str
+    example: str
+    description: str
+
+
+# Every key of _KEYS, in the order docs/settings.md lists them; a test parses each example.
+SETTING_DOCS: tuple[SettingDoc, ...] = (
+    SettingDoc("select", '`["DBP"]`', 'select = ["DBP1", "DBP402"]',
+               "Codes or prefixes to enable. An opt-in rule is enabled only by a selection more specific "
+               "than `DBP` (`DBP2`, `DBP203`). `--select` replaces it."),
+    SettingDoc("extend-select", "`[]`", 'extend-select = ["DBP203"]',
+               "Codes or prefixes enabled in addition to `select`. `--extend-select` adds to it."),
+    SettingDoc("ignore", "`[]`", 'ignore = ["DBP102"]',
+               "Codes or prefixes to disable. The longest matching prefix of `select`/`ignore` decides; "
+               "`ignore` wins a tie. `--ignore` adds to it."),
+    SettingDoc("exclude", "`[]`", 'exclude = ["migrations", "scripts/legacy_*.py"]',
+               "Paths or globs not to check, relative to this file's folder: one with a `/` is anchored "
+               "there, one without names a file or folder anywhere below. Virtual environments, "
+               "`node_modules/`, `build/`, `dist/` and caches are always skipped. `--exclude` replaces it, "
+               "`--extend-exclude` adds to it."),
+    SettingDoc("per-file-ignores", "`{}`", 'per-file-ignores = { "scripts/*.py" = ["DBP301"] }',
+               "Codes or prefixes ignored in the files a glob names, relative to this file's folder "
+               "(as `exclude`)."),
+    SettingDoc("env-files", "`[]`", 'env-files = ["config/*.env", "deploy/app.conf"]',
+               "Files read as dotenv files whatever their name (globs relative to this file's folder), "
+               "besides `.env` and `.env.*`."),
+    SettingDoc("url-variables", "`[]`", 'url-variables = ["PRIMARY_DSN"]',
+               "Names of environment variables that hold a database URL, besides `DATABASE_URL`, "
+               "`*_DATABASE_URL`, `POSTGRES_URL*`, `REDIS_URL` and the others DBP4xx knows."),
+    SettingDoc("serverless", '`"auto"`', "serverless = true",
+               "Whether the project deploys serverless (DBP405): `\"auto\"` detects it from `vercel.json`, "
+               "`serverless.yml`, SAM templates, Lambda handlers..."),
+    SettingDoc("max-connections", "PostgreSQL's 100, or `-c max_connections=N` from compose", "max-connections = 500",
+               "The database server's `max_connections` for the connection budget (DBP407, `poollint budget`)."),
+    SettingDoc("reserved-connections", "3 (PostgreSQL's `superuser_reserved_connections`)", "reserved-connections = 10",
+               "Connections kept for administrators, migrations and monitoring, taken off the budget."),
+    SettingDoc("replicas", "from compose `deploy.replicas`, Kubernetes `replicas`/HPA, else 1", "replicas = 4",
+               "How many instances of the application run at once (DBP407)."),
+    SettingDoc("workers", "from gunicorn/uvicorn settings, else 1", "workers = 8",
+               "Worker processes per instance, each with its own pool (DBP407)."),
+    SettingDoc("pgbouncer-version", "unknown", 'pgbouncer-version = "1.21.0"',
+               "The PgBouncer version of the project's pooler: from 1.21.0 it supports prepared statements "
+               "in transaction mode, so DBP402 only asks for the settings that version still needs."),
+    SettingDoc("duplicate-client-threshold", "2", "duplicate-client-threshold = 3",
+               "How many modules must build a pool for the same database at import time before DBP103 "
+               "reports them."),
+    SettingDoc("clients", "none", '[[tool.poollint.clients]]\nlibrary = "acme-db"\nconstructors = ["acme.db.make_pool"]',
+               "Your own pool-owning constructors and factories, in the format of the built-in catalog "
+               "(`src/poollint/catalog/data/*.toml`): `library`, `constructors`, `release`..."),
+    SettingDoc("transactions", "none",
+               '[[tool.poollint.transactions]]\nlibrary = "acme-db"\nfunctions = ["acme.db.transaction"]',
+               "Your own transaction scopes (context managers or decorators), for DBP201."),
+    SettingDoc("checkouts", "none",
+               '[[tool.poollint.checkouts]]\nlibrary = "acme-db"\nmethods = ["lease"]\nrelease = ["give_back"]',
+               "Your own ways of checking a connection out of a pool and giving it back (DBP202, DBP304)."),
+    SettingDoc("external-calls", "none",
+               '[[tool.poollint.external-calls]]\nkind = "payment API call"\nfunctions = ["acme.payments.charge"]',
+               "Calls that wait on something outside the database and must not run while a connection is "
+               "held (DBP201, DBP202)."),
+    SettingDoc("background", "none", '[[tool.poollint.background]]\nfunctions = ["acme.tasks.run_later"]',
+               "Calls that hand their argument to another thread or process: what they run does not hold "
+               "the caller's connection."),
+    SettingDoc("offload", "none", '[[tool.poollint.offload]]\nfunctions = ["acme.sync.to_thread"]',
+               "Calls that run a function elsewhere and wait for it (`run_in_executor`-like)."),
+)
+
+
+@dataclass(frozen=True)
 class Settings:
     select: tuple[str, ...] = ("DBP",)
     ignore: tuple[str, ...] = ()

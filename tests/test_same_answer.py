@@ -1,0 +1,125 @@
+"""One tree, one answer: `fixtures/surfaces/shop` gives the findings its `# expect:` comments announce
+through `poollint check` from the root and from a subfolder, in any order of paths, and through flake8
+as a project run and as editors call it. (pre-commit: tests/test_pre_commit.py.)
+
+The tree holds a root `pyproject.toml` with `exclude` and `per-file-ignores`, a package with its own
+`poollint.toml`, cross-file DBP103, a Python URL literal (DBP408) and a `.env` (DBP402)."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from conftest import FIXTURES, expected_findings
+from poollint.cli import main
+
+SHOP = FIXTURES / "surfaces" / "shop"
+PYTHON = (".py",)
+
+
+def expected_in(tree: Path) -> set[tuple[str, int, str]]:
+    """(path relative to the tree, line, code) of every `# expect:` in the tree."""
+    found = set()
+    for path in sorted(tree.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".prisma", ".env", "") and ".poollint_cache" not in path.parts:
+            relative = path.relative_to(tree).as_posix()
+            found |= {(relative, line, code) for line, code in expected_findings(path)}
+    return found
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("same-answer") / "shop"
+    shutil.copytree(SHOP, copy)
+    return copy
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Callable[..., set]:
+    """`poollint check` run in `cwd`, as `main()` runs it for the console script (in process: cheaper)."""
+    def run(cwd: Path, *args: str) -> set[tuple[str, int, str]]:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        assert main(["check", "--no-cache", "--format", "json", *args]) in (0, 1)
+        return {(f["path"], f["line"], f["code"]) for f in json.loads(capsys.readouterr().out)}
+    return run
+
+
+@pytest.fixture
+def flake8(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Callable[..., set]:
+    """`flake8 --select DBP` run in `cwd` through flake8's own entry point, in process."""
+    from flake8.main.cli import main as flake8_main
+
+    def run(cwd: Path, *args: str) -> set[tuple[str, int, str]]:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        assert flake8_main(["--select", "DBP", *args]) in (0, 1)
+        return _parse_flake8(capsys.readouterr().out)
+    return run
+
+
+def _parse_flake8(out: str) -> set[tuple[str, int, str]]:
+    found = set()
+    for line in out.splitlines():
+        path, number, _column, rest = line.split(":", 3)
+        found.add((path.removeprefix("./"), int(number), rest.split()[0]))
+    return found
+
+
+def _flake8_stdin(cwd: Path, *args: str, stdin: str) -> set[tuple[str, int, str]]:
+    """As an editor calls it: a separate process reading the buffer from its standard input."""
+    result = subprocess.run([sys.executable, "-m", "flake8", "--select", "DBP", *args, "-"], cwd=cwd, input=stdin,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 1), result.stderr
+    return _parse_flake8(result.stdout)
+
+
+def _below(findings: set[tuple[str, int, str]], folder: str) -> set[tuple[str, int, str]]:
+    return {(path[len(folder) + 1:], line, code) for path, line, code in findings if path.startswith(folder + "/")}
+
+
+def test_the_tree_announces_findings_of_every_kind() -> None:
+    codes = {code for _, _, code in expected_in(SHOP)}
+    assert codes == {"DBP101", "DBP102", "DBP103", "DBP402", "DBP408"}
+
+
+def test_cli_from_the_root_and_from_subfolders(shop: Path, cli: Callable[..., set]) -> None:
+    expected = expected_in(shop)
+    assert cli(shop) == expected
+    assert cli(shop / "app") == _below(expected, "app")
+    assert cli(shop / "services" / "worker") == _below(expected, "services/worker")
+    assert cli(shop / "scripts") == set()  # per-file-ignores of the root's pyproject.toml, from inside
+
+
+def test_cli_answer_does_not_depend_on_the_order_of_paths(shop: Path, cli: Callable[..., set]) -> None:
+    expected = {f for f in expected_in(shop) if f[0].startswith(("app/", "services/"))}
+    assert cli(shop, "services", "app") == expected
+    assert cli(shop, "app", "services") == expected
+
+
+def test_flake8_from_the_root_and_from_a_subfolder(shop: Path, flake8: Callable[..., set]) -> None:
+    expected = {f for f in expected_in(shop) if f[0].endswith(PYTHON)}
+    assert flake8(shop, ".") == expected
+    assert flake8(shop / "app", ".") == _below(expected, "app")
+
+
+def test_flake8_as_editors_call_it(shop: Path) -> None:
+    """An editor sends the buffer on stdin with its path (`--stdin-display-name`), from the project root."""
+    for relative in ("app/reports.py", "scripts/seed.py"):
+        text = (shop / relative).read_text()
+        expected = {f for f in expected_in(shop) if f[0] == relative}
+        assert _flake8_stdin(shop, "--stdin-display-name", relative, stdin=text) == expected, relative
+    # older pylsp: `flake8 -` with no display name; the buffer is no second copy of app/db.py (no DBP103)
+    assert _flake8_stdin(shop, stdin=(shop / "app" / "db.py").read_text()) == set()
+
+
+def test_cli_stdin_as_editors_call_it(shop: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., set]) -> None:
+    for relative in ("app/reports.py", "app/jobs.py", ".env", "legacy/old_api.py"):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((shop / relative).read_bytes())))
+        assert cli(shop, "-", "--stdin-filename", relative) == {f for f in expected_in(shop) if f[0] == relative}
