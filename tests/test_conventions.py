@@ -128,7 +128,8 @@ def test_summary_line_on_stderr(project: Path, capsys: pytest.CaptureFixture) ->
         "@app.route('/')\ndef index():\n    return make_engine()\n")
     assert main(["check", "--no-cache"]) == 1
     captured = capsys.readouterr()
-    assert captured.err == "poollint: 2 findings in 2 files, 1 fixable with --fix\n"
+    assert captured.err == ("poollint: 2 findings in 2 files; `--diff` shows the safe autofixes, "
+                            "`--fix` applies them\n")
     assert len(captured.out.splitlines()) == 2
     assert main(["check", "--no-cache", "--quiet"]) == 1
     assert capsys.readouterr().err == ""
@@ -136,6 +137,13 @@ def test_summary_line_on_stderr(project: Path, capsys: pytest.CaptureFixture) ->
     (project / "app" / "factory.py").write_text("")
     assert main(["check", "--no-cache"]) == 0
     assert capsys.readouterr().err == "poollint: no findings in 3 files\n"  # schema.prisma too
+
+
+def test_summary_knows_every_rule_with_an_autofix() -> None:
+    from poollint.cli import AUTOFIX_CODES
+    from poollint.engine.fixes import fixable_codes
+
+    assert AUTOFIX_CODES == fixable_codes()
 
 
 def test_statistics(project: Path, capsys: pytest.CaptureFixture) -> None:
