@@ -200,7 +200,7 @@ def _summary(findings: Sequence[Finding], result: RunResult) -> str:
         return f"poollint: no findings in {_plural(result.files_checked, 'file')}"
     files = len({f.path for f in findings})
     line = f"poollint: {_plural(len(findings), 'finding')} in {_plural(files, 'file')}"
-    return line + ("; `--diff` shows the safe autofixes, `--fix` applies them" if _has_autofix(findings) else "")
+    return line + ("; some rules reported have safe autofixes: see `--diff`" if _has_autofix(findings) else "")
 
 
 def _run(args: argparse.Namespace, paths: list[Path], options: RunOptions) -> RunResult:
