@@ -7,6 +7,7 @@ import pytest
 
 from conftest import FIXTURES
 from poollint.cli import main
+from poollint.reporters import REPORTERS
 
 SECRET = "FIXTURE-SECRET"
 CASES = sorted(p for p in (FIXTURES / "config").iterdir() if p.is_dir()) + sorted(
@@ -26,9 +27,16 @@ def test_budget_never_prints_a_secret(case: Path, capsys: pytest.CaptureFixture)
     assert SECRET not in captured.out + captured.err
 
 
-@pytest.mark.parametrize("output_format", ["text", "json", "sarif", "github"])
-def test_check_never_prints_a_secret(output_format: str, capsys: pytest.CaptureFixture) -> None:
-    main(["check", "--no-cache", "--format", output_format, str(FIXTURES)])
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the formats: the first run analyses the fixtures, the others read its results
+    (the cache holds no secret either), so each format costs a warm run."""
+    return tmp_path_factory.mktemp("secrets-cache")
+
+
+@pytest.mark.parametrize("output_format", sorted(REPORTERS))
+def test_check_never_prints_a_secret(output_format: str, capsys: pytest.CaptureFixture, shared_cache: Path) -> None:
+    main(["check", "--cache-dir", str(shared_cache), "--format", output_format, str(FIXTURES)])
     captured = capsys.readouterr()
     assert captured.out, "the fixtures produce findings"
     assert SECRET not in captured.out + captured.err
