@@ -22,14 +22,18 @@ LEVEL = "error"
 
 
 def public_text(text: str) -> str:
-    """The documentation without the maintainers' notes: a paragraph on how a rule's precision was
-    measured on our corpus says nothing to a reader of a code-scanning alert."""
-    paragraphs = re.split(r"\n\s*\n", text)
+    """The documentation without the maintainers' notes: how a rule's precision was measured on our
+    corpus (a `Precision:` paragraph, the `### Measured precision` section with its commit) says
+    nothing to a reader of a code-scanning alert."""
+    sections = re.split(r"(?m)^(?=### )", text)
+    kept = "".join(section for section in sections if not section.startswith(INTERNAL_SECTIONS))
+    paragraphs = re.split(r"\n\s*\n", kept)
     return "\n\n".join(p for p in paragraphs if not p.lstrip().startswith(INTERNAL_PARAGRAPHS)).strip("\n") + "\n"
 
 
-# Paragraphs of a rule's rationale written for the project's maintainers.
+# Parts of a rule's documentation written for the project's maintainers.
 INTERNAL_PARAGRAPHS = ("Precision:", "Measured ", "Measurement:")
+INTERNAL_SECTIONS = ("### Measured precision",)
 
 
 def docs_url() -> Optional[str]:
