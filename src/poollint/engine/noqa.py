@@ -13,6 +13,7 @@ from typing import Sequence
 from poollint.engine.files import is_config_file, is_python_file
 from poollint.engine.findings import Finding
 from poollint.engine.suppress import NOQA, SLASH_NOQA, noqa_codes
+from poollint.limits import read_bytes
 
 
 @dataclass
@@ -32,8 +33,11 @@ def add_noqa(findings: Sequence[Finding]) -> NoqaResult:
         by_path[finding.path][finding.line].add(finding.code)
     for shown, lines in sorted(by_path.items()):
         path = Path(shown)
+        if path.is_symlink():  # a comment written through a link would land in a file outside the run
+            result.skipped += [f"{shown}:{line}: a symlink, left as it is" for line in sorted(lines)]
+            continue
         try:
-            data = path.read_bytes()
+            data = read_bytes(path, "config" if is_config_file(path) else "python")
             text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError):
             result.skipped += [f"{shown}:{line}: cannot be read as UTF-8" for line in sorted(lines)]

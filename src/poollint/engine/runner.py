@@ -348,7 +348,8 @@ def _filter(findings: Iterable[Finding], settings: Settings) -> list[Finding]:
 def _file_noqa(path: Path) -> Optional[frozenset[str]]:
     """The file-level `# flake8: noqa` / `# poollint: noqa[: CODES]` of a file holding findings."""
     try:
-        return file_noqa_codes(path.read_bytes().decode("utf-8", "replace"))
+        data = read_bytes(path, "config" if is_config_file(path) else "python")
+        return file_noqa_codes(data.decode("utf-8", "replace"))
     except OSError:
         return None
 
@@ -468,7 +469,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         if is_config_file(path) and not is_python_file(path):
             result.files_checked += 1
             try:
-                result.warnings += noqa_warnings(display_path(path), path.read_bytes())
+                result.warnings += noqa_warnings(display_path(path), read_bytes(path, "config", root))
             except OSError:
                 pass  # reported by the configuration pass
     result.findings = sorted(_filter(result.findings, settings), key=Finding.sort_key)
