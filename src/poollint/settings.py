@@ -100,6 +100,11 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
     SettingDoc("transactions", "none",
                '[[tool.poollint.transactions]]\nlibrary = "acme-db"\nfunctions = ["acme.db.transaction"]',
                "Your own transaction scopes (context managers or decorators), for DBP201."),
+    SettingDoc("implicit-transactions", "none",
+               '[[tool.poollint.implicit-transactions]]\nlibrary = "acme-db"\nreceivers = ["acme.db.Session"]\n'
+               'begin-methods = ["query"]\nend-methods = ["commit", "rollback"]',
+               "Objects whose first query opens a transaction that lasts until they commit or roll back "
+               "(SQLAlchemy's Session): what runs in between holds a connection (DBP202)."),
     SettingDoc("checkouts", "none",
                '[[tool.poollint.checkouts]]\nlibrary = "acme-db"\nmethods = ["lease"]\nrelease = ["give_back"]',
                "Your own ways of checking a connection out of a pool and giving it back (DBP202, DBP304)."),
