@@ -378,10 +378,12 @@ def test_sibling_projects_do_not_leak_into_each_other() -> None:
     root = FIXTURES / "config"
     together = {(_relative(f.path, root), f.line, f.code) for f in _run(root, Settings()).findings
                 if not _relative(f.path, root).startswith(("DBP402_ok_pgbouncer_version", "DBP405_ok_serverless_false",
-                                                            "DBP407_kubernetes_hpa", "DBP406_env_files"))}
+                                                            "DBP407_kubernetes_hpa", "DBP406_env_files",
+                                                            "DBP405_poollint_toml"))}
     alone = {(f"{case.name}/{path}", line, code) for case in CONFIG_CASES
              if not case.name.startswith(("DBP402_ok_pgbouncer_version", "DBP405_ok_serverless_false",
-                                          "DBP407_kubernetes_hpa", "DBP406_env_files"))  # they need their pyproject
+                                          "DBP407_kubernetes_hpa", "DBP406_env_files",
+                                          "DBP405_poollint_toml"))  # they need their settings file
              for path, line, code in ((_relative(f.path, case), f.line, f.code) for f in _run(case).findings)}
     assert together == alone
 
