@@ -123,3 +123,15 @@ def test_cli_stdin_as_editors_call_it(shop: Path, monkeypatch: pytest.MonkeyPatc
     for relative in ("app/reports.py", "app/jobs.py", ".env", "legacy/old_api.py"):
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((shop / relative).read_bytes())))
         assert cli(shop, "-", "--stdin-filename", relative) == {f for f in expected_in(shop) if f[0] == relative}
+
+
+def test_cli_stdin_buffer_gives_the_columns_and_noqa_of_the_file(shop: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.chdir(shop)
+    assert main(["check", "--no-cache", "--format", "json", ".env"]) == 1
+    on_disk = [(f["line"], f["column"], f["code"]) for f in json.loads(capsys.readouterr().out)]
+    text = (shop / ".env").read_text()
+    for buffer, expected in ((text, on_disk), ("# noqa: DBP402\n" + text.split("\n", 1)[1], [])):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(buffer.encode())))
+        main(["check", "--no-cache", "--format", "json", "-", "--stdin-filename", ".env"])
+        assert [(f["line"], f["column"], f["code"]) for f in json.loads(capsys.readouterr().out)] == expected

@@ -577,7 +577,12 @@ class _buffer_in_place_of:
         target, text, original = self.target, self.text, self.original
 
         def read(candidate: Path, shown: str, model: Any) -> Optional[str]:
-            return text if Path(os.path.abspath(candidate)) == target else original(candidate, shown, model)
+            if Path(os.path.abspath(candidate)) != target:
+                return original(candidate, shown, model)
+            from poollint.config.lines import split_lines
+
+            model.files[shown] = tuple(split_lines(text))  # as the reader records it: noqa and columns read it
+            return text
 
         project._read = read  # type: ignore[assignment]
 
