@@ -224,7 +224,7 @@ def test_stdin_python_buffer_is_named_and_judged_unsaved(project: Path, capsys: 
 
 
 @pytest.mark.parametrize("name, text, expected", [
-    (".env", POOLER_ENV, ".env:1:1: DBP402"),
+    (".env", POOLER_ENV, ".env:1:15: DBP402"),  # the value's column, as for the file on disk
     ("docker-compose.yml", "services:\n  api:\n    environment:\n      DATABASE_URL: "
                            "postgres://app:FIXTURE-SECRET@db:6432/app\n", "docker-compose.yml:4:"),
     ("prisma/schema.prisma", 'datasource db {\n  provider = "postgresql"\n'
