@@ -94,6 +94,7 @@ class FileContext:
         self.module_functions: dict[str, cst.FunctionDef] = {}
         self.module_classes: dict[str, cst.ClassDef] = {}
         self.main_guard_calls: set[str] = set()
+        self.module_strings: dict[str, str] = {}  # `DATABASE_URL = "sqlite:///app.db"`: module constants
         self.current_statement: Optional[cst.CSTNode] = None
         self.is_test_file = is_test_path(path)
         self._scan_module_level()
@@ -109,6 +110,12 @@ class FileContext:
                 for small in statement.body:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         self.record_import(small)
+                    elif isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                        prefix = literal_prefix(small.value)
+                        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                        for target in targets:
+                            if isinstance(target, cst.Name) and prefix is not None:
+                                self.module_strings[target.value] = prefix
             elif isinstance(statement, cst.If) and is_main_guard(statement.test):
                 self.main_guard_calls.update(_called_names(statement))
         # asyncio.run(main()) at module level marks main() as the script's entry point
@@ -347,6 +354,18 @@ def _flatten(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
                 yield from _flatten(handler.body.body)
         else:
             yield statement
+
+
+def literal_prefix(node: cst.BaseExpression) -> Optional[str]:
+    """The known start of a string value: a literal, or the text before the first `{}` of an f-string."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.FormattedString) and node.parts and isinstance(node.parts[0], cst.FormattedStringText):
+        return node.parts[0].value
+    if isinstance(node, cst.ConcatenatedString):
+        return literal_prefix(node.left)
+    return None
 
 
 def is_main_guard(test: cst.BaseExpression) -> bool:

@@ -439,6 +439,10 @@ class _ModuleReader:
             return None
         keywords = [(k.arg, self.qualified(k.value, local)) for k in call.keywords if k.arg]
         first = call.args[0] if call.args else None
+        if isinstance(first, ast.Name) and first.id not in (local or {}) and first.id not in self.imports:
+            first = self.module_bindings.get(first.id, first)  # `create_engine(DATABASE_URL)`: a module constant
+        if isinstance(first, ast.JoinedStr):  # f"sqlite:///{path}": its literal start
+            first = first.values[0] if first.values else None
         literal = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
         return self.catalog.pool_client(self.qualified(call.func, local), keywords, literal)
 

@@ -6,7 +6,7 @@ from typing import Optional
 import libcst as cst
 
 from poollint.catalog.model import ClientSpec
-from poollint.engine.context import Frame, dotted_name
+from poollint.engine.context import Frame, dotted_name, literal_prefix
 from poollint.engine.cstwalk import visit as cst_visit
 from poollint.engine.findings import Location
 from poollint.engine.roles import body_facts, function_role
@@ -23,9 +23,11 @@ class _ClientCreation(FileRule):
             return None
         keywords = [(arg.keyword.value, self.qualified_name(arg.value)) for arg in node.args if arg.keyword is not None]
         first_literal = None
-        if node.args and node.args[0].keyword is None and isinstance(node.args[0].value, cst.SimpleString):
-            value = node.args[0].value.evaluated_value
-            first_literal = value if isinstance(value, str) else None
+        if node.args and node.args[0].keyword is None:
+            first = node.args[0].value
+            first_literal = literal_prefix(first)
+            if first_literal is None and isinstance(first, cst.Name) and self.context.lookup(first.value) is None:
+                first_literal = self.context.module_strings.get(first.value)  # `create_engine(DATABASE_URL)`
         return self.catalog.pool_client(self.qualified_name(node.func), keywords, first_literal)
 
     def statement_role(self, node: cst.Call) -> str:
@@ -69,6 +71,27 @@ class _ClientCreation(FileRule):
     def display(self, node: cst.Call) -> str:
         return f"{dotted_name(node.func) or 'client'}()"
 
+    def fallback_for_parameter(self, node: cst.Call, function: cst.FunctionDef) -> bool:
+        """`if engine is None: engine = create_engine(...)` or `engine = engine or create_engine(...)` on a
+        parameter: the client is built only when the caller passes none, which callers decide."""
+        statement = self.context.current_statement
+        names = self.bound_names(node)
+        if isinstance(statement, cst.Assign) and isinstance(statement.value, cst.BooleanOperation):
+            names = {t.target.value for t in statement.targets if isinstance(t.target, cst.Name)}
+        parameters = {p.name.value for p in (*function.params.posonly_params, *function.params.params,
+                                             *function.params.kwonly_params)}
+        names &= parameters
+        if not names:
+            return False
+        if isinstance(statement, cst.Assign) and isinstance(statement.value, cst.BooleanOperation) \
+                and statement.value.operator.__class__ is cst.Or and statement.value.right is node \
+                and isinstance(statement.value.left, cst.Name) and statement.value.left.value in names:
+            return True
+        for frame in self.context.enclosing(cst.If):
+            if _tests_missing(frame.node.test, names):  # type: ignore[attr-defined]
+                return True
+        return False
+
 
 class ClientPerCall(_ClientCreation):
     """Flags a pool-owning client constructed inside a function that runs per call."""
@@ -92,8 +115,13 @@ class ClientPerCall(_ClientCreation):
         (`global engine; if engine is None: ...`) or a class-level cache, a start-up hook
         (FastAPI lifespan or `on_event("startup")`, a Flask app factory, Django's
         `AppConfig.ready`, a management or click/typer command), a script's `main()`, or the `target=` of a `multiprocessing.Process`.
+        A client built in a parameter default runs once, at import; one built only when a
+        parameter is missing (`if engine is None: engine = create_engine(...)`,
+        `engine = engine or create_engine(...)`) is the caller's choice; a factory that keeps its
+        client in a global it checks first returns the same client every call.
         A NullPool engine, a client built on an existing pool (`Redis(connection_pool=...)`),
-        and SQLite engines own no server connections. A function that returns the client
+        and SQLite engines (a URL literal, an f-string or a module constant starting with
+        `sqlite:`) own no server connections. A function that returns the client
         is a factory: the finding lands where a per-call function calls it. Test code is
         judged by DBP303/DBP304 instead.
 
@@ -160,6 +188,8 @@ class ClientPerCall(_ClientCreation):
         function = self.context.enclosing_function()
         if function is None or not isinstance(function.node, cst.FunctionDef):
             return
+        if in_parameter_defaults(function.node, node) or self.fallback_for_parameter(node, function.node):
+            return
         role = self._per_call_role(node, function, spec)
         if role is None:
             return
@@ -224,8 +254,8 @@ class ClientInLoop(_ClientCreation):
         and hit `max_connections` long before it ends.
 
         Clients stored in a container (`engines[name] = create_engine(url)`, a list or dict
-        comprehension of engines: one pool per database) and clients released in the same
-        iteration are not reported.
+        comprehension of engines: one pool per database), clients released in the same
+        iteration, and a retry loop that returns the first client that works are not reported.
 
         Precision: measured on 1 finding in 1 project of the precision corpus: 1 debatable
         (one engine per saved chart in Superset's one-shot data migration).
@@ -270,6 +300,10 @@ class ClientInLoop(_ClientCreation):
         if not isinstance(loop.node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
             if self.statement_role(node) in ("kept", "global", "returned"):
                 return
+            function = self.context.enclosing_function()
+            if function is not None and isinstance(function.node, cst.FunctionDef) \
+                    and self.bound_names(node) & returned_names(function.node):
+                return  # a retry loop that returns the first client that works: a factory's
             if self._released_in_loop(node, loop.node, spec):
                 return
         call = f"`{self.display(node)}`" if not chain else f"`{self.display(node)}` -> `{chain}`"
@@ -315,6 +349,39 @@ def factory_call(rule: _ClientCreation, node: cst.Call) -> tuple[Optional[Client
     return (spec, factory.constructor_display) if spec is not None else (None, "")
 
 
+def _tests_missing(test: cst.BaseExpression, names: set[str]) -> bool:
+    """`x is None` or `not x` on one of `names`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return isinstance(test.expression, cst.Name) and test.expression.value in names
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
+        target = test.comparisons[0]
+        return test.left.value in names and isinstance(target.operator, cst.Is) \
+            and isinstance(target.comparator, cst.Name) and target.comparator.value == "None"
+    return False
+
+
+class _Contains(cst.CSTVisitor):
+    def __init__(self, target: cst.CSTNode) -> None:
+        self.target = target
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if node is self.target:
+            self.found = True
+        return not self.found
+
+
+def in_parameter_defaults(function: cst.FunctionDef, node: cst.Call) -> bool:
+    """Whether the call is a parameter default: evaluated once, when the `def` runs at import."""
+    for param in (*function.params.posonly_params, *function.params.params, *function.params.kwonly_params):
+        if param.default is not None:
+            finder = _Contains(node)
+            param.default.visit(finder)
+            if finder.found:
+                return True
+    return False
+
+
 def produces(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
     """Whether `value` evaluates to the call's result: the call itself, awaited, or a branch of `x if c else y`."""
     if value is node:
@@ -348,6 +415,7 @@ class _KeptNames(cst.CSTVisitor):
 
     def __init__(self) -> None:
         self.kept: set[str] = set()
+        self.closures: dict[str, set[str]] = {}  # nested function -> names it uses
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if isinstance(node.value, cst.Name) and any(
@@ -362,6 +430,19 @@ class _KeptNames(cst.CSTVisitor):
     def visit_Global(self, node: cst.Global) -> None:
         self.kept.update(item.name.value for item in node.names)
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        names = _UsedNames()
+        cst_visit(node.body, names)
+        self.closures[node.name.value] = names.used
+
+
+class _UsedNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.used.add(node.value)
+
 
 def _kept_names(scope: cst.CSTNode) -> set[str]:
     cache = _KEPT_CACHE.get(id(scope))
@@ -369,6 +450,8 @@ def _kept_names(scope: cst.CSTNode) -> set[str]:
         return cache[1]
     collector = _KeptNames()
     cst_visit(scope, collector)
+    for name in list(collector.kept):  # `self.run = run`: what the stored closure uses lives as long
+        collector.kept |= collector.closures.get(name, set())
     _KEPT_CACHE.clear()  # one scope at a time is enough: calls of one function arrive together
     _KEPT_CACHE[id(scope)] = (scope, collector.kept)
     return collector.kept
@@ -409,10 +492,13 @@ def _argument_names(value: Optional[cst.BaseExpression]) -> set[str]:
         return set()
     names: set[str] = set()
     for arg in value.args:
-        if isinstance(arg.value, cst.Name):
-            names.add(arg.value.value)
+        inner = arg.value
+        while isinstance(inner, (cst.Subscript, cst.Attribute)):  # `cls(client[db][coll])`: the client lives on
+            inner = inner.value
+        if isinstance(inner, cst.Name):
+            names.add(inner.value)
         else:
-            names |= _argument_names(arg.value)
+            names |= _argument_names(inner)
     return names
 
 
@@ -486,7 +572,8 @@ def _factory_constructor(rule: _ClientCreation, function: cst.FunctionDef) -> Op
     role = function_role(rule.context, function, None)
     if role.runs_once:
         return None
-    returned = returned_names(function)
+    # `global _engine; if _engine is None: _engine = create_engine(...)`; `return _engine`: one client per process
+    returned = returned_names(function) - body_facts(function).globals
     for statement in _return_and_assign_statements(function):
         if isinstance(statement, cst.Return) and isinstance(statement.value, cst.Call):
             call = statement.value
