@@ -62,6 +62,10 @@ class Factory:
     cached: bool  # @lru_cache, @st.cache_resource, ...: one client per process
     line: int
     returns: str = ""  # qualified name of another project factory it returns (resolved later)
+    # a class builds the client only when the caller passes nothing for this parameter
+    # (`connection or self._new_engine()`): (name, position among the call's arguments)
+    unless_passed: str = ""
+    unless_position: int = -1
 
 
 @dataclass(frozen=True)
@@ -224,6 +228,7 @@ class ProjectIndex:
             constructor_display=f"{inner.display}` -> `{inner.constructor_display}"
             if inner.display != inner.constructor_display else inner.constructor_display,
             library=inner.library, datasource=inner.datasource, cached=found.cached or inner.cached, line=found.line,
+            unless_passed=found.unless_passed, unless_position=found.unless_position,
         )
 
     def object_origin(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[str]:
@@ -602,17 +607,31 @@ class _ModuleReader:
                 if found is not None:
                     yield found
             elif isinstance(statement, ast.ClassDef):
-                found = self._class_factory(statement)
+                methods = {}
+                for member in statement.body:
+                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and not member.name.startswith("__"):
+                        # `Passages.open()`, `DocStore.from_uri()`, `self.engine()`: a method is a factory too
+                        found = self._function_factory(member, statement.name)
+                        if found is not None:
+                            methods[member.name] = found
+                            yield found
+                found = self._class_factory(statement, methods)
                 if found is not None:
                     yield found
 
     def _qualify_local(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
 
-    def _function_factory(self, function: _FunctionNode) -> Optional[Factory]:
+    def _function_factory(self, function: _FunctionNode, owner: str = "") -> Optional[Factory]:
         nodes = self.own_statements(function)
         declared_global = {n for node in nodes if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
-        returned = {node.value.id for node in nodes if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
+        returned = set()
+        for node in nodes:
+            if isinstance(node, ast.Return) and node.value is not None:
+                returned |= _carried_names(node.value)
+        qualified = f"{owner}.{function.name}" if owner else function.name
+        base = dict(name=self._qualify_local(qualified), display=f"{qualified}()",
+                    cached=self._is_cached(function), line=function.lineno)
         for node in nodes:
             call: Optional[ast.AST] = None
             if isinstance(node, ast.Return):
@@ -625,38 +644,124 @@ class _ModuleReader:
                 call = call.value
             if not isinstance(call, ast.Call):
                 continue
-            base = dict(name=self._qualify_local(function.name), display=f"{function.name}()",
-                        cached=self._is_cached(function), line=function.lineno)
             spec = self.pool_spec(call)
             if spec is not None:
                 return Factory(constructor=self.qualified(call.func) or "",
                                constructor_display=f"{dotted_name(call.func) or 'client'}()", library=spec.library,
                                datasource=self.datasource(call), **base)  # type: ignore[arg-type]
-            callee = self.qualified(call.func)
+            callee = self._callee(call.func, owner)
             if callee and self.catalog.client_for(callee) is None and "(" not in callee:
                 return Factory(constructor="", constructor_display="", library="", datasource=None,
                                returns=callee, **base)  # type: ignore[arg-type]
         return None
 
-    def _class_factory(self, cls: ast.ClassDef) -> Optional[Factory]:
-        methods = {s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        init = methods.get("__init__")
-        if init is None or "__new__" in methods:
-            return None  # a class that controls its own instances may cache them
+    def _callee(self, func: ast.AST, owner: str) -> Optional[str]:
+        """The qualified name of a call's function; `self.method`/`cls.method` of a class is the class's."""
+        if owner and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id in ("self", "cls"):
+            return self._qualify_local(f"{owner}.{func.attr}")
+        if owner and isinstance(func, ast.Name) and func.id == "cls":
+            return self._qualify_local(owner)
+        return self.qualified(func)
+
+    def _class_factory(self, cls: ast.ClassDef, methods: dict[str, Factory]) -> Optional[Factory]:
+        """A class whose `__init__` builds a pool-owning client and keeps it on the instance: one pool per instance.
+
+        Kept: assigned to `self.x` (annotated or not, wrapped in another object, through a local
+        name, a `self._make_engine()` factory method) or handed to `super().__init__()`. A class
+        whose `__new__` may return a cached instance is judged at its `__init__` instead.
+        """
+        init = next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and s.name == "__init__"), None)
+        if init is None or any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__new__"
+                               for s in cls.body):
+            return None
+        parameters = [a.arg for a in (*init.args.posonlyargs, *init.args.args)][1:]
+        parameters += [a.arg for a in init.args.kwonlyargs]
+        local: dict[str, tuple[Factory, str]] = {}  # local name -> the client it holds
         for node in self.own_statements(init):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and any(
-                isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
-                for t in node.targets
-            ):
-                spec = self.pool_spec(node.value)
-                if spec is not None:
-                    return Factory(
-                        name=self._qualify_local(cls.name), display=f"{cls.name}()",
-                        constructor=self.qualified(node.value.func) or "",
-                        constructor_display=f"{dotted_name(node.value.func) or 'client'}()", library=spec.library,
-                        datasource=self.datasource(node.value), cached=False, line=cls.lineno,
-                    )
+            if isinstance(node, ast.Return):
+                return None  # an early return may skip the construction: not judged
+            value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) else None
+            if value is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            found = self._built_in(value, cls.name, methods, local, parameters)
+            if found is None:
+                continue
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    local[target.id] = found
+            kept_on_self = any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+                               for t in targets)
+            handed_to_base = isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr == "__init__" and isinstance(value.func.value, ast.Call) \
+                and isinstance(value.func.value.func, ast.Name) and value.func.value.func.id == "super"
+            if not (kept_on_self or handed_to_base):
+                continue
+            client, unless = found
+            position = parameters.index(unless) if unless in parameters else -1
+            own = dict(name=self._qualify_local(cls.name), display=f"{cls.name}()", cached=False, line=cls.lineno,
+                       unless_passed=unless, unless_position=position)
+            if client.name:  # built by a factory method: `EmbeddingIndex()` -> `_new_engine()` -> ...
+                return Factory(constructor="", constructor_display="", library="", datasource=None,
+                               returns=client.name, **own)  # type: ignore[arg-type]
+            return replace(client, **own)
         return None
+
+    def _built_in(self, value: ast.AST, owner: str, methods: dict[str, Factory],
+                  local: dict[str, tuple[Factory, str]], parameters: list[str]) -> Optional[tuple[Factory, str]]:
+        """The client an expression of `__init__` builds (a Factory with an empty name for a catalog
+        constructor), and the parameter that, when passed, replaces it."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Name):
+            return local.get(value.id)
+        if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or) and len(value.values) == 2:
+            first, second = value.values
+            found = self._built_in(second, owner, methods, local, parameters)
+            if found is not None and isinstance(first, ast.Name) and first.id in parameters:
+                return found[0], first.id  # `connection or self._new_engine()`
+            return None
+        if isinstance(value, ast.IfExp):
+            names = {n.id for n in ast.walk(value.test) if isinstance(n, ast.Name)} & set(parameters)
+            for branch in (value.body, value.orelse):
+                found = self._built_in(branch, owner, methods, local, parameters)
+                if found is not None:
+                    return (found[0], sorted(names)[0]) if len(names) == 1 else None
+            return None
+        if not isinstance(value, ast.Call):
+            return None
+        spec = self.pool_spec(value)
+        if spec is not None:
+            return Factory(name="", display="", constructor=self.qualified(value.func) or "",
+                           constructor_display=f"{dotted_name(value.func) or 'client'}()", library=spec.library,
+                           datasource=self.datasource(value), cached=False, line=value.lineno), ""
+        callee = self._callee(value.func, owner)
+        method = callee.rsplit(".", 1)[-1] if callee and callee.startswith(self._qualify_local(owner) + ".") else None
+        if method is not None and method in methods:
+            return methods[method], ""  # `self._new_engine()`
+        for argument in (*value.args, *(k.value for k in value.keywords)):
+            found = self._built_in(argument, owner, methods, local, parameters)  # `Traced(inner=Prisma())`
+            if found is not None:
+                return found
+        return None
+
+def _carried_names(value: ast.AST) -> set[str]:
+    """Names whose value a returned expression carries: itself, or an argument of the call it is, at any depth
+    (`return Store(client)`, `return cls(client[db][coll])`)."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    while isinstance(value, ast.Subscript):  # `client[db][coll]` keeps the client alive
+        value = value.value
+    if isinstance(value, ast.Name):
+        return {value.id}
+    if isinstance(value, ast.Tuple):
+        return {n for element in value.elts for n in _carried_names(element)}
+    if isinstance(value, ast.Call):
+        return {n for argument in (*value.args, *(k.value for k in value.keywords)) for n in _carried_names(argument)}
+    return set()
+
 
 def _module_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
     """Statements that run at import: looking into if/try/with blocks, not functions or classes."""

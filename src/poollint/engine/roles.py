@@ -99,6 +99,9 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             return FunctionRole(per_call="a task", is_test=is_test)
         if isinstance(target, cst.Attribute) and last in guards.route_decorator_attributes and call is not None:
             return FunctionRole(per_call="a request handler", is_test=is_test)
+        if enclosing_class is not None and call is None and dotted_name(target) == "property" \
+                and context.lookup("property") is None:
+            return FunctionRole(per_call="a property, evaluated on every access", is_test=is_test)
     if "lifespan" in name or name in context.lifespan_names():
         return FunctionRole(runs_once="a lifespan hook")
     if name == "main" or (enclosing_class is None and name in context.main_guard_calls):

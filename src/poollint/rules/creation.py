@@ -122,7 +122,14 @@ class ClientPerCall(_ClientCreation):
         A NullPool engine, a client built on an existing pool (`Redis(connection_pool=...)`),
         and SQLite engines (a URL literal, an f-string or a module constant starting with
         `sqlite:`) own no server connections. A function that returns the client
-        is a factory: the finding lands where a per-call function calls it. Test code is
+        is a factory: the finding lands where a per-call function calls it, with the chain to the
+        constructor. So is a method (a `@staticmethod`, a classmethod returning `cls(client[db])`,
+        `self.engine()`), and so is a class whose `__init__` keeps a client on the instance
+        (assigned to `self.x`, annotated, wrapped in another object, built by a factory method or
+        handed to `super().__init__()`): `Store()` -> `create_engine()`. A class that builds its
+        client only when a parameter is missing (`engine or create_engine(url)`) builds nothing
+        where the caller passes it. A `@property` runs on every access; an `__init__` whose class's
+        `__new__` returns a cached instance runs again on every construction. Test code is
         judged by DBP303/DBP304 instead.
 
         Precision: measured on 5 findings in 1 project of the precision corpus
@@ -216,6 +223,8 @@ class ClientPerCall(_ClientCreation):
         if role.runs_once or role.is_test:
             return None
         usage = self.statement_role(node)
+        if usage == "kept" and _reinitialises_cached_instance(function.node, self.context.enclosing_class()):
+            return "`__new__` returns a cached instance, but `__init__` runs again on every construction"
         if usage in ("kept", "global"):
             return None
         if not spec.connect and self._released_in_function(node, function.node, spec):
@@ -342,8 +351,8 @@ def factory_call(rule: _ClientCreation, node: cst.Call) -> tuple[Optional[Client
     index = rule.context.index
     if index is None or rule.context.is_test_file:
         return None, ""
-    factory = index.factory(rule.qualified_name(node.func))
-    if factory is None or factory.cached:
+    factory = index.factory(_own_method(rule, node.func) or rule.qualified_name(node.func))
+    if factory is None or factory.cached or _passes(node, factory.unless_passed, factory.unless_position):
         return None, ""
     spec = rule.catalog.client_for(factory.constructor)
     return (spec, factory.constructor_display) if spec is not None else (None, "")
@@ -382,6 +391,26 @@ def in_parameter_defaults(function: cst.FunctionDef, node: cst.Call) -> bool:
     return False
 
 
+def _own_method(rule: _ClientCreation, func: cst.BaseExpression) -> Optional[str]:
+    """`self.engine` / `cls.engine` inside a class of this module: the method's qualified name."""
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls")):
+        return None
+    for frame in rule.context.enclosing(cst.ClassDef):
+        return rule.context.module_qualified(f"{frame.node.name.value}.{func.attr.value}")  # type: ignore[attr-defined]
+    return None
+
+
+def _passes(node: cst.Call, parameter: str, position: int) -> bool:
+    """Whether the call passes `parameter` (by keyword, or by its position), so the factory builds nothing."""
+    if not parameter:
+        return False
+    positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+    if any(arg.star for arg in node.args):
+        return True  # `*args`/`**kwargs` may pass it: not judged
+    return any(arg.keyword is not None and arg.keyword.value == parameter for arg in node.args) \
+        or 0 <= position < len(positional)
+
+
 def produces(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
     """Whether `value` evaluates to the call's result: the call itself, awaited, or a branch of `x if c else y`."""
     if value is node:
@@ -390,6 +419,8 @@ def produces(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
         return produces(value.expression, node)
     if isinstance(value, cst.IfExp):
         return produces(value.body, node) or produces(value.orelse, node)
+    if isinstance(value, cst.BooleanOperation):  # `connection or self._new_engine()`
+        return produces(value.left, node) or produces(value.right, node)
     return False
 
 
@@ -424,7 +455,8 @@ class _KeptNames(cst.CSTVisitor):
             self.kept.add(node.value.value)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _COLLECTION_METHODS:
+        if isinstance(node.func, cst.Attribute) and (node.func.attr.value in _COLLECTION_METHODS or _is_super_init(node)):
+            # `super().__init__(engine)`: the base class keeps it on the instance
             self.kept.update(arg.value.value for arg in node.args if isinstance(arg.value, cst.Name))
 
     def visit_Global(self, node: cst.Global) -> None:
@@ -434,6 +466,43 @@ class _KeptNames(cst.CSTVisitor):
         names = _UsedNames()
         cst_visit(node.body, names)
         self.closures[node.name.value] = names.used
+
+
+class _Returns(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.values: list[Optional[cst.BaseExpression]] = []
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.values.append(node.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+
+def _returns_of(function: cst.FunctionDef) -> list[Optional[cst.BaseExpression]]:
+    collector = _Returns()
+    cst_visit(function.body, collector)
+    return collector.values
+
+
+def _reinitialises_cached_instance(function: cst.FunctionDef, klass: Optional[cst.ClassDef]) -> bool:
+    """`__init__` of a class whose `__new__` may hand back an existing instance: Python runs `__init__` on it
+    again, so a client it builds unconditionally (no early `return`) is rebuilt on every construction."""
+    if klass is None or function.name.value != "__init__" or _returns_of(function):
+        return False
+    new = next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__new__"), None)
+    if new is None:
+        return False
+    # a `__new__` that only returns `super().__new__(cls)` makes a new instance every time
+    return any(value is not None and not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+                                          and value.func.attr.value == "__new__")
+               for value in _returns_of(new))
+
+
+def _is_super_init(node: cst.Call) -> bool:
+    func = node.func
+    return isinstance(func, cst.Attribute) and func.attr.value == "__init__" and isinstance(func.value, cst.Call) \
+        and isinstance(func.value.func, cst.Name) and func.value.func.value == "super"
 
 
 class _UsedNames(cst.CSTVisitor):
@@ -493,7 +562,7 @@ def _argument_names(value: Optional[cst.BaseExpression]) -> set[str]:
     names: set[str] = set()
     for arg in value.args:
         inner = arg.value
-        while isinstance(inner, (cst.Subscript, cst.Attribute)):  # `cls(client[db][coll])`: the client lives on
+        while isinstance(inner, cst.Subscript):  # `cls(client[db][coll])`: the client lives on
             inner = inner.value
         if isinstance(inner, cst.Name):
             names.add(inner.value)
