@@ -26,6 +26,7 @@ import json
 import shlex
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -140,13 +141,16 @@ def score_case(case: dict, poollint: Sequence[str], work_dir: Path) -> dict:
     if not before_root.is_dir() or not after_root.is_dir():
         return {"id": case["id"], "rule": case["rule"], "family": family(case["rule"]), "kind": case["kind"],
                 "missing": True}
+    started = time.monotonic()
     try:
         before = run_poollint(poollint, before_root)
         after = run_poollint(poollint, after_root)
     except (RuntimeError, json.JSONDecodeError) as error:
         return {"id": case["id"], "rule": case["rule"], "family": family(case["rule"]), "kind": case["kind"],
                 "error": str(error)}
-    return judge(case, before, after, before_root, after_root)
+    result = judge(case, before, after, before_root, after_root)
+    result["seconds"] = round(time.monotonic() - started, 1)
+    return result
 
 
 def summarize(results: list[dict]) -> dict:
