@@ -337,6 +337,9 @@ def main() -> int:
     parser.add_argument("--min-rule", type=float, default=90.0)
     parser.add_argument("--parallel", type=int, default=3, help="projects checked at once (default 3)")
     parser.add_argument("--no-cache", action="store_true", help="pass --no-cache to poollint")
+    parser.add_argument("--save-results", type=Path, help="also write the run's findings to this JSON file")
+    parser.add_argument("--from-results", type=Path,
+                        help="report on findings saved by --save-results instead of running poollint (after triage)")
     parser.add_argument("--write-measured", metavar="DATE_AND_VERSION",
                         help="rewrite src/poollint/rules/measured.py (the rules' documented numbers) from this "
                              "run's development and validation tallies, e.g. '2026-12-02, main at abc1234'")
@@ -353,11 +356,17 @@ def main() -> int:
         print("missing corpus projects:\n  " + "\n  ".join(missing), file=sys.stderr)
         return 2
     results: list[Result] = []
-    # the largest projects first, so that the slowest run does not start last
-    jobs.sort(key=lambda job: -sum(1 for _ in job.root.rglob("*.py")))
-    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
-        for found in pool.map(lambda job: run_poollint(job, poollint, select, not args.no_cache), jobs):
-            results.extend(found)
+    if args.from_results:
+        results = [Result(**row) for row in json.loads(args.from_results.read_text(encoding="utf-8"))
+                   if row["part"] in parts]
+    else:
+        # the largest projects first, so that the slowest run does not start last
+        jobs.sort(key=lambda job: -sum(1 for _ in job.root.rglob("*.py")))
+        with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+            for found in pool.map(lambda job: run_poollint(job, poollint, select, not args.no_cache), jobs):
+                results.extend(found)
+    if args.save_results:
+        args.save_results.write_text(json.dumps([vars(result) for result in results], indent=1), encoding="utf-8")
     labels = load_labels(APP_LABELS) + load_labels(LABELS)
     matched, unmatched, stale = match(results, labels)
     under = report_precision(tally(matched, unmatched, opt_in), projects, opt_in, args.min_rule)
