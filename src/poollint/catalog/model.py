@@ -116,6 +116,8 @@ class Guards:
     app_constructors: frozenset[str] = frozenset()
     command_decorators: frozenset[str] = frozenset()
     command_decorator_attributes: frozenset[str] = frozenset()
+    # `group.add_command(fn)`: a call that registers a function as a one-shot command
+    command_registration_methods: frozenset[str] = frozenset()
     pytest_fixtures: frozenset[str] = frozenset()
     route_decorator_attributes: frozenset[str] = frozenset()
     task_decorators: frozenset[str] = frozenset()
@@ -132,6 +134,8 @@ class Guards:
     cleanup_methods: frozenset[str] = frozenset()
     context_methods: frozenset[str] = frozenset()
     closing_functions: frozenset[str] = frozenset()
+    # calls that use a client they are given without taking it over (a session factory over an engine)
+    borrowing_functions: frozenset[str] = frozenset()
     context_manager_decorators: frozenset[str] = frozenset()
 
 
@@ -302,6 +306,10 @@ class Catalog:
         qualified = [n for spec in self.clients for n in spec.constructors]
         qualified += [n for spec in self.transactions for n in spec.functions]
         database_packages = {n.split(".")[0] for n in qualified if n.count(".") < 2}
+        # a DB-API driver's package is a database package however deep its `connect` is
+        # (`from clickhouse_driver import dbapi`: the file never spells `clickhouse_driver.dbapi`)
+        database_packages |= {n.split(".")[0] for spec in self.clients if spec.kind == "connection"
+                              for n in spec.constructors}
         for name in qualified:
             parts = name.split(".")
             if len(parts) >= 3 and parts[0] not in database_packages:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
@@ -87,6 +88,7 @@ class ModuleFacts:
     clients: tuple[ClientSite, ...] = ()
     factories: tuple[Factory, ...] = ()
     objects: tuple[ModuleObject, ...] = ()
+    commands: tuple[str, ...] = ()  # qualified names of functions registered as commands by a call
     # functions and classes that may be context managers opening a transaction for their callers
     # (`@contextmanager def unit_of_work()`, a class with `__enter__`): DBP2xx judges them, the screen
     # lets through files that use them
@@ -105,6 +107,7 @@ class ModuleFacts:
             clients=tuple(ClientSite(**c) for c in data["clients"]),
             factories=tuple(Factory(**f) for f in data["factories"]),
             objects=tuple(ModuleObject(**o) for o in data.get("objects", ())),
+            commands=tuple(data.get("commands", ())),
             scopes=tuple(data.get("scopes", ())),
             imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
         )
@@ -141,6 +144,7 @@ class ProjectIndex:
         self._objects = {f"{m.module}.{o.name}" if m.module else o.name: o.origin
                          for m in self.modules.values() for o in m.objects}
         self._by_path = {m.path: m for m in self.modules.values()}
+        self._commands = frozenset(name for m in self.modules.values() for name in m.commands)
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         names = {name.rsplit(".", 1)[-1] for name in (*self.pool_factories(), *self._objects, *self._scopes)}
         self._screen = word_pattern(sorted(names)) if names else None
@@ -251,12 +255,17 @@ class ProjectIndex:
             return self.object_origin(origin, _depth + 1)
         return None if origin.split(".")[0] == qualified_name.split(".")[0] else origin  # unresolved: the project's
 
+    def registered_command(self, qualified_name: Optional[str]) -> bool:
+        """Whether some module registers this function as a command by a call (`app.command(name=...)(fn)`,
+        `group.add_command(fn)`): it runs once per process."""
+        return bool(qualified_name) and qualified_name in self._commands
+
     def compact(self) -> dict[str, Any]:
         """This index with only the modules other files' findings can depend on, for a fast warm start."""
         modules = []
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
-            if clients or module.factories or module.objects or module.scopes:
+            if clients or module.factories or module.objects or module.scopes or module.commands:
                 modules.append({**module.to_json(), "imports": [], "clients": [asdict(c) for c in clients]})
         return {"modules": modules, "paths": self.paths, "digest": self.digest()}
 
@@ -524,6 +533,7 @@ class _ModuleReader:
         return ModuleFacts(
             module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
             factories=tuple(self._factories()), objects=tuple(self._module_objects(body)),
+            commands=tuple(self._registered_commands(body)),
             scopes=tuple(self._scope_candidates(body)),
             imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
         )
@@ -561,6 +571,24 @@ class _ModuleReader:
             callee = self.qualified(value.func)
             if callee and self.catalog.client_for(callee) is None and not self.is_test:
                 yield ClientSite("", "", display, None, value.lineno, self.column(value), via=callee)
+
+    def _registered_commands(self, body: Sequence[ast.stmt]) -> Iterator[str]:
+        """Functions a module-scope call registers as commands: `app.command(name="prune")(prune)`,
+        `cli.add_command(prune)`."""
+        guards = self.catalog.guards
+        for statement in body:
+            value = statement.value if isinstance(statement, ast.Expr) else None
+            if not isinstance(value, ast.Call) or len(value.args) != 1:
+                continue
+            func = value.func
+            registers = (isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute)
+                         and func.func.attr in guards.command_decorator_attributes) or (
+                isinstance(func, ast.Attribute) and func.attr in guards.command_registration_methods)
+            target = value.args[0]
+            if registers and isinstance(target, (ast.Name, ast.Attribute)):
+                qualified = self.qualified(target)
+                if qualified:
+                    yield qualified
 
     def _module_objects(self, body: Sequence[ast.stmt]) -> Iterator[ModuleObject]:
         """Module-scope names bound to an object of a catalog library or to a project factory's result."""
@@ -896,6 +924,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         found = (ModuleFacts.from_json(e["facts"]) for e in entries.values() if e["facts"])
         return {facts.module: facts for facts in found}
 
+    registrations = _registration_pattern(settings.catalog)
     for relative, path in files:
         stat = stats[relative]
         if stat is None:
@@ -910,7 +939,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         except OSError:
             continue
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": ""}
-        if may_call_catalog(data, settings):
+        if may_call_catalog(data, settings) or registrations.search(data):
             screened.append(relative)
         elif relative in wanted and passes_screen(data, settings):
             syntax_only.append(relative)
@@ -943,6 +972,14 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact()})
     index.screened = screened_files
     return index
+
+
+def _registration_pattern(catalog: Catalog) -> "re.Pattern[bytes]":
+    """Bytes of a module-scope command registration by a call, so that the index reads its module."""
+    guards = catalog.guards
+    decorators = "|".join(re.escape(n) for n in sorted(guards.command_decorator_attributes)) or "(?!)"
+    methods = "|".join(re.escape(n) for n in sorted(guards.command_registration_methods)) or "(?!)"
+    return re.compile(rf"^\w[\w.]*\.(?:(?:{decorators})\([^\n]*\)|(?:{methods}))\(\s*\w".encode(), re.MULTILINE)
 
 
 # Below this many files to read, starting worker processes costs more than it saves

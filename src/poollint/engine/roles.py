@@ -102,6 +102,9 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
         if enclosing_class is not None and call is None and dotted_name(target) == "property" \
                 and context.lookup("property") is None:
             return FunctionRole(per_call="a property, evaluated on every access", is_test=is_test)
+    if enclosing_class is None and context.index is not None \
+            and context.index.registered_command(context.module_qualified(name)):
+        return FunctionRole(runs_once="a command-line command registered by a call")
     if "lifespan" in name or name in context.lifespan_names():
         return FunctionRole(runs_once="a lifespan hook")
     if name == "main" or (enclosing_class is None and name in context.main_guard_calls):

@@ -115,6 +115,12 @@ class ClientPerCall(_ClientCreation):
         (`global engine; if engine is None: ...`) or a class-level cache, a start-up hook
         (FastAPI lifespan or `on_event("startup")`, a Flask app factory, Django's
         `AppConfig.ready`, a management or click/typer command), a script's `main()`, or the `target=` of a `multiprocessing.Process`.
+        A function registered as a command by a call in any module (`app.command(name=...)(fn)`,
+        `group.add_command(fn)`) runs once, and so does a module function whose every use is a
+        call from run-once code (a command, `main()`), directly or through such helpers; callers
+        in other modules are not followed, so such a helper is judged by its own module.
+        A method that replaces a client `__init__` built on `self` without closing the old
+        one leaks a pool per replacement and is reported.
         A client built in a parameter default runs once, at import; one built only when a
         parameter is missing (`if engine is None: engine = create_engine(...)`,
         `engine = engine or create_engine(...)`) is the caller's choice; a factory that keeps its
@@ -225,6 +231,9 @@ class ClientPerCall(_ClientCreation):
         usage = self.statement_role(node)
         if usage == "kept" and _reinitialises_cached_instance(function.node, self.context.enclosing_class()):
             return "`__new__` returns a cached instance, but `__init__` runs again on every construction"
+        replaced = self._replaced_without_release(node, function.node, spec) if usage == "kept" else None
+        if replaced:
+            return f"it replaces `self.{replaced}` without closing the client it held"
         if usage in ("kept", "global"):
             return None
         if not spec.connect and self._released_in_function(node, function.node, spec):
@@ -234,6 +243,8 @@ class ClientPerCall(_ClientCreation):
         if not role.per_call:
             if usage == "returned" or self._bound_and_returned(node, function.node):
                 return None  # a factory: judged where it is called
+            if self.context.enclosing_class() is None and reached_only_from_run_once(self.context, function.node):
+                return None
             for outer in self.context.enclosing(cst.FunctionDef):
                 if outer is function:
                     continue
@@ -241,6 +252,36 @@ class ClientPerCall(_ClientCreation):
                 if outer_role.runs_once or outer_role.is_test:
                     return None
         return role.per_call
+
+    def _replaced_without_release(self, node: cst.Call, function: cst.FunctionDef, spec: ClientSpec) -> Optional[str]:
+        """`self._client = Prisma(...)` in a method other than `__init__`, when `__init__` already built
+        `self._client` and this method releases neither `self._client` nor a name it copied it to."""
+        statement = self.context.current_statement
+        klass = self.context.enclosing_class()
+        if klass is None or function.name.value == "__init__" or not isinstance(statement, (cst.Assign, cst.AnnAssign)) \
+                or not produces(statement.value, node):
+            return None
+        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+        attributes = [t.attr.value for t in targets if isinstance(t, cst.Attribute) and _is_self(t.value)]
+        if len(attributes) != 1:
+            return None
+        attribute = attributes[0]
+        init = next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+        if init is None or not any(
+                isinstance(c, cst.Call) and self.pool_constructor(c) is not None
+                for c in _calls_assigned_to_self(init, attribute)):
+            return None
+        holders = {f"self.{attribute}"}
+        for assign in _assignments(function):
+            if isinstance(assign.value, cst.Attribute) and _is_self(assign.value.value) \
+                    and assign.value.attr.value == attribute:
+                holders |= {t.target.value for t in assign.targets if isinstance(t.target, cst.Name)}
+        for call in _calls_in(function.body):
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value in spec.release \
+                    and (dotted_name(func.value) or "") in holders:
+                return None
+        return attribute
 
     def _bound_and_returned(self, node: cst.Call, function: cst.FunctionDef) -> bool:
         """`engine = create_engine(...)` ... `return engine`: a factory, judged at its call sites."""
@@ -391,6 +432,52 @@ def in_parameter_defaults(function: cst.FunctionDef, node: cst.Call) -> bool:
     return False
 
 
+class _References(cst.CSTVisitor):
+    """Where a module function's name is used: called from a top-level function, or anything else."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.callers: list[Optional[cst.FunctionDef]] = []  # None: a use that is not a call inside a function
+        self._function: list[cst.FunctionDef] = []
+        self._called: set[int] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._called.add(id(node.name))
+        self._function.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._function.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == self.name:
+            self._called.add(id(node.func))
+            self.callers.append(self._function[0] if self._function else None)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name and id(node) not in self._called:
+            self.callers.append(None)
+
+
+def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 0) -> bool:
+    """A module function whose every use is a call from a function that runs once (a command, a
+    script's `main()`), directly or through such helpers. Callers in other modules are not seen."""
+    name = function.name.value
+    if depth > 3 or context.module_functions.get(name) is not function:
+        return False
+    cache = context.__dict__.setdefault("_reached_only_from_run_once", {})
+    if function in cache:
+        return cache[function]
+    cache[function] = False  # recursion through a cycle decides nothing
+    references = _References(name)
+    cst_visit(context.module, references)
+    answer = bool(references.callers) and all(
+        caller is not None and caller is not function and (
+            function_role(context, caller, None).runs_once or reached_only_from_run_once(context, caller, depth + 1))
+        for caller in references.callers)
+    cache[function] = answer
+    return answer
+
+
 def _own_method(rule: _ClientCreation, func: cst.BaseExpression) -> Optional[str]:
     """`self.engine` / `cls.engine` inside a class of this module: the method's qualified name."""
     if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls")):
@@ -497,6 +584,34 @@ def _reinitialises_cached_instance(function: cst.FunctionDef, klass: Optional[cs
     return any(value is not None and not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
                                           and value.func.attr.value == "__new__")
                for value in _returns_of(new))
+
+
+def _is_self(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
+
+
+class _Assignments(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Assign] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.found.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+
+def _assignments(function: cst.FunctionDef) -> list[cst.Assign]:
+    collector = _Assignments()
+    cst_visit(function.body, collector)
+    return collector.found
+
+
+def _calls_assigned_to_self(function: cst.FunctionDef, attribute: str) -> list[cst.BaseExpression]:
+    """Values `function` assigns to `self.<attribute>`."""
+    return [a.value for a in _assignments(function) if any(
+        isinstance(t.target, cst.Attribute) and _is_self(t.target.value) and t.target.attr.value == attribute
+        for t in a.targets)]
 
 
 def _is_super_init(node: cst.Call) -> bool:
