@@ -196,3 +196,11 @@ def test_chain_into_other_modules_names_each_link_as_a_related_location() -> Non
     assert related[("plain.py", 8)] == [
         ("db.py", 10, "`engine.begin()` opens the transaction"),
         ("services.py", 8, "calls `llm.complete()`"), ("clients/llm.py", 6, "`httpx.post()` waits here")]
+
+
+def test_only_the_branch_under_a_debug_setting_says_so() -> None:
+    from conftest import FIXTURES
+
+    source = (FIXTURES / "python" / "DBP201_debug_setting_branch.py").read_text()
+    flagged = {line: "debug or test setting" in message for line, _, message in _messages(source)}
+    assert flagged == {11: True, 15: False, 17: False}

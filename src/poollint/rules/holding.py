@@ -18,6 +18,8 @@ from poollint.rules.base import FileRule
 
 # How many project functions deep a call is followed to find an external call.
 MAX_CHAIN_DEPTH = 3
+# a setting named like DEBUG or TESTING (`settings.DEBUG`, `app.testing`, `IS_TEST`)
+_DEBUG_SETTING = re.compile(r"(?i)(?<![A-Za-z0-9])(?:is_)?(?:debug|testing|test)(?:_mode)?(?![A-Za-z0-9])")
 _LOGGER_NAMES = frozenset({"logger", "log", "logging", "_logger", "_log", "structlog"})
 
 Spec = Union[TransactionSpec, CheckoutSpec]
@@ -116,9 +118,28 @@ class _HoldingRule(FileRule):
             return
         reached = self._reached(node, MAX_CHAIN_DEPTH, frozenset())
         if reached is not None:
+            consequence = self.consequence(hold)
+            flag = self._debug_flag(node)
+            if flag:
+                consequence += f" (this branch runs only when `{flag}` holds: a debug or test setting)"
             self.report(node, call=reached.display, kind=reached.kind, library=hold.library,
-                        opener=hold.opener, line=self.context.line_of(hold.line_node), consequence=self.consequence(hold),
+                        opener=hold.opener, line=self.context.line_of(hold.line_node), consequence=consequence,
                         related=hold.related + reached.related)
+
+    def _debug_flag(self, node: cst.Call) -> str:
+        """The test of an enclosing `if` that reads a debug or test setting (`settings.DEBUG`), if any,
+        when `node` is in its body (not its `else`).
+
+        Such code still holds the connection where it runs; the message says so, for the reader to judge."""
+        positions = self.context._positions()
+        line = positions[node].start.line
+        for frame in self.context.enclosing(cst.If):
+            branch = frame.node
+            assert isinstance(branch, cst.If)
+            test = _text(self.context, branch.test)
+            if _DEBUG_SETTING.search(test) and line <= positions[branch.body].end.line:
+                return test
+        return ""
 
     def leave_Call(self, node: cst.Call) -> None:
         if self._background and self._background[-1] is node:
