@@ -10,6 +10,7 @@ import functools
 import os
 import signal
 import stat
+import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator, Optional
@@ -154,3 +155,18 @@ def _file_type(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a directory"
     return "not a file"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Writes a temporary file beside `path` and renames it into place: `path` is never left half-written."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

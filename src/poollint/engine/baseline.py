@@ -14,7 +14,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any, Iterable, Optional, Sequence
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask_text
 from poollint.engine.findings import Finding, for_output, printable
-from poollint.limits import UnreadableFile, read_bytes
+from poollint.limits import UnreadableFile, atomic_write, read_bytes
 
 # 1: unsalted hashes of the raw lines (still read); 2: salted hashes of the masked lines.
 BASELINE_VERSION = 2
@@ -154,21 +153,6 @@ def _existing_salt(path: Path) -> Optional[str]:
         return None
     salt = document.get("salt") if isinstance(document, dict) else None
     return salt if isinstance(salt, str) and re.fullmatch(r"[0-9a-f]{32}", salt) else None
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Writes a temporary file beside `path` and renames it into place: `path` is never left half-written."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -22,7 +21,7 @@ from poollint import __version__
 from poollint.config.urls import holds_secret, mask_text
 from poollint.engine.findings import Finding, Location
 from poollint.engine.modules import reads_still_hold
-from poollint.limits import read_bytes
+from poollint.limits import atomic_write, read_bytes
 
 CACHE_DIR_NAME = ".poollint_cache"
 # Where to keep the cache instead of `<project>/.poollint_cache` (`--cache-dir` sets it for the run).
@@ -101,7 +100,7 @@ def write_entry(path: Path, payload: Any) -> None:
     """Writes `payload` with a checksum over it and the entry's name; the directories on the way must be real."""
     if not _real_directory(path.parent):
         raise OSError(f"{path.parent} is not a directory poollint created")
-    _atomic_write(path, json.dumps({"checksum": _checksum(path.name, payload), "payload": payload}))
+    atomic_write(path, json.dumps({"checksum": _checksum(path.name, payload), "payload": payload}).encode("utf-8"))
 
 
 def _checksum(name: str, payload: Any) -> str:
@@ -246,21 +245,7 @@ class ResultCache:
                 return
             ignore = self.files.parent / ".gitignore"
             if not os.path.lexists(ignore):
-                _atomic_write(ignore, "# created by poollint\n*\n")
+                atomic_write(ignore, b"# created by poollint\n*\n")
             write_entry(entry, payload)
         except OSError:
             pass  # a read-only checkout still lints, just without a cache
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise

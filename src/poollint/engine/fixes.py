@@ -23,7 +23,8 @@ import libcst.helpers
 
 from poollint.config.lines import split_lines, split_lines_keeping_ends
 from poollint.config.urls import mask_text
-from poollint.engine.baseline import atomic_write, fingerprint
+from poollint.engine.baseline import fingerprint
+from poollint.limits import atomic_write
 from poollint.engine.findings import Finding
 from poollint.limits import read_bytes
 from poollint.settings import Settings

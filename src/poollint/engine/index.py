@@ -1083,14 +1083,15 @@ def _read_json(path: Optional[Path]) -> dict[str, Any]:
 
 
 def _write_cache(root: Path, path: Optional[Path], payload: dict[str, Any]) -> None:
-    from poollint.engine.cache import _atomic_write, write_entry
+    from poollint.engine.cache import write_entry
+    from poollint.limits import atomic_write
 
     if path is None:
         return
     try:
         ignore = path.parent / ".gitignore"
         if not os.path.lexists(ignore):
-            _atomic_write(ignore, "# created by poollint\n*\n")
+            atomic_write(ignore, b"# created by poollint\n*\n")
         write_entry(path, {"root": str(root), **payload})
         _remove_stale_indexes(path)
     except OSError as error:  # a read-only checkout still lints, just without a cache
