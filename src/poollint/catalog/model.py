@@ -294,6 +294,27 @@ class Catalog:
         names += list(self._external_clients)
         return frozenset(n.split(".")[0] for n in names if n)
 
+    def follows_objects_of(self, callee: str) -> bool:
+        """Whether the rules follow an object built by (or typed as) `callee`: a client, a transaction,
+        checkout or implicit-transaction receiver, or an external client. `sqlalchemy.and_` is none."""
+        if not hasattr(self, "_followed"):
+            names = {n for spec in self.clients for n in spec.constructors}
+            names |= {n for spec in (*self.transactions, *self.checkouts, *self.implicit_transactions)
+                      for n in spec.receivers}
+            names |= set(self._external_clients)
+            object.__setattr__(self, "_followed", frozenset(n.split("(")[0] for n in names))
+        name = callee.split("(")[0]
+        return name in self._followed or any(  # type: ignore[attr-defined]
+            fnmatchcase(name, pattern) for pattern, _ in self._external_client_patterns)
+
+    def hold_opening_names(self) -> frozenset[str]:
+        """Last parts of every call that opens a transaction or a checkout (`atomic`, `begin`, `acquire`)."""
+        if not hasattr(self, "_hold_opening"):
+            names = {n.rsplit(".", 1)[-1] for spec in self.transactions for n in spec.functions}
+            names |= set(self.transaction_methods()) | set(self.checkout_methods())
+            object.__setattr__(self, "_hold_opening", frozenset(names))
+        return self._hold_opening  # type: ignore[attr-defined]
+
     def screen_words(self) -> frozenset[str]:
         """Words one of which every file that uses a catalog library contains.
 

@@ -146,8 +146,6 @@ class ProjectIndex:
         self._by_path = {m.path: m for m in self.modules.values()}
         self._commands = frozenset(name for m in self.modules.values() for name in m.commands)
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
-        names = {name.rsplit(".", 1)[-1] for name in (*self.pool_factories(), *self._objects, *self._scopes)}
-        self._screen = word_pattern(sorted(names)) if names else None
 
     # -- files ----------------------------------------------------------------------------------
     def relative(self, path: Path) -> Optional[str]:
@@ -174,16 +172,27 @@ class ProjectIndex:
                 out.append(name)
         return out
 
-    def screen_words(self) -> frozenset[str]:
-        """Names of the project's pool factories and module objects, for the runner's screen (qualified and
-        as written): a file that imports one may call a factory or open a transaction on a client."""
+    def screen_words(self, catalog: Catalog) -> frozenset[str]:
+        """Names a file may call to build a pool: the project's pool factories (qualified and as written)."""
         if not hasattr(self, "_screen_words"):
-            out = set()
-            for name in (*self.pool_factories(), *self._objects, *self._scopes):
-                out.add(name)
-                out.add(name.rsplit(".", 1)[-1])
-            self._screen_words = frozenset(out)
+            self._screen_words = frozenset(_and_last_parts(self.pool_factories()))
         return self._screen_words
+
+    def screen_objects(self, catalog: Catalog) -> frozenset[str]:
+        """Module objects other modules import whose methods a rule follows (`from app.db import engine`),
+        qualified and as written: only those that resolve to a client or receiver of the catalog."""
+        if not hasattr(self, "_screen_objects"):
+            followed = []
+            for name in self._objects:
+                origin = self.object_origin(name)
+                if origin is not None and catalog.follows_objects_of(origin):
+                    followed.append(name)
+            self._screen_objects = frozenset(_and_last_parts(followed))
+        return self._screen_objects
+
+    def screen_scopes(self) -> frozenset[str]:
+        """The project's context managers that may open a transaction or checkout for their callers."""
+        return frozenset(_and_last_parts(self._scopes))
 
     def project_packages(self) -> frozenset[str]:
         """Top-level names of the project's modules: a call into one may reach an external call (DBP2xx)."""
@@ -191,8 +200,13 @@ class ProjectIndex:
             self._project_packages = frozenset(name.split(".")[0] for name in self.paths.values() if name)
         return self._project_packages
 
-    def mentions_factory(self, data: bytes) -> bool:
-        """The byte screen's second chance: a file that only calls a project factory or uses a module object."""
+    def mentions_factory(self, data: bytes, catalog: Catalog) -> bool:
+        """The byte screen's second chance: a file that only calls a project factory, uses a module
+        object or enters a project scope."""
+        if not hasattr(self, "_screen"):
+            names = {name.rsplit(".", 1)[-1] for name in (
+                *self.screen_words(catalog), *self.screen_objects(catalog), *self.screen_scopes())}
+            self._screen = word_pattern(sorted(names)) if names else None
         return self._screen is not None and self._screen.search(data) is not None
 
     def digest(self) -> str:
@@ -319,6 +333,13 @@ class ProjectIndex:
 
 
 # -- reading one module with ast ------------------------------------------------------------------
+def _and_last_parts(names: Iterable[str]) -> Iterator[str]:
+    """Each qualified name and its last part, as a call from another module may spell it."""
+    for name in names:
+        yield name
+        yield name.rsplit(".", 1)[-1]
+
+
 def module_name_from_relative(relative: str) -> str:
     parts = list(Path(relative).with_suffix("").parts)
     if parts and parts[0] == "src":
@@ -539,18 +560,32 @@ class _ModuleReader:
         )
 
     def _scope_candidates(self, body: Sequence[ast.stmt]) -> Iterator[str]:
-        """Module-level context managers of the project: generator functions under a context-manager
-        decorator, and classes with `__enter__`/`__aenter__` (rules/holding.py judges what they open)."""
+        """Module-level context managers of the project that may open a transaction or checkout for their
+        callers (rules/holding.py judges what they open): generator functions under a context-manager
+        decorator that enter a `with`, carry another decorator or call a transaction or checkout method,
+        and classes whose `__enter__`/`__aenter__` calls one."""
         decorators = self.catalog.guards.context_manager_decorators
         for statement in body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                targets = (d.func if isinstance(d, ast.Call) else d for d in statement.decorator_list)
-                if any(self.qualified(t) in decorators for t in targets):
+                targets = [d.func if isinstance(d, ast.Call) else d for d in statement.decorator_list]
+                if any(self.qualified(t) in decorators for t in targets) and (
+                        len(targets) > 1 or self._may_open_hold(statement, with_counts=True)):
                     yield statement.name
             elif isinstance(statement, ast.ClassDef) and any(
                     isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in ("__enter__", "__aenter__")
-                    for m in statement.body):
+                    and self._may_open_hold(m, with_counts=False) for m in statement.body):
                 yield statement.name
+
+    def _may_open_hold(self, function: _FunctionNode, with_counts: bool) -> bool:
+        opening = self.catalog.hold_opening_names()
+        for node in ast.walk(function):
+            if with_counts and isinstance(node, (ast.With, ast.AsyncWith)):
+                return True
+            if isinstance(node, ast.Call):
+                name = dotted_name(node.func)
+                if name is not None and name.rsplit(".", 1)[-1] in opening:
+                    return True
+        return False
 
     def _module_clients(self, body: Sequence[ast.stmt]) -> Iterator[ClientSite]:
         for statement in body:

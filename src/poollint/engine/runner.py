@@ -127,13 +127,18 @@ def may_call_catalog(data: bytes, settings: Settings) -> bool:
 
 def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> ScreenWords:
     """The screen's words plus the project's factories: a file may only call `get_engine()` from app/db.py."""
-    extra = index.screen_words() if index is not None else frozenset()
-    project = index.project_packages() if index is not None else frozenset()
-    if not extra and not project:
+    if index is None:
         return screen_words(settings)
-    key = settings.fingerprint() + "\0" + "\0".join(sorted(extra)) + "\1" + "\0".join(sorted(project))
+    extra = index.screen_words(settings.catalog)
+    objects = index.screen_objects(settings.catalog)
+    scopes = index.screen_scopes()
+    project = index.project_packages()
+    if not (extra or objects or scopes or project):
+        return screen_words(settings)
+    key = "\1".join([settings.fingerprint(), *("\0".join(sorted(part)) for part in (extra, objects, scopes, project))])
     if key not in _SCREEN_CACHE:
-        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog, extra_words=extra, project_packages=project)
+        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog, extra_words=extra, project_packages=project,
+                                                      extra_objects=objects, extra_scopes=scopes)
     return _SCREEN_CACHE[key]
 
 
@@ -322,7 +327,7 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
     screened = index.screened.get(relative) if relative is not None else None
     if screened is None or screened.facts is None:
         return None
-    if screened.packages & _factory_packages(index, settings) or index.mentions_factory(data):
+    if screened.packages & _factory_packages(index, settings) or index.mentions_factory(data, settings.catalog):
         return None
     return screened if screened.digest == content_digest(data) else None
 
@@ -406,7 +411,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         result.files_checked += 1
         result.warnings += noqa_warnings(shown, data)
         index = index_covering(indexes, path)
-        if options.screen and not passes_screen(data, settings) and not (index and index.mentions_factory(data)):
+        if options.screen and not passes_screen(data, settings) and not (index and index.mentions_factory(data, settings.catalog)):
             facts[path] = python_facts(data, settings.catalog, screened=False)
             continue
         module_name = (index.module_name(path) if index else None) or module_name_for(path, root)

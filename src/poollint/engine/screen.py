@@ -47,18 +47,23 @@ class ScreenWords:
     # top-level names of the project's modules: a function imported from one may make an external call
     project_packages: frozenset[str] = frozenset()
     implicit_methods: frozenset[str] = frozenset()  # a session's first query begins a transaction
+    scope_names: frozenset[str] = frozenset()  # the project's transaction scopes as called: `unit_of_work`
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, extra_words: frozenset[str] = frozenset(),
-                     project_packages: frozenset[str] = frozenset()) -> "ScreenWords":
-        words = sorted(catalog.screen_words() | extra_words, key=len, reverse=True)
+                     project_packages: frozenset[str] = frozenset(), extra_objects: frozenset[str] = frozenset(),
+                     extra_scopes: frozenset[str] = frozenset()) -> "ScreenWords":
+        """`extra_words`: the project's pool factories; `extra_objects`: its module objects that are clients;
+        `extra_scopes`: its context managers that may open a transaction (all qualified and as written)."""
+        words = sorted(catalog.screen_words() | extra_words | extra_objects | extra_scopes, key=len, reverse=True)
         pattern = word_pattern(words)
         constructors = frozenset(n for spec in catalog.clients for n in spec.constructors)
         transaction_functions = frozenset(n for spec in catalog.transactions for n in spec.functions)
         checkout_methods = catalog.checkout_methods()
         released_by_with = frozenset(
             m for m in checkout_methods if all(s.context_manager_releases for s in catalog.checkout_specs(m)))
-        packages = frozenset(n.split(".")[0] for n in constructors | transaction_functions | extra_words) | frozenset(
+        packages = frozenset(n.split(".")[0] for n in constructors | transaction_functions | extra_words
+                             | extra_objects | extra_scopes) | frozenset(
             spec.library.split("-")[0] for spec in catalog.transactions
         )
         externals = catalog.external_calls
@@ -69,13 +74,13 @@ class ScreenWords:
         fragments = tuple(sorted({n.split("*")[1] for n in patterns if n.startswith("*")}))
         external_methods = frozenset(m for spec in externals
                                      for m in (*spec.methods, *spec.task_methods, *spec.receiver_methods))
-        called = {n.rsplit(".", 1)[-1] for n in constructors | transaction_functions | extra_words}
+        called = {n.rsplit(".", 1)[-1] for n in constructors | transaction_functions | extra_words | extra_scopes}
         implicit_methods = frozenset(m for spec in catalog.implicit_transactions for m in spec.begin_methods)
         called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods
         return cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                    frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
                    packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes, external_methods,
-                   fragments, project_packages, implicit_methods)
+                   fragments, project_packages, implicit_methods, frozenset(w.rsplit(".", 1)[-1] for w in extra_scopes))
 
 
 def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
@@ -232,7 +237,8 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 or dotted.rsplit(".", 1)[-1] in words.factory_names \
                 or resolved.rsplit(".", 1)[-1] in words.factory_names:
             return True, holds
-        if dotted in words.transaction_functions or resolved in words.transaction_functions:
+        if dotted in words.transaction_functions or resolved in words.transaction_functions \
+                or dotted.rsplit(".", 1)[-1] in words.scope_names:
             holds = True
     return False, holds
 

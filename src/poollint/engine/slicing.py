@@ -77,8 +77,9 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
         unit.names = {node.id for node in inside.names}
         unit.attributes = {node.attr for node in inside.attributes}
         direct, holds = triggers(inside, words, aliases, imports_library)
-        unit.kept = direct or (external_in_file and (
-            holds or mentions_external_call(inside, words, aliases, from_project)))
+        # a unit that only makes an external call matters when a kept one calls it (kept below as
+        # connected); one called from another module's transaction is read there, whole
+        unit.kept = direct or (external_in_file and holds)
         if not unit.kept and unit.owner is None and unit.node.name in seeds:
             unit.kept = True
     _keep_connected(units, always_kept_methods)
