@@ -21,7 +21,8 @@ from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.engine.files import frozen_heap, ignore_interrupts, is_built_in_excluded, is_test_path, resolved
 from poollint.engine.parse import ParseFailure, decode
-from poollint.engine.screen import ScreenWords, ScreenedFile, content_digest, parse_text, screen_file
+from poollint.engine.screen import (ScreenWords, ScreenedFile, content_digest, mentions_external_call, parse_text,
+                                   screen_file)
 from poollint.limits import read_bytes
 from poollint.settings import Settings
 
@@ -82,6 +83,20 @@ class ModuleObject:
 
 
 @dataclass(frozen=True)
+class CallSummary:
+    """What one function or method may do while a caller holds a connection (DBP2xx), for the screen.
+
+    `external`: it names an external call of the catalog itself. `callees`: the last parts of the
+    project functions, classes and methods it calls (`notify`, `Client`, `post` of `self.post()`),
+    which may make one in turn.
+    """
+
+    name: str  # `notify`, or `Client.post` for a method
+    external: bool
+    callees: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ModuleFacts:
     module: str
     path: str  # POSIX, relative to the project root
@@ -96,6 +111,7 @@ class ModuleFacts:
     imports: tuple[str, ...] = ()  # modules it imports from (absolute, dotted)
     entry_point: str = ""  # why it runs as its own process: "a `__main__` script", "alembic env.py", ...
     streamlit: bool = False
+    calls: tuple[CallSummary, ...] = ()  # functions and methods that make or may reach an external call
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +126,7 @@ class ModuleFacts:
             commands=tuple(data.get("commands", ())),
             scopes=tuple(data.get("scopes", ())),
             imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
+            calls=tuple(CallSummary(c["name"], c["external"], tuple(c["callees"])) for c in data.get("calls", ())),
         )
 
 
@@ -190,6 +207,52 @@ class ProjectIndex:
             self._screen_objects = frozenset(_and_last_parts(followed))
         return self._screen_objects
 
+    def imports_project_word(self, imports: frozenset[str], catalog: Catalog) -> bool:
+        """Whether a file with these imports (ScreenedFile.imports) may use a project factory, client
+        object or scope: it imports one, or the module that defines one."""
+        if not hasattr(self, "_qualified_words"):
+            self._qualified_words = [f".{name}" for name in (
+                *self.screen_words(catalog), *self.screen_objects(catalog), *self.screen_scopes()) if "." in name]
+        for imported in imports:
+            imported = imported[:-2] if imported.endswith(".*") else imported
+            inner = f".{imported.lstrip('.')}"
+            if any(word.endswith(inner) or f"{inner}." in word for word in self._qualified_words):
+                return True
+        return False
+
+    def reaching_names(self) -> frozenset[str]:
+        """Qualified names of the project's functions, methods and classes that may make an external call
+        within the depth DBP2xx follows calls (MAX_CHAIN_DEPTH, one more than the rules): a file that
+        holds a connection and calls one may report; a file that calls only others cannot."""
+        if not hasattr(self, "_reaching"):
+            summaries: dict[str, CallSummary] = {}
+            class_of: dict[str, str] = {}  # method -> its class, both qualified
+            for module in self.modules.values():
+                for summary in module.calls:
+                    name = f"{module.module}.{summary.name}" if module.module else summary.name
+                    summaries[name] = summary
+                    if "." in summary.name:
+                        class_of[name] = name.rsplit(".", 1)[0]
+            reaching = {name for name, summary in summaries.items() if summary.external}
+            for _ in range(MAX_CHAIN_DEPTH):
+                # a class whose method may: `Client()`, `Client().post()`
+                reaching |= {class_of[name] for name in reaching if name in class_of}
+                more = {name for name, summary in summaries.items()
+                        if name not in reaching and any(c in reaching for c in summary.callees)}
+                if not more:
+                    break
+                reaching |= more
+            reaching |= {class_of[name] for name in reaching if name in class_of}
+            self._reaching = frozenset(reaching)
+            self._reaching_methods = frozenset(class_of)
+        return self._reaching
+
+    def reaching_callables(self) -> list[str]:
+        """The reaching names another module spells to call them: functions and classes, not methods
+        (`Client().post()` names `Client`)."""
+        self.reaching_names()
+        return [name for name in self._reaching if name not in self._reaching_methods]
+
     def screen_scopes(self) -> frozenset[str]:
         """The project's context managers that may open a transaction or checkout for their callers."""
         return frozenset(_and_last_parts(self._scopes))
@@ -222,7 +285,7 @@ class ProjectIndex:
         if relative is None:
             return self
         name = self.paths.get(relative) or module_name_from_relative(relative)
-        facts = index_source(source, name, relative, settings.catalog)
+        facts = index_source(source, name, relative, settings.catalog, self.project_packages())
         if facts is None or self._by_path.get(relative) == facts:
             return self
         modules = {k: v for k, v in self.modules.items() if v.path != relative}
@@ -280,13 +343,18 @@ class ProjectIndex:
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
             if clients or module.factories or module.objects or module.scopes or module.commands:
-                modules.append({**module.to_json(), "imports": [], "clients": [asdict(c) for c in clients]})
-        return {"modules": modules, "paths": self.paths, "digest": self.digest()}
+                modules.append({**module.to_json(), "imports": [], "calls": [],
+                                "clients": [asdict(c) for c in clients]})
+        return {"modules": modules, "paths": self.paths, "digest": self.digest(),
+                "reaching": sorted(self.reaching_names())}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
         modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
-        return cls(root, modules, dict(data["paths"]), data["digest"])
+        index = cls(root, modules, dict(data["paths"]), data["digest"])
+        index._reaching = frozenset(data["reaching"])
+        index._reaching_methods = frozenset()
+        return index
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""
@@ -349,7 +417,8 @@ def module_name_from_relative(relative: str) -> str:
     return ".".join(p for p in parts if p.isidentifier()) or Path(relative).stem
 
 
-def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog) -> Optional[ModuleFacts]:
+def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog,
+                 project_packages: frozenset[str] = frozenset()) -> Optional[ModuleFacts]:
     """Facts of one module; None when it cannot be parsed (pass two reports that as DBP000)."""
     text = decode(source) if isinstance(source, bytes) else source
     if isinstance(text, ParseFailure):
@@ -357,15 +426,31 @@ def index_source(source: Union[str, bytes], module: str, relative: str, catalog:
     tree = parse_text(text)
     if isinstance(tree, ParseFailure):
         return None
-    return read_module(tree, text, module, relative, catalog)
+    return read_module(tree, text, module, relative, catalog, project_packages=project_packages)
 
 
 def read_module(tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog,
-                outline: Optional[Outline] = None) -> Optional[ModuleFacts]:
+                outline: Optional[Outline] = None, project_packages: frozenset[str] = frozenset()) -> Optional[ModuleFacts]:
+    """`project_packages`: the project's top-level packages (a call into one is a call into the project)."""
     try:
-        return _ModuleReader(tree, text, module, relative, catalog, outline or Outline(tree)).read()
+        return _ModuleReader(tree, text, module, relative, catalog, outline or Outline(tree), project_packages).read()
     except RecursionError:
         return None
+
+
+_EXTERNAL_WORDS: dict[int, tuple[Catalog, ScreenWords]] = {}
+
+
+def _external_words(catalog: Catalog) -> ScreenWords:
+    """The catalog's screen words, for what a function names (built once per catalog). Of the methods,
+    only a client's own I/O methods: a task's `.delay()`/`.send()` is DBP203's (opt-in) and a mail
+    message's `.send()` is judged by its receiver (`_names_receiver_method`); as words they are everywhere."""
+    found = _EXTERNAL_WORDS.get(id(catalog))
+    if found is None or found[0] is not catalog:
+        words = ScreenWords.from_catalog(catalog)
+        methods = frozenset(m for spec in catalog.external_calls if not spec.publishes_task for m in spec.methods)
+        found = _EXTERNAL_WORDS[id(catalog)] = (catalog, replace(words, external_methods=methods))
+    return found[1]
 
 
 def _is_main_guard(test: ast.AST) -> bool:
@@ -382,8 +467,9 @@ _FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 class _ModuleReader:
     def __init__(self, tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog,
-                 outline: Outline) -> None:
+                 outline: Outline, project_packages: frozenset[str] = frozenset()) -> None:
         self.tree = tree
+        self.project_packages = project_packages
         self.outline = outline
         self.lines = split_lines(text)
         self.module = module
@@ -557,7 +643,50 @@ class _ModuleReader:
             commands=tuple(self._registered_commands(body)),
             scopes=tuple(self._scope_candidates(body)),
             imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
+            calls=tuple(self._call_summaries(body)),
         )
+
+    def _call_summaries(self, body: Sequence[ast.stmt]) -> Iterator[CallSummary]:
+        """A summary of each top-level function and method that names an external call or calls the project."""
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found = self._call_summary(statement.name, statement)
+                if found is not None:
+                    yield found
+            elif isinstance(statement, ast.ClassDef):
+                for member in statement.body:
+                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        found = self._call_summary(f"{statement.name}.{member.name}", member)
+                        if found is not None:
+                            yield found
+
+    def _call_summary(self, name: str, function: _FunctionNode) -> Optional[CallSummary]:
+        outline = Outline(function)
+        external = mentions_external_call(outline, _external_words(self.catalog), self.imports) or any(
+            self.catalog.external_by_receiver_name(node.attr, dotted_name(node.value) or "", self.imported_modules)
+            is not None for node in outline.attributes)
+        callees: set[str] = set()
+        own_top = self.module.split(".")[0]
+        owner = name.rsplit(".", 1)[0] if "." in name else ""
+        for call in outline.calls:
+            func = call.func
+            # `f()`, `module.f()`, `Class.f()`, `Class().f()`, `self.f()`: what DBP2xx follows
+            target = func.value if isinstance(func, ast.Attribute) else func
+            if isinstance(target, ast.Call) and isinstance(func, ast.Attribute):
+                target = target.func
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id in ("self", "cls"):
+                if owner and isinstance(func, ast.Attribute):
+                    callees.add(self._qualify_local(f"{owner}.{func.attr}"))
+                continue
+            origin = self.qualified(target)
+            if origin is None or "(" in origin or origin.split(".")[0] not in (own_top, *self.project_packages):
+                continue  # a library's or a local object's
+            callees.add(f"{origin}.{func.attr}" if isinstance(func, ast.Attribute) else origin)
+        if not external and not callees:
+            return None
+        return CallSummary(name, external, tuple(sorted(callees)))
 
     def _scope_candidates(self, body: Sequence[ast.stmt]) -> Iterator[str]:
         """Module-level context managers of the project that may open a transaction or checkout for their
@@ -960,6 +1089,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         return {facts.module: facts for facts in found}
 
     registrations = _registration_pattern(settings.catalog)
+    external = _external_words(settings.catalog).external_pattern
     for relative, path in files:
         stat = stats[relative]
         if stat is None:
@@ -974,13 +1104,16 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         except OSError:
             continue
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": ""}
-        if may_call_catalog(data, settings) or registrations.search(data):
+        if may_call_catalog(data, settings) or registrations.search(data) or external.search(data):
             screened.append(relative)
         elif relative in wanted and passes_screen(data, settings):
             syntax_only.append(relative)
     read(screened, syntax_only)
+    # modules that call a factory found so far, or a function that may make an external call
+    # (the chain DBP2xx follows from a transaction into other modules), a round per step
     for _ in range(MAX_CHAIN_DEPTH):
-        factory_names = sorted({name.rsplit(".", 1)[-1] for name in ProjectIndex(root, modules()).pool_factories()})
+        so_far = ProjectIndex(root, modules())
+        factory_names = sorted({name.rsplit(".", 1)[-1] for name in (*so_far.pool_factories(), *so_far.reaching_callables())})
         if not factory_names:
             break
         factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]
@@ -1053,12 +1186,15 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
     except OSError:
         return None, None
     if mode == _INDEX:
-        facts = index_source(data, module, relative, catalog)
+        facts = index_source(data, module, relative, catalog, _WORKER_PROJECT)
         return (facts.to_json() if facts is not None else None), None
     from poollint.config.pyscan import python_facts
 
     if _WORKER_WORDS is None:
-        _WORKER_WORDS = ScreenWords.from_catalog(catalog, project_packages=_WORKER_PROJECT)
+        # at least as wide as the runner's words will be (its project words are not known yet): the
+        # project's own packages may hold clients, any project function may reach an external call
+        _WORKER_WORDS = ScreenWords.from_catalog(catalog, project_packages=_WORKER_PROJECT,
+                                                 extra_packages=_WORKER_PROJECT)
     words = _WORKER_WORDS
     text = decode(data)
     if isinstance(text, ParseFailure):
@@ -1070,7 +1206,7 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
         return None, ScreenedFile(content_digest(data), False, frozenset(),
                                   python_facts(data, catalog, True, tree).to_json())
     outline = Outline(tree)
-    facts = read_module(tree, text, module, relative, catalog, outline)
+    facts = read_module(tree, text, module, relative, catalog, outline, _WORKER_PROJECT)
     url_facts = python_facts(data, catalog, words.pattern.search(data) is not None, tree, outline)
     screened = screen_file(data, tree, outline, words, url_facts.to_json())
     if screened.could_report:  # the runner's analysis need not parse it with ast again

@@ -135,10 +135,13 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> S
     project = index.project_packages()
     if not (extra or objects or scopes or project):
         return screen_words(settings)
-    key = "\1".join([settings.fingerprint(), *("\0".join(sorted(part)) for part in (extra, objects, scopes, project))])
+    reaching = index.reaching_names()
+    key = "\1".join([settings.fingerprint(),
+                     *("\0".join(sorted(part)) for part in (extra, objects, scopes, project, reaching))])
     if key not in _SCREEN_CACHE:
         _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog, extra_words=extra, project_packages=project,
-                                                      extra_objects=objects, extra_scopes=scopes)
+                                                      extra_objects=objects, extra_scopes=scopes,
+                                                      reaching_names=reaching)
     return _SCREEN_CACHE[key]
 
 
@@ -327,14 +330,11 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
     screened = index.screened.get(relative) if relative is not None else None
     if screened is None or screened.facts is None:
         return None
-    if screened.packages & _factory_packages(index, settings) or index.mentions_factory(data, settings.catalog):
+    if index.imports_project_word(screened.imports, settings.catalog):
         return None
+    if screened.could_report and project_screen_words(settings, index).reaching_names is not None:
+        return None  # the index's words were wider: the project's own judge it (ProjectIndex.reaching_names)
     return screened if screened.digest == content_digest(data) else None
-
-
-def _factory_packages(index: ProjectIndex, settings: Settings) -> frozenset[str]:
-    """Top-level packages the project's factories add to the screen's idea of a database library."""
-    return project_screen_words(settings, index).packages - screen_words(settings).packages
 
 
 def _filter(findings: Iterable[Finding], settings: Settings) -> list[Finding]:

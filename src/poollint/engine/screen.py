@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -48,13 +49,22 @@ class ScreenWords:
     project_packages: frozenset[str] = frozenset()
     implicit_methods: frozenset[str] = frozenset()  # a session's first query begins a transaction
     scope_names: frozenset[str] = frozenset()  # the project's transaction scopes as called: `unit_of_work`
+    # bytes of a module that may name an external call (the index reads it for its call summaries)
+    external_pattern: "re.Pattern[bytes]" = re.compile(b"(?!)")
+    # the project's functions that may reach an external call (ProjectIndex.reaching_names), qualified
+    # and by every dotted suffix (a relative import resolves only to `services.notify`);
+    # None: unknown, any name imported from the project may
+    reaching_names: Optional[frozenset[str]] = None
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, extra_words: frozenset[str] = frozenset(),
                      project_packages: frozenset[str] = frozenset(), extra_objects: frozenset[str] = frozenset(),
-                     extra_scopes: frozenset[str] = frozenset()) -> "ScreenWords":
+                     extra_scopes: frozenset[str] = frozenset(),
+                     reaching_names: Optional[frozenset[str]] = None,
+                     extra_packages: frozenset[str] = frozenset()) -> "ScreenWords":
         """`extra_words`: the project's pool factories; `extra_objects`: its module objects that are clients;
-        `extra_scopes`: its context managers that may open a transaction (all qualified and as written)."""
+        `extra_scopes`: its context managers that may open a transaction (all qualified and as written).
+        `extra_packages`: more top-level packages whose objects may be clients (the project's own)."""
         words = sorted(catalog.screen_words() | extra_words | extra_objects | extra_scopes, key=len, reverse=True)
         pattern = word_pattern(words)
         constructors = frozenset(n for spec in catalog.clients for n in spec.constructors)
@@ -63,7 +73,7 @@ class ScreenWords:
         released_by_with = frozenset(
             m for m in checkout_methods if all(s.context_manager_releases for s in catalog.checkout_specs(m)))
         packages = frozenset(n.split(".")[0] for n in constructors | transaction_functions | extra_words
-                             | extra_objects | extra_scopes) | frozenset(
+                             | extra_objects | extra_scopes) | extra_packages | frozenset(
             spec.library.split("-")[0] for spec in catalog.transactions
         )
         externals = catalog.external_calls
@@ -80,7 +90,10 @@ class ScreenWords:
         return cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                    frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
                    packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes, external_methods,
-                   fragments, project_packages, implicit_methods, frozenset(w.rsplit(".", 1)[-1] for w in extra_scopes))
+                   fragments, project_packages, implicit_methods, frozenset(w.rsplit(".", 1)[-1] for w in extra_scopes),
+                   word_pattern(sorted(_external_words(external_names, prefixes, fragments, frozenset(
+                       m for spec in externals if not spec.publishes_task for m in spec.methods)))),
+                   None if reaching_names is None else frozenset(_suffixes(reaching_names)))
 
 
 def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
@@ -107,6 +120,29 @@ def parse_text(text: str) -> "ast.Module | ParseFailure":
         return ParseFailure(f"cannot parse: {error}")
 
 
+def _suffixes(names: frozenset[str]):
+    for name in names:
+        parts = name.split(".")
+        for start in range(len(parts)):
+            yield ".".join(parts[start:])
+
+
+def _external_words(names: frozenset[str], prefixes: tuple[str, ...], fragments: tuple[str, ...],
+                    methods: frozenset[str]) -> set[str]:
+    """Words one of which a module that names an external call contains: the library of each function
+    (`httpx`, `django.core.mail`), or for the standard library, imported nearly everywhere, the
+    function itself (`sleep`, `urlopen`); the patterns' fixed parts; and the methods."""
+    words: set[str] = set()
+    for name in names:
+        module, _, last = name.rpartition(".")
+        words.add(last if module.split(".")[0] in _STANDARD_LIBRARY else module)
+    words |= {prefix.rstrip(".") for prefix in prefixes} | {fragment.strip("._") for fragment in fragments}
+    return {word for word in words | methods if word}
+
+
+_STANDARD_LIBRARY = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
+
+
 def screen_tree(tree: "ast.Module | ParseFailure", words: Optional[ScreenWords],
                 outline: Optional[Outline] = None) -> "bool | ParseFailure":
     """False: no finding possible. True: analyze with libcst. A ParseFailure: report it (DBP000).
@@ -123,15 +159,16 @@ def screen_tree(tree: "ast.Module | ParseFailure", words: Optional[ScreenWords],
 class ScreenedFile:
     """What the index pass, which parses a file anyway, tells the runner about it.
 
-    `could_report` is the screen's verdict with the catalog's words alone (True as well when
-    the file does not parse: the runner reports that). The runner trusts a False only for the
-    same bytes (`digest`), and only when the project's factories cannot change it: the file
-    neither names a factory nor imports a factory's top-level package (`packages`).
+    `could_report` is the screen's verdict with the catalog's words and the project's packages
+    (True as well when the file does not parse: the runner reports that). The runner trusts a
+    False only for the same bytes (`digest`), and only when the project's own words cannot
+    change it: the file imports none of its factories, client objects or scopes, nor their
+    modules (`imports`: `app.db.engine`, `app.db`, `.db.engine` as written).
     """
 
     digest: str
     could_report: bool
-    packages: frozenset[str]
+    imports: frozenset[str]
     facts: Any  # the file's PythonFacts as JSON (config/pyscan.py)
     # when it could report: the text libcst should parse (engine/slicing.py), cut with the same words
     relevant_text: Optional[str] = None
@@ -145,10 +182,9 @@ def screen_file(data: bytes, tree: "ast.Module | ParseFailure", outline: Optiona
                 facts: Any) -> ScreenedFile:
     if isinstance(tree, ParseFailure) or outline is None:
         return ScreenedFile(content_digest(data), True, frozenset(), facts)
-    packages = frozenset((node.module or "").split(".")[0] if isinstance(node, ast.ImportFrom)
-                         else alias.name.split(".")[0]
-                         for node in outline.imports for alias in node.names)
-    return ScreenedFile(content_digest(data), _calls_catalog(outline, words), packages, facts)
+    imports = frozenset(f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) and node.module
+                        else alias.name for node in outline.imports for alias in node.names)
+    return ScreenedFile(content_digest(data), _calls_catalog(outline, words), imports, facts)
 
 
 def _resolve(dotted: str, aliases: dict[str, str]) -> str:
@@ -259,8 +295,16 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
     dotted_names: list[Optional[str]] = [node.id for node in outline.names]
     if "input" in dotted_names:
         return True
-    if project_names and any(name in project_names for name in dotted_names):
-        return True
+    if project_names:
+        reaching = words.reaching_names
+        if reaching is None:
+            if any(name in project_names for name in dotted_names):
+                return True
+        elif any(name in project_names and _resolve(name, aliases) in reaching for name in dotted_names):
+            return True  # `notify()`, `Client()`
+        elif any(isinstance(node.value, ast.Name) and node.value.id in project_names
+                 and f"{_resolve(node.value.id, aliases)}.{node.attr}" in reaching for node in outline.attributes):
+            return True  # `services.notify()`, `Client.create()`
     dotted_names.extend(dotted_name(node) for node in outline.attributes)
     for dotted in dotted_names:
         if dotted is None:
