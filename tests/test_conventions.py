@@ -120,6 +120,13 @@ def test_malformed_noqa_is_a_warning(project: Path, capsys: pytest.CaptureFixtur
     assert "warning" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("comment", ["# noqa E501", "# noqa: 501", "# NOQA: detect if Pillow is installed"])
+def test_another_tools_noqa_is_not_warned_about(project: Path, capsys: pytest.CaptureFixture, comment: str) -> None:
+    (project / "app" / "api.py").write_text(PER_REQUEST.replace("app = FastAPI()", f"app = FastAPI()  {comment}"))
+    main(["check", "--no-cache"])
+    assert "warning" not in capsys.readouterr().err
+
+
 # -- what a run prints ------------------------------------------------------------------------------
 def test_summary_line_on_stderr(project: Path, capsys: pytest.CaptureFixture) -> None:
     (project / "app" / "factory.py").write_text(

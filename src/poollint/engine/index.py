@@ -147,6 +147,8 @@ class ProjectIndex:
     modules: dict[str, ModuleFacts] = field(default_factory=dict)  # by module name
     paths: dict[str, str] = field(default_factory=dict)  # root-relative path -> module name
     known_digest: str = ""
+    # reaching_names of a compact index, whose modules no longer carry their call summaries
+    known_reaching: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -155,6 +157,9 @@ class ProjectIndex:
         self._rebuild()
         if self.known_digest:
             self._digest = self.known_digest
+        if self.known_reaching is not None:
+            self._reaching = self.known_reaching
+            self._reaching_methods: frozenset[str] = frozenset()
 
     def _rebuild(self) -> None:
         self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
@@ -291,7 +296,10 @@ class ProjectIndex:
         modules = {k: v for k, v in self.modules.items() if v.path != relative}
         modules[name] = facts
         digest = hashlib.sha256(f"{self.digest()}:{json.dumps(facts.to_json(), sort_keys=True)}".encode())
-        return ProjectIndex(self.root, modules, {**self.paths, relative: name}, digest.hexdigest()[:16])
+        # the buffer's own functions reach what they did for its own findings (same-module calls are
+        # judged from its text): the project's reaching names stand
+        return ProjectIndex(self.root, modules, {**self.paths, relative: name}, digest.hexdigest()[:16],
+                            known_reaching=self.reaching_names())
 
     # -- questions ------------------------------------------------------------------------------
     def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
@@ -351,10 +359,7 @@ class ProjectIndex:
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
         modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
-        index = cls(root, modules, dict(data["paths"]), data["digest"])
-        index._reaching = frozenset(data["reaching"])
-        index._reaching_methods = frozenset()
-        return index
+        return cls(root, modules, dict(data["paths"]), data["digest"], known_reaching=frozenset(data["reaching"]))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""

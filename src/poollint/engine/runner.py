@@ -332,7 +332,7 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
         return None
     if index.imports_project_word(screened.imports, settings.catalog):
         return None
-    if screened.could_report and project_screen_words(settings, index).reaching_names is not None:
+    if screened.through_project and project_screen_words(settings, index).reaching_names is not None:
         return None  # the index's words were wider: the project's own judge it (ProjectIndex.reaching_names)
     return screened if screened.digest == content_digest(data) else None
 

@@ -172,6 +172,9 @@ class ScreenedFile:
     facts: Any  # the file's PythonFacts as JSON (config/pyscan.py)
     # when it could report: the text libcst should parse (engine/slicing.py), cut with the same words
     relevant_text: Optional[str] = None
+    # it could report only through a call into the project, judged without knowing which project
+    # functions may reach an external call: the runner judges it again with the project's words
+    through_project: bool = False
 
 
 def content_digest(data: bytes) -> str:
@@ -184,7 +187,8 @@ def screen_file(data: bytes, tree: "ast.Module | ParseFailure", outline: Optiona
         return ScreenedFile(content_digest(data), True, frozenset(), facts)
     imports = frozenset(f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) and node.module
                         else alias.name for node in outline.imports for alias in node.names)
-    return ScreenedFile(content_digest(data), _calls_catalog(outline, words), imports, facts)
+    could_report, through_project = _verdict(outline, words)
+    return ScreenedFile(content_digest(data), could_report, imports, facts, through_project=through_project)
 
 
 def _resolve(dotted: str, aliases: dict[str, str]) -> str:
@@ -201,9 +205,21 @@ def _calls_catalog(outline: Outline, words: ScreenWords) -> bool:
     reported with an external call inside (DBP2xx), and those rules follow calls within the
     module only: without any reference to an external call in the file, none can be found.
     """
+    return _verdict(outline, words)[0]
+
+
+def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool]:
+    """(could report, only through a call into the project): the second part depends on which
+    project functions may reach an external call (ScreenWords.reaching_names)."""
     aliases, imports_library = file_names(outline, words)
     direct, holds = triggers(outline, words, aliases, imports_library)
-    return direct or (holds and mentions_external_call(outline, words, aliases, project_imports(outline, words)))
+    if direct:
+        return True, False
+    if not holds:
+        return False, False
+    if mentions_external_call(outline, words, aliases):
+        return True, False
+    return mentions_external_call(outline, words, aliases, project_imports(outline, words)), True
 
 
 def project_imports(outline: Outline, words: ScreenWords) -> frozenset[str]:
