@@ -94,6 +94,7 @@ class CallSummary:
     name: str  # `notify`, or `Client.post` for a method
     external: bool
     callees: tuple[str, ...]
+    publishes: bool = False  # names a task publish (`.delay()`): DBP203's, opt-in
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ class ModuleFacts:
             commands=tuple(data.get("commands", ())),
             scopes=tuple(data.get("scopes", ())),
             imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
-            calls=tuple(CallSummary(c["name"], c["external"], tuple(c["callees"])) for c in data.get("calls", ())),
+            calls=tuple(CallSummary(c["name"], c["external"], tuple(c["callees"]), c.get("publishes", False))
+                        for c in data.get("calls", ())),
         )
 
 
@@ -225,38 +227,47 @@ class ProjectIndex:
                 return True
         return False
 
-    def reaching_names(self) -> frozenset[str]:
+    def reaching_names(self, with_publishes: bool = False) -> frozenset[str]:
         """Qualified names of the project's functions, methods and classes that may make an external call
         within the depth DBP2xx follows calls (MAX_CHAIN_DEPTH, one more than the rules): a file that
         holds a connection and calls one may report; a file that calls only others cannot."""
+        if with_publishes:  # DBP203 selected: a task publish counts as an external call
+            if not hasattr(self, "_reaching_publishes"):
+                self._reaching_publishes = self._reaching_closure(True) if self.known_reaching is None \
+                    else self.known_reaching
+            return self._reaching_publishes
         if not hasattr(self, "_reaching"):
-            summaries: dict[str, CallSummary] = {}
-            class_of: dict[str, str] = {}  # method -> its class, both qualified
-            for module in self.modules.values():
-                for summary in module.calls:
-                    name = f"{module.module}.{summary.name}" if module.module else summary.name
-                    summaries[name] = summary
-                    if "." in summary.name:
-                        class_of[name] = name.rsplit(".", 1)[0]
-            reaching = {name for name, summary in summaries.items() if summary.external}
-            for _ in range(MAX_CHAIN_DEPTH):
-                # a class whose method may: `Client()`, `Client().post()`
-                reaching |= {class_of[name] for name in reaching if name in class_of}
-                more = {name for name, summary in summaries.items()
-                        if name not in reaching and any(c in reaching for c in summary.callees)}
-                if not more:
-                    break
-                reaching |= more
-            reaching |= {class_of[name] for name in reaching if name in class_of}
-            self._reaching = frozenset(reaching)
-            self._reaching_methods = frozenset(class_of)
+            self._reaching = self._reaching_closure(False)
         return self._reaching
+
+    def _reaching_closure(self, with_publishes: bool) -> frozenset[str]:
+        summaries: dict[str, CallSummary] = {}
+        class_of: dict[str, str] = {}  # method -> its class, both qualified
+        for module in self.modules.values():
+            for summary in module.calls:
+                name = f"{module.module}.{summary.name}" if module.module else summary.name
+                summaries[name] = summary
+                if "." in summary.name:
+                    class_of[name] = name.rsplit(".", 1)[0]
+        reaching = {name for name, summary in summaries.items()
+                    if summary.external or (with_publishes and summary.publishes)}
+        for _ in range(MAX_CHAIN_DEPTH):
+            # a class whose method may: `Client()`, `Client().post()`
+            reaching |= {class_of[name] for name in reaching if name in class_of}
+            more = {name for name, summary in summaries.items()
+                    if name not in reaching and any(c in reaching for c in summary.callees)}
+            if not more:
+                break
+            reaching |= more
+        reaching |= {class_of[name] for name in reaching if name in class_of}
+        self._reaching_methods = frozenset(class_of)
+        return frozenset(reaching)
 
     def reaching_callables(self) -> list[str]:
         """The reaching names another module spells to call them: functions and classes, not methods
         (`Client().post()` names `Client`)."""
-        self.reaching_names()
-        return [name for name in self._reaching if name not in self._reaching_methods]
+        reaching = self.reaching_names(with_publishes=True)
+        return [name for name in reaching if name not in self._reaching_methods]
 
     def screen_scopes(self) -> frozenset[str]:
         """The project's context managers that may open a transaction or checkout for their callers."""
@@ -299,7 +310,7 @@ class ProjectIndex:
         # the buffer's own functions reach what they did for its own findings (same-module calls are
         # judged from its text): the project's reaching names stand
         return ProjectIndex(self.root, modules, {**self.paths, relative: name}, digest.hexdigest()[:16],
-                            known_reaching=self.reaching_names())
+                            known_reaching=self.reaching_names(with_publishes=True))
 
     # -- questions ------------------------------------------------------------------------------
     def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
@@ -354,7 +365,7 @@ class ProjectIndex:
                 modules.append({**module.to_json(), "imports": [], "calls": [],
                                 "clients": [asdict(c) for c in clients]})
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
-                "reaching": sorted(self.reaching_names())}
+                "reaching": sorted(self.reaching_names(with_publishes=True))}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
@@ -444,6 +455,20 @@ def read_module(tree: ast.Module, text: str, module: str, relative: str, catalog
 
 
 _EXTERNAL_WORDS: dict[int, tuple[Catalog, ScreenWords]] = {}
+_PUBLISH_WORDS: dict[int, tuple[Catalog, ScreenWords]] = {}
+
+
+def _publish_words(catalog: Catalog) -> ScreenWords:
+    """The catalog's words for a task publish alone (`.delay()`, `send_task`): DBP203's external calls."""
+    found = _PUBLISH_WORDS.get(id(catalog))
+    if found is None or found[0] is not catalog:
+        words = ScreenWords.from_catalog(catalog)
+        publishing = [spec for spec in catalog.external_calls if spec.publishes_task]
+        names = frozenset(n for spec in publishing for n in (*spec.functions, *spec.clients) if "*" not in n)
+        methods = frozenset(m for spec in publishing for m in (*spec.methods, *spec.task_methods))
+        found = _PUBLISH_WORDS[id(catalog)] = (catalog, replace(
+            words, external_names=names, external_methods=methods, external_prefixes=(), external_fragments=()))
+    return found[1]
 
 
 def _external_words(catalog: Catalog) -> ScreenWords:
@@ -689,9 +714,10 @@ class _ModuleReader:
             if origin is None or "(" in origin or origin.split(".")[0] not in (own_top, *self.project_packages):
                 continue  # a library's or a local object's
             callees.add(f"{origin}.{func.attr}" if isinstance(func, ast.Attribute) else origin)
-        if not external and not callees:
+        publishes = not external and mentions_external_call(outline, _publish_words(self.catalog), self.imports)
+        if not external and not publishes and not callees:
             return None
-        return CallSummary(name, external, tuple(sorted(callees)))
+        return CallSummary(name, external, tuple(sorted(callees)), publishes)
 
     def _scope_candidates(self, body: Sequence[ast.stmt]) -> Iterator[str]:
         """Module-level context managers of the project that may open a transaction or checkout for their

@@ -135,7 +135,7 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> S
     project = index.project_packages()
     if not (extra or objects or scopes or project):
         return screen_words(settings)
-    reaching = index.reaching_names()
+    reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True))
     key = "\1".join([settings.fingerprint(),
                      *("\0".join(sorted(part)) for part in (extra, objects, scopes, project, reaching))])
     if key not in _SCREEN_CACHE:
@@ -330,8 +330,10 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
     screened = index.screened.get(relative) if relative is not None else None
     if screened is None or screened.facts is None:
         return None
-    if index.imports_project_word(screened.imports, settings.catalog):
-        return None
+    own = index.module_for(path)
+    if index.imports_project_word(screened.imports, settings.catalog) or (
+            own is not None and (own.factories or own.objects or own.scopes)):
+        return None  # the project's words may change the verdict or the slice (the index screened without them)
     if screened.through_project and project_screen_words(settings, index).reaching_names is not None:
         return None  # the index's words were wider: the project's own judge it (ProjectIndex.reaching_names)
     return screened if screened.digest == content_digest(data) else None
