@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4  # 4: call summaries (ModuleFacts.calls)
 # How many factories deep a chain of factories returning factories is followed.
 MAX_CHAIN_DEPTH = 4
 
@@ -196,7 +196,7 @@ class ProjectIndex:
                 out.append(name)
         return out
 
-    def screen_words(self, catalog: Catalog) -> frozenset[str]:
+    def screen_words(self) -> frozenset[str]:
         """Names a file may call to build a pool: the project's pool factories (qualified and as written)."""
         if not hasattr(self, "_screen_words"):
             self._screen_words = frozenset(_and_last_parts(self.pool_factories()))
@@ -219,7 +219,7 @@ class ProjectIndex:
         object or scope: it imports one, or the module that defines one."""
         if not hasattr(self, "_qualified_words"):
             self._qualified_words = [f".{name}" for name in (
-                *self.screen_words(catalog), *self.screen_objects(catalog), *self.screen_scopes()) if "." in name]
+                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes()) if "." in name]
         for imported in imports:
             imported = imported[:-2] if imported.endswith(".*") else imported
             inner = f".{imported.lstrip('.')}"
@@ -284,7 +284,7 @@ class ProjectIndex:
         object or enters a project scope."""
         if not hasattr(self, "_screen"):
             names = {name.rsplit(".", 1)[-1] for name in (
-                *self.screen_words(catalog), *self.screen_objects(catalog), *self.screen_scopes())}
+                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes())}
             self._screen = word_pattern(sorted(names)) if names else None
         return self._screen is not None and self._screen.search(data) is not None
 

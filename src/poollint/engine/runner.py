@@ -129,7 +129,7 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> S
     """The screen's words plus the project's factories: a file may only call `get_engine()` from app/db.py."""
     if index is None:
         return screen_words(settings)
-    extra = index.screen_words(settings.catalog)
+    extra = index.screen_words()
     objects = index.screen_objects(settings.catalog)
     scopes = index.screen_scopes()
     project = index.project_packages()
