@@ -56,3 +56,29 @@ def expected_fragments(path: Path) -> list[tuple[int, str, str]]:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="module")
+def one_index_per_settings():
+    """Runs over the unchanged fixtures of this repository index the same project: each settings'
+    index is built once, for all the Python fixtures (so each file's screen still comes from the
+    index, as in a CLI run), instead of once per run (about a second a run). Runs over other
+    files (a temporary project) index as usual."""
+    from poollint.engine import runner
+    from poollint.engine.index import index_covering, indexes_for
+
+    fixtures = sorted(p for p in (FIXTURES / "python").rglob("*.py") if not p.name.endswith(".fixed.py"))
+    built: dict[str, dict] = {}
+    own = runner._project_indexes
+
+    def shared(files, settings, options):
+        if settings.fingerprint() not in built:
+            built[settings.fingerprint()] = indexes_for(fixtures, settings, use_cache=False)
+        indexes = built[settings.fingerprint()]
+        if all(index_covering(indexes, path) is not None for path in files):
+            return indexes
+        return own(files, settings, options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "_project_indexes", shared)
+        yield

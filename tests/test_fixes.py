@@ -17,6 +17,7 @@ from poollint.engine.runner import RunOptions, check_paths
 from poollint.settings import load_settings
 
 FIXED_PAIRS = sorted(p for p in (FIXTURES / "python").rglob("*.fixed.py"))
+pytestmark = pytest.mark.usefixtures("one_index_per_settings")
 
 
 def _original(fixed: Path) -> Path:

@@ -6,8 +6,6 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, expected_findings, expected_fragments
-from poollint.engine import runner
-from poollint.engine.index import index_covering, indexes_for
 from poollint.engine.runner import RunOptions, check_paths
 from poollint.settings import load_settings
 
@@ -16,25 +14,7 @@ PYTHON_FIXTURES = sorted(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_project_index_per_settings():
-    """Every run below indexes the same unchanged repository: each settings' index is built once,
-    for all the Python fixtures (so each file's screen still comes from the index, as in a CLI run),
-    instead of once per run (a second a run, most of this module's time)."""
-    built: dict[str, dict] = {}
-    own = runner._project_indexes
-
-    def shared(files, settings, options):
-        if settings.fingerprint() not in built:
-            built[settings.fingerprint()] = indexes_for(PYTHON_FIXTURES, settings, use_cache=False)
-        indexes = built[settings.fingerprint()]
-        if all(index_covering(indexes, path) is not None for path in files):
-            return indexes
-        return own(files, settings, options)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runner, "_project_indexes", shared)
-        yield
+pytestmark = pytest.mark.usefixtures("one_index_per_settings")
 
 
 def _found(path: Path, screen: bool) -> list:
