@@ -1,6 +1,8 @@
 """DBP4xx: every fixtures/config case announces its findings; parsers keep real semantics; no secret is printed."""
 from __future__ import annotations
 
+import functools
+
 import contextlib
 import io
 from pathlib import Path
@@ -21,8 +23,17 @@ OPTIONS = RunOptions(cache=False, jobs=1)
 
 
 def _run(target: Path, settings: Settings = None):  # type: ignore[assignment]
+    if settings is None and target.is_relative_to(FIXTURES):
+        return _run_with_own_settings(target)
     settings = settings or load_settings(target if target.is_dir() else target.parent)
     return check_paths([target], settings, options=OPTIONS)
+
+
+@functools.lru_cache(maxsize=None)
+def _run_with_own_settings(target: Path):
+    """A fixture case with the settings of its own directory: the cases do not change, and several
+    tests (each case alone, all formats, all cases together) read the same run."""
+    return check_paths([target], load_settings(target if target.is_dir() else target.parent), options=OPTIONS)
 
 
 def _relative(path: str, case: Path) -> str:

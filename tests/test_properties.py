@@ -22,6 +22,8 @@ EXAMPLES = 5000 if os.environ.get("POOLLINT_FUZZ") else 25
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 SETTINGS = Settings()
+# hypothesmith builds its grammar strategy in about 0.6 s: once, and only when a property runs
+PROGRAMS = st.deferred(hypothesmith.from_grammar)
 
 PROBE = (
     "\n\nfrom prisma import Prisma as PoollintProbePrisma\n"
@@ -39,7 +41,7 @@ def _analyze(source: str, screen: bool = True):
 
 
 @PROPERTY
-@given(hypothesmith.from_grammar())
+@given(PROGRAMS)
 def test_generated_programs_never_crash(source: str) -> None:
     findings, internal_errors = _analyze(source, screen=False)
     assert internal_errors == 0
@@ -47,7 +49,7 @@ def test_generated_programs_never_crash(source: str) -> None:
 
 
 @PROPERTY
-@given(hypothesmith.from_grammar())
+@given(PROGRAMS)
 def test_a_planted_client_per_call_is_always_found(source: str) -> None:
     planted = source + PROBE
     findings, _ = _analyze(planted)
@@ -58,7 +60,7 @@ def test_a_planted_client_per_call_is_always_found(source: str) -> None:
 
 
 @PROPERTY
-@given(hypothesmith.from_grammar(), st.booleans())
+@given(PROGRAMS, st.booleans())
 def test_screen_never_changes_results(source: str, plant: bool) -> None:
     text = source + (PROBE if plant else "")
     screened = _analyze(text, screen=True)[0]
@@ -72,7 +74,7 @@ def test_screen_never_changes_results(source: str, plant: bool) -> None:
 
 @settings(max_examples=max(5, EXAMPLES // 5), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(hypothesmith.from_grammar(), st.booleans()), min_size=1, max_size=10))
+@given(st.lists(st.tuples(PROGRAMS, st.booleans()), min_size=1, max_size=10))
 def test_cache_and_processes_never_change_results(files: list) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)

@@ -7,8 +7,30 @@ from typing import Any, Iterable, Optional, Union
 
 
 def word_pattern(words: Iterable[str]) -> "re.Pattern[bytes]":
-    """Finds any of `words` as a whole word in a file's bytes (the screens' first look at a file)."""
-    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+    """Finds any of `words` as a whole word in a file's bytes (the screens' first look at a file).
+
+    The words are written as a trie (`create_(?:async_engine|engine)`): Python's `re` tries every
+    alternative of a flat list at every position of the file, three times slower on the catalog's words.
+    """
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for byte in word.encode():
+            node = node.setdefault(byte, {})
+        node[_WORD_END] = {}
+    return re.compile(rb"\b(?:" + _trie_regex(trie) + rb")\b")
+
+
+_WORD_END = -1  # a trie key no byte has: a word ends here
+
+
+def _trie_regex(node: dict) -> bytes:
+    branches = [re.escape(bytes([byte])) + _trie_regex(child)
+                for byte, child in sorted(node.items()) if byte != _WORD_END]
+    if not branches:
+        return b""
+    body = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+    return b"(?:" + body + b")?" if _WORD_END in node else body
 
 
 def dotted_name(node: ast.AST) -> Optional[str]:
