@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,8 @@ class Catalog:
     background: tuple[BackgroundSpec, ...] = ()
     offload: tuple[BackgroundSpec, ...] = ()  # same shape: calls that run a callable argument and wait for it
     implicit_transactions: tuple[ImplicitTransactionSpec, ...] = ()
+    # what other modules compute once from this catalog (a word pattern, a set of names): `derived`
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -294,26 +298,27 @@ class Catalog:
         names += list(self._external_clients)
         return frozenset(n.split(".")[0] for n in names if n)
 
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """`build()`'s value, computed once for this catalog and kept with it (workers get it pickled)."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
+
     def follows_objects_of(self, callee: str) -> bool:
         """Whether the rules follow an object built by (or typed as) `callee`: a client, a transaction,
         checkout or implicit-transaction receiver, or an external client. `sqlalchemy.and_` is none."""
-        if not hasattr(self, "_followed"):
-            names = {n for spec in self.clients for n in spec.constructors}
-            names |= {n for spec in (*self.transactions, *self.checkouts, *self.implicit_transactions)
-                      for n in spec.receivers}
-            names |= set(self._external_clients)
-            object.__setattr__(self, "_followed", frozenset(n.split("(")[0] for n in names))
+        followed = self.derived("followed-objects", lambda: frozenset(n.split("(")[0] for n in (
+            *(n for spec in self.clients for n in spec.constructors),
+            *(n for spec in (*self.transactions, *self.checkouts, *self.implicit_transactions) for n in spec.receivers),
+            *self._external_clients)))
         name = callee.split("(")[0]
-        return name in self._followed or any(  # type: ignore[attr-defined]
-            fnmatchcase(name, pattern) for pattern, _ in self._external_client_patterns)
+        return name in followed or any(fnmatchcase(name, pattern) for pattern, _ in self._external_client_patterns)
 
     def hold_opening_names(self) -> frozenset[str]:
         """Last parts of every call that opens a transaction or a checkout (`atomic`, `begin`, `acquire`)."""
-        if not hasattr(self, "_hold_opening"):
-            names = {n.rsplit(".", 1)[-1] for spec in self.transactions for n in spec.functions}
-            names |= set(self.transaction_methods()) | set(self.checkout_methods())
-            object.__setattr__(self, "_hold_opening", frozenset(names))
-        return self._hold_opening  # type: ignore[attr-defined]
+        return self.derived("hold-opening-names", lambda: frozenset(
+            {n.rsplit(".", 1)[-1] for spec in self.transactions for n in spec.functions}
+            | set(self.transaction_methods()) | set(self.checkout_methods())))
 
     def screen_words(self) -> frozenset[str]:
         """Words one of which every file that uses a catalog library contains.

@@ -198,16 +198,10 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
                        tuple(scan.pool_sizes))
 
 
-_CLIENT_WORDS: dict[int, tuple[Catalog, "re.Pattern[bytes]"]] = {}
-
-
 def _client_words(catalog: Catalog) -> "re.Pattern[bytes]":
     """The last part of every name `_calls_a_client` looks for: a file without one calls none of them."""
-    found = _CLIENT_WORDS.get(id(catalog))
-    if found is None or found[0] is not catalog:
-        words = {n.rsplit(".", 1)[-1] for spec in catalog.clients for n in spec.constructors} | {"dj_database_url"}
-        found = _CLIENT_WORDS[id(catalog)] = (catalog, word_pattern(sorted(words)))
-    return found[1]
+    return catalog.derived("pyscan-client-words", lambda: word_pattern(sorted(
+        {n.rsplit(".", 1)[-1] for spec in catalog.clients for n in spec.constructors} | {"dj_database_url"})))
 
 
 def _calls_a_client(outline: Outline, catalog: Catalog) -> bool:

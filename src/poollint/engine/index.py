@@ -86,9 +86,9 @@ class ModuleObject:
 class CallSummary:
     """What one function or method may do while a caller holds a connection (DBP2xx), for the screen.
 
-    `external`: it names an external call of the catalog itself. `callees`: the last parts of the
-    project functions, classes and methods it calls (`notify`, `Client`, `post` of `self.post()`),
-    which may make one in turn.
+    `external`: it names an external call of the catalog itself. `callees`: the qualified names of
+    the project functions, classes and methods it calls (`app.services.notify`, `app.clients.Client`,
+    `app.clients.Client.post` for `self.post()`), which may make one in turn.
     """
 
     name: str  # `notify`, or `Client.post` for a method
@@ -160,8 +160,7 @@ class ProjectIndex:
         if self.known_digest:
             self._digest = self.known_digest
         if self.known_reaching is not None:
-            self._reaching = self.known_reaching
-            self._reaching_methods: frozenset[str] = frozenset()
+            self._reaching = self._reaching_publishes = self.known_reaching
 
     def _rebuild(self) -> None:
         self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
@@ -233,22 +232,28 @@ class ProjectIndex:
         holds a connection and calls one may report; a file that calls only others cannot."""
         if with_publishes:  # DBP203 selected: a task publish counts as an external call
             if not hasattr(self, "_reaching_publishes"):
-                self._reaching_publishes = self._reaching_closure(True) if self.known_reaching is None \
-                    else self.known_reaching
+                self._reaching_publishes = self._reaching_closure(True)
             return self._reaching_publishes
         if not hasattr(self, "_reaching"):
             self._reaching = self._reaching_closure(False)
         return self._reaching
 
+    def _call_summaries(self) -> tuple[dict[str, CallSummary], dict[str, str]]:
+        """Every module's call summaries by qualified name, and each method's class (both qualified)."""
+        if not hasattr(self, "_summaries"):
+            summaries: dict[str, CallSummary] = {}
+            class_of: dict[str, str] = {}
+            for module in self.modules.values():
+                for summary in module.calls:
+                    name = f"{module.module}.{summary.name}" if module.module else summary.name
+                    summaries[name] = summary
+                    if "." in summary.name:
+                        class_of[name] = name.rsplit(".", 1)[0]
+            self._summaries = (summaries, class_of)
+        return self._summaries
+
     def _reaching_closure(self, with_publishes: bool) -> frozenset[str]:
-        summaries: dict[str, CallSummary] = {}
-        class_of: dict[str, str] = {}  # method -> its class, both qualified
-        for module in self.modules.values():
-            for summary in module.calls:
-                name = f"{module.module}.{summary.name}" if module.module else summary.name
-                summaries[name] = summary
-                if "." in summary.name:
-                    class_of[name] = name.rsplit(".", 1)[0]
+        summaries, class_of = self._call_summaries()
         reaching = {name for name, summary in summaries.items()
                     if summary.external or (with_publishes and summary.publishes)}
         for _ in range(MAX_CHAIN_DEPTH):
@@ -260,14 +265,13 @@ class ProjectIndex:
                 break
             reaching |= more
         reaching |= {class_of[name] for name in reaching if name in class_of}
-        self._reaching_methods = frozenset(class_of)
         return frozenset(reaching)
 
     def reaching_callables(self) -> list[str]:
         """The reaching names another module spells to call them: functions and classes, not methods
         (`Client().post()` names `Client`)."""
-        reaching = self.reaching_names(with_publishes=True)
-        return [name for name in reaching if name not in self._reaching_methods]
+        methods = self._call_summaries()[1]
+        return [name for name in self.reaching_names(with_publishes=True) if name not in methods]
 
     def screen_scopes(self) -> frozenset[str]:
         """The project's context managers that may open a transaction or checkout for their callers."""
@@ -454,33 +458,25 @@ def read_module(tree: ast.Module, text: str, module: str, relative: str, catalog
         return None
 
 
-_EXTERNAL_WORDS: dict[int, tuple[Catalog, ScreenWords]] = {}
-_PUBLISH_WORDS: dict[int, tuple[Catalog, ScreenWords]] = {}
-
-
 def _publish_words(catalog: Catalog) -> ScreenWords:
     """The catalog's words for a task publish alone (`.delay()`, `send_task`): DBP203's external calls."""
-    found = _PUBLISH_WORDS.get(id(catalog))
-    if found is None or found[0] is not catalog:
-        words = ScreenWords.from_catalog(catalog)
+    def build() -> ScreenWords:
         publishing = [spec for spec in catalog.external_calls if spec.publishes_task]
         names = frozenset(n for spec in publishing for n in (*spec.functions, *spec.clients) if "*" not in n)
         methods = frozenset(m for spec in publishing for m in (*spec.methods, *spec.task_methods))
-        found = _PUBLISH_WORDS[id(catalog)] = (catalog, replace(
-            words, external_names=names, external_methods=methods, external_prefixes=(), external_fragments=()))
-    return found[1]
+        return replace(ScreenWords.from_catalog(catalog), external_names=names, external_methods=methods,
+                       external_prefixes=(), external_fragments=())
+    return catalog.derived("index-publish-words", build)
 
 
-def _external_words(catalog: Catalog) -> ScreenWords:
-    """The catalog's screen words, for what a function names (built once per catalog). Of the methods,
-    only a client's own I/O methods: a task's `.delay()`/`.send()` is DBP203's (opt-in) and a mail
-    message's `.send()` is judged by its receiver (`_names_receiver_method`); as words they are everywhere."""
-    found = _EXTERNAL_WORDS.get(id(catalog))
-    if found is None or found[0] is not catalog:
-        words = ScreenWords.from_catalog(catalog)
+def _summary_words(catalog: Catalog) -> ScreenWords:
+    """The catalog's screen words for what a function names. Of the methods, only a client's own I/O
+    methods: a task's `.delay()`/`.send()` is DBP203's (opt-in, `_publish_words`) and a mail
+    message's `.send()` is judged by its receiver (`external_by_receiver_name`); as words they are everywhere."""
+    def build() -> ScreenWords:
         methods = frozenset(m for spec in catalog.external_calls if not spec.publishes_task for m in spec.methods)
-        found = _EXTERNAL_WORDS[id(catalog)] = (catalog, replace(words, external_methods=methods))
-    return found[1]
+        return replace(ScreenWords.from_catalog(catalog), external_methods=methods)
+    return catalog.derived("index-summary-words", build)
 
 
 def _is_main_guard(test: ast.AST) -> bool:
@@ -692,7 +688,7 @@ class _ModuleReader:
 
     def _call_summary(self, name: str, function: _FunctionNode) -> Optional[CallSummary]:
         outline = Outline(function)
-        external = mentions_external_call(outline, _external_words(self.catalog), self.imports) or any(
+        external = mentions_external_call(outline, _summary_words(self.catalog), self.imports) or any(
             self.catalog.external_by_receiver_name(node.attr, dotted_name(node.value) or "", self.imported_modules)
             is not None for node in outline.attributes)
         callees: set[str] = set()
@@ -1120,7 +1116,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         return {facts.module: facts for facts in found}
 
     registrations = _registration_pattern(settings.catalog)
-    external = _external_words(settings.catalog).external_pattern
+    external = _summary_words(settings.catalog).external_pattern
     for relative, path in files:
         stat = stats[relative]
         if stat is None:
