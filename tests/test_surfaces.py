@@ -1,6 +1,7 @@
 """The three doors agree: the CLI, the flake8 plugin and the pre-commit hook report the same findings."""
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -18,11 +19,13 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-def _cli_findings(target: str) -> set[tuple]:
-    # the default selection, which flake8 has too (opt-in rules off), without configuration files
+@functools.lru_cache(maxsize=None)
+def _cli_findings(target: str) -> frozenset[tuple]:
+    # the default selection, which flake8 has too (opt-in rules off), without configuration files;
+    # one run per target of the unchanged fixtures, shared by the serial and the parallel flake8 test
     out = _run("-m", "poollint", "check", "--format", "json", "--ignore", "DBP0,DBP4", target)
     assert out.returncode in (0, 1), out.stderr
-    return {(f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(out.stdout)}
+    return frozenset((f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(out.stdout))
 
 
 def _flake8_findings(target: str, *extra: str) -> set[tuple]:

@@ -1083,7 +1083,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
             except (KeyError, TypeError, ValueError):
                 pass
     # a warm start does not need the runner's imports
-    from poollint.engine.runner import may_call_catalog, passes_screen
+    from poollint.engine.runner import names_a_screen_call, passes_screen
 
     previous = _read_json(cache_path).get("files", {}) if use_cache else {}
     if not isinstance(previous, dict):
@@ -1131,9 +1131,11 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         except OSError:
             continue
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": ""}
-        if may_call_catalog(data, settings) or registrations.search(data) or external.search(data):
+        names_library = passes_screen(data, settings)  # scanned once: most files fail here
+        if (names_library and names_a_screen_call(data, settings)) or registrations.search(data) \
+                or external.search(data):
             screened.append(relative)
-        elif relative in wanted and passes_screen(data, settings):
+        elif relative in wanted and names_library:
             syntax_only.append(relative)
     read(screened, syntax_only)
     # modules that call a factory found so far, or a function that may make an external call

@@ -119,10 +119,9 @@ def passes_screen(data: bytes, settings: Settings) -> bool:
     return screen_words(settings).pattern.search(data) is not None
 
 
-def may_call_catalog(data: bytes, settings: Settings) -> bool:
-    """Both bytes stages: a catalog library's name, and the last part of a name the ast stage looks for."""
-    words = screen_words(settings)
-    return words.pattern.search(data) is not None and words.call_pattern.search(data) is not None
+def names_a_screen_call(data: bytes, settings: Settings) -> bool:
+    """The second bytes stage alone: the last part of a name the ast stage looks for appears in the file."""
+    return screen_words(settings).call_pattern.search(data) is not None
 
 
 def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> ScreenWords:
