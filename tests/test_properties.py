@@ -14,7 +14,7 @@ import hypothesmith
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from poollint.engine.parse import source_lines
+from poollint.config.lines import split_lines
 from poollint.engine.runner import RunOptions, analyze_python, check_paths
 from poollint.settings import Settings
 
@@ -55,7 +55,7 @@ def test_a_planted_client_per_call_is_always_found(source: str) -> None:
     findings, _ = _analyze(planted)
     if any(f.code == "DBP000" for f in findings):
         return  # the generated text plus the probe stopped being valid Python (e.g. a dangling continuation)
-    probe_line = source_lines(planted).index("    return PoollintProbePrisma()") + 1
+    probe_line = split_lines(planted).index("    return PoollintProbePrisma()") + 1
     assert (probe_line, "DBP101") in {(f.line, f.code) for f in findings}
 
 

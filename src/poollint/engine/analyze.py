@@ -17,7 +17,8 @@ from poollint.engine.context import FileContext
 from poollint.engine.cstwalk import traverse
 from poollint.engine.findings import Finding
 from poollint.engine.index import ProjectIndex
-from poollint.engine.parse import ParseFailure, decode, parse_skipping_unsupported, source_lines
+from poollint.config.lines import split_lines
+from poollint.engine.parse import ParseFailure, decode, parse_skipping_unsupported
 from poollint.engine.suppress import is_suppressed
 from poollint.rules import file_rules
 from poollint.rules.base import FileRule
@@ -117,7 +118,7 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
             continue
         findings.extend(rule.findings)
     findings = one_per_root(findings)
-    lines = source_lines(text)
+    lines = split_lines(text)
     kept = [f for f in findings if not is_suppressed(f.code, lines, (f.line,))]
     return kept + unsupported + crashes, len(crashes)
 

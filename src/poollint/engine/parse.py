@@ -10,6 +10,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Optional, Union
 
+from poollint.config.lines import split_lines_keeping_ends
 from poollint.limits import MAX_CST_CHARS, megabytes
 
 if TYPE_CHECKING:
@@ -21,17 +22,6 @@ class ParseFailure:
     reason: str
     line: int = 1
     column: int = 1
-
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def source_lines(text: str) -> list[str]:
-    """Lines as Python counts them: str.splitlines() also breaks at form feeds, \x1e, \u2028..."""
-    lines = _LINE_BREAK.split(text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
 
 
 def decode(data: bytes) -> Union[str, ParseFailure]:
@@ -107,7 +97,7 @@ def _blank_statement(text: str, error_line: int) -> "Optional[tuple[str, int]]":
         return None
     # libcst may stop on the line after the statement: the one ending nearest the error wins
     statement = min(candidates, key=lambda node: (abs((node.end_lineno or node.lineno) - error_line), -node.lineno))
-    lines = _LINE_BREAK_KEEPING.findall(text)
+    lines = split_lines_keeping_ends(text)
     first, last = statement.lineno - 1, (statement.end_lineno or statement.lineno) - 1
     if last >= len(lines) or statement.end_col_offset is None:
         return None
@@ -119,8 +109,6 @@ def _blank_statement(text: str, error_line: int) -> "Optional[tuple[str, int]]":
         replacement.append(" " * len(head) + "pass" + tail)
     return "".join(lines[:first] + replacement + lines[last + 1:]), statement.lineno
 
-
-_LINE_BREAK_KEEPING = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 def newer_python_needed(text: str, python_message: str) -> Optional[str]:
