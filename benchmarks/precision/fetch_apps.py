@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import shutil
 import subprocess
 import sys
-import tarfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from fetch_corpus import fresh_partial, unpack  # a sibling script, not an installed module
 
 HERE = Path(__file__).resolve().parent
 APPS = HERE / "apps.toml"
@@ -83,26 +82,6 @@ def _pip(*args: str) -> bool:
         return False
 
 
-def _fresh(dest: Path) -> Path:
-    partial = dest.with_name(dest.name + ".partial")
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True)
-    return partial
-
-
-def _unpack(archive: Path, dest: Path) -> None:
-    partial = _fresh(dest)
-    if archive.name.endswith((".tar.gz", ".tgz", ".tar.bz2")):
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                if member.isfile() or member.isdir():
-                    tar.extract(member, partial)
-    else:
-        zipfile.ZipFile(archive).extractall(partial)
-    partial.rename(dest)
-
-
 def fetch_pypi(app: App, directory: Path) -> bool:
     pin = f"{app.name}=={app.version}"
     stage = directory / "dl" / app.directory
@@ -116,7 +95,7 @@ def fetch_pypi(app: App, directory: Path) -> bool:
             if not _pip("--only-binary", ":all:", pin, "-d", str(stage)):
                 print(f"FAILED {pin}", file=sys.stderr)
                 return False
-    _unpack(sorted(stage.iterdir())[0], directory / "src" / app.directory)
+    unpack(sorted(stage.iterdir())[0], directory / "src" / app.directory)
     return True
 
 
@@ -134,7 +113,7 @@ def fetch_github(app: App, directory: Path, mirrors: Path) -> bool:
         print(f"MISSING mirror of {app.name} under {mirrors} (mirror it first)", file=sys.stderr)
         return False
     dest = directory / "src" / app.directory
-    partial = _fresh(dest)
+    partial = fresh_partial(dest)
     archive = subprocess.run(["git", "--git-dir", str(git_dir), "archive", "--format=tar", app.version],
                              capture_output=True)
     if archive.returncode == 0:

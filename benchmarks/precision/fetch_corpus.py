@@ -11,6 +11,7 @@ the second half of the corpus; precision.py reads both.
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -53,12 +54,19 @@ def _pip(*args: str) -> bool:
         return False
 
 
-def _unpack(archive: Path, dest: Path) -> None:
+def fresh_partial(dest: Path) -> Path:
+    """An empty `<dest>.partial` folder to unpack into, renamed to `dest` when complete."""
     partial = dest.with_name(dest.name + ".partial")
     if partial.exists():
-        subprocess.run(["rm", "-rf", str(partial)], check=True)
+        shutil.rmtree(partial)
     partial.mkdir(parents=True)
-    if archive.name.endswith((".tar.gz", ".tgz")):
+    return partial
+
+
+def unpack(archive: Path, dest: Path) -> None:
+    """An sdist (tar or zip) unpacked into `dest`, regular files and folders only."""
+    partial = fresh_partial(dest)
+    if archive.name.endswith((".tar.gz", ".tgz", ".tar.bz2")):
         with tarfile.open(archive) as tar:
             for member in tar.getmembers():
                 if member.isfile() or member.isdir():
@@ -87,7 +95,7 @@ def fetch(directory: Path) -> None:
                     print(f"FAILED {pin}", file=sys.stderr)
                     continue
         archive = sorted(stage.iterdir())[0]
-        _unpack(archive, dest)
+        unpack(archive, dest)
         print(f"unpack {pin} -> {dest}", flush=True)
 
 
