@@ -11,7 +11,6 @@ import tempfile
 from pathlib import Path
 
 import hypothesmith
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from poollint.config.lines import split_lines

@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name, word_pattern

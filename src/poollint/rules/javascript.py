@@ -16,7 +16,6 @@ from poollint.engine.findings import Finding, Location
 from poollint.javascript.module import (
     CLASS_TYPES,
     FUNCTION_TYPES,
-    GLOBAL_OBJECTS,
     HTTP_METHODS,
     ITERATING_METHODS,
     LOOP_TYPES,
@@ -30,7 +29,6 @@ from poollint.javascript.module import (
     function_display_name,
     is_damaged,
     memoised_function,
-    string_value,
     text,
     unwrap,
     value_parent,
