@@ -73,3 +73,27 @@ def test_sliced_analysis_reports_what_the_whole_file_does(tmp_path: Path) -> Non
     assert whole, "the example must have a finding to compare"
     assert [(f.line, f.column, f.code, f.message) for f in sliced] == \
         [(f.line, f.column, f.code, f.message) for f in whole]
+
+
+def test_an_outline_partitioned_by_definition_holds_what_each_definition_walked_alone_holds():
+    """The index's call summaries read each function through `Outline.partition` instead of walking
+    it again: the two must see the same nodes, decorators, nested functions and lambdas included."""
+    from poollint.pyast import Outline
+
+    sources = [SOURCE, *(p.read_text() for p in sorted(Path(__file__).parents[1].glob("fixtures/python/*.py")))]
+    compared = 0
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # the fixtures of DBP000
+            continue
+        definitions = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for cls in (s for s in tree.body if isinstance(s, ast.ClassDef)):
+            definitions += [m for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for definition, part in zip(definitions, Outline(tree).partition(definitions)):
+            alone = Outline(definition)
+            for kind in Outline.__slots__:
+                assert {id(n) for n in getattr(part, kind)} == {id(n) for n in getattr(alone, kind)}, (
+                    kind, definition.name)
+            compared += 1
+    assert compared > 100

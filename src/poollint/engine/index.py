@@ -674,20 +674,19 @@ class _ModuleReader:
 
     def _call_summaries(self, body: Sequence[ast.stmt]) -> Iterator[CallSummary]:
         """A summary of each top-level function and method that names an external call or calls the project."""
+        named: list[tuple[str, _FunctionNode]] = []
         for statement in body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                found = self._call_summary(statement.name, statement)
-                if found is not None:
-                    yield found
+                named.append((statement.name, statement))
             elif isinstance(statement, ast.ClassDef):
-                for member in statement.body:
-                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        found = self._call_summary(f"{statement.name}.{member.name}", member)
-                        if found is not None:
-                            yield found
+                named.extend((f"{statement.name}.{member.name}", member) for member in statement.body
+                             if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        for (name, _), outline in zip(named, self.outline.partition([function for _, function in named])):
+            found = self._call_summary(name, outline)
+            if found is not None:
+                yield found
 
-    def _call_summary(self, name: str, function: _FunctionNode) -> Optional[CallSummary]:
-        outline = Outline(function)
+    def _call_summary(self, name: str, outline: Outline) -> Optional[CallSummary]:
         external = mentions_external_call(outline, _summary_words(self.catalog), self.imports) or any(
             self.catalog.external_by_receiver_name(node.attr, dotted_name(node.value) or "", self.imported_modules)
             is not None for node in outline.attributes)

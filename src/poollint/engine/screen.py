@@ -17,7 +17,7 @@ import hashlib
 import re
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
@@ -55,6 +55,17 @@ class ScreenWords:
     # and by every dotted suffix (a relative import resolves only to `services.notify`);
     # None: unknown, any name imported from the project may
     reaching_names: Optional[frozenset[str]] = None
+    # resolved name -> whether it is an external call: every function of a module asks for the same names
+    _external_memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def names_external(self, resolved: str) -> bool:
+        """Whether a resolved dotted name is an external call's function or client (DBP2xx)."""
+        known = self._external_memo.get(resolved)
+        if known is None:
+            known = self._external_memo[resolved] = resolved in self.external_names \
+                or resolved.startswith(self.external_prefixes) \
+                or any(fragment in resolved for fragment in self.external_fragments)
+        return known
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, extra_words: frozenset[str] = frozenset(),
@@ -325,8 +336,6 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
     for dotted in dotted_names:
         if dotted is None:
             continue
-        resolved = _resolve(dotted, aliases)
-        if resolved in words.external_names or resolved.startswith(words.external_prefixes) \
-                or any(fragment in resolved for fragment in words.external_fragments):
+        if words.names_external(_resolve(dotted, aliases)):
             return True
     return False

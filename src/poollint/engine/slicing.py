@@ -69,11 +69,13 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
             seeds |= _names_in(statement)
     if not units:
         return text
+    functions = [unit for unit in units if not isinstance(unit.node, ast.ClassDef)]
+    inside_of = dict(zip(map(id, functions), outline.partition([unit.node for unit in functions])))
     for unit in units:
         if isinstance(unit.node, ast.ClassDef):
             unit.names = _names_in_header(unit.node)
             continue
-        inside = Outline(unit.node)
+        inside = inside_of[id(unit)]
         unit.names = {node.id for node in inside.names}
         unit.attributes = {node.attr for node in inside.attributes}
         direct, holds = triggers(inside, words, aliases, imports_library)
