@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from poollint.engine.runner import passes_screen
+from poollint.python.screen import passes_screen
 from poollint.settings import Settings
 
 

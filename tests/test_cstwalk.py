@@ -1,4 +1,4 @@
-"""The rules walk libcst trees with engine/cstwalk.py instead of libcst's visitors: same nodes, same order."""
+"""The rules walk libcst trees with python/cst/walk.py instead of libcst's visitors: same nodes, same order."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +7,7 @@ import libcst as cst
 import pytest
 
 from conftest import FIXTURES
-from poollint.engine.cstwalk import traverse, walk
+from poollint.python.cst.walk import traverse, walk
 
 SOURCES = sorted(p for p in FIXTURES.rglob("*.py") if ".poollint_cache" not in p.parts) + sorted(
     (Path(__file__).resolve().parent.parent / "src" / "poollint").rglob("*.py"))

@@ -126,7 +126,7 @@ def test_cache_files_are_not_followed_to_a_device(tmp_path: Path) -> None:
 
 def test_a_python_file_too_large_for_libcst_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Item 4: libcst takes hundreds of times a file's size in memory; beyond the cap, DBP000 says so."""
-    monkeypatch.setattr("poollint.engine.parse.MAX_CST_CHARS", 20_000)
+    monkeypatch.setattr("poollint.python.source.MAX_CST_CHARS", 20_000)
     (tmp_path / "good.py").write_text(PER_CALL)
     (tmp_path / "generated.py").write_text(PER_CALL + "VALUE = 1\n" * 3_000)
     found = {(Path(path).name, line, code, message) for path, line, code, message in _findings(tmp_path)}

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import PER_REQUEST, ROOT
 from poollint.cli import main
-from poollint.engine.findings import Finding, Location
+from poollint.findings import Finding, Location
 from poollint.reporters import REPORTERS
 from poollint.reporters.github import escape_data, escape_property
 from poollint.reporters.sarif import public_text

@@ -9,7 +9,7 @@ import pytest
 
 from poollint.cli import main
 from poollint.engine.baseline import fingerprint
-from poollint.engine.findings import Finding
+from poollint.findings import Finding
 
 SECRET = "FIXTURE-SECRET"
 

@@ -5,7 +5,8 @@ import ast
 from pathlib import Path
 
 from poollint.engine.analyze import analyze_source
-from poollint.engine.runner import _relevant_text, screen_words
+from poollint.engine.runner import _relevant_text
+from poollint.python.screen import screen_words
 from poollint.settings import Settings
 
 SOURCE = '''\

@@ -12,7 +12,7 @@ from typing import Callable, Optional, Sequence, TextIO
 
 from poollint import __version__
 from poollint.engine.baseline import Baseline, BaselineError, write_baseline
-from poollint.engine.findings import Finding, printable
+from poollint.findings import Finding, printable
 from poollint.engine.runner import RunOptions, RunResult, check_buffer, check_tree
 from poollint.reporters import FORMATS, REPORTERS
 from poollint.settings import CODE_PATTERN, Settings, SettingsError, SettingsResolver, load_settings
@@ -410,7 +410,7 @@ def run_budget(args: argparse.Namespace) -> int:
     from poollint.config.budget import compute_budgets, render_table
     from poollint.engine.configcheck import build_model
     from poollint.engine.files import discover, is_config_file, is_python_file
-    from poollint.engine.runner import display_path
+    from poollint.paths import display_path
 
     if not args.path.exists():
         print(f"poollint: error: no such file or directory: {args.path}", file=sys.stderr)

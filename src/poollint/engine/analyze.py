@@ -13,12 +13,12 @@ from typing import Callable, Optional, Sequence
 
 import libcst as cst
 
-from poollint.engine.context import FileContext
-from poollint.engine.cstwalk import traverse
-from poollint.engine.findings import Finding
-from poollint.engine.index import ProjectIndex
+from poollint.python.cst.context import FileContext
+from poollint.python.cst.walk import traverse
+from poollint.findings import Finding
+from poollint.python.project import ProjectIndex
 from poollint.config.lines import split_lines
-from poollint.engine.parse import ParseFailure, decode, parse_skipping_unsupported
+from poollint.python.source import ParseFailure, decode, parse_skipping_unsupported
 from poollint.engine.suppress import is_suppressed
 from poollint.rules import file_rules
 from poollint.rules.base import FileRule
@@ -77,7 +77,7 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
                    parse_text: Optional[str] = None) -> tuple[list[Finding], int]:
     """Findings of one Python file (unscreened) and the number of internal rule errors.
 
-    `parse_text`: the file with irrelevant definitions blanked out (engine/slicing.py), line
+    `parse_text`: the file with irrelevant definitions blanked out (python/slicing.py), line
     for line the same as the file; parsed instead of it. noqa comments are read from the file.
     """
     text = decode(data)

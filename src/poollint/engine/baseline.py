@@ -21,7 +21,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask_text
-from poollint.engine.findings import Finding, for_output, printable
+from poollint.findings import Finding, for_output, printable
 from poollint.limits import UnreadableFile, atomic_write, read_bytes
 
 # 1: unsalted hashes of the raw lines (still read); 2: salted hashes of the masked lines.

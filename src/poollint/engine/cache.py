@@ -19,8 +19,8 @@ from typing import Any, Optional
 
 from poollint import __version__
 from poollint.config.urls import holds_secret, mask_text
-from poollint.engine.findings import Finding, Location
-from poollint.engine.modules import reads_still_hold
+from poollint.findings import Finding, Location
+from poollint.python.cst.modules import reads_still_hold
 from poollint.limits import atomic_write, read_bytes
 
 CACHE_DIR_NAME = ".poollint_cache"

@@ -10,7 +10,7 @@ from poollint.config.project import (
 )
 from poollint.config.pyscan import PythonFacts
 from poollint.engine.files import is_config_file, is_python_file
-from poollint.engine.findings import Finding
+from poollint.findings import Finding
 from poollint.engine.suppress import NOQA, SLASH_NOQA, is_suppressed
 from poollint.limits import escapes, read_bytes
 from poollint.rules.meta import NotAnalyzable

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import os
 import signal
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator
 
 from poollint.config.helm import is_helm_values
 from poollint.config.prisma_config import PRISMA_CONFIG
@@ -36,17 +35,6 @@ def ignore_interrupts() -> None:
     """In a worker process: Ctrl-C is the parent's to handle (it stops the pool); a worker that
     raised KeyboardInterrupt too would print one traceback per process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def resolved(path: Path) -> Path:
-    """`path.resolve()`, once per path and process: a large run asks for the same paths several times.
-    A relative path is resolved against the directory of the moment (an editor may change it)."""
-    return _resolved_in(None if path.is_absolute() else os.getcwd(), path)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _resolved_in(directory: Optional[str], path: Path) -> Path:
-    return (Path(directory, path) if directory is not None else path).resolve()
 
 
 def is_config_file(path: Path) -> bool:
@@ -121,10 +109,3 @@ def discover(paths: Iterable[Path], is_excluded: Callable[[Path], bool] = _never
                 yield candidate
 
 
-def is_test_path(path: Path) -> bool:
-    name = path.name
-    parts = {p.lower() for p in path.parts[:-1]}
-    return (
-        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-        or bool(parts & {"tests", "test", "testing"})
-    )

@@ -25,7 +25,7 @@ from poollint.config.lines import split_lines, split_lines_keeping_ends
 from poollint.config.urls import mask_text
 from poollint.engine.baseline import fingerprint
 from poollint.limits import atomic_write
-from poollint.engine.findings import Finding
+from poollint.findings import Finding
 from poollint.limits import read_bytes
 from poollint.settings import Settings
 
@@ -406,7 +406,7 @@ def _callers_share_safely(module: cst.Module, name: str, parents: Mapping, lifec
 
 def _lifecycle_methods(request: FixRequest, module: cst.Module, factory: cst.FunctionDef) -> frozenset[str]:
     """The connect and release methods of the client the factory builds (all known ones if unsure)."""
-    from poollint.engine.context import FileContext
+    from poollint.python.cst.context import FileContext
 
     context = FileContext(request.path, request.shown, request.text, module, request.settings)
     facts = _FactoryFacts()
@@ -824,7 +824,9 @@ def analyze_config_bytes(path: Path, shown: str, data: bytes, settings: Settings
         from poollint.config import project
         from poollint.engine.configcheck import check_config
         from poollint.engine.files import discover
-        from poollint.engine.runner import display_path, passes_screen, project_root
+        from poollint.engine.runner import project_root
+        from poollint.paths import display_path
+        from poollint.python.screen import passes_screen
     except ImportError:
         return None
     original = getattr(project, "_read", None)

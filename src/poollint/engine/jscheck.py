@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
-from poollint.engine.findings import Finding
-from poollint.engine.parse import ParseFailure
+from poollint.findings import Finding
+from poollint.python.source import ParseFailure
 from poollint.javascript import INSTALL_HINT, is_available, is_javascript_file, is_skipped_path
 from poollint.limits import UnreadableFile, read_bytes
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from poollint.engine.files import is_config_file, is_python_file
-from poollint.engine.findings import Finding
+from poollint.findings import Finding
 from poollint.engine.suppress import NOQA, SLASH_NOQA, noqa_codes
 from poollint.limits import read_bytes
 

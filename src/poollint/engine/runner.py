@@ -6,29 +6,27 @@ only when a file passes the screen (engine/analyze.py).
 from __future__ import annotations
 
 import ast
-import functools
 import os
-import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 from poollint.config.pyscan import PythonFacts, python_facts
 from poollint.engine.cache import ResultCache, cache_key
-from poollint.engine.files import discover, frozen_heap, ignore_interrupts, is_config_file, is_python_file, resolved
-from poollint.engine.findings import Finding
-from poollint.engine.parse import ParseFailure, decode
-from poollint.engine.index import ProjectIndex, index_covering, indexes_for
-from poollint.engine.modules import take_reads
-from poollint.engine.screen import ScreenWords, ScreenedFile, content_digest, parse_tree, screen_tree
+from poollint.engine.files import discover, frozen_heap, ignore_interrupts, is_config_file, is_python_file
+from poollint.engine.index import index_covering, indexes_for
 from poollint.engine.suppress import file_noqa_codes, is_suppressed_in_file, malformed_noqa
+from poollint.findings import Finding
 from poollint.javascript import is_javascript_file
 from poollint.limits import UnreadableFile, escapes, read_bytes
+from poollint.paths import display_path, resolved
 from poollint.pyast import Outline
+from poollint.python.cst.modules import take_reads
+from poollint.python.project import ProjectIndex, project_screen_words
+from poollint.python.screen import (ScreenWords, ScreenedFile, content_digest, parse_tree, passes_screen,
+                                    screen_tree)
+from poollint.python.source import ParseFailure, decode, with_deep_stack
 from poollint.settings import Settings, SettingsResolver
-
-T = TypeVar("T")
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 MIN_FILES_FOR_POOL = 8
@@ -64,19 +62,6 @@ class RunOptions:
     progress: Optional[Progress] = field(default=None, compare=False)
 
 
-def display_path(path: Path, cwd: Optional[Path] = None) -> str:
-    """Relative to the working directory when below it, POSIX separators."""
-    return _display_path(os.getcwd(), cwd, path)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _display_path(process_directory: str, cwd: Optional[Path], path: Path) -> str:
-    try:
-        return resolved(path).relative_to(resolved(cwd or Path(process_directory))).as_posix()
-    except (ValueError, OSError, RuntimeError):
-        return path.as_posix()
-
-
 def module_name_for(path: Path, root: Optional[Path]) -> str:
     """Dotted module name of a file below the project root (a leading `src/` dropped)."""
     try:
@@ -102,46 +87,6 @@ def project_root(paths: Sequence[Path], settings: Settings) -> Path:
         if any((directory / marker).exists() for marker in ("pyproject.toml", "setup.cfg", ".git")):
             return directory
     return start
-
-
-_SCREEN_CACHE: dict[str, ScreenWords] = {}
-
-
-def screen_words(settings: Settings) -> ScreenWords:
-    key = settings.fingerprint()
-    if key not in _SCREEN_CACHE:
-        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog)
-    return _SCREEN_CACHE[key]
-
-
-def passes_screen(data: bytes, settings: Settings) -> bool:
-    """The bytes stage alone: a catalog library's name appears in the file."""
-    return screen_words(settings).pattern.search(data) is not None
-
-
-def names_a_screen_call(data: bytes, settings: Settings) -> bool:
-    """The second bytes stage alone: the last part of a name the ast stage looks for appears in the file."""
-    return screen_words(settings).call_pattern.search(data) is not None
-
-
-def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> ScreenWords:
-    """The screen's words plus the project's factories: a file may only call `get_engine()` from app/db.py."""
-    if index is None:
-        return screen_words(settings)
-    extra = index.screen_words()
-    objects = index.screen_objects(settings.catalog)
-    scopes = index.screen_scopes()
-    project = index.project_packages()
-    if not (extra or objects or scopes or project):
-        return screen_words(settings)
-    reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True))
-    key = "\1".join([settings.fingerprint(),
-                     *("\0".join(sorted(part)) for part in (extra, objects, scopes, project, reaching))])
-    if key not in _SCREEN_CACHE:
-        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog, extra_words=extra, project_packages=project,
-                                                      extra_objects=objects, extra_scopes=scopes,
-                                                      reaching_names=reaching)
-    return _SCREEN_CACHE[key]
 
 
 def analyze_python(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
@@ -201,44 +146,13 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
 
 def _relevant_text(data: bytes, tree: ast.Module, words: ScreenWords, settings: Settings,
                    outline: Optional[Outline] = None) -> Optional[str]:
-    """The file with the definitions no rule can report on blanked out (engine/slicing.py)."""
-    from poollint.engine.slicing import slice_for_rules
+    """The file with the definitions no rule can report on blanked out (python/slicing.py)."""
+    from poollint.python.slicing import slice_for_rules
 
     text = decode(data)
     if isinstance(text, ParseFailure):
         return None
     return slice_for_rules(text, tree, words, settings.catalog, outline)
-
-
-# libcst's native parser and its recursive visitors need more stack than a default
-# thread has for deeply nested (but valid) code; a crash there would kill the run.
-_DEEP_STACK_BYTES = 512 * 1024 * 1024
-_DEEP_RECURSION_LIMIT = 60_000
-
-
-def with_deep_stack(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    outcome: list[tuple[bool, Any]] = []
-
-    def target() -> None:
-        try:
-            outcome.append((True, function(*args, **kwargs)))
-        except BaseException as error:  # re-raised in the calling thread
-            outcome.append((False, error))
-
-    previous_stack = threading.stack_size(_DEEP_STACK_BYTES)
-    previous_limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(previous_limit, _DEEP_RECURSION_LIMIT))
-    try:
-        thread = threading.Thread(target=target, name="poollint-analyze")
-        thread.start()
-    finally:
-        threading.stack_size(previous_stack)
-    thread.join()
-    sys.setrecursionlimit(previous_limit)
-    ok, value = outcome[0]
-    if not ok:
-        raise value
-    return value
 
 
 def _not_analyzable(path: str, failure: ParseFailure) -> Finding:

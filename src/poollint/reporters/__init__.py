@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from poollint.config.urls import mask_text
-from poollint.engine.findings import Finding, for_output
+from poollint.findings import Finding, for_output
 from poollint.reporters import github as github_reporter
 from poollint.reporters import gitlab as gitlab_reporter
 from poollint.reporters import json as json_reporter

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from poollint.engine.findings import Finding
+from poollint.findings import Finding
 
 # GitHub shows at most 10 error annotations per step; the rest are only in the job summary.
 # https://docs.github.com/en/actions/using-workflows/workflow-commands-for-github-actions#setting-an-error-message

@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any, Sequence
 
 from poollint.engine.baseline import fingerprints
-from poollint.engine.findings import Finding
+from poollint.findings import Finding
 
 SEVERITY = "major"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from poollint.engine.findings import Finding
+from poollint.findings import Finding
 
 
 def render(findings: Sequence[Finding]) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from poollint import __version__
 from poollint.engine.baseline import fingerprints
-from poollint.engine.findings import Finding, Location
+from poollint.findings import Finding, Location
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 # Bump the key when the fingerprint recipe changes, so code scanning starts a new series.

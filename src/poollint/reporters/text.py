@@ -8,7 +8,7 @@ from typing import Sequence
 
 from poollint.config.urls import mask_text
 from poollint.engine.baseline import read_lines
-from poollint.engine.findings import Finding
+from poollint.findings import Finding
 
 
 def escape_path(path: str) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
-from poollint.engine.findings import Finding, Location
+from poollint.findings import Finding, Location
 
 if TYPE_CHECKING:
     import libcst as cst
-    from poollint.engine.context import FileContext
+    from poollint.python.cst.context import FileContext
 
 
 class Rule:

@@ -13,7 +13,7 @@ from poollint.config.budget import compute_budgets
 from poollint.config.compose import count
 from poollint.config.project import DIRECT_VARIABLE, DeploymentModel, UrlSite, related
 from poollint.config.urls import ParsedUrl, Pooler, find_pooler, is_local, mask, password_problems
-from poollint.engine.findings import Finding
+from poollint.findings import Finding
 from poollint.rules.base import Rule
 from poollint.settings import Settings
 

@@ -6,10 +6,10 @@ from typing import Optional
 import libcst as cst
 
 from poollint.catalog.model import ClientSpec
-from poollint.engine.context import Frame, dotted_name, literal_prefix
-from poollint.engine.cstwalk import visit as cst_visit
-from poollint.engine.findings import Location
-from poollint.engine.roles import body_facts, function_role
+from poollint.python.cst.context import Frame, dotted_name, literal_prefix
+from poollint.python.cst.walk import visit as cst_visit
+from poollint.findings import Location
+from poollint.python.cst.roles import body_facts, function_role
 from poollint.rules.base import FileRule, ProjectRule
 
 _COLLECTION_METHODS = frozenset({"append", "add", "setdefault", "insert", "extend", "update", "put", "register"})
@@ -859,7 +859,7 @@ class DuplicateModuleClients(ProjectRule):
     )
 
     def finish(self) -> None:
-        from poollint.engine.runner import display_path
+        from poollint.paths import display_path
 
         index = self.context.index
         if index is None or self.context.is_test_file:

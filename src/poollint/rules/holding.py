@@ -9,11 +9,11 @@ from typing import Optional, Union
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
-from poollint.engine.context import FileContext, Frame, dotted_name
-from poollint.engine.findings import Location
-from poollint.engine.modules import defining_module, module_context
-from poollint.engine.cstwalk import visit as cst_visit
-from poollint.engine.roles import function_role
+from poollint.python.cst.context import FileContext, Frame, dotted_name
+from poollint.findings import Location
+from poollint.python.cst.modules import defining_module, module_context
+from poollint.python.cst.walk import visit as cst_visit
+from poollint.python.cst.roles import function_role
 from poollint.rules.base import FileRule
 
 # How many project functions deep a call is followed to find an external call.

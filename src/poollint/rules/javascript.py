@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from poollint.catalog.javascript import JavascriptCatalog
 from poollint.catalog.model import ClientSpec
-from poollint.engine.findings import Finding, Location
+from poollint.findings import Finding, Location
 from poollint.javascript.module import (
     CLASS_TYPES,
     FUNCTION_TYPES,

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ClientSpec
-from poollint.engine.context import dotted_name, is_main_guard
-from poollint.engine.cstwalk import visit as cst_visit
-from poollint.engine.roles import function_role
+from poollint.python.cst.context import dotted_name, is_main_guard
+from poollint.python.cst.walk import visit as cst_visit
+from poollint.python.cst.roles import function_role
 from poollint.rules.base import FileRule
 
 if TYPE_CHECKING:
-    from poollint.engine.context import FileContext
+    from poollint.python.cst.context import FileContext
 
 _BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException"})
 # builtins that look at a value without taking it over

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from poollint.engine.context import dotted_name
-from poollint.engine.cstwalk import visit as cst_visit
+from poollint.python.cst.context import dotted_name
+from poollint.python.cst.walk import visit as cst_visit
 
 if TYPE_CHECKING:
-    from poollint.engine.context import FileContext
+    from poollint.python.cst.context import FileContext
 
 
 @dataclass(frozen=True)

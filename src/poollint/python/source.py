@@ -5,10 +5,11 @@ import ast
 import io
 import re
 import sys
+import threading
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, TypeVar, Union
 
 from poollint.config.lines import split_lines_keeping_ends
 from poollint.limits import MAX_CST_CHARS, megabytes
@@ -110,7 +111,6 @@ def _blank_statement(text: str, error_line: int) -> "Optional[tuple[str, int]]":
     return "".join(lines[:first] + replacement + lines[last + 1:]), statement.lineno
 
 
-
 def newer_python_needed(text: str, python_message: str) -> Optional[str]:
     """When the running Python refuses the file but libcst reads it as newer syntax: which version it needs
     ("3.12"), or "a newer" when the feature is not one we name; None when the file is simply invalid."""
@@ -119,10 +119,8 @@ def newer_python_needed(text: str, python_message: str) -> Optional[str]:
         return None
     import libcst as cst
 
-    from poollint.engine.runner import with_deep_stack  # libcst's native parser needs a deep stack
-
     try:
-        module = with_deep_stack(cst.parse_module, text)
+        module = with_deep_stack(cst.parse_module, text)  # libcst's native parser needs a deep stack
     except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
         return None
     # Python 3.12 syntax: `type X = ...` and type parameters (PEP 695); f-strings reusing their quotes
@@ -173,3 +171,36 @@ def _explain_syntax_error(text: str, error: "cst.ParserSyntaxError") -> ParseFai
     else:
         return ParseFailure(f"{_UNSUPPORTED}: {error.message}", error.raw_line, error.raw_column + 1)
     return ParseFailure(f"syntax error: {error.message}", error.raw_line, error.raw_column + 1)
+
+
+T = TypeVar("T")
+
+# libcst's native parser and its recursive visitors need more stack than a default
+# thread has for deeply nested (but valid) code; a crash there would kill the run.
+_DEEP_STACK_BYTES = 512 * 1024 * 1024
+_DEEP_RECURSION_LIMIT = 60_000
+
+
+def with_deep_stack(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    outcome: list[tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, function(*args, **kwargs)))
+        except BaseException as error:  # re-raised in the calling thread
+            outcome.append((False, error))
+
+    previous_stack = threading.stack_size(_DEEP_STACK_BYTES)
+    previous_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous_limit, _DEEP_RECURSION_LIMIT))
+    try:
+        thread = threading.Thread(target=target, name="poollint-analyze")
+        thread.start()
+    finally:
+        threading.stack_size(previous_stack)
+    thread.join()
+    sys.setrecursionlimit(previous_limit)
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value

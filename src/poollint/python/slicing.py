@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from poollint.catalog.model import Catalog
-from poollint.engine.screen import ScreenWords, file_names, mentions_external_call, project_imports, triggers
+from poollint.python.screen import ScreenWords, file_names, mentions_external_call, project_imports, triggers
 from poollint.pyast import Outline
 
 _Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]

@@ -11,14 +11,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from poollint.engine.parse import ParseFailure, decode, parse
+from poollint.python.source import ParseFailure, decode, parse
 from poollint.limits import read_bytes
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from poollint.engine.context import FileContext
-    from poollint.engine.index import ProjectIndex
+    from poollint.python.cst.context import FileContext
+    from poollint.python.project import ProjectIndex
 
 # (path, content digest, settings) -> the module's context, or None when it does not parse
 _LOADED: dict[tuple[str, str, str], Optional["FileContext"]] = {}
@@ -60,7 +60,7 @@ def defining_module(index: "ProjectIndex", qualified_name: str) -> Optional[tupl
 
 def module_context(index: "ProjectIndex", module: str, settings) -> Optional["FileContext"]:
     """The context of another module of the project, parsed whole, or None (missing, unparsable)."""
-    from poollint.engine.context import FileContext
+    from poollint.python.cst.context import FileContext
 
     relative = _modules_by_name(index).get(module)
     if relative is None:

@@ -22,8 +22,9 @@ from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name, word_pattern
-from poollint.engine.parse import ParseFailure, decode, syntax_error_reason
+from poollint.python.source import ParseFailure, decode, syntax_error_reason
 from poollint.limits import MAX_AST_BYTES, megabytes
+from poollint.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ class ScreenedFile:
     could_report: bool
     imports: frozenset[str]
     facts: Any  # the file's PythonFacts as JSON (config/pyscan.py)
-    # when it could report: the text libcst should parse (engine/slicing.py), cut with the same words
+    # when it could report: the text libcst should parse (python/slicing.py), cut with the same words
     relevant_text: Optional[str] = None
     # it could report only through a call into the project, judged without knowing which project
     # functions may reach an external call: the runner judges it again with the project's words
@@ -339,3 +340,23 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
         if words.names_external(_resolve(dotted, aliases)):
             return True
     return False
+
+
+_SCREEN_CACHE: dict[str, ScreenWords] = {}
+
+
+def screen_words(settings: Settings) -> ScreenWords:
+    key = settings.fingerprint()
+    if key not in _SCREEN_CACHE:
+        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog)
+    return _SCREEN_CACHE[key]
+
+
+def passes_screen(data: bytes, settings: Settings) -> bool:
+    """The bytes stage alone: a catalog library's name appears in the file."""
+    return screen_words(settings).pattern.search(data) is not None
+
+
+def names_a_screen_call(data: bytes, settings: Settings) -> bool:
+    """The second bytes stage alone: the last part of a name the ast stage looks for appears in the file."""
+    return screen_words(settings).call_pattern.search(data) is not None

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from poollint.catalog.model import Catalog
-from poollint.engine.cstwalk import visit as cst_visit
-from poollint.engine.files import is_test_path
+from poollint.python.cst.walk import visit as cst_visit
+from poollint.paths import is_test_path
 from poollint.settings import Settings
 
 if TYPE_CHECKING:
-    from poollint.engine.index import ProjectIndex
+    from poollint.python.project import ProjectIndex
 
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)

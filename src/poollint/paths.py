@@ -1,0 +1,41 @@
+"""Paths as poollint shows and compares them: resolved once per process, shown relative to the
+working directory, and what counts as test code."""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Optional
+
+
+def resolved(path: Path) -> Path:
+    """`path.resolve()`, once per path and process: a large run asks for the same paths several times.
+    A relative path is resolved against the directory of the moment (an editor may change it)."""
+    return _resolved_in(None if path.is_absolute() else os.getcwd(), path)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _resolved_in(directory: Optional[str], path: Path) -> Path:
+    return (Path(directory, path) if directory is not None else path).resolve()
+
+
+def display_path(path: Path, cwd: Optional[Path] = None) -> str:
+    """Relative to the working directory when below it, POSIX separators."""
+    return _display_path(os.getcwd(), cwd, path)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _display_path(process_directory: str, cwd: Optional[Path], path: Path) -> str:
+    try:
+        return resolved(path).relative_to(resolved(cwd or Path(process_directory))).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return path.as_posix()
+
+
+def is_test_path(path: Path) -> bool:
+    name = path.name
+    parts = {p.lower() for p in path.parts[:-1]}
+    return (
+        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+        or bool(parts & {"tests", "test", "testing"})
+    )

@@ -1,0 +1,1 @@
+"""What the Python rules stand on: one libcst walk that tracks imports, bindings and scopes."""

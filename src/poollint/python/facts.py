@@ -1,0 +1,712 @@
+"""Facts of one Python module, read with the stdlib `ast`: its module-scope clients, factories,
+objects, commands, transaction scopes, imports, entry point, and a call summary of each function.
+
+The project model (python/project.py) is built from these; engine/index.py reads and caches them.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence, Union
+
+from poollint.catalog.model import Catalog
+from poollint.pyast import Outline, dotted_name
+from poollint.config.lines import split_lines
+from poollint.config.urls import mask
+from poollint.paths import is_test_path
+from poollint.python.source import ParseFailure, decode
+from poollint.python.screen import ScreenWords, mentions_external_call, parse_text
+
+# How many factories deep a chain of factories returning factories is followed.
+MAX_CHAIN_DEPTH = 4
+
+_URL_KEYWORDS = ("url", "dsn", "conninfo", "database_url", "host")
+
+
+# -- facts ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClientSite:
+    """A pool built while the module is imported: a constructor, or a call of a factory (`via`)."""
+
+    library: str
+    constructor: str  # qualified name of the catalog constructor, or of the factory when `via` is set
+    display: str  # `create_engine()` as written
+    datasource: Optional[str]  # "$DATABASE_URL", a masked URL literal, a qualified name; None if unknown
+    line: int
+    column: int  # 1-based, in characters
+    via: str = ""  # qualified name of a project factory called at module scope, resolved later
+
+
+@dataclass(frozen=True)
+class Factory:
+    """A project function (or class) that returns (or stores) a new pool-owning client when called."""
+
+    name: str  # qualified: `app.db.get_engine`
+    display: str  # `get_engine()`
+    constructor: str  # qualified name of the catalog constructor it calls
+    constructor_display: str  # `create_engine()`
+    library: str
+    datasource: Optional[str]
+    cached: bool  # @lru_cache, @st.cache_resource, ...: one client per process
+    line: int
+    returns: str = ""  # qualified name of another project factory it returns (resolved later)
+    # a class builds the client only when the caller passes nothing for this parameter
+    # (`connection or self._new_engine()`): (name, position among the call's arguments)
+    unless_passed: str = ""
+    unless_position: int = -1
+
+
+@dataclass(frozen=True)
+class ModuleObject:
+    """A module-scope name bound to what a library (or a project factory) built: `engine = create_engine(...)`.
+
+    Another module that imports it (`from app.db import engine`) holds the same object.
+    """
+
+    name: str  # as bound in the module: `engine`
+    origin: str  # qualified name of its value, as the rules spell it: `sqlalchemy.create_engine()`
+    line: int
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    """What one function or method may do while a caller holds a connection (DBP2xx), for the screen.
+
+    `external`: it names an external call of the catalog itself. `callees`: the qualified names of
+    the project functions, classes and methods it calls (`app.services.notify`, `app.clients.Client`,
+    `app.clients.Client.post` for `self.post()`), which may make one in turn.
+    """
+
+    name: str  # `notify`, or `Client.post` for a method
+    external: bool
+    callees: tuple[str, ...]
+    publishes: bool = False  # names a task publish (`.delay()`): DBP203's, opt-in
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    module: str
+    path: str  # POSIX, relative to the project root
+    clients: tuple[ClientSite, ...] = ()
+    factories: tuple[Factory, ...] = ()
+    objects: tuple[ModuleObject, ...] = ()
+    commands: tuple[str, ...] = ()  # qualified names of functions registered as commands by a call
+    # functions and classes that may be context managers opening a transaction for their callers
+    # (`@contextmanager def unit_of_work()`, a class with `__enter__`): DBP2xx judges them, the screen
+    # lets through files that use them
+    scopes: tuple[str, ...] = ()
+    imports: tuple[str, ...] = ()  # modules it imports from (absolute, dotted)
+    entry_point: str = ""  # why it runs as its own process: "a `__main__` script", "alembic env.py", ...
+    streamlit: bool = False
+    calls: tuple[CallSummary, ...] = ()  # functions and methods that make or may reach an external call
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ModuleFacts":
+        return cls(
+            module=data["module"], path=data["path"],
+            clients=tuple(ClientSite(**c) for c in data["clients"]),
+            factories=tuple(Factory(**f) for f in data["factories"]),
+            objects=tuple(ModuleObject(**o) for o in data.get("objects", ())),
+            commands=tuple(data.get("commands", ())),
+            scopes=tuple(data.get("scopes", ())),
+            imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
+            calls=tuple(CallSummary(c["name"], c["external"], tuple(c["callees"]), c.get("publishes", False))
+                        for c in data.get("calls", ())),
+        )
+
+
+
+
+def module_name_from_relative(relative: str) -> str:
+    parts = list(Path(relative).with_suffix("").parts)
+    if parts and parts[0] == "src":
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(p for p in parts if p.isidentifier()) or Path(relative).stem
+
+
+def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog,
+                 project_packages: frozenset[str] = frozenset()) -> Optional[ModuleFacts]:
+    """Facts of one module; None when it cannot be parsed (pass two reports that as DBP000)."""
+    text = decode(source) if isinstance(source, bytes) else source
+    if isinstance(text, ParseFailure):
+        return None
+    tree = parse_text(text)
+    if isinstance(tree, ParseFailure):
+        return None
+    return read_module(tree, text, module, relative, catalog, project_packages=project_packages)
+
+
+def read_module(tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog,
+                outline: Optional[Outline] = None, project_packages: frozenset[str] = frozenset()) -> Optional[ModuleFacts]:
+    """`project_packages`: the project's top-level packages (a call into one is a call into the project)."""
+    try:
+        return _ModuleReader(tree, text, module, relative, catalog, outline or Outline(tree), project_packages).read()
+    except RecursionError:
+        return None
+
+
+def publish_words(catalog: Catalog) -> ScreenWords:
+    """The catalog's words for a task publish alone (`.delay()`, `send_task`): DBP203's external calls."""
+    def build() -> ScreenWords:
+        publishing = [spec for spec in catalog.external_calls if spec.publishes_task]
+        names = frozenset(n for spec in publishing for n in (*spec.functions, *spec.clients) if "*" not in n)
+        methods = frozenset(m for spec in publishing for m in (*spec.methods, *spec.task_methods))
+        return replace(ScreenWords.from_catalog(catalog), external_names=names, external_methods=methods,
+                       external_prefixes=(), external_fragments=())
+    return catalog.derived("index-publish-words", build)
+
+
+def summary_words(catalog: Catalog) -> ScreenWords:
+    """The catalog's screen words for what a function names. Of the methods, only a client's own I/O
+    methods: a task's `.delay()`/`.send()` is DBP203's (opt-in, `publish_words`) and a mail
+    message's `.send()` is judged by its receiver (`external_by_receiver_name`); as words they are everywhere."""
+    def build() -> ScreenWords:
+        methods = frozenset(m for spec in catalog.external_calls if not spec.publishes_task for m in spec.methods)
+        return replace(ScreenWords.from_catalog(catalog), external_methods=methods)
+    return catalog.derived("index-summary-words", build)
+
+
+def _is_main_guard(test: ast.AST) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
+        return False
+    sides = (test.left, test.comparators[0])
+    names = {s.id for s in sides if isinstance(s, ast.Name)}
+    strings = {s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)}
+    return names == {"__name__"} and strings == {"__main__"}
+
+
+_FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+class _ModuleReader:
+    def __init__(self, tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog,
+                 outline: Outline, project_packages: frozenset[str] = frozenset()) -> None:
+        self.tree = tree
+        self.project_packages = project_packages
+        self.outline = outline
+        self.lines = split_lines(text)
+        self.module = module
+        self.relative = relative
+        self.catalog = catalog
+        self.is_package = relative.endswith("__init__.py")
+        self.imports: dict[str, str] = {}
+        self.imported_modules: set[str] = set()
+        self.module_bindings: dict[str, ast.AST] = {}  # name -> value assigned at module scope
+        self.local_names: set[str] = set()  # functions and classes defined at module scope
+        self.is_test = is_test_path(Path(relative))
+        self._own: dict[int, list[ast.stmt]] = {}
+
+    # -- names ----------------------------------------------------------------------------------
+    def _resolve_relative(self, level: int, base: Optional[str]) -> str:
+        package = self.module.split(".") if self.module else []
+        if not self.is_package:
+            package = package[:-1]
+        if level > 1:
+            package = package[: max(len(package) - (level - 1), 0)]
+        prefix = ".".join(package)
+        if base:
+            return f"{prefix}.{base}" if prefix else base
+        return prefix
+
+    def _record_import(self, node: Union[ast.Import, ast.ImportFrom]) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    self.imports[top] = top
+                self.imported_modules.add(alias.name)
+            return
+        base = self._resolve_relative(node.level, node.module) if node.level else (node.module or "")
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            full = f"{base}.{alias.name}" if base else alias.name
+            self.imports[alias.asname or alias.name] = full
+            self.imported_modules.add(full)  # `from app import db` imports the module app.db
+        if base:
+            self.imported_modules.add(base)
+
+    def qualified(self, node: ast.AST, local: Optional[dict[str, str]] = None) -> Optional[str]:
+        if isinstance(node, ast.Name):
+            if local and node.id in local:
+                return local[node.id]
+            if node.id in self.imports:
+                return self.imports[node.id]
+            if node.id in self.local_names:
+                return f"{self.module}.{node.id}" if self.module else node.id
+            if node.id in self.module_bindings:
+                value = self.module_bindings[node.id]
+                if isinstance(value, (ast.Call, ast.Await)):
+                    inner = self.qualified(value, None)
+                    if inner:
+                        return inner
+                return f"{self.module}.{node.id}" if self.module else node.id
+            return {"input": "builtins.input", "open": "builtins.open"}.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.qualified(node.value, local)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call):
+            base = self.qualified(node.func, local)
+            return f"{base}()" if base else None
+        if isinstance(node, ast.Await):
+            return self.qualified(node.value, local)
+        return None
+
+    def column(self, node: ast.AST) -> int:
+        """1-based character column: ast counts UTF-8 bytes."""
+        line = self.lines[node.lineno - 1] if 0 < node.lineno <= len(self.lines) else ""  # type: ignore[attr-defined]
+        offset = node.col_offset  # type: ignore[attr-defined]
+        return len(line.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
+
+    def own_statements(self, function: _FunctionNode) -> list[ast.stmt]:
+        """The function's own statements in source order, computed once (factories and facts both read them)."""
+        found = self._own.get(id(function))
+        if found is None:
+            found = self._own[id(function)] = list(_own_statements(function.body))
+        return found
+
+    # -- clients --------------------------------------------------------------------------------
+    def pool_spec(self, call: ast.Call, local: Optional[dict[str, str]] = None):
+        if self.is_test:
+            return None
+        keywords = [(k.arg, self.qualified(k.value, local)) for k in call.keywords if k.arg]
+        first = call.args[0] if call.args else None
+        if isinstance(first, ast.Name) and first.id not in (local or {}) and first.id not in self.imports:
+            first = self.module_bindings.get(first.id, first)  # `create_engine(DATABASE_URL)`: a module constant
+        if isinstance(first, ast.JoinedStr):  # f"sqlite:///{path}": its literal start
+            first = first.values[0] if first.values else None
+        literal = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+        return self.catalog.pool_client(self.qualified(call.func, local), keywords, literal)
+
+    def datasource(self, call: ast.Call) -> Optional[str]:
+        """Where the client's URL comes from, as a key two modules share when they build the same pool."""
+        candidates: list[ast.AST] = [a for a in call.args
+                                     if not (isinstance(a, ast.Constant) and isinstance(a.value, (int, float)))]
+        candidates += [k.value for k in call.keywords if k.arg in _URL_KEYWORDS]
+        if not candidates:
+            datasource = next((k.value for k in call.keywords if k.arg == "datasource"), None)
+            if datasource is not None:
+                return self._source_of(datasource, 0)
+            if call.args or any(k.arg is None for k in call.keywords):
+                return None
+            return "the default datasource"
+        return self._source_of(candidates[0], 0)
+
+    def _source_of(self, node: ast.AST, depth: int) -> Optional[str]:
+        if depth > 4:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return mask(node.value)  # compared and shown masked: no password reaches a message
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value in ("url", "dsn"):
+                    return self._source_of(value, depth + 1)
+            return None
+        if isinstance(node, ast.Subscript) and dotted_name(node.value) is not None:
+            name = self.qualified(node.value) or ""
+            if name in ("os.environ",) and isinstance(node.slice, ast.Constant):  # Python >= 3.9 slices
+                return f"${node.slice.value}"
+            return None
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            name = self.qualified(node.func) or ""
+            if name in ("os.getenv", "os.environ.get", "environ.get") or name.endswith("config.get_env"):
+                return f"${node.args[0].value}"
+            return None
+        if isinstance(node, ast.Name) and node.id in self.module_bindings and node.id not in self.imports:
+            return self._source_of(self.module_bindings[node.id], depth + 1)
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            return self.qualified(node)
+        return None
+
+    # -- the module -----------------------------------------------------------------------------
+    def read(self) -> ModuleFacts:
+        body = list(_module_statements(self.tree.body))
+        entry_point = ""
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.local_names.add(statement.name)
+            elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+                self._record_import(statement)
+            elif isinstance(statement, ast.If) and _is_main_guard(statement.test):
+                entry_point = "a `__main__` script"
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self.module_bindings[target.id] = statement.value
+        top_level = {id(statement) for statement in body}
+        for node in self.outline.imports:  # imports inside functions still name modules this one needs
+            if id(node) not in top_level:
+                self._record_import(node)
+        streamlit = any(m == "streamlit" or m.startswith("streamlit.") for m in self.imported_modules)
+        name = Path(self.relative).name
+        if self.is_test or any(part in ("fixtures", "testdata", "test_data") for part in Path(self.relative).parts[:-1]):
+            entry_point = "test code"
+        elif name == "__main__.py":
+            entry_point = "a `__main__` script"
+        elif name == "env.py" and any(m.startswith("alembic") for m in self.imported_modules):
+            entry_point = "alembic env.py"
+        elif streamlit:
+            entry_point = entry_point or "a Streamlit script"
+        return ModuleFacts(
+            module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
+            factories=tuple(self._factories()), objects=tuple(self._module_objects(body)),
+            commands=tuple(self._registered_commands(body)),
+            scopes=tuple(self._scope_candidates(body)),
+            imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
+            calls=tuple(self._call_summaries(body)),
+        )
+
+    def _call_summaries(self, body: Sequence[ast.stmt]) -> Iterator[CallSummary]:
+        """A summary of each top-level function and method that names an external call or calls the project."""
+        named: list[tuple[str, _FunctionNode]] = []
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                named.append((statement.name, statement))
+            elif isinstance(statement, ast.ClassDef):
+                named.extend((f"{statement.name}.{member.name}", member) for member in statement.body
+                             if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        for (name, _), outline in zip(named, self.outline.partition([function for _, function in named])):
+            found = self._call_summary(name, outline)
+            if found is not None:
+                yield found
+
+    def _call_summary(self, name: str, outline: Outline) -> Optional[CallSummary]:
+        external = mentions_external_call(outline, summary_words(self.catalog), self.imports) or any(
+            self.catalog.external_by_receiver_name(node.attr, dotted_name(node.value) or "", self.imported_modules)
+            is not None for node in outline.attributes)
+        callees: set[str] = set()
+        own_top = self.module.split(".")[0]
+        owner = name.rsplit(".", 1)[0] if "." in name else ""
+        for call in outline.calls:
+            func = call.func
+            # `f()`, `module.f()`, `Class.f()`, `Class().f()`, `self.f()`: what DBP2xx follows
+            target = func.value if isinstance(func, ast.Attribute) else func
+            if isinstance(target, ast.Call) and isinstance(func, ast.Attribute):
+                target = target.func
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id in ("self", "cls"):
+                if owner and isinstance(func, ast.Attribute):
+                    callees.add(self._qualify_local(f"{owner}.{func.attr}"))
+                continue
+            origin = self.qualified(target)
+            if origin is None or "(" in origin or origin.split(".")[0] not in (own_top, *self.project_packages):
+                continue  # a library's or a local object's
+            callees.add(f"{origin}.{func.attr}" if isinstance(func, ast.Attribute) else origin)
+        publishes = not external and mentions_external_call(outline, publish_words(self.catalog), self.imports)
+        if not external and not publishes and not callees:
+            return None
+        return CallSummary(name, external, tuple(sorted(callees)), publishes)
+
+    def _scope_candidates(self, body: Sequence[ast.stmt]) -> Iterator[str]:
+        """Module-level context managers of the project that may open a transaction or checkout for their
+        callers (rules/holding.py judges what they open): generator functions under a context-manager
+        decorator that enter a `with`, carry another decorator or call a transaction or checkout method,
+        and classes whose `__enter__`/`__aenter__` calls one."""
+        decorators = self.catalog.guards.context_manager_decorators
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                targets = [d.func if isinstance(d, ast.Call) else d for d in statement.decorator_list]
+                if any(self.qualified(t) in decorators for t in targets) and (
+                        len(targets) > 1 or self._may_open_hold(statement, with_counts=True)):
+                    yield statement.name
+            elif isinstance(statement, ast.ClassDef) and any(
+                    isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in ("__enter__", "__aenter__")
+                    and self._may_open_hold(m, with_counts=False) for m in statement.body):
+                yield statement.name
+
+    def _may_open_hold(self, function: _FunctionNode, with_counts: bool) -> bool:
+        opening = self.catalog.hold_opening_names()
+        for node in ast.walk(function):
+            if with_counts and isinstance(node, (ast.With, ast.AsyncWith)):
+                return True
+            if isinstance(node, ast.Call):
+                name = dotted_name(node.func)
+                if name is not None and name.rsplit(".", 1)[-1] in opening:
+                    return True
+        return False
+
+    def _module_clients(self, body: Sequence[ast.stmt]) -> Iterator[ClientSite]:
+        for statement in body:
+            if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.Expr)):
+                value = statement.value
+            else:
+                continue
+            if isinstance(value, ast.Await):
+                value = value.value
+            if not isinstance(value, ast.Call):
+                continue
+            display = f"{dotted_name(value.func) or 'client'}()"
+            spec = self.pool_spec(value)
+            if spec is not None:
+                yield ClientSite(spec.library, self.qualified(value.func) or "", display, self.datasource(value),
+                                 value.lineno, self.column(value))
+                continue
+            callee = self.qualified(value.func)
+            if callee and self.catalog.client_for(callee) is None and not self.is_test:
+                yield ClientSite("", "", display, None, value.lineno, self.column(value), via=callee)
+
+    def _registered_commands(self, body: Sequence[ast.stmt]) -> Iterator[str]:
+        """Functions a module-scope call registers as commands: `app.command(name="prune")(prune)`,
+        `cli.add_command(prune)`."""
+        guards = self.catalog.guards
+        for statement in body:
+            value = statement.value if isinstance(statement, ast.Expr) else None
+            if not isinstance(value, ast.Call) or len(value.args) != 1:
+                continue
+            func = value.func
+            registers = (isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute)
+                         and func.func.attr in guards.command_decorator_attributes) or (
+                isinstance(func, ast.Attribute) and func.attr in guards.command_registration_methods)
+            target = value.args[0]
+            if registers and isinstance(target, (ast.Name, ast.Attribute)):
+                qualified = self.qualified(target)
+                if qualified:
+                    yield qualified
+
+    def _module_objects(self, body: Sequence[ast.stmt]) -> Iterator[ModuleObject]:
+        """Module-scope names bound to an object of a catalog library or to a project factory's result."""
+        if self.is_test:
+            return
+        packages = self.catalog.object_packages()
+        for statement in body:
+            if isinstance(statement, ast.Assign):
+                targets = statement.targets
+            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                targets = [statement.target]
+            else:
+                continue
+            value = statement.value
+            if isinstance(value, ast.Await):
+                value = value.value
+            if not isinstance(value, (ast.Call, ast.Name, ast.Attribute)):
+                continue
+            origin = self.qualified(value)
+            if not origin:
+                continue
+            top = origin.split(".")[0]
+            # a library's object, or a candidate another module of the project resolves (a factory's
+            # result, another module's object): `object_origin` keeps only what it can resolve
+            if top not in packages and top != self.module.split(".")[0]:
+                continue
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id != origin:
+                    yield ModuleObject(target.id, origin, statement.lineno)
+
+    def _is_cached(self, function: _FunctionNode) -> bool:
+        for decorator in function.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if self.qualified(target) in self.catalog.guards.cache_decorators:
+                return True
+        return False
+
+    def _factories(self) -> Iterator[Factory]:
+        if self.is_test:
+            return
+        for statement in _module_statements(self.tree.body):
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found = self._function_factory(statement)
+                if found is not None:
+                    yield found
+            elif isinstance(statement, ast.ClassDef):
+                methods = {}
+                for member in statement.body:
+                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and not member.name.startswith("__"):
+                        # `Passages.open()`, `DocStore.from_uri()`, `self.engine()`: a method is a factory too
+                        found = self._function_factory(member, statement.name)
+                        if found is not None:
+                            methods[member.name] = found
+                            yield found
+                found = self._class_factory(statement, methods)
+                if found is not None:
+                    yield found
+
+    def _qualify_local(self, name: str) -> str:
+        return f"{self.module}.{name}" if self.module else name
+
+    def _function_factory(self, function: _FunctionNode, owner: str = "") -> Optional[Factory]:
+        nodes = self.own_statements(function)
+        declared_global = {n for node in nodes if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
+        returned = set()
+        for node in nodes:
+            if isinstance(node, ast.Return) and node.value is not None:
+                returned |= _carried_names(node.value)
+        qualified = f"{owner}.{function.name}" if owner else function.name
+        base = dict(name=self._qualify_local(qualified), display=f"{qualified}()",
+                    cached=self._is_cached(function), line=function.lineno)
+        for node in nodes:
+            call: Optional[ast.AST] = None
+            if isinstance(node, ast.Return):
+                call = node.value
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in returned and t.id not in declared_global for t in node.targets
+            ):
+                call = node.value
+            if isinstance(call, ast.Await):
+                call = call.value
+            if not isinstance(call, ast.Call):
+                continue
+            spec = self.pool_spec(call)
+            if spec is not None:
+                return Factory(constructor=self.qualified(call.func) or "",
+                               constructor_display=f"{dotted_name(call.func) or 'client'}()", library=spec.library,
+                               datasource=self.datasource(call), **base)  # type: ignore[arg-type]
+            callee = self._callee(call.func, owner)
+            if callee and self.catalog.client_for(callee) is None and "(" not in callee:
+                return Factory(constructor="", constructor_display="", library="", datasource=None,
+                               returns=callee, **base)  # type: ignore[arg-type]
+        return None
+
+    def _callee(self, func: ast.AST, owner: str) -> Optional[str]:
+        """The qualified name of a call's function; `self.method`/`cls.method` of a class is the class's."""
+        if owner and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id in ("self", "cls"):
+            return self._qualify_local(f"{owner}.{func.attr}")
+        if owner and isinstance(func, ast.Name) and func.id == "cls":
+            return self._qualify_local(owner)
+        return self.qualified(func)
+
+    def _class_factory(self, cls: ast.ClassDef, methods: dict[str, Factory]) -> Optional[Factory]:
+        """A class whose `__init__` builds a pool-owning client and keeps it on the instance: one pool per instance.
+
+        Kept: assigned to `self.x` (annotated or not, wrapped in another object, through a local
+        name, a `self._make_engine()` factory method) or handed to `super().__init__()`. A class
+        whose `__new__` may return a cached instance is judged at its `__init__` instead.
+        """
+        init = next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and s.name == "__init__"), None)
+        if init is None or any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__new__"
+                               for s in cls.body):
+            return None
+        parameters = [a.arg for a in (*init.args.posonlyargs, *init.args.args)][1:]
+        parameters += [a.arg for a in init.args.kwonlyargs]
+        local: dict[str, tuple[Factory, str]] = {}  # local name -> the client it holds
+        for node in self.own_statements(init):
+            if isinstance(node, ast.Return):
+                return None  # an early return may skip the construction: not judged
+            value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) else None
+            if value is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            found = self._built_in(value, cls.name, methods, local, parameters)
+            if found is None:
+                continue
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    local[target.id] = found
+            kept_on_self = any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+                               for t in targets)
+            handed_to_base = isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr == "__init__" and isinstance(value.func.value, ast.Call) \
+                and isinstance(value.func.value.func, ast.Name) and value.func.value.func.id == "super"
+            if not (kept_on_self or handed_to_base):
+                continue
+            client, unless = found
+            position = parameters.index(unless) if unless in parameters else -1
+            own = dict(name=self._qualify_local(cls.name), display=f"{cls.name}()", cached=False, line=cls.lineno,
+                       unless_passed=unless, unless_position=position)
+            if client.name:  # built by a factory method: `EmbeddingIndex()` -> `_new_engine()` -> ...
+                return Factory(constructor="", constructor_display="", library="", datasource=None,
+                               returns=client.name, **own)  # type: ignore[arg-type]
+            return replace(client, **own)
+        return None
+
+    def _built_in(self, value: ast.AST, owner: str, methods: dict[str, Factory],
+                  local: dict[str, tuple[Factory, str]], parameters: list[str]) -> Optional[tuple[Factory, str]]:
+        """The client an expression of `__init__` builds (a Factory with an empty name for a catalog
+        constructor), and the parameter that, when passed, replaces it."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Name):
+            return local.get(value.id)
+        if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or) and len(value.values) == 2:
+            first, second = value.values
+            found = self._built_in(second, owner, methods, local, parameters)
+            if found is not None and isinstance(first, ast.Name) and first.id in parameters:
+                return found[0], first.id  # `connection or self._new_engine()`
+            return None
+        if isinstance(value, ast.IfExp):
+            names = {n.id for n in ast.walk(value.test) if isinstance(n, ast.Name)} & set(parameters)
+            for branch in (value.body, value.orelse):
+                found = self._built_in(branch, owner, methods, local, parameters)
+                if found is not None:
+                    return (found[0], sorted(names)[0]) if len(names) == 1 else None
+            return None
+        if not isinstance(value, ast.Call):
+            return None
+        spec = self.pool_spec(value)
+        if spec is not None:
+            return Factory(name="", display="", constructor=self.qualified(value.func) or "",
+                           constructor_display=f"{dotted_name(value.func) or 'client'}()", library=spec.library,
+                           datasource=self.datasource(value), cached=False, line=value.lineno), ""
+        callee = self._callee(value.func, owner)
+        method = callee.rsplit(".", 1)[-1] if callee and callee.startswith(self._qualify_local(owner) + ".") else None
+        if method is not None and method in methods:
+            return methods[method], ""  # `self._new_engine()`
+        for argument in (*value.args, *(k.value for k in value.keywords)):
+            found = self._built_in(argument, owner, methods, local, parameters)  # `Traced(inner=Prisma())`
+            if found is not None:
+                return found
+        return None
+
+def _carried_names(value: ast.AST) -> set[str]:
+    """Names whose value a returned expression carries: itself, or an argument of the call it is, at any depth
+    (`return Store(client)`, `return cls(client[db][coll])`)."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    while isinstance(value, ast.Subscript):  # `client[db][coll]` keeps the client alive
+        value = value.value
+    if isinstance(value, ast.Name):
+        return {value.id}
+    if isinstance(value, ast.Tuple):
+        return {n for element in value.elts for n in _carried_names(element)}
+    if isinstance(value, ast.Call):
+        return {n for argument in (*value.args, *(k.value for k in value.keywords)) for n in _carried_names(argument)}
+    return set()
+
+
+def _module_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements that run at import: looking into if/try/with blocks, not functions or classes."""
+    for statement in body:
+        if isinstance(statement, ast.If):
+            yield statement
+            if _is_main_guard(statement.test):
+                continue
+            yield from _module_statements(statement.body)
+            yield from _module_statements(statement.orelse)
+        elif isinstance(statement, ast.Try):
+            yield from _module_statements(statement.body)
+            for handler in statement.handlers:
+                yield from _module_statements(handler.body)
+            yield from _module_statements(statement.orelse)
+            yield from _module_statements(statement.finalbody)
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            yield from _module_statements(statement.body)
+        else:
+            yield statement
+
+
+def _own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements of a function body in source order, inside its blocks but not inside nested
+    functions or classes: a factory's `return`, assignments and `global` are statements."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in _BLOCK_FIELDS:
+            for item in getattr(statement, name, ()):
+                # an except handler or a match case holds a block of its own
+                yield from _own_statements([item] if isinstance(item, ast.stmt) else item.body)
+
+
+_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
+

@@ -1,0 +1,336 @@
+"""The project model: every module's facts, and the questions rules ask across modules
+(which calls build pools, which objects are clients, which functions reach an external call).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional, Union
+
+from poollint.catalog.model import Catalog
+from poollint.pyast import word_pattern
+from poollint.paths import resolved
+from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
+                                   module_name_from_relative)
+from poollint.python.screen import ScreenWords, ScreenedFile, screen_words
+from poollint.settings import Settings
+
+
+@dataclass(frozen=True)
+class DuplicateSite:
+    """One module-scope site of a datasource that other modules build too."""
+
+    site: ClientSite
+    path: str  # root-relative
+    others: tuple[tuple[str, ClientSite], ...]  # (root-relative path, site) of the other modules' sites
+
+
+@dataclass
+class ProjectIndex:
+    """Facts of every indexed module of one project, and the questions rules ask of them."""
+
+    root: Path
+    modules: dict[str, ModuleFacts] = field(default_factory=dict)  # by module name
+    paths: dict[str, str] = field(default_factory=dict)  # root-relative path -> module name
+    known_digest: str = ""
+    # reaching_names of a compact index, whose modules no longer carry their call summaries
+    known_reaching: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
+    # what a cold build learned of the run's files while parsing them (root-relative path ->),
+    # so that the runner need not parse them again; empty after a warm start
+    screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._rebuild()
+        if self.known_digest:
+            self._digest = self.known_digest
+        if self.known_reaching is not None:
+            self._reaching = self._reaching_publishes = self.known_reaching
+
+    def _rebuild(self) -> None:
+        self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
+        self._objects = {f"{m.module}.{o.name}" if m.module else o.name: o.origin
+                         for m in self.modules.values() for o in m.objects}
+        self._by_path = {m.path: m for m in self.modules.values()}
+        self._commands = frozenset(name for m in self.modules.values() for name in m.commands)
+        self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
+
+    # -- files ----------------------------------------------------------------------------------
+    def relative(self, path: Path) -> Optional[str]:
+        try:
+            return resolved(path).relative_to(resolved(self.root)).as_posix()
+        except (ValueError, OSError, RuntimeError):
+            return None
+
+    def module_for(self, path: Path) -> Optional[ModuleFacts]:
+        relative = self.relative(path)
+        return self._by_path.get(relative) if relative is not None else None
+
+    def module_name(self, path: Path) -> Optional[str]:
+        relative = self.relative(path)
+        return self.paths.get(relative) if relative is not None else None
+
+    def pool_factories(self) -> list[str]:
+        """Qualified names of the factories whose call builds a new pool: uncached, and ending in a
+        catalog constructor (a function that merely returns some other call is a candidate, not a factory)."""
+        out = []
+        for name in self._factories:
+            factory = self.factory(name)
+            if factory is not None and not factory.cached:
+                out.append(name)
+        return out
+
+    def screen_words(self) -> frozenset[str]:
+        """Names a file may call to build a pool: the project's pool factories (qualified and as written)."""
+        if not hasattr(self, "_screen_words"):
+            self._screen_words = frozenset(_and_last_parts(self.pool_factories()))
+        return self._screen_words
+
+    def screen_objects(self, catalog: Catalog) -> frozenset[str]:
+        """Module objects other modules import whose methods a rule follows (`from app.db import engine`),
+        qualified and as written: only those that resolve to a client or receiver of the catalog."""
+        if not hasattr(self, "_screen_objects"):
+            followed = []
+            for name in self._objects:
+                origin = self.object_origin(name)
+                if origin is not None and catalog.follows_objects_of(origin):
+                    followed.append(name)
+            self._screen_objects = frozenset(_and_last_parts(followed))
+        return self._screen_objects
+
+    def imports_project_word(self, imports: frozenset[str], catalog: Catalog) -> bool:
+        """Whether a file with these imports (ScreenedFile.imports) may use a project factory, client
+        object or scope: it imports one, or the module that defines one."""
+        if not hasattr(self, "_qualified_words"):
+            self._qualified_words = [f".{name}" for name in (
+                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes()) if "." in name]
+        for imported in imports:
+            imported = imported[:-2] if imported.endswith(".*") else imported
+            inner = f".{imported.lstrip('.')}"
+            if any(word.endswith(inner) or f"{inner}." in word for word in self._qualified_words):
+                return True
+        return False
+
+    def reaching_names(self, with_publishes: bool = False) -> frozenset[str]:
+        """Qualified names of the project's functions, methods and classes that may make an external call
+        within the depth DBP2xx follows calls (MAX_CHAIN_DEPTH, one more than the rules): a file that
+        holds a connection and calls one may report; a file that calls only others cannot."""
+        if with_publishes:  # DBP203 selected: a task publish counts as an external call
+            if not hasattr(self, "_reaching_publishes"):
+                self._reaching_publishes = self._reaching_closure(True)
+            return self._reaching_publishes
+        if not hasattr(self, "_reaching"):
+            self._reaching = self._reaching_closure(False)
+        return self._reaching
+
+    def _call_summaries(self) -> tuple[dict[str, CallSummary], dict[str, str]]:
+        """Every module's call summaries by qualified name, and each method's class (both qualified)."""
+        if not hasattr(self, "_summaries"):
+            summaries: dict[str, CallSummary] = {}
+            class_of: dict[str, str] = {}
+            for module in self.modules.values():
+                for summary in module.calls:
+                    name = f"{module.module}.{summary.name}" if module.module else summary.name
+                    summaries[name] = summary
+                    if "." in summary.name:
+                        class_of[name] = name.rsplit(".", 1)[0]
+            self._summaries = (summaries, class_of)
+        return self._summaries
+
+    def _reaching_closure(self, with_publishes: bool) -> frozenset[str]:
+        summaries, class_of = self._call_summaries()
+        reaching = {name for name, summary in summaries.items()
+                    if summary.external or (with_publishes and summary.publishes)}
+        for _ in range(MAX_CHAIN_DEPTH):
+            # a class whose method may: `Client()`, `Client().post()`
+            reaching |= {class_of[name] for name in reaching if name in class_of}
+            more = {name for name, summary in summaries.items()
+                    if name not in reaching and any(c in reaching for c in summary.callees)}
+            if not more:
+                break
+            reaching |= more
+        reaching |= {class_of[name] for name in reaching if name in class_of}
+        return frozenset(reaching)
+
+    def reaching_callables(self) -> list[str]:
+        """The reaching names another module spells to call them: functions and classes, not methods
+        (`Client().post()` names `Client`)."""
+        methods = self._call_summaries()[1]
+        return [name for name in self.reaching_names(with_publishes=True) if name not in methods]
+
+    def screen_scopes(self) -> frozenset[str]:
+        """The project's context managers that may open a transaction or checkout for their callers."""
+        return frozenset(_and_last_parts(self._scopes))
+
+    def project_packages(self) -> frozenset[str]:
+        """Top-level names of the project's modules: a call into one may reach an external call (DBP2xx)."""
+        if not hasattr(self, "_project_packages"):
+            self._project_packages = frozenset(name.split(".")[0] for name in self.paths.values() if name)
+        return self._project_packages
+
+    def mentions_factory(self, data: bytes, catalog: Catalog) -> bool:
+        """The byte screen's second chance: a file that only calls a project factory, uses a module
+        object or enters a project scope."""
+        if not hasattr(self, "_screen"):
+            names = {name.rsplit(".", 1)[-1] for name in (
+                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes())}
+            self._screen = word_pattern(sorted(names)) if names else None
+        return self._screen is not None and self._screen.search(data) is not None
+
+    def digest(self) -> str:
+        """Changes whenever a fact another file's findings depend on changes: part of per-file cache keys."""
+        if not hasattr(self, "_digest"):
+            payload = json.dumps([self.modules[name].to_json() for name in sorted(self.modules)], sort_keys=True)
+            self._digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return self._digest
+
+    def with_source(self, path: Path, source: Union[str, bytes], settings: Settings) -> "ProjectIndex":
+        """This index with one file's facts read from `source` (an editor's unsaved buffer)."""
+        relative = self.relative(path)
+        if relative is None:
+            return self
+        name = self.paths.get(relative) or module_name_from_relative(relative)
+        facts = index_source(source, name, relative, settings.catalog, self.project_packages())
+        if facts is None or self._by_path.get(relative) == facts:
+            return self
+        modules = {k: v for k, v in self.modules.items() if v.path != relative}
+        modules[name] = facts
+        digest = hashlib.sha256(f"{self.digest()}:{json.dumps(facts.to_json(), sort_keys=True)}".encode())
+        # the buffer's own functions reach what they did for its own findings (same-module calls are
+        # judged from its text): the project's reaching names stand
+        return ProjectIndex(self.root, modules, {**self.paths, relative: name}, digest.hexdigest()[:16],
+                            known_reaching=self.reaching_names(with_publishes=True))
+
+    # -- questions ------------------------------------------------------------------------------
+    def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
+        """The factory a call of `qualified_name` is, with `returns` chains resolved to the constructor."""
+        if not qualified_name or _depth > MAX_CHAIN_DEPTH:
+            return None
+        found = self._factories.get(qualified_name)
+        if found is None or not found.returns:
+            return found
+        inner = self.factory(found.returns, _depth + 1)
+        if inner is None:
+            return None
+        return Factory(
+            name=found.name, display=found.display, constructor=inner.constructor,
+            constructor_display=f"{inner.display}` -> `{inner.constructor_display}"
+            if inner.display != inner.constructor_display else inner.constructor_display,
+            library=inner.library, datasource=inner.datasource, cached=found.cached or inner.cached, line=found.line,
+            unless_passed=found.unless_passed, unless_position=found.unless_position,
+        )
+
+    def object_origin(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[str]:
+        """What the module-scope object `qualified_name` names was built by, when another module built it.
+
+        `app.db.engine` -> `sqlalchemy.create_engine()`; an object built by a project factory is
+        what the factory builds (`app.db.make_engine()` -> `sqlalchemy.create_engine()`), and one
+        bound to another module's object is that object's origin. None for anything else.
+        """
+        if not qualified_name or _depth > MAX_CHAIN_DEPTH:
+            return None
+        origin = self._objects.get(qualified_name)
+        if origin is None:
+            return None
+        callee, _, rest = origin.partition("(")
+        factory = self.factory(callee) if rest == ")" else None
+        if factory is not None:
+            return None if factory.cached or not factory.constructor else f"{factory.constructor}()"
+        if "(" not in origin and origin in self._objects:
+            return self.object_origin(origin, _depth + 1)
+        return None if origin.split(".")[0] == qualified_name.split(".")[0] else origin  # unresolved: the project's
+
+    def registered_command(self, qualified_name: Optional[str]) -> bool:
+        """Whether some module registers this function as a command by a call (`app.command(name=...)(fn)`,
+        `group.add_command(fn)`): it runs once per process."""
+        return bool(qualified_name) and qualified_name in self._commands
+
+    def compact(self) -> dict[str, Any]:
+        """This index with only the modules other files' findings can depend on, for a fast warm start."""
+        modules = []
+        for module in self.modules.values():
+            clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
+            if clients or module.factories or module.objects or module.scopes or module.commands:
+                modules.append({**module.to_json(), "imports": [], "calls": [],
+                                "clients": [asdict(c) for c in clients]})
+        return {"modules": modules, "paths": self.paths, "digest": self.digest(),
+                "reaching": sorted(self.reaching_names(with_publishes=True))}
+
+    @classmethod
+    def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
+        modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
+        return cls(root, modules, dict(data["paths"]), data["digest"], known_reaching=frozenset(data["reaching"]))
+
+    def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
+        """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""
+        sites = []
+        for site in module.clients:
+            if not site.via:
+                sites.append(site)
+                continue
+            factory = self.factory(site.via)
+            if factory is None or factory.cached:
+                continue
+            sites.append(ClientSite(
+                library=factory.library, constructor=factory.constructor,
+                display=f"{site.display}` -> `{factory.constructor_display}", datasource=factory.datasource,
+                line=site.line, column=site.column, via=site.via,
+            ))
+        return sites
+
+    def duplicates(self, path: Path, threshold: int) -> list[DuplicateSite]:
+        """Module-scope sites in `path` of a datasource that `threshold` or more modules build at import."""
+        module = self.module_for(path)
+        if module is None or module.entry_point:
+            return []
+        mine = [s for s in self.import_time_sites(module) if s.datasource is not None]
+        if not mine:
+            return []
+        if not hasattr(self, "_sites_by_source"):
+            grouped: dict[tuple[str, str], list[tuple[str, ClientSite]]] = {}
+            for other in sorted(self.modules.values(), key=lambda m: m.path):
+                if other.entry_point:
+                    continue
+                for site in self.import_time_sites(other):
+                    if site.datasource is not None:
+                        grouped.setdefault((site.library, site.datasource), []).append((other.path, site))
+            self._sites_by_source = grouped
+        out = []
+        for site in mine:
+            group = self._sites_by_source.get((site.library, site.datasource), [])  # type: ignore[arg-type]
+            if len({p for p, _ in group}) < threshold:
+                continue
+            others = tuple((p, s) for p, s in group if p != module.path)
+            out.append(DuplicateSite(site, module.path, others))
+        return out
+
+
+def _and_last_parts(names: Iterable[str]) -> Iterator[str]:
+    """Each qualified name and its last part, as a call from another module may spell it."""
+    for name in names:
+        yield name
+        yield name.rsplit(".", 1)[-1]
+
+
+_PROJECT_SCREEN_WORDS: dict[str, ScreenWords] = {}
+
+
+def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> ScreenWords:
+    """The screen's words plus the project's factories: a file may only call `get_engine()` from app/db.py."""
+    if index is None:
+        return screen_words(settings)
+    extra = index.screen_words()
+    objects = index.screen_objects(settings.catalog)
+    scopes = index.screen_scopes()
+    project = index.project_packages()
+    if not (extra or objects or scopes or project):
+        return screen_words(settings)
+    reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True))
+    key = "\1".join([settings.fingerprint(),
+                     *("\0".join(sorted(part)) for part in (extra, objects, scopes, project, reaching))])
+    if key not in _PROJECT_SCREEN_WORDS:
+        _PROJECT_SCREEN_WORDS[key] = ScreenWords.from_catalog(settings.catalog, extra_words=extra, project_packages=project,
+                                                      extra_objects=objects, extra_scopes=scopes,
+                                                      reaching_names=reaching)
+    return _PROJECT_SCREEN_WORDS[key]
