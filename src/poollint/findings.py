@@ -14,14 +14,6 @@ class Location:
     message: str = ""
 
 
-@dataclass(frozen=True)
-class Fix:
-    """A replacement of the whole file's text, produced by a codemod."""
-
-    description: str
-    new_text: str
-
-
 @dataclass(frozen=True, eq=True)
 class Finding:
     code: str

@@ -31,7 +31,7 @@ _STRING_LISTS = {
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
         "library": str, "constructors": list, "kind": str, "connect": list, "release": list,
-        "context-manager-releases": bool, "not-a-pool-if": list, "default-pool": str,
+        "context-manager-releases": bool, "not-a-pool-if": list,
         "exempt-url-schemes": list, "language": str,
     },
     "transactions": {
@@ -98,7 +98,6 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         connect=tuple(e.get("connect", ())), release=tuple(e.get("release", ())),
         context_manager_releases=e.get("context-manager-releases", False),
         not_a_pool_if=_exemptions(e.get("not-a-pool-if", ()), where),
-        default_pool=e.get("default-pool", ""),
         exempt_url_schemes=tuple(e.get("exempt-url-schemes", ())),
     )
 

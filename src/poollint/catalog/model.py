@@ -28,7 +28,6 @@ class ClientSpec:
     release: tuple[str, ...] = ()
     context_manager_releases: bool = False
     not_a_pool_if: tuple[ExemptWhen, ...] = ()
-    default_pool: str = ""
     exempt_url_schemes: tuple[str, ...] = ()
 
     @property
@@ -100,14 +99,6 @@ class BackgroundSpec:
 
     functions: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ExternalCall:
-    """An external call found in code, as the message shows it."""
-
-    kind: str
-    display: str
 
 
 @dataclass(frozen=True)

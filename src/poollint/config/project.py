@@ -91,12 +91,6 @@ class UrlSite:
         return self.template or is_placeholder(self.value)
 
 
-@dataclass(frozen=True)
-class ProjectFile:
-    path: str
-    lines: tuple[str, ...]
-
-
 @dataclass
 class DeploymentModel:
     catalog: Optional[Catalog] = None

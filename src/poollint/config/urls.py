@@ -91,10 +91,6 @@ class ParsedUrl:
     def has_param(self, name: str) -> bool:
         return any(key == name for key, _ in self.params)
 
-    @property
-    def masked(self) -> str:
-        return mask(self.raw)
-
 
 def looks_like_url(value: str) -> bool:
     return _SCHEME.match(value.strip()) is not None

@@ -601,9 +601,3 @@ class HardcodedUrlInSchema(ConfigRule):
             url = site.url
             if url is not None and url.has_password:
                 yield self.finding(site.path, site.line, site.value, what=site.label, url=mask(site.value))
-
-
-CONFIG_RULES = (
-    UnparsableUrl, PoolerWithoutPgbouncerMode, MissingDirectUrl, DirectUrlThroughPooler, ServerlessUnboundedPool,
-    InvalidPoolParameter, ConnectionBudgetExceeded, DeprecatedScheme, PgbouncerStatementMode, HardcodedUrlInSchema,
-)
