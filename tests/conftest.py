@@ -65,9 +65,10 @@ def one_index_per_settings():
     index, as in a CLI run), instead of once per run (about a second a run). Runs over other
     files (a temporary project) index as usual."""
     from poollint.engine import runner
-    from poollint.engine.index import index_covering, indexes_for
+    from poollint.engine.index import indexes_for
 
     fixtures = sorted(p for p in (FIXTURES / "python").rglob("*.py") if not p.name.endswith(".fixed.py"))
+    shareable = {path.resolve() for path in fixtures}
     built: dict[str, dict] = {}
     own = runner._project_indexes
 
@@ -75,7 +76,7 @@ def one_index_per_settings():
         if settings.fingerprint() not in built:
             built[settings.fingerprint()] = indexes_for(fixtures, settings, use_cache=False)
         indexes = built[settings.fingerprint()]
-        if all(index_covering(indexes, path) is not None for path in files):
+        if all(path.resolve() in shareable for path in files):
             return indexes
         return own(files, settings, options)
 

@@ -23,7 +23,8 @@ from poollint.paths import resolved
 from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, index_source, module_name_from_relative,
                                    read_module, summary_words)
 from poollint.python.project import ProjectIndex
-from poollint.python.screen import (ScreenWords, ScreenedFile, content_digest, names_a_screen_call, parse_text,
+from poollint.engine.plan import screen_vocabularies
+from poollint.python.screen import (VOCABULARIES, ScreenWords, ScreenedFile, content_digest, names_a_screen_call, parse_text,
                                     passes_screen, screen_file)
 from poollint.settings import Settings
 
@@ -202,12 +203,17 @@ _IndexResult = tuple[Optional[dict[str, Any]], Optional[ScreenedFile]]
 _WORKER_PROJECT: frozenset[str] = frozenset()
 
 
-def _init_index_worker(catalog: Catalog, project_packages: frozenset[str] = frozenset()) -> None:
-    global _WORKER_CATALOG, _WORKER_WORDS, _WORKER_PROJECT
+_WORKER_VOCABULARIES: frozenset[str] = VOCABULARIES
+
+
+def _init_index_worker(catalog: Catalog, project_packages: frozenset[str] = frozenset(),
+                       vocabularies: frozenset[str] = VOCABULARIES) -> None:
+    global _WORKER_CATALOG, _WORKER_WORDS, _WORKER_PROJECT, _WORKER_VOCABULARIES
     ignore_interrupts()
     _WORKER_CATALOG = catalog
     _WORKER_WORDS = None
     _WORKER_PROJECT = project_packages
+    _WORKER_VOCABULARIES = vocabularies
 
 
 # What a job asks of a file: its module facts; those and the screen's verdict (a file the run
@@ -235,7 +241,7 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
         # at least as wide as the runner's words will be (its project words are not known yet): the
         # project's own packages may hold clients, any project function may reach an external call
         _WORKER_WORDS = ScreenWords.from_catalog(catalog, project_packages=_WORKER_PROJECT,
-                                                 extra_packages=_WORKER_PROJECT)
+                                                 extra_packages=_WORKER_PROJECT, vocabularies=_WORKER_VOCABULARIES)
     words = _WORKER_WORDS
     text = decode(data)
     if isinstance(text, ParseFailure):
@@ -262,14 +268,18 @@ def _index_files(jobs: list[tuple[str, str, str, int]], settings: Settings,
     """Facts of many files: in worker processes for a cold start of a large project."""
     import multiprocessing
 
+    # the screen's verdicts follow the enabled rules' plan; when it is "no screen" the runner ignores them
+    vocabularies = VOCABULARIES
+    if any(mode == _SCREEN for *_, mode in jobs):
+        vocabularies = screen_vocabularies(settings) or VOCABULARIES
     workers = min(os.cpu_count() or 1, len(jobs) // (MIN_FILES_FOR_POOL // 4) or 1)
     # flake8's -j workers are daemonic and may not start processes of their own
     if len(jobs) < MIN_FILES_FOR_POOL or workers <= 1 or multiprocessing.current_process().daemon:
-        _init_index_worker(settings.catalog, project_packages)
+        _init_index_worker(settings.catalog, project_packages, vocabularies)
         return [_index_file(job) for job in jobs]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with frozen_heap(), multiprocessing.get_context(method).Pool(
-        workers, initializer=_init_index_worker, initargs=(settings.catalog, project_packages)
+        workers, initializer=_init_index_worker, initargs=(settings.catalog, project_packages, vocabularies)
     ) as pool:
         return pool.map(_index_file, jobs, chunksize=8)
 

@@ -15,6 +15,7 @@ from poollint.config.pyscan import PythonFacts, python_facts
 from poollint.engine.cache import ResultCache, cache_key
 from poollint.engine.files import discover, frozen_heap, ignore_interrupts, is_config_file, is_python_file
 from poollint.engine.index import index_covering, indexes_for
+from poollint.engine.plan import screen_vocabularies
 from poollint.engine.suppress import file_noqa_codes, is_suppressed_in_file, malformed_noqa
 from poollint.findings import Finding
 from poollint.javascript import is_javascript_file
@@ -113,6 +114,11 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
                                            index=index, parse_text=screened.relevant_text)
         return findings, errors, PythonFacts.from_json(screened.facts)
     words = project_screen_words(settings, index) if screen else None
+    if words is not None and words.pattern.search(data):
+        # past the bytes stage, the enabled rules' triggers say what to look for; a rule that
+        # declares none may report anywhere, and then nothing is screened
+        vocabularies = screen_vocabularies(settings)
+        words = None if vocabularies is None else project_screen_words(settings, index, vocabularies)
     outline: Optional[Outline] = None
     if words is not None and not words.pattern.search(data):
         tree: "ast.Module | ParseFailure | None" = None
@@ -247,7 +253,10 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
     if index.imports_project_word(screened.imports, settings.catalog) or (
             own is not None and (own.factories or own.objects or own.scopes)):
         return None  # the project's words may change the verdict or the slice (the index screened without them)
-    if screened.through_project and project_screen_words(settings, index).reaching_names is not None:
+    vocabularies = screen_vocabularies(settings)
+    if vocabularies is None:
+        return None  # no screen for this run: an enabled rule declares no triggers
+    if screened.through_project and project_screen_words(settings, index, vocabularies).reaching_names is not None:
         return None  # the index's words were wider: the project's own judge it (ProjectIndex.reaching_names)
     return screened if screened.digest == content_digest(data) else None
 

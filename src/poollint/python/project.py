@@ -14,7 +14,7 @@ from poollint.pyast import word_pattern
 from poollint.paths import resolved
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
                                    module_name_from_relative)
-from poollint.python.screen import ScreenWords, ScreenedFile, screen_words
+from poollint.python.screen import VOCABULARIES, ScreenWords, ScreenedFile, screen_words
 from poollint.settings import Settings
 
 
@@ -316,21 +316,23 @@ def _and_last_parts(names: Iterable[str]) -> Iterator[str]:
 _PROJECT_SCREEN_WORDS: dict[str, ScreenWords] = {}
 
 
-def project_screen_words(settings: Settings, index: Optional[ProjectIndex]) -> ScreenWords:
-    """The screen's words plus the project's factories: a file may only call `get_engine()` from app/db.py."""
+def project_screen_words(settings: Settings, index: Optional[ProjectIndex],
+                         vocabularies: frozenset[str] = VOCABULARIES) -> ScreenWords:
+    """The screen's words plus the project's factories: a file may only call `get_engine()` from app/db.py.
+    `vocabularies`: what the enabled rules need (engine/plan.py)."""
     if index is None:
-        return screen_words(settings)
+        return screen_words(settings, vocabularies)
     extra = index.screen_words()
     objects = index.screen_objects(settings.catalog)
     scopes = index.screen_scopes()
     project = index.project_packages()
     if not (extra or objects or scopes or project):
-        return screen_words(settings)
+        return screen_words(settings, vocabularies)
     reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True))
-    key = "\1".join([settings.fingerprint(),
-                     *("\0".join(sorted(part)) for part in (extra, objects, scopes, project, reaching))])
+    key = "\1".join([settings.fingerprint(), *("\0".join(sorted(part)) for part in (
+        extra, objects, scopes, project, reaching, vocabularies))])
     if key not in _PROJECT_SCREEN_WORDS:
-        _PROJECT_SCREEN_WORDS[key] = ScreenWords.from_catalog(settings.catalog, extra_words=extra, project_packages=project,
-                                                      extra_objects=objects, extra_scopes=scopes,
-                                                      reaching_names=reaching)
+        _PROJECT_SCREEN_WORDS[key] = ScreenWords.from_catalog(
+            settings.catalog, extra_words=extra, project_packages=project, extra_objects=objects, extra_scopes=scopes,
+            reaching_names=reaching, vocabularies=vocabularies)
     return _PROJECT_SCREEN_WORDS[key]

@@ -17,7 +17,7 @@ import hashlib
 import re
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
@@ -25,6 +25,16 @@ from poollint.pyast import Outline, dotted_name, word_pattern
 from poollint.python.source import ParseFailure, decode, syntax_error_reason
 from poollint.limits import MAX_AST_BYTES, megabytes
 from poollint.settings import Settings
+
+
+# What a Python rule declares it needs (FileRule.triggers): the kinds of call the screen looks for
+# on its behalf. The screen and the slicer keep a file or a definition only for the vocabularies
+# some enabled rule needs (engine/plan.py compiles them).
+CONSTRUCTORS = "constructors"  # client constructors and single-connection functions; the project's factories
+CHECKOUTS = "checkouts"  # pooled checkouts (`acquire`, `getconn`, `engine.connect`)
+TRANSACTIONS = "transactions"  # transaction functions and methods, the project's scopes, a session's first query
+EXTERNAL_CALLS = "external-calls"  # what must not run while a connection is held
+VOCABULARIES = frozenset({CONSTRUCTORS, CHECKOUTS, TRANSACTIONS, EXTERNAL_CALLS})
 
 
 @dataclass(frozen=True)
@@ -73,12 +83,17 @@ class ScreenWords:
                      project_packages: frozenset[str] = frozenset(), extra_objects: frozenset[str] = frozenset(),
                      extra_scopes: frozenset[str] = frozenset(),
                      reaching_names: Optional[frozenset[str]] = None,
-                     extra_packages: frozenset[str] = frozenset()) -> "ScreenWords":
+                     extra_packages: frozenset[str] = frozenset(),
+                     vocabularies: frozenset[str] = VOCABULARIES) -> "ScreenWords":
         """`extra_words`: the project's pool factories; `extra_objects`: its module objects that are clients;
         `extra_scopes`: its context managers that may open a transaction (all qualified and as written).
-        `extra_packages`: more top-level packages whose objects may be clients (the project's own)."""
+        `extra_packages`: more top-level packages whose objects may be clients (the project's own).
+        `vocabularies`: what the enabled rules need; the bytes stage (`pattern`) looks for every library
+        whatever they are, since DBP000 and the URL facts of DBP4xx read those files too."""
         words = sorted(catalog.screen_words() | extra_words | extra_objects | extra_scopes, key=len, reverse=True)
         pattern = word_pattern(words)
+        if not vocabularies <= VOCABULARIES:
+            raise ValueError(f"unknown screen vocabularies: {sorted(vocabularies - VOCABULARIES)}")
         constructors = frozenset(n for spec in catalog.clients for n in spec.constructors)
         transaction_functions = frozenset(n for spec in catalog.transactions for n in spec.functions)
         checkout_methods = catalog.checkout_methods()
@@ -99,13 +114,34 @@ class ScreenWords:
         called = {n.rsplit(".", 1)[-1] for n in constructors | transaction_functions | extra_words | extra_scopes}
         implicit_methods = frozenset(m for spec in catalog.implicit_transactions for m in spec.begin_methods)
         called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods
-        return cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
-                   frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
-                   packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes, external_methods,
-                   fragments, project_packages, implicit_methods, frozenset(w.rsplit(".", 1)[-1] for w in extra_scopes),
-                   word_pattern(sorted(_external_words(external_names, prefixes, fragments, frozenset(
-                       m for spec in externals if not spec.publishes_task for m in spec.methods)))),
-                   None if reaching_names is None else frozenset(_suffixes(reaching_names)))
+        words = cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
+                    frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
+                    packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes,
+                    external_methods, fragments, project_packages, implicit_methods,
+                    frozenset(w.rsplit(".", 1)[-1] for w in extra_scopes),
+                    word_pattern(sorted(_external_words(external_names, prefixes, fragments, frozenset(
+                        m for spec in externals if not spec.publishes_task for m in spec.methods)))),
+                    None if reaching_names is None else frozenset(_suffixes(reaching_names)))
+        return words if vocabularies == VOCABULARIES else words.narrowed(vocabularies)
+
+    def narrowed(self, vocabularies: frozenset[str]) -> "ScreenWords":
+        """These words with only `vocabularies` looked for: what the enabled rules can report on."""
+        nothing: frozenset[str] = frozenset()
+        cleared: dict[str, Any] = {}
+        if CONSTRUCTORS not in vocabularies:
+            cleared.update(qualified=nothing, factory_names=nothing)
+        if CHECKOUTS not in vocabularies:
+            cleared.update(checkout_methods=nothing, released_by_with=nothing)
+        if TRANSACTIONS not in vocabularies:
+            cleared.update(transaction_functions=nothing, transaction_methods=nothing, implicit_methods=nothing,
+                           scope_names=nothing)
+        if EXTERNAL_CALLS not in vocabularies:
+            cleared.update(external_names=nothing, external_prefixes=(), external_methods=nothing,
+                           external_fragments=(), reaching_names=nothing)
+        kept = replace(self, **cleared)
+        called = {n.rsplit(".", 1)[-1] for n in kept.qualified | kept.transaction_functions} | kept.factory_names \
+            | kept.scope_names | kept.transaction_methods | kept.checkout_methods | kept.implicit_methods
+        return replace(kept, call_pattern=word_pattern(sorted(called)) if called else re.compile(b"(?!)"))
 
 
 def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
@@ -342,13 +378,13 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
     return False
 
 
-_SCREEN_CACHE: dict[str, ScreenWords] = {}
+_SCREEN_CACHE: dict[tuple[str, frozenset[str]], ScreenWords] = {}
 
 
-def screen_words(settings: Settings) -> ScreenWords:
-    key = settings.fingerprint()
+def screen_words(settings: Settings, vocabularies: frozenset[str] = VOCABULARIES) -> ScreenWords:
+    key = (settings.fingerprint(), vocabularies)
     if key not in _SCREEN_CACHE:
-        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog)
+        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog, vocabularies=vocabularies)
     return _SCREEN_CACHE[key]
 
 

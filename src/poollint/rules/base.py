@@ -98,6 +98,11 @@ class FileRule(Rule):
     Subclasses define `visit_<Node>` / `leave_<Node>` methods like a libcst visitor.
     """
 
+    # What the screen and the slicer must look for on this rule's behalf (the vocabularies of
+    # python/screen.py): a file or definition with none of them is never parsed for it. None: the
+    # rule may report anywhere, and a run that enables it screens nothing.
+    triggers: ClassVar[Optional[frozenset[str]]] = None
+
     def __init__(self, context: "FileContext") -> None:
         self.context = context
         self.catalog = context.catalog

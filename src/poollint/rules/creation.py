@@ -10,6 +10,7 @@ from poollint.python.cst.context import Frame, dotted_name, literal_prefix
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.findings import Location
 from poollint.python.cst.roles import body_facts, function_role
+from poollint.python.screen import CONSTRUCTORS
 from poollint.rules.base import FileRule, ProjectRule
 
 _COLLECTION_METHODS = frozenset({"append", "add", "setdefault", "insert", "extend", "update", "put", "register"})
@@ -17,6 +18,8 @@ _COLLECTION_METHODS = frozenset({"append", "add", "setdefault", "insert", "exten
 
 class _ClientCreation(FileRule):
     """Shared by DBP101 and DBP102: which calls build a pool, and how their value is kept."""
+
+    triggers = frozenset({CONSTRUCTORS})
 
     def pool_constructor(self, node: cst.Call) -> Optional[ClientSpec]:
         if self.context.is_test_file:
@@ -802,6 +805,7 @@ class DuplicateModuleClients(ProjectRule):
 
     code = "DBP103"
     name = "duplicate-module-clients"
+    triggers = frozenset({CONSTRUCTORS})
     message = "{call} builds a {library} pool for {datasource} at import time; the same pool is also built at {others}"
     fix_hint = (
         "Build the client in one module (app/db.py) and import it everywhere else; "

@@ -14,6 +14,7 @@ from poollint.findings import Location
 from poollint.python.cst.modules import defining_module, module_context
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
+from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
 
 # How many project functions deep a call is followed to find an external call.
@@ -59,6 +60,8 @@ class _HoldingRule(FileRule):
 
     # DBP203 reports task publishes, the others every other external call
     reports_task_publishes = False
+    # a hold is a transaction, a checkout, or a connection used as one (`with psycopg.connect():`)
+    triggers = frozenset({CONSTRUCTORS, CHECKOUTS, TRANSACTIONS, EXTERNAL_CALLS})
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -12,6 +12,7 @@ from poollint.catalog.model import CheckoutSpec, ClientSpec
 from poollint.python.cst.context import dotted_name, is_main_guard
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
+from poollint.python.screen import CHECKOUTS, CONSTRUCTORS
 from poollint.rules.base import FileRule
 
 if TYPE_CHECKING:
@@ -771,6 +772,8 @@ def _verb(opening: Opening) -> str:
 
 class _Release(FileRule):
     """Shared by DBP301–DBP304: one tracker per file collects openings; each rule reports its code."""
+
+    triggers = frozenset({CONSTRUCTORS, CHECKOUTS})
 
     def visit_Call(self, node: cst.Call) -> None:
         ReleaseTracker.of(self.context).see(node)
