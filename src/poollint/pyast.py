@@ -54,9 +54,14 @@ class Outline:
     those passes look at.
     """
 
-    __slots__ = ("imports", "calls", "functions", "withs", "names", "attributes")
+    __slots__ = ("imports", "calls", "functions", "withs", "names", "attributes", "bindings")
 
     def __init__(self, root: ast.AST) -> None:
+        # `name = call(...)` at module scope: what the name stands for where the module uses it
+        self.bindings: list[tuple[str, ast.Call]] = [
+            (statement.targets[0].id, statement.value) for statement in getattr(root, "body", ())
+            if isinstance(root, ast.Module) and isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.Call)]
         self.imports: list[Union[ast.Import, ast.ImportFrom]] = []
         self.calls: list[ast.Call] = []
         self.functions: list[Union[ast.FunctionDef, ast.AsyncFunctionDef]] = []
@@ -102,7 +107,7 @@ class Outline:
         for part in parts:
             for kind in Outline.__slots__:
                 setattr(part, kind, [])
-        for kind in Outline.__slots__:
+        for kind in Outline.__slots__[:-1]:  # a definition binds no module name
             for node in getattr(self, kind):
                 line = node.lineno
                 at = bisect_right(starts, line) - 1

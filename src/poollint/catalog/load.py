@@ -32,7 +32,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
         "library": str, "constructors": list, "kind": str, "connect": list, "release": list,
         "context-manager-releases": bool, "not-a-pool-if": list,
-        "exempt-url-schemes": list, "language": str,
+        "exempt-url-schemes": list, "language": str, "pool-argument": str,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -77,8 +77,8 @@ def _check_entry(section: str, entry: Any, where: str) -> dict[str, Any]:
             raise CatalogError(f"{where}: an entry of `{section}` needs `{key}`")
     if entry.get("language", "python") not in LANGUAGES:
         raise CatalogError(f"{where}: `{section}.language` must be one of {', '.join(LANGUAGES)}")
-    if section == "clients" and entry.get("kind", "pool") not in ("pool", "connection"):
-        raise CatalogError(f"{where}: `clients.kind` must be \"pool\" or \"connection\"")
+    if section == "clients" and entry.get("kind", "pool") not in ("pool", "connection", "session"):
+        raise CatalogError(f"{where}: `clients.kind` must be \"pool\", \"connection\" or \"session\"")
     return dict(entry)
 
 
@@ -99,6 +99,7 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         context_manager_releases=e.get("context-manager-releases", False),
         not_a_pool_if=_exemptions(e.get("not-a-pool-if", ()), where),
         exempt_url_schemes=tuple(e.get("exempt-url-schemes", ())),
+        pool_argument=e.get("pool-argument", ""),
     )
 
 

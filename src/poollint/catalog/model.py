@@ -23,12 +23,17 @@ class ExemptWhen:
 class ClientSpec:
     library: str
     constructors: tuple[str, ...]
-    kind: str = "pool"  # "pool" owns a pool; "connection" is a single connection
+    # "pool" owns a pool; "connection" is a single connection; "session" checks one out of a pool
+    # at its first query and holds it until closed (an ORM session)
+    kind: str = "pool"
     connect: tuple[str, ...] = ()
     release: tuple[str, ...] = ()
     context_manager_releases: bool = False
     not_a_pool_if: tuple[ExemptWhen, ...] = ()
     exempt_url_schemes: tuple[str, ...] = ()
+    # a session's argument naming what it checks connections out of (`Session(bind=engine)`): built
+    # directly, it holds a pooled connection of its own only when that is a pool, not a connection
+    pool_argument: str = ""
 
     @property
     def owns_pool(self) -> bool:

@@ -99,6 +99,18 @@ class ProjectIndex:
             self._screen_objects = frozenset(_and_last_parts(followed))
         return self._screen_objects
 
+    def constructor_objects(self, catalog: Catalog) -> frozenset[str]:
+        """Module objects whose call opens a connection or a session (`SessionLocal = sessionmaker(...)`
+        in app/db.py, called in every route), qualified and as written."""
+        if not hasattr(self, "_constructor_objects"):
+            found = []
+            for name in self._objects:
+                origin = self.object_origin(name)
+                if origin is not None and catalog.client_for(origin) is not None:
+                    found.append(name)
+            self._constructor_objects = frozenset(_and_last_parts(found))
+        return self._constructor_objects
+
     def imports_project_word(self, imports: frozenset[str], catalog: Catalog) -> bool:
         """Whether a file with these imports (ScreenedFile.imports) may use a project factory, client
         object or scope: it imports one, or the module that defines one."""
@@ -322,7 +334,7 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex],
     `vocabularies`: what the enabled rules need (engine/plan.py)."""
     if index is None:
         return screen_words(settings, vocabularies)
-    extra = index.screen_words()
+    extra = index.screen_words() | index.constructor_objects(settings.catalog)
     objects = index.screen_objects(settings.catalog)
     scopes = index.screen_scopes()
     project = index.project_packages()

@@ -111,7 +111,9 @@ class ScreenWords:
         fragments = tuple(sorted({n.split("*")[1] for n in patterns if n.startswith("*")}))
         external_methods = frozenset(m for spec in externals
                                      for m in (*spec.methods, *spec.task_methods, *spec.receiver_methods))
-        called = {n.rsplit(".", 1)[-1] for n in constructors | transaction_functions | extra_words | extra_scopes}
+        # a constructor that is an object's call (`sessionmaker()`) is spelled in the file by its builder
+        called = {n.rsplit(".", 1)[-1].rstrip("()") for n in constructors | transaction_functions | extra_words
+                  | extra_scopes}
         implicit_methods = frozenset(m for spec in catalog.implicit_transactions for m in spec.begin_methods)
         called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods
         words = cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
@@ -139,7 +141,8 @@ class ScreenWords:
             cleared.update(external_names=nothing, external_prefixes=(), external_methods=nothing,
                            external_fragments=(), reaching_names=nothing)
         kept = replace(self, **cleared)
-        called = {n.rsplit(".", 1)[-1] for n in kept.qualified | kept.transaction_functions} | kept.factory_names \
+        called = {n.rsplit(".", 1)[-1].rstrip("()") for n in kept.qualified | kept.transaction_functions} \
+            | kept.factory_names \
             | kept.scope_names | kept.transaction_methods | kept.checkout_methods | kept.implicit_methods
         return replace(kept, call_pattern=word_pattern(sorted(called)) if called else re.compile(b"(?!)"))
 
@@ -241,6 +244,11 @@ def screen_file(data: bytes, tree: "ast.Module | ParseFailure", outline: Optiona
 
 def _resolve(dotted: str, aliases: dict[str, str]) -> str:
     head, _, rest = dotted.partition(".")
+    if head == "self" and rest:
+        attribute, _, tail = rest.partition(".")
+        kept = aliases.get(f"self.{attribute}")
+        if kept is not None:
+            return f"{kept}.{tail}" if tail else kept
     resolved = aliases.get(head, head)
     return f"{resolved}.{rest}" if rest else resolved
 
@@ -285,7 +293,9 @@ def project_imports(outline: Outline, words: ScreenWords) -> frozenset[str]:
 
 
 def file_names(outline: Outline, words: ScreenWords) -> tuple[dict[str, str], bool]:
-    """The file's import aliases (`sa` -> `sqlalchemy`), and whether it imports a catalog library."""
+    """The file's import aliases (`sa` -> `sqlalchemy`) and module objects built by a call
+    (`SessionLocal` -> `sqlalchemy.orm.sessionmaker()`, as the rules' context names them), and
+    whether it imports a catalog library."""
     aliases: dict[str, str] = {}
     imports_library = False
     for node in outline.imports:
@@ -299,6 +309,21 @@ def file_names(outline: Outline, words: ScreenWords) -> tuple[dict[str, str], bo
             imports_library = imports_library or module.split(".")[0] in words.packages
             for alias in node.names:
                 aliases[alias.asname or alias.name] = f"{module}.{alias.name}" if module else alias.name
+    for name, call in outline.bindings:
+        callee = dotted_name(call.func)
+        if callee is not None and name not in aliases:
+            aliases[name] = f"{_resolve(callee, aliases)}()"
+    # `self.Session = sessionmaker(...)` in any `__init__`: what `self.Session` holds in the methods
+    # (the rules' context tells the classes apart; a wider screen only parses more)
+    for function in outline.functions:
+        if function.name == "__init__":
+            for node in ast.walk(function):
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                    callee = dotted_name(node.value.func)
+                    for target in node.targets:
+                        if callee is not None and isinstance(target, ast.Attribute) \
+                                and isinstance(target.value, ast.Name) and target.value.id == "self":
+                            aliases[f"self.{target.attr}"] = f"{_resolve(callee, aliases)}()"
     return aliases, imports_library
 
 

@@ -30,7 +30,8 @@ class Opening:
     """A call that opens a connection or a client whose release this module tracks."""
 
     node: cst.Call
-    kind: str  # "client" (owns a pool), "connection" (a single connection) or "checkout" (from a pool)
+    # "client" (owns a pool), "connection" (a single connection), "session" (an ORM session) or "checkout"
+    kind: str
     library: str
     release: tuple[str, ...]
     cm_releases: bool
@@ -230,6 +231,8 @@ class ReleaseTracker:
 
     def _constructed(self, node: cst.Call, spec: ClientSpec) -> Optional[Opening]:
         statement = self.context.current_statement
+        if spec.pool_argument and not self._bound_to_pool(node, spec.pool_argument):
+            return None  # `Session(bind=connection)`: it uses the connection it is given
         if spec.connect:
             # a client that opens nothing until `connect()`: remember where it was built
             if isinstance(statement, (cst.Assign, cst.AnnAssign)) and statement.value is node:
@@ -244,8 +247,19 @@ class ReleaseTracker:
             for target in _assigned_names(statement, node):
                 self.exempt_pools.add((id(self.context.binding_frame().node), target))
             return None
-        return self._opening(node, "client" if spec.owns_pool else "connection", spec.library, spec.release,
+        return self._opening(node, "client" if spec.owns_pool else spec.kind, spec.library, spec.release,
                              spec.context_manager_releases, root=("client", id(node)) if spec.owns_pool else None)
+
+    def _bound_to_pool(self, node: cst.Call, keyword: str) -> bool:
+        """Whether a session built by `node` checks connections out of a pool: it is a configured factory's
+        call (`SessionLocal()`), or its first argument or `keyword` is a pool-owning client (an engine)."""
+        if (self.context.qualified_name(node.func) or "").endswith("()"):
+            return True
+        positional = [arg for arg in node.args if arg.keyword is None and arg.star == ""]
+        named = [arg for arg in node.args if arg.keyword is not None and arg.keyword.value == keyword]
+        argument = named[0] if named else positional[0] if positional else None
+        origin = self.context.qualified_name(argument.value) if argument is not None else None
+        return origin is not None and origin.endswith("()") and self.catalog.pool_client(origin[:-2]) is not None
 
     def _method_opening(self, node: cst.Call, owner_name: str, method: str) -> Optional[Opening]:
         owner = self.catalog.client_for(owner_name)
@@ -759,7 +773,7 @@ def _article(word: str) -> str:
 
 
 def _thing(opening: Opening) -> str:
-    return "client" if opening.kind == "client" else "connection"
+    return "connection" if opening.kind == "checkout" else opening.kind
 
 
 def _given(opening: Opening) -> str:

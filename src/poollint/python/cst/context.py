@@ -97,6 +97,7 @@ class FileContext:
         self.module_strings: dict[str, str] = {}  # `DATABASE_URL = "sqlite:///app.db"`: module constants
         self.current_statement: Optional[cst.CSTNode] = None
         self.is_test_file = is_test_path(path)
+        self._instance_origins: dict[int, dict[str, str]] = {}
         self._scan_module_level()
 
     # -- module-level facts known before the traversal --------------------------------------
@@ -239,6 +240,10 @@ class FileContext:
         if isinstance(node, cst.Name):
             return self.lookup(node.value)
         if isinstance(node, cst.Attribute):
+            if isinstance(node.value, cst.Name) and node.value.value == "self":
+                kept = self.instance_origin(node.attr.value)
+                if kept is not None:
+                    return kept  # `self.Session` bound in `__init__` to `sessionmaker(...)`
             base = self.qualified_name(node.value)
             if not base:
                 return None
@@ -250,6 +255,48 @@ class FileContext:
         if isinstance(node, cst.Await):
             return self.qualified_name(node.expression)
         return None
+
+    def instance_origin(self, attribute: str) -> Optional[str]:
+        """What `self.<attribute>` holds in a method: the value the class's `__init__` keeps there, when
+        it is one call or an annotated parameter (`self.Session = sessionmaker(bind=engine)`); None when
+        it is kept from several values, or from a local name `__init__` computed."""
+        owner = self.enclosing_class()
+        if owner is None:
+            return None
+        known = self._instance_origins.get(id(owner))
+        if known is None:
+            known = self._instance_origins[id(owner)] = {}  # set first: origins below may ask again
+            known.update(self._kept_by_init(owner))
+        return known.get(attribute)
+
+    def _kept_by_init(self, owner: cst.ClassDef) -> dict[str, str]:
+        init = next((s for s in owner.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+        if init is None:
+            return {}
+        frame = Frame(init)
+        self._bind_parameters(init, frame)
+        saved = self.frames
+        self.frames = [saved[0], frame]  # `__init__`'s parameters and the module's names, nothing else
+        found: dict[str, Optional[str]] = {}
+        try:
+            for small in _own_small_statements(init):
+                if isinstance(small, cst.Assign):
+                    targets = [t.target for t in small.targets]
+                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    targets = [small.target]
+                else:
+                    continue
+                for target in targets:
+                    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                            and target.value.value == "self":
+                        value = small.value
+                        origin = self.qualified_name(value) if isinstance(value, (cst.Call, cst.Await)) else (
+                            frame.bindings.get(value.value) if isinstance(value, cst.Name) else None)
+                        name = target.attr.value
+                        found[name] = origin if name not in found or found[name] == origin else None
+        finally:
+            self.frames = saved
+        return {name: origin for name, origin in found.items() if origin}
 
     def origin(self, node: cst.BaseExpression) -> Optional[str]:
         """The qualified name of a value worth remembering in a binding."""
@@ -391,3 +438,18 @@ def _called_names(node: cst.CSTNode) -> set[str]:
     collector = _CallCollector()
     cst_visit(node, collector)
     return collector.names
+
+
+def _own_small_statements(function: cst.FunctionDef) -> Iterator[cst.BaseSmallStatement]:
+    """The simple statements of a function, inside its blocks but not inside nested functions or classes."""
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.SimpleStatementLine):
+            yield from node.body
+        elif isinstance(node, (cst.SimpleStatementSuite,)):
+            yield from node.body
+        elif not isinstance(node, (cst.FunctionDef, cst.ClassDef)) or node is function:
+            stack.extend(reversed([c for c in node.children if isinstance(c, (cst.BaseSuite, cst.BaseStatement,
+                                                                             cst.ExceptHandler, cst.Else, cst.Finally,
+                                                                             cst.MatchCase))]))
