@@ -100,6 +100,9 @@ class ModuleFacts:
     entry_point: str = ""  # why it runs as its own process: "a `__main__` script", "alembic env.py", ...
     streamlit: bool = False
     calls: tuple[CallSummary, ...] = ()  # functions and methods that make or may reach an external call
+    # module functions that return a connection or session they open (`get_session()` returning
+    # `SessionLocal()`): (function name, qualified name of the catalog constructor)
+    openers: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +119,7 @@ class ModuleFacts:
             imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
             calls=tuple(CallSummary(c["name"], c["external"], tuple(c["callees"]), c.get("publishes", False))
                         for c in data.get("calls", ())),
+            openers=tuple((name, constructor) for name, constructor in data.get("openers", ())),
         )
 
 
@@ -363,7 +367,50 @@ class _ModuleReader:
             scopes=tuple(self._scope_candidates(body)),
             imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
             calls=tuple(self._call_summaries(body)),
+            openers=tuple(self._openers(body)),
         )
+
+    def _openers(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
+        """Module functions that return a connection or a session they open themselves (not a pool:
+        that is a factory, DBP101's), with the catalog constructor they call."""
+        if self.is_test:
+            return
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and not self._is_cached(statement):
+                constructor = self._returned_opening(statement)
+                if constructor is not None:
+                    yield statement.name, constructor
+
+    def _returned_opening(self, function: _FunctionNode) -> Optional[str]:
+        nodes = self.own_statements(function)
+        returned = {node.value.id for node in nodes if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
+        for node in nodes:
+            value: Optional[ast.AST] = None
+            if isinstance(node, ast.Return):
+                value = node.value
+            elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in returned for t in node.targets):
+                value = node.value
+            if isinstance(value, ast.Await):
+                value = value.value
+            if not isinstance(value, ast.Call):
+                continue
+            constructor = self.qualified(value.func)
+            spec = self.catalog.client_for(constructor)
+            if spec is None or spec.owns_pool or spec.connect:
+                continue
+            if spec.pool_argument and not (constructor or "").endswith("()") \
+                    and not self._bound_to_pool(value, spec.pool_argument):
+                continue
+            return constructor
+        return None
+
+    def _bound_to_pool(self, call: ast.Call, keyword: str) -> bool:
+        """`Session(engine)`, `Session(bind=engine)` with a pool-owning `engine` (rules/release.py's twin
+        judgement on libcst)."""
+        named = [k.value for k in call.keywords if k.arg == keyword]
+        argument = named[0] if named else call.args[0] if call.args and not isinstance(call.args[0], ast.Starred) else None
+        origin = self.qualified(argument) if argument is not None else None
+        return origin is not None and origin.endswith("()") and self.catalog.pool_client(origin[:-2]) is not None
 
     def _call_summaries(self, body: Sequence[ast.stmt]) -> Iterator[CallSummary]:
         """A summary of each top-level function and method that names an external call or calls the project."""

@@ -55,6 +55,8 @@ class ProjectIndex:
         self._by_path = {m.path: m for m in self.modules.values()}
         self._commands = frozenset(name for m in self.modules.values() for name in m.commands)
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
+        self._openers = {f"{m.module}.{name}" if m.module else name: constructor
+                         for m in self.modules.values() for name, constructor in m.openers}
 
     # -- files ----------------------------------------------------------------------------------
     def relative(self, path: Path) -> Optional[str]:
@@ -82,10 +84,16 @@ class ProjectIndex:
         return out
 
     def screen_words(self) -> frozenset[str]:
-        """Names a file may call to build a pool: the project's pool factories (qualified and as written)."""
+        """Names a file may call to build a pool or open a connection: the project's pool factories and
+        openers (qualified and as written)."""
         if not hasattr(self, "_screen_words"):
-            self._screen_words = frozenset(_and_last_parts(self.pool_factories()))
+            self._screen_words = frozenset(_and_last_parts([*self.pool_factories(), *self._openers]))
         return self._screen_words
+
+    def opened_by(self, qualified_name: Optional[str]) -> Optional[str]:
+        """The catalog constructor whose connection or session a project function returns, opened for its
+        caller (`app.db.get_session` -> `sqlalchemy.orm.sessionmaker()`); None for anything else."""
+        return self._openers.get(qualified_name) if qualified_name else None
 
     def screen_objects(self, catalog: Catalog) -> frozenset[str]:
         """Module objects other modules import whose methods a rule follows (`from app.db import engine`),
@@ -263,7 +271,7 @@ class ProjectIndex:
         modules = []
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
-            if clients or module.factories or module.objects or module.scopes or module.commands:
+            if clients or module.factories or module.objects or module.scopes or module.commands or module.openers:
                 modules.append({**module.to_json(), "imports": [], "calls": [],
                                 "clients": [asdict(c) for c in clients]})
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),

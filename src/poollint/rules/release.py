@@ -324,13 +324,24 @@ class ReleaseTracker:
         if factory is None or self.context.lookup(name) != self.context.module_qualified(name):
             factory = self._nested_function(name)
             if factory is None:
-                return None
+                return self._imported_opening(node)
         if function_role(self.context, factory, None).runs_once:
             return None
         spec = self._returned_connection(factory)
         if spec is None:
             return None
-        return self._opening(node, "connection", spec.library, spec.release, spec.context_manager_releases)
+        return self._opening(node, spec.kind, spec.library, spec.release, spec.context_manager_releases)
+
+    def _imported_opening(self, node: cst.Call) -> Optional[Opening]:
+        """`db = get_session()` where `get_session` of another project module returns a new session
+        (the project index's openers)."""
+        index = self.context.index
+        if index is None:
+            return None
+        spec = self.catalog.client_for(index.opened_by(self.context.qualified_name(node.func)))
+        if spec is None:
+            return None
+        return self._opening(node, spec.kind, spec.library, spec.release, spec.context_manager_releases)
 
     def _nested_function(self, name: str) -> Optional[cst.FunctionDef]:
         """`def connect(): ...` defined in an enclosing function, not rebound there."""
@@ -362,7 +373,8 @@ class ReleaseTracker:
                 value = value.expression
             if isinstance(value, cst.Call):
                 spec = self.catalog.client_for(self.context.qualified_name(value.func))
-                if spec is not None and not spec.owns_pool and not spec.connect:
+                if spec is not None and not spec.owns_pool and not spec.connect and (
+                        not spec.pool_argument or self._bound_to_pool(value, spec.pool_argument)):
                     found = spec
                     break
         cache[factory] = found
