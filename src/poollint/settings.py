@@ -96,7 +96,10 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
                "reports them."),
     SettingDoc("clients", "none", '[[tool.poollint.clients]]\nlibrary = "acme-db"\nconstructors = ["acme.db.make_pool"]',
                "Your own pool-owning constructors and factories, in the format of the built-in catalog "
-               "(`src/poollint/catalog/data/*.toml`): `library`, `constructors`, `release`..."),
+               "(`src/poollint/catalog/data/*.toml`): `library`, `constructors`, `release`... "
+               "`kind = \"connection\"` for a single connection and `kind = \"session\"` for an ORM session "
+               "(DBP301-DBP304: closed on every path); a session's `pool-argument` names the argument that "
+               "binds it to a pool (`bind`)."),
     SettingDoc("transactions", "none",
                '[[tool.poollint.transactions]]\nlibrary = "acme-db"\nfunctions = ["acme.db.transaction"]',
                "Your own transaction scopes (context managers or decorators), for DBP201."),

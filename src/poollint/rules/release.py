@@ -970,7 +970,7 @@ class FixtureWithoutTeardown(_Release):
 
 
 class CheckoutNotReleased(_Release):
-    """Flags a pooled checkout or single connection that is not given back on every path."""
+    """Flags a pooled checkout, single connection or ORM session that is not given back on every path."""
 
     code = "DBP304"
     name = "checkout-not-released"
@@ -986,7 +986,12 @@ class CheckoutNotReleased(_Release):
         failed requests later the pool is empty and every caller waits for a timeout
         (`connection pool exhausted`, `QueuePool limit ... reached`). A single connection
         (`psycopg2.connect`, `asyncpg.connect`, ...) opened in a function and not closed
-        on every path leaks a server connection the same way.
+        on every path leaks a server connection the same way. So does an SQLAlchemy
+        `Session` a function builds for itself (`SessionLocal()`, `Session(engine)`, a
+        `sessionmaker` kept on `self`, a project function that returns one): it checks a
+        connection out at its first query and holds it until it is closed; close it in
+        `finally` or use `with Session(engine) as session:`. A session bound to a connection
+        it is given (`Session(bind=op.get_bind())` in a migration) holds nothing of its own.
 
         Note that `with psycopg2.connect() as conn:` and `with pool.getconn() as conn:`
         (psycopg2) end a transaction but do not close or return the connection. A
