@@ -254,6 +254,8 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
                                   python_facts(data, catalog, True, tree).to_json())
     outline = Outline(tree)
     facts = read_module(tree, text, module, relative, catalog, outline, _WORKER_PROJECT)
+    if facts is not None and facts.defines_screen_words:
+        return facts.to_json(), None  # the runner screens it with the project's words (_screen_from_index)
     url_facts = python_facts(data, catalog, words.pattern.search(data) is not None, tree, outline)
     screened = screen_file(data, tree, outline, words, url_facts.to_json())
     if screened.could_report:  # the runner's analysis need not parse it with ast again

@@ -104,6 +104,13 @@ class ModuleFacts:
     # `SessionLocal()`): (function name, qualified name of the catalog constructor)
     openers: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def defines_screen_words(self) -> bool:
+        """Whether the module defines what the screen looks for in the project (factories, client
+        objects, scopes, openers): known only once every module is read, so a verdict on the module
+        drawn before then does not hold."""
+        return bool(self.factories or self.objects or self.scopes or self.openers)
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
