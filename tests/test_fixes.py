@@ -264,3 +264,21 @@ def test_release_opened_in_another_block_is_not_moved(project: Path, capsys: pyt
     assert main(["check", "--no-cache", "--select", "DBP302", "--diff"]) == 0
     assert capsys.readouterr().out == ""
     assert (project / "app" / "api.py").read_text() == source
+
+
+@pytest.mark.parametrize("fixed", FIXED_PAIRS, ids=lambda p: p.relative_to(FIXTURES).as_posix())
+def test_a_fix_reads_the_findings_data_not_its_wording(fixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rewording a rule's message (a translation, a clearer phrase) must not break its codemod."""
+    from poollint.rules import RULES_BY_CODE
+
+    rule = RULES_BY_CODE[_original(fixed).name.split("_")[0]]
+    monkeypatch.setattr(rule, "message", "reworded: " + " ".join(f"<{{{name}}}>" for name in _fields_of(rule.message)))
+    original = _original(fixed)
+    result = fix_file(original, str(original), fixable_codes(), load_settings(original.parent))
+    assert result is not None and result.new_text == fixed.read_text(encoding="utf-8")
+
+
+def _fields_of(template: str) -> list[str]:
+    import string
+
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]

@@ -184,7 +184,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-# The codes engine/fixes.py registers a fixer for (a test keeps the two equal): importing the fixers
+# The codes rules/fixes/ holds a codemod for (a test keeps the two equal): importing the codemods
 # means importing libcst, a second of a warm run that parses nothing.
 AUTOFIX_CODES = frozenset({"DBP101", "DBP301", "DBP302", "DBP402", "DBP408"})
 

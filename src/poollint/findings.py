@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class Finding:
     end_column: int = field(default=0, compare=False)
     # What caused it: a later family's finding with the same root is the same bug, not reported twice.
     root: Optional[tuple[Any, ...]] = field(default=None, compare=False, hash=False)
+    # The values the message was rendered from, for codemods to read (never shown, never cached).
+    fields: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.code)

@@ -111,6 +111,8 @@ class DeploymentModel:
     pool_sizes: list[tuple[str, str, int, int, str]] = field(default_factory=list)
     # files read because a compose service names them (`env_file:`) -> the compose files naming them
     env_files: dict[str, set[str]] = field(default_factory=dict)
+    # texts that stand in for files on disk (resolved path ->): a codemod's edit being verified
+    overrides: dict[Path, str] = field(default_factory=dict)
 
     # -- questions rules ask ----------------------------------------------------------------
     @property
@@ -230,6 +232,11 @@ def _key_lines(lines: tuple[str, ...]) -> dict[str, int]:
 
 
 def _read(path: Path, shown: str, model: DeploymentModel) -> Optional[str]:
+    if model.overrides:
+        override = model.overrides.get(path.resolve())
+        if override is not None:
+            model.files[shown] = tuple(split_lines(override))
+            return override
     if path.is_symlink() and not path.exists():
         return None  # a committed `.env` link to a file each developer creates later
     try:

@@ -22,10 +22,12 @@ logger = logging.getLogger(__name__)
 def build_model(config_files: Iterable[Path], python_files: Iterable[Path], settings: Settings,
                 shown: Callable[[Path], str], screen: Callable[[bytes], bool] = lambda data: True,
                 dotenv: frozenset[Path] = frozenset(),
-                known_facts: Optional[Mapping[Path, PythonFacts]] = None) -> DeploymentModel:
+                known_facts: Optional[Mapping[Path, PythonFacts]] = None,
+                overrides: Optional[Mapping[Path, str]] = None) -> DeploymentModel:
     """`dotenv`: files read as .env whatever their name (the `env-files` setting); `known_facts`:
-    Python files' facts computed (or cached) by the Python pass, so they are not parsed twice."""
-    model = DeploymentModel(catalog=settings.catalog)
+    Python files' facts computed (or cached) by the Python pass, so they are not parsed twice;
+    `overrides`: texts read instead of some configuration files (by resolved path)."""
+    model = DeploymentModel(catalog=settings.catalog, overrides=dict(overrides or {}))
     extra = settings.url_variables
     config_files = list(config_files)
     for path in config_files:
@@ -111,8 +113,10 @@ def _configured_env_files(paths: Sequence[Path], root: Path, settings: Settings,
 
 def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, settings: Settings,
                  shown: Callable[[Path], str], screen: Callable[[bytes], bool] = lambda data: True,
-                 known_facts: Optional[Mapping[Path, PythonFacts]] = None) -> tuple[list[Finding], int]:
-    """DBP4xx findings for the config files among `files`, with the rest of the project as context."""
+                 known_facts: Optional[Mapping[Path, PythonFacts]] = None,
+                 overrides: Optional[Mapping[Path, str]] = None) -> tuple[list[Finding], int]:
+    """DBP4xx findings for the config files among `files`, with the rest of the project as context;
+    `overrides`: texts read instead of some configuration files (by resolved path)."""
     from poollint.rules import config_rules
 
     checked = [p for p in files if is_config_file(p)]
@@ -127,7 +131,7 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
     reported = {shown(p) for p in files}
     context = [p for p in (context_files(files, paths, root) if checked else []) if shown(p) not in reported]
     model = build_model([*checked, *context], python, settings, shown, screen, dotenv=frozenset(dotenv_files),
-                        known_facts=known_facts)
+                        known_facts=known_facts, overrides=overrides)
     if checked:
         reported |= {path for path, owners in model.env_files.items() if owners & reported}  # env_file: of a checked compose file
     findings: list[Finding] = [

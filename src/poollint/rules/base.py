@@ -119,7 +119,7 @@ class FileRule(Rule):
             code=self.code, name=self.name, message=self.render(**fields),
             path=self.context.display_path, line=position.start.line, column=position.start.column + 1,
             end_line=position.end.line, end_column=position.end.column + 1,
-            related=related, fix_hint=self.fix_hint, root=root,
+            related=related, fix_hint=self.fix_hint, root=root, fields=fields,
         ))
 
     def report_at(self, line: int, column: int, *, root: Optional[tuple[Any, ...]] = None,
@@ -128,7 +128,7 @@ class FileRule(Rule):
         self.findings.append(Finding(
             code=self.code, name=self.name, message=self.render(**fields),
             path=self.context.display_path, line=line, column=column,
-            related=related, fix_hint=self.fix_hint, root=root,
+            related=related, fix_hint=self.fix_hint, root=root, fields=fields,
         ))
 
     def finish(self) -> None:

@@ -34,7 +34,7 @@ class ConfigRule(Rule):
         """A finding at the column where `value` (the URL, or the text at fault) starts on `line`."""
         column = value_column(self.model.files.get(path, ()), line, value)
         return Finding(code=self.code, name=self.name, message=self.render(**fields), path=path, line=line,
-                       column=column, fix_hint=self.fix_hint)
+                       column=column, fix_hint=self.fix_hint, fields=fields)
 
     # -- shared questions ---------------------------------------------------------------------
     def sites(self) -> Iterator[tuple[UrlSite, ParsedUrl]]:

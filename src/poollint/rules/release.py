@@ -459,6 +459,7 @@ class ReleaseTracker:
             return Verdict("DBP301", opening.node, opening.root, {
                 "call": _call_display(opening.node), "library": opening.library, "a": _article(opening.library), "thing": _thing(opening),
                 "release": " or ".join(f"`{m}()`" for m in opening.release[:2]) or "`with`", "note": note and f"; {note}",
+                "release_method": opening.release[0] if opening.release else "",
             })
         if opening.setting in ("fixture", "setup"):
             return self._fixture_finding(opening, note)
