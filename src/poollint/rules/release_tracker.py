@@ -1,0 +1,795 @@
+"""The release analysis DBP301–DBP304 share: where a client, connection, session or checkout is
+opened in a file, and whether it is given back on every path (rules/release.py reports it)."""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
+
+import libcst as cst
+
+from poollint.catalog.model import CheckoutSpec, ClientSpec
+from poollint.python.cst.context import dotted_name, is_main_guard
+from poollint.python.cst.walk import visit as cst_visit
+from poollint.python.cst.roles import function_role
+
+if TYPE_CHECKING:
+    from poollint.python.cst.context import FileContext
+
+_BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException"})
+# builtins that look at a value without taking it over
+_INSPECTING_BUILTINS = frozenset({
+    "print", "repr", "str", "len", "id", "type", "isinstance", "hasattr", "getattr", "bool", "format", "vars",
+})
+
+
+@dataclass
+class Opening:
+    """A call that opens a connection or a client whose release this module tracks."""
+
+    node: cst.Call
+    # "client" (owns a pool), "connection" (a single connection), "session" (an ORM session) or "checkout"
+    kind: str
+    library: str
+    release: tuple[str, ...]
+    cm_releases: bool
+    setting: str  # "script", "fixture", "setup" (unittest) or "function"
+    scope: cst.CSTNode  # the function (or module) whose code runs it
+    function: str = ""
+    receiver: Optional[str] = None  # the client's name, for `db.connect()`
+    shared: bool = False  # the receiver is bound at module level
+    root: Optional[tuple[Any, ...]] = None
+
+
+@dataclass
+class Verdict:
+    code: str
+    node: cst.CSTNode
+    root: Optional[tuple[Any, ...]]
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Uses:
+    """How a tracked name is used in the code that can release it."""
+
+    safe: bool = False
+    releases: list[cst.Call] = field(default_factory=list)  # release calls (or helpers) not known to be safe
+    returned: bool = False
+    yielded: bool = False
+    stored: bool = False  # kept on an object, in a container, in a global or a closure
+    passed: bool = False  # handed to a function that may release it
+
+
+class _Parents(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.stack: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.stack:
+            self.parents[node] = self.stack[-1]
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+
+
+class _Walk(cst.CSTVisitor):
+    """Every node below a root, optionally not entering nested functions, lambdas and classes."""
+
+    def __init__(self, nested: bool) -> None:
+        self.nodes: list[cst.CSTNode] = []
+        self.nested = nested
+        self.closures: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.nodes.append(node)
+        if not self.nested and isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            self.closures.append(node)
+            return False
+        return True
+
+
+def _walk(root: cst.CSTNode, nested: bool) -> _Walk:
+    walker = _Walk(nested)
+    if isinstance(root, cst.FunctionDef):
+        cst_visit(root.body, walker)
+    else:
+        cst_visit(root, walker)
+    return walker
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    return {n.value for n in _walk(node, nested=True).nodes if isinstance(n, cst.Name)}
+
+
+def _local_of(closure: cst.CSTNode, name: str) -> bool:
+    """Whether `name` is a local variable of a nested function (assigned there, not declared nonlocal):
+    then the closure's `name` is another value, and the outer one is not kept alive by it."""
+    if not isinstance(closure, cst.FunctionDef):
+        return False
+    nodes = _walk(closure, nested=False).nodes
+    if any(isinstance(n, (cst.Nonlocal, cst.Global)) and any(i.name.value == name for i in n.names) for n in nodes):
+        return False
+    params = closure.params
+    if any(p.name.value == name for p in (*params.posonly_params, *params.params, *params.kwonly_params)):
+        return True
+    return any(isinstance(n, (cst.Assign, cst.AnnAssign)) and any(
+        _is_name(t, name) for t in ([x.target for x in n.targets] if isinstance(n, cst.Assign) else [n.target]))
+        for n in nodes)
+
+
+def _is_name(node: Optional[cst.CSTNode], name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def _call_display(node: cst.Call) -> str:
+    if isinstance(node.func, cst.Attribute):
+        base = dotted_name(node.func) or f"….{node.func.attr.value}"
+    else:
+        base = dotted_name(node.func) or "call"
+    return f"`{base}()`"
+
+
+class ReleaseTracker:
+    """Collects openings during the traversal and judges them once at the end; shared by DBP301–DBP304."""
+
+    def __init__(self, context: "FileContext") -> None:
+        self.context = context
+        self.catalog = context.catalog
+        self.guards = context.catalog.guards
+        self.openings: list[Opening] = []
+        self.constructors: dict[tuple[int, str], cst.Call] = {}
+        self.exempt_pools: set[tuple[int, str]] = set()
+        self._seen: Optional[cst.Call] = None
+        self._verdicts: Optional[list[Verdict]] = None
+        self._parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.is_script, self.script_module = self._script_kind()
+
+    @classmethod
+    def of(cls, context: "FileContext") -> "ReleaseTracker":
+        tracker = context.__dict__.get("_release_tracker")
+        if tracker is None:
+            tracker = cls(context)
+            context.__dict__["_release_tracker"] = tracker
+        return tracker
+
+    # -- what kind of file ------------------------------------------------------------------
+    def _script_kind(self) -> tuple[bool, bool]:
+        """(the file runs as a script, its module-level code is the script's code)."""
+        module = self.context.module
+        shebang = self.context.source.startswith("#!")
+        runner = False
+        guard = False
+        for statement in module.body:
+            if isinstance(statement, cst.If) and is_main_guard(statement.test):
+                guard = True
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                        if self.context.qualified_name(small.value.func) in self.guards.script_runners:
+                            runner = True
+        return shebang or runner or guard, shebang or runner
+
+    # -- during the traversal ---------------------------------------------------------------
+    def see(self, node: cst.Call) -> None:
+        if self._seen is node:
+            return
+        self._seen = node
+        opening = self._classify(node)
+        if opening is not None:
+            self.openings.append(opening)
+
+    def _setting(self) -> Optional[tuple[str, cst.CSTNode, str]]:
+        context = self.context
+        frame = context.enclosing_function()
+        if frame is None:
+            if any(isinstance(f.node, cst.ClassDef) for f in context.frames):
+                return None
+            if self.script_module or any(
+                isinstance(f.node, cst.If) and is_main_guard(f.node.test) for f in context.frames
+            ):
+                return "script", context.module, ""
+            return None
+        function = frame.node
+        if not isinstance(function, cst.FunctionDef):
+            return None
+        name = function.name.value
+        if any(context.qualified_name(_decorator_target(d)) in self.guards.pytest_fixtures for d in function.decorators):
+            return "fixture", function, name
+        owner = context.enclosing_class()
+        if owner is not None:
+            if name in self.guards.setup_methods and self._is_test_case(owner):
+                return "setup", function, f"{owner.name.value}.{name}"
+            return "function", function, name
+        if context.module_functions.get(name) is function and (
+            (self.is_script and (name == "main" or name in context.main_guard_calls))
+            or function_role(context, function, None).runs_once == "a command-line command"
+        ):
+            return "script", function, name
+        return "function", function, name
+
+    def _is_test_case(self, owner: cst.ClassDef) -> bool:
+        return any(self.context.qualified_name(base.value) in self.guards.test_case_bases for base in owner.bases)
+
+    def _classify(self, node: cst.Call) -> Optional[Opening]:
+        context = self.context
+        spec = self.catalog.client_for(context.qualified_name(node.func))
+        if spec is not None:
+            return self._constructed(node, spec)
+        if isinstance(node.func, cst.Attribute):
+            receiver = context.qualified_name(node.func.value)
+            if receiver and receiver.endswith("()"):
+                return self._method_opening(node, receiver[:-2], node.func.attr.value)
+        elif isinstance(node.func, cst.Name):
+            return self._factory_opening(node)
+        return None
+
+    def _constructed(self, node: cst.Call, spec: ClientSpec) -> Optional[Opening]:
+        statement = self.context.current_statement
+        if spec.pool_argument and not self._bound_to_pool(node, spec.pool_argument):
+            return None  # `Session(bind=connection)`: it uses the connection it is given
+        if spec.connect:
+            # a client that opens nothing until `connect()`: remember where it was built
+            if isinstance(statement, (cst.Assign, cst.AnnAssign)) and statement.value is node:
+                targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+                for target in targets:
+                    if isinstance(target, cst.Name):
+                        self.constructors[(id(self.context.binding_frame().node), target.value)] = node
+            setting = self._setting()
+            if setting is None or setting[0] != "setup":
+                return None
+        if spec.owns_pool and _exempt(self.context, node, spec):
+            for target in _assigned_names(statement, node):
+                self.exempt_pools.add((id(self.context.binding_frame().node), target))
+            return None
+        return self._opening(node, "client" if spec.owns_pool else spec.kind, spec.library, spec.release,
+                             spec.context_manager_releases, root=("client", id(node)) if spec.owns_pool else None)
+
+    def _bound_to_pool(self, node: cst.Call, keyword: str) -> bool:
+        """Whether a session built by `node` checks connections out of a pool: it is a configured factory's
+        call (`SessionLocal()`), or its first argument or `keyword` is a pool-owning client (an engine)."""
+        if (self.context.qualified_name(node.func) or "").endswith("()"):
+            return True
+        positional = [arg for arg in node.args if arg.keyword is None and arg.star == ""]
+        named = [arg for arg in node.args if arg.keyword is not None and arg.keyword.value == keyword]
+        argument = named[0] if named else positional[0] if positional else None
+        origin = self.context.qualified_name(argument.value) if argument is not None else None
+        return origin is not None and origin.endswith("()") and self.catalog.pool_client(origin[:-2]) is not None
+
+    def _method_opening(self, node: cst.Call, owner_name: str, method: str) -> Optional[Opening]:
+        owner = self.catalog.client_for(owner_name)
+        if owner is not None and method in owner.connect and isinstance(node.func, cst.Attribute) \
+                and isinstance(node.func.value, cst.Name):
+            name = node.func.value.value
+            frame = next((f for f in reversed(self.context.frames) if name in f.bindings), None)
+            if frame is None:
+                return None
+            constructor = self.constructors.get((id(frame.node), name))
+            opening = self._opening(node, "client", owner.library, owner.release, owner.context_manager_releases,
+                                    root=("client", id(constructor if constructor is not None else node)))
+            if opening is not None:
+                opening.receiver = name
+                opening.shared = frame.node is self.context.module
+            return opening
+        checkout = self._checkout(owner, owner_name, method)
+        if checkout is None and owner is None:
+            checkout = self._checkout_by_name(node, owner_name, method)
+        if checkout is None or self._from_exempt_pool(node):
+            return None
+        return self._opening(node, "checkout", checkout.library, checkout.release, checkout.context_manager_releases)
+
+    def _checkout_by_name(self, node: cst.Call, owner_name: str, method: str) -> Optional[CheckoutSpec]:
+        """`engine = build_engine(url)` (a helper of another package) then `engine.connect()`: an object of
+        unknown origin, judged by its name in a file that imports the checkout's library."""
+        receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+        if not isinstance(receiver, cst.Name) or self.catalog.external_client(owner_name) is not None \
+                or any(owner_name in self.catalog.receivers_of(s) for s in (*self.catalog.transactions,
+                                                                            *self.catalog.checkouts)):
+            return None
+        imported = {v.split(".")[0] for v in self.context.imports.values()}
+        for spec in self.catalog.checkouts:
+            if method in spec.methods and spec.library.split("-")[0] in imported and any(
+                    fnmatch.fnmatchcase(receiver.value.lower(), p.lower()) for p in spec.receiver_names):
+                return spec
+        return None
+
+    def _from_exempt_pool(self, node: cst.Call) -> bool:
+        """`engine = create_engine("sqlite://...")` (or NullPool) then `engine.connect()`: nothing waits on a server."""
+        if not isinstance(node.func, cst.Attribute) or not isinstance(node.func.value, cst.Name):
+            return False
+        name = node.func.value.value
+        frame = next((f for f in reversed(self.context.frames) if name in f.bindings), None)
+        return frame is not None and (id(frame.node), name) in self.exempt_pools
+
+    def _checkout(self, owner: Optional[ClientSpec], owner_name: str, method: str) -> Optional[CheckoutSpec]:
+        for spec in self.catalog.checkouts:
+            if method not in spec.methods:
+                continue
+            if owner is not None and owner.owns_pool and owner.library == spec.library:
+                return spec
+            if owner_name in getattr(spec, "receivers", ()):
+                return spec
+        return None
+
+    def _factory_opening(self, node: cst.Call) -> Optional[Opening]:
+        """`conn = get_conn()` where `get_conn` of this module returns a new single connection."""
+        assert isinstance(node.func, cst.Name)
+        name = node.func.value
+        factory = self.context.module_functions.get(name)
+        if factory is None or self.context.lookup(name) != self.context.module_qualified(name):
+            factory = self._nested_function(name)
+            if factory is None:
+                return self._imported_opening(node)
+        if function_role(self.context, factory, None).runs_once:
+            return None
+        spec = self._returned_connection(factory)
+        if spec is None:
+            return None
+        return self._opening(node, spec.kind, spec.library, spec.release, spec.context_manager_releases)
+
+    def _imported_opening(self, node: cst.Call) -> Optional[Opening]:
+        """`db = get_session()` where `get_session` of another project module returns a new session
+        (the project index's openers)."""
+        index = self.context.index
+        if index is None:
+            return None
+        spec = self.catalog.client_for(index.opened_by(self.context.qualified_name(node.func)))
+        if spec is None:
+            return None
+        return self._opening(node, spec.kind, spec.library, spec.release, spec.context_manager_releases)
+
+    def _nested_function(self, name: str) -> Optional[cst.FunctionDef]:
+        """`def connect(): ...` defined in an enclosing function, not rebound there."""
+        if self.context.lookup(name) is not None and name not in self.context.module_functions:
+            return None
+        for frame in reversed(self.context.frames):
+            if not isinstance(frame.node, cst.FunctionDef):
+                continue
+            body = frame.node.body.body if isinstance(frame.node.body, cst.IndentedBlock) else ()
+            for statement in body:
+                if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+                    return statement
+        return None
+
+    def _returned_connection(self, factory: cst.FunctionDef) -> Optional[ClientSpec]:
+        cache = self.context.__dict__.setdefault("_connection_factories", {})
+        if factory in cache:
+            return cache[factory]
+        found: Optional[ClientSpec] = None
+        walker = _walk(factory, nested=False)
+        returned = {n.value.value for n in walker.nodes if isinstance(n, cst.Return) and isinstance(n.value, cst.Name)}
+        for node in walker.nodes:
+            value: Optional[cst.BaseExpression] = None
+            if isinstance(node, cst.Return):
+                value = node.value
+            elif isinstance(node, cst.Assign) and any(_is_name_in(t.target, returned) for t in node.targets):
+                value = node.value
+            if isinstance(value, cst.Await):
+                value = value.expression
+            if isinstance(value, cst.Call):
+                spec = self.catalog.client_for(self.context.qualified_name(value.func))
+                if spec is not None and not spec.owns_pool and not spec.connect and (
+                        not spec.pool_argument or self._bound_to_pool(value, spec.pool_argument)):
+                    found = spec
+                    break
+        cache[factory] = found
+        return found
+
+    def _opening(self, node: cst.Call, kind: str, library: str, release: tuple[str, ...], cm_releases: bool,
+                 root: Optional[tuple[Any, ...]] = None) -> Optional[Opening]:
+        setting = self._setting()
+        if setting is None:
+            return None
+        where, scope, function = setting
+        if kind == "client" and where == "function":
+            return None  # a pool built per call is DBP101's; one built once lives as long as the process
+        if where == "function" and (self.context.is_test_file or function.startswith("test")):
+            return None  # test bodies poke at connections on purpose; their fixtures are DBP303's
+        if not release and not cm_releases:
+            return None
+        return Opening(node, kind, library, tuple(release), cm_releases, where, scope, function, root=root)
+
+    # -- after the traversal ----------------------------------------------------------------
+    def verdicts(self) -> list[Verdict]:
+        if self._verdicts is None:
+            self._verdicts = []
+            if self.openings:
+                collector = _Parents()
+                cst_visit(self.context.module, collector)
+                self._parents = collector.parents
+                for opening in self.openings:
+                    verdict = self._judge(opening)
+                    if verdict is not None:
+                        self._verdicts.append(verdict)
+        return self._verdicts
+
+    def _judge(self, opening: Opening) -> Optional[Verdict]:
+        if opening.receiver is not None:
+            name: Optional[str] = opening.receiver
+            note = ""
+            direct = None
+        else:
+            target = self._target(opening)
+            if target is None:
+                return None
+            direct, name, note = target
+            if direct == "safe":
+                return None
+            if opening.setting == "setup" and name is not None and name.startswith("."):
+                return self._judge_setup(opening, name[1:])
+        if name is None:
+            if opening.setting == "fixture" and direct in ("returned", "yielded", "with"):
+                return self._fixture_finding(opening, note)
+            if direct == "with":
+                return self._missing(opening, note)
+            return None
+        uses = self._uses(opening, name)
+        if opening.setting in ("fixture", "setup"):
+            if uses.safe or uses.releases or uses.stored:
+                return None
+            if uses.returned or uses.yielded or direct in ("returned", "yielded") or not uses.passed:
+                return self._fixture_finding(opening, note)
+            return None
+        if uses.safe or uses.returned or uses.stored:
+            return None
+        if uses.releases:
+            if self._effectively_safe(opening, uses.releases):
+                return None
+            first = uses.releases[0]
+            if opening.setting == "script" and opening.kind != "checkout":
+                return Verdict("DBP302", first, opening.root, {
+                    "release": _call_display(first), "library": opening.library, "a": _article(opening.library), "thing": _thing(opening),
+                    "line": self.context.line_of(opening.node),
+                })
+            return Verdict("DBP304", opening.node, opening.root, {
+                "call": _call_display(opening.node), "verb": _verb(opening), "given": _given(opening), "library": opening.library, "a": _article(opening.library),
+                "thing": _thing(opening), "how": f" ({_call_display(first)} on line {self.context.line_of(first)} is not in a `finally` block)",
+            })
+        if uses.yielded or uses.passed:
+            return None
+        return self._missing(opening, note)
+
+    def _missing(self, opening: Opening, note: str) -> Verdict:
+        if opening.setting == "script" and opening.kind != "checkout":
+            return Verdict("DBP301", opening.node, opening.root, {
+                "call": _call_display(opening.node), "library": opening.library, "a": _article(opening.library), "thing": _thing(opening),
+                "release": " or ".join(f"`{m}()`" for m in opening.release[:2]) or "`with`", "note": note and f"; {note}",
+                "release_method": opening.release[0] if opening.release else "",
+            })
+        if opening.setting in ("fixture", "setup"):
+            return self._fixture_finding(opening, note)
+        return Verdict("DBP304", opening.node, opening.root, {
+            "call": _call_display(opening.node), "verb": _verb(opening), "given": _given(opening), "library": opening.library, "a": _article(opening.library),
+            "thing": _thing(opening), "how": note and f" ({note})",
+        })
+
+    def _fixture_finding(self, opening: Opening, note: str) -> Verdict:
+        where = f"fixture `{opening.function}`" if opening.setting == "fixture" else f"`{opening.function}()`"
+        return Verdict("DBP303", opening.node, opening.root, {
+            "call": _call_display(opening.node), "where": where, "library": opening.library, "a": _article(opening.library),
+            "thing": _thing(opening), "note": note and f"; {note}",
+        })
+
+    def _judge_setup(self, opening: Opening, attribute: str) -> Optional[Verdict]:
+        """`self.db = connect()` in `setUp`: released by a `tearDown*` that mentions it, or by a cleanup."""
+        owner = self._enclosing(opening.scope, cst.ClassDef)
+        if owner is None:
+            return None
+        for node in _walk(owner, nested=True).nodes:
+            if isinstance(node, cst.FunctionDef) and node.name.value in self.guards.teardown_methods:
+                if any(isinstance(n, cst.Attribute) and n.attr.value == attribute for n in _walk(node, True).nodes):
+                    return None
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and (
+                node.func.attr.value in self.guards.cleanup_methods or node.func.attr.value in self.guards.context_methods
+            ):
+                return None
+        return self._fixture_finding(opening, "")
+
+    def _target(self, opening: Opening) -> Optional[tuple[str, Optional[str], str]]:
+        """How the opened value is kept: ("safe"|"name"|"with"|"returned"|"yielded", name, note); None if it escapes."""
+        parents = self._parents
+        expression: cst.CSTNode = opening.node
+        releases_on_exit = opening.cm_releases
+        while True:
+            parent = parents.get(expression)
+            if isinstance(parent, cst.Await):
+                expression = parent
+                continue
+            if isinstance(parent, cst.Arg):
+                call = parents.get(parent)
+                if not isinstance(call, cst.Call):
+                    return None
+                if self.context.qualified_name(call.func) in self.guards.closing_functions:
+                    releases_on_exit = True
+                    expression = call
+                    continue
+                if isinstance(call.func, cst.Attribute) and call.func.attr.value in self.guards.context_methods:
+                    if releases_on_exit:
+                        return "safe", None, ""
+                    expression = call
+                    continue
+                return None  # handed to another function
+            break
+        if isinstance(parent, cst.WithItem):
+            if releases_on_exit:
+                return "safe", None, ""
+            note = "`with` ends a transaction but does not close it" if opening.kind == "connection" \
+                else "`with` does not give it back"
+            asname = parent.asname.name if parent.asname is not None else None
+            return "with", asname.value if isinstance(asname, cst.Name) else None, note
+        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is expression:
+            targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
+            if len(targets) != 1:
+                return None
+            target = targets[0]
+            if isinstance(target, cst.Name):
+                return "name", target.value, ""
+            if opening.setting == "setup" and isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                return "name", "." + target.attr.value, ""
+            return None
+        if isinstance(parent, cst.Return):
+            return "returned", None, ""
+        if isinstance(parent, cst.Yield):
+            return "yielded", None, ""
+        return None
+
+    def _uses(self, opening: Opening, name: str) -> _Uses:
+        uses = _Uses()
+        shared = opening.shared or opening.scope is self.context.module
+        walker = _walk(self.context.module if shared else opening.scope, nested=shared)
+        release = set(opening.release)
+        for closure in walker.closures:
+            if name in _names_in(closure) and not _local_of(closure, name):
+                if self._registered_lambda(closure, name, release):
+                    uses.safe = True
+                else:
+                    uses.stored = True
+        for node in walker.nodes:
+            if isinstance(node, cst.Call):
+                self._call_use(node, name, release, opening, uses)
+            elif isinstance(node, cst.WithItem):
+                item = node.item
+                if _is_name(item, name) and opening.cm_releases:
+                    uses.safe = True
+                elif isinstance(item, cst.Call) and self.context.qualified_name(item.func) in self.guards.closing_functions \
+                        and item.args and _is_name(item.args[0].value, name):
+                    uses.safe = True
+            elif isinstance(node, cst.Return) and node.value is not None and not shared:
+                if name in _names_in(node.value):  # `return conn`, `return conn.cursor()`, `return Repo(conn)`
+                    uses.returned = True
+            elif isinstance(node, cst.Yield) and node.value is not None and name in _names_in(node.value):
+                uses.yielded = True
+            elif isinstance(node, (cst.Assign, cst.AnnAssign)) and _is_name(node.value, name):
+                uses.stored = True
+            elif isinstance(node, (cst.Global, cst.Nonlocal)) and not shared:
+                if any(item.name.value == name for item in node.names):
+                    uses.stored = True
+            elif isinstance(node, (cst.List, cst.Tuple, cst.Set, cst.Dict)) and not isinstance(
+                self._parents.get(node), cst.Return
+            ):
+                elements = node.elements
+                if any(_is_name(getattr(e, "value", None), name) for e in elements):
+                    uses.stored = True
+        return uses
+
+    def _call_use(self, node: cst.Call, name: str, release: set[str], opening: Opening, uses: _Uses) -> None:
+        func = node.func
+        method = func.attr.value if isinstance(func, cst.Attribute) else None
+        args = [arg.value for arg in node.args]
+        named = any(_is_name(a, name) for a in args)
+        if method in release and (_is_name(func.value, name) or named):  # type: ignore[union-attr]
+            self._add_release(node, uses)
+            return
+        if self.context.qualified_name(func) in self.guards.cleanup_functions or method in self.guards.cleanup_methods:
+            for a in args:
+                if isinstance(a, cst.Attribute) and a.attr.value in release and (_is_name(a.value, name) or named):
+                    uses.safe = True
+                if _is_name(a, name) and isinstance(func, cst.Attribute):
+                    uses.stored = True
+            return
+        if method in self.guards.context_methods:
+            for a in args:
+                if _is_name(a, name) and opening.cm_releases:
+                    uses.safe = True
+                elif isinstance(a, cst.Call) and self.context.qualified_name(a.func) in self.guards.closing_functions \
+                        and a.args and _is_name(a.args[0].value, name):
+                    uses.safe = True
+            return
+        if self.context.qualified_name(func) in self.guards.borrowing_functions:
+            return  # `async_sessionmaker(engine)`: the session factory borrows the engine and never disposes it
+        if not named or (isinstance(func, cst.Name) and func.value in _INSPECTING_BUILTINS
+                         and self.context.lookup(func.value) in (None, f"builtins.{func.value}")):
+            return
+        if isinstance(func, cst.Name) and self._helper_releases(func.value, node, name, release):
+            self._add_release(node, uses)
+            return
+        uses.passed = True
+
+    def _add_release(self, node: cst.Call, uses: _Uses) -> None:
+        if self._in_finally(node):
+            uses.safe = True
+            return
+        closure = self._enclosing(node, (cst.FunctionDef, cst.Lambda))
+        if isinstance(closure, cst.Lambda):
+            parent = self._parents.get(closure)
+            if isinstance(parent, cst.Arg) and self._registered(parent):
+                uses.safe = True
+                return
+        helper = closure if isinstance(closure, cst.FunctionDef) else None
+        if helper is not None and not self._opens_in(helper):
+            # a release in another function: judged where that function is called
+            sites = self._call_sites(helper.name.value)
+            if not sites or any(self._in_finally(s) or isinstance(s, cst.Arg) for s in sites):
+                uses.safe = True
+                return
+            node = sites[0]  # type: ignore[assignment]
+        uses.releases.append(node)
+
+    def _opens_in(self, function: cst.FunctionDef) -> bool:
+        return any(o.scope is function for o in self.openings)
+
+    def _call_sites(self, function: str) -> list[cst.CSTNode]:
+        sites: list[cst.CSTNode] = []
+        for node in _walk(self.context.module, nested=True).nodes:
+            if isinstance(node, cst.Call) and _is_name(node.func, function):
+                sites.append(node)
+            elif isinstance(node, cst.Arg) and _is_name(node.value, function):
+                sites.append(node)
+        return sites
+
+    def _registered(self, site: cst.CSTNode) -> bool:
+        """`atexit.register(shutdown)` and friends."""
+        if not isinstance(site, cst.Arg):
+            return False
+        call = self._parents.get(site)
+        if not isinstance(call, cst.Call):
+            return False
+        method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+        return self.context.qualified_name(call.func) in self.guards.cleanup_functions \
+            or method in self.guards.cleanup_methods
+
+    def _registered_lambda(self, closure: cst.CSTNode, name: str, release: set[str]) -> bool:
+        if not isinstance(closure, cst.Lambda):
+            return False
+        parent = self._parents.get(closure)
+        if not isinstance(parent, cst.Arg) or not self._registered(parent):
+            return False
+        return any(
+            isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in release
+            for n in _walk(closure, nested=True).nodes
+        )
+
+    def _helper_releases(self, helper_name: str, call: cst.Call, name: str, release: set[str]) -> bool:
+        """`close_quietly(conn)` where the module's `close_quietly(c)` calls `c.close()`."""
+        helper = self.context.module_functions.get(helper_name)
+        if helper is None:
+            return False
+        params = [p.name.value for p in (*helper.params.posonly_params, *helper.params.params)]
+        bound: Optional[str] = None
+        for index, arg in enumerate(call.args):
+            if _is_name(arg.value, name):
+                if arg.keyword is not None:
+                    bound = arg.keyword.value
+                elif index < len(params):
+                    bound = params[index]
+        if bound is None:
+            return False
+        for node in _walk(helper, nested=True).nodes:
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in release:
+                if _is_name(node.func.value, bound) or any(_is_name(a.value, bound) for a in node.args):
+                    return True
+        return False
+
+    def _in_finally(self, node: cst.CSTNode) -> bool:
+        current = self._parents.get(node)
+        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda)):
+            if isinstance(current, cst.Finally):
+                return True
+            current = self._parents.get(current)
+        return False
+
+    def _enclosing(self, node: cst.CSTNode, kind: type) -> Any:
+        current = self._parents.get(node)
+        while current is not None and not isinstance(current, kind):
+            current = self._parents.get(current)
+        return current
+
+    def _in_broad_handler(self, node: cst.CSTNode) -> bool:
+        current = self._parents.get(node)
+        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda)):
+            if isinstance(current, cst.ExceptHandler):
+                kind = current.type
+                return kind is None or (isinstance(kind, cst.Name) and kind.value in _BROAD_EXCEPTIONS)
+            current = self._parents.get(current)
+        return False
+
+    def _statement(self, node: cst.CSTNode) -> tuple[Optional[cst.CSTNode], Optional[cst.CSTNode]]:
+        """The statement holding `node` and the block whose body lists it."""
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            parent = self._parents.get(current)
+            if isinstance(parent, (cst.IndentedBlock, cst.Module)):
+                return current, parent
+            current = parent
+        return None, None
+
+    def _effectively_safe(self, opening: Opening, releases: list[cst.Call]) -> bool:
+        """Releases outside `finally` that still run on every path."""
+        handled = [r for r in releases if self._in_broad_handler(r)]
+        if handled and len(handled) < len(releases):
+            return True  # released in `except Exception: ...; raise` and after the work
+        opened, block = self._statement(opening.node)
+        if opened is None or block is None or not isinstance(opened, cst.SimpleStatementLine):
+            return False
+        body = list(block.body)
+        start = body.index(opened)
+        for release in releases:
+            statement, release_block = self._statement(release)
+            if release_block is not block or statement not in body:
+                continue
+            between = body[start + 1: body.index(statement)]
+            if not between:
+                return True  # nothing runs between opening and release
+            if len(between) == 1 and isinstance(between[0], cst.Try) and _swallows(between[0]):
+                return True
+        return False
+
+
+def _swallows(statement: cst.Try) -> bool:
+    """A `try` with a broad handler that does not re-raise: the statement after it always runs."""
+    for handler in statement.handlers:
+        kind = handler.type
+        if kind is None or (isinstance(kind, cst.Name) and kind.value in _BROAD_EXCEPTIONS):
+            return not any(isinstance(n, cst.Raise) for n in _walk(handler, nested=False).nodes) \
+                and not any(isinstance(n, cst.Return) for n in _walk(statement, nested=False).nodes)
+    return False
+
+
+def _assigned_names(statement: Optional[cst.CSTNode], node: cst.Call) -> list[str]:
+    if isinstance(statement, cst.Assign) and statement.value is node:
+        return [t.target.value for t in statement.targets if isinstance(t.target, cst.Name)]
+    if isinstance(statement, cst.AnnAssign) and statement.value is node and isinstance(statement.target, cst.Name):
+        return [statement.target.value]
+    return []
+
+
+def _is_name_in(node: cst.BaseExpression, names: set[str]) -> bool:
+    return isinstance(node, cst.Name) and node.value in names
+
+
+def _decorator_target(decorator: cst.Decorator) -> cst.BaseExpression:
+    expression = decorator.decorator
+    return expression.func if isinstance(expression, cst.Call) else expression
+
+
+def _exempt(context: "FileContext", node: cst.Call, spec: ClientSpec) -> bool:
+    """A NullPool engine or an SQLite URL: nothing stays open on a server."""
+    for arg in node.args:
+        if arg.keyword is not None:
+            for exemption in spec.not_a_pool_if:
+                if arg.keyword.value == exemption.keyword and exemption.matches(context.qualified_name(arg.value)):
+                    return True
+    if spec.exempt_url_schemes and node.args and node.args[0].keyword is None:
+        first = node.args[0].value
+        if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+            return first.evaluated_value.lower().startswith(spec.exempt_url_schemes)
+    return False
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _thing(opening: Opening) -> str:
+    return "connection" if opening.kind == "checkout" else opening.kind
+
+
+def _given(opening: Opening) -> str:
+    return "given back" if opening.kind == "checkout" else "closed"
+
+
+def _verb(opening: Opening) -> str:
+    return "checks out" if opening.kind == "checkout" else "opens"
