@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name, word_pattern
-from poollint.python.source import ParseFailure, decode, syntax_error_reason
+from poollint.python.source import ParseFailure, decode, syntax_failure
 from poollint.limits import MAX_AST_BYTES, megabytes
 from poollint.settings import Settings
 
@@ -164,7 +164,7 @@ def parse_text(text: str) -> "ast.Module | ParseFailure":
             warnings.simplefilter("ignore")  # invalid escape sequences and the like are not our business
             return ast.parse(text)
     except SyntaxError as error:
-        return ParseFailure(syntax_error_reason(text, error.msg), error.lineno or 1, error.offset or 1)
+        return syntax_failure(text, error)
     except (RecursionError, MemoryError):
         return ParseFailure("too deeply nested to parse")
     except ValueError as error:

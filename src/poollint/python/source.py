@@ -23,6 +23,9 @@ class ParseFailure:
     reason: str
     line: int = 1
     column: int = 1
+    # valid syntax of a newer Python than the one running: `ast` refuses it, libcst reads it, so the
+    # rules still check the file (unscreened) instead of reporting it as DBP000
+    newer: bool = False
 
 
 def decode(data: bytes) -> Union[str, ParseFailure]:
@@ -147,14 +150,17 @@ def _walk(node: "cst.CSTNode") -> "Iterator[cst.CSTNode]":
         stack.extend(current.children)
 
 
-def syntax_error_reason(text: str, message: str) -> str:
-    """`syntax error: ...`, naming the Python version the file needs when it is valid newer syntax."""
+def syntax_failure(text: str, error: SyntaxError) -> ParseFailure:
+    """What the running Python's refusal means: a syntax error, or valid newer syntax (named by the
+    Python version it needs) that libcst reads."""
+    message = error.msg
     needed = newer_python_needed(text, message)
     if needed is None:
-        return f"syntax error: {message}"
+        return ParseFailure(f"syntax error: {message}", error.lineno or 1, error.offset or 1)
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
     version = f"Python {needed} or later" if needed[0].isdigit() else "a newer Python"
-    return f"needs {version} (poollint runs on Python {running}, which reports: {message})"
+    return ParseFailure(f"needs {version} (poollint runs on Python {running}, which reports: {message})",
+                        error.lineno or 1, error.offset or 1, newer=True)
 
 
 def _explain_syntax_error(text: str, error: "cst.ParserSyntaxError") -> ParseFailure:
@@ -164,8 +170,7 @@ def _explain_syntax_error(text: str, error: "cst.ParserSyntaxError") -> ParseFai
             warnings.simplefilter("ignore")  # the file's own warnings are not ours to print
             ast.parse(text)
     except SyntaxError as python_error:
-        return ParseFailure(syntax_error_reason(text, python_error.msg), python_error.lineno or 1,
-                            python_error.offset or 1)
+        return syntax_failure(text, python_error)
     except (RecursionError, MemoryError, ValueError):
         pass
     else:
