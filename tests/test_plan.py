@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -21,8 +22,6 @@ _FILE_HEADER = re.compile(r"^# (?P<path>[\w./-]+\.py)$", re.MULTILINE)
 PYTHON_FIXTURES = sorted(p for p in (FIXTURES / "python").rglob("*.py") if not p.name.endswith(".fixed.py"))
 PROJECTS = sorted(p for p in (FIXTURES / "projects").iterdir() if p.is_dir())
 
-pytestmark = pytest.mark.usefixtures("one_index_per_settings")
-
 
 def _write_example(source: str, directory: Path) -> Path:
     """A rule's example as files: one `example.py`, or a project rule's `# path.py`-headed files."""
@@ -38,25 +37,53 @@ def _write_example(source: str, directory: Path) -> Path:
     return directory
 
 
-def _cases(code: str, tmp_path: Path) -> list[tuple[Path, Settings]]:
-    """Where the rule reports: the fixtures and fixture projects that expect it, and its example."""
-    cases = [(path, load_settings(path.parent)) for path in PYTHON_FIXTURES if code in {c for _, c in expected_findings(path)}]
-    cases += [(project, load_settings(project)) for project in PROJECTS
-              if any(code in {c for _, c in expected_findings(p)} for p in project.rglob("*.py"))]
-    rule = {r.code: r for r in file_rules()}[code]
-    cases.append((_write_example(rule.example, tmp_path), Settings()))
+def _annotated(code: str, tmp_path: Path) -> list[tuple[Path, Settings, set[tuple[str, int]]]]:
+    """Where the fixtures expect the rule (test_fixtures.py and test_projects.py hold those annotations
+    equal to an unscreened run): the single-file fixtures copied into one small project (each run
+    indexes its project), and each fixture project as it is."""
+    copies = tmp_path / "fixtures"
+    cases = []
+    expected: set[tuple[str, int]] = set()
+    for path in PYTHON_FIXTURES:
+        lines = {line for line, c in expected_findings(path) if c == code}
+        if lines:
+            copy = copies / path.relative_to(FIXTURES / "python")
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, copy)
+            expected |= {(copy.resolve().as_posix(), line) for line in lines}
+    if expected:
+        (copies / "pyproject.toml").write_text("[tool.poollint]\n")
+        cases.append((copies, load_settings(copies), expected))
+    for project in PROJECTS:
+        found = {(p.resolve().as_posix(), line) for p in project.rglob("*.py")
+                 for line, c in expected_findings(p) if c == code}
+        if found:
+            cases.append((project, load_settings(project), found))
     return cases
 
 
+def _alone(settings: Settings, code: str) -> Settings:
+    return dataclasses.replace(settings, select=(code,), extend_select=(), ignore=())
+
+
+def _found(path: Path, settings: Settings, screen: bool) -> set[tuple[str, int]]:
+    findings = check_paths([path], settings, options=RunOptions(screen=screen, cache=False, jobs=1)).findings
+    return {(Path(f.path).resolve().as_posix(), f.line) for f in findings}
+
+
 def _lost_findings(code: str, tmp_path: Path) -> list[str]:
-    """The rule's findings that an unscreened run reports and a run screened by its plan alone does not."""
+    """Where the rule reports unscreened (its annotations, its example) and not with its plan alone."""
     lost = []
-    for path, settings in _cases(code, tmp_path):
-        alone = dataclasses.replace(settings, select=(code,), extend_select=(), ignore=())
-        runs = [{(f.path, f.line, f.code, f.message) for f in check_paths(
-            [path], alone, options=RunOptions(screen=screen, cache=False, jobs=1)).findings} for screen in (True, False)]
-        assert runs[1], f"{code} reports nothing on {path} even unscreened: the case proves nothing"
-        lost += [f"{path.name}: {finding}" for finding in sorted(runs[1] - runs[0])]
+    for path, settings, expected in _annotated(code, tmp_path):
+        lost += [f"{Path(name).relative_to(path.resolve())}:{line}"
+                 for name, line in sorted(expected - _found(path, _alone(settings, code), True))]
+    rule = {r.code: r for r in file_rules()}[code]
+    example = tmp_path / "example"
+    example.mkdir()
+    _write_example(rule.example, example)
+    unscreened = _found(example, _alone(Settings(), code), False)
+    assert unscreened, f"{code}'s example reports nothing even unscreened"
+    lost += [f"example {name}:{line}" for name, line in sorted(unscreened - _found(example, _alone(Settings(), code), True))]
     return lost
 
 
