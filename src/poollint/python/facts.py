@@ -595,8 +595,14 @@ class _ModuleReader:
             if isinstance(node, ast.Return) and node.value is not None:
                 returned |= _carried_names(node.value)
         qualified = f"{owner}.{function.name}" if owner else function.name
+        # `_engines[url] = engine` into a module-level dict, then returned: memoized per key, a guard
+        # like a global set once (the lookup that returns the kept client is not checked)
+        kept_at_module = {node.value.id for node in nodes if isinstance(node, ast.Assign)
+                          and isinstance(node.value, ast.Name) and any(
+                              isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
+                              and t.value.id in self.module_bindings for t in node.targets)}
         base = dict(name=self._qualify_local(qualified), display=f"{qualified}()",
-                    cached=self._is_cached(function), line=function.lineno)
+                    cached=self._is_cached(function) or bool(returned & kept_at_module), line=function.lineno)
         for node in nodes:
             call: Optional[ast.AST] = None
             if isinstance(node, ast.Return):

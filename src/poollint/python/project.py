@@ -241,6 +241,12 @@ class ProjectIndex:
             unless_passed=found.unless_passed, unless_position=found.unless_position,
         )
 
+    def memoized(self, qualified_name: Optional[str]) -> bool:
+        """Whether a project function keeps what it builds for later calls (a cache decorator, a module-level
+        dict it stores the client in): a guard, whatever the factory's chain resolves to."""
+        found = self._factories.get(qualified_name) if qualified_name else None
+        return found is not None and found.cached
+
     def object_origin(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[str]:
         """What the module-scope object `qualified_name` names was built by, when another module built it.
 

@@ -388,11 +388,13 @@ def factory_call(rule: _ClientCreation, node: cst.Call) -> tuple[Optional[Client
     Functions of this module are judged from their libcst node; factories of other modules
     (and classes whose `__init__` stores a client) come from the project index.
     """
+    index = rule.context.index
     if isinstance(node.func, cst.Name) and node.func.value in rule.context.module_functions \
             and rule.context.lookup(node.func.value) == rule.context.module_qualified(node.func.value):
+        if index is not None and index.memoized(rule.context.module_qualified(node.func.value)):
+            return None, ""  # the project index judges such guards: a cache decorator, a module-level dict
         found = factory_constructor(rule, rule.context.module_functions[node.func.value])
         return found if found is not None else (None, "")
-    index = rule.context.index
     if index is None or rule.context.is_test_file:
         return None, ""
     factory = index.factory(_own_method(rule, node.func) or rule.qualified_name(node.func))
