@@ -34,6 +34,22 @@ def _trie_regex(node: dict) -> bytes:
     return b"(?:" + body + b")?" if _WORD_END in node else body
 
 
+def literal_prefix(node: Optional[ast.AST]) -> Optional[str]:
+    """The known start of a string value (the `ast` twin of python/cst/context.py's): a literal, the
+    text before the first `{}` of an f-string or a literal's `.format()`, the left side of `+` or `%`."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.JoinedStr):
+        return literal_prefix(node.values[0]) if node.values and isinstance(node.values[0], ast.Constant) else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        template = literal_prefix(node.func.value)
+        return template.split("{", 1)[0] if template is not None else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        template = literal_prefix(node.left)
+        return template.split("%", 1)[0] if template is not None and isinstance(node.op, ast.Mod) else template
+    return None
+
+
 def dotted_name(node: ast.AST) -> Optional[str]:
     """`a.b.c` for a chain of names and attributes, else None."""
     parts = []

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import Outline, dotted_name
+from poollint.pyast import Outline, dotted_name, literal_prefix
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.paths import is_test_path
@@ -292,10 +292,8 @@ class _ModuleReader:
         first = call.args[0] if call.args else None
         if isinstance(first, ast.Name) and first.id not in (local or {}) and first.id not in self.imports:
             first = self.module_bindings.get(first.id, first)  # `create_engine(DATABASE_URL)`: a module constant
-        if isinstance(first, ast.JoinedStr):  # f"sqlite:///{path}": its literal start
-            first = first.values[0] if first.values else None
-        literal = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
-        return self.catalog.pool_client(self.qualified(call.func, local), keywords, literal)
+        # f"sqlite:///{path}", 'sqlite:///{0}'.format(path): the literal start
+        return self.catalog.pool_client(self.qualified(call.func, local), keywords, literal_prefix(first))
 
     def datasource(self, call: ast.Call) -> Optional[str]:
         """Where the client's URL comes from, as a key two modules share when they build the same pool."""

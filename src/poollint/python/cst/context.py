@@ -405,7 +405,8 @@ def _flatten(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
 
 
 def literal_prefix(node: cst.BaseExpression) -> Optional[str]:
-    """The known start of a string value: a literal, or the text before the first `{}` of an f-string."""
+    """The known start of a string value: a literal, the text before the first `{}` of an f-string or of
+    a literal's `.format()`, the left side of `+` or `%` on a literal."""
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
         return value if isinstance(value, str) else None
@@ -413,6 +414,12 @@ def literal_prefix(node: cst.BaseExpression) -> Optional[str]:
         return node.parts[0].value
     if isinstance(node, cst.ConcatenatedString):
         return literal_prefix(node.left)
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "format":
+        template = literal_prefix(node.func.value)  # 'sqlite:///{0}'.format(path)
+        return template.split("{", 1)[0] if template is not None else None
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Modulo)):
+        template = literal_prefix(node.left)  # "sqlite:///" + path, "sqlite:///%s" % path
+        return template.split("%", 1)[0] if template is not None and isinstance(node.operator, cst.Modulo) else template
     return None
 
 
