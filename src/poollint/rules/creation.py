@@ -539,12 +539,29 @@ class _KeptNames(cst.CSTVisitor):
     def __init__(self) -> None:
         self.kept: set[str] = set()
         self.closures: dict[str, set[str]] = {}  # nested function -> names it uses
+        # local name -> the names its value was built from (`maker = sessionmaker(bind=engine)`)
+        self.built_from: dict[str, set[str]] = {}
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if isinstance(node.value, cst.Name) and any(
-            isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in node.targets
-        ):
+        stored = any(isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in node.targets)
+        if isinstance(node.value, cst.Name) and stored:
             self.kept.add(node.value.value)
+        arguments = _argument_names(node.value)
+        if stored:  # `self.session = scoped_session(maker)`: the object stored holds what it was built from
+            self.kept |= arguments
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                self.built_from.setdefault(target.target.value, set()).update(arguments)
+
+    def kept_through_locals(self) -> set[str]:
+        """`kept`, with every local a kept value was built from, transitively."""
+        kept, pending = set(self.kept), list(self.kept)
+        while pending:
+            for name in self.built_from.get(pending.pop(), ()):
+                if name not in kept:
+                    kept.add(name)
+                    pending.append(name)
+        return kept
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and (node.func.attr.value in _COLLECTION_METHODS or _is_super_init(node)):
@@ -558,6 +575,21 @@ class _KeptNames(cst.CSTVisitor):
         names = _UsedNames()
         cst_visit(node.body, names)
         self.closures[node.name.value] = names.used
+
+
+def _argument_names(value: cst.BaseExpression) -> set[str]:
+    """Names passed, at any depth, as arguments of the call `value` is (`scoped_session(sessionmaker(bind=e))`)."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return set()
+    names: set[str] = set()
+    for arg in value.args:
+        if isinstance(arg.value, cst.Name):
+            names.add(arg.value.value)
+        else:
+            names |= _argument_names(arg.value)
+    return names
 
 
 class _Returns(cst.CSTVisitor):
@@ -641,9 +673,10 @@ def _kept_names(scope: cst.CSTNode) -> set[str]:
     cst_visit(scope, collector)
     for name in list(collector.kept):  # `self.run = run`: what the stored closure uses lives as long
         collector.kept |= collector.closures.get(name, set())
+    kept = collector.kept_through_locals()
     _KEPT_CACHE.clear()  # one scope at a time is enough: calls of one function arrive together
-    _KEPT_CACHE[id(scope)] = (scope, collector.kept)
-    return collector.kept
+    _KEPT_CACHE[id(scope)] = (scope, kept)
+    return kept
 
 
 _KEPT_CACHE: dict[int, tuple[cst.CSTNode, set[str]]] = {}
