@@ -442,21 +442,37 @@ class _References(cst.CSTVisitor):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.callers: list[Optional[cst.FunctionDef]] = []  # None: a use that is not a call inside a function
+        # None: a use that is not a call inside a function, or a call repeated by a loop of its caller
+        self.callers: list[Optional[cst.FunctionDef]] = []
         self._function: list[cst.FunctionDef] = []
+        self._loops: list[int] = [0]  # loops open in the innermost function
         self._called: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._called.add(id(node.name))
         self._function.append(node)
+        self._loops.append(0)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._function.pop()
+        self._loops.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loops[-1] += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._loops[-1] -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loops[-1] += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._loops[-1] -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name) and node.func.value == self.name:
             self._called.add(id(node.func))
-            self.callers.append(self._function[0] if self._function else None)
+            self.callers.append(self._function[0] if self._function and not self._loops[-1] else None)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == self.name and id(node) not in self._called:
