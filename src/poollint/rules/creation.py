@@ -593,21 +593,6 @@ class _KeptNames(cst.CSTVisitor):
         self.closures[node.name.value] = names.used
 
 
-def _argument_names(value: cst.BaseExpression) -> set[str]:
-    """Names passed, at any depth, as arguments of the call `value` is (`scoped_session(sessionmaker(bind=e))`)."""
-    if isinstance(value, cst.Await):
-        value = value.expression
-    if not isinstance(value, cst.Call):
-        return set()
-    names: set[str] = set()
-    for arg in value.args:
-        if isinstance(arg.value, cst.Name):
-            names.add(arg.value.value)
-        else:
-            names |= _argument_names(arg.value)
-    return names
-
-
 class _Returns(cst.CSTVisitor):
     def __init__(self) -> None:
         self.values: list[Optional[cst.BaseExpression]] = []
