@@ -70,7 +70,7 @@ class Outline:
     those passes look at.
     """
 
-    __slots__ = ("imports", "calls", "functions", "withs", "names", "attributes", "bindings")
+    __slots__ = ("imports", "calls", "functions", "withs", "names", "attributes", "assigns", "bindings")
 
     def __init__(self, root: ast.AST) -> None:
         # `name = call(...)` at module scope: what the name stands for where the module uses it
@@ -84,10 +84,12 @@ class Outline:
         self.withs: list[Union[ast.With, ast.AsyncWith]] = []
         self.names: list[ast.Name] = []
         self.attributes: list[ast.Attribute] = []
+        self.assigns: list[ast.Assign] = []
         kept: dict[type, list[Any]] = {
             ast.Import: self.imports, ast.ImportFrom: self.imports, ast.Call: self.calls,
             ast.FunctionDef: self.functions, ast.AsyncFunctionDef: self.functions,
             ast.With: self.withs, ast.AsyncWith: self.withs, ast.Name: self.names, ast.Attribute: self.attributes,
+            ast.Assign: self.assigns,
         }
         bucket_of = kept.get
         node_type = ast.AST

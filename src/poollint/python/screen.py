@@ -313,6 +313,14 @@ def file_names(outline: Outline, words: ScreenWords) -> tuple[dict[str, str], bo
         callee = dotted_name(call.func)
         if callee is not None and name not in aliases:
             aliases[name] = f"{_resolve(callee, aliases)}()"
+    # and a function's own (`maker = sessionmaker(bind=conn)`, then `maker()`), by name for the whole
+    # file: the rules' context tells scopes apart, a wider screen only parses more
+    for node in outline.assigns:
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, ast.Name) and target.id not in aliases and isinstance(node.value, ast.Call):
+            callee = dotted_name(node.value.func)
+            if callee is not None and callee.split(".")[0] != target.id:
+                aliases[target.id] = f"{_resolve(callee, aliases)}()"
     # `self.Session = sessionmaker(...)` in any `__init__`: what `self.Session` holds in the methods
     # (the rules' context tells the classes apart; a wider screen only parses more)
     for function in outline.functions:
