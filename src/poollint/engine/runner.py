@@ -114,13 +114,14 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
                                            index=index, parse_text=screened.relevant_text)
         return findings, errors, PythonFacts.from_json(screened.facts)
     words = project_screen_words(settings, index) if screen else None
-    if words is not None and words.pattern.search(data):
+    passed_bytes = words is None or words.pattern.search(data) is not None
+    if words is not None and passed_bytes:
         # past the bytes stage, the enabled rules' triggers say what to look for; a rule that
         # declares none may report anywhere, and then nothing is screened
         vocabularies = screen_vocabularies(settings)
         words = None if vocabularies is None else project_screen_words(settings, index, vocabularies)
     outline: Optional[Outline] = None
-    if words is not None and not words.pattern.search(data):
+    if not passed_bytes:
         tree: "ast.Module | ParseFailure | None" = None
         verdict: "bool | ParseFailure" = False
     elif words is not None and not words.call_pattern.search(data):
