@@ -273,7 +273,8 @@ def _index_files(jobs: list[tuple[str, str, str, int]], settings: Settings,
     # the screen's verdicts follow the enabled rules' plan; when it is "no screen" the runner ignores them
     vocabularies = VOCABULARIES
     if any(mode == _SCREEN for *_, mode in jobs):
-        vocabularies = screen_vocabularies(settings) or VOCABULARIES
+        plan = screen_vocabularies(settings)  # an empty plan (no Python rule enabled) looks for nothing
+        vocabularies = VOCABULARIES if plan is None else plan
     workers = min(os.cpu_count() or 1, len(jobs) // (MIN_FILES_FOR_POOL // 4) or 1)
     # flake8's -j workers are daemonic and may not start processes of their own
     if len(jobs) < MIN_FILES_FOR_POOL or workers <= 1 or multiprocessing.current_process().daemon:
