@@ -117,15 +117,13 @@ class FileContext:
                         for target in targets:
                             if isinstance(target, cst.Name) and prefix is not None:
                                 self.module_strings[target.value] = prefix
+                    elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                        # asyncio.run(main()) at module level marks main() as the script's entry point,
+                        # also under a module-level `if`/`else` (alembic's env.py: `if
+                        # context.is_offline_mode(): ... else: run_migrations_online()`)
+                        self.main_guard_calls.update(_called_names(small))
             elif isinstance(statement, cst.If) and is_main_guard(statement.test):
                 self.main_guard_calls.update(_called_names(statement))
-        # asyncio.run(main()) at module level marks main() as the script's entry point, also under a
-        # module-level `if`/`else` (alembic's env.py: `if context.is_offline_mode(): ... else: run_online()`)
-        for statement in _flatten(self.module.body):
-            if isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-                        self.main_guard_calls.update(_called_names(small))
 
     def record_import(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
         if isinstance(node, cst.Import):
