@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
@@ -98,26 +98,20 @@ class ProjectIndex:
     def screen_objects(self, catalog: Catalog) -> frozenset[str]:
         """Module objects other modules import whose methods a rule follows (`from app.db import engine`),
         qualified and as written: only those that resolve to a client or receiver of the catalog."""
-        if not hasattr(self, "_screen_objects"):
-            followed = []
-            for name in self._objects:
-                origin = self.object_origin(name)
-                if origin is not None and catalog.follows_objects_of(origin):
-                    followed.append(name)
-            self._screen_objects = frozenset(_and_last_parts(followed))
-        return self._screen_objects
+        return self._objects_built_by("_screen_objects", catalog.follows_objects_of)
 
     def constructor_objects(self, catalog: Catalog) -> frozenset[str]:
         """Module objects whose call opens a connection or a session (`SessionLocal = sessionmaker(...)`
         in app/db.py, called in every route), qualified and as written."""
-        if not hasattr(self, "_constructor_objects"):
-            found = []
-            for name in self._objects:
-                origin = self.object_origin(name)
-                if origin is not None and catalog.client_for(origin) is not None:
-                    found.append(name)
-            self._constructor_objects = frozenset(_and_last_parts(found))
-        return self._constructor_objects
+        return self._objects_built_by("_constructor_objects", lambda origin: catalog.client_for(origin) is not None)
+
+    def _objects_built_by(self, memo: str, accepts: Callable[[str], bool]) -> frozenset[str]:
+        """The module objects whose origin `accepts`, qualified and as written; computed once (under `memo`)."""
+        if memo not in self.__dict__:
+            origins = ((name, self.object_origin(name)) for name in self._objects)
+            self.__dict__[memo] = frozenset(_and_last_parts(
+                name for name, origin in origins if origin is not None and accepts(origin)))
+        return self.__dict__[memo]
 
     def imports_project_word(self, imports: frozenset[str], catalog: Catalog) -> bool:
         """Whether a file with these imports (ScreenedFile.imports) may use a project factory, client
