@@ -82,11 +82,19 @@ def _copy(project: Path, tmp_path: Path) -> Path:
     return target
 
 
+def _start_flake8(project: Path, *extra: str, target: str = ".") -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "flake8", "--select", "DBP", *extra, target], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish_flake8(process: subprocess.Popen) -> set[tuple[str, int, int, str, str]]:
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode in (0, 1), stderr
+    return _parse_flake8(stdout)
+
+
 def _flake8(project: Path, *extra: str, target: str = ".") -> set[tuple[str, int, int, str, str]]:
-    out = subprocess.run([sys.executable, "-m", "flake8", "--select", "DBP", *extra, target], cwd=project,
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode in (0, 1), out.stderr
-    return _parse_flake8(out.stdout)
+    return _finish_flake8(_start_flake8(project, *extra, target=target))
 
 
 def _parse_flake8(stdout: str) -> set[tuple[str, int, int, str, str]]:
@@ -109,6 +117,9 @@ def test_flake8_reports_what_the_cli_reports(project: Path, tmp_path: Path, monk
     from poollint.cli import main
 
     copy = _copy(project, tmp_path)
+    parallel_copy = _copy(project, tmp_path / "parallel")
+    # the parallel run works in a copy of its own (its cache must not serve the serial runs) while they run
+    parallel = _start_flake8(parallel_copy, "-j", "2")
     monkeypatch.chdir(copy)
     assert main(["check", "--format", "json", "."]) in (0, 1)
     cli = {(f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(capsys.readouterr().out)}
@@ -116,7 +127,7 @@ def test_flake8_reports_what_the_cli_reports(project: Path, tmp_path: Path, monk
     assert flake8_main(["--select", "DBP", "."]) in (0, 1)
     assert _parse_flake8(capsys.readouterr().out) == cli
     assert not [message for *_, message in cli if "FIXTURE-SECRET" in message]
-    assert _flake8(copy, "-j", "2") == cli
+    assert _finish_flake8(parallel) == cli
 
 
 def test_flake8_on_one_file_reports_cross_file_findings(tmp_path: Path) -> None:
