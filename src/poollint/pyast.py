@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import re
 from bisect import bisect_right
+from functools import lru_cache
 from typing import Any, Iterable, Optional, Sequence, Union
 
 
@@ -13,6 +14,12 @@ def word_pattern(words: Iterable[str]) -> "re.Pattern[bytes]":
     The words are written as a trie (`create_(?:async_engine|engine)`): Python's `re` tries every
     alternative of a flat list at every position of the file, three times slower on the catalog's words.
     """
+    return _word_pattern(frozenset(words))
+
+
+@lru_cache(maxsize=256)
+def _word_pattern(words: frozenset[str]) -> "re.Pattern[bytes]":
+    # the same words come back for every file of a project and every settings object: built once
     trie: dict = {}
     for word in words:
         node = trie

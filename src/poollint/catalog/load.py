@@ -183,6 +183,18 @@ def _builtin_documents() -> tuple[tuple[str, Mapping[str, Any]], ...]:
 
 def load_catalog(extensions: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Catalog:
     """The built-in catalog plus `(where, document)` extensions in the same format."""
+    extensions = tuple(extensions)
+    return _build_catalog(extensions) if extensions else _builtin_catalog()
+
+
+@lru_cache(maxsize=1)
+def _builtin_catalog() -> Catalog:
+    # every Settings without extensions holds this one (immutable) catalog: an editor's flake8 and the
+    # tests build many settings, and validating the built-in entries each time cost more than a check
+    return _build_catalog(())
+
+
+def _build_catalog(extensions: tuple[tuple[str, Mapping[str, Any]], ...]) -> Catalog:
     sections: dict[str, list[Any]] = {name: [] for name in _SECTIONS}
     guards = Guards()
     for name, document in _builtin_documents():
