@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name, literal_prefix
@@ -212,6 +212,7 @@ class _ModuleReader:
         self.local_names: set[str] = set()  # functions and classes defined at module scope
         self.is_test = is_test_path(Path(relative))
         self._own: dict[int, list[ast.stmt]] = {}
+        self._functions: Optional[dict[str, _FunctionNode]] = None
 
     # -- names ----------------------------------------------------------------------------------
     def _resolve_relative(self, level: int, base: Optional[str]) -> str:
@@ -591,7 +592,7 @@ class _ModuleReader:
         returned = set()
         for node in nodes:
             if isinstance(node, ast.Return) and node.value is not None:
-                returned |= _carried_names(node.value)
+                returned |= _carried_names(node.value, self._passes_arguments_on)
         qualified = f"{owner}.{function.name}" if owner else function.name
         # `_engines[url] = engine` into a module-level dict, then returned: memoized per key, a guard
         # like a global set once (the lookup that returns the kept client is not checked)
@@ -623,6 +624,27 @@ class _ModuleReader:
                 return Factory(constructor="", constructor_display="", library="", datasource=None,
                                returns=callee, **base)  # type: ignore[arg-type]
         return None
+
+    def _passes_arguments_on(self, call: ast.Call) -> bool:
+        """Whether a returned call's result may keep its arguments: an object built from them
+        (`Store(client)`, `sessionmaker(bind=engine)`), anything of a library's or another module's;
+        not a function of this module that returns none of its parameters
+        (`return _is_locked_out(key, redis)` returns what the function computes with the client)."""
+        if not isinstance(call.func, ast.Name):
+            return True
+        function = self._module_functions().get(call.func.id)
+        if function is None:
+            return True
+        parameters = {a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs,
+                                      *filter(None, (function.args.vararg, function.args.kwarg)))}
+        return any(_carried_names(node.value) & parameters for node in self.own_statements(function)
+                   if isinstance(node, ast.Return) and node.value is not None)
+
+    def _module_functions(self) -> dict[str, _FunctionNode]:
+        if self._functions is None:
+            self._functions = {statement.name: statement for statement in _module_statements(self.tree.body)
+                               if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        return self._functions
 
     def _callee(self, func: ast.AST, owner: str) -> Optional[str]:
         """The qualified name of a call's function; `self.method`/`cls.method` of a class is the class's."""
@@ -716,9 +738,10 @@ class _ModuleReader:
                 return found
         return None
 
-def _carried_names(value: ast.AST) -> set[str]:
+def _carried_names(value: ast.AST, passes_arguments_on: Callable[[ast.Call], bool] = lambda call: True) -> set[str]:
     """Names whose value a returned expression carries: itself, or an argument of the call it is, at any depth
-    (`return Store(client)`, `return cls(client[db][coll])`)."""
+    (`return Store(client)`, `return cls(client[db][coll])`), unless `passes_arguments_on` says the call
+    keeps none of them."""
     if isinstance(value, ast.Await):
         value = value.value
     while isinstance(value, ast.Subscript):  # `client[db][coll]` keeps the client alive
@@ -726,9 +749,10 @@ def _carried_names(value: ast.AST) -> set[str]:
     if isinstance(value, ast.Name):
         return {value.id}
     if isinstance(value, ast.Tuple):
-        return {n for element in value.elts for n in _carried_names(element)}
-    if isinstance(value, ast.Call):
-        return {n for argument in (*value.args, *(k.value for k in value.keywords)) for n in _carried_names(argument)}
+        return {n for element in value.elts for n in _carried_names(element, passes_arguments_on)}
+    if isinstance(value, ast.Call) and passes_arguments_on(value):
+        return {n for argument in (*value.args, *(k.value for k in value.keywords))
+                for n in _carried_names(argument, passes_arguments_on)}
     return set()
 
 

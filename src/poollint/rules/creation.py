@@ -1,7 +1,8 @@
 """DBP1xx: where pool-owning clients are created."""
 from __future__ import annotations
 
-from typing import Optional
+from types import MappingProxyType
+from typing import Mapping, Optional
 
 import libcst as cst
 
@@ -288,7 +289,7 @@ class ClientPerCall(_ClientCreation):
 
     def _bound_and_returned(self, node: cst.Call, function: cst.FunctionDef) -> bool:
         """`engine = create_engine(...)` ... `return engine`: a factory, judged at its call sites."""
-        return bool(self.bound_names(node) & returned_names(function))
+        return bool(self.bound_names(node) & returned_names(function, self.context.module_functions))
 
     def _factory_call(self, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
         return factory_call(self, node)
@@ -355,7 +356,7 @@ class ClientInLoop(_ClientCreation):
                 return
             function = self.context.enclosing_function()
             if function is not None and isinstance(function.node, cst.FunctionDef) \
-                    and self.bound_names(node) & returned_names(function.node):
+                    and self.bound_names(node) & returned_names(function.node, self.context.module_functions):
                 return  # a retry loop that returns the first client that works: a factory's
             if self._released_in_loop(node, loop.node, spec):
                 return
@@ -707,11 +708,13 @@ def _innermost_loop(frames: list[Frame]) -> Optional[Frame]:
     return None
 
 
-def _argument_names(value: Optional[cst.BaseExpression]) -> set[str]:
-    """Names passed, at any depth, as arguments of the call `value` evaluates to."""
+def _argument_names(value: Optional[cst.BaseExpression],
+                    module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> set[str]:
+    """Names passed, at any depth, as arguments of the call `value` evaluates to, except through a call
+    of a module function that returns none of its parameters (see `_passes_arguments_on`)."""
     if isinstance(value, cst.Await):
         value = value.expression
-    if not isinstance(value, cst.Call):
+    if not isinstance(value, cst.Call) or not _passes_arguments_on(value, module_functions):
         return set()
     names: set[str] = set()
     for arg in value.args:
@@ -721,12 +724,29 @@ def _argument_names(value: Optional[cst.BaseExpression]) -> set[str]:
         if isinstance(inner, cst.Name):
             names.add(inner.value)
         else:
-            names |= _argument_names(inner)
+            names |= _argument_names(inner, module_functions)
     return names
 
 
+def _passes_arguments_on(call: cst.Call, module_functions: Mapping[str, cst.FunctionDef]) -> bool:
+    """Whether a call's result may keep its arguments: an object built from them (`Store(client)`,
+    `sessionmaker(bind=engine)`), anything of a library's or another module's; not a function of this
+    module that returns none of its parameters (`return _is_locked_out(key, redis)` returns what it
+    computes with the client). The `ast` twin is python/facts.py's `_ModuleReader._passes_arguments_on`."""
+    function = module_functions.get(call.func.value) if isinstance(call.func, cst.Name) else None
+    if function is None:
+        return True
+    parameters = {p.name.value for p in (*function.params.posonly_params, *function.params.params,
+                                         *function.params.kwonly_params)}
+    for star in (function.params.star_arg, function.params.star_kwarg):
+        if isinstance(star, cst.Param):
+            parameters.add(star.name.value)
+    return bool(returned_names(function) & parameters)
+
+
 class _Calls(cst.CSTVisitor):
-    def __init__(self) -> None:
+    def __init__(self, module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> None:
+        self.module_functions = module_functions
         self.calls: list[cst.Call] = []
         self.returned: set[str] = set()
         self.flows: dict[str, set[str]] = {}  # `store = Store(client=client)`: client flows into store
@@ -747,7 +767,7 @@ class _Calls(cst.CSTVisitor):
             self.returned.update(e.value.value for e in value.elements if isinstance(e.value, cst.Name))
         else:
             # `return Engine(pool)`: the client leaves wrapped in what the function returns
-            self.returned |= _argument_names(value)
+            self.returned |= _argument_names(value, self.module_functions)
 
     def returned_through_flows(self) -> set[str]:
         returned = set(self.returned)
@@ -773,9 +793,10 @@ def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
     return collector.calls
 
 
-def returned_names(function: cst.FunctionDef) -> set[str]:
+def returned_names(function: cst.FunctionDef,
+                   module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> set[str]:
     """Names whose value the function returns, directly or wrapped in what it returns."""
-    collector = _Calls()
+    collector = _Calls(module_functions)
     cst_visit(function.body, collector)
     return collector.returned_through_flows()
 
@@ -796,7 +817,7 @@ def _factory_constructor(rule: _ClientCreation, function: cst.FunctionDef) -> Op
     if role.runs_once:
         return None
     # `global _engine; if _engine is None: _engine = create_engine(...)`; `return _engine`: one client per process
-    returned = returned_names(function) - body_facts(function).globals
+    returned = returned_names(function, rule.context.module_functions) - body_facts(function).globals
     for statement in _return_and_assign_statements(function):
         if isinstance(statement, cst.Return) and isinstance(statement.value, cst.Call):
             call = statement.value
