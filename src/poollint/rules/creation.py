@@ -470,6 +470,28 @@ class _References(cst.CSTVisitor):
     def leave_While(self, original_node: cst.While) -> None:
         self._loops[-1] -= 1
 
+    def visit_ListComp(self, node: cst.ListComp) -> bool:
+        return self._comprehension(node, (node.elt,))
+
+    def visit_SetComp(self, node: cst.SetComp) -> bool:
+        return self._comprehension(node, (node.elt,))
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        return self._comprehension(node, (node.elt,))
+
+    def visit_DictComp(self, node: cst.DictComp) -> bool:
+        return self._comprehension(node, (node.key, node.value))
+
+    def _comprehension(self, node: "cst.BaseComp | cst.DictComp", items: tuple[cst.CSTNode, ...]) -> bool:
+        """`[load(t) for t in tables()]`: `tables()` runs once, before the first item; the rest once per item."""
+        first = node.for_in
+        cst_visit(first.iter, self)
+        self._loops[-1] += 1
+        for part in (first.target, *first.ifs, *((first.inner_for_in,) if first.inner_for_in else ()), *items):
+            cst_visit(part, self)
+        self._loops[-1] -= 1
+        return False
+
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name) and node.func.value == self.name:
             self._called.add(id(node.func))
