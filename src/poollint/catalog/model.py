@@ -114,6 +114,8 @@ class Guards:
     app_constructors: frozenset[str] = frozenset()
     command_decorators: frozenset[str] = frozenset()
     command_decorator_attributes: frozenset[str] = frozenset()
+    # `@task` of Airflow: each run of the task is a process of its own, so the function runs once in it
+    process_task_decorators: frozenset[str] = frozenset()
     # `group.add_command(fn)`: a call that registers a function as a one-shot command
     command_registration_methods: frozenset[str] = frozenset()
     pytest_fixtures: frozenset[str] = frozenset()

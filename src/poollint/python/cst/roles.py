@@ -93,6 +93,8 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             isinstance(target, cst.Attribute) and last in guards.command_decorator_attributes
         ):
             return FunctionRole(runs_once="a command-line command")
+        if qualified in guards.process_task_decorators or qualified.rsplit(".", 1)[0] in guards.process_task_decorators:
+            return FunctionRole(runs_once="a task run in a process of its own")
         if qualified in guards.task_decorators or (
             isinstance(target, cst.Attribute) and last in guards.task_decorator_attributes
         ):
