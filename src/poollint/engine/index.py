@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 5  # 4: call summaries (ModuleFacts.calls); 5: openers
+INDEX_FORMAT = 6  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules
 
 
 # -- the project ----------------------------------------------------------------------------------

@@ -103,6 +103,9 @@ class ModuleFacts:
     # module functions that return a connection or session they open (`get_session()` returning
     # `SessionLocal()`): (function name, qualified name of the catalog constructor)
     openers: tuple[tuple[str, str], ...] = ()
+    # defines no function or class and calls something at top level: a script that does its work when
+    # run (`r = redis.Redis(); r.publish(...)`); when no module imports it, it runs as its own process
+    script_shaped: bool = False
 
     @property
     def defines_screen_words(self) -> bool:
@@ -127,6 +130,7 @@ class ModuleFacts:
             calls=tuple(CallSummary(c["name"], c["external"], tuple(c["callees"]), c.get("publishes", False))
                         for c in data.get("calls", ())),
             openers=tuple((name, constructor) for name, constructor in data.get("openers", ())),
+            script_shaped=data.get("script_shaped", False),
         )
 
 
@@ -374,6 +378,9 @@ class _ModuleReader:
             imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
             calls=tuple(self._call_summaries(body)),
             openers=tuple(self._openers(body)),
+            script_shaped=not self.local_names and any(
+                isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Call, ast.Await))
+                for statement in body),
         )
 
     def _openers(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:

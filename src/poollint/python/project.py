@@ -37,6 +37,8 @@ class ProjectIndex:
     known_digest: str = ""
     # reaching_names of a compact index, whose modules no longer carry their call summaries
     known_reaching: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
+    # the project modules some module imports, kept by a compact index (whose modules drop their imports)
+    known_imported: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -53,6 +55,8 @@ class ProjectIndex:
         self._objects = {f"{m.module}.{o.name}" if m.module else o.name: o.origin
                          for m in self.modules.values() for o in m.objects}
         self._by_path = {m.path: m for m in self.modules.values()}
+        self._imported_modules = frozenset(name for m in self.modules.values() for name in m.imports) \
+            | (self.known_imported or frozenset())
         self._commands = frozenset(name for m in self.modules.values() for name in m.commands)
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
@@ -214,7 +218,8 @@ class ProjectIndex:
         # the buffer's own functions reach what they did for its own findings (same-module calls are
         # judged from its text): the project's reaching names stand
         return ProjectIndex(self.root, modules, {**self.paths, relative: name}, digest.hexdigest()[:16],
-                            known_reaching=self.reaching_names(with_publishes=True))
+                            known_reaching=self.reaching_names(with_publishes=True),
+                            known_imported=self._imported_modules)
 
     # -- questions ------------------------------------------------------------------------------
     def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
@@ -275,12 +280,14 @@ class ProjectIndex:
                 modules.append({**module.to_json(), "imports": [], "calls": [],
                                 "clients": [asdict(c) for c in clients]})
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
-                "reaching": sorted(self.reaching_names(with_publishes=True))}
+                "reaching": sorted(self.reaching_names(with_publishes=True)),
+                "imported": sorted(self._imported_modules & set(self.modules))}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
         modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
-        return cls(root, modules, dict(data["paths"]), data["digest"], known_reaching=frozenset(data["reaching"]))
+        return cls(root, modules, dict(data["paths"]), data["digest"], known_reaching=frozenset(data["reaching"]),
+                   known_imported=frozenset(data.get("imported", ())))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""
@@ -299,10 +306,19 @@ class ProjectIndex:
             ))
         return sites
 
+    def _runs_alone(self, module: ModuleFacts) -> bool:
+        """A module that runs as a process of its own: an entry point (a `__main__` script, alembic's
+        env.py, test code), or a script-shaped module that no module of the project imports."""
+        if module.entry_point:
+            return True
+        if not module.script_shaped:
+            return False
+        return module.module not in self._imported_modules
+
     def duplicates(self, path: Path, threshold: int) -> list[DuplicateSite]:
         """Module-scope sites in `path` of a datasource that `threshold` or more modules build at import."""
         module = self.module_for(path)
-        if module is None or module.entry_point:
+        if module is None or self._runs_alone(module):
             return []
         mine = [s for s in self.import_time_sites(module) if s.datasource is not None]
         if not mine:
@@ -310,7 +326,7 @@ class ProjectIndex:
         if not hasattr(self, "_sites_by_source"):
             grouped: dict[tuple[str, str], list[tuple[str, ClientSite]]] = {}
             for other in sorted(self.modules.values(), key=lambda m: m.path):
-                if other.entry_point:
+                if self._runs_alone(other):
                     continue
                 for site in self.import_time_sites(other):
                     if site.datasource is not None:
