@@ -580,20 +580,46 @@ class _KeptNames(cst.CSTVisitor):
         self.closures: dict[str, set[str]] = {}  # nested function -> names it uses
         # local name -> the names its value was built from (`maker = sessionmaker(bind=engine)`)
         self.built_from: dict[str, set[str]] = {}
+        # `metadata.bind = engine` on a plain name: that name -> the names stored on it
+        self.stored_on: dict[str, set[str]] = {}
+        self.uses: dict[str, int] = {}  # every occurrence of each name
+        self.bookkeeping: dict[str, int] = {}  # occurrences as an assignment target or an attribute store's base
+        self._not_variables: set[int] = set()
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        stored = any(isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in node.targets)
-        if isinstance(node.value, cst.Name) and stored:
-            self.kept.add(node.value.value)
-        arguments = _argument_names(node.value)
-        if stored:  # `self.session = scoped_session(maker)`: the object stored holds what it was built from
-            self.kept |= arguments
+        value_names = ({node.value.value} if isinstance(node.value, cst.Name) else set()) | _argument_names(node.value)
         for target in node.targets:
-            if isinstance(target.target, cst.Name):
-                self.built_from.setdefault(target.target.value, set()).update(arguments)
+            target = target.target
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                    and target.value.value not in ("self", "cls"):
+                base = target.value.value
+                self.stored_on.setdefault(base, set()).update(value_names)
+                self.bookkeeping[base] = self.bookkeeping.get(base, 0) + 1
+            elif isinstance(target, (cst.Attribute, cst.Subscript)):
+                # `self.session = scoped_session(maker)`: the object stored holds what it was built from
+                self.kept |= value_names
+            elif isinstance(target, cst.Name):
+                self.built_from.setdefault(target.value, set()).update(_argument_names(node.value))
+                self.bookkeeping[target.value] = self.bookkeeping.get(target.value, 0) + 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._not_variables.add(id(node.attr))  # `Base.metadata`: an attribute's name, not a variable
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._not_variables.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) not in self._not_variables:
+            self.uses[node.value] = self.uses.get(node.value, 0) + 1
 
     def kept_through_locals(self) -> set[str]:
-        """`kept`, with every local a kept value was built from, transitively."""
+        """`kept`, with every local a kept value was built from, transitively. What is stored on an
+        attribute of a plain name is kept, unless the name is a local whose object goes nowhere (assigned
+        here and used for nothing else: `metadata = copy(Base.metadata); metadata.bind = engine`)."""
+        for base, stored in self.stored_on.items():
+            if base not in self.built_from or self.uses.get(base, 0) > self.bookkeeping.get(base, 0):
+                self.kept |= stored
         kept, pending = set(self.kept), list(self.kept)
         while pending:
             for name in self.built_from.get(pending.pop(), ()):
