@@ -30,7 +30,9 @@ from poollint.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
+# what marks a project's root: its packaging (setup.py for projects that predate pyproject.toml), its
+# repository, its poollint configuration
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
 INDEX_FORMAT = 6  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from poollint.config.pyscan import PythonFacts, python_facts
 from poollint.engine.cache import ResultCache, cache_key
 from poollint.engine.files import discover, frozen_heap, ignore_interrupts, is_config_file, is_python_file
-from poollint.engine.index import index_covering, indexes_for
+from poollint.engine.index import find_project_root, index_covering, indexes_for
 from poollint.engine.plan import screen_vocabularies
 from poollint.engine.suppress import file_noqa_codes, is_suppressed_in_file, malformed_noqa
 from poollint.findings import Finding
@@ -79,15 +79,10 @@ def module_name_for(path: Path, root: Optional[Path]) -> str:
 
 
 def project_root(paths: Sequence[Path], settings: Settings) -> Path:
-    """The directory holding pyproject.toml/setup.cfg/.git above the first path, else that path."""
+    """The project root (engine/index.py's PROJECT_MARKERS) above the first path, else that path."""
     if settings.root is not None:
         return settings.root
-    start = (paths[0] if paths else Path.cwd()).resolve()
-    start = start if start.is_dir() else start.parent
-    for directory in (start, *start.parents):
-        if any((directory / marker).exists() for marker in ("pyproject.toml", "setup.cfg", ".git")):
-            return directory
-    return start
+    return find_project_root(paths[0] if paths else Path.cwd())
 
 
 def analyze_python(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
