@@ -250,11 +250,13 @@ class ReleaseTracker:
 
     def _bound_to_pool(self, node: cst.Call, keyword: str) -> bool:
         """Whether a session built by `node` checks connections out of a pool: it is a configured factory's
-        call (`SessionLocal()`), or its first argument or `keyword` is a pool-owning client (an engine)."""
-        if (self.context.qualified_name(node.func) or "").endswith("()"):
+        call (`SessionLocal()`) that is given no `keyword`, or its first argument or `keyword` is a
+        pool-owning client (an engine). `maker(bind=connection)` uses the connection it is given
+        (alembic's `op.get_bind()`), whatever the factory was configured with."""
+        named = [arg for arg in node.args if arg.keyword is not None and arg.keyword.value == keyword]
+        if (self.context.qualified_name(node.func) or "").endswith("()") and not named:
             return True
         positional = [arg for arg in node.args if arg.keyword is None and arg.star == ""]
-        named = [arg for arg in node.args if arg.keyword is not None and arg.keyword.value == keyword]
         argument = named[0] if named else positional[0] if positional else None
         origin = self.context.qualified_name(argument.value) if argument is not None else None
         return origin is not None and origin.endswith("()") and self.catalog.pool_client(origin[:-2]) is not None
