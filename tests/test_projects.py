@@ -182,3 +182,17 @@ def test_a_function_returning_a_builder_of_clients_is_not_a_factory(tmp_path: Pa
     )
     findings = _check(tmp_path)
     assert [(Path(f.path).name, f.line, f.code) for f in findings if f.code == "DBP101"] == [("views.py", 15, "DBP101")]
+
+
+def test_a_setup_py_beside_the_packages_makes_one_project_and_one_inside_a_package_does_not(tmp_path: Path) -> None:
+    """A tree without pyproject.toml or .git (an older project, an unpacked sdist): its setup.py marks the
+    root, so modules of different packages are one project; `app/setup.py`, a module, marks nothing."""
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(name='shop')\n")
+    for package, module in (("app", "db.py"), ("worker", "jobs.py")):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+        (tmp_path / package / module).write_text(
+            "import os\nfrom sqlalchemy import create_engine\n\nengine = create_engine(os.environ['DATABASE_URL'])\n")
+    (tmp_path / "app" / "setup.py").write_text("def configure(app):\n    return app\n")
+    found = {(_relative(tmp_path, f), f.code) for f in _check(tmp_path)}
+    assert found == {("app/db.py", "DBP103"), ("worker/jobs.py", "DBP103")}

@@ -30,9 +30,9 @@ from poollint.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# what marks a project's root: its packaging (setup.py for projects that predate pyproject.toml), its
-# repository, its poollint configuration
-PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git", "poollint.toml", ".poollint.toml")
+# what marks a project's root: its packaging, its repository, its poollint configuration; and a setup.py
+# outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
 INDEX_FORMAT = 6  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules
 
@@ -43,9 +43,16 @@ def find_project_root(path: Path, settings: Optional[Settings] = None) -> Path:
     start = resolved(path)
     start = start if start.is_dir() else start.parent
     for directory in (start, *start.parents):
-        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
+        if any((directory / marker).exists() for marker in PROJECT_MARKERS) or (
+                (directory / "setup.py").exists() and not (directory / "__init__.py").exists()):
             return directory
     return start
+
+
+def _is_root_with(filenames: list[str], dirnames: list[str]) -> bool:
+    """Whether a directory holding these files and subdirectories is a project's root (PROJECT_MARKERS)."""
+    return bool(PROJECT_MARKERS_SET.intersection(filenames)) or ".git" in dirnames or (
+        "setup.py" in filenames and "__init__.py" not in filenames)
 
 
 def project_files(root: Path, is_excluded: Callable[[Path], bool] = lambda path: False) -> list[tuple[str, Path]]:
@@ -53,7 +60,7 @@ def project_files(root: Path, is_excluded: Callable[[Path], bool] = lambda path:
     out: list[tuple[str, Path]] = []
     for directory, dirnames, filenames in os.walk(root):
         base = Path(directory)
-        if base != root and (PROJECT_MARKERS_SET.intersection(filenames) or ".git" in dirnames):
+        if base != root and _is_root_with(filenames, dirnames):
             dirnames[:] = []
             continue
         dirnames[:] = sorted(name for name in dirnames
