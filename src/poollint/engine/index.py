@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 6  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules
+INDEX_FORMAT = 7  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting classes
 
 
 # -- the project ----------------------------------------------------------------------------------

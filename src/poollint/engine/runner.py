@@ -251,7 +251,7 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
         return None
     own = index.module_for(path)
     if index.imports_project_word(screened.imports, settings.catalog) or (
-            own is not None and own.defines_screen_words):
+            own is not None and index.defines_screen_words(own)):
         return None  # the project's words may change the verdict or the slice (the index screened without them)
     vocabularies = screen_vocabularies(settings)
     if vocabularies is None:

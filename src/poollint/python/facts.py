@@ -106,6 +106,9 @@ class ModuleFacts:
     # defines no function or class and calls something at top level: a script that does its work when
     # run (`r = redis.Redis(); r.publish(...)`); when no module imports it, it runs as its own process
     script_shaped: bool = False
+    # classes without their own `__init__` or `__new__` and with one base of the project, which they
+    # are built like: (name, qualified base, line); ProjectIndex makes them factories when the base is one
+    inherits: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def defines_screen_words(self) -> bool:
@@ -131,6 +134,7 @@ class ModuleFacts:
                         for c in data.get("calls", ())),
             openers=tuple((name, constructor) for name, constructor in data.get("openers", ())),
             script_shaped=data.get("script_shaped", False),
+            inherits=tuple((name, base, line) for name, base, line in data.get("inherits", ())),
         )
 
 
@@ -378,6 +382,7 @@ class _ModuleReader:
             imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
             calls=tuple(self._call_summaries(body)),
             openers=tuple(self._openers(body)),
+            inherits=tuple(self._inheritors(body)),
             script_shaped=not self.local_names and any(
                 isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Call, ast.Await))
                 for statement in body),
@@ -514,6 +519,21 @@ class _ModuleReader:
             callee = self.qualified(value.func)
             if callee and self.catalog.client_for(callee) is None and not self.is_test:
                 yield ClientSite("", "", display, None, value.lineno, self.column(value), via=callee)
+
+    def _inheritors(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str, int]]:
+        """`class RomsHandler(DBBaseHandler): ...` with no constructor of its own: building one runs
+        the base's `__init__`, and builds whatever that builds."""
+        if self.is_test:
+            return
+        own_top = self.module.split(".")[0]
+        for statement in body:
+            if not isinstance(statement, ast.ClassDef) or len(statement.bases) != 1 or any(
+                    isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and member.name in ("__init__", "__new__")
+                    for member in statement.body):
+                continue
+            base = self.qualified(statement.bases[0])
+            if base and "(" not in base and base.split(".")[0] in (own_top, *self.project_packages):
+                yield statement.name, base, statement.lineno
 
     def _registered_commands(self, body: Sequence[ast.stmt]) -> Iterator[str]:
         """Functions a module-scope call registers as commands: `app.command(name="prune")(prune)`,

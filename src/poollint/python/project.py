@@ -52,6 +52,7 @@ class ProjectIndex:
 
     def _rebuild(self) -> None:
         self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
+        self._inherited_factories()
         self._objects = {f"{m.module}.{o.name}" if m.module else o.name: o.origin
                          for m in self.modules.values() for o in m.objects}
         self._by_path = {m.path: m for m in self.modules.values()}
@@ -61,6 +62,26 @@ class ProjectIndex:
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
                          for m in self.modules.values() for name, constructor in m.openers}
+
+    def _inherited_factories(self) -> None:
+        """A class built like its project base (ModuleFacts.inherits) is a factory when the base is one:
+        `RomsHandler()` -> `DBBaseHandler()` -> `create_engine()`; a chain of them, base first."""
+        pending = [(f"{m.module}.{name}" if m.module else name, base, line, m.module)
+                   for m in self.modules.values() for name, base, line in m.inherits]
+        self._inheriting_modules: set[str] = set()
+        for _ in range(MAX_CHAIN_DEPTH):
+            found = [entry for entry in pending if entry[1] in self._factories and entry[0] not in self._factories]
+            if not found:
+                break
+            for name, base, line, module in found:
+                self._factories[name] = Factory(
+                    name=name, display=f"{name.rsplit('.', 1)[-1]}()", constructor="", constructor_display="",
+                    library="", datasource=None, cached=False, line=line, returns=base)
+                self._inheriting_modules.add(module)
+
+    def defines_screen_words(self, module: ModuleFacts) -> bool:
+        """ModuleFacts.defines_screen_words, with the classes that inherit a factory from another module."""
+        return module.defines_screen_words or module.module in self._inheriting_modules
 
     # -- files ----------------------------------------------------------------------------------
     def relative(self, path: Path) -> Optional[str]:
@@ -276,7 +297,8 @@ class ProjectIndex:
         modules = []
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
-            if clients or module.factories or module.objects or module.scopes or module.commands or module.openers:
+            if clients or module.factories or module.objects or module.scopes or module.commands or module.openers \
+                    or module.module in self._inheriting_modules:
                 modules.append({**module.to_json(), "imports": [], "calls": [],
                                 "clients": [asdict(c) for c in clients]})
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
