@@ -752,9 +752,13 @@ class _ModuleReader:
             return None
         spec = self.pool_spec(value)
         if spec is not None:
+            arguments = {node.id for node in ast.walk(value) if isinstance(node, ast.Name)}
+            # a URL computed from nothing the caller passes (`ConfigManager.get_db_engine()`) is the same
+            # for every instance: two instances are two pools for one datasource (DBP103)
+            fixed = None if arguments & {*parameters, "self", "cls"} else f"the database `{owner}()` connects to"
             return Factory(name="", display="", constructor=self.qualified(value.func) or "",
                            constructor_display=f"{dotted_name(value.func) or 'client'}()", library=spec.library,
-                           datasource=self.datasource(value), cached=False, line=value.lineno), ""
+                           datasource=self.datasource(value) or fixed, cached=False, line=value.lineno), ""
         callee = self._callee(value.func, owner)
         method = callee.rsplit(".", 1)[-1] if callee and callee.startswith(self._qualify_local(owner) + ".") else None
         if method is not None and method in methods:

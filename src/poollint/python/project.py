@@ -357,9 +357,11 @@ class ProjectIndex:
         out = []
         for site in mine:
             group = self._sites_by_source.get((site.library, site.datasource), [])  # type: ignore[arg-type]
-            if len({p for p, _ in group}) < threshold:
+            # each module counts once for its own constructor calls (a second engine in one module may be
+            # configured apart), and once per call of a project factory (every call builds the same pool)
+            if len({(p, s.line, s.column) if s.via else (p,) for p, s in group}) < threshold:
                 continue
-            others = tuple((p, s) for p, s in group if p != module.path)
+            others = tuple((p, s) for p, s in group if p != module.path or (s.line, s.column) != (site.line, site.column))
             out.append(DuplicateSite(site, module.path, others))
         return out
 

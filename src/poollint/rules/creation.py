@@ -926,10 +926,15 @@ class DuplicateModuleClients(ProjectRule):
         Two sites are the same datasource when they use the same library and the same URL
         source: the same environment variable, the same URL literal (compared with its password
         masked) or the same imported setting; a client with no URL argument uses the library's
-        default. A site whose URL source is unknown is not counted. Modules that run as their own
-        process are not counted either: alembic `env.py`, `__main__` scripts, Streamlit scripts
-        and tests. A call of a project factory at module scope counts as the pool it builds;
-        a cached factory (`@functools.cache`) builds one pool per process and does not.
+        default. A site whose URL source is unknown is not counted, except in a class whose
+        `__init__` builds its pool from nothing the caller passes (`create_engine(config.url())`):
+        every instance then connects to the same database. Modules that run as their own
+        process are not counted either: alembic `env.py`, `__main__` scripts, Streamlit scripts,
+        tests, and script-shaped modules (no function or class, work at top level) that no module
+        imports. A call of a project factory at module scope counts as the pool it builds, each
+        call apart (nine handler objects built at import in one module are nine pools); a module's
+        own constructor calls count once (a second engine there may be configured apart); a cached
+        factory (`@functools.cache`) builds one pool per process and does not count.
 
         TypeScript and JavaScript: module-scope `new PrismaClient()` in several modules of one
         package, counted by module; 78 findings in 8 long-tail Node applications, all true
