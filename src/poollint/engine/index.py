@@ -20,8 +20,8 @@ from poollint.engine.files import frozen_heap, ignore_interrupts, is_built_in_ex
 from poollint.python.source import ParseFailure, decode
 from poollint.limits import read_bytes
 from poollint.paths import resolved
-from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, index_source, module_name_from_relative,
-                                   read_module, summary_words)
+from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, imports_in_source, index_source,
+                                   module_name_from_relative, read_module, summary_words)
 from poollint.python.project import ProjectIndex
 from poollint.engine.plan import screen_vocabularies
 from poollint.python.screen import (VOCABULARIES, ScreenWords, ScreenedFile, content_digest, names_a_screen_call, parse_text,
@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 7  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting classes
+INDEX_FORMAT = 8  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+# classes; 8: every file's imports
 
 
 # -- the project ----------------------------------------------------------------------------------
@@ -152,7 +153,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
             data = read_bytes(path, "python", root)
         except OSError:
             continue
-        entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": ""}
+        entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": "",
+                             "imports": imports_in_source(data, names[relative], relative)}
         names_library = passes_screen(data, settings)  # scanned once: most files fail here
         if (names_library and names_a_screen_call(data, settings)) or registrations.search(data) \
                 or external.search(data):
@@ -186,7 +188,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         read(mentioning)
     if use_cache and (changed or set(previous) != set(entries)):
         _write_cache(root, cache_path, {"files": entries})
-    index = ProjectIndex(root, modules(), names)
+    index = ProjectIndex(root, modules(), names, other_imports={
+        names[relative]: tuple(entry.get("imports", ())) for relative, entry in entries.items() if not entry["facts"]})
     if use_cache:
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact()})
     index.screened = screened_files

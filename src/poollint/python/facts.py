@@ -6,6 +6,7 @@ The project model (python/project.py) is built from these; engine/index.py reads
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
@@ -138,6 +139,39 @@ class ModuleFacts:
         )
 
 
+
+
+_IMPORT_STATEMENT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)|import[ \t]+([^\n#;]*))",
+    re.MULTILINE)
+
+
+def imports_in_source(data: bytes, module: str, relative: str) -> tuple[str, ...]:
+    """What a module imports (absolute, dotted), read from its text alone, as ModuleFacts.imports has
+    it: for the files the index does not read (they name no database library), so that the project
+    knows which modules load which (ProjectIndex._applications)."""
+    package = module.split(".") if module else []
+    if not relative.endswith("__init__.py"):
+        package = package[:-1]
+    found: set[str] = set()
+    for base, names, plain in _IMPORT_STATEMENT.findall(data):
+        if plain:
+            found.update(part.split()[0].decode("ascii", "replace") for part in plain.split(b",") if part.split())
+            continue
+        text = base.decode("ascii", "replace")
+        level = len(text) - len(text.lstrip("."))
+        if level:
+            prefix = package[: max(len(package) - (level - 1), 0)]
+            text = ".".join([*prefix, text[level:]] if text[level:] else prefix)
+        if not text:
+            continue
+        found.add(text)
+        for name in names.strip(b"()").split(b","):
+            words = name.split()
+            word = words[0].decode("ascii", "replace") if words else ""
+            if word.isidentifier():
+                found.add(f"{text}.{word}")
+    return tuple(sorted(found))
 
 
 def module_name_from_relative(relative: str) -> str:

@@ -39,6 +39,10 @@ class ProjectIndex:
     known_reaching: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
     # the project modules some module imports, kept by a compact index (whose modules drop their imports)
     known_imported: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
+    # what the modules without facts (they name no database library) import: module -> imports
+    other_imports: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # each module's application (see _applications), kept by a compact index for the same reason
+    known_applications: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -57,7 +61,9 @@ class ProjectIndex:
                          for m in self.modules.values() for o in m.objects}
         self._by_path = {m.path: m for m in self.modules.values()}
         self._imported_modules = frozenset(name for m in self.modules.values() for name in m.imports) \
+            | frozenset(name for imports in self.other_imports.values() for name in imports) \
             | (self.known_imported or frozenset())
+        self._application = self._applications() if self.known_applications is None else dict(self.known_applications)
         self._commands = frozenset(name for m in self.modules.values() for name in m.commands)
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
@@ -78,6 +84,49 @@ class ProjectIndex:
                     name=name, display=f"{name.rsplit('.', 1)[-1]}()", constructor="", constructor_display="",
                     library="", datasource=None, cached=False, line=line, returns=base)
                 self._inheriting_modules.add(module)
+
+    def _applications(self) -> dict[str, str]:
+        """Module -> a name shared by the modules one process may load together: those of one package
+        (with its `__init__`), and any two joined by an import. Two example apps side by side that never
+        import each other are two applications; a module importing both joins them."""
+        imports = {**self.other_imports, **{name: module.imports for name, module in self.modules.items()}}
+        leader = {name: name for name in imports}
+
+        def find(name: str) -> str:
+            while leader[name] != name:
+                leader[name] = leader[leader[name]]
+                name = leader[name]
+            return name
+
+        def join(first: str, second: str) -> None:
+            leader[find(first)] = find(second)
+
+        first_in_package: dict[str, str] = {}
+        for name, imported_by_name in imports.items():
+            package = name.rsplit(".", 1)[0] if "." in name else ""
+            join(name, first_in_package.setdefault(package, name))
+            if package in leader:
+                join(name, package)
+            for imported in imported_by_name:
+                target = imported if imported in leader else imported.rsplit(".", 1)[0]
+                if target in leader:
+                    join(name, target)
+        return {name: find(name) for name in imports}
+
+    def _application_of_new(self, module: ModuleFacts) -> str:
+        """The application an edited module joins: its own if the index knew it, else that of a module
+        it imports or of its package, else its own name."""
+        if module.module in self._application:
+            return self._application[module.module]
+        package = module.module.rsplit(".", 1)[0] if "." in module.module else ""
+        for name in (*module.imports, *(m for m in self._application if m.rsplit(".", 1)[0] == package)):
+            for candidate in (name, name.rsplit(".", 1)[0]):
+                if candidate in self._application:
+                    return self._application[candidate]
+        return module.module
+
+    def same_application(self, first: str, second: str) -> bool:
+        return self._application.get(first, first) == self._application.get(second, second)
 
     def defines_screen_words(self, module: ModuleFacts) -> bool:
         """ModuleFacts.defines_screen_words, with the classes that inherit a factory from another module."""
@@ -240,7 +289,8 @@ class ProjectIndex:
         # judged from its text): the project's reaching names stand
         return ProjectIndex(self.root, modules, {**self.paths, relative: name}, digest.hexdigest()[:16],
                             known_reaching=self.reaching_names(with_publishes=True),
-                            known_imported=self._imported_modules)
+                            known_imported=self._imported_modules,
+                            known_applications={**self._application, name: self._application_of_new(facts)})
 
     # -- questions ------------------------------------------------------------------------------
     def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
@@ -303,13 +353,14 @@ class ProjectIndex:
                                 "clients": [asdict(c) for c in clients]})
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
                 "reaching": sorted(self.reaching_names(with_publishes=True)),
-                "imported": sorted(self._imported_modules & set(self.modules))}
+                "imported": sorted(self._imported_modules & set(self.modules)),
+                "applications": {m["module"]: self._application.get(m["module"], m["module"]) for m in modules}}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
         modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
         return cls(root, modules, dict(data["paths"]), data["digest"], known_reaching=frozenset(data["reaching"]),
-                   known_imported=frozenset(data.get("imported", ())))
+                   known_imported=frozenset(data.get("imported", ())), known_applications=data.get("applications", {}))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""
@@ -356,7 +407,8 @@ class ProjectIndex:
             self._sites_by_source = grouped
         out = []
         for site in mine:
-            group = self._sites_by_source.get((site.library, site.datasource), [])  # type: ignore[arg-type]
+            group = [(p, s) for p, s in self._sites_by_source.get((site.library, site.datasource), [])  # type: ignore[arg-type]
+                     if self.same_application(self._by_path[p].module, module.module)]
             # each module counts once for its own constructor calls (a second engine in one module may be
             # configured apart), and once per call of a project factory (every call builds the same pool)
             if len({(p, s.line, s.column) if s.via else (p,) for p, s in group}) < threshold:
