@@ -150,6 +150,8 @@ def imports_in_source(data: bytes, module: str, relative: str) -> tuple[str, ...
     """What a module imports (absolute, dotted), read from its text alone, as ModuleFacts.imports has
     it: for the files the index does not read (they name no database library), so that the project
     knows which modules load which (ProjectIndex._applications)."""
+    if b"import" not in data:  # a data module or a huge generated one: nothing to scan line by line
+        return ()
     package = module.split(".") if module else []
     if not relative.endswith("__init__.py"):
         package = package[:-1]
