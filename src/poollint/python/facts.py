@@ -141,6 +141,12 @@ class ModuleFacts:
 
 
 
+# builtins that compute a value from their arguments and keep none of them (`str(engine)`, `len(rows)`)
+INSPECTING_BUILTINS = frozenset({
+    "print", "repr", "str", "len", "id", "type", "isinstance", "hasattr", "getattr", "bool", "format", "vars",
+    "int", "float", "hash", "sorted", "any", "all",
+})
+
 _IMPORT_STATEMENT = re.compile(
     rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)|import[ \t]+([^\n#;]*))",
     re.MULTILINE)
@@ -697,7 +703,8 @@ class _ModuleReader:
             return True
         function = self._module_functions().get(call.func.id)
         if function is None:
-            return True
+            return not (call.func.id in INSPECTING_BUILTINS and call.func.id not in self.local_names
+                        and call.func.id not in self.imports and call.func.id not in self.module_bindings)
         parameters = {a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs,
                                       *filter(None, (function.args.vararg, function.args.kwarg)))}
         return any(_carried_names(node.value) & parameters for node in self.own_statements(function)
@@ -815,8 +822,10 @@ def _carried_names(value: ast.AST, passes_arguments_on: Callable[[ast.Call], boo
         value = value.value
     if isinstance(value, ast.Name):
         return {value.id}
-    if isinstance(value, ast.Tuple):
+    if isinstance(value, (ast.Tuple, ast.List, ast.Set)):
         return {n for element in value.elts for n in _carried_names(element, passes_arguments_on)}
+    if isinstance(value, ast.Dict):
+        return {n for element in value.values for n in _carried_names(element, passes_arguments_on)}
     if isinstance(value, ast.Call) and passes_arguments_on(value):
         return {n for argument in (*value.args, *(k.value for k in value.keywords))
                 for n in _carried_names(argument, passes_arguments_on)}

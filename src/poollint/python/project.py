@@ -43,6 +43,8 @@ class ProjectIndex:
     other_imports: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
     # each module's application (see _applications), kept by a compact index for the same reason
     known_applications: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
+    # the re-exports that name something of the index (see _follow_reexports), kept likewise
+    known_reexports: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -56,7 +58,6 @@ class ProjectIndex:
 
     def _rebuild(self) -> None:
         self._factories = {f.name: f for m in self.modules.values() for f in m.factories}
-        self._inherited_factories()
         self._objects = {f"{m.module}.{o.name}" if m.module else o.name: o.origin
                          for m in self.modules.values() for o in m.objects}
         self._by_path = {m.path: m for m in self.modules.values()}
@@ -68,6 +69,40 @@ class ProjectIndex:
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
                          for m in self.modules.values() for name, constructor in m.openers}
+        self._reexports: dict[str, str] = {}
+        self._follow_reexports()
+        self._inherited_factories()
+        self._follow_reexports()  # `from .base import DBRomsHandler` of a class that inherits a factory
+
+    def _follow_reexports(self) -> None:
+        """`scheduler/storage/__init__.py`'s `from .storage import DBConn` makes `scheduler.storage.DBConn`
+        the factory, object, opener, scope or command `scheduler.storage.storage.DBConn` is."""
+        if self.known_reexports is not None:
+            pairs = list(self.known_reexports.items())
+        else:
+            everything = {**self.other_imports, **{name: module.imports for name, module in self.modules.items()}}
+            pairs = [(f"{name}.{target.rsplit('.', 1)[1]}", target)
+                     for name, imports in everything.items() for target in imports if "." in target]
+        scopes = set(self._scopes)
+        for _ in range(MAX_CHAIN_DEPTH):  # a re-export of a re-export
+            added = False
+            for alias, target in pairs:
+                if alias == target or alias in self._reexports:
+                    continue
+                for table in (self._factories, self._objects, self._openers):
+                    if target in table and alias not in table:
+                        table[alias] = table[target]  # type: ignore[index]
+                        self._reexports[alias] = target
+                if target in scopes and alias not in scopes:
+                    scopes.add(alias)
+                    self._scopes.append(alias)
+                    self._reexports[alias] = target
+                if target in self._commands:
+                    self._commands |= {alias}
+                    self._reexports[alias] = target
+                added = added or alias in self._reexports
+            if not added:
+                break
 
     def _inherited_factories(self) -> None:
         """A class built like its project base (ModuleFacts.inherits) is a factory when the base is one:
@@ -290,7 +325,8 @@ class ProjectIndex:
         return ProjectIndex(self.root, modules, {**self.paths, relative: name}, digest.hexdigest()[:16],
                             known_reaching=self.reaching_names(with_publishes=True),
                             known_imported=self._imported_modules,
-                            known_applications={**self._application, name: self._application_of_new(facts)})
+                            known_applications={**self._application, name: self._application_of_new(facts)},
+                            known_reexports=self._reexports)
 
     # -- questions ------------------------------------------------------------------------------
     def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
@@ -354,13 +390,15 @@ class ProjectIndex:
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
                 "reaching": sorted(self.reaching_names(with_publishes=True)),
                 "imported": sorted(self._imported_modules & set(self.modules)),
-                "applications": {m["module"]: self._application.get(m["module"], m["module"]) for m in modules}}
+                "applications": {m["module"]: self._application.get(m["module"], m["module"]) for m in modules},
+                "reexports": self._reexports}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
         modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
         return cls(root, modules, dict(data["paths"]), data["digest"], known_reaching=frozenset(data["reaching"]),
-                   known_imported=frozenset(data.get("imported", ())), known_applications=data.get("applications", {}))
+                   known_imported=frozenset(data.get("imported", ())), known_applications=data.get("applications", {}),
+                   known_reexports=data.get("reexports", {}))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""

@@ -8,6 +8,7 @@ import libcst as cst
 
 from poollint.catalog.model import ClientSpec
 from poollint.python.cst.context import Frame, dotted_name, literal_prefix
+from poollint.python.facts import INSPECTING_BUILTINS
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.findings import Location
 from poollint.python.cst.roles import body_facts, function_role
@@ -586,10 +587,16 @@ class _KeptNames(cst.CSTVisitor):
         self.bookkeeping: dict[str, int] = {}  # occurrences as an assignment target or an attribute store's base
         self._not_variables: set[int] = set()
 
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:  # `self.stores: SimpleNamespace = SimpleNamespace(...)`
+            self._assigned(node.value, [node.target])
+
     def visit_Assign(self, node: cst.Assign) -> None:
-        value_names = ({node.value.value} if isinstance(node.value, cst.Name) else set()) | _argument_names(node.value)
-        for target in node.targets:
-            target = target.target
+        self._assigned(node.value, [target.target for target in node.targets])
+
+    def _assigned(self, value: cst.BaseExpression, targets: list[cst.BaseExpression]) -> None:
+        value_names = ({value.value} if isinstance(value, cst.Name) else set()) | _argument_names(value)
+        for target in targets:
             if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
                     and target.value.value not in ("self", "cls"):
                 base = target.value.value
@@ -599,7 +606,7 @@ class _KeptNames(cst.CSTVisitor):
                 # `self.session = scoped_session(maker)`: the object stored holds what it was built from
                 self.kept |= value_names
             elif isinstance(target, cst.Name):
-                self.built_from.setdefault(target.value, set()).update(_argument_names(node.value))
+                self.built_from.setdefault(target.value, set()).update(_argument_names(value))
                 self.bookkeeping[target.value] = self.bookkeeping.get(target.value, 0) + 1
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -758,19 +765,28 @@ def _innermost_loop(frames: list[Frame]) -> Optional[Frame]:
 
 def _argument_names(value: Optional[cst.BaseExpression],
                     module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> set[str]:
-    """Names passed, at any depth, as arguments of the call `value` evaluates to, except through a call
-    of a module function that returns none of its parameters (see `_passes_arguments_on`)."""
+    """Names passed, at any depth, as arguments of the call (or elements of the literal) `value` evaluates
+    to, except through a call of a module function that returns none of its parameters
+    (see `_passes_arguments_on`)."""
     if isinstance(value, cst.Await):
         value = value.expression
-    if not isinstance(value, cst.Call) or not _passes_arguments_on(value, module_functions):
+    if isinstance(value, (cst.List, cst.Tuple, cst.Set, cst.Dict)):  # `[Store(client)]`: the literal keeps it
+        pending = [element.value for element in value.elements]
+    elif isinstance(value, cst.Call) and _passes_arguments_on(value, module_functions):
+        pending = [arg.value for arg in value.args]
+    else:
         return set()
     names: set[str] = set()
-    for arg in value.args:
-        inner = arg.value
+    while pending:
+        inner = pending.pop()
         while isinstance(inner, cst.Subscript):  # `cls(client[db][coll])`: the client lives on
             inner = inner.value
         if isinstance(inner, cst.Name):
             names.add(inner.value)
+        elif isinstance(inner, (cst.List, cst.Tuple, cst.Set)):  # `Namespace(stores=[Store(conn)])`
+            pending.extend(element.value for element in inner.elements)
+        elif isinstance(inner, cst.Dict):  # `SimpleNamespace(**{"tasks": TaskStore(conn)})`
+            pending.extend(element.value for element in inner.elements)
         else:
             names |= _argument_names(inner, module_functions)
     return names
@@ -783,7 +799,8 @@ def _passes_arguments_on(call: cst.Call, module_functions: Mapping[str, cst.Func
     computes with the client). The `ast` twin is python/facts.py's `_ModuleReader._passes_arguments_on`."""
     function = module_functions.get(call.func.value) if isinstance(call.func, cst.Name) else None
     if function is None:
-        return True
+        # `str(engine)`: a value computed from it (a builtin's name rebound in the module is a module function)
+        return not (isinstance(call.func, cst.Name) and call.func.value in INSPECTING_BUILTINS)
     parameters = {p.name.value for p in (*function.params.posonly_params, *function.params.params,
                                          *function.params.kwonly_params)}
     for star in (function.params.star_arg, function.params.star_kwarg):

@@ -12,15 +12,13 @@ from poollint.catalog.model import CheckoutSpec, ClientSpec
 from poollint.python.cst.context import dotted_name, is_main_guard
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
+from poollint.python.facts import INSPECTING_BUILTINS
 
 if TYPE_CHECKING:
     from poollint.python.cst.context import FileContext
 
 _BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException"})
 # builtins that look at a value without taking it over
-_INSPECTING_BUILTINS = frozenset({
-    "print", "repr", "str", "len", "id", "type", "isinstance", "hasattr", "getattr", "bool", "format", "vars",
-})
 
 
 @dataclass
@@ -219,6 +217,9 @@ class ReleaseTracker:
         spec = self.catalog.client_for(context.qualified_name(node.func))
         if spec is not None:
             return self._constructed(node, spec)
+        built = self._project_pool_in_setup(node)
+        if built is not None:
+            return built
         if isinstance(node.func, cst.Attribute):
             receiver = context.qualified_name(node.func.value)
             if receiver and receiver.endswith("()"):
@@ -226,6 +227,21 @@ class ReleaseTracker:
         elif isinstance(node.func, cst.Name):
             return self._factory_opening(node)
         return None
+
+    def _project_pool_in_setup(self, node: cst.Call) -> Optional[Opening]:
+        """`self.dbconn = storage.DBConn(dsn)` in a test case's `setUp`: a project class (or function) that
+        builds a pool per call (the project index's factories); its `tearDown` must mention it. Pytest
+        fixtures are left alone: what releases such an object (`conn.engine.dispose()`, a method of its
+        own) is not known from its name."""
+        index = self.context.index
+        if index is None or (self._setting() or ("",))[0] != "setup":
+            return None
+        factory = index.factory(self.context.qualified_name(node.func))
+        spec = self.catalog.client_for(factory.constructor) if factory is not None and not factory.cached else None
+        if spec is None or not spec.owns_pool:
+            return None
+        return self._opening(node, "client", spec.library, spec.release, spec.context_manager_releases,
+                             root=("client", id(node)))
 
     def _constructed(self, node: cst.Call, spec: ClientSpec) -> Optional[Opening]:
         statement = self.context.current_statement
@@ -602,7 +618,7 @@ class ReleaseTracker:
             return
         if self.context.qualified_name(func) in self.guards.borrowing_functions:
             return  # `async_sessionmaker(engine)`: the session factory borrows the engine and never disposes it
-        if not named or (isinstance(func, cst.Name) and func.value in _INSPECTING_BUILTINS
+        if not named or (isinstance(func, cst.Name) and func.value in INSPECTING_BUILTINS
                          and self.context.lookup(func.value) in (None, f"builtins.{func.value}")):
             return
         if isinstance(func, cst.Name) and self._helper_releases(func.value, node, name, release):
