@@ -153,8 +153,10 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
             data = read_bytes(path, "python", root)
         except OSError:
             continue
+        # what it imports of the project (which modules one process loads together, re-exports)
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": "",
-                             "imports": imports_in_source(data, names[relative], relative)}
+                             "imports": [name for name in imports_in_source(data, names[relative], relative)
+                                         if name.split(".")[0] in project]}
         names_library = passes_screen(data, settings)  # scanned once: most files fail here
         if (names_library and names_a_screen_call(data, settings)) or registrations.search(data) \
                 or external.search(data):

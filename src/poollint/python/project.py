@@ -77,16 +77,20 @@ class ProjectIndex:
     def _follow_reexports(self) -> None:
         """`scheduler/storage/__init__.py`'s `from .storage import DBConn` makes `scheduler.storage.DBConn`
         the factory, object, opener, scope or command `scheduler.storage.storage.DBConn` is."""
-        if self.known_reexports is not None:
-            pairs = list(self.known_reexports.items())
-        else:
-            everything = {**self.other_imports, **{name: module.imports for name, module in self.modules.items()}}
-            pairs = [(f"{name}.{target.rsplit('.', 1)[1]}", target)
-                     for name, imports in everything.items() for target in imports if "." in target]
+        def pairs() -> Iterator[tuple[str, str]]:  # (alias, what it names), generated: a project has many imports
+            if self.known_reexports is not None:
+                yield from self.known_reexports.items()
+                return
+            for importers in (self.other_imports.items(), ((n, m.imports) for n, m in self.modules.items())):
+                for name, imports in importers:
+                    for target in imports:
+                        if "." in target:
+                            yield f"{name}.{target.rsplit('.', 1)[1]}", target
+
         scopes = set(self._scopes)
         for _ in range(MAX_CHAIN_DEPTH):  # a re-export of a re-export
             added = False
-            for alias, target in pairs:
+            for alias, target in pairs():
                 if alias == target or alias in self._reexports:
                     continue
                 for table in (self._factories, self._objects, self._openers):
