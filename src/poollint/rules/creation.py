@@ -42,7 +42,7 @@ class _ClientCreation(FileRule):
             produces(statement.value, node) or is_argument_of(statement.value, node)
         ):
             targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-            if any(isinstance(t, (cst.Subscript, cst.Attribute)) for t in targets):
+            if any(isinstance(t, (cst.Subscript, cst.Attribute)) and not self._request_scoped(t) for t in targets):
                 return "kept"  # also `self.client = Redis(connection_pool=ConnectionPool(...))`
             function = self.context.enclosing_function()
             if function is not None and isinstance(function.node, cst.FunctionDef):
@@ -64,6 +64,11 @@ class _ClientCreation(FileRule):
             if names and names & _kept_names(scope):
                 return "kept"  # `pool = ConnectionPool(...)` then `self._pools.setdefault(alias, pool)`
         return ""
+
+    def _request_scoped(self, target: cst.BaseExpression) -> bool:
+        """`g.cache = Redis()`: Flask's `g` lives for one request, so keeping a client there keeps nothing."""
+        return self.context.qualified_name(target.value) in self.context.catalog.guards.request_scoped_objects \
+            if isinstance(target, (cst.Attribute, cst.Subscript)) else False
 
     def bound_names(self, node: cst.Call) -> set[str]:
         """The names the current statement binds the call's result to (`engine = create_engine(...)`)."""
@@ -239,6 +244,9 @@ class ClientPerCall(_ClientCreation):
         replaced = self._replaced_without_release(node, function.node, spec) if usage == "kept" else None
         if replaced:
             return f"it replaces `self.{replaced}` without closing the client it held"
+        rebound = self._rebound_per_call(node) if usage == "kept" and role.per_call else None
+        if rebound:
+            return f"{role.per_call}; it replaces `self.{rebound}` on every call"
         if usage in ("kept", "global"):
             return None
         if not spec.connect and self._released_in_function(node, function.node, spec):
@@ -257,6 +265,22 @@ class ClientPerCall(_ClientCreation):
                 if outer_role.runs_once or outer_role.is_test:
                     return None
         return role.per_call
+
+    def _rebound_per_call(self, node: cst.Call) -> Optional[str]:
+        """`self.engine = create_engine()` in a method that runs per call (a task's `run`, a hook): the
+        instance outlives the call (Celery builds each task once per worker), so every call replaces the
+        pool; not when an enclosing `if` looks at that attribute first (a lazy guard)."""
+        statement = self.context.current_statement
+        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or not produces(statement.value, node):
+            return None
+        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+        attributes = [t.attr.value for t in targets if isinstance(t, cst.Attribute) and _is_self(t.value)]
+        if len(attributes) != 1 or len(targets) != 1:
+            return None
+        for frame in self.context.enclosing(cst.If):
+            if attributes[0] in self.context.module.code_for_node(frame.node.test):  # type: ignore[attr-defined]
+                return None
+        return attributes[0]
 
     def _replaced_without_release(self, node: cst.Call, function: cst.FunctionDef, spec: ClientSpec) -> Optional[str]:
         """`self._client = Prisma(...)` in a method other than `__init__`, when `__init__` already built

@@ -101,6 +101,8 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             return FunctionRole(per_call="a task", is_test=is_test)
         if isinstance(target, cst.Attribute) and last in guards.route_decorator_attributes and call is not None:
             return FunctionRole(per_call="a request handler", is_test=is_test)
+        if isinstance(target, cst.Attribute) and last in guards.request_hook_decorator_attributes:
+            return FunctionRole(per_call="a hook run on every request", is_test=is_test)
         if enclosing_class is not None and call is None and dotted_name(target) == "property" \
                 and context.lookup("property") is None:
             return FunctionRole(per_call="a property, evaluated on every access", is_test=is_test)
@@ -119,6 +121,9 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             return FunctionRole(runs_once="Django's AppConfig.ready")
         if name == "handle" and any(b.endswith("BaseCommand") for b in bases):
             return FunctionRole(runs_once="a management command")
+        if name in guards.task_class_methods and any(
+                context.qualified_name(arg.value) in guards.task_base_classes for arg in enclosing_class.bases):
+            return FunctionRole(per_call="a task", is_test=is_test)
     facts = body_facts(function)
     if any(context.qualified_name(call.func) in guards.app_constructors for call in facts.called):
         return FunctionRole(runs_once="an application factory")
