@@ -142,10 +142,20 @@ class ClientPerCall(_ClientCreation):
         constructor. So is a method (a `@staticmethod`, a classmethod returning `cls(client[db])`,
         `self.engine()`), and so is a class whose `__init__` keeps a client on the instance
         (assigned to `self.x`, annotated, wrapped in another object, built by a factory method or
-        handed to `super().__init__()`): `Store()` -> `create_engine()`. A class that builds its
+        handed to `super().__init__()`): `Store()` -> `create_engine()`. A subclass with no
+        constructor of its own is built like its base (`RomsHandler()` -> `DBBaseHandler()` ->
+        `create_engine()`), and a name a package re-exports (`from .storage import DBConn` in its
+        `__init__.py`) is the object it names. A function that hands its client to a helper of
+        its module returning none of its parameters is no factory: the pool is reported where it
+        is built. A class that builds its
         client only when a parameter is missing (`engine or create_engine(url)`) builds nothing
         where the caller passes it. A `@property` runs on every access; an `__init__` whose class's
-        `__new__` returns a cached instance runs again on every construction. Test code is
+        `__new__` returns a cached instance runs again on every construction. Flask's request
+        hooks (`before_request`, `teardown_request`, ...) run on every request, and `flask.g`
+        keeps a client for one request only; a Celery task class's `run` and `__call__` run per
+        task while the instance lives as long as the worker, so a client kept on `self` there is
+        replaced on every call unless an `if` looks at the attribute first. Airflow's `@task`
+        runs once in a process of its own, like a command. Test code is
         judged by DBP303/DBP304 instead.
 
         Precision: measured on 5 findings in 1 project of the precision corpus

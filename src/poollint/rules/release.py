@@ -156,6 +156,11 @@ class FixtureWithoutTeardown(_Release):
         with` around the `yield` whose exit closes, `request.addfinalizer(...)`, and in
         unittest a `tearDown`/`tearDownClass`/`asyncTearDown` that mentions the attribute or
         any `addCleanup`/`addAsyncCleanup`/`enterContext` call.
+
+        In a test case's `setUp`, a project class or function that builds a pool (the project
+        index's factories: `self.dbconn = storage.DBConn(dsn)`, whose `__init__` keeps an engine)
+        counts like the library's constructor. Pytest fixtures that build such an object are not
+        judged: what releases it (`conn.engine.dispose()`, a method of its own) is not known.
     """
     example = """
         import psycopg2
