@@ -115,6 +115,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     names = {relative: module_name_from_relative(relative) for relative, _ in files}
     # the index screens the run's files with the words the runner uses (ProjectIndex.project_packages)
     project = frozenset(name.split(".")[0] for name in names.values() if name)
+    name_parts = frozenset(part for name in names.values() for part in name.split("."))
     changed = False
     screened: list[str] = []
     syntax_only: list[str] = []  # checked files that name a library but call nothing: only parsed
@@ -153,10 +154,11 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
             data = read_bytes(path, "python", root)
         except OSError:
             continue
-        # what it imports of the project (which modules one process loads together, re-exports)
+        # what it imports of the project (which modules one process loads together, re-exports);
+        # `from models.models import x` run from backend/ names backend.models.models
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": "",
                              "imports": [name for name in imports_in_source(data, names[relative], relative)
-                                         if name.split(".")[0] in project]}
+                                         if name.split(".")[0] in name_parts]}
         names_library = passes_screen(data, settings)  # scanned once: most files fail here
         if (names_library and names_a_screen_call(data, settings)) or registrations.search(data) \
                 or external.search(data):

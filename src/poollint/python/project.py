@@ -140,6 +140,22 @@ class ProjectIndex:
         def join(first: str, second: str) -> None:
             leader[find(first)] = find(second)
 
+        # `from models.models import x` in backend/main.py, run from backend/: the module whose name ends
+        # so, when only one does
+        by_suffix: dict[str, Optional[str]] = {}
+        for name in imports:
+            parts = name.split(".")
+            for start in range(1, len(parts)):
+                suffix = ".".join(parts[start:])
+                by_suffix[suffix] = None if suffix in by_suffix and by_suffix[suffix] != name else name
+
+        def module_of(imported: str) -> Optional[str]:
+            for candidate in (imported, imported.rsplit(".", 1)[0]):
+                found = candidate if candidate in leader else by_suffix.get(candidate)
+                if found is not None:
+                    return found
+            return None
+
         first_in_package: dict[str, str] = {}
         for name, imported_by_name in imports.items():
             package = name.rsplit(".", 1)[0] if "." in name else ""
@@ -147,8 +163,8 @@ class ProjectIndex:
             if package in leader:
                 join(name, package)
             for imported in imported_by_name:
-                target = imported if imported in leader else imported.rsplit(".", 1)[0]
-                if target in leader:
+                target = module_of(imported)
+                if target is not None:
                     join(name, target)
         return {name: find(name) for name in imports}
 
