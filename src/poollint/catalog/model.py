@@ -125,6 +125,11 @@ class Guards:
     handler_names: frozenset[str] = frozenset()
     request_hook_decorator_attributes: frozenset[str] = frozenset()
     request_scoped_objects: frozenset[str] = frozenset()
+    # an `__init__` parameter that says an instance is made per request: `request`, `conversation_id`
+    per_request_parameters: frozenset[str] = frozenset()
+    per_request_id_stems: frozenset[str] = frozenset()
+    # methods that give a class's resources back
+    release_method_names: frozenset[str] = frozenset()
     task_base_classes: frozenset[str] = frozenset()
     task_class_methods: frozenset[str] = frozenset()
     process_constructors: frozenset[str] = frozenset()

@@ -437,6 +437,11 @@ class ProjectIndex:
             ))
         return sites
 
+    def is_imported(self, qualified_name: str) -> bool:
+        """Whether a module of the project imports this name (or a name re-exporting it)."""
+        return qualified_name in self._imported_modules or any(
+            alias in self._imported_modules for alias, target in self._reexports.items() if target == qualified_name)
+
     def _runs_alone(self, module: ModuleFacts) -> bool:
         """A module that runs as a process of its own: an entry point (a `__main__` script, alembic's
         env.py, test code), or a script-shaped module that no module of the project imports."""

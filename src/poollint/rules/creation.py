@@ -158,6 +158,14 @@ class ClientPerCall(_ClientCreation):
         runs once in a process of its own, like a command. Test code is
         judged by DBP303/DBP304 instead.
 
+        A class that keeps a client it builds in `__init__` is judged where the project builds it.
+        When the project builds it nowhere (a library's class, built by its users) the finding
+        sits at the constructor, but only with a second signal: the class has no base and no
+        method that could release it (`close`, `dispose`, `__exit__`, `__aexit__`, `__del__`, ...),
+        and a parameter of `__init__` says an instance is made per request (`request`,
+        `conversation_id`, `user_id`, ...: the catalog's `per-request-parameters` and
+        `per-request-id-stems`).
+
         Precision: measured on 5 findings in 1 project of the precision corpus
         (benchmarks/precision, 27 packages): 0 true positives, 0 false positives, 5 debatable
         (Celery's integration-test tasks build a Redis client per task, the real shape, but
@@ -257,6 +265,9 @@ class ClientPerCall(_ClientCreation):
         rebound = self._rebound_per_call(node) if usage == "kept" and role.per_call else None
         if rebound:
             return f"{role.per_call}; it replaces `self.{rebound}` on every call"
+        owned = self._owned_per_request(node, function.node) if usage == "kept" else None
+        if owned:
+            return owned
         if usage in ("kept", "global"):
             return None
         if not spec.connect and self._released_in_function(node, function.node, spec):
@@ -275,6 +286,43 @@ class ClientPerCall(_ClientCreation):
                 if outer_role.runs_once or outer_role.is_test:
                     return None
         return role.per_call
+
+    def _owned_per_request(self, node: cst.Call, function: cst.FunctionDef) -> Optional[str]:
+        """`self.client = MongoClient(uri)` in the `__init__` of a class that has no method to release it
+        (no `close`, `__exit__`, ...), when a parameter says an instance is made per request, user or
+        conversation (`conversation_id`, `request`): its users build one pool per conversation, and
+        no call site in the project may show it (a library's class)."""
+        klass = self.context.enclosing_class()
+        statement = self.context.current_statement
+        if klass is None or function.name.value != "__init__" or not isinstance(statement, (cst.Assign, cst.AnnAssign)) \
+                or not produces(statement.value, node):
+            return None
+        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+        if not any(isinstance(t, cst.Attribute) and _is_self(t.value) for t in targets):
+            return None
+        guards = self.context.catalog.guards
+        methods = {s.name.value for s in klass.body.body if isinstance(s, cst.FunctionDef)}
+        if methods & guards.release_method_names or len(klass.bases) > 0:
+            return None  # a release path, or a base class that may hold one
+        parameters = [p.name.value for p in (*function.params.posonly_params, *function.params.params,
+                                               *function.params.kwonly_params)]
+        identity = next((p for p in parameters if p in guards.per_request_parameters or (
+            p.endswith("_id") and p[:-3] in guards.per_request_id_stems)), None)
+        if identity is None or self._constructed_in_project(klass.name.value):
+            return None  # where the project builds it, its call sites are judged
+        return f"one per `{klass.name.value}`, made per `{identity}`, and the class has no method that closes it"
+
+    def _constructed_in_project(self, class_name: str) -> bool:
+        """Whether this module calls the class, or another module of the project imports it."""
+        called = self.context.__dict__.get("_names_called")
+        if called is None:
+            collector = _CalledNames()
+            cst_visit(self.context.module, collector)
+            called = self.context.__dict__["_names_called"] = collector.names
+        if class_name in called:
+            return True
+        index = self.context.index
+        return index is not None and index.is_imported(self.context.module_qualified(class_name))
 
     def _rebound_per_call(self, node: cst.Call) -> Optional[str]:
         """`self.engine = create_engine()` in a method that runs per call (a task's `run`, a hook): the
@@ -449,6 +497,17 @@ def _tests_missing(test: cst.BaseExpression, names: set[str]) -> bool:
         return test.left.value in names and isinstance(target.operator, cst.Is) \
             and isinstance(target.comparator, cst.Name) and target.comparator.value == "None"
     return False
+
+
+class _CalledNames(cst.CSTVisitor):
+    """The names called anywhere in a module (`Store(...)`), functions and classes included."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name):
+            self.names.add(node.func.value)
 
 
 class _Contains(cst.CSTVisitor):
