@@ -1,0 +1,471 @@
+"""What a function's code does with a client it builds: keeps it (an attribute, a container, a
+global, a closure), returns it (directly or wrapped), releases it (`finally`, `with`), or hands it on;
+and which module functions are reached only from run-once code. The analysis DBP1xx judges with
+(rules/creation.py), as rules/release_tracker.py is DBP3xx's.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Mapping, Optional
+
+import libcst as cst
+
+from poollint.catalog.model import ClientSpec
+from poollint.python.cst.context import Frame
+from poollint.python.cst.roles import function_role
+from poollint.python.cst.walk import visit as cst_visit
+from poollint.python.facts import INSPECTING_BUILTINS
+
+# methods of a container that keep their argument (`self._pools.setdefault(alias, pool)`)
+COLLECTION_METHODS = frozenset({"append", "add", "setdefault", "insert", "extend", "update", "put", "register"})
+
+
+def tests_missing(test: cst.BaseExpression, names: set[str]) -> bool:
+    """`x is None` or `not x` on one of `names`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return isinstance(test.expression, cst.Name) and test.expression.value in names
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
+        target = test.comparisons[0]
+        return test.left.value in names and isinstance(target.operator, cst.Is) \
+            and isinstance(target.comparator, cst.Name) and target.comparator.value == "None"
+    return False
+
+
+class CalledNames(cst.CSTVisitor):
+    """The names called anywhere in a module (`Store(...)`), functions and classes included."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name):
+            self.names.add(node.func.value)
+
+
+class _Contains(cst.CSTVisitor):
+    def __init__(self, target: cst.CSTNode) -> None:
+        self.target = target
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if node is self.target:
+            self.found = True
+        return not self.found
+
+
+def in_parameter_defaults(function: cst.FunctionDef, node: cst.Call) -> bool:
+    """Whether the call is a parameter default: evaluated once, when the `def` runs at import."""
+    for param in (*function.params.posonly_params, *function.params.params, *function.params.kwonly_params):
+        if param.default is not None:
+            finder = _Contains(node)
+            param.default.visit(finder)
+            if finder.found:
+                return True
+    return False
+
+
+class _References(cst.CSTVisitor):
+    """Where a module function's name is used: called from a top-level function, or anything else."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        # None: a use that is not a call inside a function, or a call repeated by a loop of its caller
+        self.callers: list[Optional[cst.FunctionDef]] = []
+        self._function: list[cst.FunctionDef] = []
+        self._loops: list[int] = [0]  # loops open in the innermost function
+        self._called: set[int] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._called.add(id(node.name))
+        self._function.append(node)
+        self._loops.append(0)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._function.pop()
+        self._loops.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loops[-1] += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._loops[-1] -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loops[-1] += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._loops[-1] -= 1
+
+    def visit_ListComp(self, node: cst.ListComp) -> bool:
+        return self._comprehension(node, (node.elt,))
+
+    def visit_SetComp(self, node: cst.SetComp) -> bool:
+        return self._comprehension(node, (node.elt,))
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        return self._comprehension(node, (node.elt,))
+
+    def visit_DictComp(self, node: cst.DictComp) -> bool:
+        return self._comprehension(node, (node.key, node.value))
+
+    def _comprehension(self, node: "cst.BaseComp | cst.DictComp", items: tuple[cst.CSTNode, ...]) -> bool:
+        """`[load(t) for t in tables()]`: `tables()` runs once, before the first item; the rest once per item."""
+        first = node.for_in
+        cst_visit(first.iter, self)
+        self._loops[-1] += 1
+        for part in (first.target, *first.ifs, *((first.inner_for_in,) if first.inner_for_in else ()), *items):
+            cst_visit(part, self)
+        self._loops[-1] -= 1
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == self.name:
+            self._called.add(id(node.func))
+            self.callers.append(self._function[0] if self._function and not self._loops[-1] else None)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name and id(node) not in self._called:
+            self.callers.append(None)
+
+
+def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 0) -> bool:
+    """A module function whose every use is a call from a function that runs once (a command, a
+    script's `main()`), directly or through such helpers. Callers in other modules are not seen."""
+    name = function.name.value
+    if depth > 3 or context.module_functions.get(name) is not function:
+        return False
+    cache = context.__dict__.setdefault("_reached_only_from_run_once", {})
+    if function in cache:
+        return cache[function]
+    cache[function] = False  # recursion through a cycle decides nothing
+    references = _References(name)
+    cst_visit(context.module, references)
+    answer = bool(references.callers) and all(
+        caller is not None and caller is not function and (
+            function_role(context, caller, None).runs_once or reached_only_from_run_once(context, caller, depth + 1))
+        for caller in references.callers)
+    cache[function] = answer
+    return answer
+
+
+def produces(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
+    """Whether `value` evaluates to the call's result: the call itself, awaited, or a branch of `x if c else y`."""
+    if value is node:
+        return True
+    if isinstance(value, cst.Await):
+        return produces(value.expression, node)
+    if isinstance(value, cst.IfExp):
+        return produces(value.body, node) or produces(value.orelse, node)
+    if isinstance(value, cst.BooleanOperation):  # `connection or self._new_engine()`
+        return produces(value.left, node) or produces(value.right, node)
+    return False
+
+
+def releases(call: cst.Call, names: set[str], spec: ClientSpec) -> bool:
+    """`client.close()` on one of `names`, with a release method of the client's library."""
+    return (
+        isinstance(call.func, cst.Attribute) and call.func.attr.value in spec.release
+        and isinstance(call.func.value, cst.Name) and call.func.value.value in names
+    )
+
+
+def is_argument_of(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
+    """Whether the call is an argument, at any depth, of the call that `value` evaluates to."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return False
+    return any(arg.value is node or is_argument_of(arg.value, node) for arg in value.args)
+
+
+class _KeptNames(cst.CSTVisitor):
+    """Names whose value is stored somewhere that outlives the call: an attribute, a container, a global."""
+
+    def __init__(self) -> None:
+        self.kept: set[str] = set()
+        self.closures: dict[str, set[str]] = {}  # nested function -> names it uses
+        # local name -> the names its value was built from (`maker = sessionmaker(bind=engine)`)
+        self.built_from: dict[str, set[str]] = {}
+        # `metadata.bind = engine` on a plain name: that name -> the names stored on it
+        self.stored_on: dict[str, set[str]] = {}
+        self.uses: dict[str, int] = {}  # every occurrence of each name
+        self.bookkeeping: dict[str, int] = {}  # occurrences as an assignment target or an attribute store's base
+        self._not_variables: set[int] = set()
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:  # `self.stores: SimpleNamespace = SimpleNamespace(...)`
+            self._assigned(node.value, [node.target])
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._assigned(node.value, [target.target for target in node.targets])
+
+    def _assigned(self, value: cst.BaseExpression, targets: list[cst.BaseExpression]) -> None:
+        value_names = ({value.value} if isinstance(value, cst.Name) else set()) | _argument_names(value)
+        for target in targets:
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                    and target.value.value not in ("self", "cls"):
+                base = target.value.value
+                self.stored_on.setdefault(base, set()).update(value_names)
+                self.bookkeeping[base] = self.bookkeeping.get(base, 0) + 1
+            elif isinstance(target, (cst.Attribute, cst.Subscript)):
+                # `self.session = scoped_session(maker)`: the object stored holds what it was built from
+                self.kept |= value_names
+            elif isinstance(target, cst.Name):
+                self.built_from.setdefault(target.value, set()).update(_argument_names(value))
+                self.bookkeeping[target.value] = self.bookkeeping.get(target.value, 0) + 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._not_variables.add(id(node.attr))  # `Base.metadata`: an attribute's name, not a variable
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._not_variables.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) not in self._not_variables:
+            self.uses[node.value] = self.uses.get(node.value, 0) + 1
+
+    def kept_through_locals(self) -> set[str]:
+        """`kept`, with every local a kept value was built from, transitively. What is stored on an
+        attribute of a plain name is kept, unless the name is a local whose object goes nowhere (assigned
+        here and used for nothing else: `metadata = copy(Base.metadata); metadata.bind = engine`)."""
+        for base, stored in self.stored_on.items():
+            if base not in self.built_from or self.uses.get(base, 0) > self.bookkeeping.get(base, 0):
+                self.kept |= stored
+        kept, pending = set(self.kept), list(self.kept)
+        while pending:
+            for name in self.built_from.get(pending.pop(), ()):
+                if name not in kept:
+                    kept.add(name)
+                    pending.append(name)
+        return kept
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and (node.func.attr.value in COLLECTION_METHODS or _is_super_init(node)):
+            # `super().__init__(engine)`: the base class keeps it on the instance
+            self.kept.update(arg.value.value for arg in node.args if isinstance(arg.value, cst.Name))
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.kept.update(item.name.value for item in node.names)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        names = _UsedNames()
+        cst_visit(node.body, names)
+        self.closures[node.name.value] = names.used
+
+
+class _Returns(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.values: list[Optional[cst.BaseExpression]] = []
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.values.append(node.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+
+def _returns_of(function: cst.FunctionDef) -> list[Optional[cst.BaseExpression]]:
+    collector = _Returns()
+    cst_visit(function.body, collector)
+    return collector.values
+
+
+def reinitialises_cached_instance(function: cst.FunctionDef, klass: Optional[cst.ClassDef]) -> bool:
+    """`__init__` of a class whose `__new__` may hand back an existing instance: Python runs `__init__` on it
+    again, so a client it builds unconditionally (no early `return`) is rebuilt on every construction."""
+    if klass is None or function.name.value != "__init__" or _returns_of(function):
+        return False
+    new = next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__new__"), None)
+    if new is None:
+        return False
+    # a `__new__` that only returns `super().__new__(cls)` makes a new instance every time
+    return any(value is not None and not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+                                          and value.func.attr.value == "__new__")
+               for value in _returns_of(new))
+
+
+def is_self(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
+
+
+class _Assignments(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Assign] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.found.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+
+def assignments(function: cst.FunctionDef) -> list[cst.Assign]:
+    collector = _Assignments()
+    cst_visit(function.body, collector)
+    return collector.found
+
+
+def calls_assigned_to_self(function: cst.FunctionDef, attribute: str) -> list[cst.BaseExpression]:
+    """Values `function` assigns to `self.<attribute>`."""
+    return [a.value for a in assignments(function) if any(
+        isinstance(t.target, cst.Attribute) and is_self(t.target.value) and t.target.attr.value == attribute
+        for t in a.targets)]
+
+
+def _is_super_init(node: cst.Call) -> bool:
+    func = node.func
+    return isinstance(func, cst.Attribute) and func.attr.value == "__init__" and isinstance(func.value, cst.Call) \
+        and isinstance(func.value.func, cst.Name) and func.value.func.value == "super"
+
+
+class _UsedNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.used.add(node.value)
+
+
+def kept_names(scope: cst.CSTNode) -> set[str]:
+    cache = _KEPT_CACHE.get(id(scope))
+    if cache is not None and cache[0] is scope:
+        return cache[1]
+    collector = _KeptNames()
+    cst_visit(scope, collector)
+    for name in list(collector.kept):  # `self.run = run`: what the stored closure uses lives as long
+        collector.kept |= collector.closures.get(name, set())
+    kept = collector.kept_through_locals()
+    _KEPT_CACHE.clear()  # one scope at a time is enough: calls of one function arrive together
+    _KEPT_CACHE[id(scope)] = (scope, kept)
+    return kept
+
+
+_KEPT_CACHE: dict[int, tuple[cst.CSTNode, set[str]]] = {}
+
+
+class FinallyBlocks(cst.CSTVisitor):
+    """`finally:` bodies of a function, not of functions nested in it."""
+
+    def __init__(self) -> None:
+        self.blocks: list[cst.CSTNode] = []
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if node.finalbody is not None:
+            self.blocks.append(node.finalbody)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+
+def innermost_loop(frames: list[Frame]) -> Optional[Frame]:
+    """The innermost loop or comprehension inside the innermost function (or module)."""
+    for frame in reversed(frames):
+        if frame.is_function or isinstance(frame.node, cst.ClassDef):
+            return None
+        if frame.is_loop:
+            return frame
+    return None
+
+
+def _argument_names(value: Optional[cst.BaseExpression],
+                    module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> set[str]:
+    """Names passed, at any depth, as arguments of the call (or elements of the literal) `value` evaluates
+    to, except through a call of a module function that returns none of its parameters
+    (see `_passes_arguments_on`)."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if isinstance(value, (cst.List, cst.Tuple, cst.Set, cst.Dict)):  # `[Store(client)]`: the literal keeps it
+        pending = [element.value for element in value.elements]
+    elif isinstance(value, cst.Call) and _passes_arguments_on(value, module_functions):
+        pending = [arg.value for arg in value.args]
+    else:
+        return set()
+    names: set[str] = set()
+    while pending:
+        inner = pending.pop()
+        while isinstance(inner, cst.Subscript):  # `cls(client[db][coll])`: the client lives on
+            inner = inner.value
+        if isinstance(inner, cst.Name):
+            names.add(inner.value)
+        elif isinstance(inner, (cst.List, cst.Tuple, cst.Set)):  # `Namespace(stores=[Store(conn)])`
+            pending.extend(element.value for element in inner.elements)
+        elif isinstance(inner, cst.Dict):  # `SimpleNamespace(**{"tasks": TaskStore(conn)})`
+            pending.extend(element.value for element in inner.elements)
+        else:
+            names |= _argument_names(inner, module_functions)
+    return names
+
+
+def _passes_arguments_on(call: cst.Call, module_functions: Mapping[str, cst.FunctionDef]) -> bool:
+    """Whether a call's result may keep its arguments: an object built from them (`Store(client)`,
+    `sessionmaker(bind=engine)`), anything of a library's or another module's; not a function of this
+    module that returns none of its parameters (`return _is_locked_out(key, redis)` returns what it
+    computes with the client). The `ast` twin is python/facts.py's `_ModuleReader._passes_arguments_on`."""
+    function = module_functions.get(call.func.value) if isinstance(call.func, cst.Name) else None
+    if function is None:
+        # `str(engine)`: a value computed from it (a builtin's name rebound in the module is a module function)
+        return not (isinstance(call.func, cst.Name) and call.func.value in INSPECTING_BUILTINS)
+    parameters = {p.name.value for p in (*function.params.posonly_params, *function.params.params,
+                                         *function.params.kwonly_params)}
+    for star in (function.params.star_arg, function.params.star_kwarg):
+        if isinstance(star, cst.Param):
+            parameters.add(star.name.value)
+    return bool(returned_names(function) & parameters)
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self, module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> None:
+        self.module_functions = module_functions
+        self.calls: list[cst.Call] = []
+        self.returned: set[str] = set()
+        self.flows: dict[str, set[str]] = {}  # `store = Store(client=client)`: client flows into store
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        targets = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
+        for name in _argument_names(node.value):
+            self.flows.setdefault(name, set()).update(targets)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        if isinstance(value, cst.Name):
+            self.returned.add(value.value)
+        elif isinstance(value, cst.Tuple):
+            self.returned.update(e.value.value for e in value.elements if isinstance(e.value, cst.Name))
+        else:
+            # `return Engine(pool)`: the client leaves wrapped in what the function returns
+            self.returned |= _argument_names(value, self.module_functions)
+
+    def returned_through_flows(self) -> set[str]:
+        returned = set(self.returned)
+        changed = True
+        while changed:
+            changed = False
+            for name, targets in self.flows.items():
+                if name not in returned and targets & returned:
+                    returned.add(name)
+                    changed = True
+        return returned
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    collector = _Calls()
+    cst_visit(node, collector)
+    return collector.calls
+
+
+def returned_names(function: cst.FunctionDef,
+                   module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> set[str]:
+    """Names whose value the function returns, directly or wrapped in what it returns."""
+    collector = _Calls(module_functions)
+    cst_visit(function.body, collector)
+    return collector.returned_through_flows()
