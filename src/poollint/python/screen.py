@@ -362,6 +362,10 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 holds = _names_a_session(outline)
         dotted = dotted_name(func)
         if dotted is None:
+            # `sessionmaker(bind=engine)()`: the builder's call, as the rules' context names it
+            inner = dotted_name(func.func) if isinstance(func, ast.Call) else None
+            if inner is not None and f"{_resolve(inner, aliases)}()" in words.qualified:
+                return True, holds
             continue
         resolved = _resolve(dotted, aliases)
         # a factory imported relatively or under another name (`from .db import make_engine as build`)

@@ -126,6 +126,8 @@ def _is_name(node: Optional[cst.CSTNode], name: str) -> bool:
 def _call_display(node: cst.Call) -> str:
     if isinstance(node.func, cst.Attribute):
         base = dotted_name(node.func) or f"….{node.func.attr.value}"
+    elif isinstance(node.func, cst.Call) and dotted_name(node.func.func):
+        base = f"{dotted_name(node.func.func)}(...)"  # `sessionmaker(bind=engine)()`
     else:
         base = dotted_name(node.func) or "call"
     return f"`{base}()`"
