@@ -57,12 +57,11 @@ class _ClientCreation(FileRule):
             if isinstance(outer.func, cst.Attribute) and outer.func.attr.value in COLLECTION_METHODS \
                     and any(arg.value is node for arg in outer.args):
                 return "kept"
-        if isinstance(statement, (cst.Assign, cst.AnnAssign)) and produces(statement.value, node):
-            targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-            names = {t.value for t in targets if isinstance(t, cst.Name)}
+        names = self.bound_names(node)
+        if names:
             function = self.context.enclosing_function()
             scope = function.node if function is not None else self.context.module
-            if names and names & kept_names(scope):
+            if names & kept_names(scope):
                 return "kept"  # `pool = ConnectionPool(...)` then `self._pools.setdefault(alias, pool)`
         return ""
 
@@ -71,13 +70,17 @@ class _ClientCreation(FileRule):
         return self.context.qualified_name(target.value) in self.context.catalog.guards.request_scoped_objects \
             if isinstance(target, (cst.Attribute, cst.Subscript)) else False
 
-    def bound_names(self, node: cst.Call) -> set[str]:
-        """The names the current statement binds the call's result to (`engine = create_engine(...)`)."""
+    def assigned_targets(self, node: cst.Call) -> Optional[list[cst.BaseExpression]]:
+        """The targets of the current statement when it assigns the call's result (`x = self.y = Redis()`);
+        None when it does not."""
         statement = self.context.current_statement
         if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or not produces(statement.value, node):
-            return set()
-        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-        return {t.value for t in targets if isinstance(t, cst.Name)}
+            return None
+        return [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+
+    def bound_names(self, node: cst.Call) -> set[str]:
+        """The names the current statement binds the call's result to (`engine = create_engine(...)`)."""
+        return {t.value for t in self.assigned_targets(node) or () if isinstance(t, cst.Name)}
 
     def display(self, node: cst.Call) -> str:
         return f"{dotted_name(node.func) or 'client'}()"
@@ -294,12 +297,7 @@ class ClientPerCall(_ClientCreation):
         conversation (`conversation_id`, `request`): its users build one pool per conversation, and
         no call site in the project may show it (a library's class)."""
         klass = self.context.enclosing_class()
-        statement = self.context.current_statement
-        if klass is None or function.name.value != "__init__" or not isinstance(statement, (cst.Assign, cst.AnnAssign)) \
-                or not produces(statement.value, node):
-            return None
-        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-        if not any(isinstance(t, cst.Attribute) and is_self(t.value) for t in targets):
+        if klass is None or function.name.value != "__init__" or not self._self_attributes(node):
             return None
         guards = self.context.catalog.guards
         methods = {s.name.value for s in klass.body.body if isinstance(s, cst.FunctionDef)}
@@ -312,6 +310,11 @@ class ClientPerCall(_ClientCreation):
         if identity is None or self._constructed_in_project(klass.name.value):
             return None  # where the project builds it, its call sites are judged
         return f"one per `{klass.name.value}`, made per `{identity}`, and the class has no method that closes it"
+
+    def _self_attributes(self, node: cst.Call) -> list[str]:
+        """The attributes of `self` the current statement assigns the call's result to."""
+        return [t.attr.value for t in self.assigned_targets(node) or ()
+                if isinstance(t, cst.Attribute) and is_self(t.value)]
 
     def _constructed_in_project(self, class_name: str) -> bool:
         """Whether this module calls the class, or another module of the project imports it."""
@@ -329,11 +332,8 @@ class ClientPerCall(_ClientCreation):
         """`self.engine = create_engine()` in a method that runs per call (a task's `run`, a hook): the
         instance outlives the call (Celery builds each task once per worker), so every call replaces the
         pool; not when an enclosing `if` looks at that attribute first (a lazy guard)."""
-        statement = self.context.current_statement
-        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or not produces(statement.value, node):
-            return None
-        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-        attributes = [t.attr.value for t in targets if isinstance(t, cst.Attribute) and is_self(t.value)]
+        targets = self.assigned_targets(node) or []
+        attributes = self._self_attributes(node)
         if len(attributes) != 1 or len(targets) != 1:
             return None
         for frame in self.context.enclosing(cst.If):
@@ -344,14 +344,9 @@ class ClientPerCall(_ClientCreation):
     def _replaced_without_release(self, node: cst.Call, function: cst.FunctionDef, spec: ClientSpec) -> Optional[str]:
         """`self._client = Prisma(...)` in a method other than `__init__`, when `__init__` already built
         `self._client` and this method releases neither `self._client` nor a name it copied it to."""
-        statement = self.context.current_statement
         klass = self.context.enclosing_class()
-        if klass is None or function.name.value == "__init__" or not isinstance(statement, (cst.Assign, cst.AnnAssign)) \
-                or not produces(statement.value, node):
-            return None
-        targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-        attributes = [t.attr.value for t in targets if isinstance(t, cst.Attribute) and is_self(t.value)]
-        if len(attributes) != 1:
+        attributes = self._self_attributes(node)
+        if klass is None or function.name.value == "__init__" or len(attributes) != 1:
             return None
         attribute = attributes[0]
         init = next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
