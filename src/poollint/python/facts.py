@@ -152,15 +152,26 @@ _IMPORT_STATEMENT = re.compile(
     re.MULTILINE)
 
 
+def resolve_relative(module: str, is_package: bool, level: int, base: Optional[str]) -> str:
+    """`from ..db import x` in `module`: the absolute module it names (`app.db`)."""
+    package = module.split(".") if module else []
+    if not is_package:
+        package = package[:-1]
+    if level > 1:
+        package = package[: max(len(package) - (level - 1), 0)]
+    prefix = ".".join(package)
+    if base:
+        return f"{prefix}.{base}" if prefix else base
+    return prefix
+
+
 def imports_in_source(data: bytes, module: str, relative: str) -> tuple[str, ...]:
     """What a module imports (absolute, dotted), read from its text alone, as ModuleFacts.imports has
     it: for the files the index does not read (they name no database library), so that the project
     knows which modules load which (ProjectIndex._applications)."""
     if b"import" not in data:  # a data module or a huge generated one: nothing to scan line by line
         return ()
-    package = module.split(".") if module else []
-    if not relative.endswith("__init__.py"):
-        package = package[:-1]
+    is_package = relative.endswith("__init__.py")
     found: set[str] = set()
     for base, names, plain in _IMPORT_STATEMENT.findall(data):
         if plain:
@@ -169,8 +180,7 @@ def imports_in_source(data: bytes, module: str, relative: str) -> tuple[str, ...
         text = base.decode("ascii", "replace")
         level = len(text) - len(text.lstrip("."))
         if level:
-            prefix = package[: max(len(package) - (level - 1), 0)]
-            text = ".".join([*prefix, text[level:]] if text[level:] else prefix)
+            text = resolve_relative(module, is_package, level, text[level:])
         if not text:
             continue
         found.add(text)
@@ -265,16 +275,6 @@ class _ModuleReader:
         self._functions: Optional[dict[str, _FunctionNode]] = None
 
     # -- names ----------------------------------------------------------------------------------
-    def _resolve_relative(self, level: int, base: Optional[str]) -> str:
-        package = self.module.split(".") if self.module else []
-        if not self.is_package:
-            package = package[:-1]
-        if level > 1:
-            package = package[: max(len(package) - (level - 1), 0)]
-        prefix = ".".join(package)
-        if base:
-            return f"{prefix}.{base}" if prefix else base
-        return prefix
 
     def _record_import(self, node: Union[ast.Import, ast.ImportFrom]) -> None:
         if isinstance(node, ast.Import):
@@ -286,7 +286,8 @@ class _ModuleReader:
                     self.imports[top] = top
                 self.imported_modules.add(alias.name)
             return
-        base = self._resolve_relative(node.level, node.module) if node.level else (node.module or "")
+        base = resolve_relative(self.module, self.is_package, node.level, node.module) if node.level \
+            else (node.module or "")
         for alias in node.names:
             if alias.name == "*":
                 continue
