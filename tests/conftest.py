@@ -80,13 +80,13 @@ def one_index_per_settings():
     built: dict[str, dict] = {}
     own = runner._project_indexes
 
-    def shared(files, settings, options):
+    def shared(files, settings, options, root):
         if settings.fingerprint() not in built:
             built[settings.fingerprint()] = indexes_for(fixtures, settings, use_cache=False)
         indexes = built[settings.fingerprint()]
         if all(path.resolve() in shareable for path in files):
             return indexes
-        return own(files, settings, options)
+        return own(files, settings, options, root)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "_project_indexes", shared)

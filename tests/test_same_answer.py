@@ -135,3 +135,17 @@ def test_cli_stdin_buffer_gives_the_columns_and_noqa_of_the_file(shop: Path, mon
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(buffer.encode())))
         main(["check", "--no-cache", "--format", "json", "-", "--stdin-filename", ".env"])
         assert [(f["line"], f["column"], f["code"]) for f in json.loads(capsys.readouterr().out)] == expected
+
+
+def test_a_tree_without_project_markers_is_one_project(tmp_path: Path, cli: Callable[..., set],
+                                                       flake8: Callable[..., set]) -> None:
+    """No pyproject.toml, setup.cfg or .git anywhere above: the folder the run starts in is the project,
+    so `from . import db_connect` in `jobs/queue/worker.py` finds the opener of `jobs/queue/__init__.py`
+    (with a root per folder, the import was unresolved and the leak went unreported)."""
+    tree = tmp_path / "unmarked"
+    shutil.copytree(FIXTURES / "surfaces" / "unmarked", tree)
+    assert not any((parent / ".git").exists() or (parent / "pyproject.toml").exists() for parent in tree.parents)
+    expected = expected_in(tree)
+    assert expected == {("jobs/queue/worker.py", 7, "DBP304")}
+    assert cli(tree) == expected
+    assert flake8(tree, ".") == expected

@@ -39,14 +39,23 @@ INDEX_FORMAT = 9  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script
 
 
 # -- the project ----------------------------------------------------------------------------------
-def find_project_root(path: Path, settings: Optional[Settings] = None) -> Path:
-    """The nearest directory at or above `path` holding pyproject.toml/setup.cfg/.git, else `path`'s directory."""
+def find_project_root(path: Path, settings: Optional[Settings] = None, within: Optional[Path] = None) -> Path:
+    """The nearest directory at or above `path` holding pyproject.toml/setup.cfg/.git; with none,
+    `within` (the directory the run was started on) when `path` is below it, else `path`'s directory.
+
+    A tree without any marker (an unpacked archive, an app folder) is one project from the top
+    the user pointed at: its packages import each other, and a root per directory would cut them apart."""
     start = resolved(path)
     start = start if start.is_dir() else start.parent
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in PROJECT_MARKERS) or (
                 (directory / "setup.py").exists() and not (directory / "__init__.py").exists()):
             return directory
+    if within is not None:
+        top = resolved(within)
+        top = top if top.is_dir() else top.parent
+        if start == top or top in start.parents:
+            return top
     return start
 
 
@@ -363,22 +372,26 @@ _PROCESS_INDEXES: dict[tuple[str, str], ProjectIndex] = {}
 
 
 def index_for_file(path: Path, settings: Settings) -> ProjectIndex:
-    """The index of the project holding `path`, built once per process (the flake8 plugin's door)."""
-    root = find_project_root(path)
+    """The index of the project holding `path`, built once per process (the flake8 plugin's door).
+    Without a project marker, the project is the working directory flake8 runs in, as for the CLI
+    run there."""
+    root = find_project_root(path, within=Path.cwd())
     key = (str(root), settings.fingerprint())
     if key not in _PROCESS_INDEXES:
         _PROCESS_INDEXES[key] = build_index(root, settings)
     return _PROCESS_INDEXES[key]
 
 
-def indexes_for(paths: Sequence[Path], settings: Settings, *, use_cache: bool = True) -> dict[Path, ProjectIndex]:
-    """One index per project root among `paths` (the CLI's door), each screening the paths below it."""
+def indexes_for(paths: Sequence[Path], settings: Settings, *, use_cache: bool = True,
+                within: Optional[Path] = None) -> dict[Path, ProjectIndex]:
+    """One index per project root among `paths` (the CLI's door), each screening the paths below it.
+    `within`: the run's root, the project of files that have no marker above them."""
     roots: dict[Path, Path] = {}
     wanted: dict[Path, set[str]] = {}
     for path in paths:
         directory = path.parent
         if directory not in roots:
-            roots[directory] = find_project_root(path)
+            roots[directory] = find_project_root(path, within=within)
         root = roots[directory]
         below = wanted.setdefault(root, set())
         try:  # resolved as the runner looks the file up (ProjectIndex.relative)

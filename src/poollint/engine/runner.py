@@ -293,12 +293,13 @@ def noqa_warnings(shown: str, data: bytes) -> list[str]:
             for line, comment in malformed_noqa(text)]
 
 
-def _project_indexes(files: Sequence[Path], settings: Settings, options: RunOptions) -> dict[Path, ProjectIndex]:
+def _project_indexes(files: Sequence[Path], settings: Settings, options: RunOptions,
+                     root: Path) -> dict[Path, ProjectIndex]:
     """Pass one: the index of every project the Python files belong to (cross-file rules need it)."""
     python_files = [path for path in files if is_python_file(path)]
     if not python_files:
         return {}
-    return indexes_for(python_files, settings, use_cache=options.cache)
+    return indexes_for(python_files, settings, use_cache=options.cache, within=root)
 
 
 def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = True,
@@ -322,7 +323,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
                 "a symlink to a file outside the project, not followed")))
         else:
             files.append(path)
-    indexes = _project_indexes(files, settings, options)
+    indexes = _project_indexes(files, settings, options, root)
     for path in files:
         if not is_python_file(path):
             continue
