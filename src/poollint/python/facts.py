@@ -741,13 +741,15 @@ class _ModuleReader:
         parameters = [a.arg for a in (*init.args.posonlyargs, *init.args.args)][1:]
         parameters += [a.arg for a in init.args.kwonlyargs]
         local: dict[str, tuple[Factory, str]] = {}  # local name -> the client it holds
+        candidate: Optional[Factory] = None
         for node in self.own_statements(init):
             if isinstance(node, ast.Return):
                 return None  # an early return may skip the construction: not judged
             value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) else None
             if value is None:
                 continue
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            targets = _unpacked(node.targets if isinstance(node, ast.Assign)
+                                else [node.target] if isinstance(node, ast.AnnAssign) else [])
             found = self._built_in(value, cls.name, methods, local, parameters)
             if found is None:
                 continue
@@ -765,17 +767,25 @@ class _ModuleReader:
             position = parameters.index(unless) if unless in parameters else -1
             own = dict(name=self._qualify_local(cls.name), display=f"{cls.name}()", cached=False, line=cls.lineno,
                        unless_passed=unless, unless_position=position)
+            if client.name and client not in methods.values():
+                # a function that may build a client (the index decides): one a later statement builds
+                # for sure is preferred
+                candidate = candidate or Factory(constructor="", constructor_display="", library="", datasource=None,
+                                                 returns=client.name, **own)  # type: ignore[arg-type]
+                continue
             if client.name:  # built by a factory method: `EmbeddingIndex()` -> `_new_engine()` -> ...
                 return Factory(constructor="", constructor_display="", library="", datasource=None,
                                returns=client.name, **own)  # type: ignore[arg-type]
             return replace(client, **own)
-        return None
+        return candidate
 
     def _built_in(self, value: ast.AST, owner: str, methods: dict[str, Factory],
                   local: dict[str, tuple[Factory, str]], parameters: list[str]) -> Optional[tuple[Factory, str]]:
         """The client an expression of `__init__` builds (a Factory with an empty name for a catalog
         constructor), and the parameter that, when passed, replaces it."""
         if isinstance(value, ast.Await):
+            value = value.value
+        while isinstance(value, ast.Subscript):  # `self.crawls = mdb["crawls"]`: the collection holds the client
             value = value.value
         if isinstance(value, ast.Name):
             return local.get(value.id)
@@ -811,6 +821,12 @@ class _ModuleReader:
             found = self._built_in(argument, owner, methods, local, parameters)  # `Traced(inner=Prisma())`
             if found is not None:
                 return found
+        if callee and method is None and "(" not in callee and self.catalog.client_for(callee) is None \
+                and callee != self._qualify_local(owner):
+            # `_, mdb = init_db()`: a function (of this module or another) that may return a client; the
+            # project index keeps the class a factory only if that function is one (`Factory.returns`)
+            return Factory(name=callee, display="", constructor="", constructor_display="", library="",
+                           datasource=None, cached=False, line=value.lineno), ""
         return None
 
 def _carried_names(value: ast.AST, passes_arguments_on: Callable[[ast.Call], bool] = lambda call: True) -> set[str]:
@@ -869,3 +885,13 @@ def _own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
 
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 
+
+def _unpacked(targets: Sequence[ast.expr]) -> list[ast.expr]:
+    """Assignment targets with tuples and lists taken apart: `client, db = init_db()`."""
+    out: list[ast.expr] = []
+    for target in targets:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            out.extend(_unpacked(target.elts))
+        else:
+            out.append(target)
+    return out

@@ -200,8 +200,11 @@ class _KeptNames(cst.CSTVisitor):
         self._assigned(node.value, [target.target for target in node.targets])
 
     def _assigned(self, value: cst.BaseExpression, targets: list[cst.BaseExpression]) -> None:
-        value_names = ({value.value} if isinstance(value, cst.Name) else set()) | _argument_names(value)
-        for target in targets:
+        base = value
+        while isinstance(base, cst.Subscript):  # `self.crawls = mdb["crawls"]`: the collection holds the client
+            base = base.value
+        value_names = ({base.value} if isinstance(base, cst.Name) else set()) | _argument_names(value)
+        for target in unpacked_targets(targets):
             if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
                     and target.value.value not in ("self", "cls"):
                 base = target.value.value
@@ -469,3 +472,14 @@ def returned_names(function: cst.FunctionDef,
     collector = _Calls(module_functions)
     cst_visit(function.body, collector)
     return collector.returned_through_flows()
+
+
+def unpacked_targets(targets: list[cst.BaseExpression]) -> list[cst.BaseExpression]:
+    """Assignment targets with tuples and lists taken apart: `client, db = init_db()`."""
+    out: list[cst.BaseExpression] = []
+    for target in targets:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            out.extend(unpacked_targets([element.value for element in target.elements]))
+        else:
+            out.append(target)
+    return out

@@ -15,7 +15,7 @@ from poollint.rules.base import FileRule, ProjectRule
 from poollint.rules.client_flow import (
     COLLECTION_METHODS, CalledNames, FinallyBlocks, assignments, calls_assigned_to_self, calls_in,
     in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, produces,
-    reached_only_from_run_once, reinitialises_cached_instance, releases, returned_names, tests_missing,
+    reached_only_from_run_once, reinitialises_cached_instance, releases, returned_names, tests_missing, unpacked_targets,
 )
 
 
@@ -42,7 +42,8 @@ class _ClientCreation(FileRule):
         if isinstance(statement, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and (
             produces(statement.value, node) or is_argument_of(statement.value, node)
         ):
-            targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+            targets = unpacked_targets([t.target for t in statement.targets] if isinstance(statement, cst.Assign)
+                                else [statement.target])
             if any(isinstance(t, (cst.Subscript, cst.Attribute)) and not self._request_scoped(t) for t in targets):
                 return "kept"  # also `self.client = Redis(connection_pool=ConnectionPool(...))`
             function = self.context.enclosing_function()
@@ -71,12 +72,14 @@ class _ClientCreation(FileRule):
             if isinstance(target, (cst.Attribute, cst.Subscript)) else False
 
     def assigned_targets(self, node: cst.Call) -> Optional[list[cst.BaseExpression]]:
-        """The targets of the current statement when it assigns the call's result (`x = self.y = Redis()`);
-        None when it does not."""
+        """The targets of the current statement when it assigns the call's result (`x = self.y = Redis()`),
+        with unpacked ones taken apart (`client, db = init_db()`: a factory that returns the client with
+        what it derived from it); None when it does not."""
         statement = self.context.current_statement
         if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or not produces(statement.value, node):
             return None
-        return [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+        return unpacked_targets([t.target for t in statement.targets] if isinstance(statement, cst.Assign)
+                         else [statement.target])
 
     def bound_names(self, node: cst.Call) -> set[str]:
         """The names the current statement binds the call's result to (`engine = create_engine(...)`)."""
@@ -715,3 +718,4 @@ class RerunScopeClient(_ClientCreation):
                 name == "streamlit" or name.startswith("streamlit.") for name in self.context.imports.values()
             )
         return self._streamlit
+
