@@ -132,6 +132,8 @@ class Guards:
     release_method_names: frozenset[str] = frozenset()
     task_base_classes: frozenset[str] = frozenset()
     task_class_methods: frozenset[str] = frozenset()
+    # `Base.method` of a library class whose subclasses' method runs once per process (`Application.start`)
+    once_per_process_methods: frozenset[str] = frozenset()
     process_constructors: frozenset[str] = frozenset()
     process_constructor_attributes: frozenset[str] = frozenset()
     # giving connections back (DBP3xx)

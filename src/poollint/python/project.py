@@ -45,6 +45,8 @@ class ProjectIndex:
     known_applications: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # the re-exports that name something of the index (see _follow_reexports), kept likewise
     known_reexports: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
+    # which modules import each name of the project (see importers_of), kept likewise
+    known_importers: Optional[dict[str, list[str]]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -69,10 +71,27 @@ class ProjectIndex:
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
                          for m in self.modules.values() for name, constructor in m.openers}
+        self._importers = self._importers_by_name() if self.known_importers is None \
+            else {name: tuple(importers) for name, importers in self.known_importers.items()}
         self._reexports: dict[str, str] = {}
         self._follow_reexports()
         self._inherited_factories()
         self._follow_reexports()  # `from .base import DBRomsHandler` of a class that inherits a factory
+
+    def _importers_by_name(self) -> dict[str, tuple[str, ...]]:
+        """Project name imported (`app.db`, `app.db.init`) -> the modules importing it."""
+        packages = self.project_packages()
+        found: dict[str, set[str]] = {}
+        for importer, imports in (*self.other_imports.items(), *((n, m.imports) for n, m in self.modules.items())):
+            for target in imports:
+                if target.split(".")[0] in packages:
+                    found.setdefault(target, set()).add(importer)
+        return {name: tuple(sorted(importers)) for name, importers in found.items()}
+
+    def importers_of(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The project modules that import one of `names` (a module, or a name in it), from their import
+        statements at any level."""
+        return tuple(sorted({importer for name in names for importer in self._importers.get(name, ())}))
 
     def _follow_reexports(self) -> None:
         """`scheduler/storage/__init__.py`'s `from .storage import DBConn` makes `scheduler.storage.DBConn`
@@ -346,7 +365,16 @@ class ProjectIndex:
                             known_reaching=self.reaching_names(with_publishes=True),
                             known_imported=self._imported_modules,
                             known_applications={**self._application, name: self._application_of_new(facts)},
-                            known_reexports=self._reexports)
+                            known_reexports=self._reexports, known_importers=self._importers_with(name, facts.imports))
+
+    def _importers_with(self, module: str, imports: Iterable[str]) -> dict[str, list[str]]:
+        """The importers of each name, with `module` importing `imports` instead of what it imported."""
+        found = {name: [m for m in importers if m != module] for name, importers in self._importers.items()}
+        packages = self.project_packages()
+        for target in imports:
+            if target.split(".")[0] in packages:
+                found.setdefault(target, []).append(module)
+        return {name: sorted(importers) for name, importers in found.items() if importers}
 
     # -- questions ------------------------------------------------------------------------------
     def factory(self, qualified_name: Optional[str], _depth: int = 0) -> Optional[Factory]:
@@ -411,14 +439,14 @@ class ProjectIndex:
                 "reaching": sorted(self.reaching_names(with_publishes=True)),
                 "imported": sorted(self._imported_modules & set(self.modules)),
                 "applications": {m["module"]: self._application.get(m["module"], m["module"]) for m in modules},
-                "reexports": self._reexports}
+                "reexports": self._reexports, "importers": self._importers}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
         modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
         return cls(root, modules, dict(data["paths"]), data["digest"], known_reaching=frozenset(data["reaching"]),
                    known_imported=frozenset(data.get("imported", ())), known_applications=data.get("applications", {}),
-                   known_reexports=data.get("reexports", {}))
+                   known_reexports=data.get("reexports", {}), known_importers=data.get("importers", {}))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""

@@ -65,15 +65,32 @@ def in_parameter_defaults(function: cst.FunctionDef, node: cst.Call) -> bool:
 
 
 class _References(cst.CSTVisitor):
-    """Where a module function's name is used: called from a top-level function, or anything else."""
+    """Where a module function's name is used: called from a function or method, or anything else."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        # None: a use that is not a call inside a function, or a call repeated by a loop of its caller
-        self.callers: list[Optional[cst.FunctionDef]] = []
+        # None: a use that is not a call inside a function, or a call repeated by a loop of its caller;
+        # else the calling function (the outermost one) and, for a method, its class
+        self.callers: list[Optional[tuple[cst.FunctionDef, Optional[cst.ClassDef]]]] = []
         self._function: list[cst.FunctionDef] = []
+        self._classes: list[cst.ClassDef] = []
         self._loops: list[int] = [0]  # loops open in the innermost function
         self._called: set[int] = set()
+
+    def names_target(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Name) and node.value == self.name
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False  # `from app.db import init`: naming it is not using it
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._called.add(id(node.name))
@@ -119,33 +136,126 @@ class _References(cst.CSTVisitor):
         return False
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == self.name:
+        if self.names_target(node.func):
             self._called.add(id(node.func))
-            self.callers.append(self._function[0] if self._function and not self._loops[-1] else None)
+            if self._function and not self._loops[-1]:
+                function = self._function[0]
+                # the class whose body defines the outermost function, when it is a method
+                klass = self._classes[-1] if self._classes and function in _members(self._classes[-1]) else None
+                self.callers.append((function, klass))
+            else:
+                self.callers.append(None)
 
     def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.name and id(node) not in self._called:
+        if id(node) not in self._called and self.names_target(node):
+            self.callers.append(None)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if id(node) not in self._called and self.names_target(node):
             self.callers.append(None)
 
 
-def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 0) -> bool:
-    """A module function whose every use is a call from a function that runs once (a command, a
-    script's `main()`), directly or through such helpers. Callers in other modules are not seen."""
+class _QualifiedReferences(_References):
+    """Uses of a project function in another module, by what each name resolves to there
+    (`dbutil.upgrade_if_needed(...)`, `from app.db import init as setup; setup()`)."""
+
+    def __init__(self, context, qualified: str) -> None:
+        super().__init__(qualified.rsplit(".", 1)[-1])
+        self.context = context
+        self.qualified = qualified
+
+    def names_target(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, (cst.Name, cst.Attribute)) and self.context.qualified_name(node) == self.qualified
+
+
+class _MethodReferences(_References):
+    """Uses of a method by its name: every call of `.init_db()` is placed by its caller, whatever object
+    it is made on (a call on an unrelated object only adds a caller to judge); any other `.init_db`
+    is a use whose caller is not known."""
+
+    def names_target(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Attribute) and node.attr.value == self.name
+
+    def visit_Name(self, node: cst.Name) -> None:
+        pass  # a bare name is not the method
+
+
+def _members(klass: cst.ClassDef) -> tuple[cst.CSTNode, ...]:
+    return tuple(klass.body.body) if isinstance(klass.body, cst.IndentedBlock) else ()
+
+
+# other modules read to find who calls a function: more than this many importers and the question stays open
+MAX_IMPORTERS_READ = 12
+
+
+def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 0,
+                               klass: Optional[cst.ClassDef] = None) -> bool:
+    """A function (of the module, or a method of `klass`) whose every use is a call from code that runs
+    once (a command, a script's `main()`, a start-up hook, an application's `start()`), directly or
+    through such helpers, in this module and in the modules that import it (the project index's
+    imports). A use that is not a call, or a call the analysis cannot place, decides against it."""
     name = function.name.value
-    if depth > 3 or context.module_functions.get(name) is not function:
+    if depth > 3:
+        return False
+    if klass is None and context.module_functions.get(name) is not function:
+        return False
+    if klass is not None and function not in _members(klass):
         return False
     cache = context.__dict__.setdefault("_reached_only_from_run_once", {})
     if function in cache:
         return cache[function]
     cache[function] = False  # recursion through a cycle decides nothing
-    references = _References(name)
+    references: _References = _References(name) if klass is None else _MethodReferences(name)
     cst_visit(context.module, references)
-    answer = bool(references.callers) and all(
-        caller is not None and caller is not function and (
-            function_role(context, caller, None).runs_once or reached_only_from_run_once(context, caller, depth + 1))
-        for caller in references.callers)
+    uses = [(context, caller) for caller in references.callers]
+    elsewhere = _uses_in_importers(context, name, klass)
+    answer = elsewhere is not None and bool(uses or elsewhere) and all(
+        caller is not None and caller[0] is not function and _caller_runs_once(where, caller[0], caller[1], depth)
+        for where, caller in (*uses, *elsewhere))
     cache[function] = answer
     return answer
+
+
+def _caller_runs_once(context, caller: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int) -> bool:
+    """A caller that runs once, or test code (judged by DBP303/DBP304, never a production request), or
+    one reached only from such code; a request handler, a task or a hook runs per call, whoever else
+    calls it."""
+    role = function_role(context, caller, klass)
+    if role.runs_once or role.is_test:
+        return True
+    return not role.per_call and reached_only_from_run_once(context, caller, depth + 1, klass)
+
+
+def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Optional[list[tuple[object, object]]]":
+    """The uses of a module function (or of a method, by its name) in the other project modules that
+    import its module, each parsed whole; None when they cannot all be read. Without a project index,
+    nothing is known of other modules: an empty list."""
+    from poollint.python.cst.modules import module_context
+
+    index = context.index
+    if index is None or not context.module_name:
+        return []
+    module = context.module_name
+    # `import app.db`, `from app.db import init`, or the name re-exported by a package above (`from app
+    # import init`); a method is reached through its class (`from app.hub import Hub`)
+    imported = name if klass is None else klass.name.value
+    packages = [".".join(module.split(".")[:cut]) for cut in range(1, module.count(".") + 1)]
+    importers = [other for other in index.importers_of(
+        {module, f"{module}.{imported}", *(f"{package}.{imported}" for package in packages)}) if other != module]
+    if not importers:
+        return []
+    if len(importers) > MAX_IMPORTERS_READ:
+        return None
+    found: list[tuple[object, object]] = []
+    for other in importers:
+        other_context = module_context(index, other, context.settings)
+        if other_context is None:
+            return None
+        references = _MethodReferences(name) if klass is not None \
+            else _QualifiedReferences(other_context, context.module_qualified(name))
+        cst_visit(other_context.module, references)
+        found.extend((other_context, caller) for caller in references.callers)
+    return found
 
 
 def produces(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:

@@ -284,7 +284,7 @@ class ClientPerCall(_ClientCreation):
         if not role.per_call:
             if usage == "returned" or self._bound_and_returned(node, function.node):
                 return None  # a factory: judged where it is called
-            if self.context.enclosing_class() is None and reached_only_from_run_once(self.context, function.node):
+            if reached_only_from_run_once(self.context, function.node, klass=self.context.enclosing_class()):
                 return None
             for outer in self.context.enclosing(cst.FunctionDef):
                 if outer is function:

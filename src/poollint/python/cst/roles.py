@@ -121,6 +121,9 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             return FunctionRole(runs_once="Django's AppConfig.ready")
         if name == "handle" and any(b.endswith("BaseCommand") for b in bases):
             return FunctionRole(runs_once="a management command")
+        if any(f"{context.qualified_name(arg.value)}.{name}" in guards.once_per_process_methods
+               for arg in enclosing_class.bases):
+            return FunctionRole(runs_once="an application's start-up method")
         if name in guards.task_class_methods and any(
                 context.qualified_name(arg.value) in guards.task_base_classes for arg in enclosing_class.bases):
             return FunctionRole(per_call="a task", is_test=is_test)
