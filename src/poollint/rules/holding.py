@@ -16,6 +16,7 @@ from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
+from poollint.rules.client_flow import reached_only_from_run_once
 
 # How many project functions deep a call is followed to find an external call.
 MAX_CHAIN_DEPTH = 3
@@ -120,6 +121,8 @@ class _HoldingRule(FileRule):
         if hold is None:
             return
         reached = self._reached(node, MAX_CHAIN_DEPTH, frozenset())
+        if reached is not None and not (reached.publishes_task or not self._runs_once()):
+            return
         if reached is not None:
             consequence = self.consequence(hold)
             flag = self._debug_flag(node)
@@ -128,6 +131,23 @@ class _HoldingRule(FileRule):
             self.report(node, call=reached.display, kind=reached.kind, library=hold.library,
                         opener=hold.opener, line=self.context.line_of(hold.line_node), consequence=consequence,
                         related=hold.related + reached.related)
+
+    def _runs_once(self) -> bool:
+        """Whether the function holding the connection runs once per process (a script's `main()`, a
+        command, a start-up hook) or is reached only from such code: one connection held once, while
+        nothing else waits for the pool. A task publish is still reported (DBP203): the task may run
+        before the commit however often the code runs. Nested functions and loops are not judged once."""
+        functions = [frame for frame in self.context.frames if frame.is_function]
+        if len(functions) != 1 or not isinstance(functions[0].node, cst.FunctionDef):
+            return False
+        if any(frame.is_loop for frame in self.context.frames):
+            return False  # a worker's `while True:` loop holds a connection for every job it takes
+        function = functions[0].node
+        klass = self.context.enclosing_class()
+        role = function_role(self.context, function, klass)
+        if role.per_call:
+            return False
+        return bool(role.runs_once) or reached_only_from_run_once(self.context, function, klass=klass)
 
     def _debug_flag(self, node: cst.Call) -> str:
         """The test of an enclosing `if` that reads a debug or test setting (`settings.DEBUG`), if any,
@@ -685,6 +705,11 @@ class ExternalCallInTransaction(_HoldingRule):
         says how long the wait may be: an HTTP request without a timeout, a sleep of N s, an LLM
         completion. Publishing a task to a broker is a short round trip with another risk (the task
         may run before the commit): that is DBP203, opt-in.
+
+        Code that runs once per process is left alone: a script's `main()`, a command, a start-up
+        hook, and functions reached only from them (in any module). It holds one connection, once,
+        while nothing else waits for the pool. A loop there (a worker's `while True:` taking jobs)
+        holds it once per iteration and is reported. DBP202 follows the same rule.
 
         Fixes by library: make the call before the transaction starts or after its block ends
         (Prisma `async with db.tx()`, SQLAlchemy `with engine.begin()`/`session.begin()`, asyncpg and
