@@ -217,11 +217,10 @@ def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 
 
 
 def _caller_runs_once(context, caller: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int) -> bool:
-    """A caller that runs once, or test code (judged by DBP303/DBP304, never a production request), or
-    one reached only from such code; a request handler, a task or a hook runs per call, whoever else
-    calls it."""
+    """A caller that runs once, or one reached only from such code; a request handler, a task or a hook
+    runs per call, whoever else calls it."""
     role = function_role(context, caller, klass)
-    if role.runs_once or role.is_test:
+    if role.runs_once:
         return True
     return not role.per_call and reached_only_from_run_once(context, caller, depth + 1, klass)
 
@@ -251,6 +250,10 @@ def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Op
         other_context = module_context(index, other, context.settings)
         if other_context is None:
             return None
+        if other_context.is_test_file:
+            # tests say nothing of how production calls it: a hook a framework calls per request
+            # may have only tests for callers in the project
+            continue
         references = _MethodReferences(name) if klass is not None \
             else _QualifiedReferences(other_context, context.module_qualified(name))
         cst_visit(other_context.module, references)
