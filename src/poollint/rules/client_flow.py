@@ -70,7 +70,7 @@ class _References(cst.CSTVisitor):
     def __init__(self, name: str) -> None:
         self.name = name
         # None: a use that is not a call inside a function, or a call repeated by a loop of its caller;
-        # else the calling function (the outermost one) and, for a method, its class
+        # else the calling function and, for a method, its class
         self.callers: list[Optional[tuple[cst.FunctionDef, Optional[cst.ClassDef]]]] = []
         self._function: list[cst.FunctionDef] = []
         self._classes: list[cst.ClassDef] = []
@@ -139,8 +139,9 @@ class _References(cst.CSTVisitor):
         if self.names_target(node.func):
             self._called.add(id(node.func))
             if self._function and not self._loops[-1]:
-                function = self._function[0]
-                # the class whose body defines the outermost function, when it is a method
+                # the innermost function makes the call: a route handler defined inside a start-up
+                # function runs per request, not once with it
+                function = self._function[-1]
                 klass = self._classes[-1] if self._classes and function in _members(self._classes[-1]) else None
                 self.callers.append((function, klass))
             else:
