@@ -47,6 +47,8 @@ class ProjectIndex:
     known_reexports: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # which modules import each name of the project (see importers_of), kept likewise
     known_importers: Optional[dict[str, list[str]]] = field(default=None, repr=False, compare=False)
+    # the top-level packages some module imports (see imported_packages), kept likewise
+    known_packages: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -87,6 +89,17 @@ class ProjectIndex:
                 if target.split(".")[0] in packages:
                     found.setdefault(target, set()).add(importer)
         return {name: tuple(sorted(importers)) for name, importers in found.items()}
+
+    def imported_packages(self) -> frozenset[str]:
+        """The top-level packages the project's modules import (`sqlalchemy`, `redis`, its own)."""
+        if self.known_packages is not None:
+            return self.known_packages
+        found = self.__dict__.get("_packages")
+        if found is None:
+            found = frozenset(target.split(".")[0] for imports in (
+                *self.other_imports.values(), *(m.imports for m in self.modules.values())) for target in imports)
+            self.__dict__["_packages"] = found
+        return found
 
     def importers_of(self, names: Iterable[str]) -> tuple[str, ...]:
         """The project modules that import one of `names` (a module, or a name in it), from their import
@@ -365,7 +378,8 @@ class ProjectIndex:
                             known_reaching=self.reaching_names(with_publishes=True),
                             known_imported=self._imported_modules,
                             known_applications={**self._application, name: self._application_of_new(facts)},
-                            known_reexports=self._reexports, known_importers=self._importers_with(name, facts.imports))
+                            known_reexports=self._reexports, known_importers=self._importers_with(name, facts.imports),
+                            known_packages=self.imported_packages() | {t.split(".")[0] for t in facts.imports})
 
     def _importers_with(self, module: str, imports: Iterable[str]) -> dict[str, list[str]]:
         """The importers of each name, with `module` importing `imports` instead of what it imported."""
@@ -439,14 +453,16 @@ class ProjectIndex:
                 "reaching": sorted(self.reaching_names(with_publishes=True)),
                 "imported": sorted(self._imported_modules & set(self.modules)),
                 "applications": {m["module"]: self._application.get(m["module"], m["module"]) for m in modules},
-                "reexports": self._reexports, "importers": self._importers}
+                "reexports": self._reexports, "importers": self._importers,
+                "packages": sorted(self.imported_packages())}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
         modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
         return cls(root, modules, dict(data["paths"]), data["digest"], known_reaching=frozenset(data["reaching"]),
                    known_imported=frozenset(data.get("imported", ())), known_applications=data.get("applications", {}),
-                   known_reexports=data.get("reexports", {}), known_importers=data.get("importers", {}))
+                   known_reexports=data.get("reexports", {}), known_importers=data.get("importers", {}),
+                   known_packages=frozenset(data.get("packages", ())))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""

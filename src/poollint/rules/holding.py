@@ -299,7 +299,7 @@ class _HoldingRule(FileRule):
         receivers or its library's client constructors. A receiver known to come from
         anything else is not a database object. An unknown receiver (a parameter without
         annotation, an attribute, an import from the project) is judged by its name and the
-        name of whatever built it, in a file that imports a database library.
+        name of whatever built it, in a project that imports a database library.
         """
         if not specs:
             return None
@@ -314,7 +314,7 @@ class _HoldingRule(FileRule):
         built_by = root.rsplit(".", 1)[-1] if root and "(" in (qualified or "") else None
         names = [n for n in (_last_name(receiver), built_by) if n]
         for spec in specs:
-            if not spec.receiver_names or not self._imports_database_library():
+            if not spec.receiver_names or not self._imports_database_library(receiver):
                 continue
             if any(fnmatch.fnmatchcase(n.lower(), p.lower()) for n in names for p in spec.receiver_names):
                 return spec
@@ -328,17 +328,16 @@ class _HoldingRule(FileRule):
             or any(root in catalog.receivers_of(s) for s in (*catalog.transactions, *catalog.checkouts))
         )
 
-    def _imports_database_library(self) -> bool:
-        cache = self.context.__dict__.setdefault("_holding_db_import", {})
-        if "value" not in cache:
-            catalog = self.catalog
-            packages = {
-                name.split(".")[0]
-                for spec in (*catalog.transactions, *catalog.checkouts) if spec.methods
-                for name in catalog.receivers_of(spec)
-            }
-            cache["value"] = any(v.split(".")[0] in packages for v in self.context.imports.values())
-        return cache["value"]
+    def _imports_database_library(self, receiver: cst.BaseExpression) -> bool:
+        """Whether a database library is imported where `receiver` comes from (see
+        FileContext.imported_packages)."""
+        catalog = self.catalog
+        packages = catalog.derived("database-packages", lambda: frozenset(
+            name.split(".")[0]
+            for spec in (*catalog.transactions, *catalog.checkouts) if spec.methods
+            for name in catalog.receivers_of(spec)
+        ))
+        return bool(packages & self.context.imported_packages(receiver))
 
     # -- calls ----------------------------------------------------------------------------
     def _starts_in_background(self, node: cst.Call) -> bool:

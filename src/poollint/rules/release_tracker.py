@@ -303,13 +303,13 @@ class ReleaseTracker:
 
     def _checkout_by_name(self, node: cst.Call, owner_name: str, method: str) -> Optional[CheckoutSpec]:
         """`engine = build_engine(url)` (a helper of another package) then `engine.connect()`: an object of
-        unknown origin, judged by its name in a file that imports the checkout's library."""
+        unknown origin, judged by its name in a project that imports the checkout's library."""
         receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
         if not isinstance(receiver, cst.Name) or self.catalog.external_client(owner_name) is not None \
                 or any(owner_name in self.catalog.receivers_of(s) for s in (*self.catalog.transactions,
                                                                             *self.catalog.checkouts)):
             return None
-        imported = {v.split(".")[0] for v in self.context.imports.values()}
+        imported = self.context.imported_packages(receiver)
         for spec in self.catalog.checkouts:
             if method in spec.methods and spec.library.split("-")[0] in imported and any(
                     fnmatch.fnmatchcase(receiver.value.lower(), p.lower()) for p in spec.receiver_names):

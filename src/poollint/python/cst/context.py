@@ -353,6 +353,22 @@ class FileContext:
                 return frame.node if seen_function else None
         return None
 
+    def imported_packages(self, receiver: Optional[cst.BaseExpression] = None) -> frozenset[str]:
+        """Top-level packages this module imports and, for a receiver of unknown origin that is not an
+        imported name (a parameter, a local, an attribute), those any module of the project imports:
+        a `session` handed to a service in a project that uses SQLAlchemy is judged as one of its
+        sessions. An imported name is the other module's object, whatever this one imports."""
+        own = self.__dict__.get("_imported_packages")
+        if own is None:
+            own = frozenset(value.split(".")[0] for value in self.imports.values())
+            self.__dict__["_imported_packages"] = own
+        root = receiver
+        while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
+            root = root.func if isinstance(root, cst.Call) else root.value
+        if self.index is None or (isinstance(root, cst.Name) and root.value in self.imports):
+            return own
+        return own | self.index.imported_packages()
+
     def line_of(self, node: cst.CSTNode) -> int:
         return self._positions()[node].start.line
 
