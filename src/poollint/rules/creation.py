@@ -15,7 +15,8 @@ from poollint.rules.base import FileRule, ProjectRule
 from poollint.rules.client_flow import (
     COLLECTION_METHODS, CalledNames, FinallyBlocks, assignments, calls_assigned_to_self, calls_in,
     in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, produces,
-    reached_only_from_run_once, reinitialises_cached_instance, releases, returned_names, tests_missing, unpacked_targets,
+    reached_only_from_run_once, reinitialises_cached_instance, releases, returned_names, tests_missing,
+    unpacked_targets,
 )
 
 
@@ -43,7 +44,7 @@ class _ClientCreation(FileRule):
             produces(statement.value, node) or is_argument_of(statement.value, node)
         ):
             targets = unpacked_targets([t.target for t in statement.targets] if isinstance(statement, cst.Assign)
-                                else [statement.target])
+                                       else [statement.target])
             if any(isinstance(t, (cst.Subscript, cst.Attribute)) and not self._request_scoped(t) for t in targets):
                 return "kept"  # also `self.client = Redis(connection_pool=ConnectionPool(...))`
             function = self.context.enclosing_function()
@@ -79,7 +80,7 @@ class _ClientCreation(FileRule):
         if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or not produces(statement.value, node):
             return None
         return unpacked_targets([t.target for t in statement.targets] if isinstance(statement, cst.Assign)
-                         else [statement.target])
+                                else [statement.target])
 
     def bound_names(self, node: cst.Call) -> set[str]:
         """The names the current statement binds the call's result to (`engine = create_engine(...)`)."""

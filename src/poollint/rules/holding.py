@@ -121,7 +121,7 @@ class _HoldingRule(FileRule):
         if hold is None:
             return
         reached = self._reached(node, MAX_CHAIN_DEPTH, frozenset())
-        if reached is not None and not (reached.publishes_task or not self._runs_once()):
+        if reached is not None and not reached.publishes_task and self._runs_once():
             return
         if reached is not None:
             consequence = self.consequence(hold)
