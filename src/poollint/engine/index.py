@@ -34,9 +34,9 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 12  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 13  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
-# 11: importers of each project name; 12: imported packages
+# 11: importers of each project name; 12: imported packages; 13: importers from every file's text
 
 
 # -- the project ----------------------------------------------------------------------------------
@@ -203,7 +203,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     if use_cache and (changed or set(previous) != set(entries)):
         _write_cache(root, cache_path, {"files": entries})
     index = ProjectIndex(root, modules(), names, other_imports={
-        names[relative]: tuple(entry.get("imports", ())) for relative, entry in entries.items() if not entry["facts"]})
+        names[relative]: tuple(entry.get("imports", ())) for relative, entry in entries.items() if not entry["facts"]},
+        project_imports={names[relative]: tuple(entry.get("imports", ())) for relative, entry in entries.items()})
     if use_cache:
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact()})
     index.screened = screened_files

@@ -41,6 +41,9 @@ class ProjectIndex:
     known_imported: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
     # what the modules without facts (they name no database library) import: module -> imports
     other_imports: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # what every module imports of the project, read from its text at any level (a function's own
+    # `import app.config.environment as environment` too): module -> imports; see importers_of
+    project_imports: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
     # each module's application (see _applications), kept by a compact index for the same reason
     known_applications: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # the re-exports that name something of the index (see _follow_reexports), kept likewise
@@ -84,7 +87,8 @@ class ProjectIndex:
         """Project name imported (`app.db`, `app.db.init`) -> the modules importing it."""
         packages = self.project_packages()
         found: dict[str, set[str]] = {}
-        for importer, imports in (*self.other_imports.items(), *((n, m.imports) for n, m in self.modules.items())):
+        every = self.project_imports or {**self.other_imports, **{n: m.imports for n, m in self.modules.items()}}
+        for importer, imports in every.items():
             for target in imports:
                 if target.split(".")[0] in packages:
                     found.setdefault(target, set()).add(importer)
