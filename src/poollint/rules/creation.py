@@ -134,9 +134,11 @@ class ClientPerCall(_ClientCreation):
         (FastAPI lifespan or `on_event("startup")`, a Flask app factory, Django's
         `AppConfig.ready`, a management or click/typer command), a script's `main()`, or the `target=` of a `multiprocessing.Process`.
         A function registered as a command by a call in any module (`app.command(name=...)(fn)`,
-        `group.add_command(fn)`) runs once, and so does a module function whose every use is a
-        call from run-once code (a command, `main()`), directly or through such helpers; callers
-        in other modules are not followed, so such a helper is judged by its own module.
+        `group.add_command(fn)`) runs once, and so does a function or method whose every use is a
+        call from run-once code (a command, `main()`, a traitlets/Jupyter application's `start()` or
+        `initialize()`), directly or through such helpers, in its own module and in the modules
+        that import it (up to 12 of them; tests are not callers, a call in a loop or a use that is
+        not a call decides against it, and a request handler runs per request whoever else calls it).
         A method that replaces a client `__init__` built on `self` without closing the old
         one leaks a pool per replacement and is reported.
         A client built in a parameter default runs once, at import; one built only when a
@@ -150,7 +152,8 @@ class ClientPerCall(_ClientCreation):
         constructor. So is a method (a `@staticmethod`, a classmethod returning `cls(client[db])`,
         `self.engine()`), and so is a class whose `__init__` keeps a client on the instance
         (assigned to `self.x`, annotated, wrapped in another object, built by a factory method or
-        handed to `super().__init__()`): `Store()` -> `create_engine()`. A subclass with no
+        handed to `super().__init__()`, or a project factory's result unpacked or subscripted:
+        `_, db = init_db(); self.jobs = db["jobs"]`): `Store()` -> `create_engine()`. A subclass with no
         constructor of its own is built like its base (`RomsHandler()` -> `DBBaseHandler()` ->
         `create_engine()`), and a name a package re-exports (`from .storage import DBConn` in its
         `__init__.py`) is the object it names. A function that hands its client to a helper of
