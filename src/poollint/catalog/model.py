@@ -148,6 +148,7 @@ class Guards:
     # calls that use a client they are given without taking it over (a session factory over an engine)
     borrowing_functions: frozenset[str] = frozenset()
     context_manager_decorators: frozenset[str] = frozenset()
+    advisory_lock_functions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

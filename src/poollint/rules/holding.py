@@ -50,6 +50,7 @@ class Reached:
     kind: str  # what is waited on and for how long: "HTTP request without a timeout", "sleep of 5 s"
     publishes_task: bool = False
     related: tuple[Location, ...] = ()  # the links of the chain that are in other modules
+    sleeps: bool = False  # the wait is a sleep (a retry's pause), not a call to another service
 
     @property
     def display(self) -> str:
@@ -70,6 +71,7 @@ class _HoldingRule(FileRule):
         self._background: list[cst.Call] = []
         self._reach_cache: dict[tuple[int, int], Optional[Reached]] = {}
         self._scope_cache: dict[int, Optional[Hold]] = {}
+        self._lock_cache: dict[cst.CSTNode, bool] = {}
         # open implicit transactions: (function node id, receiver as written) -> the hold
         self._sessions: dict[tuple[int, str], Hold] = {}
         self._own_context = context
@@ -121,7 +123,8 @@ class _HoldingRule(FileRule):
         if hold is None:
             return
         reached = self._reached(node, MAX_CHAIN_DEPTH, frozenset())
-        if reached is not None and not reached.publishes_task and self._runs_once():
+        if reached is not None and not reached.publishes_task and (
+                self._runs_once() or (reached.sleeps and self._keeps_a_lock(hold))):
             return
         if reached is not None:
             consequence = self.consequence(hold)
@@ -148,6 +151,27 @@ class _HoldingRule(FileRule):
         if role.per_call:
             return False
         return bool(role.runs_once) or reached_only_from_run_once(self.context, function, klass=klass)
+
+    def _keeps_a_lock(self, hold: Hold) -> bool:
+        """A hold that takes a session-level lock (`pg_try_advisory_lock`, MySQL's `GET_LOCK`), in its
+        block or in a project function the block calls: the connection is held to keep the lock, and
+        a sleep inside it (between tries) is the point. A call to another service made while the lock
+        is held is still reported."""
+        if hold.node not in self._lock_cache:
+            lock_words = self.catalog.guards.advisory_lock_functions
+            found = _LockWords(lock_words)
+            cst_visit(hold.node, found)
+            keeps = found.found
+            for call in found.calls if not keeps else ():
+                callee = self._project_function(call)
+                if callee is not None:
+                    inner = _LockWords(lock_words)
+                    cst_visit(callee[0], inner)
+                    keeps = inner.found
+                    if keeps:
+                        break
+            self._lock_cache[hold.node] = keeps
+        return self._lock_cache[hold.node]
 
     def _debug_flag(self, node: cst.Call) -> str:
         """The test of an enclosing `if` that reads a debug or test setting (`settings.DEBUG`), if any,
@@ -361,7 +385,7 @@ class _HoldingRule(FileRule):
                 return None
             display = self._display(node)
             return Reached((display,), _describe(spec, node, direct), spec.publishes_task,
-                           self._site(node, f"`{display}` waits here"))
+                           self._site(node, f"`{display}` waits here"), sleeps=spec.kind == "sleep")
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
         if self.catalog.is_offload(qualified, method):
             for arg in node.args:
@@ -387,7 +411,7 @@ class _HoldingRule(FileRule):
         if inner is None:
             return None
         return Reached((self._display(node), *inner.chain), inner.kind, inner.publishes_task,
-                       self._site(node, f"calls `{self._display(node)}`") + inner.related)
+                       self._site(node, f"calls `{self._display(node)}`") + inner.related, inner.sleeps)
 
     def _wanted(self, reached: Reached) -> Optional[Reached]:
         return reached if reached.publishes_task == self.reports_task_publishes else None
@@ -818,10 +842,14 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
 
         Receivers are judged as for DBP201: a pool or engine built by a catalog constructor or
         annotated with a catalog type, or, when its origin is unknown, named like one (`pool`,
-        `db_pool`, `engine`) in a file that imports a database library. A block that is also a
+        `db_pool`, `engine`) in a project that imports a database library (an imported name is
+        judged by what its module built). A block that is also a
         transaction is reported as DBP201. Calls into project functions are followed as for
         DBP201, fire-and-forget work is not reported, and neither are functions only defined in
-        the block.
+        the block. A block that takes an advisory lock (`pg_try_advisory_lock`, MySQL's
+        `GET_LOCK`, in its SQL or in a project function it calls) keeps its connection to keep
+        the lock: a sleep between tries is not reported there (DBP201 likewise); any other
+        external call is.
 
         An SQLAlchemy `Session` (and `AsyncSession`, a `sessionmaker()`/`scoped_session()` session,
         Flask-SQLAlchemy's `db.session`) begins a transaction at its first `execute`/`query`/`get`/
@@ -968,6 +996,32 @@ def _describe(spec: ExternalCallSpec, node: Optional[cst.Call], direct: bool) ->
             return f"{spec.kind}, default timeout {spec.default_timeout}"
         return f"{spec.kind} without a timeout"
     return spec.kind
+
+
+class _LockWords(cst.CSTVisitor):
+    """Whether code names an advisory-lock function (`sa.func.pg_try_advisory_lock(key)`, or in SQL
+    text: `"SELECT pg_advisory_lock(%s)"`), and the calls it makes."""
+
+    def __init__(self, words: frozenset[str]) -> None:
+        self.words = words
+        self.pattern = re.compile(r"(?i)\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\s*\(") \
+            if words else None
+        self.found = False
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+        name = _last_name(node.func)
+        if name is not None and name.lower() in self.words:
+            self.found = True
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if self.pattern is not None and self.pattern.search(node.value):
+            self.found = True
+
+    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
+        if self.pattern is not None and self.pattern.search(node.value):
+            self.found = True
 
 
 class _MethodsCalledOn(cst.CSTVisitor):
