@@ -149,3 +149,18 @@ def test_a_tree_without_project_markers_is_one_project(tmp_path: Path, cli: Call
     assert expected == {("jobs/queue/worker.py", 7, "DBP304")}
     assert cli(tree) == expected
     assert flake8(tree, ".") == expected
+
+
+def test_a_home_folder_without_markers_is_not_one_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editor may run flake8 with the home folder as its working directory: a file there without a
+    project marker keeps its own folder as its project instead of indexing the whole home folder."""
+    from poollint.engine.index import find_project_root
+
+    home = tmp_path / "home"
+    (home / "notes").mkdir(parents=True)
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: home))
+    assert find_project_root(home / "notes" / "scratch.py", within=home) == (home / "notes").resolve()
+    assert find_project_root(home / "notes" / "scratch.py", within=home / "notes") == (home / "notes").resolve()
+    work = tmp_path / "work"
+    (work / "app" / "jobs").mkdir(parents=True)
+    assert find_project_root(work / "app" / "jobs" / "run.py", within=work) == work.resolve()

@@ -45,7 +45,8 @@ def find_project_root(path: Path, settings: Optional[Settings] = None, within: O
     `within` (the directory the run was started on) when `path` is below it, else `path`'s directory.
 
     A tree without any marker (an unpacked archive, an app folder) is one project from the top
-    the user pointed at: its packages import each other, and a root per directory would cut them apart."""
+    the user pointed at: its packages import each other, and a root per directory would cut them apart.
+    A home folder or the file system's root is never that top."""
     start = resolved(path)
     start = start if start.is_dir() else start.parent
     for directory in (start, *start.parents):
@@ -55,7 +56,8 @@ def find_project_root(path: Path, settings: Optional[Settings] = None, within: O
     if within is not None:
         top = resolved(within)
         top = top if top.is_dir() else top.parent
-        if start == top or top in start.parents:
+        # never a home folder or the file system's root: an editor may run flake8 there on one file
+        if (start == top or top in start.parents) and top.parent != top and top != resolved(Path.home()):
             return top
     return start
 
