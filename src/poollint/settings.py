@@ -271,10 +271,17 @@ class SettingsResolver:
         self._adjust = adjust
         self._config_of: dict[Path, Optional[Path]] = {}
         self._settings_of: dict[Optional[Path], Settings] = {}
+        self._config_of_path: dict[str, Optional[Path]] = {}  # a run asks of each file several times
 
     def config_for(self, path: Path) -> Optional[Path]:
         if self._config is not None:
             return self._config
+        key = str(path)
+        if key not in self._config_of_path:
+            self._config_of_path[key] = self._config_of_folder(path)
+        return self._config_of_path[key]
+
+    def _config_of_folder(self, path: Path) -> Optional[Path]:
         absolute = Path(os.path.abspath(path))
         directory = absolute if absolute.is_dir() else absolute.parent
         missed: list[Path] = []
