@@ -269,7 +269,7 @@ class SettingsResolver:
                  adjust: Callable[[Settings], Settings] = lambda settings: settings) -> None:
         self._config = config
         self._adjust = adjust
-        self._config_of: dict[Path, Optional[Path]] = {}
+        self._config_of: dict[str, Optional[Path]] = {}  # by absolute folder
         self._settings_of: dict[Optional[Path], Settings] = {}
         self._config_of_path: dict[str, Optional[Path]] = {}  # a run asks of each file several times
 
@@ -282,18 +282,21 @@ class SettingsResolver:
         return self._config_of_path[key]
 
     def _config_of_folder(self, path: Path) -> Optional[Path]:
-        absolute = Path(os.path.abspath(path))
-        directory = absolute if absolute.is_dir() else absolute.parent
-        missed: list[Path] = []
+        # plain strings: a run asks this of every file and folder, and pathlib's parsing dominated warm runs
+        absolute = os.path.abspath(path)
+        folder = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+        missed: list[str] = []
         found: Optional[Path] = None
-        for folder in (directory, *directory.parents):
+        while True:
             if folder in self._config_of:
                 found = self._config_of[folder]
                 break
             missed.append(folder)
-            found = _config_in(folder)
-            if found is not None:
+            found = _config_in(Path(folder))
+            parent = os.path.dirname(folder)
+            if found is not None or parent == folder:
                 break
+            folder = parent
         for folder in missed:
             self._config_of.setdefault(folder, found)
         return found
