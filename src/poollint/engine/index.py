@@ -40,18 +40,23 @@ INDEX_FORMAT = 13  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: scrip
 
 
 # -- the project ----------------------------------------------------------------------------------
-def find_project_root(path: Path, settings: Optional[Settings] = None, within: Optional[Path] = None) -> Path:
+def find_project_root(path: Path, settings: Optional[Settings] = None, within: Optional[Path] = None,
+                      is_root: Optional[dict[Path, bool]] = None) -> Path:
     """The nearest directory at or above `path` holding pyproject.toml/setup.cfg/.git; with none,
     `within` (the directory the run was started on) when `path` is below it, else `path`'s directory.
 
     A tree without any marker (an unpacked archive, an app folder) is one project from the top
     the user pointed at: its packages import each other, and a root per directory would cut them apart.
-    A home folder or the file system's root is never that top."""
+    A home folder or the file system's root is never that top. `is_root`: what one run already knows
+    of each directory (its files' folders share their parents)."""
     start = resolved(path)
     start = start if start.is_dir() else start.parent
+    known = is_root if is_root is not None else {}
     for directory in (start, *start.parents):
-        if any((directory / marker).exists() for marker in PROJECT_MARKERS) or (
-                (directory / "setup.py").exists() and not (directory / "__init__.py").exists()):
+        if directory not in known:
+            known[directory] = any((directory / marker).exists() for marker in PROJECT_MARKERS) or (
+                (directory / "setup.py").exists() and not (directory / "__init__.py").exists())
+        if known[directory]:
             return directory
     if within is not None:
         top = resolved(within)
@@ -392,10 +397,11 @@ def indexes_for(paths: Sequence[Path], settings: Settings, *, use_cache: bool = 
     `within`: the run's root, the project of files that have no marker above them."""
     roots: dict[Path, Path] = {}
     wanted: dict[Path, set[str]] = {}
+    is_root: dict[Path, bool] = {}
     for path in paths:
         directory = path.parent
         if directory not in roots:
-            roots[directory] = find_project_root(path, within=within)
+            roots[directory] = find_project_root(path, within=within, is_root=is_root)
         root = roots[directory]
         below = wanted.setdefault(root, set())
         try:  # resolved as the runner looks the file up (ProjectIndex.relative)
