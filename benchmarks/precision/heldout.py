@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Re-runs poollint on a held-out set of applications and compares with its triaged findings.
+
+Usage: python benchmarks/precision/heldout.py [--set heldout-2026-12-02] [--dir /tmp/heldout]
+                                              [--mirrors /work/.mirror] [--poollint "python -m poollint"]
+
+The set is two files beside this script: `<set>-repos.tsv` (repo, commit, ...) and `<set>.tsv`
+(repo, commit, path, line, code, verdict, reason: every finding of the run that made the set,
+triaged by reading the code). Each repository must be mirrored first (the session's `fetch` tool,
+or `git clone --bare`) as MIRRORS/<owner>+<name>/repo (or repo/.git); its commit is unpacked
+with `git archive` into DIR/<owner>+<name>/ (idempotent). The code is third-party: never commit it.
+
+Prints every finding with its verdict, the findings the set has no verdict for (NEW: triage them
+before quoting any number) and the triaged findings that are gone (GONE). Exit 1 when a finding
+is new. Nothing here is tuned on: a rule is never changed because of what this prints.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _git_dir(mirrors: Path, repo: str) -> Path:
+    base = mirrors / repo.replace("/", "+") / "repo"
+    return base / ".git" if (base / ".git").is_dir() else base
+
+
+def unpack(mirrors: Path, directory: Path, repo: str, commit: str) -> Path:
+    target = directory / repo.replace("/", "+")
+    if target.is_dir() and any(target.iterdir()):
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "--git-dir", str(_git_dir(mirrors, repo)), "archive", commit],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    if archive.returncode != 0:
+        raise SystemExit(f"cannot unpack {repo}@{commit[:12]}: {archive.stderr.decode(errors='replace').strip()}"
+                         " (mirror it first)")
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def findings(poollint: list[str], tree: Path) -> list[dict]:
+    completed = subprocess.run([*poollint, "check", "--format", "json", "--no-cache", "--exit-zero", "."],
+                               cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"poollint failed on {tree}: {completed.stderr.strip()[-500:]}")
+    return json.loads(completed.stdout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", default="heldout-2026-12-02", help="name of the set's TSV files beside this script")
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/heldout"), help="where the trees are unpacked")
+    parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
+    parser.add_argument("--poollint", default=f"{sys.executable} -m poollint", help="command that runs poollint")
+    args = parser.parse_args(argv)
+    poollint = shlex.split(args.poollint)
+
+    with open(HERE / f"{args.set}-repos.tsv", newline="") as handle:
+        repos = [(row["repo"], row["commit"]) for row in csv.DictReader(handle, delimiter="\t")]
+    with open(HERE / f"{args.set}.tsv", newline="") as handle:
+        verdicts = {(row["repo"], row["path"], int(row["line"]), row["code"]): row["verdict"]
+                    for row in csv.DictReader(handle, delimiter="\t")}
+
+    seen: set[tuple[str, str, int, str]] = set()
+    new = 0
+    for repo, commit in repos:
+        tree = unpack(args.mirrors, args.dir, repo, commit)
+        for finding in findings(poollint, tree):
+            key = (repo, finding["path"], finding["line"], finding["code"])
+            seen.add(key)
+            verdict = verdicts.get(key)
+            if verdict is None:
+                new += 1
+            print(f"{verdict or 'NEW':10} {repo} {finding['path']}:{finding['line']}: {finding['code']} "
+                  f"{finding['message'][:160]}")
+    for key in sorted(set(verdicts) - seen):
+        repo, path, line, code = key
+        print(f"{'GONE':10} {repo} {path}:{line}: {code} (was {verdicts[key]})")
+    print(f"{len(seen)} findings in {len(repos)} applications; {new} without a verdict; "
+          f"{len(set(verdicts) - seen)} triaged findings gone")
+    return 1 if new else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
