@@ -196,3 +196,19 @@ def test_a_setup_py_beside_the_packages_makes_one_project_and_one_inside_a_packa
     (tmp_path / "app" / "setup.py").write_text("def configure(app):\n    return app\n")
     found = {(_relative(tmp_path, f), f.code) for f in _check(tmp_path)}
     assert found == {("app/db.py", "DBP103"), ("worker/jobs.py", "DBP103")}
+
+
+def test_a_new_caller_in_a_module_without_facts_gives_fresh_results(tmp_path: Path) -> None:
+    """A helper judged run-once from its callers is judged again, not served from the cache, when a
+    module that names no database library starts calling it per request: the cached result recorded
+    the index's answer to "who imports this module", and that answer changed."""
+    copy = _copy(FIXTURES / "projects" / "DBP101_helper_reached_only_from_run_once_elsewhere", tmp_path)
+    helper = ("hub/dbutil.py", 6, "DBP101")
+    assert helper not in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    (copy / "hub" / "status.py").write_text(
+        "from fastapi import APIRouter\n\nfrom hub.dbutil import upgrade_schema\n\nrouter = APIRouter()\n\n\n"
+        "@router.post('/upgrade')\ndef upgrade_now():\n    upgrade_schema('postgresql://hub@db/hub')\n"
+    )
+    assert helper in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    assert ("./" + helper[0], helper[1]) in {(f[0], f[1]) for f in _flake8(copy)} or \
+        (helper[0], helper[1]) in {(f[0], f[1]) for f in _flake8(copy)}

@@ -15,13 +15,16 @@ import shutil
 import stat
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from poollint import __version__
 from poollint.config.urls import holds_secret, mask_text
 from poollint.findings import Finding, Location
 from poollint.python.cst.modules import reads_still_hold
 from poollint.limits import atomic_write, read_bytes
+
+if TYPE_CHECKING:
+    from poollint.python.project import ProjectIndex
 
 CACHE_DIR_NAME = ".poollint_cache"
 # Where to keep the cache instead of `<project>/.poollint_cache` (`--cache-dir` sets it for the run).
@@ -194,8 +197,9 @@ class ResultCache:
             pass
         return removed
 
-    def get(self, key: str) -> Optional[tuple[list[Finding], int, Any]]:
-        """(findings, internal errors, the file's facts for the configuration rules as JSON) or None."""
+    def get(self, key: str, index: "Optional[ProjectIndex]" = None) -> Optional[tuple[list[Finding], int, Any]]:
+        """(findings, internal errors, the file's facts for the configuration rules as JSON) or None.
+        `index`: the run's project index, which answers again what the cached analysis asked of it."""
         entry = self._entry(key)
         payload = read_entry(entry) if entry is not None else None
         if not isinstance(payload, dict) or set(payload) - {"reads"} != {"findings", "errors", "facts"}:
@@ -204,7 +208,7 @@ class ResultCache:
         reads = payload.get("reads", {})
         if not isinstance(reads, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in reads.items()):
             return None
-        if reads and not reads_still_hold(reads):
+        if reads and not reads_still_hold(reads, index):
             return None
         if not isinstance(payload["findings"], list) or not _is_int(payload["errors"]):
             return None

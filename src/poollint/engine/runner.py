@@ -22,7 +22,7 @@ from poollint.javascript import is_javascript_file
 from poollint.limits import UnreadableFile, escapes, read_bytes
 from poollint.paths import display_path, resolved
 from poollint.pyast import Outline
-from poollint.python.cst.modules import take_reads
+from poollint.python.reads import take_reads
 from poollint.python.project import ProjectIndex, project_screen_words
 from poollint.python.screen import (ScreenWords, ScreenedFile, content_digest, parse_tree, passes_screen,
                                     screen_tree)
@@ -341,7 +341,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             continue
         module_name = (index.module_name(path) if index else None) or module_name_for(path, root)
         key = cache_key(data, shown, module_name, fingerprint, index.digest() if index else "") if cache else None
-        cached = cache.get(key) if cache and key else None
+        cached = cache.get(key, index) if cache and key else None
         if cached is not None:
             result.findings.extend(cached[0])
             result.internal_errors += cached[1]

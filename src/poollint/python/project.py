@@ -105,6 +105,18 @@ class ProjectIndex:
             self.__dict__["_packages"] = found
         return found
 
+    def answer(self, question: str) -> object:
+        """The answer to a question a cached result recorded (python/reads.record_index_answer):
+        `importers <name> <name>...` or `packages`."""
+        kind, _, rest = question.partition(" ")
+        if kind == "importers":
+            return self.importers_of(rest.split())
+        if kind == "packages":
+            if "_packages_answer" not in self.__dict__:
+                self.__dict__["_packages_answer"] = tuple(sorted(self.imported_packages()))
+            return self.__dict__["_packages_answer"]
+        return None
+
     def importers_of(self, names: Iterable[str]) -> tuple[str, ...]:
         """The project modules that import one of `names` (a module, or a name in it), from their import
         statements at any level."""

@@ -231,6 +231,7 @@ def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Op
     import its module, each parsed whole; None when they cannot all be read. Without a project index,
     nothing is known of other modules: an empty list."""
     from poollint.python.cst.modules import module_context
+    from poollint.python.reads import record_index_answer
 
     index = context.index
     if index is None or not context.module_name:
@@ -240,8 +241,10 @@ def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Op
     # import init`); a method is reached through its class (`from app.hub import Hub`)
     imported = name if klass is None else klass.name.value
     packages = [".".join(module.split(".")[:cut]) for cut in range(1, module.count(".") + 1)]
-    importers = [other for other in index.importers_of(
-        {module, f"{module}.{imported}", *(f"{package}.{imported}" for package in packages)}) if other != module]
+    names = sorted({module, f"{module}.{imported}", *(f"{package}.{imported}" for package in packages)})
+    found_importers = index.importers_of(names)
+    record_index_answer("importers " + " ".join(names), found_importers)
+    importers = [other for other in found_importers if other != module]
     if not importers:
         return []
     if len(importers) > MAX_IMPORTERS_READ:

@@ -367,6 +367,9 @@ class FileContext:
             root = root.func if isinstance(root, cst.Call) else root.value
         if self.index is None or (isinstance(root, cst.Name) and root.value in self.imports):
             return own
+        from poollint.python.reads import record_index_answer
+
+        record_index_answer("packages", self.index.answer("packages"))
         return own | self.index.imported_packages()
 
     def line_of(self, node: cst.CSTNode) -> int:

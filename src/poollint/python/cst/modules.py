@@ -6,13 +6,13 @@ result that depends on it is dropped when it changes (engine/cache.py).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from poollint.python.source import ParseFailure, decode, parse
 from poollint.limits import read_bytes
+from poollint.python.reads import INDEX_READ, file_digest, record_file_read
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -22,23 +22,16 @@ if TYPE_CHECKING:
 
 # (path, content digest, settings) -> the module's context, or None when it does not parse
 _LOADED: dict[tuple[str, str, str], Optional["FileContext"]] = {}
-_READS: dict[str, str] = {}  # path -> content digest of the files read since take_reads()
 
 
-def file_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def take_reads() -> dict[str, str]:
-    """The files other modules were loaded from since the last call (path -> content digest)."""
-    reads = dict(_READS)
-    _READS.clear()
-    return reads
-
-
-def reads_still_hold(reads: dict[str, str]) -> bool:
-    """Whether every recorded file still has the content it had when it was read."""
+def reads_still_hold(reads: dict[str, str], index: "Optional[ProjectIndex]" = None) -> bool:
+    """Whether every recorded file still has the content it had when it was read, and the project
+    index still gives every answer it gave."""
     for path, digest in reads.items():
+        if path.startswith(INDEX_READ):
+            if index is None or file_digest(repr(index.answer(path[len(INDEX_READ):])).encode()) != digest:
+                return False
+            continue
         try:
             if file_digest(read_bytes(Path(path), "python")) != digest:
                 return False
@@ -71,7 +64,7 @@ def module_context(index: "ProjectIndex", module: str, settings) -> Optional["Fi
     except OSError:  # UnreadableFile too: not a regular file, too large, a symlink out of the project
         return None
     digest = file_digest(data)
-    _READS[str(path)] = digest
+    record_file_read(str(path), digest)
     key = (str(path), digest, settings.fingerprint())
     if key not in _LOADED:
         text = decode(data)

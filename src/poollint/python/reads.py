@@ -1,0 +1,31 @@
+"""What an analysis read besides its own file, so that a cached result is served only while all of it
+still holds: other modules' contents, and answers of the project index."""
+from __future__ import annotations
+
+import hashlib
+
+_READS: dict[str, str] = {}  # what was read since take_reads() -> its digest
+# a recorded read that is a question to the project index, not a file: `index:<question>`
+INDEX_READ = "index:"
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def record_file_read(path: str, digest: str) -> None:
+    _READS[path] = digest
+
+
+def record_index_answer(question: str, answer: object) -> None:
+    """A finding depends on what the project index answered (who imports a module, which packages the
+    project imports): a cached result holds only while the index still answers the same. The facts'
+    digest does not cover these (modules without facts contribute their imports only)."""
+    _READS[INDEX_READ + question] = file_digest(repr(answer).encode())
+
+
+def take_reads() -> dict[str, str]:
+    """What was read since the last call (path or index question -> digest)."""
+    reads = dict(_READS)
+    _READS.clear()
+    return reads
