@@ -158,20 +158,21 @@ class _HoldingRule(FileRule):
         a sleep inside it (between tries) is the point. A call to another service made while the lock
         is held is still reported."""
         if hold.node not in self._lock_cache:
-            lock_words = self.catalog.guards.advisory_lock_functions
-            found = _LockWords(lock_words)
-            cst_visit(hold.node, found)
-            keeps = found.found
-            for call in found.calls if not keeps else ():
-                callee = self._project_function(call)
-                if callee is not None:
-                    inner = _LockWords(lock_words)
-                    cst_visit(callee[0], inner)
-                    keeps = inner.found
-                    if keeps:
-                        break
-            self._lock_cache[hold.node] = keeps
+            block = self._lock_words(hold.node)
+            self._lock_cache[hold.node] = block.found or any(
+                callee is not None and self._lock_words(callee[0]).found
+                for callee in map(self._project_function, block.calls))
         return self._lock_cache[hold.node]
+
+    def _lock_words(self, node: cst.CSTNode) -> "_LockWords":
+        catalog = self.catalog
+        words = catalog.guards.advisory_lock_functions
+        # compiled once per catalog, not once per block and callee scanned
+        pattern = catalog.derived("advisory-lock-pattern", lambda: re.compile(
+            r"(?i)\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\s*\(") if words else None)
+        found = _LockWords(words, pattern)
+        cst_visit(node, found)
+        return found
 
     def _debug_flag(self, node: cst.Call) -> str:
         """The test of an enclosing `if` that reads a debug or test setting (`settings.DEBUG`), if any,
@@ -1002,10 +1003,9 @@ class _LockWords(cst.CSTVisitor):
     """Whether code names an advisory-lock function (`sa.func.pg_try_advisory_lock(key)`, or in SQL
     text: `"SELECT pg_advisory_lock(%s)"`), and the calls it makes."""
 
-    def __init__(self, words: frozenset[str]) -> None:
+    def __init__(self, words: frozenset[str], pattern: "Optional[re.Pattern[str]]") -> None:
         self.words = words
-        self.pattern = re.compile(r"(?i)\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\s*\(") \
-            if words else None
+        self.pattern = pattern
         self.found = False
         self.calls: list[cst.Call] = []
 
