@@ -76,15 +76,21 @@ class ProjectIndex:
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
                          for m in self.modules.values() for name, constructor in m.openers}
-        self._importers = self._importers_by_name() if self.known_importers is None \
-            else {name: tuple(importers) for name, importers in self.known_importers.items()}
         self._reexports: dict[str, str] = {}
         self._follow_reexports()
         self._inherited_factories()
         self._follow_reexports()  # `from .base import DBRomsHandler` of a class that inherits a factory
 
+    @property
+    def _importers(self) -> dict[str, tuple[str, ...]]:
+        """Project name imported (`app.db`, `app.db.init`) -> the modules importing it; built on first
+        use, not with every index (a cold build makes several on its way to the last)."""
+        if "_importers_built" not in self.__dict__:
+            self.__dict__["_importers_built"] = self._importers_by_name() if self.known_importers is None \
+                else {name: tuple(importers) for name, importers in self.known_importers.items()}
+        return self.__dict__["_importers_built"]
+
     def _importers_by_name(self) -> dict[str, tuple[str, ...]]:
-        """Project name imported (`app.db`, `app.db.init`) -> the modules importing it."""
         packages = self.project_packages()
         found: dict[str, set[str]] = {}
         every = self.project_imports or {**self.other_imports, **{n: m.imports for n, m in self.modules.items()}}
