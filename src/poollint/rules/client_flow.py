@@ -317,10 +317,10 @@ class _KeptNames(cst.CSTVisitor):
         self._assigned(node.value, [target.target for target in node.targets])
 
     def _assigned(self, value: cst.BaseExpression, targets: list[cst.BaseExpression]) -> None:
-        base = value
-        while isinstance(base, cst.Subscript):  # `self.crawls = mdb["crawls"]`: the collection holds the client
-            base = base.value
-        value_names = ({base.value} if isinstance(base, cst.Name) else set()) | _argument_names(value)
+        held = value
+        while isinstance(held, cst.Subscript):  # `self.crawls = mdb["crawls"]`: the collection holds the client
+            held = held.value
+        value_names = ({held.value} if isinstance(held, cst.Name) else set()) | _argument_names(value)
         for target in unpacked_targets(targets):
             if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
                     and target.value.value not in ("self", "cls"):
