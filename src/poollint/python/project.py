@@ -101,7 +101,9 @@ class ProjectIndex:
         return {name: tuple(sorted(importers)) for name, importers in found.items()}
 
     def imported_packages(self) -> frozenset[str]:
-        """The top-level packages the project's modules import (`sqlalchemy`, `redis`, its own)."""
+        """The top-level packages the project's modules import (`sqlalchemy`, `redis`, its own), as far as
+        the index knows: library imports come from the modules it read (those that use a database
+        library); the others' import scans keep project names only."""
         if self.known_packages is not None:
             return self.known_packages
         found = self.__dict__.get("_packages")
