@@ -179,15 +179,19 @@ class _HoldingRule(FileRule):
         when `node` is in its body (not its `else`).
 
         Such code still holds the connection where it runs; the message says so, for the reader to judge."""
-        positions = self.context._positions()
-        line = positions[node].start.line
+        flagged = []
         for frame in self.context.enclosing(cst.If):
             branch = frame.node
             assert isinstance(branch, cst.If)
             test = _text(self.context, branch.test)
-            if _DEBUG_SETTING.search(test) and line <= positions[branch.body].end.line:
-                return test
-        return ""
+            if _DEBUG_SETTING.search(test):
+                flagged.append((branch, test))
+        if not flagged:
+            return ""
+        # positions render the whole module: asked only when a flag's branch may hold the call
+        positions = self.context._positions()
+        line = positions[node].start.line
+        return next((test for branch, test in flagged if line <= positions[branch.body].end.line), "")
 
     def leave_Call(self, node: cst.Call) -> None:
         if self._background and self._background[-1] is node:
