@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Extracts the before and after trees of every bug case from fetched git mirrors.
 
-Usage: python benchmarks/bugs/extract.py [--mirrors DIR] [--out DIR] [CASE_ID ...]
+Usage: python benchmarks/bugs/extract.py [--cases PATH] [--mirrors DIR] [--out DIR] [CASE_ID ...]
 
-For each case of cases.toml, the tree at `parent_commit` (before the fix) and at
-`fix_commit` (after it) is written to OUT/<case>/before/ and OUT/<case>/after/ (default
-/tmp/poollint-bugs). Only the files poollint reads are written: Python sources and
-configuration (TOML, INI, YAML, .env, schema.prisma, compose and serverless files), each
-under MAX_BYTES. Blobs a mirror lacks (large files and LFS content) are skipped.
+For each case of cases.toml (or of the file --cases names, e.g. heldout_cases.toml), the
+tree at `parent_commit` (before the fix) and at `fix_commit` (after it) is written to
+OUT/<case>/before/ and OUT/<case>/after/ (default /tmp/poollint-bugs). Only the files
+poollint reads are written: Python sources and configuration (TOML, INI, YAML, .env,
+schema.prisma, compose and serverless files), each under MAX_BYTES. Blobs a mirror lacks
+(large files and LFS content) are skipped.
 
 Mirrors are bare git directories at MIRRORS/<owner>+<name>/repo (the layout the `fetch`
 tool writes, default /work/.mirror). The code is third-party: it stays outside the
@@ -26,6 +27,7 @@ from typing import Iterable, Iterator, Optional
 HERE = Path(__file__).resolve().parent
 DEFAULT_MIRRORS = Path("/work/.mirror")
 DEFAULT_OUT = Path("/tmp/poollint-bugs")
+DEFAULT_CASES = HERE / "cases.toml"
 MAX_BYTES = 1_000_000
 DONE_MARKER = ".extracted"
 
@@ -33,7 +35,7 @@ CONFIG_SUFFIXES = (".py", ".pyi", ".toml", ".ini", ".cfg", ".yml", ".yaml", ".pr
 CONFIG_NAMES = ("Dockerfile", "Procfile", "vercel.json", "zappa_settings.json", "netlify.toml")
 
 
-def load_cases(path: Path = HERE / "cases.toml") -> list[dict]:
+def load_cases(path: Path = DEFAULT_CASES) -> list[dict]:
     try:
         import tomllib  # Python 3.11+
     except ModuleNotFoundError:  # pragma: no cover - Python 3.9/3.10
@@ -147,12 +149,14 @@ def extract_case(case: dict, mirrors: Path, out: Path) -> str:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", dest="cases_file", type=Path, default=DEFAULT_CASES,
+                        help="the cases file (default: cases.toml; heldout_cases.toml for the held-out set)")
     parser.add_argument("--mirrors", type=Path, default=DEFAULT_MIRRORS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("cases", nargs="*", help="case ids (default: all)")
     args = parser.parse_args(argv)
     failed = 0
-    for case in load_cases():
+    for case in load_cases(args.cases_file):
         if args.cases and case["id"] not in args.cases:
             continue
         try:

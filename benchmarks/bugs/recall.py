@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Recall of poollint on real connection-pool bugs that projects reported and fixed.
 
-Usage: python benchmarks/bugs/recall.py [--poollint CMD] [--work DIR] [--json] [CASE_ID ...]
+Usage: python benchmarks/bugs/recall.py [--cases PATH] [--poollint CMD] [--work DIR] [--json] [--check]
+                                        [CASE_ID ...]
 
-Each case of cases.toml names a fixed bug: the buggy statement in the tree before the fix
-(file, line, enclosing function) and the rule that should report it, chosen from the fix,
-not from what poollint says. `extract.py` writes the trees to DIR/<case>/{before,after}
-(default /tmp/poollint-bugs). poollint runs on each whole tree (`check --format json
---no-cache --exit-zero .`, the default rules), and
+Each case of cases.toml (or of the file --cases names, e.g. heldout_cases.toml) names a
+fixed bug: the buggy statement in the tree before the fix (file, line, enclosing function)
+and the rule that should report it, chosen from the fix, not from what poollint says.
+`extract.py` writes the trees to DIR/<case>/{before,after} (default /tmp/poollint-bugs).
+poollint runs on each whole tree (`check --format json --no-cache --exit-zero .`, the
+default rules), and
 
 - a case is caught (strict) when a finding with the expected code lands in the buggy
   statement's function in the before tree, or in one of the case's `also` places (the
@@ -34,7 +36,7 @@ from typing import Optional, Sequence
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from extract import DEFAULT_OUT, load_cases  # noqa: E402  (a sibling script, not an installed module)
+from extract import DEFAULT_CASES, DEFAULT_OUT, load_cases  # noqa: E402  (a sibling script, not an installed module)
 
 FAMILIES = ("DBP1xx", "DBP2xx", "DBP3xx", "DBP4xx")
 MODULE_SCOPE = "<module>"
@@ -42,6 +44,29 @@ MODULE_SCOPE = "<module>"
 
 def family(code: str) -> str:
     return f"{code[:4]}xx"
+
+
+def _parse_lenient(source: bytes, attempts: int = 20) -> ast.Module:
+    """ast.parse, and for syntax newer than this Python (a 3.12 `type X = ...` alias under
+    3.11) the same with each offending line replaced by `pass`, so line numbers and the
+    other functions' spans stay right. Raises SyntaxError when that does not help."""
+    try:
+        return ast.parse(source)
+    except SyntaxError as error:
+        first = error
+    lines = source.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    for _ in range(attempts):
+        try:
+            return ast.parse("".join(lines))
+        except SyntaxError as error:
+            if not error.lineno or error.lineno > len(lines):
+                break
+            line = lines[error.lineno - 1]
+            blank = line[: len(line) - len(line.lstrip())] + "pass\n"
+            if line == blank:
+                break
+            lines[error.lineno - 1] = blank
+    raise first
 
 
 class FunctionIndex:
@@ -54,7 +79,7 @@ class FunctionIndex:
     def _load(self, path: str) -> list[tuple[int, int, str]]:
         spans: list[tuple[int, int, str]] = []
         try:
-            tree = ast.parse((self.root / path).read_bytes())
+            tree = _parse_lenient((self.root / path).read_bytes())
         except (OSError, SyntaxError, ValueError):
             return spans
 
@@ -169,14 +194,14 @@ def summarize(results: list[dict]) -> dict:
 
 
 def score(poollint_cmd: Sequence[str], work_dir: Path = DEFAULT_OUT, case_ids: Optional[Sequence[str]] = None,
-          parallel: int = 2) -> dict:
+          parallel: int = 2, cases_path: Path = DEFAULT_CASES) -> dict:
     """Runs poollint on every extracted case and returns per-family counts and per-case results.
 
     Returns {"families": {"DBP1xx": {"total", "caught_strict", "caught_family", "after_silent"},
     ..., "overall": {...}}, "cases": [per-case dicts], "missing": [ids not extracted],
     "errors": [ids where poollint failed]}.
     """
-    cases = [case for case in load_cases() if not case_ids or case["id"] in case_ids]
+    cases = [case for case in load_cases(cases_path) if not case_ids or case["id"] in case_ids]
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         results = list(pool.map(lambda case: score_case(case, list(poollint_cmd), Path(work_dir)), cases))
     return {
@@ -187,10 +212,10 @@ def score(poollint_cmd: Sequence[str], work_dir: Path = DEFAULT_OUT, case_ids: O
     }
 
 
-def check_locations(work_dir: Path = DEFAULT_OUT) -> list[str]:
-    """Problems with cases.toml: a location whose line is not in the function it names."""
+def check_locations(work_dir: Path = DEFAULT_OUT, cases_path: Path = DEFAULT_CASES) -> list[str]:
+    """Problems with a cases file: a location whose line is not in the function it names."""
     problems = []
-    for case in load_cases():
+    for case in load_cases(cases_path):
         root = Path(work_dir) / case["id"] / "before"
         if not root.is_dir():
             continue
@@ -234,6 +259,8 @@ def render(report: dict) -> str:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", dest="cases_file", type=Path, default=DEFAULT_CASES,
+                        help="the cases file (default: cases.toml; heldout_cases.toml for the held-out set)")
     parser.add_argument("--poollint", default=f"{sys.executable} -m poollint",
                         help="the poollint executable or command (default: this Python's poollint)")
     parser.add_argument("--work", type=Path, default=DEFAULT_OUT, help="where extract.py wrote the trees")
@@ -244,10 +271,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("cases", nargs="*", help="case ids (default: all)")
     args = parser.parse_args(argv)
     if args.check:
-        problems = check_locations(args.work)
+        problems = check_locations(args.work, args.cases_file)
         print("\n".join(problems) or "locations ok")
         return 1 if problems else 0
-    report = score(shlex.split(args.poollint), args.work, args.cases, args.parallel)
+    report = score(shlex.split(args.poollint), args.work, args.cases, args.parallel, args.cases_file)
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 2 if report["errors"] else 0
 
