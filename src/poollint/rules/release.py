@@ -213,7 +213,11 @@ class CheckoutNotReleased(_Release):
         Note that `with psycopg2.connect() as conn:` and `with pool.getconn() as conn:`
         (psycopg2) end a transaction but do not close or return the connection. A
         function that returns, stores or hands the connection to another function passes
-        on the duty to release it and is not reported; a module function (or a function
+        on the duty to release it and is not reported, except that a connection bound by
+        such a `with` is only lent to the calls in its block: it escapes when what they
+        build from it is returned, yielded or stored, or when it runs in the background
+        (`threading.Thread`, `submit`). A script that opens a connection on every pass of
+        a loop and never closes it is reported here, not as DBP301; a module function (or a function
         nested in the caller) that returns a new connection is checked where it is called.
         A closure keeps a connection alive only when it uses that very name, not its own
         local of the same name. A checkout on an object of unknown origin (`engine =

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ClientSpec
-from poollint.python.cst.context import dotted_name, is_main_guard
+from poollint.python.cst.context import LOOP_TYPES, dotted_name, is_main_guard
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
 from poollint.python.facts import INSPECTING_BUILTINS
@@ -468,12 +468,53 @@ class ReleaseTracker:
                 "call": _call_display(opening.node), "verb": _verb(opening), "given": _given(opening), "library": opening.library, "a": _article(opening.library),
                 "thing": _thing(opening), "how": f" ({_call_display(first)} on line {self.context.line_of(first)} is not in a `finally` block)",
             })
-        if uses.yielded or uses.passed:
+        if uses.yielded or (uses.passed and not (direct == "with" and self._only_lent(opening, name))):
             return None
         return self._missing(opening, note)
 
+    def _only_lent(self, opening: Opening, name: str) -> bool:
+        """Whether the calls that take the connection bound by `with ... as name` only borrow it.
+
+        The `with` scopes the connection to its block, so a helper called there uses it and gives it
+        back; it escapes only when what such a call returns is kept beyond the function (returned,
+        yielded, stored on an object or in a container) or when it runs in the background."""
+        aliases: set[str] = set()
+        for node in _walk(opening.scope, nested=False).nodes:
+            if isinstance(node, cst.Call) and any(_is_name(arg.value, name) for arg in node.args):
+                func = node.func
+                if self.catalog.is_background(self.context.qualified_name(func),
+                                              func.attr.value if isinstance(func, cst.Attribute) else None):
+                    return False
+            if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
+                continue
+            value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+            if not (isinstance(value, cst.Call) and any(_is_name(arg.value, name) for arg in value.args)):
+                continue
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if not all(isinstance(target, cst.Name) for target in targets):
+                return False  # `self.queue = Queue(conn)`: kept on an object
+            aliases.update(target.value for target in targets if isinstance(target, cst.Name))
+        for alias in aliases - {name}:
+            kept = self._uses(opening, alias)
+            if kept.returned or kept.yielded or kept.stored:
+                return False
+        return True
+
+    def _in_loop(self, opening: Opening) -> bool:
+        """Whether the opening runs once per pass of a loop of its own function (or module)."""
+        node: Optional[cst.CSTNode] = opening.node
+        while node is not None and node is not opening.scope:
+            if isinstance(node, LOOP_TYPES):
+                return True
+            if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+                return False
+            node = self._parents.get(node)
+        return False
+
     def _missing(self, opening: Opening, note: str) -> Verdict:
-        if opening.setting == "script" and opening.kind != "checkout":
+        # a script's connection left open once is closed by the exit (DBP301); one opened on every
+        # pass of a loop piles up while the script runs, like a function's (DBP304)
+        if opening.setting == "script" and opening.kind != "checkout" and not self._in_loop(opening):
             return Verdict("DBP301", opening.node, opening.root, {
                 "call": _call_display(opening.node), "library": opening.library, "a": _article(opening.library), "thing": _thing(opening),
                 "release": " or ".join(f"`{m}()`" for m in opening.release[:2]) or "`with`", "note": note and f"; {note}",
