@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 13  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 14  # 14: openers through library re-exports; 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
 # 11: importers of each project name; 12: imported packages; 13: importers from every file's text
 
@@ -187,7 +187,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     # (the chain DBP2xx follows from a transaction into other modules), a round per step
     for _ in range(MAX_CHAIN_DEPTH):
         so_far = ProjectIndex(root, modules())
-        factory_names = sorted({name.rsplit(".", 1)[-1] for name in (*so_far.pool_factories(), *so_far.reaching_callables())})
+        factory_names = sorted({name.rsplit(".", 1)[-1] for name in (*so_far.pool_factories(), *so_far.reaching_callables(),
+                                                                      *so_far.library_builders(settings.catalog))})
         if not factory_names:
             break
         factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]

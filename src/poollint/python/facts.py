@@ -433,7 +433,9 @@ class _ModuleReader:
 
     def _openers(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
         """Module functions that return a connection or a session they open themselves (not a pool:
-        that is a factory, DBP101's), with the catalog constructor they call."""
+        that is a factory, DBP101's), with the catalog constructor they call. A builder the module
+        imports from the project (`from app.db import sessionmaker`, then `sessionmaker(bind=e)()`) is
+        kept under its project name: ProjectIndex resolves it when that module imports it from a library."""
         if self.is_test:
             return
         for statement in body:
@@ -457,6 +459,9 @@ class _ModuleReader:
                 continue
             constructor = self.qualified(value.func)
             spec = self.catalog.client_for(constructor)
+            if spec is None and constructor is not None and constructor.endswith("()") \
+                    and constructor.split(".")[0] in (self.module.split(".")[0], *self.project_packages):
+                return constructor  # a builder's result, the builder imported from the project: resolved later
             if spec is None or spec.owns_pool or spec.connect:
                 continue
             if spec.pool_argument and not (constructor or "").endswith("()") \

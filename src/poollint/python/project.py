@@ -76,6 +76,7 @@ class ProjectIndex:
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
                          for m in self.modules.values() for name, constructor in m.openers}
+        self._resolve_library_reexports()
         self._reexports: dict[str, str] = {}
         self._follow_reexports()
         self._inherited_factories()
@@ -163,6 +164,32 @@ class ProjectIndex:
                 added = added or alias in self._reexports
             if not added:
                 break
+
+    def _resolve_library_reexports(self) -> None:
+        """An opener's builder imported from a project module (ModuleFacts.openers) is the library's
+        when that module imports it from one: `from dispatch.database.core import sessionmaker`, where
+        core.py has `from sqlalchemy.orm import sessionmaker`, makes `sessionmaker(bind=e)()` a session.
+        An opener whose builder resolves to nothing outside the project is no opener."""
+        project = self.project_packages() | frozenset(name.split(".")[0] for name in self.modules)
+        for opener, constructor in list(self._openers.items()):
+            if constructor.split(".")[0] not in project:
+                continue
+            builder = constructor.rstrip("()")
+            calls = constructor[len(builder):]
+            module, _, attribute = builder.rpartition(".")
+            facts = self.modules.get(module)
+            library = next((name for name in facts.imports if name.rpartition(".")[2] == attribute
+                            and name.split(".")[0] not in project), None) if facts is not None else None
+            if library is None:
+                del self._openers[opener]
+            else:
+                self._openers[opener] = library + calls
+
+    def library_builders(self, catalog: Catalog) -> frozenset[str]:
+        """Library builders the read modules import (`sqlalchemy.orm.sessionmaker`, whose call's result
+        opens a session): a module that imports one from them opens what it opens."""
+        return frozenset(name for m in self.modules.values() for name in m.imports
+                         if catalog.client_for(f"{name}()") is not None)
 
     def _inherited_factories(self) -> None:
         """A class built like its project base (ModuleFacts.inherits) is a factory when the base is one:
@@ -471,8 +498,11 @@ class ProjectIndex:
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
             if clients or module.factories or module.objects or module.scopes or module.commands or module.openers \
                     or module.module in self._inheriting_modules:
+                # openers resolved through other modules' imports, which the compact form drops
+                openers = [[name, self._openers[qualified]] for name, _ in module.openers
+                           if (qualified := f"{module.module}.{name}" if module.module else name) in self._openers]
                 modules.append({**module.to_json(), "imports": [], "calls": [],
-                                "clients": [asdict(c) for c in clients]})
+                                "clients": [asdict(c) for c in clients], "openers": openers})
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
                 "reaching": sorted(self.reaching_names(with_publishes=True)),
                 "imported": sorted(self._imported_modules & set(self.modules)),
