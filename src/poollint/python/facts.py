@@ -457,7 +457,7 @@ class _ModuleReader:
                 value = value.value
             if not isinstance(value, ast.Call):
                 continue
-            constructor = self.qualified(value.func)
+            constructor = self._through_own_builder(value.func) or self.qualified(value.func)
             spec = self.catalog.client_for(constructor)
             if spec is None and constructor is not None and constructor.endswith("()") \
                     and constructor.split(".")[0] in (self.module.split(".")[0], *self.project_packages):
@@ -468,6 +468,23 @@ class _ModuleReader:
                     and not self._bound_to_pool(value, spec.pool_argument):
                 continue
             return constructor
+        return None
+
+    def _through_own_builder(self, func: ast.AST) -> Optional[str]:
+        """`get_session_maker(engine)()`, where this module's `get_session_maker` returns
+        `sessionmaker(bind=engine)`: the builder's result as the catalog names it
+        (`sqlalchemy.orm.sessionmaker()`), whose call opens a session."""
+        if not (isinstance(func, ast.Call) and isinstance(func.func, ast.Name)):
+            return None
+        helper = self._module_functions().get(func.func.id)
+        if helper is None or func.func.id in self.imports:
+            return None
+        for node in self.own_statements(helper):
+            value = node.value.value if isinstance(node, ast.Return) and isinstance(node.value, ast.Await) \
+                else node.value if isinstance(node, ast.Return) else None
+            builder = self.qualified(value.func) if isinstance(value, ast.Call) else None
+            if builder is not None and self.catalog.client_for(f"{builder}()") is not None:
+                return builder + "()"
         return None
 
     def _bound_to_pool(self, call: ast.Call, keyword: str) -> bool:

@@ -220,7 +220,8 @@ class CheckoutNotReleased(_Release):
         a loop and never closes it is reported here, not as DBP301; a module function (or a function
         nested in the caller) that returns a new connection is checked where it is called,
         in any module, also when it builds the session with a library builder that another
-        project module re-exports (`from app.db import sessionmaker`).
+        project module re-exports (`from app.db import sessionmaker`) or that a function of its
+        own module returns (`get_session_maker(engine)()`).
         A closure keeps a connection alive only when it uses that very name, not its own
         local of the same name. A checkout on an object of unknown origin (`engine =
         build_engine(url)` from another package) is judged by the object's name
