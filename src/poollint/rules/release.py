@@ -215,8 +215,9 @@ class CheckoutNotReleased(_Release):
         function that returns, stores or hands the connection to another function passes
         on the duty to release it and is not reported, except that a connection bound by
         such a `with` is only lent to the calls in its block: it escapes when what they
-        build from it is returned, yielded or stored, or when it runs in the background
-        (`threading.Thread`, `submit`). A script that opens a connection on every pass of
+        build from it is returned, yielded, stored or handed to another object's method
+        (`items.append(Queue(conn))`), or when it runs in the background (`threading.Thread`,
+        `submit`). A script that opens a connection on every pass of
         a loop and never closes it is reported here, not as DBP301; a module function (or a function
         nested in the caller) that returns a new connection is checked where it is called,
         in any module, also when it builds the session with a library builder that another

@@ -475,30 +475,50 @@ class ReleaseTracker:
     def _only_lent(self, opening: Opening, name: str) -> bool:
         """Whether the calls that take the connection bound by `with ... as name` only borrow it.
 
-        The `with` scopes the connection to its block, so a helper called there uses it and gives it
-        back; it escapes only when what such a call returns is kept beyond the function (returned,
-        yielded, stored on an object or in a container) or when it runs in the background."""
-        aliases: set[str] = set()
-        for node in _walk(opening.scope, nested=False).nodes:
-            if isinstance(node, cst.Call) and any(_is_name(arg.value, name) for arg in node.args):
-                func = node.func
-                if self.catalog.is_background(self.context.qualified_name(func),
-                                              func.attr.value if isinstance(func, cst.Attribute) else None):
-                    return False
-            if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
+        The `with` scopes the connection to its block, so a function called there uses it and gives
+        it back. It escapes when what such a call builds from it is returned, yielded or stored (on
+        an object, in a container, handed to another object's method: `items.append(Queue(conn))`),
+        or when it runs in the background."""
+        tracked = {name}
+        nodes = _walk(opening.scope, nested=False).nodes
+        for _ in range(3):  # `queue = Queue(conn)`, then `worker = Worker(queue)`
+            before = len(tracked)
+            for node in nodes:
+                if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
+                    continue
+                value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+                if not (isinstance(value, cst.Call) and self._takes(value, tracked)):
+                    continue
+                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                if not all(isinstance(target, cst.Name) for target in targets):
+                    return False  # `self.queue = Queue(conn)`: kept on an object
+                tracked.update(target.value for target in targets if isinstance(target, cst.Name))
+            if len(tracked) == before:
+                break
+        for node in nodes:
+            if not (isinstance(node, cst.Call) and self._takes(node, tracked)):
                 continue
-            value = node.value.expression if isinstance(node.value, cst.Await) else node.value
-            if not (isinstance(value, cst.Call) and any(_is_name(arg.value, name) for arg in value.args)):
-                continue
-            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-            if not all(isinstance(target, cst.Name) for target in targets):
-                return False  # `self.queue = Queue(conn)`: kept on an object
-            aliases.update(target.value for target in targets if isinstance(target, cst.Name))
-        for alias in aliases - {name}:
+            func = node.func
+            method = func.attr.value if isinstance(func, cst.Attribute) else None
+            if self.catalog.is_background(self.context.qualified_name(func), method):
+                return False
+            if isinstance(func, cst.Attribute):
+                root = func.value
+                while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
+                    root = root.func if isinstance(root, cst.Call) else root.value
+                if not (isinstance(root, cst.Name) and (root.value in tracked or root.value in self.context.imports)):
+                    return False  # handed to another object, which may keep it
+        for alias in tracked - {name}:
             kept = self._uses(opening, alias)
             if kept.returned or kept.yielded or kept.stored:
                 return False
         return True
+
+    @staticmethod
+    def _takes(call: cst.Call, names: set[str]) -> bool:
+        """Whether one of `names` is an argument of the call, directly or through a call in its arguments."""
+        return any(isinstance(arg.value, cst.Name) and arg.value.value in names
+                   or isinstance(arg.value, cst.Call) and ReleaseTracker._takes(arg.value, names) for arg in call.args)
 
     def _in_loop(self, opening: Opening) -> bool:
         """Whether the opening runs once per pass of a loop of its own function (or module)."""
