@@ -459,8 +459,7 @@ class _ModuleReader:
                 continue
             constructor = self._through_own_builder(value.func) or self.qualified(value.func)
             spec = self.catalog.client_for(constructor)
-            if spec is None and constructor is not None and constructor.endswith("()") \
-                    and constructor.split(".")[0] in (self.module.split(".")[0], *self.project_packages):
+            if spec is None and constructor is not None and constructor.endswith("()") and self._in_project(constructor):
                 return constructor  # a builder's result, the builder imported from the project: resolved later
             if spec is None or spec.owns_pool or spec.connect:
                 continue
@@ -469,6 +468,11 @@ class _ModuleReader:
                 continue
             return constructor
         return None
+
+    def _in_project(self, qualified: str) -> bool:
+        """Whether a qualified name is one of the project's (this module's package or another of its
+        top-level packages), not a library's."""
+        return qualified.split(".")[0] in (self.module.split(".")[0], *self.project_packages)
 
     def _through_own_builder(self, func: ast.AST) -> Optional[str]:
         """`get_session_maker(engine)()`, where this module's `get_session_maker` returns
@@ -480,8 +484,9 @@ class _ModuleReader:
         if helper is None or func.func.id in self.imports:
             return None
         for node in self.own_statements(helper):
-            value = node.value.value if isinstance(node, ast.Return) and isinstance(node.value, ast.Await) \
-                else node.value if isinstance(node, ast.Return) else None
+            value = node.value if isinstance(node, ast.Return) else None
+            if isinstance(value, ast.Await):
+                value = value.value
             builder = self.qualified(value.func) if isinstance(value, ast.Call) else None
             if builder is not None and self.catalog.client_for(f"{builder}()") is not None:
                 return builder + "()"
@@ -514,7 +519,6 @@ class _ModuleReader:
             self.catalog.external_by_receiver_name(node.attr, dotted_name(node.value) or "", self.imported_modules)
             is not None for node in outline.attributes)
         callees: set[str] = set()
-        own_top = self.module.split(".")[0]
         owner = name.rsplit(".", 1)[0] if "." in name else ""
         for call in outline.calls:
             func = call.func
@@ -529,7 +533,7 @@ class _ModuleReader:
                     callees.add(self._qualify_local(f"{owner}.{func.attr}"))
                 continue
             origin = self.qualified(target)
-            if origin is None or "(" in origin or origin.split(".")[0] not in (own_top, *self.project_packages):
+            if origin is None or "(" in origin or not self._in_project(origin):
                 continue  # a library's or a local object's
             callees.add(f"{origin}.{func.attr}" if isinstance(func, ast.Attribute) else origin)
         publishes = not external and mentions_external_call(outline, publish_words(self.catalog), self.imports)
@@ -590,14 +594,13 @@ class _ModuleReader:
         the base's `__init__`, and builds whatever that builds."""
         if self.is_test:
             return
-        own_top = self.module.split(".")[0]
         for statement in body:
             if not isinstance(statement, ast.ClassDef) or len(statement.bases) != 1 or any(
                     isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and member.name in ("__init__", "__new__")
                     for member in statement.body):
                 continue
             base = self.qualified(statement.bases[0])
-            if base and "(" not in base and base.split(".")[0] in (own_top, *self.project_packages):
+            if base and "(" not in base and self._in_project(base):
                 yield statement.name, base, statement.lineno
 
     def _registered_commands(self, body: Sequence[ast.stmt]) -> Iterator[str]:

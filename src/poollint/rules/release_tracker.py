@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ClientSpec
-from poollint.python.cst.context import LOOP_TYPES, dotted_name, is_main_guard
+from poollint.python.cst.context import LOOP_TYPES, dotted_name, expression_root, is_main_guard
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
 from poollint.python.facts import INSPECTING_BUILTINS
@@ -503,9 +503,7 @@ class ReleaseTracker:
             if self.catalog.is_background(self.context.qualified_name(func), method):
                 return False
             if isinstance(func, cst.Attribute):
-                root = func.value
-                while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
-                    root = root.func if isinstance(root, cst.Call) else root.value
+                root = expression_root(func.value)
                 if not (isinstance(root, cst.Name) and (root.value in tracked or root.value in self.context.imports)):
                     return False  # handed to another object, which may keep it
         for alias in tracked - {name}:

@@ -28,6 +28,13 @@ FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
+def expression_root(node: cst.BaseExpression) -> cst.BaseExpression:
+    """What an attribute, subscript or call chain starts from: `db` in `db.session.query(...)[0]`."""
+    while isinstance(node, (cst.Attribute, cst.Subscript, cst.Call)):
+        node = node.func if isinstance(node, cst.Call) else node.value
+    return node
+
+
 def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     """`a.b.c` for a chain of names and attributes, else None."""
     parts = []
@@ -362,9 +369,7 @@ class FileContext:
         if own is None:
             own = frozenset(value.split(".")[0] for value in self.imports.values())
             self.__dict__["_imported_packages"] = own
-        root = receiver
-        while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
-            root = root.func if isinstance(root, cst.Call) else root.value
+        root = expression_root(receiver) if receiver is not None else None
         if self.index is None or (isinstance(root, cst.Name) and root.value in self.imports):
             return own
         from poollint.python.reads import record_index_answer
