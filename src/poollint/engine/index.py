@@ -25,7 +25,7 @@ from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, imports_in_sour
 from poollint.python.project import ProjectIndex
 from poollint.engine.plan import screen_vocabularies
 from poollint.python.screen import (VOCABULARIES, ScreenWords, ScreenedFile, content_digest, names_a_screen_call, parse_text,
-                                    passes_screen, screen_file)
+                                    passes_screen, screen_file, screen_words)
 from poollint.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,10 +34,10 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 14  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 15  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
 # 11: importers of each project name; 12: imported packages; 13: importers from every file's text;
-# 14: openers through builders the project re-exports
+# 14: openers through builders the project re-exports; 15: database libraries every file imports
 
 
 # -- the project ----------------------------------------------------------------------------------
@@ -158,6 +158,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         return {facts.module: facts for facts in found}
 
     registrations = _registration_pattern(settings.catalog)
+    library_packages = screen_words(settings).packages
     external = summary_words(settings.catalog).external_pattern
     for relative, path in files:
         stat = stats[relative]
@@ -173,10 +174,13 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         except OSError:
             continue
         # what it imports of the project (which modules one process loads together, re-exports);
-        # `from models.models import x` run from backend/ names backend.models.models
+        # `from models.models import x` run from backend/ names backend.models.models; and which
+        # database libraries, by package (ProjectIndex.imported_packages: `engine.connect()` on an
+        # engine of unknown origin is SQLAlchemy's in a project that imports it, in any module)
+        imported = imports_in_source(data, names[relative], relative)
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": "",
-                             "imports": [name for name in imports_in_source(data, names[relative], relative)
-                                         if name.split(".")[0] in name_parts]}
+                             "imports": [name for name in imported if name.split(".")[0] in name_parts]
+                             + sorted({name.split(".")[0] for name in imported} & library_packages)}
         names_library = passes_screen(data, settings)  # scanned once: most files fail here
         if (names_library and names_a_screen_call(data, settings)) or registrations.search(data) \
                 or external.search(data):

@@ -109,7 +109,7 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
                                            index=index, parse_text=screened.relevant_text)
         return findings, errors, PythonFacts.from_json(screened.facts)
     words = project_screen_words(settings, index) if screen else None
-    passed_bytes = words is None or words.pattern.search(data) is not None
+    passed_bytes = words is None or words.passes_bytes(data)
     if words is not None and passed_bytes:
         # past the bytes stage, the enabled rules' triggers say what to look for; a rule that
         # declares none may report anywhere, and then nothing is screened

@@ -17,6 +17,7 @@ import hashlib
 import re
 import sys
 import warnings
+from fnmatch import fnmatchcase
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
@@ -66,6 +67,14 @@ class ScreenWords:
     # and by every dotted suffix (a relative import resolves only to `services.notify`);
     # None: unknown, any name imported from the project may
     reaching_names: Optional[frozenset[str]] = None
+    # checkout and transaction methods -> the names (fnmatch, lower case) that make a receiver of
+    # unknown origin one of their library's objects (`engine = build_engine(url); engine.connect()`):
+    # the rules judge such a receiver by the project's imports, which this file's need not show
+    named_checkouts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    named_transactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # the bytes stage's look for such a call (`engine.connect(`), for files naming no library
+    named_call_pattern: "re.Pattern[bytes]" = re.compile(b"(?!)")
+    named_receiver_pattern: "re.Pattern[bytes]" = re.compile(b"(?!)")
     # resolved name -> whether it is an external call: every function of a module asks for the same names
     _external_memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -77,6 +86,22 @@ class ScreenWords:
                 or resolved.startswith(self.external_prefixes) \
                 or any(fragment in resolved for fragment in self.external_fragments)
         return known
+
+    def passes_bytes(self, data: bytes) -> bool:
+        """The bytes stage: a catalog library's name, or a checkout or transaction method called on a
+        receiver named like one of their objects (`engine.connect(`, `session.begin(`)."""
+        if self.pattern.search(data) is not None:
+            return True
+        # the method first: a regex that starts with a name alternative is twenty times slower
+        for call in self.named_call_pattern.finditer(data):
+            if self.named_receiver_pattern.search(data, max(0, call.start() - 64), call.start()):
+                return True
+        return False
+
+    def named_receiver_methods(self, method: str) -> tuple[str, ...]:
+        """The receiver-name patterns that make `.method()` a checkout or transaction (see named_checkouts)."""
+        return tuple(p for named in (self.named_checkouts, self.named_transactions) for m, patterns in named
+                     if m == method for p in patterns)
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, extra_words: frozenset[str] = frozenset(),
@@ -115,6 +140,8 @@ class ScreenWords:
         called = {n.rsplit(".", 1)[-1].rstrip("()") for n in constructors | transaction_functions | extra_words
                   | extra_scopes}
         implicit_methods = frozenset(m for spec in catalog.implicit_transactions for m in spec.begin_methods)
+        named_checkouts = _named_receivers(catalog.checkouts)
+        named_transactions = _named_receivers(catalog.transactions)
         called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods
         words = cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                     frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
@@ -123,7 +150,8 @@ class ScreenWords:
                     frozenset(w.rsplit(".", 1)[-1] for w in extra_scopes),
                     word_pattern(sorted(_external_words(external_names, prefixes, fragments, frozenset(
                         m for spec in externals if not spec.publishes_task for m in spec.methods)))),
-                    None if reaching_names is None else frozenset(_suffixes(reaching_names)))
+                    None if reaching_names is None else frozenset(_suffixes(reaching_names)),
+                    named_checkouts, named_transactions, *_named_call_patterns(named_checkouts + named_transactions))
         return words if vocabularies == VOCABULARIES else words.narrowed(vocabularies)
 
     def narrowed(self, vocabularies: frozenset[str]) -> "ScreenWords":
@@ -133,10 +161,10 @@ class ScreenWords:
         if CONSTRUCTORS not in vocabularies:
             cleared.update(qualified=nothing, factory_names=nothing)
         if CHECKOUTS not in vocabularies:
-            cleared.update(checkout_methods=nothing, released_by_with=nothing)
+            cleared.update(checkout_methods=nothing, released_by_with=nothing, named_checkouts=())
         if TRANSACTIONS not in vocabularies:
             cleared.update(transaction_functions=nothing, transaction_methods=nothing, implicit_methods=nothing,
-                           scope_names=nothing)
+                           scope_names=nothing, named_transactions=())
         if EXTERNAL_CALLS not in vocabularies:
             cleared.update(external_names=nothing, external_prefixes=(), external_methods=nothing,
                            external_fragments=(), reaching_names=nothing)
@@ -145,6 +173,26 @@ class ScreenWords:
             | kept.factory_names \
             | kept.scope_names | kept.transaction_methods | kept.checkout_methods | kept.implicit_methods
         return replace(kept, call_pattern=word_pattern(sorted(called)) if called else re.compile(b"(?!)"))
+
+
+def _named_receivers(specs: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """method -> receiver-name patterns, over the specs that judge an untyped receiver by its name."""
+    found: dict[str, set[str]] = {}
+    for spec in specs:
+        for method in spec.methods if spec.receiver_names else ():
+            found.setdefault(method, set()).update(p.lower() for p in spec.receiver_names)
+    return tuple((method, tuple(sorted(patterns))) for method, patterns in sorted(found.items()))
+
+
+def _named_call_patterns(named: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple["re.Pattern[bytes]", "re.Pattern[bytes]"]:
+    """(`.method(`, a name ending as a receiver pattern does, just before it): wider than fnmatch, never narrower."""
+    methods = sorted({method for method, _ in named})
+    endings = sorted({pattern.lstrip("*") for _, patterns in named for pattern in patterns})
+    if not methods or not endings:
+        return re.compile(b"(?!)"), re.compile(b"(?!)")
+    call = re.compile(rb"\.\s*(?:" + b"|".join(re.escape(m.encode()) for m in methods) + rb")\s*\(")
+    receiver = re.compile(rb"(?i:" + b"|".join(re.escape(e.encode()) for e in endings) + rb")\s*$")
+    return call, receiver
 
 
 def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
@@ -350,7 +398,7 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 with_callees.add(id(expression.func))
     holds = False
     for func in callees:
-        if imports_library and isinstance(func, ast.Attribute):
+        if isinstance(func, ast.Attribute) and (imports_library or _named_like_receiver(func, words, aliases)):
             method = func.attr
             if method in words.checkout_methods:
                 if method not in words.released_by_with or id(func) not in with_callees:
@@ -378,6 +426,21 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 or dotted.rsplit(".", 1)[-1] in words.scope_names:
             holds = True
     return False, holds
+
+
+def _named_like_receiver(func: ast.Attribute, words: ScreenWords, aliases: dict[str, str]) -> bool:
+    """`engine.connect()`, `self.session.begin()`, `build_engine(url).connect()` in a file that imports no
+    library: the receiver's name, or what built it, is one the method's library gives its objects."""
+    patterns = words.named_receiver_methods(func.attr)
+    if not patterns:
+        return False
+    receiver = func.value
+    names = [receiver.id if isinstance(receiver, ast.Name) else receiver.attr if isinstance(receiver, ast.Attribute)
+             else ""]
+    dotted = dotted_name(receiver.func if isinstance(receiver, ast.Call) else receiver)
+    if dotted is not None:
+        names.append(_resolve(dotted, aliases).rstrip("()").rsplit(".", 1)[-1])
+    return any(fnmatchcase(name.lower(), pattern) for name in names if name for pattern in patterns)
 
 
 def _names_a_session(outline: Outline) -> bool:
@@ -427,7 +490,7 @@ def screen_words(settings: Settings, vocabularies: frozenset[str] = VOCABULARIES
 
 def passes_screen(data: bytes, settings: Settings) -> bool:
     """The bytes stage alone: a catalog library's name appears in the file."""
-    return screen_words(settings).pattern.search(data) is not None
+    return screen_words(settings).passes_bytes(data)
 
 
 def names_a_screen_call(data: bytes, settings: Settings) -> bool:
