@@ -212,3 +212,20 @@ def test_a_new_caller_in_a_module_without_facts_gives_fresh_results(tmp_path: Pa
     assert helper in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
     assert ("./" + helper[0], helper[1]) in {(f[0], f[1]) for f in _flake8(copy)} or \
         (helper[0], helper[1]) in {(f[0], f[1]) for f in _flake8(copy)}
+
+
+def test_a_folder_that_becomes_a_source_root_gives_fresh_results(tmp_path: Path) -> None:
+    """backend/views.py imports `shop.db`: an installed package until backend/shop/ appears, then the
+    project's backend.shop.db, whose engine and factory the views use. A warm run must see the change
+    in every module the index read before, as a cold run does."""
+    source = FIXTURES / "projects" / "DBP201_backend_folder_is_a_source_root"
+    copy = tmp_path / "project"
+    (copy / "backend").mkdir(parents=True)
+    shutil.copy(source / "pyproject.toml", copy)
+    shutil.copy(source / "backend" / "shop" / "views.py", copy / "backend" / "views.py")
+    assert _check(copy, cache=True) == []
+    shutil.copytree(source / "backend" / "shop", copy / "backend" / "shop",
+                    ignore=shutil.ignore_patterns("views.py", "__pycache__", ".poollint_cache"))
+    warm = {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    assert warm == {("backend/views.py", 14, "DBP201"), ("backend/views.py", 19, "DBP101")}
+    assert warm == {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=False)}

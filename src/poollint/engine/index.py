@@ -20,12 +20,13 @@ from poollint.engine.files import frozen_heap, ignore_interrupts, is_built_in_ex
 from poollint.python.source import ParseFailure, decode
 from poollint.limits import read_bytes
 from poollint.paths import resolved
-from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, imports_in_source, index_source,
+from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, SourceRoots, imports_in_source, index_source,
+                                   infer_source_roots, root_packages, rooted,
                                    module_name_from_relative, read_module, summary_words)
 from poollint.python.project import ProjectIndex
 from poollint.engine.plan import screen_vocabularies
 from poollint.python.screen import (VOCABULARIES, ScreenWords, ScreenedFile, content_digest, names_a_screen_call, parse_text,
-                                    passes_screen, screen_file, screen_words)
+                                    STANDARD_LIBRARY, passes_screen, screen_file, screen_words)
 from poollint.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,10 +35,11 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 15  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 16  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
 # 11: importers of each project name; 12: imported packages; 13: importers from every file's text;
-# 14: openers through builders the project re-exports; 15: database libraries every file imports
+# 14: openers through builders the project re-exports; 15: database libraries every file imports;
+# 16: source roots (the first part of every import, the project's name parts)
 
 
 # -- the project ----------------------------------------------------------------------------------
@@ -126,7 +128,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                 return ProjectIndex.from_compact(root, compact)
             except (KeyError, TypeError, ValueError):
                 pass
-    previous = _read_json(cache_path).get("files", {}) if use_cache else {}
+    cached = _read_json(cache_path) if use_cache else {}
+    previous = cached.get("files", {})
     if not isinstance(previous, dict):
         previous = {}
     entries: dict[str, dict[str, Any]] = {}
@@ -135,6 +138,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     project = frozenset(name.split(".")[0] for name in names.values() if name)
     name_parts = frozenset(part for name in names.values() for part in name.split("."))
     changed = False
+    source_roots: SourceRoots = ()
     screened: list[str] = []
     syntax_only: list[str] = []  # checked files that name a library but call nothing: only parsed
     screened_files: dict[str, ScreenedFile] = {}
@@ -146,7 +150,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         changed = True
         jobs = [(str(root), relative, names[relative], _SCREEN if relative in wanted else _INDEX)
                 for relative in relatives] + [(str(root), relative, "", _SYNTAX) for relative in only_syntax]
-        for (_, relative, _, mode), (facts, screened_file) in zip(jobs, _index_files(jobs, settings, project)):
+        for (_, relative, _, mode), (facts, screened_file) in zip(
+                jobs, _index_files(jobs, settings, project | root_packages(source_roots), source_roots)):
             if mode != _SYNTAX:  # a file only parsed stays unread: a later round may index it
                 entries[relative]["read"] = True
                 entries[relative]["facts"] = facts
@@ -158,6 +163,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         return {facts.module: facts for facts in found}
 
     registrations = _registration_pattern(settings.catalog)
+    kept: list[str] = []  # files whose cached entry stands
+    new_parts = name_parts - frozenset(cached.get("parts", ())) if previous else frozenset()
     library_packages = screen_words(settings).packages
     external = summary_words(settings.catalog).external_pattern
     for relative, path in files:
@@ -165,8 +172,12 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         if stat is None:
             continue
         old = previous.get(relative)
-        if isinstance(old, dict) and tuple(old.get("stat", ())) == stat:
+        # an entry stands while its file is unchanged and nothing it imports became a name of the
+        # project (its imports keep only those: `shop.db` counts once backend/shop/ appears)
+        if isinstance(old, dict) and tuple(old.get("stat", ())) == stat \
+                and new_parts.isdisjoint(old.get("heads", ())):
             entries[relative] = old
+            kept.append(relative)
             continue
         changed = True
         try:
@@ -178,15 +189,26 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         # database libraries, by package (ProjectIndex.imported_packages: `engine.connect()` on an
         # engine of unknown origin is SQLAlchemy's in a project that imports it, in any module)
         imported = imports_in_source(data, names[relative], relative)
+        heads = {name.split(".")[0] for name in imported}
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": "",
                              "imports": [name for name in imported if name.split(".")[0] in name_parts]
-                             + sorted({name.split(".")[0] for name in imported} & library_packages)}
+                             + sorted(heads & library_packages), "heads": sorted(heads)}
         names_library = passes_screen(data, settings)  # scanned once: most files fail here
         if (names_library and names_a_screen_call(data, settings)) or registrations.search(data) \
                 or external.search(data):
             screened.append(relative)
         elif relative in wanted and names_library:
             syntax_only.append(relative)
+    # where absolute imports start (`backend/` of a service run from there), from every file's imports:
+    # facts read with other roots name other modules, so those files are read again
+    source_roots = infer_source_roots({names[relative]: entry["imports"] for relative, entry in entries.items()},
+                                      names.values(), library_packages | STANDARD_LIBRARY)
+    if _roots_json(source_roots) != cached.get("roots", []):
+        changed = True
+        for relative in kept:
+            if entries[relative]["read"]:
+                entries[relative].update(read=False, facts=None, factory_screen="")
+                screened.append(relative)
     read(screened, syntax_only)
     # modules that call a factory found so far, or a function that may make an external call
     # (the chain DBP2xx follows from a transaction into other modules), a round per step
@@ -213,15 +235,24 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         if not mentioning:
             break
         read(mentioning)
-    if use_cache and (changed or set(previous) != set(entries)):
-        _write_cache(root, cache_path, {"files": entries})
+    if use_cache and (changed or set(previous) != set(entries) or new_parts):
+        _write_cache(root, cache_path, {"files": entries, "roots": _roots_json(source_roots),
+                                        "parts": sorted(name_parts)})
+
+    def imports_of(relative: str) -> tuple[str, ...]:
+        return tuple(rooted(name, names[relative], source_roots) for name in entries[relative].get("imports", ()))
+
     index = ProjectIndex(root, modules(), names, other_imports={
-        names[relative]: tuple(entry.get("imports", ())) for relative, entry in entries.items() if not entry["facts"]},
-        project_imports={names[relative]: tuple(entry.get("imports", ())) for relative, entry in entries.items()})
+        names[relative]: imports_of(relative) for relative, entry in entries.items() if not entry["facts"]},
+        project_imports={names[relative]: imports_of(relative) for relative in entries}, source_roots=source_roots)
     if use_cache:
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact()})
     index.screened = screened_files
     return index
+
+
+def _roots_json(roots: SourceRoots) -> list[list[Any]]:
+    return [[prefix, sorted(heads)] for prefix, heads in roots]
 
 
 def _registration_pattern(catalog: Catalog) -> "re.Pattern[bytes]":
@@ -241,18 +272,20 @@ _IndexResult = tuple[Optional[dict[str, Any]], Optional[ScreenedFile]]
 
 
 _WORKER_PROJECT: frozenset[str] = frozenset()
+_WORKER_ROOTS: SourceRoots = ()
 
 
 _WORKER_VOCABULARIES: frozenset[str] = VOCABULARIES
 
 
 def _init_index_worker(catalog: Catalog, project_packages: frozenset[str] = frozenset(),
-                       vocabularies: frozenset[str] = VOCABULARIES) -> None:
-    global _WORKER_CATALOG, _WORKER_WORDS, _WORKER_PROJECT, _WORKER_VOCABULARIES
+                       vocabularies: frozenset[str] = VOCABULARIES, source_roots: SourceRoots = ()) -> None:
+    global _WORKER_CATALOG, _WORKER_WORDS, _WORKER_PROJECT, _WORKER_VOCABULARIES, _WORKER_ROOTS
     ignore_interrupts()
     _WORKER_CATALOG = catalog
     _WORKER_WORDS = None
     _WORKER_PROJECT = project_packages
+    _WORKER_ROOTS = source_roots
     _WORKER_VOCABULARIES = vocabularies
 
 
@@ -273,7 +306,7 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
     except OSError:
         return None, None
     if mode == _INDEX:
-        facts = index_source(data, module, relative, catalog, _WORKER_PROJECT)
+        facts = index_source(data, module, relative, catalog, _WORKER_PROJECT, _WORKER_ROOTS)
         return (facts.to_json() if facts is not None else None), None
     from poollint.config.pyscan import python_facts
 
@@ -293,7 +326,7 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
         return None, ScreenedFile(content_digest(data), False, frozenset(),
                                   python_facts(data, catalog, True, tree).to_json())
     outline = Outline(tree)
-    facts = read_module(tree, text, module, relative, catalog, outline, _WORKER_PROJECT)
+    facts = read_module(tree, text, module, relative, catalog, outline, _WORKER_PROJECT, _WORKER_ROOTS)
     if facts is not None and facts.defines_screen_words:
         return facts.to_json(), None  # the runner screens it with the project's words (_screen_from_index)
     url_facts = python_facts(data, catalog, words.pattern.search(data) is not None, tree, outline)
@@ -306,7 +339,7 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
 
 
 def _index_files(jobs: list[tuple[str, str, str, int]], settings: Settings,
-                 project_packages: frozenset[str] = frozenset()) -> list[_IndexResult]:
+                 project_packages: frozenset[str] = frozenset(), source_roots: SourceRoots = ()) -> list[_IndexResult]:
     """Facts of many files: in worker processes for a cold start of a large project."""
     import multiprocessing
 
@@ -318,11 +351,11 @@ def _index_files(jobs: list[tuple[str, str, str, int]], settings: Settings,
     workers = min(os.cpu_count() or 1, len(jobs) // (MIN_FILES_FOR_POOL // 4) or 1)
     # flake8's -j workers are daemonic and may not start processes of their own
     if len(jobs) < MIN_FILES_FOR_POOL or workers <= 1 or multiprocessing.current_process().daemon:
-        _init_index_worker(settings.catalog, project_packages, vocabularies)
+        _init_index_worker(settings.catalog, project_packages, vocabularies, source_roots)
         return [_index_file(job) for job in jobs]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with frozen_heap(), multiprocessing.get_context(method).Pool(
-        workers, initializer=_init_index_worker, initargs=(settings.catalog, project_packages, vocabularies)
+        workers, initializer=_init_index_worker, initargs=(settings.catalog, project_packages, vocabularies, source_roots)
     ) as pool:
         return pool.map(_index_file, jobs, chunksize=8)
 

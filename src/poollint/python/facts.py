@@ -9,7 +9,7 @@ import ast
 import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name, literal_prefix
@@ -165,6 +165,53 @@ def resolve_relative(module: str, is_package: bool, level: int, base: Optional[s
     return prefix
 
 
+# Source roots: (module-name prefix, the packages right below it that the code imports by their own
+# name), shortest prefix first: Python 3 resolves `import config` on sys.path, never beside the
+# importing module, so backend/endpoints/users.py's `config` is backend/config.py. `backend/entityservice/views.py` importing `entityservice.database`
+# runs with backend/ on its path: that name is the project's backend.entityservice.database.
+SourceRoots = tuple[tuple[str, frozenset[str]], ...]
+
+
+def infer_source_roots(imports: Mapping[str, Iterable[str]], modules: Iterable[str],
+                       libraries: frozenset[str]) -> SourceRoots:
+    """The source roots the project's absolute imports reveal: a module under a prefix imports a name
+    whose first part is no top-level module of the project but a package (or module) right below
+    that prefix. `libraries` (database libraries, the standard library) are never the project's."""
+    names = set(modules)
+    tops = {name.split(".")[0] for name in names}
+    containers = {".".join(parts[:end]) for parts in (name.split(".") for name in names)
+                  for end in range(1, len(parts) + 1)}
+    found: dict[str, set[str]] = {}
+    for importer, targets in imports.items():
+        parts = importer.split(".")
+        prefixes = [".".join(parts[:end]) for end in range(1, len(parts))]
+        for target in targets:
+            head = target.split(".")[0]
+            if not head or head in tops or head in libraries:
+                continue
+            for prefix in prefixes:
+                if f"{prefix}.{head}" in containers:
+                    found.setdefault(prefix, set()).add(head)
+                    break
+    return tuple((prefix, frozenset(heads)) for prefix, heads in sorted(found.items(), key=lambda i: (len(i[0]), i[0])))
+
+
+def root_packages(roots: SourceRoots) -> frozenset[str]:
+    """The packages the project's modules import by their own name below a source root (`entityservice`)."""
+    return frozenset(head for _, heads in roots for head in heads)
+
+
+def rooted(name: str, importer: str, roots: SourceRoots) -> str:
+    """The project's name for an absolute import `name` written in module `importer` (see SourceRoots)."""
+    if not roots or not name:
+        return name
+    head = name.split(".")[0]
+    for prefix, heads in roots:
+        if head in heads and importer.startswith(prefix + "."):
+            return f"{prefix}.{name}"
+    return name
+
+
 def imports_in_source(data: bytes, module: str, relative: str) -> tuple[str, ...]:
     """What a module imports (absolute, dotted), read from its text alone, as ModuleFacts.imports has
     it: for the files the index does not read (they name no database library), so that the project
@@ -202,7 +249,7 @@ def module_name_from_relative(relative: str) -> str:
 
 
 def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog,
-                 project_packages: frozenset[str] = frozenset()) -> Optional[ModuleFacts]:
+                 project_packages: frozenset[str] = frozenset(), source_roots: SourceRoots = ()) -> Optional[ModuleFacts]:
     """Facts of one module; None when it cannot be parsed (pass two reports that as DBP000)."""
     text = decode(source) if isinstance(source, bytes) else source
     if isinstance(text, ParseFailure):
@@ -210,14 +257,18 @@ def index_source(source: Union[str, bytes], module: str, relative: str, catalog:
     tree = parse_text(text)
     if isinstance(tree, ParseFailure):
         return None
-    return read_module(tree, text, module, relative, catalog, project_packages=project_packages)
+    return read_module(tree, text, module, relative, catalog, project_packages=project_packages,
+                       source_roots=source_roots)
 
 
 def read_module(tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog,
-                outline: Optional[Outline] = None, project_packages: frozenset[str] = frozenset()) -> Optional[ModuleFacts]:
-    """`project_packages`: the project's top-level packages (a call into one is a call into the project)."""
+                outline: Optional[Outline] = None, project_packages: frozenset[str] = frozenset(),
+                source_roots: SourceRoots = ()) -> Optional[ModuleFacts]:
+    """`project_packages`: the project's top-level packages (a call into one is a call into the project);
+    `source_roots`: where its absolute imports start (SourceRoots)."""
     try:
-        return _ModuleReader(tree, text, module, relative, catalog, outline or Outline(tree), project_packages).read()
+        return _ModuleReader(tree, text, module, relative, catalog, outline or Outline(tree), project_packages,
+                             source_roots).read()
     except RecursionError:
         return None
 
@@ -257,8 +308,10 @@ _FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 class _ModuleReader:
     def __init__(self, tree: ast.Module, text: str, module: str, relative: str, catalog: Catalog,
-                 outline: Outline, project_packages: frozenset[str] = frozenset()) -> None:
+                 outline: Outline, project_packages: frozenset[str] = frozenset(),
+                 source_roots: SourceRoots = ()) -> None:
         self.tree = tree
+        self.source_roots = source_roots
         self.project_packages = project_packages
         self.outline = outline
         self.lines = split_lines(text)
@@ -279,15 +332,16 @@ class _ModuleReader:
     def _record_import(self, node: Union[ast.Import, ast.ImportFrom]) -> None:
         if isinstance(node, ast.Import):
             for alias in node.names:
+                full = rooted(alias.name, self.module, self.source_roots)
                 if alias.asname:
-                    self.imports[alias.asname] = alias.name
+                    self.imports[alias.asname] = full
                 else:
-                    top = alias.name.split(".")[0]
-                    self.imports[top] = top
-                self.imported_modules.add(alias.name)
+                    self.imports[alias.name.split(".")[0]] = rooted(alias.name.split(".")[0], self.module,
+                                                                    self.source_roots)
+                self.imported_modules.add(full)
             return
         base = resolve_relative(self.module, self.is_package, node.level, node.module) if node.level \
-            else (node.module or "")
+            else rooted(node.module or "", self.module, self.source_roots)
         for alias in node.names:
             if alias.name == "*":
                 continue

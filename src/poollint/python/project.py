@@ -12,8 +12,8 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Union
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
 from poollint.paths import resolved
-from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
-                                   module_name_from_relative)
+from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, SourceRoots,
+                                   index_source, module_name_from_relative, root_packages)
 from poollint.python.screen import VOCABULARIES, ScreenWords, ScreenedFile, screen_words
 from poollint.settings import Settings
 
@@ -55,6 +55,9 @@ class ProjectIndex:
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
+    # where the project's absolute imports start (python/facts.py SourceRoots): every reader names
+    # `from entityservice import database` in backend/ as backend.entityservice.database
+    source_roots: SourceRoots = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -392,7 +395,8 @@ class ProjectIndex:
     def project_packages(self) -> frozenset[str]:
         """Top-level names of the project's modules: a call into one may reach an external call (DBP2xx)."""
         if not hasattr(self, "_project_packages"):
-            self._project_packages = frozenset(name.split(".")[0] for name in self.paths.values() if name)
+            self._project_packages = frozenset(name.split(".")[0] for name in self.paths.values() if name) \
+                | root_packages(self.source_roots)
         return self._project_packages
 
     def mentions_factory(self, data: bytes, catalog: Catalog) -> bool:
@@ -417,7 +421,7 @@ class ProjectIndex:
         if relative is None:
             return self
         name = self.paths.get(relative) or module_name_from_relative(relative)
-        facts = index_source(source, name, relative, settings.catalog, self.project_packages())
+        facts = index_source(source, name, relative, settings.catalog, self.project_packages(), self.source_roots)
         if facts is None or self._by_path.get(relative) == facts:
             return self
         modules = {k: v for k, v in self.modules.items() if v.path != relative}
@@ -430,7 +434,8 @@ class ProjectIndex:
                             known_imported=self._imported_modules,
                             known_applications={**self._application, name: self._application_of_new(facts)},
                             known_reexports=self._reexports, known_importers=self._importers_with(name, facts.imports),
-                            known_packages=self.imported_packages() | {t.split(".")[0] for t in facts.imports})
+                            known_packages=self.imported_packages() | {t.split(".")[0] for t in facts.imports},
+                            source_roots=self.source_roots)
 
     def _importers_with(self, module: str, imports: Iterable[str]) -> dict[str, list[str]]:
         """The importers of each name, with `module` importing `imports` instead of what it imported."""
@@ -508,7 +513,8 @@ class ProjectIndex:
                 "imported": sorted(self._imported_modules & set(self.modules)),
                 "applications": {m["module"]: self._application.get(m["module"], m["module"]) for m in modules},
                 "reexports": self._reexports, "importers": self._importers,
-                "packages": sorted(self.imported_packages())}
+                "packages": sorted(self.imported_packages()),
+                "roots": [[prefix, sorted(heads)] for prefix, heads in self.source_roots]}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
@@ -516,7 +522,8 @@ class ProjectIndex:
         return cls(root, modules, dict(data["paths"]), data["digest"], known_reaching=frozenset(data["reaching"]),
                    known_imported=frozenset(data.get("imported", ())), known_applications=data.get("applications", {}),
                    known_reexports=data.get("reexports", {}), known_importers=data.get("importers", {}),
-                   known_packages=frozenset(data.get("packages", ())))
+                   known_packages=frozenset(data.get("packages", ())),
+                   source_roots=tuple((prefix, frozenset(heads)) for prefix, heads in data.get("roots", ())))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""
@@ -607,5 +614,8 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex],
     if key not in _PROJECT_SCREEN_WORDS:
         _PROJECT_SCREEN_WORDS[key] = ScreenWords.from_catalog(
             settings.catalog, extra_words=extra, project_packages=project, extra_objects=objects, extra_scopes=scopes,
-            reaching_names=reaching, vocabularies=vocabularies)
+            reaching_names=reaching, vocabularies=vocabularies,
+            # an object imported as `from shop.db import warehouse` below a source root is the project's
+            # backend.shop.db.warehouse: the file imports where clients come from
+            extra_packages=root_packages(index.source_roots))
     return _PROJECT_SCREEN_WORDS[key]

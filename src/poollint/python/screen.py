@@ -234,12 +234,12 @@ def _external_words(names: frozenset[str], prefixes: tuple[str, ...], fragments:
     words: set[str] = set()
     for name in names:
         module, _, last = name.rpartition(".")
-        words.add(last if module.split(".")[0] in _STANDARD_LIBRARY else module)
+        words.add(last if module.split(".")[0] in STANDARD_LIBRARY else module)
     words |= {prefix.rstrip(".") for prefix in prefixes} | {fragment.strip("._") for fragment in fragments}
     return {word for word in words | methods if word}
 
 
-_STANDARD_LIBRARY = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
+STANDARD_LIBRARY = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
 
 
 def screen_tree(tree: "ast.Module | ParseFailure", words: Optional[ScreenWords],

@@ -19,6 +19,7 @@ import libcst as cst
 from poollint.catalog.model import Catalog
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.paths import is_test_path
+from poollint.python.facts import rooted
 from poollint.settings import Settings
 
 if TYPE_CHECKING:
@@ -133,20 +134,23 @@ class FileContext:
                 self.main_guard_calls.update(_called_names(statement))
 
     def record_import(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
+        roots = self.index.source_roots if self.index is not None else ()
         if isinstance(node, cst.Import):
             for alias in node.names:
                 full = module_name_of(alias.name)
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    self.imports[alias.asname.name.value] = full
+                    self.imports[alias.asname.name.value] = rooted(full, self.module_name, roots)
                 else:
                     top = full.split(".")[0]
-                    self.imports[top] = top
+                    self.imports[top] = rooted(top, self.module_name, roots)
             return
         if isinstance(node.names, cst.ImportStar):
             return
         base = module_name_of(node.module)
         if node.relative:
             base = self._resolve_relative(len(node.relative), base)
+        else:
+            base = rooted(base, self.module_name, roots)
         for alias in node.names:
             name = alias.name.value if isinstance(alias.name, cst.Name) else module_name_of(alias.name)
             local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
