@@ -36,7 +36,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
-        "receivers": list, "receiver-names": list, "with-objects": list, "language": str,
+        "receivers": list, "receiver-names": list, "with-objects": list, "language": str, "end-methods": list,
     },
     "checkouts": {
         "library": str, "methods": list, "release": list, "context-manager-releases": bool,
@@ -108,7 +108,7 @@ def _transaction(e: Mapping[str, Any], where: str) -> TransactionSpec:
         library=e["library"], methods=tuple(e.get("methods", ())), functions=tuple(e.get("functions", ())),
         after_commit=tuple(e.get("after-commit", ())), timeout=e.get("timeout", ""),
         receivers=tuple(e.get("receivers", ())), receiver_names=tuple(e.get("receiver-names", ())),
-        with_objects=tuple(e.get("with-objects", ())),
+        with_objects=tuple(e.get("with-objects", ())), end_methods=tuple(e.get("end-methods", ())),
     )
 
 

@@ -50,6 +50,9 @@ class TransactionSpec:
     receivers: tuple[str, ...] = ()  # constructors and types whose objects have `methods`
     receiver_names: tuple[str, ...] = ()  # fnmatch patterns for untyped receivers
     with_objects: tuple[str, ...] = ()  # values (`psycopg2.connect()`) that are a transaction in `with`
+    # what ends a with-object's transaction when called on it (`conn.commit()`): a project class whose
+    # `__enter__` opens such a connection and whose `__exit__` calls one wraps a transaction
+    end_methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

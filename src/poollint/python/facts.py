@@ -607,10 +607,21 @@ class _ModuleReader:
                 if any(self.qualified(t) in decorators for t in targets) and (
                         len(targets) > 1 or self._may_open_hold(statement, with_counts=True)):
                     yield statement.name
-            elif isinstance(statement, ast.ClassDef) and any(
-                    isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in ("__enter__", "__aenter__")
-                    and self._may_open_hold(m, with_counts=False) for m in statement.body):
-                yield statement.name
+            elif isinstance(statement, ast.ClassDef):
+                methods = {m.name: m for m in statement.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                enter = methods.get("__enter__") or methods.get("__aenter__")
+                leave = methods.get("__exit__") or methods.get("__aexit__")
+                # it opens a transaction or checkout, or (through a function of any module) a connection
+                # whose transaction its `__exit__` ends (holding.py's _connection_scope)
+                if enter is not None and (self._may_open_hold(enter, with_counts=False)
+                                          or (leave is not None and self._ends_transaction(leave))):
+                    yield statement.name
+
+    def _ends_transaction(self, function: _FunctionNode) -> bool:
+        ends = self.catalog.derived("transaction-end-methods", lambda: frozenset(
+            m for spec in self.catalog.transactions for m in spec.end_methods))
+        return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ends
+                   for node in ast.walk(function))
 
     def _may_open_hold(self, function: _FunctionNode, with_counts: bool) -> bool:
         opening = self.catalog.hold_opening_names()

@@ -11,7 +11,7 @@ import libcst as cst
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
 from poollint.python.cst.context import FileContext, Frame, dotted_name
 from poollint.findings import Location
-from poollint.python.cst.modules import defining_module, module_context
+from poollint.python.cst.modules import project_definition
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
@@ -517,11 +517,9 @@ class _HoldingRule(FileRule):
         if class_name == self.context.module_qualified(local) and local in self.context.module_classes:
             klass = self.context.module_classes[local]
         elif self.context.index is not None:
-            found = defining_module(self.context.index, class_name)
-            if found is not None and found[0] != self.context.module_name and "." not in found[1]:
-                other = module_context(self.context.index, found[0], self.settings)
-                if other is not None:
-                    klass, context = other.module_classes.get(found[1]), other
+            found = project_definition(self.context.index, class_name, self.settings)
+            if found is not None and found[1].module_name != self.context.module_name:
+                klass, context = found
         if not isinstance(klass, cst.ClassDef):
             return None
         for statement in klass.body.body:
@@ -535,14 +533,10 @@ class _HoldingRule(FileRule):
         qualified = self.qualified_name(func)
         if index is None or not qualified or "(" in qualified:
             return None
-        found = defining_module(index, qualified)
-        if found is None or found[0] == self.context.module_name or "." in found[1]:
+        found = project_definition(index, qualified, self.settings)
+        if found is None or found[1].module_name == self.context.module_name:
             return None
-        context = module_context(index, found[0], self.settings)
-        if context is None:
-            return None
-        definition = context.module_functions.get(found[1]) or context.module_classes.get(found[1])
-        return (definition, context) if definition is not None else None
+        return found
 
     # -- scopes the project defines ---------------------------------------------------------
     def _project_scope(self, call: cst.Call) -> Optional[Hold]:
@@ -582,6 +576,30 @@ class _HoldingRule(FileRule):
                     cst_visit(statement, scan)
                     if scan.found is not None:
                         return scan.found
+            return self._connection_scope(definition)
+        return None
+
+    def _connection_scope(self, definition: cst.ClassDef) -> Optional[Hold]:
+        """`with DBConn() as conn:` where `__enter__` opens a connection that is a transaction in a `with`
+        of its own (`psycopg2.connect()`, directly or through a project function that returns one) and
+        `__exit__` ends that transaction (`self.conn.commit()`): the caller's block is the transaction."""
+        methods = {s.name.value: s for s in definition.body.body if isinstance(s, cst.FunctionDef)}
+        enter = methods.get("__enter__") or methods.get("__aenter__")
+        leave = methods.get("__exit__") or methods.get("__aexit__")
+        if enter is None or leave is None:
+            return None
+        ends = {node.func.attr.value for node in _own_calls(leave) if isinstance(node.func, cst.Attribute)}
+        index = self.context.index
+        for call in _own_calls(enter):
+            built = self.qualified_name(call)
+            spec = self.catalog.with_object_transaction(built)
+            if spec is None and index is not None:
+                opened = index.opened_by(self.qualified_name(call.func))
+                spec = self.catalog.with_object_transaction(f"{opened}()" if opened else None)
+            if spec is not None and ends & set(spec.end_methods):
+                opener = f"{_text(self.context, call.func)}()"
+                return Hold(call, 0, True, spec.library, opener, call, spec.timeout,
+                            self._site(call, f"`{opener}` opens the connection whose transaction `__exit__` ends"))
         return None
 
     def _in_context(self, context: FileContext, work):
@@ -651,6 +669,27 @@ class _BodyScan(cst.CSTVisitor):
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self.rule.context.leave(original_node)
+
+
+def _own_calls(function: cst.FunctionDef) -> list[cst.Call]:
+    """The calls a function makes itself, in order: not those of functions or classes it defines."""
+    found: list[cst.Call] = []
+
+    class Calls(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            found.append(node)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is function
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+    function.visit(Calls())
+    return found
 
 
 class _ScopeScan(cst.CSTVisitor):
@@ -755,7 +794,9 @@ class ExternalCallInTransaction(_HoldingRule):
         Tortoise `in_transaction()` and `@atomic()`; databases `database.transaction()`.
         A project context manager is a transaction too: a `@contextmanager`/`@asynccontextmanager`
         function that yields inside one (`with locked_job(id) as job:`), or a class whose
-        `__enter__` opens one. Calls into project functions, of this module or another (through
+        `__enter__` opens one, or opens a connection (psycopg2, psycopg; directly or through a
+        project function) whose transaction its `__exit__` ends with `commit()`/`rollback()`
+        (`with DBConn() as conn:`); a package's `from .util import *` re-exports it. Calls into project functions, of this module or another (through
         its imports), `self.` methods and methods of project classes (`Service().run()`) are
         followed three levels deep; the message shows the chain (`notify_warehouse() ->
         requests.post()`) and each link in another module is a related location.

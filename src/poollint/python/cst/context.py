@@ -98,6 +98,7 @@ class FileContext:
         self.module_name = module_name
         self.index = index  # pass one's facts about the other modules of the project, when known
         self.imports: dict[str, str] = {}
+        self.star_imports: list[str] = []  # modules whose names `from x import *` brings in
         self.frames: list[Frame] = [Frame(module)]
         self.module_functions: dict[str, cst.FunctionDef] = {}
         self.module_classes: dict[str, cst.ClassDef] = {}
@@ -144,13 +145,14 @@ class FileContext:
                     top = full.split(".")[0]
                     self.imports[top] = rooted(top, self.module_name, roots)
             return
-        if isinstance(node.names, cst.ImportStar):
-            return
         base = module_name_of(node.module)
         if node.relative:
             base = self._resolve_relative(len(node.relative), base)
         else:
             base = rooted(base, self.module_name, roots)
+        if isinstance(node.names, cst.ImportStar):
+            self.star_imports.append(base)
+            return
         for alias in node.names:
             name = alias.name.value if isinstance(alias.name, cst.Name) else module_name_of(alias.name)
             local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name

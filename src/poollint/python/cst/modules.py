@@ -51,6 +51,29 @@ def defining_module(index: "ProjectIndex", qualified_name: str) -> Optional[tupl
     return None
 
 
+def project_definition(index: "ProjectIndex", qualified_name: str, settings,
+                       _depth: int = 0) -> Optional[tuple["cst.CSTNode", "FileContext"]]:
+    """The top-level function or class of a project module that `qualified_name` names, and that
+    module's context; through a package's `from .util import *` too (`database.DBConn` defined in
+    database/util.py)."""
+    found = defining_module(index, qualified_name)
+    if found is None or "." in found[1]:
+        return None
+    context = module_context(index, found[0], settings)
+    if context is None:
+        return None
+    definition = context.module_functions.get(found[1]) or context.module_classes.get(found[1])
+    if definition is not None:
+        return definition, context
+    if _depth < 2:
+        for star in context.star_imports:
+            if star != found[0]:
+                through = project_definition(index, f"{star}.{found[1]}", settings, _depth + 1)
+                if through is not None:
+                    return through
+    return None
+
+
 def module_context(index: "ProjectIndex", module: str, settings) -> Optional["FileContext"]:
     """The context of another module of the project, parsed whole, or None (missing, unparsable)."""
     from poollint.python.cst.context import FileContext
