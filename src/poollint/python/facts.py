@@ -176,7 +176,9 @@ def infer_source_roots(imports: Mapping[str, Iterable[str]], modules: Iterable[s
                        libraries: frozenset[str]) -> SourceRoots:
     """The source roots the project's absolute imports reveal: a module under a prefix imports a name
     whose first part is no top-level module of the project but a package (or module) right below
-    that prefix. `libraries` (database libraries, the standard library) are never the project's."""
+    that prefix. A prefix that is a package itself is imported by its own name, so it is no root:
+    `import alembic` in jupyterhub/dbutil.py is the library, beside jupyterhub/alembic/.
+    `libraries` (database libraries, the standard library) are never the project's."""
     names = set(modules)
     tops = {name.split(".")[0] for name in names}
     containers = {".".join(parts[:end]) for parts in (name.split(".") for name in names)
@@ -190,6 +192,8 @@ def infer_source_roots(imports: Mapping[str, Iterable[str]], modules: Iterable[s
             if not head or head in tops or head in libraries:
                 continue
             for prefix in prefixes:
+                if prefix in names:
+                    break  # a package (and every prefix below it)
                 if f"{prefix}.{head}" in containers:
                     found.setdefault(prefix, set()).add(head)
                     break
