@@ -174,15 +174,15 @@ SourceRoots = tuple[tuple[str, frozenset[str]], ...]
 
 def infer_source_roots(imports: Mapping[str, Iterable[str]], modules: Iterable[str],
                        libraries: frozenset[str]) -> SourceRoots:
-    """The source roots the project's absolute imports reveal: a module under a prefix imports a name
-    whose first part is no top-level module of the project but a package (or module) right below
-    that prefix. A prefix that is a package itself is imported by its own name, so it is no root:
-    `import alembic` in jupyterhub/dbutil.py is the library, beside jupyterhub/alembic/.
+    """The source roots the project's absolute imports reveal: a module under a prefix imports a module
+    (or package) of the project by its name below that prefix, and the name's first part is no
+    top-level module of the project. What is imported must be a module there, not only a folder:
+    `import requests` beside backend/requests/recorded.py is the library. A prefix that is a
+    package itself is imported by its own name, so it is no root: `import traitlets` in
+    jupyterhub/app.py is the library, beside jupyterhub/traitlets.py.
     `libraries` (database libraries, the standard library) are never the project's."""
     names = set(modules)
     tops = {name.split(".")[0] for name in names}
-    containers = {".".join(parts[:end]) for parts in (name.split(".") for name in names)
-                  for end in range(1, len(parts) + 1)}
     found: dict[str, set[str]] = {}
     for importer, targets in imports.items():
         parts = importer.split(".")
@@ -194,7 +194,7 @@ def infer_source_roots(imports: Mapping[str, Iterable[str]], modules: Iterable[s
             for prefix in prefixes:
                 if prefix in names:
                     break  # a package (and every prefix below it)
-                if f"{prefix}.{head}" in containers:
+                if f"{prefix}.{target}" in names:
                     found.setdefault(prefix, set()).add(head)
                     break
     return tuple((prefix, frozenset(heads)) for prefix, heads in sorted(found.items(), key=lambda i: (len(i[0]), i[0])))
