@@ -26,13 +26,13 @@ class CatalogError(ValueError):
 _STRING_LISTS = {
     "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
     "receivers", "receiver-names", "with-objects", "local-methods", "task-methods", "client-methods",
-    "receiver-methods", "imported", "begin-methods", "end-methods",
+    "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
         "library": str, "constructors": list, "kind": str, "connect": list, "release": list,
         "context-manager-releases": bool, "not-a-pool-if": list,
-        "exempt-url-schemes": list, "language": str, "pool-argument": str,
+        "exempt-url-schemes": list, "language": str, "pool-argument": str, "dedicated-methods": list,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -99,7 +99,7 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         context_manager_releases=e.get("context-manager-releases", False),
         not_a_pool_if=_exemptions(e.get("not-a-pool-if", ()), where),
         exempt_url_schemes=tuple(e.get("exempt-url-schemes", ())),
-        pool_argument=e.get("pool-argument", ""),
+        pool_argument=e.get("pool-argument", ""), dedicated_methods=tuple(e.get("dedicated-methods", ())),
     )
 
 

@@ -34,6 +34,9 @@ class ClientSpec:
     # a session's argument naming what it checks connections out of (`Session(bind=engine)`): built
     # directly, it holds a pooled connection of its own only when that is a pool, not a connection
     pool_argument: str = ""
+    # methods that take a connection of the pool for the object they return, for as long as it lives
+    # (redis `pubsub()`): a client used for nothing else holds what a shared client's would
+    dedicated_methods: tuple[str, ...] = ()
 
     @property
     def owns_pool(self) -> bool:

@@ -145,6 +145,8 @@ class ClientPerCall(_ClientCreation):
         parameter is missing (`if engine is None: engine = create_engine(...)`,
         `engine = engine or create_engine(...)`) is the caller's choice; a factory that keeps its
         client in a global it checks first returns the same client every call.
+        A client used only to open a Redis pub/sub subscription (`r.pubsub()` and nothing else)
+        holds the subscription's one connection, as a shared client would, and is not reported.
         A NullPool engine, a client built on an existing pool (`Redis(connection_pool=...)`),
         and SQLite engines (a URL literal, an f-string or a module constant starting with
         `sqlite:`) own no server connections. A function that returns the client
@@ -261,6 +263,16 @@ class ClientPerCall(_ClientCreation):
         cst_visit(function.body, finder)
         return any(releases(call, names, spec) for block in finder.blocks for call in calls_in(block))
 
+    def _only_dedicated(self, node: cst.Call, function: cst.FunctionDef, spec: ClientSpec) -> bool:
+        """The client is used only to call its dedicated-connection methods (ClientSpec.dedicated_methods)."""
+        names = self.bound_names(node)
+        if not spec.dedicated_methods or len(names) != 1:
+            return False
+        (name,) = names
+        uses = _NameUses(name, spec.dedicated_methods)
+        cst_visit(function.body, uses)
+        return uses.dedicated > 0 and uses.other == 0
+
     def _per_call_role(self, node: cst.Call, function: Frame, spec: ClientSpec) -> Optional[str]:
         """The per-call role of the innermost function, "" for a plain function, None when guarded."""
         assert isinstance(function.node, cst.FunctionDef)
@@ -280,6 +292,10 @@ class ClientPerCall(_ClientCreation):
         if owned:
             return owned
         if usage in ("kept", "global"):
+            return None
+        if self._only_dedicated(node, function.node, spec):
+            # `r = Redis(); pubsub = r.pubsub()` and nothing else: the subscription holds one connection,
+            # as it would on a shared client; the client adds none
             return None
         if not spec.connect and self._released_in_function(node, function.node, spec):
             # a client that connects lazily and is closed by this call leaves no pool open;
@@ -541,6 +557,31 @@ def _factory_constructor(rule: _ClientCreation, function: cst.FunctionDef) -> Op
         if spec is not None:
             return spec, f"{dotted_name(call.func)}()"
     return None
+
+
+class _NameUses(cst.CSTVisitor):
+    """Counts the reads of one name: as the receiver of a call to one of `methods`, and otherwise."""
+
+    def __init__(self, name: str, methods: tuple[str, ...]) -> None:
+        self.name = name
+        self.methods = methods
+        self.dedicated = 0
+        self.other = 0
+        self._counted: set[int] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == self.name \
+                and func.attr.value in self.methods:
+            self.dedicated += 1
+            self._counted.add(id(func.value))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name and id(node) not in self._counted:
+            self.other += 1
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
+        return not (isinstance(node.target, cst.Name) and node.target.value == self.name)
 
 
 class _Statements(cst.CSTVisitor):

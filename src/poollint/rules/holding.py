@@ -688,7 +688,7 @@ def _own_calls(function: cst.FunctionDef) -> list[cst.Call]:
         def visit_ClassDef(self, node: cst.ClassDef) -> bool:
             return False
 
-    function.visit(Calls())
+    cst_visit(function, Calls())
     return found
 
 
