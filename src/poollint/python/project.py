@@ -465,6 +465,12 @@ class ProjectIndex:
             unless_passed=found.unless_passed, unless_position=found.unless_position,
         )
 
+    def names_a_factory(self, name: str) -> bool:
+        """Whether some factory of the project (a function or method) is called `name`."""
+        if "_factory_last_parts" not in self.__dict__:
+            self.__dict__["_factory_last_parts"] = frozenset(n.rsplit(".", 1)[-1] for n in self._factories)
+        return name in self.__dict__["_factory_last_parts"]
+
     def memoized(self, qualified_name: Optional[str]) -> bool:
         """Whether a project function keeps what it builds for later calls (a cache decorator, a module-level
         dict it stores the client in): a guard, whatever the factory's chain resolves to."""

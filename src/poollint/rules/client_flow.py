@@ -491,14 +491,13 @@ def innermost_loop(frames: list[Frame]) -> Optional[Frame]:
 def _argument_names(value: Optional[cst.BaseExpression],
                     module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> set[str]:
     """Names passed, at any depth, as arguments of the call (or elements of the literal) `value` evaluates
-    to, except through a call of a module function that returns none of its parameters
-    (see `_passes_arguments_on`)."""
+    to, except those a call of the module's own helper does not return (see `_kept_arguments`)."""
     if isinstance(value, cst.Await):
         value = value.expression
     if isinstance(value, (cst.List, cst.Tuple, cst.Set, cst.Dict)):  # `[Store(client)]`: the literal keeps it
         pending = [element.value for element in value.elements]
-    elif isinstance(value, cst.Call) and _passes_arguments_on(value, module_functions):
-        pending = [arg.value for arg in value.args]
+    elif isinstance(value, cst.Call):
+        pending = _kept_arguments(value, module_functions)
     else:
         return set()
     names: set[str] = set()
@@ -517,21 +516,34 @@ def _argument_names(value: Optional[cst.BaseExpression],
     return names
 
 
-def _passes_arguments_on(call: cst.Call, module_functions: Mapping[str, cst.FunctionDef]) -> bool:
-    """Whether a call's result may keep its arguments: an object built from them (`Store(client)`,
-    `sessionmaker(bind=engine)`), anything of a library's or another module's; not a function of this
-    module that returns none of its parameters (`return _is_locked_out(key, redis)` returns what it
-    computes with the client). The `ast` twin is python/facts.py's `_ModuleReader._passes_arguments_on`."""
+def _kept_arguments(call: cst.Call, module_functions: Mapping[str, cst.FunctionDef]) -> list[cst.BaseExpression]:
+    """The arguments a call's result may keep: all of them for an object built from them (`Store(client)`,
+    `sessionmaker(bind=engine)`) or anything of a library's or another module's; for a function of this
+    module (or a method of the enclosing class, as `self.name`), those it may return: `_is_locked_out(key,
+    redis)` returning what it computes with the client keeps none, `_queue_len(redis, key)` returning
+    `await redis.zcard(key)` at most `key`. The `ast` twin is python/facts.py's
+    `_ModuleReader._passes_arguments_on`."""
+    arguments = [arg.value for arg in call.args]
     function = module_functions.get(call.func.value) if isinstance(call.func, cst.Name) else None
+    method = isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) \
+        and call.func.value.value in ("self", "cls")
+    if method:
+        function = module_functions.get(f"self.{call.func.attr.value}")  # type: ignore[attr-defined]
     if function is None:
         # `str(engine)`: a value computed from it (a builtin's name rebound in the module is a module function)
-        return not (isinstance(call.func, cst.Name) and call.func.value in INSPECTING_BUILTINS)
-    parameters = {p.name.value for p in (*function.params.posonly_params, *function.params.params,
-                                         *function.params.kwonly_params)}
-    for star in (function.params.star_arg, function.params.star_kwarg):
-        if isinstance(star, cst.Param):
-            parameters.add(star.name.value)
-    return bool(returned_names(function) & parameters)
+        return [] if isinstance(call.func, cst.Name) and call.func.value in INSPECTING_BUILTINS else arguments
+    returned = returned_names(function)
+    params = function.params
+    positional = [p.name.value for p in (*params.posonly_params, *params.params)][1 if method else 0:]
+    starred = {p.name.value for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)}
+    if starred & returned or any(arg.star for arg in call.args):
+        return arguments if returned else []  # `*args` may carry any argument into what it returns
+    kept: list[cst.BaseExpression] = []
+    for index, arg in enumerate(call.args):
+        name = arg.keyword.value if arg.keyword is not None else positional[index] if index < len(positional) else None
+        if name is None or name in returned:
+            kept.append(arg.value)
+    return kept
 
 
 class _Calls(cst.CSTVisitor):
@@ -546,7 +558,7 @@ class _Calls(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         targets = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
-        for name in _argument_names(node.value):
+        for name in _argument_names(node.value, self.module_functions):
             self.flows.setdefault(name, set()).update(targets)
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -585,10 +597,22 @@ def calls_in(node: cst.CSTNode) -> list[cst.Call]:
 
 def returned_names(function: cst.FunctionDef,
                    module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> set[str]:
-    """Names whose value the function returns, directly or wrapped in what it returns."""
+    """Names whose value the function returns, directly or wrapped in what it returns. `module_functions`
+    (and the enclosing class's methods as `self.name`, see `own_functions`): helpers whose result keeps
+    none of their arguments unless they return one of their parameters."""
     collector = _Calls(module_functions)
     cst_visit(function.body, collector)
     return collector.returned_through_flows()
+
+
+def own_functions(context, klass: Optional[cst.ClassDef]) -> Mapping[str, cst.FunctionDef]:
+    """The module's functions and, as `self.name`, the methods of `klass`: what `returned_names` may
+    follow (`total = await self._queue_len(redis)` keeps nothing of `redis` when `_queue_len` returns
+    none of its parameters)."""
+    if klass is None:
+        return context.module_functions
+    methods = {f"self.{s.name.value}": s for s in _members(klass) if isinstance(s, cst.FunctionDef)}
+    return {**context.module_functions, **methods} if methods else context.module_functions
 
 
 def unpacked_targets(targets: list[cst.BaseExpression]) -> list[cst.BaseExpression]:

@@ -7,6 +7,7 @@ import libcst as cst
 
 from poollint.catalog.model import ClientSpec
 from poollint.python.cst.context import Frame, dotted_name, literal_prefix
+from poollint.python.cst.modules import class_method
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.findings import Location
 from poollint.python.cst.roles import body_facts, function_role
@@ -14,7 +15,7 @@ from poollint.python.screen import CONSTRUCTORS
 from poollint.rules.base import FileRule, ProjectRule
 from poollint.rules.client_flow import (
     COLLECTION_METHODS, CalledNames, FinallyBlocks, assignments, calls_assigned_to_self, calls_in,
-    in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, produces,
+    in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, own_functions, produces,
     reached_only_from_run_once, reinitialises_cached_instance, releases, returned_names, tests_missing,
     unpacked_targets,
 )
@@ -152,7 +153,8 @@ class ClientPerCall(_ClientCreation):
         `sqlite:`) own no server connections. A function that returns the client
         is a factory: the finding lands where a per-call function calls it, with the chain to the
         constructor. So is a method (a `@staticmethod`, a classmethod returning `cls(client[db])`,
-        `self.engine()`), and so is a class whose `__init__` keeps a client on the instance
+        `self.engine()`, also one inherited from a project base class in another module), and so is a
+        class whose `__init__` keeps a client on the instance
         (assigned to `self.x`, annotated, wrapped in another object, built by a factory method or
         handed to `super().__init__()`, or a project factory's result unpacked or subscripted:
         `_, db = init_db(); self.jobs = db["jobs"]`): `Store()` -> `create_engine()`. A subclass with no
@@ -391,7 +393,8 @@ class ClientPerCall(_ClientCreation):
 
     def _bound_and_returned(self, node: cst.Call, function: cst.FunctionDef) -> bool:
         """`engine = create_engine(...)` ... `return engine`: a factory, judged at its call sites."""
-        return bool(self.bound_names(node) & returned_names(function, self.context.module_functions))
+        helpers = own_functions(self.context, self.context.enclosing_class())
+        return bool(self.bound_names(node) & returned_names(function, helpers))
 
     def _factory_call(self, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
         return factory_call(self, node)
@@ -458,7 +461,8 @@ class ClientInLoop(_ClientCreation):
                 return
             function = self.context.enclosing_function()
             if function is not None and isinstance(function.node, cst.FunctionDef) \
-                    and self.bound_names(node) & returned_names(function.node, self.context.module_functions):
+                    and self.bound_names(node) & returned_names(
+                        function.node, own_functions(self.context, self.context.enclosing_class())):
                 return  # a retry loop that returns the first client that works: a factory's
             if self._released_in_loop(node, loop.node, spec):
                 return
@@ -508,11 +512,22 @@ def factory_call(rule: _ClientCreation, node: cst.Call) -> tuple[Optional[Client
 
 
 def _own_method(rule: _ClientCreation, func: cst.BaseExpression) -> Optional[str]:
-    """`self.engine` / `cls.engine` inside a class of this module: the method's qualified name."""
+    """`self.engine` / `cls.engine` inside a class of this module: the qualified name of the method,
+    the class's own or the one it inherits from a project base class (`BaseCrawlOps.get_redis`)."""
     if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls")):
         return None
+    index = rule.context.index
     for frame in rule.context.enclosing(cst.ClassDef):
-        return rule.context.module_qualified(f"{frame.node.name.value}.{func.attr.value}")  # type: ignore[attr-defined]
+        klass = frame.node
+        assert isinstance(klass, cst.ClassDef)
+        # a base class in another module is parsed only when some factory has the method's name
+        found = class_method(rule.context, klass, func.attr.value, rule.settings) \
+            if index is not None and index.names_a_factory(func.attr.value) else None
+        if found is None:
+            return rule.context.module_qualified(f"{klass.name.value}.{func.attr.value}")
+        _, owner, context = found
+        return f"{context.module_name}.{owner.name.value}.{func.attr.value}" if context.module_name \
+            else f"{owner.name.value}.{func.attr.value}"
     return None
 
 

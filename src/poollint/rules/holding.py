@@ -11,7 +11,7 @@ import libcst as cst
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
 from poollint.python.cst.context import FileContext, Frame, dotted_name
 from poollint.findings import Location
-from poollint.python.cst.modules import project_definition
+from poollint.python.cst.modules import class_method, project_definition
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
@@ -490,12 +490,8 @@ class _HoldingRule(FileRule):
                 return function, None, self.context
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
             for frame in self.context.enclosing(cst.ClassDef):
-                klass = frame.node
-                assert isinstance(klass, cst.ClassDef)
-                for statement in klass.body.body:
-                    if isinstance(statement, cst.FunctionDef) and statement.name.value == func.attr.value:
-                        return statement, klass, self.context
-                return None
+                assert isinstance(frame.node, cst.ClassDef)
+                return class_method(self.context, frame.node, func.attr.value, self.settings)
             return None
         found = self._other_module_definition(func)
         if found is not None and isinstance(found[0], cst.FunctionDef):

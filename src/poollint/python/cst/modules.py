@@ -74,6 +74,32 @@ def project_definition(index: "ProjectIndex", qualified_name: str, settings,
     return None
 
 
+def class_method(context: "FileContext", klass: "cst.ClassDef", name: str, settings,
+                 _depth: int = 0) -> Optional[tuple["cst.FunctionDef", "cst.ClassDef", "FileContext"]]:
+    """The method `name` of `klass` (a class of `context`'s module): its own, or one it inherits from
+    a project base class of this module or another (`self.get_redis()` of BaseCrawlOps), three
+    levels up at most; with the class that defines it and that class's module context."""
+    import libcst as cst
+
+    for statement in klass.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            return statement, klass, context
+    if _depth >= 3 or context.index is None:
+        return None
+    for base in klass.bases:
+        qualified = context.qualified_name(base.value)
+        if not qualified or "(" in qualified:
+            continue
+        local = qualified[len(context.module_name) + 1:] if qualified.startswith(f"{context.module_name}.") else ""
+        found = (context.module_classes[local], context) if local in context.module_classes \
+            else project_definition(context.index, qualified, settings)
+        if found is not None and isinstance(found[0], cst.ClassDef):
+            method = class_method(found[1], found[0], name, settings, _depth + 1)
+            if method is not None:
+                return method
+    return None
+
+
 def module_context(index: "ProjectIndex", module: str, settings) -> Optional["FileContext"]:
     """The context of another module of the project, parsed whole, or None (missing, unparsable)."""
     from poollint.python.cst.context import FileContext
