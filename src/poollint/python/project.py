@@ -382,6 +382,13 @@ class ProjectIndex:
         reaching |= {class_of[name] for name in reaching if name in class_of}
         return frozenset(reaching)
 
+    def may_reach_by_name(self, name: str) -> bool:
+        """Whether some function, method or class of the project called `name` may reach an external call."""
+        if "_reaching_last_parts" not in self.__dict__:
+            self.__dict__["_reaching_last_parts"] = frozenset(
+                n.rsplit(".", 1)[-1] for n in self.reaching_names(with_publishes=True))
+        return name in self.__dict__["_reaching_last_parts"]
+
     def reaching_callables(self) -> list[str]:
         """The reaching names another module spells to call them: functions and classes, not methods
         (`Client().post()` names `Client`)."""

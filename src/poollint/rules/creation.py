@@ -521,8 +521,8 @@ def _own_method(rule: _ClientCreation, func: cst.BaseExpression) -> Optional[str
         klass = frame.node
         assert isinstance(klass, cst.ClassDef)
         # a base class in another module is parsed only when some factory has the method's name
-        found = class_method(rule.context, klass, func.attr.value, rule.settings) \
-            if index is not None and index.names_a_factory(func.attr.value) else None
+        found = class_method(rule.context, klass, func.attr.value, rule.settings,
+                             inherited=index is not None and index.names_a_factory(func.attr.value))
         if found is None:
             return rule.context.module_qualified(f"{klass.name.value}.{func.attr.value}")
         _, owner, context = found

@@ -489,9 +489,13 @@ class _HoldingRule(FileRule):
             if function is not None and self.context.lookup(func.value) == self.context.module_qualified(func.value):
                 return function, None, self.context
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            index = self.context.index
             for frame in self.context.enclosing(cst.ClassDef):
                 assert isinstance(frame.node, cst.ClassDef)
-                return class_method(self.context, frame.node, func.attr.value, self.settings)
+                # the class's own method; an inherited one only when some project callable of that name
+                # may reach an external call (its base's module is parsed for it)
+                inherits = index is not None and index.may_reach_by_name(func.attr.value)
+                return class_method(self.context, frame.node, func.attr.value, self.settings, inherited=inherits)
             return None
         found = self._other_module_definition(func)
         if found is not None and isinstance(found[0], cst.FunctionDef):

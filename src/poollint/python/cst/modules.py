@@ -74,17 +74,17 @@ def project_definition(index: "ProjectIndex", qualified_name: str, settings,
     return None
 
 
-def class_method(context: "FileContext", klass: "cst.ClassDef", name: str, settings,
+def class_method(context: "FileContext", klass: "cst.ClassDef", name: str, settings, inherited: bool = True,
                  _depth: int = 0) -> Optional[tuple["cst.FunctionDef", "cst.ClassDef", "FileContext"]]:
-    """The method `name` of `klass` (a class of `context`'s module): its own, or one it inherits from
-    a project base class of this module or another (`self.get_redis()` of BaseCrawlOps), three
-    levels up at most; with the class that defines it and that class's module context."""
+    """The method `name` of `klass` (a class of `context`'s module): its own, or (`inherited`) one it
+    inherits from a project base class of this module or another (`self.get_redis()` of BaseCrawlOps),
+    three levels up at most; with the class that defines it and that class's module context."""
     import libcst as cst
 
     for statement in klass.body.body:
         if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
             return statement, klass, context
-    if _depth >= 3 or context.index is None:
+    if not inherited or _depth >= 3 or context.index is None:
         return None
     for base in klass.bases:
         qualified = context.qualified_name(base.value)
