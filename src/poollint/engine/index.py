@@ -355,7 +355,8 @@ def _index_files(jobs: list[tuple[str, str, str, int]], settings: Settings,
         return [_index_file(job) for job in jobs]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with frozen_heap(), multiprocessing.get_context(method).Pool(
-        workers, initializer=_init_index_worker, initargs=(settings.catalog, project_packages, vocabularies, source_roots)
+        workers, initializer=_init_index_worker,
+        initargs=(settings.catalog, project_packages, vocabularies, source_roots)
     ) as pool:
         return pool.map(_index_file, jobs, chunksize=8)
 

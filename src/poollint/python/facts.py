@@ -166,9 +166,10 @@ def resolve_relative(module: str, is_package: bool, level: int, base: Optional[s
 
 
 # Source roots: (module-name prefix, the packages right below it that the code imports by their own
-# name), shortest prefix first: Python 3 resolves `import config` on sys.path, never beside the
-# importing module, so backend/endpoints/users.py's `config` is backend/config.py. `backend/entityservice/views.py` importing `entityservice.database`
-# runs with backend/ on its path: that name is the project's backend.entityservice.database.
+# name). backend/entityservice/views.py importing `entityservice.database` runs with backend/ on its
+# path: that name is the project's backend.entityservice.database. Shortest prefix first: Python 3
+# resolves `import config` on sys.path, never beside the importing module, so
+# backend/endpoints/users.py's `config` is backend/config.py.
 SourceRoots = tuple[tuple[str, frozenset[str]], ...]
 
 
@@ -197,7 +198,8 @@ def infer_source_roots(imports: Mapping[str, Iterable[str]], modules: Iterable[s
                 if f"{prefix}.{target}" in names:
                     found.setdefault(prefix, set()).add(head)
                     break
-    return tuple((prefix, frozenset(heads)) for prefix, heads in sorted(found.items(), key=lambda i: (len(i[0]), i[0])))
+    ordered = sorted(found.items(), key=lambda item: (len(item[0]), item[0]))
+    return tuple((prefix, frozenset(heads)) for prefix, heads in ordered)
 
 
 def root_packages(roots: SourceRoots) -> frozenset[str]:
@@ -253,7 +255,8 @@ def module_name_from_relative(relative: str) -> str:
 
 
 def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog,
-                 project_packages: frozenset[str] = frozenset(), source_roots: SourceRoots = ()) -> Optional[ModuleFacts]:
+                 project_packages: frozenset[str] = frozenset(),
+                 source_roots: SourceRoots = ()) -> Optional[ModuleFacts]:
     """Facts of one module; None when it cannot be parsed (pass two reports that as DBP000)."""
     text = decode(source) if isinstance(source, bytes) else source
     if isinstance(text, ParseFailure):

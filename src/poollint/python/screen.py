@@ -1,12 +1,14 @@
 """The cheap screen in front of libcst: which files could produce a Python finding at all.
 
-Three stages. A bytes regex keeps files that name a catalog library; a second one
-keeps those that also contain the last part of a name the next stage looks for
+Three stages. A bytes regex keeps files that name a catalog library, or call a checkout
+or transaction method on a receiver named like its library's objects (`engine.connect(`);
+a second one keeps those that also contain the last part of a name the next stage looks for
 (`create_engine`, `atomic`, `getconn`, a project factory). The stdlib `ast`
 parser (about ten times faster than libcst) then resolves the file's imports and
 keeps it only if it calls something the catalog knows: a constructor or
 transaction function by qualified name, or a transaction or checkout method
-while importing a catalog library. Everything else cannot produce a finding and
+while importing a catalog library or on a receiver so named (the rules judge it by
+the project's imports). Everything else cannot produce a finding and
 is never parsed with libcst. A file `ast` rejects is reported as DBP000; a file
 that fails only the second bytes stage is parsed for that report and nothing else.
 """
@@ -184,7 +186,8 @@ def _named_receivers(specs: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((method, tuple(sorted(patterns))) for method, patterns in sorted(found.items()))
 
 
-def _named_call_patterns(named: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple["re.Pattern[bytes]", "re.Pattern[bytes]"]:
+def _named_call_patterns(
+        named: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple["re.Pattern[bytes]", "re.Pattern[bytes]"]:
     """(`.method(`, a name ending as a receiver pattern does, just before it): wider than fnmatch, never narrower."""
     methods = sorted({method for method, _ in named})
     endings = sorted({pattern.lstrip("*") for _, patterns in named for pattern in patterns})
@@ -489,7 +492,8 @@ def screen_words(settings: Settings, vocabularies: frozenset[str] = VOCABULARIES
 
 
 def passes_screen(data: bytes, settings: Settings) -> bool:
-    """The bytes stage alone: a catalog library's name appears in the file."""
+    """The bytes stage alone: a catalog library's name appears in the file, or a checkout or transaction
+    method called on a receiver named like its library's objects (ScreenWords.passes_bytes)."""
     return screen_words(settings).passes_bytes(data)
 
 
