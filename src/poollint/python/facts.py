@@ -178,10 +178,10 @@ def infer_source_roots(imports: Mapping[str, Iterable[str]], modules: Iterable[s
     """The source roots the project's absolute imports reveal: a module under a prefix imports a module
     (or package) of the project by its name below that prefix, and the name's first part is no
     top-level module of the project. What is imported must be a module there, not only a folder:
-    `import requests` beside backend/requests/recorded.py is the library. A prefix that is a
-    package itself is imported by its own name, so it is no root: `import traitlets` in
-    jupyterhub/app.py is the library, beside jupyterhub/traitlets.py.
-    `libraries` (database libraries, the standard library) are never the project's."""
+    `import requests` beside backend/requests/recorded.py is the library. A name the project also
+    imports by its path from outside it is not what the bare name means: jupyterhub/app.py's
+    `from .traitlets import Command` names jupyterhub/traitlets.py, so its `import traitlets` is the
+    library. `libraries` (database libraries, the standard library) are never the project's."""
     names = set(modules)
     tops = {name.split(".")[0] for name in names}
     found: dict[str, set[str]] = {}
@@ -193,12 +193,18 @@ def infer_source_roots(imports: Mapping[str, Iterable[str]], modules: Iterable[s
             if not head or head in tops or head in libraries:
                 continue
             for prefix in prefixes:
-                if prefix in names:
-                    break  # a package (and every prefix below it)
                 if f"{prefix}.{target}" in names:
                     found.setdefault(prefix, set()).add(head)
                     break
-    ordered = sorted(found.items(), key=lambda item: (len(item[0]), item[0]))
+    for importer, targets in imports.items():
+        for target in targets:
+            for prefix, heads in found.items():
+                if target.startswith(f"{prefix}."):
+                    path = f"{prefix}.{target[len(prefix) + 1:].split('.')[0]}"
+                    if path[len(prefix) + 1:] in heads and importer != path and not importer.startswith(f"{path}."):
+                        heads.discard(path[len(prefix) + 1:])
+    ordered = sorted(((prefix, heads) for prefix, heads in found.items() if heads),
+                     key=lambda item: (len(item[0]), item[0]))
     return tuple((prefix, frozenset(heads)) for prefix, heads in ordered)
 
 
