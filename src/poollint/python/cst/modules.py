@@ -65,7 +65,11 @@ def project_definition(index: "ProjectIndex", qualified_name: str, settings,
     definition = context.module_functions.get(found[1]) or context.module_classes.get(found[1])
     if definition is not None:
         return definition, context
-    if _depth < 2:
+    # star-imported modules are parsed only for a name some rule can use: a project scope, a factory,
+    # or a callable that may reach an external call (the index knows each by its last part)
+    name = found[1]
+    if _depth < 2 and context.star_imports and (
+            name in index.screen_scopes() or index.names_a_factory(name) or index.may_reach_by_name(name)):
         for star in context.star_imports:
             if star != found[0]:
                 through = project_definition(index, f"{star}.{found[1]}", settings, _depth + 1)
