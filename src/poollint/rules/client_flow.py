@@ -563,6 +563,8 @@ class _Calls(cst.CSTVisitor):
 
     def visit_Return(self, node: cst.Return) -> None:
         value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        while isinstance(value, cst.Subscript):  # `return client["shop"]`: the database keeps its client
+            value = value.value
         if isinstance(value, cst.Name):
             self.returned.add(value.value)
         elif isinstance(value, cst.Tuple):
