@@ -21,7 +21,7 @@ from poollint.python.source import ParseFailure, decode
 from poollint.limits import read_bytes
 from poollint.paths import resolved
 from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, SourceRoots, imports_in_source, index_source,
-                                   infer_source_roots, root_packages, rooted,
+                                   infer_source_roots, root_packages, rooted, roots_to_json,
                                    module_name_from_relative, read_module, summary_words)
 from poollint.python.project import ProjectIndex
 from poollint.engine.plan import screen_vocabularies
@@ -203,7 +203,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     # facts read with other roots name other modules, so those files are read again
     source_roots = infer_source_roots({names[relative]: entry["imports"] for relative, entry in entries.items()},
                                       names.values(), library_packages | STANDARD_LIBRARY)
-    if _roots_json(source_roots) != cached.get("roots", []):
+    if roots_to_json(source_roots) != cached.get("roots", []):
         changed = True
         for relative in kept:
             if entries[relative]["read"]:
@@ -236,7 +236,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
             break
         read(mentioning)
     if use_cache and (changed or set(previous) != set(entries) or new_parts):
-        _write_cache(root, cache_path, {"files": entries, "roots": _roots_json(source_roots),
+        _write_cache(root, cache_path, {"files": entries, "roots": roots_to_json(source_roots),
                                         "parts": sorted(name_parts)})
 
     def imports_of(relative: str) -> tuple[str, ...]:
@@ -249,10 +249,6 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact()})
     index.screened = screened_files
     return index
-
-
-def _roots_json(roots: SourceRoots) -> list[list[Any]]:
-    return [[prefix, sorted(heads)] for prefix, heads in roots]
 
 
 def _registration_pattern(catalog: Catalog) -> "re.Pattern[bytes]":

@@ -200,12 +200,21 @@ def infer_source_roots(imports: Mapping[str, Iterable[str]], modules: Iterable[s
         for target in targets:
             for prefix, heads in found.items():
                 if target.startswith(f"{prefix}."):
-                    path = f"{prefix}.{target[len(prefix) + 1:].split('.')[0]}"
-                    if path[len(prefix) + 1:] in heads and importer != path and not importer.startswith(f"{path}."):
-                        heads.discard(path[len(prefix) + 1:])
+                    head = target[len(prefix) + 1:].split(".")[0]
+                    path = f"{prefix}.{head}"
+                    if importer != path and not importer.startswith(f"{path}."):
+                        heads.discard(head)  # imported by its path from outside it
     ordered = sorted(((prefix, heads) for prefix, heads in found.items() if heads),
                      key=lambda item: (len(item[0]), item[0]))
     return tuple((prefix, frozenset(heads)) for prefix, heads in ordered)
+
+
+def roots_to_json(roots: SourceRoots) -> list[list[Any]]:
+    return [[prefix, sorted(heads)] for prefix, heads in roots]
+
+
+def roots_from_json(data: Any) -> SourceRoots:
+    return tuple((prefix, frozenset(heads)) for prefix, heads in data)
 
 
 def root_packages(roots: SourceRoots) -> frozenset[str]:

@@ -13,7 +13,8 @@ from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
 from poollint.paths import resolved
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, SourceRoots,
-                                   index_source, module_name_from_relative, root_packages)
+                                   index_source, module_name_from_relative, root_packages, roots_from_json,
+                                   roots_to_json)
 from poollint.python.screen import VOCABULARIES, ScreenWords, ScreenedFile, screen_words
 from poollint.settings import Settings
 
@@ -527,7 +528,7 @@ class ProjectIndex:
                 "applications": {m["module"]: self._application.get(m["module"], m["module"]) for m in modules},
                 "reexports": self._reexports, "importers": self._importers,
                 "packages": sorted(self.imported_packages()),
-                "roots": [[prefix, sorted(heads)] for prefix, heads in self.source_roots]}
+                "roots": roots_to_json(self.source_roots)}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
@@ -536,7 +537,7 @@ class ProjectIndex:
                    known_imported=frozenset(data.get("imported", ())), known_applications=data.get("applications", {}),
                    known_reexports=data.get("reexports", {}), known_importers=data.get("importers", {}),
                    known_packages=frozenset(data.get("packages", ())),
-                   source_roots=tuple((prefix, frozenset(heads)) for prefix, heads in data.get("roots", ())))
+                   source_roots=roots_from_json(data.get("roots", ())))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""

@@ -16,7 +16,7 @@ from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
-from poollint.rules.client_flow import reached_only_from_run_once
+from poollint.rules.client_flow import calls_in, reached_only_from_run_once
 
 # How many project functions deep a call is followed to find an external call.
 MAX_CHAIN_DEPTH = 3
@@ -588,9 +588,9 @@ class _HoldingRule(FileRule):
         leave = methods.get("__exit__") or methods.get("__aexit__")
         if enter is None or leave is None:
             return None
-        ends = {node.func.attr.value for node in _own_calls(leave) if isinstance(node.func, cst.Attribute)}
+        ends = {node.func.attr.value for node in calls_in(leave.body) if isinstance(node.func, cst.Attribute)}
         index = self.context.index
-        for call in _own_calls(enter):
+        for call in calls_in(enter.body):
             built = self.qualified_name(call)
             spec = self.catalog.with_object_transaction(built)
             if spec is None and index is not None:
@@ -669,27 +669,6 @@ class _BodyScan(cst.CSTVisitor):
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self.rule.context.leave(original_node)
-
-
-def _own_calls(function: cst.FunctionDef) -> list[cst.Call]:
-    """The calls a function makes itself, in order: not those of functions or classes it defines."""
-    found: list[cst.Call] = []
-
-    class Calls(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            found.append(node)
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is function
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-    cst_visit(function, Calls())
-    return found
 
 
 class _ScopeScan(cst.CSTVisitor):
