@@ -229,3 +229,70 @@ def test_a_folder_that_becomes_a_source_root_gives_fresh_results(tmp_path: Path)
     warm = {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
     assert warm == {("backend/views.py", 14, "DBP201"), ("backend/views.py", 19, "DBP101")}
     assert warm == {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=False)}
+
+
+def _parsed_modules(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The modules parsed whole as "other modules" of the project (python/cst/modules.py) during a run."""
+    import poollint.python.cst.modules as modules
+
+    parsed: list[str] = []
+    real_parse = modules.parse
+
+    def counting(text: str):
+        parsed.append(text.splitlines()[0] if text else "")
+        return real_parse(text)
+
+    monkeypatch.setattr(modules, "parse", counting)
+    modules._LOADED.clear()
+    return parsed
+
+
+def test_a_transaction_calling_its_own_modules_names_does_not_parse_that_module_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A transaction calls names of its own module that are no function of it (a class, a module-level
+    object): the rules look for them in the file as analysed, never by parsing
+    the whole file a second time (a large views module took ~80 MB more per worker that way)."""
+    project = tmp_path / "shop"
+    (project / "shop").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (project / "shop" / "__init__.py").write_text("")
+    (project / "shop" / "notify.py").write_text(
+        "# notify module\nimport httpx\n\n\ndef send(order_id):\n    httpx.post('https://crm.example', json=order_id)\n")
+    (project / "shop" / "views.py").write_text(
+        "# views module\nimport functools\n\nfrom sqlalchemy import create_engine\n\nfrom shop.notify import send\n\n"
+        "engine = create_engine('postgresql://db/shop')\nrecorder = functools.partial(print, 'order')\n\n\n"
+        "class Audit:\n    def __init__(self, order_id):\n        self.order_id = order_id\n\n\n"
+        "def place(order_id):\n    with engine.begin() as conn:\n        conn.execute('INSERT ...')\n"
+        "        recorder(Audit(order_id))\n        send(order_id)  # expect: DBP201\n")
+    parsed = _parsed_modules(monkeypatch)
+    found = {(_relative(project, f), f.line, f.code) for f in _check(project)}
+    assert ("shop/views.py", 21, "DBP201") in found  # the chain into notify.py still followed
+    assert parsed == ["# notify module"]
+
+
+def test_other_modules_kept_between_files_stay_within_a_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker keeps the other modules it parsed for the next files, up to a budget of source: the
+    least recently used go first, and none is dropped while a file is being analysed."""
+    import poollint.python.cst.modules as modules
+
+    project = tmp_path / "shop"
+    (project / "shop").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (project / "shop" / "__init__.py").write_text("")
+    (project / "shop" / "db.py").write_text("from sqlalchemy import create_engine\n\nengine = create_engine('postgresql://db/shop')\n")
+    padding = "".join(f"\n\ndef unused_{n}():\n    return {n}\n" for n in range(40))
+    for name in ("billing", "mailer"):
+        (project / "shop" / f"{name}.py").write_text(
+            f"# {name} module\nimport httpx\n\n\ndef send(order_id):\n    httpx.post('https://x.example', json=order_id)\n"
+            + padding)
+        (project / "shop" / f"{name}_views.py").write_text(
+            f"from shop.db import engine\nfrom shop.{name} import send\n\n\n"
+            "def place(order_id):\n    with engine.begin() as conn:\n        send(order_id)  # expect: DBP201\n")
+    one_module = len((project / "shop" / "billing.py").read_text())
+    monkeypatch.setattr(modules, "LOADED_BUDGET_CHARS", one_module)
+    parsed = _parsed_modules(monkeypatch)
+    found = {(_relative(project, f), f.line, f.code) for f in _check(project)}
+    assert found == _expected(project)
+    assert sorted(parsed) == ["# billing module", "# mailer module"]
+    modules.forget_loaded_modules()
+    assert [key[0].rsplit("/", 1)[-1] for key in modules._LOADED] == ["mailer.py"]

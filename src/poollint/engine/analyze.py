@@ -14,6 +14,7 @@ from typing import Callable, Optional, Sequence
 import libcst as cst
 
 from poollint.python.cst.context import FileContext
+from poollint.python.cst.modules import forget_loaded_modules
 from poollint.python.cst.walk import traverse
 from poollint.findings import Finding
 from poollint.python.project import ProjectIndex
@@ -80,6 +81,7 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
     `parse_text`: the file with irrelevant definitions blanked out (python/slicing.py), line
     for line the same as the file; parsed instead of it. noqa comments are read from the file.
     """
+    forget_loaded_modules()  # no rule holds another module's nodes between files
     text = decode(data)
     if isinstance(text, ParseFailure):
         return [not_analyzable(shown, text)], 0

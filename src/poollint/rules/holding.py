@@ -517,7 +517,7 @@ class _HoldingRule(FileRule):
         if class_name == self.context.module_qualified(local) and local in self.context.module_classes:
             klass = self.context.module_classes[local]
         elif self.context.index is not None:
-            found = project_definition(self.context.index, class_name, self.settings)
+            found = project_definition(self.context.index, class_name, self.settings, current=self.context)
             if found is not None and found[1].module_name != self.context.module_name:
                 klass, context = found
         if not isinstance(klass, cst.ClassDef):
@@ -533,7 +533,7 @@ class _HoldingRule(FileRule):
         qualified = self.qualified_name(func)
         if index is None or not qualified or "(" in qualified:
             return None
-        found = project_definition(index, qualified, self.settings)
+        found = project_definition(index, qualified, self.settings, current=self.context)
         if found is None or found[1].module_name == self.context.module_name:
             return None
         return found

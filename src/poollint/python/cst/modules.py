@@ -7,6 +7,7 @@ result that depends on it is dropped when it changes (engine/cache.py).
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -20,8 +21,22 @@ if TYPE_CHECKING:
     from poollint.python.cst.context import FileContext
     from poollint.python.project import ProjectIndex
 
-# (path, content digest, settings) -> the module's context, or None when it does not parse
-_LOADED: dict[tuple[str, str, str], Optional["FileContext"]] = {}
+# (path, content digest, settings) -> the module's context, or None when it does not parse; the most
+# recently used last. A worker keeps them across files (a project's modules are asked for again and
+# again), but only up to a budget of source characters: a libcst tree takes tens of times its source.
+_LOADED: "OrderedDict[tuple[str, str, str], Optional[FileContext]]" = OrderedDict()
+LOADED_BUDGET_CHARS = 600_000
+
+
+def forget_loaded_modules() -> None:
+    """Drop the least recently used modules' contexts beyond the budget. Called between files only:
+    while a file is analysed, its rules may hold nodes of any module it loaded."""
+    budget = LOADED_BUDGET_CHARS
+    total = sum(len(context.source) for context in _LOADED.values() if context is not None)
+    while _LOADED and total > budget:
+        _, context = _LOADED.popitem(last=False)
+        if context is not None:
+            total -= len(context.source)
 
 
 def reads_still_hold(reads: dict[str, str], index: "Optional[ProjectIndex]" = None) -> bool:
@@ -51,15 +66,17 @@ def defining_module(index: "ProjectIndex", qualified_name: str) -> Optional[tupl
     return None
 
 
-def project_definition(index: "ProjectIndex", qualified_name: str, settings,
-                       _depth: int = 0) -> Optional[tuple["cst.CSTNode", "FileContext"]]:
+def project_definition(index: "ProjectIndex", qualified_name: str, settings, _depth: int = 0,
+                       current: Optional["FileContext"] = None) -> Optional[tuple["cst.CSTNode", "FileContext"]]:
     """The top-level function or class of a project module that `qualified_name` names, and that
     module's context; through a package's `from .util import *` too (`database.DBConn` defined in
-    database/util.py)."""
+    database/util.py). `current`: the context of the file being analysed, used as is for its own
+    module (its definitions as the rules see them) instead of parsing that module again whole."""
     found = defining_module(index, qualified_name)
     if found is None or "." in found[1]:
         return None
-    context = module_context(index, found[0], settings)
+    context = current if current is not None and current.module_name == found[0] \
+        else module_context(index, found[0], settings)
     if context is None:
         return None
     definition = context.module_functions.get(found[1]) or context.module_classes.get(found[1])
@@ -126,6 +143,8 @@ def module_context(index: "ProjectIndex", module: str, settings) -> Optional["Fi
             _LOADED[key] = None
         else:
             _LOADED[key] = FileContext(path, _shown(path), text, tree, settings, module_name=module, index=index)
+    else:
+        _LOADED.move_to_end(key)
     return _LOADED[key]
 
 
