@@ -12,10 +12,12 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "poollint"
 
 # Lowest first. The deployment-file parsers sit below the Python readers: they read no Python
-# themselves, and the readers mask the URLs they quote with config/urls.py.
+# themselves, and the readers mask the URLs they quote with config/urls.py. The name resolver
+# (python/names.py) needs only the standard library: a leaf, so that every reader of Python uses
+# it, the URL scan (config/pyscan.py) too.
 LAYERS = (
     ("leaves", ("poollint", "poollint._toml", "poollint.limits", "poollint.pyast", "poollint.findings",
-                "poollint.paths", "poollint.settings", "poollint.catalog")),
+                "poollint.paths", "poollint.settings", "poollint.catalog", "poollint.python.names")),
     ("deployment files", ("poollint.config",)),
     ("readers", ("poollint.python", "poollint.javascript")),
     ("rules", ("poollint.rules",)),

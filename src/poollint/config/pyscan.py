@@ -15,6 +15,7 @@ from typing import Any, Optional
 from poollint.catalog.model import Catalog
 from poollint.config.urls import looks_like_url
 from poollint.pyast import Outline, dotted_name, word_pattern
+from poollint.python.names import absolute_bindings
 from poollint.limits import MAX_AST_BYTES
 
 _ENV_FUNCTIONS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv",
@@ -42,13 +43,10 @@ class _PythonScan(ast.NodeVisitor):
         return f"{resolved}.{rest}" if rest else resolved
 
     def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        self.aliases.update(absolute_bindings(node))
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.module and not node.level:
-            for alias in node.names:
-                self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        self.aliases.update(absolute_bindings(node))
 
     def env_name(self, node: ast.AST) -> Optional[str]:
         if isinstance(node, ast.Subscript) and self.qualify(node.value) in ("os.environ", "environ"):
@@ -208,13 +206,7 @@ def _calls_a_client(outline: Outline, catalog: Catalog) -> bool:
     """Whether the file calls a catalog constructor or dj_database_url: only those calls say who reads a URL."""
     aliases: dict[str, str] = {}
     for node in outline.imports:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                top = alias.name.split(".")[0]
-                aliases[alias.asname or top] = alias.name if alias.asname else top
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        aliases.update(absolute_bindings(node))
     for call in outline.calls:
         dotted = dotted_name(call.func)
         if dotted is None:

@@ -20,9 +20,10 @@ from poollint.engine.files import frozen_heap, ignore_interrupts, is_built_in_ex
 from poollint.python.source import ParseFailure, decode
 from poollint.limits import read_bytes
 from poollint.paths import resolved
-from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, SourceRoots, imports_in_source, index_source,
-                                   infer_source_roots, root_packages, rooted, roots_to_json,
-                                   module_name_from_relative, read_module, summary_words)
+from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, index_source, module_name_from_relative,
+                                   read_module, summary_words)
+from poollint.python.names import (SourceRoots, imports_in_source, infer_source_roots, root_packages, rooted,
+                                     roots_to_json)
 from poollint.python.project import ProjectIndex
 from poollint.engine.plan import screen_vocabularies
 from poollint.python.screen import (VOCABULARIES, ScreenWords, ScreenedFile, content_digest, names_a_screen_call, parse_text,

@@ -6,16 +6,16 @@ The project model (python/project.py) is built from these; engine/index.py reads
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name, literal_prefix
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.paths import is_test_path
+from poollint.python.names import Importer, SourceRoots, ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode
 from poollint.python.screen import ScreenWords, mentions_external_call, parse_text
 
@@ -147,119 +147,6 @@ INSPECTING_BUILTINS = frozenset({
     "int", "float", "hash", "sorted", "any", "all",
 })
 
-_IMPORT_STATEMENT = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)|import[ \t]+([^\n#;]*))",
-    re.MULTILINE)
-
-
-def resolve_relative(module: str, is_package: bool, level: int, base: Optional[str]) -> str:
-    """`from ..db import x` in `module`: the absolute module it names (`app.db`)."""
-    package = module.split(".") if module else []
-    if not is_package:
-        package = package[:-1]
-    if level > 1:
-        package = package[: max(len(package) - (level - 1), 0)]
-    prefix = ".".join(package)
-    if base:
-        return f"{prefix}.{base}" if prefix else base
-    return prefix
-
-
-# Source roots: (module-name prefix, the packages right below it that the code imports by their own
-# name). backend/entityservice/views.py importing `entityservice.database` runs with backend/ on its
-# path: that name is the project's backend.entityservice.database. Shortest prefix first: Python 3
-# resolves `import config` on sys.path, never beside the importing module, so
-# backend/endpoints/users.py's `config` is backend/config.py.
-SourceRoots = tuple[tuple[str, frozenset[str]], ...]
-
-
-def infer_source_roots(imports: Mapping[str, Iterable[str]], modules: Iterable[str],
-                       libraries: frozenset[str]) -> SourceRoots:
-    """The source roots the project's absolute imports reveal: a module under a prefix imports a module
-    (or package) of the project by its name below that prefix, and the name's first part is no
-    top-level module of the project. What is imported must be a module there, not only a folder:
-    `import requests` beside backend/requests/recorded.py is the library. A name the project also
-    imports by its path from outside it is not what the bare name means: jupyterhub/app.py's
-    `from .traitlets import Command` names jupyterhub/traitlets.py, so its `import traitlets` is the
-    library. `libraries` (database libraries, the standard library) are never the project's."""
-    names = set(modules)
-    tops = {name.split(".")[0] for name in names}
-    found: dict[str, set[str]] = {}
-    for importer, targets in imports.items():
-        parts = importer.split(".")
-        prefixes = [".".join(parts[:end]) for end in range(1, len(parts))]
-        for target in targets:
-            head = target.split(".")[0]
-            if not head or head in tops or head in libraries:
-                continue
-            for prefix in prefixes:
-                if f"{prefix}.{target}" in names:
-                    found.setdefault(prefix, set()).add(head)
-                    break
-    for importer, targets in imports.items():
-        for target in targets:
-            for prefix, heads in found.items():
-                if target.startswith(f"{prefix}."):
-                    head = target[len(prefix) + 1:].split(".")[0]
-                    path = f"{prefix}.{head}"
-                    if importer != path and not importer.startswith(f"{path}."):
-                        heads.discard(head)  # imported by its path from outside it
-    ordered = sorted(((prefix, heads) for prefix, heads in found.items() if heads),
-                     key=lambda item: (len(item[0]), item[0]))
-    return tuple((prefix, frozenset(heads)) for prefix, heads in ordered)
-
-
-def roots_to_json(roots: SourceRoots) -> list[list[Any]]:
-    return [[prefix, sorted(heads)] for prefix, heads in roots]
-
-
-def roots_from_json(data: Any) -> SourceRoots:
-    return tuple((prefix, frozenset(heads)) for prefix, heads in data)
-
-
-def root_packages(roots: SourceRoots) -> frozenset[str]:
-    """The packages the project's modules import by their own name below a source root (`entityservice`)."""
-    return frozenset(head for _, heads in roots for head in heads)
-
-
-def rooted(name: str, importer: str, roots: SourceRoots) -> str:
-    """The project's name for an absolute import `name` written in module `importer` (see SourceRoots)."""
-    if not roots or not name:
-        return name
-    head = name.split(".")[0]
-    for prefix, heads in roots:
-        if head in heads and importer.startswith(prefix + "."):
-            return f"{prefix}.{name}"
-    return name
-
-
-def imports_in_source(data: bytes, module: str, relative: str) -> tuple[str, ...]:
-    """What a module imports (absolute, dotted), read from its text alone, as ModuleFacts.imports has
-    it: for the files the index does not read (they name no database library), so that the project
-    knows which modules load which (ProjectIndex._applications)."""
-    if b"import" not in data:  # a data module or a huge generated one: nothing to scan line by line
-        return ()
-    is_package = relative.endswith("__init__.py")
-    found: set[str] = set()
-    for base, names, plain in _IMPORT_STATEMENT.findall(data):
-        if plain:
-            found.update(part.split()[0].decode("ascii", "replace") for part in plain.split(b",") if part.split())
-            continue
-        text = base.decode("ascii", "replace")
-        level = len(text) - len(text.lstrip("."))
-        if level:
-            text = resolve_relative(module, is_package, level, text[level:])
-        if not text:
-            continue
-        found.add(text)
-        for name in names.strip(b"()").split(b","):
-            words = name.split()
-            word = words[0].decode("ascii", "replace") if words else ""
-            if word.isidentifier():
-                found.add(f"{text}.{word}")
-    return tuple(sorted(found))
-
-
 def module_name_from_relative(relative: str) -> str:
     parts = list(Path(relative).with_suffix("").parts)
     if parts and parts[0] == "src":
@@ -352,26 +239,9 @@ class _ModuleReader:
     # -- names ----------------------------------------------------------------------------------
 
     def _record_import(self, node: Union[ast.Import, ast.ImportFrom]) -> None:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                full = rooted(alias.name, self.module, self.source_roots)
-                if alias.asname:
-                    self.imports[alias.asname] = full
-                else:
-                    self.imports[alias.name.split(".")[0]] = rooted(alias.name.split(".")[0], self.module,
-                                                                    self.source_roots)
-                self.imported_modules.add(full)
-            return
-        base = resolve_relative(self.module, self.is_package, node.level, node.module) if node.level \
-            else rooted(node.module or "", self.module, self.source_roots)
-        for alias in node.names:
-            if alias.name == "*":
-                continue
-            full = f"{base}.{alias.name}" if base else alias.name
-            self.imports[alias.asname or alias.name] = full
-            self.imported_modules.add(full)  # `from app import db` imports the module app.db
-        if base:
-            self.imported_modules.add(base)
+        imported = resolve_import(ast_import(node), Importer(self.module, self.is_package, self.source_roots))
+        self.imports.update(imported.bindings)
+        self.imported_modules.update(imported.modules)
 
     def qualified(self, node: ast.AST, local: Optional[dict[str, str]] = None) -> Optional[str]:
         if isinstance(node, ast.Name):

@@ -12,9 +12,9 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Union
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
 from poollint.paths import resolved
-from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, SourceRoots,
-                                   index_source, module_name_from_relative, root_packages, roots_from_json,
-                                   roots_to_json)
+from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
+                                   module_name_from_relative)
+from poollint.python.names import SourceRoots, root_packages, roots_from_json, roots_to_json
 from poollint.python.screen import VOCABULARIES, ScreenWords, ScreenedFile, screen_words
 from poollint.settings import Settings
 

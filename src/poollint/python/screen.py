@@ -25,6 +25,7 @@ from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, dotted_name, word_pattern
+from poollint.python.names import ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode, syntax_failure
 from poollint.limits import MAX_AST_BYTES, megabytes
 from poollint.settings import Settings
@@ -350,16 +351,10 @@ def file_names(outline: Outline, words: ScreenWords) -> tuple[dict[str, str], bo
     aliases: dict[str, str] = {}
     imports_library = False
     for node in outline.imports:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                top = alias.name.split(".")[0]
-                aliases[alias.asname or top] = alias.name if alias.asname else top
-                imports_library = imports_library or top in words.packages
-        else:
-            module = node.module or ""
-            imports_library = imports_library or module.split(".")[0] in words.packages
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{module}.{alias.name}" if module else alias.name
+        statement = ast_import(node)
+        aliases.update(resolve_import(statement).bindings)
+        modules = [statement.source or ""] if statement.is_from else [name for name, _ in statement.names]
+        imports_library = imports_library or any(module.split(".")[0] in words.packages for module in modules)
     for name, call in outline.bindings:
         callee = dotted_name(call.func)
         if callee is not None and name not in aliases:

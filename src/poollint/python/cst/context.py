@@ -19,7 +19,7 @@ import libcst as cst
 from poollint.catalog.model import Catalog
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.paths import is_test_path
-from poollint.python.facts import rooted
+from poollint.python.names import Importer, ImportStatement, resolve_import
 from poollint.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,6 +50,19 @@ def dotted_name(node: cst.BaseExpression) -> Optional[str]:
 
 def module_name_of(node: Union[cst.Attribute, cst.Name, None]) -> str:
     return dotted_name(node) or "" if node is not None else ""
+
+
+def cst_import(node: Union[cst.Import, cst.ImportFrom]) -> ImportStatement:
+    """The statement as python/imports.py reads it (ast_import's twin for libcst's tree)."""
+    if isinstance(node.names, cst.ImportStar):
+        names: tuple[tuple[str, Optional[str]], ...] = (("*", None),)
+    else:
+        names = tuple((module_name_of(alias.name),
+                       alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                       else None) for alias in node.names)
+    if isinstance(node, cst.Import):
+        return ImportStatement(names)
+    return ImportStatement(names, module_name_of(node.module), len(node.relative))
 
 
 @dataclass
@@ -135,39 +148,12 @@ class FileContext:
                 self.main_guard_calls.update(_called_names(statement))
 
     def record_import(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
-        roots = self.index.source_roots if self.index is not None else ()
-        if isinstance(node, cst.Import):
-            for alias in node.names:
-                full = module_name_of(alias.name)
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    self.imports[alias.asname.name.value] = rooted(full, self.module_name, roots)
-                else:
-                    top = full.split(".")[0]
-                    self.imports[top] = rooted(top, self.module_name, roots)
-            return
-        base = module_name_of(node.module)
-        if node.relative:
-            base = self._resolve_relative(len(node.relative), base)
-        else:
-            base = rooted(base, self.module_name, roots)
-        if isinstance(node.names, cst.ImportStar):
-            self.star_imports.append(base)
-            return
-        for alias in node.names:
-            name = alias.name.value if isinstance(alias.name, cst.Name) else module_name_of(alias.name)
-            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
-            self.imports[local] = f"{base}.{name}" if base else name
-
-    def _resolve_relative(self, level: int, base: str) -> str:
-        package = self.module_name.split(".")
-        if self.path.name != "__init__.py":
-            package = package[:-1]
-        if level > 1:
-            package = package[: len(package) - (level - 1)] if len(package) >= level - 1 else []
-        prefix = ".".join(p for p in package if p)
-        if not prefix:
-            return "." * level + base
-        return f"{prefix}.{base}" if base else prefix
+        importer = Importer(self.module_name, self.path.name == "__init__.py",
+                            self.index.source_roots if self.index is not None else ())
+        imported = resolve_import(cst_import(node), importer)
+        self.imports.update(imported.bindings)
+        if imported.star_from is not None:
+            self.star_imports.append(imported.star_from)
 
     # -- traversal hooks --------------------------------------------------------------------
     def enter(self, node: cst.CSTNode) -> None:
