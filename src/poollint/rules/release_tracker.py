@@ -11,6 +11,7 @@ import libcst as cst
 from poollint.catalog.model import CheckoutSpec, ClientSpec
 from poollint.python.cst.context import LOOP_TYPES, dotted_name, expression_root, is_main_guard
 from poollint.python.cst.walk import visit as cst_visit
+from poollint.python.cst.modules import project_definition
 from poollint.python.cst.roles import function_role
 from poollint.python.facts import INSPECTING_BUILTINS
 
@@ -57,6 +58,7 @@ class _Uses:
     yielded: bool = False
     stored: bool = False  # kept on an object, in a container, in a global or a closure
     passed: bool = False  # handed to a function that may release it
+    kept: list[cst.Call] = field(default_factory=list)  # handed to project objects that never release it
 
 
 class _Parents(cst.CSTVisitor):
@@ -470,13 +472,20 @@ class ReleaseTracker:
             })
         if uses.yielded or (uses.passed and not (direct == "with" and self._only_lent(opening, name))):
             return None
+        if uses.kept:
+            if not self._only_lent(opening, name):
+                return None  # the object that keeps it is returned, stored or handed on: so is the duty to close
+            keeper = _call_display(uses.kept[0])
+            note = f"{note}; " if note else ""
+            note += f"{keeper} keeps it and never {_verb_release(opening)} it"
         return self._missing(opening, note)
 
     def _only_lent(self, opening: Opening, name: str) -> bool:
-        """Whether the calls that take the connection bound by `with ... as name` only borrow it.
+        """Whether the calls that take the connection bound by `with ... as name`, or kept by project
+        objects that never release it, only borrow it.
 
         The `with` scopes the connection to its block, so a function called there uses it and gives
-        it back. It escapes when what such a call builds from it is returned, yielded or stored (on
+        it back; an object that only keeps it gives nothing back either. It escapes when what such a call builds from it is returned, yielded or stored (on
         an object, in a container, handed to another object's method: `items.append(Queue(conn))`),
         or when it runs in the background."""
         tracked = {name}
@@ -495,17 +504,24 @@ class ReleaseTracker:
                 tracked.update(target.value for target in targets if isinstance(target, cst.Name))
             if len(tracked) == before:
                 break
-        for node in nodes:
-            if not (isinstance(node, cst.Call) and self._takes(node, tracked)):
-                continue
-            func = node.func
-            method = func.attr.value if isinstance(func, cst.Attribute) else None
-            if self.catalog.is_background(self.context.qualified_name(func), method):
-                return False
-            if isinstance(func, cst.Attribute):
-                root = expression_root(func.value)
-                if not (isinstance(root, cst.Name) and (root.value in tracked or root.value in self.context.imports)):
-                    return False  # handed to another object, which may keep it
+        containers = _local_containers(opening.scope, nodes)
+        for _ in range(3):  # `resources.update(repository=repo)`, then `job(**resources)`
+            before = len(tracked)
+            for node in nodes:
+                if not (isinstance(node, cst.Call) and self._takes(node, tracked)):
+                    continue
+                func = node.func
+                method = func.attr.value if isinstance(func, cst.Attribute) else None
+                if self.catalog.is_background(self.context.qualified_name(func), method):
+                    return False
+                if isinstance(func, cst.Attribute):
+                    root = expression_root(func.value)
+                    if isinstance(root, cst.Name) and root.value in containers:
+                        tracked.add(root.value)  # a dict or list of this function's own carries it
+                    elif not (isinstance(root, cst.Name) and (root.value in tracked or root.value in self.context.imports)):
+                        return False  # handed to another object, which may keep it
+            if len(tracked) == before:
+                break
         for alias in tracked - {name}:
             kept = self._uses(opening, alias)
             if kept.returned or kept.yielded or kept.stored:
@@ -685,6 +701,9 @@ class ReleaseTracker:
         if isinstance(func, cst.Name) and self._helper_releases(func.value, node, name, release):
             self._add_release(node, uses)
             return
+        if self._borrowing_class(func, release):
+            uses.kept.append(node)
+            return
         uses.passed = True
 
     def _add_release(self, node: cst.Call, uses: _Uses) -> None:
@@ -740,6 +759,50 @@ class ReleaseTracker:
             isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in release
             for n in _walk(closure, nested=True).nodes
         )
+
+    def _borrowing_class(self, func: cst.BaseExpression, release: set[str]) -> bool:
+        """`OrderRepository(session)`: a project class whose objects keep what they are given and never
+        give anything back. No method of it, nor of its project bases, calls a release method or is one;
+        it is no context manager or finalizer and starts no background work. The function that opened
+        the connection still has to release it. A class of a library, or with a base poollint cannot
+        read, may release it: not one of these."""
+        found = self._project_class(func)
+        return found is not None and self._never_releases(found[0], found[1], release, 0)
+
+    def _project_class(self, func: cst.BaseExpression) -> Optional[tuple[cst.ClassDef, "FileContext"]]:
+        context = self.context
+        if isinstance(func, cst.Name) and func.value in context.module_classes \
+                and context.lookup(func.value) == context.module_qualified(func.value):
+            return context.module_classes[func.value], context
+        qualified = context.qualified_name(func)
+        if context.index is None or not qualified or "(" in qualified:
+            return None
+        found = project_definition(context.index, qualified, context.settings, current=context)
+        return (found[0], found[1]) if found is not None and isinstance(found[0], cst.ClassDef) else None
+
+    def _never_releases(self, klass: cst.ClassDef, context: "FileContext", release: set[str], depth: int) -> bool:
+        for base in klass.bases:
+            qualified = context.qualified_name(base.value)
+            if qualified in ("object", "builtins.object"):
+                continue
+            local = qualified[len(context.module_name) + 1:] if qualified and context.module_name \
+                and qualified.startswith(f"{context.module_name}.") else ""
+            found = (context.module_classes[local], context) if local in context.module_classes else \
+                project_definition(context.index, qualified, context.settings) \
+                if context.index is not None and qualified and "(" not in qualified else None
+            if depth >= 2 or found is None or not isinstance(found[0], cst.ClassDef) \
+                    or not self._never_releases(found[0], found[1], release, depth + 1):
+                return False
+        gives_back = release | _FINALIZERS
+        for node in _walk(klass, nested=True).nodes:
+            if isinstance(node, cst.FunctionDef) and node.name.value in gives_back:
+                return False
+            if isinstance(node, cst.Call):
+                func = node.func
+                method = func.attr.value if isinstance(func, cst.Attribute) else None
+                if method in gives_back or self.catalog.is_background(context.qualified_name(func), method):
+                    return False
+        return True
 
     def _helper_releases(self, helper_name: str, call: cst.Call, name: str, release: set[str]) -> bool:
         """`close_quietly(conn)` where the module's `close_quietly(c)` calls `c.close()`."""
@@ -815,6 +878,33 @@ class ReleaseTracker:
             if len(between) == 1 and isinstance(between[0], cst.Try) and _swallows(between[0]):
                 return True
         return False
+
+
+# methods that give back what an object holds, whatever its release method is called
+_FINALIZERS = frozenset({"__exit__", "__aexit__", "__del__", "close", "aclose", "dispose"})
+
+
+def _local_containers(scope: cst.CSTNode, nodes: list[cst.CSTNode]) -> set[str]:
+    """Names of dicts, lists and sets this function makes itself (`resources = {}`, its `**kwargs`): what
+    is put in them stays in the function unless they are returned, stored or handed on."""
+    names: set[str] = set()
+    if isinstance(scope, cst.FunctionDef):
+        for star in (scope.params.star_kwarg, scope.params.star_arg):
+            if isinstance(star, cst.Param):
+                names.add(star.name.value)
+    for node in nodes:
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            value = node.value
+            if isinstance(value, (cst.Dict, cst.List, cst.Set)) or (
+                    isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                    and value.func.value in ("dict", "list", "set") and not value.args):
+                names.add(node.targets[0].target.value)
+    return names
+
+
+def _verb_release(opening: "Opening") -> str:
+    return {"close": "closes", "dispose": "disposes of", "release": "releases", "putconn": "returns",
+            "remove": "removes"}.get(opening.release[0] if opening.release else "close", "releases")
 
 
 def _swallows(statement: cst.Try) -> bool:
