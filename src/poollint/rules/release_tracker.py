@@ -11,7 +11,7 @@ import libcst as cst
 from poollint.catalog.model import CheckoutSpec, ClientSpec
 from poollint.python.cst.context import LOOP_TYPES, dotted_name, expression_root, is_main_guard
 from poollint.python.cst.walk import visit as cst_visit
-from poollint.python.cst.modules import project_definition
+from poollint.python.cst.modules import base_classes, project_definition
 from poollint.python.cst.roles import function_role
 from poollint.python.facts import INSPECTING_BUILTINS
 
@@ -485,9 +485,10 @@ class ReleaseTracker:
         objects that never release it, only borrow it.
 
         The `with` scopes the connection to its block, so a function called there uses it and gives
-        it back; an object that only keeps it gives nothing back either. It escapes when what such a call builds from it is returned, yielded or stored (on
-        an object, in a container, handed to another object's method: `items.append(Queue(conn))`),
-        or when it runs in the background."""
+        it back; an object that only keeps it gives nothing back either. It escapes when what such a
+        call builds from it is returned, yielded or stored (on an object, in a container of another
+        object, handed to another object's method: `items.append(Queue(conn))`), or when it runs in
+        the background."""
         tracked = {name}
         nodes = _walk(opening.scope, nested=False).nodes
         for _ in range(3):  # `queue = Queue(conn)`, then `worker = Worker(queue)`
@@ -781,17 +782,8 @@ class ReleaseTracker:
         return (found[0], found[1]) if found is not None and isinstance(found[0], cst.ClassDef) else None
 
     def _never_releases(self, klass: cst.ClassDef, context: "FileContext", release: set[str], depth: int) -> bool:
-        for base in klass.bases:
-            qualified = context.qualified_name(base.value)
-            if qualified in ("object", "builtins.object"):
-                continue
-            local = qualified[len(context.module_name) + 1:] if qualified and context.module_name \
-                and qualified.startswith(f"{context.module_name}.") else ""
-            found = (context.module_classes[local], context) if local in context.module_classes else \
-                project_definition(context.index, qualified, context.settings) \
-                if context.index is not None and qualified and "(" not in qualified else None
-            if depth >= 2 or found is None or not isinstance(found[0], cst.ClassDef) \
-                    or not self._never_releases(found[0], found[1], release, depth + 1):
+        for base in base_classes(context, klass, context.settings):
+            if depth >= 2 or base is None or not self._never_releases(base[0], base[1], release, depth + 1):
                 return False
         gives_back = release | _FINALIZERS
         for node in _walk(klass, nested=True).nodes:

@@ -107,18 +107,34 @@ def class_method(context: "FileContext", klass: "cst.ClassDef", name: str, setti
             return statement, klass, context
     if not inherited or _depth >= 3 or context.index is None:
         return None
-    for base in klass.bases:
-        qualified = context.qualified_name(base.value)
-        if not qualified or "(" in qualified:
-            continue
-        local = qualified[len(context.module_name) + 1:] if qualified.startswith(f"{context.module_name}.") else ""
-        found = (context.module_classes[local], context) if local in context.module_classes \
-            else project_definition(context.index, qualified, settings)
-        if found is not None and isinstance(found[0], cst.ClassDef):
+    for found in base_classes(context, klass, settings):
+        if found is not None:
             method = class_method(found[1], found[0], name, settings, _depth + 1)
             if method is not None:
                 return method
     return None
+
+
+def base_classes(context: "FileContext", klass: "cst.ClassDef",
+                 settings) -> "list[Optional[tuple[cst.ClassDef, FileContext]]]":
+    """Each base of `klass` other than `object`: the project class it names with its module's context,
+    or None for a base poollint cannot read (a library's, a call)."""
+    import libcst as cst
+
+    bases: "list[Optional[tuple[cst.ClassDef, FileContext]]]" = []
+    for base in klass.bases:
+        qualified = context.qualified_name(base.value)
+        if qualified == "builtins.object" or (qualified is None and isinstance(base.value, cst.Name)
+                                              and base.value.value == "object"):
+            continue
+        if not qualified or "(" in qualified:
+            bases.append(None)
+            continue
+        local = qualified[len(context.module_name) + 1:] if qualified.startswith(f"{context.module_name}.") else ""
+        found = (context.module_classes[local], context) if local in context.module_classes \
+            else project_definition(context.index, qualified, settings) if context.index is not None else None
+        bases.append((found[0], found[1]) if found is not None and isinstance(found[0], cst.ClassDef) else None)
+    return bases
 
 
 def module_context(index: "ProjectIndex", module: str, settings) -> Optional["FileContext"]:
