@@ -217,7 +217,13 @@ class CheckoutNotReleased(_Release):
         such a `with` is only lent to the calls in its block: it escapes when what they
         build from it is returned, yielded, stored or handed to another object's method
         (`items.append(Queue(conn))`), or when it runs in the background (`threading.Thread`,
-        `submit`). A script that opens a connection on every pass of
+        `submit`). Handing it to a project class that only keeps it is no hand-off either
+        (`repository = OrderRepository(session)`, a DAO): when no method of the class or of
+        its project bases releases anything (no `close`, `dispose`, `__exit__`, `__del__`,
+        no release call, no background work), the function still has to close it, unless
+        the object itself is returned, stored or handed to another object; a dict or list
+        the function makes, or its `**kwargs`, carries it no further. A class poollint cannot
+        read (a library's, or with such a base) may release it and is trusted to. A script that opens a connection on every pass of
         a loop and never closes it is reported here, not as DBP301; a module function (or a function
         nested in the caller) that returns a new connection is checked where it is called,
         in any module, also when it builds the session with a library builder that another
