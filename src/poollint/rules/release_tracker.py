@@ -776,7 +776,9 @@ class ReleaseTracker:
                 and context.lookup(func.value) == context.module_qualified(func.value):
             return context.module_classes[func.value], context
         qualified = context.qualified_name(func)
-        if context.index is None or not qualified or "(" in qualified:
+        # another module is parsed only for a name spelled like a class (`OrderRepository`): a call of a
+        # function there (`crud.get_user(db)`) is a hand-off as before, without parsing that module
+        if context.index is None or not qualified or "(" in qualified or not qualified.rsplit(".", 1)[-1][:1].isupper():
             return None
         found = project_definition(context.index, qualified, context.settings, current=context)
         return (found[0], found[1]) if found is not None and isinstance(found[0], cst.ClassDef) else None
