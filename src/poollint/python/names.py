@@ -129,6 +129,7 @@ class Imported:
 
     bindings: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
     modules: set[str] = field(default_factory=set)  # modules it loads (`from app import db` may be app.db)
+    source: str = ""  # the module a `from` import names ("" when a relative one climbs above the project)
     star_from: Optional[str] = None  # the module of `from x import *`
 
 
@@ -147,6 +148,7 @@ def resolve_import(statement: ImportStatement, importer: Importer = Importer()) 
         return found
     base = resolve_relative(importer.module, importer.is_package, statement.level, statement.source) \
         if statement.level else rooted(statement.source or "", importer.module, importer.roots)
+    found.source = base
     for name, alias in statement.names:
         if name == "*":
             found.star_from = base
@@ -182,18 +184,18 @@ def imports_in_source(data: bytes, module: str, relative: str) -> tuple[str, ...
         return ()
     importer = Importer(module, relative.endswith("__init__.py"))
     found: set[str] = set()
-    for base, names, plain in _IMPORT_STATEMENT.findall(data):
+    for source, names, plain in _IMPORT_STATEMENT.findall(data):
+        listed = [part.split()[0].decode("ascii", "replace") for part in (plain or names.strip(b"()")).split(b",")
+                  if part.split()]
         if plain:
-            words = [part.split() for part in plain.split(b",")]
-            statement = ImportStatement(tuple((w[0].decode("ascii", "replace"), None) for w in words if w))
+            statement = ImportStatement(tuple((name, None) for name in listed))
         else:
-            text = base.decode("ascii", "replace")
+            text = source.decode("ascii", "replace")
             level = len(text) - len(text.lstrip("."))
-            listed = [name.split() for name in names.strip(b"()").split(b",")]
-            statement = ImportStatement(tuple((w[0].decode("ascii", "replace"), None) for w in listed if w
-                                              and w[0].decode("ascii", "replace").isidentifier()),
+            statement = ImportStatement(tuple((name, None) for name in listed if name.isidentifier()),
                                         text[level:], level)
-            if not (resolve_relative(module, importer.is_package, level, text[level:]) if level else text):
-                continue
-        found.update(resolve_import(statement, importer).modules)
+        imported = resolve_import(statement, importer)
+        if statement.is_from and not imported.source:
+            continue  # `from . import x` in a top-level module: no module of the project
+        found.update(imported.modules)
     return tuple(sorted(found))
