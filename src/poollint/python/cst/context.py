@@ -53,7 +53,7 @@ def module_name_of(node: Union[cst.Attribute, cst.Name, None]) -> str:
 
 
 def cst_import(node: Union[cst.Import, cst.ImportFrom]) -> ImportStatement:
-    """The statement as python/imports.py reads it (ast_import's twin for libcst's tree)."""
+    """The statement as python/names.py reads it (ast_import's twin for libcst's tree)."""
     if isinstance(node.names, cst.ImportStar):
         names: tuple[tuple[str, Optional[str]], ...] = (("*", None),)
     else:
