@@ -11,7 +11,7 @@ import libcst as cst
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
 from poollint.python.cst.context import FileContext, Frame, dotted_name
 from poollint.findings import Location
-from poollint.python.cst.modules import class_method, project_definition
+from poollint.python.cst.modules import class_method, project_class, project_definition
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
@@ -510,18 +510,10 @@ class _HoldingRule(FileRule):
         qualified = self.qualified_name(func.value) or ""
         if not qualified.endswith("()") or qualified.count("(") != 1:
             return None
-        class_name = qualified[:-2]
-        klass: Optional[cst.CSTNode] = None
-        context = self.context
-        local = class_name[len(self.context.module_name) + 1:] if self.context.module_name else class_name
-        if class_name == self.context.module_qualified(local) and local in self.context.module_classes:
-            klass = self.context.module_classes[local]
-        elif self.context.index is not None:
-            found = project_definition(self.context.index, class_name, self.settings, current=self.context)
-            if found is not None and found[1].module_name != self.context.module_name:
-                klass, context = found
-        if not isinstance(klass, cst.ClassDef):
+        found = project_class(self.context, qualified[:-2], self.settings)
+        if found is None:
             return None
+        klass, context = found
         for statement in klass.body.body:
             if isinstance(statement, cst.FunctionDef) and statement.name.value == func.attr.value:
                 return statement, klass, context

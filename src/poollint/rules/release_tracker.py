@@ -11,7 +11,7 @@ import libcst as cst
 from poollint.catalog.model import CheckoutSpec, ClientSpec
 from poollint.python.cst.context import LOOP_TYPES, dotted_name, expression_root, is_main_guard
 from poollint.python.cst.walk import visit as cst_visit
-from poollint.python.cst.modules import base_classes, project_definition
+from poollint.python.cst.modules import base_classes, project_class
 from poollint.python.cst.roles import function_role
 from poollint.python.facts import INSPECTING_BUILTINS
 
@@ -771,17 +771,13 @@ class ReleaseTracker:
         return found is not None and self._never_releases(found[0], found[1], release, 0)
 
     def _project_class(self, func: cst.BaseExpression) -> Optional[tuple[cst.ClassDef, "FileContext"]]:
-        context = self.context
-        if isinstance(func, cst.Name) and func.value in context.module_classes \
-                and context.lookup(func.value) == context.module_qualified(func.value):
-            return context.module_classes[func.value], context
-        qualified = context.qualified_name(func)
+        qualified = self.context.qualified_name(func)
+        if not qualified or "(" in qualified:
+            return None
         # another module is parsed only for a name spelled like a class (`OrderRepository`): a call of a
         # function there (`crud.get_user(db)`) is a hand-off as before, without parsing that module
-        if context.index is None or not qualified or "(" in qualified or not qualified.rsplit(".", 1)[-1][:1].isupper():
-            return None
-        found = project_definition(context.index, qualified, context.settings, current=context)
-        return (found[0], found[1]) if found is not None and isinstance(found[0], cst.ClassDef) else None
+        return project_class(self.context, qualified, self.context.settings,
+                             other_modules=qualified.rsplit(".", 1)[-1][:1].isupper())
 
     def _never_releases(self, klass: cst.ClassDef, context: "FileContext", release: set[str], depth: int) -> bool:
         for base in base_classes(context, klass, context.settings):

@@ -95,6 +95,22 @@ def project_definition(index: "ProjectIndex", qualified_name: str, settings, _de
     return None
 
 
+def project_class(context: "FileContext", qualified: str, settings,
+                  other_modules: bool = True) -> "Optional[tuple[cst.ClassDef, FileContext]]":
+    """The project class `qualified` names, with its module's context: a class of `context`'s own
+    module as the rules see it (also without a project index), else (`other_modules`) one another
+    module defines."""
+    import libcst as cst
+
+    local = qualified[len(context.module_name) + 1:] if context.module_name else qualified
+    if qualified == context.module_qualified(local) and local in context.module_classes:
+        return context.module_classes[local], context
+    if not other_modules or context.index is None:
+        return None
+    found = project_definition(context.index, qualified, settings, current=context)
+    return (found[0], found[1]) if found is not None and isinstance(found[0], cst.ClassDef) else None
+
+
 def class_method(context: "FileContext", klass: "cst.ClassDef", name: str, settings, inherited: bool = True,
                  _depth: int = 0) -> Optional[tuple["cst.FunctionDef", "cst.ClassDef", "FileContext"]]:
     """The method `name` of `klass` (a class of `context`'s module): its own, or (`inherited`) one it
