@@ -108,6 +108,14 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
                'begin-methods = ["query"]\nend-methods = ["commit", "rollback"]',
                "Objects whose first query opens a transaction that lasts until they commit or roll back "
                "(SQLAlchemy's Session): what runs in between holds a connection (DBP202)."),
+    SettingDoc("request-transactions", "none",
+               '[[tool.poollint.request-transactions]]\nlibrary = "acme-web"\nsetting = "TRANSACTION_PER_REQUEST"\n'
+               'routes = ["acme.web.route"]\nhandler-methods = ["get", "post"]',
+               "A setting that runs every routed view in one transaction (Django's `ATOMIC_REQUESTS`): a "
+               "module-scope dict or subscript that sets `setting` to `True` makes the views that `routes` "
+               "(or a router's `router-methods` on one of `routers`) name hold a connection for the whole "
+               "request (DBP201); `class-view-methods`, `handler-decorators` and `opt-out-decorators` say "
+               "which methods of a class view run in it and which views opted out."),
     SettingDoc("checkouts", "none",
                '[[tool.poollint.checkouts]]\nlibrary = "acme-db"\nmethods = ["lease"]\nrelease = ["give_back"]',
                "Your own ways of checking a connection out of a pool and giving it back (DBP202, DBP304)."),

@@ -15,6 +15,7 @@ from poollint.catalog.model import (
     ExternalCallSpec,
     Guards,
     ImplicitTransactionSpec,
+    RequestTransactionSpec,
     TransactionSpec,
 )
 
@@ -26,7 +27,8 @@ class CatalogError(ValueError):
 _STRING_LISTS = {
     "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
     "receivers", "receiver-names", "with-objects", "local-methods", "task-methods", "client-methods",
-    "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods",
+    "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes",
+    "class-view-methods", "routers", "router-methods", "handler-methods", "handler-decorators", "opt-out-decorators",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
@@ -51,11 +53,15 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "implicit-transactions": {"library": str, "receivers": list, "begin-methods": list, "end-methods": list},
     "background": {"functions": list, "methods": list},
     "offload": {"functions": list, "methods": list},
+    "request-transactions": {
+        "library": str, "setting": str, "routes": list, "class-view-methods": list, "routers": list,
+        "router-methods": list, "handler-methods": list, "handler-decorators": list, "opt-out-decorators": list,
+    },
 }
 _REQUIRED = {"clients": ("library", "constructors"), "transactions": ("library",),
              "checkouts": ("library", "methods"), "external-calls": ("kind",), "background": (),
              "implicit-transactions": ("library", "receivers", "begin-methods", "end-methods"),
-             "offload": ()}
+             "offload": (), "request-transactions": ("library", "setting")}
 EXTENSION_KEYS = frozenset(_SECTIONS)
 # Entries for another language (`language = "javascript"`) are read by that language's front end only.
 LANGUAGES = ("python", "javascript")
@@ -139,6 +145,16 @@ def _implicit(e: Mapping[str, Any], where: str) -> ImplicitTransactionSpec:
     )
 
 
+def _request_transaction(e: Mapping[str, Any], where: str) -> RequestTransactionSpec:
+    return RequestTransactionSpec(
+        library=e["library"], setting=e["setting"], routes=tuple(e.get("routes", ())),
+        class_view_methods=tuple(e.get("class-view-methods", ())), routers=tuple(e.get("routers", ())),
+        router_methods=tuple(e.get("router-methods", ())), handler_methods=tuple(e.get("handler-methods", ())),
+        handler_decorators=tuple(e.get("handler-decorators", ())),
+        opt_out_decorators=tuple(e.get("opt-out-decorators", ())),
+    )
+
+
 def _background(e: Mapping[str, Any], where: str) -> BackgroundSpec:
     return BackgroundSpec(functions=tuple(e.get("functions", ())), methods=tuple(e.get("methods", ())))
 
@@ -146,6 +162,7 @@ def _background(e: Mapping[str, Any], where: str) -> BackgroundSpec:
 _BUILDERS = {
     "clients": _client, "transactions": _transaction, "checkouts": _checkout, "external-calls": _external,
     "background": _background, "offload": _background, "implicit-transactions": _implicit,
+    "request-transactions": _request_transaction,
 }
 
 
@@ -209,6 +226,7 @@ def _build_catalog(extensions: tuple[tuple[str, Mapping[str, Any]], ...]) -> Cat
         sections["clients"], sections["transactions"], sections["checkouts"], sections["external-calls"], guards,
         background=sections["background"], offload=sections["offload"],
         implicit_transactions=sections["implicit-transactions"],
+        request_transactions=sections["request-transactions"],
     )
 
 

@@ -105,6 +105,24 @@ class ExternalCallSpec:
 
 
 @dataclass(frozen=True)
+class RequestTransactionSpec:
+    """A setting that runs every routed view of a web framework in one transaction (Django's
+    `ATOMIC_REQUESTS`): a module-scope dict or subscript sets `setting` to `True`; views are what
+    `routes` calls and `routers` register name; a class view's `handler_methods` (and methods with a
+    `handler_decorators` decorator) run in it; `opt_out_decorators` and async views are left out."""
+
+    library: str
+    setting: str
+    routes: tuple[str, ...] = ()
+    class_view_methods: tuple[str, ...] = ()  # `Orders.as_view()`: the class is the view
+    routers: tuple[str, ...] = ()  # `router.register(prefix, Orders)` on one of these objects
+    router_methods: tuple[str, ...] = ()
+    handler_methods: tuple[str, ...] = ()
+    handler_decorators: tuple[str, ...] = ()
+    opt_out_decorators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class BackgroundSpec:
     """Calls that start their argument in the background: the caller does not wait for it."""
 
@@ -177,6 +195,7 @@ class Catalog:
     background: tuple[BackgroundSpec, ...] = ()
     offload: tuple[BackgroundSpec, ...] = ()  # same shape: calls that run a callable argument and wait for it
     implicit_transactions: tuple[ImplicitTransactionSpec, ...] = ()
+    request_transactions: tuple[RequestTransactionSpec, ...] = ()
     # what other modules compute once from this catalog (a word pattern, a set of names): `derived`
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -191,6 +210,7 @@ class Catalog:
         background: Iterable[BackgroundSpec] = (),
         offload: Iterable[BackgroundSpec] = (),
         implicit_transactions: Iterable[ImplicitTransactionSpec] = (),
+        request_transactions: Iterable[RequestTransactionSpec] = (),
     ) -> "Catalog":
         clients, transactions = tuple(clients), tuple(transactions)
         external_calls = tuple(external_calls)
@@ -221,6 +241,7 @@ class Catalog:
             clients, transactions, tuple(checkouts), external_calls, guards,
             by_constructor, functions, tuple(prefixes), tuple(patterns), ext_clients, tuple(client_patterns),
             methods, transaction_functions, tuple(background), tuple(offload), tuple(implicit_transactions),
+            tuple(request_transactions),
         )
 
     # -- questions rules ask -------------------------------------------------

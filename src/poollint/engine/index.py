@@ -36,11 +36,12 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 16  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 17  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
 # 11: importers of each project name; 12: imported packages; 13: importers from every file's text;
 # 14: openers through builders the project re-exports; 15: database libraries every file imports;
 # 16: source roots (the first part of every import, the project's name parts)
+# 17: routed views and settings that run every view in a transaction (ATOMIC_REQUESTS)
 
 
 # -- the project ----------------------------------------------------------------------------------
@@ -164,6 +165,10 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         return {facts.module: facts for facts in found}
 
     registrations = _registration_pattern(settings.catalog)
+    # a setting that runs every view in a transaction, and the URLconfs that say which functions are
+    # views: read only in a project that sets it (RequestTransactionSpec)
+    request_settings, request_routes = _request_transaction_patterns(settings.catalog)
+    routing: list[str] = []
     kept: list[str] = []  # files whose cached entry stands
     new_parts = name_parts - frozenset(cached.get("parts", ())) if previous else frozenset()
     library_packages = screen_words(settings).packages
@@ -196,10 +201,13 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                              + sorted(heads & library_packages), "heads": sorted(heads)}
         names_library = passes_screen(data, settings)  # scanned once: most files fail here
         if (names_library and names_a_screen_call(data, settings)) or registrations.search(data) \
-                or external.search(data):
+                or external.search(data) or (request_settings is not None and request_settings.search(data)):
             screened.append(relative)
-        elif relative in wanted and names_library:
-            syntax_only.append(relative)
+        else:
+            if relative in wanted and names_library:
+                syntax_only.append(relative)
+            if request_routes is not None and request_routes.search(data):
+                routing.append(relative)
     # where absolute imports start (`backend/` of a service run from there), from every file's imports:
     # facts read with other roots name other modules, so those files are read again
     source_roots = infer_source_roots({names[relative]: entry["imports"] for relative, entry in entries.items()},
@@ -211,6 +219,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                 entries[relative].update(read=False, facts=None, factory_screen="")
                 screened.append(relative)
     read(screened, syntax_only)
+    if routing and any(module.request_settings for module in modules().values()):
+        read([relative for relative in routing if not entries[relative]["read"]])
     # modules that call a factory found so far, or a function that may make an external call
     # (the chain DBP2xx follows from a transaction into other modules), a round per step
     for _ in range(MAX_CHAIN_DEPTH):
@@ -258,6 +268,17 @@ def _registration_pattern(catalog: Catalog) -> "re.Pattern[bytes]":
     decorators = "|".join(re.escape(n) for n in sorted(guards.command_decorator_attributes)) or "(?!)"
     methods = "|".join(re.escape(n) for n in sorted(guards.command_registration_methods)) or "(?!)"
     return re.compile(rf"^\w[\w.]*\.(?:(?:{decorators})\([^\n]*\)|(?:{methods}))\(\s*\w".encode(), re.MULTILINE)
+
+
+def _request_transaction_patterns(catalog: Catalog) -> tuple[Optional["re.Pattern[bytes]"], Optional["re.Pattern[bytes]"]]:
+    """Bytes of a setting that runs every view in a transaction, and of a module that routes views."""
+    specs = catalog.request_transactions
+    if not specs:
+        return None, None
+    settings = "|".join(sorted(re.escape(spec.setting) for spec in specs))
+    names = sorted({name.rsplit(".", 1)[-1].rstrip("()") for spec in specs for name in (*spec.routes, *spec.router_methods)})
+    return (re.compile(rf"[\"']({settings})[\"']".encode()),
+            re.compile(rf"\b({'|'.join(re.escape(n) for n in names)})\(".encode()))
 
 
 # Below this many files to read, starting worker processes costs more than it saves

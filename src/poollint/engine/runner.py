@@ -102,6 +102,9 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
     the screen lets it through. `screened`: what the index pass found for these bytes when
     it holds for this run (`_screen_from_index`); then `ast` is not needed at all.
     """
+    if screen and index is not None and index.holds_request_transactions(index.module_for(path)):
+        # a module of views that a setting runs in transactions is analysed whole: the screen looks for calls
+        screen, screened = False, None
     if screened is not None and screened.relevant_text is not None and screened.facts is not None:
         from poollint.engine.analyze import analyze_source
 
@@ -336,7 +339,8 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         result.files_checked += 1
         result.warnings += noqa_warnings(shown, data)
         index = index_covering(indexes, path)
-        if options.screen and not passes_screen(data, settings) and not (index and index.mentions_factory(data, settings.catalog)):
+        screen = options.screen and not (index is not None and index.holds_request_transactions(index.module_for(path)))
+        if screen and not passes_screen(data, settings) and not (index and index.mentions_factory(data, settings.catalog)):
             facts[path] = python_facts(data, settings.catalog, screened=False)
             continue
         module_name = (index.module_name(path) if index else None) or module_name_for(path, root)
@@ -351,13 +355,13 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
                 except (TypeError, ValueError, KeyError, IndexError):
                     pass  # a damaged entry's facts: the configuration pass reads the file itself
             continue
-        screened = _screen_from_index(index, path, data, settings) if options.screen else None
+        screened = _screen_from_index(index, path, data, settings) if screen else None
         if screened is not None and not screened.could_report:  # parsed by the index pass, nothing to report
             facts[path] = PythonFacts.from_json(screened.facts)
             if cache and key:
                 cache.put(key, [], 0, screened.facts)
             continue
-        pending.append((str(path), shown, module_name, options.screen, screened))
+        pending.append((str(path), shown, module_name, screen, screened))
         pending_keys.append(key)
         pending_paths.append(path)
     workers = options.jobs or os.cpu_count() or 1

@@ -110,6 +110,12 @@ class ModuleFacts:
     # classes without their own `__init__` or `__new__` and with one base of the project, which they
     # are built like: (name, qualified base, line); ProjectIndex makes them factories when the base is one
     inherits: tuple[tuple[str, str, int], ...] = ()
+    # views the module routes (`path("orders/", views.create_order)`, `router.register("o", Orders)`):
+    # qualified names of functions and classes, judged when a setting runs every view in a transaction
+    routes: tuple[str, ...] = ()
+    # module-scope settings that run every view in a transaction (`DATABASES = {"default": {...,
+    # "ATOMIC_REQUESTS": True}}`): (setting, line)
+    request_settings: tuple[tuple[str, int], ...] = ()
 
     @property
     def defines_screen_words(self) -> bool:
@@ -136,6 +142,8 @@ class ModuleFacts:
             openers=tuple((name, constructor) for name, constructor in data.get("openers", ())),
             script_shaped=data.get("script_shaped", False),
             inherits=tuple((name, base, line) for name, base, line in data.get("inherits", ())),
+            routes=tuple(data.get("routes", ())),
+            request_settings=tuple((setting, line) for setting, line in data.get("request_settings", ())),
         )
 
 
@@ -372,6 +380,8 @@ class _ModuleReader:
             calls=tuple(self._call_summaries(body)),
             openers=tuple(self._openers(body)),
             inherits=tuple(self._inheritors(body)),
+            routes=tuple(dict.fromkeys(self._routed_views(body))),  # an `if` block is walked twice
+            request_settings=tuple(dict.fromkeys(self._request_settings(body))),
             script_shaped=not self.local_names and any(
                 isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Call, ast.Await))
                 for statement in body),
@@ -577,6 +587,65 @@ class _ModuleReader:
                 qualified = self.qualified(target)
                 if qualified:
                     yield qualified
+
+    def _routed_views(self, body: Sequence[ast.stmt]) -> Iterator[str]:
+        """Views a module-scope URLconf routes or a router registers (RequestTransactionSpec), as
+        qualified names: `path("o/", login_required(views.create_order))` names the function,
+        `path("o/", Orders.as_view())` and `router.register("o", Orders)` the class."""
+        specs = self.catalog.request_transactions
+        if not specs:
+            return
+        routes = {name for spec in specs for name in spec.routes}
+        routers = {name for spec in specs for name in spec.routers}
+        router_methods = {name for spec in specs for name in spec.router_methods}
+        class_view_methods = {name for spec in specs for name in spec.class_view_methods}
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            for node in ast.walk(statement):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                view: Optional[ast.AST] = None
+                if isinstance(func, ast.Attribute) and func.attr in router_methods and len(node.args) >= 2:
+                    if self.qualified(func.value) in routers:
+                        view = node.args[1]
+                elif len(node.args) >= 2 or any(k.arg == "view" for k in node.keywords):
+                    if self.qualified(func) in routes:
+                        view = node.args[1] if len(node.args) >= 2 else next(
+                            k.value for k in node.keywords if k.arg == "view")
+                while isinstance(view, ast.Call):  # `login_required(view)`, `Orders.as_view(...)`
+                    if isinstance(view.func, ast.Attribute) and view.func.attr in class_view_methods:
+                        view = view.func.value
+                    elif len(view.args) == 1 and not view.keywords:
+                        view = view.args[0]
+                    else:
+                        view = None
+                if isinstance(view, (ast.Name, ast.Attribute)):
+                    qualified = self.qualified(view)
+                    if qualified and "(" not in qualified and self._in_project(qualified):
+                        yield qualified
+
+    def _request_settings(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, int]]:
+        """`"ATOMIC_REQUESTS": True` in a module-scope dict (`DATABASES = {"default": {...}}`), or
+        `DATABASES["default"]["ATOMIC_REQUESTS"] = True`: (setting, line). Only the literal `True`
+        counts: a value read from the environment may be anything."""
+        settings = {spec.setting for spec in self.catalog.request_transactions}
+        if not settings:
+            return
+        for statement in body:
+            if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or statement.value is None:
+                continue
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                key = target.slice if isinstance(target, ast.Subscript) else None
+                if isinstance(key, ast.Constant) and key.value in settings and _is_true(statement.value):
+                    yield key.value, statement.lineno
+            for node in ast.walk(statement.value):
+                if isinstance(node, ast.Dict):
+                    for key, value in zip(node.keys, node.values):
+                        if isinstance(key, ast.Constant) and key.value in settings and _is_true(value):
+                            yield key.value, key.lineno
 
     def _module_objects(self, body: Sequence[ast.stmt]) -> Iterator[ModuleObject]:
         """Module-scope names bound to an object of a catalog library or to a project factory's result."""
@@ -829,6 +898,10 @@ def _carried_names(value: ast.AST, passes_arguments_on: Callable[[ast.Call], boo
         return {n for argument in (*value.args, *(k.value for k in value.keywords))
                 for n in _carried_names(argument, passes_arguments_on)}
     return set()
+
+
+def _is_true(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
 
 
 def _module_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:

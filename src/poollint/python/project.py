@@ -77,6 +77,7 @@ class ProjectIndex:
             | (self.known_imported or frozenset())
         self._application = self._applications() if self.known_applications is None else dict(self.known_applications)
         self._commands = frozenset(name for m in self.modules.values() for name in m.commands)
+        self._routes = frozenset(name for m in self.modules.values() for name in m.routes)
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
                          for m in self.modules.values() for name, constructor in m.openers}
@@ -164,6 +165,9 @@ class ProjectIndex:
                     self._reexports[alias] = target
                 if target in self._commands:
                     self._commands |= {alias}
+                    self._reexports[alias] = target
+                if alias in self._routes and target not in self._routes:  # routed by the name it is re-exported as
+                    self._routes |= {target}
                     self._reexports[alias] = target
                 added = added or alias in self._reexports
             if not added:
@@ -510,12 +514,30 @@ class ProjectIndex:
         `group.add_command(fn)`): it runs once per process."""
         return bool(qualified_name) and qualified_name in self._commands
 
+    def routed_view(self, qualified_name: Optional[str]) -> bool:
+        """Whether some module's URLconf or router routes this function or class as a view."""
+        return bool(qualified_name) and qualified_name in self._routes
+
+    def request_transaction_setting(self) -> Optional[tuple[str, str, int]]:
+        """(setting, module path, line) of the first module setting that runs every view in a
+        transaction (`"ATOMIC_REQUESTS": True`), or None."""
+        return min(((setting, module.path, line) for module in self.modules.values()
+                    for setting, line in module.request_settings), default=None, key=lambda site: site[1:])
+
+    def holds_request_transactions(self, module: Optional[ModuleFacts]) -> bool:
+        """Whether this module defines a view a setting runs in a transaction (`ATOMIC_REQUESTS`): the
+        screen, which looks for calls, cannot see such a transaction, so the whole module is analysed."""
+        if module is None or not self._routes or self.request_transaction_setting() is None:
+            return False
+        return any(name.rsplit(".", 1)[0] == module.module for name in self._routes)
+
     def compact(self) -> dict[str, Any]:
         """This index with only the modules other files' findings can depend on, for a fast warm start."""
         modules = []
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
             if clients or module.factories or module.objects or module.scopes or module.commands or module.openers \
+                    or module.routes or module.request_settings \
                     or module.module in self._inheriting_modules:
                 # openers resolved through other modules' imports, which the compact form drops
                 openers = [[name, self._openers[qualified]] for name, _ in module.openers

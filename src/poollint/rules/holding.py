@@ -11,6 +11,7 @@ import libcst as cst
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
 from poollint.python.cst.context import FileContext, Frame, dotted_name
 from poollint.findings import Location
+from poollint.paths import display_path
 from poollint.python.cst.modules import class_method, project_class, project_definition
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role
@@ -101,6 +102,40 @@ class _HoldingRule(FileRule):
                     decorator, spec.timeout,
                 ))
                 return
+        hold = self._request_transaction(node)
+        if hold is not None:
+            self._holds.append(hold)
+
+    def _request_transaction(self, node: cst.FunctionDef) -> Optional[Hold]:
+        """A routed view in a project whose settings run every view in a transaction (Django's
+        `ATOMIC_REQUESTS`): the whole function holds one. Async views and opted-out ones never do."""
+        index = self.context.index
+        if index is None or node.asynchronous is not None or not self.catalog.request_transactions:
+            return None
+        site = index.request_transaction_setting()
+        if site is None:
+            return None
+        setting, path, line = site
+        spec = next(s for s in self.catalog.request_transactions if s.setting == setting)
+        outer = [frame.node for frame in self.context.frames[1:-1]]
+        if not outer:
+            routed = index.routed_view(self.context.module_qualified(node.name.value))
+        elif len(outer) == 1 and isinstance(outer[0], cst.ClassDef):
+            klass = outer[0]
+            decorators = {self.qualified_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+                          for d in node.decorators}
+            routed = index.routed_view(self.context.module_qualified(klass.name.value)) and (
+                node.name.value in spec.handler_methods or bool(decorators & set(spec.handler_decorators)))
+            if any(name in _text(self.context, d.decorator) for d in klass.decorators for name in
+                   (n.rsplit(".", 1)[-1] for n in spec.opt_out_decorators)):
+                return None  # `@method_decorator(transaction.non_atomic_requests, name="dispatch")`
+        else:
+            return None
+        if not routed or any(self.qualified_name(d.decorator) in spec.opt_out_decorators for d in node.decorators):
+            return None
+        return Hold(node, len(self.context.frames), True, spec.library, f"{setting} = True", node.name,
+                    related=(Location(display_path(index.root / path), line, 1,
+                                      f"`{setting}` runs every view in a transaction"),))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._pop(node)
@@ -763,6 +798,13 @@ class ExternalCallInTransaction(_HoldingRule):
         psycopg `conn.transaction()` and `with psycopg.connect()`; psycopg2 `with conn:`;
         Django `transaction.atomic()` as a context manager or decorator; peewee `db.atomic()`;
         Tortoise `in_transaction()` and `@atomic()`; databases `database.transaction()`.
+        Django's `"ATOMIC_REQUESTS": True` (literally `True`, in a module-scope `DATABASES` of any
+        settings module) runs every view the project's URLconfs route in one transaction: a
+        function passed to `path()`/`re_path()` (through wrappers such as `login_required(...)`),
+        the handler methods (`get`, `post`, ..., `list`, `create`, ...) and `@action` methods of a
+        class routed with `.as_view()` or registered on a REST framework router. Async views and
+        views marked `@transaction.non_atomic_requests` (a class view: through `method_decorator`)
+        are not. A module holding such views is analysed whole.
         A project context manager is a transaction too: a `@contextmanager`/`@asynccontextmanager`
         function that yields inside one (`with locked_job(id) as job:`), or a class whose
         `__enter__` opens one, or opens a connection (psycopg2, psycopg; directly or through a
