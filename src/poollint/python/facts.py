@@ -116,6 +116,9 @@ class ModuleFacts:
     # module-scope settings that run every view in a transaction (`DATABASES = {"default": {...,
     # "ATOMIC_REQUESTS": True}}`): (setting, line)
     request_settings: tuple[tuple[str, int], ...] = ()
+    # module functions that install a parameter as module state (`meta.engine = engine`, `global _engine;
+    # _engine = engine`): (function, ((position or -1 for keyword-only, parameter), ...))
+    installers: tuple[tuple[str, tuple[tuple[int, str], ...]], ...] = ()
 
     @property
     def defines_screen_words(self) -> bool:
@@ -144,6 +147,8 @@ class ModuleFacts:
             inherits=tuple((name, base, line) for name, base, line in data.get("inherits", ())),
             routes=tuple(data.get("routes", ())),
             request_settings=tuple((setting, line) for setting, line in data.get("request_settings", ())),
+            installers=tuple((name, tuple((position, parameter) for position, parameter in parameters))
+                             for name, parameters in data.get("installers", ())),
         )
 
 
@@ -382,6 +387,7 @@ class _ModuleReader:
             inherits=tuple(self._inheritors(body)),
             routes=tuple(dict.fromkeys(self._routed_views(body))),  # an `if` block is walked twice
             request_settings=tuple(dict.fromkeys(self._request_settings(body))),
+            installers=tuple(self._installers()),
             script_shaped=not self.local_names and any(
                 isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Call, ast.Await))
                 for statement in body),
@@ -625,6 +631,34 @@ class _ModuleReader:
                     qualified = self.qualified(view)
                     if qualified and "(" not in qualified and self._in_project(qualified):
                         yield qualified
+
+    def _installers(self) -> Iterator[tuple[str, tuple[tuple[int, str], ...]]]:
+        """Module functions that store a parameter as module state: on an imported module or a module-scope
+        object (`meta.engine = engine`), or in a `global` (`global _engine; _engine = engine`). The
+        client a caller hands them becomes the process's client, replaced on the next call."""
+        if self.is_test:
+            return
+        for name, function in self._module_functions().items():
+            arguments = function.args
+            positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+            parameters = {**{a: i for i, a in enumerate(positional)}, **{a.arg: -1 for a in arguments.kwonlyargs}}
+            declared = {n for s in self.own_statements(function) if isinstance(s, ast.Global) for n in s.names}
+            installed: dict[str, int] = {}
+            for statement in self.own_statements(function):
+                if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Name) \
+                        or statement.value.id not in parameters:
+                    continue
+                for target in statement.targets:
+                    module_state = (isinstance(target, ast.Name) and target.id in declared) or (
+                        isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                        and target.value.id not in parameters
+                        and (target.value.id in self.imports or target.value.id in self.module_bindings)
+                        # Flask's `g` lives for one request: nothing installed there outlives it
+                        and self.qualified(target.value) not in self.catalog.guards.request_scoped_objects)
+                    if module_state:
+                        installed[statement.value.id] = parameters[statement.value.id]
+            if installed:
+                yield name, tuple(sorted((position, parameter) for parameter, position in installed.items()))
 
     def _request_settings(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, int]]:
         """`"ATOMIC_REQUESTS": True` in a module-scope dict (`DATABASES = {"default": {...}}`), or

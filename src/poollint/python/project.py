@@ -78,6 +78,8 @@ class ProjectIndex:
         self._application = self._applications() if self.known_applications is None else dict(self.known_applications)
         self._commands = frozenset(name for m in self.modules.values() for name in m.commands)
         self._routes = frozenset(name for m in self.modules.values() for name in m.routes)
+        self._installers = {f"{m.module}.{name}" if m.module else name: parameters
+                            for m in self.modules.values() for name, parameters in m.installers}
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
                          for m in self.modules.values() for name, constructor in m.openers}
@@ -165,6 +167,9 @@ class ProjectIndex:
                     self._reexports[alias] = target
                 if target in self._commands:
                     self._commands |= {alias}
+                    self._reexports[alias] = target
+                if target in self._installers and alias not in self._installers:
+                    self._installers[alias] = self._installers[target]
                     self._reexports[alias] = target
                 if alias in self._routes and target not in self._routes:  # routed by the name it is re-exported as
                     self._routes |= {target}
@@ -514,6 +519,11 @@ class ProjectIndex:
         `group.add_command(fn)`): it runs once per process."""
         return bool(qualified_name) and qualified_name in self._commands
 
+    def installed_parameters(self, qualified_name: Optional[str]) -> tuple[tuple[int, str], ...]:
+        """The parameters a project function stores as module state (ModuleFacts.installers), with their
+        positions (-1: keyword-only); () for any other function."""
+        return self._installers.get(qualified_name, ()) if qualified_name else ()
+
     def routed_view(self, qualified_name: Optional[str]) -> bool:
         """Whether some module's URLconf or router routes this function or class as a view."""
         return bool(qualified_name) and qualified_name in self._routes
@@ -537,7 +547,7 @@ class ProjectIndex:
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
             if clients or module.factories or module.objects or module.scopes or module.commands or module.openers \
-                    or module.routes or module.request_settings \
+                    or module.routes or module.request_settings or module.installers \
                     or module.module in self._inheriting_modules:
                 # openers resolved through other modules' imports, which the compact form drops
                 openers = [[name, self._openers[qualified]] for name, _ in module.openers

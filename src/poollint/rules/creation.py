@@ -66,7 +66,30 @@ class _ClientCreation(FileRule):
             scope = function.node if function is not None else self.context.module
             if names & kept_names(scope):
                 return "kept"  # `pool = ConnectionPool(...)` then `self._pools.setdefault(alias, pool)`
+            if function is not None and isinstance(function.node, cst.FunctionDef) \
+                    and self._installed(names, function.node):
+                return "kept"  # `engine = engine_from_config(...)` then `model.init_model(engine)`
         return ""
+
+    def _installed(self, names: set[str], function: cst.FunctionDef) -> bool:
+        """One of `names` is handed to a project function that stores it as module state
+        (ProjectIndex.installed_parameters): it becomes the process's client there."""
+        index = self.context.index
+        if index is None:
+            return False
+        for call in calls_in(function.body):
+            parameters = index.installed_parameters(self.context.qualified_name(call.func))
+            if not parameters:
+                continue
+            positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+            keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+            for position, parameter in parameters:
+                value = keywords.get(parameter)
+                if value is None and 0 <= position < len(positional):
+                    value = positional[position]
+                if isinstance(value, cst.Name) and value.value in names:
+                    return True
+        return False
 
     def _request_scoped(self, target: cst.BaseExpression) -> bool:
         """`g.cache = Redis()`: Flask's `g` lives for one request, so keeping a client there keeps nothing."""
@@ -145,7 +168,10 @@ class ClientPerCall(_ClientCreation):
         A client built in a parameter default runs once, at import; one built only when a
         parameter is missing (`if engine is None: engine = create_engine(...)`,
         `engine = engine or create_engine(...)`) is the caller's choice; a factory that keeps its
-        client in a global it checks first returns the same client every call.
+        client in a global it checks first returns the same client every call. A client handed to
+        a project function that stores it as module state (`meta.engine = engine`, or a `global`
+        it assigns; in any module) is installed there as the process's client, like one kept on
+        `self`: the next call replaces it.
         A client used only to open a Redis pub/sub subscription (`r.pubsub()` and nothing else)
         holds the subscription's one connection, as a shared client would, and is not reported.
         A NullPool engine, a client built on an existing pool (`Redis(connection_pool=...)`),
