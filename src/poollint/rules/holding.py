@@ -126,9 +126,15 @@ class _HoldingRule(FileRule):
                           for d in node.decorators}
             routed = index.routed_view(self.context.module_qualified(klass.name.value)) and (
                 node.name.value in spec.handler_methods or bool(decorators & set(spec.handler_decorators)))
-            if any(name in _text(self.context, d.decorator) for d in klass.decorators for name in
-                   (n.rsplit(".", 1)[-1] for n in spec.opt_out_decorators)):
-                return None  # `@method_decorator(transaction.non_atomic_requests, name="dispatch")`
+            # `@method_decorator(transaction.non_atomic_requests, name="dispatch")` on the class, or the
+            # decorator on its `dispatch` (`as_view()` copies dispatch's attributes onto the view)
+            dispatch = [member for member in klass.body.body
+                        if isinstance(member, cst.FunctionDef) and member.name.value == "dispatch"]
+            opt_outs = [n.rsplit(".", 1)[-1] for n in spec.opt_out_decorators]
+            if any(name in _text(self.context, d.decorator)
+                   for d in (*klass.decorators, *(d for member in dispatch for d in member.decorators))
+                   for name in opt_outs):
+                return None
         else:
             return None
         if not routed or any(self.qualified_name(d.decorator) in spec.opt_out_decorators for d in node.decorators):
@@ -539,18 +545,23 @@ class _HoldingRule(FileRule):
 
     def _project_method(self, func: cst.BaseExpression) -> Optional[tuple[cst.FunctionDef, cst.ClassDef, FileContext]]:
         """A method called on an instance of a project class: `NominatimService().reverse()`, or
-        `service.reverse()` after `service = NominatimService()`."""
+        `service.reverse()` after `service = NominatimService()`; or a classmethod or staticmethod
+        called on the class itself (`Geography.locate(lat, lon)`)."""
         if not isinstance(func, cst.Attribute):
             return None
         qualified = self.qualified_name(func.value) or ""
-        if not qualified.endswith("()") or qualified.count("(") != 1:
+        on_class = bool(qualified) and "(" not in qualified
+        if not on_class and (not qualified.endswith("()") or qualified.count("(") != 1):
             return None
-        found = project_class(self.context, qualified[:-2], self.settings)
+        found = project_class(self.context, qualified if on_class else qualified[:-2], self.settings)
         if found is None:
             return None
         klass, context = found
         for statement in klass.body.body:
             if isinstance(statement, cst.FunctionDef) and statement.name.value == func.attr.value:
+                if on_class and not any(isinstance(d.decorator, cst.Name) and d.decorator.value in (
+                        "classmethod", "staticmethod") for d in statement.decorators):
+                    return None  # `Model.method(instance)`: its `self.` calls depend on the instance
                 return statement, klass, context
         return None
 
@@ -803,14 +814,15 @@ class ExternalCallInTransaction(_HoldingRule):
         function passed to `path()`/`re_path()` (through wrappers such as `login_required(...)`),
         the handler methods (`get`, `post`, ..., `list`, `create`, ...) and `@action` methods of a
         class routed with `.as_view()` or registered on a REST framework router. Async views and
-        views marked `@transaction.non_atomic_requests` (a class view: through `method_decorator`)
-        are not. A module holding such views is analysed whole.
+        views marked `@transaction.non_atomic_requests` (a class view: on the class through
+        `method_decorator(..., name="dispatch")`, or on its `dispatch`) are not. A module holding such views is analysed whole.
         A project context manager is a transaction too: a `@contextmanager`/`@asynccontextmanager`
         function that yields inside one (`with locked_job(id) as job:`), or a class whose
         `__enter__` opens one, or opens a connection (psycopg2, psycopg; directly or through a
         project function) whose transaction its `__exit__` ends with `commit()`/`rollback()`
         (`with DBConn() as conn:`); a package's `from .util import *` re-exports it. Calls into project functions, of this module or another (through
-        its imports), `self.` methods and methods of project classes (`Service().run()`) are
+        its imports), `self.` methods, methods of project classes (`Service().run()`) and their
+        classmethods and staticmethods called on the class (`Geography.locate()`) are
         followed three levels deep; the message shows the chain (`notify_warehouse() ->
         requests.post()`) and each link in another module is a related location.
 
