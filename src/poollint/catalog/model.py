@@ -430,6 +430,20 @@ class Catalog:
     def transaction_specs(self, method: str) -> tuple[TransactionSpec, ...]:
         return tuple(spec for spec in self.transactions if method in spec.methods)
 
+    def checkout_taken(self, qualified_call: Optional[str]) -> Optional[CheckoutSpec]:
+        """The checkout a call takes out of a pool, by its qualified name (`sqlalchemy.create_engine().connect()`:
+        `connect()` on what `create_engine()` built, or on one of the checkout's receiver types)."""
+        if not qualified_call or not qualified_call.endswith("()"):
+            return None
+        receiver, _, method = qualified_call[:-2].rpartition(".")
+        for spec in self.checkout_specs(method):
+            if receiver in spec.receivers:
+                return spec
+            owner = self.client_for(receiver[:-2]) if receiver.endswith("()") else None
+            if owner is not None and owner.owns_pool and owner.library == spec.library:
+                return spec
+        return None
+
     def checkout_specs(self, method: str) -> tuple[CheckoutSpec, ...]:
         return tuple(spec for spec in self.checkouts if method in spec.methods)
 

@@ -407,8 +407,13 @@ class _ModuleReader:
                     yield statement.name, constructor
 
     def _returned_opening(self, function: _FunctionNode) -> Optional[str]:
+        """The catalog constructor of the connection or session the function returns, or the checkout it
+        returns (`return engine.connect()` on a pool it or the module built:
+        `sqlalchemy.create_engine().connect()`, Catalog.checkout_taken)."""
         nodes = self.own_statements(function)
         returned = {node.value.id for node in nodes if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
+        built = {target.id: origin for node in nodes if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                 and (origin := self.qualified(node.value)) for target in node.targets if isinstance(target, ast.Name)}
         for node in nodes:
             value: Optional[ast.AST] = None
             if isinstance(node, ast.Return):
@@ -419,6 +424,9 @@ class _ModuleReader:
                 value = value.value
             if not isinstance(value, ast.Call):
                 continue
+            taken = self.qualified(value, built)
+            if self.catalog.checkout_taken(taken) is not None:
+                return taken
             constructor = self._through_own_builder(value.func) or self.qualified(value.func)
             spec = self.catalog.client_for(constructor)
             if spec is None and constructor is not None and constructor.endswith("()") and self._in_project(constructor):
@@ -932,6 +940,38 @@ def _carried_names(value: ast.AST, passes_arguments_on: Callable[[ast.Call], boo
         return {n for argument in (*value.args, *(k.value for k in value.keywords))
                 for n in _carried_names(argument, passes_arguments_on)}
     return set()
+
+
+def borrowed_parameters(function: "ast.FunctionDef | ast.AsyncFunctionDef",
+                        releases: frozenset[str]) -> tuple[tuple[int, str], ...]:
+    """The parameters a function only borrows, with their positions (-1: keyword-only): it calls
+    methods on them (`con.execute(...)`) or reads their attributes, and does nothing else with them:
+    no method named in `releases`, no hand-off to a call, no return, no store, no `with`, no closure.
+    A connection handed to such a function is still its caller's to give back."""
+    arguments = function.args
+    positions = {a.arg: i for i, a in enumerate((*arguments.posonlyargs, *arguments.args))}
+    positions.update({a.arg: -1 for a in arguments.kwonlyargs})
+    borrowed = set(positions)
+    parents: dict[int, ast.AST] = {}
+    nested: set[int] = set()  # nodes inside a nested function, lambda or class
+    stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in function.body]
+    for statement in function.body:
+        parents[id(statement)] = function
+    while stack and borrowed:
+        node, inside = stack.pop()
+        if isinstance(node, ast.Name) and node.id in borrowed:
+            parent = parents.get(id(node))
+            grandparent = parents.get(id(parent)) if parent is not None else None
+            used_by_method = isinstance(node.ctx, ast.Load) and not inside and isinstance(parent, ast.Attribute) \
+                and parent.value is node and isinstance(parent.ctx, ast.Load) and not (
+                    isinstance(grandparent, ast.Call) and grandparent.func is parent and parent.attr in releases)
+            if not used_by_method:
+                borrowed.discard(node.id)
+        inner = inside or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+            stack.append((child, inner))
+    return tuple(sorted((positions[name], name) for name in borrowed))
 
 
 def _is_true(node: ast.AST) -> bool:

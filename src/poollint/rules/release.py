@@ -223,9 +223,15 @@ class CheckoutNotReleased(_Release):
         no release call, no background work), the function still has to close it, unless
         the object itself is returned, stored or handed to another object; a dict or list
         the function makes, or its `**kwargs`, carries it no further. A class poollint cannot
-        read (a library's, or with such a base) may release it and is trusted to. A script that opens a connection on every pass of
+        read (a library's, or with such a base) may release it and is trusted to. Neither is
+        handing it to a project function (of any module) that only borrows it: one that calls
+        methods on it (`rows = sql_query(con, q)`, `return count_channels(db)`) and does nothing
+        else with it, no release, no hand-off, no return, no store. A connection opened only
+        when the caller passes none (`con = con if con else get_connection()`, `con = con or
+        connect()`) is this function's to give back. A script that opens a connection on every pass of
         a loop and never closes it is reported here, not as DBP301; a module function (or a function
-        nested in the caller) that returns a new connection is checked where it is called,
+        nested in the caller) that returns a new connection, or a checkout it takes from a pool
+        (`return engine.connect()`), is checked where it is called,
         in any module, also when it builds the session with a library builder that another
         project module re-exports (`from app.db import sessionmaker`) or that a function of its
         own module returns (`get_session_maker(engine)()`).

@@ -11,7 +11,7 @@ import libcst as cst
 from poollint.catalog.model import CheckoutSpec, ClientSpec
 from poollint.python.cst.context import LOOP_TYPES, dotted_name, expression_root, is_main_guard
 from poollint.python.cst.walk import visit as cst_visit
-from poollint.python.cst.modules import base_classes, project_class
+from poollint.python.cst.modules import base_classes, borrowed_by, project_class
 from poollint.python.cst.roles import function_role
 from poollint.python.facts import INSPECTING_BUILTINS
 
@@ -349,7 +349,11 @@ class ReleaseTracker:
             return None
         spec = self._returned_connection(factory)
         if spec is None:
-            return None
+            index = self.context.index
+            if index is None or factory is not self.context.module_functions.get(name):
+                return None
+            # a checkout it returns (`return engine.connect()`): the index read it (ModuleFacts.openers)
+            return self._opened_by_project(node, index.opened_by(self.context.module_qualified(name)))
         return self._opening(node, spec.kind, spec.library, spec.release, spec.context_manager_releases)
 
     def _imported_opening(self, node: cst.Call) -> Optional[Opening]:
@@ -358,7 +362,15 @@ class ReleaseTracker:
         index = self.context.index
         if index is None:
             return None
-        spec = self.catalog.client_for(index.opened_by(self.context.qualified_name(node.func)))
+        return self._opened_by_project(node, index.opened_by(self.context.qualified_name(node.func)))
+
+    def _opened_by_project(self, node: cst.Call, opened: Optional[str]) -> Optional[Opening]:
+        """The opening of a call of a project function that returns a connection, a session or a checkout
+        it opens (ProjectIndex.opened_by: a catalog constructor, or `create_engine().connect()`)."""
+        checkout = self.catalog.checkout_taken(opened)
+        if checkout is not None:
+            return self._opening(node, "checkout", checkout.library, checkout.release, checkout.context_manager_releases)
+        spec = self.catalog.client_for(opened)
         if spec is None:
             return None
         return self._opening(node, spec.kind, spec.library, spec.release, spec.context_manager_releases)
@@ -594,6 +606,12 @@ class ReleaseTracker:
             if isinstance(parent, cst.Await):
                 expression = parent
                 continue
+            if (isinstance(parent, cst.IfExp) and expression is not parent.test) or (
+                    isinstance(parent, cst.BooleanOperation) and expression is parent.right):
+                # `con = con if con else get_db_connection()`, `con = con or connect()`: opened here
+                # when the caller passed none, and then this function's to give back
+                expression = parent
+                continue
             if isinstance(parent, cst.Arg):
                 call = parents.get(parent)
                 if not isinstance(call, cst.Call):
@@ -654,7 +672,9 @@ class ReleaseTracker:
                         and item.args and _is_name(item.args[0].value, name):
                     uses.safe = True
             elif isinstance(node, cst.Return) and node.value is not None and not shared:
-                if name in _names_in(node.value):  # `return conn`, `return conn.cursor()`, `return Repo(conn)`
+                # `return conn`, `return conn.cursor()`, `return Repo(conn)`; not `return sql_query(conn, q)`
+                # of a function that only borrows it (its result does not hold the connection)
+                if name in _names_in(node.value) and not self._only_borrowed_in(node.value, name, release):
                     uses.returned = True
             elif isinstance(node, cst.Yield) and node.value is not None and name in _names_in(node.value):
                 uses.yielded = True
@@ -705,6 +725,8 @@ class ReleaseTracker:
         if self._borrowing_class(func, release):
             uses.kept.append(node)
             return
+        if self._borrowing_function(func, node, name, release):
+            return  # `rows = sql_query(con, ...)`: it runs queries on the connection and gives it back to nobody
         uses.passed = True
 
     def _add_release(self, node: cst.Call, uses: _Uses) -> None:
@@ -769,6 +791,35 @@ class ReleaseTracker:
         read, may release it: not one of these."""
         found = self._project_class(func)
         return found is not None and self._never_releases(found[0], found[1], release, 0)
+
+    def _only_borrowed_in(self, expression: cst.BaseExpression, name: str, release: set[str]) -> bool:
+        """Every use of `name` in `expression` is an argument of a call to a project function that only
+        borrows it (`sql_query(con, q)`)."""
+        uses = [n for n in _walk(expression, nested=True).nodes if _is_name(n, name)]
+        for use in uses:
+            arg = self._parents.get(use)
+            call = self._parents.get(arg) if isinstance(arg, cst.Arg) else None
+            if not isinstance(call, cst.Call) or not self._borrowing_function(call.func, call, name, release):
+                return False
+        return bool(uses)
+
+    def _borrowing_function(self, func: cst.BaseExpression, call: cst.Call, name: str, release: set[str]) -> bool:
+        """A project function (of any module) that only calls methods on the parameter `name` is handed
+        (modules.borrowed_by): neither a hand-off nor a release."""
+        index = self.context.index
+        qualified = self.context.qualified_name(func)
+        if index is None or not qualified or "(" in qualified:
+            return False
+        borrowed = borrowed_by(index, qualified, frozenset(release | _FINALIZERS | self.guards.release_method_names))
+        if not borrowed:
+            return False
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+        handed = [parameter for position, parameter in borrowed
+                  if _is_name(keywords.get(parameter), name)
+                  or (0 <= position < len(positional) and _is_name(positional[position], name))]
+        passed_at = [arg for arg in call.args if _is_name(arg.value, name)]
+        return len(handed) == len(passed_at)  # every place it is handed to only borrows it
 
     def _project_class(self, func: cst.BaseExpression) -> Optional[tuple[cst.ClassDef, "FileContext"]]:
         qualified = self.context.qualified_name(func)

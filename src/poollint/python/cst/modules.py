@@ -6,11 +6,13 @@ result that depends on it is dropped when it changes (engine/cache.py).
 """
 from __future__ import annotations
 
+import ast
 import os
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
+from poollint.python.facts import borrowed_parameters
 from poollint.python.source import ParseFailure, decode, parse
 from poollint.limits import read_bytes
 from poollint.python.reads import INDEX_READ, file_digest, record_file_read
@@ -151,6 +153,39 @@ def base_classes(context: "FileContext", klass: "cst.ClassDef",
             else project_definition(context.index, qualified, settings) if context.index is not None else None
         bases.append((found[0], found[1]) if found is not None and isinstance(found[0], cst.ClassDef) else None)
     return bases
+
+
+# (path, content digest) -> {function name: its `ast` node}, the module functions of another project module
+# read for what a call hands them (borrowed_parameters); much smaller than a libcst context
+_FUNCTIONS: "OrderedDict[tuple[str, str], dict[str, ast.AST]]" = OrderedDict()
+_FUNCTIONS_KEPT = 64
+
+
+def borrowed_by(index: "ProjectIndex", qualified: str, releases: frozenset[str]) -> tuple[tuple[int, str], ...]:
+    """The parameters of the project function `qualified` names that it only borrows (facts.py's
+    borrowed_parameters), read with `ast`; () for anything else or a module that does not parse."""
+    found = defining_module(index, qualified)
+    relative = _modules_by_name(index).get(found[0]) if found is not None and "." not in found[1] else None
+    if relative is None:
+        return ()
+    path = index.root / relative
+    try:
+        data = read_bytes(path, "python", index.root)
+    except OSError:
+        return ()
+    digest = file_digest(data)
+    record_file_read(str(path), digest)
+    key = (str(path), digest)
+    if key not in _FUNCTIONS:
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = ast.Module(body=[], type_ignores=[])
+        _FUNCTIONS[key] = {s.name: s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        while len(_FUNCTIONS) > _FUNCTIONS_KEPT:
+            _FUNCTIONS.popitem(last=False)
+    function = _FUNCTIONS[key].get(found[1])  # type: ignore[index]
+    return borrowed_parameters(function, releases) if function is not None else ()  # type: ignore[arg-type]
 
 
 def module_context(index: "ProjectIndex", module: str, settings) -> Optional["FileContext"]:
