@@ -107,19 +107,42 @@ def _parse_flake8(stdout: str) -> set[tuple[str, int, int, str, str]]:
     return found
 
 
+# flake8's parallel workers start a process of their own per project (about half a second each): the
+# default suite runs them on projects of each kind of cross-file finding, `-m slow` on every project
+PARALLEL_FLAKE8_IN_DEFAULT_SUITE = frozenset({
+    "DBP103_two_modules_one_database", "DBP201_calls_into_other_modules",
+    "DBP304_session_kept_by_an_object_of_another_module", "DBP201_view_in_atomic_requests_positive",
+})
+
+
+@pytest.mark.parametrize("project", [
+    pytest.param(p, id=p.name, marks=() if p.name in PARALLEL_FLAKE8_IN_DEFAULT_SUITE else pytest.mark.slow)
+    for p in PROJECTS])
+def test_flake8_in_parallel_reports_what_the_cli_reports(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    from poollint.cli import main
+
+    copy = _copy(project, tmp_path)
+    parallel_copy = _copy(project, tmp_path / "parallel")
+    # the parallel run works in a copy of its own (its cache must not serve the CLI run) while that runs
+    parallel = _start_flake8(parallel_copy, "-j", "2")
+    monkeypatch.chdir(copy)
+    assert main(["check", "--format", "json", "."]) in (0, 1)
+    cli = {(f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(capsys.readouterr().out)}
+    assert _finish_flake8(parallel) == cli
+    assert {(path, line, code) for path, line, _, code, _ in cli} == _expected(project)
+
+
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
 def test_flake8_reports_what_the_cli_reports(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture) -> None:
     """The CLI and serial flake8 run in this process, through their own entry points (a process each
-    costs more than the check); flake8's parallel workers in a process of their own."""
+    costs more than the check); flake8's parallel workers: test_flake8_in_parallel_reports_what_the_cli_reports."""
     from flake8.main.cli import main as flake8_main
 
     from poollint.cli import main
 
     copy = _copy(project, tmp_path)
-    parallel_copy = _copy(project, tmp_path / "parallel")
-    # the parallel run works in a copy of its own (its cache must not serve the serial runs) while they run
-    parallel = _start_flake8(parallel_copy, "-j", "2")
     monkeypatch.chdir(copy)
     assert main(["check", "--format", "json", "."]) in (0, 1)
     cli = {(f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(capsys.readouterr().out)}
@@ -127,7 +150,6 @@ def test_flake8_reports_what_the_cli_reports(project: Path, tmp_path: Path, monk
     assert flake8_main(["--select", "DBP", "."]) in (0, 1)
     assert _parse_flake8(capsys.readouterr().out) == cli
     assert not [message for *_, message in cli if "FIXTURE-SECRET" in message]
-    assert _finish_flake8(parallel) == cli
 
 
 def test_flake8_on_one_file_reports_cross_file_findings(tmp_path: Path) -> None:
