@@ -953,7 +953,6 @@ def borrowed_parameters(function: "ast.FunctionDef | ast.AsyncFunctionDef",
     positions.update({a.arg: -1 for a in arguments.kwonlyargs})
     borrowed = set(positions)
     parents: dict[int, ast.AST] = {}
-    nested: set[int] = set()  # nodes inside a nested function, lambda or class
     stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in function.body]
     for statement in function.body:
         parents[id(statement)] = function

@@ -6,7 +6,7 @@ and which module functions are reached only from run-once code. The analysis DBP
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Mapping, Optional
+from typing import Collection, Mapping, Optional, Sequence
 
 import libcst as cst
 
@@ -626,3 +626,18 @@ def unpacked_targets(targets: list[cst.BaseExpression]) -> list[cst.BaseExpressi
         else:
             out.append(target)
     return out
+
+
+def parameters_given(call: cst.Call, parameters: Sequence[tuple[int, str]], names: Collection[str]) -> list[str]:
+    """Which of a project function's `parameters` ((position or -1 for keyword-only, name), as the index
+    records them) this call passes one of `names` to, by position or keyword."""
+    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+    given = []
+    for position, parameter in parameters:
+        value = keywords.get(parameter)
+        if value is None and 0 <= position < len(positional):
+            value = positional[position]
+        if isinstance(value, cst.Name) and value.value in names:
+            given.append(parameter)
+    return given

@@ -15,7 +15,8 @@ from poollint.python.screen import CONSTRUCTORS
 from poollint.rules.base import FileRule, ProjectRule
 from poollint.rules.client_flow import (
     COLLECTION_METHODS, CalledNames, FinallyBlocks, assignments, calls_assigned_to_self, calls_in,
-    in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, own_functions, produces,
+    in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, own_functions, parameters_given,
+    produces,
     reached_only_from_run_once, reinitialises_cached_instance, releases, returned_names, tests_missing,
     unpacked_targets,
 )
@@ -77,19 +78,8 @@ class _ClientCreation(FileRule):
         index = self.context.index
         if index is None:
             return False
-        for call in calls_in(function.body):
-            parameters = index.installed_parameters(self.context.qualified_name(call.func))
-            if not parameters:
-                continue
-            positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
-            keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
-            for position, parameter in parameters:
-                value = keywords.get(parameter)
-                if value is None and 0 <= position < len(positional):
-                    value = positional[position]
-                if isinstance(value, cst.Name) and value.value in names:
-                    return True
-        return False
+        return any(parameters_given(call, index.installed_parameters(self.context.qualified_name(call.func)), names)
+                   for call in calls_in(function.body))
 
     def _request_scoped(self, target: cst.BaseExpression) -> bool:
         """`g.cache = Redis()`: Flask's `g` lives for one request, so keeping a client there keeps nothing."""

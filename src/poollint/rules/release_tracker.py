@@ -14,6 +14,7 @@ from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.modules import base_classes, borrowed_by, project_class
 from poollint.python.cst.roles import function_role
 from poollint.python.facts import INSPECTING_BUILTINS
+from poollint.rules.client_flow import parameters_given
 
 if TYPE_CHECKING:
     from poollint.python.cst.context import FileContext
@@ -813,13 +814,8 @@ class ReleaseTracker:
         borrowed = borrowed_by(index, qualified, frozenset(release | _FINALIZERS | self.guards.release_method_names))
         if not borrowed:
             return False
-        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
-        keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
-        handed = [parameter for position, parameter in borrowed
-                  if _is_name(keywords.get(parameter), name)
-                  or (0 <= position < len(positional) and _is_name(positional[position], name))]
         passed_at = [arg for arg in call.args if _is_name(arg.value, name)]
-        return len(handed) == len(passed_at)  # every place it is handed to only borrows it
+        return len(parameters_given(call, borrowed, (name,))) == len(passed_at)  # every one of them only borrows it
 
     def _project_class(self, func: cst.BaseExpression) -> Optional[tuple[cst.ClassDef, "FileContext"]]:
         qualified = self.context.qualified_name(func)
