@@ -424,11 +424,11 @@ class _HoldingRule(FileRule):
             return None
         spec = self._external_spec(node, qualified)
         if spec is not None:
-            if spec.publishes_task and self._publish_deferred(node):
-                return None
-            direct = self.catalog.external_function(qualified) is spec
             if spec.publishes_task != self.reports_task_publishes:
                 return None
+            if spec.publishes_task and (self._publish_deferred(node) or self._project_task_system(node)):
+                return None
+            direct = self.catalog.external_function(qualified) is spec
             display = self._display(node)
             return Reached((display,), _describe(spec, node, direct), spec.publishes_task,
                            self._site(node, f"`{display}` waits here"), sleeps=spec.kind == "sleep")
@@ -511,6 +511,30 @@ class _HoldingRule(FileRule):
 
     def _display(self, node: cst.Call) -> str:
         return f"{_text(self.context, node.func)}()"
+
+    def _project_task_system(self, node: cst.Call) -> bool:
+        """`handle_event.delay()` on a project function whose decorator is the project's own (`from
+        app.dispatch import task`): what its `delay()` does (a broker, a `pg_notify` sent at commit, a
+        thread) is the project's, not known to be a publish before the commit."""
+        func = node.func
+        receiver = func.value if isinstance(func, cst.Attribute) else None
+        index = self.context.index
+        if receiver is None or index is None:
+            return False
+        qualified = self.qualified_name(receiver)
+        if not qualified or "(" in qualified:
+            return False
+        found = project_definition(index, qualified, self.settings, current=self.context)
+        if found is None or not isinstance(found[0], cst.FunctionDef):
+            return False
+        definition, context = found
+        for decorator in definition.decorators:
+            expression = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+            name = context.qualified_name(expression)
+            # a function or class the project defines (not `app.task` of a Celery app a module builds)
+            if name and "(" not in name and project_definition(index, name, self.settings) is not None:
+                return True
+        return False
 
     def _is_task_function(self, node: cst.BaseExpression) -> bool:
         """A function of this module decorated as a task (`@dramatiq.actor`, `@app.task`)."""
@@ -987,7 +1011,10 @@ class TaskPublishedInTransaction(_HoldingRule):
 
         Not reported: publishes registered with `transaction.on_commit(...)`; `delay_on_commit`;
         a task whose `base=` class (in the same module) overrides `apply_async` or `delay` to
-        defer to `transaction.on_commit`; publishes outside the block.
+        defer to `transaction.on_commit`; `.delay()` of a function whose decorator the project
+        defines itself (`from app.dispatch import task`): what that task system's `delay()` does
+        (a broker, a `pg_notify` delivered at commit, a thread) is the project's; publishes outside
+        the block.
 
         Opt-in: off unless selected (`select = ["DBP203"]` or `["DBP2"]`), because many
         applications accept the race or make their tasks wait for the row.
