@@ -246,6 +246,9 @@ class _ModuleReader:
         self.module_bindings: dict[str, ast.AST] = {}  # name -> value assigned at module scope
         self.local_names: set[str] = set()  # functions and classes defined at module scope
         self.is_test = is_test_path(Path(relative))
+        # whether the text names a setting that runs every view in a transaction: most modules do not,
+        # and their module-scope dicts are then not walked for it
+        self.names_request_setting = any(spec.setting in text for spec in catalog.request_transactions)
         self._own: dict[int, list[ast.stmt]] = {}
         self._functions: Optional[dict[str, _FunctionNode]] = None
 
@@ -412,8 +415,7 @@ class _ModuleReader:
         `sqlalchemy.create_engine().connect()`, Catalog.checkout_taken)."""
         nodes = self.own_statements(function)
         returned = {node.value.id for node in nodes if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
-        built = {target.id: origin for node in nodes if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-                 and (origin := self.qualified(node.value)) for target in node.targets if isinstance(target, ast.Name)}
+        built: Optional[dict[str, str]] = None  # what its locals were built by, for a returned method call
         for node in nodes:
             value: Optional[ast.AST] = None
             if isinstance(node, ast.Return):
@@ -424,9 +426,15 @@ class _ModuleReader:
                 value = value.value
             if not isinstance(value, ast.Call):
                 continue
-            taken = self.qualified(value, built)
-            if self.catalog.checkout_taken(taken) is not None:
-                return taken
+            if isinstance(value.func, ast.Attribute):  # `engine.connect()`: only a method call takes a checkout
+                if built is None:
+                    built = {target.id: origin for node in nodes
+                             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                             and (origin := self.qualified(node.value))
+                             for target in node.targets if isinstance(target, ast.Name)}
+                taken = self.qualified(value, built)
+                if self.catalog.checkout_taken(taken) is not None:
+                    return taken
             constructor = self._through_own_builder(value.func) or self.qualified(value.func)
             spec = self.catalog.client_for(constructor)
             if spec is None and constructor is not None and constructor.endswith("()") and self._in_project(constructor):
@@ -611,6 +619,10 @@ class _ModuleReader:
             return
         routes = {name for spec in specs for name in spec.routes}
         routers = {name for spec in specs for name in spec.routers}
+        # a route or router resolves through an import of its package: a module importing none routes nothing
+        packages = {name.split(".")[0] for name in routes | routers}
+        if not any(imported.split(".")[0] in packages for imported in self.imports.values()):
+            return
         router_methods = {name for spec in specs for name in spec.router_methods}
         class_view_methods = {name for spec in specs for name in spec.class_view_methods}
         for statement in body:
@@ -647,9 +659,7 @@ class _ModuleReader:
         if self.is_test:
             return
         for name, function in self._module_functions().items():
-            arguments = function.args
-            positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
-            parameters = {**{a: i for i, a in enumerate(positional)}, **{a.arg: -1 for a in arguments.kwonlyargs}}
+            parameters = parameter_positions(function)
             declared = {n for s in self.own_statements(function) if isinstance(s, ast.Global) for n in s.names}
             installed: dict[str, int] = {}
             for statement in self.own_statements(function):
@@ -673,7 +683,7 @@ class _ModuleReader:
         `DATABASES["default"]["ATOMIC_REQUESTS"] = True`: (setting, line). Only the literal `True`
         counts: a value read from the environment may be anything."""
         settings = {spec.setting for spec in self.catalog.request_transactions}
-        if not settings:
+        if not self.names_request_setting:
             return
         for statement in body:
             if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or statement.value is None:
@@ -942,15 +952,22 @@ def _carried_names(value: ast.AST, passes_arguments_on: Callable[[ast.Call], boo
     return set()
 
 
+def parameter_positions(function: "ast.FunctionDef | ast.AsyncFunctionDef") -> dict[str, int]:
+    """Each named parameter's position among the positional ones, -1 for a keyword-only one: how the
+    index records a parameter a call may pass by position or by keyword."""
+    arguments = function.args
+    positions = {a.arg: i for i, a in enumerate((*arguments.posonlyargs, *arguments.args))}
+    positions.update({a.arg: -1 for a in arguments.kwonlyargs})
+    return positions
+
+
 def borrowed_parameters(function: "ast.FunctionDef | ast.AsyncFunctionDef",
                         releases: frozenset[str]) -> tuple[tuple[int, str], ...]:
     """The parameters a function only borrows, with their positions (-1: keyword-only): it calls
     methods on them (`con.execute(...)`) or reads their attributes, and does nothing else with them:
     no method named in `releases`, no hand-off to a call, no return, no store, no `with`, no closure.
     A connection handed to such a function is still its caller's to give back."""
-    arguments = function.args
-    positions = {a.arg: i for i, a in enumerate((*arguments.posonlyargs, *arguments.args))}
-    positions.update({a.arg: -1 for a in arguments.kwonlyargs})
+    positions = parameter_positions(function)
     borrowed = set(positions)
     parents: dict[int, ast.AST] = {}
     stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in function.body]

@@ -80,6 +80,9 @@ class ProjectIndex:
         self._routes = frozenset(name for m in self.modules.values() for name in m.routes)
         self._installers = {f"{m.module}.{name}" if m.module else name: parameters
                             for m in self.modules.values() for name, parameters in m.installers}
+        # the first module setting that runs every view in a transaction: asked for every function the rules see
+        self._request_setting = min(((setting, m.path, line) for m in self.modules.values()
+                                     for setting, line in m.request_settings), default=None, key=lambda site: site[1:])
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
                          for m in self.modules.values() for name, constructor in m.openers}
@@ -531,15 +534,16 @@ class ProjectIndex:
     def request_transaction_setting(self) -> Optional[tuple[str, str, int]]:
         """(setting, module path, line) of the first module setting that runs every view in a
         transaction (`"ATOMIC_REQUESTS": True`), or None."""
-        return min(((setting, module.path, line) for module in self.modules.values()
-                    for setting, line in module.request_settings), default=None, key=lambda site: site[1:])
+        return self._request_setting
 
     def holds_request_transactions(self, module: Optional[ModuleFacts]) -> bool:
         """Whether this module defines a view a setting runs in a transaction (`ATOMIC_REQUESTS`): the
         screen, which looks for calls, cannot see such a transaction, so the whole module is analysed."""
-        if module is None or not self._routes or self.request_transaction_setting() is None:
+        if module is None or self._request_setting is None:
             return False
-        return any(name.rsplit(".", 1)[0] == module.module for name in self._routes)
+        if "_view_modules" not in self.__dict__:  # asked for every file; `_routes` is final once built
+            self.__dict__["_view_modules"] = frozenset(name.rsplit(".", 1)[0] for name in self._routes)
+        return module.module in self.__dict__["_view_modules"]
 
     def compact(self) -> dict[str, Any]:
         """This index with only the modules other files' findings can depend on, for a fast warm start."""

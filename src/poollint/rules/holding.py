@@ -122,10 +122,11 @@ class _HoldingRule(FileRule):
             routed = index.routed_view(self.context.module_qualified(node.name.value))
         elif len(outer) == 1 and isinstance(outer[0], cst.ClassDef):
             klass = outer[0]
+            if not index.routed_view(self.context.module_qualified(klass.name.value)):
+                return None
             decorators = {self.qualified_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
                           for d in node.decorators}
-            routed = index.routed_view(self.context.module_qualified(klass.name.value)) and (
-                node.name.value in spec.handler_methods or bool(decorators & set(spec.handler_decorators)))
+            routed = node.name.value in spec.handler_methods or bool(decorators & set(spec.handler_decorators))
             # `@method_decorator(transaction.non_atomic_requests, name="dispatch")` on the class, or the
             # decorator on its `dispatch` (`as_view()` copies dispatch's attributes onto the view)
             dispatch = [member for member in klass.body.body
