@@ -961,33 +961,46 @@ def parameter_positions(function: "ast.FunctionDef | ast.AsyncFunctionDef") -> d
     return positions
 
 
-def borrowed_parameters(function: "ast.FunctionDef | ast.AsyncFunctionDef",
-                        releases: frozenset[str]) -> tuple[tuple[int, str], ...]:
-    """The parameters a function only borrows, with their positions (-1: keyword-only): it calls
-    methods on them (`con.execute(...)`) or reads their attributes, and does nothing else with them:
-    no method named in `releases`, no hand-off to a call, no return, no store, no `with`, no closure.
-    A connection handed to such a function is still its caller's to give back."""
-    positions = parameter_positions(function)
-    borrowed = set(positions)
+# how a function uses each of its parameters: None when it does anything with it but call methods on it
+# or read its attributes (a hand-off, a return, a store, a `with`, a closure), else the methods it calls
+ParameterUses = dict[str, Optional[frozenset[str]]]
+
+
+def parameter_uses(function: "ast.FunctionDef | ast.AsyncFunctionDef") -> ParameterUses:
+    """What borrowed_parameters judges, computed once per function and kept without its tree."""
+    methods: dict[str, set[str]] = {name: set() for name in parameter_positions(function)}
+    other: set[str] = set()
     parents: dict[int, ast.AST] = {}
     stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in function.body]
     for statement in function.body:
         parents[id(statement)] = function
-    while stack and borrowed:
+    while stack and len(other) < len(methods):
         node, inside = stack.pop()
-        if isinstance(node, ast.Name) and node.id in borrowed:
+        if isinstance(node, ast.Name) and node.id in methods and node.id not in other:
             parent = parents.get(id(node))
             grandparent = parents.get(id(parent)) if parent is not None else None
-            used_by_method = isinstance(node.ctx, ast.Load) and not inside and isinstance(parent, ast.Attribute) \
-                and parent.value is node and isinstance(parent.ctx, ast.Load) and not (
-                    isinstance(grandparent, ast.Call) and grandparent.func is parent and parent.attr in releases)
-            if not used_by_method:
-                borrowed.discard(node.id)
+            if isinstance(node.ctx, ast.Load) and not inside and isinstance(parent, ast.Attribute) \
+                    and parent.value is node and isinstance(parent.ctx, ast.Load):
+                if isinstance(grandparent, ast.Call) and grandparent.func is parent:
+                    methods[node.id].add(parent.attr)
+            else:
+                other.add(node.id)
         inner = inside or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))
         for child in ast.iter_child_nodes(node):
             parents[id(child)] = node
             stack.append((child, inner))
-    return tuple(sorted((positions[name], name) for name in borrowed))
+    return {name: None if name in other else frozenset(called) for name, called in methods.items()}
+
+
+def borrowed_parameters(positions: dict[str, int], uses: ParameterUses,
+                        releases: frozenset[str]) -> tuple[tuple[int, str], ...]:
+    """The parameters a function only borrows, with their positions (-1: keyword-only): it calls
+    methods on them (`con.execute(...)`) or reads their attributes, and does nothing else with them:
+    no method named in `releases`, no hand-off to a call, no return, no store, no `with`, no closure.
+    A connection handed to such a function is still its caller's to give back. `positions`:
+    parameter_positions; `uses`: parameter_uses of the same function."""
+    return tuple(sorted((positions[name], name) for name, called in uses.items()
+                        if called is not None and not called & releases))
 
 
 def _is_true(node: ast.AST) -> bool:

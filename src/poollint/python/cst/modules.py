@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from poollint.python.facts import borrowed_parameters
+from poollint.python.facts import ParameterUses, borrowed_parameters, parameter_positions, parameter_uses
 from poollint.python.source import ParseFailure, decode, parse
 from poollint.limits import read_bytes
 from poollint.python.reads import INDEX_READ, file_digest, record_file_read
@@ -155,9 +155,9 @@ def base_classes(context: "FileContext", klass: "cst.ClassDef",
     return bases
 
 
-# (path, content digest) -> {function name: its `ast` node}, the module functions of another project module
-# read for what a call hands them (borrowed_parameters); much smaller than a libcst context
-_FUNCTIONS: "OrderedDict[tuple[str, str], dict[str, ast.AST]]" = OrderedDict()
+# (path, content digest) -> {function name: (parameter positions, parameter uses)} of another project
+# module's functions, read for what a call hands them (facts.borrowed_parameters); summaries, no trees
+_FUNCTIONS: "OrderedDict[tuple[str, str], dict[str, tuple[dict[str, int], ParameterUses]]]" = OrderedDict()
 _FUNCTIONS_KEPT = 64
 
 
@@ -181,11 +181,12 @@ def borrowed_by(index: "ProjectIndex", qualified: str, releases: frozenset[str])
             tree = ast.parse(data)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = ast.Module(body=[], type_ignores=[])
-        _FUNCTIONS[key] = {s.name: s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        _FUNCTIONS[key] = {s.name: (parameter_positions(s), parameter_uses(s)) for s in tree.body
+                           if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
         while len(_FUNCTIONS) > _FUNCTIONS_KEPT:
             _FUNCTIONS.popitem(last=False)
-    function = _FUNCTIONS[key].get(found[1])  # type: ignore[index]
-    return borrowed_parameters(function, releases) if function is not None else ()  # type: ignore[arg-type]
+    summary = _FUNCTIONS[key].get(found[1])  # type: ignore[index]
+    return borrowed_parameters(*summary, releases) if summary is not None else ()
 
 
 def module_context(index: "ProjectIndex", module: str, settings) -> Optional["FileContext"]:
