@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from poollint.catalog.model import Catalog
+from poollint.python.cst.positions import ModulePositions, module_positions
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.paths import is_test_path
 from poollint.python.names import Importer, ImportStatement, resolve_import
@@ -372,12 +373,9 @@ class FileContext:
     def line_of(self, node: cst.CSTNode) -> int:
         return self._positions()[node].start.line
 
-    def _positions(self):  # computed once per file, only when something asks
+    def _positions(self) -> ModulePositions:  # computed once per file, only when something asks
         if not hasattr(self, "_position_map"):
-            from libcst.metadata import MetadataWrapper, PositionProvider
-
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._position_map = wrapper.resolve(PositionProvider)
+            self._position_map = module_positions(self.module)
         return self._position_map
 
 

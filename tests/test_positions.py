@@ -1,0 +1,45 @@
+"""python/cst/positions.py gives every node the position libcst's PositionProvider gives it.
+
+A finding's line and column, its end, and the lines of related locations and of debug-flag
+branches all come from there."""
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from conftest import FIXTURES
+from poollint.python.cst.positions import module_positions
+from test_cstwalk import SYNTAX
+
+SOURCES = sorted(p for p in FIXTURES.rglob("*.py") if ".poollint_cache" not in p.parts)
+
+# line breaks of every kind, a backslash continuation, a string spanning lines, decorators and
+# comments before a definition (its position starts at `def`, after them), a file without a
+# final line break
+BREAKS = ('import os\r\n\r\nx = (1,\r\n     2)\ry = """a\nb"""\n'
+          'z = 1 + \\\n    2\n# comment\n@decorator\n\n@other(\n  1)\ndef f(a,\n      b): return a\nf(1, 2)')
+
+
+def _provider_positions(module: cst.Module) -> dict:
+    return dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+
+
+@pytest.mark.parametrize("source", [SYNTAX, BREAKS, *SOURCES],
+                         ids=lambda s: ("syntax" if s is SYNTAX else "breaks") if isinstance(s, str) else s.name)
+def test_every_node_has_the_position_position_provider_gives(source) -> None:
+    try:
+        module = cst.parse_module(source if isinstance(source, str) else source.read_text(encoding="utf-8"))
+    except (cst.ParserSyntaxError, UnicodeDecodeError):
+        pytest.skip("not Python: poollint reports it as DBP000")
+    expected = _provider_positions(module)
+    found = module_positions(module)
+    assert len(found) == len(expected)
+    assert all(found[node] == position for node, position in expected.items())
+
+
+def test_a_finding_deep_in_a_file_gets_its_line_and_columns() -> None:
+    module = cst.parse_module("import requests\n\n\ndef f():\n    with tx():\n        requests.get(\n            url)\n")
+    call = module.body[1].body.body[0].body.body[0].body[0].value
+    position = module_positions(module)[call]
+    assert (position.start.line, position.start.column, position.end.line, position.end.column) == (6, 8, 7, 16)
