@@ -12,6 +12,7 @@ from typing import Callable, Optional, Sequence, TextIO
 
 from poollint import __version__
 from poollint.engine.baseline import Baseline, BaselineError, write_baseline
+from poollint.engine.files import collect_less_often
 from poollint.findings import Finding, printable
 from poollint.engine.runner import RunOptions, RunResult, check_buffer, check_tree
 from poollint.reporters import FORMATS, REPORTERS
@@ -460,6 +461,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
+            collect_less_often()
             return run_check(args)
         if args.command == "clean":
             return run_clean(args)

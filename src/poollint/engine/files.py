@@ -31,6 +31,21 @@ def frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
+# Young objects between collections of the youngest generation (Python's default is 700). A libcst
+# tree is hundreds of thousands of objects, an `ast` tree tens of thousands: at 700 allocations per
+# collection, the collector took about 10 s of each analysis worker's 50 on the bench corpus, and a
+# fifth of the whole run's CPU time; at 20,000 about 2.4 s, with the same peak memory. Cyclic garbage
+# is still collected, only in fewer, larger batches.
+YOUNG_COLLECTION_THRESHOLD = 20_000
+
+
+def collect_less_often() -> None:
+    """In poollint's own processes (the command line and its workers, not flake8's): fewer garbage
+    collections while trees are built."""
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
+
+
 def ignore_interrupts() -> None:
     """In a worker process: Ctrl-C is the parent's to handle (it stops the pool); a worker that
     raised KeyboardInterrupt too would print one traceback per process."""

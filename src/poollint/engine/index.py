@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import Outline, word_pattern
-from poollint.engine.files import frozen_heap, ignore_interrupts, is_built_in_excluded
+from poollint.engine.files import collect_less_often, frozen_heap, ignore_interrupts, is_built_in_excluded
 from poollint.python.source import ParseFailure, decode
 from poollint.limits import read_bytes
 from poollint.paths import resolved
@@ -301,6 +301,7 @@ def _init_index_worker(catalog: Catalog, project_packages: frozenset[str] = froz
                        vocabularies: frozenset[str] = VOCABULARIES, source_roots: SourceRoots = ()) -> None:
     global _WORKER_CATALOG, _WORKER_WORDS, _WORKER_PROJECT, _WORKER_VOCABULARIES, _WORKER_ROOTS
     ignore_interrupts()
+    collect_less_often()
     _WORKER_CATALOG = catalog
     _WORKER_WORDS = None
     _WORKER_PROJECT = project_packages

@@ -13,7 +13,8 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 from poollint.config.pyscan import PythonFacts, python_facts
 from poollint.engine.cache import ResultCache, cache_key
-from poollint.engine.files import discover, frozen_heap, ignore_interrupts, is_config_file, is_python_file
+from poollint.engine.files import (collect_less_often, discover, frozen_heap, ignore_interrupts, is_config_file,
+                                   is_python_file)
 from poollint.engine.index import find_project_root, index_covering, indexes_for
 from poollint.engine.plan import screen_vocabularies
 from poollint.engine.suppress import file_noqa_codes, is_suppressed_in_file, malformed_noqa
@@ -183,6 +184,7 @@ def _init_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIndex]]
 
 def _init_pool_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIndex]] = None) -> None:
     ignore_interrupts()
+    collect_less_often()
     _init_worker(settings, indexes)
 
 
