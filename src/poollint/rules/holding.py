@@ -28,6 +28,26 @@ _LOGGER_NAMES = frozenset({"logger", "log", "logging", "_logger", "_log", "struc
 Spec = Union[TransactionSpec, CheckoutSpec]
 
 
+@dataclass(frozen=True, eq=False)
+class Site:
+    """A link of a chain in another module. Its line is looked up only when a finding names it: that
+    renders the whole module with positions, and most chains followed are never reported."""
+
+    context: "FileContext"
+    node: cst.CSTNode
+    message: str
+
+    def location(self) -> Location:
+        return Location(self.context.display_path, self.context.line_of(self.node), 1, self.message)
+
+
+Related = tuple[Union[Location, Site], ...]
+
+
+def _located(related: Related) -> tuple[Location, ...]:
+    return tuple(link.location() if isinstance(link, Site) else link for link in related)
+
+
 @dataclass(frozen=True)
 class Hold:
     """A block during which a connection is held: a transaction or a pooled checkout."""
@@ -39,7 +59,7 @@ class Hold:
     opener: str  # `engine.begin()`, `@transaction.atomic`
     line_node: cst.CSTNode  # where the hold starts; its line is looked up only for a finding
     timeout: str = ""
-    related: tuple[Location, ...] = ()  # where a project scope in another module opens the transaction
+    related: Related = ()  # where a project scope in another module opens the transaction
     implicit: bool = False  # a session's own transaction, from its first query until it ends
 
 
@@ -50,7 +70,7 @@ class Reached:
     chain: tuple[str, ...]  # displays, outermost first: ("notify()", "requests.post()")
     kind: str  # what is waited on and for how long: "HTTP request without a timeout", "sleep of 5 s"
     publishes_task: bool = False
-    related: tuple[Location, ...] = ()  # the links of the chain that are in other modules
+    related: Related = ()  # the links of the chain that are in other modules
     sleeps: bool = False  # the wait is a sleep (a retry's pause), not a call to another service
 
     @property
@@ -175,7 +195,7 @@ class _HoldingRule(FileRule):
                 consequence += f" (this branch runs only when `{flag}` holds: a debug or test setting)"
             self.report(node, call=reached.display, kind=reached.kind, library=hold.library,
                         opener=hold.opener, line=self.context.line_of(hold.line_node), consequence=consequence,
-                        related=hold.related + reached.related)
+                        related=_located(hold.related + reached.related))
 
     def _runs_once(self) -> bool:
         """Whether the function holding the connection runs once per process (a script's `main()`, a
@@ -679,11 +699,11 @@ class _HoldingRule(FileRule):
             self.context = own
             own.frames, own.current_statement = saved
 
-    def _site(self, node: cst.CSTNode, message: str) -> tuple[Location, ...]:
+    def _site(self, node: cst.CSTNode, message: str) -> tuple[Site, ...]:
         """A related location when `node` is in another module than the file reported on."""
         if self.context is self._own_context:
             return ()
-        return (Location(self.context.display_path, self.context.line_of(node), 1, message),)
+        return (Site(self.context, node, message),)
 
     def _reach_function(self, function: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int,
                         seen: frozenset[int]) -> Optional[Reached]:
