@@ -79,15 +79,19 @@ def test_the_runner_trusts_the_index_only_for_the_same_bytes_and_no_factory_in_r
     assert _screen_from_index(index, root / "app" / "views.py", VIEWS.encode(), settings) is None
 
 
-def test_a_file_importing_a_factorys_package_is_screened_again(tmp_path: Path) -> None:
+def test_a_file_importing_a_factorys_package_is_screened_again_only_where_it_spells_the_factory(
+        tmp_path: Path) -> None:
     root = _project(tmp_path)
     (root / "app" / "plain.py").write_text("import app\n" + PLAIN)
+    (root / "app" / "uses.py").write_text("import app\n" + PLAIN + "\nprint(app.db.make_engine)\n")
     settings = Settings()
-    index = build_index(root, settings, use_cache=False, wanted=frozenset({"app/plain.py"}))
-    data = (root / "app" / "plain.py").read_bytes()
-    assert index.screened["app/plain.py"].could_report is False
-    # `app` holds a factory: the screen counts it as a database library, so its checkout methods count
-    assert _screen_from_index(index, root / "app" / "plain.py", data, settings) is None
+    index = build_index(root, settings, use_cache=False, wanted=frozenset({"app/plain.py", "app/uses.py"}))
+    for name in ("plain", "uses"):
+        assert index.screened[f"app/{name}.py"].could_report is False  # the catalog alone sees nothing
+    # the project's factory can change the verdict only where the file names it
+    plain = _screen_from_index(index, root / "app" / "plain.py", (root / "app" / "plain.py").read_bytes(), settings)
+    assert plain is not None and not plain.could_report
+    assert _screen_from_index(index, root / "app" / "uses.py", (root / "app" / "uses.py").read_bytes(), settings) is None
 
 
 def test_a_file_that_calls_nothing_is_only_parsed_and_stays_open_to_later_rounds(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from poollint.findings import Finding
 from poollint.javascript import is_javascript_file
 from poollint.limits import UnreadableFile, escapes, read_bytes
 from poollint.paths import display_path, resolved
-from poollint.pyast import Outline
+from poollint.pyast import Outline, word_pattern
 from poollint.python.reads import take_reads
 from poollint.python.project import ProjectIndex, project_screen_words
 from poollint.python.screen import (ScreenWords, ScreenedFile, content_digest, parse_tree, passes_screen,
@@ -255,9 +255,13 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
     if screened is None or screened.facts is None:
         return None
     own = index.module_for(path)
-    if index.imports_project_word(screened.imports, settings.catalog) or (
-            own is not None and index.defines_screen_words(own)):
+    if own is not None and index.defines_screen_words(own):
         return None  # the project's words may change the verdict or the slice (the index screened without them)
+    # so may a project word the file imports, but only where the file spells it: the screen and the
+    # slice find a word by its name (`get_engine()`, `db.engine.begin()`, `from app.db import engine as e`)
+    imported = index.imported_project_words(screened.imports, settings.catalog)
+    if imported and word_pattern(imported).search(data):
+        return None
     vocabularies = screen_vocabularies(settings)
     if vocabularies is None:
         return None  # no screen for this run: an enabled rule declares no triggers

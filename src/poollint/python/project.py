@@ -341,18 +341,20 @@ class ProjectIndex:
                 name for name, origin in origins if origin is not None and accepts(origin)))
         return self.__dict__[memo]
 
-    def imports_project_word(self, imports: frozenset[str], catalog: Catalog) -> bool:
-        """Whether a file with these imports (ScreenedFile.imports) may use a project factory, client
-        object or scope: it imports one, or the module that defines one."""
+    def imported_project_words(self, imports: frozenset[str], catalog: Catalog) -> frozenset[str]:
+        """The project factories, client objects and scopes a file with these imports (ScreenedFile.imports)
+        may use, by the name its code must spell to use one (the last part): it imports the word, or the
+        module that defines it."""
         if not hasattr(self, "_qualified_words"):
             self._qualified_words = [f".{name}" for name in (
                 *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes()) if "." in name]
+        found = set()
         for imported in imports:
             imported = imported[:-2] if imported.endswith(".*") else imported
             inner = f".{imported.lstrip('.')}"
-            if any(word.endswith(inner) or f"{inner}." in word for word in self._qualified_words):
-                return True
-        return False
+            found.update(word.rsplit(".", 1)[-1] for word in self._qualified_words
+                         if word.endswith(inner) or f"{inner}." in word)
+        return frozenset(found)
 
     def reaching_names(self, with_publishes: bool = False) -> frozenset[str]:
         """Qualified names of the project's functions, methods and classes that may make an external call

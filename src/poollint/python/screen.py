@@ -265,8 +265,9 @@ class ScreenedFile:
     `could_report` is the screen's verdict with the catalog's words and the project's packages
     (True as well when the file does not parse: the runner reports that). The runner trusts a
     False only for the same bytes (`digest`), and only when the project's own words cannot
-    change it: the file imports none of its factories, client objects or scopes, nor their
-    modules (`imports`: `app.db.engine`, `app.db`, `.db.engine` as written).
+    change it: the file defines none, and spells none of the factories, client objects or
+    scopes it imports, itself or by their module (`imports`: `app.db.engine`, `app.db`,
+    `.db.engine` as written).
     """
 
     digest: str
