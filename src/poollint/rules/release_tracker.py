@@ -3,6 +3,7 @@ opened in a file, and whether it is given back on every path (rules/release.py r
 from __future__ import annotations
 
 import fnmatch
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -140,7 +141,9 @@ class ReleaseTracker:
     """Collects openings during the traversal and judges them once at the end; shared by DBP301–DBP304."""
 
     def __init__(self, context: "FileContext") -> None:
-        self.context = context
+        # the context keeps its tracker (`of`); the tracker refers back weakly, so that the file's tree
+        # is freed by reference counting once the file is done, not left for a full garbage collection
+        self._context = weakref.ref(context)
         self.catalog = context.catalog
         self.guards = context.catalog.guards
         self.openings: list[Opening] = []
@@ -150,6 +153,12 @@ class ReleaseTracker:
         self._verdicts: Optional[list[Verdict]] = None
         self._parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.is_script, self.script_module = self._script_kind()
+
+    @property
+    def context(self) -> "FileContext":
+        context = self._context()
+        assert context is not None, "a release tracker outlived its file"
+        return context
 
     @classmethod
     def of(cls, context: "FileContext") -> "ReleaseTracker":
