@@ -222,8 +222,7 @@ def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], se
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    # biggest files first, so no worker is left alone with one huge file at the end
-    order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
+    order = _job_order(jobs, indexes)
     with frozen_heap(), context.Pool(min(workers, len(jobs)), initializer=_init_pool_worker,
                                      initargs=(settings, indexes)) as pool:
         done = []
@@ -235,6 +234,23 @@ def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], se
     for index, result in zip(order, done):
         results[index] = result
     return results
+
+
+def _job_order(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]],
+               indexes: Optional[dict[Path, ProjectIndex]]) -> list[int]:
+    """The order the pool takes the jobs in: one project after another, so that the other modules a
+    worker parses for a project's files stay in its cache (python/cst/modules.py) while that project's
+    files come; within a project, biggest files first, and the smallest project last, so that no worker
+    is left alone with one huge file at the end."""
+    sizes = [_size(job[0]) for job in jobs]
+    projects: list[str] = []
+    for job in jobs:
+        index = index_covering(indexes, Path(job[0])) if indexes else None
+        projects.append(str(index.root) if index is not None else "")
+    totals: dict[str, int] = {}
+    for project, size in zip(projects, sizes):
+        totals[project] = totals.get(project, 0) + size
+    return sorted(range(len(jobs)), key=lambda i: (-totals[projects[i]], projects[i], -sizes[i]))
 
 
 def _size(path: str) -> int:
