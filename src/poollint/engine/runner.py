@@ -208,8 +208,11 @@ def _analyze_job(job: tuple[str, str, str, bool, Optional[ScreenedFile]]) -> Fil
     return findings, errors, facts, take_reads()
 
 
-def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], settings: Settings, workers: int,
-              indexes: Optional[dict[Path, ProjectIndex]] = None, progress: Optional[Progress] = None) -> list[FileResult]:
+def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], sizes: list[tuple[str, int]],
+              settings: Settings, workers: int, indexes: Optional[dict[Path, ProjectIndex]] = None,
+              progress: Optional[Progress] = None) -> list[FileResult]:
+    """Each job's result, in the jobs' order. `sizes`: each job's project root and byte count, which
+    decide the order the pool takes them in (_job_order)."""
     if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
         _init_worker(settings, indexes)
         serial: list[FileResult] = []
@@ -222,7 +225,7 @@ def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], se
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    order = _job_order(jobs, indexes)
+    order = _job_order(sizes)
     with frozen_heap(), context.Pool(min(workers, len(jobs)), initializer=_init_pool_worker,
                                      initargs=(settings, indexes)) as pool:
         done = []
@@ -236,28 +239,15 @@ def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], se
     return results
 
 
-def _job_order(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]],
-               indexes: Optional[dict[Path, ProjectIndex]]) -> list[int]:
-    """The order the pool takes the jobs in: one project after another, so that the other modules a
-    worker parses for a project's files stay in its cache (python/cst/modules.py) while that project's
-    files come; within a project, biggest files first, and the smallest project last, so that no worker
-    is left alone with one huge file at the end."""
-    sizes = [_size(job[0]) for job in jobs]
-    projects: list[str] = []
-    for job in jobs:
-        index = index_covering(indexes, Path(job[0])) if indexes else None
-        projects.append(str(index.root) if index is not None else "")
+def _job_order(sizes: list[tuple[str, int]]) -> list[int]:
+    """The order the pool takes the jobs in, from each one's (project root, byte count): one project
+    after another, so that the other modules a worker parses for a project's files stay in its cache
+    (python/cst/modules.py) while that project's files come; within a project, biggest files first, and
+    the smallest project last, so that no worker is left alone with one huge file at the end."""
     totals: dict[str, int] = {}
-    for project, size in zip(projects, sizes):
+    for project, size in sizes:
         totals[project] = totals.get(project, 0) + size
-    return sorted(range(len(jobs)), key=lambda i: (-totals[projects[i]], projects[i], -sizes[i]))
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
+    return sorted(range(len(sizes)), key=lambda i: (-totals[sizes[i][0]], sizes[i][0], -sizes[i][1]))
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -341,6 +331,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     pending: list[tuple[str, str, str, bool, Optional[ScreenedFile]]] = []
     pending_keys: list[Optional[str]] = []
     pending_paths: list[Path] = []
+    pending_sizes: list[tuple[str, int]] = []  # each pending file's project root and byte count (_job_order)
     facts: dict[Path, PythonFacts] = {}  # what each Python file says about URLs, for DBP4xx
     candidates = list(discover(paths, settings.is_excluded)) if files is None else list(files)
     files = []
@@ -388,8 +379,9 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         pending.append((str(path), shown, module_name, screen, screened))
         pending_keys.append(key)
         pending_paths.append(path)
+        pending_sizes.append((str(index.root) if index is not None else "", len(data)))
     workers = options.jobs or os.cpu_count() or 1
-    done = _run_jobs(pending, settings, workers, indexes, options.progress)
+    done = _run_jobs(pending, pending_sizes, settings, workers, indexes, options.progress)
     for key, path, (findings, errors, file_facts, reads) in zip(pending_keys, pending_paths, done):
         result.findings.extend(findings)
         result.internal_errors += errors
