@@ -125,6 +125,22 @@ def test_catalog_extension_adds_a_client(project: Path, capsys: pytest.CaptureFi
     assert "acme-db connection pool" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("outlives", [True, False])
+def test_a_client_that_outlives_the_process_is_reported_in_a_synchronous_script(
+        project: Path, capsys: pytest.CaptureFixture, outlives: bool) -> None:
+    extension = "outlives-process = true\n" if outlives else ""
+    (project / "pyproject.toml").write_text(
+        '[tool.poollint]\n[[tool.poollint.clients]]\nlibrary = "acme-db"\nconstructors = ["acme.db.Connection"]\n'
+        'kind = "connection"\nrelease = ["close"]\n' + extension
+    )
+    (project / "app" / "api.py").write_text(
+        "from acme.db import Connection\n\nif __name__ == '__main__':\n    conn = Connection()\n    conn.query()\n"
+    )
+    assert main(["check", "--select", "DBP301"]) == (1 if outlives else 0)
+    out = capsys.readouterr().out
+    assert ("app/api.py:4:12: DBP301 `Connection()` opens an acme-db connection" in out) is outlives
+
+
 def test_unknown_code_in_select_is_a_usage_error(project: Path) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["check", "--select", "E501"])

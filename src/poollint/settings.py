@@ -99,7 +99,8 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
                "(`src/poollint/catalog/data/*.toml`): `library`, `constructors`, `release`... "
                "`kind = \"connection\"` for a single connection and `kind = \"session\"` for an ORM session "
                "(DBP301-DBP304: closed on every path); a session's `pool-argument` names the argument that "
-               "binds it to a pool (`bind`)."),
+               "binds it to a pool (`bind`); `outlives-process = true` for a client that a script must release "
+               "even when it runs once (DBP301), because the process exit does not stop what it started."),
     SettingDoc("transactions", "none",
                '[[tool.poollint.transactions]]\nlibrary = "acme-db"\nfunctions = ["acme.db.transaction"]',
                "Your own transaction scopes (context managers or decorators), for DBP201."),

@@ -35,6 +35,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "library": str, "constructors": list, "kind": str, "connect": list, "release": list,
         "context-manager-releases": bool, "not-a-pool-if": list,
         "exempt-url-schemes": list, "language": str, "pool-argument": str, "dedicated-methods": list,
+        "outlives-process": bool,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -106,6 +107,7 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         not_a_pool_if=_exemptions(e.get("not-a-pool-if", ()), where),
         exempt_url_schemes=tuple(e.get("exempt-url-schemes", ())),
         pool_argument=e.get("pool-argument", ""), dedicated_methods=tuple(e.get("dedicated-methods", ())),
+        outlives_process=e.get("outlives-process", False),
     )
 
 

@@ -37,6 +37,10 @@ class ClientSpec:
     # methods that take a connection of the pool for the object they return, for as long as it lives
     # (redis `pubsub()`): a client used for nothing else holds what a shared client's would
     dedicated_methods: tuple[str, ...] = ()
+    # what a process exit does not clean up (Prisma's query-engine process): a script must release it
+    # even when it runs once; the sockets of other clients are closed by the exit, and the server
+    # sees them go at once
+    outlives_process: bool = False
 
     @property
     def owns_pool(self) -> bool:
@@ -249,6 +253,10 @@ class Catalog:
         if qualified_name is None:
             return None
         return self._by_constructor.get(qualified_name)
+
+    def outlives_process(self, library: str) -> bool:
+        """Whether a client of `library` keeps something running after the process that built it exits."""
+        return any(spec.outlives_process for spec in self.clients if spec.library == library)
 
     def pool_client(self, qualified_name: Optional[str], keywords: Iterable[tuple[str, Optional[str]]] = (),
                     first_literal: Optional[str] = None) -> Optional[ClientSpec]:

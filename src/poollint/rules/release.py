@@ -33,11 +33,14 @@ class ScriptNeverDisconnects(_Release):
         "or close it in a `finally` block"
     )
     rationale = """
-        A script that connects and ends without disconnecting leaves the server to notice
-        the dropped socket. Until it does, the connections count against `max_connections`;
-        cron jobs and one-off scripts that run often, or in parallel, pile them up. Async
-        drivers also complain at exit (`Event loop is closed`) when an engine or pool is
-        garbage-collected instead of disposed, and Prisma leaves its query engine running.
+        Reported only where the script's exit does not clean up after it. An engine, pool or
+        connection of an async driver (built in an `async def`, awaited, or used with `await`
+        or `async with`) that is garbage-collected after `asyncio.run` has closed its loop
+        fails or warns (`Event loop is closed`) instead of closing, and Prisma leaves its query
+        engine running (the catalog's `outlives-process`). A synchronous script that never
+        closes its connection is not reported: its exit closes the socket and the server sees
+        it go at once, so nothing piles up; one that opens a connection on every pass of a
+        loop is DBP304's.
 
         A script is a file with `if __name__ == "__main__":`, a top-level `asyncio.run(...)`
         (or `anyio.run`, `trio.run`), or a shebang line; its code is the main-guard block,

@@ -500,7 +500,7 @@ class ReleaseTracker:
             keeper = _call_display(uses.kept[0])
             note = f"{note}; " if note else ""
             note += f"{keeper} keeps it and never {_verb_release(opening)} it"
-        return self._missing(opening, note)
+        return self._missing(opening, note, name)
 
     def _only_lent(self, opening: Opening, name: str) -> bool:
         """Whether the calls that take the connection bound by `with ... as name`, or kept by project
@@ -568,10 +568,12 @@ class ReleaseTracker:
             node = self._parents.get(node)
         return False
 
-    def _missing(self, opening: Opening, note: str) -> Verdict:
+    def _missing(self, opening: Opening, note: str, name: Optional[str] = None) -> Optional[Verdict]:
         # a script's connection left open once is closed by the exit (DBP301); one opened on every
         # pass of a loop piles up while the script runs, like a function's (DBP304)
         if opening.setting == "script" and opening.kind != "checkout" and not self._in_loop(opening):
+            if not self._exit_leaves_work(opening, name):
+                return None
             return Verdict("DBP301", opening.node, opening.root, {
                 "call": _call_display(opening.node), "library": opening.library, "a": _article(opening.library), "thing": _thing(opening),
                 "release": " or ".join(f"`{m}()`" for m in opening.release[:2]) or "`with`", "note": note and f"; {note}",
@@ -583,6 +585,40 @@ class ReleaseTracker:
             "call": _call_display(opening.node), "verb": _verb(opening), "given": _given(opening), "library": opening.library, "a": _article(opening.library),
             "thing": _thing(opening), "how": note and f" ({note})",
         })
+
+    def _exit_leaves_work(self, opening: Opening, name: Optional[str]) -> bool:
+        """Whether a script's exit leaves something behind when the script never releases the client.
+
+        The exit of a synchronous script closes its sockets and the server sees them go at once:
+        nothing piles up. Async drivers are different: an engine, pool or connection collected
+        after its event loop has closed fails or warns (`Event loop is closed`) instead of
+        closing. And a client whose catalog entry says it outlives the process (Prisma's query
+        engine) is left running."""
+        if self.catalog.outlives_process(opening.library):
+            return True
+        function = self._enclosing(opening.node, cst.FunctionDef)
+        if isinstance(function, cst.FunctionDef) and function.asynchronous is not None:
+            return True
+        if isinstance(self._parents.get(opening.node), cst.Await):
+            return True
+        return name is not None and self._used_asynchronously(opening, name)
+
+    def _used_asynchronously(self, opening: Opening, name: str) -> bool:
+        """`engine` built at module level and used in `async with engine.begin()` or `await conn.fetch()`."""
+        scope = self.context.module if opening.scope is self.context.module else opening.scope
+        for node in _walk(scope, nested=True).nodes:
+            if isinstance(node, cst.Await):
+                root = expression_root(node.expression)
+            elif isinstance(node, cst.With) and node.asynchronous is not None:
+                roots = [expression_root(item.item) for item in node.items]
+                if any(_is_name(r, name) for r in roots):
+                    return True
+                continue
+            else:
+                continue
+            if _is_name(root, name):
+                return True
+        return False
 
     def _fixture_finding(self, opening: Opening, note: str) -> Verdict:
         where = f"fixture `{opening.function}`" if opening.setting == "fixture" else f"`{opening.function}()`"
