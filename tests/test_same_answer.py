@@ -164,3 +164,43 @@ def test_a_home_folder_without_markers_is_not_one_project(tmp_path: Path, monkey
     work = tmp_path / "work"
     (work / "app" / "jobs").mkdir(parents=True)
     assert find_project_root(work / "app" / "jobs" / "run.py", within=work) == work.resolve()
+
+
+def test_an_editor_buffer_checked_again_is_answered_from_the_cache_until_the_project_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """flake8 in an editor checks the file on every save: the second check of unchanged content reuses
+    the first judgement, and a change in a module the judgement depends on is seen."""
+    from poollint.engine import index, runner
+    from poollint.settings import load_settings
+
+    (tmp_path / "pyproject.toml").write_text("[tool.poollint]\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "db.py").write_text(
+        "from sqlalchemy import create_engine\n\n\ndef get_engine():\n    return create_engine('postgresql://db/app')\n")
+    api = tmp_path / "app" / "api.py"
+    # a URL with a password: facts quoting it are never cached, and DBP408 must still be reported
+    api.write_text("from fastapi import FastAPI\nfrom sqlalchemy import create_engine\n\nfrom app.db import get_engine\n\n"
+                   "app = FastAPI()\nreplica = create_engine('postgres://app:FIXTURE-SECRET@replica/app')\n\n\n"
+                   "@app.get('/users')\ndef users():\n    return get_engine().connect()\n")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(tmp_path)
+
+    def check() -> list[tuple[int, str]]:
+        monkeypatch.setattr(index, "_PROCESS_INDEXES", {})  # each save starts a new flake8 process
+        result = runner.check_buffer(Path("app/api.py"), api.read_bytes(), settings, runner.RunOptions(jobs=1))
+        return [(f.line, f.code) for f in result.findings]
+
+    assert check() == [(7, "DBP408"), (12, "DBP101")]
+    judged = runner.analyze_file
+
+    def not_again(*args: object, **kwargs: object) -> object:
+        raise AssertionError("judged again although nothing changed")
+
+    monkeypatch.setattr(runner, "analyze_file", not_again)
+    assert check() == [(7, "DBP408"), (12, "DBP101")]
+    (tmp_path / "app" / "db.py").write_text(
+        "import functools\n\nfrom sqlalchemy import create_engine\n\n\n@functools.cache\ndef get_engine():\n"
+        "    return create_engine('postgresql://db/app')\n")
+    monkeypatch.setattr(runner, "analyze_file", judged)
+    assert check() == [(7, "DBP408")]

@@ -482,8 +482,10 @@ def check_buffer(path: Path, data: bytes, settings: Settings, options: Optional[
         if is_python_file(path) and not is_config_file(path):
             index = _buffer_index(path, data, settings) if named else None
             module_name = (index.module_name(path) if index is not None else None) or module_name_for(path, root)
-            findings, errors, facts = analyze_file(path, shown, data, settings, screen=options.screen,
-                                                   module_name=module_name, index=index)
+            # an editor's flake8 checks the file again on every save: a buffer whose content, project facts
+            # and settings were judged before gets that judgement back (an unnamed buffer has no project)
+            cache = ResultCache(root) if options.cache and named else None
+            findings, errors, facts = _analyze_buffer(path, shown, data, settings, options, module_name, index, cache)
             result.findings += findings
             result.internal_errors += errors
             if facts is not None and facts.literals:
@@ -503,11 +505,42 @@ def check_buffer(path: Path, data: bytes, settings: Settings, options: Optional[
     return result
 
 
+def _analyze_buffer(path: Path, shown: str, data: bytes, settings: Settings, options: RunOptions, module_name: str,
+                    index: Optional[ProjectIndex], cache: Optional[ResultCache]
+                    ) -> tuple[list[Finding], int, Optional[PythonFacts]]:
+    """analyze_file for one buffer, through the same per-file cache as `poollint check` (keyed by the
+    content, the module, the settings and the project facts; dropped when a module it read changed)."""
+    key = cache_key(data, shown, module_name, settings.fingerprint(), index.digest() if index else "") if cache else None
+    cached = cache.get(key, index) if cache is not None and key else None
+    if cached is not None:
+        try:
+            facts = PythonFacts.from_json(cached[2]) if cached[2] is not None else None
+        except (TypeError, ValueError, KeyError, IndexError):
+            facts = None  # a damaged entry's facts
+        if facts is None:  # facts quoting a password are never stored: read again for the URL rules
+            facts = python_facts(data, settings.catalog, passes_screen(data, settings))
+        return cached[0], cached[1], facts
+    take_reads()
+    findings, errors, facts = analyze_file(path, shown, data, settings, screen=options.screen,
+                                           module_name=module_name, index=index)
+    reads = take_reads()
+    if cache is not None and key and not errors:
+        cache.put(key, findings, errors, facts.to_json() if facts is not None else None, reads)
+        cache.prune()
+    return findings, errors, facts
+
+
 def _buffer_index(path: Path, data: bytes, settings: Settings) -> Optional[ProjectIndex]:
     from poollint.engine.index import index_for_file
 
     try:
-        return index_for_file(path, settings).with_source(path, data, settings)
+        index = index_for_file(path, settings)
+        try:
+            if read_bytes(path, "python") == data:
+                return index  # the saved file (flake8 on a project), which the index has read as it is
+        except UnreadableFile:
+            pass
+        return index.with_source(path, data, settings)
     except (OSError, ValueError, RecursionError):
         return None  # the per-file rules still run without it
 
