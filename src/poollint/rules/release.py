@@ -40,7 +40,9 @@ class ScriptNeverDisconnects(_Release):
         engine running (the catalog's `outlives-process`). A synchronous script that never
         closes its connection is not reported: its exit closes the socket and the server sees
         it go at once, so nothing piles up; one that opens a connection on every pass of a
-        loop is DBP304's.
+        loop is DBP304's. A release that runs only on success is still DBP302's, sync or not:
+        the script means to release, and the exception skips it wherever the code runs (a
+        click command invoked by a test's `CliRunner` keeps its process after the failure).
 
         A script is a file with `if __name__ == "__main__":`, a top-level `asyncio.run(...)`
         (or `anyio.run`, `trio.run`), or a shebang line; its code is the main-guard block,
