@@ -14,7 +14,7 @@ from poollint.findings import Location
 from poollint.paths import display_path
 from poollint.python.cst.modules import class_method, project_class, project_definition
 from poollint.python.cst.walk import visit as cst_visit
-from poollint.python.cst.roles import function_role
+from poollint.python.cst.roles import function_role, iterated_in, runs_when_iterated
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
 from poollint.rules.client_flow import calls_in, reached_only_from_run_once
@@ -470,6 +470,11 @@ class _HoldingRule(FileRule):
         if callee is None or id(callee[0]) in seen:
             return None
         function, klass, context = callee
+        # a generator: handed on (`Response(stream())`), its body runs after this code; iterated here by
+        # its statement (`list(rows())`) or by the loop or comprehension it heads (`for row in rows():`)
+        places = (self.context.current_statement, self.context.frames[-1].node if self.context.frames else None)
+        if runs_when_iterated(context, function) and not any(iterated_in(place, node) for place in places):
+            return None
         if context is self.context:
             inner = self._reach_function(function, klass, depth - 1, seen | {id(function)})
         else:

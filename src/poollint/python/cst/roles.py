@@ -57,6 +57,66 @@ class _BodyFacts(cst.CSTVisitor):
         return False
 
 
+class _Yields(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        self.found = True
+        return False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found or isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False  # a nested definition's `yield` is its own
+        return super().on_visit(node)
+
+
+def runs_when_iterated(context: "FileContext", function: cst.FunctionDef) -> bool:
+    """A generator function (not a context manager's): calling it runs nothing of its body, which
+    runs only as its result is iterated (`for`, `list()`...). Cached per node."""
+    cache = context.__dict__.setdefault("_lazy_cache", {})
+    if function not in cache:
+        decorators = context.catalog.guards.context_manager_decorators
+        yields = _Yields()
+        cst_visit(function.body, yields)
+        cache[function] = yields.found and not any(
+            context.qualified_name(_decorator_target(d)[0]) in decorators for d in function.decorators)
+    return cache[function]
+
+
+# builtins that iterate their argument to the end (or, `next`, to its first item) before they return
+_CONSUMING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any",
+                                 "all", "next"})
+
+
+class _Iteration(cst.CSTVisitor):
+    def __init__(self, call: cst.Call) -> None:
+        self.call = call
+        self.iterated = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.iterated:
+            return False
+        if isinstance(node, (cst.For, cst.CompFor)) and node.iter is self.call:
+            self.iterated = True
+        elif isinstance(node, cst.From) and node.item is self.call:
+            self.iterated = True  # `yield from gen()`
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _CONSUMING_BUILTINS \
+                and any(arg.value is self.call for arg in node.args):
+            self.iterated = True
+        return not self.iterated
+
+
+def iterated_in(statement: Optional[cst.CSTNode], call: cst.Call) -> bool:
+    """Whether `statement` iterates the result of `call` itself: `for row in rows():`, a comprehension
+    over it, `list(rows())`, `yield from rows()`."""
+    if statement is None:
+        return False
+    finder = _Iteration(call)
+    cst_visit(statement, finder)
+    return finder.iterated
+
+
 def body_facts(function: cst.FunctionDef) -> _BodyFacts:
     facts = _BodyFacts()
     cst_visit(function.body, facts)
