@@ -21,6 +21,10 @@ from poollint.rules.client_flow import (
     unpacked_targets,
 )
 
+# methods that run on an instance nobody has used yet: `__init__`, and `__setstate__`, which unpickling
+# runs instead of `__init__`; a client they keep on `self` replaces nothing
+_BUILDS_A_FRESH_INSTANCE = frozenset({"__init__", "__setstate__"})
+
 
 class _ClientCreation(FileRule):
     """Shared by DBP101 and DBP102: which calls build a pool, and how their value is kept."""
@@ -154,7 +158,8 @@ class ClientPerCall(_ClientCreation):
         that import it (up to 12 of them; tests are not callers, a call in a loop or a use that is
         not a call decides against it, and a request handler runs per request whoever else calls it).
         A method that replaces a client `__init__` built on `self` without closing the old
-        one leaks a pool per replacement and is reported.
+        one leaks a pool per replacement and is reported (not `__setstate__`: unpickling runs it
+        instead of `__init__`, on a fresh instance).
         A client built in a parameter default runs once, at import; one built only when a
         parameter is missing (`if engine is None: engine = create_engine(...)`,
         `engine = engine or create_engine(...)`) is the caller's choice; a factory that keeps its
@@ -383,11 +388,11 @@ class ClientPerCall(_ClientCreation):
         return attributes[0]
 
     def _replaced_without_release(self, node: cst.Call, function: cst.FunctionDef, spec: ClientSpec) -> Optional[str]:
-        """`self._client = Prisma(...)` in a method other than `__init__`, when `__init__` already built
+        """`self._client = Prisma(...)` in a method other than `__init__` (or `__setstate__`), when `__init__` already built
         `self._client` and this method releases neither `self._client` nor a name it copied it to."""
         klass = self.context.enclosing_class()
         attributes = self._self_attributes(node)
-        if klass is None or function.name.value == "__init__" or len(attributes) != 1:
+        if klass is None or function.name.value in _BUILDS_A_FRESH_INSTANCE or len(attributes) != 1:
             return None
         attribute = attributes[0]
         init = next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
