@@ -288,6 +288,8 @@ class ReleaseTracker:
             return True
         positional = [arg for arg in node.args if arg.keyword is None and arg.star == ""]
         argument = named[0] if named else positional[0] if positional else None
+        if argument is not None and self._names_exempt_pool(argument.value):
+            return False  # `Session(bind=engine)` of `engine = create_engine("sqlite://")`: no server
         origin = self.context.qualified_name(argument.value) if argument is not None else None
         return origin is not None and origin.endswith("()") and self.catalog.pool_client(origin[:-2]) is not None
 
@@ -330,9 +332,13 @@ class ReleaseTracker:
 
     def _from_exempt_pool(self, node: cst.Call) -> bool:
         """`engine = create_engine("sqlite://...")` (or NullPool) then `engine.connect()`: nothing waits on a server."""
-        if not isinstance(node.func, cst.Attribute) or not isinstance(node.func.value, cst.Name):
+        return isinstance(node.func, cst.Attribute) and self._names_exempt_pool(node.func.value)
+
+    def _names_exempt_pool(self, expression: cst.BaseExpression) -> bool:
+        """`engine`, bound here to an SQLite or NullPool engine (`exempt_pools`)."""
+        if not isinstance(expression, cst.Name):
             return False
-        name = node.func.value.value
+        name = expression.value
         frame = next((f for f in reversed(self.context.frames) if name in f.bindings), None)
         return frame is not None and (id(frame.node), name) in self.exempt_pools
 
