@@ -767,12 +767,24 @@ class _ModuleReader:
             if isinstance(node, ast.Return) and node.value is not None:
                 returned |= _carried_names(node.value, self._passes_arguments_on)
         qualified = f"{owner}.{function.name}" if owner else function.name
-        # `_engines[url] = engine` into a module-level dict, then returned: memoized per key, a guard
+        # `_engines[url] = engine` into a module-level dict (or, in a method, a dict of the instance:
+        # `engine = self._engines[url] = create_engine(url)`), then returned: memoized per key, a guard
         # like a global set once (the lookup that returns the kept client is not checked)
-        kept_at_module = {node.value.id for node in nodes if isinstance(node, ast.Assign)
-                          and isinstance(node.value, ast.Name) and any(
-                              isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
-                              and t.value.id in self.module_bindings for t in node.targets)}
+        def memo(target: ast.AST) -> bool:
+            if not isinstance(target, ast.Subscript):
+                return False
+            container = target.value
+            if isinstance(container, ast.Name):
+                return container.id in self.module_bindings
+            return bool(owner) and isinstance(container, ast.Attribute) and isinstance(container.value, ast.Name) \
+                and container.value.id == "self"
+
+        kept_at_module: set[str] = set()
+        for node in nodes:
+            if isinstance(node, ast.Assign) and any(memo(t) for t in node.targets):
+                if isinstance(node.value, ast.Name):
+                    kept_at_module.add(node.value.id)
+                kept_at_module.update(t.id for t in node.targets if isinstance(t, ast.Name))
         base = dict(name=self._qualify_local(qualified), display=f"{qualified}()",
                     cached=self._is_cached(function) or bool(returned & kept_at_module), line=function.lineno)
         for node in nodes:
