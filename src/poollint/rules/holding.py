@@ -4,12 +4,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, replace
-from typing import Iterator, Optional, Union
+from typing import Optional, Union
 
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
-from poollint.python.cst.context import FileContext, Frame, dotted_name
+from poollint.python.cst.context import FileContext, Frame, assigned_names, dotted_name
 from poollint.findings import Location
 from poollint.paths import display_path
 from poollint.python.cst.modules import class_method, project_class, project_definition
@@ -1116,58 +1116,8 @@ def _flags_left_unset(function: cst.FunctionDef, klass: Optional[cst.ClassDef], 
             unset.add(param.name.value)
     unset.update(param.name.value for param in function.params.kwonly_params
                  if param.name.value not in keywords and _false_default(param))
-    if unset:
-        rebinds = _Rebinds(unset)  # `if confirm is None: confirm = settings.CONFIRM` makes it anything
-        cst_visit(function.body, rebinds)
-        unset -= rebinds.names
-    return frozenset(unset)
-
-
-class _Rebinds(cst.CSTVisitor):
-    """Which of `names` the body assigns to."""
-
-    def __init__(self, names: set[str]) -> None:
-        self.wanted = names
-        self.names: set[str] = set()
-
-    def _target(self, target: cst.CSTNode) -> None:
-        for node in _names_under(target):
-            if node in self.wanted:
-                self.names.add(node)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._target(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._target(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._target(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._target(node.target)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._target(node.target)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._target(node.name)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.names.update(item.name.value for item in node.names if item.name.value in self.wanted)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.names.update(item.name.value for item in node.names if item.name.value in self.wanted)
-
-
-def _names_under(target: cst.CSTNode) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _names_under(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _names_under(target.value)
+    # `if confirm is None: confirm = settings.CONFIRM` makes it anything
+    return frozenset(unset - set(assigned_names(function.body))) if unset else frozenset()
 
 
 def _false_default(param: cst.Param) -> bool:

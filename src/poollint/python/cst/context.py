@@ -473,3 +473,60 @@ def _own_small_statements(function: cst.FunctionDef) -> Iterator[cst.BaseSmallSt
             stack.extend(reversed([c for c in node.children if isinstance(c, (cst.BaseSuite, cst.BaseStatement,
                                                                              cst.ExceptHandler, cst.Else, cst.Finally,
                                                                              cst.MatchCase))]))
+
+
+class _Targets(cst.CSTVisitor):
+    """Names a compound module-level statement may bind (its branches, loops, handlers)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def _add(self, target: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.names.append(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._add(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._add(target.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._add(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._add(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._add(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._add(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._add(node.name)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._add(node.name.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._add(node.target)
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        self.names.append(node.evaluated_alias or node.evaluated_name.split(".")[0])
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.names.append(node.name.value)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.names.append(node.name.value)
+        return False
+
+
+def assigned_names(statement: cst.CSTNode) -> list[str]:
+    """The names `statement` (a statement, a block, a function's body) binds, nested definitions' own
+    names included but not what they bind inside."""
+    collector = _Targets()
+    cst_visit(statement, collector)
+    return collector.names

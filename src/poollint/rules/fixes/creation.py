@@ -9,7 +9,8 @@ import libcst as cst
 import libcst.helpers
 
 from poollint.findings import Finding
-from poollint.rules.fixes import PYTHON, FixRequest, FixResult, assigned_names, codemod
+from poollint.python.cst.context import assigned_names
+from poollint.rules.fixes import PYTHON, FixRequest, FixResult, codemod
 
 # Caching a factory shares one client between its callers; that is only safe when no caller
 # ends that client's life (disconnect/dispose/close, a `with` block) or awaits the result.

@@ -6,7 +6,8 @@ from typing import Mapping, Optional, Sequence
 
 import libcst as cst
 
-from poollint.rules.fixes import PYTHON, FixRequest, FixResult, assigned_names, codemod
+from poollint.python.cst.context import assigned_names
+from poollint.rules.fixes import PYTHON, FixRequest, FixResult, codemod
 
 # -- DBP302 / DBP301: release in a `finally` -------------------------------------------------------
 class _LeavesBlock(cst.CSTVisitor):
