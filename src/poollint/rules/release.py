@@ -23,7 +23,7 @@ class _Release(FileRule):
 
 
 class ScriptNeverDisconnects(_Release):
-    """Flags a script that connects a client or opens a connection and never closes it."""
+    """Flags a script that never releases a client its exit does not clean up (async drivers, Prisma)."""
 
     code = "DBP301"
     name = "script-never-disconnects"
