@@ -575,8 +575,8 @@ class ReleaseTracker:
         return False
 
     def _missing(self, opening: Opening, note: str, name: Optional[str] = None) -> Optional[Verdict]:
-        # a script's connection left open once is closed by the exit (DBP301); one opened on every
-        # pass of a loop piles up while the script runs, like a function's (DBP304)
+        # a script's client left open once is DBP301's when the exit does not clean it up; one opened
+        # on every pass of a loop piles up while the script runs, like a function's (DBP304)
         if opening.setting == "script" and opening.kind != "checkout" and not self._in_loop(opening):
             if not self._exit_leaves_work(opening, name):
                 return None
@@ -611,18 +611,14 @@ class ReleaseTracker:
 
     def _used_asynchronously(self, opening: Opening, name: str) -> bool:
         """`engine` built at module level and used in `async with engine.begin()` or `await conn.fetch()`."""
-        scope = self.context.module if opening.scope is self.context.module else opening.scope
-        for node in _walk(scope, nested=True).nodes:
+        for node in _walk(opening.scope, nested=True).nodes:
             if isinstance(node, cst.Await):
-                root = expression_root(node.expression)
+                roots = [expression_root(node.expression)]
             elif isinstance(node, cst.With) and node.asynchronous is not None:
                 roots = [expression_root(item.item) for item in node.items]
-                if any(_is_name(r, name) for r in roots):
-                    return True
-                continue
             else:
                 continue
-            if _is_name(root, name):
+            if any(_is_name(root, name) for root in roots):
                 return True
         return False
 
