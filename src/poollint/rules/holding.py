@@ -1097,7 +1097,7 @@ class TaskPublishedInTransaction(_HoldingRule):
         return "a worker may run the task before the commit, or for a transaction that rolls back"
 
 
-_FALSE_DEFAULTS = frozenset({"False", "None", "0"})
+_FALSE_NAMES = frozenset({"False", "None"})
 
 
 def _flags_left_unset(function: cst.FunctionDef, klass: Optional[cst.ClassDef], call: cst.Call) -> frozenset[str]:
@@ -1121,7 +1121,7 @@ def _flags_left_unset(function: cst.FunctionDef, klass: Optional[cst.ClassDef], 
 
 
 def _false_default(param: cst.Param) -> bool:
-    return isinstance(param.default, cst.Name) and param.default.value in _FALSE_DEFAULTS \
+    return isinstance(param.default, cst.Name) and param.default.value in _FALSE_NAMES \
         or isinstance(param.default, cst.Integer) and param.default.value == "0"
 
 
