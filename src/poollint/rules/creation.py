@@ -6,7 +6,7 @@ from typing import Optional
 import libcst as cst
 
 from poollint.catalog.model import ClientSpec
-from poollint.python.cst.context import Frame, dotted_name, literal_prefix
+from poollint.python.cst.context import Frame, dotted_name
 from poollint.python.cst.modules import class_method
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.findings import Location
@@ -34,14 +34,7 @@ class _ClientCreation(FileRule):
     def pool_constructor(self, node: cst.Call) -> Optional[ClientSpec]:
         if self.context.is_test_file:
             return None
-        keywords = [(arg.keyword.value, self.qualified_name(arg.value)) for arg in node.args if arg.keyword is not None]
-        first_literal = None
-        if node.args and node.args[0].keyword is None:
-            first = node.args[0].value
-            first_literal = literal_prefix(first)
-            if first_literal is None and isinstance(first, cst.Name) and self.context.lookup(first.value) is None:
-                first_literal = self.context.module_strings.get(first.value)  # `create_engine(DATABASE_URL)`
-        return self.catalog.pool_client(self.qualified_name(node.func), keywords, first_literal)
+        return self.context.pool_built_by(node)
 
     def statement_role(self, node: cst.Call) -> str:
         """How the innermost statement uses the call: "kept" in a container or attribute, "global", "returned", or ""."""

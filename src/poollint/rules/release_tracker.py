@@ -1020,16 +1020,7 @@ def _decorator_target(decorator: cst.Decorator) -> cst.BaseExpression:
 
 def _exempt(context: "FileContext", node: cst.Call, spec: ClientSpec) -> bool:
     """A NullPool engine or an SQLite URL: nothing stays open on a server."""
-    for arg in node.args:
-        if arg.keyword is not None:
-            for exemption in spec.not_a_pool_if:
-                if arg.keyword.value == exemption.keyword and exemption.matches(context.qualified_name(arg.value)):
-                    return True
-    if spec.exempt_url_schemes and node.args and node.args[0].keyword is None:
-        first = node.args[0].value
-        if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
-            return first.evaluated_value.lower().startswith(spec.exempt_url_schemes)
-    return False
+    return spec.owns_pool and context.pool_built_by(node) is None
 
 
 def _article(word: str) -> str:

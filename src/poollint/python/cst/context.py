@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 
 import libcst as cst
 
-from poollint.catalog.model import Catalog
+from poollint.catalog.model import Catalog, ClientSpec
 from poollint.python.cst.positions import ModulePositions, module_positions
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.paths import is_test_path
@@ -233,6 +233,19 @@ class FileContext:
 
     def module_qualified(self, name: str) -> str:
         return f"{self.module_name}.{name}" if self.module_name else name
+
+    def pool_built_by(self, node: cst.Call) -> Optional[ClientSpec]:
+        """The pool-owning client `node` builds, or None: not a catalog constructor, or one that owns no
+        server connections here (`poolclass=NullPool`; an SQLite URL as a literal, an f-string, a
+        `.format()`/`+`/`%` template or a module constant)."""
+        keywords = [(arg.keyword.value, self.qualified_name(arg.value)) for arg in node.args if arg.keyword is not None]
+        first_literal = None
+        if node.args and node.args[0].keyword is None:
+            first = node.args[0].value
+            first_literal = literal_prefix(first)
+            if first_literal is None and isinstance(first, cst.Name) and self.lookup(first.value) is None:
+                first_literal = self.module_strings.get(first.value)  # `create_engine(DATABASE_URL)`
+        return self.catalog.pool_client(self.qualified_name(node.func), keywords, first_literal)
 
     def qualified_name(self, node: cst.BaseExpression) -> Optional[str]:
         """Where an expression's value comes from, as a dotted path; None if unknown."""
