@@ -95,6 +95,9 @@ class _HoldingRule(FileRule):
         self._lock_cache: dict[cst.CSTNode, bool] = {}
         # open implicit transactions: (function node id, receiver as written) -> the hold
         self._sessions: dict[tuple[int, str], Hold] = {}
+        # names (binding frame, name) of engines on SQLite and of sessions or session factories bound
+        # to one: their transactions hold a file, not a server connection
+        self._on_sqlite: set[tuple[int, str]] = set()
         self._own_context = context
 
     # -- traversal ------------------------------------------------------------------------
@@ -282,7 +285,38 @@ class _HoldingRule(FileRule):
         return holds
 
     # -- implicit transactions (an SQLAlchemy Session from its first query to its commit) ------
+    def _track_sqlite(self, node: cst.Call) -> None:
+        """`engine = create_engine("sqlite://")`, then `session = Session(engine)` or
+        `Local = sessionmaker(bind=engine)` and `session = Local()`: remembered in `_on_sqlite`."""
+        statement = self.context.current_statement
+        if isinstance(statement, cst.Assign) and statement.value is node and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0].target, cst.Name) and self._on_sqlite_value(node):
+            self._on_sqlite.add((id(self.context.binding_frame().node), statement.targets[0].target.value))
+
+    def _on_sqlite_value(self, expression: cst.BaseExpression) -> bool:
+        """An SQLite engine (by its URL, not a NullPool keyword), or a session or session factory built
+        on one (`Session(engine)`, `sessionmaker(bind=create_engine("sqlite://"))`, `Local()`)."""
+        if not isinstance(expression, cst.Call):
+            return self._sqlite_name(expression)
+        qualified = self.qualified_name(expression.func)
+        spec = self.catalog.client_for(qualified)
+        if spec is not None and spec.owns_pool:
+            return self.catalog.pool_client(qualified, (), self.context.url_prefix(expression)) is None
+        if self._sqlite_name(expression.func):
+            return True  # `Local()` of a factory on SQLite
+        if qualified is None or self.catalog.implicit_transaction(f"{qualified}()") is None:
+            return False  # not a session or a session factory
+        bound = [arg.value for arg in expression.args if arg.keyword is None or arg.keyword.value == "bind"]
+        return bool(bound) and self._on_sqlite_value(bound[0])
+
+    def _sqlite_name(self, expression: cst.BaseExpression) -> bool:
+        if not isinstance(expression, cst.Name) or not self._on_sqlite:
+            return False
+        frame = next((f for f in reversed(self.context.frames) if expression.value in f.bindings), None)
+        return frame is not None and (id(frame.node), expression.value) in self._on_sqlite
+
     def _track_sessions(self, node: cst.Call) -> None:
+        self._track_sqlite(node)
         function = self.context.enclosing_function()
         if function is None or not isinstance(function.node, cst.FunctionDef):
             return
@@ -294,6 +328,8 @@ class _HoldingRule(FileRule):
                 key = (id(function.node), receiver)
                 if func.attr.value in spec.end_methods:
                     self._sessions.pop(key, None)
+                elif self._sqlite_name(func.value):
+                    pass  # a session on SQLite: its transaction holds a file, not a pooled connection
                 elif func.attr.value in spec.begin_methods and key not in self._sessions:
                     self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
                                                f"{receiver}.{func.attr.value}()", node, implicit=True)
@@ -303,7 +339,7 @@ class _HoldingRule(FileRule):
             if receiver is None or arg.star:
                 continue
             spec = self.catalog.implicit_transaction(self.qualified_name(arg.value))
-            if spec is None:
+            if spec is None or self._sqlite_name(arg.value):
                 continue
             key = (id(function.node), receiver)
             effect = self._session_effect(node, position, arg, spec)
@@ -901,6 +937,10 @@ class ExternalCallInTransaction(_HoldingRule):
         and is a known gap). Work handed to a thread and awaited is reported:
         `await asyncio.to_thread(requests.get, url)` and `loop.run_in_executor(None, ...)` wait
         like the direct call.
+
+        A session on an SQLite engine (`Session(create_engine("sqlite://"))`, or a factory bound to
+        one, the URL a literal, an f-string or a module constant) holds a file, not a pooled
+        connection, and is not reported.
 
         Calls into project functions are followed as they run: a generator function's body runs
         only where the block iterates it (`for row in rows():`, `list(rows())`), not when it is

@@ -239,13 +239,18 @@ class FileContext:
         server connections here (`poolclass=NullPool`; an SQLite URL as a literal, an f-string, a
         `.format()`/`+`/`%` template or a module constant)."""
         keywords = [(arg.keyword.value, self.qualified_name(arg.value)) for arg in node.args if arg.keyword is not None]
-        first_literal = None
-        if node.args and node.args[0].keyword is None:
-            first = node.args[0].value
-            first_literal = literal_prefix(first)
-            if first_literal is None and isinstance(first, cst.Name) and self.lookup(first.value) is None:
-                first_literal = self.module_strings.get(first.value)  # `create_engine(DATABASE_URL)`
-        return self.catalog.pool_client(self.qualified_name(node.func), keywords, first_literal)
+        return self.catalog.pool_client(self.qualified_name(node.func), keywords, self.url_prefix(node))
+
+    def url_prefix(self, node: cst.Call) -> Optional[str]:
+        """The known start of a constructor's first positional argument, a URL: a literal, the literal
+        part of an f-string or template, or a module constant's value."""
+        if not node.args or node.args[0].keyword is not None:
+            return None
+        first = node.args[0].value
+        prefix = literal_prefix(first)
+        if prefix is None and isinstance(first, cst.Name) and self.lookup(first.value) is None:
+            prefix = self.module_strings.get(first.value)  # `create_engine(DATABASE_URL)`
+        return prefix
 
     def qualified_name(self, node: cst.BaseExpression) -> Optional[str]:
         """Where an expression's value comes from, as a dotted path; None if unknown."""
