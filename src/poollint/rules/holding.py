@@ -938,10 +938,6 @@ class ExternalCallInTransaction(_HoldingRule):
         `await asyncio.to_thread(requests.get, url)` and `loop.run_in_executor(None, ...)` wait
         like the direct call.
 
-        A session on an SQLite engine (`Session(create_engine("sqlite://"))`, or a factory bound to
-        one, the URL a literal, an f-string or a module constant) holds a file, not a pooled
-        connection, and is not reported.
-
         Calls into project functions are followed as they run: a generator function's body runs
         only where the block iterates it (`for row in rows():`, `list(rows())`), not when it is
         handed on (`Response(stream())`); a branch under `if flag:` of a parameter the call
@@ -1032,7 +1028,10 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         external call in between is reported, with the session's first query as the start. A
         session handed to a project function that queries with it begins there; handed to one
         that commits, or to anything unknown, it is not followed further. Sessions of unknown
-        origin (an unannotated parameter, `self.session`) are not judged.
+        origin (an unannotated parameter, `self.session`) are not judged, and neither is a
+        session on an SQLite engine (`Session(create_engine("sqlite://"))`, or a factory bound to
+        one; the URL a literal, an f-string or a module constant): it holds a file, not a pooled
+        connection.
     """
     example = """
         import asyncpg
