@@ -27,7 +27,7 @@ class CatalogError(ValueError):
 _STRING_LISTS = {
     "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
     "receivers", "receiver-names", "with-objects", "local-methods", "task-methods", "client-methods",
-    "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes",
+    "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes", "in-memory-urls",
     "class-view-methods", "routers", "router-methods", "handler-methods", "handler-decorators", "opt-out-decorators",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
@@ -35,7 +35,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "library": str, "constructors": list, "kind": str, "connect": list, "release": list,
         "context-manager-releases": bool, "not-a-pool-if": list,
         "exempt-url-schemes": list, "language": str, "pool-argument": str, "dedicated-methods": list,
-        "outlives-process": bool,
+        "outlives-process": bool, "in-memory-urls": list,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -108,6 +108,7 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         exempt_url_schemes=tuple(e.get("exempt-url-schemes", ())),
         pool_argument=e.get("pool-argument", ""), dedicated_methods=tuple(e.get("dedicated-methods", ())),
         outlives_process=e.get("outlives-process", False),
+        in_memory_urls=tuple(e.get("in-memory-urls", ())),
     )
 
 

@@ -41,6 +41,12 @@ class ClientSpec:
     # even when it runs once; the sockets of other clients are closed by the exit, and the server
     # sees them go at once
     outlives_process: bool = False
+    # URLs (fnmatch patterns over the whole literal) of a database inside the process, where holding a
+    # connection blocks no one else: an in-memory SQLite database
+    in_memory_urls: tuple[str, ...] = ()
+
+    def in_memory(self, url: str) -> bool:
+        return any(fnmatchcase(url.lower(), pattern) for pattern in self.in_memory_urls)
 
     @property
     def owns_pool(self) -> bool:

@@ -95,8 +95,8 @@ class _HoldingRule(FileRule):
         self._lock_cache: dict[cst.CSTNode, bool] = {}
         # open implicit transactions: (function node id, receiver as written) -> the hold
         self._sessions: dict[tuple[int, str], Hold] = {}
-        # names (binding frame, name) of engines on SQLite and of sessions or session factories bound
-        # to one: their transactions hold a file, not a server connection
+        # names (binding frame, name) of engines on an in-memory SQLite database and of sessions or
+        # session factories bound to one: their transactions block no one else
         self._on_sqlite: set[tuple[int, str]] = set()
         self._own_context = context
 
@@ -294,14 +294,18 @@ class _HoldingRule(FileRule):
             self._on_sqlite.add((id(self.context.binding_frame().node), statement.targets[0].target.value))
 
     def _on_sqlite_value(self, expression: cst.BaseExpression) -> bool:
-        """An SQLite engine (by its URL, not a NullPool keyword), or a session or session factory built
-        on one (`Session(engine)`, `sessionmaker(bind=create_engine("sqlite://"))`, `Local()`)."""
+        """An engine on an in-memory SQLite database (the catalog's `in-memory-urls`), or a session or
+        session factory built on one (`Session(engine)`, `sessionmaker(bind=create_engine("sqlite://"))`,
+        `Local()`)."""
         if not isinstance(expression, cst.Call):
             return self._sqlite_name(expression)
         qualified = self.qualified_name(expression.func)
         spec = self.catalog.client_for(qualified)
         if spec is not None and spec.owns_pool:
-            return self.catalog.pool_client(qualified, (), self.context.url_prefix(expression)) is None
+            # the whole URL, a literal: an f-string or a constant could name a file, pooled like a server's
+            first = expression.args[0] if expression.args and expression.args[0].keyword is None else None
+            url = first.value.evaluated_value if first is not None and isinstance(first.value, cst.SimpleString) else None
+            return isinstance(url, str) and spec.in_memory(url)
         if self._sqlite_name(expression.func):
             return True  # `Local()` of a factory on SQLite
         if qualified is None or self.catalog.implicit_transaction(f"{qualified}()") is None:
@@ -329,7 +333,7 @@ class _HoldingRule(FileRule):
                 if func.attr.value in spec.end_methods:
                     self._sessions.pop(key, None)
                 elif self._sqlite_name(func.value):
-                    pass  # a session on SQLite: its transaction holds a file, not a pooled connection
+                    pass  # a session on in-memory SQLite: one connection per thread, nobody waits for it
                 elif func.attr.value in spec.begin_methods and key not in self._sessions:
                     self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
                                                f"{receiver}.{func.attr.value}()", node, implicit=True)
@@ -1029,9 +1033,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         session handed to a project function that queries with it begins there; handed to one
         that commits, or to anything unknown, it is not followed further. Sessions of unknown
         origin (an unannotated parameter, `self.session`) are not judged, and neither is a
-        session on an SQLite engine (`Session(create_engine("sqlite://"))`, or a factory bound to
-        one; the URL a literal, an f-string or a module constant): it holds a file, not a pooled
-        connection.
+        session on an in-memory SQLite engine (`Session(create_engine("sqlite://"))`, or a factory
+        bound to one): that database has one connection per thread and nobody waits for it. A
+        file database is pooled (a QueuePool since SQLAlchemy 2.0) and is judged.
     """
     example = """
         import asyncpg
