@@ -316,7 +316,7 @@ class _HoldingRule(FileRule):
     def _sqlite_name(self, expression: cst.BaseExpression) -> bool:
         if not isinstance(expression, cst.Name) or not self._on_sqlite:
             return False
-        frame = next((f for f in reversed(self.context.frames) if expression.value in f.bindings), None)
+        frame = self.context.frame_binding(expression.value)
         return frame is not None and (id(frame.node), expression.value) in self._on_sqlite
 
     def _track_sessions(self, node: cst.Call) -> None:

@@ -298,7 +298,7 @@ class ReleaseTracker:
         if owner is not None and method in owner.connect and isinstance(node.func, cst.Attribute) \
                 and isinstance(node.func.value, cst.Name):
             name = node.func.value.value
-            frame = next((f for f in reversed(self.context.frames) if name in f.bindings), None)
+            frame = self.context.frame_binding(name)
             if frame is None:
                 return None
             constructor = self.constructors.get((id(frame.node), name))
@@ -338,9 +338,8 @@ class ReleaseTracker:
         """`engine`, bound here to an SQLite or NullPool engine (`exempt_pools`)."""
         if not isinstance(expression, cst.Name):
             return False
-        name = expression.value
-        frame = next((f for f in reversed(self.context.frames) if name in f.bindings), None)
-        return frame is not None and (id(frame.node), name) in self.exempt_pools
+        frame = self.context.frame_binding(expression.value)
+        return frame is not None and (id(frame.node), expression.value) in self.exempt_pools
 
     def _checkout(self, owner: Optional[ClientSpec], owner_name: str, method: str) -> Optional[CheckoutSpec]:
         for spec in self.catalog.checkouts:

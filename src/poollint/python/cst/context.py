@@ -215,6 +215,10 @@ class FileContext:
                 return frame
         return self.frames[0]
 
+    def frame_binding(self, name: str) -> Optional[Frame]:
+        """The innermost frame where `name` is bound here: what rules key their memory of a binding by."""
+        return next((f for f in reversed(self.frames) if name in f.bindings), None)
+
     def lookup(self, name: str) -> Optional[str]:
         for frame in reversed(self.frames):
             if name in frame.bindings:
@@ -494,7 +498,7 @@ def _own_small_statements(function: cst.FunctionDef) -> Iterator[cst.BaseSmallSt
 
 
 class _Targets(cst.CSTVisitor):
-    """Names a compound module-level statement may bind (its branches, loops, handlers)."""
+    """Names a statement or block binds (its assignments, branches, loops, handlers, imports, definitions)."""
 
     def __init__(self) -> None:
         self.names: list[str] = []
