@@ -79,7 +79,7 @@ def test_sliced_analysis_reports_what_the_whole_file_does(tmp_path: Path) -> Non
 def test_an_outline_partitioned_by_definition_holds_what_each_definition_walked_alone_holds():
     """The index's call summaries read each function through `Outline.partition` instead of walking
     it again: the two must see the same nodes, decorators, nested functions and lambdas included."""
-    from poollint.pyast import Outline
+    from poollint.pyast import Outline, dotted_name
 
     sources = [SOURCE, *(p.read_text() for p in sorted(Path(__file__).parents[1].glob("fixtures/python/*.py")))]
     compared = 0
@@ -93,8 +93,12 @@ def test_an_outline_partitioned_by_definition_holds_what_each_definition_walked_
             definitions += [m for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for definition, part in zip(definitions, Outline(tree).partition(definitions)):
             alone = Outline(definition)
-            for kind in Outline.__slots__:
+            for kind in Outline._NODE_KINDS:
                 assert {id(n) for n in getattr(part, kind)} == {id(n) for n in getattr(alone, kind)}, (
                     kind, definition.name)
+            # the names of its attributes, drawn from the whole tree's, are the ones it names alone
+            names = sorted(map(str, part.attribute_names()))
+            assert names == sorted(map(str, alone.attribute_names())) == sorted(
+                str(dotted_name(node)) for node in alone.attributes), definition.name
             compared += 1
     assert compared > 100

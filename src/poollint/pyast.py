@@ -77,7 +77,8 @@ class Outline:
     those passes look at.
     """
 
-    __slots__ = ("imports", "calls", "functions", "withs", "names", "attributes", "assigns", "bindings")
+    _NODE_KINDS = ("imports", "calls", "functions", "withs", "names", "attributes", "assigns")
+    __slots__ = (*_NODE_KINDS, "bindings", "_attribute_names")
 
     def __init__(self, root: ast.AST) -> None:
         # `name = call(...)` at module scope: what the name stands for where the module uses it
@@ -92,6 +93,7 @@ class Outline:
         self.names: list[ast.Name] = []
         self.attributes: list[ast.Attribute] = []
         self.assigns: list[ast.Assign] = []
+        self._attribute_names: Optional[dict[int, Optional[str]]] = None
         kept: dict[type, list[Any]] = {
             ast.Import: self.imports, ast.ImportFrom: self.imports, ast.Call: self.calls,
             ast.FunctionDef: self.functions, ast.AsyncFunctionDef: self.functions,
@@ -129,16 +131,42 @@ class Outline:
                        for i, d in enumerate(definitions))
         starts = [first for first, _, _ in spans]
         parts = [Outline.__new__(Outline) for _ in definitions]
+        names = self._names_of_attributes()
         for part in parts:
-            for kind in Outline.__slots__:
+            for kind in Outline._NODE_KINDS:
                 setattr(part, kind, [])
-        for kind in Outline.__slots__[:-1]:  # a definition binds no module name
+            part.bindings = []  # a definition binds no module name
+            part._attribute_names = names
+        for kind in Outline._NODE_KINDS:
             for node in getattr(self, kind):
                 line = node.lineno
                 at = bisect_right(starts, line) - 1
                 if at >= 0 and line <= spans[at][1]:
                     getattr(parts[spans[at][2]], kind).append(node)
         return parts
+
+
+    def attribute_names(self) -> list[Optional[str]]:
+        """`dotted_name` of each of `attributes`, in their order."""
+        names = self._names_of_attributes()
+        return [names[id(node)] for node in self.attributes]
+
+    def _names_of_attributes(self) -> dict[int, Optional[str]]:
+        # once per tree, shared with its partitions: the screen and the index ask for every
+        # attribute's name several times, and `a.b.c` is `a.b`'s name and `.c`
+        names = self._attribute_names
+        if names is None:
+            names = self._attribute_names = {}
+            for node in reversed(self.attributes):  # breadth-first: `a.b` comes after `a.b.c`
+                value = node.value
+                if type(value) is ast.Name:
+                    names[id(node)] = f"{value.id}.{node.attr}"
+                else:
+                    inner = names.get(id(value)) if type(value) is ast.Attribute else None
+                    if inner is None:
+                        inner = dotted_name(value)  # not walked here (another kind's node), or not a name
+                    names[id(node)] = None if inner is None else f"{inner}.{node.attr}"
+        return names
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

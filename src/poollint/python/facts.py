@@ -493,9 +493,12 @@ class _ModuleReader:
                 yield found
 
     def _call_summary(self, name: str, outline: Outline) -> Optional[CallSummary]:
+        by_receiver = self.catalog.derived("external-receiver-methods", lambda: frozenset(
+            m for spec in self.catalog.external_calls for m in spec.receiver_methods))
         external = mentions_external_call(outline, summary_words(self.catalog), self.imports) or any(
-            self.catalog.external_by_receiver_name(node.attr, dotted_name(node.value) or "", self.imported_modules)
-            is not None for node in outline.attributes)
+            node.attr in by_receiver and self.catalog.external_by_receiver_name(
+                node.attr, dotted_name(node.value) or "", self.imported_modules) is not None
+            for node in outline.attributes)
         callees: set[str] = set()
         owner = name.rsplit(".", 1)[0] if "." in name else ""
         for call in outline.calls:

@@ -396,6 +396,7 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
             if isinstance(expression, ast.Call):
                 with_callees.add(id(expression.func))
     holds = False
+    session_named: Optional[bool] = None  # _names_a_session, asked at most once: it reads every name
     for func in callees:
         if isinstance(func, ast.Attribute) and (imports_library or _named_like_receiver(func, words, aliases)):
             method = func.attr
@@ -406,7 +407,9 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
             elif method in words.transaction_methods:
                 holds = True
             elif method in words.implicit_methods and not holds:
-                holds = _names_a_session(outline)
+                if session_named is None:
+                    session_named = _names_a_session(outline)
+                holds = session_named
         dotted = dotted_name(func)
         if dotted is None:
             # `sessionmaker(bind=engine)()`: the builder's call, as the rules' context names it
@@ -455,26 +458,23 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
     name imported from the project (`project_names`), whose function may make one in its own module."""
     if any(node.attr in words.external_methods for node in outline.attributes):
         return True
-    dotted_names: list[Optional[str]] = [node.id for node in outline.names]
-    if "input" in dotted_names:
+    # each spelling once: a function names the same few objects many times
+    spellings: set[Optional[str]] = {node.id for node in outline.names}
+    if "input" in spellings:
         return True
     if project_names:
         reaching = words.reaching_names
         if reaching is None:
-            if any(name in project_names for name in dotted_names):
+            if any(name in project_names for name in spellings):
                 return True
-        elif any(name in project_names and _resolve(name, aliases) in reaching for name in dotted_names):
+        elif any(name in project_names and _resolve(name, aliases) in reaching for name in spellings):
             return True  # `notify()`, `Client()`
         elif any(isinstance(node.value, ast.Name) and node.value.id in project_names
                  and f"{_resolve(node.value.id, aliases)}.{node.attr}" in reaching for node in outline.attributes):
             return True  # `services.notify()`, `Client.create()`
-    dotted_names.extend(dotted_name(node) for node in outline.attributes)
-    for dotted in dotted_names:
-        if dotted is None:
-            continue
-        if words.names_external(_resolve(dotted, aliases)):
-            return True
-    return False
+    spellings.update(outline.attribute_names())
+    spellings.discard(None)
+    return any(words.names_external(_resolve(dotted, aliases)) for dotted in spellings)
 
 
 _SCREEN_CACHE: dict[tuple[str, frozenset[str]], ScreenWords] = {}
