@@ -85,16 +85,24 @@ def escapes(path: Path, root: Optional[Path]) -> bool:
     """The path lies below `root` as written, but a symlink on the way takes it outside."""
     if root is None:
         return False
+    # plain strings: a run asks this of every file it reads, and pathlib's parsing was most of the cost
     try:
-        absolute = Path(os.path.abspath(path))
-        real_root = _real_path(str(root))
-        if not (absolute.is_relative_to(root.absolute()) or absolute.is_relative_to(real_root)):
+        absolute = os.path.abspath(path)
+        real_root = str(_real_path(str(root)))
+        if not (_is_below(absolute, os.path.abspath(root)) or _is_below(absolute, real_root)):
             return False  # named outside the project: the user asked for it
         # one resolve per directory, not per file: a large tree asks for every file
-        target = path.resolve() if os.path.islink(path) else _real_path(str(absolute.parent)) / absolute.name
+        directory, name = os.path.split(absolute)
+        target = str(path.resolve()) if os.path.islink(path) else os.path.join(str(_real_path(directory)), name)
     except (OSError, RuntimeError, ValueError):
         return False
-    return not target.is_relative_to(real_root)
+    return not _is_below(target, real_root)
+
+
+def _is_below(path: str, folder: str) -> bool:
+    """`Path(path).is_relative_to(folder)` for two normalized absolute paths."""
+    path, folder = os.path.normcase(path), os.path.normcase(folder)
+    return path == folder or path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
 
 
 @functools.lru_cache(maxsize=1 << 14)

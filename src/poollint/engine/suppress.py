@@ -75,7 +75,8 @@ def malformed_noqa(text: str) -> list[tuple[int, str]]:
     """(line, the comment) of each `# noqa` naming a DBP code that flake8 and poollint would read differently
     from how it looks (`# noqa DBP101`: a bare noqa; `# noqa: DBP-101`: no code at all)."""
     found: list[tuple[int, str]] = []
-    if "noqa" not in text.lower():
+    lowered = text.lower()
+    if "noqa" not in lowered or "dbp" not in lowered:  # only a comment naming a DBP code is warned about
         return found
     for number, line in enumerate(text.splitlines(), start=1):
         for match in _NOQA_ANYWHERE.finditer(line):
