@@ -116,3 +116,28 @@ def test_a_crashing_rule_is_reported_with_exit_two(tmp_path: Path, monkeypatch: 
     out = capsys.readouterr().out
     assert "app.py:4:12: DBP101" in out  # the other rules still ran
     assert "DBP000 internal error in DBP102 client-in-loop: ValueError: boom" in out
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_paths_resolve_through_linked_folders_and_linked_files(tmp_path: Path) -> None:
+    """Paths are resolved folder by folder (paths.resolved); a link anywhere on the way, or the file
+    itself being one, still leads to the real file, as `Path.resolve()` does; and the symlink check
+    sees a file below a linked folder that points out of the project."""
+    from poollint.limits import escapes
+    from poollint.paths import resolved
+
+    real = tmp_path / "real" / "pkg"
+    real.mkdir(parents=True)
+    (real / "db.py").write_text("x = 1\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "linked").symlink_to(real, target_is_directory=True)
+    (project / "alias.py").symlink_to(real / "db.py")
+    (project / "own.py").write_text("y = 2\n")
+    for path in (project / "linked" / "db.py", project / "alias.py", project / "own.py",
+                 project / "linked" / ".." / "own.py"):
+        assert resolved(path) == path.resolve(), path
+    assert escapes(project / "linked" / "db.py", project)
+    assert escapes(project / "alias.py", project)
+    assert not escapes(project / "own.py", project)
+    assert not escapes(real / "db.py", project)  # named outside the project: the user asked for it
