@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import os
 import signal
 import stat
@@ -14,6 +13,8 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator, Optional
+
+from poollint.paths import resolved_folder
 
 # Bytes read per kind of file. Python passes a byte screen before anything parses it, so a large file
 # that names no database library stays cheap; the parsers' own caps are below.
@@ -88,12 +89,12 @@ def escapes(path: Path, root: Optional[Path]) -> bool:
     # plain strings: a run asks this of every file it reads, and pathlib's parsing was most of the cost
     try:
         absolute = os.path.abspath(path)
-        real_root = str(_real_path(str(root)))
+        real_root = str(resolved_folder(str(root)))
         if not (_is_below(absolute, os.path.abspath(root)) or _is_below(absolute, real_root)):
             return False  # named outside the project: the user asked for it
         # one resolve per directory, not per file: a large tree asks for every file
         directory, name = os.path.split(absolute)
-        target = str(path.resolve()) if os.path.islink(path) else os.path.join(str(_real_path(directory)), name)
+        target = str(path.resolve()) if os.path.islink(path) else os.path.join(str(resolved_folder(directory)), name)
     except (OSError, RuntimeError, ValueError):
         return False
     return not _is_below(target, real_root)
@@ -103,11 +104,6 @@ def _is_below(path: str, folder: str) -> bool:
     """`Path(path).is_relative_to(folder)` for two normalized absolute paths."""
     path, folder = os.path.normcase(path), os.path.normcase(folder)
     return path == folder or path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def _real_path(path: str) -> Path:
-    return Path(path).resolve()
 
 
 def read_bytes(path: Path, kind: str, root: Optional[Path] = None, *, follow_symlinks: bool = True) -> bytes:

@@ -19,12 +19,13 @@ def _resolved_in(directory: Optional[str], path: Path) -> Path:
     full = Path(directory, path) if directory is not None else path
     if full.name not in ("", "..") and not os.path.islink(full):
         # the folder resolved once for all its files: one lstat per file instead of one per part
-        return _resolved_folder(str(full.parent)) / full.name
+        return resolved_folder(str(full.parent)) / full.name
     return full.resolve()
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _resolved_folder(folder: str) -> Path:
+def resolved_folder(folder: str) -> Path:
+    """`Path(folder).resolve()`, once per folder and process."""
     return Path(folder).resolve()
 
 

@@ -145,7 +145,6 @@ class Outline:
                     getattr(parts[spans[at][2]], kind).append(node)
         return parts
 
-
     def attribute_names(self) -> list[Optional[str]]:
         """`dotted_name` of each of `attributes`, in their order."""
         names = self._names_of_attributes()
