@@ -381,9 +381,6 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         pending_keys.append(key)
         pending_paths.append(path)
         pending_sizes.append((str(index.root) if index is not None else "", len(data)))
-    for index in indexes.values():
-        # each pending job carries its own; the forked workers need not inherit the rest
-        index.screened = {}
     workers = options.jobs or os.cpu_count() or 1
     done = _run_jobs(pending, pending_sizes, settings, workers, indexes, options.progress)
     for key, path, (findings, errors, file_facts, reads) in zip(pending_keys, pending_paths, done):
