@@ -539,6 +539,10 @@ class _Targets(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self.names.append(node.name.value)
+        # `nonlocal x` in a nested function exists to rebind this scope's `x`
+        nonlocals = _Nonlocals()
+        cst_visit(node.body, nonlocals)
+        self.names.extend(nonlocals.names)
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
@@ -546,9 +550,17 @@ class _Targets(cst.CSTVisitor):
         return False
 
 
+class _Nonlocals(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.names.extend(item.name.value for item in node.names)
+
+
 def assigned_names(statement: cst.CSTNode) -> list[str]:
-    """The names `statement` (a statement, a block, a function's body) binds, nested definitions' own
-    names included but not what they bind inside."""
+    """The names `statement` (a statement, a block, a function's body) binds: nested definitions' own
+    names, and the names they declare `nonlocal`, but not what they bind for themselves."""
     collector = _Targets()
     cst_visit(statement, collector)
     return collector.names
