@@ -29,6 +29,7 @@ _STRING_LISTS = {
     "receivers", "receiver-names", "with-objects", "local-methods", "task-methods", "client-methods",
     "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes", "in-memory-urls",
     "class-view-methods", "routers", "router-methods", "handler-methods", "handler-decorators", "opt-out-decorators",
+    "owners",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
@@ -43,7 +44,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     },
     "checkouts": {
         "library": str, "methods": list, "release": list, "context-manager-releases": bool,
-        "receivers": list, "receiver-names": list,
+        "receivers": list, "receiver-names": list, "owners": list,
     },
     "external-calls": {
         "kind": str, "functions": list, "clients": list, "methods": list, "local-methods": list, "task-methods": list,
@@ -126,6 +127,7 @@ def _checkout(e: Mapping[str, Any], where: str) -> CheckoutSpec:
         library=e["library"], methods=tuple(e["methods"]), release=tuple(e.get("release", ())),
         context_manager_releases=e.get("context-manager-releases", False),
         receivers=tuple(e.get("receivers", ())), receiver_names=tuple(e.get("receiver-names", ())),
+        owners=tuple(e.get("owners", ())),
     )
 
 

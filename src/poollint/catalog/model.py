@@ -87,6 +87,9 @@ class CheckoutSpec:
     context_manager_releases: bool = False
     receivers: tuple[str, ...] = ()
     receiver_names: tuple[str, ...] = ()
+    # the client constructors whose objects check out this way; empty: every pool client of the library
+    # (an asyncio redis `PubSub` keeps its connection when collected; a synchronous one gives it back)
+    owners: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -453,8 +456,16 @@ class Catalog:
         for spec in self.checkout_specs(method):
             if receiver in spec.receivers:
                 return spec
-            owner = self.client_for(receiver[:-2]) if receiver.endswith("()") else None
-            if owner is not None and owner.owns_pool and owner.library == spec.library:
+        return self.checkout_on_client(receiver[:-2], method) if receiver.endswith("()") else None
+
+    def checkout_on_client(self, constructor: str, method: str) -> Optional[CheckoutSpec]:
+        """The checkout `method` takes on what the client constructor `constructor` built: a checkout of
+        the client's library, limited to its `owners` where it lists them."""
+        owner = self.client_for(constructor)
+        if owner is None or not owner.owns_pool:
+            return None
+        for spec in self.checkout_specs(method):
+            if owner.library == spec.library and (not spec.owners or constructor in spec.owners):
                 return spec
         return None
 
@@ -466,7 +477,7 @@ class Catalog:
         pools_only = isinstance(spec, CheckoutSpec)
         built = {
             name for client in self.clients if client.library == spec.library and (client.owns_pool or not pools_only)
-            for name in client.constructors
+            for name in client.constructors if not (pools_only and spec.owners) or name in spec.owners
         }
         return frozenset(spec.receivers) | frozenset(built)
 

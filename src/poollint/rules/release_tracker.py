@@ -342,14 +342,8 @@ class ReleaseTracker:
         return frame is not None and (id(frame.node), expression.value) in self.exempt_pools
 
     def _checkout(self, owner: Optional[ClientSpec], owner_name: str, method: str) -> Optional[CheckoutSpec]:
-        for spec in self.catalog.checkouts:
-            if method not in spec.methods:
-                continue
-            if owner is not None and owner.owns_pool and owner.library == spec.library:
-                return spec
-            if owner_name in getattr(spec, "receivers", ()):
-                return spec
-        return None
+        found = self.catalog.checkout_on_client(owner_name, method) if owner is not None else None
+        return found or next((spec for spec in self.catalog.checkout_specs(method) if owner_name in spec.receivers), None)
 
     def _factory_opening(self, node: cst.Call) -> Optional[Opening]:
         """`conn = get_conn()` where `get_conn` of this module returns a new single connection."""
