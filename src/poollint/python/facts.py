@@ -119,13 +119,16 @@ class ModuleFacts:
     # module functions that install a parameter as module state (`meta.engine = engine`, `global _engine;
     # _engine = engine`): (function, ((position or -1 for keyword-only, parameter), ...))
     installers: tuple[tuple[str, tuple[tuple[int, str], ...]], ...] = ()
+    # classes whose `__init__` keeps on `self` a connection or session it opens, which nothing of the
+    # class ever lets go (ModuleReader._holders): (class name, attribute)
+    holders: tuple[tuple[str, str], ...] = ()
 
     @property
     def defines_screen_words(self) -> bool:
         """Whether the module defines what the screen looks for in the project (factories, client
         objects, scopes, openers): known only once every module is read, so a verdict on the module
         drawn before then does not hold."""
-        return bool(self.factories or self.objects or self.scopes or self.openers)
+        return bool(self.factories or self.objects or self.scopes or self.openers or self.holders)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,9 +152,19 @@ class ModuleFacts:
             request_settings=tuple((setting, line) for setting, line in data.get("request_settings", ())),
             installers=tuple((name, tuple((position, parameter) for position, parameter in parameters))
                              for name, parameters in data.get("installers", ())),
+            holders=tuple((name, attribute) for name, attribute in data.get("holders", ())),
         )
 
 
+
+
+# methods by which an object may let go of what it holds: a class that defines one is no holder
+RELEASING_METHODS = frozenset({"close", "aclose", "__exit__", "__aexit__", "__del__", "dispose", "disconnect",
+                               "shutdown", "cleanup", "teardown", "release", "stop"})
+
+
+def _self_attribute(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
 
 
 # builtins that compute a value from their arguments and keep none of them (`str(engine)`, `len(rows)`)
@@ -391,6 +404,7 @@ class _ModuleReader:
             routes=tuple(dict.fromkeys(self._routed_views(body))),  # an `if` block is walked twice
             request_settings=tuple(dict.fromkeys(self._request_settings(body))),
             installers=tuple(self._installers()),
+            holders=tuple(self._holders(body)),
             script_shaped=not self.local_names and any(
                 isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Call, ast.Await))
                 for statement in body),
@@ -422,30 +436,79 @@ class _ModuleReader:
                 value = node.value
             elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in returned for t in node.targets):
                 value = node.value
-            if isinstance(value, ast.Await):
-                value = value.value
-            if not isinstance(value, ast.Call):
-                continue
-            if isinstance(value.func, ast.Attribute):  # `engine.connect()`: only a method call takes a checkout
-                if built is None:
+            if value is not None:
+                if built is None and isinstance(value, (ast.Call, ast.Await)):
                     built = {target.id: origin for node in nodes
                              if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
                              and (origin := self.qualified(node.value))
                              for target in node.targets if isinstance(target, ast.Name)}
-                taken = self.qualified(value, built)
-                if self.catalog.checkout_taken(taken) is not None:
-                    return taken
-            constructor = self._through_own_builder(value.func) or self.qualified(value.func)
-            spec = self.catalog.client_for(constructor)
-            if spec is None and constructor is not None and constructor.endswith("()") and self._in_project(constructor):
-                return constructor  # a builder's result, the builder imported from the project: resolved later
-            if spec is None or spec.owns_pool or spec.connect:
-                continue
-            if spec.pool_argument and not (constructor or "").endswith("()") \
-                    and not self._bound_to_pool(value, spec.pool_argument):
-                continue
-            return constructor
+                opened = self._opened_by(value, built or {})
+                if opened is not None:
+                    return opened
         return None
+
+    def _opened_by(self, value: ast.AST, built: dict[str, str]) -> Optional[str]:
+        """What the expression opens, as `_returned_opening` names it: the catalog constructor of a
+        connection or session, a checkout (`sqlalchemy.create_engine().connect()`), or a project
+        builder's result (`app.db.sessionmaker()`, resolved later). `built`: what the function's locals
+        were built by."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call):
+            return None
+        if isinstance(value.func, ast.Attribute):  # `engine.connect()`: only a method call takes a checkout
+            taken = self.qualified(value, built)
+            if self.catalog.checkout_taken(taken) is not None:
+                return taken
+        constructor = self._through_own_builder(value.func) or self.qualified(value.func)
+        spec = self.catalog.client_for(constructor)
+        if spec is None and constructor is not None and constructor.endswith("()") and self._in_project(constructor):
+            return constructor  # a builder's result, the builder imported from the project: resolved later
+        if spec is None or spec.owns_pool or spec.connect:
+            return None
+        if spec.pool_argument and not (constructor or "").endswith("()") \
+                and not self._bound_to_pool(value, spec.pool_argument):
+            return None
+        return constructor
+
+    def _holders(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
+        """Classes whose objects each hold a connection or session they open and never let go:
+        `__init__` keeps what it opens on `self` (`self.session = SessionLocal()`), and nothing in
+        the class releases it, hands it on, returns it or rebinds it; only its methods are called
+        (`self.session.query(...)`). A class with a base, or with a method that could release
+        anything (`close`, `__exit__`, `__del__`...), is none. (class name, attribute)."""
+        if self.is_test:
+            return
+        releases = self.catalog.derived("release-method-names", lambda: frozenset(
+            {m for spec in self.catalog.clients for m in spec.release}
+            | {m for spec in self.catalog.checkouts for m in spec.release}
+            | self.catalog.guards.cleanup_methods | RELEASING_METHODS))
+        for statement in body:
+            if not isinstance(statement, ast.ClassDef) or any(
+                    not (isinstance(base, ast.Name) and base.id == "object") for base in statement.bases):
+                continue
+            methods = {m.name: m for m in statement.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            constructor = methods.get("__init__")
+            if constructor is None or releases & set(methods):
+                continue
+            kept: dict[str, ast.AST] = {}
+            for node in self.own_statements(constructor):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attribute(node.targets[0]) \
+                        and self._opened_by(node.value, {}) is not None:
+                    kept[node.targets[0].attr] = node.targets[0]  # type: ignore[attr-defined]
+            if not kept:
+                continue
+            parents = {child: parent for parent in ast.walk(statement) for child in ast.iter_child_nodes(parent)}
+            for node in ast.walk(statement):
+                if not (_self_attribute(node) and node.attr in kept) or kept[node.attr] is node:  # type: ignore[attr-defined]
+                    continue
+                parent = parents.get(node)
+                if not (isinstance(parent, ast.Attribute) and parent.attr not in releases):
+                    kept.pop(node.attr, None)  # type: ignore[attr-defined]  # handed on, returned, rebound, released
+                    if not kept:
+                        break
+            for attribute in kept:
+                yield statement.name, attribute
 
     def _in_project(self, qualified: str) -> bool:
         """Whether a qualified name is one of the project's (this module's package or another of its

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
-from poollint.paths import resolved
+from poollint.paths import is_test_path, resolved
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
                                    module_name_from_relative)
 from poollint.python.names import SourceRoots, root_packages, roots_from_json, roots_to_json
@@ -53,6 +53,8 @@ class ProjectIndex:
     known_importers: Optional[dict[str, list[str]]] = field(default=None, repr=False, compare=False)
     # the top-level packages some module imports (see imported_packages), kept likewise
     known_packages: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
+    # holders_made_per_call of a compact index, whose modules no longer carry their call summaries
+    known_holders: Optional[dict[str, list[str]]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -397,6 +399,77 @@ class ProjectIndex:
         reaching |= {class_of[name] for name in reaching if name in class_of}
         return frozenset(reaching)
 
+    def holder_made_per_call(self, qualified_class: str) -> Optional[tuple[str, str]]:
+        """(attribute, caller) for a class whose objects each hold a connection or session they never let
+        go (ModuleFacts.holders), when a project function or method builds one per call: directly, or
+        through the constructors of other classes (a handler's `Service()`, whose `__init__` builds the
+        class), to the depth DBP2xx follows calls. None when the modules the index read show no such
+        caller. Functions registered as commands or named `main` run once, and tests build their
+        objects once: neither counts."""
+        found = self.holders_made_per_call().get(qualified_class)
+        module, _, name = qualified_class.rpartition(".")
+        facts = self.modules.get(module)
+        # an editor's buffer may have changed the class since the callers were counted
+        if not found or facts is None or (name, found[0]) not in facts.holders:
+            return None
+        return found[0], found[1]
+
+    def holders_made_per_call(self) -> dict[str, list[str]]:
+        """holder_made_per_call for every holder class: qualified class -> [attribute, caller]."""
+        if self.known_holders is not None:
+            return self.known_holders
+        if "_holders_per_call" in self.__dict__:
+            return self.__dict__["_holders_per_call"]
+        class_of = self._call_summaries()[1]
+        callers: dict[str, list[str]] = {}
+        for module in self.modules.values():
+            if is_test_path(Path(module.path)):
+                continue
+            for summary in module.calls:
+                for callee in summary.callees:
+                    callers.setdefault(callee, []).append(f"{module.module}.{summary.name}" if module.module else summary.name)
+        found: dict[str, list[str]] = {}
+        for module in self.modules.values():
+            for name, attribute in module.holders:
+                qualified = f"{module.module}.{name}" if module.module else name
+                caller = self._caller_per_call(qualified, callers, class_of)
+                if caller is not None:
+                    found[qualified] = [attribute, caller]
+        self.__dict__["_holders_per_call"] = found
+        return found
+
+    def _caller_per_call(self, qualified_class: str, callers: dict[str, list[str]],
+                         class_of: dict[str, str]) -> Optional[str]:
+        frontier, seen = {qualified_class}, {qualified_class}
+        for _ in range(MAX_CHAIN_DEPTH):
+            constructors: set[str] = set()
+            for built in sorted(frontier):
+                for caller in callers.get(built, ()):
+                    if caller.endswith(".__init__") and caller in class_of:
+                        constructors.add(class_of[caller])
+                    elif caller not in self._commands and caller.rsplit(".", 1)[-1] != "main":
+                        return caller
+            frontier = constructors - seen
+            seen |= frontier
+        return None
+
+    def holder_builders(self) -> list[str]:
+        """Qualified names of the holder classes (ModuleFacts.holders) and of the classes whose `__init__`
+        builds one, to the depth DBP2xx follows calls: the index reads the modules that name them."""
+        class_of = self._call_summaries()[1]
+        names = {f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name, _ in m.holders}
+        if not names:
+            return []
+        summaries = self._call_summaries()[0]
+        for _ in range(MAX_CHAIN_DEPTH):
+            more = {class_of[name] for name, summary in summaries.items()
+                    if name.endswith(".__init__") and name in class_of and class_of[name] not in names
+                    and any(callee in names for callee in summary.callees)}
+            if not more:
+                break
+            names |= more
+        return sorted(names)
+
     def may_reach_by_name(self, name: str) -> bool:
         """Whether some function, method or class of the project called `name` may reach an external call."""
         if "_reaching_last_parts" not in self.__dict__:
@@ -457,7 +530,7 @@ class ProjectIndex:
                             known_applications={**self._application, name: self._application_of_new(facts)},
                             known_reexports=self._reexports, known_importers=self._importers_with(name, facts.imports),
                             known_packages=self.imported_packages() | {t.split(".")[0] for t in facts.imports},
-                            source_roots=self.source_roots)
+                            known_holders=self.holders_made_per_call(), source_roots=self.source_roots)
 
     def _importers_with(self, module: str, imports: Iterable[str]) -> dict[str, list[str]]:
         """The importers of each name, with `module` importing `imports` instead of what it imported."""
@@ -553,7 +626,7 @@ class ProjectIndex:
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
             if clients or module.factories or module.objects or module.scopes or module.commands or module.openers \
-                    or module.routes or module.request_settings or module.installers \
+                    or module.routes or module.request_settings or module.installers or module.holders \
                     or module.module in self._inheriting_modules:
                 # openers resolved through other modules' imports, which the compact form drops
                 openers = [[name, self._openers[qualified]] for name, _ in module.openers
@@ -566,6 +639,7 @@ class ProjectIndex:
                 "applications": {m["module"]: self._application.get(m["module"], m["module"]) for m in modules},
                 "reexports": self._reexports, "importers": self._importers,
                 "packages": sorted(self.imported_packages()),
+                "holders": self.holders_made_per_call(),
                 "roots": roots_to_json(self.source_roots)}
 
     @classmethod
@@ -575,6 +649,7 @@ class ProjectIndex:
                    known_imported=frozenset(data.get("imported", ())), known_applications=data.get("applications", {}),
                    known_reexports=data.get("reexports", {}), known_importers=data.get("importers", {}),
                    known_packages=frozenset(data.get("packages", ())),
+                   known_holders={name: list(found) for name, found in data.get("holders", {}).items()},
                    source_roots=roots_from_json(data.get("roots", ())))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:

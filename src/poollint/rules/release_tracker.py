@@ -461,6 +461,8 @@ class ReleaseTracker:
             direct, name, note = target
             if direct == "safe":
                 return None
+            if direct == "kept":
+                return self._judge_kept(opening, name)
             if opening.setting == "setup" and name is not None and name.startswith("."):
                 return self._judge_setup(opening, name[1:])
         if name is None:
@@ -500,6 +502,25 @@ class ReleaseTracker:
             note = f"{note}; " if note else ""
             note += f"{keeper} keeps it and never {_verb_release(opening)} it"
         return self._missing(opening, note, name)
+
+    def _judge_kept(self, opening: Opening, attribute: Optional[str]) -> Optional[Verdict]:
+        """`self.session = Session()` in `__init__` of a class whose objects never let it go
+        (ModuleFacts.holders), built per call somewhere in the project (ProjectIndex.holder_made_per_call):
+        each object holds a session or connection until it is collected. Any other `self.` attribute,
+        or a class the project builds only once, is left alone."""
+        scope, index = opening.scope, self.context.index
+        if attribute is None or index is None or not isinstance(scope, cst.FunctionDef) \
+                or scope.name.value != "__init__":
+            return None
+        klass = self._parents.get(self._parents.get(scope))  # the class whose body holds `__init__`
+        if not isinstance(klass, cst.ClassDef) or self._parents.get(klass) is not self.context.module:
+            return None
+        held = index.holder_made_per_call(self.context.module_qualified(klass.name.value))
+        if held is None or held[0] != attribute:
+            return None
+        name, caller = klass.name.value, ".".join(held[1].split(".")[-2:])
+        return self._missing(opening, f"`{name}` keeps it on `self.{attribute}` and never {_verb_release(opening)} "
+                                      f"it; a `{name}` is built on every call of `{caller}()`", None)
 
     def _only_lent(self, opening: Opening, name: str) -> bool:
         """Whether the calls that take the connection bound by `with ... as name`, or kept by project
@@ -684,6 +705,8 @@ class ReleaseTracker:
                 return "name", target.value, ""
             if opening.setting == "setup" and isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
                 return "name", "." + target.attr.value, ""
+            if opening.setting == "function" and isinstance(target, cst.Attribute) and _is_name(target.value, "self"):
+                return "kept", target.attr.value, ""
             return None
         if isinstance(parent, cst.Return):
             return "returned", None, ""
