@@ -244,6 +244,18 @@ class CheckoutNotReleased(_Release):
         local of the same name. A checkout on an object of unknown origin (`engine =
         build_engine(url)` from another package) is judged by the object's name
         (`engine`, `*_engine`, `pool`) only in a file that imports the checkout's library.
+        An object can hold one too: a class whose `__init__` keeps a session, connection or
+        checkout it opens on `self` (`self.session = SessionLocal()`), and in which nothing ever
+        lets it go, holds one per object: reported at that line when the project builds such
+        objects per call, in a function or method that does not run once (not `main`, not a
+        registered command, not a test), directly or through the constructors of other classes
+        (a handler's `ReportService()`, whose `__init__` builds `ReportData()`). What lets it go:
+        a method of the class named like a release (`close`, `dispose`, `__exit__`, `__del__`,
+        `shutdown`...), a release call on it, or any use of `self.session` other than calling its
+        methods (returned, handed on, rebound). A class with a base is not judged: the base may
+        release it. An asyncio redis `PubSub` (`client.pubsub()`) takes a connection of the
+        client's pool at its first subscribe and never returns it unless closed (`aclose()` or
+        `async with`); a synchronous one gives it back when collected and is not reported.
         DB-API drivers (psycopg2, pymysql, snowflake, mysql-connector, mysqlclient, oracledb,
         cx_Oracle, pyodbc, pymssql, pg8000, clickhouse-driver, databricks, trino, redshift,
         vertica, teradatasql, hdbcli, ibm_db_dbi, aiomysql, asyncmy) open one connection per
