@@ -122,6 +122,9 @@ class ModuleFacts:
     # classes whose `__init__` keeps on `self` a connection or session it opens, which nothing of the
     # class ever lets go (ModuleReader._holders): (class name, attribute)
     holders: tuple[tuple[str, str], ...] = ()
+    # generator functions and methods whose return annotation names what they yield, when the rules
+    # follow objects of it (`def get_db() -> Iterator[Session]`): (name or `Class.method`, qualified type)
+    yields: tuple[tuple[str, str], ...] = ()
 
     @property
     def defines_screen_words(self) -> bool:
@@ -153,11 +156,15 @@ class ModuleFacts:
             installers=tuple((name, tuple((position, parameter) for position, parameter in parameters))
                              for name, parameters in data.get("installers", ())),
             holders=tuple((name, attribute) for name, attribute in data.get("holders", ())),
+            yields=tuple((name, yielded) for name, yielded in data.get("yields", ())),
         )
 
 
 
 
+# annotations of a generator, whose first argument is what it yields
+GENERATOR_TYPES = frozenset(f"{module}.{name}" for module in ("typing", "collections.abc") for name in (
+    "Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator", "AsyncIterable"))
 # methods by which an object may let go of what it holds: a class that defines one is no holder
 RELEASING_METHODS = frozenset({"close", "aclose", "__exit__", "__aexit__", "__del__", "dispose", "disconnect",
                                "shutdown", "cleanup", "teardown", "release", "stop"})
@@ -405,6 +412,7 @@ class _ModuleReader:
             request_settings=tuple(dict.fromkeys(self._request_settings(body))),
             installers=tuple(self._installers()),
             holders=tuple(self._holders(body)),
+            yields=tuple(self._yielded_types(body)),
             script_shaped=not self.local_names and any(
                 isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Call, ast.Await))
                 for statement in body),
@@ -470,6 +478,27 @@ class _ModuleReader:
                 and not self._bound_to_pool(value, spec.pool_argument):
             return None
         return constructor
+
+    def _yielded_types(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
+        """Module functions and methods annotated as generators of an object the rules follow
+        (`-> Generator[Session, None, None]`, `-> AsyncIterator[AsyncSession]`): what `next()` or
+        `anext()` of their call returns (FileContext.qualified_name)."""
+        named: list[tuple[str, _FunctionNode]] = []
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                named.append((statement.name, statement))
+            elif isinstance(statement, ast.ClassDef):
+                named.extend((f"{statement.name}.{member.name}", member) for member in statement.body
+                             if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        for name, function in named:
+            returns = function.returns
+            if not isinstance(returns, ast.Subscript) or self.qualified(returns.value) not in GENERATOR_TYPES:
+                continue
+            first = returns.slice.elts[0] if isinstance(returns.slice, ast.Tuple) and returns.slice.elts \
+                else returns.slice
+            yielded = self.qualified(first)
+            if yielded is not None and self.catalog.follows_objects_of(yielded):
+                yield name, yielded
 
     def _holders(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
         """Classes whose objects each hold a connection or session they open and never let go:

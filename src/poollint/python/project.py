@@ -88,6 +88,8 @@ class ProjectIndex:
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
                          for m in self.modules.values() for name, constructor in m.openers}
+        self._yields = {f"{m.module}.{name}" if m.module else name: yielded
+                        for m in self.modules.values() for name, yielded in m.yields}
         self._resolve_library_reexports()
         self._reexports: dict[str, str] = {}
         self._follow_reexports()
@@ -314,11 +316,17 @@ class ProjectIndex:
         return out
 
     def screen_words(self) -> frozenset[str]:
-        """Names a file may call to build a pool or open a connection: the project's pool factories and
-        openers (qualified and as written)."""
+        """Names a file may call to build a pool or open a connection: the project's pool factories,
+        openers and generators annotated to yield what the rules follow (`next(get_db())`), qualified
+        and as written."""
         if not hasattr(self, "_screen_words"):
-            self._screen_words = frozenset(_and_last_parts([*self.pool_factories(), *self._openers]))
+            self._screen_words = frozenset(_and_last_parts([*self.pool_factories(), *self._openers, *self._yields]))
         return self._screen_words
+
+    def yielded_type(self, qualified_name: Optional[str]) -> Optional[str]:
+        """What a project generator function or method is annotated to yield, when the rules follow
+        objects of it (ModuleFacts.yields): `app.db.get_db` -> `sqlalchemy.orm.Session`."""
+        return self._yields.get(qualified_name) if qualified_name else None
 
     def opened_by(self, qualified_name: Optional[str]) -> Optional[str]:
         """The catalog constructor whose connection or session a project function returns, opened for its
@@ -627,6 +635,7 @@ class ProjectIndex:
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
             if clients or module.factories or module.objects or module.scopes or module.commands or module.openers \
                     or module.routes or module.request_settings or module.installers or module.holders \
+                    or module.yields \
                     or module.module in self._inheriting_modules:
                 # openers resolved through other modules' imports, which the compact form drops
                 openers = [[name, self._openers[qualified]] for name, _ in module.openers

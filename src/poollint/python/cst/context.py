@@ -182,7 +182,10 @@ class FileContext:
                     self._bind(target.target, origin)
         elif kind is cst.AnnAssign:
             if node.value is not None:  # type: ignore[attr-defined]
-                origin = self.origin(node.value)  # type: ignore[attr-defined]
+                # what the value was built by; else, for a value that could be anything (a call, a name),
+                # what the annotation says, as for a parameter
+                origin = self.origin(node.value) or (  # type: ignore[attr-defined]
+                    self._annotated(node.annotation) if isinstance(node.value, _OPAQUE_VALUES) else None)  # type: ignore[attr-defined]
                 if origin:
                     self._bind(node.target, origin)  # type: ignore[attr-defined]
         elif kind is cst.With:
@@ -203,10 +206,16 @@ class FileContext:
     def _bind_parameters(self, node: FunctionNode, frame: Frame) -> None:
         params = node.params
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            if isinstance(param.annotation, cst.Annotation):
-                annotation = self.qualified_name(param.annotation.annotation)
-                if annotation:
-                    frame.bindings[param.name.value] = annotation + "()"
+            annotation = self._annotated(param.annotation)
+            if annotation:
+                frame.bindings[param.name.value] = annotation
+
+    def _annotated(self, annotation: Optional[cst.Annotation]) -> Optional[str]:
+        """An object of the annotation's type (`session: Session` -> `sqlalchemy.orm.Session()`)."""
+        if not isinstance(annotation, cst.Annotation):
+            return None
+        qualified = self.qualified_name(annotation.annotation)
+        return qualified + "()" if qualified else None
 
     # -- questions --------------------------------------------------------------------------
     def binding_frame(self) -> Frame:
@@ -272,10 +281,20 @@ class FileContext:
             return self._object_origin(dotted) or dotted if "(" not in base else dotted  # `db.engine` of `from app import db`
         if isinstance(node, cst.Call):
             base = self.qualified_name(node.func)
+            if base in _NEXT_BUILTINS:
+                return self._yielded_by(node)
             return f"{base}()" if base else None
         if isinstance(node, cst.Await):
             return self.qualified_name(node.expression)
         return None
+
+    def _yielded_by(self, node: cst.Call) -> Optional[str]:
+        """`next(get_db())`, `await anext(provide_session())`: an object of the type the project generator
+        is annotated to yield (ProjectIndex.yielded_type), or None."""
+        if self.index is None or not node.args or not isinstance(node.args[0].value, cst.Call):
+            return None
+        yielded = self.index.yielded_type(self.qualified_name(node.args[0].value.func))
+        return f"{yielded}()" if yielded else None
 
     def instance_origin(self, attribute: str) -> Optional[str]:
         """What `self.<attribute>` holds in a method: the value the class's `__init__` keeps there, when
@@ -401,7 +420,11 @@ class FileContext:
         return self._position_map
 
 
-_BUILTINS = {"input": "builtins.input", "open": "builtins.open", "print": "builtins.print"}
+_BUILTINS = {"input": "builtins.input", "open": "builtins.open", "print": "builtins.print",
+             "next": "builtins.next", "anext": "builtins.anext"}
+_NEXT_BUILTINS = frozenset({"builtins.next", "builtins.anext"})
+# values whose type only an annotation can tell (a literal says what it is)
+_OPAQUE_VALUES = (cst.Call, cst.Await, cst.Name, cst.Attribute, cst.Subscript)
 
 
 class _KeywordCalls(cst.CSTVisitor):
