@@ -186,6 +186,31 @@ def test_editing_a_factory_gives_fresh_results(tmp_path: Path) -> None:
     assert ("app/api.py", 16, "DBP101") not in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
 
 
+def test_editing_a_class_that_holds_a_session_gives_fresh_results(tmp_path: Path) -> None:
+    """Whether a class holds a session per object comes from its module and from the modules that build
+    it: an edit of either is seen by the next cached run and by flake8 on the class's file alone."""
+    copy = _copy(FIXTURES / "projects" / "DBP304_session_kept_by_objects_made_per_call", tmp_path)
+    held = ("app/data.py", 12, "DBP304")
+    assert held in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/data.py")}
+    assert held in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    services = copy / "app" / "services.py"
+    services.write_text(services.read_text() + "\n\ndef main():\n    ReportData().count()\n")
+    api = copy / "app" / "api.py"
+    original = api.read_text()
+    api.write_text(original.replace("    return ReportService().summary()", "    return {}"))
+    assert held not in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    assert held not in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/data.py")}
+    time.sleep(0.01)
+    api.write_text(original)
+    data = copy / "app" / "data.py"
+    data.write_text(data.read_text().replace(
+        '        return self.session.execute(f"SELECT count(*) FROM {self.table}").scalar()',
+        '        return self.session.execute(f"SELECT count(*) FROM {self.table}").scalar()\n\n'
+        '    def close(self):\n        self.session.close()'))
+    assert held not in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    assert held not in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/data.py")}
+
+
 def test_a_function_returning_a_builder_of_clients_is_not_a_factory(tmp_path: Path) -> None:
     """Only the function's own statements count: the `return` of a nested function is not its return."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
