@@ -428,8 +428,25 @@ def test_newer_syntax_is_checked_by_libcst_not_reported_as_unreadable(tmp_path: 
                                      'def handler(event, context):\n    return Prisma().x\n')
     (tmp_path / "names.py").write_text('from prisma import Prisma\n\nprisma = Prisma()\n\n'
                                        'def label(user):\n    return f"{user["name"]}"\n')
+    # a replacement field spanning lines: "unterminated string literal" to Python 3.11
+    (tmp_path / "lines.py").write_text('from prisma import Prisma\n\ndef handler(event, context):\n'
+                                       '    return f"-{\n        Prisma().x\n    }"\n')
     found = sorted((Path(path).name, line, code) for path, line, code, _ in _findings(tmp_path))
-    assert found == [("app.py", 6, "DBP101")]
+    assert found == [("app.py", 6, "DBP101"), ("lines.py", 5, "DBP101")]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="Python 3.14 reads this syntax itself")
+def test_python_314_except_without_parentheses_is_checked_not_reported(tmp_path: Path) -> None:
+    """PEP 758: `except A, B:` is valid Python 3.14; on an older Python, libcst reads it and the rules
+    check the file whole. A trailing `as` still needs the parentheses, in 3.14 too: a syntax error."""
+    (tmp_path / "app.py").write_text('from prisma import Prisma\n\ndef handler(event, context):\n'
+                                     '    try:\n        return Prisma().x\n    except ValueError, TypeError:\n'
+                                     '        return None\n')
+    (tmp_path / "broken.py").write_text('from prisma import Prisma\n\ndef handler(event, context):\n'
+                                        '    try:\n        return Prisma().x\n'
+                                        '    except ValueError, TypeError as error:\n        return error\n')
+    found = sorted((Path(path).name, line, code) for path, line, code, _ in _findings(tmp_path))
+    assert found == [("app.py", 5, "DBP101"), ("broken.py", 6, "DBP000")]
 
 
 @pytest.mark.parametrize("name, shown", [

@@ -117,8 +117,11 @@ def _blank_statement(text: str, error_line: int) -> "Optional[tuple[str, int]]":
 def newer_python_needed(text: str, python_message: str) -> Optional[str]:
     """When the running Python refuses the file but libcst reads it as newer syntax: which version it needs
     ("3.12"), or "a newer" when the feature is not one we name; None when the file is simply invalid."""
+    # an f-string spanning lines (PEP 701) is an "unterminated string literal" before Python 3.12
+    f_string = "f-string" in python_message or (
+        python_message.startswith("unterminated string literal") and _F_STRING.search(text) is not None)
     if sys.version_info >= (3, 14) or len(text) > MAX_CST_CHARS or not (
-            "f-string" in python_message or _NEWER_SYNTAX_HINT.search(text)):
+            f_string or python_message == _UNPARENTHESIZED_EXCEPT or _NEWER_SYNTAX_HINT.search(text)):
         return None
     import libcst as cst
 
@@ -131,15 +134,22 @@ def newer_python_needed(text: str, python_message: str) -> Optional[str]:
         needs_312 = any(isinstance(node, (cst.TypeAlias, cst.TypeParameters)) for node in _walk(module))
     except RecursionError:
         needs_312 = False
-    if needs_312 or "f-string" in python_message:
+    if needs_312 or f_string:
         return "3.12" if sys.version_info < (3, 12) else "a newer"
+    if python_message == _UNPARENTHESIZED_EXCEPT:
+        return "3.14"
     return "a newer"
 
 
+# How Python 3.13 and earlier refuse `except A, B:`, which Python 3.14 reads as `except (A, B):` (PEP 758)
+_UNPARENTHESIZED_EXCEPT = "multiple exception types must be parenthesized"
 # What newer syntax starts with (`type X = ...`, `def f[T](...)`, `class C[T]:`, `except*`, `match x:`):
-# libcst is asked only then, so an ordinary syntax error costs no second parse.
+# libcst is asked only then or on the messages above, so an ordinary syntax error costs no second parse,
+# and a file beyond CPython's limits (`too many nested parentheses`) is not taken for newer syntax
 _NEWER_SYNTAX_HINT = re.compile(r"^[ \t]*(?:type[ \t]+\w+|(?:async[ \t]+)?def[ \t]+\w+[ \t]*\[|class[ \t]+\w+[ \t]*\["
                                 r"|except[ \t]*\*|match[ \t].*:[ \t]*$)", re.MULTILINE)
+# an f-string's opening quote (`f"`, `rf'`, `Fr"`)
+_F_STRING = re.compile(r"""(?<![\w'"])[rR]?[fF][rR]?['"]""")
 
 
 def _walk(node: "cst.CSTNode") -> "Iterator[cst.CSTNode]":
