@@ -7,7 +7,9 @@ Which library consumes a variable is decided, in this order of evidence:
 1. `schema.prisma` names it in a datasource: `url = env("DATABASE_URL")` -> Prisma;
 2. Python passes it to a catalog constructor: `create_engine(os.environ["X"])`,
    `create_engine(settings.database_url)` (a settings field named like the variable),
-   or through a module-level name (`URL = os.getenv("X")`; `asyncpg.create_pool(URL)`);
+   or through a module-level name (`URL = os.getenv("X")`; `asyncpg.create_pool(URL)`),
+   also one another module imports (`from app.config import URL`); alembic's
+   `config.set_main_option("sqlalchemy.url", URL)` hands it to SQLAlchemy;
 3. the variable's name: `SQLALCHEMY_DATABASE_URI` / `SQLALCHEMY_*` -> SQLAlchemy;
 4. the URL itself: `postgresql+asyncpg://` -> SQLAlchemy; `prisma://` and Prisma-only
    parameters (`connection_limit`, `pgbouncer`, `pool_timeout`) -> Prisma.
@@ -113,17 +115,37 @@ class DeploymentModel:
     env_files: dict[str, set[str]] = field(default_factory=dict)
     # texts that stand in for files on disk (resolved path ->): a codemod's edit being verified
     overrides: dict[Path, str] = field(default_factory=dict)
+    # Python module-level names bound to a variable: file -> {name: variable}
+    exports: dict[str, dict[str, str]] = field(default_factory=dict)
+    # names imported from another module and handed to a library: (qualified name, library, file)
+    imported_consumers: list[tuple[str, str, str]] = field(default_factory=list)
+    _joined: tuple[int, int] = (0, 0)
 
     # -- questions rules ask ----------------------------------------------------------------
     @property
     def consumers(self) -> dict[str, set[str]]:
         """Variable to the libraries read it anywhere in the run."""
+        self._join_imports()
         return {variable: {library for library, _ in found} for variable, found in self.evidence.items()}
+
+    def _join_imports(self) -> None:
+        """`create_engine(DATABASE_URL)` with `from app.config import DATABASE_URL`, where app/config.py
+        has `DATABASE_URL = os.getenv("DB_URL")`: SQLAlchemy reads `DB_URL` (evidence of the importing file)."""
+        if self._joined == (len(self.exports), len(self.imported_consumers)):
+            return
+        self._joined = (len(self.exports), len(self.imported_consumers))
+        modules = {_dotted_module(path): exports for path, exports in self.exports.items()}
+        for qualified, library, path in self.imported_consumers:
+            module, _, name = qualified.rpartition(".")
+            for dotted, exports in modules.items():
+                if name in exports and (dotted == module or dotted.endswith("." + module)):
+                    self.add_consumer(exports[name], library, path)
 
     def add_consumer(self, variable: str, library: str, path: str) -> None:
         self.evidence.setdefault(variable, set()).add((library, path))
 
     def consumers_of(self, site: UrlSite) -> set[str]:
+        self._join_imports()
         found: set[str] = set()
         if site.literal_consumer:
             found.add(site.literal_consumer)
@@ -477,6 +499,9 @@ def add_python_facts(model: DeploymentModel, shown: str, facts: PythonFacts, att
         return
     for variable, library in facts.consumers:
         model.add_consumer(variable, library, shown)
+    if facts.exports:
+        model.exports[shown] = dict(facts.exports)
+    model.imported_consumers.extend((qualified, library, shown) for qualified, library in facts.imported_consumers)
     for variable, library, pool, overflow in facts.pool_sizes:
         model.pool_sizes.append((variable, library, pool, overflow, shown))
     if facts.serverless:
@@ -485,6 +510,15 @@ def add_python_facts(model: DeploymentModel, shown: str, facts: PythonFacts, att
         model.files.setdefault(shown, tuple(split_lines(read_text())))
         for line, value, library in facts.literals:
             model.url_sites.append(UrlSite(shown, line, "", value, "python", literal_consumer=library))
+
+
+def _dotted_module(path: str) -> str:
+    """`backend/app/core/config.py` -> `backend.app.core.config`; a package's `__init__.py` is the package."""
+    stem = path[:-3] if path.endswith(".py") else path
+    parts = [part for part in stem.replace("\\", "/").split("/") if part not in ("", ".")]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
 
 
 def scan_python(model: DeploymentModel, shown: str, data: bytes, catalog: Catalog,

@@ -21,6 +21,14 @@ from poollint.limits import MAX_AST_BYTES
 _ENV_FUNCTIONS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv",
                             "env", "env.str", "env.url", "config", "decouple.config", "environ.Env"})
 _SERVERLESS_HANDLER = re.compile(rb"def\s+(?:lambda_handler|handler)\s*\(\s*event\s*,\s*context\b")
+# alembic's `config.set_main_option("sqlalchemy.url", url)` (and `set_section_option(section, ...)`) hands
+# the URL to SQLAlchemy, which builds the migration engine from it
+_SQLALCHEMY_URL_OPTION = "sqlalchemy.url"
+_OPTION_SETTERS = {"set_main_option": 0, "set_section_option": 1}  # method -> position of the option name
+# a module-level name bound to an environment variable (`DATABASE_URL = os.getenv("X")`): other modules
+# that import the name read the variable
+_MODULE_ENV_READ = re.compile(rb"^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[^\n]*\b(?:getenv[ \t]*\(|environ[ \t]*[\[.]"
+                              rb"|config[ \t]*\(|env(?:\.\w+)?[ \t]*\()", re.MULTILINE)
 MAX_PYTHON_BYTES = 2_000_000
 
 
@@ -33,6 +41,11 @@ class _PythonScan(ast.NodeVisitor):
         self.literals: list[tuple[int, str, str]] = []
         self.pool_sizes: list[tuple[str, str, int, int]] = []
         self.serverless = False
+        # module-level names bound to an environment variable: name -> variable
+        self.exports: dict[str, str] = {}
+        # a name imported from the project handed to a library: (qualified name as imported, library)
+        self.imported_consumers: set[tuple[str, str]] = set()
+        self._depth = 0  # functions entered: module-level statements are at 0
 
     def qualify(self, node: ast.AST) -> Optional[str]:
         dotted = dotted_name(node)
@@ -41,6 +54,14 @@ class _PythonScan(ast.NodeVisitor):
         head, _, rest = dotted.partition(".")
         resolved = self.aliases.get(head, head)
         return f"{resolved}.{rest}" if rest else resolved
+
+    def _imported_in(self, node: ast.AST, library: str) -> None:
+        """Names of the argument imported from elsewhere (`from app.config import DATABASE_URL`): what
+        variable they hold is known in their module (config/project.py joins them)."""
+        for child in ast.walk(node):
+            if isinstance(child, ast.Name) and child.id not in self.names and child.id in self.aliases \
+                    and "." in self.aliases[child.id]:
+                self.imported_consumers.add((self.aliases[child.id], library))
 
     def visit_Import(self, node: ast.Import) -> None:
         self.aliases.update(absolute_bindings(node))
@@ -75,17 +96,28 @@ class _PythonScan(ast.NodeVisitor):
         return found
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-        for variable in sorted(self.variables_in(node.value))[:1]:
+        self._bind([t.id for t in node.targets if isinstance(t, ast.Name)], node.value)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:  # `DATABASE_URL: str = config("DB_URL")`
+        if node.value is not None and isinstance(node.target, ast.Name):
+            self._bind([node.target.id], node.value)
+        self.generic_visit(node)
+
+    def _bind(self, names: list[str], value: ast.AST) -> None:
+        for variable in sorted(self.variables_in(value))[:1]:
             for name in names:
                 self.names[name] = variable
-        self.generic_visit(node)
+                if self._depth == 0:
+                    self.exports[name] = variable
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         params = [a.arg for a in node.args.args]
         if node.name in ("handler", "lambda_handler") and params[:2] == ["event", "context"]:
             self.serverless = True
+        self._depth += 1
         self.generic_visit(node)
+        self._depth -= 1
 
     visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
 
@@ -99,9 +131,17 @@ class _PythonScan(ast.NodeVisitor):
             library = spec.library
         elif name.startswith("dj_database_url."):
             library = "django"
+        option = _OPTION_SETTERS.get(node.func.attr) if isinstance(node.func, ast.Attribute) else None
+        if option is not None and len(node.args) > option + 1 and isinstance(node.args[option], ast.Constant) \
+                and node.args[option].value == _SQLALCHEMY_URL_OPTION:
+            for variable in self.variables_in(node.args[option + 1]):
+                self.consumers.setdefault(variable, set()).add("sqlalchemy")
+            self._imported_in(node.args[option + 1], "sqlalchemy")
         if library:
             arguments = list(node.args[:1]) + [k.value for k in node.keywords if k.arg in (
                 "url", "dsn", "host", "datasource", "default", "database_url", "conninfo")]
+            for argument in arguments:
+                self._imported_in(argument, library)
             sizes = _literal_pool_size(node)
             for argument in arguments:
                 for variable in self.variables_in(argument):
@@ -144,17 +184,22 @@ class PythonFacts:
     mentions_url: bool = False  # contains `://`: the only facts kept when no config file is in the run
     # (variable, library, pool size, overflow or -1 for the library's default) from literal keyword arguments
     pool_sizes: tuple[tuple[str, str, int, int], ...] = ()
+    exports: tuple[tuple[str, str], ...] = ()  # (module-level name, variable it holds)
+    # (name as imported from another module, library it is handed to): `create_engine(DATABASE_URL)`
+    imported_consumers: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> list[Any]:
         return [[list(c) for c in self.consumers], [list(x) for x in self.literals], self.serverless,
-                self.statement_cache, self.mentions_url, [list(p) for p in self.pool_sizes]]
+                self.statement_cache, self.mentions_url, [list(p) for p in self.pool_sizes],
+                [list(e) for e in self.exports], [list(i) for i in self.imported_consumers]]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> "PythonFacts":
-        consumers, literals, serverless, statement_cache, mentions_url, pool_sizes = data
+        consumers, literals, serverless, statement_cache, mentions_url, pool_sizes, exports, imported = data
         return cls(tuple((v, lib) for v, lib in consumers), tuple((int(n), u, lib) for n, u, lib in literals),
                    bool(serverless), bool(statement_cache), bool(mentions_url),
-                   tuple((v, lib, int(p), int(o)) for v, lib, p, o in pool_sizes))
+                   tuple((v, lib, int(p), int(o)) for v, lib, p, o in pool_sizes),
+                   tuple((n, v) for n, v in exports), tuple((q, lib) for q, lib in imported))
 
 
 def needs_python_scan(data: bytes, screened: bool) -> bool:
@@ -163,7 +208,9 @@ def needs_python_scan(data: bytes, screened: bool) -> bool:
         return False
     if b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None:
         return True
-    return screened and any(word in data for word in _ATTRIBUTION_WORDS)
+    if screened and any(word in data for word in _ATTRIBUTION_WORDS):
+        return True
+    return _MODULE_ENV_READ.search(data) is not None  # a settings module other modules import from
 
 
 def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[ast.AST] = None,
@@ -175,7 +222,9 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
     if not needs_python_scan(data, screened):
         return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)
     handler = b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None
-    if not handler and not _client_words(catalog).search(data):
+    exports = _MODULE_ENV_READ.search(data) is not None
+    if not handler and not exports and _SQLALCHEMY_URL_OPTION.encode() not in data \
+            and not _client_words(catalog).search(data):
         return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)  # no client is built here
     if tree is None and len(data) <= MAX_AST_BYTES:
         try:
@@ -186,14 +235,15 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
             tree = None  # the Python pipeline reports unparsable files as DBP000
     scan = _PythonScan(catalog)
     try:
-        if tree is not None and (handler or _calls_a_client(outline or Outline(tree), catalog)):
+        if tree is not None and (handler or exports or _calls_a_client(outline or Outline(tree), catalog)
+                                 or _SQLALCHEMY_URL_OPTION.encode() in data):
             scan.visit(tree)
     except RecursionError:
         scan = _PythonScan(catalog)
     consumers = tuple(sorted((variable, library) for variable, libraries in scan.consumers.items()
                              for library in libraries))
     return PythonFacts(consumers, tuple(scan.literals), scan.serverless, statement_cache, mentions_url,
-                       tuple(scan.pool_sizes))
+                       tuple(scan.pool_sizes), tuple(sorted(scan.exports.items())), tuple(sorted(scan.imported_consumers)))
 
 
 def _client_words(catalog: Catalog) -> "re.Pattern[bytes]":

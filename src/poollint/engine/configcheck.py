@@ -28,11 +28,7 @@ def build_model(config_files: Iterable[Path], python_files: Iterable[Path], sett
     Python files' facts computed (or cached) by the Python pass, so they are not parsed twice;
     `overrides`: texts read instead of some configuration files (by resolved path)."""
     model = DeploymentModel(catalog=settings.catalog, overrides=dict(overrides or {}))
-    extra = settings.url_variables
     config_files = list(config_files)
-    for path in config_files:
-        load_config_file(model, path, shown(path), extra, as_dotenv=path in dotenv)
-    merge_compose_files(model)
     known_facts = known_facts or {}
     for path in python_files:
         facts = known_facts.get(path)
@@ -44,6 +40,11 @@ def build_model(config_files: Iterable[Path], python_files: Iterable[Path], sett
         except OSError:
             continue
         scan_python(model, shown(path), data, settings.catalog, screen, attribution=bool(config_files))
+    # a variable the code hands to a database library holds a URL whatever its name (`DB_CONNECTION`)
+    extra = (*settings.url_variables, *sorted(model.consumers))
+    for path in config_files:
+        load_config_file(model, path, shown(path), extra, as_dotenv=path in dotenv)
+    merge_compose_files(model)
     return model
 
 

@@ -520,8 +520,11 @@ class DeprecatedScheme(ConfigRule):
         `postgres://` URL fails at start-up; services that retry start-up in a loop (or
         platforms that restart them) keep half-open connections and crash-loop. Prisma and
         asyncpg accept `postgres://`, so this is reported only where SQLAlchemy reads the
-        variable: a `create_engine` call receives it, its name is `SQLALCHEMY_*`, or the
-        URL is a literal passed to SQLAlchemy.
+        variable: a `create_engine` call receives it (directly, or through a module-level
+        name such as `DATABASE_URL = config("DB_CONNECTION")` that another module imports),
+        alembic's `config.set_main_option("sqlalchemy.url", ...)` is handed it, its name is
+        `SQLALCHEMY_*`, or the URL is a literal passed to SQLAlchemy. A variable the code
+        hands to a database library is a URL whatever its name (`DB_CONNECTION`).
     """
     example = """
         SQLALCHEMY_DATABASE_URI="postgres://app:secret@db.example.com:5432/app"
