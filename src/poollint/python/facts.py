@@ -170,6 +170,18 @@ RELEASING_METHODS = frozenset({"close", "aclose", "__exit__", "__aexit__", "__de
                                "shutdown", "cleanup", "teardown", "release", "stop"})
 
 
+def _named_definitions(body: Sequence[ast.stmt]) -> list[tuple[str, "_FunctionNode"]]:
+    """The module's functions and its classes' methods, by name (`notify`, `Client.post`)."""
+    named: list[tuple[str, _FunctionNode]] = []
+    for statement in body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            named.append((statement.name, statement))
+        elif isinstance(statement, ast.ClassDef):
+            named.extend((f"{statement.name}.{member.name}", member) for member in statement.body
+                         if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return named
+
+
 def _self_attribute(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
 
@@ -483,13 +495,7 @@ class _ModuleReader:
         """Module functions and methods annotated as generators of an object the rules follow
         (`-> Generator[Session, None, None]`, `-> AsyncIterator[AsyncSession]`): what `next()` or
         `anext()` of their call returns (FileContext.qualified_name)."""
-        named: list[tuple[str, _FunctionNode]] = []
-        for statement in body:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                named.append((statement.name, statement))
-            elif isinstance(statement, ast.ClassDef):
-                named.extend((f"{statement.name}.{member.name}", member) for member in statement.body
-                             if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        named = _named_definitions(body)
         for name, function in named:
             returns = function.returns
             if not isinstance(returns, ast.Subscript) or self.qualified(returns.value) not in GENERATOR_TYPES:
@@ -572,13 +578,7 @@ class _ModuleReader:
 
     def _call_summaries(self, body: Sequence[ast.stmt]) -> Iterator[CallSummary]:
         """A summary of each top-level function and method that names an external call or calls the project."""
-        named: list[tuple[str, _FunctionNode]] = []
-        for statement in body:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                named.append((statement.name, statement))
-            elif isinstance(statement, ast.ClassDef):
-                named.extend((f"{statement.name}.{member.name}", member) for member in statement.body
-                             if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        named = _named_definitions(body)
         for (name, _), outline in zip(named, self.outline.partition([function for _, function in named])):
             found = self._call_summary(name, outline)
             if found is not None:

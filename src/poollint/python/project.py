@@ -164,7 +164,7 @@ class ProjectIndex:
             for alias, target in pairs():
                 if alias == target or alias in self._reexports:
                     continue
-                for table in (self._factories, self._objects, self._openers):
+                for table in (self._factories, self._objects, self._openers, self._yields):
                     if target in table and alias not in table:
                         table[alias] = table[target]  # type: ignore[index]
                         self._reexports[alias] = target
