@@ -528,9 +528,11 @@ class _ModuleReader:
                 continue
             kept: dict[str, ast.AST] = {}
             for node in self.own_statements(constructor):
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attribute(node.targets[0]) \
-                        and self._opened_by(node.value, {}) is not None:
-                    kept[node.targets[0].attr] = node.targets[0]  # type: ignore[attr-defined]
+                opened = self._opened_by(node.value, {}) if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and _self_attribute(node.targets[0]) else None
+                # what the catalog names itself: a project builder's result is resolved for openers only
+                if opened is not None and (self.catalog.client_for(opened) or self.catalog.checkout_taken(opened)):
+                    kept[node.targets[0].attr] = node.targets[0]  # type: ignore[attr-defined,union-attr]
             if not kept:
                 continue
             parents = {child: parent for parent in ast.walk(statement) for child in ast.iter_child_nodes(parent)}
