@@ -1031,7 +1031,11 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         `scalars`/`flush` and keeps its connection until `commit`, `rollback` or `close`: an
         external call in between is reported, with the session's first query as the start. A
         session handed to a project function that queries with it begins there; handed to one
-        that commits, or to anything unknown, it is not followed further. Sessions of unknown
+        that commits, or to anything unknown, it is not followed further. A session pulled out of
+        a project generator with `next()` or `anext()` (`db = next(get_db())`, in any module) is one
+        when the generator is annotated to yield it (`-> Generator[Session, None, None]`,
+        `-> AsyncIterator[AsyncSession]`), and so is a local annotated `Session` whose value
+        cannot tell (a call or a name). Sessions of unknown
         origin (an unannotated parameter, `self.session`) are not judged, and neither is a
         session on an in-memory SQLite engine (`Session(create_engine("sqlite://"))`, or a factory
         bound to one): that database has one connection per thread and nobody waits for it. A
