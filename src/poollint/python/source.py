@@ -118,10 +118,14 @@ def newer_python_needed(text: str, python_message: str) -> Optional[str]:
     """When the running Python refuses the file but libcst reads it as newer syntax: which version it needs
     ("3.12"), or "a newer" when the feature is not one we name; None when the file is simply invalid."""
     # an f-string spanning lines (PEP 701) is an "unterminated string literal" before Python 3.12
+    # ("EOL while scanning string literal" before 3.10)
     f_string = "f-string" in python_message or (
-        python_message.startswith("unterminated string literal") and _F_STRING.search(text) is not None)
+        python_message.startswith(("unterminated string literal", "EOL while scanning string literal"))
+        and _F_STRING.search(text) is not None)
+    # Python 3.9 says only "invalid syntax" to `except A, B:`
+    pep_758 = python_message == _UNPARENTHESIZED_EXCEPT or _EXCEPT_WITHOUT_PARENTHESES.search(text) is not None
     if sys.version_info >= (3, 14) or len(text) > MAX_CST_CHARS or not (
-            f_string or python_message == _UNPARENTHESIZED_EXCEPT or _NEWER_SYNTAX_HINT.search(text)):
+            f_string or pep_758 or _NEWER_SYNTAX_HINT.search(text)):
         return None
     import libcst as cst
 
@@ -136,13 +140,14 @@ def newer_python_needed(text: str, python_message: str) -> Optional[str]:
         needs_312 = False
     if needs_312 or f_string:
         return "3.12" if sys.version_info < (3, 12) else "a newer"
-    if python_message == _UNPARENTHESIZED_EXCEPT:
+    if pep_758:
         return "3.14"
     return "a newer"
 
 
 # How Python 3.13 and earlier refuse `except A, B:`, which Python 3.14 reads as `except (A, B):` (PEP 758)
 _UNPARENTHESIZED_EXCEPT = "multiple exception types must be parenthesized"
+_EXCEPT_WITHOUT_PARENTHESES = re.compile(r"^[ \t]*except\*?[ \t]+[^(\n:#]*,[^\n:#]*:", re.MULTILINE)
 # What newer syntax starts with (`type X = ...`, `def f[T](...)`, `class C[T]:`, `except*`, `match x:`):
 # libcst is asked only then or on the messages above, so an ordinary syntax error costs no second parse,
 # and a file beyond CPython's limits (`too many nested parentheses`) is not taken for newer syntax
