@@ -140,10 +140,9 @@ class _PythonScan(ast.NodeVisitor):
         if library:
             arguments = list(node.args[:1]) + [k.value for k in node.keywords if k.arg in (
                 "url", "dsn", "host", "datasource", "default", "database_url", "conninfo")]
-            for argument in arguments:
-                self._imported_in(argument, library)
             sizes = _literal_pool_size(node)
             for argument in arguments:
+                self._imported_in(argument, library)
                 for variable in self.variables_in(argument):
                     self.consumers.setdefault(variable, set()).add(library)
                     if sizes is not None:
@@ -202,29 +201,21 @@ class PythonFacts:
                    tuple((n, v) for n, v in exports), tuple((q, lib) for q, lib in imported))
 
 
-def needs_python_scan(data: bytes, screened: bool) -> bool:
-    """Whether `python_facts` has to parse the file: a serverless handler, or a catalog library and a URL source."""
-    if len(data) > MAX_PYTHON_BYTES:
-        return False
-    if b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None:
-        return True
-    if screened and any(word in data for word in _ATTRIBUTION_WORDS):
-        return True
-    return _MODULE_ENV_READ.search(data) is not None  # a settings module other modules import from
-
-
 def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[ast.AST] = None,
                  outline: Optional[Outline] = None) -> PythonFacts:
     """The facts of one file. `screened`: a catalog library's name appears (without one the file builds
-    no client, so only its serverless handlers matter). `tree` and `outline`: the file's, when already made."""
+    no client, so only its serverless handlers and module-level variables matter). `tree` and `outline`:
+    the file's, when already made."""
     statement_cache = b"statement_cache_size" in data
     mentions_url = b"://" in data
-    if not needs_python_scan(data, screened):
+    if len(data) > MAX_PYTHON_BYTES:
         return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)
+    # each of these is searched once: a file that shows none of them is not parsed
     handler = b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None
-    exports = _MODULE_ENV_READ.search(data) is not None
-    if not handler and not exports and _SQLALCHEMY_URL_OPTION.encode() not in data \
-            and not _client_words(catalog).search(data):
+    exports = _MODULE_ENV_READ.search(data) is not None  # a settings module other modules import from
+    url_option = _SQLALCHEMY_URL_OPTION.encode() in data
+    attribution = screened and any(word in data for word in _ATTRIBUTION_WORDS)
+    if not (handler or exports or (attribution and (url_option or _client_words(catalog).search(data)))):
         return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)  # no client is built here
     if tree is None and len(data) <= MAX_AST_BYTES:
         try:
@@ -235,8 +226,7 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
             tree = None  # the Python pipeline reports unparsable files as DBP000
     scan = _PythonScan(catalog)
     try:
-        if tree is not None and (handler or exports or _calls_a_client(outline or Outline(tree), catalog)
-                                 or _SQLALCHEMY_URL_OPTION.encode() in data):
+        if tree is not None and (handler or exports or url_option or _calls_a_client(outline or Outline(tree), catalog)):
             scan.visit(tree)
     except RecursionError:
         scan = _PythonScan(catalog)
