@@ -428,55 +428,51 @@ class ProjectIndex:
             return self.known_holders
         if "_holders_per_call" in self.__dict__:
             return self.__dict__["_holders_per_call"]
-        class_of = self._call_summaries()[1]
-        callers: dict[str, list[str]] = {}
-        for module in self.modules.values():
-            if is_test_path(Path(module.path)):
-                continue
-            for summary in module.calls:
-                for callee in summary.callees:
-                    callers.setdefault(callee, []).append(f"{module.module}.{summary.name}" if module.module else summary.name)
         found: dict[str, list[str]] = {}
         for module in self.modules.values():
             for name, attribute in module.holders:
                 qualified = f"{module.module}.{name}" if module.module else name
-                caller = self._caller_per_call(qualified, callers, class_of)
+                caller = self._built_by(qualified)[1]
                 if caller is not None:
                     found[qualified] = [attribute, caller]
         self.__dict__["_holders_per_call"] = found
         return found
 
-    def _caller_per_call(self, qualified_class: str, callers: dict[str, list[str]],
-                         class_of: dict[str, str]) -> Optional[str]:
-        frontier, seen = {qualified_class}, {qualified_class}
+    def _built_by(self, qualified_class: str) -> tuple[set[str], Optional[str]]:
+        """(the classes whose `__init__` builds an object of the class, directly or through each other, to
+        the depth DBP2xx follows calls; the first function or method among their builders that builds
+        one per call: not a test's, not `main`, not a registered command, or None)."""
+        if "_constructor_callers" not in self.__dict__:
+            callers: dict[str, list[str]] = {}
+            for module in self.modules.values():
+                if is_test_path(Path(module.path)):
+                    continue  # a test builds its objects once
+                for summary in module.calls:
+                    for callee in summary.callees:
+                        callers.setdefault(callee, []).append(
+                            f"{module.module}.{summary.name}" if module.module else summary.name)
+            self.__dict__["_constructor_callers"] = callers
+        callers, class_of = self.__dict__["_constructor_callers"], self._call_summaries()[1]
+        classes: set[str] = set()
+        per_call: Optional[str] = None
+        frontier = {qualified_class}
         for _ in range(MAX_CHAIN_DEPTH):
             constructors: set[str] = set()
             for built in sorted(frontier):
                 for caller in callers.get(built, ()):
                     if caller.endswith(".__init__") and caller in class_of:
                         constructors.add(class_of[caller])
-                    elif caller not in self._commands and caller.rsplit(".", 1)[-1] != "main":
-                        return caller
-            frontier = constructors - seen
-            seen |= frontier
-        return None
+                    elif per_call is None and caller not in self._commands and caller.rsplit(".", 1)[-1] != "main":
+                        per_call = caller
+            frontier = constructors - classes - {qualified_class}
+            classes |= frontier
+        return classes, per_call
 
     def holder_builders(self) -> list[str]:
         """Qualified names of the holder classes (ModuleFacts.holders) and of the classes whose `__init__`
         builds one, to the depth DBP2xx follows calls: the index reads the modules that name them."""
-        class_of = self._call_summaries()[1]
         names = {f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name, _ in m.holders}
-        if not names:
-            return []
-        summaries = self._call_summaries()[0]
-        for _ in range(MAX_CHAIN_DEPTH):
-            more = {class_of[name] for name, summary in summaries.items()
-                    if name.endswith(".__init__") and name in class_of and class_of[name] not in names
-                    and any(callee in names for callee in summary.callees)}
-            if not more:
-                break
-            names |= more
-        return sorted(names)
+        return sorted(names.union(*(self._built_by(name)[0] for name in names)))
 
     def may_reach_by_name(self, name: str) -> bool:
         """Whether some function, method or class of the project called `name` may reach an external call."""
