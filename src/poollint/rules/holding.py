@@ -506,7 +506,7 @@ class _HoldingRule(FileRule):
                         return self._wanted(reached)
         if depth <= 0:
             return None
-        callee = self._project_function(node)
+        callee = self._project_function(node, reaching_only=True)
         if callee is None or id(callee[0]) in seen:
             return None
         function, klass, context = callee
@@ -612,9 +612,13 @@ class _HoldingRule(FileRule):
             return False
         return function_role(self.context, function, None).per_call == "a task"
 
-    def _project_function(self, node: cst.Call) -> Optional[tuple[cst.FunctionDef, Optional[cst.ClassDef], FileContext]]:
+    def _project_function(self, node: cst.Call, reaching_only: bool = False,
+                          ) -> Optional[tuple[cst.FunctionDef, Optional[cst.ClassDef], FileContext]]:
         """The project function `node` calls, its class and its module's context: a function of this
-        module, a method of the enclosing class via `self.`, or a function of another project module."""
+        module, a method of the enclosing class via `self.`, or a function of another project module.
+        `reaching_only`: another module's function or a project class's method only when the index's
+        call summaries say some project callable of its name may reach an external call (the screen's
+        own judgement, ProjectIndex.reaching_names); the others' modules are not parsed for nothing."""
         func = node.func
         if isinstance(func, cst.Name):
             function = self.context.module_functions.get(func.value)
@@ -628,6 +632,9 @@ class _HoldingRule(FileRule):
                 # may reach an external call (its base's module is parsed for it)
                 inherits = index is not None and index.may_reach_by_name(func.attr.value)
                 return class_method(self.context, frame.node, func.attr.value, self.settings, inherited=inherits)
+            return None
+        index = self.context.index
+        if reaching_only and index is not None and not index.may_reach_by_name(_last_name(func) or ""):
             return None
         found = self._other_module_definition(func)
         if found is not None and isinstance(found[0], cst.FunctionDef):
