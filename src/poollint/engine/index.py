@@ -24,7 +24,7 @@ from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, index_source, m
                                    read_module, summary_words)
 from poollint.python.names import (SourceRoots, imports_in_source, infer_source_roots, root_packages, rooted,
                                      roots_to_json)
-from poollint.python.project import ProjectIndex
+from poollint.python.project import ProjectIndex, facts_digest
 from poollint.engine.plan import screen_vocabularies
 from poollint.python.screen import (VOCABULARIES, ScreenWords, ScreenedFile, content_digest, names_a_screen_call, parse_text,
                                     STANDARD_LIBRARY, passes_screen, screen_file, screen_words)
@@ -158,12 +158,20 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
             if mode != _SYNTAX:  # a file only parsed stays unread: a later round may index it
                 entries[relative]["read"] = True
                 entries[relative]["facts"] = facts
+                decoded.pop(relative, None)
             if screened_file is not None:
                 screened_files[relative] = screened_file
 
+    decoded: dict[str, ModuleFacts] = {}  # relative path -> its facts as read: each round asks again
+
     def modules() -> dict[str, ModuleFacts]:
-        found = (ModuleFacts.from_json(e["facts"]) for e in entries.values() if e["facts"])
-        return {facts.module: facts for facts in found}
+        found = {}
+        for relative, entry in entries.items():
+            if entry["facts"]:
+                if relative not in decoded:
+                    decoded[relative] = ModuleFacts.from_json(entry["facts"])
+                found[decoded[relative].module] = decoded[relative]
+        return found
 
     registrations = _registration_pattern(settings.catalog)
     # a setting that runs every view in a transaction, and the URLconfs that say which functions are
@@ -255,7 +263,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     def imports_of(relative: str) -> tuple[str, ...]:
         return tuple(rooted(name, names[relative], source_roots) for name in entries[relative].get("imports", ()))
 
-    index = ProjectIndex(root, modules(), names, other_imports={
+    facts_json = {e["facts"]["module"]: e["facts"] for e in entries.values() if e["facts"]}
+    index = ProjectIndex(root, modules(), names, facts_digest(facts_json), other_imports={
         names[relative]: imports_of(relative) for relative, entry in entries.items() if not entry["facts"]},
         project_imports={names[relative]: imports_of(relative) for relative in entries}, source_roots=source_roots)
     if use_cache:
