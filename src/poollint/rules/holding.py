@@ -98,6 +98,9 @@ class _HoldingRule(FileRule):
         # names (binding frame, name) of engines on an in-memory SQLite database and of sessions or
         # session factories bound to one: their transactions block no one else
         self._on_sqlite: set[tuple[int, str]] = set()
+        # the session keys open when each enclosing `for`/`while` statement was entered, innermost last
+        self._loops: list[tuple[cst.CSTNode, frozenset[tuple[int, str]]]] = []
+        self._carried: set[int] = set()  # calls already reported inside a transaction a loop carries
         self._own_context = context
 
     # -- traversal ------------------------------------------------------------------------
@@ -182,8 +185,12 @@ class _HoldingRule(FileRule):
             return
         self._track_sessions(node)
         holds = self._active_holds()
-        if not holds:
-            return
+        if holds:
+            self._judge(node, holds)
+
+    def _judge(self, node: cst.Call, holds: list[Hold], carried_from: Optional[cst.CSTNode] = None) -> None:
+        """Reports `node` when it waits on an external call while the chosen one of `holds` is open.
+        `carried_from`: the loop whose previous iteration left the hold open (see leave_For)."""
         hold = self.choose(holds)
         if hold is None:
             return
@@ -196,9 +203,62 @@ class _HoldingRule(FileRule):
             flag = self._debug_flag(node)
             if flag:
                 consequence += f" (this branch runs only when `{flag}` holds: a debug or test setting)"
+            if carried_from is not None:
+                consequence += (f" (the {'`for`' if isinstance(carried_from, cst.For) else '`while`'} loop runs "
+                                "this call again with the transaction its previous pass began still open)")
             self.report(node, call=reached.display, kind=reached.kind, library=hold.library,
                         opener=hold.opener, line=self.context.line_of(hold.line_node), consequence=consequence,
                         related=_located(hold.related + reached.related))
+
+    # -- loops that carry a session's transaction into their next pass ------------------------
+    def visit_For(self, node: cst.For) -> None:
+        self._loops.append((node, frozenset(self._sessions)))
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loops.append((node, frozenset(self._sessions)))
+
+    def leave_For(self, node: cst.For) -> None:
+        self._leave_loop(node)
+
+    def leave_While(self, node: cst.While) -> None:
+        self._leave_loop(node)
+
+    def _leave_loop(self, node: "cst.For | cst.While") -> None:
+        """A session whose transaction a loop's body begins and never ends is still in that transaction
+        when the body runs again: the calls before the begin wait inside it from the second pass on
+        (`for chunk in chunks: vector = embed(chunk); session.execute(insert, vector)`, committed after
+        the loop). A body that ends the transaction, or hands the session to anything, is not judged:
+        which pass runs inside it would depend on the path taken."""
+        loop, open_before = self._loops.pop()
+        if loop is not node or self._background or self.context.is_test_file:
+            return
+        function = self.context.enclosing_function()
+        if function is None:
+            return
+        carried = [(key, hold) for key, hold in self._sessions.items()
+                   if key[0] == id(function.node) and key not in open_before]
+        if not carried:
+            return
+        calls = _BodyCalls(self._starts_in_background)
+        cst_visit(node.body, calls)
+        for (_, receiver), hold in carried:
+            begin = next((i for i, call in enumerate(calls.found) if call is hold.line_node), None)
+            if begin is None or receiver in calls.bound or any(exit > begin for exit in calls.exits) or any(
+                    call is not hold.line_node and self._ends_or_hands_on(call, receiver) for call in calls.found):
+                continue
+            for call in calls.found[:begin]:
+                if id(call) not in self._carried:
+                    self._carried.add(id(call))
+                    self._judge(call, [hold], carried_from=node)
+
+    def _ends_or_hands_on(self, call: cst.Call, receiver: str) -> bool:
+        """`session.commit()` (a method that ends an implicit transaction), or `save(session)`."""
+        ends = self.catalog.derived("implicit-transaction-end-methods", lambda: frozenset(
+            m for spec in self.catalog.implicit_transactions for m in spec.end_methods))
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ends and dotted_name(func.value) == receiver:
+            return True
+        return any(dotted_name(arg.value) == receiver for arg in call.args)
 
     def _runs_once(self) -> bool:
         """Whether the function holding the connection runs once per process (a script's `main()`, a
@@ -1042,7 +1102,10 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         a project generator with `next()` or `anext()` (`db = next(get_db())`, in any module) is one
         when the generator is annotated to yield it (`-> Generator[Session, None, None]`,
         `-> AsyncIterator[AsyncSession]`), and so is a local annotated `Session` whose value
-        cannot tell (a call or a name). Sessions of unknown
+        cannot tell (a call or a name). A `for` or `while` body that begins the session's
+        transaction and neither ends it, hands the session on, binds it anew nor may leave the loop
+        after the begin (`break`, `return`, `raise`) runs again inside that transaction: the calls
+        before the query are reported too, as waiting from the second pass on. Sessions of unknown
         origin (an unannotated parameter, `self.session`) are not judged, and neither is a
         session on an in-memory SQLite engine (`Session(create_engine("sqlite://"))`, or a factory
         bound to one): that database has one connection per thread and nobody waits for it. A
@@ -1266,6 +1329,38 @@ class _MethodsCalledOn(cst.CSTVisitor):
             self.found.add(func.attr.value)
         if any(isinstance(a.value, cst.Name) and a.value.value == self.name for a in node.args):
             self.passed_on = True
+
+
+class _BodyCalls(cst.CSTVisitor):
+    """The calls a block makes itself, in the order they run: not those of functions, lambdas or
+    classes only defined in it, nor those handed to background work (`create_task(notify())`); and
+    the names it binds (`session = Session()`: a new session each pass, the old one let go)."""
+
+    def __init__(self, in_background) -> None:
+        self.in_background = in_background
+        self.found: list[cst.Call] = []
+        self.bound: set[str] = set()
+        # how many calls came before each `break`, `return` or `raise`: one after a begin may end the loop
+        self.exits: list[int] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        if isinstance(node, (cst.Break, cst.Return, cst.Raise)):
+            self.exits.append(len(self.found))
+        if isinstance(node, cst.Call):
+            if self.in_background(node):
+                return False
+            self.found.append(node)
+        target = node.target if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For,
+                                                    cst.NamedExpr)) \
+            else node.name if isinstance(node, cst.AsName) else None
+        if target is not None:
+            for element in (target.elements if isinstance(target, (cst.Tuple, cst.List)) else (target,)):
+                name = dotted_name(element.value if isinstance(element, cst.BaseElement) else element)
+                if name:
+                    self.bound.add(name)
+        return True
 
 
 class _Calls(cst.CSTVisitor):
