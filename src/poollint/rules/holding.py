@@ -694,8 +694,12 @@ class _HoldingRule(FileRule):
                 return class_method(self.context, frame.node, func.attr.value, self.settings, inherited=inherits)
             return None
         index = self.context.index
-        if reaching_only and index is not None and not index.may_reach_by_name(_last_name(func) or ""):
-            return None
+        if reaching_only and index is not None:
+            # by the name it resolves to: `from .tasks import dispatch as redis_dispatch` calls `dispatch`
+            qualified = self.qualified_name(func)
+            name = qualified.rsplit(".", 1)[-1] if qualified else _last_name(func)
+            if not index.may_reach_by_name(name or ""):
+                return None
         found = self._other_module_definition(func)
         if found is not None and isinstance(found[0], cst.FunctionDef):
             return found[0], None, found[1]
