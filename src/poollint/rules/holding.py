@@ -227,8 +227,9 @@ class _HoldingRule(FileRule):
         """A session whose transaction a loop's body begins and never ends is still in that transaction
         when the body runs again: the calls before the begin wait inside it from the second pass on
         (`for chunk in chunks: vector = embed(chunk); session.execute(insert, vector)`, committed after
-        the loop). A body that ends the transaction, or hands the session to anything, is not judged:
-        which pass runs inside it would depend on the path taken."""
+        the loop). A body that ends the transaction, hands the session to anything, binds its name anew
+        or may leave the loop after the begin is not judged: which pass runs inside it would depend on
+        the path taken."""
         loop, open_before = self._loops.pop()
         if loop is not node or self._background or self.context.is_test_file:
             return
