@@ -395,6 +395,8 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
             expression = expression.value if isinstance(expression, ast.Await) else expression
             if isinstance(expression, ast.Call):
                 with_callees.add(id(expression.func))
+    if "query" in words.implicit_methods and _queries_a_session_bound_by_with(outline):
+        return True, False  # the lazy query may leave the block that closes its session (DBP304)
     holds = False
     session_named: Optional[bool] = None  # _names_a_session, asked at most once: it reads every name
     for func in callees:
@@ -443,6 +445,15 @@ def _named_like_receiver(func: ast.Attribute, words: ScreenWords, aliases: dict[
     if dotted is not None:
         names.append(_resolve(dotted, aliases).rstrip("()").rsplit(".", 1)[-1])
     return any(fnmatchcase(name.lower(), pattern) for name in names if name for pattern in patterns)
+
+
+def _queries_a_session_bound_by_with(outline: Outline) -> bool:
+    """`with get_session() as session:` and `session.query(...)` in the same definition."""
+    bound = {item.optional_vars.id for node in outline.withs for item in node.items
+             if isinstance(item.optional_vars, ast.Name) and "session" in item.optional_vars.id.lower()}
+    return bool(bound) and any(isinstance(node.func, ast.Attribute) and node.func.attr == "query"
+                               and isinstance(node.func.value, ast.Name) and node.func.value.id in bound
+                               for node in outline.calls)
 
 
 def _names_a_session(outline: Outline) -> bool:

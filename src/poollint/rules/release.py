@@ -1,9 +1,14 @@
 """DBP3xx: giving connections back — scripts, test fixtures, checkouts, single connections and sessions."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Optional
+
 import libcst as cst
 
-from poollint.python.screen import CHECKOUTS, CONSTRUCTORS
+from poollint.python.cst.context import Frame
+from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, TRANSACTIONS
 from poollint.rules.base import FileRule
 from poollint.rules.release_tracker import ReleaseTracker
 
@@ -194,6 +199,9 @@ class FixtureWithoutTeardown(_Release):
 class CheckoutNotReleased(_Release):
     """Flags a pooled checkout, single connection or ORM session that is not given back on every path."""
 
+    # and a session's query: one built in the `with` block that closes the session may leave it
+    triggers = _Release.triggers | {TRANSACTIONS}
+
     code = "DBP304"
     name = "checkout-not-released"
     message = "{call} {verb} {a} {library} {thing} that is not {given} on every path{how}"
@@ -260,7 +268,12 @@ class CheckoutNotReleased(_Release):
         cx_Oracle, pyodbc, pymssql, pg8000, clickhouse-driver, databricks, trino, redshift,
         vertica, teradatasql, hdbcli, ibm_db_dbi, aiomysql, asyncmy) open one connection per
         `connect()`; `with` closes it except in psycopg2 and pyodbc, whose `with` only ends a
-        transaction.
+        transaction. A lazy ORM query (`session.query(User)` and what `filter`, `order_by`,
+        `limit`... make of it) built in the `with` block that closes its session and returned or
+        yielded out of it runs after the session closed: the session opens a new connection for it,
+        which nothing closes (idle in transaction); it is reported at the `return`. The session is
+        one the catalog knows, or a `with` item of unknown origin bound to a session's name
+        (`with get_session() as session:`) in a file that imports SQLAlchemy.
     """
     example = """
         from psycopg2.pool import ThreadedConnectionPool
@@ -293,4 +306,123 @@ class CheckoutNotReleased(_Release):
         "https://www.psycopg.org/docs/pool.html",
         "https://magicstack.github.io/asyncpg/current/api/index.html#asyncpg.pool.Pool.acquire",
         "https://docs.sqlalchemy.org/en/20/core/connections.html#basic-usage",
+        "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#closing",
     )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._lent: list[_LentSession] = []  # sessions `with` blocks close at their end, innermost last
+
+    # -- a lazy query that leaves the `with` block closing its session -------------------------
+    def visit_With(self, node: cst.With) -> None:
+        function = self.context.enclosing_function()
+        if function is None or self.context.is_test_file:
+            return
+        for item in node.items:
+            asname = item.asname.name if item.asname is not None else None
+            library = self._closes_a_session(item.item, asname.value) if isinstance(asname, cst.Name) else None
+            if library is not None:
+                assert isinstance(asname, cst.Name)
+                self._lent.append(_LentSession(node, asname.value, function, library))
+
+    def leave_With(self, node: cst.With) -> None:
+        while self._lent and self._lent[-1].block is node:
+            self._lent.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        lent = self._innermost_lent()
+        if lent is None:
+            return
+        for target in node.targets:
+            if not isinstance(target.target, cst.Name):
+                continue
+            name = target.target.value
+            if _builds_query(node.value, lent, name):
+                lent.queries.add(name)
+            else:
+                lent.queries.discard(name)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self._escapes(node, node.value)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if isinstance(node.value, cst.BaseExpression):
+            self._escapes(node, node.value)
+
+    def _escapes(self, node: cst.CSTNode, value: Optional[cst.BaseExpression]) -> None:
+        lent = self._innermost_lent()
+        if lent is None or value is None:
+            return
+        if (isinstance(value, cst.Name) and value.value in lent.queries) or _builds_query(value, lent, None):
+            self.report(node, call=f"`{lent.session}.query()`", verb="opens", a="a", library=lent.library,
+                        thing="connection", given="closed",
+                        how=(f" (its lazy query leaves the `with` block on line {self.context.line_of(lent.block)} "
+                             f"that closes `{lent.session}`: running it later opens a new connection that nothing "
+                             "closes, idle in transaction)"))
+
+    def _innermost_lent(self) -> "Optional[_LentSession]":
+        """The innermost session lent to the current code, when the code runs in the `with` block's own
+        function (not in a function only defined there)."""
+        if not self._lent:
+            return None
+        lent = self._lent[-1]
+        return lent if self.context.enclosing_function() is lent.function else None
+
+    def _closes_a_session(self, expression: cst.BaseExpression, name: str) -> Optional[str]:
+        """The library of the session a `with` item binds to `name`, whose end closes it: `with
+        Session(engine) as session:`, a session factory's call, or a call of unknown origin (`with
+        get_session() as session:` of another package) bound to a name the catalog gives sessions,
+        in a file that imports their library."""
+        if not isinstance(expression, cst.Call):
+            return None
+        qualified = self.qualified_name(expression)
+        spec = self.catalog.implicit_transaction(qualified)
+        if spec is not None:
+            return spec.library
+        root = (qualified or "").split("(")[0]
+        if root and (self.catalog.client_for(root) is not None or self.catalog.external_client(root) is not None):
+            return None
+        libraries = {spec.library for spec in self.catalog.implicit_transactions}
+        return next((spec.library for spec in self.catalog.transactions
+                     if spec.library in libraries and spec.library in self.context.imported_packages()
+                     and "session" in name.lower()
+                     and any(fnmatchcase(name.lower(), pattern) for pattern in spec.receiver_names)), None)
+
+
+@dataclass
+class _LentSession:
+    """A session a `with` block binds and closes at its end, and the names bound in the block to a lazy
+    query built on it (`rows = session.query(User).filter(...)`)."""
+
+    block: cst.With
+    session: str
+    function: Frame
+    library: str
+    queries: set[str] = field(default_factory=set)
+
+
+# Query methods that return another lazy query (https://docs.sqlalchemy.org/en/20/orm/queryguide/query.html);
+# any other (`all()`, `first()`, `count()`) runs it
+_QUERY_BUILDERS = frozenset({
+    "filter", "filter_by", "where", "order_by", "group_by", "having", "limit", "offset", "slice", "join",
+    "outerjoin", "options", "distinct", "select_from", "with_entities", "add_columns", "params",
+    "execution_options", "yield_per", "enable_eagerloads", "populate_existing", "correlate", "union",
+    "union_all", "reset_joinpoint", "order_by", "autoflush", "with_for_update",
+})
+
+
+def _builds_query(value: cst.BaseExpression, lent: _LentSession, rebound: Optional[str]) -> bool:
+    """`session.query(X)` and what query methods make of it, or of a name already holding one; and
+    `q = narrow(q, ...)`, which hands a query to a function and keeps the name for what comes back."""
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    if isinstance(func, cst.Attribute):
+        receiver, method = func.value, func.attr.value
+        if isinstance(receiver, cst.Name):
+            if receiver.value == lent.session:
+                return method == "query"
+            return method in _QUERY_BUILDERS and receiver.value in lent.queries
+        return method in _QUERY_BUILDERS and _builds_query(receiver, lent, None)
+    return rebound is not None and rebound in lent.queries and bool(value.args) \
+        and isinstance(value.args[0].value, cst.Name) and value.args[0].value.value == rebound
