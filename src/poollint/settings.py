@@ -108,7 +108,9 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
                '[[tool.poollint.implicit-transactions]]\nlibrary = "acme-db"\nreceivers = ["acme.db.Session"]\n'
                'begin-methods = ["query"]\nend-methods = ["commit", "rollback"]',
                "Objects whose first query opens a transaction that lasts until they commit or roll back "
-               "(SQLAlchemy's Session): what runs in between holds a connection (DBP202)."),
+               "(SQLAlchemy's Session): what runs in between holds a connection (DBP202). Optional "
+               "`query-methods` build a lazy query on the object and `lazy-query-methods` make another of "
+               "one: such a query returned out of the `with` block that closes the object is DBP304's."),
     SettingDoc("request-transactions", "none",
                '[[tool.poollint.request-transactions]]\nlibrary = "acme-web"\nsetting = "TRANSACTION_PER_REQUEST"\n'
                'routes = ["acme.web.route"]\nhandler-methods = ["get", "post"]',

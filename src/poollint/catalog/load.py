@@ -52,7 +52,8 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "receiver-methods": list, "imported": list, "publishes-task": bool, "duration-argument": int,
         "language": str,
     },
-    "implicit-transactions": {"library": str, "receivers": list, "begin-methods": list, "end-methods": list},
+    "implicit-transactions": {"library": str, "receivers": list, "begin-methods": list, "end-methods": list,
+                              "query-methods": list, "lazy-query-methods": list},
     "background": {"functions": list, "methods": list},
     "offload": {"functions": list, "methods": list},
     "request-transactions": {
@@ -146,7 +147,8 @@ def _external(e: Mapping[str, Any], where: str) -> ExternalCallSpec:
 def _implicit(e: Mapping[str, Any], where: str) -> ImplicitTransactionSpec:
     return ImplicitTransactionSpec(
         library=e["library"], receivers=tuple(e["receivers"]), begin_methods=tuple(e["begin-methods"]),
-        end_methods=tuple(e["end-methods"]),
+        end_methods=tuple(e["end-methods"]), query_methods=tuple(e.get("query-methods", ())),
+        lazy_query_methods=tuple(e.get("lazy-query-methods", ())),
     )
 
 

@@ -77,6 +77,10 @@ class ImplicitTransactionSpec:
     receivers: tuple[str, ...] = ()  # types and factories of the objects (`sqlalchemy.orm.sessionmaker()`)
     begin_methods: tuple[str, ...] = ()
     end_methods: tuple[str, ...] = ()
+    # the methods that build a lazy query on the object (`session.query(User)`), and those that make
+    # another lazy query of one (`filter`, `order_by`); any other runs it
+    query_methods: tuple[str, ...] = ()
+    lazy_query_methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

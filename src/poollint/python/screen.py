@@ -78,6 +78,8 @@ class ScreenWords:
     # the bytes stage's look for such a call (`engine.connect(`), for files naming no library
     named_call_pattern: "re.Pattern[bytes]" = re.compile(b"(?!)")
     named_receiver_pattern: "re.Pattern[bytes]" = re.compile(b"(?!)")
+    # a session's methods that build a lazy query (`session.query(User)`): DBP304 follows it out of a `with`
+    query_methods: frozenset[str] = frozenset()
     # resolved name -> whether it is an external call: every function of a module asks for the same names
     _external_memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -154,7 +156,8 @@ class ScreenWords:
                     word_pattern(sorted(_external_words(external_names, prefixes, fragments, frozenset(
                         m for spec in externals if not spec.publishes_task for m in spec.methods)))),
                     None if reaching_names is None else frozenset(_suffixes(reaching_names)),
-                    named_checkouts, named_transactions, *_named_call_patterns(named_checkouts + named_transactions))
+                    named_checkouts, named_transactions, *_named_call_patterns(named_checkouts + named_transactions),
+                    query_methods=frozenset(m for spec in catalog.implicit_transactions for m in spec.query_methods))
         return words if vocabularies == VOCABULARIES else words.narrowed(vocabularies)
 
     def narrowed(self, vocabularies: frozenset[str]) -> "ScreenWords":
@@ -167,7 +170,7 @@ class ScreenWords:
             cleared.update(checkout_methods=nothing, released_by_with=nothing, named_checkouts=())
         if TRANSACTIONS not in vocabularies:
             cleared.update(transaction_functions=nothing, transaction_methods=nothing, implicit_methods=nothing,
-                           scope_names=nothing, named_transactions=())
+                           scope_names=nothing, named_transactions=(), query_methods=nothing)
         if EXTERNAL_CALLS not in vocabularies:
             cleared.update(external_names=nothing, external_prefixes=(), external_methods=nothing,
                            external_fragments=(), reaching_names=nothing)
@@ -395,7 +398,7 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
             expression = expression.value if isinstance(expression, ast.Await) else expression
             if isinstance(expression, ast.Call):
                 with_callees.add(id(expression.func))
-    if "query" in words.implicit_methods and _queries_a_session_bound_by_with(outline):
+    if words.query_methods and _queries_a_session_bound_by_with(outline, words.query_methods):
         return True, False  # the lazy query may leave the block that closes its session (DBP304)
     holds = False
     session_named: Optional[bool] = None  # _names_a_session, asked at most once: it reads every name
@@ -447,11 +450,11 @@ def _named_like_receiver(func: ast.Attribute, words: ScreenWords, aliases: dict[
     return any(fnmatchcase(name.lower(), pattern) for name in names if name for pattern in patterns)
 
 
-def _queries_a_session_bound_by_with(outline: Outline) -> bool:
+def _queries_a_session_bound_by_with(outline: Outline, query_methods: frozenset[str]) -> bool:
     """`with get_session() as session:` and `session.query(...)` in the same definition."""
     bound = {item.optional_vars.id for node in outline.withs for item in node.items
              if isinstance(item.optional_vars, ast.Name) and "session" in item.optional_vars.id.lower()}
-    return bool(bound) and any(isinstance(node.func, ast.Attribute) and node.func.attr == "query"
+    return bool(bound) and any(isinstance(node.func, ast.Attribute) and node.func.attr in query_methods
                                and isinstance(node.func.value, ast.Name) and node.func.value.id in bound
                                for node in outline.calls)
 

@@ -7,6 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
+from poollint.catalog.model import ImplicitTransactionSpec
 from poollint.python.cst.context import Frame
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, TRANSACTIONS
 from poollint.rules.base import FileRule
@@ -320,10 +321,10 @@ class CheckoutNotReleased(_Release):
             return
         for item in node.items:
             asname = item.asname.name if item.asname is not None else None
-            library = self._closes_a_session(item.item, asname.value) if isinstance(asname, cst.Name) else None
-            if library is not None:
+            spec = self._closes_a_session(item.item, asname.value) if isinstance(asname, cst.Name) else None
+            if spec is not None and spec.query_methods:
                 assert isinstance(asname, cst.Name)
-                self._lent.append(_LentSession(node, asname.value, function, library))
+                self._lent.append(_LentSession(node, asname.value, function, spec))
 
     def leave_With(self, node: cst.With) -> None:
         while self._lent and self._lent[-1].block is node:
@@ -354,7 +355,8 @@ class CheckoutNotReleased(_Release):
         if lent is None or value is None:
             return
         if (isinstance(value, cst.Name) and value.value in lent.queries) or _builds_query(value, lent, None):
-            self.report(node, call=f"`{lent.session}.query()`", verb="opens", a="a", library=lent.library,
+            self.report(node, call=f"`{lent.session}.{lent.spec.query_methods[0]}()`", verb="opens", a="a",
+                        library=lent.spec.library,
                         thing="connection", given="closed",
                         how=(f" (its lazy query leaves the `with` block on line {self.context.line_of(lent.block)} "
                              f"that closes `{lent.session}`: running it later opens a new connection that nothing "
@@ -368,23 +370,23 @@ class CheckoutNotReleased(_Release):
         lent = self._lent[-1]
         return lent if self.context.enclosing_function() is lent.function else None
 
-    def _closes_a_session(self, expression: cst.BaseExpression, name: str) -> Optional[str]:
-        """The library of the session a `with` item binds to `name`, whose end closes it: `with
+    def _closes_a_session(self, expression: cst.BaseExpression, name: str) -> Optional[ImplicitTransactionSpec]:
+        """The implicit transactions of the session a `with` item binds to `name`, whose end closes it: `with
         Session(engine) as session:`, a session factory's call, or a call of unknown origin (`with
         get_session() as session:` of another package) bound to a name the catalog gives sessions,
         in a file that imports their library."""
         if not isinstance(expression, cst.Call):
             return None
         qualified = self.qualified_name(expression)
-        spec = self.catalog.implicit_transaction(qualified)
-        if spec is not None:
-            return spec.library
+        known = self.catalog.implicit_transaction(qualified)
+        if known is not None:
+            return known
         root = (qualified or "").split("(")[0]
         if root and (self.catalog.client_for(root) is not None or self.catalog.external_client(root) is not None):
             return None
-        libraries = {spec.library for spec in self.catalog.implicit_transactions}
-        return next((spec.library for spec in self.catalog.transactions
-                     if spec.library in libraries and spec.library in self.context.imported_packages()
+        by_library = {spec.library: spec for spec in self.catalog.implicit_transactions}
+        return next((by_library[spec.library] for spec in self.catalog.transactions
+                     if spec.library in by_library and spec.library in self.context.imported_packages()
                      and "session" in name.lower()
                      and any(fnmatchcase(name.lower(), pattern) for pattern in spec.receiver_names)), None)
 
@@ -397,18 +399,8 @@ class _LentSession:
     block: cst.With
     session: str
     function: Frame
-    library: str
+    spec: ImplicitTransactionSpec
     queries: set[str] = field(default_factory=set)
-
-
-# Query methods that return another lazy query (https://docs.sqlalchemy.org/en/20/orm/queryguide/query.html);
-# any other (`all()`, `first()`, `count()`) runs it
-_QUERY_BUILDERS = frozenset({
-    "filter", "filter_by", "where", "order_by", "group_by", "having", "limit", "offset", "slice", "join",
-    "outerjoin", "options", "distinct", "select_from", "with_entities", "add_columns", "params",
-    "execution_options", "yield_per", "enable_eagerloads", "populate_existing", "correlate", "union",
-    "union_all", "reset_joinpoint", "order_by", "autoflush", "with_for_update",
-})
 
 
 def _builds_query(value: cst.BaseExpression, lent: _LentSession, rebound: Optional[str]) -> bool:
@@ -421,8 +413,8 @@ def _builds_query(value: cst.BaseExpression, lent: _LentSession, rebound: Option
         receiver, method = func.value, func.attr.value
         if isinstance(receiver, cst.Name):
             if receiver.value == lent.session:
-                return method == "query"
-            return method in _QUERY_BUILDERS and receiver.value in lent.queries
-        return method in _QUERY_BUILDERS and _builds_query(receiver, lent, None)
+                return method in lent.spec.query_methods
+            return method in lent.spec.lazy_query_methods and receiver.value in lent.queries
+        return method in lent.spec.lazy_query_methods and _builds_query(receiver, lent, None)
     return rebound is not None and rebound in lent.queries and bool(value.args) \
         and isinstance(value.args[0].value, cst.Name) and value.args[0].value.value == rebound
