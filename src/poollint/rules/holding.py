@@ -230,8 +230,10 @@ class _HoldingRule(FileRule):
         the loop). A body that ends the transaction, hands the session to anything, binds its name anew
         or may leave the loop after the begin is not judged: which pass runs inside it would depend on
         the path taken."""
-        loop, open_before = self._loops.pop()
-        if loop is not node or self._background or self.context.is_test_file:
+        if not self._loops or self._loops[-1][0] is not node:
+            return  # its visit raised and pushed nothing: the loops around it keep their entries
+        _, open_before = self._loops.pop()
+        if self._background or self.context.is_test_file:
             return
         function = self.context.enclosing_function()
         if function is None:
