@@ -476,6 +476,14 @@ class Catalog:
     def checkout_specs(self, method: str) -> tuple[CheckoutSpec, ...]:
         return tuple(spec for spec in self.checkouts if method in spec.methods)
 
+    @staticmethod
+    def named_like_receiver(specs: "Iterable[TransactionSpec | CheckoutSpec]", name: str,
+                            imported: frozenset[str]) -> "Optional[TransactionSpec | CheckoutSpec]":
+        """The first of `specs` whose `receiver-names` match `name` (`engine`, `db_session`), in code that
+        imports the spec's library: how an object of unknown origin is judged by its name."""
+        return next((spec for spec in specs if spec.library.split("-")[0] in imported
+                     and any(fnmatchcase(name.lower(), p.lower()) for p in spec.receiver_names)), None)
+
     def receivers_of(self, spec: "TransactionSpec | CheckoutSpec") -> frozenset[str]:
         """Qualified names whose objects have the spec's methods: its `receivers` and its library's clients."""
         pools_only = isinstance(spec, CheckoutSpec)

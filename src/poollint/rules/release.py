@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Optional
 
 import libcst as cst
@@ -385,10 +384,11 @@ class CheckoutNotReleased(_Release):
         if root and (self.catalog.client_for(root) is not None or self.catalog.external_client(root) is not None):
             return None
         by_library = {spec.library: spec for spec in self.catalog.implicit_transactions}
-        return next((by_library[spec.library] for spec in self.catalog.transactions
-                     if spec.library in by_library and spec.library in self.context.imported_packages()
-                     and "session" in name.lower()
-                     and any(fnmatchcase(name.lower(), pattern) for pattern in spec.receiver_names)), None)
+        if "session" not in name.lower():
+            return None
+        named = self.catalog.named_like_receiver([spec for spec in self.catalog.transactions if spec.library in by_library],
+                                                 name, self.context.imported_packages())
+        return by_library[named.library] if named is not None else None
 
 
 @dataclass

@@ -2,7 +2,6 @@
 opened in a file, and whether it is given back on every path (rules/release.py reports it)."""
 from __future__ import annotations
 
-import fnmatch
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
@@ -323,12 +322,9 @@ class ReleaseTracker:
                 or any(owner_name in self.catalog.receivers_of(s) for s in (*self.catalog.transactions,
                                                                             *self.catalog.checkouts)):
             return None
-        imported = self.context.imported_packages(receiver)
-        for spec in self.catalog.checkouts:
-            if method in spec.methods and spec.library.split("-")[0] in imported and any(
-                    fnmatch.fnmatchcase(receiver.value.lower(), p.lower()) for p in spec.receiver_names):
-                return spec
-        return None
+        found = self.catalog.named_like_receiver([spec for spec in self.catalog.checkouts if method in spec.methods],
+                                                 receiver.value, self.context.imported_packages(receiver))
+        return found if isinstance(found, CheckoutSpec) else None
 
     def _from_exempt_pool(self, node: cst.Call) -> bool:
         """`engine = create_engine("sqlite://...")` (or NullPool) then `engine.connect()`: nothing waits on a server."""
