@@ -499,12 +499,37 @@ class _ModuleReader:
         for name, function in named:
             returns = function.returns
             if not isinstance(returns, ast.Subscript) or self.qualified(returns.value) not in GENERATOR_TYPES:
+                opened = self._yielded_opening(function)
+                if opened is not None:
+                    yield name, opened
                 continue
             first = returns.slice.elts[0] if isinstance(returns.slice, ast.Tuple) and returns.slice.elts \
                 else returns.slice
             yielded = self.qualified(first)
             if yielded is not None and self.catalog.follows_objects_of(yielded):
                 yield name, yielded
+
+    def _yielded_opening(self, function: _FunctionNode) -> Optional[str]:
+        """An unannotated generator that yields a session or connection it opens (`db = SessionLocal();
+        try: yield db`, `with Session(engine) as session: yield session`): the opening's constructor,
+        named as `_opened_by` names it (`sqlalchemy.orm.sessionmaker()`)."""
+        nodes = self.own_statements(function)
+        yielded = {node.value.value.id for node in nodes if isinstance(node, ast.Expr)
+                   and isinstance(node.value, ast.Yield) and isinstance(node.value.value, ast.Name)}
+        if len(yielded) != 1:
+            return None
+        for node in nodes:
+            values: list[ast.AST] = []
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in yielded for t in node.targets):
+                values.append(node.value)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                values.extend(item.context_expr for item in node.items
+                              if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in yielded)
+            for value in values:
+                opened = self._opened_by(value, {})
+                if opened is not None and self.catalog.client_for(opened) is not None:
+                    return opened
+        return None
 
     def _holders(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
         """Classes whose objects each hold a connection or session they open and never let go:

@@ -248,6 +248,13 @@ class CheckoutNotReleased(_Release):
         in any module, also when it builds the session with a library builder that another
         project module re-exports (`from app.db import sessionmaker`) or that a function of its
         own module returns (`get_session_maker(engine)()`).
+        So is a session pulled out of a generator dependency outside the framework that would
+        finish it (`db = next(get_db())`, `session = await anext(get_session())`, `next(gen)` of a
+        parameter annotated `Callable[[], Generator[Session, None, None]]`): the generator closes
+        the session only when it runs to its end. poollint knows what a generator yields from its
+        annotation (`-> Generator[Session, None, None]`, `-> AsyncIterator[AsyncSession]`). Any
+        other use of the generator's name (`gen.close()`, `next(gen, None)`, `closing(gen)`, handing
+        it on) may finish it, and silences the finding.
         A closure keeps a connection alive only when it uses that very name, not its own
         local of the same name. A checkout on an object of unknown origin (`engine =
         build_engine(url)` from another package) is judged by the object's name

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ClientSpec
-from poollint.python.cst.context import LOOP_TYPES, dotted_name, expression_root, is_main_guard
+from poollint.python.cst.context import LOOP_TYPES, NEXT_BUILTINS, dotted_name, expression_root, is_main_guard
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.modules import base_classes, borrowed_by, project_class
 from poollint.python.cst.roles import function_role
@@ -39,6 +39,8 @@ class Opening:
     receiver: Optional[str] = None  # the client's name, for `db.connect()`
     shared: bool = False  # the receiver is bound at module level
     root: Optional[tuple[Any, ...]] = None
+    # pulled out of a generator (`next(get_db())`): the generator's display and its local name, if any
+    generator: Optional[tuple[str, Optional[str]]] = None
 
 
 @dataclass
@@ -127,6 +129,11 @@ def _is_name(node: Optional[cst.CSTNode], name: str) -> bool:
 
 
 def _call_display(node: cst.Call) -> str:
+    if isinstance(node.func, cst.Name) and node.func.value in _NEXT_NAMES and node.args:
+        pulled = node.args[0].value  # `next(get_db())`, `anext(session_gen)`: the generator says what it is
+        inner = dotted_name(pulled.func) if isinstance(pulled, cst.Call) else dotted_name(pulled)
+        if inner:
+            return f"`{node.func.value}({inner}{'()' if isinstance(pulled, cst.Call) else ''})`"
     if isinstance(node.func, cst.Attribute):
         base = dotted_name(node.func) or f"….{node.func.attr.value}"
     elif isinstance(node.func, cst.Call) and dotted_name(node.func.func):
@@ -134,6 +141,9 @@ def _call_display(node: cst.Call) -> str:
     else:
         base = dotted_name(node.func) or "call"
     return f"`{base}()`"
+
+
+_NEXT_NAMES = frozenset({"next", "anext"})
 
 
 class ReleaseTracker:
@@ -227,9 +237,12 @@ class ReleaseTracker:
 
     def _classify(self, node: cst.Call) -> Optional[Opening]:
         context = self.context
-        spec = self.catalog.client_for(context.qualified_name(node.func))
+        func = context.qualified_name(node.func)
+        spec = self.catalog.client_for(func)
         if spec is not None:
             return self._constructed(node, spec)
+        if func in NEXT_BUILTINS:
+            return self._pulled_from_generator(node)
         built = self._project_pool_in_setup(node)
         if built is not None:
             return built
@@ -276,6 +289,22 @@ class ReleaseTracker:
             return None
         return self._opening(node, "client" if spec.owns_pool else spec.kind, spec.library, spec.release,
                              spec.context_manager_releases, root=("client", id(node)) if spec.owns_pool else None)
+
+    def _pulled_from_generator(self, node: cst.Call) -> Optional[Opening]:
+        """`db = next(get_db())`, `session = await anext(session_gen)`: a session or connection a project
+        generator opens and yields (FileContext.qualified_name of the call). The generator closes it
+        only when it is finished, so it is this function's to close, like one it opened itself."""
+        made = self.context.qualified_name(node)
+        spec = self.catalog.client_for(made[:-2]) if made and made.endswith("()") else None
+        if spec is None or spec.owns_pool or spec.connect:
+            return None
+        opening = self._opening(node, spec.kind, spec.library, spec.release, spec.context_manager_releases)
+        if opening is not None:
+            generator = node.args[0].value
+            display = f"`{dotted_name(generator.func)}()`" if isinstance(generator, cst.Call) and dotted_name(
+                generator.func) else "the generator"
+            opening.generator = (display, generator.value if isinstance(generator, cst.Name) else None)
+        return opening
 
     def _bound_to_pool(self, node: cst.Call, keyword: str) -> bool:
         """Whether a session built by `node` checks connections out of a pool: it is a configured factory's
@@ -457,6 +486,13 @@ class ReleaseTracker:
             direct, name, note = target
             if direct == "safe":
                 return None
+            if opening.generator is not None:
+                display, generator_name = opening.generator
+                if generator_name is not None and self._generator_finished(opening, generator_name):
+                    return None
+                note = note or (f"{display} closes it only when it runs to its end, and nothing finishes "
+                                f"{f'`{generator_name}`' if generator_name else 'it'}: `close()` the session "
+                                f"(or the generator) in `finally`")
             if direct == "kept":
                 return self._judge_kept(opening, name)
             if opening.setting == "setup" and name is not None and name.startswith("."):
@@ -498,6 +534,15 @@ class ReleaseTracker:
             note = f"{note}; " if note else ""
             note += f"{keeper} keeps it and never {_verb_release(opening)} it"
         return self._missing(opening, note, name)
+
+    def _generator_finished(self, opening: Opening, generator_name: str) -> bool:
+        """Whether the function may finish or close the generator it pulled the opening from: any use of
+        its name but `gen = make()` and the `next(gen)` itself (`gen.close()`, `next(gen, None)`, a `for`
+        over it, `contextlib.closing(gen)`, handing it on)."""
+        pulled = opening.node.args[0].value
+        return any(_is_name(node, generator_name) and node is not pulled
+                   and not isinstance(self._parents.get(node), cst.AssignTarget)
+                   for node in _walk(opening.scope, nested=True).nodes)
 
     def _judge_kept(self, opening: Opening, attribute: Optional[str]) -> Optional[Verdict]:
         """`self.session = Session()` in `__init__` of a class whose objects never let it go
@@ -1048,4 +1093,4 @@ def _given(opening: Opening) -> str:
 
 
 def _verb(opening: Opening) -> str:
-    return "checks out" if opening.kind == "checkout" else "opens"
+    return "checks out" if opening.kind == "checkout" else "takes" if opening.generator is not None else "opens"

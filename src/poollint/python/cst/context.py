@@ -19,6 +19,7 @@ import libcst as cst
 from poollint.catalog.model import Catalog, ClientSpec
 from poollint.python.cst.positions import ModulePositions, module_positions
 from poollint.python.cst.walk import visit as cst_visit
+from poollint.python.facts import GENERATOR_TYPES
 from poollint.paths import is_test_path
 from poollint.python.names import Importer, ImportStatement, resolve_import
 from poollint.settings import Settings
@@ -214,8 +215,24 @@ class FileContext:
         """An object of the annotation's type (`session: Session` -> `sqlalchemy.orm.Session()`)."""
         if not isinstance(annotation, cst.Annotation):
             return None
-        qualified = self.qualified_name(annotation.annotation)
+        hint = annotation.annotation
+        if isinstance(hint, cst.Subscript) and self.qualified_name(hint.value) in _CALLABLE_TYPES:
+            # `make_session: Callable[[], Generator[Session, None, None]]`: calling it gives an object of that type
+            elements = _subscript_elements(hint)
+            return self._type_of(elements[1]) if len(elements) == 2 else None
+        qualified = self._type_of(hint)
         return qualified + "()" if qualified else None
+
+    def _type_of(self, annotation: cst.BaseExpression) -> Optional[str]:
+        """The type an annotation names; a generator of a type the rules follow is `typing.Generator[<type>]`
+        (what `next()` of it gives: `_yielded_by`)."""
+        if not isinstance(annotation, cst.Subscript):
+            return self.qualified_name(annotation)
+        elements = _subscript_elements(annotation)
+        if self.qualified_name(annotation.value) in GENERATOR_TYPES and elements:
+            yielded = self.qualified_name(elements[0])
+            return f"{_GENERATOR_OF}[{yielded}]" if yielded and self.catalog.follows_objects_of(yielded) else None
+        return None
 
     # -- questions --------------------------------------------------------------------------
     def binding_frame(self) -> Frame:
@@ -281,7 +298,7 @@ class FileContext:
             return self._object_origin(dotted) or dotted if "(" not in base else dotted  # `db.engine` of `from app import db`
         if isinstance(node, cst.Call):
             base = self.qualified_name(node.func)
-            if base in _NEXT_BUILTINS:
+            if base in NEXT_BUILTINS:
                 return self._yielded_by(node)
             return f"{base}()" if base else None
         if isinstance(node, cst.Await):
@@ -289,11 +306,18 @@ class FileContext:
         return None
 
     def _yielded_by(self, node: cst.Call) -> Optional[str]:
-        """`next(get_db())`, `await anext(provide_session())`: an object of the type the project generator
-        is annotated to yield (ProjectIndex.yielded_type), or None."""
-        if self.index is None or not node.args or not isinstance(node.args[0].value, cst.Call):
+        """`next(get_db())`, `await anext(provide_session())`, `next(session_gen)` of `session_gen =
+        get_db()` or of a parameter annotated as such a generator (or as a callable returning one): an
+        object of the type the generator yields (ProjectIndex.yielded_type, `_type_of`), or None."""
+        if not node.args:
             return None
-        yielded = self.index.yielded_type(self.qualified_name(node.args[0].value.func))
+        generator = self.qualified_name(node.args[0].value)
+        if not generator or not generator.endswith("()"):
+            return None
+        made_by = generator[:-2]
+        if made_by.startswith(f"{_GENERATOR_OF}[") and made_by.endswith("]"):
+            return made_by[len(_GENERATOR_OF) + 1:-1] + "()"
+        yielded = self.index.yielded_type(made_by) if self.index is not None else None
         return f"{yielded}()" if yielded else None
 
     def instance_origin(self, attribute: str) -> Optional[str]:
@@ -422,9 +446,16 @@ class FileContext:
 
 _BUILTINS = {"input": "builtins.input", "open": "builtins.open", "print": "builtins.print",
              "next": "builtins.next", "anext": "builtins.anext"}
-_NEXT_BUILTINS = frozenset({"builtins.next", "builtins.anext"})
+NEXT_BUILTINS = frozenset({"builtins.next", "builtins.anext"})
+# how `_type_of` names a generator of a followed type: `typing.Generator[sqlmodel.Session]`
+_GENERATOR_OF = "typing.Generator"
+_CALLABLE_TYPES = frozenset({"typing.Callable", "collections.abc.Callable"})
 # values whose type only an annotation can tell (a literal says what it is)
 _OPAQUE_VALUES = (cst.Call, cst.Await, cst.Name, cst.Attribute, cst.Subscript)
+
+
+def _subscript_elements(subscript: cst.Subscript) -> list[cst.BaseExpression]:
+    return [element.slice.value for element in subscript.slice if isinstance(element.slice, cst.Index)]
 
 
 class _KeywordCalls(cst.CSTVisitor):
