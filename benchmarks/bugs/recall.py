@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Recall of poollint on real connection-pool bugs that projects reported and fixed.
 
-Usage: python benchmarks/bugs/recall.py [--cases PATH] [--poollint CMD] [--work DIR] [--json] [--check]
+Usage: python benchmarks/bugs/recall.py [--cases PATH] [--poollint CMD] [--work DIR] [--json] [--check] [--opt-in]
                                         [CASE_ID ...]
 
 Each case of cases.toml (or of the file --cases names, e.g. heldout_cases.toml) names a
@@ -9,7 +9,8 @@ fixed bug: the buggy statement in the tree before the fix (file, line, enclosing
 and the rule that should report it, chosen from the fix, not from what poollint says.
 `extract.py` writes the trees to DIR/<case>/{before,after} (default /tmp/poollint-bugs).
 poollint runs on each whole tree (`check --format json --no-cache --exit-zero .`, the
-default rules), and
+default rules; with --opt-in, the opt-in rules too: a case whose rule is opt-in, DBP203, is
+caught only then), and
 
 - a case is caught (strict) when a finding with the expected code lands in the buggy
   statement's function in the before tree, or in one of the case's `also` places (the
@@ -109,8 +110,14 @@ class FunctionIndex:
         return max(inside, key=lambda span: span[0])[2]  # the innermost starts last
 
 
-def run_poollint(poollint: Sequence[str], tree: Path) -> list[dict]:
-    completed = subprocess.run([*poollint, "check", "--format", "json", "--no-cache", "--exit-zero", "."],
+def opt_in_codes(poollint: Sequence[str]) -> set[str]:
+    """The opt-in rules of the poollint that runs (it may be another version): `poollint rules` marks them."""
+    listing = subprocess.run([*poollint, "rules"], capture_output=True, text=True)
+    return {line.split()[0] for line in listing.stdout.splitlines() if "(opt-in)" in line and line.split()}
+
+
+def run_poollint(poollint: Sequence[str], tree: Path, select: Sequence[str] = ()) -> list[dict]:
+    completed = subprocess.run([*poollint, "check", "--format", "json", "--no-cache", "--exit-zero", *select, "."],
                                cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if completed.returncode not in (0, 1):
         raise RuntimeError(f"poollint failed on {tree} ({completed.returncode}): {completed.stderr[-2000:]}")
@@ -161,15 +168,15 @@ def judge(case: dict, before: list[dict], after: list[dict], before_root: Path, 
     }
 
 
-def score_case(case: dict, poollint: Sequence[str], work_dir: Path) -> dict:
+def score_case(case: dict, poollint: Sequence[str], work_dir: Path, select: Sequence[str] = ()) -> dict:
     before_root, after_root = work_dir / case["id"] / "before", work_dir / case["id"] / "after"
     if not before_root.is_dir() or not after_root.is_dir():
         return {"id": case["id"], "rule": case["rule"], "family": family(case["rule"]), "kind": case["kind"],
                 "missing": True}
     started = time.monotonic()
     try:
-        before = run_poollint(poollint, before_root)
-        after = run_poollint(poollint, after_root)
+        before = run_poollint(poollint, before_root, select)
+        after = run_poollint(poollint, after_root, select)
     except (RuntimeError, json.JSONDecodeError) as error:
         return {"id": case["id"], "rule": case["rule"], "family": family(case["rule"]), "kind": case["kind"],
                 "error": str(error)}
@@ -194,7 +201,7 @@ def summarize(results: list[dict]) -> dict:
 
 
 def score(poollint_cmd: Sequence[str], work_dir: Path = DEFAULT_OUT, case_ids: Optional[Sequence[str]] = None,
-          parallel: int = 2, cases_path: Path = DEFAULT_CASES) -> dict:
+          parallel: int = 2, cases_path: Path = DEFAULT_CASES, opt_in: bool = False) -> dict:
     """Runs poollint on every extracted case and returns per-family counts and per-case results.
 
     Returns {"families": {"DBP1xx": {"total", "caught_strict", "caught_family", "after_silent"},
@@ -202,8 +209,10 @@ def score(poollint_cmd: Sequence[str], work_dir: Path = DEFAULT_OUT, case_ids: O
     "errors": [ids where poollint failed]}.
     """
     cases = [case for case in load_cases(cases_path) if not case_ids or case["id"] in case_ids]
+    # the default rules unless asked: what a user who selects nothing is told
+    select = ["--select", ",".join(["DBP", *sorted(opt_in_codes(poollint_cmd))])] if opt_in else []
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        results = list(pool.map(lambda case: score_case(case, list(poollint_cmd), Path(work_dir)), cases))
+        results = list(pool.map(lambda case: score_case(case, list(poollint_cmd), Path(work_dir), select), cases))
     return {
         "families": summarize(results),
         "cases": results,
@@ -266,6 +275,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--work", type=Path, default=DEFAULT_OUT, help="where extract.py wrote the trees")
     parser.add_argument("--parallel", type=int, default=2, help="cases checked at once")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--opt-in", action="store_true",
+                        help="also select the opt-in rules (DBP203...); the default is the default rules")
     parser.add_argument("--check", action="store_true",
                         help="only check that each case's line lies in the function it names")
     parser.add_argument("cases", nargs="*", help="case ids (default: all)")
@@ -274,7 +285,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         problems = check_locations(args.work, args.cases_file)
         print("\n".join(problems) or "locations ok")
         return 1 if problems else 0
-    report = score(shlex.split(args.poollint), args.work, args.cases, args.parallel, args.cases_file)
+    report = score(shlex.split(args.poollint), args.work, args.cases, args.parallel, args.cases_file, args.opt_in)
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 2 if report["errors"] else 0
 

@@ -47,6 +47,8 @@ DEFAULT_CORPORA = (Path("/tmp/poollint-precision-corpus/src"), Path("/tmp/poolli
 sys.path.insert(0, str(HERE))
 from fetch_apps import load_apps  # noqa: E402  (a sibling script, not an installed module)
 from fetch_corpus import PINS  # noqa: E402
+sys.path.insert(0, str(BUGS))
+from recall import opt_in_codes, score as recall_score  # noqa: E402  (the bug set's sibling script)
 
 # the bench corpus (../shared/bench/fetch_corpus.sh) is the other half of the tuned corpus
 BENCH_PINS = (
@@ -244,17 +246,7 @@ def report_precision(tallies: dict[str, dict[str, Tally]], projects: dict[str, i
 def report_recall(poollint: list[str], parallel: int) -> None:
     print("\nrecall on the bug set (benchmarks/bugs): a case is caught when the expected rule reports in the "
           "buggy statement's function")
-    recall_script = BUGS / "recall.py"
-    if not recall_script.is_file():
-        print("recall: skipped, benchmarks/bugs/recall.py is not there")
-        return
-    sys.path.insert(0, str(BUGS))
-    try:
-        import recall  # noqa: E402  (a sibling benchmark, not an installed module)
-    except ImportError as error:
-        print(f"recall: skipped, benchmarks/bugs/recall.py cannot be imported ({error})")
-        return
-    scored = recall.score(poollint, parallel=parallel)
+    scored = recall_score(poollint, parallel=parallel)
     families = scored["families"]
     print(f"{'family':<8} {'cases':>5} {'caught':>7} {'recall':>7} {'same family':>12} {'after silent':>13}")
     for name, c in families.items():
@@ -348,7 +340,7 @@ def main() -> int:
     if not set(parts) <= set(PARTS):
         parser.error(f"--parts takes {', '.join(PARTS)}")
     poollint = shlex.split(args.poollint)
-    opt_in = _opt_in_codes(poollint)
+    opt_in = opt_in_codes(poollint)
     # opt-in rules are measured too (named explicitly) and reported apart from the overall figure
     select = ["--select", ",".join(["DBP", *sorted(opt_in)])]
     jobs, missing, projects = jobs_for(parts, args.apps, args.corpus or list(DEFAULT_CORPORA))
@@ -402,11 +394,6 @@ def main() -> int:
         return 1
     return 0
 
-
-def _opt_in_codes(poollint: list[str]) -> set[str]:
-    """The opt-in rules of the poollint that runs (it may be another version): `poollint rules` marks them."""
-    listing = subprocess.run([*poollint, "rules"], capture_output=True, text=True)
-    return {line.split()[0] for line in listing.stdout.splitlines() if "(opt-in)" in line and line.split()}
 
 
 if __name__ == "__main__":
