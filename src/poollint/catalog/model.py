@@ -166,6 +166,9 @@ class Guards:
     handler_names: frozenset[str] = frozenset()
     request_hook_decorator_attributes: frozenset[str] = frozenset()
     request_scoped_objects: frozenset[str] = frozenset()
+    # `@bot.command()` of a chat-bot framework: a handler run per command, message or event
+    chat_handler_packages: frozenset[str] = frozenset()
+    chat_startup_events: frozenset[str] = frozenset()
     # an `__init__` parameter that says an instance is made per request: `request`, `conversation_id`
     per_request_parameters: frozenset[str] = frozenset()
     per_request_id_stems: frozenset[str] = frozenset()

@@ -149,6 +149,11 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             return FunctionRole(runs_once="a start-up hook")
         if isinstance(target, cst.Attribute) and last in guards.startup_decorator_attributes:
             return FunctionRole(runs_once="a start-up hook")
+        if qualified.split(".")[0] in guards.chat_handler_packages:
+            # `@bot.command()` of discord.py is no command-line command: it runs on every message
+            if name in guards.chat_startup_events:
+                return FunctionRole(runs_once="a bot's start-up event")
+            return FunctionRole(per_call="a chat-bot handler, run on every command, message or event", is_test=is_test)
         if qualified in guards.command_decorators or (
             isinstance(target, cst.Attribute) and last in guards.command_decorator_attributes
         ):
