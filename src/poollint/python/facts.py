@@ -442,6 +442,48 @@ class _ModuleReader:
                 constructor = self._returned_opening(statement)
                 if constructor is not None:
                     yield statement.name, constructor
+            elif isinstance(statement, ast.ClassDef):
+                constructor = self._wrapped_opening(statement)
+                if constructor is not None:
+                    yield statement.name, constructor
+
+    def _wrapped_opening(self, klass: ast.ClassDef) -> Optional[str]:
+        """A class that wraps one connection or session its `__init__` opens and keeps on `self`
+        (`self.conn = psycopg2.connect(...)`), and that lets it go by methods named as the library's own
+        release (`def close(self): self.conn.close()`): its objects are that connection, to be closed
+        like one (the catalog constructor). None for a class with a base or a context manager of its own
+        (`__exit__`, `__del__`: what releases is theirs to say), or with any other method named like a
+        release (`shutdown()`, `disconnect()`), which callers may use instead."""
+        if any(not (isinstance(base, ast.Name) and base.id == "object") for base in klass.bases):
+            return None
+        methods = {m.name: m for m in klass.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        constructor = methods.get("__init__")
+        if constructor is None or methods.keys() & {"__enter__", "__aenter__", "__exit__", "__aexit__", "__del__"}:
+            return None
+        kept: dict[str, str] = {}
+        for node in self.own_statements(constructor):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attribute(node.targets[0]):
+                opened = self._opened_by(node.value, {})
+                if opened is not None and (self.catalog.client_for(opened) or self.catalog.checkout_taken(opened)):
+                    kept[node.targets[0].attr] = opened  # type: ignore[attr-defined]
+        if len(kept) != 1:
+            return None
+        (attribute, opened), = kept.items()
+        spec = self.catalog.client_for(opened) or self.catalog.checkout_taken(opened)
+        releasing = {name for name, method in methods.items() if any(
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in spec.release
+            and _self_attribute(node.func.value) and node.func.value.attr == attribute  # type: ignore[attr-defined]
+            for statement in self.own_statements(method) for node in ast.walk(statement))}
+        release_named = self._release_method_names() & methods.keys()
+        if not releasing or not releasing <= set(spec.release) or not release_named <= releasing:
+            return None
+        return opened
+
+    def _release_method_names(self) -> frozenset[str]:
+        return self.catalog.derived("release-method-names", lambda: frozenset(
+            {m for spec in self.catalog.clients for m in spec.release}
+            | {m for spec in self.catalog.checkouts for m in spec.release}
+            | self.catalog.guards.cleanup_methods | RELEASING_METHODS))
 
     def _returned_opening(self, function: _FunctionNode) -> Optional[str]:
         """The catalog constructor of the connection or session the function returns, or the checkout it
@@ -539,10 +581,7 @@ class _ModuleReader:
         anything (`close`, `__exit__`, `__del__`...), is none. (class name, attribute)."""
         if self.is_test:
             return
-        releases = self.catalog.derived("release-method-names", lambda: frozenset(
-            {m for spec in self.catalog.clients for m in spec.release}
-            | {m for spec in self.catalog.checkouts for m in spec.release}
-            | self.catalog.guards.cleanup_methods | RELEASING_METHODS))
+        releases = self._release_method_names()
         for statement in body:
             if not isinstance(statement, ast.ClassDef) or any(
                     not (isinstance(base, ast.Name) and base.id == "object") for base in statement.bases):

@@ -248,6 +248,11 @@ class CheckoutNotReleased(_Release):
         in any module, also when it builds the session with a library builder that another
         project module re-exports (`from app.db import sessionmaker`) or that a function of its
         own module returns (`get_session_maker(engine)()`).
+        So is an object of a project class that wraps the one connection or session its `__init__`
+        opens (`self.conn = psycopg2.connect(...)`) and lets it go only by a method named as the
+        library's own release (`def close(self): self.conn.close()`): `db = Database()` must be
+        closed like the connection. A class with a base, its own `__exit__` or `__del__`, or another
+        release-like method (`shutdown()`) is left to say what releases it.
         So is a session pulled out of a generator dependency outside the framework that would
         finish it (`db = next(get_db())`, `session = await anext(get_session())`, `next(gen)` of a
         parameter annotated `Callable[[], Generator[Session, None, None]]`): the generator closes
