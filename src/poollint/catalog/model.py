@@ -169,6 +169,9 @@ class Guards:
     # `@bot.command()` of a chat-bot framework: a handler run per command, message or event
     chat_handler_packages: frozenset[str] = frozenset()
     chat_startup_events: frozenset[str] = frozenset()
+    chat_extension_entry_points: frozenset[str] = frozenset()
+    # `worker.work()`, `bot.run(token)`: a function that runs one is a process's entry point
+    main_loop_calls: frozenset[str] = frozenset()
     # an `__init__` parameter that says an instance is made per request: `request`, `conversation_id`
     per_request_parameters: frozenset[str] = frozenset()
     per_request_id_stems: frozenset[str] = frozenset()

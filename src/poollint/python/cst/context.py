@@ -418,15 +418,19 @@ class FileContext:
                 return frame.node if seen_function else None
         return None
 
+    def own_imported_packages(self) -> frozenset[str]:
+        """Top-level packages this module itself imports."""
+        own = self.__dict__.get("_imported_packages")
+        if own is None:
+            own = self.__dict__["_imported_packages"] = frozenset(value.split(".")[0] for value in self.imports.values())
+        return own
+
     def imported_packages(self, receiver: Optional[cst.BaseExpression] = None) -> frozenset[str]:
         """Top-level packages this module imports and, for a receiver of unknown origin that is not an
         imported name (a parameter, a local, an attribute), those any module of the project imports:
         a `session` handed to a service in a project that uses SQLAlchemy is judged as one of its
         sessions. An imported name is the other module's object, whatever this one imports."""
-        own = self.__dict__.get("_imported_packages")
-        if own is None:
-            own = frozenset(value.split(".")[0] for value in self.imports.values())
-            self.__dict__["_imported_packages"] = own
+        own = self.own_imported_packages()
         root = expression_root(receiver) if receiver is not None else None
         if self.index is None or (isinstance(root, cst.Name) and root.value in self.imports):
             return own

@@ -40,9 +40,15 @@ class _BodyFacts(cst.CSTVisitor):
     def __init__(self) -> None:
         self.called: list[cst.Call] = []
         self.globals: set[str] = set()
+        self.built: dict[str, cst.Call] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
         self.called.append(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # `worker = Worker(queue)`: what a local is built by, for the calls made on it
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call):
+            self.built[node.targets[0].target.value] = node.value
 
     def visit_Global(self, node: cst.Global) -> None:
         self.globals.update(item.name.value for item in node.names)
@@ -123,6 +129,17 @@ def body_facts(function: cst.FunctionDef) -> _BodyFacts:
     return facts
 
 
+def _called_name(context: "FileContext", call: cst.Call, facts: _BodyFacts) -> Optional[str]:
+    """The qualified name of what a call in the body calls, a method of a local the body built included
+    (`worker = Worker(queue); worker.work()` -> `rq.Worker().work`): roles are asked before the body's
+    own bindings are made."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in facts.built:
+        maker = context.qualified_name(facts.built[func.value.value].func)
+        return f"{maker}().{func.attr.value}" if maker else None
+    return context.qualified_name(func)
+
+
 def function_role(context: "FileContext", function: cst.FunctionDef, enclosing_class: Optional[cst.ClassDef]) -> FunctionRole:
     """Classifies a function from its decorators, name, class and body. Cached per node."""
     cache = context.__dict__.setdefault("_role_cache", {})
@@ -192,9 +209,14 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
         if name in guards.task_class_methods and any(
                 context.qualified_name(arg.value) in guards.task_base_classes for arg in enclosing_class.bases):
             return FunctionRole(per_call="a task", is_test=is_test)
+    if enclosing_class is None and name in guards.chat_extension_entry_points \
+            and context.own_imported_packages() & guards.chat_handler_packages:
+        return FunctionRole(runs_once="a bot extension's entry point, run when the extension loads")
     facts = body_facts(function)
     if any(context.qualified_name(call.func) in guards.app_constructors for call in facts.called):
         return FunctionRole(runs_once="an application factory")
+    if any(_called_name(context, call, facts) in guards.main_loop_calls for call in facts.called):
+        return FunctionRole(runs_once="a process's entry point, which runs its main loop")
     if is_test:
         return FunctionRole(is_test=True)
     if name in guards.handler_names or (name.endswith("_handler") and len(function.params.params) == 2):
