@@ -11,7 +11,8 @@ or `git clone --bare`) as MIRRORS/<owner>+<name>/repo (or repo/.git); its commit
 with `git archive` into DIR/<owner>+<name>/ (idempotent). The code is third-party: never commit it.
 
 Prints every finding with its verdict, the findings the set has no verdict for (NEW: triage them
-before quoting any number) and the triaged findings that are gone (GONE). Exit 1 when a finding
+before quoting any number) and the triaged findings that are gone (GONE), then per split (the
+repos file's `split` column, when it has one) and rule: tp, fp, debatable, none and strict precision. Exit 1 when a finding
 is new. Nothing here is tuned on: a rule is never changed because of what this prints.
 """
 from __future__ import annotations
@@ -22,9 +23,12 @@ import json
 import shlex
 import subprocess
 import sys
+from collections import Counter, defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from fetch_apps import _write_present_blobs  # noqa: E402  (a sibling script, not an installed module)
 
 
 def _git_dir(mirrors: Path, repo: str) -> Path:
@@ -37,12 +41,14 @@ def unpack(mirrors: Path, directory: Path, repo: str, commit: str) -> Path:
     if target.is_dir() and any(target.iterdir()):
         return target
     target.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(["git", "--git-dir", str(_git_dir(mirrors, repo)), "archive", commit],
+    git_dir = _git_dir(mirrors, repo)
+    archive = subprocess.run(["git", "--git-dir", str(git_dir), "archive", commit],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
-    if archive.returncode != 0:
+    if archive.returncode == 0:
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    elif not _write_present_blobs(git_dir, commit, target):  # a snapshot without its largest files
         raise SystemExit(f"cannot unpack {repo}@{commit[:12]}: {archive.stderr.decode(errors='replace').strip()}"
                          " (mirror it first)")
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
     return target
 
 
@@ -64,13 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     poollint = shlex.split(args.poollint)
 
     with open(HERE / f"{args.set}-repos.tsv", newline="") as handle:
-        repos = [(row["repo"], row["commit"]) for row in csv.DictReader(handle, delimiter="\t")]
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    repos = [(row["repo"], row["commit"]) for row in rows]
+    split_of = {row["repo"]: row.get("split") or "all" for row in rows}
     with open(HERE / f"{args.set}.tsv", newline="") as handle:
         verdicts = {(row["repo"], row["path"], int(row["line"]), row["code"]): row["verdict"]
                     for row in csv.DictReader(handle, delimiter="\t")}
 
     seen: set[tuple[str, str, int, str]] = set()
     new = 0
+    tally: dict[tuple[str, str], Counter] = defaultdict(Counter)  # (split, code) -> verdicts
     for repo, commit in repos:
         tree = unpack(args.mirrors, args.dir, repo, commit)
         for finding in findings(poollint, tree):
@@ -79,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             verdict = verdicts.get(key)
             if verdict is None:
                 new += 1
+            for code in (finding["code"], "overall"):
+                tally[(split_of[repo], code)][verdict or "none"] += 1
             print(f"{verdict or 'NEW':10} {repo} {finding['path']}:{finding['line']}: {finding['code']} "
                   f"{finding['message'][:160]}")
     for key in sorted(set(verdicts) - seen):
@@ -86,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'GONE':10} {repo} {path}:{line}: {code} (was {verdicts[key]})")
     print(f"{len(seen)} findings in {len(repos)} applications; {new} without a verdict; "
           f"{len(set(verdicts) - seen)} triaged findings gone")
+    print(f"\n{'split':<12} {'rule':<8} {'N':>4} {'tp':>4} {'fp':>4} {'deb':>4} {'none':>5} {'strict':>7}")
+    for (split, code), counts in sorted(tally.items(), key=lambda item: (item[0][0], item[0][1] == "overall", item[0][1])):
+        judged = counts["tp"] + counts["fp"] + counts["debatable"]
+        strict = f"{100 * counts['tp'] / judged:.0f}%" if judged else "-"
+        print(f"{split:<12} {code:<8} {sum(counts.values()):>4} {counts['tp']:>4} {counts['fp']:>4} "
+              f"{counts['debatable']:>4} {counts['none']:>5} {strict:>7}")
     return 1 if new else 0
 
 
