@@ -277,7 +277,7 @@ class CheckoutNotReleased(_Release):
         client's pool at its first subscribe and never returns it unless closed (`aclose()` or
         `async with`); a synchronous one gives it back when collected and is not reported.
         DB-API drivers (psycopg2, pymysql, snowflake, mysql-connector, mysqlclient, oracledb,
-        cx_Oracle, pyodbc, pymssql, pg8000, clickhouse-driver, databricks, redshift,
+        cx_Oracle, pyodbc, pymssql, pg8000, clickhouse-driver, databricks, trino, redshift,
         vertica, teradatasql, hdbcli, ibm_db_dbi, aiomysql, asyncmy) open one connection per
         `connect()`; `with` closes it except in psycopg2 and pyodbc, whose `with` only ends a
         transaction. A lazy ORM query (`session.query(User)` and what `filter`, `order_by`,
