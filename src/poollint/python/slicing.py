@@ -11,7 +11,8 @@ What is kept: every statement that is not a function or class definition; every
 function or method that calls something the screen looks for; and, until nothing
 changes, every definition connected to a kept one by name in either direction (a
 helper a transaction calls, a route that calls a factory of the module, the `main()`
-a `__main__` block calls, a `tearDown` of a kept test case). A class is kept, with
+a `__main__` block calls, a `tearDown` of a kept test case, where a class with a kept `__init__`
+is built and its subclasses). A class is kept, with
 its non-method statements, when any of its methods is, and its set-up and tear-down
 methods and dunder methods come with it.
 """
@@ -102,8 +103,9 @@ def slice_for_rules(text: str, tree: ast.Module, words: ScreenWords, catalog: Ca
 
 def _keep_connected(units: list[_Unit], always_kept_methods: frozenset[str]) -> None:
     """Keeps what kept definitions use (helpers, release functions), and what uses a kept top-level
-    function by its bare name (`Depends(get_db)`, a caller of `get_conn()`) or a kept method
-    of its own class through `self.`."""
+    function by its bare name (`Depends(get_db)`, a caller of `get_conn()`), or a class whose
+    `__init__` is kept (where it is built, its subclasses), or a kept method of its own class through
+    `self.`."""
     changed = True
     while changed:
         changed = False
@@ -113,6 +115,10 @@ def _keep_connected(units: list[_Unit], always_kept_methods: frozenset[str]) -> 
                 used_by_kept |= unit.names | unit.attributes
         kept_functions = {u.node.name for u in units if u.kept and u.owner is None
                           and not isinstance(u.node, ast.ClassDef)}
+        # a class whose `__init__` is kept runs it where it is built and from its subclasses' `__init__`:
+        # whether that is once (client_flow's run-once callers) is read from them
+        kept_functions |= {u.owner.node.name for u in units if u.kept and u.owner is not None
+                           and u.node.name == "__init__"}
         for unit in units:  # a class with a kept method is kept
             if unit.kept and unit.owner is not None and not unit.owner.kept:
                 unit.owner.kept = True

@@ -6,7 +6,7 @@ and which module functions are reached only from run-once code. The analysis DBP
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Collection, Mapping, Optional, Sequence
+from typing import Any, Collection, Mapping, Optional, Sequence
 
 import libcst as cst
 
@@ -64,18 +64,29 @@ def in_parameter_defaults(function: cst.FunctionDef, node: cst.Call) -> bool:
     return False
 
 
+# a use at a module's top level, which runs when the module is imported (_References.callers)
+AT_IMPORT_SCOPE = object()
+AT_IMPORT = (AT_IMPORT_SCOPE, None)
+
+
 class _References(cst.CSTVisitor):
     """Where a module function's name is used: called from a function or method, or anything else."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, skip_bases: bool = False) -> None:
         self.name = name
-        # None: a use that is not a call inside a function, or a call repeated by a loop of its caller;
-        # else the calling function and, for a method, its class
-        self.callers: list[Optional[tuple[cst.FunctionDef, Optional[cst.ClassDef]]]] = []
+        self.skip_bases = skip_bases
+        # None: a use that is not a call, or a call repeated by a loop of its calling function;
+        # AT_IMPORT: a call at module scope, which runs when the module is imported; else the calling
+        # function and, for a method, its class
+        self.callers: list[Optional[tuple[Any, Optional[cst.ClassDef]]]] = []
         self._function: list[cst.FunctionDef] = []
         self._classes: list[cst.ClassDef] = []
         self._loops: list[int] = [0]  # loops open in the innermost function
         self._called: set[int] = set()
+        self._not_uses: set[int] = set()  # a class's bases, when the caller follows subclasses itself
+
+    def visit_Annotation(self, node: cst.Annotation) -> bool:
+        return False  # `store: Store` says what a value is; it calls nothing
 
     def names_target(self, node: cst.BaseExpression) -> bool:
         return isinstance(node, cst.Name) and node.value == self.name
@@ -88,6 +99,9 @@ class _References(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
+        self._not_uses.add(id(node.name))  # `class Store:` names it, builds nothing
+        if self.skip_bases:
+            self._not_uses.update(id(base.value) for base in node.bases)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._classes.pop()
@@ -140,19 +154,22 @@ class _References(cst.CSTVisitor):
             self._called.add(id(node.func))
             if self._function and not self._loops[-1]:
                 # the innermost function makes the call: a route handler defined inside a start-up
-                # function runs per request, not once with it
+                # function runs per call, not once with it
                 function = self._function[-1]
                 klass = self._classes[-1] if self._classes and function in _members(self._classes[-1]) else None
                 self.callers.append((function, klass))
+            elif not self._function and not self._classes:
+                # module scope, a loop there too: it runs a fixed number of times, when the module is imported
+                self.callers.append(AT_IMPORT)
             else:
                 self.callers.append(None)
 
     def visit_Name(self, node: cst.Name) -> None:
-        if id(node) not in self._called and self.names_target(node):
+        if id(node) not in self._called and id(node) not in self._not_uses and self.names_target(node):
             self.callers.append(None)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if id(node) not in self._called and self.names_target(node):
+        if id(node) not in self._called and id(node) not in self._not_uses and self.names_target(node):
             self.callers.append(None)
 
 
@@ -206,10 +223,13 @@ def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 
     if function in cache:
         return cache[function]
     cache[function] = False  # recursion through a cycle decides nothing
-    references: _References = _References(name) if klass is None else _MethodReferences(name)
-    cst_visit(context.module, references)
-    uses = [(context, caller) for caller in references.callers]
-    elsewhere = _uses_in_importers(context, name, klass)
+    if klass is not None and name == "__init__":
+        uses, elsewhere = _constructor_uses(context, klass, depth)
+    else:
+        references: _References = _References(name) if klass is None else _MethodReferences(name)
+        cst_visit(context.module, references)
+        uses = [(context, caller) for caller in references.callers]
+        elsewhere = _uses_in_importers(context, name, klass)
     answer = elsewhere is not None and bool(uses or elsewhere) and all(
         caller is not None and caller[0] is not function and _caller_runs_once(where, caller[0], caller[1], depth)
         for where, caller in (*uses, *elsewhere))
@@ -217,9 +237,41 @@ def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 
     return answer
 
 
-def _caller_runs_once(context, caller: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int) -> bool:
+def _constructor_uses(context, klass: cst.ClassDef, depth: int) -> tuple[list, "Optional[list]"]:
+    """Where a class's `__init__` runs: where the class is built (`Store()`), here and in the modules that
+    import it, and, for a subclass of this module, in the subclass's own `__init__` (which is taken to
+    call it) or where the subclass is built. A subclass in another module is a use no one can place
+    (its base names the class there): the question stays open."""
+    built = _References(klass.name.value, skip_bases=True)
+    cst_visit(context.module, built)
+    uses: list = [(context, caller) for caller in built.callers]
+    elsewhere = _uses_in_importers(context, klass.name.value, None)
+    if elsewhere is None or depth > 3:
+        return uses, None
+    for subclass in _subclasses(context, klass):
+        own = next((m for m in _members(subclass) if isinstance(m, cst.FunctionDef) and m.name.value == "__init__"), None)
+        if own is not None:
+            uses.append((context, (own, subclass)))
+        else:
+            more, more_elsewhere = _constructor_uses(context, subclass, depth + 1)
+            if more_elsewhere is None:
+                return uses, None
+            uses.extend(more)
+            elsewhere.extend(more_elsewhere)
+    return uses, elsewhere
+
+
+def _subclasses(context, klass: cst.ClassDef) -> list[cst.ClassDef]:
+    return [node for node in context.module.body if isinstance(node, cst.ClassDef) and node is not klass
+            and any(isinstance(base.value, cst.Name) and base.value.value == klass.name.value for base in node.bases)]
+
+
+def _caller_runs_once(context, caller: Any, klass: Optional[cst.ClassDef], depth: int) -> bool:
     """A caller that runs once, or one reached only from such code; a request handler, a task or a hook
-    runs per call, whoever else calls it."""
+    runs per call, whoever else calls it. A module's top level runs once, when it is imported, unless
+    the module is a Streamlit script, which runs again on every interaction."""
+    if caller is AT_IMPORT_SCOPE:
+        return not any(name == "streamlit" or name.startswith("streamlit.") for name in context.imports.values())
     role = function_role(context, caller, klass)
     if role.runs_once:
         return True
