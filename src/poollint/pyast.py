@@ -29,6 +29,8 @@ def _word_pattern(words: frozenset[str]) -> "re.Pattern[bytes]":
     return re.compile(rb"\b(?:" + _trie_regex(trie) + rb")\b")
 
 
+# the builtins that pull the next item out of a generator (`db = next(get_db())`)
+NEXT_NAMES = frozenset({"next", "anext"})
 _WORD_END = -1  # a trie key no byte has: a word ends here
 
 

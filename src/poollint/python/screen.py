@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import Outline, dotted_name, word_pattern
+from poollint.pyast import NEXT_NAMES, Outline, dotted_name, word_pattern
 from poollint.python.names import ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode, syntax_failure
 from poollint.limits import MAX_AST_BYTES, megabytes
@@ -400,7 +400,7 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 with_callees.add(id(expression.func))
     if words.query_methods and _queries_a_session_bound_by_with(outline, words.query_methods):
         return True, False  # the lazy query may leave the block that closes its session (DBP304)
-    if imports_library and any(isinstance(func, ast.Name) and func.id in _NEXT_NAMES for func in callees):
+    if imports_library and any(isinstance(func, ast.Name) and func.id in NEXT_NAMES for func in callees):
         return True, False  # `db = next(get_db())`: a generator's session that nothing may close (DBP304)
     holds = False
     session_named: Optional[bool] = None  # _names_a_session, asked at most once: it reads every name
@@ -435,9 +435,6 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 or dotted.rsplit(".", 1)[-1] in words.scope_names:
             holds = True
     return False, holds
-
-
-_NEXT_NAMES = frozenset({"next", "anext"})
 
 
 def _named_like_receiver(func: ast.Attribute, words: ScreenWords, aliases: dict[str, str]) -> bool:

@@ -13,6 +13,7 @@ from poollint.python.cst.context import LOOP_TYPES, NEXT_BUILTINS, dotted_name, 
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.modules import base_classes, borrowed_by, project_class
 from poollint.python.cst.roles import function_role
+from poollint.pyast import NEXT_NAMES
 from poollint.python.facts import INSPECTING_BUILTINS
 from poollint.rules.client_flow import parameters_given
 
@@ -129,7 +130,7 @@ def _is_name(node: Optional[cst.CSTNode], name: str) -> bool:
 
 
 def _call_display(node: cst.Call) -> str:
-    if isinstance(node.func, cst.Name) and node.func.value in _NEXT_NAMES and node.args:
+    if isinstance(node.func, cst.Name) and node.func.value in NEXT_NAMES and node.args:
         pulled = node.args[0].value  # `next(get_db())`, `anext(session_gen)`: the generator says what it is
         inner = dotted_name(pulled.func) if isinstance(pulled, cst.Call) else dotted_name(pulled)
         if inner:
@@ -141,9 +142,6 @@ def _call_display(node: cst.Call) -> str:
     else:
         base = dotted_name(node.func) or "call"
     return f"`{base}()`"
-
-
-_NEXT_NAMES = frozenset({"next", "anext"})
 
 
 class ReleaseTracker:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from poollint.catalog.model import Catalog, ClientSpec
+from poollint.pyast import NEXT_NAMES
 from poollint.python.cst.positions import ModulePositions, module_positions
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.facts import GENERATOR_TYPES
@@ -448,9 +449,9 @@ class FileContext:
         return self._position_map
 
 
+NEXT_BUILTINS = frozenset(f"builtins.{name}" for name in NEXT_NAMES)
 _BUILTINS = {"input": "builtins.input", "open": "builtins.open", "print": "builtins.print",
-             "next": "builtins.next", "anext": "builtins.anext"}
-NEXT_BUILTINS = frozenset({"builtins.next", "builtins.anext"})
+             **{name: f"builtins.{name}" for name in NEXT_NAMES}}
 # how `_type_of` names a generator of a followed type: `typing.Generator[sqlmodel.Session]`
 _GENERATOR_OF = "typing.Generator"
 _CALLABLE_TYPES = frozenset({"typing.Callable", "collections.abc.Callable"})
