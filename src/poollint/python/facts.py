@@ -473,7 +473,7 @@ class _ModuleReader:
         releasing = {name for name, method in methods.items() if any(
             isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in spec.release
             and _self_attribute(node.func.value) and node.func.value.attr == attribute  # type: ignore[attr-defined]
-            for statement in self.own_statements(method) for node in ast.walk(statement))}
+            for node in ast.walk(method))}
         release_named = self._release_method_names() & methods.keys()
         if not releasing or not releasing <= set(spec.release) or not release_named <= releasing:
             return None

@@ -271,7 +271,7 @@ def _caller_runs_once(context, caller: Any, klass: Optional[cst.ClassDef], depth
     runs per call, whoever else calls it. A module's top level runs once, when it is imported, unless
     the module is a Streamlit script, which runs again on every interaction."""
     if caller is AT_IMPORT_SCOPE:
-        return not any(name == "streamlit" or name.startswith("streamlit.") for name in context.imports.values())
+        return "streamlit" not in context.own_imported_packages()
     role = function_role(context, caller, klass)
     if role.runs_once:
         return True

@@ -789,9 +789,5 @@ class RerunScopeClient(_ClientCreation):
         self.report(node, root=("client", id(node)), call=call, library=spec.library)
 
     def _is_streamlit_script(self) -> bool:
-        if not hasattr(self, "_streamlit"):
-            self._streamlit = any(
-                name == "streamlit" or name.startswith("streamlit.") for name in self.context.imports.values()
-            )
-        return self._streamlit
+        return "streamlit" in self.context.own_imported_packages()
 

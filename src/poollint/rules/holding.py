@@ -697,13 +697,13 @@ class _HoldingRule(FileRule):
                 return class_method(self.context, frame.node, func.attr.value, self.settings, inherited=inherits)
             return None
         index = self.context.index
+        qualified = self.qualified_name(func)
         if reaching_only and index is not None:
             # by the name it resolves to: `from .tasks import dispatch as redis_dispatch` calls `dispatch`
-            qualified = self.qualified_name(func)
             name = qualified.rsplit(".", 1)[-1] if qualified else _last_name(func)
             if not index.may_reach_by_name(name or ""):
                 return None
-        found = self._other_module_definition(func)
+        found = self._other_module_definition(qualified)
         if found is not None and isinstance(found[0], cst.FunctionDef):
             return found[0], None, found[1]
         return self._project_method(func)
@@ -730,10 +730,10 @@ class _HoldingRule(FileRule):
                 return statement, klass, context
         return None
 
-    def _other_module_definition(self, func: cst.BaseExpression) -> Optional[tuple[cst.CSTNode, FileContext]]:
-        """A top-level function or class of another project module that `func` names."""
+    def _other_module_definition(self, qualified: Optional[str]) -> Optional[tuple[cst.CSTNode, FileContext]]:
+        """A top-level function or class of another project module that a callee resolving to `qualified`
+        names."""
         index = self.context.index
-        qualified = self.qualified_name(func)
         if index is None or not qualified or "(" in qualified:
             return None
         found = project_definition(index, qualified, self.settings, current=self.context)
@@ -752,7 +752,7 @@ class _HoldingRule(FileRule):
             definition = self.context.module_functions.get(call.func.value) or \
                 self.context.module_classes.get(call.func.value)
         if definition is None:
-            found = self._other_module_definition(call.func)
+            found = self._other_module_definition(self.qualified_name(call.func))
             if found is None:
                 return None
             definition, context = found

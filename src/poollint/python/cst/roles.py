@@ -213,9 +213,10 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             and context.own_imported_packages() & guards.chat_handler_packages:
         return FunctionRole(runs_once="a bot extension's entry point, run when the extension loads")
     facts = body_facts(function)
-    if any(context.qualified_name(call.func) in guards.app_constructors for call in facts.called):
+    callees = [_called_name(context, call, facts) for call in facts.called]
+    if any(callee in guards.app_constructors for callee in callees):
         return FunctionRole(runs_once="an application factory")
-    if any(_called_name(context, call, facts) in guards.main_loop_calls for call in facts.called):
+    if any(callee in guards.main_loop_calls for callee in callees):
         return FunctionRole(runs_once="a process's entry point, which runs its main loop")
     if is_test:
         return FunctionRole(is_test=True)
