@@ -182,6 +182,11 @@ def _named_definitions(body: Sequence[ast.stmt]) -> list[tuple[str, "_FunctionNo
     return named
 
 
+def _without_base(klass: ast.ClassDef) -> bool:
+    """`class Store:` or `class Store(object):`: no base whose methods could release what it keeps."""
+    return all(isinstance(base, ast.Name) and base.id == "object" for base in klass.bases)
+
+
 def _self_attribute(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
 
@@ -454,21 +459,16 @@ class _ModuleReader:
         like one (the catalog constructor). None for a class with a base or a context manager of its own
         (`__exit__`, `__del__`: what releases is theirs to say), or with any other method named like a
         release (`shutdown()`, `disconnect()`), which callers may use instead."""
-        if any(not (isinstance(base, ast.Name) and base.id == "object") for base in klass.bases):
+        if not _without_base(klass):
             return None
         methods = {m.name: m for m in klass.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
         constructor = methods.get("__init__")
         if constructor is None or methods.keys() & {"__enter__", "__aenter__", "__exit__", "__aexit__", "__del__"}:
             return None
-        kept: dict[str, str] = {}
-        for node in self.own_statements(constructor):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attribute(node.targets[0]):
-                opened = self._opened_by(node.value, {})
-                if opened is not None and (self.catalog.client_for(opened) or self.catalog.checkout_taken(opened)):
-                    kept[node.targets[0].attr] = opened  # type: ignore[attr-defined]
+        kept = self._opened_on_self(constructor)
         if len(kept) != 1:
             return None
-        (attribute, opened), = kept.items()
+        (attribute, (_, opened)), = kept.items()
         spec = self.catalog.client_for(opened) or self.catalog.checkout_taken(opened)
         releasing = {name for name, method in methods.items() if any(
             isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in spec.release
@@ -478,6 +478,20 @@ class _ModuleReader:
         if not releasing or not releasing <= set(spec.release) or not release_named <= releasing:
             return None
         return opened
+
+    def _opened_on_self(self, constructor: _FunctionNode) -> dict[str, tuple[ast.Attribute, str]]:
+        """What `__init__` keeps on `self` of what it opens: attribute -> (the `self.x` target, the catalog
+        constructor or checkout it opened). Only what the catalog names itself: a project builder's result
+        is resolved for openers only."""
+        kept: dict[str, tuple[ast.Attribute, str]] = {}
+        for node in self.own_statements(constructor):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attribute(node.targets[0]):
+                opened = self._opened_by(node.value, {})
+                if opened is not None and (self.catalog.client_for(opened) or self.catalog.checkout_taken(opened)):
+                    target = node.targets[0]
+                    assert isinstance(target, ast.Attribute)
+                    kept[target.attr] = (target, opened)
+        return kept
 
     def _release_method_names(self) -> frozenset[str]:
         return self.catalog.derived("release-method-names", lambda: frozenset(
@@ -583,20 +597,13 @@ class _ModuleReader:
             return
         releases = self._release_method_names()
         for statement in body:
-            if not isinstance(statement, ast.ClassDef) or any(
-                    not (isinstance(base, ast.Name) and base.id == "object") for base in statement.bases):
+            if not isinstance(statement, ast.ClassDef) or not _without_base(statement):
                 continue
             methods = {m.name: m for m in statement.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
             constructor = methods.get("__init__")
             if constructor is None or releases & set(methods):
                 continue
-            kept: dict[str, ast.AST] = {}
-            for node in self.own_statements(constructor):
-                opened = self._opened_by(node.value, {}) if isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                    and _self_attribute(node.targets[0]) else None
-                # what the catalog names itself: a project builder's result is resolved for openers only
-                if opened is not None and (self.catalog.client_for(opened) or self.catalog.checkout_taken(opened)):
-                    kept[node.targets[0].attr] = node.targets[0]  # type: ignore[attr-defined,union-attr]
+            kept: dict[str, ast.AST] = {name: target for name, (target, _) in self._opened_on_self(constructor).items()}
             if not kept:
                 continue
             parents = {child: parent for parent in ast.walk(statement) for child in ast.iter_child_nodes(parent)}
