@@ -37,6 +37,10 @@ class ClientSpec:
     # methods that take a connection of the pool for the object they return, for as long as it lives
     # (redis `pubsub()`): a client used for nothing else holds what a shared client's would
     dedicated_methods: tuple[str, ...] = ()
+    # methods of the client, or of what a dedicated method returns, whose iteration lasts as long as the
+    # connection (redis `pubsub.listen()`): a loop that builds the client and then iterates one comes
+    # round again only when the connection ends, to reconnect
+    subscription_streams: tuple[str, ...] = ()
     # what a process exit does not clean up (Prisma's query-engine process): a script must release it
     # even when it runs once; the sockets of other clients are closed by the exit, and the server
     # sees them go at once

@@ -8,7 +8,7 @@ import libcst as cst
 from poollint.catalog.model import ClientSpec
 from poollint.python.cst.context import Frame, dotted_name
 from poollint.python.cst.modules import class_method
-from poollint.python.cst.walk import visit as cst_visit
+from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.findings import Location
 from poollint.python.cst.roles import body_facts, function_role
 from poollint.python.screen import CONSTRUCTORS
@@ -430,7 +430,9 @@ class ClientInLoop(_ClientCreation):
 
         Clients stored in a container (`engines[name] = create_engine(url)`, a list or dict
         comprehension of engines: one pool per database), clients released in the same
-        iteration, and a retry loop that returns the first client that works are not reported.
+        iteration, a retry loop that returns the first client that works, and a reconnect loop
+        (the pass builds the client, then iterates a subscription stream of it such as redis
+        `pubsub.listen()`, which ends only when the connection drops) are not reported.
 
         Precision: measured on 1 finding in 1 project of the precision corpus: 1 debatable
         (one engine per saved chart in Superset's one-shot data migration).
@@ -480,7 +482,7 @@ class ClientInLoop(_ClientCreation):
                     and self.bound_names(node) & returned_names(
                         function.node, own_functions(self.context, self.context.enclosing_class())):
                 return  # a retry loop that returns the first client that works: a factory's
-            if self._released_in_loop(node, loop.node, spec):
+            if self._released_in_loop(node, loop.node, spec) or _reconnects(node, loop.node, self.bound_names(node), spec):
                 return
         call = f"`{self.display(node)}`" if not chain else f"`{self.display(node)}` -> `{chain}`"
         self.report(node, root=("client", id(node)), call=call, library=spec.library,
@@ -503,6 +505,47 @@ class ClientInLoop(_ClientCreation):
             names = {t.target.value for t in statement.targets if isinstance(t.target, cst.Name)}
             return any(releases(call, names, spec) for call in calls_in(loop))
         return False
+
+
+def _reconnects(node: cst.Call, loop: cst.CSTNode, names: set[str], spec: ClientSpec) -> bool:
+    """A reconnect loop: after building the client, the pass iterates one of its subscription streams
+    (`async for message in client.pubsub().listen()`), which ends only when the connection drops. Its
+    passes are reconnections, one client at a time, unless a `break` leaves the stream early."""
+    if not spec.subscription_streams or not names:
+        return False
+    holders = set(names)
+    built = False
+    for inner in cst_walk(loop, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        if inner is node:
+            built = True
+        elif not built:
+            continue
+        elif isinstance(inner, cst.Assign) and _held_by(inner.value, holders, spec):
+            # `pubsub = client.pubsub()`: the dedicated connection's object streams for it
+            holders.update(t.target.value for t in inner.targets if isinstance(t.target, cst.Name))
+        elif isinstance(inner, cst.For) and isinstance(inner.iter, cst.Call) \
+                and isinstance(inner.iter.func, cst.Attribute) \
+                and inner.iter.func.attr.value in spec.subscription_streams \
+                and _held_by(inner.iter.func.value, holders, spec) and not _breaks_out(inner):
+            return True
+    return False
+
+
+def _held_by(value: cst.BaseExpression, holders: set[str], spec: ClientSpec) -> bool:
+    """`client`, or `client.pubsub()` of a dedicated method (awaited or not), for a name in `holders`."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if isinstance(value, cst.Name):
+        return value.value in holders
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+        and value.func.attr.value in spec.dedicated_methods and isinstance(value.func.value, cst.Name) \
+        and value.func.value.value in holders
+
+
+def _breaks_out(loop: cst.For) -> bool:
+    """Whether a `break` of this loop's own body leaves it."""
+    return any(isinstance(inner, cst.Break) for inner in cst_walk(
+        loop.body, prune=(cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)))
 
 
 def factory_call(rule: _ClientCreation, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
