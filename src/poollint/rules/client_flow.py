@@ -14,7 +14,7 @@ from poollint.catalog.model import ClientSpec
 from poollint.python.cst.context import Frame
 from poollint.python.cst.roles import function_role
 from poollint.python.cst.walk import visit as cst_visit
-from poollint.python.facts import INSPECTING_BUILTINS
+from poollint.python.facts import INSPECTING_BUILTINS, MAX_CHAIN_DEPTH
 
 # methods of a container that keep their argument (`self._pools.setdefault(alias, pool)`)
 COLLECTION_METHODS = frozenset({"append", "add", "setdefault", "insert", "extend", "update", "put", "register"})
@@ -177,13 +177,13 @@ class _QualifiedReferences(_References):
     """Uses of a project function in another module, by what each name resolves to there
     (`dbutil.upgrade_if_needed(...)`, `from app.db import init as setup; setup()`)."""
 
-    def __init__(self, context, qualified: str) -> None:
-        super().__init__(qualified.rsplit(".", 1)[-1])
+    def __init__(self, context, qualified: Collection[str]) -> None:
+        super().__init__(next(iter(qualified)).rsplit(".", 1)[-1])
         self.context = context
-        self.qualified = qualified
+        self.qualified = qualified  # the function's name and the names modules re-export it as
 
     def names_target(self, node: cst.BaseExpression) -> bool:
-        return isinstance(node, (cst.Name, cst.Attribute)) and self.context.qualified_name(node) == self.qualified
+        return isinstance(node, (cst.Name, cst.Attribute)) and self.context.qualified_name(node) in self.qualified
 
 
 class _MethodReferences(_References):
@@ -237,6 +237,53 @@ def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 
     return answer
 
 
+def reached_only_from_unbuilt_classes(context, function: cst.FunctionDef, depth: int = 0,
+                                      klass: Optional[cst.ClassDef] = None) -> bool:
+    """A function (of the module, or a method of `klass`) whose every use is a call from the `__init__` of
+    a class that nothing in the project builds or names (see `_built_only_outside`), directly or through
+    such helpers: it runs as often as code outside the project makes instances (a library's class, a
+    component of a monorepo whose users are other projects), which nothing here shows."""
+    name = function.name.value
+    if depth > 3:
+        return False
+    if klass is not None and name == "__init__":
+        return _built_only_outside(context, klass, depth)
+    if klass is None and context.module_functions.get(name) is not function:
+        return False
+    if klass is not None and function not in _members(klass):
+        return False
+    cache = context.__dict__.setdefault("_reached_only_from_unbuilt_classes", {})
+    if function in cache:
+        return cache[function]
+    cache[function] = False  # recursion through a cycle decides nothing
+    references: _References = _References(name) if klass is None else _MethodReferences(name)
+    cst_visit(context.module, references)
+    uses = [(context, caller) for caller in references.callers]
+    elsewhere = _uses_in_importers(context, name, klass)
+    answer = elsewhere is not None and bool(uses or elsewhere) and all(
+        caller is not None and caller is not AT_IMPORT and caller[0] is not function
+        and not function_role(where, caller[0], caller[1]).per_call
+        and reached_only_from_unbuilt_classes(where, caller[0], depth + 1, caller[1])
+        for where, caller in (*uses, *elsewhere))
+    cache[function] = answer
+    return answer
+
+
+def _built_only_outside(context, klass: cst.ClassDef, depth: int) -> bool:
+    """No code of the project builds the class or names it, except the `__init__` of classes that are
+    themselves built only outside (a subclass's included). Its bases are this module's classes: a
+    framework's base class (a request handler, a view) is built by the framework, per request maybe."""
+    module_classes = {node.name.value for node in context.module.body if isinstance(node, cst.ClassDef)}
+    if depth > 3 or any(not (isinstance(base.value, cst.Name) and base.value.value in module_classes | {"object"})
+                        or base.keyword is not None for base in klass.bases):
+        return False
+    uses, elsewhere = _constructor_uses(context, klass, depth)
+    return elsewhere is not None and all(
+        caller is not None and caller is not AT_IMPORT and caller[1] is not None and caller[1] is not klass
+        and caller[0].name.value == "__init__" and _built_only_outside(where, caller[1], depth + 1)
+        for where, caller in (*uses, *elsewhere))
+
+
 def _constructor_uses(context, klass: cst.ClassDef, depth: int) -> tuple[list, "Optional[list]"]:
     """Where a class's `__init__` runs: where the class is built (`Store()`), here and in the modules that
     import it, and, for a subclass of this module, in the subclass's own `__init__` (which is taken to
@@ -283,20 +330,33 @@ def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Op
     import its module, each parsed whole; None when they cannot all be read. Without a project index,
     nothing is known of other modules: an empty list."""
     from poollint.python.cst.modules import module_context
-    from poollint.python.reads import record_index_answer
 
     index = context.index
     if index is None or not context.module_name:
         return []
     module = context.module_name
     # `import app.db`, `from app.db import init`, or the name re-exported by a package above (`from app
-    # import init`); a method is reached through its class (`from app.hub import Hub`)
+    # import init`); a method is reached through its class (`from app.hub import Hub`). A module that
+    # imports the name re-exports it to its own importers (`from .tables import init`, where tables.py
+    # has `from .postgres import init`)
     imported = name if klass is None else klass.name.value
     packages = [".".join(module.split(".")[:cut]) for cut in range(1, module.count(".") + 1)]
     names = sorted({module, f"{module}.{imported}", *(f"{package}.{imported}" for package in packages)})
-    found_importers = index.importers_of(names)
-    record_index_answer("importers " + " ".join(names), found_importers)
-    importers = [other for other in found_importers if other != module]
+    importers = [other for other in _importers_of(index, names) if other != module]
+    qualified = {context.module_qualified(name)}
+    reexporters = [module]
+    for _ in range(MAX_CHAIN_DEPTH if klass is None else 0):
+        # those that import the name itself, `from .postgres import init`, bind it for their importers
+        reexporters = [other for other in _importers_of(index, [f"{source}.{imported}" for source in reexporters])
+                       if other != module]
+        if not reexporters:
+            break
+        more = [other for other in _importers_of(index, [f"{source}.{imported}" for source in reexporters])
+                if other != module and other not in importers]
+        if not more:
+            break
+        importers.extend(more)
+        qualified.update(f"{source}.{imported}" for source in reexporters)
     if not importers:
         return []
     if len(importers) > MAX_IMPORTERS_READ:
@@ -311,9 +371,17 @@ def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Op
             # may have only tests for callers in the project
             continue
         references = _MethodReferences(name) if klass is not None \
-            else _QualifiedReferences(other_context, context.module_qualified(name))
+            else _QualifiedReferences(other_context, qualified)
         cst_visit(other_context.module, references)
         found.extend((other_context, caller) for caller in references.callers)
+    return found
+
+
+def _importers_of(index, names: list[str]) -> tuple[str, ...]:
+    from poollint.python.reads import record_index_answer
+
+    found = index.importers_of(names)
+    record_index_answer("importers " + " ".join(sorted(names)), found)
     return found
 
 

@@ -17,7 +17,7 @@ from poollint.rules.client_flow import (
     COLLECTION_METHODS, CalledNames, FinallyBlocks, assignments, calls_assigned_to_self, calls_in,
     in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, own_functions, parameters_given,
     produces,
-    reached_only_from_run_once, reinitialises_cached_instance, releases, returned_names, tests_missing,
+    reached_only_from_run_once, reached_only_from_unbuilt_classes, reinitialises_cached_instance, releases, returned_names, tests_missing,
     unpacked_targets,
 )
 
@@ -150,6 +150,11 @@ class ClientPerCall(_ClientCreation):
         `initialize()`), directly or through such helpers, in its own module and in the modules
         that import it (up to 12 of them; tests are not callers, a call in a loop or a use that is
         not a call decides against it, and a request handler runs per request whoever else calls it).
+        A function or `__init__` whose every use is a call from the `__init__` of a class that the
+        project never builds or names (a library's class, a component of a monorepo whose users
+        are other projects; its bases, if any, classes of its own module) runs as often as code
+        outside the project makes instances, which cannot be seen from here: it is not reported,
+        unless that `__init__` takes a parameter naming a request, user or conversation.
         A method that replaces a client `__init__` built on `self` without closing the old
         one leaks a pool per replacement and is reported (not `__setstate__`: unpickling runs it
         instead of `__init__`, on a fresh instance).
@@ -322,7 +327,13 @@ class ClientPerCall(_ClientCreation):
         if not role.per_call:
             if usage == "returned" or self._bound_and_returned(node, function.node):
                 return None  # a factory: judged where it is called
-            if reached_only_from_run_once(self.context, function.node, klass=self.context.enclosing_class()):
+            klass = self.context.enclosing_class()
+            if reached_only_from_run_once(self.context, function.node, klass=klass):
+                return None
+            if reached_only_from_unbuilt_classes(self.context, function.node, klass=klass) and not (
+                    function.node.name.value == "__init__" and self._per_request_parameter(function.node)):
+                # how often code outside the project makes instances is not known here; a parameter
+                # naming a request or a user says it is per call
                 return None
             for outer in self.context.enclosing(cst.FunctionDef):
                 if outer is function:
@@ -344,13 +355,19 @@ class ClientPerCall(_ClientCreation):
         methods = {s.name.value for s in klass.body.body if isinstance(s, cst.FunctionDef)}
         if methods & guards.release_method_names or len(klass.bases) > 0:
             return None  # a release path, or a base class that may hold one
-        parameters = [p.name.value for p in (*function.params.posonly_params, *function.params.params,
-                                               *function.params.kwonly_params)]
-        identity = next((p for p in parameters if p in guards.per_request_parameters or (
-            p.endswith("_id") and p[:-3] in guards.per_request_id_stems)), None)
+        identity = self._per_request_parameter(function)
         if identity is None or self._constructed_in_project(klass.name.value):
             return None  # where the project builds it, its call sites are judged
         return f"one per `{klass.name.value}`, made per `{identity}`, and the class has no method that closes it"
+
+    def _per_request_parameter(self, function: cst.FunctionDef) -> Optional[str]:
+        """A parameter that says the function is called per request, user or conversation (`request`,
+        `conversation_id`: catalog `per-request-parameters`, `per-request-id-stems`)."""
+        guards = self.context.catalog.guards
+        parameters = [p.name.value for p in (*function.params.posonly_params, *function.params.params,
+                                               *function.params.kwonly_params)]
+        return next((p for p in parameters if p in guards.per_request_parameters or (
+            p.endswith("_id") and p[:-3] in guards.per_request_id_stems)), None)
 
     def _self_attributes(self, node: cst.Call) -> list[str]:
         """The attributes of `self` the current statement assigns the call's result to."""
