@@ -200,6 +200,11 @@ class Guards:
     borrowing_functions: frozenset[str] = frozenset()
     context_manager_decorators: frozenset[str] = frozenset()
     advisory_lock_functions: frozenset[str] = frozenset()
+    # logging calls, which do not raise (the logging module reports its handlers' errors itself), on
+    # receivers named like a logger: between opening a connection and closing it they leave the close
+    # on every path
+    log_methods: frozenset[str] = frozenset()
+    logger_names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,10 @@ class CheckoutNotReleased(_Release):
         `finally` or use `with Session(engine) as session:`. A session bound to a connection
         it is given (`Session(bind=op.get_bind())` in a migration) holds nothing of its own.
 
+        A release right after the opening, or after nothing but logging calls whose arguments call
+        nothing (`logger.info("connected")`, `print(...)`: catalog `log-methods` on receivers named
+        like a logger), runs on every path.
+
         Note that `with psycopg2.connect() as conn:` and `with pool.getconn() as conn:`
         (psycopg2) end a transaction but do not close or return the connection. A
         function that returns, stores or hands the connection to another function passes

@@ -3,6 +3,7 @@ opened in a file, and whether it is given back on every path (rules/release.py r
 from __future__ import annotations
 
 import weakref
+from fnmatch import fnmatchcase
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -1012,11 +1013,49 @@ class ReleaseTracker:
             if release_block is not block or statement not in body:
                 continue
             between = body[start + 1: body.index(statement)]
-            if not between:
-                return True  # nothing runs between opening and release
+            if not between or all(self._only_logs(statement, _released_names(releases)) for statement in between):
+                return True  # nothing that may raise runs between opening and release
             if len(between) == 1 and isinstance(between[0], cst.Try) and _swallows(between[0]):
                 return True
         return False
+
+    def _only_logs(self, statement: cst.CSTNode, opened: set[str]) -> bool:
+        """A line of logging calls (`logger.info("connected to %s", url)`, `print(...)`) whose arguments
+        call nothing and do not look at what was opened (a property may query it): it cannot raise
+        (catalog `log-methods`, `logger-names`)."""
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+                return False
+            call = small.value
+            func = call.func
+            if isinstance(func, cst.Name):
+                if func.value != "print":
+                    return False
+            elif not (isinstance(func, cst.Attribute) and func.attr.value in self.guards.log_methods
+                      and _named_like_a_logger(func.value, self.guards.logger_names)):
+                return False
+            if any(isinstance(node, (cst.Call, cst.Await, cst.Yield)) or (isinstance(node, cst.Name) and node.value in opened)
+                   for arg in call.args for node in _walk(arg, nested=True).nodes):
+                return False
+        return True
+
+
+def _released_names(releases: list[cst.Call]) -> set[str]:
+    """The names the release calls give back: `conn` of `conn.close()` and of `close_quietly(conn)`."""
+    names = {expression_root(r.func).value for r in releases if isinstance(r.func, cst.Attribute)
+             and isinstance(expression_root(r.func), cst.Name)}
+    return names | {a.value.value for r in releases for a in r.args if isinstance(a.value, cst.Name)}
+
+
+def _named_like_a_logger(receiver: cst.BaseExpression, patterns: frozenset[str]) -> bool:
+    name = dotted_name(receiver)
+    if name is None:
+        return False
+    if name.startswith(("self.", "cls.")):
+        name = name.split(".", 1)[1]
+    return "." not in name and any(fnmatchcase(name.lower(), pattern) for pattern in patterns)
 
 
 # methods that give back what an object holds, whatever its release method is called
