@@ -852,7 +852,7 @@ class _BodyScan(cst.CSTVisitor):
         self.function = function
         self.depth = depth
         self.seen = seen
-        self.unset = unset  # parameters this call leaves at a false default (`confirm_prompt=False`)
+        self.unset = unset  # parameters this call leaves false (`confirm_prompt=False` by default, `fetch=False`)
         self.found: Optional[Reached] = None
 
     def on_visit(self, node: cst.CSTNode) -> bool:
@@ -1019,7 +1019,8 @@ class ExternalCallInTransaction(_HoldingRule):
         Calls into project functions are followed as they run: a generator function's body runs
         only where the block iterates it (`for row in rows():`, `list(rows())`), not when it is
         handed on (`Response(stream())`); a branch under `if flag:` of a parameter the call
-        leaves at a false default (`confirm_prompt=False`, `webhook=None`) does not run.
+        leaves at a false default (`confirm_prompt=False`, `webhook=None`) or passes as `False`,
+        `None` or `0` (`by_object_uri(uri, fetch=False)`) does not run.
 
         Precision: measured on 12 findings in 3 projects of the precision corpus
         (benchmarks/precision): 8 true positives, 0 false positives, 4 debatable
@@ -1225,28 +1226,41 @@ _FALSE_NAMES = frozenset({"False", "None"})
 
 
 def _flags_left_unset(function: cst.FunctionDef, klass: Optional[cst.ClassDef], call: cst.Call) -> frozenset[str]:
-    """The parameters of `function` with a false default (`False`, `None`, `0`) that `call` passes
-    neither by keyword nor by position (nor possibly through `*args`/`**kwargs`)."""
+    """The parameters of `function` that `call` leaves false: passed `False`, `None` or `0` (by keyword, or
+    by position to a module function), or with such a default and passed neither by keyword nor by
+    position (nor possibly through `*args`/`**kwargs`)."""
     if any(arg.star for arg in call.args):
         return frozenset()
-    positional = sum(1 for arg in call.args if arg.keyword is None)
-    keywords = {arg.keyword.value for arg in call.args if arg.keyword is not None}
+    positional = [arg for arg in call.args if arg.keyword is None]
+    keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
     params = [*function.params.posonly_params, *function.params.params]
     # `obj.method(a)` binds `self` first; `Class.method(obj, a)` does not: count the stricter way
-    reach = positional + 1 if klass is not None else positional
+    reach = len(positional) + 1 if klass is not None else len(positional)
     unset = set()
     for position, param in enumerate(params):
-        if position >= reach and param.name.value not in keywords and _false_default(param):
-            unset.add(param.name.value)
+        name = param.name.value
+        if name in keywords:
+            if _false_literal(keywords[name]):
+                unset.add(name)
+        elif position >= reach:
+            if _false_default(param):
+                unset.add(name)
+        elif klass is None and _false_literal(positional[position].value):
+            unset.add(name)
     unset.update(param.name.value for param in function.params.kwonly_params
-                 if param.name.value not in keywords and _false_default(param))
+                 if param.name.value in keywords and _false_literal(keywords[param.name.value])
+                 or param.name.value not in keywords and _false_default(param))
     # `if confirm is None: confirm = settings.CONFIRM` makes it anything
     return frozenset(unset - set(assigned_names(function.body))) if unset else frozenset()
 
 
+def _false_literal(value: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(value, cst.Name) and value.value in _FALSE_NAMES \
+        or isinstance(value, cst.Integer) and value.value == "0"
+
+
 def _false_default(param: cst.Param) -> bool:
-    return isinstance(param.default, cst.Name) and param.default.value in _FALSE_NAMES \
-        or isinstance(param.default, cst.Integer) and param.default.value == "0"
+    return _false_literal(param.default)
 
 
 def _requires_flag(test: cst.BaseExpression, flags: frozenset[str]) -> bool:
