@@ -204,6 +204,12 @@ class Guards:
     # receivers named like a logger: between opening a connection and closing it they leave the close
     # on every path
     log_methods: frozenset[str] = frozenset()
+    # dependency-injection containers: a provider registered as a singleton runs once per process
+    singleton_provider_decorators: frozenset[str] = frozenset()
+    scoped_provider_decorators: frozenset[str] = frozenset()
+    scoped_provider_methods: frozenset[str] = frozenset()
+    container_scopes: frozenset[str] = frozenset()
+    singleton_providers: frozenset[str] = frozenset()
     logger_names: frozenset[str] = frozenset()
 
 

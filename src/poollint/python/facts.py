@@ -92,7 +92,9 @@ class ModuleFacts:
     clients: tuple[ClientSite, ...] = ()
     factories: tuple[Factory, ...] = ()
     objects: tuple[ModuleObject, ...] = ()
-    commands: tuple[str, ...] = ()  # qualified names of functions registered as commands by a call
+    # qualified names of functions a module-scope call registers to run once per process: commands
+    # (`group.add_command(fn)`) and singleton providers of a dependency-injection container
+    registered_once: tuple[str, ...] = ()
     # functions and classes that may be context managers opening a transaction for their callers
     # (`@contextmanager def unit_of_work()`, a class with `__enter__`): DBP2xx judges them, the screen
     # lets through files that use them
@@ -143,7 +145,7 @@ class ModuleFacts:
             clients=tuple(ClientSite(**c) for c in data["clients"]),
             factories=tuple(Factory(**f) for f in data["factories"]),
             objects=tuple(ModuleObject(**o) for o in data.get("objects", ())),
-            commands=tuple(data.get("commands", ())),
+            registered_once=tuple(data.get("registered_once", ())),
             scopes=tuple(data.get("scopes", ())),
             imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
             calls=tuple(CallSummary(c["name"], c["external"], tuple(c["callees"]), c.get("publishes", False))
@@ -419,7 +421,7 @@ class _ModuleReader:
         return ModuleFacts(
             module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
             factories=tuple(self._factories()), objects=tuple(self._module_objects(body)),
-            commands=tuple(self._registered_commands(body)),
+            registered_once=tuple(self._registered_to_run_once(body)),
             scopes=tuple(self._scope_candidates(body)),
             imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
             calls=tuple(self._call_summaries(body)),
@@ -760,9 +762,11 @@ class _ModuleReader:
             if base and "(" not in base and self._in_project(base):
                 yield statement.name, base, statement.lineno
 
-    def _registered_commands(self, body: Sequence[ast.stmt]) -> Iterator[str]:
-        """Functions a module-scope call registers as commands: `app.command(name="prune")(prune)`,
-        `cli.add_command(prune)`."""
+    def _registered_to_run_once(self, body: Sequence[ast.stmt]) -> Iterator[str]:
+        """Functions a module-scope call registers to run once per process: as commands
+        (`app.command(name="prune")(prune)`, `cli.add_command(prune)`), or as a dependency-injection
+        container's singleton (`provider.provide(create_redis, scope=Scope.APP)`,
+        `engine = providers.Singleton(make_engine)` in a container class)."""
         guards = self.catalog.guards
         for statement in body:
             value = statement.value if isinstance(statement, ast.Expr) else None
@@ -775,6 +779,20 @@ class _ModuleReader:
             target = value.args[0]
             if registers and isinstance(target, (ast.Name, ast.Attribute)):
                 qualified = self.qualified(target)
+                if qualified:
+                    yield qualified
+        if not guards.singleton_providers and not guards.scoped_provider_methods:
+            return
+        for statement in (*body, *(s for c in body if isinstance(c, ast.ClassDef) for s in c.body)):
+            value = statement.value if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)) else None
+            if not isinstance(value, ast.Call) or not value.args \
+                    or not isinstance(value.args[0], (ast.Name, ast.Attribute)):
+                continue
+            scope = next((self.qualified(k.value) for k in value.keywords if k.arg == "scope"), None)
+            if self.qualified(value.func) in guards.singleton_providers or (
+                    isinstance(value.func, ast.Attribute) and value.func.attr in guards.scoped_provider_methods
+                    and scope in guards.container_scopes):
+                qualified = self.qualified(value.args[0])
                 if qualified:
                     yield qualified
 

@@ -78,7 +78,7 @@ class ProjectIndex:
             | frozenset(name for imports in self.other_imports.values() for name in imports) \
             | (self.known_imported or frozenset())
         self._application = self._applications() if self.known_applications is None else dict(self.known_applications)
-        self._commands = frozenset(name for m in self.modules.values() for name in m.commands)
+        self._registered_once = frozenset(name for m in self.modules.values() for name in m.registered_once)
         self._routes = frozenset(name for m in self.modules.values() for name in m.routes)
         self._installers = {f"{m.module}.{name}" if m.module else name: parameters
                             for m in self.modules.values() for name, parameters in m.installers}
@@ -172,8 +172,8 @@ class ProjectIndex:
                     scopes.add(alias)
                     self._scopes.append(alias)
                     self._reexports[alias] = target
-                if target in self._commands:
-                    self._commands |= {alias}
+                if target in self._registered_once:
+                    self._registered_once |= {alias}
                     self._reexports[alias] = target
                 if target in self._installers and alias not in self._installers:
                     self._installers[alias] = self._installers[target]
@@ -462,7 +462,7 @@ class ProjectIndex:
                 for caller in callers.get(built, ()):
                     if caller.endswith(".__init__") and caller in class_of:
                         constructors.add(class_of[caller])
-                    elif per_call is None and caller not in self._commands and caller.rsplit(".", 1)[-1] != "main":
+                    elif per_call is None and caller not in self._registered_once and caller.rsplit(".", 1)[-1] != "main":
                         per_call = caller
             frontier = constructors - classes - {qualified_class}
             classes |= frontier
@@ -595,10 +595,11 @@ class ProjectIndex:
             return self.object_origin(origin, _depth + 1)
         return None if origin.split(".")[0] == qualified_name.split(".")[0] else origin  # unresolved: the project's
 
-    def registered_command(self, qualified_name: Optional[str]) -> bool:
-        """Whether some module registers this function as a command by a call (`app.command(name=...)(fn)`,
-        `group.add_command(fn)`): it runs once per process."""
-        return bool(qualified_name) and qualified_name in self._commands
+    def registered_to_run_once(self, qualified_name: Optional[str]) -> bool:
+        """Whether some module registers this function by a call to run once per process: as a command
+        (`app.command(name=...)(fn)`, `group.add_command(fn)`) or as a dependency-injection container's
+        singleton (`provider.provide(fn, scope=Scope.APP)`, `providers.Singleton(fn)`)."""
+        return bool(qualified_name) and qualified_name in self._registered_once
 
     def installed_parameters(self, qualified_name: Optional[str]) -> tuple[tuple[int, str], ...]:
         """The parameters a project function stores as module state (ModuleFacts.installers), with their
@@ -628,7 +629,8 @@ class ProjectIndex:
         modules = []
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
-            if clients or module.factories or module.objects or module.scopes or module.commands or module.openers \
+            if clients or module.factories or module.objects or module.scopes or module.registered_once \
+                    or module.openers \
                     or module.routes or module.request_settings or module.installers or module.holders \
                     or module.yields \
                     or module.module in self._inheriting_modules:

@@ -145,7 +145,10 @@ class ClientPerCall(_ClientCreation):
         (FastAPI lifespan or `on_event("startup")`, a Flask app factory, Django's
         `AppConfig.ready`, a management or click/typer command), a script's `main()`, or the `target=` of a `multiprocessing.Process`.
         A function registered as a command by a call in any module (`app.command(name=...)(fn)`,
-        `group.add_command(fn)`) runs once, and so does a function or method whose every use is a
+        `group.add_command(fn)`) runs once, so does a dependency-injection container's singleton
+        provider (injector's `@singleton`, dependency_injector's `providers.Singleton(fn)` and
+        `providers.Resource(fn)`, dishka's `@provide(scope=Scope.APP)` and
+        `provider.provide(fn, scope=Scope.APP)`; not a request scope or a `providers.Factory`), and so does a function or method whose every use is a
         call from run-once code (a command, `main()`, a traitlets/Jupyter application's `start()` or
         `initialize()`), directly or through such helpers, in its own module and in the modules
         that import it (up to 12 of them; tests are not callers, a call in a loop or a use that is

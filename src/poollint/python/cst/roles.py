@@ -150,6 +150,12 @@ def function_role(context: "FileContext", function: cst.FunctionDef, enclosing_c
     return role
 
 
+def _keyword_names(context: "FileContext", call: cst.Call, keyword: str) -> frozenset[str]:
+    """What the call's `keyword=` argument names, resolved (`scope=Scope.APP` -> `dishka.Scope.APP`)."""
+    return frozenset(name for arg in call.args if arg.keyword is not None and arg.keyword.value == keyword
+                     for name in (context.qualified_name(arg.value),) if name)
+
+
 def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class: Optional[cst.ClassDef]) -> FunctionRole:
     guards = context.catalog.guards
     name = function.name.value
@@ -171,6 +177,10 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             if name in guards.chat_startup_events:
                 return FunctionRole(runs_once="a bot's start-up event")
             return FunctionRole(per_call="a chat-bot handler, run on every command, message or event", is_test=is_test)
+        if qualified in guards.singleton_provider_decorators or (
+                qualified in guards.scoped_provider_decorators and call is not None
+                and _keyword_names(context, call, "scope") & guards.container_scopes):
+            return FunctionRole(runs_once="a dependency-injection container's singleton provider")
         if qualified in guards.command_decorators or (
             isinstance(target, cst.Attribute) and last in guards.command_decorator_attributes
         ):
@@ -189,8 +199,8 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
                 and context.lookup("property") is None:
             return FunctionRole(per_call="a property, evaluated on every access", is_test=is_test)
     if enclosing_class is None and context.index is not None \
-            and context.index.registered_command(context.module_qualified(name)):
-        return FunctionRole(runs_once="a command-line command registered by a call")
+            and context.index.registered_to_run_once(context.module_qualified(name)):
+        return FunctionRole(runs_once="registered by a call to run once (a command, a container's singleton)")
     if "lifespan" in name or name in context.lifespan_names():
         return FunctionRole(runs_once="a lifespan hook")
     if name == "main" or (enclosing_class is None and name in context.main_guard_calls):
