@@ -71,6 +71,18 @@ def dotted_name(node: ast.AST) -> Optional[str]:
     return ".".join(reversed(parts))
 
 
+def _quoted_names(annotation: ast.Constant) -> list[ast.Name]:
+    """The names in a string annotation, placed where the string is."""
+    try:
+        parsed = ast.parse(annotation.value.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    names = [node for node in ast.walk(parsed) if isinstance(node, ast.Name)]
+    for node in names:
+        ast.copy_location(node, annotation)
+    return names
+
+
 class Outline:
     """The nodes of an `ast` tree the screen, the index and the URL scan read, found in one walk.
 
@@ -123,6 +135,14 @@ class Outline:
                             append(item)
                 elif isinstance(value, node_type):
                     append(value)
+        # a quoted parameter annotation (`archiver: "Archiver | None"`, a forward reference) names a
+        # type as much as an unquoted one: its names count where the function uses the parameter
+        for function in self.functions:
+            arguments = function.args
+            for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+                annotation = argument.annotation
+                if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+                    self.names.extend(_quoted_names(annotation))
 
 
     def partition(self, definitions: Sequence[Union[ast.FunctionDef, ast.AsyncFunctionDef]]) -> list["Outline"]:

@@ -17,7 +17,7 @@ from poollint.config.urls import mask
 from poollint.paths import is_test_path
 from poollint.python.names import Importer, SourceRoots, ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode
-from poollint.python.screen import ScreenWords, mentions_external_call, parse_text
+from poollint.python.screen import ScreenWords, file_names, mentions_external_call, parse_text
 
 # How many factories deep a chain of factories returning factories is followed.
 MAX_CHAIN_DEPTH = 4
@@ -654,15 +654,18 @@ class _ModuleReader:
     def _call_summaries(self, body: Sequence[ast.stmt]) -> Iterator[CallSummary]:
         """A summary of each top-level function and method that names an external call or calls the project."""
         named = _named_definitions(body)
+        # what the module's names hold, as the screen reads them: imports, module objects built by a call
+        # (`S3 = boto3.client("s3")`), and what an `__init__` keeps on `self` (`self._s3 = boto3.client(...)`)
+        aliases = file_names(self.outline, summary_words(self.catalog))[0] if named else {}
         for (name, _), outline in zip(named, self.outline.partition([function for _, function in named])):
-            found = self._call_summary(name, outline)
+            found = self._call_summary(name, outline, aliases)
             if found is not None:
                 yield found
 
-    def _call_summary(self, name: str, outline: Outline) -> Optional[CallSummary]:
+    def _call_summary(self, name: str, outline: Outline, aliases: dict[str, str]) -> Optional[CallSummary]:
         by_receiver = self.catalog.derived("external-receiver-methods", lambda: frozenset(
             m for spec in self.catalog.external_calls for m in spec.receiver_methods))
-        external = mentions_external_call(outline, summary_words(self.catalog), self.imports) or any(
+        external = mentions_external_call(outline, summary_words(self.catalog), aliases) or any(
             node.attr in by_receiver and self.catalog.external_by_receiver_name(
                 node.attr, dotted_name(node.value) or "", self.imported_modules) is not None
             for node in outline.attributes)
@@ -684,7 +687,7 @@ class _ModuleReader:
             if origin is None or "(" in origin or not self._in_project(origin):
                 continue  # a library's or a local object's
             callees.add(f"{origin}.{func.attr}" if isinstance(func, ast.Attribute) else origin)
-        publishes = not external and mentions_external_call(outline, publish_words(self.catalog), self.imports)
+        publishes = not external and mentions_external_call(outline, publish_words(self.catalog), aliases)
         if not external and not publishes and not callees:
             return None
         return CallSummary(name, external, tuple(sorted(callees)), publishes)

@@ -490,7 +490,10 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
             return True  # `services.notify()`, `Client.create()`
     spellings.update(outline.attribute_names())
     spellings.discard(None)
-    return any(words.names_external(_resolve(dotted, aliases)) for dotted in spellings)
+    # `self._s3.put_object` where `__init__` kept `boto3.client("s3")`: an object an external client's
+    # constructor built (`boto3.client().put_object`), judged by its maker
+    return any(words.names_external(resolved) or ("(" in resolved and words.names_external(resolved.split("(")[0]))
+               for resolved in {_resolve(dotted, aliases) for dotted in spellings})
 
 
 _SCREEN_CACHE: dict[tuple[str, frozenset[str]], ScreenWords] = {}

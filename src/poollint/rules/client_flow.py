@@ -212,6 +212,28 @@ def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 
     once (a command, a script's `main()`, a start-up hook, an application's `start()`), directly or
     through such helpers, in this module and in the modules that import it (the project index's
     imports). A use that is not a call, or a call the analysis cannot place, decides against it."""
+    return _every_use_from(context, function, klass, depth, "_reached_only_from_run_once",
+                           lambda where, caller: _caller_runs_once(where, caller[0], caller[1], depth))
+
+
+def reached_only_from_unbuilt_classes(context, function: cst.FunctionDef, depth: int = 0,
+                                      klass: Optional[cst.ClassDef] = None) -> bool:
+    """A function (of the module, or a method of `klass`) whose every use is a call from the `__init__` of
+    a class that nothing in the project builds or names (see `_built_only_outside`), directly or through
+    such helpers: it runs as often as code outside the project makes instances (a library's class, a
+    component of a monorepo whose users are other projects), which nothing here shows."""
+    if klass is not None and function.name.value == "__init__":
+        return depth <= 3 and function in _members(klass) and _built_only_outside(context, klass, depth)
+    return _every_use_from(
+        context, function, klass, depth, "_reached_only_from_unbuilt_classes",
+        lambda where, caller: caller is not AT_IMPORT and not function_role(where, caller[0], caller[1]).per_call
+        and reached_only_from_unbuilt_classes(where, caller[0], depth + 1, caller[1]))
+
+
+def _every_use_from(context, function: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int, memo: str,
+                    accepts: Any) -> bool:
+    """Whether the function has uses and every one is a call, from another function, that `accepts(where,
+    caller)`: in this module and in those that import it (a class's `__init__`: where the class is built)."""
     name = function.name.value
     if depth > 3:
         return False
@@ -219,7 +241,7 @@ def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 
         return False
     if klass is not None and function not in _members(klass):
         return False
-    cache = context.__dict__.setdefault("_reached_only_from_run_once", {})
+    cache = context.__dict__.setdefault(memo, {})
     if function in cache:
         return cache[function]
     cache[function] = False  # recursion through a cycle decides nothing
@@ -231,39 +253,7 @@ def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 
         uses = [(context, caller) for caller in references.callers]
         elsewhere = _uses_in_importers(context, name, klass)
     answer = elsewhere is not None and bool(uses or elsewhere) and all(
-        caller is not None and caller[0] is not function and _caller_runs_once(where, caller[0], caller[1], depth)
-        for where, caller in (*uses, *elsewhere))
-    cache[function] = answer
-    return answer
-
-
-def reached_only_from_unbuilt_classes(context, function: cst.FunctionDef, depth: int = 0,
-                                      klass: Optional[cst.ClassDef] = None) -> bool:
-    """A function (of the module, or a method of `klass`) whose every use is a call from the `__init__` of
-    a class that nothing in the project builds or names (see `_built_only_outside`), directly or through
-    such helpers: it runs as often as code outside the project makes instances (a library's class, a
-    component of a monorepo whose users are other projects), which nothing here shows."""
-    name = function.name.value
-    if depth > 3:
-        return False
-    if klass is not None and name == "__init__":
-        return _built_only_outside(context, klass, depth)
-    if klass is None and context.module_functions.get(name) is not function:
-        return False
-    if klass is not None and function not in _members(klass):
-        return False
-    cache = context.__dict__.setdefault("_reached_only_from_unbuilt_classes", {})
-    if function in cache:
-        return cache[function]
-    cache[function] = False  # recursion through a cycle decides nothing
-    references: _References = _References(name) if klass is None else _MethodReferences(name)
-    cst_visit(context.module, references)
-    uses = [(context, caller) for caller in references.callers]
-    elsewhere = _uses_in_importers(context, name, klass)
-    answer = elsewhere is not None and bool(uses or elsewhere) and all(
-        caller is not None and caller is not AT_IMPORT and caller[0] is not function
-        and not function_role(where, caller[0], caller[1]).per_call
-        and reached_only_from_unbuilt_classes(where, caller[0], depth + 1, caller[1])
+        caller is not None and caller[0] is not function and accepts(where, caller)
         for where, caller in (*uses, *elsewhere))
     cache[function] = answer
     return answer

@@ -1016,6 +1016,12 @@ class ExternalCallInTransaction(_HoldingRule):
         `await asyncio.to_thread(requests.get, url)` and `loop.run_in_executor(None, ...)` wait
         like the direct call.
 
+        A method called on an object the function was given is followed when the parameter's
+        annotation names a project class: `archiver: S3Archiver`, also quoted, optional or under
+        `if TYPE_CHECKING:` (`"S3Archiver | None"`, `Optional[Notifier]`; not a union of two
+        classes), kept on `self` by `__init__` (`self._archiver = archiver`); and inside it, an
+        external client `__init__` kept on `self` (`self._s3 = boto3.client("s3")`) makes its calls.
+
         Calls into project functions are followed as they run: a generator function's body runs
         only where the block iterates it (`for row in rows():`, `list(rows())`), not when it is
         handed on (`Response(stream())`); a branch under `if flag:` of a parameter the call

@@ -227,9 +227,14 @@ class FileContext:
     def _type_of(self, annotation: cst.BaseExpression) -> Optional[str]:
         """The type an annotation names; a generator of a type the rules follow is `typing.Generator[<type>]`
         (what `next()` of it gives: `_yielded_by`)."""
+        annotation = _without_none(_unquoted(annotation))
         if not isinstance(annotation, cst.Subscript):
             return self.qualified_name(annotation)
         elements = _subscript_elements(annotation)
+        if self.qualified_name(annotation.value) in _OPTIONAL_TYPES and elements:
+            # `Optional[Archiver]`, `Union[Archiver, None]`: an object of that type when there is one
+            rest = [e for e in elements if not (isinstance(e, cst.Name) and e.value == "None")]
+            return self._type_of(rest[0]) if len(rest) == 1 else None
         if self.qualified_name(annotation.value) in GENERATOR_TYPES and elements:
             yielded = self.qualified_name(elements[0])
             return f"{_GENERATOR_OF}[{yielded}]" if yielded and self.catalog.follows_objects_of(yielded) else None
@@ -457,6 +462,32 @@ _GENERATOR_OF = "typing.Generator"
 _CALLABLE_TYPES = frozenset({"typing.Callable", "collections.abc.Callable"})
 # values whose type only an annotation can tell (a literal says what it is)
 _OPAQUE_VALUES = (cst.Call, cst.Await, cst.Name, cst.Attribute, cst.Subscript)
+
+
+_OPTIONAL_TYPES = frozenset({"typing.Optional", "typing.Union", "typing_extensions.Optional"})
+
+
+def _unquoted(annotation: cst.BaseExpression) -> cst.BaseExpression:
+    """The expression a string annotation holds (`"Archiver | None"`, a forward reference)."""
+    if isinstance(annotation, cst.SimpleString):
+        value = annotation.evaluated_value
+        if isinstance(value, str) and len(value) < 200:
+            try:
+                return cst.parse_expression(value)
+            except (cst.ParserSyntaxError, ValueError):
+                return annotation
+    return annotation
+
+
+def _without_none(annotation: cst.BaseExpression) -> cst.BaseExpression:
+    """`Archiver | None` -> `Archiver`."""
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        left, right = annotation.left, annotation.right
+        if isinstance(right, cst.Name) and right.value == "None":
+            return _without_none(left)
+        if isinstance(left, cst.Name) and left.value == "None":
+            return _without_none(right)
+    return annotation
 
 
 def _subscript_elements(subscript: cst.Subscript) -> list[cst.BaseExpression]:
