@@ -1021,6 +1021,10 @@ class ExternalCallInTransaction(_HoldingRule):
         `if TYPE_CHECKING:` (`"S3Archiver | None"`, `Optional[Notifier]`; not a union of two
         classes), kept on `self` by `__init__` (`self._archiver = archiver`); and inside it, an
         external client `__init__` kept on `self` (`self._s3 = boto3.client("s3")`) makes its calls.
+        So does a client a getter of the module or the class returns (`s3 = self._get_s3_client()`,
+        `llm = get_llm()`), when every return that says gives the same external client: built
+        there (imports inside the getter included), bound to a local, or kept on `self` by
+        the class's methods (a lazy `if self._client is None: self._client = OpenAI()`).
 
         Calls into project functions are followed as they run: a generator function's body runs
         only where the block iterates it (`for row in rows():`, `list(rows())`), not when it is

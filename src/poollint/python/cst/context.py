@@ -306,10 +306,92 @@ class FileContext:
             base = self.qualified_name(node.func)
             if base in NEXT_BUILTINS:
                 return self._yielded_by(node)
+            if base is None or base == self.module_qualified(dotted_name(node.func) or ""):
+                returned = self._returned_client(node.func)
+                if returned is not None:
+                    return returned  # `s3 = self._get_s3_client()` of a lazy getter: `boto3.client()`
             return f"{base}()" if base else None
         if isinstance(node, cst.Await):
             return self.qualified_name(node.expression)
         return None
+
+    def _returned_client(self, func: cst.BaseExpression) -> Optional[str]:
+        """What a call of this module's function or of the enclosing class's own method gives, when it is
+        an external client (catalog `external-calls` clients): a lazy getter of a collaborator."""
+        owner: Optional[cst.ClassDef] = None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            owner = self.enclosing_class()
+            function = next((s for s in owner.body.body if isinstance(s, cst.FunctionDef)
+                             and s.name.value == func.attr.value), None) if owner is not None else None
+        elif isinstance(func, cst.Name) and self.frame_binding(func.value) is None:
+            function = self.module_functions.get(func.value)
+        else:
+            return None
+        return self.returned_external_client(function, owner) if function is not None else None
+
+    def returned_external_client(self, function: cst.FunctionDef, owner: Optional[cst.ClassDef]) -> Optional[str]:
+        """`boto3.client()` when what `function` returns is an object of an external client (`return
+        boto3.client("s3")`, `client = OpenAI(); return client`, `return self._s3` where the class only
+        ever keeps `boto3.client(...)` there, lazily or in `__init__`): the same one for every return
+        that says, imports inside the function included. None otherwise."""
+        memo = self.__dict__.setdefault("_returned_clients", {})
+        if function in memo:
+            return memo[function]
+        memo[function] = None  # a cycle decides nothing
+        origins: set[str] = set()
+        for small in _own_small_statements(function):
+            if not isinstance(small, cst.Return) or small.value is None:
+                continue
+            value = small.value
+            attribute = value.attr.value if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) \
+                and value.value.value == "self" else None
+            if attribute is not None and owner is not None:
+                origins.update(self._kept_on_self(owner, attribute))
+            else:
+                origin = self._in_scope_of(function, lambda: self.qualified_name(value))
+                if origin:
+                    origins.add(origin)
+        clients = {o for o in origins if o.endswith("()") and self.catalog.external_client(o[:-2]) is not None}
+        answer = clients.pop() if len(clients) == 1 and len(origins) == 1 else None
+        memo[function] = answer
+        return answer
+
+    def _kept_on_self(self, owner: cst.ClassDef, attribute: str) -> set[str]:
+        """What the class's methods assign to `self.<attribute>` by a call, each in its method's scope."""
+        found: set[str] = set()
+        for method in owner.body.body:
+            if not isinstance(method, cst.FunctionDef):
+                continue
+            for small in _own_small_statements(method):
+                if isinstance(small, cst.Assign) and isinstance(small.value, (cst.Call, cst.Await)) and any(
+                        isinstance(t.target, cst.Attribute) and isinstance(t.target.value, cst.Name)
+                        and t.target.value.value == "self" and t.target.attr.value == attribute for t in small.targets):
+                    value = small.value
+                    origin = self._in_scope_of(method, lambda: self.qualified_name(value))
+                    if origin:
+                        found.add(origin)
+        return found
+
+    def _in_scope_of(self, function: cst.FunctionDef, work):
+        """`work()` with the names `function` binds to imports and calls (`import boto3` inside it,
+        `client = OpenAI()`) bound, and the module's names, nothing else of the current scope."""
+        frame = Frame(function)
+        importer = Importer(self.module_name, self.path.name == "__init__.py",
+                            self.index.source_roots if self.index is not None else ())
+        saved = self.frames
+        self.frames = [saved[0], frame]
+        try:
+            for small in _own_small_statements(function):
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    frame.bindings.update(resolve_import(cst_import(small), importer).bindings)
+                elif isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                        and isinstance(small.targets[0].target, cst.Name) and isinstance(small.value, (cst.Call, cst.Await)):
+                    origin = self.qualified_name(small.value)
+                    if origin:
+                        frame.bindings[small.targets[0].target.value] = origin
+            return work()
+        finally:
+            self.frames = saved
 
     def _yielded_by(self, node: cst.Call) -> Optional[str]:
         """`next(get_db())`, `await anext(provide_session())`, `next(session_gen)` of `session_gen =
