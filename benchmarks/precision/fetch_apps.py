@@ -118,14 +118,14 @@ def fetch_github(app: App, directory: Path, mirrors: Path) -> bool:
                              capture_output=True)
     if archive.returncode == 0:
         subprocess.run(["tar", "-x", "-C", str(partial)], input=archive.stdout, check=True)
-    elif not _write_present_blobs(git_dir, app.version, partial):
+    elif not write_present_blobs(git_dir, app.version, partial):
         print(f"FAILED {app.name}@{app.version}: {archive.stderr.decode(errors='replace').strip()}", file=sys.stderr)
         return False
     partial.rename(dest)
     return True
 
 
-def _write_present_blobs(git_dir: Path, commit: str, target: Path) -> bool:
+def write_present_blobs(git_dir: Path, commit: str, target: Path) -> bool:
     """Writes the commit's files one by one, skipping blobs the mirror lacks.
 
     Snapshots leave out large files (data, images, archives), which makes `git archive` fail;

@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from fetch_apps import _write_present_blobs  # noqa: E402  (a sibling script, not an installed module)
+from fetch_apps import write_present_blobs  # noqa: E402  (a sibling script, not an installed module)
 
 
 def _git_dir(mirrors: Path, repo: str) -> Path:
@@ -46,7 +46,7 @@ def unpack(mirrors: Path, directory: Path, repo: str, commit: str) -> Path:
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     if archive.returncode == 0:
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
-    elif not _write_present_blobs(git_dir, commit, target):  # a snapshot without its largest files
+    elif not write_present_blobs(git_dir, commit, target):  # a snapshot without its largest files
         raise SystemExit(f"cannot unpack {repo}@{commit[:12]}: {archive.stderr.decode(errors='replace').strip()}"
                          " (mirror it first)")
     return target
