@@ -399,9 +399,9 @@ class CheckoutNotReleased(_Release):
         root = (qualified or "").split("(")[0]
         if root and (self.catalog.client_for(root) is not None or self.catalog.external_client(root) is not None):
             return None
-        by_library = {spec.library: spec for spec in self.catalog.implicit_transactions}
         if "session" not in name.lower():
             return None
+        by_library = {spec.library: spec for spec in self.catalog.implicit_transactions}
         named = self.catalog.named_like_receiver([spec for spec in self.catalog.transactions if spec.library in by_library],
                                                  name, self.context.imported_packages())
         return by_library[named.library] if named is not None else None
