@@ -167,9 +167,6 @@ class ModuleFacts:
 # annotations of a generator, whose first argument is what it yields
 GENERATOR_TYPES = frozenset(f"{module}.{name}" for module in ("typing", "collections.abc") for name in (
     "Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator", "AsyncIterable"))
-# methods by which an object may let go of what it holds: a class that defines one is no holder
-RELEASING_METHODS = frozenset({"close", "aclose", "__exit__", "__aexit__", "__del__", "dispose", "disconnect",
-                               "shutdown", "cleanup", "teardown", "release", "stop"})
 
 
 def _named_definitions(body: Sequence[ast.stmt]) -> list[tuple[str, "_FunctionNode"]]:
@@ -499,7 +496,7 @@ class _ModuleReader:
         return self.catalog.derived("release-method-names", lambda: frozenset(
             {m for spec in self.catalog.clients for m in spec.release}
             | {m for spec in self.catalog.checkouts for m in spec.release}
-            | self.catalog.guards.cleanup_methods | RELEASING_METHODS))
+            | self.catalog.guards.cleanup_methods | self.catalog.guards.release_method_names))
 
     def _returned_opening(self, function: _FunctionNode) -> Optional[str]:
         """The catalog constructor of the connection or session the function returns, or the checkout it
