@@ -653,7 +653,7 @@ class _ModuleReader:
         named = _named_definitions(body)
         # what the module's names hold, as the screen reads them: imports, module objects built by a call
         # (`S3 = boto3.client("s3")`), and what an `__init__` keeps on `self` (`self._s3 = boto3.client(...)`)
-        aliases = file_names(self.outline, summary_words(self.catalog))[0] if named else {}
+        aliases = file_names(self.outline, summary_words(self.catalog), local_assignments=False)[0] if named else {}
         for (name, _), outline in zip(named, self.outline.partition([function for _, function in named])):
             found = self._call_summary(name, outline, aliases)
             if found is not None:

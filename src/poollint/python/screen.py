@@ -348,10 +348,11 @@ def project_imports(outline: Outline, words: ScreenWords) -> frozenset[str]:
     return frozenset(names)
 
 
-def file_names(outline: Outline, words: ScreenWords) -> tuple[dict[str, str], bool]:
+def file_names(outline: Outline, words: ScreenWords, local_assignments: bool = True) -> tuple[dict[str, str], bool]:
     """The file's import aliases (`sa` -> `sqlalchemy`) and module objects built by a call
     (`SessionLocal` -> `sqlalchemy.orm.sessionmaker()`, as the rules' context names them), and
-    whether it imports a catalog library."""
+    whether it imports a catalog library. `local_assignments`: also what functions assign to a
+    name by a call, file-wide (the screen's wider reading)."""
     aliases: dict[str, str] = {}
     imports_library = False
     for node in outline.imports:
@@ -365,7 +366,7 @@ def file_names(outline: Outline, words: ScreenWords) -> tuple[dict[str, str], bo
             aliases[name] = f"{_resolve(callee, aliases)}()"
     # and a function's own (`maker = sessionmaker(bind=conn)`, then `maker()`), by name for the whole
     # file: the rules' context tells scopes apart, a wider screen only parses more
-    for node in outline.assigns:
+    for node in outline.assigns if local_assignments else ():
         target = node.targets[0] if len(node.targets) == 1 else None
         if isinstance(target, ast.Name) and target.id not in aliases and isinstance(node.value, ast.Call):
             callee = dotted_name(node.value.func)
@@ -493,7 +494,7 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
     # `self._s3.put_object` where `__init__` kept `boto3.client("s3")`: an object an external client's
     # constructor built (`boto3.client().put_object`), judged by its maker
     return any(words.names_external(resolved) or ("(" in resolved and words.names_external(resolved.split("(")[0]))
-               for resolved in {_resolve(dotted, aliases) for dotted in spellings})
+               for resolved in (_resolve(dotted, aliases) for dotted in spellings))
 
 
 _SCREEN_CACHE: dict[tuple[str, frozenset[str]], ScreenWords] = {}
