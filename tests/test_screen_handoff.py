@@ -34,7 +34,7 @@ app = FastAPI()
 @app.get("/orders")
 def orders():
     engine = build()
-    return text(str(engine.url))
+    return text(engine.pool.status())
 '''
 
 # names a constructor, so the index reads it, but calls none

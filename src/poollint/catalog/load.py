@@ -28,7 +28,7 @@ _STRING_LISTS = {
     "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
     "receivers", "receiver-names", "with-objects", "local-methods", "task-methods", "client-methods",
     "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes", "in-memory-urls",
-    "class-view-methods", "subscription-streams", "routers", "router-methods", "handler-methods", "handler-decorators", "opt-out-decorators",
+    "class-view-methods", "subscription-streams", "inspection-attributes", "routers", "router-methods", "handler-methods", "handler-decorators", "opt-out-decorators",
     "owners",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
@@ -37,6 +37,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "context-manager-releases": bool, "not-a-pool-if": list,
         "exempt-url-schemes": list, "language": str, "pool-argument": str, "dedicated-methods": list,
         "outlives-process": bool, "in-memory-urls": list, "subscription-streams": list,
+        "inspection-attributes": list,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -112,6 +113,7 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         outlives_process=e.get("outlives-process", False),
         in_memory_urls=tuple(e.get("in-memory-urls", ())),
         subscription_streams=tuple(e.get("subscription-streams", ())),
+        inspection_attributes=tuple(e.get("inspection-attributes", ())),
     )
 
 

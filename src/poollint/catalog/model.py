@@ -41,6 +41,9 @@ class ClientSpec:
     # connection (redis `pubsub.listen()`): a loop that builds the client and then iterates one comes
     # round again only when the connection ends, to reconnect
     subscription_streams: tuple[str, ...] = ()
+    # attributes that describe the client without connecting (an engine's `dialect`): a client read
+    # only through them opens no connection
+    inspection_attributes: tuple[str, ...] = ()
     # what a process exit does not clean up (Prisma's query-engine process): a script must release it
     # even when it runs once; the sockets of other clients are closed by the exit, and the server
     # sees them go at once

@@ -171,7 +171,10 @@ class ClientPerCall(_ClientCreation):
         it assigns; in any module) is installed there as the process's client, like one kept on
         `self`: the next call replaces it.
         A client used only to open a Redis pub/sub subscription (`r.pubsub()` and nothing else)
-        holds the subscription's one connection, as a shared client would, and is not reported.
+        holds the subscription's one connection, as a shared client would, and is not reported;
+        nor is one read only through attributes that describe it without connecting (an engine's
+        `dialect`, `url`, `name`, `driver`: catalog `inspection-attributes`), built to compile SQL
+        or look up types.
         A NullPool engine, a client built on an existing pool (`Redis(connection_pool=...)`),
         and SQLite engines (a URL literal, an f-string or a module constant starting with
         `sqlite:`) own no server connections. A function that returns the client
@@ -291,11 +294,19 @@ class ClientPerCall(_ClientCreation):
 
     def _only_dedicated(self, node: cst.Call, function: cst.FunctionDef, spec: ClientSpec) -> bool:
         """The client is used only to call its dedicated-connection methods (ClientSpec.dedicated_methods)."""
+        return self._only_used_by(node, function, spec.dedicated_methods, ())
+
+    def _only_inspected(self, node: cst.Call, function: cst.FunctionDef, spec: ClientSpec) -> bool:
+        """The client is read only through attributes that describe it (ClientSpec.inspection_attributes)."""
+        return self._only_used_by(node, function, (), spec.inspection_attributes)
+
+    def _only_used_by(self, node: cst.Call, function: cst.FunctionDef, methods: tuple[str, ...],
+                      attributes: tuple[str, ...]) -> bool:
         names = self.bound_names(node)
-        if not spec.dedicated_methods or len(names) != 1:
+        if not (methods or attributes) or len(names) != 1:
             return False
         (name,) = names
-        uses = _NameUses(name, spec.dedicated_methods)
+        uses = _NameUses(name, methods, attributes)
         cst_visit(function.body, uses)
         return uses.dedicated > 0 and uses.other == 0
 
@@ -323,6 +334,8 @@ class ClientPerCall(_ClientCreation):
             # `r = Redis(); pubsub = r.pubsub()` and nothing else: the subscription holds one connection,
             # as it would on a shared client; the client adds none
             return None
+        if self._only_inspected(node, function.node, spec):
+            return None  # `engine = get_dummy_engine(); engine.dialect.ischema_names`: it never connects
         if not spec.connect and self._released_in_function(node, function.node, spec):
             # a client that connects lazily and is closed by this call leaves no pool open;
             # one with an explicit connect() step (Prisma) still opens a whole pool per call
@@ -654,14 +667,21 @@ def _factory_constructor(rule: _ClientCreation, function: cst.FunctionDef) -> Op
 
 
 class _NameUses(cst.CSTVisitor):
-    """Counts the reads of one name: as the receiver of a call to one of `methods`, and otherwise."""
+    """Counts the reads of one name: as the receiver of a call to one of `methods`, as the object of
+    one of `attributes` (`engine.dialect`), and otherwise."""
 
-    def __init__(self, name: str, methods: tuple[str, ...]) -> None:
+    def __init__(self, name: str, methods: tuple[str, ...], attributes: tuple[str, ...] = ()) -> None:
         self.name = name
         self.methods = methods
+        self.attributes = attributes
         self.dedicated = 0
         self.other = 0
         self._counted: set[int] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value == self.name and node.attr.value in self.attributes:
+            self.dedicated += 1
+            self._counted.add(id(node.value))
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
