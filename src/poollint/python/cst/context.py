@@ -338,19 +338,16 @@ class FileContext:
         if function in memo:
             return memo[function]
         memo[function] = None  # a cycle decides nothing
-        origins: set[str] = set()
-        for small in _own_small_statements(function):
-            if not isinstance(small, cst.Return) or small.value is None:
-                continue
-            value = small.value
-            attribute = value.attr.value if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) \
-                and value.value.value == "self" else None
-            if attribute is not None and owner is not None:
-                origins.update(self._kept_on_self(owner, attribute))
-            else:
-                origin = self._in_scope_of(function, lambda: self.qualified_name(value))
-                if origin:
-                    origins.add(origin)
+        returned = [small.value for small in _own_small_statements(function)
+                    if isinstance(small, cst.Return) and small.value is not None]
+        kept = [value.attr.value for value in returned if owner is not None and isinstance(value, cst.Attribute)
+                and isinstance(value.value, cst.Name) and value.value.value == "self"]
+        others = [value for value in returned if not (owner is not None and isinstance(value, cst.Attribute)
+                                                      and isinstance(value.value, cst.Name) and value.value.value == "self")]
+        origins: set[str] = {origin for attribute in kept for origin in self._kept_on_self(owner, attribute)}
+        if others:
+            origins.update(self._in_scope_of(function, lambda: {self.qualified_name(value) or "" for value in others}))
+        origins.discard("")
         clients = {o for o in origins if o.endswith("()") and self.catalog.external_client(o[:-2]) is not None}
         answer = clients.pop() if len(clients) == 1 and len(origins) == 1 else None
         memo[function] = answer
