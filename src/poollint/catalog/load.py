@@ -28,7 +28,8 @@ _STRING_LISTS = {
     "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
     "receivers", "receiver-names", "with-objects", "local-methods", "task-methods", "client-methods",
     "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes", "in-memory-urls",
-    "class-view-methods", "subscription-streams", "inspection-attributes", "routers", "router-methods", "handler-methods", "handler-decorators", "opt-out-decorators",
+    "class-view-methods", "subscription-streams", "inspection-attributes", "routers", "router-methods",
+    "handler-methods", "handler-decorators", "opt-out-decorators",
     "owners",
 }
 _SECTIONS: dict[str, dict[str, type]] = {

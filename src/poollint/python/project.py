@@ -462,7 +462,8 @@ class ProjectIndex:
                 for caller in callers.get(built, ()):
                     if caller.endswith(".__init__") and caller in class_of:
                         constructors.add(class_of[caller])
-                    elif per_call is None and caller not in self._registered_once and caller.rsplit(".", 1)[-1] != "main":
+                    elif per_call is None and caller not in self._registered_once \
+                            and caller.rsplit(".", 1)[-1] != "main":
                         per_call = caller
             frontier = constructors - classes - {qualified_class}
             classes |= frontier

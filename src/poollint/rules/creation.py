@@ -17,7 +17,8 @@ from poollint.rules.client_flow import (
     COLLECTION_METHODS, CalledNames, FinallyBlocks, assignments, calls_assigned_to_self, calls_in,
     in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, own_functions, parameters_given,
     produces,
-    reached_only_from_run_once, reached_only_from_unbuilt_classes, reinitialises_cached_instance, releases, returned_names, tests_missing,
+    reached_only_from_run_once, reached_only_from_unbuilt_classes, reinitialises_cached_instance, releases,
+    returned_names, tests_missing,
     unpacked_targets,
 )
 
@@ -148,7 +149,8 @@ class ClientPerCall(_ClientCreation):
         `group.add_command(fn)`) runs once, so does a dependency-injection container's singleton
         provider (injector's `@singleton`, dependency_injector's `providers.Singleton(fn)` and
         `providers.Resource(fn)`, dishka's `@provide(scope=Scope.APP)` and
-        `provider.provide(fn, scope=Scope.APP)`; not a request scope or a `providers.Factory`), and so does a function or method whose every use is a
+        `provider.provide(fn, scope=Scope.APP)`; not a request scope or a `providers.Factory`), and
+        so does a function or method whose every use is a
         call from run-once code (a command, `main()`, a traitlets/Jupyter application's `start()` or
         `initialize()`), directly or through such helpers, in its own module and in the modules
         that import it (up to 12 of them; tests are not callers, a call in a loop or a use that is
@@ -515,7 +517,8 @@ class ClientInLoop(_ClientCreation):
                     and self.bound_names(node) & returned_names(
                         function.node, own_functions(self.context, self.context.enclosing_class())):
                 return  # a retry loop that returns the first client that works: a factory's
-            if self._released_in_loop(node, loop.node, spec) or _reconnects(node, loop.node, self.bound_names(node), spec):
+            if self._released_in_loop(node, loop.node, spec) \
+                    or _reconnects(node, loop.node, self.bound_names(node), spec):
                 return
         call = f"`{self.display(node)}`" if not chain else f"`{self.display(node)}` -> `{chain}`"
         self.report(node, root=("client", id(node)), call=call, library=spec.library,

@@ -1036,7 +1036,8 @@ class ReleaseTracker:
             elif not (isinstance(func, cst.Attribute) and func.attr.value in self.guards.log_methods
                       and _named_like_a_logger(func.value, self.guards.logger_names)):
                 return False
-            if any(isinstance(node, (cst.Call, cst.Await, cst.Yield)) or (isinstance(node, cst.Name) and node.value in opened)
+            if any(isinstance(node, (cst.Call, cst.Await, cst.Yield))
+                   or (isinstance(node, cst.Name) and node.value in opened)
                    for arg in call.args for node in _walk(arg, nested=True).nodes):
                 return False
         return True

@@ -340,10 +340,10 @@ class FileContext:
         memo[function] = None  # a cycle decides nothing
         returned = [small.value for small in _own_small_statements(function)
                     if isinstance(small, cst.Return) and small.value is not None]
-        kept = [value.attr.value for value in returned if owner is not None and isinstance(value, cst.Attribute)
-                and isinstance(value.value, cst.Name) and value.value.value == "self"]
-        others = [value for value in returned if not (owner is not None and isinstance(value, cst.Attribute)
-                                                      and isinstance(value.value, cst.Name) and value.value.value == "self")]
+        on_self = [value for value in returned if owner is not None and isinstance(value, cst.Attribute)
+                   and isinstance(value.value, cst.Name) and value.value.value == "self"]
+        kept = [value.attr.value for value in on_self if isinstance(value, cst.Attribute)]
+        others = [value for value in returned if not any(value is kept_value for kept_value in on_self)]
         origins: set[str] = {origin for attribute in kept for origin in self._kept_on_self(owner, attribute)}
         if others:
             origins.update(self._in_scope_of(function, lambda: {self.qualified_name(value) or "" for value in others}))
@@ -382,7 +382,8 @@ class FileContext:
                 if isinstance(small, (cst.Import, cst.ImportFrom)):
                     frame.bindings.update(resolve_import(cst_import(small), importer).bindings)
                 elif isinstance(small, cst.Assign) and len(small.targets) == 1 \
-                        and isinstance(small.targets[0].target, cst.Name) and isinstance(small.value, (cst.Call, cst.Await)):
+                        and isinstance(small.targets[0].target, cst.Name) \
+                        and isinstance(small.value, (cst.Call, cst.Await)):
                     origin = self.qualified_name(small.value)
                     if origin:
                         frame.bindings[small.targets[0].target.value] = origin
