@@ -106,9 +106,12 @@ class DisconnectNotExceptionSafe(_Release):
     fix_hint = "Move the call into a `finally` block, or use the client as a context manager"
     rationale = """
         A disconnect at the end of the happy path does not run when a query, a network call
-        or a bug raises first. Scripts that fail repeatedly (a cron job against a broken row,
-        a retry loop around a flaky API) then leave one set of connections open per failed
-        run until the server drops them.
+        or a bug raises first. Where the process goes on after the exception (a retry loop
+        around a flaky API, a scheduler that runs the job again, a click command invoked by a
+        test's `CliRunner`), each failed run leaves its connections open until the client is
+        garbage-collected or the server drops them; Prisma's query engine outlives even the
+        process. A process that exits on the exception closes its sockets, so for a one-shot
+        synchronous script the finding is about the habit more than the pool.
 
         Safe places: a `finally` block, a `with`/`async with` block that closes, an
         `ExitStack`/`AsyncExitStack` callback, `atexit.register(...)`, or a helper that
