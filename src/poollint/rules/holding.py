@@ -454,6 +454,12 @@ class _HoldingRule(FileRule):
                         f"with {_text(self.context, expression)}", line, with_object.timeout)
         if not isinstance(expression, cst.Call):
             return None
+        method_scope = self._project_method_scope(expression)
+        if method_scope is not None:
+            # `self._db_pool.connection()` of a project class whose method opens the hold: its own
+            # checkout says which library, not the method's name (`connection`, `transaction`)
+            return replace(method_scope, node=node, depth=len(self.context.frames), line_node=line,
+                           opener=f"{_text(self.context, expression.func)}() -> {method_scope.opener}")
         spec = self._transaction_function(expression.func) or self._transaction_method(expression.func)
         checkout = self._checkout_method(expression.func) if spec is None else None
         if spec is None and checkout is None:
@@ -762,6 +768,25 @@ class _HoldingRule(FileRule):
             self._scope_cache[key] = self._in_context(context, lambda: self._scope_of(definition))
         return self._scope_cache[key]
 
+    def _project_method_scope(self, call: cst.Call) -> Optional[Hold]:
+        """The hold a context-manager method of a project class opens for its caller's block, when the
+        call is on an instance of that class (`async with self._db_pool.connection() as conn:`)."""
+        if not isinstance(call.func, cst.Attribute):
+            return None
+        found = self._project_method(call.func)
+        if found is None:
+            return None
+        method, klass, context = found
+        key = id(method)
+        if key not in self._scope_cache:
+            self._scope_cache[key] = None  # a scope that uses itself ends here
+
+            def judge() -> Optional[Hold]:
+                context.frames = [context.frames[0], Frame(klass)]  # `self.` is the method's class
+                return self._scope_of(method)
+            self._scope_cache[key] = self._in_context(context, judge)
+        return self._scope_cache[key]
+
     def _scope_of(self, definition: cst.CSTNode) -> Optional[Hold]:
         if isinstance(definition, cst.FunctionDef):
             decorators = [d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
@@ -1021,6 +1046,9 @@ class ExternalCallInTransaction(_HoldingRule):
         `if TYPE_CHECKING:` (`"S3Archiver | None"`, `Optional[Notifier]`; not a union of two
         classes), kept on `self` by `__init__` (`self._archiver = archiver`); and inside it, an
         external client `__init__` kept on `self` (`self._s3 = boto3.client("s3")`) makes its calls.
+        A context-manager method of such a class (`async with self._db_pool.connection() as conn:`
+        of a project pool wrapper) holds what its own body opens, and the message names that
+        library, not one the method's name suggests.
         So does a client a getter of the module or the class returns (`s3 = self._get_s3_client()`,
         `llm = get_llm()`), when every return that says gives the same external client: built
         there (imports inside the getter included), bound to a local, or kept on `self` by
