@@ -334,19 +334,21 @@ def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Op
     names = sorted({module, f"{module}.{imported}", *(f"{package}.{imported}" for package in packages)})
     importers = [other for other in _importers_of(index, names) if other != module]
     qualified = {context.module_qualified(name)}
-    reexporters = [module]
-    for _ in range(MAX_CHAIN_DEPTH if klass is None else 0):
-        # those that import the name itself, `from .postgres import init`, bind it for their importers
-        reexporters = [other for other in _importers_of(index, [f"{source}.{imported}" for source in reexporters])
-                       if other != module]
-        if not reexporters:
-            break
-        more = [other for other in _importers_of(index, [f"{source}.{imported}" for source in reexporters])
-                if other != module and other not in importers]
+    # those that import the name itself, `from .postgres import init`, bind it for their importers
+    reexporters = [other for other in _importers_of(index, [f"{module}.{imported}"]) if other != module] \
+        if klass is None else []
+    for _ in range(MAX_CHAIN_DEPTH if reexporters else 0):
+        # who imports it from them, and so re-exports it one level further
+        further = [other for other in _importers_of(index, [f"{source}.{imported}" for source in reexporters])
+                   if other != module]
+        more = [other for other in further if other not in importers]
         if not more:
             break
         importers.extend(more)
         qualified.update(f"{source}.{imported}" for source in reexporters)
+        reexporters = further
+        if not reexporters:
+            break
     if not importers:
         return []
     if len(importers) > MAX_IMPORTERS_READ:
