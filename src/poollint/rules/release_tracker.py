@@ -1008,12 +1008,13 @@ class ReleaseTracker:
             return False
         body = list(block.body)
         start = body.index(opened)
+        released = _released_names(releases)
         for release in releases:
             statement, release_block = self._statement(release)
             if release_block is not block or statement not in body:
                 continue
             between = body[start + 1: body.index(statement)]
-            if not between or all(self._only_logs(statement, _released_names(releases)) for statement in between):
+            if not between or all(self._only_logs(line, released) for line in between):
                 return True  # nothing that may raise runs between opening and release
             if len(between) == 1 and isinstance(between[0], cst.Try) and _swallows(between[0]):
                 return True
