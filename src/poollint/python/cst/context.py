@@ -150,10 +150,13 @@ class FileContext:
             elif isinstance(statement, cst.If) and is_main_guard(statement.test):
                 self.main_guard_calls.update(_called_names(statement))
 
+    def _importer(self) -> Importer:
+        """Who this module's imports are resolved for: its name, whether it is a package, the source roots."""
+        return Importer(self.module_name, self.path.name == "__init__.py",
+                        self.index.source_roots if self.index is not None else ())
+
     def record_import(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
-        importer = Importer(self.module_name, self.path.name == "__init__.py",
-                            self.index.source_roots if self.index is not None else ())
-        imported = resolve_import(cst_import(node), importer)
+        imported = resolve_import(cst_import(node), self._importer())
         self.imports.update(imported.bindings)
         if imported.star_from is not None:
             self.star_imports.append(imported.star_from)
@@ -373,8 +376,7 @@ class FileContext:
         """`work()` with the names `function` binds to imports and calls (`import boto3` inside it,
         `client = OpenAI()`) bound, and the module's names, nothing else of the current scope."""
         frame = Frame(function)
-        importer = Importer(self.module_name, self.path.name == "__init__.py",
-                            self.index.source_roots if self.index is not None else ())
+        importer = self._importer()
         saved = self.frames
         self.frames = [saved[0], frame]
         try:
