@@ -17,7 +17,7 @@ from poollint.config.urls import mask
 from poollint.paths import is_test_path
 from poollint.python.names import Importer, SourceRoots, ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode
-from poollint.python.screen import ScreenWords, file_names, mentions_external_call, parse_text
+from poollint.python.screen import ScreenWords, add_object_names, mentions_external_call, parse_text
 
 # How many factories deep a chain of factories returning factories is followed.
 MAX_CHAIN_DEPTH = 4
@@ -651,9 +651,11 @@ class _ModuleReader:
     def _call_summaries(self, body: Sequence[ast.stmt]) -> Iterator[CallSummary]:
         """A summary of each top-level function and method that names an external call or calls the project."""
         named = _named_definitions(body)
-        # what the module's names hold, as the screen reads them: imports, module objects built by a call
-        # (`S3 = boto3.client("s3")`), and what an `__init__` keeps on `self` (`self._s3 = boto3.client(...)`)
-        aliases = file_names(self.outline, summary_words(self.catalog), local_assignments=False)[0] if named else {}
+        # what the module's names hold: its imports, and as the screen reads them, module objects built by
+        # a call (`S3 = boto3.client("s3")`) and what an `__init__` keeps on `self` (`self._s3 = ...`)
+        aliases = dict(self.imports)
+        if named:
+            add_object_names(self.outline, aliases, local_assignments=False)
         for (name, _), outline in zip(named, self.outline.partition([function for _, function in named])):
             found = self._call_summary(name, outline, aliases)
             if found is not None:

@@ -348,11 +348,10 @@ def project_imports(outline: Outline, words: ScreenWords) -> frozenset[str]:
     return frozenset(names)
 
 
-def file_names(outline: Outline, words: ScreenWords, local_assignments: bool = True) -> tuple[dict[str, str], bool]:
+def file_names(outline: Outline, words: ScreenWords) -> tuple[dict[str, str], bool]:
     """The file's import aliases (`sa` -> `sqlalchemy`) and module objects built by a call
     (`SessionLocal` -> `sqlalchemy.orm.sessionmaker()`, as the rules' context names them), and
-    whether it imports a catalog library. `local_assignments`: also what functions assign to a
-    name by a call, file-wide (the screen's wider reading)."""
+    whether it imports a catalog library."""
     aliases: dict[str, str] = {}
     imports_library = False
     for node in outline.imports:
@@ -360,6 +359,14 @@ def file_names(outline: Outline, words: ScreenWords, local_assignments: bool = T
         aliases.update(resolve_import(statement).bindings)
         modules = [statement.source or ""] if statement.is_from else [name for name, _ in statement.names]
         imports_library = imports_library or any(module.split(".")[0] in words.packages for module in modules)
+    add_object_names(outline, aliases)
+    return aliases, imports_library
+
+
+def add_object_names(outline: Outline, aliases: dict[str, str], local_assignments: bool = True) -> None:
+    """Adds to `aliases` (the file's imports) what its names are built by: module objects
+    (`SessionLocal` -> `sqlalchemy.orm.sessionmaker()`), what any `__init__` keeps on `self`, and with
+    `local_assignments`, what functions assign to a name by a call, file-wide (the screen's wider reading)."""
     for name, call in outline.bindings:
         callee = dotted_name(call.func)
         if callee is not None and name not in aliases:
@@ -383,7 +390,6 @@ def file_names(outline: Outline, words: ScreenWords, local_assignments: bool = T
                         if callee is not None and isinstance(target, ast.Attribute) \
                                 and isinstance(target.value, ast.Name) and target.value.id == "self":
                             aliases[f"self.{target.attr}"] = f"{_resolve(callee, aliases)}()"
-    return aliases, imports_library
 
 
 def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
