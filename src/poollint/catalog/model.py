@@ -433,14 +433,16 @@ class Catalog:
         """The external call a callee is: a listed function, or an I/O method of an external client.
 
         `httpx.AsyncClient().post` is one (a method of the client object); `httpx.AsyncClient().get().json`
-        is not (a method of a result), nor is `boto3.client().get_paginator` (a local method).
+        is not (a method of a result), nor is `boto3.client().get_paginator` (a local method);
+        `boto3.Session().client().put_object` is (a method of the client a session object built).
         """
         if qualified_name is None:
             return None
         spec = self.external_function(qualified_name)
         if spec is not None or "()" not in qualified_name:
             return spec
-        root, _, tail = qualified_name.partition("()")
+        # the object the last call built: `boto3.Session().client().put_object` is a method of the client
+        root, _, tail = qualified_name.rpartition("()")
         if "(" in tail or not tail.startswith("."):
             return None
         first = tail[1:].split(".")[0]

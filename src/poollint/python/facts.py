@@ -17,7 +17,7 @@ from poollint.config.urls import mask
 from poollint.paths import is_test_path
 from poollint.python.names import Importer, SourceRoots, ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode
-from poollint.python.screen import ScreenWords, add_object_names, mentions_external_call, parse_text
+from poollint.python.screen import ScreenWords, add_assigned_names, add_object_names, mentions_external_call, parse_text
 
 # How many factories deep a chain of factories returning factories is followed.
 MAX_CHAIN_DEPTH = 4
@@ -661,9 +661,12 @@ class _ModuleReader:
             if found is not None:
                 yield found
 
-    def _call_summary(self, name: str, outline: Outline, aliases: dict[str, str]) -> Optional[CallSummary]:
+    def _call_summary(self, name: str, outline: Outline, module_aliases: dict[str, str]) -> Optional[CallSummary]:
         by_receiver = self.catalog.derived("external-receiver-methods", lambda: frozenset(
             m for spec in self.catalog.external_calls for m in spec.receiver_methods))
+        # and what the function's own names are built by (`session = boto3.Session()`, then `session.client()`)
+        aliases = dict(module_aliases)
+        add_assigned_names(outline, aliases)
         external = mentions_external_call(outline, summary_words(self.catalog), aliases) or any(
             node.attr in by_receiver and self.catalog.external_by_receiver_name(
                 node.attr, dotted_name(node.value) or "", self.imported_modules) is not None

@@ -373,12 +373,8 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
             aliases[name] = f"{_resolve(callee, aliases)}()"
     # and a function's own (`maker = sessionmaker(bind=conn)`, then `maker()`), by name for the whole
     # file: the rules' context tells scopes apart, a wider screen only parses more
-    for node in outline.assigns if local_assignments else ():
-        target = node.targets[0] if len(node.targets) == 1 else None
-        if isinstance(target, ast.Name) and target.id not in aliases and isinstance(node.value, ast.Call):
-            callee = dotted_name(node.value.func)
-            if callee is not None and callee.split(".")[0] != target.id:
-                aliases[target.id] = f"{_resolve(callee, aliases)}()"
+    if local_assignments:
+        add_assigned_names(outline, aliases)
     # `self.Session = sessionmaker(...)` in any `__init__`: what `self.Session` holds in the methods
     # (the rules' context tells the classes apart; a wider screen only parses more)
     for function in outline.functions:
@@ -390,6 +386,17 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
                         if callee is not None and isinstance(target, ast.Attribute) \
                                 and isinstance(target.value, ast.Name) and target.value.id == "self":
                             aliases[f"self.{target.attr}"] = f"{_resolve(callee, aliases)}()"
+
+
+def add_assigned_names(outline: Outline, aliases: dict[str, str]) -> None:
+    """Adds to `aliases` what the outline's own assignments bind a name to by a call (`session =
+    boto3.Session()`, then `session.client("s3")`), each name once, the first assignment winning."""
+    for node in outline.assigns:
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, ast.Name) and target.id not in aliases and isinstance(node.value, ast.Call):
+            callee = dotted_name(node.value.func)
+            if callee is not None and callee.split(".")[0] != target.id:
+                aliases[target.id] = f"{_resolve(callee, aliases)}()"
 
 
 def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
