@@ -236,7 +236,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         so_far = ProjectIndex(root, modules())
         factory_names = sorted({name.rsplit(".", 1)[-1] for name in (*so_far.pool_factories(), *so_far.reaching_callables(),
                                                                       *so_far.library_builders(settings.catalog),
-                                                                      *so_far.holder_builders())})
+                                                                      *so_far.holder_builders(),
+                                                                      *so_far.followed_bases())})
         if not factory_names:
             break
         factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]

@@ -127,6 +127,14 @@ class ModuleFacts:
     # generator functions and methods whose return annotation names what they yield, when the rules
     # follow objects of it (`def get_db() -> Iterator[Session]`): (name or `Class.method`, qualified type)
     yields: tuple[tuple[str, str], ...] = ()
+    # classes no code can build as they are (a `Protocol`, an `ABC`, a class with abstract methods): an
+    # annotation naming one stands for the one project class that implements it, if only one does
+    interfaces: tuple[str, ...] = ()
+    # classes of a module outside tests with a base of the project: (class name, qualified bases)
+    subclasses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # classes whose instances are called (`self._uow()`): (class name, qualified type of what `__call__`
+    # returns, by its annotation or by the one project class every `return` builds)
+    call_results: tuple[tuple[str, str], ...] = ()
 
     @property
     def defines_screen_words(self) -> bool:
@@ -159,10 +167,18 @@ class ModuleFacts:
                              for name, parameters in data.get("installers", ())),
             holders=tuple((name, attribute) for name, attribute in data.get("holders", ())),
             yields=tuple((name, yielded) for name, yielded in data.get("yields", ())),
+            interfaces=tuple(data.get("interfaces", ())),
+            subclasses=tuple((name, tuple(bases)) for name, bases in data.get("subclasses", ())),
+            call_results=tuple((name, returned) for name, returned in data.get("call_results", ())),
         )
 
 
 
+
+# bases and metaclasses of classes that are never built as they are, and the decorator of their methods
+INTERFACE_BASES = frozenset({
+    "typing.Protocol", "typing_extensions.Protocol", "abc.ABC", "abc.ABCMeta"})
+ABSTRACT_DECORATORS = frozenset({"abc.abstractmethod"})
 
 # annotations of a generator, whose first argument is what it yields
 GENERATOR_TYPES = frozenset(f"{module}.{name}" for module in ("typing", "collections.abc") for name in (
@@ -429,10 +445,66 @@ class _ModuleReader:
             installers=tuple(self._installers()),
             holders=tuple(self._holders(body)),
             yields=tuple(self._yielded_types(body)),
+            interfaces=tuple(self._interfaces(body)),
+            subclasses=tuple(self._project_subclasses(body)),
+            call_results=tuple(self._call_results(body)),
             script_shaped=not self.local_names and any(
                 isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Call, ast.Await))
                 for statement in body),
         )
+
+    def _interfaces(self, body: Sequence[ast.stmt]) -> Iterator[str]:
+        """Module classes that cannot be built as they are: a `Protocol`, an `ABC` or `ABCMeta` class, or
+        one with an `@abstractmethod`."""
+        for statement in body:
+            if not isinstance(statement, ast.ClassDef):
+                continue
+            bases = {self.qualified(b.value if isinstance(b, ast.Subscript) else b) for b in statement.bases}
+            metaclass = {self.qualified(k.value) for k in statement.keywords if k.arg == "metaclass"}
+            abstract = any(isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                self.qualified(d) in ABSTRACT_DECORATORS for d in member.decorator_list) for member in statement.body)
+            if bases & INTERFACE_BASES or metaclass & INTERFACE_BASES or abstract:
+                yield statement.name
+
+    def _project_subclasses(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """Module classes with a base of the project, outside tests (a test's fake implements an interface
+        for the test alone)."""
+        if self.is_test:
+            return
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                bases = tuple(base for base in (self.qualified(b.value if isinstance(b, ast.Subscript) else b)
+                                                for b in statement.bases)
+                              if base and "(" not in base and self._in_project(base))
+                if bases:
+                    yield statement.name, bases
+
+    def _call_results(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
+        """Module classes with a `__call__`, and the type of what it returns: its return annotation, else
+        the one project class each of its `return` statements builds (`return SQLAlchemyUnitOfWork(...)`)."""
+        for statement in body:
+            if not isinstance(statement, ast.ClassDef):
+                continue
+            call = next((m for m in statement.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                         and m.name == "__call__"), None)
+            if call is None:
+                continue
+            returned: Optional[str] = None
+            annotation = call.returns
+            if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+                try:  # `-> "SQLAlchemyUnitOfWork"`
+                    annotation = ast.parse(annotation.value, mode="eval").body
+                except SyntaxError:
+                    annotation = None
+            if isinstance(annotation, (ast.Name, ast.Attribute)):
+                returned = self.qualified(annotation)
+            else:
+                built = {self.qualified(node.value.func) if isinstance(node.value, ast.Call) else None
+                         for node in self.own_statements(call) if isinstance(node, ast.Return)}
+                returned = built.pop() if len(built) == 1 else None
+                returned = returned if returned and self._in_project(returned) else None
+            if returned and "(" not in returned:
+                yield statement.name, returned
 
     def _openers(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
         """Module functions that return a connection or a session they open themselves (not a pool:

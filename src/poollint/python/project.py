@@ -55,6 +55,9 @@ class ProjectIndex:
     known_packages: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
     # holders_made_per_call of a compact index, whose modules no longer carry their call summaries
     known_holders: Optional[dict[str, list[str]]] = field(default=None, repr=False, compare=False)
+    # the sole implementations of interfaces and what calling instances gives, when read from the cache
+    known_implementations: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
+    known_call_results: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -90,6 +93,13 @@ class ProjectIndex:
                          for m in self.modules.values() for name, constructor in m.openers}
         self._yields = {f"{m.module}.{name}" if m.module else name: yielded
                         for m in self.modules.values() for name, yielded in m.yields}
+        self._interfaces = {f"{m.module}.{name}" if m.module else name: name
+                            for m in self.modules.values() for name in m.interfaces}
+        # the cache keeps the interfaces that have an implementation, not their modules
+        self._interfaces.update({name: name.rsplit(".", 1)[-1] for name in self.known_implementations or ()})
+        self._call_results = dict(self.known_call_results) if self.known_call_results is not None else {
+            f"{m.module}.{name}" if m.module else name: returned
+            for m in self.modules.values() for name, returned in m.call_results}
         self._resolve_library_reexports()
         self._reexports: dict[str, str] = {}
         self._follow_reexports()
@@ -164,7 +174,8 @@ class ProjectIndex:
             for alias, target in pairs():
                 if alias == target or alias in self._reexports:
                     continue
-                for table in (self._factories, self._objects, self._openers, self._yields):
+                for table in (self._factories, self._objects, self._openers, self._yields, self._interfaces,
+                              self._call_results):
                     if target in table and alias not in table:
                         table[alias] = table[target]  # type: ignore[index]
                         self._reexports[alias] = target
@@ -328,6 +339,46 @@ class ProjectIndex:
         objects of it (ModuleFacts.yields): `app.db.get_db` -> `sqlalchemy.orm.Session`."""
         return self._yields.get(qualified_name) if qualified_name else None
 
+    def sole_implementation(self, qualified_name: Optional[str]) -> Optional[str]:
+        """The one project class, outside tests, that implements an interface (ModuleFacts.interfaces),
+        directly or through other interfaces: what an object annotated with the interface is
+        (`uow: IUnitOfWorkFactory` -> `SqlAlchemyUnitOfWorkFactory`). None for a class that is no
+        interface, or one that no class or several classes implement."""
+        if not qualified_name:
+            return None
+        if self.known_implementations is not None:
+            return self.known_implementations.get(qualified_name)
+        if "_sole_implementations" not in self.__dict__:
+            self._sole_implementations = self._find_sole_implementations()
+        return self._sole_implementations.get(qualified_name)
+
+    def _find_sole_implementations(self) -> dict[str, str]:
+        children: dict[str, list[str]] = {}
+        for module in self.modules.values():
+            for name, bases in module.subclasses:
+                qualified = f"{module.module}.{name}" if module.module else name
+                for base in bases:
+                    children.setdefault(self._reexports.get(base, base), []).append(qualified)
+        found: dict[str, str] = {}
+        for interface in self._interfaces:
+            target = self._reexports.get(interface, interface)
+            seen, pending, concrete = {target}, [target], set()
+            while pending:  # every class below it: a concrete class with subclasses has several kinds of instance
+                for child in children.get(pending.pop(), ()):
+                    if child not in seen:
+                        seen.add(child)
+                        pending.append(child)
+                        if child not in self._interfaces:
+                            concrete.add(child)
+            if len(concrete) == 1:
+                found[interface] = concrete.pop()
+        return found
+
+    def call_result(self, qualified_class: Optional[str]) -> Optional[str]:
+        """The type of what calling an instance of a project class gives, by its `__call__`
+        (ModuleFacts.call_results): `app.uow.SqlAlchemyUnitOfWorkFactory` -> `app.uow.SQLAlchemyUnitOfWork`."""
+        return self._call_results.get(qualified_class) if qualified_class else None
+
     def opened_by(self, qualified_name: Optional[str]) -> Optional[str]:
         """The catalog constructor whose connection or session a project function returns, opened for its
         caller (`app.db.get_session` -> `sqlalchemy.orm.sessionmaker()`); None for anything else."""
@@ -405,6 +456,13 @@ class ProjectIndex:
                 break
             reaching |= more
         reaching |= {class_of[name] for name in reaching if name in class_of}
+        # an interface's method may when its sole implementation's does (`storage: IObjectStorage`)
+        for interface in self._interfaces:
+            implementation = self.sole_implementation(interface)
+            if implementation in reaching:
+                reaching.add(interface)
+                reaching |= {f"{interface}{name[len(implementation):]}" for name in reaching
+                             if class_of.get(name) == implementation}
         return frozenset(reaching)
 
     def holder_made_per_call(self, qualified_class: str) -> Optional[tuple[str, str]]:
@@ -475,6 +533,18 @@ class ProjectIndex:
         names = {f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name, _ in m.holders}
         return sorted(names.union(*(self._built_by(name)[0] for name in names)))
 
+    def followed_bases(self) -> list[str]:
+        """Project bases of the classes DBP2xx follows: scopes, classes whose instances' call builds one,
+        classes with a method that may reach an external call. The index reads the modules that name
+        them: where they are declared interfaces, and where annotations name them."""
+        summaries, class_of = self._call_summaries()
+        reaching = self.reaching_names(with_publishes=True)
+        scopes = set(self._scopes)
+        followed = scopes | {name for name, built in self._call_results.items() if built in scopes} \
+            | {class_of[name] for name in reaching if name in class_of}
+        return sorted({base for m in self.modules.values() for name, bases in m.subclasses
+                       if (f"{m.module}.{name}" if m.module else name) in followed for base in bases})
+
     def may_reach_by_name(self, name: str) -> bool:
         """Whether some function, method or class of the project called `name` may reach an external call."""
         if "_reaching_last_parts" not in self.__dict__:
@@ -489,8 +559,17 @@ class ProjectIndex:
         return [name for name in self.reaching_names(with_publishes=True) if name not in methods]
 
     def screen_scopes(self) -> frozenset[str]:
-        """The project's context managers that may open a transaction or checkout for their callers."""
-        return frozenset(_and_last_parts(self._scopes))
+        """The project's context managers that may open a transaction or checkout for their callers, and the
+        classes whose objects stand for one or build one when called (`uow: IUnitOfWorkFactory`, then
+        `async with uow():`)."""
+        if "_screen_scopes" not in self.__dict__:
+            scopes = set(self._scopes)
+            for _ in range(2):  # a factory's interface, whose implementation builds a scope's implementation
+                scopes |= {name for name, built in self._call_results.items()
+                           if (self.sole_implementation(built) or built) in scopes}
+                scopes |= {name for name in self._interfaces if self.sole_implementation(name) in scopes}
+            self._screen_scopes = frozenset(_and_last_parts(scopes))
+        return self._screen_scopes
 
     def project_packages(self) -> frozenset[str]:
         """Top-level names of the project's modules: a call into one may reach an external call (DBP2xx)."""
@@ -648,6 +727,9 @@ class ProjectIndex:
                 "reexports": self._reexports, "importers": self._importers,
                 "packages": sorted(self.imported_packages()),
                 "holders": self.holders_made_per_call(),
+                "implementations": {name: found for name in self._interfaces
+                                    if (found := self.sole_implementation(name)) is not None},
+                "call_results": self._call_results,
                 "roots": roots_to_json(self.source_roots)}
 
     @classmethod
@@ -658,6 +740,8 @@ class ProjectIndex:
                    known_reexports=data.get("reexports", {}), known_importers=data.get("importers", {}),
                    known_packages=frozenset(data.get("packages", ())),
                    known_holders={name: list(found) for name, found in data.get("holders", {}).items()},
+                   known_implementations=dict(data.get("implementations", {})),
+                   known_call_results=dict(data.get("call_results", {})),
                    source_roots=roots_from_json(data.get("roots", ())))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:

@@ -240,7 +240,8 @@ def _external_words(names: frozenset[str], prefixes: tuple[str, ...], fragments:
     function itself (`sleep`, `urlopen`); the patterns' fixed parts; and the methods."""
     words: set[str] = set()
     for name in names:
-        module, _, last = name.rpartition(".")
+        # a method of an object a call builds (`aioboto3.Session().client`) is its library's
+        module, _, last = name.split("(")[0].rpartition(".")
         words.add(last if module.split(".")[0] in STANDARD_LIBRARY else module)
     words |= {prefix.rstrip(".") for prefix in prefixes} | {fragment.strip("._") for fragment in fragments}
     return {word for word in words | methods if word}
@@ -375,17 +376,28 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
     # file: the rules' context tells scopes apart, a wider screen only parses more
     if local_assignments:
         add_assigned_names(outline, aliases)
+        # and parameters by their annotation (`uow: UnitOfWorkFactory`, then `uow()`), by name too
+        for function in outline.functions:
+            for arg in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs):
+                annotation = dotted_name(arg.annotation) if arg.annotation is not None else None
+                if annotation is not None and arg.arg not in aliases:
+                    aliases[arg.arg] = f"{_resolve(annotation, aliases)}()"
     # `self.Session = sessionmaker(...)` in any `__init__`: what `self.Session` holds in the methods
     # (the rules' context tells the classes apart; a wider screen only parses more)
+    # and an annotated parameter it keeps there (`self._uow = uow` of `uow: IUnitOfWorkFactory`)
     for function in outline.functions:
         if function.name == "__init__":
+            annotated = {arg.arg: dotted_name(arg.annotation) for arg in (
+                *function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs) if arg.annotation}
             for node in ast.walk(function):
-                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                    callee = dotted_name(node.value.func)
-                    for target in node.targets:
-                        if callee is not None and isinstance(target, ast.Attribute) \
-                                and isinstance(target.value, ast.Name) and target.value.id == "self":
-                            aliases[f"self.{target.attr}"] = f"{_resolve(callee, aliases)}()"
+                if not isinstance(node, ast.Assign):
+                    continue
+                callee = dotted_name(node.value.func) if isinstance(node.value, ast.Call) else \
+                    annotated.get(node.value.id) if isinstance(node.value, ast.Name) else None
+                for target in node.targets:
+                    if callee is not None and isinstance(target, ast.Attribute) \
+                            and isinstance(target.value, ast.Name) and target.value.id == "self":
+                        aliases[f"self.{target.attr}"] = f"{_resolve(callee, aliases)}()"
 
 
 def add_assigned_names(outline: Outline, aliases: dict[str, str]) -> None:
@@ -446,8 +458,9 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 or resolved.rsplit(".", 1)[-1] in words.factory_names:
             return True, holds
         if dotted in words.transaction_functions or resolved in words.transaction_functions \
-                or dotted.rsplit(".", 1)[-1] in words.scope_names:
-            holds = True
+                or dotted.rsplit(".", 1)[-1] in words.scope_names \
+                or (resolved.endswith("()") and resolved[:-2].rsplit(".", 1)[-1] in words.scope_names):
+            holds = True  # `unit_of_work()`, or `self._uow()` of an object whose call builds a scope
     return False, holds
 
 

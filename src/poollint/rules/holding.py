@@ -760,6 +760,11 @@ class _HoldingRule(FileRule):
         if definition is None:
             found = self._other_module_definition(self.qualified_name(call.func))
             if found is None:
+                # `self._uow()` of an object whose `__call__` builds a project class: that class's scope
+                built = self.qualified_name(call)
+                built_class = built[:-2] if built and built.endswith("()") and built.count("(") == 1 else None
+                found = project_class(self.context, built_class, self.settings) if built_class else None
+            if found is None:
                 return None
             definition, context = found
         key = id(definition)
@@ -1053,6 +1058,14 @@ class ExternalCallInTransaction(_HoldingRule):
         `llm = get_llm()`), when every return that says gives the same external client: built
         there (imports inside the getter included), bound to a local, or kept on `self` by
         the class's methods (a lazy `if self._client is None: self._client = OpenAI()`).
+        An annotation naming an interface (a `Protocol`, an `ABC`, a class with abstract methods)
+        stands for its implementation when the project has exactly one outside its tests
+        (`storage: IObjectStorage` is `S3ObjectStorage`); with two or more, which one a caller
+        gets is the wiring's choice, and the call is not followed. Calling an object of a class
+        with `__call__` gives what that returns, by its annotation or the one project class it
+        builds: `async with self._uow() as uow:` of a `uow: IUnitOfWorkFactory` whose
+        implementation returns a unit of work that begins a transaction in `__aenter__` is that
+        transaction.
 
         Calls into project functions are followed as they run: a generator function's body runs
         only where the block iterates it (`for row in rows():`, `list(rows())`), not when it is

@@ -232,7 +232,7 @@ class FileContext:
         (what `next()` of it gives: `_yielded_by`)."""
         annotation = _without_none(_unquoted(annotation))
         if not isinstance(annotation, cst.Subscript):
-            return self.qualified_name(annotation)
+            return self._implementation(self.qualified_name(annotation))
         elements = _subscript_elements(annotation)
         if self.qualified_name(annotation.value) in _OPTIONAL_TYPES and elements:
             # `Optional[Archiver]`, `Union[Archiver, None]`: an object of that type when there is one
@@ -242,6 +242,13 @@ class FileContext:
             yielded = self.qualified_name(elements[0])
             return f"{_GENERATOR_OF}[{yielded}]" if yielded and self.catalog.follows_objects_of(yielded) else None
         return None
+
+    def _implementation(self, qualified: Optional[str]) -> Optional[str]:
+        """The project class an object of type `qualified` is: the sole implementation of an interface
+        (ProjectIndex.sole_implementation), or the type itself."""
+        if self.index is None or not qualified:
+            return qualified
+        return self.index.sole_implementation(qualified) or qualified
 
     # -- questions --------------------------------------------------------------------------
     def binding_frame(self) -> Frame:
@@ -313,6 +320,10 @@ class FileContext:
                 returned = self._returned_client(node.func)
                 if returned is not None:
                     return returned  # `s3 = self._get_s3_client()` of a lazy getter: `boto3.client()`
+            if base and base.endswith("()") and self.index is not None:
+                called = self.index.call_result(base[:-2])
+                if called is not None:  # `self._uow()` of a factory object whose `__call__` builds a unit of work
+                    return f"{self._implementation(called)}()"
             return f"{base}()" if base else None
         if isinstance(node, cst.Await):
             return self.qualified_name(node.expression)
