@@ -203,17 +203,18 @@ class Guards:
     borrowing_functions: frozenset[str] = frozenset()
     context_manager_decorators: frozenset[str] = frozenset()
     advisory_lock_functions: frozenset[str] = frozenset()
-    # logging calls, which do not raise (the logging module reports its handlers' errors itself), on
-    # receivers named like a logger: between opening a connection and closing it they leave the close
-    # on every path
+    # logging calls (python/cst/logging_calls.py): they wait on nothing, and they do not raise (the
+    # logging module reports its handlers' errors itself)
     log_methods: frozenset[str] = frozenset()
+    logger_names: frozenset[str] = frozenset()
+    logging_modules: frozenset[str] = frozenset()
+    log_functions: frozenset[str] = frozenset()
     # dependency-injection containers: a provider registered as a singleton runs once per process
     singleton_provider_decorators: frozenset[str] = frozenset()
     scoped_provider_decorators: frozenset[str] = frozenset()
     scoped_provider_methods: frozenset[str] = frozenset()
     container_scopes: frozenset[str] = frozenset()
     singleton_providers: frozenset[str] = frozenset()
-    logger_names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

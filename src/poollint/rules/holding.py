@@ -10,6 +10,7 @@ import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
 from poollint.python.cst.context import FileContext, Frame, assigned_names, dotted_name
+from poollint.python.cst.logging_calls import is_logging_call
 from poollint.findings import Location
 from poollint.paths import display_path
 from poollint.python.cst.modules import class_method, project_class, project_definition
@@ -23,8 +24,6 @@ from poollint.rules.client_flow import calls_in, reached_only_from_run_once
 MAX_CHAIN_DEPTH = 3
 # a setting named like DEBUG or TESTING (`settings.DEBUG`, `app.testing`, `IS_TEST`)
 _DEBUG_SETTING = re.compile(r"(?i)(?<![A-Za-z0-9])(?:is_)?(?:debug|testing|test)(?:_mode)?(?![A-Za-z0-9])")
-_LOGGER_NAMES = frozenset({"logger", "log", "logging", "_logger", "_log", "structlog"})
-
 Spec = Union[TransactionSpec, CheckoutSpec]
 
 
@@ -550,7 +549,7 @@ class _HoldingRule(FileRule):
     def _reached(self, node: cst.Call, depth: int, seen: frozenset[int]) -> Optional[Reached]:
         """The external call `node` makes, directly or through project functions (current scope's names)."""
         qualified = self.qualified_name(node.func)
-        if _is_logging(node, qualified) or _waits_for_nothing(node):
+        if is_logging_call(node, qualified, self.catalog.guards) or _waits_for_nothing(node):
             return None
         spec = self._external_spec(node, qualified)
         if spec is not None:
@@ -1441,13 +1440,6 @@ class _Calls(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.found.append(node)
-
-
-def _is_logging(node: cst.Call, qualified: Optional[str]) -> bool:
-    if qualified is not None and qualified.split(".")[0] in ("logging", "structlog"):
-        return True
-    func = node.func
-    return isinstance(func, cst.Attribute) and (_last_name(func.value) or "").lower() in _LOGGER_NAMES
 
 
 def _waits_for_nothing(node: cst.Call) -> bool:

@@ -3,7 +3,6 @@ opened in a file, and whether it is given back on every path (rules/release.py r
 from __future__ import annotations
 
 import weakref
-from fnmatch import fnmatchcase
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -11,6 +10,7 @@ import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ClientSpec
 from poollint.python.cst.context import LOOP_TYPES, NEXT_BUILTINS, dotted_name, expression_root, is_main_guard
+from poollint.python.cst.logging_calls import is_logging_call
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.modules import base_classes, borrowed_by, project_class
 from poollint.python.cst.roles import function_role
@@ -1023,19 +1023,14 @@ class ReleaseTracker:
     def _only_logs(self, statement: cst.CSTNode, opened: set[str]) -> bool:
         """A line of logging calls (`logger.info("connected to %s", url)`, `print(...)`) whose arguments
         call nothing and do not look at what was opened (a property may query it): it cannot raise
-        (catalog `log-methods`, `logger-names`)."""
+        (python/cst/logging_calls.py)."""
         if not isinstance(statement, cst.SimpleStatementLine):
             return False
         for small in statement.body:
             if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
                 return False
             call = small.value
-            func = call.func
-            if isinstance(func, cst.Name):
-                if func.value != "print":
-                    return False
-            elif not (isinstance(func, cst.Attribute) and func.attr.value in self.guards.log_methods
-                      and _named_like_a_logger(func.value, self.guards.logger_names)):
+            if not is_logging_call(call, self.context.qualified_name(call.func), self.guards):
                 return False
             if any(isinstance(node, (cst.Call, cst.Await, cst.Yield))
                    or (isinstance(node, cst.Name) and node.value in opened)
@@ -1049,15 +1044,6 @@ def _released_names(releases: list[cst.Call]) -> set[str]:
     names = {expression_root(r.func).value for r in releases if isinstance(r.func, cst.Attribute)
              and isinstance(expression_root(r.func), cst.Name)}
     return names | {a.value.value for r in releases for a in r.args if isinstance(a.value, cst.Name)}
-
-
-def _named_like_a_logger(receiver: cst.BaseExpression, patterns: frozenset[str]) -> bool:
-    name = dotted_name(receiver)
-    if name is None:
-        return False
-    if name.startswith(("self.", "cls.")):
-        name = name.split(".", 1)[1]
-    return "." not in name and any(fnmatchcase(name.lower(), pattern) for pattern in patterns)
 
 
 # methods that give back what an object holds, whatever its release method is called
