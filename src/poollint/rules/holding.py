@@ -238,7 +238,7 @@ class _HoldingRule(FileRule):
         if function is None:
             return
         carried = [(key, hold) for key, hold in self._sessions.items()
-                   if key[0] == id(function.node) and key not in open_before]
+                   if key[0] == id(function.node) and key not in open_before and hold.implicit]
         if not carried:
             return
         calls = _BodyCalls(self._starts_in_background)
@@ -386,7 +386,11 @@ class _HoldingRule(FileRule):
         function = self.context.enclosing_function()
         if function is None or not isinstance(function.node, cst.FunctionDef):
             return
+        if self._track_assigned_checkout(node, function):
+            return
         func = node.func
+        if self._ends_a_checkout(node, function):
+            return
         if isinstance(func, cst.Attribute):
             receiver = dotted_name(func.value)
             spec = self.catalog.implicit_transaction(self.qualified_name(func.value)) if receiver else None
@@ -414,6 +418,48 @@ class _HoldingRule(FileRule):
                                            f"{self._display(node)}", node, implicit=True)
             elif effect != "begin":  # ended there, or unknown: stay silent about what follows
                 self._sessions.pop(key, None)
+
+    def _track_assigned_checkout(self, node: cst.Call, function: Frame) -> bool:
+        """`conn = pool.getconn()`, `conn = await pool.acquire()`, `conn = engine.connect()` outside a `with`:
+        the connection is held from that statement until it is given back (`pool.putconn(conn)`,
+        `conn.close()`) or handed to any call, which this rule cannot follow further (_track_sessions
+        ends it there, as it ends a session's transaction)."""
+        statement = self.context.current_statement
+        if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0].target, cst.Name)):
+            return False
+        value = statement.value.expression if isinstance(statement.value, cst.Await) else statement.value
+        if value is not node:
+            return False
+        checkout = self._checkout_method(node.func)
+        if checkout is None:
+            return False
+        name = statement.targets[0].target.value
+        if not any(self._gives_back(call, name) for call in calls_in(function.node.body)):
+            return False  # never given back: DBP304's finding, not a hold with an end
+        key = (id(function.node), name)
+        self._sessions[key] = Hold(function.node, self._function_depth(function), False, checkout.library,
+                                   f"{_text(self.context, node.func)}()", node)
+        return True
+
+    def _ends_a_checkout(self, node: cst.Call, function: Frame) -> bool:
+        """`conn.close()` (a release method) of a connection _track_assigned_checkout holds, or any call it
+        is handed to (`pool.putconn(conn)`, `pool.release(conn)`, or a function that may keep it)."""
+        held = [key for key, hold in self._sessions.items() if key[0] == id(function.node) and not hold.implicit]
+        if not held:
+            return False
+        ended = [key for key in held if self._gives_back(node, key[1])]
+        for key in ended:
+            del self._sessions[key]
+        return bool(ended)
+
+    def _gives_back(self, call: cst.Call, name: str) -> bool:
+        """`name.close()` (a release method), or `name` handed to the call (`pool.putconn(conn)`)."""
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in self.catalog.guards.release_method_names \
+                and dotted_name(func.value) == name:
+            return True
+        return any(dotted_name(arg.value) == name for arg in call.args)
 
     def _function_depth(self, function: Frame) -> int:
         return next(i for i, f in enumerate(self.context.frames) if f is function) + 1
@@ -1139,6 +1185,14 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         block keeps it checked out for nothing: a few slow calls empty the pool and other
         requests time out waiting for a connection (asyncpg, psycopg_pool `PoolTimeout`,
         SQLAlchemy `QueuePool limit ... reached`).
+
+        A checkout assigned to a name outside a `with` (`conn = pool.getconn()`, `conn = await
+        pool.acquire()`, `conn = engine.connect()`) is held from that statement on, until it is
+        given back (`pool.putconn(conn)`, `await pool.release(conn)`, `conn.close()`). Handed to any
+        other call (`save(conn)`, `pd.read_sql(query, conn)`), it is not followed further: what
+        that call does with it is not known. The statements run in the order written: a call after
+        a `finally` that gives the connection back is not inside. A checkout the function never gives
+        back nor hands on is DBP304's finding, not judged here.
 
         Receivers are judged as for DBP201: a pool or engine built by a catalog constructor or
         annotated with a catalog type, or, when its origin is unknown, named like one (`pool`,
