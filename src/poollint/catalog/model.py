@@ -209,6 +209,8 @@ class Guards:
     logger_names: frozenset[str] = frozenset()
     logging_modules: frozenset[str] = frozenset()
     log_functions: frozenset[str] = frozenset()
+    # task groups, which wait for every task started in them when their `async with` block ends
+    task_groups: frozenset[str] = frozenset()
     # dependency-injection containers: a provider registered as a singleton runs once per process
     singleton_provider_decorators: frozenset[str] = frozenset()
     scoped_provider_decorators: frozenset[str] = frozenset()

@@ -179,6 +179,8 @@ class _HoldingRule(FileRule):
             return
         if self._starts_in_background(node):
             self._background.append(node)
+            if not self.context.is_test_file:
+                self._judge_task_group_work(node)
             return
         if self.context.is_test_file:
             return
@@ -187,9 +189,37 @@ class _HoldingRule(FileRule):
         if holds:
             self._judge(node, holds)
 
-    def _judge(self, node: cst.Call, holds: list[Hold], carried_from: Optional[cst.CSTNode] = None) -> None:
+    def _judge_task_group_work(self, spawn: cst.Call) -> None:
+        """`tg.create_task(fetch(url))`, `tg.start_soon(fetch, url)` in a task group (catalog `task-groups`)
+        whose `async with` block is inside a hold: the group waits for its tasks when its block ends, so
+        the work runs inside the hold. A group opened around the hold lets the hold end first."""
+        func = spawn.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return
+        group = self.qualified_name(func.value)
+        if not group or not group.endswith("()") or group[:-2] not in self.catalog.guards.task_groups:
+            return
+        frames = self.context.frames
+        name = func.value.value
+        opened = next((i for i in range(len(frames) - 1, -1, -1) if isinstance(frames[i].node, cst.With) and any(
+            isinstance(item.asname.name, cst.Name) and item.asname.name.value == name
+            for item in frames[i].node.items if item.asname is not None)), None)
+        if opened is None:
+            return
+        positions = {id(frame.node): i for i, frame in enumerate(frames)}
+        holds = [hold for hold in self._active_holds() if positions.get(id(hold.node), len(frames)) < opened]
+        arguments = [arg for arg in spawn.args if arg.keyword is None and not arg.star]
+        if not holds or not arguments:
+            return
+        first = arguments[0].value
+        work = first if isinstance(first, cst.Call) else cst.Call(func=first, args=tuple(arguments[1:]))
+        self._judge(work, holds, reported_at=spawn)
+
+    def _judge(self, node: cst.Call, holds: list[Hold], carried_from: Optional[cst.CSTNode] = None,
+               reported_at: Optional[cst.Call] = None) -> None:
         """Reports `node` when it waits on an external call while the chosen one of `holds` is open.
-        `carried_from`: the loop whose previous iteration left the hold open (see leave_For)."""
+        `carried_from`: the loop whose previous iteration left the hold open (see leave_For).
+        `reported_at`: where to report when `node` is not in the module (the work a task group runs)."""
         hold = self.choose(holds)
         if hold is None:
             return
@@ -199,13 +229,13 @@ class _HoldingRule(FileRule):
             return
         if reached is not None:
             consequence = self.consequence(hold)
-            flag = self._debug_flag(node)
+            flag = self._debug_flag(reported_at or node)
             if flag:
                 consequence += f" (this branch runs only when `{flag}` holds: a debug or test setting)"
             if carried_from is not None:
                 consequence += (f" (the {'`for`' if isinstance(carried_from, cst.For) else '`while`'} loop runs "
                                 "this call again with the transaction its previous pass began still open)")
-            self.report(node, call=reached.display, kind=reached.kind, library=hold.library,
+            self.report(reported_at or node, call=reached.display, kind=reached.kind, library=hold.library,
                         opener=hold.opener, line=self.context.line_of(hold.line_node), consequence=consequence,
                         related=_located(hold.related + reached.related))
 
@@ -1085,9 +1115,12 @@ class ExternalCallInTransaction(_HoldingRule):
         Not reported: `transaction.on_commit(...)` callbacks; code after the block; functions and
         lambdas only defined in the block; logging calls; `asyncio.sleep(0)`; test files.
         Fire-and-forget work (`asyncio.create_task(...)`, `executor.submit(...)`,
-        `threading.Thread(...)`, a task group's `start_soon`) is not reported: the block does not
-        wait for it, so it does not hold the connection (awaiting the task inside the block does,
-        and is a known gap). Work handed to a thread and awaited is reported:
+        `threading.Thread(...)`) is not reported: the block does not wait for it, so it does not
+        hold the connection (awaiting the task inside the block does, and is a known gap). A task
+        group does wait: work started in an `asyncio.TaskGroup`, an anyio task group or a trio
+        nursery whose `async with` block is inside the hold (`tg.create_task(fetch(url))`,
+        `tg.start_soon(fetch, url)`) is reported; a group opened around the hold waits only after
+        the hold ends. Work handed to a thread and awaited is reported:
         `await asyncio.to_thread(requests.get, url)` and `loop.run_in_executor(None, ...)` wait
         like the direct call.
 
