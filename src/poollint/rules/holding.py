@@ -800,6 +800,9 @@ class _HoldingRule(FileRule):
         if not on_class and (not qualified.endswith("()") or qualified.count("(") != 1):
             return None
         found = project_class(self.context, qualified if on_class else qualified[:-2], self.settings)
+        if found is None and not on_class:
+            returned = self._annotated_return(qualified[:-2])
+            found = project_class(self.context, returned, self.settings) if returned else None
         if found is None:
             return None
         klass, context = found
@@ -810,6 +813,20 @@ class _HoldingRule(FileRule):
                     return None  # `Model.method(instance)`: its `self.` calls depend on the instance
                 return statement, klass, context
         return None
+
+    def _annotated_return(self, qualified: str) -> Optional[str]:
+        """The class a project function is annotated to return (`def get_worker() -> Optional[Worker]`),
+        as its own module names it (FileContext._type_of): what `get_worker().embed()` calls a method of."""
+        local = qualified[len(self.context.module_name) + 1:] if self.context.module_name else qualified
+        if qualified == self.context.module_qualified(local) and local in self.context.module_functions:
+            found: Optional[tuple[cst.CSTNode, FileContext]] = (self.context.module_functions[local], self.context)
+        else:
+            found = self._other_module_definition(qualified)
+        if found is None or not isinstance(found[0], cst.FunctionDef) or found[0].returns is None:
+            return None
+        function, context = found
+        annotation = function.returns.annotation
+        return self._in_context(context, lambda: context._type_of(annotation))
 
     def _other_module_definition(self, qualified: Optional[str]) -> Optional[tuple[cst.CSTNode, FileContext]]:
         """A top-level function or class of another project module that a callee resolving to `qualified`
@@ -1136,6 +1153,9 @@ class ExternalCallInTransaction(_HoldingRule):
         `llm = get_llm()`), when every return that says gives the same external client: built
         there (imports inside the getter included), bound to a local, or kept on `self` by
         the class's methods (a lazy `if self._client is None: self._client = OpenAI()`).
+        The same holds for what a project function is annotated to return (`def get_worker() ->
+        Optional[EmbeddingWorker]`, then `get_worker().embed(text)`); a union of two classes is not
+        followed.
         An annotation naming an interface (a `Protocol`, an `ABC`, a class with abstract methods)
         stands for its implementation when the project has exactly one outside its tests
         (`storage: IObjectStorage` is `S3ObjectStorage`); with two or more, which one a caller
