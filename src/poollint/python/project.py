@@ -537,7 +537,7 @@ class ProjectIndex:
         """Project bases of the classes DBP2xx follows: scopes, classes whose instances' call builds one,
         classes with a method that may reach an external call. The index reads the modules that name
         them: where they are declared interfaces, and where annotations name them."""
-        summaries, class_of = self._call_summaries()
+        _, class_of = self._call_summaries()
         reaching = self.reaching_names(with_publishes=True)
         scopes = set(self._scopes)
         followed = scopes | {name for name, built in self._call_results.items() if built in scopes} \

@@ -13,7 +13,7 @@ from poollint.python.cst.context import FileContext, Frame, assigned_names, dott
 from poollint.python.cst.logging_calls import is_logging_call
 from poollint.findings import Location
 from poollint.paths import display_path
-from poollint.python.cst.modules import class_method, project_class, project_definition
+from poollint.python.cst.modules import class_method, project_class, project_definition, project_function
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import function_role, iterated_in, runs_when_iterated
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
@@ -452,8 +452,8 @@ class _HoldingRule(FileRule):
     def _track_assigned_checkout(self, node: cst.Call, function: Frame) -> bool:
         """`conn = pool.getconn()`, `conn = await pool.acquire()`, `conn = engine.connect()` outside a `with`:
         the connection is held from that statement until it is given back (`pool.putconn(conn)`,
-        `conn.close()`) or handed to any call, which this rule cannot follow further (_track_sessions
-        ends it there, as it ends a session's transaction)."""
+        `conn.close()`) or handed to any call, which this rule cannot follow further (_ends_a_checkout
+        ends it there, as _track_sessions ends a session's transaction)."""
         statement = self.context.current_statement
         if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0].target, cst.Name)):
@@ -817,12 +817,8 @@ class _HoldingRule(FileRule):
     def _annotated_return(self, qualified: str) -> Optional[str]:
         """The class a project function is annotated to return (`def get_worker() -> Optional[Worker]`),
         as its own module names it (FileContext._type_of): what `get_worker().embed()` calls a method of."""
-        local = qualified[len(self.context.module_name) + 1:] if self.context.module_name else qualified
-        if qualified == self.context.module_qualified(local) and local in self.context.module_functions:
-            found: Optional[tuple[cst.CSTNode, FileContext]] = (self.context.module_functions[local], self.context)
-        else:
-            found = self._other_module_definition(qualified)
-        if found is None or not isinstance(found[0], cst.FunctionDef) or found[0].returns is None:
+        found = project_function(self.context, qualified, self.settings)
+        if found is None or found[0].returns is None:
             return None
         function, context = found
         annotation = function.returns.annotation

@@ -104,13 +104,29 @@ def project_class(context: "FileContext", qualified: str, settings,
     module defines."""
     import libcst as cst
 
+    found = _own_or_project_definition(context, qualified, settings, other_modules)
+    return (found[0], found[1]) if found is not None and isinstance(found[0], cst.ClassDef) else None
+
+
+def project_function(context: "FileContext", qualified: str,
+                     settings) -> "Optional[tuple[cst.FunctionDef, FileContext]]":
+    """The top-level project function `qualified` names, with its module's context, as project_class."""
+    import libcst as cst
+
+    found = _own_or_project_definition(context, qualified, settings, True)
+    return (found[0], found[1]) if found is not None and isinstance(found[0], cst.FunctionDef) else None
+
+
+def _own_or_project_definition(context: "FileContext", qualified: str, settings,
+                               other_modules: bool) -> "Optional[tuple[cst.CSTNode, FileContext]]":
     local = qualified[len(context.module_name) + 1:] if context.module_name else qualified
-    if qualified == context.module_qualified(local) and local in context.module_classes:
-        return context.module_classes[local], context
+    if qualified == context.module_qualified(local):
+        own = context.module_classes.get(local) or context.module_functions.get(local)
+        if own is not None:
+            return own, context
     if not other_modules or context.index is None:
         return None
-    found = project_definition(context.index, qualified, settings, current=context)
-    return (found[0], found[1]) if found is not None and isinstance(found[0], cst.ClassDef) else None
+    return project_definition(context.index, qualified, settings, current=context)
 
 
 def class_method(context: "FileContext", klass: "cst.ClassDef", name: str, settings, inherited: bool = True,
