@@ -209,8 +209,11 @@ class Guards:
     logger_names: frozenset[str] = frozenset()
     logging_modules: frozenset[str] = frozenset()
     log_functions: frozenset[str] = frozenset()
-    # task groups, which wait for every task started in them when their `async with` block ends
+    # task groups, which wait for every task started in them when their `async with` block ends; calls
+    # that start a task, and calls whose await waits for the tasks they are given
     task_groups: frozenset[str] = frozenset()
+    task_starters: frozenset[str] = frozenset()
+    task_waits: frozenset[str] = frozenset()
     # dependency-injection containers: a provider registered as a singleton runs once per process
     singleton_provider_decorators: frozenset[str] = frozenset()
     scoped_provider_decorators: frozenset[str] = frozenset()

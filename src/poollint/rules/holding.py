@@ -100,6 +100,9 @@ class _HoldingRule(FileRule):
         # the session keys open when each enclosing `for`/`while` statement was entered, innermost last
         self._loops: list[tuple[cst.CSTNode, frozenset[tuple[int, str]]]] = []
         self._carried: set[int] = set()  # calls already reported inside a transaction a loop carries
+        # tasks started inside holds and bound to a name (`task = asyncio.create_task(fetch(url))`):
+        # (function node id, name) -> (the call that starts it, the holds open then)
+        self._tasks: dict[tuple[int, str], tuple[cst.Call, list[Hold]]] = {}
         self._own_context = context
 
     # -- traversal ------------------------------------------------------------------------
@@ -173,6 +176,8 @@ class _HoldingRule(FileRule):
         self._pop(node)
         for key in [k for k in self._sessions if k[0] == id(node)]:
             del self._sessions[key]
+        for key in [k for k in self._tasks if k[0] == id(node)]:
+            del self._tasks[key]
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._background:
@@ -181,6 +186,7 @@ class _HoldingRule(FileRule):
             self._background.append(node)
             if not self.context.is_test_file:
                 self._judge_task_group_work(node)
+                self._remember_task(node)
             return
         if self.context.is_test_file:
             return
@@ -213,13 +219,60 @@ class _HoldingRule(FileRule):
             return
         first = arguments[0].value
         work = first if isinstance(first, cst.Call) else cst.Call(func=first, args=tuple(arguments[1:]))
-        self._judge(work, holds, reported_at=spawn)
+        self._judge(work, holds, reported_at=spawn,
+                    waited=f"the task group opened on line {self.context.line_of(frames[opened].node)} waits for it")
+
+    def _remember_task(self, spawn: cst.Call) -> None:
+        """`task = asyncio.create_task(fetch(url))` or `tasks = [asyncio.create_task(f(u)) for u in urls]`
+        inside a hold (catalog `task-starters`): awaited before the hold ends (visit_Await), the task's
+        work runs inside it."""
+        holds = self._active_holds()
+        function = self.context.enclosing_function()
+        statement = self.context.current_statement
+        if not holds or function is None or not isinstance(statement, cst.Assign) or len(statement.targets) != 1 \
+                or not isinstance(statement.targets[0].target, cst.Name):
+            return
+        value = statement.value
+        if isinstance(value, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            value = value.elt
+        arguments = [arg for arg in spawn.args if arg.keyword is None and not arg.star]
+        if value is not spawn or not arguments or not isinstance(arguments[0].value, cst.Call) \
+                or self.qualified_name(spawn.func) not in self.catalog.guards.task_starters:
+            return
+        self._tasks[(id(function.node), statement.targets[0].target.value)] = (spawn, holds)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        """`await task`, `await asyncio.gather(*tasks)`: the work of tasks started inside a hold that is still
+        open runs inside it (_remember_task)."""
+        if not self._tasks or self._background:
+            return
+        function = self.context.enclosing_function()
+        if function is None:
+            return
+        awaited = node.expression
+        names = [awaited] if isinstance(awaited, cst.Name) else []
+        if isinstance(awaited, cst.Call) and self.qualified_name(awaited.func) in self.catalog.guards.task_waits:
+            for arg in awaited.args:
+                value = arg.value
+                names.extend(value.elements if isinstance(value, (cst.List, cst.Set, cst.Tuple)) else [value])
+        for name in names:
+            name = name.value if isinstance(name, (cst.Element, cst.StarredElement)) else name
+            key = (id(function.node), name.value) if isinstance(name, cst.Name) else None
+            if key is None or key not in self._tasks:
+                continue
+            spawn, then = self._tasks.pop(key)
+            holds = [hold for hold in self._active_holds() if any(hold is open_then for open_then in then)]
+            if holds:
+                first = next(arg for arg in spawn.args if arg.keyword is None and not arg.star)
+                self._judge(first.value, holds, reported_at=spawn,
+                            waited=f"the task is awaited on line {self.context.line_of(node)}, inside the block")
 
     def _judge(self, node: cst.Call, holds: list[Hold], carried_from: Optional[cst.CSTNode] = None,
-               reported_at: Optional[cst.Call] = None) -> None:
+               reported_at: Optional[cst.Call] = None, waited: str = "") -> None:
         """Reports `node` when it waits on an external call while the chosen one of `holds` is open.
         `carried_from`: the loop whose previous iteration left the hold open (see leave_For).
-        `reported_at`: where to report when `node` is not in the module (the work a task group runs)."""
+        `reported_at`: the call that starts `node` as a task, reported instead (`node` may not be in the
+        module: the callable a task group runs); `waited`: what waits for that task inside the hold."""
         hold = self.choose(holds)
         if hold is None:
             return
@@ -235,6 +288,8 @@ class _HoldingRule(FileRule):
             if carried_from is not None:
                 consequence += (f" (the {'`for`' if isinstance(carried_from, cst.For) else '`while`'} loop runs "
                                 "this call again with the transaction its previous pass began still open)")
+            if waited:
+                consequence += f" ({waited})"
             self.report(reported_at or node, call=reached.display, kind=reached.kind, library=hold.library,
                         opener=hold.opener, line=self.context.line_of(hold.line_node), consequence=consequence,
                         related=_located(hold.related + reached.related))
@@ -1129,11 +1184,12 @@ class ExternalCallInTransaction(_HoldingRule):
         lambdas only defined in the block; logging calls; `asyncio.sleep(0)`; test files.
         Fire-and-forget work (`asyncio.create_task(...)`, `executor.submit(...)`,
         `threading.Thread(...)`) is not reported: the block does not wait for it, so it does not
-        hold the connection (awaiting the task inside the block does, and is a known gap). A task
-        group does wait: work started in an `asyncio.TaskGroup`, an anyio task group or a trio
-        nursery whose `async with` block is inside the hold (`tg.create_task(fetch(url))`,
-        `tg.start_soon(fetch, url)`) is reported; a group opened around the hold waits only after
-        the hold ends. Work handed to a thread and awaited is reported:
+        hold the connection. A task the block awaits does (`task = asyncio.create_task(fetch(url))`
+        or `tasks = [asyncio.create_task(...) for ...]`, then `await task` or `await
+        asyncio.gather(*tasks)` before the block ends), and so does a task group: work started in an
+        `asyncio.TaskGroup`, an anyio task group or a trio nursery whose `async with` block is inside
+        the hold (`tg.create_task(fetch(url))`, `tg.start_soon(fetch, url)`) is reported at the call
+        that starts it; a group opened around the hold waits only after the hold ends. Work handed to a thread and awaited is reported:
         `await asyncio.to_thread(requests.get, url)` and `loop.run_in_executor(None, ...)` wait
         like the direct call.
 
