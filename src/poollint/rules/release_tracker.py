@@ -742,6 +742,10 @@ class ReleaseTracker:
                 return None
             target = targets[0]
             if isinstance(target, cst.Name):
+                if expression is opening.node and opening.generator is not None:
+                    # `pending = anext(get_session())`, then `session = await pending`: the session is the
+                    # awaited name's
+                    return "name", self._awaited_into(opening, target.value) or target.value, ""
                 return "name", target.value, ""
             if opening.setting == "setup" and isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
                 return "name", "." + target.attr.value, ""
@@ -753,6 +757,14 @@ class ReleaseTracker:
         if isinstance(parent, cst.Yield):
             return "yielded", None, ""
         return None
+
+    def _awaited_into(self, opening: Opening, name: str) -> Optional[str]:
+        """The name that the one `<other> = await <name>` of the opening's scope binds, if there is one."""
+        found = {statement.targets[0].target.value for statement in _walk(opening.scope, nested=False).nodes
+                 if isinstance(statement, cst.Assign) and len(statement.targets) == 1
+                 and isinstance(statement.targets[0].target, cst.Name) and isinstance(statement.value, cst.Await)
+                 and _is_name(statement.value.expression, name)}
+        return found.pop() if len(found) == 1 else None
 
     def _uses(self, opening: Opening, name: str) -> _Uses:
         uses = _Uses()
