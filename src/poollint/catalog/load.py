@@ -52,7 +52,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "kind": str, "functions": list, "clients": list, "methods": list, "local-methods": list, "task-methods": list,
         "client-methods": list, "timeout-keyword": str, "default-timeout": str, "receiver-names": list,
         "receiver-methods": list, "imported": list, "publishes-task": bool, "duration-argument": int,
-        "language": str,
+        "shortest-wait": (int, float), "language": str,
     },
     "implicit-transactions": {"library": str, "receivers": list, "begin-methods": list, "end-methods": list,
                               "query-methods": list, "lazy-query-methods": list},
@@ -145,6 +145,7 @@ def _external(e: Mapping[str, Any], where: str) -> ExternalCallSpec:
         receiver_names=tuple(n.lower() for n in e.get("receiver-names", ())),
         receiver_methods=tuple(e.get("receiver-methods", ())), imported=tuple(e.get("imported", ())),
         publishes_task=e.get("publishes-task", False), duration_argument=e.get("duration-argument", -1),
+        shortest_wait=float(e.get("shortest-wait", 0.0)),
     )
 
 

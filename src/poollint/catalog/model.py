@@ -118,6 +118,7 @@ class ExternalCallSpec:
     timeout_keyword: str = ""
     default_timeout: str = ""  # "" when it waits as long as the server takes
     duration_argument: int = -1  # the positional argument that is the wait in seconds (`time.sleep(5)`)
+    shortest_wait: float = 0.0  # a literal duration below this many seconds only yields (`asyncio.sleep(0.01)`)
     # a `.send()` on an object of unknown origin named like `receiver_names`, in a file that
     # imports one of `imported` (an e-mail message built by a model method)
     receiver_names: tuple[str, ...] = ()

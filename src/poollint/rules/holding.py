@@ -680,10 +680,13 @@ class _HoldingRule(FileRule):
     def _reached(self, node: cst.Call, depth: int, seen: frozenset[int]) -> Optional[Reached]:
         """The external call `node` makes, directly or through project functions (current scope's names)."""
         qualified = self.qualified_name(node.func)
-        if is_logging_call(node, qualified, self.catalog.guards) or _waits_for_nothing(node):
+        if is_logging_call(node, qualified, self.catalog.guards):
             return None
         spec = self._external_spec(node, qualified)
         if spec is not None:
+            duration = _literal_duration(spec, node)
+            if duration is not None and duration < spec.shortest_wait:
+                return None  # `asyncio.sleep(0)`, `asyncio.sleep(0.01)`: a yield, not a wait
             if spec.publishes_task != self.reports_task_publishes:
                 return None
             if spec.publishes_task and (self._publish_deferred(node) or self._project_task_system(node)):
@@ -1181,7 +1184,8 @@ class ExternalCallInTransaction(_HoldingRule):
         from anything else never counts.
 
         Not reported: `transaction.on_commit(...)` callbacks; code after the block; functions and
-        lambdas only defined in the block; logging calls; `asyncio.sleep(0)`; test files.
+        lambdas only defined in the block; logging calls; a literal sleep shorter than the catalog's
+        `shortest-wait` (0.1 s: `asyncio.sleep(0)`, `asyncio.sleep(0.01)` between batches); test files.
         Fire-and-forget work (`asyncio.create_task(...)`, `executor.submit(...)`,
         `threading.Thread(...)`) is not reported: the block does not wait for it, so it does not
         hold the connection. A task the block awaits does (`task = asyncio.create_task(fetch(url))`
@@ -1504,12 +1508,8 @@ def _describe(spec: ExternalCallSpec, node: Optional[cst.Call], direct: bool) ->
     if node is None:
         return spec.kind
     if spec.duration_argument >= 0:
-        positional = [a for a in node.args if a.keyword is None and a.star == ""]
-        if len(positional) > spec.duration_argument:
-            value = positional[spec.duration_argument].value
-            if isinstance(value, (cst.Integer, cst.Float)):
-                return f"{spec.kind} of {value.value} s"
-        return spec.kind
+        duration = _literal_duration(spec, node)
+        return f"{spec.kind} of {_seconds(duration)} s" if duration is not None else spec.kind
     if spec.timeout_keyword and direct:
         if any(a.star == "**" or (a.keyword is not None and a.keyword.value == spec.timeout_keyword)
                for a in node.args):
@@ -1601,9 +1601,16 @@ class _Calls(cst.CSTVisitor):
         self.found.append(node)
 
 
-def _waits_for_nothing(node: cst.Call) -> bool:
-    """`asyncio.sleep(0)`: a call whose only argument is zero yields without waiting."""
-    if len(node.args) != 1 or node.args[0].keyword is not None:
-        return False
-    value = node.args[0].value
-    return isinstance(value, (cst.Integer, cst.Float)) and float(value.value) == 0.0
+def _literal_duration(spec: ExternalCallSpec, node: cst.Call) -> Optional[float]:
+    """The seconds a sleep-like call waits when its duration argument is a literal (`time.sleep(5)`)."""
+    if spec.duration_argument < 0:
+        return None
+    positional = [a for a in node.args if a.keyword is None and a.star == ""]
+    if len(positional) <= spec.duration_argument:
+        return None
+    value = positional[spec.duration_argument].value
+    return float(value.evaluated_value) if isinstance(value, (cst.Integer, cst.Float)) else None
+
+
+def _seconds(duration: float) -> str:
+    return str(int(duration)) if duration == int(duration) else str(duration)
