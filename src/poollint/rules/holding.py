@@ -191,7 +191,9 @@ class _HoldingRule(FileRule):
         if self.context.is_test_file:
             return
         self._track_sessions(node)
-        holds = self._active_holds()
+        # a call that begins a session's transaction (`self.sync(session)` that queries with it) is not judged
+        # inside that transaction: whether its slow call comes before a commit is the callee's to say
+        holds = [hold for hold in self._active_holds() if hold.line_node is not node]
         if holds:
             self._judge(node, holds)
 
@@ -1319,7 +1321,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         `scalars`/`flush` and keeps its connection until `commit`, `rollback` or `close`: an
         external call in between is reported, with the session's first query as the start. A
         session handed to a project function that queries with it begins there; handed to one
-        that commits, or to anything unknown, it is not followed further. A session pulled out of
+        that commits, or to anything unknown, it is not followed further. The call that begins it is
+        not judged inside the transaction it begins: whether its own slow call comes before a commit
+        (in a function it calls in turn) is for the callee's code to show. A session pulled out of
         a project generator with `next()` or `anext()` (`db = next(get_db())`, in any module) is one
         when the generator is annotated to yield it (`-> Generator[Session, None, None]`,
         `-> AsyncIterator[AsyncSession]`), and so is a local annotated `Session` whose value
