@@ -342,6 +342,8 @@ def _load_yaml(model: DeploymentModel, path: Path, shown: str, text: str, extra:
         environ = _compose_environ(path)
     model.deployments.append((shown, deployment))
     for service in deployment.services:
+        if service.is_pgbouncer:
+            continue  # its `DATABASE_URL` is the pooler's own upstream, which the image reads, not a client
         _env_sites(model, shown, service.environment, deployment.kind, extra, service=service.name, environ=environ)
         for env_file in service.env_files if deployment.kind == "compose" else ():
             _load_env_file(model, path.parent / env_file, posixpath.normpath(posixpath.join(

@@ -524,7 +524,9 @@ class DeprecatedScheme(ConfigRule):
         name such as `DATABASE_URL = config("DB_CONNECTION")` that another module imports),
         alembic's `config.set_main_option("sqlalchemy.url", ...)` is handed it, its name is
         `SQLALCHEMY_*`, or the URL is a literal passed to SQLAlchemy. A variable the code
-        hands to a database library is a URL whatever its name (`DB_CONNECTION`).
+        hands to a database library is a URL whatever its name (`DB_CONNECTION`). The environment
+        of a PgBouncer service (`image: edoburu/pgbouncer`) is the pooler's own upstream, which its
+        image reads: no rule judges it as a client's URL.
     """
     example = """
         SQLALCHEMY_DATABASE_URI="postgres://app:secret@db.example.com:5432/app"
