@@ -59,6 +59,12 @@ class Service:
     def is_pgbouncer(self) -> bool:
         return "pgbouncer" in self.image.lower() or "pgbouncer" in self.name.lower()
 
+    @property
+    def image_tag(self) -> str:
+        """`1.23.1-debian-12` of `bitnami/pgbouncer:1.23.1-debian-12`; "" when the image names none."""
+        last = self.image.rsplit("/", 1)[-1].split("@")[0]
+        return last.split(":", 1)[1] if ":" in last else ""
+
 
 @dataclass(frozen=True)
 class DeploymentFile:

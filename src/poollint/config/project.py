@@ -195,6 +195,11 @@ class DeploymentModel:
         return frozenset(s.name for path, d in self.deployments for s in d.services
                          if s.is_pgbouncer and (near is None or related(path, near)))
 
+    def pgbouncer_service(self, name: str, near: Optional[str] = None):
+        """The PgBouncer service called `name` in the deployment files around `near`, if there is one."""
+        return next((s for path, d in self.deployments for s in d.services
+                     if s.is_pgbouncer and s.name == name and (near is None or related(path, near))), None)
+
     def service_names(self) -> frozenset[str]:
         return frozenset(s.name for _, d in self.deployments if d.kind == "compose" for s in d.services)
 

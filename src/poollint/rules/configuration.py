@@ -88,6 +88,33 @@ def _version_at_least(version: Optional[str], minimum: tuple[int, ...]) -> bool:
     return parts + (0,) * (3 - len(parts)) >= minimum
 
 
+# PgBouncer tracks protocol-level prepared statements from 1.21.0 when `max_prepared_statements` is set
+# above 0, and by default (200) from 1.24.0: https://www.pgbouncer.org/changelog.html
+_PREPARED_STATEMENTS_OPT_IN = (1, 21, 0)
+_PREPARED_STATEMENTS_BY_DEFAULT = (1, 24, 0)
+_MAX_PREPARED_STATEMENTS = ("MAX_PREPARED_STATEMENTS", "PGBOUNCER_MAX_PREPARED_STATEMENTS")
+
+
+def _tracks_prepared_statements(service) -> bool:
+    """Whether a PgBouncer service's image and environment make it track prepared statements: a tag of 1.24.0
+    or later, `latest` or none (the newest release), or a tag of 1.21.0 or later with
+    `MAX_PREPARED_STATEMENTS` above 0; never with `MAX_PREPARED_STATEMENTS=0`."""
+    environment = {variable.key: variable.value.strip() for variable in service.environment}
+    configured = next((environment[key] for key in _MAX_PREPARED_STATEMENTS if key in environment), None)
+    if configured is not None and not configured.isdigit():
+        return False  # `${MAX_PREPARED:-0}`: cannot tell
+    tag = service.image_tag
+    version = re.match(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?![\d.])", tag)
+    if configured == "0" or (tag not in ("", "latest") and version is None):
+        return False
+    if version is None:
+        return True
+    found = tuple(int(part or 0) for part in version.groups())
+    if found >= _PREPARED_STATEMENTS_BY_DEFAULT:
+        return True
+    return found >= _PREPARED_STATEMENTS_OPT_IN and configured is not None and int(configured) > 0
+
+
 class UnparsableUrl(ConfigRule):
     """Flags a database URL the driver cannot parse: unencoded characters in the password, a bad port."""
 
@@ -149,7 +176,12 @@ class PoolerWithoutPgbouncerMode(ConfigRule):
         Prisma documents that PgBouncer 1.21.0 and later track protocol-level prepared
         statements, so `pgbouncer=true` is no longer needed there; Supabase's pooler
         documentation still asks for it. Set `pgbouncer-version = "1.21.0"` (or later) in
-        `[tool.poollint]` when your pooler supports it, and this rule stays silent.
+        `[tool.poollint]` when your pooler supports it, and this rule stays silent. A PgBouncer
+        service of the project's compose or Kubernetes files says it itself: its image tag is
+        1.24.0 or later (prepared statements tracked by default), `latest` or absent (the newest
+        release), or 1.21.0 or later with `MAX_PREPARED_STATEMENTS` above 0 in its environment
+        (`PGBOUNCER_MAX_PREPARED_STATEMENTS` for Bitnami's image); `MAX_PREPARED_STATEMENTS=0`
+        turns tracking off whatever the version.
 
         Which library reads a variable is decided from the project: `env("...")` in
         `schema.prisma` means Prisma; `os.environ`/`os.getenv` passed to a catalog
@@ -180,6 +212,9 @@ class PoolerWithoutPgbouncerMode(ConfigRule):
                 continue
             pooler = self.pooler(url, site.path)
             if pooler is None or not pooler.transaction_mode:
+                continue
+            service = self.model.pgbouncer_service(url.host.split(":")[0], site.path)
+            if service is not None and _tracks_prepared_statements(service):
                 continue
             consumers = self.model.consumers_of(site)
             setting = None
