@@ -227,8 +227,9 @@ class CheckoutNotReleased(_Release):
         it is given (`Session(bind=op.get_bind())` in a migration) holds nothing of its own.
 
         A release right after the opening, or after nothing but logging calls whose arguments call
-        nothing (`logger.info("connected")`, `print(...)`: catalog `log-methods` on receivers named
-        like a logger), runs on every path.
+        nothing (`logger.info("connected")`, `app.logger.warning(...)`, `print(...)`: catalog
+        `log-methods` on receivers whose last name matches `logger-names`, any call into a
+        `logging-modules` module, `log-functions`), runs on every path.
 
         Note that `with psycopg2.connect() as conn:` and `with pool.getconn() as conn:`
         (psycopg2) end a transaction but do not close or return the connection. A
