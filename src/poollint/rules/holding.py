@@ -1133,7 +1133,8 @@ class ExternalCallInTransaction(_HoldingRule):
     rationale = """
         A transaction keeps one pooled connection checked out, and its locks taken, until it
         commits. An HTTP request, a sleep, an e-mail, a subprocess, an object-storage transfer, an
-        LLM completion or another cloud API call inside it parks that connection for the whole
+        LLM completion, a chat bot's API call (aiogram, python-telegram-bot, pyTelegramBotAPI) or
+        another cloud API call inside it parks that connection for the whole
         wait: under load every connection of the pool waits on the slow service, and new requests
         time out (Prisma `P2024`, SQLAlchemy `QueuePool limit ... reached`). A Prisma interactive
         transaction also has a 5 s default timeout: a slow call makes it roll back. The message
