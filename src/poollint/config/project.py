@@ -195,7 +195,7 @@ class DeploymentModel:
         return frozenset(s.name for path, d in self.deployments for s in d.services
                          if s.is_pgbouncer and (near is None or related(path, near)))
 
-    def pgbouncer_service(self, name: str, near: Optional[str] = None):
+    def pgbouncer_service(self, name: str, near: Optional[str] = None) -> Optional[Service]:
         """The PgBouncer service called `name` in the deployment files around `near`, if there is one."""
         return next((s for path, d in self.deployments for s in d.services
                      if s.is_pgbouncer and s.name == name and (near is None or related(path, near))), None)

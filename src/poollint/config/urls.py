@@ -357,6 +357,25 @@ def pooler_hosts() -> tuple[PoolerHost, ...]:
     )
 
 
+@dataclass(frozen=True)
+class PreparedStatementTracking:
+    """When PgBouncer tracks prepared statements (config/data/poolers.toml)."""
+
+    opt_in: tuple[int, ...]  # the first version that can, with `max_prepared_statements` above 0
+    by_default: tuple[int, ...]  # the first version that does unless told not to
+    variables: tuple[str, ...]  # the images' environment variables for `max_prepared_statements`
+
+
+@lru_cache(maxsize=1)
+def prepared_statement_tracking() -> PreparedStatementTracking:
+    document = _toml.loads((resources.files("poollint.config") / "data" / "poolers.toml").read_text(encoding="utf-8"))
+    table = document["pgbouncer-prepared-statements"]
+
+    def version(text: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in text.split("."))
+    return PreparedStatementTracking(version(table["opt-in"]), version(table["by-default"]), tuple(table["variables"]))
+
+
 def find_pooler(url: ParsedUrl, pgbouncer_hosts: frozenset[str] = frozenset(),
                 session_mode_pgbouncer: bool = False) -> Optional[Pooler]:
     """The pooler a URL goes through, if its host/port say so."""

@@ -10,9 +10,11 @@ import re
 from typing import Any, Iterator, Optional, Sequence
 
 from poollint.config.budget import compute_budgets
-from poollint.config.compose import count
+from poollint.config.compose import Service, count
 from poollint.config.project import DIRECT_VARIABLE, DeploymentModel, UrlSite, related
-from poollint.config.urls import ParsedUrl, Pooler, find_pooler, is_local, mask, password_problems
+from poollint.config.urls import (
+    ParsedUrl, Pooler, find_pooler, is_local, mask, password_problems, prepared_statement_tracking,
+)
 from poollint.findings import Finding
 from poollint.rules.base import Rule
 from poollint.settings import Settings
@@ -88,19 +90,14 @@ def _version_at_least(version: Optional[str], minimum: tuple[int, ...]) -> bool:
     return parts + (0,) * (3 - len(parts)) >= minimum
 
 
-# PgBouncer tracks protocol-level prepared statements from 1.21.0 when `max_prepared_statements` is set
-# above 0, and by default (200) from 1.24.0: https://www.pgbouncer.org/changelog.html
-_PREPARED_STATEMENTS_OPT_IN = (1, 21, 0)
-_PREPARED_STATEMENTS_BY_DEFAULT = (1, 24, 0)
-_MAX_PREPARED_STATEMENTS = ("MAX_PREPARED_STATEMENTS", "PGBOUNCER_MAX_PREPARED_STATEMENTS")
-
-
-def _tracks_prepared_statements(service) -> bool:
-    """Whether a PgBouncer service's image and environment make it track prepared statements: a tag of 1.24.0
-    or later, `latest` or none (the newest release), or a tag of 1.21.0 or later with
-    `MAX_PREPARED_STATEMENTS` above 0; never with `MAX_PREPARED_STATEMENTS=0`."""
+def _tracks_prepared_statements(service: Service) -> bool:
+    """Whether a PgBouncer service's image and environment make it track prepared statements
+    (config/data/poolers.toml): a tag of the by-default version or later, `latest` or none (the newest
+    release), or of the opt-in version or later with `MAX_PREPARED_STATEMENTS` above 0; never with
+    `MAX_PREPARED_STATEMENTS=0`."""
+    tracking = prepared_statement_tracking()
     environment = {variable.key: variable.value.strip() for variable in service.environment}
-    configured = next((environment[key] for key in _MAX_PREPARED_STATEMENTS if key in environment), None)
+    configured = next((environment[key] for key in tracking.variables if key in environment), None)
     if configured is not None and not configured.isdigit():
         return False  # `${MAX_PREPARED:-0}`: cannot tell
     tag = service.image_tag
@@ -110,9 +107,9 @@ def _tracks_prepared_statements(service) -> bool:
     if version is None:
         return True
     found = tuple(int(part or 0) for part in version.groups())
-    if found >= _PREPARED_STATEMENTS_BY_DEFAULT:
+    if found >= tracking.by_default:
         return True
-    return found >= _PREPARED_STATEMENTS_OPT_IN and configured is not None and int(configured) > 0
+    return found >= tracking.opt_in and configured is not None and int(configured) > 0
 
 
 class UnparsableUrl(ConfigRule):
