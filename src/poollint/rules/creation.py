@@ -443,9 +443,17 @@ class ClientPerCall(_ClientCreation):
         return attribute
 
     def _bound_and_returned(self, node: cst.Call, function: cst.FunctionDef) -> bool:
-        """`engine = create_engine(...)` ... `return engine`: a factory, judged at its call sites."""
+        """`engine = create_engine(...)` ... `return engine`, or `client = Redis(connection_pool=ConnectionPool(...))`
+        ... `return client` (the pool inside what is returned, as `return Redis(connection_pool=...)` is):
+        a factory, judged at its call sites."""
         helpers = own_functions(self.context, self.context.enclosing_class())
-        return bool(self.bound_names(node) & returned_names(function, helpers))
+        names = self.bound_names(node)
+        statement = self.context.current_statement
+        if isinstance(statement, (cst.Assign, cst.AnnAssign)) and statement.value is not None \
+                and is_argument_of(statement.value, node):
+            targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+            names = names | {t.value for t in unpacked_targets(targets) if isinstance(t, cst.Name)}
+        return bool(names & returned_names(function, helpers))
 
     def _factory_call(self, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
         return factory_call(self, node)
