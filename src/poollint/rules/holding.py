@@ -340,10 +340,12 @@ class _HoldingRule(FileRule):
                     self._carried.add(id(call))
                     self._judge(call, [hold], carried_from=node)
 
-    def _ends_or_hands_on(self, call: cst.Call, receiver: str) -> bool:
-        """`session.commit()` (a method that ends an implicit transaction), or `save(session)`."""
-        ends = self.catalog.derived("implicit-transaction-end-methods", lambda: frozenset(
-            m for spec in self.catalog.implicit_transactions for m in spec.end_methods))
+    def _ends_or_hands_on(self, call: cst.Call, receiver: str, ends: Optional[frozenset[str]] = None) -> bool:
+        """`session.commit()` (one of `ends`: by default the methods that end an implicit transaction),
+        or `save(session)`, `pool.putconn(conn)`: the receiver handed to the call."""
+        if ends is None:
+            ends = self.catalog.derived("implicit-transaction-end-methods", lambda: frozenset(
+                m for spec in self.catalog.implicit_transactions for m in spec.end_methods))
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in ends and dotted_name(func.value) == receiver:
             return True
@@ -542,11 +544,7 @@ class _HoldingRule(FileRule):
 
     def _gives_back(self, call: cst.Call, name: str) -> bool:
         """`name.close()` (a release method), or `name` handed to the call (`pool.putconn(conn)`)."""
-        func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in self.catalog.guards.release_method_names \
-                and dotted_name(func.value) == name:
-            return True
-        return any(dotted_name(arg.value) == name for arg in call.args)
+        return self._ends_or_hands_on(call, name, self.catalog.guards.release_method_names)
 
     def _function_depth(self, function: Frame) -> int:
         return next(i for i, f in enumerate(self.context.frames) if f is function) + 1
