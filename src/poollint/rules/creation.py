@@ -37,14 +37,21 @@ class _ClientCreation(FileRule):
             return None
         return self.context.pool_built_by(node)
 
+    def wrapping_targets(self, node: cst.Call) -> Optional[list[cst.BaseExpression]]:
+        """The targets of the current assignment when its value is the call or is built around it
+        (`client = Redis(connection_pool=ConnectionPool(...))`), unpacked; None when it is none."""
+        statement = self.context.current_statement
+        if not isinstance(statement, (cst.Assign, cst.AnnAssign, cst.AugAssign)) or statement.value is None \
+                or not (produces(statement.value, node) or is_argument_of(statement.value, node)):
+            return None
+        return unpacked_targets([t.target for t in statement.targets] if isinstance(statement, cst.Assign)
+                                else [statement.target])
+
     def statement_role(self, node: cst.Call) -> str:
         """How the innermost statement uses the call: "kept" in a container or attribute, "global", "returned", or ""."""
         statement = self.context.current_statement
-        if isinstance(statement, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and (
-            produces(statement.value, node) or is_argument_of(statement.value, node)
-        ):
-            targets = unpacked_targets([t.target for t in statement.targets] if isinstance(statement, cst.Assign)
-                                       else [statement.target])
+        targets = self.wrapping_targets(node)
+        if targets is not None:
             if any(isinstance(t, (cst.Subscript, cst.Attribute)) and not self._request_scoped(t) for t in targets):
                 return "kept"  # also `self.client = Redis(connection_pool=ConnectionPool(...))`
             function = self.context.enclosing_function()
@@ -447,12 +454,8 @@ class ClientPerCall(_ClientCreation):
         ... `return client` (the pool inside what is returned, as `return Redis(connection_pool=...)` is):
         a factory, judged at its call sites."""
         helpers = own_functions(self.context, self.context.enclosing_class())
-        names = self.bound_names(node)
-        statement = self.context.current_statement
-        if isinstance(statement, (cst.Assign, cst.AnnAssign)) and statement.value is not None \
-                and is_argument_of(statement.value, node):
-            targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-            names = names | {t.value for t in unpacked_targets(targets) if isinstance(t, cst.Name)}
+        targets = self.wrapping_targets(node) if not isinstance(self.context.current_statement, cst.AugAssign) else None
+        names = {t.value for t in targets or () if isinstance(t, cst.Name)}
         return bool(names & returned_names(function, helpers))
 
     def _factory_call(self, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
