@@ -21,7 +21,7 @@ import sys
 import warnings
 from fnmatch import fnmatchcase
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import NEXT_NAMES, Outline, dotted_name, word_pattern
@@ -378,17 +378,15 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
         add_assigned_names(outline, aliases)
         # and parameters by their annotation (`uow: UnitOfWorkFactory`, then `uow()`), by name too
         for function in outline.functions:
-            for arg in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs):
-                annotation = dotted_name(arg.annotation) if arg.annotation is not None else None
-                if annotation is not None and arg.arg not in aliases:
-                    aliases[arg.arg] = f"{_resolve(annotation, aliases)}()"
+            for name, annotation in _annotated_parameters(function).items():
+                if annotation is not None and name not in aliases:
+                    aliases[name] = f"{_resolve(annotation, aliases)}()"
     # `self.Session = sessionmaker(...)` in any `__init__`: what `self.Session` holds in the methods
     # (the rules' context tells the classes apart; a wider screen only parses more)
     # and an annotated parameter it keeps there (`self._uow = uow` of `uow: IUnitOfWorkFactory`)
     for function in outline.functions:
         if function.name == "__init__":
-            annotated = {arg.arg: dotted_name(arg.annotation) for arg in (
-                *function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs) if arg.annotation}
+            annotated = _annotated_parameters(function)
             for node in ast.walk(function):
                 if not isinstance(node, ast.Assign):
                     continue
@@ -398,6 +396,14 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
                     if callee is not None and isinstance(target, ast.Attribute) \
                             and isinstance(target.value, ast.Name) and target.value.id == "self":
                         aliases[f"self.{target.attr}"] = f"{_resolve(callee, aliases)}()"
+
+
+def _annotated_parameters(function: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> dict[str, Optional[str]]:
+    """Each annotated parameter's dotted annotation (`uow: UnitOfWorkFactory`), None for one that is not a
+    plain name (`Optional[X]`, a string)."""
+    arguments = function.args
+    return {arg.arg: dotted_name(arg.annotation) for arg in (*arguments.posonlyargs, *arguments.args,
+                                                             *arguments.kwonlyargs) if arg.annotation is not None}
 
 
 def add_assigned_names(outline: Outline, aliases: dict[str, str]) -> None:
