@@ -101,8 +101,8 @@ class _HoldingRule(FileRule):
         self._loops: list[tuple[cst.CSTNode, frozenset[tuple[int, str]]]] = []
         self._carried: set[int] = set()  # calls already reported inside a transaction a loop carries
         # tasks started inside holds and bound to a name (`task = asyncio.create_task(fetch(url))`):
-        # (function node id, name) -> (the call that starts it, the holds open then)
-        self._tasks: dict[tuple[int, str], tuple[cst.Call, list[Hold]]] = {}
+        # (function node id, name) -> (the call that starts it, the work it runs, the holds open then)
+        self._tasks: dict[tuple[int, str], tuple[cst.Call, cst.Call, list[Hold]]] = {}
         self._own_context = context
 
     # -- traversal ------------------------------------------------------------------------
@@ -241,7 +241,7 @@ class _HoldingRule(FileRule):
         if value is not spawn or not arguments or not isinstance(arguments[0].value, cst.Call) \
                 or self.qualified_name(spawn.func) not in self.catalog.guards.task_starters:
             return
-        self._tasks[(id(function.node), statement.targets[0].target.value)] = (spawn, holds)
+        self._tasks[(id(function.node), statement.targets[0].target.value)] = (spawn, arguments[0].value, holds)
 
     def visit_Await(self, node: cst.Await) -> None:
         """`await task`, `await asyncio.gather(*tasks)`: the work of tasks started inside a hold that is still
@@ -262,11 +262,10 @@ class _HoldingRule(FileRule):
             key = (id(function.node), name.value) if isinstance(name, cst.Name) else None
             if key is None or key not in self._tasks:
                 continue
-            spawn, then = self._tasks.pop(key)
+            spawn, work, then = self._tasks.pop(key)
             holds = [hold for hold in self._active_holds() if any(hold is open_then for open_then in then)]
             if holds:
-                first = next(arg for arg in spawn.args if arg.keyword is None and not arg.star)
-                self._judge(first.value, holds, reported_at=spawn,
+                self._judge(work, holds, reported_at=spawn,
                             waited=f"the task is awaited on line {self.context.line_of(node)}, inside the block")
 
     def _judge(self, node: cst.Call, holds: list[Hold], carried_from: Optional[cst.CSTNode] = None,
