@@ -267,6 +267,24 @@ class JsModule:
             else:
                 return
 
+    def script_exits(self) -> tuple[bool, bool]:
+        """Whether the script ends its process with an explicit `process.exit()` (after its entry
+        succeeds, when it fails). The process and every socket it holds go at once; a path that
+        ends by crashing or by running out of work is not an explicit exit."""
+        statements = [s for s in self.root.named_children if s.type not in ("comment", "empty_statement")]
+        entries = [s for s in statements if s.type == "expression_statement" and _entry_chain(self, s) is not None]
+        if len(entries) == 1:
+            function, links = _entry_chain(self, entries[0])
+            return _chain_exits(function, links)
+        if entries or not statements:
+            return False, False
+        last = statements[-1]
+        if last.type == "try_statement":  # top-level await: `try { ...; process.exit(0) } catch { process.exit(1) }`
+            handler = last.child_by_field_name("handler")
+            return (_ends_in_exit(last.child_by_field_name("body")),
+                    handler is not None and _exits_unconditionally(handler.child_by_field_name("body")))
+        return _is_exit_statement(last), False
+
     def _read_commonjs_export(self, assignment: Node) -> None:
         left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
         target = text(left)
@@ -466,3 +484,86 @@ def callback_of(function: Node) -> Optional[tuple[Node, str]]:
     if callee.type == "identifier":
         return call, text(callee)
     return None
+
+
+# A script's entry call and the promise methods chained on it: `main().then(...).catch(...)`
+PROMISE_CHAIN_METHODS = frozenset({"then", "catch", "finally"})
+
+
+def _entry_chain(module: JsModule, statement: Node) -> Optional[tuple[Node, list[tuple[str, list[Node]]]]]:
+    """(the function the statement runs, the promise methods chained on its call, innermost first)
+    for `main()`, `await main()`, `void main().catch(...)` or an IIFE; None for anything else."""
+    expression = unwrap(statement.named_children[0]) if statement.named_child_count else None
+    if expression is not None and expression.type in ("await_expression", "unary_expression") \
+            and expression.named_child_count:
+        expression = unwrap(expression.named_children[-1])
+    links: list[tuple[str, list[Node]]] = []
+    while expression is not None and expression.type == "call_expression":
+        callee = unwrap(expression.child_by_field_name("function"))
+        arguments = expression.child_by_field_name("arguments")
+        if callee.type == "member_expression" and text(callee.child_by_field_name("property")) in PROMISE_CHAIN_METHODS:
+            links.insert(0, (text(callee.child_by_field_name("property")),
+                             list(arguments.named_children) if arguments is not None else []))
+            expression = unwrap(callee.child_by_field_name("object"))
+            continue
+        if callee.type == "identifier" and text(callee) in module.functions:
+            return module.functions[text(callee)], links
+        if callee.type in FUNCTION_TYPES:
+            return callee, links
+        return None
+    return None
+
+
+def _chain_exits(function: Node, links: list[tuple[str, list[Node]]]) -> tuple[bool, bool]:
+    """Follows a promise chain from the entry call outwards: a `catch` that does not exit turns
+    the failure into a success for the links after it."""
+    on_success = _ends_in_exit(function_body(function))
+    on_failure = caught = False
+    for method, arguments in links:
+        handlers = [_exits_when_called(a) for a in arguments]
+        if method == "finally" and handlers and handlers[0]:
+            on_success = on_failure = True
+        elif method == "then":
+            if handlers and handlers[0]:
+                on_success = True
+                on_failure = on_failure or caught
+            if len(handlers) > 1 and handlers[1]:
+                on_failure = True
+        elif method == "catch" and handlers:
+            if handlers[0]:
+                on_failure = True
+            caught = True
+    return on_success, on_failure
+
+
+def _exits_when_called(callback: Node) -> bool:
+    callback = unwrap(callback)
+    if text(callback) == "process.exit":
+        return True
+    if callback.type not in FUNCTION_TYPES:
+        return False
+    body = function_body(callback)
+    if body is not None and body.type != "statement_block":
+        return _is_exit_call(unwrap(body))
+    return _exits_unconditionally(body)
+
+
+def _exits_unconditionally(block: Optional[Node]) -> bool:
+    """A `process.exit()` among the block's own statements (not under an `if`)."""
+    return block is not None and any(_is_exit_statement(s) for s in block.named_children)
+
+
+def _ends_in_exit(block: Optional[Node]) -> bool:
+    if block is None or block.type != "statement_block":
+        return False
+    statements = [s for s in block.named_children if s.type != "comment"]
+    return bool(statements) and _is_exit_statement(statements[-1])
+
+
+def _is_exit_statement(statement: Node) -> bool:
+    return statement.type == "expression_statement" and statement.named_child_count > 0 \
+        and _is_exit_call(unwrap(statement.named_children[0]))
+
+
+def _is_exit_call(expression: Node) -> bool:
+    return expression.type == "call_expression" and text(expression.child_by_field_name("function")) == "process.exit"

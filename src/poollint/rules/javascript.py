@@ -516,12 +516,17 @@ class Judge:
             callee = call.child_by_field_name("function")
             if not is_damaged(call):
                 releases.setdefault(text(callee.child_by_field_name("object")), []).append(call)
+        # an explicit `process.exit()` ends the process and closes every socket at once: a path
+        # that ends in one leaves nothing open (a crash or a natural end is not such an exit)
+        exits_on_success, exits_on_failure = module.script_exits()
         for site in sites:
             if site.placement not in ("module", "function") or site.binding is None:
                 continue
             if site.binding in module.exports.values() or site.node.type != "new_expression":
                 continue  # handed to the modules that import it
             calls = releases.get(site.binding, [])
+            if exits_on_failure and (calls or exits_on_success):
+                continue
             if not calls:
                 self.report("DBP301", module, site.node, call=f"`{site.display}`", a="a",
                             library=site.spec.library, thing="client",
