@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from test_same_answer import SHOP, expected_in
+from test_same_answer import NODE_SHOP, SHOP, expected_in
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -24,10 +24,10 @@ def _git(cwd: Path, *args: str) -> None:
                    cwd=cwd, check=True, capture_output=True)
 
 
-def _project(tmp_path: Path) -> Path:
-    """The shop tree as a fresh repository, `.env` gitignored as the usual templates do."""
-    project = tmp_path / "project"
-    shutil.copytree(SHOP, project)
+def _project(tmp_path: Path, tree: Path = SHOP) -> Path:
+    """A fixture tree as a fresh repository, `.env` gitignored as the usual templates do."""
+    project = tmp_path / tree.name
+    shutil.copytree(tree, project)
     (project / ".gitignore").write_text(".env\n.poollint_cache/\n")
     _git(project, "init", "-q")
     _git(project, "add", ".")
@@ -73,6 +73,16 @@ def test_try_repo_both_hooks_give_the_cli_answer(tmp_path: Path) -> None:
     assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
     assert hooks["poollint"] | hooks["poollint-deploy"] == expected
     assert "FIXTURE-SECRET" not in result.stdout + result.stderr
+
+    # a Node project, in the same hook environment: the hook installs the TypeScript grammars itself
+    node_project = _project(tmp_path, NODE_SHOP)
+    result = _pre_commit(node_project, tmp_path, "try-repo", str(hook_repo), "--all-files")
+    assert result.returncode == 1, result.stdout + result.stderr
+    hooks = _by_hook(result.stdout)
+    expected = expected_in(NODE_SHOP)
+    assert {code for _, _, code in expected} == {"DBP101", "DBP301", "DBP402"}
+    assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
+    assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
 
 
 def _readme_snippet(marker: str) -> str:

@@ -18,8 +18,11 @@ import pytest
 
 from conftest import FIXTURES, expected_findings
 from poollint.cli import main
+from poollint.javascript import JAVASCRIPT_SUFFIXES
 
 SHOP = FIXTURES / "surfaces" / "shop"
+# a Next.js application with Prisma: TypeScript code and its configuration
+NODE_SHOP = FIXTURES / "surfaces" / "node-shop"
 PYTHON = (".py",)
 
 
@@ -27,7 +30,7 @@ def expected_in(tree: Path) -> set[tuple[str, int, str]]:
     """(path relative to the tree, line, code) of every `# expect:` in the tree."""
     found = set()
     for path in sorted(tree.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".prisma", ".env", "") and ".poollint_cache" not in path.parts:
+        if path.is_file() and path.suffix in (".py", ".prisma", ".env", "", *JAVASCRIPT_SUFFIXES) and ".poollint_cache" not in path.parts:
             relative = path.relative_to(tree).as_posix()
             found |= {(relative, line, code) for line, code in expected_findings(path)}
     return found
@@ -87,6 +90,18 @@ def _below(findings: set[tuple[str, int, str]], folder: str) -> set[tuple[str, i
 def test_the_tree_announces_findings_of_every_kind() -> None:
     codes = {code for _, _, code in expected_in(SHOP)}
     assert codes == {"DBP101", "DBP102", "DBP103", "DBP402", "DBP408"}
+
+
+@pytest.mark.skipif(not __import__("poollint.javascript", fromlist=["is_available"]).is_available(),
+                    reason="the js extra (tree-sitter) is not installed")
+def test_a_node_project_gets_code_and_configuration_findings_from_the_root_and_subfolders(
+        tmp_path: Path, cli: Callable[..., set]) -> None:
+    tree = tmp_path / "node-shop"
+    shutil.copytree(NODE_SHOP, tree)
+    expected = expected_in(tree)
+    assert cli(tree) == expected
+    assert cli(tree / "app") == _below(expected, "app")
+    assert cli(tree / "prisma") == _below(expected, "prisma")
 
 
 def test_cli_from_the_root_and_from_subfolders(shop: Path, cli: Callable[..., set]) -> None:
