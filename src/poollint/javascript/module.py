@@ -278,6 +278,14 @@ class JsModule:
             return _chain_exits(function, links)
         if entries or not statements:
             return False, False
+        # `if (require.main === module) main()...`, or one entry per branch (`if (id) one(id) else all()`):
+        # the script exits on a path only if every branch that runs an entry exits on it
+        guarded = [s for s in statements if s.type == "if_statement" and _branch_entries(self, s)]
+        if len(guarded) == 1:
+            exits = [_chain_exits(*_entry_chain(self, entry)) for entry in _branch_entries(self, guarded[0])]
+            return all(success for success, _ in exits), all(failure for _, failure in exits)
+        if guarded:
+            return False, False
         last = statements[-1]
         if last.type == "try_statement":  # top-level await: `try { ...; process.exit(0) } catch { process.exit(1) }`
             handler = last.child_by_field_name("handler")
@@ -512,6 +520,36 @@ def _entry_chain(module: JsModule, statement: Node) -> Optional[tuple[Node, list
             return callee, links
         return None
     return None
+
+
+def _branch_entries(module: JsModule, statement: Node) -> list[Node]:
+    """The entry statements of an `if`'s branches (`else if` included), one per branch; none when a
+    branch runs more than one or none is found."""
+    entries: list[Node] = []
+    branch: Optional[Node] = statement
+    while branch is not None and branch.type == "if_statement":
+        found = _the_entry_of(module, branch.child_by_field_name("consequence"))
+        if found is None:
+            return []
+        entries.append(found)
+        alternative = branch.child_by_field_name("alternative")
+        branch = alternative.named_children[0] if alternative is not None and alternative.named_child_count else None
+        if branch is not None and branch.type != "if_statement":
+            found = _the_entry_of(module, branch)
+            if found is None:
+                return []
+            entries.append(found)
+            break
+    return entries
+
+
+def _the_entry_of(module: JsModule, branch: Optional[Node]) -> Optional[Node]:
+    """The one entry statement of a branch (a block or a single statement)."""
+    if branch is None:
+        return None
+    statements = branch.named_children if branch.type == "statement_block" else [branch]
+    entries = [s for s in statements if s.type == "expression_statement" and _entry_chain(module, s) is not None]
+    return entries[0] if len(entries) == 1 else None
 
 
 def _chain_exits(function: Node, links: list[tuple[str, list[Node]]]) -> tuple[bool, bool]:
