@@ -45,9 +45,10 @@ class ScriptNeverDisconnects(_Release):
         engine running (the catalog's `outlives-process`). A synchronous script that never
         closes its connection is not reported: its exit closes the socket and the server sees
         it go at once, so nothing piles up; one that opens a connection on every pass of a
-        loop is DBP304's. A release that runs only on success is still DBP302's, sync or not:
-        the script means to release, and the exception skips it wherever the code runs (a
-        click command invoked by a test's `CliRunner` keeps its process after the failure).
+        loop is DBP304's. A release that runs only on success is DBP302's, sync or not, where
+        the exception that skips it can leave the process running (a click command invoked by a
+        test's `CliRunner` keeps its process after the failure, a retry loop tries again); not
+        where nothing catches it on its way out of a one-shot script (see DBP302).
 
         A script is a file with `if __name__ == "__main__":`, a top-level `asyncio.run(...)`
         (or `anyio.run`, `trio.run`), or a shebang line; its code is the main-guard block,
@@ -110,8 +111,18 @@ class DisconnectNotExceptionSafe(_Release):
         around a flaky API, a scheduler that runs the job again, a click command invoked by a
         test's `CliRunner`), each failed run leaves its connections open until the client is
         garbage-collected or the server drops them; Prisma's query engine outlives even the
-        process. A process that exits on the exception closes its sockets, so for a one-shot
-        synchronous script the finding is about the habit more than the pool.
+        process.
+
+        A process that ends on the exception closes its sockets at once, so nothing stays open:
+        in a one-shot script (a main guard, a top-level `asyncio.run(...)` or a shebang line),
+        a release in the script's code, or in a function of the file that only the script's
+        code calls (directly, no thread, executor or callback in between), is not reported
+        when no `try` on the way out catches the exception and goes on: every handler between
+        the opening and the module's top level re-raises or ends the process (`sys.exit(1)`),
+        and no `contextlib.suppress` wraps it. The same holds for DBP304's checkouts and
+        connections in such a script. Click and typer commands in files without a main guard
+        stay reported (a test's `CliRunner` catches the exception), and so does a client whose
+        catalog entry outlives the process (Prisma).
 
         Safe places: a `finally` block, a `with`/`async with` block that closes, an
         `ExitStack`/`AsyncExitStack` callback, `atexit.register(...)`, or a helper that
@@ -249,8 +260,9 @@ class CheckoutNotReleased(_Release):
         methods on it (`rows = sql_query(con, q)`, `return count_channels(db)`) and does nothing
         else with it, no release, no hand-off, no return, no store. A connection opened only
         when the caller passes none (`con = con if con else get_connection()`, `con = con or
-        connect()`) is this function's to give back. A script that opens a connection on every pass of
-        a loop and never closes it is reported here, not as DBP301; a module function (or a function
+        connect()`) is this function's to give back; in a one-shot script whose exception nothing
+        catches on the way out, the process's end gives it back (see DBP302). A script that opens a
+        connection on every pass of a loop and never closes it is reported here, not as DBP301; a module function (or a function
         nested in the caller) that returns a new connection, or a checkout it takes from a pool
         (`return engine.connect()`), is checked where it is called,
         in any module, also when it builds the session with a library builder that another

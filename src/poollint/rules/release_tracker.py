@@ -16,7 +16,7 @@ from poollint.python.cst.modules import base_classes, borrowed_by, project_class
 from poollint.python.cst.roles import function_role
 from poollint.pyast import NEXT_NAMES
 from poollint.python.facts import INSPECTING_BUILTINS
-from poollint.rules.client_flow import parameters_given
+from poollint.rules.client_flow import parameters_given, reached_only_from_run_once
 
 if TYPE_CHECKING:
     from poollint.python.cst.context import FileContext
@@ -513,6 +513,8 @@ class ReleaseTracker:
             return None
         if uses.releases:
             if self._effectively_safe(opening, uses.releases):
+                return None
+            if self._exception_ends_the_script(opening):
                 return None
             first = uses.releases[0]
             if opening.setting == "script" and opening.kind != "checkout":
@@ -1032,6 +1034,60 @@ class ReleaseTracker:
                 return True
         return False
 
+    def _exception_ends_the_script(self, opening: Opening) -> bool:
+        """A one-shot script's opening whose exceptions nothing catches on the way to the script's end:
+        the exception that skips the release ends the process, whose exit closes every socket, so
+        nothing stays open (a handler that logs and goes on, a loop of retries, would leave it open)."""
+        if not self.is_script or self.catalog.outlives_process(opening.library):
+            return False
+        scope = opening.scope
+        if opening.setting == "function":
+            if not isinstance(scope, cst.FunctionDef) or self.context.module_functions.get(scope.name.value) is not scope \
+                    or not reached_only_from_run_once(self.context, scope):
+                return False
+        elif opening.setting != "script":
+            return False
+        return self._propagates(opening.node, scope, depth=0)
+
+    def _propagates(self, node: cst.CSTNode, scope: cst.CSTNode, depth: int) -> bool:
+        """Whether an exception raised at `node` leaves `scope` and then every call of it, up to the
+        module's code, without a handler that goes on (one that re-raises or exits ends the process)."""
+        if depth > 3 or self._caught(node, scope):
+            return False
+        if not isinstance(scope, cst.FunctionDef):
+            return True  # the module's code: an uncaught exception ends the process
+        name = scope.name.value
+        calls = [n for n in self._parents if isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
+                 and n.func.value == name]
+        uses = [n for n in self._parents if isinstance(n, cst.Name) and n.value == name and n is not scope.name]
+        if not calls or len(uses) != len(calls):
+            return False  # handed on (a thread, an executor, a callback): where it raises is not known
+        for call in calls:
+            caller = self._enclosing_function(call)
+            if not self._propagates(call, caller if caller is not None else self.context.module, depth + 1):
+                return False
+        return True
+
+    def _caught(self, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
+        """A `try` of `scope` around `node` with a handler that goes on, or `contextlib.suppress`."""
+        current, parent = node, self._parents.get(node)
+        while parent is not None and current is not scope:
+            if isinstance(parent, cst.Try) and current is parent.body \
+                    and any(not _ends_or_reraises(h) for h in parent.handlers):
+                return True
+            if isinstance(parent, cst.With) and any(
+                    isinstance(i.item, cst.Call) and (dotted_name(i.item.func) or "").rsplit(".", 1)[-1] == "suppress"
+                    for i in parent.items):
+                return True
+            current, parent = parent, self._parents.get(parent)
+        return False
+
+    def _enclosing_function(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
+        current = self._parents.get(node)
+        while current is not None and not isinstance(current, cst.FunctionDef):
+            current = self._parents.get(current)
+        return current
+
     def _only_logs(self, statement: cst.CSTNode, opened: set[str]) -> bool:
         """A line of logging calls (`logger.info("connected to %s", url)`, `print(...)`) whose arguments
         call nothing and do not look at what was opened (a property may query it): it cannot raise
@@ -1083,6 +1139,20 @@ def _local_containers(scope: cst.CSTNode, nodes: list[cst.CSTNode]) -> set[str]:
 def _verb_release(opening: "Opening") -> str:
     return {"close": "closes", "dispose": "disposes of", "release": "releases", "putconn": "returns",
             "remove": "removes"}.get(opening.release[0] if opening.release else "close", "releases")
+
+
+# calls that end the process: a handler that makes one does not go on
+_PROCESS_EXITS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _ends_or_reraises(handler: cst.ExceptHandler) -> bool:
+    """A handler whose own statements re-raise or end the process (`sys.exit(1)`, `raise SystemExit`)."""
+    for inner in _walk(handler, nested=False).nodes:
+        if isinstance(inner, cst.Raise):
+            return True
+        if isinstance(inner, cst.Call) and dotted_name(inner.func) in _PROCESS_EXITS:
+            return True
+    return False
 
 
 def _swallows(statement: cst.Try) -> bool:
