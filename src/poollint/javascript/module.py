@@ -268,9 +268,10 @@ class JsModule:
                 return
 
     def script_exits(self) -> tuple[bool, bool]:
-        """Whether the script ends its process with an explicit `process.exit()` (after its entry
-        succeeds, when it fails). The process and every socket it holds go at once; a path that
-        ends by crashing or by running out of work is not an explicit exit."""
+        """Whether the script's process ends at once (after its entry succeeds, when it fails): an
+        explicit `process.exit()`, or on failure a rejection or exception nothing handles, which
+        ends a Node process too. The process and every socket it holds go with it; a path that runs
+        out of work, or whose error is caught and logged, leaves the process running."""
         statements = [s for s in self.root.named_children if s.type not in ("comment", "empty_statement")]
         entries = [s for s in statements if s.type == "expression_statement" and _entry_chain(self, s) is not None]
         if len(entries) == 1:
@@ -291,7 +292,8 @@ class JsModule:
             handler = last.child_by_field_name("handler")
             return (_ends_in_exit(last.child_by_field_name("body")),
                     handler is not None and _exits_unconditionally(handler.child_by_field_name("body")))
-        return _is_exit_statement(last), False
+        handled = any(s.type == "try_statement" and s.child_by_field_name("handler") is not None for s in statements)
+        return _is_exit_statement(last), not handled
 
     def _read_commonjs_export(self, assignment: Node) -> None:
         left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
@@ -554,9 +556,12 @@ def _the_entry_of(module: JsModule, branch: Optional[Node]) -> Optional[Node]:
 
 def _chain_exits(function: Node, links: list[tuple[str, list[Node]]]) -> tuple[bool, bool]:
     """Follows a promise chain from the entry call outwards: a `catch` that does not exit turns
-    the failure into a success for the links after it."""
+    the failure into a success for the links after it; a chain without a handler leaves the
+    rejection unhandled, which ends the process."""
     on_success = _ends_in_exit(function_body(function))
     on_failure = caught = False
+    if not any(method == "catch" or (method == "then" and len(arguments) > 1) for method, arguments in links):
+        on_failure = True
     for method, arguments in links:
         handlers = [_exits_when_called(a) for a in arguments]
         if method == "finally" and handlers and handlers[0]:
