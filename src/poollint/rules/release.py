@@ -170,11 +170,13 @@ class FixtureWithoutTeardown(_Release):
         "in unittest, close it in `tearDown*` or register `addCleanup`/`addAsyncCleanup`"
     )
     rationale = """
-        A fixture runs once per test (or per module, class or session). When it `return`s a
+        A fixture runs once per test (or per module or class). When it `return`s a
         connected client, or `yield`s one and does nothing after the `yield`, every run
         leaves its connections open until the test process ends. A suite of a few hundred
         tests then hits `too many clients already` or the pool timeout halfway through, and
-        the failures look random.
+        the failures look random. A `scope="session"` fixture runs once per test process, whose
+        end closes what it built: nothing piles up, and it is not reported (unless the client
+        outlives the process, as Prisma's query engine does).
 
         Counted as teardown: code after the `yield` that closes the client, a `with`/`async
         with` around the `yield` whose exit closes, `request.addfinalizer(...)`, and in

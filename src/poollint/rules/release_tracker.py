@@ -678,12 +678,27 @@ class ReleaseTracker:
                 return True
         return False
 
-    def _fixture_finding(self, opening: Opening, note: str) -> Verdict:
+    def _fixture_finding(self, opening: Opening, note: str) -> Optional[Verdict]:
+        if opening.setting == "fixture" and self._session_scoped(opening.scope) \
+                and not self.catalog.outlives_process(opening.library):
+            return None  # built once per test process, whose end closes it: nothing piles up
         where = f"fixture `{opening.function}`" if opening.setting == "fixture" else f"`{opening.function}()`"
         return Verdict("DBP303", opening.node, opening.root, {
             "call": _call_display(opening.node), "where": where, "library": opening.library, "a": _article(opening.library),
             "thing": _thing(opening), "note": note and f"; {note}",
         })
+
+    def _session_scoped(self, function: cst.CSTNode) -> bool:
+        """`@pytest.fixture(scope="session")`: one run per test process."""
+        if not isinstance(function, cst.FunctionDef):
+            return False
+        for decorator in function.decorators:
+            call = decorator.decorator
+            if isinstance(call, cst.Call) and self.context.qualified_name(call.func) in self.guards.pytest_fixtures \
+                    and any(a.keyword is not None and a.keyword.value == "scope" and isinstance(a.value, cst.SimpleString)
+                            and a.value.evaluated_value == "session" for a in call.args):
+                return True
+        return False
 
     def _judge_setup(self, opening: Opening, attribute: str) -> Optional[Verdict]:
         """`self.db = connect()` in `setUp`: released by a `tearDown*` that mentions it, or by a cleanup."""
