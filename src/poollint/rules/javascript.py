@@ -516,8 +516,8 @@ class Judge:
             callee = call.child_by_field_name("function")
             if not is_damaged(call):
                 releases.setdefault(text(callee.child_by_field_name("object")), []).append(call)
-        # an explicit `process.exit()` ends the process and closes every socket at once: a path
-        # that ends in one leaves nothing open (a crash or a natural end is not such an exit)
+        # a path that ends the process (an explicit `process.exit()`; on failure, also a rejection
+        # nothing handles) closes every socket at once and leaves nothing open; a natural end does not
         exits_on_success, exits_on_failure = module.script_exits()
         for site in sites:
             if site.placement not in ("module", "function") or site.binding is None:
