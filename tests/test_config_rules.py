@@ -421,3 +421,25 @@ def test_serverless_message_prefers_vercel_json_over_next_config(tmp_path: Path)
     (tmp_path / "vercel.json").write_text('{"framework": "nextjs"}')
     messages = [f.message for f in _run(tmp_path).findings if f.code == "DBP405"]
     assert len(messages) == 1 and messages[0].endswith("/vercel.json)")
+
+
+def test_a_url_handed_to_a_wrapper_in_another_module_gets_the_same_answer_from_flake8_and_stdin(
+        tmp_path: Path) -> None:
+    """flake8 and `check -` see one file; the wrapper that hands the URL to SQLAlchemy is in another module."""
+    import shutil
+    import subprocess
+    import sys
+
+    case = tmp_path / "project"
+    shutil.copytree(FIXTURES / "config" / "DBP408_url_built_in_code", case)
+    (case / "pyproject.toml").write_text("[project]\nname = 'project'\n")
+    cli = {(_relative(f.path, case), f.line, f.code) for f in _run(case, load_settings(case)).findings}
+    assert ("app/sessions.py", 17, "DBP408") in cli  # through app/db/engines.py's create_db_engine
+    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--select", "DBP", "app/sessions.py"], cwd=case,
+                            capture_output=True, text=True, timeout=300)
+    assert {(line.split(":")[0], int(line.split(":")[1]), line.split()[1]) for line in flake8.stdout.splitlines()} == cli
+    source = (case / "app" / "sessions.py").read_text()
+    stdin = subprocess.run([sys.executable, "-m", "poollint", "check", "--no-cache", "-", "--stdin-filename",
+                            "app/sessions.py"], cwd=case, input=source, capture_output=True, text=True, timeout=300)
+    assert {(line.split(":")[0], int(line.split(":")[1]), line.split()[1]) for line in stdin.stdout.splitlines()
+            if line.startswith("app/")} == cli

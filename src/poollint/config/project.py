@@ -73,6 +73,7 @@ class UrlSite:
     service: str = ""  # compose service / Kubernetes workload
     literal_consumer: str = ""  # for literals: the library whose constructor receives it
     field_name: str = ""  # for schema.prisma literals: "url", "directUrl", "shadowDatabaseUrl"
+    scheme_only: bool = False  # an f-string in code: its scheme is written out, its host and parameters are not
 
     # computed once per site: the rules ask for every pair of sites and files (a 2,000-file run asked 500,000 times)
     @cached_property
@@ -86,7 +87,7 @@ class UrlSite:
             return f"`{self.variable}`"
         if self.field_name:
             return f"the datasource `{self.field_name}`"
-        return "the URL literal"
+        return "the URL f-string" if self.scheme_only else "the URL literal"
 
     @cached_property
     def placeholder(self) -> bool:
@@ -119,7 +120,13 @@ class DeploymentModel:
     exports: dict[str, dict[str, str]] = field(default_factory=dict)
     # names imported from another module and handed to a library: (qualified name, library, file)
     imported_consumers: list[tuple[str, str, str]] = field(default_factory=list)
+    # URLs Python code hands to a function of the project: (callee as imported, position, line, URL,
+    # only its scheme is written, file); a function that hands that parameter to a library makes it a site
+    handed_urls: list[tuple[str, int, int, str, bool, str]] = field(default_factory=list)
+    # file -> {(module-level function, parameter position): library it hands that parameter to}
+    forwarders: dict[str, dict[tuple[str, int], str]] = field(default_factory=dict)
     _joined: tuple[int, int] = (0, 0)
+    _handed_joined: tuple[int, int] = (0, 0)
 
     # -- questions rules ask ----------------------------------------------------------------
     @property
@@ -140,6 +147,27 @@ class DeploymentModel:
             for dotted, exports in modules.items():
                 if name in exports and (dotted == module or dotted.endswith("." + module)):
                     self.add_consumer(exports[name], library, path)
+
+    def join_handed_urls(self) -> None:
+        """`create_db_engine(f"postgres://...")` with `def create_db_engine(url): return create_engine(url)` in
+        this file or an imported module: the URL is SQLAlchemy's, a site of the calling file."""
+        if self._handed_joined == (len(self.handed_urls), len(self.forwarders)):
+            return
+        self._handed_joined = (len(self.handed_urls), len(self.forwarders))
+        modules = {_dotted_module(path): path for path in self.forwarders}
+        known = {(s.path, s.line, s.value) for s in self.url_sites}
+        for callee, position, line, value, scheme_only, path in self.handed_urls:
+            module, _, name = callee.rpartition(".")
+            if module:
+                owners = [owner for dotted, owner in modules.items() if dotted == module or dotted.endswith("." + module)]
+            else:
+                owners = [path] if path in self.forwarders else []
+            library = next((self.forwarders[owner][(name, position)] for owner in owners
+                            if (name, position) in self.forwarders[owner]), None)
+            if library is not None and (path, line, value) not in known:
+                known.add((path, line, value))
+                self.url_sites.append(UrlSite(path, line, "", value, "python", literal_consumer=library,
+                                              scheme_only=scheme_only))
 
     def add_consumer(self, variable: str, library: str, path: str) -> None:
         self.evidence.setdefault(variable, set()).add((library, path))
@@ -502,6 +530,8 @@ def add_python_facts(model: DeploymentModel, shown: str, facts: PythonFacts, att
     """Adds one file's facts; without `attribution` (no config file in the run) only URL literals count."""
     if facts.statement_cache:
         model.statement_cache_configured = True
+    if facts.forwarders:  # about the URLs other files write: kept without attribution too
+        model.forwarders[shown] = {(function, position): library for function, position, library in facts.forwarders}
     if not attribution and not facts.mentions_url:
         return
     for variable, library in facts.consumers:
@@ -513,10 +543,12 @@ def add_python_facts(model: DeploymentModel, shown: str, facts: PythonFacts, att
         model.pool_sizes.append((variable, library, pool, overflow, shown))
     if facts.serverless:
         model.python_serverless.append(shown)
-    if facts.literals:
+    if facts.writes_urls:
         model.files.setdefault(shown, tuple(split_lines(read_text())))
-        for line, value, library in facts.literals:
-            model.url_sites.append(UrlSite(shown, line, "", value, "python", literal_consumer=library))
+        for line, value, library, scheme_only in facts.literals:
+            model.url_sites.append(UrlSite(shown, line, "", value, "python", literal_consumer=library,
+                                           scheme_only=scheme_only))
+        model.handed_urls.extend((*handed, shown) for handed in facts.handed)
 
 
 def _dotted_module(path: str) -> str:

@@ -38,13 +38,20 @@ class _PythonScan(ast.NodeVisitor):
         self.aliases: dict[str, str] = {}
         self.names: dict[str, str] = {}  # module/function name -> environment variable it holds
         self.consumers: dict[str, set[str]] = {}
-        self.literals: list[tuple[int, str, str]] = []
+        self.literals: list[tuple[int, str, str, bool]] = []
         self.pool_sizes: list[tuple[str, str, int, int]] = []
         self.serverless = False
         # module-level names bound to an environment variable: name -> variable
         self.exports: dict[str, str] = {}
         # a name imported from the project handed to a library: (qualified name as imported, library)
         self.imported_consumers: set[tuple[str, str]] = set()
+        # URLs written in code and bound to a name of the current function (or the module): name -> UrlValue
+        self.url_values: dict[str, UrlValue] = {}
+        # URLs handed to a call that is no library's: (callee as imported, argument position, URL)
+        self.handed: set[tuple[str, int, UrlValue]] = set()
+        # module-level functions that hand a parameter to a library's constructor: (function, position) -> library
+        self.forwarders: dict[tuple[str, int], str] = {}
+        self._parameters: Optional[tuple[str, list[str]]] = None  # the module-level function being read
         self._depth = 0  # functions entered: module-level statements are at 0
 
     def qualify(self, node: ast.AST) -> Optional[str]:
@@ -105,6 +112,12 @@ class _PythonScan(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _bind(self, names: list[str], value: ast.AST) -> None:
+        url = self.url_value(value)
+        for name in names:
+            if url is not None:
+                self.url_values[name] = url
+            else:
+                self.url_values.pop(name, None)
         for variable in sorted(self.variables_in(value))[:1]:
             for name in names:
                 self.names[name] = variable
@@ -115,9 +128,13 @@ class _PythonScan(ast.NodeVisitor):
         params = [a.arg for a in node.args.args]
         if node.name in ("handler", "lambda_handler") and params[:2] == ["event", "context"]:
             self.serverless = True
+        outer_values, outer_parameters = self.url_values, self._parameters
+        self.url_values = dict(outer_values)
+        self._parameters = (node.name, params) if self._depth == 0 else None
         self._depth += 1
         self.generic_visit(node)
         self._depth -= 1
+        self.url_values, self._parameters = outer_values, outer_parameters
 
     visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
 
@@ -147,10 +164,43 @@ class _PythonScan(ast.NodeVisitor):
                     self.consumers.setdefault(variable, set()).add(library)
                     if sizes is not None:
                         self.pool_sizes.append((variable, library, *sizes))
-                if isinstance(argument, ast.Constant) and isinstance(argument.value, str) \
-                        and looks_like_url(argument.value):
-                    self.literals.append((argument.lineno, argument.value, library))
+                url = self.url_value(argument)
+                if url is not None:
+                    self.literals.append((url.line, url.text, library, url.scheme_only))
+                if self._parameters is not None and isinstance(argument, ast.Name) \
+                        and argument.id in self._parameters[1]:
+                    # `def create_db_engine(url): return create_engine(url, ...)`: its callers' URLs are SQLAlchemy's
+                    self.forwarders[(self._parameters[0], self._parameters[1].index(argument.id))] = library
+        elif name:
+            for position, argument in enumerate(node.args):
+                url = self.url_value(argument)
+                if url is not None:
+                    self.handed.add((name, position, url))
         self.generic_visit(node)
+
+    def url_value(self, node: ast.AST) -> Optional[UrlValue]:
+        """A URL the code writes: a string literal, an f-string whose scheme is written out
+        (`f"postgres://{user}:{password}@{host}/db"`: only the scheme is known), or a name bound to one."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and looks_like_url(node.value):
+            return UrlValue(node.lineno, node.value, False)
+        if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant) \
+                and isinstance(node.values[0].value, str):
+            scheme, separator, _ = node.values[0].value.partition("://")
+            if separator and _SCHEME.fullmatch(scheme):
+                return UrlValue(node.lineno, f"{scheme}://", True)
+        if isinstance(node, ast.Name):
+            return self.url_values.get(node.id)
+        return None
+
+
+@dataclass(frozen=True)
+class UrlValue:
+    line: int
+    text: str
+    scheme_only: bool  # an f-string: its scheme is written out, the rest is computed
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
 # Keyword arguments that size a pool: SQLAlchemy pool_size/max_overflow, asyncpg/psycopg_pool max_size.
@@ -177,7 +227,8 @@ class PythonFacts:
     """What one Python file says about database URLs: computed where the file is parsed, cached with it."""
 
     consumers: tuple[tuple[str, str], ...] = ()  # (variable, library that reads it)
-    literals: tuple[tuple[int, str, str], ...] = ()  # (line, URL literal, library it is passed to)
+    # (line, URL literal, library it is passed to, only its scheme is written: an f-string)
+    literals: tuple[tuple[int, str, str, bool], ...] = ()
     serverless: bool = False  # a Lambda handler or Mangum
     statement_cache: bool = False  # sets statement_cache_size
     mentions_url: bool = False  # contains `://`: the only facts kept when no config file is in the run
@@ -186,19 +237,33 @@ class PythonFacts:
     exports: tuple[tuple[str, str], ...] = ()  # (module-level name, variable it holds)
     # (name as imported from another module, library it is handed to): `create_engine(DATABASE_URL)`
     imported_consumers: tuple[tuple[str, str], ...] = ()
+    # URLs handed to a call that is no library's: (callee as imported, position, line, URL, only its scheme)
+    handed: tuple[tuple[str, int, int, str, bool], ...] = ()
+    # module-level functions that hand a parameter to a library: (function, position, library)
+    forwarders: tuple[tuple[str, int, str], ...] = ()
+
+    @property
+    def writes_urls(self) -> bool:
+        """URLs are written here for a library, or for a function that may hand them to one."""
+        return bool(self.literals or self.handed)
 
     def to_json(self) -> list[Any]:
         return [[list(c) for c in self.consumers], [list(x) for x in self.literals], self.serverless,
                 self.statement_cache, self.mentions_url, [list(p) for p in self.pool_sizes],
-                [list(e) for e in self.exports], [list(i) for i in self.imported_consumers]]
+                [list(e) for e in self.exports], [list(i) for i in self.imported_consumers],
+                [list(h) for h in self.handed], [list(f) for f in self.forwarders]]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> "PythonFacts":
-        consumers, literals, serverless, statement_cache, mentions_url, pool_sizes, exports, imported = data
-        return cls(tuple((v, lib) for v, lib in consumers), tuple((int(n), u, lib) for n, u, lib in literals),
+        consumers, literals, serverless, statement_cache, mentions_url, pool_sizes, exports, imported, handed, \
+            forwarders = data
+        return cls(tuple((v, lib) for v, lib in consumers),
+                   tuple((int(n), u, lib, bool(partial)) for n, u, lib, partial in literals),
                    bool(serverless), bool(statement_cache), bool(mentions_url),
                    tuple((v, lib, int(p), int(o)) for v, lib, p, o in pool_sizes),
-                   tuple((n, v) for n, v in exports), tuple((q, lib) for q, lib in imported))
+                   tuple((n, v) for n, v in exports), tuple((q, lib) for q, lib in imported),
+                   tuple((q, int(i), int(n), u, bool(partial)) for q, i, n, u, partial in handed),
+                   tuple((f, int(i), lib) for f, i, lib in forwarders))
 
 
 def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[ast.AST] = None,
@@ -215,7 +280,11 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
     exports = _MODULE_ENV_READ.search(data) is not None  # a settings module other modules import from
     url_option = _SQLALCHEMY_URL_OPTION.encode() in data
     attribution = screened and any(word in data for word in _ATTRIBUTION_WORDS)
-    if not (handler or exports or (attribution and (url_option or _client_words(catalog).search(data)))):
+    builds_clients = screened and _client_words(catalog).search(data) is not None
+    # a function that hands its parameter to a client (`def create_db_engine(url): return create_engine(url)`)
+    # makes its callers' URLs that library's, whatever this file says about URLs
+    forwarding = builds_clients and b"def " in data
+    if not (handler or exports or forwarding or (attribution and (url_option or builds_clients))):
         return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)  # no client is built here
     if tree is None and len(data) <= MAX_AST_BYTES:
         try:
@@ -233,7 +302,11 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
     consumers = tuple(sorted((variable, library) for variable, libraries in scan.consumers.items()
                              for library in libraries))
     return PythonFacts(consumers, tuple(scan.literals), scan.serverless, statement_cache, mentions_url,
-                       tuple(scan.pool_sizes), tuple(sorted(scan.exports.items())), tuple(sorted(scan.imported_consumers)))
+                       tuple(scan.pool_sizes), tuple(sorted(scan.exports.items())), tuple(sorted(scan.imported_consumers)),
+                       tuple(sorted((callee, position, url.line, url.text, url.scheme_only)
+                                    for callee, position, url in scan.handed)),
+                       tuple(sorted((function, position, library)
+                                    for (function, position), library in scan.forwarders.items())))
 
 
 def _client_words(catalog: Catalog) -> "re.Pattern[bytes]":

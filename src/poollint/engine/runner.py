@@ -396,7 +396,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     # -- configuration files (DBP4xx): one deployment model for the run (engine/configcheck.py) --
     # They report on configuration files and on URL literals in Python only: a run with neither
     # does not import the configuration parsers.
-    if settings.env_files or any(is_config_file(p) for p in files) or any(f.literals for f in facts.values()):
+    if settings.env_files or any(is_config_file(p) for p in files) or any(f.writes_urls for f in facts.values()):
         from poollint.engine.configcheck import check_config
 
         config_findings, config_errors = check_config(
@@ -489,9 +489,11 @@ def check_buffer(path: Path, data: bytes, settings: Settings, options: Optional[
             findings, errors, facts = _analyze_buffer(path, shown, data, settings, options, module_name, index, cache)
             result.findings += findings
             result.internal_errors += errors
-            if facts is not None and facts.literals:
-                more, more_errors = check_config([path], [path], root, settings, display_path,
-                                                 lambda content: passes_screen(content, settings), {path: facts})
+            if facts is not None and facts.writes_urls:
+                callees = _forwarders_of_callees(facts, index, settings)
+                more, more_errors = check_config([path, *callees], [path], root, settings, display_path,
+                                                 lambda content: passes_screen(content, settings),
+                                                 {path: facts, **callees})
                 result.findings += more
                 result.internal_errors += more_errors
         elif is_config_file(path):
@@ -529,6 +531,27 @@ def _analyze_buffer(path: Path, shown: str, data: bytes, settings: Settings, opt
         cache.put(key, findings, errors, facts.to_json() if facts is not None else None, reads)
         cache.prune()
     return findings, errors, facts
+
+
+def _forwarders_of_callees(facts: PythonFacts, index: Optional[ProjectIndex], settings: Settings) -> dict[Path, PythonFacts]:
+    """The project modules whose functions a buffer hands URLs to (`create_db_engine(f"postgres://...")`),
+    with only what they say about forwarding them to a library: the whole run learns that from every
+    module's facts, one buffer from the modules it calls."""
+    if index is None or not facts.handed:
+        return {}
+    wanted = {callee.rpartition(".")[0] for callee, *_ in facts.handed} - {""}
+    found: dict[Path, PythonFacts] = {}
+    for relative, module in index.paths.items():
+        if not any(module == name or module.endswith("." + name) for name in wanted):
+            continue
+        try:
+            data = read_bytes(index.root / relative, "python")
+        except UnreadableFile:
+            continue
+        forwarders = python_facts(data, settings.catalog, passes_screen(data, settings)).forwarders
+        if forwarders:
+            found[index.root / relative] = PythonFacts(forwarders=forwarders)
+    return found
 
 
 def _buffer_index(path: Path, data: bytes, settings: Settings) -> Optional[ProjectIndex]:

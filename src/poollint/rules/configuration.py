@@ -39,10 +39,14 @@ class ConfigRule(Rule):
                        column=column, fix_hint=self.fix_hint, fields=fields)
 
     # -- shared questions ---------------------------------------------------------------------
+    # whether the rule judges URLs of which only the scheme is known (an f-string in code)
+    judges_schemes = False
+
     def sites(self) -> Iterator[tuple[UrlSite, ParsedUrl]]:
         """Every URL that is not a template placeholder, parsed."""
+        self.model.join_handed_urls()
         for site in self.model.url_sites:
-            if site.placeholder:
+            if site.placeholder or (site.scheme_only and not self.judges_schemes):
                 continue
             url = site.url
             if url is not None:
@@ -555,7 +559,11 @@ class DeprecatedScheme(ConfigRule):
         variable: a `create_engine` call receives it (directly, or through a module-level
         name such as `DATABASE_URL = config("DB_CONNECTION")` that another module imports),
         alembic's `config.set_main_option("sqlalchemy.url", ...)` is handed it, its name is
-        `SQLALCHEMY_*`, or the URL is a literal passed to SQLAlchemy. A variable the code
+        `SQLALCHEMY_*`, or the URL is written in code and passed to SQLAlchemy: a literal, an
+        f-string whose scheme is written out (`f"postgres://{user}:{password}@{host}/db"`: only the
+        scheme is judged, by this rule alone), either of them bound to a name first, or handed to a
+        project function (of any module) that passes that parameter to `create_engine`
+        (`create_db_engine(url)` with `def create_db_engine(url): return create_engine(url, ...)`). A variable the code
         hands to a database library is a URL whatever its name (`DB_CONNECTION`). The environment
         of a PgBouncer service (`image: edoburu/pgbouncer`) is the pooler's own upstream, which its
         image reads: no rule judges it as a client's URL.
@@ -567,6 +575,7 @@ class DeprecatedScheme(ConfigRule):
         SQLALCHEMY_DATABASE_URI="postgresql://app:secret@db.example.com:5432/app"
     """
     references = ("https://docs.sqlalchemy.org/en/20/changelog/changelog_14.html#change-3687655465c25a39b968b4f5f6e9170b",)
+    judges_schemes = True
 
     def check(self) -> Iterator[Finding]:
         for site, url in self.sites():
