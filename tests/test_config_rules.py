@@ -443,3 +443,19 @@ def test_a_url_handed_to_a_wrapper_in_another_module_gets_the_same_answer_from_f
                             "app/sessions.py"], cwd=case, input=source, capture_output=True, text=True, timeout=300)
     assert {(line.split(":")[0], int(line.split(":")[1]), line.split()[1]) for line in stdin.stdout.splitlines()
             if line.startswith("app/")} == cli
+
+
+@pytest.mark.parametrize("rebinding", ["url += '?sslmode=require'", "for url in urls: pass", "(url := urls[0])",
+                                       "with open(path) as url: pass", "url = url.replace('a', 'b')"])
+def test_a_url_name_rebound_before_the_library_reads_it_is_not_judged_as_the_literal(rebinding: str) -> None:
+    from poollint.catalog import load_catalog
+    from poollint.config.pyscan import python_facts
+
+    source = ("from sqlalchemy import create_engine\n\n"
+              "def engine(urls, path):\n"
+              "    url = 'postgres://app@db/app'\n"
+              f"    {rebinding}\n"
+              "    return create_engine(url)\n")
+    assert python_facts(source.encode(), load_catalog(), True).literals == ()
+    kept = source.replace(f"    {rebinding}\n", "")
+    assert python_facts(kept.encode(), load_catalog(), True).literals == ((4, "postgres://app@db/app", "sqlalchemy", False),)

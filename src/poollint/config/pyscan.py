@@ -111,6 +111,30 @@ class _PythonScan(ast.NodeVisitor):
             self._bind([node.target.id], node.value)
         self.generic_visit(node)
 
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:  # `url += "?sslmode=require"`: no longer the literal
+        self._forget(node.target)
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> None:
+        self._forget(node.target)
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For  # type: ignore[assignment]
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self._forget(node.target)
+        self.generic_visit(node)
+
+    def visit_withitem(self, node: ast.withitem) -> None:
+        if node.optional_vars is not None:
+            self._forget(node.optional_vars)
+        self.generic_visit(node)
+
+    def _forget(self, target: ast.AST) -> None:
+        for name in ast.walk(target):
+            if isinstance(name, ast.Name):
+                self.url_values.pop(name.id, None)
+
     def _bind(self, names: list[str], value: ast.AST) -> None:
         url = self.url_value(value)
         for name in names:
