@@ -417,6 +417,11 @@ KNOWN_PARAMETERS = frozenset(POOL_PARAMETERS) | frozenset({
     "connectTimeoutMS", "socketTimeoutMS", "health_check_interval", "decode_responses", "db",
     "socket_connect_timeout", "retry_on_timeout", "client_name", "protocol",
 })
+# Parameters a library reads more than once, each value counting: SQLAlchemy's engine plugins
+# (https://docs.sqlalchemy.org/en/20/core/engines.html#plugin-architecture), the fallback hosts of its
+# psycopg and asyncpg dialects (.../dialects/postgresql.html#specifying-multiple-fallback-hosts), and
+# MongoDB's read preference tag sets (https://www.mongodb.com/docs/manual/reference/connection-string-options/)
+REPEATABLE_PARAMETERS = frozenset({"plugin", "host", "readPreferenceTags"})
 _TIMEOUTS = ("pool_timeout", "connect_timeout", "socket_timeout")
 
 
@@ -432,7 +437,9 @@ class InvalidPoolParameter(ConfigRule):
         silently leaves the default pool in place, the exact thing the line was meant to change.
         `connection_limit=0` or a non-integer is rejected or ignored; Prisma's `pool_timeout=0`
         disables the timeout, so requests queue forever instead of failing fast when the pool
-        is exhausted. A parameter given twice keeps only one of its values.
+        is exhausted. A parameter given twice keeps only one of its values (but those a library
+        reads as a list: SQLAlchemy's `plugin`, the fallback `host`s of its psycopg and asyncpg
+        dialects, MongoDB's `readPreferenceTags`).
     """
     example = """
         DATABASE_URL="postgresql://app:secret@db.example.com:5432/app?connection_limits=5"
@@ -450,7 +457,7 @@ class InvalidPoolParameter(ConfigRule):
         problems: list[str] = []
         seen: set[str] = set()
         for key, value in url.params:
-            if key in seen and key not in problems:
+            if key in seen and key not in problems and key not in REPEATABLE_PARAMETERS:
                 problems.append(key)
             seen.add(key)
         problems = [f"`{key}` is given twice; the driver keeps only one value" for key in problems]
