@@ -348,8 +348,14 @@ class PoolerHost:
 
 
 @lru_cache(maxsize=1)
+def _poolers_document() -> dict:
+    """config/data/poolers.toml, read once for the pooler hosts and PgBouncer's prepared-statement tracking."""
+    return _toml.loads((resources.files("poollint.config") / "data" / "poolers.toml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def pooler_hosts() -> tuple[PoolerHost, ...]:
-    document = _toml.loads((resources.files("poollint.config") / "data" / "poolers.toml").read_text(encoding="utf-8"))
+    document = _poolers_document()
     return tuple(
         PoolerHost(entry["kind"], re.compile(entry["host"]), entry.get("port"), bool(entry["transaction-mode"]),
                    entry.get("default-port"), entry["display"])
@@ -368,8 +374,7 @@ class PreparedStatementTracking:
 
 @lru_cache(maxsize=1)
 def prepared_statement_tracking() -> PreparedStatementTracking:
-    document = _toml.loads((resources.files("poollint.config") / "data" / "poolers.toml").read_text(encoding="utf-8"))
-    table = document["pgbouncer-prepared-statements"]
+    table = _poolers_document()["pgbouncer-prepared-statements"]
 
     def version(text: str) -> tuple[int, ...]:
         return tuple(int(part) for part in text.split("."))

@@ -206,7 +206,7 @@ class PoolerWithoutPgbouncerMode(ConfigRule):
     )
 
     def check(self) -> Iterator[Finding]:
-        if _version_at_least(self.settings.pgbouncer_version, (1, 21, 0)):
+        if _version_at_least(self.settings.pgbouncer_version, prepared_statement_tracking().opt_in):
             return
         for site, url in self.sites():
             if url.family != "postgres" or self.is_direct(site):
