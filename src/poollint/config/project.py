@@ -41,7 +41,7 @@ from poollint.config.serverless import (
     parse_zappa_settings,
 )
 from poollint.config.urls import ParsedUrl, is_placeholder, looks_like_url, parse_url
-from poollint.config.pyscan import PythonFacts, python_facts
+from poollint.config.pyscan import PythonFacts, is_module_imported_as, python_facts
 from poollint.config.helm import helm_variables, is_helm_template, is_helm_values
 from poollint.config.yamlfile import YamlError, load_documents
 from poollint import limits
@@ -145,7 +145,7 @@ class DeploymentModel:
         for qualified, library, path in self.imported_consumers:
             module, _, name = qualified.rpartition(".")
             for dotted, exports in modules.items():
-                if name in exports and (dotted == module or dotted.endswith("." + module)):
+                if name in exports and is_module_imported_as(dotted, module):
                     self.add_consumer(exports[name], library, path)
 
     def join_handed_urls(self) -> None:
@@ -159,7 +159,7 @@ class DeploymentModel:
         for callee, position, line, value, scheme_only, path in self.handed_urls:
             module, _, name = callee.rpartition(".")
             if module:
-                owners = [owner for dotted, owner in modules.items() if dotted == module or dotted.endswith("." + module)]
+                owners = [owner for dotted, owner in modules.items() if is_module_imported_as(dotted, module)]
             else:
                 owners = [path] if path in self.forwarders else []
             library = next((self.forwarders[owner][(name, position)] for owner in owners

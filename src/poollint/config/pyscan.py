@@ -217,6 +217,12 @@ class _PythonScan(ast.NodeVisitor):
         return None
 
 
+def is_module_imported_as(dotted: str, imported: str) -> bool:
+    """Whether the module `dotted` (named from the project's root: `backend.app.db.engines`) is the one an
+    import names `imported` (`app.db.engines`, from wherever the importing code runs)."""
+    return dotted == imported or dotted.endswith("." + imported)
+
+
 @dataclass(frozen=True)
 class UrlValue:
     line: int

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from poollint.config.pyscan import PythonFacts, python_facts
+from poollint.config.pyscan import PythonFacts, is_module_imported_as, python_facts
 from poollint.engine.cache import ResultCache, cache_key
 from poollint.engine.files import (collect_less_often, discover, frozen_heap, ignore_interrupts, is_config_file,
                                    is_python_file)
@@ -542,7 +542,7 @@ def _forwarders_of_callees(facts: PythonFacts, index: Optional[ProjectIndex], se
     wanted = {callee.rpartition(".")[0] for callee, *_ in facts.handed} - {""}
     found: dict[Path, PythonFacts] = {}
     for relative, module in index.paths.items():
-        if not any(module == name or module.endswith("." + name) for name in wanted):
+        if not any(is_module_imported_as(module, name) for name in wanted):
             continue
         try:
             data = read_bytes(index.root / relative, "python")
