@@ -1078,7 +1078,7 @@ class ReleaseTracker:
         if not calls or len(uses) != len(calls):
             return False  # handed on (a thread, an executor, a callback): where it raises is not known
         for call in calls:
-            caller = self._enclosing_function(call)
+            caller = self._enclosing(call, cst.FunctionDef)
             if not self._propagates(call, caller if caller is not None else self.context.module, depth + 1):
                 return False
         return True
@@ -1096,12 +1096,6 @@ class ReleaseTracker:
                 return True
             current, parent = parent, self._parents.get(parent)
         return False
-
-    def _enclosing_function(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
-        current = self._parents.get(node)
-        while current is not None and not isinstance(current, cst.FunctionDef):
-            current = self._parents.get(current)
-        return current
 
     def _only_logs(self, statement: cst.CSTNode, opened: set[str]) -> bool:
         """A line of logging calls (`logger.info("connected to %s", url)`, `print(...)`) whose arguments
