@@ -11,7 +11,7 @@ from typing import Any, Collection, Mapping, Optional, Sequence
 import libcst as cst
 
 from poollint.catalog.model import ClientSpec
-from poollint.python.cst.context import Frame
+from poollint.python.cst.context import Frame, positional_arguments
 from poollint.python.cst.roles import function_role
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.facts import INSPECTING_BUILTINS, MAX_CHAIN_DEPTH
@@ -743,7 +743,7 @@ def unpacked_targets(targets: list[cst.BaseExpression]) -> list[cst.BaseExpressi
 def parameters_given(call: cst.Call, parameters: Sequence[tuple[int, str]], names: Collection[str]) -> list[str]:
     """Which of a project function's `parameters` ((position or -1 for keyword-only, name), as the index
     records them) this call passes one of `names` to, by position or keyword."""
-    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    positional = [arg.value for arg in positional_arguments(call)]
     keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
     given = []
     for position, parameter in parameters:

@@ -6,7 +6,7 @@ from typing import Iterator, Optional, Sequence
 import libcst as cst
 
 from poollint.catalog.model import ClientSpec
-from poollint.python.cst.context import Frame, dotted_name
+from poollint.python.cst.context import Frame, dotted_name, positional_arguments
 from poollint.python.cst.modules import class_method
 from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.findings import Location
@@ -687,7 +687,7 @@ def _passes(node: cst.Call, parameter: str, position: int) -> bool:
     """Whether the call passes `parameter` (by keyword, or by its position), so the factory builds nothing."""
     if not parameter:
         return False
-    positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+    positional = positional_arguments(node)
     if any(arg.star for arg in node.args):
         return True  # `*args`/`**kwargs` may pass it: not judged
     return any(arg.keyword is not None and arg.keyword.value == parameter for arg in node.args) \

@@ -9,7 +9,7 @@ from typing import Optional, Union
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
-from poollint.python.cst.context import FileContext, Frame, assigned_names, dotted_name
+from poollint.python.cst.context import FileContext, Frame, assigned_names, dotted_name, positional_arguments
 from poollint.python.cst.logging_calls import is_logging_call
 from poollint.findings import Location
 from poollint.paths import display_path
@@ -216,7 +216,7 @@ class _HoldingRule(FileRule):
             return
         positions = {id(frame.node): i for i, frame in enumerate(frames)}
         holds = [hold for hold in self._active_holds() if positions.get(id(hold.node), len(frames)) < opened]
-        arguments = [arg for arg in spawn.args if arg.keyword is None and not arg.star]
+        arguments = positional_arguments(spawn)
         if not holds or not arguments:
             return
         first = arguments[0].value
@@ -237,7 +237,7 @@ class _HoldingRule(FileRule):
         value = statement.value
         if isinstance(value, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
             value = value.elt
-        arguments = [arg for arg in spawn.args if arg.keyword is None and not arg.star]
+        arguments = positional_arguments(spawn)
         if value is not spawn or not arguments or not isinstance(arguments[0].value, cst.Call) \
                 or self.qualified_name(spawn.func) not in self.catalog.guards.task_starters:
             return
@@ -696,15 +696,14 @@ class _HoldingRule(FileRule):
                            self._site(node, f"`{display}` waits here"), sleeps=spec.kind == "sleep")
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
         if self.catalog.is_offload(qualified, method):
-            for arg in node.args:
-                if arg.keyword is None and arg.star == "":
-                    argument = self.qualified_name(arg.value)
-                    spec = self.catalog.external_call(argument)
-                    if spec is not None:
-                        reached = Reached((self._display(node), f"{_text(self.context, arg.value)}()"),
-                                          _describe(spec, None, self.catalog.external_function(argument) is spec),
-                                          spec.publishes_task)
-                        return self._wanted(reached)
+            for arg in positional_arguments(node):
+                argument = self.qualified_name(arg.value)
+                spec = self.catalog.external_call(argument)
+                if spec is not None:
+                    reached = Reached((self._display(node), f"{_text(self.context, arg.value)}()"),
+                                      _describe(spec, None, self.catalog.external_function(argument) is spec),
+                                      spec.publishes_task)
+                    return self._wanted(reached)
         if depth <= 0:
             return None
         callee = self._project_function(node, reaching_only=True)
@@ -1607,7 +1606,7 @@ def _literal_duration(spec: ExternalCallSpec, node: cst.Call) -> Optional[float]
     """The seconds a sleep-like call waits when its duration argument is a literal (`time.sleep(5)`)."""
     if spec.duration_argument < 0:
         return None
-    positional = [a for a in node.args if a.keyword is None and a.star == ""]
+    positional = positional_arguments(node)
     if len(positional) <= spec.duration_argument:
         return None
     value = positional[spec.duration_argument].value

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ClientSpec
-from poollint.python.cst.context import LOOP_TYPES, NEXT_BUILTINS, dotted_name, expression_root, is_main_guard
+from poollint.python.cst.context import (
+    LOOP_TYPES, NEXT_BUILTINS, dotted_name, expression_root, is_main_guard, positional_arguments,
+)
 from poollint.python.cst.logging_calls import is_logging_call
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.modules import base_classes, borrowed_by, project_class
@@ -313,7 +315,7 @@ class ReleaseTracker:
         named = [arg for arg in node.args if arg.keyword is not None and arg.keyword.value == keyword]
         if (self.context.qualified_name(node.func) or "").endswith("()") and not named:
             return True
-        positional = [arg for arg in node.args if arg.keyword is None and arg.star == ""]
+        positional = positional_arguments(node)
         argument = named[0] if named else positional[0] if positional else None
         if argument is not None and self._names_exempt_pool(argument.value):
             return False  # `Session(bind=engine)` of `engine = create_engine("sqlite://")`: no server

@@ -39,6 +39,11 @@ def expression_root(node: cst.BaseExpression) -> cst.BaseExpression:
     return node
 
 
+def positional_arguments(call: cst.Call) -> list[cst.Arg]:
+    """The call's arguments given by position, without `*args` and `**kwargs`."""
+    return [arg for arg in call.args if arg.keyword is None and not arg.star]
+
+
 def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     """`a.b.c` for a chain of names and attributes, else None."""
     parts = []
