@@ -88,6 +88,10 @@ class JsModule:
         self.entry_calls: set[str] = set()  # functions called at module scope: `main()`, `main().catch(...)`
         self.uses_server_directive = False
         self._read_top_level()
+        # names a function binds to a module it loads itself (`const { PrismaClient } = await
+        # import("@prisma/client")`): (the function's byte range, local name) -> (specifier, imported)
+        self.function_imports: dict[tuple[tuple[int, int], str], tuple[str, str]] = {}
+        self._read_function_imports()
 
     # -- the module's top level ------------------------------------------------------------------
     def _read_top_level(self) -> None:
@@ -222,17 +226,7 @@ class JsModule:
             specifier, imported = self.imports[text(value)]
             base = specifier if imported in ("*", "default") else f"{specifier}.{imported}"
         names = []
-        for item in pattern.named_children:
-            if item.type == "shorthand_property_identifier_pattern":
-                key = local = text(item)
-            elif item.type == "pair_pattern":
-                key = text(item.child_by_field_name("key"))
-                local_node = item.child_by_field_name("value")
-                if local_node is None or local_node.type != "identifier":
-                    continue
-                local = text(local_node)
-            else:
-                continue
+        for key, local in _destructured_names(pattern):
             names.append(local)
             self.declared.add(local)
             if base is not None:
@@ -320,6 +314,50 @@ class JsModule:
             if right.type in FUNCTION_TYPES:
                 self.functions[name] = right
 
+    def _read_function_imports(self) -> None:
+        """`const { PrismaClient } = await import("@prisma/client")` (or `require(...)`, or `const
+        prisma = await import(...)`) inside a function binds those names in that function only."""
+        for match in _LOADER_CALL.finditer(self.data):
+            loader = self.root.descendant_for_byte_range(match.start(), match.start() + len(match.group(1)))
+            if loader is not None and loader.parent is not None and loader.parent.type == loader.type:
+                loader = loader.parent  # the `import` keyword's token inside its node
+            call = loader.parent if loader is not None else None
+            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != loader:
+                continue
+            declarator = call.parent
+            while declarator is not None and (declarator.type in TRANSPARENT or declarator.type == "await_expression"):
+                declarator = declarator.parent
+            if declarator is None or declarator.type != "variable_declarator" or is_damaged(declarator):
+                continue
+            function = enclosing_function(declarator)
+            target = declarator.child_by_field_name("name")
+            specifier = self.required_specifier(call)
+            if function is None or target is None or specifier is None:
+                continue  # a module-level binding is one of `imports`
+            scope = (function.start_byte, function.end_byte)
+            if target.type == "identifier":
+                self.function_imports[(scope, text(target))] = (specifier, "*")
+            elif target.type == "object_pattern":
+                for key, local in _destructured_names(target):
+                    self.function_imports[(scope, local)] = (specifier, key)
+
+    def imported_names(self) -> Iterator[tuple[str, tuple[str, str]]]:
+        """(local name, (specifier, imported name)) of every import, the module's and its functions'."""
+        yield from self.imports.items()
+        for (_, local), imported in self.function_imports.items():
+            yield local, imported
+
+    def imported_as(self, node: Node) -> Optional[tuple[str, str]]:
+        """(specifier, imported name) of an identifier: a function's own import of it first, from the
+        innermost function out, then the module's."""
+        name = text(node)
+        for function in ancestors(node):
+            if function.type in FUNCTION_TYPES:
+                found = self.function_imports.get(((function.start_byte, function.end_byte), name))
+                if found is not None:
+                    return found
+        return self.imports.get(name)
+
     # -- names -----------------------------------------------------------------------------------
     def required_specifier(self, node: Optional[Node]) -> Optional[str]:
         """`require("x")` (also `await import("x")`) is module "x"."""
@@ -343,11 +381,11 @@ class JsModule:
             return None
         node = unwrap(node)
         if node.type == "identifier":
-            name = text(node)
-            if name in self.imports:
-                specifier, imported = self.imports[name]
+            imported_as = self.imported_as(node)
+            if imported_as is not None:
+                specifier, imported = imported_as
                 return specifier if imported in ("*", "default") else f"{specifier}.{imported}"
-            return name
+            return text(node)
         if node.type == "member_expression":
             base = self.qualified_name(node.child_by_field_name("object"))
             prop = node.child_by_field_name("property")
@@ -418,7 +456,19 @@ class JsModule:
 
 
 _NEW = re.compile(rb"new(?![\w$])")  # the tree tells a keyword from `renew` or `x.new`
+_LOADER_CALL = re.compile(rb"(?<![\w$.])(import|require)\s*\(")  # `await import("x")`, `require("x")`
 _DOLLAR_WORD = re.compile(rb"\$[A-Za-z]+(?![\w$])")
+
+
+def _destructured_names(pattern: Node) -> Iterator[tuple[str, str]]:
+    """(key, local name) of each plain name an object pattern binds: `{ a, b: c }` gives (a, a), (b, c)."""
+    for item in pattern.named_children:
+        if item.type == "shorthand_property_identifier_pattern":
+            yield text(item), text(item)
+        elif item.type == "pair_pattern":
+            local = item.child_by_field_name("value")
+            if local is not None and local.type == "identifier":
+                yield text(item.child_by_field_name("key")), text(local)
 
 
 def ancestors(node: Node) -> Iterator[Node]:

@@ -100,7 +100,7 @@ class Judge:
     def _client_constructor_names(self, module: JsModule) -> set[str]:
         """The local names `new` may build a client with: `PrismaClient` or its alias, `ns.` of a namespace."""
         names = set()
-        for local, (specifier, imported) in module.imports.items():
+        for local, (specifier, imported) in module.imported_names():
             if imported in ("*", "default"):
                 names.add(re.escape(local) + r"\s*\.")  # `new Prisma.PrismaClient()`
             elif self.catalog.client_for(f"{specifier}.{imported}") is not None:
@@ -235,7 +235,7 @@ class Judge:
     def runs_once(self, module: JsModule, function: Node) -> bool:
         name = function_display_name(function)
         if name in module.entry_calls or name in STARTUP_FUNCTIONS or APP_FACTORY.match(name) \
-                or memoised_function_of(function):
+                or memoised_function_of(function) or _registers_routes(function):
             return True
         return False
 
@@ -597,6 +597,32 @@ def _location(module: JsModule, node: Node) -> tuple[Optional[Node], Optional[No
             return None, loop, True
         child = ancestor
     return None, loop, guard
+
+
+def _registers_routes(function: Node) -> bool:
+    """The function's own statements register route handlers (`app.post("/login", async (req, res) =>
+    ...)`): it sets the application up, once, as `module.exports = function (app) {...}` modules do."""
+    body = function_body(function)
+    if body is None or body.type != "statement_block":
+        return False
+    for statement in body.named_children:
+        if statement.type != "expression_statement" or not statement.named_child_count:
+            continue
+        call = unwrap(statement.named_children[0])
+        if call.type == "await_expression" and call.named_child_count:
+            call = unwrap(call.named_children[0])
+        callee = unwrap(call.child_by_field_name("function")) if call.type == "call_expression" else None
+        if callee is None or callee.type != "member_expression" \
+                or text(callee.child_by_field_name("property")) not in ROUTE_METHODS:
+            continue
+        arguments = call.child_by_field_name("arguments")
+        values = [unwrap(a) for a in arguments.named_children] if arguments is not None else []
+        # a path and a handler function: `cache.get("key")` or `store.put("key", value)` is no route
+        path = text(values[0]).strip("'\"`") if values else ""
+        if len(values) >= 2 and values[0].type in ("string", "template_string") and path.startswith(("/", "${")) \
+                and any(v.type in FUNCTION_TYPES for v in values[1:]):
+            return True
+    return False
 
 
 def _tests_existing_instance(module: JsModule, condition: Optional[Node]) -> bool:
