@@ -119,8 +119,12 @@ class DisconnectNotExceptionSafe(_Release):
         code calls (directly, no thread, executor or callback in between), is not reported
         when no `try` on the way out catches the exception and goes on: every handler between
         the opening and the module's top level re-raises or ends the process (`sys.exit(1)`),
-        and no `contextlib.suppress` wraps it. The same holds for DBP304's checkouts and
-        connections in such a script. Click and typer commands in files without a main guard
+        and no `contextlib.suppress` wraps it. Nor when the opening runs at most once per run:
+        no loop or comprehension around it, nor around any call on the way from the script's
+        code. A handler that logs and goes on then leaves one connection open until the script
+        exits and its exit closes it, bounded, not a pool running out (triaged debatable on
+        every sample); one inside a loop of retries or items leaves one more per turn and is
+        reported. The same holds for DBP304's checkouts and connections in such a script. Click and typer commands in files without a main guard
         stay reported (a test's `CliRunner` catches the exception), and so does a client whose
         catalog entry outlives the process (Prisma).
 
@@ -263,7 +267,8 @@ class CheckoutNotReleased(_Release):
         else with it, no release, no hand-off, no return, no store. A connection opened only
         when the caller passes none (`con = con if con else get_connection()`, `con = con or
         connect()`) is this function's to give back; in a one-shot script whose exception nothing
-        catches on the way out, the process's end gives it back (see DBP302). A script that opens a
+        catches on the way out, or that opens it at most once per run, the process's end gives it
+        back (see DBP302). A script that opens a
         connection on every pass of a loop and never closes it is reported here, not as DBP301; a module function (or a function
         nested in the caller) that returns a new connection, or a checkout it takes from a pool
         (`return engine.connect()`), is checked where it is called,

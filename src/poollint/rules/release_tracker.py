@@ -516,7 +516,7 @@ class ReleaseTracker:
         if uses.releases:
             if self._effectively_safe(opening, uses.releases):
                 return None
-            if self._exception_ends_the_script(opening):
+            if self._leak_ends_with_the_script(opening):
                 return None
             first = uses.releases[0]
             if opening.setting == "script" and opening.kind != "checkout":
@@ -1051,10 +1051,12 @@ class ReleaseTracker:
                 return True
         return False
 
-    def _exception_ends_the_script(self, opening: Opening) -> bool:
-        """A one-shot script's opening whose exceptions nothing catches on the way to the script's end:
-        the exception that skips the release ends the process, whose exit closes every socket, so
-        nothing stays open (a handler that logs and goes on, a loop of retries, would leave it open)."""
+    def _leak_ends_with_the_script(self, opening: Opening) -> bool:
+        """A one-shot script's opening that an exception can leave open only once per run: nothing
+        catches the exception on the way to the script's end (it ends the process, whose exit closes
+        every socket), or the opening runs at most once per run (no loop around it or around the calls
+        that lead to it), so at most one connection stays open until the script exits. A handler that
+        goes on inside a loop of retries or of items would leave one open per turn."""
         if not self.is_script or self.catalog.outlives_process(opening.library):
             return False
         scope = opening.scope
@@ -1064,26 +1066,39 @@ class ReleaseTracker:
                 return False
         elif opening.setting != "script":
             return False
-        return self._propagates(opening.node, scope, depth=0)
+        return self._on_every_path_to_the_script(opening.node, scope, 0, self._caught) \
+            or self._on_every_path_to_the_script(opening.node, scope, 0, self._in_a_loop)
 
-    def _propagates(self, node: cst.CSTNode, scope: cst.CSTNode, depth: int) -> bool:
-        """Whether an exception raised at `node` leaves `scope` and then every call of it, up to the
-        module's code, without a handler that goes on (one that re-raises or exits ends the process)."""
-        if depth > 3 or self._caught(node, scope):
+    def _on_every_path_to_the_script(self, node: cst.CSTNode, scope: cst.CSTNode, depth: int, breaks: Any) -> bool:
+        """Whether `breaks(node, scope)` is false at `node` in `scope` and then at every call of `scope`, up to
+        the module's code (`breaks`: a handler that goes on catches it, a loop runs it again)."""
+        if depth > 3 or breaks(node, scope):
             return False
         if not isinstance(scope, cst.FunctionDef):
-            return True  # the module's code: an uncaught exception ends the process
+            return True  # the module's code
         name = scope.name.value
         calls = [n for n in self._parents if isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
                  and n.func.value == name]
         uses = [n for n in self._parents if isinstance(n, cst.Name) and n.value == name and n is not scope.name]
         if not calls or len(uses) != len(calls):
-            return False  # handed on (a thread, an executor, a callback): where it raises is not known
+            return False  # handed on (a thread, an executor, a callback): where and how often it runs is not known
         for call in calls:
             caller = self._enclosing(call, cst.FunctionDef)
-            if not self._propagates(call, caller if caller is not None else self.context.module, depth + 1):
+            if not self._on_every_path_to_the_script(call, caller if caller is not None else self.context.module,
+                                                     depth + 1, breaks):
                 return False
         return True
+
+    def _in_a_loop(self, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
+        """A `for`/`while` body or a comprehension of `scope` around `node`: it may run again."""
+        current, parent = node, self._parents.get(node)
+        while parent is not None and current is not scope:
+            if isinstance(parent, (cst.For, cst.While)) and current is parent.body:
+                return True
+            if isinstance(parent, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+                return True
+            current, parent = parent, self._parents.get(parent)
+        return False
 
     def _caught(self, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
         """A `try` of `scope` around `node` with a handler that goes on, or `contextlib.suppress`."""
