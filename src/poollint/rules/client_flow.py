@@ -6,14 +6,14 @@ and which module functions are reached only from run-once code. The analysis DBP
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Collection, Mapping, Optional, Sequence
+from typing import Any, Collection, Iterator, Mapping, Optional, Sequence
 
 import libcst as cst
 
 from poollint.catalog.model import ClientSpec
 from poollint.python.cst.context import Frame, positional_arguments
 from poollint.python.cst.roles import function_role
-from poollint.python.cst.walk import visit as cst_visit
+from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.python.facts import INSPECTING_BUILTINS, MAX_CHAIN_DEPTH
 
 # methods of a container that keep their argument (`self._pools.setdefault(alias, pool)`)
@@ -753,3 +753,48 @@ def parameters_given(call: cst.Call, parameters: Sequence[tuple[int, str]], name
         if isinstance(value, cst.Name) and value.value in names:
             given.append(parameter)
     return given
+
+
+def serves_an_endless_loop(node: cst.CSTNode, function: cst.FunctionDef, names: set[str]) -> bool:
+    """`client = Redis(); while True: client.set(...); sleep(5)`: a worker that runs until it fails, on
+    one client (or connection) bound to `names` that serves every pass. It is opened as often as the
+    worker starts, not per request (a call that returned would be needed for that), and it is let go
+    only when the worker ends."""
+    if not names:
+        return False
+    for block in _statement_blocks(function.body):
+        for index, statement in enumerate(block):
+            if any(inner is node for inner in cst_walk(statement, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef))) \
+                    and any(_endless(later) and _names_any(later, names) for later in block[index + 1:]):
+                return True
+    return False
+
+
+def _statement_blocks(body: cst.BaseSuite) -> Iterator[Sequence[cst.BaseStatement]]:
+    """Every statement sequence of a function body, not those of nested definitions."""
+    for inner in cst_walk(body, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        if isinstance(inner, cst.IndentedBlock):
+            yield inner.body
+
+
+def _endless(statement: cst.BaseStatement) -> bool:
+    """`while True:` (or `while 1:`) that no `break` or `return` of its own leaves."""
+    if not isinstance(statement, cst.While) or statement.orelse is not None:
+        return False
+    test = statement.test
+    if not ((isinstance(test, cst.Name) and test.value == "True") or (isinstance(test, cst.Integer) and test.value == "1")):
+        return False
+    return not any(isinstance(inner, cst.Return) or (isinstance(inner, cst.Break) and _leaves(inner, statement))
+                   for inner in cst_walk(statement.body, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef)))
+
+
+def _leaves(brk: cst.Break, loop: cst.While) -> bool:
+    """Whether `brk` belongs to `loop` itself, not to a loop nested in it."""
+    for inner in cst_walk(loop.body, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        if isinstance(inner, (cst.For, cst.While)) and any(b is brk for b in cst_walk(inner.body)):
+            return False
+    return True
+
+
+def _names_any(node: cst.CSTNode, names: set[str]) -> bool:
+    return any(isinstance(inner, cst.Name) and inner.value in names for inner in cst_walk(node))

@@ -1,7 +1,7 @@
 """DBP1xx: where pool-owning clients are created."""
 from __future__ import annotations
 
-from typing import Iterator, Optional, Sequence
+from typing import Optional
 
 import libcst as cst
 
@@ -14,6 +14,7 @@ from poollint.python.cst.roles import body_facts, function_role
 from poollint.python.screen import CONSTRUCTORS
 from poollint.rules.base import FileRule, ProjectRule
 from poollint.rules.client_flow import (
+    serves_an_endless_loop,
     COLLECTION_METHODS, CalledNames, FinallyBlocks, assignments, calls_assigned_to_self, calls_in,
     in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, own_functions, parameters_given,
     produces,
@@ -355,7 +356,7 @@ class ClientPerCall(_ClientCreation):
             klass = self.context.enclosing_class()
             if reached_only_from_run_once(self.context, function.node, klass=klass):
                 return None
-            if _serves_an_endless_loop(node, function.node, self.bound_names(node)):
+            if serves_an_endless_loop(node, function.node, self.bound_names(node)):
                 return None
             if reached_only_from_unbuilt_classes(self.context, function.node, klass=klass) and not (
                     function.node.name.value == "__init__" and self._per_request_parameter(function.node)):
@@ -578,50 +579,6 @@ def _reconnects(node: cst.Call, loop: cst.CSTNode, names: set[str], spec: Client
                 and _held_by(inner.iter.func.value, holders, spec) and not _breaks_out(inner):
             return True
     return False
-
-
-def _serves_an_endless_loop(node: cst.Call, function: cst.FunctionDef, names: set[str]) -> bool:
-    """`client = Redis(); while True: client.set(...); sleep(5)`: a worker that runs until it fails.
-    Its one client serves every pass, and it is called as often as its worker starts, not per request
-    (a call that returned would be needed for that)."""
-    if not names:
-        return False
-    for block in _statement_blocks(function.body):
-        for index, statement in enumerate(block):
-            if any(inner is node for inner in cst_walk(statement, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef))) \
-                    and any(_endless(later) and _names_any(later, names) for later in block[index + 1:]):
-                return True
-    return False
-
-
-def _statement_blocks(body: cst.BaseSuite) -> Iterator[Sequence[cst.BaseStatement]]:
-    """Every statement sequence of a function body, not those of nested definitions."""
-    for inner in cst_walk(body, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-        if isinstance(inner, cst.IndentedBlock):
-            yield inner.body
-
-
-def _endless(statement: cst.BaseStatement) -> bool:
-    """`while True:` (or `while 1:`) that no `break` or `return` of its own leaves."""
-    if not isinstance(statement, cst.While) or statement.orelse is not None:
-        return False
-    test = statement.test
-    if not ((isinstance(test, cst.Name) and test.value == "True") or (isinstance(test, cst.Integer) and test.value == "1")):
-        return False
-    return not any(isinstance(inner, cst.Return) or (isinstance(inner, cst.Break) and _leaves(inner, statement))
-                   for inner in cst_walk(statement.body, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef)))
-
-
-def _leaves(brk: cst.Break, loop: cst.While) -> bool:
-    """Whether `brk` belongs to `loop` itself, not to a loop nested in it."""
-    for inner in cst_walk(loop.body, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-        if isinstance(inner, (cst.For, cst.While)) and any(b is brk for b in cst_walk(inner.body)):
-            return False
-    return True
-
-
-def _names_any(node: cst.CSTNode, names: set[str]) -> bool:
-    return any(isinstance(inner, cst.Name) and inner.value in names for inner in cst_walk(node))
 
 
 def _held_by(value: cst.BaseExpression, holders: set[str], spec: ClientSpec) -> bool:

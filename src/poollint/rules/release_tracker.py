@@ -18,7 +18,7 @@ from poollint.python.cst.modules import base_classes, borrowed_by, project_class
 from poollint.python.cst.roles import function_role
 from poollint.pyast import NEXT_NAMES
 from poollint.python.facts import INSPECTING_BUILTINS
-from poollint.rules.client_flow import parameters_given, reached_only_from_run_once
+from poollint.rules.client_flow import parameters_given, reached_only_from_run_once, serves_an_endless_loop
 
 if TYPE_CHECKING:
     from poollint.python.cst.context import FileContext
@@ -505,6 +505,8 @@ class ReleaseTracker:
                 return self._missing(opening, note)
             return None
         uses = self._uses(opening, name)
+        if self._serves_a_worker(opening, name):
+            return None
         if opening.setting in ("fixture", "setup"):
             if uses.safe or uses.releases or uses.stored:
                 return None
@@ -537,6 +539,16 @@ class ReleaseTracker:
             note = f"{note}; " if note else ""
             note += f"{keeper} keeps it and never {_verb_release(opening)} it"
         return self._missing(opening, note, name)
+
+    def _serves_a_worker(self, opening: Opening, name: str) -> bool:
+        """A connection or subscription opened before a worker's endless loop (`pubsub.psubscribe(...)`,
+        then `while True: pubsub.get_message()`), in a module function that only run-once code starts
+        (a start-up hook's task, a script's `main()`): it is meant to live as long as the worker, which
+        starts once; only the exception that ends the worker skips its release."""
+        scope = opening.scope
+        return opening.setting == "function" and isinstance(scope, cst.FunctionDef) and not name.startswith(".") \
+            and self.context.module_functions.get(scope.name.value) is scope \
+            and serves_an_endless_loop(opening.node, scope, {name}) and reached_only_from_run_once(self.context, scope)
 
     def _generator_finished(self, opening: Opening, generator_name: str) -> bool:
         """Whether the function may finish or close the generator it pulled the opening from: any use of
