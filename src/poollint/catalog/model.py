@@ -51,6 +51,9 @@ class ClientSpec:
     # URLs (fnmatch patterns over the whole literal) of a database inside the process, where holding a
     # connection blocks no one else: an in-memory SQLite database
     in_memory_urls: tuple[str, ...] = ()
+    # the keyword arguments that size the pool (`pool_size`, `max_size`): pools of one datasource
+    # sized apart are kept apart on purpose (a bulkhead for one workload)
+    size_arguments: tuple[str, ...] = ()
 
     def in_memory(self, url: str) -> bool:
         return any(fnmatchcase(url.lower(), pattern) for pattern in self.in_memory_urls)

@@ -37,6 +37,8 @@ class ClientSite:
     line: int
     column: int  # 1-based, in characters
     via: str = ""  # qualified name of a project factory called at module scope, resolved later
+    # the pool's size arguments as written (`max_overflow=20,pool_size=10`; catalog `size-arguments`)
+    sizing: str = ""
 
 
 @dataclass(frozen=True)
@@ -818,8 +820,10 @@ class _ModuleReader:
             display = f"{dotted_name(value.func) or 'client'}()"
             spec = self.pool_spec(value)
             if spec is not None:
+                sizing = ",".join(sorted(f"{k.arg}={ast.unparse(k.value)}" for k in value.keywords
+                                         if k.arg in spec.size_arguments))
                 yield ClientSite(spec.library, self.qualified(value.func) or "", display, self.datasource(value),
-                                 value.lineno, self.column(value))
+                                 value.lineno, self.column(value), sizing=sizing)
                 continue
             callee = self.qualified(value.func)
             if callee and self.catalog.client_for(callee) is None and not self.is_test:

@@ -794,8 +794,11 @@ class ProjectIndex:
             self._sites_by_source = grouped
         out = []
         for site in mine:
+            # two pools of one datasource that the code sizes explicitly and differently are kept apart
+            # on purpose (a bulkhead for one workload); one left at the library's default is not
             group = [(p, s) for p, s in self._sites_by_source.get((site.library, site.datasource), [])  # type: ignore[arg-type]
-                     if self.same_application(self._by_path[p].module, module.module)]
+                     if self.same_application(self._by_path[p].module, module.module)
+                     and not (site.sizing and s.sizing and site.sizing != s.sizing)]
             # each module counts once for its own constructor calls (a second engine in one module may be
             # configured apart), and once per call of a project factory (every call builds the same pool)
             if len({(p, s.line, s.column) if s.via else (p,) for p, s in group}) < threshold:

@@ -768,7 +768,11 @@ class DuplicateModuleClients(ProjectRule):
         imports. A call of a project factory at module scope counts as the pool it builds, each
         call apart (nine handler objects built at import in one module are nine pools); a module's
         own constructor calls count once (a second engine there may be configured apart); a cached
-        factory (`@functools.cache`) builds one pool per process and does not count.
+        factory (`@functools.cache`) builds one pool per process and does not count. Two pools that
+        the code sizes explicitly and differently (`pool_size`/`max_overflow`, `min_size`/`max_size`,
+        `max_connections`, `maxPoolSize`: the catalog's `size-arguments`) are kept apart on purpose,
+        a bulkhead for one workload, and are not each other's duplicates; one left at the library's
+        default beside a sized one still is.
 
         TypeScript and JavaScript: module-scope `new PrismaClient()` in several modules of one
         package, counted by module; 78 findings in 8 long-tail Node applications, all true
