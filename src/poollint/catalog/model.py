@@ -10,7 +10,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ExemptWhen:
-    """The client owns no pool when `keyword` is passed one of `values`."""
+    """The client owns no pool when `keyword` is passed one of `values`; `keyword.key` names a key of
+    the dict literal passed as `keyword` (`connect_args.check_same_thread`)."""
 
     keyword: str
     values: tuple[str, ...]  # "*" matches any value

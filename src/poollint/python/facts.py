@@ -357,6 +357,9 @@ class _ModuleReader:
         if self.is_test:
             return None
         keywords = [(k.arg, self.qualified(k.value, local)) for k in call.keywords if k.arg]
+        # the keys of a dict literal passed by keyword, as `connect_args.check_same_thread`
+        keywords += [(f"{k.arg}.{key.value}", None) for k in call.keywords if k.arg and isinstance(k.value, ast.Dict)
+                     for key in k.value.keys if isinstance(key, ast.Constant) and isinstance(key.value, str)]
         first = call.args[0] if call.args else None
         if isinstance(first, ast.Name) and first.id not in (local or {}) and first.id not in self.imports:
             first = self.module_bindings.get(first.id, first)  # `create_engine(DATABASE_URL)`: a module constant

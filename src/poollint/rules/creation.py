@@ -187,7 +187,8 @@ class ClientPerCall(_ClientCreation):
         or look up types.
         A NullPool engine, a client built on an existing pool (`Redis(connection_pool=...)`),
         and SQLite engines (a URL literal, an f-string or a module constant starting with
-        `sqlite:`) own no server connections. A function that returns the client
+        `sqlite:`, or an engine given SQLite's own `connect_args={"check_same_thread": False}`,
+        which any other driver refuses) own no server connections. A function that returns the client
         is a factory: the finding lands where a per-call function calls it, with the chain to the
         constructor. So is a method (a `@staticmethod`, a classmethod returning `cls(client[db])`,
         `self.engine()`, also one inherited from a project base class in another module), and so is a

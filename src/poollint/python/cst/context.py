@@ -290,6 +290,11 @@ class FileContext:
         server connections here (`poolclass=NullPool`; an SQLite URL as a literal, an f-string, a
         `.format()`/`+`/`%` template or a module constant)."""
         keywords = [(arg.keyword.value, self.qualified_name(arg.value)) for arg in node.args if arg.keyword is not None]
+        # the keys of a dict literal passed by keyword, as `connect_args.check_same_thread`
+        keywords += [(f"{arg.keyword.value}.{element.key.evaluated_value}", None)
+                     for arg in node.args if arg.keyword is not None and isinstance(arg.value, cst.Dict)
+                     for element in arg.value.elements
+                     if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString)]
         return self.catalog.pool_client(self.qualified_name(node.func), keywords, self.url_prefix(node))
 
     def url_prefix(self, node: cst.Call) -> Optional[str]:
