@@ -633,10 +633,9 @@ class ReleaseTracker:
         return any(isinstance(arg.value, cst.Name) and arg.value.value in names
                    or isinstance(arg.value, cst.Call) and ReleaseTracker._takes(arg.value, names) for arg in call.args)
 
-    def _in_loop(self, opening: Opening) -> bool:
-        """Whether the opening runs once per pass of a loop of its own function (or module)."""
-        node: Optional[cst.CSTNode] = opening.node
-        while node is not None and node is not opening.scope:
+    def _in_loop(self, node: Optional[cst.CSTNode], scope: cst.CSTNode) -> bool:
+        """Whether `node` runs once per pass of a loop or comprehension of `scope` (its function or module)."""
+        while node is not None and node is not scope:
             if isinstance(node, LOOP_TYPES):
                 return True
             if isinstance(node, (cst.FunctionDef, cst.Lambda)):
@@ -647,7 +646,7 @@ class ReleaseTracker:
     def _missing(self, opening: Opening, note: str, name: Optional[str] = None) -> Optional[Verdict]:
         # a script's client left open once is DBP301's when the exit does not clean it up; one opened
         # on every pass of a loop piles up while the script runs, like a function's (DBP304)
-        if opening.setting == "script" and opening.kind != "checkout" and not self._in_loop(opening):
+        if opening.setting == "script" and opening.kind != "checkout" and not self._in_loop(opening.node, opening.scope):
             if not self._exit_leaves_work(opening, name):
                 return None
             return Verdict("DBP301", opening.node, opening.root, {
@@ -1079,7 +1078,7 @@ class ReleaseTracker:
         elif opening.setting != "script":
             return False
         return self._on_every_path_to_the_script(opening.node, scope, 0, self._caught) \
-            or self._on_every_path_to_the_script(opening.node, scope, 0, self._in_a_loop)
+            or self._on_every_path_to_the_script(opening.node, scope, 0, self._in_loop)
 
     def _on_every_path_to_the_script(self, node: cst.CSTNode, scope: cst.CSTNode, depth: int, breaks: Any) -> bool:
         """Whether `breaks(node, scope)` is false at `node` in `scope` and then at every call of `scope`, up to
@@ -1100,17 +1099,6 @@ class ReleaseTracker:
                                                      depth + 1, breaks):
                 return False
         return True
-
-    def _in_a_loop(self, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
-        """A `for`/`while` body or a comprehension of `scope` around `node`: it may run again."""
-        current, parent = node, self._parents.get(node)
-        while parent is not None and current is not scope:
-            if isinstance(parent, (cst.For, cst.While)) and current is parent.body:
-                return True
-            if isinstance(parent, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-                return True
-            current, parent = parent, self._parents.get(parent)
-        return False
 
     def _caught(self, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
         """A `try` of `scope` around `node` with a handler that goes on, or `contextlib.suppress`."""
