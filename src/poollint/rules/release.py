@@ -115,8 +115,9 @@ class DisconnectNotExceptionSafe(_Release):
 
         A process that ends on the exception closes its sockets at once, so nothing stays open:
         in a one-shot script (a main guard, a top-level `asyncio.run(...)` or a shebang line),
-        a release in the script's code, or in a function of the file that only the script's
-        code calls (directly, no thread, executor or callback in between), is not reported
+        a release in the script's code, or in a function or a method of a class of the file that
+        only the script's code calls (directly, no thread, executor or callback in between, at most
+        five calls deep: `main()` -> `tool.report()` -> `self._size()`), is not reported
         when no `try` on the way out catches the exception and goes on: every handler between
         the opening and the module's top level re-raises or ends the process (`sys.exit(1)`),
         and no `contextlib.suppress` wraps it. Nor when the opening runs at most once per run:

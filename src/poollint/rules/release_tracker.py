@@ -1072,25 +1072,41 @@ class ReleaseTracker:
             return False
         scope = opening.scope
         if opening.setting == "function":
-            if not isinstance(scope, cst.FunctionDef) or self.context.module_functions.get(scope.name.value) is not scope \
-                    or not reached_only_from_run_once(self.context, scope):
+            if not isinstance(scope, cst.FunctionDef) or not reached_only_from_run_once(
+                    self.context, scope, klass=self._module_class_of(scope)):
                 return False
         elif opening.setting != "script":
             return False
         return self._on_every_path_to_the_script(opening.node, scope, 0, self._caught) \
             or self._on_every_path_to_the_script(opening.node, scope, 0, self._in_loop)
 
+    def _module_class_of(self, method: cst.FunctionDef) -> Optional[cst.ClassDef]:
+        """The module-level class whose body defines `method`, if it is one's."""
+        klass = self._parents.get(self._parents.get(method))
+        if isinstance(klass, cst.ClassDef) and self._parents.get(klass) is self.context.module:
+            return klass
+        return None
+
     def _on_every_path_to_the_script(self, node: cst.CSTNode, scope: cst.CSTNode, depth: int, breaks: Any) -> bool:
         """Whether `breaks(node, scope)` is false at `node` in `scope` and then at every call of `scope`, up to
         the module's code (`breaks`: a handler that goes on catches it, a loop runs it again)."""
-        if depth > 3 or breaks(node, scope):
+        if depth > MAX_SCRIPT_CALL_DEPTH or breaks(node, scope):
             return False
         if not isinstance(scope, cst.FunctionDef):
             return True  # the module's code
         name = scope.name.value
-        calls = [n for n in self._parents if isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
-                 and n.func.value == name]
-        uses = [n for n in self._parents if isinstance(n, cst.Name) and n.value == name and n is not scope.name]
+        if self.context.module_functions.get(name) is scope:
+            calls = [n for n in self._parents if isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
+                     and n.func.value == name]
+            uses = [n for n in self._parents if isinstance(n, cst.Name) and n.value == name and n is not scope.name]
+        elif self._module_class_of(scope) is not None:
+            # a method is called by its name, on `self` or on an object the script built; a call of a
+            # like-named method of another class only adds a caller to judge
+            calls = [n for n in self._parents if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+                     and n.func.attr.value == name]
+            uses = [n for n in self._parents if isinstance(n, cst.Attribute) and n.attr.value == name]
+        else:
+            return False
         if not calls or len(uses) != len(calls):
             return False  # handed on (a thread, an executor, a callback): where and how often it runs is not known
         for call in calls:
@@ -1166,6 +1182,10 @@ def _verb_release(opening: "Opening") -> str:
     return {"close": "closes", "dispose": "disposes of", "release": "releases", "putconn": "returns",
             "remove": "removes"}.get(opening.release[0] if opening.release else "close", "releases")
 
+
+# calls between a one-shot script's code and an opening that the script walk follows (`main()` ->
+# `tool.report()` -> `self.collect()` -> `self._size()`), and no deeper: recursion ends there too
+MAX_SCRIPT_CALL_DEPTH = 5
 
 # calls that end the process: a handler that makes one does not go on
 _PROCESS_EXITS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
