@@ -1067,6 +1067,8 @@ class _ModuleReader:
                 call = node.value
             if isinstance(call, ast.Await):
                 call = call.value
+            while isinstance(call, ast.Subscript):  # `return MongoClient(url)["shop"]`: the database keeps its client
+                call = call.value
             if not isinstance(call, ast.Call):
                 continue
             spec = self.pool_spec(call)

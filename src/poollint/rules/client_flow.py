@@ -390,6 +390,14 @@ def produces(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
     return False
 
 
+def carries(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
+    """Whether `value` is the call's result or an object taken from it by subscription, which keeps the
+    client alive (`MongoClient(url)["shop"]`, `client[db][coll]`)."""
+    while isinstance(value, cst.Subscript):
+        value = value.value
+    return produces(value, node)
+
+
 def releases(call: cst.Call, names: set[str], spec: ClientSpec) -> bool:
     """`client.close()` on one of `names`, with a release method of the client's library."""
     return (

@@ -14,6 +14,7 @@ from poollint.python.cst.roles import body_facts, function_role
 from poollint.python.screen import CONSTRUCTORS
 from poollint.rules.base import FileRule, ProjectRule
 from poollint.rules.client_flow import (
+    carries,
     serves_an_endless_loop,
     COLLECTION_METHODS, CalledNames, FinallyBlocks, assignments, calls_assigned_to_self, calls_in,
     in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, own_functions, parameters_given,
@@ -60,8 +61,8 @@ class _ClientCreation(FileRule):
                 declared = body_facts(function.node).globals
                 if any(isinstance(t, cst.Name) and t.value in declared for t in targets):
                     return "global"
-        if isinstance(statement, cst.Return) and (produces(statement.value, node) or is_argument_of(statement.value, node)):
-            return "returned"  # also `return Store(client=Redis())`
+        if isinstance(statement, cst.Return) and (carries(statement.value, node) or is_argument_of(statement.value, node)):
+            return "returned"  # also `return Store(client=Redis())`, `return MongoClient(url)["shop"]`
         if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
             outer = statement.value
             if isinstance(outer.func, cst.Attribute) and outer.func.attr.value in COLLECTION_METHODS \
@@ -188,8 +189,9 @@ class ClientPerCall(_ClientCreation):
         A NullPool engine, a client built on an existing pool (`Redis(connection_pool=...)`),
         and SQLite engines (a URL literal, an f-string or a module constant starting with
         `sqlite:`, or an engine given SQLite's own `connect_args={"check_same_thread": False}`,
-        which any other driver refuses) own no server connections. A function that returns the client
-        is a factory: the finding lands where a per-call function calls it, with the chain to the
+        which any other driver refuses) own no server connections. A function that returns the client,
+        or an object taken from it that keeps it alive (`return MongoClient(url)["shop"]`), is a
+        factory: the finding lands where a per-call function calls it, with the chain to the
         constructor. So is a method (a `@staticmethod`, a classmethod returning `cls(client[db])`,
         `self.engine()`, also one inherited from a project base class in another module), and so is a
         class whose `__init__` keeps a client on the instance
@@ -670,8 +672,11 @@ def _factory_constructor(rule: _ClientCreation, function: cst.FunctionDef) -> Op
     # `global _engine; if _engine is None: _engine = create_engine(...)`; `return _engine`: one client per process
     returned = returned_names(function, rule.context.module_functions) - body_facts(function).globals
     for statement in _return_and_assign_statements(function):
-        if isinstance(statement, cst.Return) and isinstance(statement.value, cst.Call):
-            call = statement.value
+        returned_value = statement.value if isinstance(statement, cst.Return) else None
+        while isinstance(returned_value, cst.Subscript):  # `return MongoClient(url)["shop"]`
+            returned_value = returned_value.value
+        if isinstance(returned_value, cst.Call):
+            call = returned_value
         elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Call) and any(
             isinstance(t.target, cst.Name) and t.target.value in returned for t in statement.targets
         ):
