@@ -84,6 +84,7 @@ class _References(cst.CSTVisitor):
         self._loops: list[int] = [0]  # loops open in the innermost function
         self._called: set[int] = set()
         self._not_uses: set[int] = set()  # a class's bases, when the caller follows subclasses itself
+        self._decorator_calls: set[int] = set()  # `@with_limiter(limit=5)`: placed by visit_Decorator
 
     def visit_Annotation(self, node: cst.Annotation) -> bool:
         return False  # `store: Store` says what a value is; it calls nothing
@@ -149,7 +150,32 @@ class _References(cst.CSTVisitor):
         self._loops[-1] -= 1
         return False
 
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        """`@with_limiter` or `@with_limiter(limit=5)` runs the function once, when the definition it
+        decorates runs: at import for a module's function or a method of its class, else on each run of
+        the function that defines it."""
+        call = node.decorator if isinstance(node.decorator, cst.Call) else None
+        target = call.func if call is not None else node.decorator
+        if not self.names_target(target):
+            return
+        self._called.add(id(target))
+        if call is not None:
+            self._decorator_calls.add(id(call))
+        # the definition this decorator belongs to is the innermost one pushed; where it runs is outside it
+        functions = [f for f in self._function if all(d is not node for d in f.decorators)]
+        classes = [c for c in self._classes if all(d is not node for d in c.decorators)]
+        if not functions:
+            self.callers.append(AT_IMPORT if not self._loops[0] else None)
+        elif len(self._loops) > len(functions) and self._loops[len(functions)]:
+            self.callers.append(None)  # defined inside a loop of its function: runs once per pass
+        else:
+            function = functions[-1]
+            klass = classes[-1] if classes and function in _members(classes[-1]) else None
+            self.callers.append((function, klass))
+
     def visit_Call(self, node: cst.Call) -> None:
+        if id(node) in self._decorator_calls:
+            return
         if self.names_target(node.func):
             self._called.add(id(node.func))
             if self._function and not self._loops[-1]:

@@ -164,6 +164,11 @@ class ClientPerCall(_ClientCreation):
         `initialize()`), directly or through such helpers, in its own module and in the modules
         that import it (up to 12 of them; tests are not callers, a call in a loop or a use that is
         not a call decides against it, and a request handler runs per request whoever else calls it).
+        A decorator runs when the definition it decorates runs: `@with_limiter` (or
+        `@limited(per_minute=10)`) on a module's function or a method of its class runs at import,
+        and inside a function on every run of that function. Its wrapper runs on every call of what
+        it wraps: when the decorator is applied to a request handler of the module, the message names
+        it (`wrapper()` (the wrapper `@with_limiter` puts around `items()`, a request handler)).
         A function or `__init__` whose every use is a call from the `__init__` of a class that the
         project never builds or names (a library's class, a component of a monorepo whose users
         are other projects; its bases, if any, classes of its own module) runs as often as code
@@ -369,10 +374,40 @@ class ClientPerCall(_ClientCreation):
             for outer in self.context.enclosing(cst.FunctionDef):
                 if outer is function:
                     continue
+                wrapped = self._wrapper_per_call(function.node, outer.node)  # type: ignore[arg-type]
+                if wrapped:
+                    # a decorator's wrapper runs on every call of what it decorates, not when the
+                    # decorator runs: here a function of this module that runs per call
+                    return wrapped
                 outer_role = function_role(self.context, outer.node, None)  # type: ignore[arg-type]
                 if outer_role.runs_once or outer_role.is_test:
                     return None
         return role.per_call
+
+    @staticmethod
+    def _escapes(inner: cst.FunctionDef, outer: cst.FunctionDef) -> bool:
+        """`def with_cache(view): def wrapper(...): ...; return wrapper`: the outer function returns the
+        inner one (its direct child), which then runs whenever whoever received it calls it."""
+        body = outer.body.body if isinstance(outer.body, cst.IndentedBlock) else ()
+        return any(statement is inner for statement in body) and any(
+            isinstance(statement, cst.SimpleStatementLine) and any(
+                isinstance(small, cst.Return) and isinstance(small.value, cst.Name)
+                and small.value.value == inner.name.value for small in statement.body)
+            for statement in body)
+
+    def _wrapper_per_call(self, wrapper: cst.FunctionDef, decorator: cst.FunctionDef) -> Optional[str]:
+        """What runs a decorator's wrapper per call: the role of a function of this module the decorator
+        is applied to (`@with_cache` on a route); None when the inner function is no wrapper the decorator
+        returns, or it decorates none here that runs per call."""
+        name = decorator.name.value
+        if self.context.module_functions.get(name) is not decorator or not self._escapes(wrapper, decorator):
+            return None
+        for function in _decorated_functions(self.context.module):
+            if any(dotted_name(_decorator_expression(d)) == name for d in function.decorators):
+                role = function_role(self.context, function, None)
+                if role.per_call and not role.runs_once and not role.is_test:
+                    return f"the wrapper `@{name}` puts around `{function.name.value}()`, {role.per_call}"
+        return None
 
     def _owned_per_request(self, node: cst.Call, function: cst.FunctionDef) -> Optional[str]:
         """`self.client = MongoClient(uri)` in the `__init__` of a class that has no method to release it
@@ -599,6 +634,22 @@ def _breaks_out(loop: cst.For) -> bool:
     """Whether a `break` of this loop's own body leaves it."""
     return any(isinstance(inner, cst.Break) for inner in cst_walk(
         loop.body, prune=(cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)))
+
+
+def _decorated_functions(module: cst.Module) -> list[cst.FunctionDef]:
+    """The module's functions and its classes' methods that have decorators."""
+    found = []
+    for statement in module.body:
+        members = statement.body.body if isinstance(statement, cst.ClassDef) and isinstance(
+            statement.body, cst.IndentedBlock) else (statement,)
+        found.extend(m for m in members if isinstance(m, cst.FunctionDef) and m.decorators)
+    return found
+
+
+def _decorator_expression(decorator: cst.Decorator) -> cst.BaseExpression:
+    """`with_cache` of `@with_cache` and of `@with_cache(ttl=5)`."""
+    expression = decorator.decorator
+    return expression.func if isinstance(expression, cst.Call) else expression
 
 
 def factory_call(rule: _ClientCreation, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
