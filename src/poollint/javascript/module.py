@@ -242,24 +242,14 @@ class JsModule:
         return [text(name)]
 
     def _read_expression_statement(self, expression: Node) -> None:
-        expression = unwrap(expression)
-        if expression.type in ("await_expression", "unary_expression") and expression.named_child_count:
-            expression = unwrap(expression.named_children[-1])
+        expression = _awaited(expression)
         if expression.type == "assignment_expression":
             self._read_commonjs_export(expression)
             return
         # `main()`, `main().then(...).catch(...)`, `void main()`: the entry point of a script
-        while expression.type == "call_expression":
-            function = expression.child_by_field_name("function")
-            if function is None:
-                return
-            if function.type == "identifier":
-                self.entry_calls.add(text(function))
-                return
-            if function.type == "member_expression":
-                expression = unwrap(function.child_by_field_name("object"))
-            else:
-                return
+        head, _ = _call_chain(expression)
+        if head is not None and head.type == "identifier":
+            self.entry_calls.add(text(head))
 
     def script_exits(self) -> tuple[bool, bool]:
         """Whether the script's process ends at once (after its entry succeeds, when it fails): an
@@ -553,25 +543,43 @@ PROMISE_CHAIN_METHODS = frozenset({"then", "catch", "finally"})
 def _entry_chain(module: JsModule, statement: Node) -> Optional[tuple[Node, list[tuple[str, list[Node]]]]]:
     """(the function the statement runs, the promise methods chained on its call, innermost first)
     for `main()`, `await main()`, `void main().catch(...)` or an IIFE; None for anything else."""
-    expression = unwrap(statement.named_children[0]) if statement.named_child_count else None
-    if expression is not None and expression.type in ("await_expression", "unary_expression") \
-            and expression.named_child_count:
-        expression = unwrap(expression.named_children[-1])
-    links: list[tuple[str, list[Node]]] = []
-    while expression is not None and expression.type == "call_expression":
-        callee = unwrap(expression.child_by_field_name("function"))
-        arguments = expression.child_by_field_name("arguments")
-        if callee.type == "member_expression" and text(callee.child_by_field_name("property")) in PROMISE_CHAIN_METHODS:
-            links.insert(0, (text(callee.child_by_field_name("property")),
-                             list(arguments.named_children) if arguments is not None else []))
-            expression = unwrap(callee.child_by_field_name("object"))
-            continue
-        if callee.type == "identifier" and text(callee) in module.functions:
-            return module.functions[text(callee)], links
-        if callee.type in FUNCTION_TYPES:
-            return callee, links
+    if not statement.named_child_count:
         return None
+    head, links = _call_chain(_awaited(statement.named_children[0]))
+    if head is None or any(method not in PROMISE_CHAIN_METHODS for method, _ in links):
+        return None
+    if head.type == "identifier" and text(head) in module.functions:
+        return module.functions[text(head)], links
+    if head.type in FUNCTION_TYPES:
+        return head, links
     return None
+
+
+def _awaited(expression: Node) -> Node:
+    """The expression under `await` or a unary operator (`void main()`), unwrapped."""
+    expression = unwrap(expression)
+    if expression.type in ("await_expression", "unary_expression") and expression.named_child_count:
+        expression = unwrap(expression.named_children[-1])
+    return expression
+
+
+def _call_chain(expression: Node) -> tuple[Optional[Node], list[tuple[str, list[Node]]]]:
+    """`main().then(a).catch(b)`: the callee of the innermost call (`main`, or a function called at once)
+    and the methods called on its result with their arguments, innermost first; (None, []) when the
+    innermost callee is a member (`console.log(x)`) or the expression is no call."""
+    links: list[tuple[str, list[Node]]] = []
+    while expression.type == "call_expression":
+        callee = expression.child_by_field_name("function")
+        if callee is None:
+            return None, []
+        callee = unwrap(callee)
+        if callee.type != "member_expression":
+            return callee, links
+        arguments = expression.child_by_field_name("arguments")
+        links.insert(0, (text(callee.child_by_field_name("property")),
+                         list(arguments.named_children) if arguments is not None else []))
+        expression = unwrap(callee.child_by_field_name("object"))
+    return None, []
 
 
 def _branch_entries(module: JsModule, statement: Node) -> list[Node]:
