@@ -12,7 +12,7 @@ import libcst as cst
 
 from poollint.catalog.model import ClientSpec
 from poollint.python.cst.context import Frame, positional_arguments
-from poollint.python.cst.roles import function_role
+from poollint.python.cst.roles import decorator_target, function_role
 from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.python.facts import INSPECTING_BUILTINS, MAX_CHAIN_DEPTH
 
@@ -154,8 +154,7 @@ class _References(cst.CSTVisitor):
         """`@with_limiter` or `@with_limiter(limit=5)` runs the function once, when the definition it
         decorates runs: at import for a module's function or a method of its class, else on each run of
         the function that defines it."""
-        call = node.decorator if isinstance(node.decorator, cst.Call) else None
-        target = call.func if call is not None else node.decorator
+        target, call = decorator_target(node)
         if not self.names_target(target):
             return
         self._called.add(id(target))
@@ -416,12 +415,18 @@ def produces(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
     return False
 
 
+def subscribed(value: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
+    """What subscriptions are taken from (`client["shop"]["orders"]` -> `client`), which the object they
+    give keeps alive; the value itself when it is no subscription."""
+    while isinstance(value, cst.Subscript):
+        value = value.value
+    return value
+
+
 def carries(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
     """Whether `value` is the call's result or an object taken from it by subscription, which keeps the
     client alive (`MongoClient(url)["shop"]`, `client[db][coll]`)."""
-    while isinstance(value, cst.Subscript):
-        value = value.value
-    return produces(value, node)
+    return produces(subscribed(value), node)
 
 
 def releases(call: cst.Call, names: set[str], spec: ClientSpec) -> bool:
@@ -463,9 +468,7 @@ class _KeptNames(cst.CSTVisitor):
         self._assigned(node.value, [target.target for target in node.targets])
 
     def _assigned(self, value: cst.BaseExpression, targets: list[cst.BaseExpression]) -> None:
-        held = value
-        while isinstance(held, cst.Subscript):  # `self.crawls = mdb["crawls"]`: the collection holds the client
-            held = held.value
+        held = subscribed(value)  # `self.crawls = mdb["crawls"]`: the collection holds the client
         value_names = ({held.value} if isinstance(held, cst.Name) else set()) | _argument_names(value)
         for target in unpacked_targets(targets):
             if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
@@ -648,9 +651,7 @@ def _argument_names(value: Optional[cst.BaseExpression],
         return set()
     names: set[str] = set()
     while pending:
-        inner = pending.pop()
-        while isinstance(inner, cst.Subscript):  # `cls(client[db][coll])`: the client lives on
-            inner = inner.value
+        inner = subscribed(pending.pop())  # `cls(client[db][coll])`: the client lives on
         if isinstance(inner, cst.Name):
             names.add(inner.value)
         elif isinstance(inner, (cst.List, cst.Tuple, cst.Set)):  # `Namespace(stores=[Store(conn)])`
@@ -708,9 +709,8 @@ class _Calls(cst.CSTVisitor):
             self.flows.setdefault(name, set()).update(targets)
 
     def visit_Return(self, node: cst.Return) -> None:
-        value = node.value.expression if isinstance(node.value, cst.Await) else node.value
-        while isinstance(value, cst.Subscript):  # `return client["shop"]`: the database keeps its client
-            value = value.value
+        # `return client["shop"]`: the database keeps its client
+        value = subscribed(node.value.expression if isinstance(node.value, cst.Await) else node.value)
         if isinstance(value, cst.Name):
             self.returned.add(value.value)
         elif isinstance(value, cst.Tuple):

@@ -10,7 +10,7 @@ from poollint.python.cst.context import Frame, dotted_name, positional_arguments
 from poollint.python.cst.modules import class_method
 from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.findings import Location
-from poollint.python.cst.roles import body_facts, function_role
+from poollint.python.cst.roles import body_facts, decorator_target, function_role
 from poollint.python.screen import CONSTRUCTORS
 from poollint.rules.base import FileRule, ProjectRule
 from poollint.rules.client_flow import (
@@ -20,7 +20,7 @@ from poollint.rules.client_flow import (
     in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, own_functions, parameters_given,
     produces,
     reached_only_from_run_once, reached_only_from_unbuilt_classes, reinitialises_cached_instance, releases,
-    returned_names, tests_missing,
+    returned_names, subscribed, tests_missing,
     unpacked_targets,
 )
 
@@ -403,7 +403,7 @@ class ClientPerCall(_ClientCreation):
         if self.context.module_functions.get(name) is not decorator or not self._escapes(wrapper, decorator):
             return None
         for function in _decorated_functions(self.context.module):
-            if any(dotted_name(_decorator_expression(d)) == name for d in function.decorators):
+            if any(dotted_name(decorator_target(d)[0]) == name for d in function.decorators):
                 role = function_role(self.context, function, None)
                 if role.per_call and not role.runs_once and not role.is_test:
                     return f"the wrapper `@{name}` puts around `{function.name.value}()`, {role.per_call}"
@@ -646,12 +646,6 @@ def _decorated_functions(module: cst.Module) -> list[cst.FunctionDef]:
     return found
 
 
-def _decorator_expression(decorator: cst.Decorator) -> cst.BaseExpression:
-    """`with_cache` of `@with_cache` and of `@with_cache(ttl=5)`."""
-    expression = decorator.decorator
-    return expression.func if isinstance(expression, cst.Call) else expression
-
-
 def factory_call(rule: _ClientCreation, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
     """A call of a project factory: (the client it builds, the chain to its constructor), else (None, "").
 
@@ -723,9 +717,8 @@ def _factory_constructor(rule: _ClientCreation, function: cst.FunctionDef) -> Op
     # `global _engine; if _engine is None: _engine = create_engine(...)`; `return _engine`: one client per process
     returned = returned_names(function, rule.context.module_functions) - body_facts(function).globals
     for statement in _return_and_assign_statements(function):
-        returned_value = statement.value if isinstance(statement, cst.Return) else None
-        while isinstance(returned_value, cst.Subscript):  # `return MongoClient(url)["shop"]`
-            returned_value = returned_value.value
+        # `return MongoClient(url)["shop"]`
+        returned_value = subscribed(statement.value) if isinstance(statement, cst.Return) else None
         if isinstance(returned_value, cst.Call):
             call = returned_value
         elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Call) and any(

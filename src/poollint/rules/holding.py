@@ -15,7 +15,7 @@ from poollint.findings import Location
 from poollint.paths import display_path
 from poollint.python.cst.modules import class_method, project_class, project_definition, project_function
 from poollint.python.cst.walk import visit as cst_visit
-from poollint.python.cst.roles import function_role, iterated_in, runs_when_iterated
+from poollint.python.cst.roles import decorator_target, function_role, iterated_in, runs_when_iterated
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
 from poollint.rules.client_flow import calls_in, reached_only_from_run_once
@@ -152,8 +152,7 @@ class _HoldingRule(FileRule):
             klass = outer[0]
             if not index.routed_view(self.context.module_qualified(klass.name.value)):
                 return None
-            decorators = {self.qualified_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
-                          for d in node.decorators}
+            decorators = {self.qualified_name(decorator_target(d)[0]) for d in node.decorators}
             routed = node.name.value in spec.handler_methods or bool(decorators & set(spec.handler_decorators))
             # `@method_decorator(transaction.non_atomic_requests, name="dispatch")` on the class, or the
             # decorator on its `dispatch` (`as_view()` copies dispatch's attributes onto the view)
@@ -796,8 +795,7 @@ class _HoldingRule(FileRule):
             return False
         definition, context = found
         for decorator in definition.decorators:
-            expression = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
-            name = context.qualified_name(expression)
+            name = context.qualified_name(decorator_target(decorator)[0])
             # a function or class the project defines (not `app.task` of a Celery app a module builds)
             if name and "(" not in name and project_definition(index, name, self.settings) is not None:
                 return True
@@ -938,9 +936,7 @@ class _HoldingRule(FileRule):
 
     def _scope_of(self, definition: cst.CSTNode) -> Optional[Hold]:
         if isinstance(definition, cst.FunctionDef):
-            decorators = [d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
-                          for d in definition.decorators]
-            names = {self.qualified_name(d) for d in decorators}
+            names = {self.qualified_name(decorator_target(d)[0]) for d in definition.decorators}
             if not names & self.catalog.guards.context_manager_decorators:
                 return None
             scan = _ScopeScan(self, definition)

@@ -15,7 +15,7 @@ from poollint.python.cst.context import (
 from poollint.python.cst.logging_calls import is_logging_call
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.modules import base_classes, borrowed_by, project_class
-from poollint.python.cst.roles import function_role
+from poollint.python.cst.roles import decorator_target, function_role
 from poollint.pyast import NEXT_NAMES
 from poollint.python.facts import INSPECTING_BUILTINS
 from poollint.rules.client_flow import parameters_given, reached_only_from_run_once, serves_an_endless_loop
@@ -219,7 +219,7 @@ class ReleaseTracker:
         if not isinstance(function, cst.FunctionDef):
             return None
         name = function.name.value
-        if any(context.qualified_name(_decorator_target(d)) in self.guards.pytest_fixtures for d in function.decorators):
+        if any(context.qualified_name(decorator_target(d)[0]) in self.guards.pytest_fixtures for d in function.decorators):
             return "fixture", function, name
         owner = context.enclosing_class()
         if owner is not None:
@@ -1221,11 +1221,6 @@ def _assigned_names(statement: Optional[cst.CSTNode], node: cst.Call) -> list[st
 
 def _is_name_in(node: cst.BaseExpression, names: set[str]) -> bool:
     return isinstance(node, cst.Name) and node.value in names
-
-
-def _decorator_target(decorator: cst.Decorator) -> cst.BaseExpression:
-    expression = decorator.decorator
-    return expression.func if isinstance(expression, cst.Call) else expression
 
 
 def _exempt(context: "FileContext", node: cst.Call, spec: ClientSpec) -> bool:

@@ -20,7 +20,8 @@ class FunctionRole:
     is_test: bool = False
 
 
-def _decorator_target(decorator: cst.Decorator) -> tuple[cst.BaseExpression, Optional[cst.Call]]:
+def decorator_target(decorator: cst.Decorator) -> tuple[cst.BaseExpression, Optional[cst.Call]]:
+    """(`with_cache`, None) of `@with_cache`; (`with_cache`, the call) of `@with_cache(ttl=5)`."""
     expr = decorator.decorator
     if isinstance(expr, cst.Call):
         return expr.func, expr
@@ -86,7 +87,7 @@ def runs_when_iterated(context: "FileContext", function: cst.FunctionDef) -> boo
         yields = _Yields()
         cst_visit(function.body, yields)
         cache[function] = yields.found and not any(
-            context.qualified_name(_decorator_target(d)[0]) in decorators for d in function.decorators)
+            context.qualified_name(decorator_target(d)[0]) in decorators for d in function.decorators)
     return cache[function]
 
 
@@ -161,7 +162,7 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
     name = function.name.value
     is_test = context.is_test_file or name.startswith("test")
     for decorator in function.decorators:
-        target, call = _decorator_target(decorator)
+        target, call = decorator_target(decorator)
         qualified = context.qualified_name(target) or ""
         last = target.attr.value if isinstance(target, cst.Attribute) else (dotted_name(target) or "")
         if qualified in guards.cache_decorators:
