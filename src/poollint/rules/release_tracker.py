@@ -706,8 +706,8 @@ class ReleaseTracker:
         if not isinstance(function, cst.FunctionDef):
             return False
         for decorator in function.decorators:
-            call = decorator.decorator
-            if isinstance(call, cst.Call) and self.context.qualified_name(call.func) in self.guards.pytest_fixtures \
+            target, call = decorator_target(decorator)
+            if call is not None and self.context.qualified_name(target) in self.guards.pytest_fixtures \
                     and any(a.keyword is not None and a.keyword.value == "scope" and isinstance(a.value, cst.SimpleString)
                             and a.value.evaluated_value == "session" for a in call.args):
                 return True
