@@ -125,3 +125,69 @@ def test_a_reportable_file_comes_with_its_slice_so_ast_runs_once(tmp_path: Path)
 
     findings = check_paths([root / "app" / "api.py"], settings, options=RunOptions(cache=False, jobs=1)).findings
     assert [(f.line, f.code) for f in findings] == [(9, "DBP101")]
+
+
+DEPS = '''\
+from typing import Generator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+engine = create_engine("postgresql://app@db/app")
+
+
+def get_db() -> Generator[Session, None, None]:
+    with Session(engine) as session:
+        yield session
+'''
+
+# `next()` of the project's session generator, and of an iterator of rows: both import sqlalchemy
+JOBS = '''\
+from sqlalchemy import text
+
+from .deps import get_db
+
+
+def nightly_cleanup():
+    db = next(get_db())
+    db.execute(text("DELETE FROM turns"))
+    db.commit()
+'''
+
+ROWS = '''\
+from sqlalchemy import text
+
+
+def first_row(rows):
+    return next(iter(rows), text("SELECT 1"))
+'''
+
+
+def test_a_next_call_is_analyzed_only_when_a_generator_of_the_project_may_give_a_session(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    app = tmp_path / "app"
+    app.mkdir()
+    for name, text in {"__init__.py": "", "deps.py": DEPS, "jobs.py": JOBS, "rows.py": ROWS}.items():
+        (app / name).write_text(text)
+    settings = Settings()
+    index = build_index(tmp_path, settings, use_cache=False, wanted=frozenset({"app/jobs.py", "app/rows.py"}))
+    # the index pass cannot tell which generators give sessions: both are left to the runner's screen
+    for relative in ("app/jobs.py", "app/rows.py"):
+        verdict = index.screened.get(relative)
+        assert verdict is None or verdict.through_project or not verdict.could_report
+    parsed: list[str] = []
+    import poollint.engine.analyze as analyze
+
+    real = analyze.analyze_source
+
+    def recording(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        parsed.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    analyze.analyze_source = recording
+    try:
+        findings = check_paths([tmp_path], settings, options=RunOptions(cache=False, jobs=1)).findings
+    finally:
+        analyze.analyze_source = real
+    assert [(Path(f.path).name, f.line, f.code) for f in findings] == [("jobs.py", 7, "DBP304")]
+    assert "rows.py" not in parsed and "jobs.py" in parsed

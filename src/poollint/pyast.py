@@ -31,6 +31,9 @@ def _word_pattern(words: frozenset[str]) -> "re.Pattern[bytes]":
 
 # the builtins that pull the next item out of a generator (`db = next(get_db())`)
 NEXT_NAMES = frozenset({"next", "anext"})
+# the annotations that say what a generator yields (`Generator[Session, None, None]`), qualified
+GENERATOR_TYPES = frozenset(f"{module}.{name}" for module in ("typing", "collections.abc") for name in (
+    "Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator", "AsyncIterable"))
 _WORD_END = -1  # a trie key no byte has: a word ends here
 
 

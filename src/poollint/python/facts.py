@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import Outline, dotted_name, literal_prefix
+from poollint.pyast import GENERATOR_TYPES, Outline, dotted_name, literal_prefix
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.paths import is_test_path
@@ -181,10 +181,6 @@ class ModuleFacts:
 INTERFACE_BASES = frozenset({
     "typing.Protocol", "typing_extensions.Protocol", "abc.ABC", "abc.ABCMeta"})
 ABSTRACT_DECORATORS = frozenset({"abc.abstractmethod"})
-
-# annotations of a generator, whose first argument is what it yields
-GENERATOR_TYPES = frozenset(f"{module}.{name}" for module in ("typing", "collections.abc") for name in (
-    "Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator", "AsyncIterable"))
 
 
 def _named_definitions(body: Sequence[ast.stmt]) -> list[tuple[str, "_FunctionNode"]]:

@@ -836,14 +836,14 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex],
     scopes = index.screen_scopes()
     project = index.project_packages()
     if not (extra or objects or scopes or project):
-        return screen_words(settings, vocabularies)
+        return screen_words(settings, vocabularies, generators_known=True)
     reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True))
     key = "\1".join([settings.fingerprint(), *("\0".join(sorted(part)) for part in (
         extra, objects, scopes, project, reaching, vocabularies))])
     if key not in _PROJECT_SCREEN_WORDS:
         _PROJECT_SCREEN_WORDS[key] = ScreenWords.from_catalog(
             settings.catalog, extra_words=extra, project_packages=project, extra_objects=objects, extra_scopes=scopes,
-            reaching_names=reaching, vocabularies=vocabularies,
+            reaching_names=reaching, vocabularies=vocabularies, generators_known=True,
             # an object imported as `from shop.db import warehouse` below a source root is the project's
             # backend.shop.db.warehouse: the file imports where clients come from
             extra_packages=root_packages(index.source_roots))

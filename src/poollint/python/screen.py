@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Optional, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import NEXT_NAMES, Outline, dotted_name, word_pattern
+from poollint.pyast import GENERATOR_TYPES, NEXT_NAMES, Outline, dotted_name, word_pattern
 from poollint.python.names import ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode, syntax_failure
 from poollint.limits import MAX_AST_BYTES, megabytes
@@ -80,6 +80,10 @@ class ScreenWords:
     named_receiver_pattern: "re.Pattern[bytes]" = re.compile(b"(?!)")
     # a session's methods that build a lazy query (`session.query(User)`): DBP304 follows it out of a `with`
     query_methods: frozenset[str] = frozenset()
+    # whether `factory_names` holds the project's generators that yield a client (project_screen_words):
+    # then `next(get_db())` is screened by its generator's name, and a `next()` of anything else only
+    # matters on a parameter annotated as such a generator. False: any `next()` may pull a client.
+    generators_known: bool = False
     # resolved name -> whether it is an external call: every function of a module asks for the same names
     _external_memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -114,10 +118,11 @@ class ScreenWords:
                      extra_scopes: frozenset[str] = frozenset(),
                      reaching_names: Optional[frozenset[str]] = None,
                      extra_packages: frozenset[str] = frozenset(),
-                     vocabularies: frozenset[str] = VOCABULARIES) -> "ScreenWords":
+                     vocabularies: frozenset[str] = VOCABULARIES, generators_known: bool = False) -> "ScreenWords":
         """`extra_words`: the project's pool factories; `extra_objects`: its module objects that are clients;
         `extra_scopes`: its context managers that may open a transaction (all qualified and as written).
         `extra_packages`: more top-level packages whose objects may be clients (the project's own).
+        `generators_known`: `extra_words` holds every project generator that yields a client.
         `vocabularies`: what the enabled rules need; the bytes stage (`pattern`) looks for every library
         whatever they are, since DBP000 and the URL facts of DBP4xx read those files too."""
         words = sorted(catalog.screen_words() | extra_words | extra_objects | extra_scopes, key=len, reverse=True)
@@ -157,7 +162,8 @@ class ScreenWords:
                         m for spec in externals if not spec.publishes_task for m in spec.methods)))),
                     None if reaching_names is None else frozenset(_suffixes(reaching_names)),
                     named_checkouts, named_transactions, *_named_call_patterns(named_checkouts + named_transactions),
-                    query_methods=frozenset(m for spec in catalog.implicit_transactions for m in spec.query_methods))
+                    query_methods=frozenset(m for spec in catalog.implicit_transactions for m in spec.query_methods),
+                    generators_known=generators_known)
         return words if vocabularies == VOCABULARIES else words.narrowed(vocabularies)
 
     def narrowed(self, vocabularies: frozenset[str]) -> "ScreenWords":
@@ -327,6 +333,9 @@ def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool]:
     aliases, imports_library = file_names(outline, words)
     direct, holds = triggers(outline, words, aliases, imports_library)
     if direct:
+        if not words.generators_known and not triggers(outline, replace(words, generators_known=True), aliases,
+                                                       imports_library)[0]:
+            return True, True  # only a `next()`, of a generator the project's facts will name (or not)
         return True, False
     if not holds:
         return False, False
@@ -432,8 +441,9 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 with_callees.add(id(expression.func))
     if words.query_methods and _queries_a_session_bound_by_with(outline, words.query_methods):
         return True, False  # the lazy query may leave the block that closes its session (DBP304)
-    if imports_library and any(isinstance(func, ast.Name) and func.id in NEXT_NAMES for func in callees):
-        return True, False  # `db = next(get_db())`: a generator's session that nothing may close (DBP304)
+    if imports_library and any(isinstance(func, ast.Name) and func.id in NEXT_NAMES for func in callees) \
+            and (not words.generators_known or _spells_a_generator_type(outline)):
+        return True, False  # `db = next(session_gen)`: a generator's session that nothing may close (DBP304)
     holds = False
     session_named: Optional[bool] = None  # _names_a_session, asked at most once: it reads every name
     for func in callees:
@@ -468,6 +478,17 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 or (resolved.endswith("()") and resolved[:-2].rsplit(".", 1)[-1] in words.scope_names):
             holds = True  # `unit_of_work()`, or `self._uow()` of an object whose call builds a scope
     return False, holds
+
+
+_GENERATOR_TYPE_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in GENERATOR_TYPES)
+
+
+def _spells_a_generator_type(outline: Outline) -> bool:
+    """`Generator`, `AsyncIterator`...: a parameter may be annotated as a generator of sessions, whose
+    `next()` gives one (the rules' `_yielded_by`). A project generator called by its name is a
+    factory word of its own."""
+    return any(node.id in _GENERATOR_TYPE_NAMES for node in outline.names) \
+        or any(node.attr in _GENERATOR_TYPE_NAMES for node in outline.attributes)
 
 
 def _named_like_receiver(func: ast.Attribute, words: ScreenWords, aliases: dict[str, str]) -> bool:
@@ -529,13 +550,16 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
                for resolved in (_resolve(dotted, aliases) for dotted in spellings))
 
 
-_SCREEN_CACHE: dict[tuple[str, frozenset[str]], ScreenWords] = {}
+_SCREEN_CACHE: dict[tuple[str, frozenset[str], bool], ScreenWords] = {}
 
 
-def screen_words(settings: Settings, vocabularies: frozenset[str] = VOCABULARIES) -> ScreenWords:
-    key = (settings.fingerprint(), vocabularies)
+def screen_words(settings: Settings, vocabularies: frozenset[str] = VOCABULARIES, *,
+                 generators_known: bool = False) -> ScreenWords:
+    """The catalog's words; `generators_known`: for a project whose index names no generator of a client."""
+    key = (settings.fingerprint(), vocabularies, generators_known)
     if key not in _SCREEN_CACHE:
-        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog, vocabularies=vocabularies)
+        _SCREEN_CACHE[key] = ScreenWords.from_catalog(settings.catalog, vocabularies=vocabularies,
+                                                      generators_known=generators_known)
     return _SCREEN_CACHE[key]
 
 

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from poollint.catalog.model import Catalog, ClientSpec
-from poollint.pyast import NEXT_NAMES
+from poollint.pyast import GENERATOR_TYPES, NEXT_NAMES
 from poollint.python.cst.positions import ModulePositions, module_positions
 from poollint.python.cst.walk import visit as cst_visit
-from poollint.python.facts import GENERATOR_TYPES
 from poollint.paths import is_test_path
 from poollint.python.names import Importer, ImportStatement, resolve_import
 from poollint.settings import Settings
