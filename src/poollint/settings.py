@@ -100,7 +100,10 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
                "`kind = \"connection\"` for a single connection and `kind = \"session\"` for an ORM session "
                "(DBP301-DBP304: closed on every path); a session's `pool-argument` names the argument that "
                "binds it to a pool (`bind`); `outlives-process = true` for a client that a script must release "
-               "even when it runs once (DBP301), because the process exit does not stop what it started."),
+               "even when it runs once (DBP301), because the process exit does not stop what it started; "
+               "`registry = true` for a constructor of a registry of per-thread sessions (Flask-SQLAlchemy 2's "
+               "`db.create_scoped_session()`): one a function builds for itself must be released there, one "
+               "kept on an object or a module lives as long as its owner."),
     SettingDoc("transactions", "none",
                '[[tool.poollint.transactions]]\nlibrary = "acme-db"\nfunctions = ["acme.db.transaction"]',
                "Your own transaction scopes (context managers or decorators), for DBP201."),

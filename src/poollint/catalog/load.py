@@ -38,7 +38,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "context-manager-releases": bool, "not-a-pool-if": list,
         "exempt-url-schemes": list, "language": str, "pool-argument": str, "dedicated-methods": list,
         "outlives-process": bool, "in-memory-urls": list, "subscription-streams": list,
-        "inspection-attributes": list, "size-arguments": list,
+        "inspection-attributes": list, "size-arguments": list, "registry": bool,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -115,7 +115,7 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         in_memory_urls=tuple(e.get("in-memory-urls", ())),
         subscription_streams=tuple(e.get("subscription-streams", ())),
         inspection_attributes=tuple(e.get("inspection-attributes", ())),
-        size_arguments=tuple(e.get("size-arguments", ())),
+        size_arguments=tuple(e.get("size-arguments", ())), registry=e.get("registry", False),
     )
 
 

@@ -55,6 +55,10 @@ class ClientSpec:
     # the keyword arguments that size the pool (`pool_size`, `max_size`): pools of one datasource
     # sized apart are kept apart on purpose (a bulkhead for one workload)
     size_arguments: tuple[str, ...] = ()
+    # a registry of per-thread sessions (`scoped_session`): built to last as long as what keeps it (a
+    # module, an object), whose thread sessions a framework hook or a worker removes; only one a
+    # function builds for itself and drops must be released there
+    registry: bool = False
 
     def in_memory(self, url: str) -> bool:
         return any(fnmatchcase(url.lower(), pattern) for pattern in self.in_memory_urls)
@@ -391,6 +395,16 @@ class Catalog:
         names += list(self._external_clients)
         return frozenset(n.split(".")[0] for n in names if n)
 
+    def object_builder_names(self) -> frozenset[str]:
+        """Last parts of what builds an object the rules follow (`SQLAlchemy` of `db = SQLAlchemy()`,
+        `create_engine`): a module that binds one at its scope tells importing modules what they use."""
+        return self.derived("object-builder-names", lambda: frozenset(
+            n.split("(")[0].rsplit(".", 1)[-1]
+            for n in (*(n for spec in self.clients for n in spec.constructors),
+                      *(n for spec in (*self.transactions, *self.checkouts, *self.implicit_transactions)
+                        for n in spec.receivers))
+            if n and not n.endswith("()")))
+
     def derived(self, key: str, build: Callable[[], T]) -> T:
         """`build()`'s value, computed once for this catalog and kept with it (workers get it pickled)."""
         if key not in self._derived:
@@ -422,7 +436,9 @@ class Catalog:
         is not a candidate.
         """
         names: set[str] = set()
-        qualified = [n for spec in self.clients for n in spec.constructors]
+        # a constructor that is an object's method (`flask_sqlalchemy.SQLAlchemy().create_scoped_session`)
+        # is spelled in a file by the package the object comes from
+        qualified = [n.split("(")[0] for spec in self.clients for n in spec.constructors]
         qualified += [n for spec in self.transactions for n in spec.functions]
         database_packages = {n.split(".")[0] for n in qualified if n.count(".") < 2}
         # a DB-API driver's package is a database package however deep its `connect` is

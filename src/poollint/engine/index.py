@@ -174,6 +174,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         return found
 
     registrations = _registration_pattern(settings.catalog)
+    module_objects = _module_object_pattern(settings.catalog)
     # a setting that runs every view in a transaction, and the URLconfs that say which functions are
     # views: read only in a project that sets it (RequestTransactionSpec)
     request_settings, request_routes = _request_transaction_patterns(settings.catalog)
@@ -209,7 +210,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                              "imports": [name for name in imported if name.split(".")[0] in name_parts]
                              + sorted(heads & library_packages), "heads": sorted(heads)}
         names_library = passes_screen(data, settings)  # scanned once: most files fail here
-        if (names_library and names_a_screen_call(data, settings)) or registrations.search(data) \
+        if (names_library and (names_a_screen_call(data, settings) or module_objects.search(data))) \
+                or registrations.search(data) \
                 or external.search(data) or (request_settings is not None and request_settings.search(data)):
             screened.append(relative)
         else:
@@ -280,6 +282,14 @@ def _registration_pattern(catalog: Catalog) -> "re.Pattern[bytes]":
     decorators = "|".join(re.escape(n) for n in sorted(guards.command_decorator_attributes)) or "(?!)"
     methods = "|".join(re.escape(n) for n in sorted(guards.command_registration_methods)) or "(?!)"
     return re.compile(rf"^\w[\w.]*\.(?:(?:{decorators})\([^\n]*\)|(?:{methods}))\(\s*\w".encode(), re.MULTILINE)
+
+
+def _module_object_pattern(catalog: Catalog) -> "re.Pattern[bytes]":
+    """Bytes of a module-scope name bound to an object a rule follows (`db = SQLAlchemy()` of
+    app/extensions.py): modules that import it use that object (ProjectIndex.object_origin)."""
+    names = "|".join(re.escape(n) for n in sorted(catalog.object_builder_names())) or "(?!)"
+    return re.compile(rf"^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*(?:await[ \t]+)?(?:[\w.]+\.)?(?:{names})\(".encode(),
+                      re.MULTILINE)
 
 
 def _request_transaction_patterns(catalog: Catalog) -> tuple[Optional["re.Pattern[bytes]"], Optional["re.Pattern[bytes]"]]:

@@ -559,7 +559,8 @@ class _ModuleReader:
         for node in self.own_statements(constructor):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attribute(node.targets[0]):
                 opened = self._opened_by(node.value, {})
-                if opened is not None and (self.catalog.client_for(opened) or self.catalog.checkout_taken(opened)):
+                spec = self.catalog.client_for(opened) if opened is not None else None
+                if opened is not None and ((spec is not None and not spec.registry) or self.catalog.checkout_taken(opened)):
                     target = node.targets[0]
                     assert isinstance(target, ast.Attribute)
                     kept[target.attr] = (target, opened)
@@ -567,7 +568,7 @@ class _ModuleReader:
 
     def _release_method_names(self) -> frozenset[str]:
         return self.catalog.derived("release-method-names", lambda: frozenset(
-            {m for spec in self.catalog.clients for m in spec.release}
+            {m for spec in self.catalog.clients if not spec.registry for m in spec.release}
             | {m for spec in self.catalog.checkouts for m in spec.release}
             | self.catalog.guards.cleanup_methods | self.catalog.guards.release_method_names))
 

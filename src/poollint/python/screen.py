@@ -84,6 +84,9 @@ class ScreenWords:
     # then `next(get_db())` is screened by its generator's name, and a `next()` of anything else only
     # matters on a parameter annotated as such a generator. False: any `next()` may pull a client.
     generators_known: bool = False
+    # constructors that are a method of a library's object (`db.create_scoped_session()` of
+    # `db = SQLAlchemy()`), by that method's name: the object may come from another module
+    method_constructors: frozenset[str] = frozenset()
     # resolved name -> whether it is an external call: every function of a module asks for the same names
     _external_memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -163,7 +166,8 @@ class ScreenWords:
                     None if reaching_names is None else frozenset(_suffixes(reaching_names)),
                     named_checkouts, named_transactions, *_named_call_patterns(named_checkouts + named_transactions),
                     query_methods=frozenset(m for spec in catalog.implicit_transactions for m in spec.query_methods),
-                    generators_known=generators_known)
+                    generators_known=generators_known,
+                    method_constructors=frozenset(n.rsplit(".", 1)[-1] for n in constructors if "()." in n))
         return words if vocabularies == VOCABULARIES else words.narrowed(vocabularies)
 
     def narrowed(self, vocabularies: frozenset[str]) -> "ScreenWords":
@@ -171,7 +175,7 @@ class ScreenWords:
         nothing: frozenset[str] = frozenset()
         cleared: dict[str, Any] = {}
         if CONSTRUCTORS not in vocabularies:
-            cleared.update(qualified=nothing, factory_names=nothing)
+            cleared.update(qualified=nothing, factory_names=nothing, method_constructors=nothing)
         if CHECKOUTS not in vocabularies:
             cleared.update(checkout_methods=nothing, released_by_with=nothing, named_checkouts=())
         if TRANSACTIONS not in vocabularies:
@@ -471,7 +475,8 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
         # resolves to neither its qualified name nor its own: its last part still says which it is
         if dotted in words.qualified or resolved in words.qualified \
                 or dotted.rsplit(".", 1)[-1] in words.factory_names \
-                or resolved.rsplit(".", 1)[-1] in words.factory_names:
+                or resolved.rsplit(".", 1)[-1] in words.factory_names \
+                or ("." in dotted and dotted.rsplit(".", 1)[-1] in words.method_constructors):
             return True, holds
         if dotted in words.transaction_functions or resolved in words.transaction_functions \
                 or dotted.rsplit(".", 1)[-1] in words.scope_names \

@@ -243,6 +243,11 @@ class CheckoutNotReleased(_Release):
         connection out at its first query and holds it until it is closed; close it in
         `finally` or use `with Session(engine) as session:`. A session bound to a connection
         it is given (`Session(bind=op.get_bind())` in a migration) holds nothing of its own.
+        Flask-SQLAlchemy 2's `db.create_scoped_session()` builds a new registry on every call, whose
+        thread session holds its connection until the registry's `remove()`: one a function builds
+        for itself is judged like a session (`remove()` in `finally`). A registry kept on an object or
+        at module scope lives as long as its owner, and `scoped_session(...)` built in a function is
+        usually the application's registry being set up: neither is reported.
 
         A release right after the opening, or after nothing but logging calls whose arguments call
         nothing (`logger.info("connected")`, `app.logger.warning(...)`, `print(...)`: catalog
