@@ -478,6 +478,8 @@ class _HoldingRule(FileRule):
         func = node.func
         if self._ends_a_checkout(node, function):
             return
+        if self._ends_a_shared_session(node, function):
+            return
         if isinstance(func, cst.Attribute):
             receiver = dotted_name(func.value)
             spec = self.catalog.implicit_transaction(self.qualified_name(func.value)) if receiver else None
@@ -505,6 +507,35 @@ class _HoldingRule(FileRule):
                                            f"{self._display(node)}", node, implicit=True)
             elif effect != "begin":  # ended there, or unknown: stay silent about what follows
                 self._sessions.pop(key, None)
+
+    def _ends_a_shared_session(self, node: cst.Call, function: Frame) -> bool:
+        """`reset_user_dict()`, a project function that commits, rolls back or closes a session every module
+        shares (Flask-SQLAlchemy's `db.session`, a module's registry): the transaction this function's
+        queries began on it ends there. A session this function binds itself (a local, a parameter) is
+        another object than the one the callee names, whatever both are typed as."""
+        held = [(key, hold) for key, hold in self._sessions.items() if key[0] == id(function.node) and hold.implicit
+                and isinstance(hold.line_node, cst.Call) and isinstance(hold.line_node.func, cst.Attribute)
+                and dotted_name(hold.line_node.func.value) == key[1]
+                and self.context.frame_binding(key[1].split(".")[0]) in (None, self.context.frames[0])]
+        if not held:
+            return False
+        callee = self._project_function(node)
+        if callee is None:
+            return False
+        shared = {self.qualified_name(hold.line_node.func.value): key for key, hold in held}  # type: ignore[union-attr]
+        shared.pop(None, None)
+        ends = self.catalog.derived("implicit-transaction-end-methods", lambda: frozenset(
+            m for spec in self.catalog.implicit_transactions for m in spec.end_methods))
+        callee_function, _, callee_context = callee
+
+        def ended() -> set[str]:
+            return {self.qualified_name(call.func.value) for call in calls_in(callee_function.body)  # type: ignore[attr-defined]
+                    if isinstance(call.func, cst.Attribute) and call.func.attr.value in ends} - {None}
+
+        found = self._in_context(callee_context, ended) & set(shared)
+        for qualified in found:
+            del self._sessions[shared[qualified]]
+        return bool(found)
 
     def _track_assigned_checkout(self, node: cst.Call, function: Frame) -> bool:
         """`conn = pool.getconn()`, `conn = await pool.acquire()`, `conn = engine.connect()` outside a `with`:
