@@ -1345,7 +1345,10 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         `scalars`/`flush` and keeps its connection until `commit`, `rollback` or `close`: an
         external call in between is reported, with the session's first query as the start. A
         session handed to a project function that queries with it begins there; handed to one
-        that commits, or to anything unknown, it is not followed further. The call that begins it is
+        that commits, or to anything unknown, it is not followed further. A session every module
+        shares (`db.session` of `db = SQLAlchemy()` in app/extensions.py, imported anywhere) ends
+        where the function calls a project function that commits, rolls back or closes it itself
+        (`reset_user_dict()` that ends with `db.session.commit()`). The call that begins it is
         not judged inside the transaction it begins: whether its own slow call comes before a commit
         (in a function it calls in turn) is for the callee's code to show. A session pulled out of
         a project generator with `next()` or `anext()` (`db = next(get_db())`, in any module) is one
