@@ -342,8 +342,7 @@ class _HoldingRule(FileRule):
         """`session.commit()` (one of `ends`: by default the methods that end an implicit transaction),
         or `save(session)`, `pool.putconn(conn)`: the receiver handed to the call."""
         if ends is None:
-            ends = self.catalog.derived("implicit-transaction-end-methods", lambda: frozenset(
-                m for spec in self.catalog.implicit_transactions for m in spec.end_methods))
+            ends = self._implicit_end_methods()
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in ends and dotted_name(func.value) == receiver:
             return True
@@ -513,29 +512,37 @@ class _HoldingRule(FileRule):
         shares (Flask-SQLAlchemy's `db.session`, a module's registry): the transaction this function's
         queries began on it ends there. A session this function binds itself (a local, a parameter) is
         another object than the one the callee names, whatever both are typed as."""
-        held = [(key, hold) for key, hold in self._sessions.items() if key[0] == id(function.node) and hold.implicit
-                and isinstance(hold.line_node, cst.Call) and isinstance(hold.line_node.func, cst.Attribute)
-                and dotted_name(hold.line_node.func.value) == key[1]
-                and self.context.frame_binding(key[1].split(".")[0]) in (None, self.context.frames[0])]
-        if not held:
-            return False
-        callee = self._project_function(node)
+        shared: dict[str, tuple[int, str]] = {}  # what each held shared session is, qualified -> its key
+        for key, hold in self._sessions.items():
+            call = hold.line_node
+            if key[0] != id(function.node) or not hold.implicit or not isinstance(call, cst.Call) \
+                    or not isinstance(call.func, cst.Attribute) or dotted_name(call.func.value) != key[1]:
+                continue
+            if self.context.frame_binding(key[1].split(".")[0]) not in (None, self.context.frames[0]):
+                continue  # a local or a parameter of this function: its own session
+            qualified = self.qualified_name(call.func.value)
+            if qualified:
+                shared[qualified] = key
+        callee = self._project_function(node) if shared else None
         if callee is None:
             return False
-        shared = {self.qualified_name(hold.line_node.func.value): key for key, hold in held}  # type: ignore[union-attr]
-        shared.pop(None, None)
-        ends = self.catalog.derived("implicit-transaction-end-methods", lambda: frozenset(
-            m for spec in self.catalog.implicit_transactions for m in spec.end_methods))
         callee_function, _, callee_context = callee
+        ends = self._implicit_end_methods()
 
         def ended() -> set[str]:
-            return {self.qualified_name(call.func.value) for call in calls_in(callee_function.body)  # type: ignore[attr-defined]
-                    if isinstance(call.func, cst.Attribute) and call.func.attr.value in ends} - {None}
+            return {qualified for call in calls_in(callee_function.body)
+                    if isinstance(call.func, cst.Attribute) and call.func.attr.value in ends
+                    for qualified in (self.qualified_name(call.func.value),) if qualified}
 
-        found = self._in_context(callee_context, ended) & set(shared)
+        found = self._in_context(callee_context, ended) & shared.keys()
         for qualified in found:
             del self._sessions[shared[qualified]]
         return bool(found)
+
+    def _implicit_end_methods(self) -> frozenset[str]:
+        """The methods that end a session's implicit transaction (`commit`, `rollback`, `close`)."""
+        return self.catalog.derived("implicit-transaction-end-methods", lambda: frozenset(
+            m for spec in self.catalog.implicit_transactions for m in spec.end_methods))
 
     def _track_assigned_checkout(self, node: cst.Call, function: Frame) -> bool:
         """`conn = pool.getconn()`, `conn = await pool.acquire()`, `conn = engine.connect()` outside a `with`:
