@@ -799,7 +799,7 @@ def serves_an_endless_loop(node: cst.CSTNode, function: cst.FunctionDef, names: 
     for block in _statement_blocks(function.body):
         for index, statement in enumerate(block):
             if any(inner is node for inner in cst_walk(statement, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef))) \
-                    and any(_endless(later) and _names_any(later, names) for later in block[index + 1:]):
+                    and any(is_endless(later) and _names_any(later, names) for later in block[index + 1:]):
                 return True
     return False
 
@@ -811,7 +811,7 @@ def _statement_blocks(body: cst.BaseSuite) -> Iterator[Sequence[cst.BaseStatemen
             yield inner.body
 
 
-def _endless(statement: cst.BaseStatement) -> bool:
+def is_endless(statement: cst.CSTNode) -> bool:
     """`while True:` (or `while 1:`) that no `break` or `return` of its own leaves."""
     if not isinstance(statement, cst.While) or statement.orelse is not None:
         return False

@@ -18,7 +18,7 @@ from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import decorator_target, function_role, iterated_in, runs_when_iterated
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
-from poollint.rules.client_flow import calls_in, reached_only_from_run_once
+from poollint.rules.client_flow import calls_in, is_endless, reached_only_from_run_once
 
 # How many project functions deep a call is followed to find an external call.
 MAX_CHAIN_DEPTH = 3
@@ -352,11 +352,12 @@ class _HoldingRule(FileRule):
         """Whether the function holding the connection runs once per process (a script's `main()`, a
         command, a start-up hook) or is reached only from such code: one connection held once, while
         nothing else waits for the pool. A task publish is still reported (DBP203): the task may run
-        before the commit however often the code runs. Nested functions and loops are not judged once."""
+        before the commit however often the code runs. Nested functions and a worker's endless loop (`while True:`
+        that nothing leaves, client_flow.is_endless) are not judged once; a batch loop that ends is."""
         functions = [frame for frame in self.context.frames if frame.is_function]
         if len(functions) != 1 or not isinstance(functions[0].node, cst.FunctionDef):
             return False
-        if any(frame.is_loop for frame in self.context.frames):
+        if any(frame.is_loop and is_endless(frame.node) for frame in self.context.frames):
             return False  # a worker's `while True:` loop holds a connection for every job it takes
         function = functions[0].node
         klass = self.context.enclosing_class()
@@ -1174,8 +1175,10 @@ class ExternalCallInTransaction(_HoldingRule):
 
         Code that runs once per process is left alone: a script's `main()`, a command, a start-up
         hook, and functions reached only from them (in any module). It holds one connection, once,
-        while nothing else waits for the pool. A loop there (a worker's `while True:` taking jobs)
-        holds it once per iteration and is reported. DBP202 follows the same rule.
+        while nothing else waits for the pool. A worker's endless loop there (a `while True:` taking
+        jobs, which no `break` or `return` leaves) holds it for job after job for as long as the worker
+        lives, and is reported; a batch loop that ends (over rows, until none is left) is not. DBP202
+        follows the same rule.
 
         Fixes by library: make the call before the transaction starts or after its block ends
         (Prisma `async with db.tx()`, SQLAlchemy `with engine.begin()`/`session.begin()`, asyncpg and
