@@ -60,6 +60,9 @@ class Hold:
     timeout: str = ""
     related: Related = ()  # where a project scope in another module opens the transaction
     implicit: bool = False  # a session's own transaction, from its first query until it ends
+    # of a session every module shares (`db.session` of a module object, not a local or a parameter):
+    # its qualified name, by which a project function that commits it ends the hold (_ends_a_shared_session)
+    shared: str = ""
 
 
 @dataclass(frozen=True)
@@ -482,7 +485,8 @@ class _HoldingRule(FileRule):
             return
         if isinstance(func, cst.Attribute):
             receiver = dotted_name(func.value)
-            spec = self.catalog.implicit_transaction(self.qualified_name(func.value)) if receiver else None
+            qualified = self.qualified_name(func.value) if receiver else None
+            spec = self.catalog.implicit_transaction(qualified)
             if spec is not None and receiver is not None:
                 key = (id(function.node), receiver)
                 if func.attr.value in spec.end_methods:
@@ -490,8 +494,11 @@ class _HoldingRule(FileRule):
                 elif self._sqlite_name(func.value):
                     pass  # a session on in-memory SQLite: one connection per thread, nobody waits for it
                 elif func.attr.value in spec.begin_methods and key not in self._sessions:
+                    # a local or a parameter of this function is its own session, not the one every module shares
+                    own = self.context.frame_binding(receiver.split(".")[0]) not in (None, self.context.frames[0])
                     self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
-                                               f"{receiver}.{func.attr.value}()", node, implicit=True)
+                                               f"{receiver}.{func.attr.value}()", node, implicit=True,
+                                               shared="" if own else qualified or "")
                 return
         for position, arg in enumerate(node.args):  # a session handed to another function
             receiver = dotted_name(arg.value)
@@ -513,17 +520,8 @@ class _HoldingRule(FileRule):
         shares (Flask-SQLAlchemy's `db.session`, a module's registry): the transaction this function's
         queries began on it ends there. A session this function binds itself (a local, a parameter) is
         another object than the one the callee names, whatever both are typed as."""
-        shared: dict[str, tuple[int, str]] = {}  # what each held shared session is, qualified -> its key
-        for key, hold in self._sessions.items():
-            call = hold.line_node
-            if key[0] != id(function.node) or not hold.implicit or not isinstance(call, cst.Call) \
-                    or not isinstance(call.func, cst.Attribute) or dotted_name(call.func.value) != key[1]:
-                continue
-            if self.context.frame_binding(key[1].split(".")[0]) not in (None, self.context.frames[0]):
-                continue  # a local or a parameter of this function: its own session
-            qualified = self.qualified_name(call.func.value)
-            if qualified:
-                shared[qualified] = key
+        shared = {hold.shared: key for key, hold in self._sessions.items()
+                  if key[0] == id(function.node) and hold.shared}
         callee = self._project_function(node) if shared else None
         if callee is None:
             return False
