@@ -337,8 +337,9 @@ def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool]:
     aliases, imports_library = file_names(outline, words)
     direct, holds = triggers(outline, words, aliases, imports_library)
     if direct:
-        if not words.generators_known and not triggers(outline, replace(words, generators_known=True), aliases,
-                                                       imports_library)[0]:
+        # a second look only where a `next()` may be all there is: most files pass for a constructor
+        if not words.generators_known and _calls_next(_callees(outline)) and not triggers(
+                outline, replace(words, generators_known=True), aliases, imports_library)[0]:
             return True, True  # only a `next()`, of a generator the project's facts will name (or not)
         return True, False
     if not holds:
@@ -433,9 +434,7 @@ def add_assigned_names(outline: Outline, aliases: dict[str, str]) -> None:
 def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
              imports_library: bool) -> tuple[bool, bool]:
     """(a call that may be reported on its own, a transaction or a `with`-held checkout) in `outline`."""
-    callees: list[ast.expr] = [node.func for node in outline.calls]
-    for function in outline.functions:
-        callees.extend(function.decorator_list)  # `@transaction.atomic` is not a call
+    callees = _callees(outline)
     with_callees: set[int] = set()  # the functions of calls that are `with` items
     for node in outline.withs:
         for item in node.items:
@@ -445,8 +444,7 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 with_callees.add(id(expression.func))
     if words.query_methods and _queries_a_session_bound_by_with(outline, words.query_methods):
         return True, False  # the lazy query may leave the block that closes its session (DBP304)
-    if imports_library and any(isinstance(func, ast.Name) and func.id in NEXT_NAMES for func in callees) \
-            and (not words.generators_known or _spells_a_generator_type(outline)):
+    if imports_library and _calls_next(callees) and (not words.generators_known or _spells_a_generator_type(outline)):
         return True, False  # `db = next(session_gen)`: a generator's session that nothing may close (DBP304)
     holds = False
     session_named: Optional[bool] = None  # _names_a_session, asked at most once: it reads every name
@@ -483,6 +481,19 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 or (resolved.endswith("()") and resolved[:-2].rsplit(".", 1)[-1] in words.scope_names):
             holds = True  # `unit_of_work()`, or `self._uow()` of an object whose call builds a scope
     return False, holds
+
+
+def _callees(outline: Outline) -> list[ast.expr]:
+    """What `outline` calls: every call's function, and every decorator (`@transaction.atomic` is no call)."""
+    callees: list[ast.expr] = [node.func for node in outline.calls]
+    for function in outline.functions:
+        callees.extend(function.decorator_list)
+    return callees
+
+
+def _calls_next(callees: list[ast.expr]) -> bool:
+    """`next(...)` or `anext(...)` among `callees`: a session may be pulled out of a generator."""
+    return any(isinstance(func, ast.Name) and func.id in NEXT_NAMES for func in callees)
 
 
 _GENERATOR_TYPE_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in GENERATOR_TYPES)
