@@ -216,7 +216,8 @@ class Judge:
         body = text(function_body(function))
         escaped = re.escape(name)
         if re.search(rf"\breturn\s+(?:await\s+)?{escaped}\s*(?:[;)}}]|$)", body, re.MULTILINE) or \
-                re.search(rf"\breturn\s*\{{[^}}]*\b{escaped}\b(?!\s*[.(\[])", body):
+                re.search(rf"\breturn\s*\{{[^}}]*\b{escaped}\b(?!\s*[.(\[])", body) or \
+                _returns_through_chains(function, name):
             return "factory"
         if re.search(rf"[\w$\]\)]\.[\w$]+\s*(?:\?\?|\|\|)?=\s*{escaped}\b|\[[^\]]+\]\s*=\s*{escaped}\b", body):
             return "guarded"  # stored on a global, a cache or `this`
@@ -572,6 +573,28 @@ def _through_chains(node: Node) -> tuple[Node, Optional[Node]]:
             and text(parent.child_by_field_name("property")).startswith("$"):
         holder, parent = value_parent(parent.parent)
     return holder, parent
+
+
+def _returns_through_chains(function: Node, name: str) -> bool:
+    """A `return client.$extends(...)` of this function: the client it returns, extended, is still
+    the one it built (see `_through_chains`), so the function is a factory like `return client`."""
+    for statement in _descendants_of_type(function_body(function), "return_statement"):
+        if next((a for a in ancestors(statement) if a.type in FUNCTION_TYPES), None) != function \
+                or not statement.named_child_count:
+            continue
+        value = unwrap(statement.named_children[0])
+        while value is not None and value.type == "await_expression" and value.named_child_count:
+            value = unwrap(value.named_children[0])
+        chained = False
+        while value is not None and value.type == "call_expression":
+            callee = unwrap(value.child_by_field_name("function"))
+            if callee is None or callee.type != "member_expression" \
+                    or not text(callee.child_by_field_name("property")).startswith("$"):
+                break
+            value, chained = unwrap(callee.child_by_field_name("object")), True
+        if chained and value is not None and value.type == "identifier" and text(value) == name:
+            return True
+    return False
 
 
 def _location(module: JsModule, node: Node) -> tuple[Optional[Node], Optional[Node], bool]:
