@@ -30,7 +30,7 @@ _STRING_LISTS = {
     "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes", "in-memory-urls",
     "class-view-methods", "subscription-streams", "inspection-attributes", "routers", "router-methods",
     "handler-methods", "handler-decorators", "opt-out-decorators",
-    "owners",
+    "owners", "awaited-uses",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
@@ -46,7 +46,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     },
     "checkouts": {
         "library": str, "methods": list, "release": list, "context-manager-releases": bool,
-        "receivers": list, "receiver-names": list, "owners": list,
+        "receivers": list, "receiver-names": list, "owners": list, "awaited-uses": list,
     },
     "external-calls": {
         "kind": str, "functions": list, "clients": list, "methods": list, "local-methods": list, "task-methods": list,
@@ -133,7 +133,7 @@ def _checkout(e: Mapping[str, Any], where: str) -> CheckoutSpec:
         library=e["library"], methods=tuple(e["methods"]), release=tuple(e.get("release", ())),
         context_manager_releases=e.get("context-manager-releases", False),
         receivers=tuple(e.get("receivers", ())), receiver_names=tuple(e.get("receiver-names", ())),
-        owners=tuple(e.get("owners", ())),
+        owners=tuple(e.get("owners", ())), awaited_uses=tuple(e.get("awaited-uses", ())),
     )
 
 

@@ -109,6 +109,10 @@ class CheckoutSpec:
     # the client constructors whose objects check out this way; empty: every pool client of the library
     # (an asyncio redis `PubSub` keeps its connection when collected; a synchronous one gives it back)
     owners: tuple[str, ...] = ()
+    # methods that, awaited on what the checkout returns (`await pubsub.subscribe(...)`), tell its library
+    # when the object it was taken from has no known origin (a client a provider or another package
+    # hands over), in a project that imports the library: redis's asyncio PubSub, not a synchronous one
+    awaited_uses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import sys
 import warnings
 from fnmatch import fnmatchcase
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional, Union
+from typing import Any, Iterable, Optional, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import GENERATOR_TYPES, NEXT_NAMES, Outline, dotted_name, word_pattern
@@ -87,6 +87,12 @@ class ScreenWords:
     # constructors that are a method of a library's object (`db.create_scoped_session()` of
     # `db = SQLAlchemy()`), by that method's name: the object may come from another module
     method_constructors: frozenset[str] = frozenset()
+    # checkout methods -> the methods whose awaited call on what they return tells their library
+    # (`pubsub = client.pubsub(); await pubsub.subscribe(...)`, CheckoutSpec.awaited_uses), and the bytes
+    # stage's look for both: the client may come from a provider, in a file that names no library
+    used_checkouts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    used_call_pattern: "re.Pattern[bytes]" = re.compile(b"(?!)")
+    used_use_pattern: "re.Pattern[bytes]" = re.compile(b"(?!)")
     # resolved name -> whether it is an external call: every function of a module asks for the same names
     _external_memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -108,7 +114,7 @@ class ScreenWords:
         for call in self.named_call_pattern.finditer(data):
             if self.named_receiver_pattern.search(data, max(0, call.start() - 64), call.start()):
                 return True
-        return False
+        return self.used_call_pattern.search(data) is not None and self.used_use_pattern.search(data) is not None
 
     def named_receiver_methods(self, method: str) -> tuple[str, ...]:
         """The receiver-name patterns that make `.method()` a checkout or transaction (see named_checkouts)."""
@@ -155,6 +161,8 @@ class ScreenWords:
         implicit_methods = frozenset(m for spec in catalog.implicit_transactions for m in spec.begin_methods)
         named_checkouts = _named_receivers(catalog.checkouts)
         named_transactions = _named_receivers(catalog.transactions)
+        used_checkouts = tuple(sorted((method, tuple(sorted(spec.awaited_uses))) for spec in catalog.checkouts
+                                      if spec.awaited_uses for method in spec.methods))
         called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods
         words = cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                     frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
@@ -167,7 +175,10 @@ class ScreenWords:
                     named_checkouts, named_transactions, *_named_call_patterns(named_checkouts + named_transactions),
                     query_methods=frozenset(m for spec in catalog.implicit_transactions for m in spec.query_methods),
                     generators_known=generators_known,
-                    method_constructors=frozenset(n.rsplit(".", 1)[-1] for n in constructors if "()." in n))
+                    method_constructors=frozenset(n.rsplit(".", 1)[-1] for n in constructors if "()." in n),
+                    used_checkouts=used_checkouts,
+                    used_call_pattern=_method_call_pattern(method for method, _ in used_checkouts),
+                    used_use_pattern=_method_call_pattern(use for _, uses in used_checkouts for use in uses))
         return words if vocabularies == VOCABULARIES else words.narrowed(vocabularies)
 
     def narrowed(self, vocabularies: frozenset[str]) -> "ScreenWords":
@@ -177,7 +188,8 @@ class ScreenWords:
         if CONSTRUCTORS not in vocabularies:
             cleared.update(qualified=nothing, factory_names=nothing, method_constructors=nothing)
         if CHECKOUTS not in vocabularies:
-            cleared.update(checkout_methods=nothing, released_by_with=nothing, named_checkouts=())
+            cleared.update(checkout_methods=nothing, released_by_with=nothing, named_checkouts=(), used_checkouts=(),
+                           used_call_pattern=re.compile(b"(?!)"), used_use_pattern=re.compile(b"(?!)"))
         if TRANSACTIONS not in vocabularies:
             cleared.update(transaction_functions=nothing, transaction_methods=nothing, implicit_methods=nothing,
                            scope_names=nothing, named_transactions=(), query_methods=nothing)
@@ -207,9 +219,17 @@ def _named_call_patterns(
     endings = sorted({pattern.lstrip("*") for _, patterns in named for pattern in patterns})
     if not methods or not endings:
         return re.compile(b"(?!)"), re.compile(b"(?!)")
-    call = re.compile(rb"\.\s*(?:" + b"|".join(re.escape(m.encode()) for m in methods) + rb")\s*\(")
+    call = _method_call_pattern(methods)
     receiver = re.compile(rb"(?i:" + b"|".join(re.escape(e.encode()) for e in endings) + rb")\s*$")
     return call, receiver
+
+
+def _method_call_pattern(methods: Iterable[str]) -> "re.Pattern[bytes]":
+    """`.method(` for any of `methods`; nothing when there is none."""
+    names = sorted(set(methods))
+    if not names:
+        return re.compile(b"(?!)")
+    return re.compile(rb"\.\s*(?:" + b"|".join(re.escape(m.encode()) for m in names) + rb")\s*\(")
 
 
 def parse_tree(data: bytes) -> "ast.Module | ParseFailure":
@@ -449,7 +469,8 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
     holds = False
     session_named: Optional[bool] = None  # _names_a_session, asked at most once: it reads every name
     for func in callees:
-        if isinstance(func, ast.Attribute) and (imports_library or _named_like_receiver(func, words, aliases)):
+        if isinstance(func, ast.Attribute) and (imports_library or _named_like_receiver(func, words, aliases)
+                                                or _used_like_a_checkout(func, words, callees)):
             method = func.attr
             if method in words.checkout_methods:
                 if method not in words.released_by_with or id(func) not in with_callees:
@@ -520,6 +541,13 @@ def _named_like_receiver(func: ast.Attribute, words: ScreenWords, aliases: dict[
     if dotted is not None:
         names.append(_resolve(dotted, aliases).rstrip("()").rsplit(".", 1)[-1])
     return any(fnmatchcase(name.lower(), pattern) for name in names if name for pattern in patterns)
+
+
+def _used_like_a_checkout(func: ast.Attribute, words: ScreenWords, callees: list[ast.expr]) -> bool:
+    """`client.pubsub()` in a file that imports no library, where some `.subscribe()` is called too: the
+    rules look at what is awaited on the result (CheckoutSpec.awaited_uses)."""
+    uses = next((uses for method, uses in words.used_checkouts if method == func.attr), ())
+    return bool(uses) and any(isinstance(callee, ast.Attribute) and callee.attr in uses for callee in callees)
 
 
 def _queries_a_session_bound_by_with(outline: Outline, query_methods: frozenset[str]) -> bool:

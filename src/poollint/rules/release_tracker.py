@@ -339,7 +339,7 @@ class ReleaseTracker:
             return opening
         checkout = self._checkout(owner, owner_name, method)
         if checkout is None and owner is None:
-            checkout = self._checkout_by_name(node, owner_name, method)
+            checkout = self._checkout_by_name(node, owner_name, method) or self._checkout_by_use(node, method)
         if checkout is None or self._from_exempt_pool(node):
             return None
         return self._opening(node, "checkout", checkout.library, checkout.release, checkout.context_manager_releases)
@@ -355,6 +355,26 @@ class ReleaseTracker:
         found = self.catalog.named_like_receiver([spec for spec in self.catalog.checkouts if method in spec.methods],
                                                  receiver.value, self.context.imported_packages(receiver))
         return found if isinstance(found, CheckoutSpec) else None
+
+    def _checkout_by_use(self, node: cst.Call, method: str) -> Optional[CheckoutSpec]:
+        """`pubsub = client.pubsub()` on a client a provider handed over, then `await pubsub.subscribe(...)`
+        in the same function: what is awaited on the checkout tells its library (`awaited_uses`), in a
+        project that imports the library."""
+        statement = self.context.current_statement
+        setting = self._setting()
+        if not isinstance(statement, cst.Assign) or statement.value is not node or len(statement.targets) != 1 \
+                or not isinstance(statement.targets[0].target, cst.Name) or setting is None:
+            return None
+        taken = statement.targets[0].target.value
+        specs = [spec for spec in self.catalog.checkouts if method in spec.methods and spec.awaited_uses
+                 and spec.library.split("-")[0] in self.context.imported_packages(node.func)]
+        if not specs:
+            return None
+        awaited = {inner.expression.func.attr.value for inner in _walk(setting[1], nested=False).nodes
+                   if isinstance(inner, cst.Await) and isinstance(inner.expression, cst.Call)
+                   and isinstance(inner.expression.func, cst.Attribute)
+                   and isinstance(inner.expression.func.value, cst.Name) and inner.expression.func.value.value == taken}
+        return next((spec for spec in specs if awaited & set(spec.awaited_uses)), None)
 
     def _from_exempt_pool(self, node: cst.Call) -> bool:
         """`engine = create_engine("sqlite://...")` (or NullPool) then `engine.connect()`: nothing waits on a server."""
