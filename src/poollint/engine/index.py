@@ -36,13 +36,14 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 18  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 19  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
 # 11: importers of each project name; 12: imported packages; 13: importers from every file's text;
 # 14: openers through builders the project re-exports; 15: database libraries every file imports;
 # 16: source roots (the first part of every import, the project's name parts)
 # 17: routed views and settings that run every view in a transaction (ATOMIC_REQUESTS)
 # 18: functions that install a parameter as module state
+# 19: classes keeping what a project callable opens (ModuleFacts.project_holders); lazy singleton factories
 
 
 # -- the project ----------------------------------------------------------------------------------
@@ -239,7 +240,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         factory_names = sorted({name.rsplit(".", 1)[-1] for name in (*so_far.pool_factories(), *so_far.reaching_callables(),
                                                                       *so_far.library_builders(settings.catalog),
                                                                       *so_far.holder_builders(),
-                                                                      *so_far.followed_bases())})
+                                                                      *so_far.followed_bases(),
+                                                                      *so_far.opening_callables(settings.catalog))})
         if not factory_names:
             break
         factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]

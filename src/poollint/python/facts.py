@@ -126,6 +126,10 @@ class ModuleFacts:
     # classes whose `__init__` keeps on `self` a connection or session it opens, which nothing of the
     # class ever lets go (ModuleReader._holders): (class name, attribute)
     holders: tuple[tuple[str, str], ...] = ()
+    # the same for what a project callable opens (`self.db = DatabaseHandler()`, `self.conn =
+    # get_engine().connect()`), known only once ProjectIndex resolves it: (class name, attribute, what
+    # `__init__` calls: the project callable's qualified name, or a checkout on its result)
+    project_holders: tuple[tuple[str, str, str], ...] = ()
     # generator functions and methods whose return annotation names what they yield, when the rules
     # follow objects of it (`def get_db() -> Iterator[Session]`): (name or `Class.method`, qualified type)
     yields: tuple[tuple[str, str], ...] = ()
@@ -143,7 +147,8 @@ class ModuleFacts:
         """Whether the module defines what the screen looks for in the project (factories, client
         objects, scopes, openers): known only once every module is read, so a verdict on the module
         drawn before then does not hold."""
-        return bool(self.factories or self.objects or self.scopes or self.openers or self.holders)
+        return bool(self.factories or self.objects or self.scopes or self.openers or self.holders
+                    or self.project_holders)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -168,6 +173,7 @@ class ModuleFacts:
             installers=tuple((name, tuple((position, parameter) for position, parameter in parameters))
                              for name, parameters in data.get("installers", ())),
             holders=tuple((name, attribute) for name, attribute in data.get("holders", ())),
+            project_holders=tuple((name, attribute, origin) for name, attribute, origin in data.get("project_holders", ())),
             yields=tuple((name, yielded) for name, yielded in data.get("yields", ())),
             interfaces=tuple(data.get("interfaces", ())),
             subclasses=tuple((name, tuple(bases)) for name, bases in data.get("subclasses", ())),
@@ -432,6 +438,7 @@ class _ModuleReader:
             entry_point = "alembic env.py"
         elif streamlit:
             entry_point = entry_point or "a Streamlit script"
+        held = list(self._holders(body))
         return ModuleFacts(
             module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
             factories=tuple(self._factories()), objects=tuple(self._module_objects(body)),
@@ -444,7 +451,8 @@ class _ModuleReader:
             routes=tuple(dict.fromkeys(self._routed_views(body))),  # an `if` block is walked twice
             request_settings=tuple(dict.fromkeys(self._request_settings(body))),
             installers=tuple(self._installers()),
-            holders=tuple(self._holders(body)),
+            holders=tuple((name, attribute) for name, attribute, origin in held if not origin),
+            project_holders=tuple(holder for holder in held if holder[2]),
             yields=tuple(self._yielded_types(body)),
             interfaces=tuple(self._interfaces(body)),
             subclasses=tuple(self._project_subclasses(body)),
@@ -541,13 +549,13 @@ class _ModuleReader:
         if len(kept) != 1:
             return None
         (attribute, (_, opened)), = kept.items()
-        spec = self.catalog.client_for(opened) or self.catalog.checkout_taken(opened)
+        release = self._release_of(opened)
         releasing = {name for name, method in methods.items() if any(
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in spec.release
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in release
             and _self_attribute(node.func.value) and node.func.value.attr == attribute  # type: ignore[attr-defined]
             for node in ast.walk(method))}
         release_named = self._release_method_names() & methods.keys()
-        if not releasing or not releasing <= set(spec.release) or not release_named <= releasing:
+        if not releasing or not releasing <= release or not release_named <= releasing:
             return None
         return opened
 
@@ -560,11 +568,30 @@ class _ModuleReader:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attribute(node.targets[0]):
                 opened = self._opened_by(node.value, {})
                 spec = self.catalog.client_for(opened) if opened is not None else None
-                if opened is not None and ((spec is not None and not spec.registry) or self.catalog.checkout_taken(opened)):
+                if opened is not None and ((spec is not None and not spec.registry) or self.catalog.checkout_taken(opened)
+                                           or self._checkout_on_project_result(opened)):
                     target = node.targets[0]
                     assert isinstance(target, ast.Attribute)
                     kept[target.attr] = (target, opened)
         return kept
+
+    def _checkout_on_project_result(self, taken: Optional[str]) -> bool:
+        """`app.db.get_engine().connect()`: a checkout method called on what a project callable returns,
+        a checkout if that callable is a factory of the catalog's client (ProjectIndex resolves it)."""
+        if not taken or not taken.endswith("()"):
+            return False
+        receiver, _, method = taken[:-2].rpartition(".")
+        return receiver.endswith("()") and "(" not in receiver[:-2] and self._in_project(receiver) \
+            and bool(self.catalog.checkout_specs(method))
+
+    def _release_of(self, opened: str) -> frozenset[str]:
+        """The methods that give back what `opened` (a catalog constructor or checkout, or a checkout on
+        a project callable's result) opened."""
+        spec = self.catalog.client_for(opened) or self.catalog.checkout_taken(opened)
+        if spec is not None:
+            return frozenset(spec.release)
+        method = opened[:-2].rpartition(".")[2]
+        return frozenset(m for checkout in self.catalog.checkout_specs(method) for m in checkout.release)
 
     def _release_method_names(self) -> frozenset[str]:
         return self.catalog.derived("release-method-names", lambda: frozenset(
@@ -607,8 +634,8 @@ class _ModuleReader:
             return None
         if isinstance(value.func, ast.Attribute):  # `engine.connect()`: only a method call takes a checkout
             taken = self.qualified(value, built)
-            if self.catalog.checkout_taken(taken) is not None:
-                return taken
+            if self.catalog.checkout_taken(taken) is not None or self._checkout_on_project_result(taken):
+                return taken  # `get_engine().connect()` of a project factory: resolved later
         constructor = self._through_own_builder(value.func) or self.qualified(value.func)
         spec = self.catalog.client_for(constructor)
         if spec is None and constructor is not None and constructor.endswith("()") and self._in_project(constructor):
@@ -660,12 +687,14 @@ class _ModuleReader:
                     return opened
         return None
 
-    def _holders(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
+    def _holders(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str, str]]:
         """Classes whose objects each hold a connection or session they open and never let go:
         `__init__` keeps what it opens on `self` (`self.session = SessionLocal()`), and nothing in
         the class releases it, hands it on, returns it or rebinds it; only its methods are called
         (`self.session.query(...)`). A class with a base, or with a method that could release
-        anything (`close`, `__exit__`, `__del__`...), is none. (class name, attribute)."""
+        anything (`close`, `__exit__`, `__del__`...), is none. (class name, attribute, "") for what the
+        catalog names; (class name, attribute, origin) for what a project callable opens, if it does
+        (`self.db = DatabaseHandler()`, `self.conn = get_engine().connect()`: ProjectIndex decides)."""
         if self.is_test:
             return
         releases = self._release_method_names()
@@ -676,7 +705,9 @@ class _ModuleReader:
             constructor = methods.get("__init__")
             if constructor is None or releases & set(methods):
                 continue
-            kept: dict[str, ast.AST] = {name: target for name, (target, _) in self._opened_on_self(constructor).items()}
+            opened = self._opened_on_self(constructor)
+            opened.update(self._built_on_self(constructor, opened))
+            kept: dict[str, ast.AST] = {name: target for name, (target, _) in opened.items()}
             if not kept:
                 continue
             parents = {child: parent for parent in ast.walk(statement) for child in ast.iter_child_nodes(parent)}
@@ -689,7 +720,24 @@ class _ModuleReader:
                     if not kept:
                         break
             for attribute in kept:
-                yield statement.name, attribute
+                origin = opened[attribute][1]
+                project = self._checkout_on_project_result(origin) or self.catalog.client_for(origin) is None
+                yield statement.name, attribute, origin if project else ""
+
+    def _built_on_self(self, constructor: _FunctionNode,
+                       known: dict[str, tuple[ast.Attribute, str]]) -> dict[str, tuple[ast.Attribute, str]]:
+        """What `__init__` keeps on `self` of a call of a project class or function that the catalog does
+        not name (`self.db = DatabaseHandler()`): attribute -> (target, its qualified name)."""
+        built: dict[str, tuple[ast.Attribute, str]] = {}
+        for node in self.own_statements(constructor):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attribute(node.targets[0]) \
+                    and isinstance(node.value, ast.Call) and node.targets[0].attr not in known:  # type: ignore[attr-defined]
+                callee = self.qualified(node.value.func)
+                if callee and "(" not in callee and self._in_project(callee) and self.catalog.client_for(callee) is None:
+                    target = node.targets[0]
+                    assert isinstance(target, ast.Attribute)
+                    built[target.attr] = (target, callee)
+        return built
 
     def _in_project(self, qualified: str) -> bool:
         """Whether a qualified name is one of the project's (this module's package or another of its
@@ -1052,14 +1100,20 @@ class _ModuleReader:
                 if isinstance(node.value, ast.Name):
                     kept_at_module.add(node.value.id)
                 kept_at_module.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        # `global _engine; if _engine is None: _engine = create_engine(url)`, then `return _engine`: the
+        # module's lazy singleton, kept like a memo (what the callers get is the one client, whose
+        # checkouts are still checkouts of its pool)
+        kept_in_global = returned & declared_global & self.module_bindings.keys() if owner == "" else set()
         base = dict(name=self._qualify_local(qualified), display=f"{qualified}()",
-                    cached=self._is_cached(function) or bool(returned & kept_at_module), line=function.lineno)
+                    cached=self._is_cached(function) or bool(returned & kept_at_module) or bool(kept_in_global),
+                    line=function.lineno)
         for node in nodes:
             call: Optional[ast.AST] = None
             if isinstance(node, ast.Return):
                 call = node.value
             elif isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id in returned and t.id not in declared_global for t in node.targets
+                isinstance(t, ast.Name) and t.id in returned and (t.id not in declared_global or t.id in kept_in_global)
+                for t in node.targets
             ):
                 call = node.value
             if isinstance(call, ast.Await):

@@ -205,6 +205,13 @@ class ProjectIndex:
         for opener, constructor in list(self._openers.items()):
             if constructor.split(".")[0] not in project:
                 continue
+            if "()." in constructor:  # `get_engine().connect()`: a checkout on a project factory's result
+                resolved = self.factory_checkout(constructor)
+                if resolved is None:
+                    del self._openers[opener]
+                else:
+                    self._openers[opener] = resolved
+                continue
             builder = constructor.rstrip("()")
             calls = constructor[len(builder):]
             module, _, attribute = builder.rpartition(".")
@@ -215,6 +222,32 @@ class ProjectIndex:
                 del self._openers[opener]
             else:
                 self._openers[opener] = library + calls
+
+    def factory_checkout(self, taken: str) -> Optional[str]:
+        """`app.db.get_engine().connect()` as the catalog names it, `sqlalchemy.create_engine().connect()`,
+        when `get_engine` is a project factory (cached or not: its callers share its client, whose
+        checkouts are still checkouts); None when it is none."""
+        receiver, _, method = taken[:-2].rpartition(".")
+        factory = self.factory(receiver[:-2]) if receiver.endswith("()") else None
+        if factory is None or not factory.constructor or (factory.datasource or "").startswith("sqlite"):
+            return None
+        return f"{factory.constructor}().{method}()"
+
+    def _project_holders(self) -> list[tuple[ModuleFacts, str, str]]:
+        """ModuleFacts.project_holders whose origin opens a connection or session: a project opener (a
+        wrapper class, a function returning what it opens) or a checkout on a project factory's result.
+        (module, class name, attribute)."""
+        if "_resolved_project_holders" not in self.__dict__:
+            self.__dict__["_resolved_project_holders"] = [
+                (module, name, attribute) for module in self.modules.values()
+                for name, attribute, origin in module.project_holders
+                if (self.factory_checkout(origin) if "()." in origin else self._openers.get(origin)) is not None]
+        return self.__dict__["_resolved_project_holders"]
+
+    def _holds(self, module: ModuleFacts, name: str, attribute: str) -> bool:
+        return (name, attribute) in module.holders or any(
+            held is module and (held_name, held_attribute) == (name, attribute)
+            for held, held_name, held_attribute in self._project_holders())
 
     def library_builders(self, catalog: Catalog) -> frozenset[str]:
         """Library builders the read modules import (`sqlalchemy.orm.sessionmaker`, whose call's result
@@ -386,8 +419,13 @@ class ProjectIndex:
 
     def screen_objects(self, catalog: Catalog) -> frozenset[str]:
         """Module objects other modules import whose methods a rule follows (`from app.db import engine`),
-        qualified and as written: only those that resolve to a client or receiver of the catalog."""
-        return self._objects_built_by("_screen_objects", catalog.follows_objects_of)
+        qualified and as written: only those that resolve to a client or receiver of the catalog. So are
+        the cached factories of such a client (`get_engine()`, a lazy singleton): every call returns the
+        module's one client, whose checkouts are still checkouts (`get_engine().connect()`)."""
+        if "_cached_factories" not in self.__dict__:
+            self.__dict__["_cached_factories"] = frozenset(_and_last_parts(
+                name for name in self.opening_callables(catalog) if name not in self._openers))
+        return self._objects_built_by("_screen_objects", catalog.follows_objects_of) | self.__dict__["_cached_factories"]
 
     def constructor_objects(self, catalog: Catalog) -> frozenset[str]:
         """Module objects whose call opens a connection or a session (`SessionLocal = sessionmaker(...)`
@@ -476,7 +514,7 @@ class ProjectIndex:
         module, _, name = qualified_class.rpartition(".")
         facts = self.modules.get(module)
         # an editor's buffer may have changed the class since the callers were counted
-        if not found or facts is None or (name, found[0]) not in facts.holders:
+        if not found or facts is None or not self._holds(facts, name, found[0]):
             return None
         return found[0], found[1]
 
@@ -487,12 +525,12 @@ class ProjectIndex:
         if "_holders_per_call" in self.__dict__:
             return self.__dict__["_holders_per_call"]
         found: dict[str, list[str]] = {}
-        for module in self.modules.values():
-            for name, attribute in module.holders:
-                qualified = f"{module.module}.{name}" if module.module else name
-                caller = self._built_by(qualified)[1]
-                if caller is not None:
-                    found[qualified] = [attribute, caller]
+        held = [(module, name, attribute) for module in self.modules.values() for name, attribute in module.holders]
+        for module, name, attribute in held + self._project_holders():
+            qualified = f"{module.module}.{name}" if module.module else name
+            caller = self._built_by(qualified)[1]
+            if caller is not None and qualified not in found:
+                found[qualified] = [attribute, caller]
         self.__dict__["_holders_per_call"] = found
         return found
 
@@ -527,10 +565,19 @@ class ProjectIndex:
             classes |= frontier
         return classes, per_call
 
+    def opening_callables(self, catalog: Catalog) -> list[str]:
+        """Project callables whose call opens something a class may keep on `self` (ModuleFacts.
+        project_holders): openers (`DatabaseHandler()`, `get_conn()`) and the cached factories of a
+        followed client (`get_engine().connect()`); the index reads the modules that call them."""
+        cached = [name for name in self._factories if (found := self.factory(name)) is not None and found.cached
+                  and found.constructor and catalog.follows_objects_of(found.constructor)]
+        return sorted({*self._openers, *cached})
+
     def holder_builders(self) -> list[str]:
         """Qualified names of the holder classes (ModuleFacts.holders) and of the classes whose `__init__`
         builds one, to the depth DBP2xx follows calls: the index reads the modules that name them."""
         names = {f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name, _ in m.holders}
+        names |= {f"{m.module}.{name}" if m.module else name for m, name, _ in self._project_holders()}
         return sorted(names.union(*(self._built_by(name)[0] for name in names)))
 
     def followed_bases(self) -> list[str]:
@@ -707,18 +754,22 @@ class ProjectIndex:
     def compact(self) -> dict[str, Any]:
         """This index with only the modules other files' findings can depend on, for a fast warm start."""
         modules = []
+        resolved_holders = {(id(m), name, attribute) for m, name, attribute in self._project_holders()}
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
+            # project holders whose origin opens nothing are dropped: the compact form has no openers to tell
+            project_holders = tuple(h for h in module.project_holders if (id(module), h[0], h[1]) in resolved_holders)
             if clients or module.factories or module.objects or module.scopes or module.registered_once \
                     or module.openers \
                     or module.routes or module.request_settings or module.installers or module.holders \
-                    or module.yields \
+                    or project_holders or module.yields \
                     or module.module in self._inheriting_modules:
                 # openers resolved through other modules' imports, which the compact form drops
                 openers = [[name, self._openers[qualified]] for name, _ in module.openers
                            if (qualified := f"{module.module}.{name}" if module.module else name) in self._openers]
                 # what the compact form drops is left out before the conversion, which copies it all
-                modules.append({**replace(module, imports=(), calls=(), clients=tuple(clients)).to_json(),
+                modules.append({**replace(module, imports=(), calls=(), clients=tuple(clients),
+                                          project_holders=project_holders).to_json(),
                                 "openers": openers})
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
                 "reaching": sorted(self.reaching_names(with_publishes=True)),

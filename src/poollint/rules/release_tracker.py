@@ -139,7 +139,11 @@ def _call_display(node: cst.Call) -> str:
         if inner:
             return f"`{node.func.value}({inner}{'()' if isinstance(pulled, cst.Call) else ''})`"
     if isinstance(node.func, cst.Attribute):
-        base = dotted_name(node.func) or f"….{node.func.attr.value}"
+        receiver = node.func.value
+        built_by = dotted_name(receiver.func) if isinstance(receiver, cst.Call) and not receiver.args else None
+        # `get_engine().connect()`: a factory's result, called without arguments, reads as written
+        base = dotted_name(node.func) or (f"{built_by}().{node.func.attr.value}" if built_by
+                                          else f"….{node.func.attr.value}")
     elif isinstance(node.func, cst.Call) and dotted_name(node.func.func):
         base = f"{dotted_name(node.func.func)}(...)"  # `sessionmaker(bind=engine)()`
     else:
@@ -339,10 +343,21 @@ class ReleaseTracker:
             return opening
         checkout = self._checkout(owner, owner_name, method)
         if checkout is None and owner is None:
-            checkout = self._checkout_by_name(node, owner_name, method) or self._checkout_by_use(node, method)
+            checkout = self._checkout_on_factory_result(owner_name, method) \
+                or self._checkout_by_name(node, owner_name, method) or self._checkout_by_use(node, method)
         if checkout is None or self._from_exempt_pool(node):
             return None
         return self._opening(node, "checkout", checkout.library, checkout.release, checkout.context_manager_releases)
+
+    def _checkout_on_factory_result(self, owner_name: str, method: str) -> Optional[CheckoutSpec]:
+        """`get_engine().connect()`, `engine = get_engine(); engine.connect()`: what a project factory
+        returns is the client its constructor builds (ProjectIndex.factory), lazily cached or not, so the
+        checkout takes a connection out of that client's pool. A factory of an SQLite URL builds none."""
+        index = self.context.index
+        factory = index.factory(owner_name) if index is not None else None
+        if factory is None or not factory.constructor or (factory.datasource or "").startswith("sqlite"):
+            return None
+        return self.catalog.checkout_on_client(factory.constructor, method)
 
     def _checkout_by_name(self, node: cst.Call, owner_name: str, method: str) -> Optional[CheckoutSpec]:
         """`engine = build_engine(url)` (a helper of another package) then `engine.connect()`: an object of
