@@ -789,19 +789,36 @@ def parameters_given(call: cst.Call, parameters: Sequence[tuple[int, str]], name
     return given
 
 
-def serves_an_endless_loop(node: cst.CSTNode, function: cst.FunctionDef, names: set[str]) -> bool:
+def serves_an_endless_loop(node: cst.CSTNode, function: cst.FunctionDef, names: set[str],
+                           streams: frozenset[str] = frozenset()) -> bool:
     """`client = Redis(); while True: client.set(...); sleep(5)`: a worker that runs until it fails, on
     one client (or connection) bound to `names` that serves every pass. It is opened as often as the
     worker starts, not per request (a call that returned would be needed for that), and it is let go
-    only when the worker ends."""
+    only when the worker ends. With `streams`, a loop over one of its subscription streams (`async for
+    message in pubsub.listen()`), which ends only when the connection drops, is such a worker too."""
     if not names:
         return False
     for block in _statement_blocks(function.body):
         for index, statement in enumerate(block):
             if any(inner is node for inner in cst_walk(statement, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef))) \
-                    and any(is_endless(later) and _names_any(later, names) for later in block[index + 1:]):
+                    and any((is_endless(later) and _names_any(later, names))
+                            or iterates_a_stream(later, lambda value: _is_one_of(value, names), streams)
+                            for later in block[index + 1:]):
                 return True
     return False
+
+
+def iterates_a_stream(statement: cst.CSTNode, holds: Any, streams: frozenset[str]) -> bool:
+    """`for message in pubsub.listen():` over a subscription stream of an object that `holds(...)` says is
+    the client's, leaving it by no `break` of its own: it runs until the connection drops."""
+    return isinstance(statement, cst.For) and isinstance(statement.iter, cst.Call) \
+        and isinstance(statement.iter.func, cst.Attribute) and statement.iter.func.attr.value in streams \
+        and holds(statement.iter.func.value) and not any(isinstance(inner, cst.Break) for inner in cst_walk(
+            statement.body, prune=(cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)))
+
+
+def _is_one_of(value: cst.BaseExpression, names: set[str]) -> bool:
+    return isinstance(value, cst.Name) and value.value in names
 
 
 def _statement_blocks(body: cst.BaseSuite) -> Iterator[Sequence[cst.BaseStatement]]:

@@ -15,7 +15,7 @@ from poollint.python.screen import CONSTRUCTORS
 from poollint.rules.base import FileRule, ProjectRule
 from poollint.rules.client_flow import (
     carries,
-    serves_an_endless_loop,
+    iterates_a_stream, serves_an_endless_loop,
     COLLECTION_METHODS, CalledNames, FinallyBlocks, assignments, calls_assigned_to_self, calls_in,
     in_parameter_defaults, innermost_loop, is_argument_of, is_self, kept_names, own_functions, parameters_given,
     produces,
@@ -611,10 +611,7 @@ def _reconnects(node: cst.Call, loop: cst.CSTNode, names: set[str], spec: Client
         elif isinstance(inner, cst.Assign) and _held_by(inner.value, holders, spec):
             # `pubsub = client.pubsub()`: the dedicated connection's object streams for it
             holders.update(t.target.value for t in inner.targets if isinstance(t.target, cst.Name))
-        elif isinstance(inner, cst.For) and isinstance(inner.iter, cst.Call) \
-                and isinstance(inner.iter.func, cst.Attribute) \
-                and inner.iter.func.attr.value in spec.subscription_streams \
-                and _held_by(inner.iter.func.value, holders, spec) and not _breaks_out(inner):
+        elif iterates_a_stream(inner, lambda value: _held_by(value, holders, spec), frozenset(spec.subscription_streams)):
             return True
     return False
 
@@ -628,12 +625,6 @@ def _held_by(value: cst.BaseExpression, holders: set[str], spec: ClientSpec) -> 
     return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
         and value.func.attr.value in spec.dedicated_methods and isinstance(value.func.value, cst.Name) \
         and value.func.value.value in holders
-
-
-def _breaks_out(loop: cst.For) -> bool:
-    """Whether a `break` of this loop's own body leaves it."""
-    return any(isinstance(inner, cst.Break) for inner in cst_walk(
-        loop.body, prune=(cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)))
 
 
 def _decorated_functions(module: cst.Module) -> list[cst.FunctionDef]:

@@ -581,9 +581,33 @@ class ReleaseTracker:
         (a start-up hook's task, a script's `main()`): it is meant to live as long as the worker, which
         starts once; only the exception that ends the worker skips its release."""
         scope = opening.scope
-        return opening.setting == "function" and isinstance(scope, cst.FunctionDef) and not name.startswith(".") \
-            and self.context.module_functions.get(scope.name.value) is scope \
-            and serves_an_endless_loop(opening.node, scope, {name}) and reached_only_from_run_once(self.context, scope)
+        if opening.setting != "function" or not isinstance(scope, cst.FunctionDef) or name.startswith("."):
+            return False
+        if not serves_an_endless_loop(opening.node, scope, {name}):
+            # a loop over a subscription stream (`async for message in pubsub.listen()`) serves until the
+            # connection drops; inside a loop of its own (a retry loop), it is opened again on every pass
+            streams = frozenset(stream for spec in self.catalog.clients if spec.library == opening.library
+                                for stream in spec.subscription_streams)
+            if not streams or self._in_loop(opening.node, scope) \
+                    or not serves_an_endless_loop(opening.node, scope, {name}, streams):
+                return False
+        return self._started_once(scope)
+
+    def _started_once(self, function: cst.FunctionDef) -> bool:
+        """A module function that only run-once code calls, or a function nested in such a one or in a
+        start-up function, which calls it there (`asyncio.create_task(listen())` in `main()`) outside
+        any loop and uses it for nothing else."""
+        if self.context.module_functions.get(function.name.value) is function:
+            return reached_only_from_run_once(self.context, function)
+        outer = self._enclosing(function, cst.FunctionDef)
+        if outer is None or self.context.module_functions.get(outer.name.value) is not outer or not (
+                function_role(self.context, outer, None).runs_once or reached_only_from_run_once(self.context, outer)):
+            return False
+        uses = [node for node in _walk(outer, nested=False).nodes
+                if _is_name(node, function.name.value) and node is not function.name]
+        calls = [node for node in uses if isinstance(self._parents.get(node), cst.Call)
+                 and self._parents[node].func is node]  # type: ignore[attr-defined]
+        return bool(uses) and len(calls) == len(uses) and not any(self._in_loop(call, outer) for call in calls)
 
     def _generator_finished(self, opening: Opening, generator_name: str) -> bool:
         """Whether the function may finish or close the generator it pulled the opening from: any use of
