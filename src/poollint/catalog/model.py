@@ -296,6 +296,14 @@ class Catalog:
                     else:
                         ext_clients[name] = spec
             methods.update({name: spec for name in spec.methods})
+        # a client only some of whose methods are external (llama_index's LLMs) is still an external
+        # client, after any entry that makes all its methods external (boto3's)
+        for spec in external_calls:
+            for name in spec.clients if spec.client_methods else ():
+                if "*" in name:
+                    client_patterns.append((name, spec))
+                else:
+                    ext_clients.setdefault(name, spec)
         transaction_functions = {name: spec for spec in transactions for name in spec.functions}
         return cls(
             clients, transactions, tuple(checkouts), external_calls, guards,
@@ -481,7 +489,7 @@ class Catalog:
             if first in candidate.client_methods and self._builds(candidate, root):
                 return candidate
         spec = self.external_client(root)
-        if spec is None:
+        if spec is None or spec.client_methods:  # only its listed methods are external (above)
             return None
         local = {m for candidate in self.external_calls if self._builds(candidate, root) for m in candidate.local_methods}
         return None if first in local else spec

@@ -418,6 +418,8 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
     # `self.Session = sessionmaker(...)` in any `__init__`: what `self.Session` holds in the methods
     # (the rules' context tells the classes apart; a wider screen only parses more)
     # and an annotated parameter it keeps there (`self._uow = uow` of `uow: IUnitOfWorkFactory`)
+    # and what its own getter returns (`self.llm = self._build_llm()`, whose `return Ollama(...)` may
+    # import the class itself), any getter of that name in the file
     for function in outline.functions:
         if function.name == "__init__":
             annotated = _annotated_parameters(function)
@@ -429,7 +431,29 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
                 for target in node.targets:
                     if callee is not None and isinstance(target, ast.Attribute) \
                             and isinstance(target.value, ast.Name) and target.value.id == "self":
-                        aliases[f"self.{target.attr}"] = f"{_resolve(callee, aliases)}()"
+                        returned = _returned_by_getter(outline, callee, aliases) if callee.startswith("self.") else None
+                        aliases[f"self.{target.attr}"] = returned or f"{_resolve(callee, aliases)}()"
+
+
+def _returned_by_getter(outline: Outline, callee: str, aliases: dict[str, str]) -> Optional[str]:
+    """`self._build_llm`: what the first `return <call>` of a method of that name builds, with the
+    names the method imports itself (`from llama_index.llms.ollama import Ollama` inside it)."""
+    name = callee[len("self."):]
+    for function in outline.functions:
+        if function.name != name:
+            continue
+        local = dict(aliases)
+        for node in ast.walk(function):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                local.update({alias.asname or alias.name: f"{node.module}.{alias.name}" for alias in node.names})
+            elif isinstance(node, ast.Import):
+                local.update({alias.asname or alias.name: alias.name for alias in node.names})
+        for node in ast.walk(function):
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
+                built = dotted_name(node.value.func)
+                if built is not None:
+                    return f"{_resolve(built, local)}()"
+    return None
 
 
 def _annotated_parameters(function: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> dict[str, Optional[str]]:

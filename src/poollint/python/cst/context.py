@@ -372,7 +372,9 @@ class FileContext:
             origins.update(self._in_scope_of(function, lambda: {self.qualified_name(value) or "" for value in others}))
         origins.discard("")
         clients = {o for o in origins if o.endswith("()") and self.catalog.external_client(o[:-2]) is not None}
-        answer = clients.pop() if len(clients) == 1 and len(origins) == 1 else None
+        # one client, or one of several of the same kind by branch (`Ollama(...)` or `OpenAILike(...)`)
+        kinds = {id(self.catalog.external_client(o[:-2])) for o in clients}
+        answer = min(clients) if clients and clients == origins and len(kinds) == 1 else None
         memo[function] = answer
         return answer
 
@@ -448,7 +450,8 @@ class FileContext:
         frame = Frame(init)
         self._bind_parameters(init, frame)
         saved = self.frames
-        self.frames = [saved[0], frame]  # `__init__`'s parameters and the module's names, nothing else
+        # `__init__`'s parameters and the module's names, nothing else; its class, for `self.get_llm()`
+        self.frames = [saved[0], Frame(owner), frame]
         found: dict[str, Optional[str]] = {}
         try:
             for small in _own_small_statements(init):
