@@ -721,8 +721,8 @@ class _ModuleReader:
                         break
             for attribute in kept:
                 origin = opened[attribute][1]
-                project = self._checkout_on_project_result(origin) or self.catalog.client_for(origin) is None
-                yield statement.name, attribute, origin if project else ""
+                named = self.catalog.client_for(origin) is not None or self.catalog.checkout_taken(origin) is not None
+                yield statement.name, attribute, "" if named else origin
 
     def _built_on_self(self, constructor: _FunctionNode,
                        known: dict[str, tuple[ast.Attribute, str]]) -> dict[str, tuple[ast.Attribute, str]]:
