@@ -436,8 +436,9 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
 
 
 def _returned_by_getter(outline: Outline, callee: str, aliases: dict[str, str]) -> Optional[str]:
-    """`self._build_llm`: what the first `return <call>` of a method of that name builds, with the
-    names the method imports itself (`from llama_index.llms.ollama import Ollama` inside it)."""
+    """`self._build_llm`: what a `return <call>` of a method of that name builds (one of them, for the
+    screen's wider reading; the rules' context requires every return to agree), with the names the
+    method imports itself (`from llama_index.llms.ollama import Ollama` inside it)."""
     name = callee[len("self."):]
     for function in outline.functions:
         if function.name != name:
