@@ -879,7 +879,7 @@ class ReleaseTracker:
             elif isinstance(node, cst.Return) and node.value is not None and not shared:
                 # `return conn`, `return conn.cursor()`, `return Repo(conn)`; not `return sql_query(conn, q)`
                 # of a function that only borrows it (its result does not hold the connection)
-                if name in _names_in(node.value) and not self._only_borrowed_in(node.value, name, release):
+                if name in _names_in(node.value) and not self._only_borrowed_in(node.value, name, release, opening):
                     uses.returned = True
             elif isinstance(node, cst.Yield) and node.value is not None and name in _names_in(node.value):
                 uses.yielded = True
@@ -997,16 +997,35 @@ class ReleaseTracker:
         found = self._project_class(func)
         return found is not None and self._never_releases(found[0], found[1], release, 0)
 
-    def _only_borrowed_in(self, expression: cst.BaseExpression, name: str, release: set[str]) -> bool:
+    def _only_borrowed_in(self, expression: cst.BaseExpression, name: str, release: set[str],
+                          opening: Opening) -> bool:
         """Every use of `name` in `expression` is an argument of a call to a project function that only
-        borrows it (`sql_query(con, q)`)."""
+        borrows it (`sql_query(con, q)`), or, for a connection, the receiver of a call whose result a
+        builtin consumes there (`len(list(conn.execute(q)))`: rows, not the connection, are returned)."""
         uses = [n for n in _walk(expression, nested=True).nodes if _is_name(n, name)]
         for use in uses:
             arg = self._parents.get(use)
             call = self._parents.get(arg) if isinstance(arg, cst.Arg) else None
-            if not isinstance(call, cst.Call) or not self._borrowing_function(call.func, call, name, release):
-                return False
+            if isinstance(call, cst.Call) and self._borrowing_function(call.func, call, name, release):
+                continue
+            if opening.kind in ("checkout", "connection") and self._consumed_in_place(use, release):
+                continue
+            return False
         return bool(uses)
+
+    def _consumed_in_place(self, use: cst.Name, release: set[str]) -> bool:
+        """`conn.execute(q)` inside `list(...)`, `len(...)`: a builtin that copies or measures what the
+        call gives, so nothing that holds the connection leaves the expression. A session's objects may
+        still load through it (`list(session.query(User))`), so only connections are judged so."""
+        method = self._parents.get(use)
+        call = self._parents.get(method)
+        if not (isinstance(method, cst.Attribute) and method.value is use and method.attr.value not in release
+                and isinstance(call, cst.Call) and call.func is method):
+            return False
+        arg = self._parents.get(call)
+        consumer = self._parents.get(arg) if isinstance(arg, cst.Arg) else None
+        return isinstance(consumer, cst.Call) and isinstance(consumer.func, cst.Name) \
+            and consumer.func.value in CONSUMING_BUILTINS and self.context.lookup(consumer.func.value) is None
 
     def _borrowing_function(self, func: cst.BaseExpression, call: cst.Call, name: str, release: set[str]) -> bool:
         """A project function (of any module) that only calls methods on the parameter `name` is handed
@@ -1214,6 +1233,9 @@ def _released_names(releases: list[cst.Call]) -> set[str]:
              and isinstance(expression_root(r.func), cst.Name)}
     return names | {a.value.value for r in releases for a in r.args if isinstance(a.value, cst.Name)}
 
+
+# builtins that copy or measure what they are given and keep no reference to where it came from
+CONSUMING_BUILTINS = INSPECTING_BUILTINS | frozenset({"list", "tuple", "set", "frozenset", "dict", "sum", "min", "max"})
 
 # methods that give back what an object holds, whatever its release method is called
 _FINALIZERS = frozenset({"__exit__", "__aexit__", "__del__", "close", "aclose", "dispose"})
