@@ -422,10 +422,8 @@ class ProjectIndex:
         qualified and as written: only those that resolve to a client or receiver of the catalog. So are
         the cached factories of such a client (`get_engine()`, a lazy singleton): every call returns the
         module's one client, whose checkouts are still checkouts (`get_engine().connect()`)."""
-        if "_cached_factories" not in self.__dict__:
-            self.__dict__["_cached_factories"] = frozenset(_and_last_parts(
-                name for name in self.opening_callables(catalog) if name not in self._openers))
-        return self._objects_built_by("_screen_objects", catalog.follows_objects_of) | self.__dict__["_cached_factories"]
+        return self._objects_built_by("_screen_objects", catalog.follows_objects_of) \
+            | frozenset(_and_last_parts(self._cached_client_factories(catalog)))
 
     def constructor_objects(self, catalog: Catalog) -> frozenset[str]:
         """Module objects whose call opens a connection or a session (`SessionLocal = sessionmaker(...)`
@@ -569,9 +567,15 @@ class ProjectIndex:
         """Project callables whose call opens something a class may keep on `self` (ModuleFacts.
         project_holders): openers (`DatabaseHandler()`, `get_conn()`) and the cached factories of a
         followed client (`get_engine().connect()`); the index reads the modules that call them."""
-        cached = [name for name in self._factories if (found := self.factory(name)) is not None and found.cached
-                  and found.constructor and catalog.follows_objects_of(found.constructor)]
-        return sorted({*self._openers, *cached})
+        return sorted({*self._openers, *self._cached_client_factories(catalog)})
+
+    def _cached_client_factories(self, catalog: Catalog) -> frozenset[str]:
+        """Cached factories (a lazy singleton, a memo) of a client the rules follow, qualified."""
+        if "_cached_factories" not in self.__dict__:
+            self.__dict__["_cached_factories"] = frozenset(
+                name for name in self._factories if (found := self.factory(name)) is not None and found.cached
+                and found.constructor and catalog.follows_objects_of(found.constructor))
+        return self.__dict__["_cached_factories"]
 
     def holder_builders(self) -> list[str]:
         """Qualified names of the holder classes (ModuleFacts.holders) and of the classes whose `__init__`

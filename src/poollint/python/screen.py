@@ -25,7 +25,7 @@ from typing import Any, Iterable, Optional, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import GENERATOR_TYPES, NEXT_NAMES, Outline, dotted_name, word_pattern
-from poollint.python.names import ast_import, resolve_import
+from poollint.python.names import absolute_bindings, ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode, syntax_failure
 from poollint.limits import MAX_AST_BYTES, megabytes
 from poollint.settings import Settings
@@ -445,10 +445,8 @@ def _returned_by_getter(outline: Outline, callee: str, aliases: dict[str, str]) 
             continue
         local = dict(aliases)
         for node in ast.walk(function):
-            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                local.update({alias.asname or alias.name: f"{node.module}.{alias.name}" for alias in node.names})
-            elif isinstance(node, ast.Import):
-                local.update({alias.asname or alias.name: alias.name for alias in node.names})
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                local.update(absolute_bindings(node))
         for node in ast.walk(function):
             if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
                 built = dotted_name(node.value.func)

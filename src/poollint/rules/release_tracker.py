@@ -354,10 +354,7 @@ class ReleaseTracker:
         returns is the client its constructor builds (ProjectIndex.factory), lazily cached or not, so the
         checkout takes a connection out of that client's pool. A factory of an SQLite URL builds none."""
         index = self.context.index
-        factory = index.factory(owner_name) if index is not None else None
-        if factory is None or not factory.constructor or (factory.datasource or "").startswith("sqlite"):
-            return None
-        return self.catalog.checkout_on_client(factory.constructor, method)
+        return self.catalog.checkout_taken(index.factory_checkout(f"{owner_name}().{method}()")) if index else None
 
     def _checkout_by_name(self, node: cst.Call, owner_name: str, method: str) -> Optional[CheckoutSpec]:
         """`engine = build_engine(url)` (a helper of another package) then `engine.connect()`: an object of
