@@ -411,11 +411,14 @@ class Catalog:
         """Last parts of what builds an object the rules follow (`SQLAlchemy` of `db = SQLAlchemy()`,
         `create_engine`): a module that binds one at its scope tells importing modules what they use."""
         return self.derived("object-builder-names", lambda: frozenset(
-            n.split("(")[0].rsplit(".", 1)[-1]
-            for n in (*(n for spec in self.clients for n in spec.constructors),
-                      *(n for spec in (*self.transactions, *self.checkouts, *self.implicit_transactions)
-                        for n in spec.receivers))
-            if n and not n.endswith("()")))
+            n.split("(")[0].rsplit(".", 1)[-1] for n in self._object_builders() if n and not n.endswith("()")))
+
+    def _object_builders(self) -> tuple[str, ...]:
+        """Every client constructor and every transaction, checkout and session receiver, as the catalog
+        spells them: what builds (or types) an object the rules follow."""
+        return self.derived("object-builders", lambda: (
+            *(n for spec in self.clients for n in spec.constructors),
+            *(n for spec in (*self.transactions, *self.checkouts, *self.implicit_transactions) for n in spec.receivers)))
 
     def derived(self, key: str, build: Callable[[], T]) -> T:
         """`build()`'s value, computed once for this catalog and kept with it (workers get it pickled)."""
@@ -426,10 +429,8 @@ class Catalog:
     def follows_objects_of(self, callee: str) -> bool:
         """Whether the rules follow an object built by (or typed as) `callee`: a client, a transaction,
         checkout or implicit-transaction receiver, or an external client. `sqlalchemy.and_` is none."""
-        followed = self.derived("followed-objects", lambda: frozenset(n.split("(")[0] for n in (
-            *(n for spec in self.clients for n in spec.constructors),
-            *(n for spec in (*self.transactions, *self.checkouts, *self.implicit_transactions) for n in spec.receivers),
-            *self._external_clients)))
+        followed = self.derived("followed-objects", lambda: frozenset(
+            n.split("(")[0] for n in (*self._object_builders(), *self._external_clients)))
         name = callee.split("(")[0]
         return name in followed or any(fnmatchcase(name, pattern) for pattern, _ in self._external_client_patterns)
 
