@@ -20,3 +20,17 @@ def split_lines(text: str) -> list[str]:
 
 def split_lines_keeping_ends(text: str) -> list[str]:
     return _LINE_BREAK_KEEPING.findall(text)
+
+
+# Jinja, Django and Go template markup: `{% statement %}`, `{{ expression }}`, `{# comment #}`
+# (statements may span lines, so either delimiter alone counts).
+_TEMPLATE_MARKUP = re.compile(r"\{%|%\}|\{\{.*\}\}|\{#.*#\}")
+
+
+def fails_on_template_markup(lines: "list[str] | tuple[str, ...]", line: int) -> bool:
+    """Whether a parser's failure at `line` (1-based) is template markup: the file is a template
+    (a cookiecutter project, a Jinja-rendered compose file, a Helm template outside `templates/`)
+    that renders the format, not a broken instance of it. Parsers report at the markup's line or
+    at the token after it, so the line before counts too."""
+    return any(0 < number <= len(lines) and _TEMPLATE_MARKUP.search(lines[number - 1])
+               for number in (line, line - 1))

@@ -87,7 +87,7 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
         return [not_analyzable(shown, text)], 0
     module, skipped = parse_skipping_unsupported(parse_text if parse_text is not None else text)
     if isinstance(module, ParseFailure):
-        return [not_analyzable(shown, module)], 0
+        return ([] if module.template else [not_analyzable(shown, module)]), 0
     unsupported = [not_analyzable(shown, failure) for failure in skipped]
     rule_classes = [rule for rule in file_rules() if settings.is_enabled(rule.code, rule.opt_in)]
     if not rule_classes:

@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
+from poollint.config.lines import fails_on_template_markup
 from poollint.config.project import (
     DeploymentModel, add_python_facts, load_config_file, merge_compose_files, scan_python,
 )
@@ -138,7 +139,8 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
     findings: list[Finding] = [
         Finding(code=NotAnalyzable.code, name=NotAnalyzable.name, message=reason, path=path, line=line,
                 column=1, fix_hint=NotAnalyzable.fix_hint)
-        for path, line, reason in model.errors if path in reported
+        for path, line, reason in model.errors
+        if path in reported and not fails_on_template_markup(model.files.get(path, ()), line)
     ]
     errors = 0
     for rule_class in config_rules():

@@ -139,6 +139,8 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
     if verdict is False:
         return [], 0, facts
     if isinstance(verdict, ParseFailure):
+        if verdict.template:
+            return [], 0, facts
         if not verdict.newer:
             return [_not_analyzable(shown, verdict)], 0, facts
         if words is not None and not words.call_pattern.search(data):

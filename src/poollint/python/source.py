@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, TypeVar, Union
 
-from poollint.config.lines import split_lines_keeping_ends
+from poollint.config.lines import fails_on_template_markup, split_lines, split_lines_keeping_ends
 from poollint.limits import MAX_CST_CHARS, megabytes
 
 if TYPE_CHECKING:
@@ -26,6 +26,9 @@ class ParseFailure:
     # valid syntax of a newer Python than the one running: `ast` refuses it, libcst reads it, so the
     # rules still check the file (unscreened) instead of reporting it as DBP000
     newer: bool = False
+    # the error falls on Jinja/Go template markup: a template that renders Python (a cookiecutter
+    # project's files), not broken Python; skipped without a finding, as Helm chart templates are
+    template: bool = False
 
 
 def decode(data: bytes) -> Union[str, ParseFailure]:
@@ -169,6 +172,9 @@ def syntax_failure(text: str, error: SyntaxError) -> ParseFailure:
     """What the running Python's refusal means: a syntax error, or valid newer syntax (named by the
     Python version it needs) that libcst reads."""
     message = error.msg
+    if fails_on_template_markup(split_lines(text), error.lineno or 1):
+        return ParseFailure(f"a template, not Python (markup on line {error.lineno or 1})",
+                            error.lineno or 1, error.offset or 1, template=True)
     needed = newer_python_needed(text, message)
     if needed is None:
         return ParseFailure(f"syntax error: {message}", error.lineno or 1, error.offset or 1)

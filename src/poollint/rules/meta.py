@@ -24,6 +24,14 @@ class NotAnalyzable(Rule):
         than the one running poollint (a 3.12 type alias or f-string on Python 3.11) is not
         an error: the rules check the file whole, though the project index cannot read its
         module-level facts; run poollint on the project's own Python to give them too.
+
+        A template is not a broken file. When the error falls on Jinja, Django or Go template
+        markup (`{% if ... %}`, `{{ project_slug }}`, `{# ... #}`) on its line or the line
+        before, the file is a template that renders Python, YAML or a `.env` (a cookiecutter
+        project, a compose file a setup wizard writes, a Helm template outside `templates/`),
+        and it is skipped without a finding, as Helm chart templates are; in a `.env`, only
+        the markup lines are skipped and the rest is read. An error anywhere else is still
+        reported, even in a file that holds markup.
     """
     example = """
         def broken(:
