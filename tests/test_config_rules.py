@@ -125,9 +125,16 @@ def test_dotenv_semantics() -> None:
 def test_dotenv_errors_have_lines() -> None:
     parsed = parse_dotenv('OK=1\nthis is not an assignment\nX="open\n')
     assert [(e.line, e.reason) for e in parsed.errors] == [
-        (2, "line 2 is not `KEY=value`"),
+        (2, "line 2 is not an assignment (`NAME=value`)"),
         (3, 'unterminated " quote starting on line 3'),
     ]
+
+
+def test_a_malformed_env_line_is_named_unmasked(tmp_path: Path) -> None:
+    """The reason names the expected shape; the secret masker must not turn it into `KEY=****`."""
+    (tmp_path / ".env").write_text("OK=1\nthis is not an assignment\n", encoding="utf-8")
+    messages = [f.message for f in _run(tmp_path).findings]
+    assert messages == ["cannot parse .env: line 2 is not an assignment (`NAME=value`)"]
 
 
 def test_templates_and_placeholders() -> None:

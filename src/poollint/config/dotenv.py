@@ -91,7 +91,7 @@ def parse_dotenv(text: str, environ: Optional[Mapping[str, str]] = None) -> Dote
             if key_match is not None and key_match.end() == len(body):
                 position, line = end + 1, line + 1  # a bare `KEY` declares without a value
                 continue
-            errors.append(DotenvError(start_line, f"line {start_line} is not `KEY=value`"))
+            errors.append(DotenvError(start_line, f"line {start_line} is not an assignment (`NAME=value`)"))
             position, line = end + 1, line + 1
             continue
         key = key_match.group(0)
