@@ -152,8 +152,10 @@ class ClientPerCall(_ClientCreation):
         A client is not reported when the function is a guard that runs once per process:
         decorated with `functools.cache`/`lru_cache`/`st.cache_resource`, a lazy global
         (`global engine; if engine is None: ...`) or a class-level cache, a start-up hook
-        (FastAPI lifespan or `on_event("startup")`, a Flask app factory, Django's
-        `AppConfig.ready`, a management or click/typer command), a script's `main()`, or the `target=` of a `multiprocessing.Process`.
+        (FastAPI lifespan or `on_event("startup")`, a Flask app factory, the `__init__` of an
+        application class derived from an app constructor such as Django Channels'
+        `ProtocolTypeRouter` or `FastAPI`, Django's `AppConfig.ready`, a management or
+        click/typer command), a script's `main()`, or the `target=` of a `multiprocessing.Process`.
         A function registered as a command by a call in any module (`app.command(name=...)(fn)`,
         `group.add_command(fn)`) runs once, so does a dependency-injection container's singleton
         provider (injector's `@singleton`, dependency_injector's `providers.Singleton(fn)` and

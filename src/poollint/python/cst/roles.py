@@ -217,6 +217,9 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
         if any(f"{context.qualified_name(arg.value)}.{name}" in guards.once_per_process_methods
                for arg in enclosing_class.bases):
             return FunctionRole(runs_once="an application's start-up method")
+        if name == "__init__" and any(context.qualified_name(arg.value) in guards.app_constructors
+                                      for arg in enclosing_class.bases):
+            return FunctionRole(runs_once="the constructor of the process's application object")
         if name in guards.task_class_methods and any(
                 context.qualified_name(arg.value) in guards.task_base_classes for arg in enclosing_class.bases):
             return FunctionRole(per_call="a task", is_test=is_test)
