@@ -54,6 +54,9 @@ class Factory:
     cached: bool  # @lru_cache, @st.cache_resource, ...: one client per process
     line: int
     returns: str = ""  # qualified name of another project factory it returns (resolved later)
+    # further project callables the returned value may come from, tried in order when `returns` builds
+    # no client: `credentials = _credentials(name)` then `return engines.build(**credentials)`
+    alternatives: tuple[str, ...] = ()
     # a class builds the client only when the caller passes nothing for this parameter
     # (`connection or self._new_engine()`): (name, position among the call's arguments)
     unless_passed: str = ""
@@ -123,6 +126,10 @@ class ModuleFacts:
     # module functions that install a parameter as module state (`meta.engine = engine`, `global _engine;
     # _engine = engine`): (function, ((position or -1 for keyword-only, parameter), ...))
     installers: tuple[tuple[str, tuple[tuple[int, str], ...]], ...] = ()
+    # module functions whose result may carry only some of their arguments (`get_oid(name, schema,
+    # engine)` returning what it computes with the engine): (function, its positional parameters in
+    # order, the parameters its result may carry); a function not listed may carry any
+    result_parameters: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
     # classes whose `__init__` keeps on `self` a connection or session it opens, which nothing of the
     # class ever lets go (ModuleReader._holders): (class name, attribute)
     holders: tuple[tuple[str, str], ...] = ()
@@ -158,7 +165,8 @@ class ModuleFacts:
         return cls(
             module=data["module"], path=data["path"],
             clients=tuple(ClientSite(**c) for c in data["clients"]),
-            factories=tuple(Factory(**f) for f in data["factories"]),
+            factories=tuple(Factory(**{**f, "alternatives": tuple(f.get("alternatives", ()))})
+                            for f in data["factories"]),
             objects=tuple(ModuleObject(**o) for o in data.get("objects", ())),
             registered_once=tuple(data.get("registered_once", ())),
             scopes=tuple(data.get("scopes", ())),
@@ -172,6 +180,8 @@ class ModuleFacts:
             request_settings=tuple((setting, line) for setting, line in data.get("request_settings", ())),
             installers=tuple((name, tuple((position, parameter) for position, parameter in parameters))
                              for name, parameters in data.get("installers", ())),
+            result_parameters=tuple((name, tuple(positional), tuple(carried))
+                                    for name, positional, carried in data.get("result_parameters", ())),
             holders=tuple((name, attribute) for name, attribute in data.get("holders", ())),
             project_holders=tuple((name, attribute, origin) for name, attribute, origin in data.get("project_holders", ())),
             yields=tuple((name, yielded) for name, yielded in data.get("yields", ())),
@@ -451,6 +461,7 @@ class _ModuleReader:
             routes=tuple(dict.fromkeys(self._routed_views(body))),  # an `if` block is walked twice
             request_settings=tuple(dict.fromkeys(self._request_settings(body))),
             installers=tuple(self._installers()),
+            result_parameters=tuple(self._result_parameters()),
             holders=tuple((name, attribute) for name, attribute, origin in held if not origin),
             project_holders=tuple(holder for holder in held if holder[2]),
             yields=tuple(self._yielded_types(body)),
@@ -993,6 +1004,48 @@ class _ModuleReader:
             if installed:
                 yield name, tuple(sorted((position, parameter) for parameter, position in installed.items()))
 
+    def _result_parameters(self) -> Iterator[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        """Module functions whose result carries only some of their parameters: what the caller's
+        `oid = get_oid(name, schema, engine)` keeps of the engine when it stores `oid` (nothing). A
+        parameter is carried when a `return` carries it (`_carried_names`), directly or through a local
+        it flows into (`inspector = inspect(engine); return inspector`). Generators, functions that
+        define a closure or a lambda (which may keep a parameter alive) and those whose `*args` or
+        `**kwargs` is carried are left out: they may carry any. The libcst twin is
+        rules/client_flow.py's `returned_names`."""
+        if self.is_test:
+            return
+        for name, function in self._module_functions().items():
+            statements = self.own_statements(function)
+            if not function.args.args or not any(isinstance(s, ast.Return) and s.value is not None for s in statements):
+                continue  # only a function that returns something and takes arguments is asked about
+            if any(isinstance(node, (ast.Yield, ast.YieldFrom, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef,
+                                     ast.ClassDef)) for body in function.body for node in ast.walk(body)):
+                continue
+            arguments = function.args
+            positional = tuple(a.arg for a in (*arguments.posonlyargs, *arguments.args))
+            parameters = {*positional, *(a.arg for a in arguments.kwonlyargs)}
+            starred = {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+            flows: dict[str, set[str]] = {}
+            returned: set[str] = set()
+            for statement in statements:
+                if isinstance(statement, ast.Return) and statement.value is not None:
+                    returned |= _carried_names(statement.value, self._passes_arguments_on)
+                elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+                    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                    names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+                    for carried in _carried_names(statement.value, self._passes_arguments_on):
+                        flows.setdefault(carried, set()).update(names)
+            changed = True
+            while changed:
+                changed = False
+                for source, targets in flows.items():
+                    if source not in returned and targets & returned:
+                        returned.add(source)
+                        changed = True
+            if returned & starred or not parameters - returned:
+                continue  # it may carry any argument, as an unlisted function does
+            yield name, positional, tuple(sorted(returned & parameters))
+
     def _request_settings(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, int]]:
         """`"ATOMIC_REQUESTS": True` in a module-scope dict (`DATABASES = {"default": {...}}`), or
         `DATABASES["default"]["ATOMIC_REQUESTS"] = True`: (setting, line). Only the literal `True`
@@ -1107,6 +1160,10 @@ class _ModuleReader:
         base = dict(name=self._qualify_local(qualified), display=f"{qualified}()",
                     cached=self._is_cached(function) or bool(returned & kept_at_module) or bool(kept_in_global),
                     line=function.lineno)
+        # every project callable whose result the return may carry, in the order the statements run: a
+        # name assigned from one may be the client (`engine = make_engine(); return engine`) or only what
+        # the returned call is made from (`credentials = _credentials(); return engines.build(**credentials)`)
+        candidates: list[str] = []
         for node in nodes:
             call: Optional[ast.AST] = None
             if isinstance(node, ast.Return):
@@ -1128,9 +1185,11 @@ class _ModuleReader:
                                constructor_display=f"{dotted_name(call.func) or 'client'}()", library=spec.library,
                                datasource=self.datasource(call), **base)  # type: ignore[arg-type]
             callee = self._callee(call.func, owner)
-            if callee and self.catalog.client_for(callee) is None and "(" not in callee:
-                return Factory(constructor="", constructor_display="", library="", datasource=None,
-                               returns=callee, **base)  # type: ignore[arg-type]
+            if callee and self.catalog.client_for(callee) is None and "(" not in callee and callee not in candidates:
+                candidates.append(callee)
+        if candidates:
+            return Factory(constructor="", constructor_display="", library="", datasource=None,
+                           returns=candidates[0], alternatives=tuple(candidates[1:]), **base)  # type: ignore[arg-type]
         return None
 
     def _passes_arguments_on(self, call: ast.Call) -> bool:

@@ -85,6 +85,8 @@ class ProjectIndex:
         self._routes = frozenset(name for m in self.modules.values() for name in m.routes)
         self._installers = {f"{m.module}.{name}" if m.module else name: parameters
                             for m in self.modules.values() for name, parameters in m.installers}
+        self._result_parameters = {f"{m.module}.{name}" if m.module else name: (positional, frozenset(carried))
+                                   for m in self.modules.values() for name, positional, carried in m.result_parameters}
         # the first module setting that runs every view in a transaction: asked for every function the rules see
         self._request_setting = min(((setting, m.path, line) for m in self.modules.values()
                                      for setting, line in m.request_settings), default=None, key=lambda site: site[1:])
@@ -188,6 +190,9 @@ class ProjectIndex:
                     self._reexports[alias] = target
                 if target in self._installers and alias not in self._installers:
                     self._installers[alias] = self._installers[target]
+                    self._reexports[alias] = target
+                if target in self._result_parameters and alias not in self._result_parameters:
+                    self._result_parameters[alias] = self._result_parameters[target]
                     self._reexports[alias] = target
                 if alias in self._routes and target not in self._routes:  # routed by the name it is re-exported as
                     self._routes |= {target}
@@ -683,7 +688,8 @@ class ProjectIndex:
         found = self._factories.get(qualified_name)
         if found is None or not found.returns:
             return found
-        inner = self.factory(found.returns, _depth + 1)
+        inner = next(filter(None, (self.factory(candidate, _depth + 1)
+                                   for candidate in (found.returns, *found.alternatives))), None)
         if inner is None:
             return None
         return Factory(
@@ -736,6 +742,12 @@ class ProjectIndex:
         """The parameters a project function stores as module state (ModuleFacts.installers), with their
         positions (-1: keyword-only); () for any other function."""
         return self._installers.get(qualified_name, ()) if qualified_name else ()
+
+    def result_parameters(self, qualified_name: Optional[str]) -> Optional[tuple[tuple[str, ...], frozenset[str]]]:
+        """(positional parameters in order, the parameters its result may carry) of a project function
+        whose result carries only some of its arguments (ModuleFacts.result_parameters); None when it
+        may carry any, or is no project function."""
+        return self._result_parameters.get(qualified_name) if qualified_name else None
 
     def routed_view(self, qualified_name: Optional[str]) -> bool:
         """Whether some module's URLconf or router routes this function or class as a view."""

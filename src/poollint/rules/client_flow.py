@@ -6,7 +6,7 @@ and which module functions are reached only from run-once code. The analysis DBP
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Collection, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Collection, Iterator, Mapping, Optional, Sequence
 
 import libcst as cst
 
@@ -446,10 +446,19 @@ def is_argument_of(value: Optional[cst.BaseExpression], node: cst.Call) -> bool:
     return any(arg.value is node or is_argument_of(arg.value, node) for arg in value.args)
 
 
+# what the project index knows of a call's function: (its positional parameters, those its result may
+# carry), or None when it may carry any argument (ProjectIndex.result_parameters)
+ResultParameters = Callable[[cst.Call], Optional[tuple[tuple[str, ...], frozenset[str]]]]
+
+
 class _KeptNames(cst.CSTVisitor):
     """Names whose value is stored somewhere that outlives the call: an attribute, a container, a global."""
 
-    def __init__(self) -> None:
+    def __init__(self, module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({}),
+                 project_result: Optional[ResultParameters] = None) -> None:
+        # helpers whose result keeps only the arguments they return (`oid = get_oid(name, engine)`)
+        self.module_functions = module_functions
+        self.project_result = project_result
         self.kept: set[str] = set()
         self.closures: dict[str, set[str]] = {}  # nested function -> names it uses
         # local name -> the names its value was built from (`maker = sessionmaker(bind=engine)`)
@@ -469,7 +478,8 @@ class _KeptNames(cst.CSTVisitor):
 
     def _assigned(self, value: cst.BaseExpression, targets: list[cst.BaseExpression]) -> None:
         held = subscribed(value)  # `self.crawls = mdb["crawls"]`: the collection holds the client
-        value_names = ({held.value} if isinstance(held, cst.Name) else set()) | _argument_names(value)
+        value_names = ({held.value} if isinstance(held, cst.Name) else set()) \
+            | _argument_names(value, self.module_functions, self.project_result)
         for target in unpacked_targets(targets):
             if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
                     and target.value.value not in ("self", "cls"):
@@ -480,7 +490,8 @@ class _KeptNames(cst.CSTVisitor):
                 # `self.session = scoped_session(maker)`: the object stored holds what it was built from
                 self.kept |= value_names
             elif isinstance(target, cst.Name):
-                self.built_from.setdefault(target.value, set()).update(_argument_names(value))
+                self.built_from.setdefault(target.value, set()).update(
+                    _argument_names(value, self.module_functions, self.project_result))
                 self.bookkeeping[target.value] = self.bookkeeping.get(target.value, 0) + 1
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -596,11 +607,12 @@ class _UsedNames(cst.CSTVisitor):
         self.used.add(node.value)
 
 
-def kept_names(scope: cst.CSTNode) -> set[str]:
+def kept_names(scope: cst.CSTNode, module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({}),
+               project_result: Optional[ResultParameters] = None) -> set[str]:
     cache = _KEPT_CACHE.get(id(scope))
     if cache is not None and cache[0] is scope:
         return cache[1]
-    collector = _KeptNames()
+    collector = _KeptNames(module_functions, project_result)
     cst_visit(scope, collector)
     for name in list(collector.kept):  # `self.run = run`: what the stored closure uses lives as long
         collector.kept |= collector.closures.get(name, set())
@@ -638,15 +650,17 @@ def innermost_loop(frames: list[Frame]) -> Optional[Frame]:
 
 
 def _argument_names(value: Optional[cst.BaseExpression],
-                    module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> set[str]:
+                    module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({}),
+                    project_result: Optional[ResultParameters] = None) -> set[str]:
     """Names passed, at any depth, as arguments of the call (or elements of the literal) `value` evaluates
-    to, except those a call of the module's own helper does not return (see `_kept_arguments`)."""
+    to, except those a call of the module's own helper, or of a project function the index has read
+    (`project_result`), does not return (see `_kept_arguments`)."""
     if isinstance(value, cst.Await):
         value = value.expression
     if isinstance(value, (cst.List, cst.Tuple, cst.Set, cst.Dict)):  # `[Store(client)]`: the literal keeps it
         pending = [element.value for element in value.elements]
     elif isinstance(value, cst.Call):
-        pending = _kept_arguments(value, module_functions)
+        pending = _kept_arguments(value, module_functions, project_result)
     else:
         return set()
     names: set[str] = set()
@@ -659,11 +673,12 @@ def _argument_names(value: Optional[cst.BaseExpression],
         elif isinstance(inner, cst.Dict):  # `SimpleNamespace(**{"tasks": TaskStore(conn)})`
             pending.extend(element.value for element in inner.elements)
         else:
-            names |= _argument_names(inner, module_functions)
+            names |= _argument_names(inner, module_functions, project_result)
     return names
 
 
-def _kept_arguments(call: cst.Call, module_functions: Mapping[str, cst.FunctionDef]) -> list[cst.BaseExpression]:
+def _kept_arguments(call: cst.Call, module_functions: Mapping[str, cst.FunctionDef],
+                    project_result: Optional[ResultParameters] = None) -> list[cst.BaseExpression]:
     """The arguments a call's result may keep: all of them for an object built from them (`Store(client)`,
     `sessionmaker(bind=engine)`) or anything of a library's or another module's; for a function of this
     module (or a method of the enclosing class, as `self.name`), those it may return: `_is_locked_out(key,
@@ -677,14 +692,19 @@ def _kept_arguments(call: cst.Call, module_functions: Mapping[str, cst.FunctionD
     if method:
         function = module_functions.get(f"self.{call.func.attr.value}")  # type: ignore[attr-defined]
     if function is None:
-        # `str(engine)`: a value computed from it (a builtin's name rebound in the module is a module function)
-        return [] if isinstance(call.func, cst.Name) and call.func.value in INSPECTING_BUILTINS else arguments
-    returned = returned_names(function)
-    params = function.params
-    positional = [p.name.value for p in (*params.posonly_params, *params.params)][1 if method else 0:]
-    starred = {p.name.value for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)}
-    if starred & returned or any(arg.star for arg in call.args):
-        return arguments if returned else []  # `*args` may carry any argument into what it returns
+        if isinstance(call.func, cst.Name) and call.func.value in INSPECTING_BUILTINS:
+            return []  # `str(engine)`: a value computed from it (a rebound builtin's name is a module function)
+        known = project_result(call) if project_result is not None else None
+        if known is None or any(arg.star for arg in call.args):
+            return arguments
+        positional, returned = list(known[0]), set(known[1])  # a function of another module the index read
+    else:
+        returned = returned_names(function)
+        params = function.params
+        positional = [p.name.value for p in (*params.posonly_params, *params.params)][1 if method else 0:]
+        starred = {p.name.value for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)}
+        if starred & returned or any(arg.star for arg in call.args):
+            return arguments if returned else []  # `*args` may carry any argument into what it returns
     kept: list[cst.BaseExpression] = []
     for index, arg in enumerate(call.args):
         name = arg.keyword.value if arg.keyword is not None else positional[index] if index < len(positional) else None
@@ -694,8 +714,10 @@ def _kept_arguments(call: cst.Call, module_functions: Mapping[str, cst.FunctionD
 
 
 class _Calls(cst.CSTVisitor):
-    def __init__(self, module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> None:
+    def __init__(self, module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({}),
+                 project_result: Optional[ResultParameters] = None) -> None:
         self.module_functions = module_functions
+        self.project_result = project_result
         self.calls: list[cst.Call] = []
         self.returned: set[str] = set()
         self.flows: dict[str, set[str]] = {}  # `store = Store(client=client)`: client flows into store
@@ -705,7 +727,7 @@ class _Calls(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         targets = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
-        for name in _argument_names(node.value, self.module_functions):
+        for name in _argument_names(node.value, self.module_functions, self.project_result):
             self.flows.setdefault(name, set()).update(targets)
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -717,7 +739,7 @@ class _Calls(cst.CSTVisitor):
             self.returned.update(e.value.value for e in value.elements if isinstance(e.value, cst.Name))
         else:
             # `return Engine(pool)`: the client leaves wrapped in what the function returns
-            self.returned |= _argument_names(value, self.module_functions)
+            self.returned |= _argument_names(value, self.module_functions, self.project_result)
 
     def returned_through_flows(self) -> set[str]:
         returned = set(self.returned)
@@ -744,11 +766,13 @@ def calls_in(node: cst.CSTNode) -> list[cst.Call]:
 
 
 def returned_names(function: cst.FunctionDef,
-                   module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({})) -> set[str]:
+                   module_functions: Mapping[str, cst.FunctionDef] = MappingProxyType({}),
+                   project_result: Optional[ResultParameters] = None) -> set[str]:
     """Names whose value the function returns, directly or wrapped in what it returns. `module_functions`
-    (and the enclosing class's methods as `self.name`, see `own_functions`): helpers whose result keeps
-    none of their arguments unless they return one of their parameters."""
-    collector = _Calls(module_functions)
+    (and the enclosing class's methods as `self.name`, see `own_functions`) and the functions of other
+    modules the index read (`project_result`): helpers whose result keeps none of their arguments
+    unless they return one of their parameters."""
+    collector = _Calls(module_functions, project_result)
     cst_visit(function.body, collector)
     return collector.returned_through_flows()
 

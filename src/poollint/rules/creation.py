@@ -72,12 +72,18 @@ class _ClientCreation(FileRule):
         if names:
             function = self.context.enclosing_function()
             scope = function.node if function is not None else self.context.module
-            if names & kept_names(scope):
+            if names & kept_names(scope, own_functions(self.context, self.context.enclosing_class()),
+                                  self._project_result):
                 return "kept"  # `pool = ConnectionPool(...)` then `self._pools.setdefault(alias, pool)`
             if function is not None and isinstance(function.node, cst.FunctionDef) \
                     and self._installed(names, function.node):
                 return "kept"  # `engine = engine_from_config(...)` then `model.init_model(engine)`
         return ""
+
+    def _project_result(self, call: cst.Call) -> Optional[tuple[tuple[str, ...], frozenset[str]]]:
+        """What the index read of the project function `call` calls: the arguments its result may carry."""
+        index = self.context.index
+        return index.result_parameters(self.context.qualified_name(call.func)) if index is not None else None
 
     def _installed(self, names: set[str], function: cst.FunctionDef) -> bool:
         """One of `names` is handed to a project function that stores it as module state
@@ -187,7 +193,10 @@ class ClientPerCall(_ClientCreation):
         call. A client handed to
         a project function that stores it as module state (`meta.engine = engine`, or a `global`
         it assigns; in any module) is installed there as the process's client, like one kept on
-        `self`: the next call replaces it.
+        `self`: the next call replaces it. What a helper returns keeps the client only when the
+        helper may return it, or an object built from it: `report.oid = table_oid(name, engine)`
+        stores a number, and the engine is still built per call (a helper of this module, or of
+        another module the project index read; an unread one may keep it, and is trusted to).
         A client used only to open a Redis pub/sub subscription (`r.pubsub()` and nothing else)
         holds the subscription's one connection, as a shared client would, and is not reported;
         nor is one read only through attributes that describe it without connecting (an engine's
@@ -499,7 +508,7 @@ class ClientPerCall(_ClientCreation):
         helpers = own_functions(self.context, self.context.enclosing_class())
         targets = self.wrapping_targets(node) if not isinstance(self.context.current_statement, cst.AugAssign) else None
         names = {t.value for t in targets or () if isinstance(t, cst.Name)}
-        return bool(names & returned_names(function, helpers))
+        return bool(names & returned_names(function, helpers, self._project_result))
 
     def _factory_call(self, node: cst.Call) -> tuple[Optional[ClientSpec], str]:
         return factory_call(self, node)
@@ -569,7 +578,8 @@ class ClientInLoop(_ClientCreation):
             function = self.context.enclosing_function()
             if function is not None and isinstance(function.node, cst.FunctionDef) \
                     and self.bound_names(node) & returned_names(
-                        function.node, own_functions(self.context, self.context.enclosing_class())):
+                        function.node, own_functions(self.context, self.context.enclosing_class()),
+                        self._project_result):
                 return  # a retry loop that returns the first client that works: a factory's
             if self._released_in_loop(node, loop.node, spec) \
                     or _reconnects(node, loop.node, self.bound_names(node), spec):
@@ -708,7 +718,8 @@ def _factory_constructor(rule: _ClientCreation, function: cst.FunctionDef) -> Op
     if role.runs_once:
         return None
     # `global _engine; if _engine is None: _engine = create_engine(...)`; `return _engine`: one client per process
-    returned = returned_names(function, rule.context.module_functions) - body_facts(function).globals
+    returned = returned_names(function, rule.context.module_functions, rule._project_result) \
+        - body_facts(function).globals
     for statement in _return_and_assign_statements(function):
         # `return MongoClient(url)["shop"]`
         returned_value = subscribed(statement.value) if isinstance(statement, cst.Return) else None
