@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -22,6 +23,20 @@ DEFAULT_POOLS: dict[str, tuple[int, int, str]] = {
     "django": (1, 0, "Django: one connection per worker"),
     "pg": (10, 0, "node-postgres (Prisma's PrismaPg adapter) default max 10"),
 }
+
+
+# A service that runs only Celery's beat (`celery -A app beat`, not a worker's `-B`) sends tasks to the
+# broker on a timer and opens none of the application's database pools, unless its command names a
+# scheduler that keeps the schedule in the database (django-celery-beat, sqlalchemy-celery-beat); one
+# configured in code instead (`beat_scheduler = ...`) is not seen here.
+_CELERY_BEAT_ONLY = re.compile(r"\bcelery\b(?!.*\bworker\b).*\sbeat\b")
+_DATABASE_SCHEDULERS = re.compile(r"django_celery_beat|sqlalchemy_celery_beat|celery_sqlalchemy_scheduler|"
+                                  r"DatabaseScheduler|(?:-S|--scheduler)[ =]+django\b")
+
+
+def runs_only_a_task_scheduler(command: str) -> bool:
+    """Whether a service's command runs Celery beat alone, with a schedule kept outside the database."""
+    return bool(_CELERY_BEAT_ONLY.search(command)) and not _DATABASE_SCHEDULERS.search(command)
 
 
 @dataclass(frozen=True)
@@ -122,7 +137,7 @@ def compute_budgets(model: DeploymentModel, max_connections: Optional[int] = Non
         databases = [s for s in deployment.services if s.is_postgres]
         rows = []
         for service in deployment.services:
-            if service.is_postgres or service.is_pgbouncer:
+            if service.is_postgres or service.is_pgbouncer or runs_only_a_task_scheduler(service.command):
                 continue
             pool = _pool_for(model, path, service, deployment)
             if pool is None:
