@@ -274,7 +274,10 @@ class CheckoutNotReleased(_Release):
         when the caller passes none (`con = con if con else get_connection()`, `con = con or
         connect()`) is this function's to give back; in a one-shot script whose exception nothing
         catches on the way out, or that opens it at most once per run, the process's end gives it
-        back (see DBP302). A script that opens a
+        back (see DBP302). Likewise a release skipped only by a failure in code that runs once per
+        process (a start-up hook, an app factory, `main()`, a command, or a function only such code
+        calls), with no loop around the opening: at most one connection, once, for the process's
+        life, bounded; a retry loop there keeps one per failed pass and is reported. A script that opens a
         connection on every pass of a loop and never closes it is reported here, not as DBP301; a module function (or a function
         nested in the caller) that returns a new connection, or a checkout it takes from a pool
         (`return engine.connect()`), is checked where it is called,

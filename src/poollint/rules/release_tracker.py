@@ -550,7 +550,7 @@ class ReleaseTracker:
         if uses.releases:
             if self._effectively_safe(opening, uses.releases):
                 return None
-            if self._leak_ends_with_the_script(opening):
+            if self._leak_ends_with_the_script(opening) or self._leaks_once_per_process(opening):
                 return None
             first = uses.releases[0]
             if opening.setting == "script" and opening.kind != "checkout":
@@ -1154,6 +1154,25 @@ class ReleaseTracker:
             return False
         return self._on_every_path_to_the_script(opening.node, scope, 0, self._caught) \
             or self._on_every_path_to_the_script(opening.node, scope, 0, self._in_loop)
+
+    def _leaks_once_per_process(self, opening: Opening) -> bool:
+        """An opening, released only on success, in code that runs once per process (a start-up hook,
+        an app factory, `main()`, a command, or a function or method only such code calls) with no loop
+        around it: a failure can keep at most one connection, once, for as long as the process lives.
+        Bounded, not a pool running out, as in a one-shot script (_leak_ends_with_the_script); a retry
+        loop around it keeps one per failed pass and is still reported."""
+        if opening.setting != "function" or self.catalog.outlives_process(opening.library):
+            return False
+        scope = opening.scope
+        if not isinstance(scope, cst.FunctionDef) or self._in_loop(opening.node, scope):
+            return False
+        klass = self._module_class_of(scope)
+        if klass is None and self.context.module_functions.get(scope.name.value) is not scope:
+            return False  # a nested function runs as often as what defines it calls it
+        role = function_role(self.context, scope, klass)
+        if role.per_call or role.is_test:
+            return False
+        return bool(role.runs_once) or reached_only_from_run_once(self.context, scope, klass=klass)
 
     def _module_class_of(self, method: cst.FunctionDef) -> Optional[cst.ClassDef]:
         """The module-level class whose body defines `method`, if it is one's."""
