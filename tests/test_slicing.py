@@ -102,3 +102,49 @@ def test_an_outline_partitioned_by_definition_holds_what_each_definition_walked_
                 str(dotted_name(node)) for node in alone.attributes), definition.name
             compared += 1
     assert compared > 100
+
+
+TEST_MODULE = '''\
+import pytest
+import sqlalchemy as sa
+
+engine = sa.create_engine("postgresql://app@db/app")
+
+
+@pytest.fixture
+def connection():
+    conn = engine.connect()
+    yield conn
+
+
+def test_counts_rows():
+    conn = engine.connect()
+    assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+
+
+class TestOrders:
+    def setup_method(self):
+        self.conn = engine.connect()
+
+    def test_insert(self):
+        conn = engine.connect()
+        conn.execute(sa.text("INSERT INTO orders VALUES (1)"))
+'''
+
+
+def test_a_test_module_keeps_its_fixtures_and_set_up_but_not_the_bodies_of_its_tests(tmp_path: Path) -> None:
+    """Every rule leaves test bodies alone, so libcst need not read them; their fixtures and set-up
+    methods are DBP303's and stay. The same functions in a module that is not a test are kept."""
+    settings = Settings()
+    tree = ast.parse(TEST_MODULE)
+    sliced = _relevant_text(TEST_MODULE.encode(), tree, screen_words(settings), settings, test_file=True)
+    assert sliced is not None
+    assert "def connection():" in sliced and "def setup_method(self):" in sliced
+    assert "def test_counts_rows" not in sliced and "def test_insert" not in sliced
+    assert len(sliced.splitlines()) == len(TEST_MODULE.splitlines())
+    assert "def test_counts_rows" in _sliced(TEST_MODULE)  # not a test module: kept
+    test_path = tmp_path / "tests" / "test_orders.py"
+    whole, _ = analyze_source(test_path, "tests/test_orders.py", TEST_MODULE.encode(), settings)
+    cut, _ = analyze_source(test_path, "tests/test_orders.py", TEST_MODULE.encode(), settings, parse_text=sliced)
+    assert whole, "the fixture's connection must be reported to compare"
+    assert [(f.line, f.code, f.message) for f in cut] == [(f.line, f.code, f.message) for f in whole]

@@ -19,7 +19,7 @@ from poollint.pyast import Outline, word_pattern
 from poollint.engine.files import collect_less_often, frozen_heap, ignore_interrupts, is_built_in_excluded
 from poollint.python.source import ParseFailure, decode
 from poollint.limits import read_bytes
-from poollint.paths import resolved
+from poollint.paths import is_test_path, resolved
 from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, index_source, module_name_from_relative,
                                    read_module, summary_words)
 from poollint.python.names import (SourceRoots, imports_in_source, infer_source_roots, root_packages, rooted,
@@ -379,7 +379,9 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
     if screened.could_report:  # the runner's analysis need not parse it with ast again
         from poollint.python.slicing import slice_for_rules
 
-        screened = replace(screened, relevant_text=slice_for_rules(text, tree, words, catalog, outline))
+        test_file = is_test_path(Path(root) / relative)
+        screened = replace(screened, test_file=test_file, relevant_text=slice_for_rules(
+            text, tree, words, catalog, outline, test_file=test_file))
     return (facts.to_json() if facts is not None else None), screened
 
 

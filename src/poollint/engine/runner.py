@@ -21,7 +21,7 @@ from poollint.engine.suppress import file_noqa_codes, is_suppressed_in_file, mal
 from poollint.findings import Finding
 from poollint.javascript import is_javascript_file
 from poollint.limits import UnreadableFile, escapes, read_bytes
-from poollint.paths import display_path, resolved
+from poollint.paths import display_path, is_test_path, resolved
 from poollint.pyast import Outline, word_pattern
 from poollint.python.reads import take_reads
 from poollint.python.project import ProjectIndex, project_screen_words
@@ -106,7 +106,8 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
     if screen and index is not None and index.holds_request_transactions(index.module_for(path)):
         # a module of views that a setting runs in transactions is analysed whole: the screen looks for calls
         screen, screened = False, None
-    if screened is not None and screened.relevant_text is not None and screened.facts is not None:
+    if screened is not None and screened.relevant_text is not None and screened.facts is not None \
+            and screened.test_file == is_test_path(path):  # the rules' reading of the path decides what is cut
         from poollint.engine.analyze import analyze_source
 
         findings, errors = with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name,
@@ -150,21 +151,21 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
 
     parse_text = None
     if words is not None and isinstance(tree, ast.Module):
-        parse_text = _relevant_text(data, tree, words, settings, outline)
+        parse_text = _relevant_text(data, tree, words, settings, outline, test_file=is_test_path(path))
     findings, errors = with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name,
                                        index=index, parse_text=parse_text)
     return findings, errors, facts
 
 
 def _relevant_text(data: bytes, tree: ast.Module, words: ScreenWords, settings: Settings,
-                   outline: Optional[Outline] = None) -> Optional[str]:
+                   outline: Optional[Outline] = None, test_file: bool = False) -> Optional[str]:
     """The file with the definitions no rule can report on blanked out (python/slicing.py)."""
     from poollint.python.slicing import slice_for_rules
 
     text = decode(data)
     if isinstance(text, ParseFailure):
         return None
-    return slice_for_rules(text, tree, words, settings.catalog, outline)
+    return slice_for_rules(text, tree, words, settings.catalog, outline, test_file=test_file)
 
 
 def _not_analyzable(path: str, failure: ParseFailure) -> Finding:

@@ -310,6 +310,8 @@ class ScreenedFile:
     facts: Any  # the file's PythonFacts as JSON (config/pyscan.py)
     # when it could report: the text libcst should parse (python/slicing.py), cut with the same words
     relevant_text: Optional[str] = None
+    # the slice was cut for a test module (tests' bodies left out), judged on the index's path of the file
+    test_file: bool = False
     # it could report only through a call into the project, judged without knowing which project
     # functions may reach an external call: the runner judges it again with the project's words
     through_project: bool = False

@@ -40,13 +40,18 @@ class _Unit:
     names: set[str] = field(default_factory=set)  # bare names used inside
     attributes: set[str] = field(default_factory=set)  # attribute names used inside (`self.helper`)
     kept: bool = False
+    barred: bool = False  # never kept: a test's body in a test module, which no rule reads
 
 
 def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
-                    always_kept_methods: frozenset[str] = frozenset(), outline: Optional[Outline] = None) -> str:
+                    always_kept_methods: frozenset[str] = frozenset(), outline: Optional[Outline] = None,
+                    test_file: bool = False) -> str:
     """`text` with the definitions no rule can report on blanked out (the same text when none is).
 
-    `outline`: the tree's, when the caller has it already.
+    `outline`: the tree's, when the caller has it already. `test_file`: the file is a test module
+    (paths.is_test_path, as FileContext.is_test_file), where every rule leaves the bodies of tests
+    alone (their fixtures and set-up methods are DBP303's): a function or method named `test*` is
+    never kept, whatever it calls.
     """
     outline = outline or Outline(tree)
     aliases, imports_library = file_names(outline, words)
@@ -79,6 +84,9 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
         inside = inside_of[id(unit)]
         unit.names = {node.id for node in inside.names}
         unit.attributes = {node.attr for node in inside.attributes}
+        if test_file and unit.node.name.startswith("test"):
+            unit.barred = True
+            continue
         direct, holds = triggers(inside, words, aliases, imports_library)
         # a unit that only makes an external call matters when a kept one calls it (kept below as
         # connected); one called from another module's transaction is read there, whole
@@ -94,11 +102,11 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
 
 
 def slice_for_rules(text: str, tree: ast.Module, words: ScreenWords, catalog: Catalog,
-                    outline: Optional[Outline] = None) -> str:
+                    outline: Optional[Outline] = None, test_file: bool = False) -> str:
     """`relevant_source` with the catalog's set-up and tear-down methods kept with their class."""
     guards = catalog.guards
     return relevant_source(text, tree, words, always_kept_methods=guards.setup_methods | guards.teardown_methods,
-                           outline=outline)
+                           outline=outline, test_file=test_file)
 
 
 def _keep_connected(units: list[_Unit], always_kept_methods: frozenset[str]) -> None:
@@ -124,7 +132,7 @@ def _keep_connected(units: list[_Unit], always_kept_methods: frozenset[str]) -> 
                 unit.owner.kept = True
                 changed = True
         for unit in units:
-            if unit.kept:
+            if unit.kept or unit.barred:
                 continue
             owner = unit.owner
             kept_siblings = {u.node.name for u in units if u.kept and owner is not None and u.owner is owner}
