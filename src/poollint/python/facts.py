@@ -317,6 +317,7 @@ class _ModuleReader:
         self.names_request_setting = any(spec.setting in text for spec in catalog.request_transactions)
         self._own: dict[int, list[ast.stmt]] = {}
         self._functions: Optional[dict[str, _FunctionNode]] = None
+        self._mappings: Optional[dict[str, list[tuple[str, ast.expr]]]] = None
 
     # -- names ----------------------------------------------------------------------------------
 
@@ -372,6 +373,11 @@ class _ModuleReader:
         # the keys of a dict literal passed by keyword, as `connect_args.check_same_thread`
         keywords += [(f"{k.arg}.{key.value}", None) for k in call.keywords if k.arg and isinstance(k.value, ast.Dict)
                      for key in k.value.keys if isinstance(key, ast.Constant) and isinstance(key.value, str)]
+        # `create_engine(url, **engine_kwargs)`: the keys the module ever sets on that mapping may be
+        # passed (`engine_kwargs["poolclass"] = NullPool` in a branch): the constructor is judged as if they were
+        keywords += [(key, self.qualified(value, local)) for k in call.keywords
+                     if k.arg is None and isinstance(k.value, ast.Name)
+                     for key, value in self._mapping_keys().get(k.value.id, ())]
         first = call.args[0] if call.args else None
         if isinstance(first, ast.Name) and first.id not in (local or {}) and first.id not in self.imports:
             first = self.module_bindings.get(first.id, first)  # `create_engine(DATABASE_URL)`: a module constant
@@ -1208,6 +1214,32 @@ class _ModuleReader:
         return any(_carried_names(node.value) & parameters for node in self.own_statements(function)
                    if isinstance(node, ast.Return) and node.value is not None)
 
+    def _mapping_keys(self) -> dict[str, list[tuple[str, ast.expr]]]:
+        """For each name, the string keys the module sets on the mapping it names, with their values:
+        `kwargs["poolclass"] = NullPool`, `kwargs = {"poolclass": ...}` or `dict(poolclass=...)`,
+        `kwargs.update(poolclass=...)`, `kwargs.setdefault("poolclass", ...)`. The libcst twin is
+        FileContext.mapping_keys."""
+        if self._mappings is None:
+            found: dict[str, list[tuple[str, ast.expr]]] = {}
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                                and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+                            found.setdefault(target.value.id, []).append((target.slice.value, node.value))
+                        elif isinstance(target, ast.Name):
+                            found.setdefault(target.id, []).extend(_literal_mapping(node.value))
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                        and isinstance(node.func.value, ast.Name) and node.func.attr in ("update", "setdefault"):
+                    pairs = [(k.arg, k.value) for k in node.keywords if k.arg] \
+                        + [pair for arg in node.args[:1] for pair in _literal_mapping(arg)]
+                    if node.func.attr == "setdefault" and len(node.args) == 2 and isinstance(node.args[0], ast.Constant) \
+                            and isinstance(node.args[0].value, str):
+                        pairs = [(node.args[0].value, node.args[1])]
+                    found.setdefault(node.func.value.id, []).extend(pairs)
+            self._mappings = found
+        return self._mappings
+
     def _module_functions(self) -> dict[str, _FunctionNode]:
         if self._functions is None:
             self._functions = {statement.name: statement for statement in _module_statements(self.tree.body)
@@ -1325,6 +1357,16 @@ class _ModuleReader:
             return Factory(name=callee, display="", constructor="", constructor_display="", library="",
                            datasource=None, cached=False, line=value.lineno), ""
         return None
+
+def _literal_mapping(value: ast.AST) -> list[tuple[str, ast.expr]]:
+    """The string keys and values of `{"k": v}` or `dict(k=v)`."""
+    if isinstance(value, ast.Dict):
+        return [(key.value, item) for key, item in zip(value.keys, value.values)
+                if isinstance(key, ast.Constant) and isinstance(key.value, str)]
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
+        return [(k.arg, k.value) for k in value.keywords if k.arg]
+    return []
+
 
 def _carried_names(value: ast.AST, passes_arguments_on: Callable[[ast.Call], bool] = lambda call: True) -> set[str]:
     """Names whose value a returned expression carries: itself, or an argument of the call it is, at any depth

@@ -202,7 +202,9 @@ class ClientPerCall(_ClientCreation):
         nor is one read only through attributes that describe it without connecting (an engine's
         `dialect`, `url`, `name`, `driver`: catalog `inspection-attributes`), built to compile SQL
         or look up types.
-        A NullPool engine, a client built on an existing pool (`Redis(connection_pool=...)`),
+        A NullPool engine (also one whose constructor gets a mapping the module may set
+        `poolclass` on: `create_engine(url, **engine_kwargs)` after `engine_kwargs["poolclass"] =
+        NullPool` in a branch), a client built on an existing pool (`Redis(connection_pool=...)`),
         and SQLite engines (a URL literal, an f-string or a module constant starting with
         `sqlite:`, or an engine given SQLite's own `connect_args={"check_same_thread": False}`,
         which any other driver refuses) own no server connections. A function that returns the client,

@@ -294,7 +294,21 @@ class FileContext:
                      for arg in node.args if arg.keyword is not None and isinstance(arg.value, cst.Dict)
                      for element in arg.value.elements
                      if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString)]
+        # `create_engine(url, **engine_kwargs)`: the keys the module ever sets on that mapping may be passed
+        keywords += [(key, self.qualified_name(value)) for arg in node.args
+                     if arg.star == "**" and isinstance(arg.value, cst.Name)
+                     for key, value in self.mapping_keys().get(arg.value.value, ())]
         return self.catalog.pool_client(self.qualified_name(node.func), keywords, self.url_prefix(node))
+
+    def mapping_keys(self) -> dict[str, list[tuple[str, cst.BaseExpression]]]:
+        """For each name, the string keys the module sets on the mapping it names, with their values
+        (`kwargs["poolclass"] = NullPool`, a dict literal or `dict(...)` assigned to it, `.update(...)`,
+        `.setdefault(...)`). The `ast` twin is python/facts.py's `_ModuleReader._mapping_keys`."""
+        if "_mapping_keys" not in self.__dict__:
+            collector = _MappingKeys()
+            cst_visit(self.module, collector)
+            self.__dict__["_mapping_keys"] = collector.found
+        return self.__dict__["_mapping_keys"]
 
     def url_prefix(self, node: cst.Call) -> Optional[str]:
         """The known start of a constructor's first positional argument, a URL: a literal, the literal
@@ -759,3 +773,46 @@ def assigned_names(statement: cst.CSTNode) -> list[str]:
     collector = _Targets()
     cst_visit(statement, collector)
     return collector.names
+
+
+class _MappingKeys(cst.CSTVisitor):
+    """See FileContext.mapping_keys."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, list[tuple[str, cst.BaseExpression]]] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            subject = target.target
+            if isinstance(subject, cst.Subscript) and isinstance(subject.value, cst.Name) \
+                    and len(subject.slice) == 1 and isinstance(subject.slice[0].slice, cst.Index) \
+                    and isinstance(subject.slice[0].slice.value, cst.SimpleString):
+                key = subject.slice[0].slice.value.evaluated_value
+                if isinstance(key, str):
+                    self.found.setdefault(subject.value.value, []).append((key, node.value))
+            elif isinstance(subject, cst.Name):
+                self.found.setdefault(subject.value, []).extend(_literal_mapping(node.value))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                and func.attr.value in ("update", "setdefault")):
+            return
+        positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+        pairs = [(arg.keyword.value, arg.value) for arg in node.args if arg.keyword is not None]
+        pairs += [pair for value in positional[:1] for pair in _literal_mapping(value)]
+        if func.attr.value == "setdefault" and len(positional) == 2 and isinstance(positional[0], cst.SimpleString):
+            key = positional[0].evaluated_value
+            pairs = [(key, positional[1])] if isinstance(key, str) else []
+        self.found.setdefault(func.value.value, []).extend(pairs)
+
+
+def _literal_mapping(value: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]]:
+    """The string keys and values of `{"k": v}` or `dict(k=v)`."""
+    if isinstance(value, cst.Dict):
+        return [(element.key.evaluated_value, element.value) for element in value.elements
+                if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString)
+                and isinstance(element.key.evaluated_value, str)]
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
+        return [(arg.keyword.value, arg.value) for arg in value.args if arg.keyword is not None]
+    return []
