@@ -148,3 +148,16 @@ def test_a_test_module_keeps_its_fixtures_and_set_up_but_not_the_bodies_of_its_t
     cut, _ = analyze_source(test_path, "tests/test_orders.py", TEST_MODULE.encode(), settings, parse_text=sliced)
     assert whole, "the fixture's connection must be reported to compare"
     assert [(f.line, f.code, f.message) for f in cut] == [(f.line, f.code, f.message) for f in whole]
+
+
+def test_a_test_module_that_is_also_a_script_keeps_the_tests_its_own_code_runs() -> None:
+    """`tests/trigger.py` whose main guard runs `test_trigger()`: the release rules judge that
+    function as the script's code (a client it never closes on an error path), so it stays."""
+    source = TEST_MODULE + '''
+
+if __name__ == "__main__":
+    test_counts_rows()
+'''
+    settings = Settings()
+    sliced = _relevant_text(source.encode(), ast.parse(source), screen_words(settings), settings, test_file=True)
+    assert sliced is not None and "def test_counts_rows" in sliced

@@ -51,12 +51,18 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
     `outline`: the tree's, when the caller has it already. `test_file`: the file is a test module
     (paths.is_test_path, as FileContext.is_test_file), where every rule leaves the bodies of tests
     alone (their fixtures and set-up methods are DBP303's): a function or method named `test*` is
-    never kept, whatever it calls.
+    never kept, whatever it calls, unless the module is a script too (its own code may run them).
     """
     outline = outline or Outline(tree)
     aliases, imports_library = file_names(outline, words)
     from_project = project_imports(outline, words)
     external_in_file = mentions_external_call(outline, words, aliases, from_project)
+    # a test module that is also a script (`if __name__ == "__main__": asyncio.run(test_trigger())`, a
+    # shebang, a top-level call) runs its functions as the script's code, which the release rules judge
+    tests_unread = test_file and not text.startswith("#!") and not any(
+        isinstance(statement, (ast.If, ast.Expr, ast.With, ast.AsyncWith, ast.For, ast.While, ast.Try))
+        and not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))  # a docstring
+        for statement in tree.body)
     units: list[_Unit] = []
     seeds: set[str] = set()  # names used by the statements that always stay
     for statement in tree.body:
@@ -84,7 +90,7 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
         inside = inside_of[id(unit)]
         unit.names = {node.id for node in inside.names}
         unit.attributes = {node.attr for node in inside.attributes}
-        if test_file and unit.node.name.startswith("test"):
+        if tests_unread and unit.node.name.startswith("test"):
             unit.barred = True
             continue
         direct, holds = triggers(inside, words, aliases, imports_library)
