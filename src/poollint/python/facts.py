@@ -1150,8 +1150,10 @@ class _ModuleReader:
             container = target.value
             if isinstance(container, ast.Name):
                 return container.id in self.module_bindings
+            # a dict of the instance, or of the class every instance shares (`cls._engines[shard] = engine`
+            # in a classmethod, `Registry._engines[shard] = engine`)
             return bool(owner) and isinstance(container, ast.Attribute) and isinstance(container.value, ast.Name) \
-                and container.value.id == "self"
+                and container.value.id in ("self", "cls", owner.rsplit(".", 1)[-1])
 
         kept_at_module: set[str] = set()
         for node in nodes:

@@ -188,9 +188,9 @@ class ClientPerCall(_ClientCreation):
         A client built in a parameter default runs once, at import; one built only when a
         parameter is missing (`if engine is None: engine = create_engine(...)`,
         `engine = engine or create_engine(...)`) is the caller's choice; a factory that keeps its
-        client in a global it checks first, or in a dict of its module or its instance keyed by
-        URL (`engine = self._engines[url] = create_engine(url)`), returns the same client every
-        call. A client handed to
+        client in a global it checks first, or in a dict of its module, its instance or its class
+        keyed by URL (`engine = self._engines[url] = create_engine(url)`, `cls._engines[shard] =
+        engine` in a classmethod), returns the same client every call. A client handed to
         a project function that stores it as module state (`meta.engine = engine`, or a `global`
         it assigns; in any module) is installed there as the process's client, like one kept on
         `self`: the next call replaces it. What a helper returns keeps the client only when the
