@@ -1,6 +1,7 @@
 """Every Python fixture announces its findings; the engine must produce exactly those."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,12 @@ PYTHON_FIXTURES = sorted(
 pytestmark = pytest.mark.usefixtures("one_index_per_settings")
 
 
-def _found(path: Path, screen: bool) -> list:
+@functools.lru_cache(maxsize=None)
+def _found(path: Path, screen: bool) -> tuple:
+    """A fixture does not change during the run: the tests that read its screened findings (the
+    annotations, the screen's equivalence, the message fragments) share one run per worker."""
     settings = load_settings(path.parent)
-    return check_paths([path], settings, options=RunOptions(screen=screen, cache=False, jobs=1)).findings
+    return tuple(check_paths([path], settings, options=RunOptions(screen=screen, cache=False, jobs=1)).findings)
 
 
 @pytest.mark.parametrize("path", PYTHON_FIXTURES, ids=lambda p: p.relative_to(FIXTURES).as_posix())
