@@ -315,10 +315,11 @@ def test_budget_prints_the_table_for_a_compose_project() -> None:
     assert status == 1
     lines = [line.split() for line in text.splitlines()]
     assert ["api", "4", "4", "5", "10", "240"] == lines[2][:6]
-    assert ["worker", "1", "2", "5", "10", "30"] == lines[3][:6]
-    assert "total at peak: 270" in text
+    # a prefork Celery worker's two processes run one task, with one connection, each
+    assert ["worker", "1", "2", "1", "0", "2"] == lines[3][:6]
+    assert "total at peak: 242" in text
     assert "max_connections 100 (PostgreSQL default) - reserved 3 = 97 available" in text
-    assert "verdict: EXCEEDED by 173" in text
+    assert "verdict: EXCEEDED by 145" in text
     assert "FIXTURE-SECRET" not in text
 
 

@@ -34,6 +34,24 @@ _DATABASE_SCHEDULERS = re.compile(r"django_celery_beat|sqlalchemy_celery_beat|ce
                                   r"DatabaseScheduler|(?:-S|--scheduler)[ =]+django\b")
 
 
+# A Celery worker's process runs one task at a time with the default prefork pool (and `-P solo`): at
+# its peak it holds the connection its task uses, not its pool's maximum, like a Django worker process;
+# a threads, gevent or eventlet pool runs its `--concurrency` tasks in one process, which is counted at
+# its pool.
+_CELERY_WORKER = re.compile(r"\bcelery\b.*\sworker\b")
+_CONCURRENT_TASK_POOLS = re.compile(r"(?:-P|--pool)[ =]+['\"]?(?:threads|gevent|eventlet)\b")
+
+
+def runs_one_task_per_process(command: str) -> bool:
+    """Whether a service's command runs a Celery worker whose processes each run one task at a time."""
+    return bool(_CELERY_WORKER.search(command)) and not _CONCURRENT_TASK_POOLS.search(command)
+
+
+def runs_tasks_in_one_process(command: str) -> bool:
+    """Whether a service's command runs a Celery worker whose concurrency is threads or green threads."""
+    return bool(_CELERY_WORKER.search(command) and _CONCURRENT_TASK_POOLS.search(command))
+
+
 def runs_only_a_task_scheduler(command: str) -> bool:
     """Whether a service's command runs Celery beat alone, with a schedule kept outside the database."""
     return bool(_CELERY_BEAT_ONLY.search(command)) and not _DATABASE_SCHEDULERS.search(command)
@@ -142,6 +160,8 @@ def compute_budgets(model: DeploymentModel, max_connections: Optional[int] = Non
             pool = _pool_for(model, path, service, deployment)
             if pool is None:
                 continue
+            if pool[0] is not None and runs_one_task_per_process(service.command):
+                pool = (1, 0, "a Celery worker process runs one task at a time")
             count = service.replicas or replicas or 1
             line = service.replicas_line or service.line
             scaler = autoscaling.get(service.name)
@@ -150,6 +170,8 @@ def compute_budgets(model: DeploymentModel, max_connections: Optional[int] = Non
             uses_gunicorn = "gunicorn" in service.command
             conf = next((n for conf_path, n in model.gunicorn_workers if related(conf_path, path)), None)
             process_count = service.workers or (conf if uses_gunicorn else None) or workers or 1
+            if runs_tasks_in_one_process(service.command):
+                process_count = 1  # `--concurrency` counts its threads or greenlets, which share the pool
             rows.append(BudgetRow(service.name, path, line, count, process_count, pool[0], pool[1], pool[2]))
         if deployment.kind == "kubernetes":
             kubernetes_rows += rows

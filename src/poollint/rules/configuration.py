@@ -510,7 +510,10 @@ class ConnectionBudgetExceeded(ConfigRule):
         (Prisma `connection_limit`; SQLAlchemy 5 + 10; asyncpg 10), against
         `max_connections` from the compose command (`-c max_connections=N`), the
         `max-connections` setting, or PostgreSQL's default 100. `poollint budget` prints the
-        table. A service that runs only Celery beat (`celery -A app beat`) sends tasks on a
+        table. A Celery worker's process runs one task at a time with the default prefork pool
+        (and `-P solo`), so each of its `--concurrency` processes counts one connection, as a
+        Django worker does; a `-P threads|gevent|eventlet` worker runs its tasks in one process,
+        counted at its pool. A service that runs only Celery beat (`celery -A app beat`) sends tasks on a
         timer and counts no pool, unless its command names a scheduler that keeps the schedule
         in the database (`-S django`, django-celery-beat's or sqlalchemy-celery-beat's
         `DatabaseScheduler`); one configured in code instead is not seen.
