@@ -328,16 +328,23 @@ def _subclasses(context, klass: cst.ClassDef) -> list[cst.ClassDef]:
             and any(isinstance(base.value, cst.Name) and base.value.value == klass.name.value for base in node.bases)]
 
 
+def runs_once_per_process(context, function: cst.FunctionDef, klass: Optional[cst.ClassDef] = None,
+                          depth: int = 0) -> bool:
+    """A function (or a method of `klass`) that runs once per process: its role says so (a command, a
+    script's `main()`, a start-up hook), or it is reached only from such code; a request handler, a task
+    or a hook runs per call, whoever else calls it."""
+    role = function_role(context, function, klass)
+    if role.runs_once:
+        return True
+    return not role.per_call and reached_only_from_run_once(context, function, depth, klass)
+
+
 def _caller_runs_once(context, caller: Any, klass: Optional[cst.ClassDef], depth: int) -> bool:
-    """A caller that runs once, or one reached only from such code; a request handler, a task or a hook
-    runs per call, whoever else calls it. A module's top level runs once, when it is imported, unless
+    """A caller that runs once per process. A module's top level runs once, when it is imported, unless
     the module is a Streamlit script, which runs again on every interaction."""
     if caller is AT_IMPORT_SCOPE:
         return "streamlit" not in context.own_imported_packages()
-    role = function_role(context, caller, klass)
-    if role.runs_once:
-        return True
-    return not role.per_call and reached_only_from_run_once(context, caller, depth + 1, klass)
+    return runs_once_per_process(context, caller, klass, depth + 1)
 
 
 def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Optional[list[tuple[object, object]]]":

@@ -18,7 +18,7 @@ from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.roles import decorator_target, function_role, iterated_in, runs_when_iterated
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
-from poollint.rules.client_flow import calls_in, is_endless, reached_only_from_run_once
+from poollint.rules.client_flow import calls_in, is_endless, runs_once_per_process
 
 # How many project functions deep a call is followed to find an external call.
 MAX_CHAIN_DEPTH = 3
@@ -362,12 +362,7 @@ class _HoldingRule(FileRule):
             return False
         if any(frame.is_loop and is_endless(frame.node) for frame in self.context.frames):
             return False  # a worker's `while True:` loop holds a connection for every job it takes
-        function = functions[0].node
-        klass = self.context.enclosing_class()
-        role = function_role(self.context, function, klass)
-        if role.per_call:
-            return False
-        return bool(role.runs_once) or reached_only_from_run_once(self.context, function, klass=klass)
+        return runs_once_per_process(self.context, functions[0].node, self.context.enclosing_class())
 
     def _keeps_a_lock(self, hold: Hold) -> bool:
         """A hold that takes a session-level lock (`pg_try_advisory_lock`, MySQL's `GET_LOCK`), in its

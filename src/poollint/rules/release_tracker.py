@@ -18,7 +18,8 @@ from poollint.python.cst.modules import base_classes, borrowed_by, project_class
 from poollint.python.cst.roles import decorator_target, function_role
 from poollint.pyast import NEXT_NAMES
 from poollint.python.facts import INSPECTING_BUILTINS
-from poollint.rules.client_flow import parameters_given, reached_only_from_run_once, serves_an_endless_loop
+from poollint.rules.client_flow import (parameters_given, reached_only_from_run_once, runs_once_per_process,
+                                        serves_an_endless_loop)
 
 if TYPE_CHECKING:
     from poollint.python.cst.context import FileContext
@@ -1169,10 +1170,7 @@ class ReleaseTracker:
         klass = self._module_class_of(scope)
         if klass is None and self.context.module_functions.get(scope.name.value) is not scope:
             return False  # a nested function runs as often as what defines it calls it
-        role = function_role(self.context, scope, klass)
-        if role.per_call or role.is_test:
-            return False
-        return bool(role.runs_once) or reached_only_from_run_once(self.context, scope, klass=klass)
+        return runs_once_per_process(self.context, scope, klass)  # (a test's openings are never tracked)
 
     def _module_class_of(self, method: cst.FunctionDef) -> Optional[cst.ClassDef]:
         """The module-level class whose body defines `method`, if it is one's."""
