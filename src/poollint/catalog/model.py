@@ -179,6 +179,13 @@ class Guards:
     process_task_decorators: frozenset[str] = frozenset()
     # `group.add_command(fn)`: a call that registers a function as a one-shot command
     command_registration_methods: frozenset[str] = frozenset()
+    # what runs a function at a scheduler's pace, one run per tick (python/facts.py _scheduled, roles.py):
+    # the settings that hold a Celery beat schedule, the calls that register a function on a schedule,
+    # the decorators that declare a periodic task, and a task decorator's keyword that schedules it
+    periodic_schedule_settings: frozenset[str] = frozenset()
+    periodic_registration_methods: frozenset[str] = frozenset()
+    periodic_task_decorator_attributes: frozenset[str] = frozenset()
+    periodic_task_keywords: frozenset[str] = frozenset()
     pytest_fixtures: frozenset[str] = frozenset()
     route_decorator_attributes: frozenset[str] = frozenset()
     task_decorators: frozenset[str] = frozenset()

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 22  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 23  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
 # 11: importers of each project name; 12: imported packages; 13: importers from every file's text;
 # 14: openers through builders the project re-exports; 15: database libraries every file imports;
@@ -47,6 +47,7 @@ INDEX_FORMAT = 22  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: scrip
 # 20: a factory's other candidate callables (Factory.alternatives)
 # 21: the parameters a module function's result may carry (ModuleFacts.result_parameters)
 # 22: factories memoised in a dict of their class
+# 23: what a scheduler runs (ModuleFacts.scheduled)
 
 
 # -- the project ----------------------------------------------------------------------------------
@@ -282,11 +283,16 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
 
 
 def _registration_pattern(catalog: Catalog) -> "re.Pattern[bytes]":
-    """Bytes of a module-scope command registration by a call, so that the index reads its module."""
+    """Bytes of a module-scope command registration by a call, or of a schedule, so that the index reads
+    its module."""
     guards = catalog.guards
     decorators = "|".join(re.escape(n) for n in sorted(guards.command_decorator_attributes)) or "(?!)"
     methods = "|".join(re.escape(n) for n in sorted(guards.command_registration_methods)) or "(?!)"
-    return re.compile(rf"^\w[\w.]*\.(?:(?:{decorators})\([^\n]*\)|(?:{methods}))\(\s*\w".encode(), re.MULTILINE)
+    # ...and what puts a function on a schedule, anywhere in the module (ModuleFacts.scheduled)
+    schedules = "|".join(re.escape(n) for n in sorted(guards.periodic_schedule_settings)) or "(?!)"
+    scheduling = "|".join(re.escape(n) for n in sorted(guards.periodic_registration_methods)) or "(?!)"
+    return re.compile(rf"^\w[\w.]*\.(?:(?:{decorators})\([^\n]*\)|(?:{methods}))\(\s*\w"
+                      rf"|\b(?:{schedules})\b|\.(?:{scheduling})\(".encode(), re.MULTILINE)
 
 
 def _module_object_pattern(catalog: Catalog) -> "re.Pattern[bytes]":

@@ -6,6 +6,7 @@ The project model (python/project.py) is built from these; engine/index.py reads
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
@@ -100,6 +101,10 @@ class ModuleFacts:
     # qualified names of functions a module-scope call registers to run once per process: commands
     # (`group.add_command(fn)`) and singleton providers of a dependency-injection container
     registered_once: tuple[str, ...] = ()
+    # what a scheduler runs at its own pace: task names a Celery beat schedule lists (`"app.tasks.sync"`,
+    # or a task's own `name=`), and qualified names of functions a call registers on a schedule
+    # (`sender.add_periodic_task(60, sync.s())`, `scheduler.add_job(sync, "interval", minutes=5)`)
+    scheduled: tuple[str, ...] = ()
     # functions and classes that may be context managers opening a transaction for their callers
     # (`@contextmanager def unit_of_work()`, a class with `__enter__`): DBP2xx judges them, the screen
     # lets through files that use them
@@ -169,6 +174,7 @@ class ModuleFacts:
                             for f in data["factories"]),
             objects=tuple(ModuleObject(**o) for o in data.get("objects", ())),
             registered_once=tuple(data.get("registered_once", ())),
+            scheduled=tuple(data.get("scheduled", ())),
             scopes=tuple(data.get("scopes", ())),
             imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
             calls=tuple(CallSummary(c["name"], c["external"], tuple(c["callees"]), c.get("publishes", False))
@@ -292,6 +298,33 @@ def _is_main_guard(test: ast.AST) -> bool:
 
 
 _FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+# a Celery task's methods that make a signature of it: `sync.s(user_id)` names the task `sync`
+_SIGNATURE_METHODS = frozenset({"s", "si", "signature"})
+
+
+def _bound_name(target: ast.expr) -> Optional[str]:
+    """The name an assignment binds: `beat_schedule` of `beat_schedule = ...` and of `app.conf.beat_schedule = ...`."""
+    if isinstance(target, ast.Name):
+        return target.id
+    return target.attr if isinstance(target, ast.Attribute) else None
+
+
+def _beat_task_names(schedule: ast.expr) -> Iterator[str]:
+    """The task names of a beat schedule literal: each entry's `"task"` (a dict display or `dict(task=...)`)."""
+    if not isinstance(schedule, ast.Dict):
+        return
+    for entry in schedule.values:
+        if isinstance(entry, ast.Dict):
+            pairs = [(key.value if isinstance(key, ast.Constant) else None, value)
+                     for key, value in zip(entry.keys, entry.values)]
+        elif isinstance(entry, ast.Call) and isinstance(entry.func, ast.Name) and entry.func.id == "dict":
+            pairs = [(keyword.arg, keyword.value) for keyword in entry.keywords]
+        else:
+            continue
+        for key, value in pairs:
+            if key == "task" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                yield value.value
 
 
 class _ModuleReader:
@@ -459,6 +492,7 @@ class _ModuleReader:
             module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
             factories=tuple(self._factories()), objects=tuple(self._module_objects(body)),
             registered_once=tuple(self._registered_to_run_once(body)),
+            scheduled=tuple(dict.fromkeys(self._scheduled())),
             scopes=tuple(self._scope_candidates(body)),
             imports=tuple(sorted(self.imported_modules)), entry_point=entry_point, streamlit=streamlit,
             calls=tuple(self._call_summaries(body)),
@@ -941,6 +975,35 @@ class _ModuleReader:
                 qualified = self.qualified(value.args[0])
                 if qualified:
                     yield qualified
+
+    def _scheduled(self) -> Iterator[str]:
+        """What the module puts on a schedule (ModuleFacts.scheduled): the tasks of a Celery beat schedule
+        assigned to a setting or `app.conf` attribute the catalog names (`beat_schedule = {"sync":
+        {"task": "app.tasks.sync", "schedule": 60}}`) or passed as a keyword of that name
+        (`app.conf.update(beat_schedule={...})`), and the functions a registration call names, itself or
+        by its signature (`add_periodic_task(60, sync.s())`, `add_job(sync, ...)`, `add_job("app.jobs:sync")`)."""
+        guards = self.catalog.guards
+        settings = guards.periodic_schedule_settings
+        for assign in self.outline.assigns:
+            if any(_bound_name(target) in settings for target in assign.targets):
+                yield from _beat_task_names(assign.value)
+        for call in self.outline.calls:
+            for keyword in call.keywords:
+                if keyword.arg in settings:
+                    yield from _beat_task_names(keyword.value)
+            if not isinstance(call.func, ast.Attribute) or call.func.attr not in guards.periodic_registration_methods:
+                continue
+            for argument in (*call.args, *(keyword.value for keyword in call.keywords)):
+                if isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute) \
+                        and argument.func.attr in _SIGNATURE_METHODS:
+                    argument = argument.func.value  # `sync.s(user_id)`: the task's signature
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str) \
+                        and re.fullmatch(r"[\w.]+:\w+", argument.value):
+                    yield argument.value.replace(":", ".")  # APScheduler's textual reference
+                elif isinstance(argument, (ast.Name, ast.Attribute)):
+                    qualified = self.qualified(argument)
+                    if qualified:
+                        yield qualified
 
     def _routed_views(self, body: Sequence[ast.stmt]) -> Iterator[str]:
         """Views a module-scope URLconf routes or a router registers (RequestTransactionSpec), as

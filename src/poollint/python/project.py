@@ -82,6 +82,7 @@ class ProjectIndex:
             | (self.known_imported or frozenset())
         self._application = self._applications() if self.known_applications is None else dict(self.known_applications)
         self._registered_once = frozenset(name for m in self.modules.values() for name in m.registered_once)
+        self._scheduled = frozenset(name for m in self.modules.values() for name in m.scheduled)
         self._routes = frozenset(name for m in self.modules.values() for name in m.routes)
         self._installers = {f"{m.module}.{name}" if m.module else name: parameters
                             for m in self.modules.values() for name, parameters in m.installers}
@@ -738,6 +739,20 @@ class ProjectIndex:
         singleton (`provider.provide(fn, scope=Scope.APP)`, `providers.Singleton(fn)`)."""
         return bool(qualified_name) and qualified_name in self._registered_once
 
+    def runs_on_a_schedule(self, qualified_name: Optional[str], task_name: Optional[str] = None) -> bool:
+        """Whether some module puts this function on a schedule (ModuleFacts.scheduled): by its task name
+        (a task decorator's `name=`), or by its qualified name. A beat schedule names a task by the
+        module path the worker imports it by (`app.tasks.sync`), which may start below or above this
+        project's module names (`backend.app.tasks.sync`): a dotted name matches at a dot, and a
+        module's name alone never matches a function."""
+        if task_name and task_name in self._scheduled:
+            return True
+        if not qualified_name or "." not in qualified_name:
+            return False
+        return any(name == qualified_name or ("." in name and (
+            qualified_name.endswith("." + name) or name.endswith("." + qualified_name)))
+            for name in self._scheduled)
+
     def installed_parameters(self, qualified_name: Optional[str]) -> tuple[tuple[int, str], ...]:
         """The parameters a project function stores as module state (ModuleFacts.installers), with their
         positions (-1: keyword-only); () for any other function."""
@@ -776,6 +791,7 @@ class ProjectIndex:
             # project holders whose origin opens nothing are dropped: the compact form has no openers to tell
             project_holders = tuple(h for h in module.project_holders if (id(module), h[0], h[1]) in resolved_holders)
             if clients or module.factories or module.objects or module.scopes or module.registered_once \
+                    or module.scheduled \
                     or module.openers \
                     or module.routes or module.request_settings or module.installers or module.holders \
                     or project_holders or module.yields \

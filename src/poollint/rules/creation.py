@@ -228,7 +228,18 @@ class ClientPerCall(_ClientCreation):
         keeps a client for one request only; a Celery task class's `run` and `__call__` run per
         task while the instance lives as long as the worker, so a client kept on `self` there is
         replaced on every call unless an `if` looks at the attribute first. Airflow's `@task`
-        runs once in a process of its own, like a command. Test code is
+        runs once in a process of its own, like a command. A periodic task runs at its
+        scheduler's pace, one run per tick whatever the traffic: a client it builds, or that a
+        function only periodic tasks and run-once code call builds, is one at a time, not a
+        pile-up, and is not reported. Periodic are a task a Celery beat schedule lists (a
+        `beat_schedule`, `CELERY_BEAT_SCHEDULE` or `CELERYBEAT_SCHEDULE` setting or `app.conf`
+        attribute, naming the task by its module path or its `name=`), a function registered by
+        `add_periodic_task(60, task.s())` or APScheduler's `add_job(fn, ...)`, and one declared
+        periodic by its decorator (`@periodic_task`, Huey's `@huey.periodic_task`,
+        `@scheduler.scheduled_job`, periodiq's `periodic=`); a task of the same name in another
+        module is not the scheduled one. Whether the project also publishes the task per request
+        (`.delay()` in a view) is not looked for: the schedule decides. A connection a periodic
+        task holds through a slow call is still DBP201's or DBP202's. Test code is
         judged by DBP303/DBP304 instead.
 
         A class that keeps a client it builds in `__init__` is judged where the project builds it.
@@ -345,7 +356,9 @@ class ClientPerCall(_ClientCreation):
         """The per-call role of the innermost function, "" for a plain function, None when guarded."""
         assert isinstance(function.node, cst.FunctionDef)
         role = function_role(self.context, function.node, self.context.enclosing_class())
-        if role.runs_once or role.is_test:
+        if role.runs_once or role.is_test or role.scheduled:
+            # a periodic task builds one client per tick of its scheduler, whatever the traffic: one at
+            # a time, not a pile-up
             return None
         usage = self.statement_role(node)
         if usage == "kept" and reinitialises_cached_instance(function.node, self.context.enclosing_class()):
@@ -375,7 +388,7 @@ class ClientPerCall(_ClientCreation):
             if usage == "returned" or self._bound_and_returned(node, function.node):
                 return None  # a factory: judged where it is called
             klass = self.context.enclosing_class()
-            if reached_only_from_run_once(self.context, function.node, klass=klass):
+            if reached_only_from_run_once(self.context, function.node, klass=klass, scheduled=True):
                 return None
             if serves_an_endless_loop(node, function.node, self.bound_names(node)):
                 return None
@@ -393,7 +406,7 @@ class ClientPerCall(_ClientCreation):
                     # decorator runs: here a function of this module that runs per call
                     return wrapped
                 outer_role = function_role(self.context, outer.node, None)  # type: ignore[arg-type]
-                if outer_role.runs_once or outer_role.is_test:
+                if outer_role.runs_once or outer_role.is_test or outer_role.scheduled:
                     return None
         return role.per_call
 

@@ -1161,7 +1161,9 @@ class ReleaseTracker:
         an app factory, `main()`, a command, or a function or method only such code calls) with no loop
         around it: a failure can keep at most one connection, once, for as long as the process lives.
         Bounded, not a pool running out, as in a one-shot script (_leak_ends_with_the_script); a retry
-        loop around it keeps one per failed pass and is still reported."""
+        loop around it keeps one per failed pass and is still reported. A periodic task (or code only
+        such tasks and run-once code reach) counts too: a failed run leaves its object to be collected,
+        one per tick of the scheduler at worst, whatever the traffic."""
         if opening.setting != "function" or self.catalog.outlives_process(opening.library):
             return False
         scope = opening.scope
@@ -1170,7 +1172,7 @@ class ReleaseTracker:
         klass = self._module_class_of(scope)
         if klass is None and self.context.module_functions.get(scope.name.value) is not scope:
             return False  # a nested function runs as often as what defines it calls it
-        return runs_once_per_process(self.context, scope, klass)  # (a test's openings are never tracked)
+        return runs_once_per_process(self.context, scope, klass, scheduled=True)  # (a test's openings are never tracked)
 
     def _module_class_of(self, method: cst.FunctionDef) -> Optional[cst.ClassDef]:
         """The module-level class whose body defines `method`, if it is one's."""

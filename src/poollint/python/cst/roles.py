@@ -18,6 +18,8 @@ class FunctionRole:
     runs_once: str = ""  # why a client built here is a singleton, or ""
     per_call: str = ""  # what calls it per request/event, e.g. "a request handler", or ""
     is_test: bool = False
+    # why a scheduler runs it at its own pace, one run per tick whatever the traffic (a periodic task), or ""
+    scheduled: str = ""
 
 
 def decorator_target(decorator: cst.Decorator) -> tuple[cst.BaseExpression, Optional[cst.Call]]:
@@ -151,6 +153,22 @@ def function_role(context: "FileContext", function: cst.FunctionDef, enclosing_c
     return role
 
 
+def _task_schedule(context: "FileContext", name: str, decorator: Optional[cst.Call]) -> str:
+    """Why a task runs on a schedule: its decorator's keyword says so (`periodic=cron(...)`), or a beat
+    schedule or a registration call of the project names it, by its `name=` or by its module path."""
+    keywords = {arg.keyword.value: arg.value for arg in decorator.args if arg.keyword is not None} \
+        if decorator is not None else {}
+    scheduling = sorted(keywords.keys() & context.catalog.guards.periodic_task_keywords)
+    if scheduling:
+        return f"scheduled by its decorator's `{scheduling[0]}=`"
+    explicit = keywords.get("name")
+    task_name = explicit.evaluated_value if isinstance(explicit, cst.SimpleString) else None
+    if context.index is not None and context.index.runs_on_a_schedule(
+            context.module_qualified(name), task_name if isinstance(task_name, str) else None):
+        return "a task the project's beat schedule or a registration call puts on a schedule"
+    return ""
+
+
 def _keyword_names(context: "FileContext", call: cst.Call, keyword: str) -> frozenset[str]:
     """What the call's `keyword=` argument names, resolved (`scope=Scope.APP` -> `dishka.Scope.APP`)."""
     return frozenset(name for arg in call.args if arg.keyword is not None and arg.keyword.value == keyword
@@ -188,10 +206,13 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             return FunctionRole(runs_once="a command-line command")
         if qualified in guards.process_task_decorators or qualified.rsplit(".", 1)[0] in guards.process_task_decorators:
             return FunctionRole(runs_once="a task run in a process of its own")
+        if last in guards.periodic_task_decorator_attributes:
+            return FunctionRole(per_call="a periodic task", is_test=is_test,
+                                scheduled=f"declared periodic by @{dotted_name(target)}")
         if qualified in guards.task_decorators or (
             isinstance(target, cst.Attribute) and last in guards.task_decorator_attributes
         ):
-            return FunctionRole(per_call="a task", is_test=is_test)
+            return FunctionRole(per_call="a task", is_test=is_test, scheduled=_task_schedule(context, name, call))
         if isinstance(target, cst.Attribute) and last in guards.route_decorator_attributes and call is not None:
             return FunctionRole(per_call="a request handler", is_test=is_test)
         if isinstance(target, cst.Attribute) and last in guards.request_hook_decorator_attributes:
@@ -202,6 +223,9 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
     if enclosing_class is None and context.index is not None \
             and context.index.registered_to_run_once(context.module_qualified(name)):
         return FunctionRole(runs_once="registered by a call to run once (a command, a container's singleton)")
+    if enclosing_class is None and context.index is not None \
+            and context.index.runs_on_a_schedule(context.module_qualified(name)):
+        return FunctionRole(scheduled="put on a schedule by a call (`add_job`, `add_periodic_task`)", is_test=is_test)
     if "lifespan" in name or name in context.lifespan_names():
         return FunctionRole(runs_once="a lifespan hook")
     if name == "main" or (enclosing_class is None and name in context.main_guard_calls):
