@@ -186,6 +186,14 @@ class Guards:
     periodic_registration_methods: frozenset[str] = frozenset()
     periodic_task_decorator_attributes: frozenset[str] = frozenset()
     periodic_task_keywords: frozenset[str] = frozenset()
+    # what says only administrators may call a handler (roles.py _requires_an_administrator): words of
+    # the names of its guards, user attributes a test reads, decorators whose arguments name the guard,
+    # calls that declare a dependency, and the bases of an admin site's classes
+    admin_name_words: frozenset[str] = frozenset()
+    admin_user_attributes: frozenset[str] = frozenset()
+    permission_decorators: frozenset[str] = frozenset()
+    dependency_markers: frozenset[str] = frozenset()
+    admin_site_bases: frozenset[str] = frozenset()
     pytest_fixtures: frozenset[str] = frozenset()
     route_decorator_attributes: frozenset[str] = frozenset()
     task_decorators: frozenset[str] = frozenset()

@@ -232,16 +232,17 @@ MAX_IMPORTERS_READ = 12
 
 
 def reached_only_from_run_once(context, function: cst.FunctionDef, depth: int = 0,
-                               klass: Optional[cst.ClassDef] = None, scheduled: bool = False) -> bool:
+                               klass: Optional[cst.ClassDef] = None, paced: bool = False) -> bool:
     """A function (of the module, or a method of `klass`) whose every use is a call from code that runs
     once (a command, a script's `main()`, a start-up hook, an application's `start()`), directly or
     through such helpers, in this module and in the modules that import it (the project index's
     imports). A use that is not a call, or a call the analysis cannot place, decides against it.
-    `scheduled`: a periodic task counts as such code too (FunctionRole.scheduled), for the rules whose
-    harm grows with how often the code runs rather than with how long each run holds a connection."""
+    `paced`: code that runs at a pace the traffic does not set counts as such code too (FunctionRole.paced:
+    a periodic task, an administrators-only handler), for the rules whose harm grows with how often the
+    code runs rather than with how long each run holds a connection."""
     return _every_use_from(context, function, klass, depth,
-                           "_reached_only_from_run_or_schedule" if scheduled else "_reached_only_from_run_once",
-                           lambda where, caller: _caller_runs_once(where, caller[0], caller[1], depth, scheduled))
+                           "_reached_only_from_run_once_or_paced" if paced else "_reached_only_from_run_once",
+                           lambda where, caller: _caller_runs_once(where, caller[0], caller[1], depth, paced))
 
 
 def reached_only_from_unbuilt_classes(context, function: cst.FunctionDef, depth: int = 0,
@@ -332,25 +333,25 @@ def _subclasses(context, klass: cst.ClassDef) -> list[cst.ClassDef]:
 
 
 def runs_once_per_process(context, function: cst.FunctionDef, klass: Optional[cst.ClassDef] = None,
-                          depth: int = 0, scheduled: bool = False) -> bool:
+                          depth: int = 0, paced: bool = False) -> bool:
     """A function (or a method of `klass`) that runs once per process: its role says so (a command, a
     script's `main()`, a start-up hook), or it is reached only from such code; a request handler, a task
-    or a hook runs per call, whoever else calls it. `scheduled`: or once per tick of a scheduler (a
-    periodic task, or code only such tasks and run-once code reach)."""
+    or a hook runs per call, whoever else calls it. `paced`: or at a pace the traffic does not set (a
+    periodic task, an administrators-only handler, or code only such code and run-once code reach)."""
     role = function_role(context, function, klass)
-    if role.runs_once or (scheduled and role.scheduled):
+    if role.runs_once or (paced and role.paced):
         return True
-    return not role.per_call and reached_only_from_run_once(context, function, depth, klass, scheduled)
+    return not role.per_call and reached_only_from_run_once(context, function, depth, klass, paced)
 
 
 def _caller_runs_once(context, caller: Any, klass: Optional[cst.ClassDef], depth: int,
-                      scheduled: bool = False) -> bool:
-    """A caller that runs once per process (`scheduled`: or per tick of a scheduler). A module's top
+                      paced: bool = False) -> bool:
+    """A caller that runs once per process (`paced`: or at a pace the traffic does not set). A module's top
     level runs once, when it is imported, unless the module is a Streamlit script, which runs again on
     every interaction."""
     if caller is AT_IMPORT_SCOPE:
         return "streamlit" not in context.own_imported_packages()
-    return runs_once_per_process(context, caller, klass, depth + 1, scheduled)
+    return runs_once_per_process(context, caller, klass, depth + 1, paced)
 
 
 def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Optional[list[tuple[object, object]]]":

@@ -239,7 +239,15 @@ class ClientPerCall(_ClientCreation):
         `@scheduler.scheduled_job`, periodiq's `periodic=`); a task of the same name in another
         module is not the scheduled one. Whether the project also publishes the task per request
         (`.delay()` in a view) is not looked for: the schedule decides. A connection a periodic
-        task holds through a slow call is still DBP201's or DBP202's. Test code is
+        task holds through a slow call is still DBP201's or DBP202's. So is a handler only
+        administrators may call, at the pace of a few operators: one decorated with a guard named
+        for them (`@staff_member_required`, `@admin_required`) or given one
+        (`@permission_classes([IsAdminUser])`, `@user_passes_test(lambda u: u.is_superuser)`, a
+        route's `dependencies=[Depends(get_current_active_superuser)]`), one with a parameter that
+        depends on one (`admin = Depends(get_current_admin_user)`, `Annotated[User,
+        Depends(require_admin)]`), and a method of a view whose `permission_classes` name one or of
+        a Django `ModelAdmin`; a guard's name must hold a word of the catalog's `admin-name-words`
+        (`admin`, `superuser`, `staff`). Test code is
         judged by DBP303/DBP304 instead.
 
         A class that keeps a client it builds in `__init__` is judged where the project builds it.
@@ -356,7 +364,7 @@ class ClientPerCall(_ClientCreation):
         """The per-call role of the innermost function, "" for a plain function, None when guarded."""
         assert isinstance(function.node, cst.FunctionDef)
         role = function_role(self.context, function.node, self.context.enclosing_class())
-        if role.runs_once or role.is_test or role.scheduled:
+        if role.runs_once or role.is_test or role.paced:
             # a periodic task builds one client per tick of its scheduler, whatever the traffic: one at
             # a time, not a pile-up
             return None
@@ -388,7 +396,7 @@ class ClientPerCall(_ClientCreation):
             if usage == "returned" or self._bound_and_returned(node, function.node):
                 return None  # a factory: judged where it is called
             klass = self.context.enclosing_class()
-            if reached_only_from_run_once(self.context, function.node, klass=klass, scheduled=True):
+            if reached_only_from_run_once(self.context, function.node, klass=klass, paced=True):
                 return None
             if serves_an_endless_loop(node, function.node, self.bound_names(node)):
                 return None
@@ -406,7 +414,7 @@ class ClientPerCall(_ClientCreation):
                     # decorator runs: here a function of this module that runs per call
                     return wrapped
                 outer_role = function_role(self.context, outer.node, None)  # type: ignore[arg-type]
-                if outer_role.runs_once or outer_role.is_test or outer_role.scheduled:
+                if outer_role.runs_once or outer_role.is_test or outer_role.paced:
                     return None
         return role.per_call
 

@@ -278,9 +278,9 @@ class CheckoutNotReleased(_Release):
         process (a start-up hook, an app factory, `main()`, a command, or a function only such code
         calls), with no loop around the opening: at most one connection, once, for the process's
         life, bounded; a retry loop there keeps one per failed pass and is reported. The same holds in a
-        periodic task (see DBP101), or a function only such tasks and run-once code call: a failed run
-        leaves one object to be collected, one per tick of its scheduler at worst, whatever the
-        traffic. A script that opens a
+        periodic task or a handler only administrators may call (see DBP101), or a function only such
+        code and run-once code call: a failed run leaves one object to be collected, at the pace of a
+        scheduler's ticks or of a few operators, whatever the traffic. A script that opens a
         connection on every pass of a loop and never closes it is reported here, not as DBP301; a module function (or a function
         nested in the caller) that returns a new connection, or a checkout it takes from a pool
         (`return engine.connect()`), is checked where it is called,

@@ -1172,7 +1172,7 @@ class ReleaseTracker:
         klass = self._module_class_of(scope)
         if klass is None and self.context.module_functions.get(scope.name.value) is not scope:
             return False  # a nested function runs as often as what defines it calls it
-        return runs_once_per_process(self.context, scope, klass, scheduled=True)  # (a test's openings are never tracked)
+        return runs_once_per_process(self.context, scope, klass, paced=True)  # (a test's openings are never tracked)
 
     def _module_class_of(self, method: cst.FunctionDef) -> Optional[cst.ClassDef]:
         """The module-level class whose body defines `method`, if it is one's."""

@@ -1,7 +1,8 @@
 """What a function is for: runs once per process (a guard), runs per call, or builds clients (a factory)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
@@ -18,8 +19,9 @@ class FunctionRole:
     runs_once: str = ""  # why a client built here is a singleton, or ""
     per_call: str = ""  # what calls it per request/event, e.g. "a request handler", or ""
     is_test: bool = False
-    # why a scheduler runs it at its own pace, one run per tick whatever the traffic (a periodic task), or ""
-    scheduled: str = ""
+    # why it runs at a pace the traffic does not set, or "": a scheduler's ticks (a periodic task), or
+    # the few administrators who alone may call it (a request handler that requires one)
+    paced: str = ""
 
 
 def decorator_target(decorator: cst.Decorator) -> tuple[cst.BaseExpression, Optional[cst.Call]]:
@@ -149,8 +151,93 @@ def function_role(context: "FileContext", function: cst.FunctionDef, enclosing_c
     if function in cache:
         return cache[function]
     role = _classify(context, function, enclosing_class)
+    if not (role.runs_once or role.paced or role.is_test):
+        administrators = _requires_an_administrator(context, function, enclosing_class)
+        if administrators:
+            role = replace(role, paced=administrators)
     cache[function] = role
     return role
+
+
+def _words(name: str) -> frozenset[str]:
+    """The lower-case words of an identifier: `get_current_admin_user` and `IsAdminUser` both hold `admin`."""
+    return frozenset(word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name))
+
+
+def _names_an_administrator(context: "FileContext", node: cst.CSTNode) -> bool:
+    """Whether an expression names what lets only administrators in: a callable or class whose name
+    holds one of the catalog's `admin-name-words` (`IsAdminUser`, `[IsAuthenticated, IsAdminUser]`,
+    `Depends(get_current_admin_user)`), a role string that is one (`"admin"`), or a lambda testing
+    one of its `admin-user-attributes` (`lambda u: u.is_superuser`)."""
+    guards = context.catalog.guards
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        last = node.attr.value if isinstance(node, cst.Attribute) else node.value
+        return bool(_words(last) & guards.admin_name_words)
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return isinstance(value, str) and value.lower() in guards.admin_name_words
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return any(_names_an_administrator(context, element.value) for element in node.elements)
+    if isinstance(node, cst.Lambda):
+        tested = _AttributeNames()
+        cst_visit(node.body, tested)
+        return bool(tested.names & guards.admin_user_attributes)
+    if isinstance(node, cst.Call) and (context.qualified_name(node.func) or "") in guards.dependency_markers:
+        return bool(node.args) and _names_an_administrator(context, node.args[0].value)
+    return False
+
+
+class _AttributeNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.names.add(node.attr.value)
+
+
+def _requires_an_administrator(context: "FileContext", function: cst.FunctionDef,
+                               enclosing_class: Optional[cst.ClassDef]) -> str:
+    """Why only administrators may call the function, or "": a decorator that says so by its name
+    (`@staff_member_required`, `@admin_required`) or by what it is given (`@permission_classes([IsAdminUser])`,
+    `@user_passes_test(lambda u: u.is_superuser)`, a route's `dependencies=[Depends(require_admin)]`), a
+    parameter that depends on one (`admin = Depends(get_current_admin_user)`, `Annotated[User,
+    Depends(get_admin)]`), or a class whose `permission_classes` name one or whose base is an admin site's
+    (`ModelAdmin`). Such a function runs at the pace of a few operators, not of the traffic."""
+    guards = context.catalog.guards
+    if not guards.admin_name_words:
+        return ""
+    for decorator in function.decorators:
+        target, call = decorator_target(decorator)
+        if _names_an_administrator(context, target):
+            return f"only administrators may call it (@{dotted_name(target)})"
+        if call is None:
+            continue
+        last = target.attr.value if isinstance(target, cst.Attribute) else (dotted_name(target) or "")
+        given = [arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "dependencies"]
+        if last in guards.permission_decorators:
+            given += [arg for arg in call.args if arg.keyword is None]
+        if any(_names_an_administrator(context, arg.value) for arg in given):
+            return f"only administrators may call it (@{dotted_name(target)})"
+    for param in (*function.params.params, *function.params.kwonly_params):
+        depends = [param.default] if param.default is not None else []
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        if isinstance(annotation, cst.Subscript):  # `Annotated[User, Depends(get_admin)]`
+            depends += [element.slice.value for element in annotation.slice[1:]
+                        if isinstance(element.slice, cst.Index)]
+        if any(isinstance(value, cst.Call) and _names_an_administrator(context, value) for value in depends):
+            return f"only administrators may call it (its parameter `{param.name.value}`)"
+    if enclosing_class is not None:
+        if any((context.qualified_name(base.value) or "") in guards.admin_site_bases for base in enclosing_class.bases):
+            return "a method of an admin site's class"
+        body = enclosing_class.body.body if isinstance(enclosing_class.body, cst.IndentedBlock) else ()
+        for statement in body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Assign) and any(
+                            isinstance(t.target, cst.Name) and t.target.value == "permission_classes"
+                            for t in small.targets) and _names_an_administrator(context, small.value):
+                        return "only administrators may call it (its class's `permission_classes`)"
+    return ""
 
 
 def _task_schedule(context: "FileContext", name: str, decorator: Optional[cst.Call]) -> str:
@@ -208,11 +295,11 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             return FunctionRole(runs_once="a task run in a process of its own")
         if last in guards.periodic_task_decorator_attributes:
             return FunctionRole(per_call="a periodic task", is_test=is_test,
-                                scheduled=f"declared periodic by @{dotted_name(target)}")
+                                paced=f"declared periodic by @{dotted_name(target)}")
         if qualified in guards.task_decorators or (
             isinstance(target, cst.Attribute) and last in guards.task_decorator_attributes
         ):
-            return FunctionRole(per_call="a task", is_test=is_test, scheduled=_task_schedule(context, name, call))
+            return FunctionRole(per_call="a task", is_test=is_test, paced=_task_schedule(context, name, call))
         if isinstance(target, cst.Attribute) and last in guards.route_decorator_attributes and call is not None:
             return FunctionRole(per_call="a request handler", is_test=is_test)
         if isinstance(target, cst.Attribute) and last in guards.request_hook_decorator_attributes:
@@ -225,7 +312,7 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
         return FunctionRole(runs_once="registered by a call to run once (a command, a container's singleton)")
     if enclosing_class is None and context.index is not None \
             and context.index.runs_on_a_schedule(context.module_qualified(name)):
-        return FunctionRole(scheduled="put on a schedule by a call (`add_job`, `add_periodic_task`)", is_test=is_test)
+        return FunctionRole(paced="put on a schedule by a call (`add_job`, `add_periodic_task`)", is_test=is_test)
     if "lifespan" in name or name in context.lifespan_names():
         return FunctionRole(runs_once="a lifespan hook")
     if name == "main" or (enclosing_class is None and name in context.main_guard_calls):
