@@ -579,9 +579,20 @@ class _HoldingRule(FileRule):
     def _function_depth(self, function: Frame) -> int:
         return next(i for i, f in enumerate(self.context.frames) if f is function) + 1
 
-    def _session_effect(self, call: cst.Call, position: int, arg: cst.Arg, spec) -> Optional[str]:
+    def _session_effect(self, call: cst.Call, position: int, arg: cst.Arg, spec, depth: int = 0) -> Optional[str]:
         """What a project function does with a session passed to it: "begin" (queries, never ends it),
-        "end" (commits, rolls back or closes it), None (neither); "unknown" for any other callee."""
+        "end" (commits, rolls back or closes it), None (neither); "unknown" for any other callee. What it
+        hands the session to counts as its own doing, a few calls deep (`check_quota(db_session=db)`
+        that passes it to `fetch_provider(db_session)`, which queries): any end there ends it, any
+        callee not known leaves it unknown. Answered once per call for both rules (a module's context
+        is shared)."""
+        effects = self.context.__dict__.setdefault("_session_effects", {})
+        key = (call, position, depth)
+        if key not in effects:
+            effects[key] = self._judge_session_effect(call, position, arg, spec, depth)
+        return effects[key]
+
+    def _judge_session_effect(self, call: cst.Call, position: int, arg: cst.Arg, spec, depth: int) -> Optional[str]:
         if self.catalog.external_call(self.qualified_name(call.func)) is not None:
             return None
         callee = self._project_function(call)
@@ -601,9 +612,16 @@ class _HoldingRule(FileRule):
         cst_visit(function, methods)
         if methods.found & set(spec.end_methods):
             return "end"
-        if methods.found & set(spec.begin_methods):
-            return "begin"
-        return None if not methods.passed_on else "unknown"
+        effects = {"begin"} if methods.found & set(spec.begin_methods) else set()
+        if methods.handed and depth >= MAX_CHAIN_DEPTH:
+            return "unknown"
+        for handed, handed_position, handed_arg in methods.handed:
+            effects.add(self._in_context(context, lambda: self._session_effect(
+                handed, handed_position, handed_arg, spec, depth + 1)))
+        for effect in ("end", "unknown", "begin"):
+            if effect in effects:
+                return effect
+        return None
 
     def _opened_by(self, item: cst.BaseExpression, node: cst.With) -> Optional[Hold]:
         expression = item.expression if isinstance(item, cst.Await) else item
@@ -1347,8 +1365,10 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         Flask-SQLAlchemy's `db.session`) begins a transaction at its first `execute`/`query`/`get`/
         `scalars`/`flush` and keeps its connection until `commit`, `rollback` or `close`: an
         external call in between is reported, with the session's first query as the start. A
-        session handed to a project function that queries with it begins there; handed to one
-        that commits, or to anything unknown, it is not followed further. A session every module
+        session handed to a project function that queries with it begins there, also when that
+        function hands it on to one that queries (up to three calls deep, `check_quota(db)` ->
+        `fetch_usage(db)`); handed to one that commits anywhere along the way, or to anything
+        unknown, it is not followed further. A session every module
         shares (`db.session` of `db = SQLAlchemy()` in app/extensions.py, imported anywhere) ends
         where the function calls a project function that commits, rolls back or closes it itself
         (`reset_user_dict()` that ends with `db.session.commit()`). The call that begins it is
@@ -1585,14 +1605,14 @@ class _MethodsCalledOn(cst.CSTVisitor):
     def __init__(self, name: str) -> None:
         self.name = name
         self.found: set[str] = set()
-        self.passed_on = False
+        self.handed: list[tuple[cst.Call, int, cst.Arg]] = []  # calls given the parameter: (call, position, argument)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == self.name:
             self.found.add(func.attr.value)
-        if any(isinstance(a.value, cst.Name) and a.value.value == self.name for a in node.args):
-            self.passed_on = True
+        self.handed.extend((node, position, a) for position, a in enumerate(node.args)
+                           if isinstance(a.value, cst.Name) and a.value.value == self.name)
 
 
 class _BodyCalls(cst.CSTVisitor):
