@@ -292,7 +292,7 @@ def _registration_pattern(catalog: Catalog) -> "re.Pattern[bytes]":
     schedules = "|".join(re.escape(n) for n in sorted(guards.periodic_schedule_settings)) or "(?!)"
     scheduling = "|".join(re.escape(n) for n in sorted(guards.periodic_registration_methods)) or "(?!)"
     return re.compile(rf"^\w[\w.]*\.(?:(?:{decorators})\([^\n]*\)|(?:{methods}))\(\s*\w"
-                      rf"|\b(?:{schedules})\b|\.(?:{scheduling})\(".encode(), re.MULTILINE)
+                      rf"|\b(?:{schedules})\b|\.(?:{scheduling})\(|[\"']schedule[\"'][ \t]*:".encode(), re.MULTILINE)
 
 
 def _module_object_pattern(catalog: Catalog) -> "re.Pattern[bytes]":

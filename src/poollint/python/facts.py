@@ -310,8 +310,9 @@ def _bound_name(target: ast.expr) -> Optional[str]:
     return target.attr if isinstance(target, ast.Attribute) else None
 
 
-def _beat_task_names(schedule: ast.expr) -> Iterator[str]:
-    """The task names of a beat schedule literal: each entry's `"task"` (a dict display or `dict(task=...)`)."""
+def _beat_task_names(schedule: ast.expr, needs_schedule: bool = False) -> Iterator[str]:
+    """The task names of a beat schedule literal: each entry's `"task"` (a dict display or `dict(task=...)`);
+    `needs_schedule`: only of entries that also have a `"schedule"`."""
     if not isinstance(schedule, ast.Dict):
         return
     for entry in schedule.values:
@@ -321,6 +322,8 @@ def _beat_task_names(schedule: ast.expr) -> Iterator[str]:
         elif isinstance(entry, ast.Call) and isinstance(entry.func, ast.Name) and entry.func.id == "dict":
             pairs = [(keyword.arg, keyword.value) for keyword in entry.keywords]
         else:
+            continue
+        if needs_schedule and "schedule" not in {key for key, _ in pairs}:
             continue
         for key, value in pairs:
             if key == "task" and isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -985,8 +988,10 @@ class _ModuleReader:
         guards = self.catalog.guards
         settings = guards.periodic_schedule_settings
         for assign in self.outline.assigns:
-            if any(_bound_name(target) in settings for target in assign.targets):
-                yield from _beat_task_names(assign.value)
+            # under another name, a dict of beat entries still says so by each entry's `"schedule"`
+            # (`PERIODIC_TASKS = {"sync": {"task": ..., "schedule": crontab(...)}}`, merged into the setting)
+            named = any(_bound_name(target) in settings for target in assign.targets)
+            yield from _beat_task_names(assign.value, needs_schedule=not named)
         for call in self.outline.calls:
             for keyword in call.keywords:
                 if keyword.arg in settings:

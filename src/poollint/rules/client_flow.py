@@ -194,8 +194,13 @@ class _References(cst.CSTVisitor):
             self.callers.append(None)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._not_uses.add(id(node.attr))  # `celery.task`: an attribute's name is not the function `task`
         if id(node) not in self._called and id(node) not in self._not_uses and self.names_target(node):
             self.callers.append(None)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._not_uses.add(id(node.keyword))  # `run(task=1)`: a keyword's name is not the function
 
 
 class _QualifiedReferences(_References):

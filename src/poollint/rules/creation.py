@@ -233,7 +233,8 @@ class ClientPerCall(_ClientCreation):
         function only periodic tasks and run-once code call builds, is one at a time, not a
         pile-up, and is not reported. Periodic are a task a Celery beat schedule lists (a
         `beat_schedule`, `CELERY_BEAT_SCHEDULE` or `CELERYBEAT_SCHEDULE` setting or `app.conf`
-        attribute, naming the task by its module path or its `name=`), a function registered by
+        attribute, or in any dict of entries that have a `"task"` and a `"schedule"`, naming the
+        task by its module path or its `name=`), a function registered by
         `add_periodic_task(60, task.s())` or APScheduler's `add_job(fn, ...)`, and one declared
         periodic by its decorator (`@periodic_task`, Huey's `@huey.periodic_task`,
         `@scheduler.scheduled_job`, periodiq's `periodic=`); a task of the same name in another
