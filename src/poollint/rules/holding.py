@@ -610,8 +610,11 @@ class _HoldingRule(FileRule):
             return "unknown"
         methods = _MethodsCalledOn(name)
         cst_visit(function, methods)
-        if methods.found & set(spec.end_methods):
+        ends = methods.found & set(spec.end_methods)
+        if ends and _ends_on_every_path(function.body, name, ends):
             return "end"
+        # ended on some paths only (`if root is None: ...; db.commit()`): on the others a transaction it
+        # began, or the caller's, is still open when it returns
         effects = {"begin"} if methods.found & set(spec.begin_methods) else set()
         if methods.handed and depth >= MAX_CHAIN_DEPTH:
             return "unknown"
@@ -1367,8 +1370,11 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         external call in between is reported, with the session's first query as the start. A
         session handed to a project function that queries with it begins there, also when that
         function hands it on to one that queries (up to three calls deep, `check_quota(db)` ->
-        `fetch_usage(db)`); handed to one that commits anywhere along the way, or to anything
-        unknown, it is not followed further. A session every module
+        `fetch_usage(db)`); handed to one that commits, rolls back or closes it on every path that
+        returns (in `finally`, at its top level before any `return`, in both branches of an `if`), or
+        hands it to one that ends it anywhere, or to anything unknown, it is not followed further.
+        One that ends it on some paths only (`get_or_create()` committing only when it creates) leaves
+        it open on the others. A session every module
         shares (`db.session` of `db = SQLAlchemy()` in app/extensions.py, imported anywhere) ends
         where the function calls a project function that commits, rolls back or closes it itself
         (`reset_user_dict()` that ends with `db.session.commit()`). The call that begins it is
@@ -1597,6 +1603,60 @@ class _LockWords(cst.CSTVisitor):
     def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
         if self.pattern is not None and self.pattern.search(node.value):
             self.found = True
+
+
+def _ends_on_every_path(body: cst.BaseSuite, name: str, methods: set[str]) -> bool:
+    """Whether every path through `body` that returns normally calls one of `methods` on `name` (a raise
+    is the failure path, not judged): at its top level before any statement that may return, in a
+    `with` or `try` body or `finally` so placed, or in every branch of an `if`."""
+    statements = body.body if isinstance(body, cst.IndentedBlock) else ()
+    for statement in statements:
+        if _ends_in(statement, name, methods):
+            return True
+        returns = _Returns()
+        cst_visit(statement, returns)
+        if returns.found:
+            return False  # a path leaves before the end
+    if isinstance(body, cst.SimpleStatementSuite):
+        return _ends_in(cst.SimpleStatementLine(body=body.body), name, methods)
+    return False
+
+
+def _ends_in(statement: cst.CSTNode, name: str, methods: set[str]) -> bool:
+    if isinstance(statement, cst.SimpleStatementLine):
+        called = _MethodsCalledOn(name)
+        cst_visit(statement, called)
+        return bool(called.found & methods)
+    if isinstance(statement, cst.With):
+        return _ends_on_every_path(statement.body, name, methods)
+    if isinstance(statement, cst.Try):
+        return _ends_on_every_path(statement.body, name, methods) or (
+            statement.finalbody is not None and _ends_on_every_path(statement.finalbody.body, name, methods))
+    if isinstance(statement, cst.If):
+        other = statement.orelse
+        if other is None:
+            return False
+        return _ends_on_every_path(statement.body, name, methods) and (
+            _ends_in(other, name, methods) if isinstance(other, cst.If)
+            else _ends_on_every_path(other.body, name, methods))
+    return False
+
+
+class _Returns(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.found = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
 
 
 class _MethodsCalledOn(cst.CSTVisitor):
