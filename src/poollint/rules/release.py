@@ -281,7 +281,11 @@ class CheckoutNotReleased(_Release):
         periodic task or a handler only administrators may call (see DBP101), or a function only such
         code and run-once code call: a failed run leaves one object to be collected, at the pace of a
         scheduler's ticks or of a few operators, whatever the traffic. A script that opens a
-        connection on every pass of a loop and never closes it is reported here, not as DBP301; a module function (or a function
+        connection on every pass of a loop and never closes it is reported here, not as DBP301. A
+        checkout a one-shot script's `main()` or a command-line command takes once, outside any loop,
+        and never gives back is its until the process exits, which closes it as it closes a client
+        (DBP301): not reported, unless the driver is async (its exit cannot close what a closed event
+        loop holds) or the library outlives the process; a module function (or a function
         nested in the caller) that returns a new connection, or a checkout it takes from a pool
         (`return engine.connect()`), is checked where it is called,
         in any module, also when it builds the session with a library builder that another

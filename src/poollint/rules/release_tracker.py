@@ -702,15 +702,18 @@ class ReleaseTracker:
 
     def _missing(self, opening: Opening, note: str, name: Optional[str] = None) -> Optional[Verdict]:
         # a script's client left open once is DBP301's when the exit does not clean it up; one opened
-        # on every pass of a loop piles up while the script runs, like a function's (DBP304)
-        if opening.setting == "script" and opening.kind != "checkout" and not self._in_loop(opening.node, opening.scope):
+        # on every pass of a loop piles up while the script runs, like a function's (DBP304). A checkout
+        # taken once and never given back is the script's, or the command's, until its exit, which
+        # closes it as it closes the client: nothing waits for it
+        if opening.setting == "script" and not self._in_loop(opening.node, opening.scope):
             if not self._exit_leaves_work(opening, name):
                 return None
-            return Verdict("DBP301", opening.node, opening.root, {
-                "call": _call_display(opening.node), "library": opening.library, "a": _article(opening.library), "thing": _thing(opening),
-                "release": " or ".join(f"`{m}()`" for m in opening.release[:2]) or "`with`", "note": note and f"; {note}",
-                "release_method": opening.release[0] if opening.release else "",
-            })
+            if opening.kind != "checkout":
+                return Verdict("DBP301", opening.node, opening.root, {
+                    "call": _call_display(opening.node), "library": opening.library, "a": _article(opening.library),
+                    "thing": _thing(opening), "release": " or ".join(f"`{m}()`" for m in opening.release[:2]) or "`with`",
+                    "note": note and f"; {note}", "release_method": opening.release[0] if opening.release else "",
+                })
         if opening.setting in ("fixture", "setup"):
             return self._fixture_finding(opening, note)
         return Verdict("DBP304", opening.node, opening.root, {
