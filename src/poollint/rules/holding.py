@@ -121,6 +121,13 @@ class _HoldingRule(FileRule):
         for item in node.items:  # `with Session(engine) as session:` closes the session at the end
             if function is not None and item.asname is not None and isinstance(item.asname.name, cst.Name):
                 self._sessions.pop((id(function.node), item.asname.name.value), None)
+            # and so does `with closing(db_session):` (contextlib.closing: `close()` at the block's end)
+            closed = item.item
+            if function is not None and isinstance(closed, cst.Call) and closed.args \
+                    and self.qualified_name(closed.func) in self.catalog.guards.closing_functions:
+                receiver = dotted_name(closed.args[0].value)
+                if receiver is not None:
+                    self._sessions.pop((id(function.node), receiver), None)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for decorator in node.decorators:
@@ -1366,7 +1373,8 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
 
         An SQLAlchemy `Session` (and `AsyncSession`, a `sessionmaker()`/`scoped_session()` session,
         Flask-SQLAlchemy's `db.session`) begins a transaction at its first `execute`/`query`/`get`/
-        `scalars`/`flush` and keeps its connection until `commit`, `rollback` or `close`: an
+        `scalars`/`flush` and keeps its connection until `commit`, `rollback` or `close` (or the end
+        of a `with` block that closes it: `with Session(engine) as session:`, `with closing(db):`): an
         external call in between is reported, with the session's first query as the start. A
         session handed to a project function that queries with it begins there, also when that
         function hands it on to one that queries (up to three calls deep, `check_quota(db)` ->
