@@ -107,9 +107,17 @@ class _HoldingRule(FileRule):
         # (function node id, name) -> (the call that starts it, the work it runs, the holds open then)
         self._tasks: dict[tuple[int, str], tuple[cst.Call, cst.Call, list[Hold]]] = {}
         self._own_context = context
+        # the indented blocks being visited, innermost last: each with the sessions open when it was
+        # entered, and, for a block that leaves (its last statement returns, raises, continues or breaks),
+        # the sessions ended inside it that were open before it: the statements after it run only on the
+        # paths that did not end them (`if not rows: db.commit(); return`)
+        self._blocks: list[tuple[cst.IndentedBlock, dict[tuple[int, str], Hold], dict[tuple[int, str], Hold]]] = []
+        self._branches: set[int] = set()  # the bodies of `if`/`else` branches and `except` handlers
+        self._sequences: set[int] = set()  # the bodies of `with`, `try` and `finally`, run in sequence
 
     # -- traversal ------------------------------------------------------------------------
     def visit_With(self, node: cst.With) -> None:
+        self._sequences.add(id(node.body))
         for item in node.items:  # `async with pool.acquire() as conn, conn.transaction():` opens both
             hold = self._opened_by(item.item, node)
             if hold is not None:
@@ -128,6 +136,43 @@ class _HoldingRule(FileRule):
                 receiver = dotted_name(closed.args[0].value)
                 if receiver is not None:
                     self._sessions.pop((id(function.node), receiver), None)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._branches.add(id(node.body))
+        if isinstance(node.orelse, cst.Else):
+            self._branches.add(id(node.orelse.body))
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._branches.add(id(node.body))
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._sequences.add(id(node.body))
+        if node.finalbody is not None:
+            self._sequences.add(id(node.finalbody.body))
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._blocks.append((node, dict(self._sessions), {}))
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        if not self._blocks or self._blocks[-1][0] is not original_node:
+            return
+        _, _, ended = self._blocks.pop()
+        for key, hold in ended.items():
+            self._sessions.setdefault(key, hold)
+
+    def _end_session(self, key: tuple[int, str]) -> None:
+        """Ends the session's transaction for what follows, unless the end is inside a block that leaves
+        and the transaction began before it: then it stays open after that block."""
+        hold = self._sessions.pop(key, None)
+        if hold is None:
+            return
+        for block, open_then, ended in reversed(self._blocks):
+            if open_then.get(key) is not hold or id(block) not in self._branches | self._sequences:
+                return  # begun inside this block, or the body of a function or a loop: ended for good
+            if id(block) in self._branches and _leaves(block):
+                ended[key] = hold  # one branch of an `if` or an `except` that leaves after ending it
+                return
+            # a branch that goes on, or a `with`/`try` body: what follows it may be in a branch that leaves
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for decorator in node.decorators:
@@ -492,7 +537,7 @@ class _HoldingRule(FileRule):
             if spec is not None and receiver is not None:
                 key = (id(function.node), receiver)
                 if func.attr.value in spec.end_methods:
-                    self._sessions.pop(key, None)
+                    self._end_session(key)
                 elif self._sqlite_name(func.value):
                     pass  # a session on in-memory SQLite: one connection per thread, nobody waits for it
                 elif func.attr.value in spec.begin_methods and key not in self._sessions:
@@ -514,7 +559,9 @@ class _HoldingRule(FileRule):
             if effect == "begin" and key not in self._sessions:
                 self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
                                            f"{self._display(node)}", node, implicit=True)
-            elif effect != "begin":  # ended there, or unknown: stay silent about what follows
+            elif effect == "end":
+                self._end_session(key)
+            elif effect != "begin":  # unknown: stay silent about what follows
                 self._sessions.pop(key, None)
 
     def _ends_a_shared_session(self, node: cst.Call, function: Frame) -> bool:
@@ -1374,7 +1421,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         An SQLAlchemy `Session` (and `AsyncSession`, a `sessionmaker()`/`scoped_session()` session,
         Flask-SQLAlchemy's `db.session`) begins a transaction at its first `execute`/`query`/`get`/
         `scalars`/`flush` and keeps its connection until `commit`, `rollback` or `close` (or the end
-        of a `with` block that closes it: `with Session(engine) as session:`, `with closing(db):`): an
+        of a `with` block that closes it: `with Session(engine) as session:`, `with closing(db):`; an
+        end in an `if` branch or an `except` handler that then returns, raises, continues or breaks ends
+        it on that path only, and the code after that branch runs with it still open): an
         external call in between is reported, with the session's first query as the start. A
         session handed to a project function that queries with it begins there, also when that
         function hands it on to one that queries (up to three calls deep, `check_quota(db)` ->
@@ -1611,6 +1660,13 @@ class _LockWords(cst.CSTVisitor):
     def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
         if self.pattern is not None and self.pattern.search(node.value):
             self.found = True
+
+
+def _leaves(block: cst.IndentedBlock) -> bool:
+    """Whether the block's last statement leaves it for good: `return`, `raise`, `continue`, `break`."""
+    last = block.body[-1] if block.body else None
+    return isinstance(last, cst.SimpleStatementLine) and any(
+        isinstance(small, (cst.Return, cst.Raise, cst.Continue, cst.Break)) for small in last.body)
 
 
 def _ends_on_every_path(body: cst.BaseSuite, name: str, methods: set[str]) -> bool:
