@@ -14,7 +14,7 @@ from poollint.python.cst.logging_calls import is_logging_call
 from poollint.findings import Location
 from poollint.paths import display_path
 from poollint.python.cst.modules import class_method, project_class, project_definition, project_function
-from poollint.python.cst.walk import visit as cst_visit
+from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.python.cst.roles import decorator_target, function_role, iterated_in, runs_when_iterated
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
@@ -167,7 +167,7 @@ class _HoldingRule(FileRule):
         if hold is None:
             return
         for block, open_then, ended in reversed(self._blocks):
-            if open_then.get(key) is not hold or id(block) not in self._branches | self._sequences:
+            if open_then.get(key) is not hold or (id(block) not in self._branches and id(block) not in self._sequences):
                 return  # begun inside this block, or the body of a function or a loop: ended for good
             if id(block) in self._branches and _leaves(block):
                 ended[key] = hold  # one branch of an `if` or an `except` that leaves after ending it
@@ -1677,9 +1677,9 @@ def _ends_on_every_path(body: cst.BaseSuite, name: str, methods: set[str]) -> bo
     for statement in statements:
         if _ends_in(statement, name, methods):
             return True
-        returns = _Returns()
-        cst_visit(statement, returns)
-        if returns.found:
+        if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and any(
+                isinstance(inner, cst.Return)
+                for inner in cst_walk(statement, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef))):
             return False  # a path leaves before the end
     if isinstance(body, cst.SimpleStatementSuite):
         return _ends_in(cst.SimpleStatementLine(body=body.body), name, methods)
@@ -1704,23 +1704,6 @@ def _ends_in(statement: cst.CSTNode, name: str, methods: set[str]) -> bool:
             _ends_in(other, name, methods) if isinstance(other, cst.If)
             else _ends_on_every_path(other.body, name, methods))
     return False
-
-
-class _Returns(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.found = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
 
 
 class _MethodsCalledOn(cst.CSTVisitor):
