@@ -366,8 +366,8 @@ class ClientPerCall(_ClientCreation):
         assert isinstance(function.node, cst.FunctionDef)
         role = function_role(self.context, function.node, self.context.enclosing_class())
         if role.runs_once or role.is_test or role.paced:
-            # a periodic task builds one client per tick of its scheduler, whatever the traffic: one at
-            # a time, not a pile-up
+            # paced code (a periodic task, a handler only administrators may call) builds one client per
+            # tick of its scheduler or per operator's action, whatever the traffic: one at a time
             return None
         usage = self.statement_role(node)
         if usage == "kept" and reinitialises_cached_instance(function.node, self.context.enclosing_class()):

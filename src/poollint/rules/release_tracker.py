@@ -1164,9 +1164,10 @@ class ReleaseTracker:
         an app factory, `main()`, a command, or a function or method only such code calls) with no loop
         around it: a failure can keep at most one connection, once, for as long as the process lives.
         Bounded, not a pool running out, as in a one-shot script (_leak_ends_with_the_script); a retry
-        loop around it keeps one per failed pass and is still reported. A periodic task (or code only
-        such tasks and run-once code reach) counts too: a failed run leaves its object to be collected,
-        one per tick of the scheduler at worst, whatever the traffic."""
+        loop around it keeps one per failed pass and is still reported. Paced code (a periodic task, a
+        handler only administrators may call, or code only such code and run-once code reach) counts
+        too: a failed run leaves its object to be collected, one per tick or per operator's action at
+        worst, whatever the traffic."""
         if opening.setting != "function" or self.catalog.outlives_process(opening.library):
             return False
         scope = opening.scope
