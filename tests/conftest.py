@@ -68,25 +68,28 @@ def fixtures_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def one_index_per_settings():
-    """Runs over the unchanged fixtures of this repository index the same project: each settings'
-    index is built once, for all the Python fixtures (so each file's screen still comes from the
-    index, as in a CLI run), instead of once per run (about a second a run). Runs over other
-    files (a temporary project) index as usual."""
+    """Runs over the unchanged fixtures of this repository index the same project (this
+    repository: a fixture folder without a project marker of its own belongs to it): each
+    settings' index is built once, for all those Python fixtures (so each file's screen still
+    comes from the index, as in a CLI run), instead of once per run (about a second a run). Runs
+    over other files (a fixture project of its own, a temporary project) index as usual."""
     from poollint.engine import runner
-    from poollint.engine.index import indexes_for
+    from poollint.engine.files import is_python_file
+    from poollint.engine.index import find_project_root, indexes_for
 
-    fixtures = sorted(p for p in (FIXTURES / "python").rglob("*.py") if not p.name.endswith(".fixed.py"))
+    known: dict = {}
+    fixtures = sorted(p for p in FIXTURES.rglob("*.py") if ".poollint_cache" not in p.parts and find_project_root(p, is_root=known) == ROOT)
     shareable = {path.resolve() for path in fixtures}
     built: dict[str, dict] = {}
     own = runner._project_indexes
 
     def shared(files, settings, options, root):
+        python_files = [path for path in files if is_python_file(path)]  # what the index covers
+        if not python_files or not all(path.resolve() in shareable for path in python_files):
+            return own(files, settings, options, root)
         if settings.fingerprint() not in built:
             built[settings.fingerprint()] = indexes_for(fixtures, settings, use_cache=False)
-        indexes = built[settings.fingerprint()]
-        if all(path.resolve() in shareable for path in files):
-            return indexes
-        return own(files, settings, options, root)
+        return built[settings.fingerprint()]
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "_project_indexes", shared)

@@ -345,6 +345,8 @@ from asyncpg import create_pool
 from prisma import Prisma
 from pydantic_settings import BaseSettings
 
+pytestmark = pytest.mark.usefixtures("one_index_per_settings")
+
 URL = getenv("ANALYTICS_DATABASE_URL")
 engine = sa.create_engine(os.environ["DATABASE_URL"])
 reports = sa.create_engine(URL)

@@ -53,38 +53,6 @@ def _pre_commit(project: Path, tmp_path: Path, *args: str, path: str = "") -> su
                           text=True, env=env, timeout=900)
 
 
-def test_try_repo_both_hooks_give_the_cli_answer(tmp_path: Path) -> None:
-    """`pre-commit try-repo` builds the hooks' environment from a local clone (no network). The `poollint`
-    hook sees every committed file; the gitignored `.env` is checked by `poollint-deploy` only."""
-    pytest.importorskip("pre_commit")
-    hook_repo = tmp_path / "poollint"
-    # a committed snapshot of the working tree: try-repo installs the hooks from it
-    shutil.copytree(ROOT, hook_repo, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "*.egg-info", "__pycache__", ".poollint_cache", ".pytest_cache"))
-    _git(hook_repo, "init", "-q")
-    _git(hook_repo, "add", ".")
-    _git(hook_repo, "commit", "-qm", "snapshot")
-    project = _project(tmp_path)
-    result = _pre_commit(project, tmp_path, "try-repo", str(hook_repo), "--all-files")
-    assert result.returncode == 1, result.stdout + result.stderr
-    hooks = _by_hook(result.stdout)
-    expected = expected_in(SHOP)
-    assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
-    assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
-    assert hooks["poollint"] | hooks["poollint-deploy"] == expected
-    assert "FIXTURE-SECRET" not in result.stdout + result.stderr
-
-    # a Node project, in the same hook environment: the hook installs the TypeScript grammars itself
-    node_project = _project(tmp_path, NODE_SHOP)
-    result = _pre_commit(node_project, tmp_path, "try-repo", str(hook_repo), "--all-files")
-    assert result.returncode == 1, result.stdout + result.stderr
-    hooks = _by_hook(result.stdout)
-    expected = expected_in(NODE_SHOP)
-    assert {code for _, _, code in expected} == {"DBP101", "DBP301", "DBP402"}
-    assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
-    assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
-
-
 def _readme_snippet(marker: str) -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     match = re.search(rf"<!-- ci:{marker} -->\n```yaml\n(?P<body>.*?)```", readme, re.S)
@@ -105,22 +73,49 @@ def test_readme_local_hooks_work_when_pasted(tmp_path: Path) -> None:
     assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
 
 
-@pytest.mark.slow
-def test_readme_repo_hooks_work_when_pasted(tmp_path: Path) -> None:
-    """The README's `repo:` configuration with the path of a clone and the tag it names (builds an environment)."""
-    pytest.importorskip("pre_commit")
-    snippet = _readme_snippet("pre-commit-repo")
-    tag = re.search(r"rev: (\S+)", snippet)[1]  # type: ignore[index]
+def _snapshot(tmp_path: Path, tag: str = "") -> Path:
+    """A committed snapshot of the working tree, as a clone the hooks are installed from."""
     clone = tmp_path / "poollint"
     shutil.copytree(ROOT, clone, ignore=shutil.ignore_patterns(
         ".git", ".venv", "*.egg-info", "__pycache__", ".poollint_cache", ".pytest_cache"))
     _git(clone, "init", "-q")
     _git(clone, "add", ".")
     _git(clone, "commit", "-qm", "snapshot")
-    _git(clone, "tag", tag)
+    if tag:
+        _git(clone, "tag", tag)
+    return clone
+
+
+def test_readme_repo_hooks_give_the_cli_answer(tmp_path: Path) -> None:
+    """The README's `repo:` configuration with the path of a clone and the tag it names, in a Python
+    project and then in a Node project: pre-commit builds the hooks' environment once (from the
+    registry's packages) and both projects use it; the Node project needs the TypeScript grammars,
+    which the hook installs itself. The `poollint` hook sees every committed file; the gitignored
+    `.env` is checked by `poollint-deploy` only."""
+    pytest.importorskip("pre_commit")
+    snippet = _readme_snippet("pre-commit-repo")
+    clone = _snapshot(tmp_path, tag=re.search(r"rev: (\S+)", snippet)[1])  # type: ignore[index]
+    for tree in (SHOP, NODE_SHOP):
+        project = _project(tmp_path, tree)
+        (project / ".pre-commit-config.yaml").write_text(snippet.replace("/path/to/poollint", str(clone)))
+        result = _pre_commit(project, tmp_path, "run", "--all-files")
+        assert result.returncode == 1, result.stdout + result.stderr
+        hooks = _by_hook(result.stdout)
+        expected = expected_in(tree)
+        assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
+        assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
+        assert "FIXTURE-SECRET" not in result.stdout + result.stderr
+    assert {code for _, _, code in expected_in(NODE_SHOP)} == {"DBP101", "DBP301", "DBP402"}
+
+
+@pytest.mark.slow
+def test_try_repo_gives_the_cli_answer(tmp_path: Path) -> None:
+    """`pre-commit try-repo` (README: tries both hooks without editing the configuration) builds its
+    own environment from the clone on every call."""
+    pytest.importorskip("pre_commit")
+    clone = _snapshot(tmp_path)
     project = _project(tmp_path)
-    (project / ".pre-commit-config.yaml").write_text(snippet.replace("/path/to/poollint", str(clone)))
-    result = _pre_commit(project, tmp_path, "run", "--all-files")
+    result = _pre_commit(project, tmp_path, "try-repo", str(clone), "--all-files")
     assert result.returncode == 1, result.stdout + result.stderr
     hooks = _by_hook(result.stdout)
     assert hooks["poollint"] | hooks["poollint-deploy"] == expected_in(SHOP)
