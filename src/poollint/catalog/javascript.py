@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from poollint.catalog.load import load_javascript_catalog
-from poollint.catalog.model import ClientSpec, ExternalCallSpec, TransactionSpec
+from poollint.catalog.load import load_catalog, load_javascript_catalog
+from poollint.catalog.model import ClientSpec, ExternalCallSpec, Guards, TransactionSpec
 
 
 def _compiled(patterns: tuple[str, ...]) -> "re.Pattern[str]":
@@ -27,8 +27,10 @@ class ExternalClient:
 
 class JavascriptCatalog:
     def __init__(self, clients: tuple[ClientSpec, ...], transactions: tuple[TransactionSpec, ...],
-                 external_calls: tuple[ExternalCallSpec, ...]) -> None:
+                 external_calls: tuple[ExternalCallSpec, ...], guards: Guards = Guards()) -> None:
         self.clients = clients
+        # the naming conventions both languages share (frameworks.toml: who may call a handler)
+        self.guards = guards
         self.transactions = transactions
         self.external_calls = external_calls
         self._clients = [(spec, _compiled(spec.constructors)) for spec in clients]
@@ -66,4 +68,5 @@ class JavascriptCatalog:
 @functools.lru_cache(maxsize=1)
 def javascript_catalog() -> JavascriptCatalog:
     sections = load_javascript_catalog()
-    return JavascriptCatalog(sections["clients"], sections["transactions"], sections["external-calls"])
+    return JavascriptCatalog(sections["clients"], sections["transactions"], sections["external-calls"],
+                             load_catalog().guards)

@@ -1,6 +1,7 @@
 """Typed catalog entries and the questions rules ask of them."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterable, Mapping, Optional, TypeVar
@@ -248,6 +249,16 @@ class Guards:
     scoped_provider_methods: frozenset[str] = frozenset()
     container_scopes: frozenset[str] = frozenset()
     singleton_providers: frozenset[str] = frozenset()
+
+    def names_an_administrator(self, name: str) -> bool:
+        """Whether an identifier or a role's string holds one of `admin_name_words`, split at `_`,
+        `-`, spaces and capitals: `get_current_admin_user`, `IsAdminUser`, `requireAdmin`, `"SUPER_ADMIN"`
+        (Python's guards and TypeScript's alike)."""
+        return bool(self.admin_name_words) and not self.admin_name_words.isdisjoint(
+            word.lower() for word in _IDENTIFIER_WORDS.findall(name))
+
+
+_IDENTIFIER_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 @dataclass(frozen=True)

@@ -270,7 +270,12 @@ class ClientPerCall(_ClientCreation):
         TypeScript and JavaScript (`poollint[js]`, docs/typescript.md): `new PrismaClient()` in a
         Next.js route handler, server action, tRPC procedure, Express route or any function,
         unless the `globalThis` singleton, a lazy global, a memoised factory or a start-up function
-        guards it. Measured on 26 open-source Node applications: 23 findings, 23 true positives
+        guards it, or only administrators may call the handler, as above: a route registered behind
+        a guard named for them (`router.post("/", requireAuth, requireAdmin, handler)`,
+        `authorize("admin")`), a handler wrapped by one (`withAdmin(handler)`), an
+        `adminProcedure`'s tRPC procedure, or a handler that turns everybody else away before it
+        builds the client (`await requireAdmin()`, `if (session?.user?.role !== "ADMIN") return ...`,
+        `const admin = await getAdminUser(req); if (!admin) return ...`). Measured on 26 open-source Node applications: 23 findings, 23 true positives
         (two fixed upstream bugs), none in the well-kept applications.
     """
     example = """

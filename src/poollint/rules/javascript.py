@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 from poollint.catalog.javascript import JavascriptCatalog
-from poollint.catalog.model import ClientSpec
+from poollint.catalog.model import ClientSpec, Guards
 from poollint.findings import Finding, Location
 from poollint.javascript.module import (
     CLASS_TYPES,
@@ -29,6 +29,7 @@ from poollint.javascript.module import (
     function_display_name,
     is_damaged,
     memoised_function,
+    string_value,
     text,
     unwrap,
     value_parent,
@@ -285,12 +286,31 @@ class Judge:
             elif site.placement in ("function", "released") and site.function is not None and not is_script:
                 if self._outer_runs_once(module, site.function):
                     continue
+                if self.only_administrators_reach(site):
+                    continue  # it runs at the pace of a few operators, not of the traffic (the Python rule's own)
                 role = self.role(module, site.function)
                 if site.placement == "released" and not role:
                     continue  # a short-lived client for one job (a probe, a migration step), closed on every path
                 self.report("DBP101", module, site.node, call=f"`{site.display}`",
                             library=site.spec.library, function=function_display_name(site.function),
                             role=f" ({role})" if role else "")
+
+    def only_administrators_reach(self, site: Site) -> str:
+        """Why only administrators may run the code that builds the client, or "": the handler around
+        it (or one enclosing it) is registered behind a guard named for them (`router.post("/", requireAuth,
+        requireAdmin, async (req, res) => ...)`, `authorize("admin")`), wrapped by one (`withAdmin(async
+        (req) => ...)`), is an administrators' tRPC procedure (`adminProcedure.mutation(...)`), or turns
+        everybody else away before it: `await requireAdmin()`, `if (session?.user?.role !== "ADMIN")
+        return ...`, `const admin = await getAdminUser(req); if (!admin) return ...`."""
+        guards = self.catalog.guards
+        if not guards.admin_name_words or site.function is None:
+            return ""
+        for function in (site.function, *(a for a in ancestors(site.function) if a.type in FUNCTION_TYPES)):
+            reason = _registered_for_administrators(function, guards) or _turns_away_non_administrators(
+                function, site.node, guards)
+            if reason:
+                return reason
+        return ""
 
     def _outer_runs_once(self, module: JsModule, function: Node) -> bool:
         if self.runs_once(module, function):
@@ -578,7 +598,7 @@ def _through_chains(node: Node) -> tuple[Node, Optional[Node]]:
 def _returns_through_chains(function: Node, name: str) -> bool:
     """A `return client.$extends(...)` of this function: the client it returns, extended, is still
     the one it built (see `_through_chains`), so the function is a factory like `return client`."""
-    for statement in _descendants_of_type(function_body(function), "return_statement"):
+    for statement in _descendants_of_types(function_body(function), {"return_statement"}):
         if next((a for a in ancestors(statement) if a.type in FUNCTION_TYPES), None) != function \
                 or not statement.named_child_count:
             continue
@@ -648,6 +668,136 @@ def _registers_routes(function: Node) -> bool:
     return False
 
 
+def _names_an_administrator(node: Optional[Node], guards: Guards) -> bool:
+    """Whether an expression names what lets only administrators in: a guard or attribute named for
+    them (`requireAdmin`, `user.isAdmin`, `Role.ADMIN`), a role's string (`"ADMIN"`), or a call of
+    one or given one (`isAdmin(user)`, `hasRole(user, "admin")`, `["ADMIN", "OWNER"].includes(role)`)."""
+    if node is None:
+        return False
+    node = unwrap(node)
+    kind = node.type
+    if kind in ("identifier", "property_identifier", "shorthand_property_identifier"):
+        return guards.names_an_administrator(text(node))
+    if kind == "string":
+        return guards.names_an_administrator(string_value(node) or "")
+    if kind == "member_expression":
+        return _names_an_administrator(node.child_by_field_name("property"), guards) or \
+            _names_an_administrator(node.child_by_field_name("object"), guards)
+    if kind == "call_expression":
+        arguments = node.child_by_field_name("arguments")
+        return _names_an_administrator(node.child_by_field_name("function"), guards) or any(
+            _names_an_administrator(argument, guards) for argument in (arguments.named_children if arguments else ()))
+    if kind in ("await_expression", "array", "parenthesized_expression"):
+        return any(_names_an_administrator(child, guards) for child in node.named_children)
+    return False
+
+
+def _registered_for_administrators(function: Node, guards: Guards) -> str:
+    """`app.get("/x", requireAdmin, handler)`, `withAdmin(handler)`, `adminProcedure.query(handler)`."""
+    callback = callback_of(function)
+    if callback is None:
+        return ""
+    call, method = callback
+    callee = unwrap(call.child_by_field_name("function"))
+    arguments = call.child_by_field_name("arguments")
+    if method in ROUTE_METHODS and callee.type == "member_expression":
+        guard = next((argument for argument in (arguments.named_children if arguments else ())
+                      if unwrap(argument).type not in FUNCTION_TYPES and _names_an_administrator(argument, guards)
+                      and unwrap(argument).type != "string"), None)  # the route's path is no guard
+        return f"only administrators may call it (`{_short(guard)}`)" if guard is not None else ""
+    if method in PROCEDURE_METHODS and callee.type == "member_expression":
+        root = callee.child_by_field_name("object")
+        while root is not None and root.type in ("member_expression", "call_expression"):
+            root = root.child_by_field_name("object" if root.type == "member_expression" else "function")
+        if root is not None and root.type == "identifier" and guards.names_an_administrator(text(root)):
+            return f"only administrators may call it (`{text(root)}`)"
+        return ""
+    if guards.names_an_administrator(method):  # a wrapper: `export const GET = withAdmin(async (req) => ...)`
+        return f"only administrators may call it (`{method}(...)`)"
+    return ""
+
+
+def _turns_away_non_administrators(function: Node, before: Node, guards: Guards) -> str:
+    """A statement of the function's body, before the one holding `before`, that stops everybody but
+    administrators: an administrators' guard called on its own (`await requireAdmin()`), an `if` that
+    leaves unless the user is one, or one that leaves on what such a guard returned."""
+    body = function_body(function)
+    if body is None or body.type != "statement_block":
+        return ""
+    from_guards: set[str] = set()  # names bound to what an administrators' guard returned
+    for statement in body.named_children:
+        if statement.end_byte > before.start_byte:
+            break
+        if statement.type == "expression_statement" and statement.named_child_count:
+            expression = unwrap(statement.named_children[0])
+            if expression.type == "await_expression" and expression.named_child_count:
+                expression = unwrap(expression.named_children[0])
+            if expression.type == "call_expression" and _names_an_administrator(
+                    expression.child_by_field_name("function"), guards):
+                return f"only administrators get past `{_short(expression)}`"
+        elif statement.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in statement.named_children:
+                value = declarator.child_by_field_name("value")
+                value = unwrap(value) if value is not None else None
+                if value is not None and value.type == "await_expression" and value.named_child_count:
+                    value = unwrap(value.named_children[0])
+                if value is not None and value.type == "call_expression" and _names_an_administrator(
+                        value.child_by_field_name("function"), guards):
+                    from_guards.update(text(name) for name in _descendants_of_types(
+                        declarator.child_by_field_name("name"), _BOUND_NAMES))
+        elif statement.type == "if_statement" and _leaves(statement.child_by_field_name("consequence")):
+            condition = statement.child_by_field_name("condition")
+            if _denies_non_administrators(condition, guards) or any(
+                    text(name) in from_guards for name in _descendants_of_types(condition, {"identifier"})):
+                return f"only administrators get past `if {_short(condition)}`"
+    return ""
+
+
+_BOUND_NAMES = frozenset({"identifier", "shorthand_property_identifier_pattern"})
+# Next.js's navigation functions throw: nothing after them runs
+_THROWING_CALLS = frozenset({"redirect", "permanentRedirect", "notFound", "forbidden", "unauthorized"})
+
+
+def _denies_non_administrators(condition: Optional[Node], guards: Guards) -> bool:
+    """`!isAdmin(user)`, `role !== "ADMIN"`, `!session || !session.user.isAdmin`: true for everybody
+    who is not an administrator."""
+    if condition is None:
+        return False
+    condition = unwrap(condition)
+    if condition.type == "unary_expression" and text(condition.child_by_field_name("operator")) == "!":
+        return _names_an_administrator(condition.child_by_field_name("argument"), guards)
+    if condition.type == "binary_expression":
+        operator = _operator(condition)
+        left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
+        if operator in ("!==", "!="):
+            return _names_an_administrator(left, guards) or _names_an_administrator(right, guards)
+        if operator == "||":
+            return _denies_non_administrators(left, guards) or _denies_non_administrators(right, guards)
+    return False
+
+
+def _leaves(branch: Optional[Node]) -> bool:
+    """The branch ends in `return`, `throw` or a Next.js call that throws (`redirect("/login")`)."""
+    if branch is None:
+        return False
+    last = branch.named_children[-1] if branch.type == "statement_block" and branch.named_child_count else branch
+    if last.type in ("return_statement", "throw_statement"):
+        return True
+    if last.type == "expression_statement" and last.named_child_count:
+        call = unwrap(last.named_children[0])
+        return call.type == "call_expression" and text(call.child_by_field_name("function")) in _THROWING_CALLS
+    return False
+
+
+def _descendants_of_types(node: Optional[Node], kinds: frozenset[str] | set[str]) -> Iterator[Node]:
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if current.type in kinds:
+            yield current
+        stack.extend(current.named_children)
+
+
 def _tests_existing_instance(module: JsModule, condition: Optional[Node]) -> bool:
     """`if (!global.prisma)`, `if (!prisma)` for a module-level `prisma`, `if (!this.client)`."""
     if condition is None:
@@ -662,19 +812,10 @@ def _tests_existing_instance(module: JsModule, condition: Optional[Node]) -> boo
 
 def _released_in_finally(function: Node, name: str) -> bool:
     pattern = re.compile(rf"\b{re.escape(name)}\.\$disconnect\(")
-    for clause in _descendants_of_type(function_body(function), "finally_clause"):
+    for clause in _descendants_of_types(function_body(function), {"finally_clause"}):
         if pattern.search(text(clause)):
             return True
     return False
-
-
-def _descendants_of_type(node: Optional[Node], kind: str) -> Iterator[Node]:
-    stack = [node] if node is not None else []
-    while stack:
-        current = stack.pop()
-        if current.type == kind:
-            yield current
-        stack.extend(current.named_children)
 
 
 def _declares_locally(function: Node, name: str) -> bool:

@@ -1,7 +1,6 @@
 """What a function is for: runs once per process (a guard), runs per call, or builds clients (a factory)."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Optional
 
@@ -159,11 +158,6 @@ def function_role(context: "FileContext", function: cst.FunctionDef, enclosing_c
     return role
 
 
-def _words(name: str) -> frozenset[str]:
-    """The lower-case words of an identifier: `get_current_admin_user` and `IsAdminUser` both hold `admin`."""
-    return frozenset(word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name))
-
-
 def _names_an_administrator(context: "FileContext", node: cst.CSTNode) -> bool:
     """Whether an expression names what lets only administrators in: a callable or class whose name
     holds one of the catalog's `admin-name-words` (`IsAdminUser`, `[IsAuthenticated, IsAdminUser]`,
@@ -172,7 +166,7 @@ def _names_an_administrator(context: "FileContext", node: cst.CSTNode) -> bool:
     guards = context.catalog.guards
     if isinstance(node, (cst.Name, cst.Attribute)):
         last = node.attr.value if isinstance(node, cst.Attribute) else node.value
-        return bool(_words(last) & guards.admin_name_words)
+        return guards.names_an_administrator(last)
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
         return isinstance(value, str) and value.lower() in guards.admin_name_words
