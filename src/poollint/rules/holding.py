@@ -333,7 +333,7 @@ class _HoldingRule(FileRule):
             return
         reached = self._reached(node, MAX_CHAIN_DEPTH, frozenset())
         if reached is not None and not reached.publishes_task and (
-                self._runs_once() or (reached.sleeps and self._keeps_a_lock(hold))):
+                self._runs_once() or self._only_administrators_call() or (reached.sleeps and self._keeps_a_lock(hold))):
             return
         if reached is not None:
             consequence = self.consequence(hold)
@@ -415,6 +415,19 @@ class _HoldingRule(FileRule):
         if any(frame.is_loop and is_endless(frame.node) for frame in self.context.frames):
             return False  # a worker's `while True:` loop holds a connection for every job it takes
         return runs_once_per_process(self.context, functions[0].node, self.context.enclosing_class())
+
+    def _only_administrators_call(self) -> bool:
+        """Whether the handler holding the connection is one only administrators may call (roles.py
+        _requires_an_administrator: `@staff_member_required`, `@permission_classes([IsAdminUser])`,
+        `Depends(get_current_admin_user)`, a `ModelAdmin` method): a few operators hold a few connections
+        at a time, however slow the call, as DBP101 reads the same handler. A periodic task is still
+        judged: it holds its connection through the slow call on every tick, beside the traffic's."""
+        frames = [frame for frame in self.context.frames if frame.is_function or isinstance(frame.node, cst.ClassDef)]
+        outermost = next((i for i, frame in enumerate(frames) if frame.is_function), None)
+        if outermost is None or not isinstance(frames[outermost].node, cst.FunctionDef):
+            return False
+        klass = frames[outermost - 1].node if outermost > 0 else None
+        return function_role(self.context, frames[outermost].node, klass).administrators_only
 
     def _keeps_a_lock(self, hold: Hold) -> bool:
         """A hold that takes a session-level lock (`pg_try_advisory_lock`, MySQL's `GET_LOCK`), in its
@@ -1245,8 +1258,12 @@ class ExternalCallInTransaction(_HoldingRule):
         hook, and functions reached only from them (in any module). It holds one connection, once,
         while nothing else waits for the pool. A worker's endless loop there (a `while True:` taking
         jobs, which no `break` or `return` leaves) holds it for job after job for as long as the worker
-        lives, and is reported; a batch loop that ends (over rows, until none is left) is not. DBP202
-        follows the same rule.
+        lives, and is reported; a batch loop that ends (over rows, until none is left) is not. So is a
+        handler only administrators may call (as DBP101 reads it: `@staff_member_required`,
+        `@permission_classes([IsAdminUser])`, `Depends(get_current_admin_user)`, a `ModelAdmin`
+        method): a few operators hold a few connections at a time, however slow the call. A
+        periodic task is still reported: it holds its connection through the call on every tick,
+        beside the traffic's. DBP202 follows the same rule.
 
         Fixes by library: make the call before the transaction starts or after its block ends
         (Prisma `async with db.tx()`, SQLAlchemy `with engine.begin()`/`session.begin()`, asyncpg and

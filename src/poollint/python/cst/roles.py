@@ -21,6 +21,8 @@ class FunctionRole:
     # why it runs at a pace the traffic does not set, or "": a scheduler's ticks (a periodic task), or
     # the few administrators who alone may call it (a request handler that requires one)
     paced: str = ""
+    # only administrators may call it: few callers at a time, as well as few calls (DBP201/DBP202 ask)
+    administrators_only: bool = False
 
 
 def decorator_target(decorator: cst.Decorator) -> tuple[cst.BaseExpression, Optional[cst.Call]]:
@@ -153,7 +155,7 @@ def function_role(context: "FileContext", function: cst.FunctionDef, enclosing_c
     if not (role.runs_once or role.paced or role.is_test):
         administrators = _requires_an_administrator(context, function, enclosing_class)
         if administrators:
-            role = replace(role, paced=administrators)
+            role = replace(role, paced=administrators, administrators_only=True)
     cache[function] = role
     return role
 
