@@ -195,6 +195,7 @@ class Guards:
     permission_decorators: frozenset[str] = frozenset()
     dependency_markers: frozenset[str] = frozenset()
     admin_site_bases: frozenset[str] = frozenset()
+    aborting_functions: frozenset[str] = frozenset()  # `abort(403)` raises: the handler ends there
     pytest_fixtures: frozenset[str] = frozenset()
     route_decorator_attributes: frozenset[str] = frozenset()
     task_decorators: frozenset[str] = frozenset()

@@ -246,9 +246,12 @@ class ClientPerCall(_ClientCreation):
         (`@permission_classes([IsAdminUser])`, `@user_passes_test(lambda u: u.is_superuser)`, a
         route's `dependencies=[Depends(get_current_active_superuser)]`), one with a parameter that
         depends on one (`admin = Depends(get_current_admin_user)`, `Annotated[User,
-        Depends(require_admin)]`), and a method of a view whose `permission_classes` name one or of
-        a Django `ModelAdmin`; a guard's name must hold a word of the catalog's `admin-name-words`
-        (`admin`, `superuser`, `staff`). Test code is
+        Depends(require_admin)]`), a method of a view whose `permission_classes` name one or of
+        a Django `ModelAdmin`, and one whose first statements turn everybody else away (Flask's `if
+        not current_user.is_admin: abort(403)`, `if not request.user.is_superuser: raise
+        PermissionDenied`, a project guard called first: `check_admin()`; only a docstring and
+        assignments without a call may come before it); a guard's name must hold a word of the
+        catalog's `admin-name-words` (`admin`, `superuser`, `staff`). Test code is
         judged by DBP303/DBP304 instead.
 
         A class that keeps a client it builds in `__init__` is judged where the project builds it.

@@ -8,6 +8,7 @@ import libcst as cst
 
 from poollint.python.cst.context import dotted_name
 from poollint.python.cst.walk import visit as cst_visit
+from poollint.python.cst.walk import walk
 
 if TYPE_CHECKING:
     from poollint.python.cst.context import FileContext
@@ -233,7 +234,74 @@ def _requires_an_administrator(context: "FileContext", function: cst.FunctionDef
                             isinstance(t.target, cst.Name) and t.target.value == "permission_classes"
                             for t in small.targets) and _names_an_administrator(context, small.value):
                         return "only administrators may call it (its class's `permission_classes`)"
+    return _turns_away_non_administrators(context, function)
+
+
+def _turns_away_non_administrators(context: "FileContext", function: cst.FunctionDef) -> str:
+    """The body's first statements stop everybody but administrators, as TypeScript handlers' do
+    (rules/javascript.py): Flask's `if not current_user.is_admin: abort(403)`, Django's `if not
+    request.user.is_superuser: raise PermissionDenied`, or a project guard called first
+    (`check_admin()`, `_require_admin(request)`). Only a docstring and assignments without a call
+    (`user = request.user`) may come before it: a client built earlier is built for everybody."""
+    for statement in function.body.body if isinstance(function.body, cst.IndentedBlock) else ():
+        if isinstance(statement, cst.If):
+            if statement.orelse is None and _leaves_the_handler(context, statement.body) \
+                    and _denies_non_administrators(context, statement.test):
+                return "only administrators get past its first `if`"
+            return ""
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return ""
+        for small in statement.body:
+            if isinstance(small, cst.Expr):
+                value = small.value.expression if isinstance(small.value, cst.Await) else small.value
+                if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+                    continue  # the docstring
+                if isinstance(value, cst.Call) and _names_an_administrator(context, value.func):
+                    return f"only administrators get past `{dotted_name(value.func)}()`"
+                return ""
+            if not (isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None
+                    and not any(isinstance(node, cst.Call) for node in walk(small.value))):
+                return ""
     return ""
+
+
+def _denies_non_administrators(context: "FileContext", test: cst.BaseExpression) -> bool:
+    """`not current_user.is_admin`, `not is_admin(user)`, `user.role != "admin"`, `not user or not
+    user.is_superuser`: true for everybody who is not an administrator."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _admin_test(context, test.expression)
+    if isinstance(test, cst.Comparison):
+        return any(isinstance(target.operator, (cst.NotEqual, cst.IsNot, cst.NotIn)) for target in test.comparisons) \
+            and any(_admin_test(context, side) for side in (test.left, *(t.comparator for t in test.comparisons)))
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return _denies_non_administrators(context, test.left) or _denies_non_administrators(context, test.right)
+    return False
+
+
+def _admin_test(context: "FileContext", node: cst.BaseExpression) -> bool:
+    """What an administrators' test reads: `current_user.is_admin`, `"admin"`, `Role.ADMIN`, a call of
+    one or given one (`is_admin(user)`, `user.has_role("admin")`)."""
+    if isinstance(node, cst.Await):
+        return _admin_test(context, node.expression)
+    if isinstance(node, cst.Call):
+        return _admin_test(context, node.func) or any(_admin_test(context, arg.value) for arg in node.args)
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return isinstance(value, str) and context.catalog.guards.names_an_administrator(value)
+    return isinstance(node, (cst.Name, cst.Attribute)) and _names_an_administrator(context, node)
+
+
+def _leaves_the_handler(context: "FileContext", block: cst.BaseSuite) -> bool:
+    """The block ends in `return`, `raise` or a call that raises (`abort(403)`: the catalog's
+    `aborting-functions`)."""
+    last = block.body[-1] if isinstance(block, cst.IndentedBlock) and block.body else None
+    smalls = last.body if isinstance(last, cst.SimpleStatementLine) else (
+        block.body if isinstance(block, cst.SimpleStatementSuite) else ())
+    final = smalls[-1] if smalls else None
+    if isinstance(final, (cst.Return, cst.Raise)):
+        return True
+    return isinstance(final, cst.Expr) and isinstance(final.value, cst.Call) and (
+        context.qualified_name(final.value.func) or "") in context.catalog.guards.aborting_functions
 
 
 def _task_schedule(context: "FileContext", name: str, decorator: Optional[cst.Call]) -> str:
