@@ -18,6 +18,8 @@ from poollint.engine.runner import RunOptions, check_paths
 from poollint.reporters import REPORTERS
 from poollint.settings import Settings, load_settings
 
+pytestmark = pytest.mark.usefixtures("one_index_per_settings")
+
 CONFIG_CASES = sorted(p for p in (FIXTURES / "config").iterdir() if p.is_dir())
 OPTIONS = RunOptions(cache=False, jobs=1)
 
@@ -344,8 +346,6 @@ import sqlalchemy as sa
 from asyncpg import create_pool
 from prisma import Prisma
 from pydantic_settings import BaseSettings
-
-pytestmark = pytest.mark.usefixtures("one_index_per_settings")
 
 URL = getenv("ANALYTICS_DATABASE_URL")
 engine = sa.create_engine(os.environ["DATABASE_URL"])
