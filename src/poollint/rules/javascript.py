@@ -488,9 +488,7 @@ class Judge:
         return None
 
     def _value_client(self, module: JsModule, value: Node) -> Any:
-        value = unwrap(value)
-        if value.type == "await_expression" and value.named_child_count:
-            value = unwrap(value.named_children[0])
+        value = _under_await(value)
         if value.type in ("new_expression", "call_expression"):
             constructor = value.child_by_field_name("constructor") or value.child_by_field_name("function")
             return self.catalog.external_client(module.qualified_name(constructor))
@@ -651,9 +649,7 @@ def _registers_routes(function: Node) -> bool:
     for statement in body.named_children:
         if statement.type != "expression_statement" or not statement.named_child_count:
             continue
-        call = unwrap(statement.named_children[0])
-        if call.type == "await_expression" and call.named_child_count:
-            call = unwrap(call.named_children[0])
+        call = _under_await(statement.named_children[0])
         callee = unwrap(call.child_by_field_name("function")) if call.type == "call_expression" else None
         if callee is None or callee.type != "member_expression" \
                 or text(callee.child_by_field_name("property")) not in ROUTE_METHODS:
@@ -729,20 +725,13 @@ def _turns_away_non_administrators(function: Node, before: Node, guards: Guards)
         if statement.end_byte > before.start_byte:
             break
         if statement.type == "expression_statement" and statement.named_child_count:
-            expression = unwrap(statement.named_children[0])
-            if expression.type == "await_expression" and expression.named_child_count:
-                expression = unwrap(expression.named_children[0])
-            if expression.type == "call_expression" and _names_an_administrator(
-                    expression.child_by_field_name("function"), guards):
-                return f"only administrators get past `{_short(expression)}`"
+            call = _under_await(statement.named_children[0])
+            if _calls_a_guard_for_administrators(call, guards):
+                return f"only administrators get past `{_short(call)}`"
         elif statement.type in ("lexical_declaration", "variable_declaration"):
             for declarator in statement.named_children:
                 value = declarator.child_by_field_name("value")
-                value = unwrap(value) if value is not None else None
-                if value is not None and value.type == "await_expression" and value.named_child_count:
-                    value = unwrap(value.named_children[0])
-                if value is not None and value.type == "call_expression" and _names_an_administrator(
-                        value.child_by_field_name("function"), guards):
+                if value is not None and _calls_a_guard_for_administrators(_under_await(value), guards):
                     from_guards.update(text(name) for name in _descendants_of_types(
                         declarator.child_by_field_name("name"), _BOUND_NAMES))
         elif statement.type == "if_statement" and _leaves(statement.child_by_field_name("consequence")):
@@ -751,6 +740,18 @@ def _turns_away_non_administrators(function: Node, before: Node, guards: Guards)
                     text(name) in from_guards for name in _descendants_of_types(condition, {"identifier"})):
                 return f"only administrators get past `if {_short(condition)}`"
     return ""
+
+
+def _under_await(node: Node) -> Node:
+    """The expression `node` is, unwrapped, or the one under its `await`: `await requireAdmin()`'s call."""
+    node = unwrap(node)
+    if node.type == "await_expression" and node.named_child_count:
+        node = unwrap(node.named_children[0])
+    return node
+
+
+def _calls_a_guard_for_administrators(node: Node, guards: Guards) -> bool:
+    return node.type == "call_expression" and _names_an_administrator(node.child_by_field_name("function"), guards)
 
 
 _BOUND_NAMES = frozenset({"identifier", "shorthand_property_identifier_pattern"})
