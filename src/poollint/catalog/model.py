@@ -399,6 +399,17 @@ class Catalog:
                 return pattern_spec
         return None
 
+    def calls_out_through(self, qualified_name: str) -> bool:
+        """Whether calls on what `qualified_name` names may be external calls: an external client's
+        constructor (`openai.OpenAI` of `client = OpenAI()`), an external function, or a module above
+        them (`litellm` of `litellm.completion`, `stripe` of `stripe.*`). Task publishes are not (DBP203).
+        A project module that binds one lends it to the modules that import the name from there."""
+        names = self.derived("calls-out-through", lambda: tuple(sorted({
+            name.split("*")[0].rstrip(".") for spec in self.external_calls if not spec.publishes_task
+            for name in (*spec.functions, *spec.clients) if not name.startswith("*")})))
+        return any(name == qualified_name or name.startswith(qualified_name + ".") for name in names) \
+            or self.external_client(qualified_name) is not None
+
     def external_method(self, method: str) -> Optional[ExternalCallSpec]:
         return self._external_methods.get(method)
 

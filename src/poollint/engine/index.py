@@ -238,7 +238,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     if routing and any(module.request_settings for module in modules().values()):
         read([relative for relative in routing if not entries[relative]["read"]])
     # modules that call a factory found so far, or a function that may make an external call
-    # (the chain DBP2xx follows from a transaction into other modules), a round per step
+    # (the chain DBP2xx follows from a transaction into other modules), a round per step; and modules
+    # that import what another module lends to call out through (`from app.llm import client`)
     for _ in range(MAX_CHAIN_DEPTH):
         so_far = ProjectIndex(root, modules())
         factory_names = sorted({name.rsplit(".", 1)[-1] for name in (*so_far.pool_factories(), *so_far.reaching_callables(),
@@ -246,16 +247,22 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                                                                       *so_far.holder_builders(),
                                                                       *so_far.followed_bases(),
                                                                       *so_far.opening_callables(settings.catalog))})
-        if not factory_names:
+        lent = so_far.external_bindings()
+        if not factory_names and not lent:
             break
-        factory_digest = hashlib.sha256("\0".join(factory_names).encode()).hexdigest()[:16]
-        pattern = word_pattern(factory_names)
+        factory_digest = hashlib.sha256("\0".join([*factory_names, "\1", *sorted(lent)]).encode()).hexdigest()[:16]
+        pattern = word_pattern(factory_names) if factory_names else None
         mentioning = []
         for relative, entry in entries.items():
             if entry["read"] or entry.get("factory_screen") == factory_digest:
                 continue
             changed = True
             entry["factory_screen"] = factory_digest
+            if lent and any(rooted(name, names[relative], source_roots) in lent for name in entry.get("imports", ())):
+                mentioning.append(relative)
+                continue
+            if pattern is None:
+                continue
             try:
                 data = read_bytes(root / relative, "python", root)
             except OSError:

@@ -18,7 +18,8 @@ from poollint.config.urls import mask
 from poollint.paths import is_test_path
 from poollint.python.names import Importer, SourceRoots, ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode
-from poollint.python.screen import ScreenWords, add_assigned_names, add_object_names, mentions_external_call, parse_text
+from poollint.python.screen import (ScreenWords, add_assigned_names, add_object_names, annotated_parameters,
+                                    mentions_external_call, parse_text)
 
 # How many factories deep a chain of factories returning factories is followed.
 MAX_CHAIN_DEPTH = 4
@@ -153,6 +154,10 @@ class ModuleFacts:
     # classes whose instances are called (`self._uow()`): (class name, qualified type of what `__call__`
     # returns, by its annotation or by the one project class every `return` builds)
     call_results: tuple[tuple[str, str], ...] = ()
+    # module-scope names through which other modules may call out (DBP2xx): an external client built
+    # here (`client = OpenAI()`) or a library bound by an import (`import litellm`, configured once for
+    # the project): (name, what it names as the rules spell it: `openai.OpenAI()`, `litellm`)
+    external_bindings: tuple[tuple[str, str], ...] = ()
 
     @property
     def defines_screen_words(self) -> bool:
@@ -194,6 +199,7 @@ class ModuleFacts:
             interfaces=tuple(data.get("interfaces", ())),
             subclasses=tuple((name, tuple(bases)) for name, bases in data.get("subclasses", ())),
             call_results=tuple((name, returned) for name, returned in data.get("call_results", ())),
+            external_bindings=tuple((name, target) for name, target in data.get("external_bindings", ())),
         )
 
 
@@ -476,6 +482,7 @@ class _ModuleReader:
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self.module_bindings[target.id] = statement.value
+        module_imports = dict(self.imports)  # what the module's own scope binds by its imports
         top_level = {id(statement) for statement in body}
         for node in self.outline.imports:  # imports inside functions still name modules this one needs
             if id(node) not in top_level:
@@ -491,9 +498,10 @@ class _ModuleReader:
         elif streamlit:
             entry_point = entry_point or "a Streamlit script"
         held = list(self._holders(body))
+        objects = tuple(self._module_objects(body))
         return ModuleFacts(
             module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
-            factories=tuple(self._factories()), objects=tuple(self._module_objects(body)),
+            factories=tuple(self._factories()), objects=objects,
             registered_once=tuple(self._registered_to_run_once(body)),
             scheduled=tuple(dict.fromkeys(self._scheduled())),
             scopes=tuple(self._scope_candidates(body)),
@@ -511,6 +519,7 @@ class _ModuleReader:
             interfaces=tuple(self._interfaces(body)),
             subclasses=tuple(self._project_subclasses(body)),
             call_results=tuple(self._call_results(body)),
+            external_bindings=tuple(self._external_bindings(objects, module_imports)),
             script_shaped=not self.local_names and any(
                 isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Call, ast.Await))
                 for statement in body),
@@ -793,6 +802,16 @@ class _ModuleReader:
                     built[target.attr] = (target, callee)
         return built
 
+    def _project_class_named(self, annotation: Optional[str]) -> Optional[str]:
+        """The qualified project name a dotted annotation spells (`LLM`, `interfaces.LLM`), or None."""
+        if not annotation:
+            return None
+        head, _, rest = annotation.partition(".")
+        origin = self.qualified(ast.Name(head))
+        if origin is None or "(" in origin or not self._in_project(origin):
+            return None
+        return f"{origin}.{rest}" if rest else origin
+
     def _in_project(self, qualified: str) -> bool:
         """Whether a qualified name is one of the project's (this module's package or another of its
         top-level packages), not a library's."""
@@ -832,12 +851,13 @@ class _ModuleReader:
         aliases = dict(self.imports)
         if named:
             add_object_names(self.outline, aliases, local_assignments=False)
-        for (name, _), outline in zip(named, self.outline.partition([function for _, function in named])):
-            found = self._call_summary(name, outline, aliases)
+        for (name, function), outline in zip(named, self.outline.partition([function for _, function in named])):
+            found = self._call_summary(name, function, outline, aliases)
             if found is not None:
                 yield found
 
-    def _call_summary(self, name: str, outline: Outline, module_aliases: dict[str, str]) -> Optional[CallSummary]:
+    def _call_summary(self, name: str, function: _FunctionNode, outline: Outline,
+                      module_aliases: dict[str, str]) -> Optional[CallSummary]:
         by_receiver = self.catalog.derived("external-receiver-methods", lambda: frozenset(
             m for spec in self.catalog.external_calls for m in spec.receiver_methods))
         # and what the function's own names are built by (`session = boto3.Session()`, then `session.client()`)
@@ -849,17 +869,32 @@ class _ModuleReader:
             for node in outline.attributes)
         callees: set[str] = set()
         owner = name.rsplit(".", 1)[0] if "." in name else ""
+        # a parameter annotated with a project class (`llm: LLM`): its methods are that class's
+        annotated = {parameter: cls for parameter, annotation in annotated_parameters(function).items()
+                     if (cls := self._project_class_named(annotation)) is not None}
         for call in outline.calls:
             func = call.func
             # `f()`, `module.f()`, `Class.f()`, `Class().f()`, `self.f()`: what DBP2xx follows
             target = func.value if isinstance(func, ast.Attribute) else func
             if isinstance(target, ast.Call) and isinstance(func, ast.Attribute):
                 target = target.func
+            if isinstance(target, ast.Attribute):
+                # `client.chat.completions.create()` of a client another module built: by its whole name,
+                # which ProjectIndex reads against that module's external bindings
+                dotted = dotted_name(func)
+                root = dotted.split(".")[0] if dotted else None
+                origin = self.qualified(ast.Name(root)) if root and root not in ("self", "cls") else None
+                if origin is not None and "(" not in origin and self._in_project(origin):
+                    callees.add(f"{origin}{dotted[len(root):]}")
+                continue
             if not isinstance(target, ast.Name):
                 continue
             if target.id in ("self", "cls"):
                 if owner and isinstance(func, ast.Attribute):
                     callees.add(self._qualify_local(f"{owner}.{func.attr}"))
+                continue
+            if target.id in annotated and isinstance(func, ast.Attribute) and target is func.value:
+                callees.add(f"{annotated[target.id]}.{func.attr}")
                 continue
             origin = self.qualified(target)
             if origin is None or "(" in origin or not self._in_project(origin):
@@ -1169,6 +1204,20 @@ class _ModuleReader:
             for target in targets:
                 if isinstance(target, ast.Name) and target.id != origin:
                     yield ModuleObject(target.id, origin, statement.lineno)
+
+    def _external_bindings(self, objects: Sequence[ModuleObject], module_imports: dict[str, str]) -> Iterator[tuple[str, str]]:
+        """Module-scope names another module may import to call out through (ModuleFacts.external_bindings)."""
+        if self.is_test:
+            return
+        for found in objects:
+            built = found.origin[:-2] if found.origin.endswith("()") else ""
+            if built and "(" not in built and self.catalog.calls_out_through(built):
+                yield found.name, found.origin
+        for name, target in module_imports.items():
+            if name in self.local_names or name in self.module_bindings:
+                continue  # bound again by the module itself (`def get(...)` after `from requests import get`)
+            if not self._in_project(target) and self.catalog.calls_out_through(target):
+                yield name, target
 
     def _is_cached(self, function: _FunctionNode) -> bool:
         for decorator in function.decorator_list:

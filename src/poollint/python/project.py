@@ -103,6 +103,9 @@ class ProjectIndex:
         self._call_results = dict(self.known_call_results) if self.known_call_results is not None else {
             f"{m.module}.{name}" if m.module else name: returned
             for m in self.modules.values() for name, returned in m.call_results}
+        # what other modules may call out through (ModuleFacts.external_bindings), by qualified name
+        self._external_bindings = {f"{m.module}.{name}" if m.module else name: target
+                                   for m in self.modules.values() for name, target in m.external_bindings}
         self._resolve_library_reexports()
         self._reexports: dict[str, str] = {}
         self._follow_reexports()
@@ -178,7 +181,7 @@ class ProjectIndex:
                 if alias == target or alias in self._reexports:
                     continue
                 for table in (self._factories, self._objects, self._openers, self._yields, self._interfaces,
-                              self._call_results):
+                              self._call_results, self._external_bindings):
                     if target in table and alias not in table:
                         table[alias] = table[target]  # type: ignore[index]
                         self._reexports[alias] = target
@@ -485,27 +488,52 @@ class ProjectIndex:
             self._summaries = (summaries, class_of)
         return self._summaries
 
+    def external_bindings(self) -> frozenset[str]:
+        """Qualified names of module-scope objects and library bindings other modules may call out through
+        (`app.llm.client` of `client = OpenAI()`, `app.llm.litellm` of `import litellm`): a name a file
+        imports from the project may make an external call (the screen), as a function that may does."""
+        return frozenset(self._external_bindings)
+
+    def _lends_external_bindings(self, module: ModuleFacts) -> bool:
+        """Whether another module imports one of this module's external bindings (most modules that bind
+        `requests` keep it to themselves)."""
+        return any((f"{module.module}.{name}" if module.module else name) in self._imported_modules
+                   for name, _ in module.external_bindings)
+
+    def _calls_out(self, summary: CallSummary) -> bool:
+        """Whether a function calls a name another module lends to call out through (`client.chat.completions
+        .create()` of `from app.llm import client`)."""
+        bindings = self._external_bindings
+        return bool(bindings) and any(
+            callee in bindings or any(prefix in bindings for prefix in _prefixes(callee)) for callee in summary.callees)
+
     def _reaching_closure(self, with_publishes: bool) -> frozenset[str]:
         summaries, class_of = self._call_summaries()
         reaching = {name for name, summary in summaries.items()
-                    if summary.external or (with_publishes and summary.publishes)}
+                    if summary.external or (with_publishes and summary.publishes) or self._calls_out(summary)}
+        implementations = {interface: implementation for interface in self._interfaces
+                           if (implementation := self.sole_implementation(interface)) is not None}
         for _ in range(MAX_CHAIN_DEPTH):
             # a class whose method may: `Client()`, `Client().post()`
             reaching |= {class_of[name] for name in reaching if name in class_of}
+            # an interface's method may when its sole implementation's does (`storage: IObjectStorage`)
+            self._add_interfaces(reaching, implementations, class_of)
             more = {name for name, summary in summaries.items()
                     if name not in reaching and any(c in reaching for c in summary.callees)}
             if not more:
                 break
             reaching |= more
         reaching |= {class_of[name] for name in reaching if name in class_of}
-        # an interface's method may when its sole implementation's does (`storage: IObjectStorage`)
-        for interface in self._interfaces:
-            implementation = self.sole_implementation(interface)
+        self._add_interfaces(reaching, implementations, class_of)
+        return frozenset(reaching)
+
+    @staticmethod
+    def _add_interfaces(reaching: set[str], implementations: dict[str, str], class_of: dict[str, str]) -> None:
+        for interface, implementation in implementations.items():
             if implementation in reaching:
                 reaching.add(interface)
-                reaching |= {f"{interface}{name[len(implementation):]}" for name in reaching
+                reaching |= {f"{interface}{name[len(implementation):]}" for name in list(reaching)
                              if class_of.get(name) == implementation}
-        return frozenset(reaching)
 
     def holder_made_per_call(self, qualified_class: str) -> Optional[tuple[str, str]]:
         """(attribute, caller) for a class whose objects each hold a connection or session they never let
@@ -724,7 +752,9 @@ class ProjectIndex:
             return None
         origin = self._objects.get(qualified_name)
         if origin is None:
-            return None
+            library = self._external_bindings.get(qualified_name)
+            # `from app.llm import litellm`, where app/llm.py does `import litellm`: the library itself
+            return library if library is not None and "(" not in library else None
         callee, _, rest = origin.partition("(")
         factory = self.factory(callee) if rest == ")" else None
         if factory is not None:
@@ -794,7 +824,7 @@ class ProjectIndex:
                     or module.scheduled \
                     or module.openers \
                     or module.routes or module.request_settings or module.installers or module.holders \
-                    or project_holders or module.yields \
+                    or project_holders or module.yields or self._lends_external_bindings(module) \
                     or module.module in self._inheriting_modules:
                 # openers resolved through other modules' imports, which the compact form drops
                 openers = [[name, self._openers[qualified]] for name, _ in module.openers
@@ -898,6 +928,13 @@ def facts_digest(facts: dict[str, dict[str, Any]]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def _prefixes(name: str) -> Iterator[str]:
+    """`a.b.c.d` -> `a.b.c`, `a.b`: the names a dotted call is made through."""
+    parts = name.split(".")
+    for end in range(len(parts) - 1, 1, -1):
+        yield ".".join(parts[:end])
+
+
 def _and_last_parts(names: Iterable[str]) -> Iterator[str]:
     """Each qualified name and its last part, as a call from another module may spell it."""
     for name in names:
@@ -920,7 +957,8 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex],
     project = index.project_packages()
     if not (extra or objects or scopes or project):
         return screen_words(settings, vocabularies, generators_known=True)
-    reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True))
+    reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True)) \
+        | index.external_bindings()
     key = "\1".join([settings.fingerprint(), *("\0".join(sorted(part)) for part in (
         extra, objects, scopes, project, reaching, vocabularies))])
     if key not in _PROJECT_SCREEN_WORDS:

@@ -14,6 +14,7 @@ that fails only the second bytes stage is parsed for that report and nothing els
 """
 from __future__ import annotations
 
+import builtins
 import ast
 import hashlib
 import re
@@ -358,6 +359,7 @@ def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool]:
     project functions may reach an external call (ScreenWords.reaching_names)."""
     aliases, imports_library = file_names(outline, words)
     direct, holds = triggers(outline, words, aliases, imports_library)
+    holds = holds or hands_a_session_on(outline, words, aliases)
     if direct:
         # a second look only where a `next()` may be all there is: most files pass for a constructor
         if not words.generators_known and _calls_next(_callees(outline)) and not triggers(
@@ -414,7 +416,7 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
         add_assigned_names(outline, aliases)
         # and parameters by their annotation (`uow: UnitOfWorkFactory`, then `uow()`), by name too
         for function in outline.functions:
-            for name, annotation in _annotated_parameters(function).items():
+            for name, annotation in annotated_parameters(function).items():
                 if annotation is not None and name not in aliases:
                     aliases[name] = f"{_resolve(annotation, aliases)}()"
     # `self.Session = sessionmaker(...)` in any `__init__`: what `self.Session` holds in the methods
@@ -424,7 +426,7 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
     # import the class itself), any getter of that name in the file
     for function in outline.functions:
         if function.name == "__init__":
-            annotated = _annotated_parameters(function)
+            annotated = annotated_parameters(function)
             for node in ast.walk(function):
                 if not isinstance(node, ast.Assign):
                     continue
@@ -457,7 +459,7 @@ def _returned_by_getter(outline: Outline, callee: str, aliases: dict[str, str]) 
     return None
 
 
-def _annotated_parameters(function: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> dict[str, Optional[str]]:
+def annotated_parameters(function: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> dict[str, Optional[str]]:
     """Each annotated parameter's dotted annotation (`uow: UnitOfWorkFactory`), None for one that is not a
     plain name (`Optional[X]`, a string)."""
     arguments = function.args
@@ -527,6 +529,28 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 or (resolved.endswith("()") and resolved[:-2].rsplit(".", 1)[-1] in words.scope_names):
             holds = True  # `unit_of_work()`, or `self._uow()` of an object whose call builds a scope
     return False, holds
+
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def hands_a_session_on(outline: Outline, words: ScreenWords, aliases: dict[str, str]) -> bool:
+    """`check_quota(db_session=db_session)`: a name spelling `session` handed to a function of the project
+    (imported from one of its packages, or the file's own), which may begin its transaction there
+    (DBP202 follows it). A library's function or a method of the session itself is no hand-off."""
+    for call in outline.calls:
+        if not any(isinstance(value, ast.Name) and "session" in value.id.lower()
+                   for value in (*call.args, *(keyword.value for keyword in call.keywords))):
+            continue
+        dotted = dotted_name(call.func)
+        if dotted is None or dotted.split(".")[0] in ("self", "cls"):
+            continue
+        head = dotted.split(".")[0]
+        if head in _BUILTIN_NAMES:
+            continue
+        if head not in aliases or _resolve(dotted, aliases).split(".")[0] in words.project_packages:
+            return True
+    return False
 
 
 def _callees(outline: Outline) -> list[ast.expr]:

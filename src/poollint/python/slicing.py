@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from poollint.catalog.model import Catalog
-from poollint.python.screen import ScreenWords, file_names, mentions_external_call, project_imports, triggers
+from poollint.python.screen import (ScreenWords, file_names, hands_a_session_on, mentions_external_call, project_imports,
+                                    triggers)
 from poollint.pyast import Outline
 
 _Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
@@ -96,7 +97,8 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
         direct, holds = triggers(inside, words, aliases, imports_library)
         # a unit that only makes an external call matters when a kept one calls it (kept below as
         # connected); one called from another module's transaction is read there, whole
-        unit.kept = direct or (external_in_file and holds)
+        unit.kept = direct or (external_in_file and holds) or (
+            hands_a_session_on(inside, words, aliases) and mentions_external_call(inside, words, aliases, from_project))
         if not unit.kept and unit.owner is None and unit.node.name in seeds:
             unit.kept = True
     _keep_connected(units, always_kept_methods)
