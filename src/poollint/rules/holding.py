@@ -63,6 +63,7 @@ class Hold:
     # of a session every module shares (`db.session` of a module object, not a local or a parameter):
     # its qualified name, by which a project function that commits it ends the hold (_ends_a_shared_session)
     shared: str = ""
+    item: int = 0  # of a `with` statement: which of its items opened it (they are left in reverse order)
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,10 @@ class _HoldingRule(FileRule):
     # -- traversal ------------------------------------------------------------------------
     def visit_With(self, node: cst.With) -> None:
         self._sequences.add(id(node.body))
-        for item in node.items:  # `async with pool.acquire() as conn, conn.transaction():` opens both
+        for position, item in enumerate(node.items):  # `async with pool.acquire() as conn, conn.transaction():` opens both
             hold = self._opened_by(item.item, node)
             if hold is not None:
-                self._holds.append(hold)
+                self._holds.append(replace(hold, item=position) if position else hold)
 
     def leave_With(self, node: cst.With) -> None:
         self._pop(node)
@@ -268,8 +269,15 @@ class _HoldingRule(FileRule):
             for item in frames[i].node.items if item.asname is not None)), None)
         if opened is None:
             return
+        statement = frames[opened].node
+        assert isinstance(statement, cst.With)
+        group_item = next(i for i, item in enumerate(statement.items) if item.asname is not None
+                          and isinstance(item.asname.name, cst.Name) and item.asname.name.value == name)
         positions = {id(frame.node): i for i, frame in enumerate(frames)}
-        holds = [hold for hold in self._active_holds() if positions.get(id(hold.node), len(frames)) < opened]
+        # a hold of an enclosing block, or of an earlier item of the group's own statement (`async with
+        # self._uow() as uow, TaskGroup() as tg:`), which is entered before the group and left after it
+        holds = [hold for hold in self._active_holds() if positions.get(id(hold.node), len(frames)) < opened
+                 or (hold.node is statement and hold.item < group_item)]
         arguments = positional_arguments(spawn)
         if not holds or not arguments:
             return
