@@ -14,8 +14,8 @@ that fails only the second bytes stage is parsed for that report and nothing els
 """
 from __future__ import annotations
 
-import builtins
 import ast
+import builtins
 import hashlib
 import re
 import sys

@@ -1302,7 +1302,13 @@ class ExternalCallInTransaction(_HoldingRule):
         its imports), `self.` methods, methods of project classes (`Service().run()`) and their
         classmethods and staticmethods called on the class (`Geography.locate()`) are
         followed three levels deep; the message shows the chain (`notify_warehouse() ->
-        requests.post()`) and each link in another module is a related location.
+        requests.post()`) and each link in another module is a related location. A parameter
+        annotated with a project interface that one class implements (`model: ChatModel`) is that
+        class. A slow client another module builds at its top level (`openai_client = OpenAI()` in
+        app/clients.py, then `from app.clients import openai_client`), or a slow library it imports
+        and configures (`from app.clients import litellm`), is the same client or library here.
+        A task group opened by a later item of the `with` that opens the transaction (`async with
+        engine.begin() as conn, asyncio.TaskGroup() as tg:`) waits for its tasks inside it.
 
         Knowing the receiver: `.begin()`, `.transaction()`, `.atomic()` and `.tx()` count when the
         object was built by a catalog constructor or type (`engine = create_engine(...)`,
