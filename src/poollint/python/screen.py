@@ -94,6 +94,9 @@ class ScreenWords:
     used_checkouts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     used_call_pattern: "re.Pattern[bytes]" = re.compile(b"(?!)")
     used_use_pattern: "re.Pattern[bytes]" = re.compile(b"(?!)")
+    # what a session whose first query begins a transaction is built by or typed as, as the file's names
+    # resolve (`sqlalchemy.orm.Session` of `db: Session = Depends(get_db)`): handed on, it may begin there
+    implicit_receivers: frozenset[str] = frozenset()
     # resolved name -> whether it is an external call: every function of a module asks for the same names
     _external_memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -179,7 +182,9 @@ class ScreenWords:
                     method_constructors=frozenset(n.rsplit(".", 1)[-1] for n in constructors if "()." in n),
                     used_checkouts=used_checkouts,
                     used_call_pattern=_method_call_pattern(method for method, _ in used_checkouts),
-                    used_use_pattern=_method_call_pattern(use for _, uses in used_checkouts for use in uses))
+                    used_use_pattern=_method_call_pattern(use for _, uses in used_checkouts for use in uses),
+                    implicit_receivers=frozenset(n.removesuffix("()") for spec in catalog.implicit_transactions
+                                                 for n in spec.receivers))
         return words if vocabularies == VOCABULARIES else words.narrowed(vocabularies)
 
     def narrowed(self, vocabularies: frozenset[str]) -> "ScreenWords":
@@ -193,7 +198,8 @@ class ScreenWords:
                            used_call_pattern=re.compile(b"(?!)"), used_use_pattern=re.compile(b"(?!)"))
         if TRANSACTIONS not in vocabularies:
             cleared.update(transaction_functions=nothing, transaction_methods=nothing, implicit_methods=nothing,
-                           scope_names=nothing, named_transactions=(), query_methods=nothing)
+                           scope_names=nothing, named_transactions=(), query_methods=nothing,
+                           implicit_receivers=nothing)
         if EXTERNAL_CALLS not in vocabularies:
             cleared.update(external_names=nothing, external_prefixes=(), external_methods=nothing,
                            external_fragments=(), reaching_names=nothing)
@@ -535,11 +541,14 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 def hands_a_session_on(outline: Outline, words: ScreenWords, aliases: dict[str, str]) -> bool:
-    """`check_quota(db_session=db_session)`: a name spelling `session` handed to a function of the project
+    """`check_quota(db_session=db_session)`, `crud.get_user(db, user_id)` of `db: Session`: a session
+    (a name spelling `session`, or one built or typed as a session) handed to a function of the project
     (imported from one of its packages, or the file's own), which may begin its transaction there
     (DBP202 follows it). A library's function or a method of the session itself is no hand-off."""
+    if not words.implicit_receivers:
+        return False
     for call in outline.calls:
-        if not any(isinstance(value, ast.Name) and "session" in value.id.lower()
+        if not any(isinstance(value, ast.Name) and _names_a_session_object(value.id, words, aliases)
                    for value in (*call.args, *(keyword.value for keyword in call.keywords))):
             continue
         dotted = dotted_name(call.func)
@@ -551,6 +560,13 @@ def hands_a_session_on(outline: Outline, words: ScreenWords, aliases: dict[str, 
         if head not in aliases or _resolve(dotted, aliases).split(".")[0] in words.project_packages:
             return True
     return False
+
+
+def _names_a_session_object(name: str, words: ScreenWords, aliases: dict[str, str]) -> bool:
+    if "session" in name.lower():
+        return True
+    resolved = aliases.get(name)
+    return resolved is not None and resolved.removesuffix("()") in words.implicit_receivers
 
 
 def _callees(outline: Outline) -> list[ast.expr]:
