@@ -542,8 +542,8 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 
 def hands_a_session_on(outline: Outline, words: ScreenWords, aliases: dict[str, str]) -> bool:
     """`check_quota(db_session=db_session)`, `crud.get_user(db, user_id)` of `db: Session`: a session
-    (a name spelling `session`, or one built or typed as a session) handed to a function of the project
-    (imported from one of its packages, or the file's own), which may begin its transaction there
+    (a name spelling `session`, or one built or typed as a session) handed to a function or method of the
+    project (imported from one of its packages, the file's own, or `self`'s), which may begin its transaction there
     (DBP202 follows it). A library's function or a method of the session itself is no hand-off."""
     if not words.implicit_receivers:
         return False
@@ -552,7 +552,7 @@ def hands_a_session_on(outline: Outline, words: ScreenWords, aliases: dict[str, 
                    for value in (*call.args, *(keyword.value for keyword in call.keywords))):
             continue
         dotted = dotted_name(call.func)
-        if dotted is None or dotted.split(".")[0] in ("self", "cls"):
+        if dotted is None:
             continue
         head = dotted.split(".")[0]
         if head in _BUILTIN_NAMES:
