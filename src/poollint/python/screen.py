@@ -512,9 +512,13 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
             elif method in words.transaction_methods:
                 holds = True
             elif method in words.implicit_methods and not holds:
-                if session_named is None:
-                    session_named = _names_a_session(outline)
-                holds = session_named
+                receiver = dotted_name(func.value)
+                if receiver is not None and _names_a_session_object(receiver, words, aliases):
+                    holds = True  # `self.db.flush()` of `self.db = db` kept from `db: Session`
+                else:
+                    if session_named is None:
+                        session_named = _names_a_session(outline)
+                    holds = session_named
         dotted = dotted_name(func)
         if dotted is None:
             # `sessionmaker(bind=engine)()`: the builder's call, as the rules' context names it
@@ -563,6 +567,8 @@ def hands_a_session_on(outline: Outline, words: ScreenWords, aliases: dict[str, 
 
 
 def _names_a_session_object(name: str, words: ScreenWords, aliases: dict[str, str]) -> bool:
+    """A name (`db_session`, `self.db`) spelling `session`, or built or typed as a session as the file's
+    names say (`db: Session`, `self.db = db` in `__init__`)."""
     if "session" in name.lower():
         return True
     resolved = aliases.get(name)
