@@ -660,7 +660,7 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
     if words.reaching_names and any(
             (built := aliases.get(name)) is not None and built.endswith("()") and built[:-2] in words.reaching_names
             for name in spellings):
-        return True  # `llm_client.analyze()` of `llm_client = LLMClient()`, a project class that may
+        return True  # `llm_client.analyze()` of `llm_client = LLMClient()`: its class may reach one
     spellings.update(outline.attribute_names())
     spellings.discard(None)
     # `self._s3.put_object` where `__init__` kept `boto3.client("s3")`: an object an external client's
