@@ -237,6 +237,9 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     read(screened, syntax_only)
     if routing and any(module.request_settings for module in modules().values()):
         read([relative for relative in routing if not entries[relative]["read"]])
+    def imports_of(relative: str) -> tuple[str, ...]:
+        return tuple(rooted(name, names[relative], source_roots) for name in entries[relative].get("imports", ()))
+
     # modules that call a factory found so far, or a function that may make an external call
     # (the chain DBP2xx follows from a transaction into other modules), a round per step; and modules
     # that import what another module lends to call out through (`from app.llm import client`)
@@ -258,7 +261,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                 continue
             changed = True
             entry["factory_screen"] = factory_digest
-            if lent and any(rooted(name, names[relative], source_roots) in lent for name in entry.get("imports", ())):
+            if lent and not lent.isdisjoint(imports_of(relative)):
                 mentioning.append(relative)
                 continue
             if pattern is None:
@@ -275,9 +278,6 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     if use_cache and (changed or set(previous) != set(entries) or new_parts):
         _write_cache(root, cache_path, {"files": entries, "roots": roots_to_json(source_roots),
                                         "parts": sorted(name_parts)})
-
-    def imports_of(relative: str) -> tuple[str, ...]:
-        return tuple(rooted(name, names[relative], source_roots) for name in entries[relative].get("imports", ()))
 
     facts_json = {e["facts"]["module"]: e["facts"] for e in entries.values() if e["facts"]}
     index = ProjectIndex(root, modules(), names, facts_digest(facts_json), other_imports={

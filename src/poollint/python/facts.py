@@ -802,11 +802,10 @@ class _ModuleReader:
                     built[target.attr] = (target, callee)
         return built
 
-    def _project_class_named(self, annotation: Optional[str]) -> Optional[str]:
-        """The qualified project name a dotted annotation spells (`LLM`, `interfaces.LLM`), or None."""
-        if not annotation:
-            return None
-        head, _, rest = annotation.partition(".")
+    def _project_name(self, dotted: str) -> Optional[str]:
+        """The qualified project name a dotted spelling names through the module's names (`LLM`,
+        `interfaces.LLM`, `openai_client.chat.completions.create`), or None for a library's or a result's."""
+        head, _, rest = dotted.partition(".")
         origin = self.qualified(ast.Name(head))
         if origin is None or "(" in origin or not self._in_project(origin):
             return None
@@ -871,7 +870,7 @@ class _ModuleReader:
         owner = name.rsplit(".", 1)[0] if "." in name else ""
         # a parameter annotated with a project class (`llm: LLM`): its methods are that class's
         annotated = {parameter: cls for parameter, annotation in annotated_parameters(function).items()
-                     if (cls := self._project_class_named(annotation)) is not None}
+                     if annotation and (cls := self._project_name(annotation)) is not None}
         for call in outline.calls:
             func = call.func
             # `f()`, `module.f()`, `Class.f()`, `Class().f()`, `self.f()`: what DBP2xx follows
@@ -882,10 +881,9 @@ class _ModuleReader:
                 # `client.chat.completions.create()` of a client another module built: by its whole name,
                 # which ProjectIndex reads against that module's external bindings
                 dotted = dotted_name(func)
-                root = dotted.split(".")[0] if dotted else None
-                origin = self.qualified(ast.Name(root)) if root and root not in ("self", "cls") else None
-                if origin is not None and "(" not in origin and self._in_project(origin):
-                    callees.add(f"{origin}{dotted[len(root):]}")
+                named = self._project_name(dotted) if dotted and dotted.split(".")[0] not in ("self", "cls") else None
+                if named is not None:
+                    callees.add(named)
                 continue
             if not isinstance(target, ast.Name):
                 continue
