@@ -364,8 +364,9 @@ def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool]:
     """(could report, only through a call into the project): the second part depends on which
     project functions may reach an external call (ScreenWords.reaching_names)."""
     aliases, imports_library = file_names(outline, words)
+    from_project = project_imports(outline, words)
     direct, holds = triggers(outline, words, aliases, imports_library)
-    holds = holds or hands_a_session_on(outline, words, aliases)
+    holds = holds or hands_a_session_on(outline, words, aliases, from_project)
     if direct:
         # a second look only where a `next()` may be all there is: most files pass for a constructor
         if not words.generators_known and _calls_next(_callees(outline)) and not triggers(
@@ -376,7 +377,7 @@ def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool]:
         return False, False
     if mentions_external_call(outline, words, aliases):
         return True, False
-    return mentions_external_call(outline, words, aliases, project_imports(outline, words)), True
+    return mentions_external_call(outline, words, aliases, from_project), True
 
 
 def project_imports(outline: Outline, words: ScreenWords) -> frozenset[str]:
@@ -544,10 +545,12 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
-def hands_a_session_on(outline: Outline, words: ScreenWords, aliases: dict[str, str]) -> bool:
+def hands_a_session_on(outline: Outline, words: ScreenWords, aliases: dict[str, str],
+                       project_names: frozenset[str]) -> bool:
     """`check_quota(db_session=db_session)`, `crud.get_user(db, user_id)` of `db: Session`: a session
     (a name spelling `session`, or one built or typed as a session) handed to a function or method of the
-    project (imported from one of its packages, the file's own, or `self`'s), which may begin its transaction there
+    project (imported from it, `project_names`, as project_imports reads them: relatively too; the file's
+    own; or `self`'s), which may begin its transaction there
     (DBP202 follows it). A library's function or a method of the session itself is no hand-off."""
     if not words.implicit_receivers:
         return False
@@ -561,7 +564,9 @@ def hands_a_session_on(outline: Outline, words: ScreenWords, aliases: dict[str, 
         head = dotted.split(".")[0]
         if head in _BUILTIN_NAMES:
             continue
-        if head not in aliases or _resolve(dotted, aliases).split(".")[0] in words.project_packages:
+        # the file's own or a local name; imported from the project; an object a project class built
+        if head not in aliases or head in project_names \
+                or _resolve(dotted, aliases).split(".")[0] in words.project_packages:
             return True
     return False
 

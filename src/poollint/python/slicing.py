@@ -98,7 +98,7 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
         # a unit that only makes an external call matters when a kept one calls it (kept below as
         # connected); one called from another module's transaction is read there, whole
         unit.kept = direct or (external_in_file and holds) or (
-            hands_a_session_on(inside, words, aliases) and mentions_external_call(inside, words, aliases, from_project))
+            hands_a_session_on(inside, words, aliases, from_project) and mentions_external_call(inside, words, aliases, from_project))
         if not unit.kept and unit.owner is None and unit.node.name in seeds:
             unit.kept = True
     _keep_connected(units, always_kept_methods)
