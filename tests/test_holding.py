@@ -204,3 +204,59 @@ def test_only_the_branch_under_a_debug_setting_says_so() -> None:
     source = (FIXTURES / "python" / "DBP201_debug_setting_branch.py").read_text()
     flagged = {line: "debug or test setting" in message for line, _, message in _messages(source)}
     assert flagged == {11: True, 15: False, 17: False}
+
+
+def test_an_implicit_transactions_extension_names_its_models_query(project: Path, capsys: pytest.CaptureFixture) -> None:
+    """An ORM of the project's own kind (`class Invoice(db.Model)` whose `Invoice.objects.first()` runs on
+    `db.session`) is taught by the catalog as data, with the same meaning as Flask-SQLAlchemy's `query`."""
+    (project / "pyproject.toml").write_text(textwrap.dedent('''
+        [tool.poollint]
+        [[tool.poollint.implicit-transactions]]
+        library = "acme-orm"
+        receivers = ["acme.orm.Database().session"]
+        begin-methods = ["execute"]
+        end-methods = ["commit", "rollback"]
+        lazy-query-methods = ["where"]
+        model-queries = ["acme.orm.Database().Model.objects"]
+        model-session = "acme.orm.Database().session"
+    '''))
+    (project / "app" / "db.py").write_text("from acme.orm import Database\n\ndb = Database()\n")
+    (project / "app" / "models.py").write_text("from app.db import db\n\n\nclass Invoice(db.Model):\n    pass\n")
+    (project / "app" / "billing.py").write_text(textwrap.dedent('''
+        import requests
+
+        from app.db import db
+        from app.models import Invoice
+
+
+        def send_latest():
+            invoice = Invoice.objects.where(paid=False).first()
+            requests.post("https://mail.example.com/send", json={"id": invoice.id}, timeout=10)
+
+
+        def send_after_commit():
+            invoice = Invoice.objects.where(paid=False).first()
+            db.session.commit()
+            requests.post("https://mail.example.com/send", json={"id": invoice.id}, timeout=10)
+    '''))
+    assert main(["check", "--no-cache"]) == 1
+    assert capsys.readouterr().out == (
+        "app/billing.py:10:5: DBP202 `requests.post()` (HTTP request) runs while "
+        "`Invoice.objects.where(paid=False).first()` on line 9 holds a pooled acme-orm connection: the session "
+        "stays idle in transaction, its connection checked out, until it commits, rolls back or closes\n"
+    )
+
+
+def test_a_model_session_outside_the_receivers_is_an_error(project: Path, capsys: pytest.CaptureFixture) -> None:
+    (project / "pyproject.toml").write_text(textwrap.dedent('''
+        [tool.poollint]
+        [[tool.poollint.implicit-transactions]]
+        library = "acme-orm"
+        receivers = ["acme.orm.Session"]
+        begin-methods = ["execute"]
+        end-methods = ["commit"]
+        model-queries = ["acme.orm.Database().Model.objects"]
+        model-session = "acme.orm.Database().session"
+    '''))
+    assert main(["check"]) == 2
+    assert "`implicit-transactions.model-session` must name one of its `receivers`" in capsys.readouterr().err

@@ -113,7 +113,11 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
                "Objects whose first query opens a transaction that lasts until they commit or roll back "
                "(SQLAlchemy's Session): what runs in between holds a connection (DBP202). Optional "
                "`query-methods` build a lazy query on the object and `lazy-query-methods` make another of "
-               "one: such a query returned out of the `with` block that closes the object is DBP304's."),
+               "one: such a query returned out of the `with` block that closes the object is DBP304's. "
+               "Optional `model-queries` (`<model base>.<attribute>`, as `flask_sqlalchemy.SQLAlchemy()."
+               "Model.query`) name a class attribute of the project's models, through their base classes, "
+               "that queries the receiver `model-session` (one of `receivers`): `User.query.get(1)` begins "
+               "that session's transaction."),
     SettingDoc("request-transactions", "none",
                '[[tool.poollint.request-transactions]]\nlibrary = "acme-web"\nsetting = "TRANSACTION_PER_REQUEST"\n'
                'routes = ["acme.web.route"]\nhandler-methods = ["get", "post"]',

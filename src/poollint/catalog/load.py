@@ -55,7 +55,8 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "shortest-wait": (int, float), "language": str,
     },
     "implicit-transactions": {"library": str, "receivers": list, "begin-methods": list, "end-methods": list,
-                              "query-methods": list, "lazy-query-methods": list},
+                              "query-methods": list, "lazy-query-methods": list, "model-queries": list,
+                              "model-session": str},
     "background": {"functions": list, "methods": list},
     "offload": {"functions": list, "methods": list},
     "request-transactions": {
@@ -151,10 +152,16 @@ def _external(e: Mapping[str, Any], where: str) -> ExternalCallSpec:
 
 
 def _implicit(e: Mapping[str, Any], where: str) -> ImplicitTransactionSpec:
+    if e.get("model-queries") and e.get("model-session") not in e["receivers"]:
+        raise CatalogError(f"{where}: `implicit-transactions.model-session` must name one of its `receivers`, "
+                           "the session the `model-queries` run on")
+    if any("." not in query for query in e.get("model-queries", ())):
+        raise CatalogError(f"{where}: `implicit-transactions.model-queries` are `<model base>.<attribute>`")
     return ImplicitTransactionSpec(
         library=e["library"], receivers=tuple(e["receivers"]), begin_methods=tuple(e["begin-methods"]),
         end_methods=tuple(e["end-methods"]), query_methods=tuple(e.get("query-methods", ())),
         lazy_query_methods=tuple(e.get("lazy-query-methods", ())),
+        model_queries=tuple(e.get("model-queries", ())), model_session=e.get("model-session", ""),
     )
 
 

@@ -97,6 +97,10 @@ class ImplicitTransactionSpec:
     # another lazy query of one (`filter`, `order_by`); any other runs it
     query_methods: tuple[str, ...] = ()
     lazy_query_methods: tuple[str, ...] = ()
+    # class attributes of the objects' models that query them (`<base>.<attribute>`: Flask-SQLAlchemy's
+    # `User.query` of `class User(db.Model)`), and the receiver, one of `receivers`, those queries run on
+    model_queries: tuple[str, ...] = ()
+    model_session: str = ""
 
 
 @dataclass(frozen=True)
@@ -438,10 +442,11 @@ class Catalog:
         return frozenset(name for spec in self.transactions for name in spec.after_commit)
 
     def object_packages(self) -> frozenset[str]:
-        """Top-level packages whose objects the rules follow: clients, transaction and checkout receivers,
-        external clients. A module-scope object built by one of them is worth knowing in importing modules."""
+        """Top-level packages whose objects the rules follow: clients, transaction, checkout and session
+        receivers, external clients. A module-scope object built by one of them is worth knowing in
+        importing modules."""
         names = [n for spec in self.clients for n in spec.constructors]
-        names += [n for spec in (*self.transactions, *self.checkouts) for n in spec.receivers]
+        names += [n for spec in (*self.transactions, *self.checkouts, *self.implicit_transactions) for n in spec.receivers]
         names += list(self._external_clients)
         return frozenset(n.split(".")[0] for n in names if n)
 
@@ -504,6 +509,8 @@ class Catalog:
                 names.add(parts[0])
         names.update(spec.library for spec in self.transactions if spec.methods)
         names.update(spec.library for spec in self.checkouts)
+        # the package a session's type or factory comes from (an extension's ORM: `acme.orm.Database().session`)
+        names.update(n.split(".")[0] for spec in self.implicit_transactions for n in spec.receivers)
         return frozenset(n for n in names if n)
 
     # -- holding a connection (DBP2xx) ----------------------------------------
@@ -547,6 +554,16 @@ class Catalog:
             if qualified_name in spec.receivers or built_by in spec.receivers:
                 return spec
         return None
+
+    def model_bases(self) -> frozenset[str]:
+        """Library classes whose subclasses query a session through a class attribute (`flask_sqlalchemy.
+        SQLAlchemy().Model`, ImplicitTransactionSpec.model_queries)."""
+        return self.derived("model-bases", lambda: frozenset(
+            query.rsplit(".", 1)[0] for spec in self.implicit_transactions for query in spec.model_queries))
+
+    def model_query(self, base: str, attribute: str) -> Optional[ImplicitTransactionSpec]:
+        """The implicit transaction that `<subclass of base>.<attribute>` queries (`User.query`), if any."""
+        return next((spec for spec in self.implicit_transactions if f"{base}.{attribute}" in spec.model_queries), None)
 
     def task_method(self, method: str) -> Optional[ExternalCallSpec]:
         """The external call `method` is when called on a task function of the module."""

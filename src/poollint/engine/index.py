@@ -250,7 +250,9 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                                                                       *so_far.holder_builders(),
                                                                       *so_far.followed_bases(),
                                                                       *so_far.opening_callables(settings.catalog))})
-        lent = so_far.external_bindings()
+        # and modules that import what a model class stands on (`from app.extensions import db` for
+        # `class User(db.Model)`), a base class a round at a time
+        lent = so_far.external_bindings() | so_far.model_foundations(settings.catalog)
         if not factory_names and not lent:
             break
         factory_digest = hashlib.sha256("\0".join([*factory_names, "\1", *sorted(lent)]).encode()).hexdigest()[:16]
@@ -284,7 +286,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         names[relative]: imports_of(relative) for relative, entry in entries.items() if not entry["facts"]},
         project_imports={names[relative]: imports_of(relative) for relative in entries}, source_roots=source_roots)
     if use_cache:
-        _write_cache(root, compact_path, {"manifest": manifest, **index.compact()})
+        _write_cache(root, compact_path, {"manifest": manifest, **index.compact(settings.catalog)})
     index.screened = screened_files
     return index
 

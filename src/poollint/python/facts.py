@@ -151,6 +151,11 @@ class ModuleFacts:
     interfaces: tuple[str, ...] = ()
     # classes of a module outside tests with a base of the project: (class name, qualified bases)
     subclasses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # classes of a module outside tests whose base is a library's model base (Catalog.model_bases), whose
+    # class attribute queries a session: (class name, the base as the rules spell it), for `class User(
+    # db.Model)` of `db = SQLAlchemy()` built in this module; a base another module's object gives
+    # (`app.extensions.db.Model`) is among `subclasses`, for ProjectIndex to resolve
+    library_models: tuple[tuple[str, str], ...] = ()
     # classes whose instances are called (`self._uow()`): (class name, qualified type of what `__call__`
     # returns, by its annotation or by the one project class every `return` builds)
     call_results: tuple[tuple[str, str], ...] = ()
@@ -198,6 +203,7 @@ class ModuleFacts:
             yields=tuple((name, yielded) for name, yielded in data.get("yields", ())),
             interfaces=tuple(data.get("interfaces", ())),
             subclasses=tuple((name, tuple(bases)) for name, bases in data.get("subclasses", ())),
+            library_models=tuple((name, base) for name, base in data.get("library_models", ())),
             call_results=tuple((name, returned) for name, returned in data.get("call_results", ())),
             external_bindings=tuple((name, target) for name, target in data.get("external_bindings", ())),
         )
@@ -518,6 +524,7 @@ class _ModuleReader:
             yields=tuple(self._yielded_types(body)),
             interfaces=tuple(self._interfaces(body)),
             subclasses=tuple(self._project_subclasses(body)),
+            library_models=tuple(self._library_models(body)),
             call_results=tuple(self._call_results(body)),
             external_bindings=tuple(self._external_bindings(objects, module_imports)),
             script_shaped=not self.local_names and any(
@@ -550,6 +557,17 @@ class _ModuleReader:
                               if base and "(" not in base and self._in_project(base))
                 if bases:
                     yield statement.name, bases
+
+    def _library_models(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
+        """Module classes outside tests on a library's model base (ModuleFacts.library_models)."""
+        model_bases = self.catalog.model_bases()
+        if self.is_test or not model_bases:
+            return
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                for base in map(self.qualified, statement.bases):
+                    if base in model_bases:
+                        yield statement.name, base
 
     def _call_results(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str]]:
         """Module classes with a `__call__`, and the type of what it returns: its return annotation, else

@@ -58,6 +58,8 @@ class ProjectIndex:
     # the sole implementations of interfaces and what calling instances gives, when read from the cache
     known_implementations: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     known_call_results: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
+    # library_models of a compact index, whose modules no longer carry their subclasses
+    known_models: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -416,6 +418,71 @@ class ProjectIndex:
                 found[interface] = concrete.pop()
         return found
 
+    def library_model(self, qualified_class: Optional[str], catalog: Catalog) -> Optional[str]:
+        """The library model base a project class stands on (Catalog.model_bases), directly or through
+        project classes: `app.models.User` -> `flask_sqlalchemy.SQLAlchemy().Model` for `class User(Base)`,
+        `class Base(db.Model)` and `db = SQLAlchemy()` in app/extensions.py. None for any other class."""
+        if not qualified_class:
+            return None
+        return self.library_models(catalog).get(qualified_class)
+
+    def library_models(self, catalog: Catalog) -> dict[str, str]:
+        """Every project class outside tests on a library model base (library_model), computed once."""
+        if self.known_models is not None:
+            return self.known_models
+        if "_library_models" not in self.__dict__:
+            self._library_models = self._find_library_models(catalog.model_bases())
+        return self._library_models
+
+    def model_queries(self, catalog: Catalog) -> frozenset[str]:
+        """How the project's library model classes query a session (ScreenWords.model_queries): `app.models.
+        User.query` and `User.query`, for `class User(db.Model)` and Flask-SQLAlchemy's `Model.query`."""
+        attributes: dict[str, list[str]] = {}
+        for spec in catalog.implicit_transactions:
+            for query in spec.model_queries:
+                base, _, attribute = query.rpartition(".")
+                attributes.setdefault(base, []).append(attribute)
+        return frozenset(spelling for model, base in self.library_models(catalog).items()
+                         for attribute in attributes.get(base, ())
+                         for spelling in (f"{model}.{attribute}", f"{model.rsplit('.', 1)[-1]}.{attribute}"))
+
+    def model_foundations(self, catalog: Catalog) -> frozenset[str]:
+        """What a module must import to define a library model class (library_model), qualified: the
+        module objects whose attribute is a model base (`app.extensions.db` of `db = SQLAlchemy()`),
+        and the model classes found so far (`app.models.Base`)."""
+        model_bases = catalog.model_bases()
+        if not model_bases:
+            return frozenset()
+        owners = {base.rsplit(".", 1)[0] for base in model_bases}
+        return frozenset(name for name in self._objects if self.object_origin(name) in owners) \
+            | frozenset(self.library_models(catalog))
+
+    def _find_library_models(self, model_bases: frozenset[str]) -> dict[str, str]:
+        if not model_bases:
+            return {}
+        found = {f"{m.module}.{name}" if m.module else name: base
+                 for m in self.modules.values() for name, base in m.library_models}
+        children: dict[str, list[str]] = {}
+        for module in self.modules.values():
+            for name, bases in module.subclasses:
+                qualified = f"{module.module}.{name}" if module.module else name
+                for base in bases:
+                    base = self._reexports.get(base, base)
+                    children.setdefault(base, []).append(qualified)
+                    # `db.Model` of `db = SQLAlchemy()` in another module: that object's origin's base
+                    owner, _, attribute = base.rpartition(".")
+                    origin = self.object_origin(owner) if owner else None
+                    if origin is not None and f"{origin}.{attribute}" in model_bases:
+                        found.setdefault(qualified, f"{origin}.{attribute}")
+        pending = list(found)
+        while pending:
+            parent = pending.pop()
+            for child in children.get(parent, ()):
+                if child not in found:
+                    found[child] = found[parent]
+                    pending.append(child)
+        return found
+
     def call_result(self, qualified_class: Optional[str]) -> Optional[str]:
         """The type of what calling an instance of a project class gives, by its `__call__`
         (ModuleFacts.call_results): `app.uow.SqlAlchemyUnitOfWorkFactory` -> `app.uow.SQLAlchemyUnitOfWork`."""
@@ -448,12 +515,13 @@ class ProjectIndex:
         return self.__dict__[memo]
 
     def imported_project_words(self, imports: frozenset[str], catalog: Catalog) -> frozenset[str]:
-        """The project factories, client objects and scopes a file with these imports (ScreenedFile.imports)
-        may use, by the name its code must spell to use one (the last part): it imports the word, or the
-        module that defines it."""
+        """The project factories, client objects, scopes and model classes a file with these imports
+        (ScreenedFile.imports) may use, by the name its code must spell to use one (the last part): it
+        imports the word, or the module that defines it."""
         if not hasattr(self, "_qualified_words"):
             self._qualified_words = [f".{name}" for name in (
-                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes()) if "." in name]
+                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes(),
+                *self.library_models(catalog)) if "." in name]
         found = set()
         for imported in imports:
             imported = imported[:-2] if imported.endswith(".*") else imported
@@ -665,10 +733,11 @@ class ProjectIndex:
 
     def mentions_factory(self, data: bytes, catalog: Catalog) -> bool:
         """The byte screen's second chance: a file that only calls a project factory, uses a module
-        object or enters a project scope."""
+        object, enters a project scope or queries a model class (`User.query`)."""
         if not hasattr(self, "_screen"):
             names = {name.rsplit(".", 1)[-1] for name in (
-                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes())}
+                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes())} \
+                | self.model_queries(catalog)  # `User.query`: as spelled, not by its last part
             self._screen = word_pattern(sorted(names)) if names else None
         return self._screen is not None and self._screen.search(data) is not None
 
@@ -812,7 +881,7 @@ class ProjectIndex:
             self.__dict__["_view_modules"] = frozenset(name.rsplit(".", 1)[0] for name in self._routes)
         return module.module in self.__dict__["_view_modules"]
 
-    def compact(self) -> dict[str, Any]:
+    def compact(self, catalog: Catalog) -> dict[str, Any]:
         """This index with only the modules other files' findings can depend on, for a fast warm start."""
         modules = []
         resolved_holders = {(id(m), name, attribute) for m, name, attribute in self._project_holders()}
@@ -843,6 +912,7 @@ class ProjectIndex:
                 "implementations": {name: found for name in self._interfaces
                                     if (found := self.sole_implementation(name)) is not None},
                 "call_results": self._call_results,
+                "models": self.library_models(catalog),
                 "roots": roots_to_json(self.source_roots)}
 
     @classmethod
@@ -855,6 +925,7 @@ class ProjectIndex:
                    known_holders={name: list(found) for name, found in data.get("holders", {}).items()},
                    known_implementations=dict(data.get("implementations", {})),
                    known_call_results=dict(data.get("call_results", {})),
+                   known_models=dict(data.get("models", {})),
                    source_roots=roots_from_json(data.get("roots", ())))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
@@ -959,13 +1030,14 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex],
         return screen_words(settings, vocabularies, generators_known=True)
     reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True)) \
         | index.external_bindings()
+    model_queries = index.model_queries(settings.catalog)
     key = "\1".join([settings.fingerprint(), *("\0".join(sorted(part)) for part in (
-        extra, objects, scopes, project, reaching, vocabularies))])
+        extra, objects, scopes, project, reaching, vocabularies, model_queries))])
     if key not in _PROJECT_SCREEN_WORDS:
         _PROJECT_SCREEN_WORDS[key] = ScreenWords.from_catalog(
             settings.catalog, extra_words=extra, project_packages=project, extra_objects=objects, extra_scopes=scopes,
             reaching_names=reaching, vocabularies=vocabularies, generators_known=True,
             # an object imported as `from shop.db import warehouse` below a source root is the project's
             # backend.shop.db.warehouse: the file imports where clients come from
-            extra_packages=root_packages(index.source_roots))
+            extra_packages=root_packages(index.source_roots), model_queries=model_queries)
     return _PROJECT_SCREEN_WORDS[key]

@@ -97,6 +97,9 @@ class ScreenWords:
     # what a session whose first query begins a transaction is built by or typed as, as the file's names
     # resolve (`sqlalchemy.orm.Session` of `db: Session = Depends(get_db)`): handed on, it may begin there
     implicit_receivers: frozenset[str] = frozenset()
+    # how the project's model classes query a session (`User.query` of a Flask-SQLAlchemy model,
+    # ProjectIndex.library_model), qualified and by the class's own name: `app.models.User.query`, `User.query`
+    model_queries: frozenset[str] = frozenset()
     # resolved name -> whether it is an external call: every function of a module asks for the same names
     _external_memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -130,15 +133,17 @@ class ScreenWords:
                      project_packages: frozenset[str] = frozenset(), extra_objects: frozenset[str] = frozenset(),
                      extra_scopes: frozenset[str] = frozenset(),
                      reaching_names: Optional[frozenset[str]] = None,
-                     extra_packages: frozenset[str] = frozenset(),
+                     extra_packages: frozenset[str] = frozenset(), model_queries: frozenset[str] = frozenset(),
                      vocabularies: frozenset[str] = VOCABULARIES, generators_known: bool = False) -> "ScreenWords":
         """`extra_words`: the project's pool factories; `extra_objects`: its module objects that are clients;
         `extra_scopes`: its context managers that may open a transaction (all qualified and as written).
         `extra_packages`: more top-level packages whose objects may be clients (the project's own).
         `generators_known`: `extra_words` holds every project generator that yields a client.
+        `model_queries`: how the project's model classes query a session (ScreenWords.model_queries).
         `vocabularies`: what the enabled rules need; the bytes stage (`pattern`) looks for every library
         whatever they are, since DBP000 and the URL facts of DBP4xx read those files too."""
-        words = sorted(catalog.screen_words() | extra_words | extra_objects | extra_scopes, key=len, reverse=True)
+        words = sorted(catalog.screen_words() | extra_words | extra_objects | extra_scopes | model_queries,
+                       key=len, reverse=True)
         pattern = word_pattern(words)
         if not vocabularies <= VOCABULARIES:
             raise ValueError(f"unknown screen vocabularies: {sorted(vocabularies - VOCABULARIES)}")
@@ -167,7 +172,8 @@ class ScreenWords:
         named_transactions = _named_receivers(catalog.transactions)
         used_checkouts = tuple(sorted((method, tuple(sorted(spec.awaited_uses))) for spec in catalog.checkouts
                                       if spec.awaited_uses for method in spec.methods))
-        called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods
+        called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods \
+            | {query.rsplit(".", 1)[-1] for query in model_queries}  # `User.query`
         words = cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                     frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
                     packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes,
@@ -184,7 +190,8 @@ class ScreenWords:
                     used_call_pattern=_method_call_pattern(method for method, _ in used_checkouts),
                     used_use_pattern=_method_call_pattern(use for _, uses in used_checkouts for use in uses),
                     implicit_receivers=frozenset(n.removesuffix("()") for spec in catalog.implicit_transactions
-                                                 for n in spec.receivers))
+                                                 for n in spec.receivers),
+                    model_queries=model_queries)
         return words if vocabularies == VOCABULARIES else words.narrowed(vocabularies)
 
     def narrowed(self, vocabularies: frozenset[str]) -> "ScreenWords":
@@ -199,14 +206,15 @@ class ScreenWords:
         if TRANSACTIONS not in vocabularies:
             cleared.update(transaction_functions=nothing, transaction_methods=nothing, implicit_methods=nothing,
                            scope_names=nothing, named_transactions=(), query_methods=nothing,
-                           implicit_receivers=nothing)
+                           implicit_receivers=nothing, model_queries=nothing)
         if EXTERNAL_CALLS not in vocabularies:
             cleared.update(external_names=nothing, external_prefixes=(), external_methods=nothing,
                            external_fragments=(), reaching_names=nothing)
         kept = replace(self, **cleared)
         called = {n.rsplit(".", 1)[-1].rstrip("()") for n in kept.qualified | kept.transaction_functions} \
             | kept.factory_names \
-            | kept.scope_names | kept.transaction_methods | kept.checkout_methods | kept.implicit_methods
+            | kept.scope_names | kept.transaction_methods | kept.checkout_methods | kept.implicit_methods \
+            | {query.rsplit(".", 1)[-1] for query in kept.model_queries}
         return replace(kept, call_pattern=word_pattern(sorted(called)) if called else re.compile(b"(?!)"))
 
 
@@ -500,7 +508,7 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
         return True, False  # the lazy query may leave the block that closes its session (DBP304)
     if imports_library and _calls_next(callees) and (not words.generators_known or _spells_a_generator_type(outline)):
         return True, False  # `db = next(session_gen)`: a generator's session that nothing may close (DBP304)
-    holds = False
+    holds = _queries_a_model(outline, words, aliases)
     session_named: Optional[bool] = None  # _names_a_session, asked at most once: it reads every name
     for func in callees:
         if isinstance(func, ast.Attribute) and (imports_library or _named_like_receiver(func, words, aliases)
@@ -602,6 +610,19 @@ def _spells_a_generator_type(outline: Outline) -> bool:
     factory word of its own."""
     return any(node.id in _GENERATOR_TYPE_NAMES for node in outline.names) \
         or any(node.attr in _GENERATOR_TYPE_NAMES for node in outline.attributes)
+
+
+def _queries_a_model(outline: Outline, words: ScreenWords, aliases: dict[str, str]) -> bool:
+    """`User.query` of a model class whose query begins a session's transaction (`User.query.get(1)`)."""
+    if not words.model_queries:
+        return False
+    attributes = {query.rsplit(".", 1)[-1] for query in words.model_queries}
+    for node in outline.attributes:
+        if isinstance(node.value, ast.Name) and node.attr in attributes:
+            dotted = f"{node.value.id}.{node.attr}"
+            if dotted in words.model_queries or _resolve(dotted, aliases) in words.model_queries:
+                return True
+    return False
 
 
 def _named_like_receiver(func: ast.Attribute, words: ScreenWords, aliases: dict[str, str]) -> bool:

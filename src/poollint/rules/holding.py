@@ -8,7 +8,7 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, TransactionSpec
+from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, ImplicitTransactionSpec, TransactionSpec
 from poollint.python.cst.context import FileContext, Frame, assigned_names, dotted_name, positional_arguments
 from poollint.python.cst.logging_calls import is_logging_call
 from poollint.findings import Location
@@ -551,6 +551,13 @@ class _HoldingRule(FileRule):
             return
         if self._ends_a_shared_session(node, function):
             return
+        model_query = self._model_query(node)
+        if model_query is not None:
+            key = (id(function.node), model_query.model_session)
+            if key not in self._sessions:
+                self._sessions[key] = Hold(function.node, self._function_depth(function), False, model_query.library,
+                                           self._display(node), node, implicit=True, shared=model_query.model_session)
+            return
         if isinstance(func, cst.Attribute):
             receiver = dotted_name(func.value)
             qualified = self.qualified_name(func.value) if receiver else None
@@ -559,6 +566,8 @@ class _HoldingRule(FileRule):
                 key = (id(function.node), receiver)
                 if func.attr.value in spec.end_methods:
                     self._end_session(key)
+                    if qualified is not None:  # and what its models' queries began (`User.query.get()`)
+                        self._end_session((id(function.node), qualified))
                 elif self._sqlite_name(func.value):
                     pass  # a session on in-memory SQLite: one connection per thread, nobody waits for it
                 elif func.attr.value in spec.begin_methods and key not in self._sessions:
@@ -584,6 +593,29 @@ class _HoldingRule(FileRule):
                 self._end_session(key)
             elif effect != "begin":  # unknown: stay silent about what follows
                 self._sessions.pop(key, None)
+
+    def _model_query(self, node: cst.Call) -> Optional[ImplicitTransactionSpec]:
+        """The implicit transaction whose session `node` queries through a model class's attribute:
+        `User.query.get(1)`, `User.query.filter_by(name=name).first()` of a Flask-SQLAlchemy model
+        (ProjectIndex.library_model). A lazy query method (`filter_by`) as the last call runs nothing."""
+        func = node.func
+        index = self.context.index
+        if not isinstance(func, cst.Attribute) or index is None or not self.catalog.model_bases():
+            return None
+        lazy = self._lazy_query_methods()
+        if func.attr.value in lazy:
+            return None
+        query = func.value
+        while isinstance(query, cst.Call) and isinstance(query.func, cst.Attribute) and query.func.attr.value in lazy:
+            query = query.func.value
+        if not isinstance(query, cst.Attribute):
+            return None
+        base = index.library_model(self.qualified_name(query.value), self.catalog)
+        return self.catalog.model_query(base, query.attr.value) if base is not None else None
+
+    def _lazy_query_methods(self) -> frozenset[str]:
+        return self.catalog.derived("lazy-query-methods", lambda: frozenset(
+            m for spec in self.catalog.implicit_transactions for m in spec.lazy_query_methods))
 
     def _ends_a_shared_session(self, node: cst.Call, function: Frame) -> bool:
         """`reset_user_dict()`, a project function that commits, rolls back or closes a session every module
@@ -1465,7 +1497,11 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         it open on the others. A session every module
         shares (`db.session` of `db = SQLAlchemy()` in app/extensions.py, imported anywhere) ends
         where the function calls a project function that commits, rolls back or closes it itself
-        (`reset_user_dict()` that ends with `db.session.commit()`). The call that begins it is
+        (`reset_user_dict()` that ends with `db.session.commit()`). A Flask-SQLAlchemy model's
+        `query` is a query on that shared session (`User.query.get(1)`, `User.query.filter_by(email=e).
+        first()` of `class User(db.Model)`, directly or through the project's own base classes, in any
+        module): a call that runs it begins the transaction, one that only builds it (`filter_by`,
+        `order_by`) does not, and `db.session.commit()` ends it. The call that begins it is
         not judged inside the transaction it begins: whether its own slow call comes before a commit
         (in a function it calls in turn) is for the callee's code to show. A session pulled out of
         a project generator with `next()` or `anext()` (`db = next(get_db())`, in any module) is one
