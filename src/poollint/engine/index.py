@@ -250,9 +250,9 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                                                                       *so_far.holder_builders(),
                                                                       *so_far.followed_bases(),
                                                                       *so_far.opening_callables(settings.catalog))})
-        # and modules that import what a model class stands on (`from app.extensions import db` for
-        # `class User(db.Model)`), a base class a round at a time
-        lent = so_far.external_bindings() | so_far.model_foundations(settings.catalog)
+        # and modules that import a session every module shares, or what a model class stands on (`from
+        # app.extensions import db` for `db.session.get()` or `class User(db.Model)`), a base class a round at a time
+        lent = so_far.external_bindings() | so_far.session_foundations(settings.catalog)
         if not factory_names and not lent:
             break
         factory_digest = hashlib.sha256("\0".join([*factory_names, "\1", *sorted(lent)]).encode()).hexdigest()[:16]

@@ -264,7 +264,7 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
     if screened is None or screened.facts is None:
         return None
     own = index.module_for(path)
-    if own is not None and index.defines_screen_words(own):
+    if own is not None and index.defines_screen_words(own, settings.catalog):
         return None  # the project's words may change the verdict or the slice (the index screened without them)
     # so may a project word the file imports, but only where the file spells it: the screen and the
     # slice find a word by its name (`get_engine()`, `db.engine.begin()`, `from app.db import engine as e`).

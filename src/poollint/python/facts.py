@@ -90,6 +90,11 @@ class CallSummary:
     external: bool
     callees: tuple[str, ...]
     publishes: bool = False  # names a task publish (`.delay()`): DBP203's, opt-in
+    # sessions every module shares that it queries (`db.session.get()`, `User.query.first()`) and that
+    # it commits, rolls back or closes: each receiver qualified as this module names it (`app.extensions.
+    # db.session`, `app.models.User.query`), for ProjectIndex.shared_sessions_left_open to resolve
+    session_begins: tuple[str, ...] = ()
+    session_ends: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,10 +172,11 @@ class ModuleFacts:
     @property
     def defines_screen_words(self) -> bool:
         """Whether the module defines what the screen looks for in the project (factories, client
-        objects, scopes, openers): known only once every module is read, so a verdict on the module
-        drawn before then does not hold."""
+        objects, scopes, openers, model classes, functions that may leave a shared session open): known
+        only once every module is read, so a verdict on the module drawn before then does not hold."""
         return bool(self.factories or self.objects or self.scopes or self.openers or self.holders
-                    or self.project_holders)
+                    or self.project_holders or self.library_models) \
+            or any(summary.session_begins for summary in self.calls)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -187,7 +193,8 @@ class ModuleFacts:
             scheduled=tuple(data.get("scheduled", ())),
             scopes=tuple(data.get("scopes", ())),
             imports=tuple(data["imports"]), entry_point=data["entry_point"], streamlit=data["streamlit"],
-            calls=tuple(CallSummary(c["name"], c["external"], tuple(c["callees"]), c.get("publishes", False))
+            calls=tuple(CallSummary(c["name"], c["external"], tuple(c["callees"]), c.get("publishes", False),
+                                    tuple(c.get("session_begins", ())), tuple(c.get("session_ends", ())))
                         for c in data.get("calls", ())),
             openers=tuple((name, constructor) for name, constructor in data.get("openers", ())),
             script_shaped=data.get("script_shaped", False),
@@ -917,9 +924,56 @@ class _ModuleReader:
                 continue  # a library's or a local object's
             callees.add(f"{origin}.{func.attr}" if isinstance(func, ast.Attribute) else origin)
         publishes = not external and mentions_external_call(outline, publish_words(self.catalog), aliases)
-        if not external and not publishes and not callees:
+        begins, ends = self._shared_session_uses(function, outline)
+        if not external and not publishes and not callees and not begins and not ends:
             return None
-        return CallSummary(name, external, tuple(sorted(callees)), publishes)
+        return CallSummary(name, external, tuple(sorted(callees)), publishes, begins, ends)
+
+    def _shared_session_uses(self, function: _FunctionNode, outline: Outline) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(CallSummary.session_begins, CallSummary.session_ends): calls of a session's begin or end
+        methods on a receiver the function neither takes nor binds (a module's object, an import), and
+        runs of a model class's query (`User.query.get()`; one that only builds it, `filter_by`, runs
+        nothing). A generator's body runs when it is iterated, wherever that is: left out."""
+        begin_methods, end_methods, lazy, model_attributes = self.catalog.derived("shared-session-methods", lambda: (
+            frozenset(m for spec in self.catalog.implicit_transactions for m in spec.begin_methods),
+            frozenset(m for spec in self.catalog.implicit_transactions for m in spec.end_methods),
+            frozenset(m for spec in self.catalog.implicit_transactions for m in spec.lazy_query_methods),
+            frozenset(q.rsplit(".", 1)[-1] for spec in self.catalog.implicit_transactions for q in spec.model_queries)))
+        found: list[tuple[bool, ast.expr]] = []  # (ends it, the receiver or the model class)
+        for call in outline.calls:
+            func = call.func
+            if not isinstance(func, ast.Attribute):
+                continue
+            method = func.attr
+            if model_attributes and method not in lazy:
+                query = func.value
+                while isinstance(query, ast.Call) and isinstance(query.func, ast.Attribute) and query.func.attr in lazy:
+                    query = query.func.value
+                if isinstance(query, ast.Attribute) and query.attr in model_attributes and isinstance(query.value, ast.Name):
+                    found.append((False, query))
+                    continue
+            if method in begin_methods or method in end_methods:
+                found.append((method in end_methods, func.value))
+        if not found or any(isinstance(node, (ast.Yield, ast.YieldFrom)) for node in ast.walk(function)):
+            return (), ()
+        own = _bound_names(function)
+        begins: dict[str, None] = {}
+        ends: dict[str, None] = {}
+        for ending, receiver in found:
+            dotted = dotted_name(receiver)
+            if dotted is None or dotted.split(".")[0] in own:
+                continue
+            if isinstance(receiver, ast.Attribute) and not ending and isinstance(receiver.value, ast.Name) \
+                    and receiver.attr in model_attributes:
+                model = self.qualified(receiver.value)  # `User.query`: by the model class, a project name
+                qualified = f"{model}.{receiver.attr}" if model and "(" not in model and self._in_project(model) else None
+            else:
+                qualified = self.qualified(receiver)
+                if qualified is not None and "(" not in qualified and not self._in_project(qualified):
+                    qualified = None
+            if qualified is not None:
+                (ends if ending else begins)[qualified] = None
+        return tuple(begins), tuple(ends)
 
     def _scope_candidates(self, body: Sequence[ast.stmt]) -> Iterator[str]:
         """Module-level context managers of the project that may open a transaction or checkout for their
@@ -1597,6 +1651,20 @@ def _module_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _module_statements(statement.body)
         else:
             yield statement
+
+
+def _bound_names(function: _FunctionNode) -> set[str]:
+    """The names a function takes or binds anywhere in its body: its own objects, not a module's."""
+    arguments = function.args
+    names = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                             *filter(None, (arguments.vararg, arguments.kwarg)))}
+    declared: set[str] = set()  # `global session`: the module's
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+    return names - declared
 
 
 def _own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:

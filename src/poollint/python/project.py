@@ -60,6 +60,8 @@ class ProjectIndex:
     known_call_results: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # library_models of a compact index, whose modules no longer carry their subclasses
     known_models: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
+    # shared_sessions_left_open of a compact index, whose modules no longer carry their call summaries
+    known_open_sessions: Optional[dict[str, list[str]]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -341,9 +343,12 @@ class ProjectIndex:
     def same_application(self, first: str, second: str) -> bool:
         return self._application.get(first, first) == self._application.get(second, second)
 
-    def defines_screen_words(self, module: ModuleFacts) -> bool:
-        """ModuleFacts.defines_screen_words, with the classes that inherit a factory from another module."""
-        return module.defines_screen_words or module.module in self._inheriting_modules
+    def defines_screen_words(self, module: ModuleFacts, catalog: Catalog) -> bool:
+        """ModuleFacts.defines_screen_words, with the classes that inherit a factory from another module
+        and the library models on a base of the project (`class User(Base)`)."""
+        return module.defines_screen_words or module.module in self._inheriting_modules or any(
+            (f"{module.module}.{name}" if module.module else name) in self.library_models(catalog)
+            for name, _ in module.subclasses)
 
     # -- files ----------------------------------------------------------------------------------
     def relative(self, path: Path) -> Optional[str]:
@@ -446,16 +451,77 @@ class ProjectIndex:
                          for attribute in attributes.get(base, ())
                          for spelling in (f"{model}.{attribute}", f"{model.rsplit('.', 1)[-1]}.{attribute}"))
 
-    def model_foundations(self, catalog: Catalog) -> frozenset[str]:
-        """What a module must import to define a library model class (library_model), qualified: the
-        module objects whose attribute is a model base (`app.extensions.db` of `db = SQLAlchemy()`),
-        and the model classes found so far (`app.models.Base`)."""
-        model_bases = catalog.model_bases()
-        if not model_bases:
+    def session_foundations(self, catalog: Catalog) -> frozenset[str]:
+        """What a module must import to query a session every module shares or to define a library model
+        class (library_model), qualified: module objects that are such a session or hold one (`app.
+        extensions.db` of `db = SQLAlchemy()`, `app.db.Session` of `Session = scoped_session(...)`), and the
+        model classes found so far (`app.models.Base`). The index reads the modules that import them."""
+        if not catalog.implicit_transactions:
             return frozenset()
-        owners = {base.rsplit(".", 1)[0] for base in model_bases}
-        return frozenset(name for name in self._objects if self.object_origin(name) in owners) \
+        # what holds a session or a model base as an attribute: `flask_sqlalchemy.SQLAlchemy()`
+        owners = catalog.derived("shared-session-owners", lambda: frozenset(
+            name.rsplit(".", 1)[0] for spec in catalog.implicit_transactions
+            for name in (*spec.receivers, *(query.rsplit(".", 1)[0] for query in spec.model_queries))
+            if name.rsplit(".", 1)[0].endswith(")")))
+        return frozenset(name for name in self._objects if (origin := self.object_origin(name)) is not None
+                         and (origin in owners or catalog.implicit_transaction(origin) is not None)) \
             | frozenset(self.library_models(catalog))
+
+    def shared_sessions_left_open(self, catalog: Catalog) -> dict[str, frozenset[str]]:
+        """Project functions and methods that query a session every module shares and leave its
+        transaction open for their caller (`def get_setting(key): return Setting.query.get(key)`, or one
+        that calls such a function, a helper's helper at most): qualified name -> the sessions, as the rules
+        name them (`flask_sqlalchemy.SQLAlchemy().session`). One that also commits, rolls back or closes
+        the session, or calls a function that does, is left out: which comes last is not known."""
+        if self.known_open_sessions is not None:
+            return {name: frozenset(found) for name, found in self.known_open_sessions.items()}
+        if "_open_sessions" not in self.__dict__:
+            self._open_sessions = self._find_open_sessions(catalog)
+        return self._open_sessions
+
+    def _find_open_sessions(self, catalog: Catalog) -> dict[str, frozenset[str]]:
+        if not catalog.implicit_transactions:
+            return {}
+        summaries, _ = self._call_summaries()
+        begun: dict[str, set[str]] = {}
+        ended: dict[str, set[str]] = {}
+        for name, summary in summaries.items():
+            if summary.session_begins or summary.session_ends:
+                begun[name] = {found for raw in summary.session_begins
+                               if (found := self._shared_session(raw, catalog)) is not None}
+                ended[name] = {found for raw in summary.session_ends
+                               if (found := self._shared_session(raw, catalog)) is not None}
+        if not any(begun.values()):
+            return {}
+        left_open = {name: found - ended[name] for name, found in begun.items()}
+        for _ in range(2):  # a helper's helper (`load_user()` -> `get_setting()`)
+            grown = False
+            for name, summary in summaries.items():
+                inherited = set().union(*(left_open.get(callee, ()) for callee in summary.callees))
+                inherited -= ended.get(name, set()).union(*(ended.get(callee, ()) for callee in summary.callees))
+                if inherited - left_open.get(name, set()):
+                    left_open[name] = left_open.get(name, set()) | inherited
+                    grown = True
+            if not grown:
+                break
+        return {name: frozenset(found) for name, found in left_open.items() if found}
+
+    def _shared_session(self, raw: str, catalog: Catalog) -> Optional[str]:
+        """The shared session a summary's receiver names (CallSummary.session_begins), as the rules name it:
+        `app.models.User.query` of a Flask-SQLAlchemy model -> its `model-session`; `app.extensions.db.
+        session` -> `flask_sqlalchemy.SQLAlchemy().session`; `app.db.Session` of `Session =
+        scoped_session(...)` -> `sqlalchemy.orm.scoped_session()`. None for anything else."""
+        owner, _, attribute = raw.rpartition(".")
+        model = self.library_model(owner, catalog) if owner else None
+        if model is not None:
+            spec = catalog.model_query(model, attribute)
+            return spec.model_session if spec is not None else None
+        candidates = [raw, self.object_origin(raw)]
+        owner_origin = self.object_origin(owner) if owner else None
+        if owner_origin is not None:
+            candidates.append(f"{owner_origin}.{attribute}")
+        return next((found for found in candidates
+                     if found is not None and "(" in found and catalog.implicit_transaction(found) is not None), None)
 
     def _find_library_models(self, model_bases: frozenset[str]) -> dict[str, str]:
         if not model_bases:
@@ -515,13 +581,13 @@ class ProjectIndex:
         return self.__dict__[memo]
 
     def imported_project_words(self, imports: frozenset[str], catalog: Catalog) -> frozenset[str]:
-        """The project factories, client objects, scopes and model classes a file with these imports
-        (ScreenedFile.imports) may use, by the name its code must spell to use one (the last part): it
+        """The project factories, client objects, scopes, model classes and functions that leave a shared
+        session open a file with these imports (ScreenedFile.imports) may use, by the name its code must spell to use one (the last part): it
         imports the word, or the module that defines it."""
         if not hasattr(self, "_qualified_words"):
             self._qualified_words = [f".{name}" for name in (
                 *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes(),
-                *self.library_models(catalog)) if "." in name]
+                *self.library_models(catalog), *self.shared_sessions_left_open(catalog)) if "." in name]
         found = set()
         for imported in imports:
             imported = imported[:-2] if imported.endswith(".*") else imported
@@ -733,10 +799,12 @@ class ProjectIndex:
 
     def mentions_factory(self, data: bytes, catalog: Catalog) -> bool:
         """The byte screen's second chance: a file that only calls a project factory, uses a module
-        object, enters a project scope or queries a model class (`User.query`)."""
+        object, enters a project scope, queries a model class (`User.query`) or calls a function that
+        leaves a shared session's transaction open."""
         if not hasattr(self, "_screen"):
             names = {name.rsplit(".", 1)[-1] for name in (
-                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes())} \
+                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes(),
+                *self.shared_sessions_left_open(catalog))} \
                 | self.model_queries(catalog)  # `User.query`: as spelled, not by its last part
             self._screen = word_pattern(sorted(names)) if names else None
         return self._screen is not None and self._screen.search(data) is not None
@@ -913,6 +981,7 @@ class ProjectIndex:
                                     if (found := self.sole_implementation(name)) is not None},
                 "call_results": self._call_results,
                 "models": self.library_models(catalog),
+                "open_sessions": {name: sorted(found) for name, found in self.shared_sessions_left_open(catalog).items()},
                 "roots": roots_to_json(self.source_roots)}
 
     @classmethod
@@ -926,6 +995,7 @@ class ProjectIndex:
                    known_implementations=dict(data.get("implementations", {})),
                    known_call_results=dict(data.get("call_results", {})),
                    known_models=dict(data.get("models", {})),
+                   known_open_sessions=dict(data.get("open_sessions", {})),
                    source_roots=roots_from_json(data.get("roots", ())))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
@@ -1031,13 +1101,15 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex],
     reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True)) \
         | index.external_bindings()
     model_queries = index.model_queries(settings.catalog)
+    session_openers = frozenset(index.shared_sessions_left_open(settings.catalog))
     key = "\1".join([settings.fingerprint(), *("\0".join(sorted(part)) for part in (
-        extra, objects, scopes, project, reaching, vocabularies, model_queries))])
+        extra, objects, scopes, project, reaching, vocabularies, model_queries, session_openers))])
     if key not in _PROJECT_SCREEN_WORDS:
         _PROJECT_SCREEN_WORDS[key] = ScreenWords.from_catalog(
             settings.catalog, extra_words=extra, project_packages=project, extra_objects=objects, extra_scopes=scopes,
             reaching_names=reaching, vocabularies=vocabularies, generators_known=True,
             # an object imported as `from shop.db import warehouse` below a source root is the project's
             # backend.shop.db.warehouse: the file imports where clients come from
-            extra_packages=root_packages(index.source_roots), model_queries=model_queries)
+            extra_packages=root_packages(index.source_roots), model_queries=model_queries,
+            session_openers=session_openers)
     return _PROJECT_SCREEN_WORDS[key]

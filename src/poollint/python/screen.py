@@ -100,6 +100,9 @@ class ScreenWords:
     # how the project's model classes query a session (`User.query` of a Flask-SQLAlchemy model,
     # ProjectIndex.library_model), qualified and by the class's own name: `app.models.User.query`, `User.query`
     model_queries: frozenset[str] = frozenset()
+    # the project's functions that leave a shared session's transaction open for their caller
+    # (ProjectIndex.shared_sessions_left_open), qualified and by every dotted suffix
+    session_openers: frozenset[str] = frozenset()
     # resolved name -> whether it is an external call: every function of a module asks for the same names
     _external_memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -134,12 +137,14 @@ class ScreenWords:
                      extra_scopes: frozenset[str] = frozenset(),
                      reaching_names: Optional[frozenset[str]] = None,
                      extra_packages: frozenset[str] = frozenset(), model_queries: frozenset[str] = frozenset(),
+                     session_openers: frozenset[str] = frozenset(),
                      vocabularies: frozenset[str] = VOCABULARIES, generators_known: bool = False) -> "ScreenWords":
         """`extra_words`: the project's pool factories; `extra_objects`: its module objects that are clients;
         `extra_scopes`: its context managers that may open a transaction (all qualified and as written).
         `extra_packages`: more top-level packages whose objects may be clients (the project's own).
         `generators_known`: `extra_words` holds every project generator that yields a client.
-        `model_queries`: how the project's model classes query a session (ScreenWords.model_queries).
+        `model_queries`: how the project's model classes query a session (ScreenWords.model_queries);
+        `session_openers`: its functions that leave a shared session's transaction open (qualified).
         `vocabularies`: what the enabled rules need; the bytes stage (`pattern`) looks for every library
         whatever they are, since DBP000 and the URL facts of DBP4xx read those files too."""
         words = sorted(catalog.screen_words() | extra_words | extra_objects | extra_scopes | model_queries,
@@ -174,6 +179,7 @@ class ScreenWords:
                                       if spec.awaited_uses for method in spec.methods))
         called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods \
             | {query.rsplit(".", 1)[-1] for query in model_queries}  # `User.query`
+        called |= {name.rsplit(".", 1)[-1] for name in session_openers}  # `load_user()`
         words = cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                     frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
                     packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes,
@@ -191,7 +197,7 @@ class ScreenWords:
                     used_use_pattern=_method_call_pattern(use for _, uses in used_checkouts for use in uses),
                     implicit_receivers=frozenset(n.removesuffix("()") for spec in catalog.implicit_transactions
                                                  for n in spec.receivers),
-                    model_queries=model_queries)
+                    model_queries=model_queries, session_openers=frozenset(_suffixes(session_openers)))
         return words if vocabularies == VOCABULARIES else words.narrowed(vocabularies)
 
     def narrowed(self, vocabularies: frozenset[str]) -> "ScreenWords":
@@ -206,7 +212,7 @@ class ScreenWords:
         if TRANSACTIONS not in vocabularies:
             cleared.update(transaction_functions=nothing, transaction_methods=nothing, implicit_methods=nothing,
                            scope_names=nothing, named_transactions=(), query_methods=nothing,
-                           implicit_receivers=nothing, model_queries=nothing)
+                           implicit_receivers=nothing, model_queries=nothing, session_openers=nothing)
         if EXTERNAL_CALLS not in vocabularies:
             cleared.update(external_names=nothing, external_prefixes=(), external_methods=nothing,
                            external_fragments=(), reaching_names=nothing)
@@ -214,7 +220,8 @@ class ScreenWords:
         called = {n.rsplit(".", 1)[-1].rstrip("()") for n in kept.qualified | kept.transaction_functions} \
             | kept.factory_names \
             | kept.scope_names | kept.transaction_methods | kept.checkout_methods | kept.implicit_methods \
-            | {query.rsplit(".", 1)[-1] for query in kept.model_queries}
+            | {query.rsplit(".", 1)[-1] for query in kept.model_queries} \
+            | {name.rsplit(".", 1)[-1] for name in kept.session_openers}
         return replace(kept, call_pattern=word_pattern(sorted(called)) if called else re.compile(b"(?!)"))
 
 
@@ -543,6 +550,8 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 or resolved.rsplit(".", 1)[-1] in words.factory_names \
                 or ("." in dotted and dotted.rsplit(".", 1)[-1] in words.method_constructors):
             return True, holds
+        if words.session_openers and (dotted in words.session_openers or resolved in words.session_openers):
+            holds = True  # `load_user(user_id)` that leaves `db.session`'s transaction open
         if dotted in words.transaction_functions or resolved in words.transaction_functions \
                 or dotted.rsplit(".", 1)[-1] in words.scope_names \
                 or (resolved.endswith("()") and resolved[:-2].rsplit(".", 1)[-1] in words.scope_names):

@@ -551,6 +551,7 @@ class _HoldingRule(FileRule):
             return
         if self._ends_a_shared_session(node, function):
             return
+        self._begins_a_shared_session(node, function)
         model_query = self._model_query(node)
         if model_query is not None:
             key = (id(function.node), model_query.model_session)
@@ -593,6 +594,32 @@ class _HoldingRule(FileRule):
                 self._end_session(key)
             elif effect != "begin":  # unknown: stay silent about what follows
                 self._sessions.pop(key, None)
+
+    def _begins_a_shared_session(self, node: cst.Call, function: Frame) -> None:
+        """`user = load_user(user_id)`, a project function that queries a session every module shares and
+        leaves its transaction open (ProjectIndex.shared_sessions_left_open: `User.query.get()`,
+        `db.session.get()`, a helper's helper at most): that transaction is open here after the call."""
+        index = self.context.index
+        if index is None:
+            return
+        left_open = index.shared_sessions_left_open(self.catalog)
+        name = self._callee_name(node.func) if left_open else None
+        for session in sorted(left_open.get(name, ())) if name else ():
+            key = (id(function.node), session)
+            spec = self.catalog.implicit_transaction(session)
+            if key not in self._sessions and spec is not None:
+                self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
+                                           self._display(node), node, implicit=True, shared=session)
+
+    def _callee_name(self, func: cst.BaseExpression) -> Optional[str]:
+        """The qualified name of the project function or method a call's function names: an import or a
+        module function (`load_user`, `services.load_user`), a class's method (`Setting.get_value`), or
+        the enclosing class's own (`self.load()`)."""
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            klass = self.context.enclosing_class()
+            return f"{self.context.module_qualified(klass.name.value)}.{func.attr.value}" if klass is not None else None
+        qualified = self.qualified_name(func)
+        return qualified if qualified and "(" not in qualified else None
 
     def _model_query(self, node: cst.Call) -> Optional[ImplicitTransactionSpec]:
         """The implicit transaction whose session `node` queries through a model class's attribute:
@@ -1501,7 +1528,12 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         `query` is a query on that shared session (`User.query.get(1)`, `User.query.filter_by(email=e).
         first()` of `class User(db.Model)`, directly or through the project's own base classes, in any
         module): a call that runs it begins the transaction, one that only builds it (`filter_by`,
-        `order_by`) does not, and `db.session.commit()` ends it. The call that begins it is
+        `order_by`) does not, and `db.session.commit()` ends it. A project function (of any module,
+        a method too) that queries such a shared session (`db.session`, a model's `query`, a module's
+        `scoped_session` registry) and neither commits, rolls back nor closes it, nor calls a function
+        that does, leaves its transaction open for its caller (`user = find_user(user_id)`), through
+        a helper's helper at most; a generator's query runs where it is iterated and is not counted.
+        The call that begins it is
         not judged inside the transaction it begins: whether its own slow call comes before a commit
         (in a function it calls in turn) is for the callee's code to show. A session pulled out of
         a project generator with `next()` or `anext()` (`db = next(get_db())`, in any module) is one
