@@ -939,7 +939,7 @@ class _ModuleReader:
             frozenset(m for spec in self.catalog.implicit_transactions for m in spec.end_methods),
             frozenset(m for spec in self.catalog.implicit_transactions for m in spec.lazy_query_methods),
             frozenset(q.rsplit(".", 1)[-1] for spec in self.catalog.implicit_transactions for q in spec.model_queries)))
-        found: list[tuple[bool, ast.expr]] = []  # (ends it, the receiver or the model class)
+        found: list[tuple[str, ast.Call, ast.expr]] = []  # ("model", "begin" or "end", the call, its receiver)
         for call in outline.calls:
             func = call.func
             if not isinstance(func, ast.Attribute):
@@ -950,29 +950,35 @@ class _ModuleReader:
                 while isinstance(query, ast.Call) and isinstance(query.func, ast.Attribute) and query.func.attr in lazy:
                     query = query.func.value
                 if isinstance(query, ast.Attribute) and query.attr in model_attributes and isinstance(query.value, ast.Name):
-                    found.append((False, query))
+                    found.append(("model", call, query))
                     continue
             if method in begin_methods or method in end_methods:
-                found.append((method in end_methods, func.value))
-        if not found or any(isinstance(node, (ast.Yield, ast.YieldFrom)) for node in ast.walk(function)):
+                found.append(("end" if method in end_methods else "begin", call, func.value))
+        if not found:
             return (), ()
+        handled: set[int] = set()  # a rollback in an `except` handler ends it only when what it guards failed
+        for node in ast.walk(function):
+            if isinstance(node, (ast.Yield, ast.YieldFrom)):
+                return (), ()
+            if isinstance(node, ast.ExceptHandler):
+                handled.update(id(inner) for statement in node.body for inner in ast.walk(statement))
         own = _bound_names(function)
         begins: dict[str, None] = {}
         ends: dict[str, None] = {}
-        for ending, receiver in found:
+        for kind, call, receiver in found:
             dotted = dotted_name(receiver)
-            if dotted is None or dotted.split(".")[0] in own:
+            if dotted is None or dotted.split(".")[0] in own or (kind == "end" and id(call) in handled):
                 continue
-            if isinstance(receiver, ast.Attribute) and not ending and isinstance(receiver.value, ast.Name) \
-                    and receiver.attr in model_attributes:
-                model = self.qualified(receiver.value)  # `User.query`: by the model class, a project name
+            if kind == "model":  # `User.query`: by the model class, a name of the project
+                assert isinstance(receiver, ast.Attribute)
+                model = self.qualified(receiver.value)
                 qualified = f"{model}.{receiver.attr}" if model and "(" not in model and self._in_project(model) else None
             else:
                 qualified = self.qualified(receiver)
                 if qualified is not None and "(" not in qualified and not self._in_project(qualified):
                     qualified = None
             if qualified is not None:
-                (ends if ending else begins)[qualified] = None
+                (ends if kind == "end" else begins)[qualified] = None
         return tuple(begins), tuple(ends)
 
     def _scope_candidates(self, body: Sequence[ast.stmt]) -> Iterator[str]:

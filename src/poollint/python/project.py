@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
@@ -26,6 +26,9 @@ class DuplicateSite:
     site: ClientSite
     path: str  # root-relative
     others: tuple[tuple[str, ClientSite], ...]  # (root-relative path, site) of the other modules' sites
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -165,23 +168,36 @@ class ProjectIndex:
         statements at any level."""
         return tuple(sorted({importer for name in names for importer in self._importers.get(name, ())}))
 
+    def _import_pairs(self) -> Iterator[tuple[str, str]]:
+        """(alias, what it names) for every name a module imports: `app.models.User` for `from
+        .user_models import User` in app/models/__init__.py; generated, a project has many imports."""
+        if self.known_reexports is not None:
+            yield from self.known_reexports.items()
+            return
+        for importers in (self.other_imports.items(), ((n, m.imports) for n, m in self.modules.items())):
+            for name, imports in importers:
+                for target in imports:
+                    if "." in target:
+                        yield f"{name}.{target.rsplit('.', 1)[1]}", target
+
+    def _with_aliases(self, table: dict[str, T]) -> dict[str, T]:
+        """`table` with every name a module re-exports one of its keys as (`app.models.User` for
+        `app.models.user_models.User`), a re-export of a re-export too."""
+        for _ in range(MAX_CHAIN_DEPTH):
+            added = {alias: table[target] for alias, target in self._import_pairs()
+                     if target in table and alias not in table}
+            if not added:
+                break
+            table.update(added)
+        return table
+
     def _follow_reexports(self) -> None:
         """`scheduler/storage/__init__.py`'s `from .storage import DBConn` makes `scheduler.storage.DBConn`
         the factory, object, opener, scope or command `scheduler.storage.storage.DBConn` is."""
-        def pairs() -> Iterator[tuple[str, str]]:  # (alias, what it names), generated: a project has many imports
-            if self.known_reexports is not None:
-                yield from self.known_reexports.items()
-                return
-            for importers in (self.other_imports.items(), ((n, m.imports) for n, m in self.modules.items())):
-                for name, imports in importers:
-                    for target in imports:
-                        if "." in target:
-                            yield f"{name}.{target.rsplit('.', 1)[1]}", target
-
         scopes = set(self._scopes)
         for _ in range(MAX_CHAIN_DEPTH):  # a re-export of a re-export
             added = False
-            for alias, target in pairs():
+            for alias, target in self._import_pairs():
                 if alias == target or alias in self._reexports:
                     continue
                 for table in (self._factories, self._objects, self._openers, self._yields, self._interfaces,
@@ -494,7 +510,9 @@ class ProjectIndex:
         if not any(begun.values()):
             return {}
         left_open = {name: found - ended[name] for name, found in begun.items()}
+        ended = self._with_aliases(ended)  # a callee by the name a package re-exports it as
         for _ in range(2):  # a helper's helper (`load_user()` -> `get_setting()`)
+            left_open = self._with_aliases(left_open)
             grown = False
             for name, summary in summaries.items():
                 inherited = set().union(*(left_open.get(callee, ()) for callee in summary.callees))
@@ -504,7 +522,7 @@ class ProjectIndex:
                     grown = True
             if not grown:
                 break
-        return {name: frozenset(found) for name, found in left_open.items() if found}
+        return {name: frozenset(found) for name, found in self._with_aliases(left_open).items() if found}
 
     def _shared_session(self, raw: str, catalog: Catalog) -> Optional[str]:
         """The shared session a summary's receiver names (CallSummary.session_begins), as the rules name it:
@@ -540,13 +558,15 @@ class ProjectIndex:
                     origin = self.object_origin(owner) if owner else None
                     if origin is not None and f"{origin}.{attribute}" in model_bases:
                         found.setdefault(qualified, f"{origin}.{attribute}")
-        pending = list(found)
-        while pending:
-            parent = pending.pop()
-            for child in children.get(parent, ()):
-                if child not in found:
-                    found[child] = found[parent]
-                    pending.append(child)
+        grown = True
+        while grown:  # `class User(Base)` of `from app.models import Base`, re-exported by app/models/__init__.py
+            found = self._with_aliases(found)
+            grown = False
+            for base, kin in children.items():
+                for child in kin if base in found else ():
+                    if child not in found:
+                        found[child] = found[base]
+                        grown = True
         return found
 
     def call_result(self, qualified_class: Optional[str]) -> Optional[str]:

@@ -1532,7 +1532,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         a method too) that queries such a shared session (`db.session`, a model's `query`, a module's
         `scoped_session` registry) and neither commits, rolls back nor closes it, nor calls a function
         that does, leaves its transaction open for its caller (`user = find_user(user_id)`), through
-        a helper's helper at most; a generator's query runs where it is iterated and is not counted.
+        a helper's helper at most, also by the name a package re-exports it as; a rollback in an
+        `except` handler ends it only when the query failed, and a generator's query runs where it
+        is iterated and is not counted.
         The call that begins it is
         not judged inside the transaction it begins: whether its own slow call comes before a commit
         (in a function it calls in turn) is for the callee's code to show. A session pulled out of
