@@ -147,8 +147,10 @@ class ScreenWords:
         `session_openers`: its functions that leave a shared session's transaction open (qualified).
         `vocabularies`: what the enabled rules need; the bytes stage (`pattern`) looks for every library
         whatever they are, since DBP000 and the URL facts of DBP4xx read those files too."""
-        words = sorted(catalog.screen_words() | extra_words | extra_objects | extra_scopes | model_queries,
-                       key=len, reverse=True)
+        # a file may only call a project function that leaves a shared session open (`get_setting()`)
+        opener_names = frozenset(name.rsplit(".", 1)[-1] for name in session_openers)
+        words = sorted(catalog.screen_words() | extra_words | extra_objects | extra_scopes | model_queries
+                       | opener_names, key=len, reverse=True)
         pattern = word_pattern(words)
         if not vocabularies <= VOCABULARIES:
             raise ValueError(f"unknown screen vocabularies: {sorted(vocabularies - VOCABULARIES)}")
@@ -179,7 +181,7 @@ class ScreenWords:
                                       if spec.awaited_uses for method in spec.methods))
         called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods \
             | {query.rsplit(".", 1)[-1] for query in model_queries}  # `User.query`
-        called |= {name.rsplit(".", 1)[-1] for name in session_openers}  # `load_user()`
+        called |= opener_names  # `load_user()`
         words = cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                     frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
                     packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes,

@@ -114,6 +114,11 @@ class _HoldingRule(FileRule):
         # paths that did not end them (`if not rows: db.commit(); return`)
         self._blocks: list[tuple[cst.IndentedBlock, dict[tuple[int, str], Hold], dict[tuple[int, str], Hold]]] = []
         self._branches: set[int] = set()  # the bodies of `if`/`else` branches and `except` handlers
+        # the `if` statements with an `else` or `elif`, by their body: the sessions open when the `if` was
+        # entered. The other branch runs instead of the body, not after it: what the body began is not
+        # open there and what it ended is, until the whole statement ends (_after_branches)
+        self._if_entries: dict[int, tuple[cst.If, dict[tuple[int, str], Hold]]] = {}
+        self._after_branches: dict[int, tuple[dict[tuple[int, str], Hold], set[tuple[int, str]]]] = {}
         self._sequences: set[int] = set()  # the bodies of `with`, `try` and `finally`, run in sequence
 
     # -- traversal ------------------------------------------------------------------------
@@ -142,6 +147,30 @@ class _HoldingRule(FileRule):
         self._branches.add(id(node.body))
         if isinstance(node.orelse, cst.Else):
             self._branches.add(id(node.orelse.body))
+        if node.orelse is not None:
+            self._if_entries[id(node.body)] = (node, dict(self._sessions))
+
+    def leave_If(self, original_node: cst.If) -> None:
+        begun, ended = self._after_branches.pop(id(original_node), ({}, set()))
+        for key, hold in begun.items():  # open after the statement when a branch began it
+            self._sessions.setdefault(key, hold)
+        for key in ended:  # and ended when a branch ended it (an end on some path ends it for what follows)
+            self._sessions.pop(key, None)
+
+    def _enter_other_branch(self, body: cst.IndentedBlock) -> None:
+        """Leaving the body of an `if` with an `else` or `elif`: that branch sees the sessions as they
+        were before the body ran."""
+        entry = self._if_entries.pop(id(body), None)
+        if entry is None:
+            return
+        node, at_entry = entry
+        begun = {key: hold for key, hold in self._sessions.items() if at_entry.get(key) is not hold}
+        ended = {key for key in at_entry if key not in self._sessions}
+        for key in begun:
+            del self._sessions[key]
+        for key in ended:
+            self._sessions[key] = at_entry[key]
+        self._after_branches[id(node)] = (begun, ended)
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self._branches.add(id(node.body))
@@ -157,9 +186,15 @@ class _HoldingRule(FileRule):
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
         if not self._blocks or self._blocks[-1][0] is not original_node:
             return
-        _, _, ended = self._blocks.pop()
+        _, open_then, ended = self._blocks.pop()
+        if id(original_node) in self._branches and _returns_or_raises(original_node):
+            # a transaction begun in a branch that returns or raises is not open after it
+            # (`if not creds: notify_admin(); return`): what follows runs on the other paths
+            for key in [key for key, hold in self._sessions.items() if open_then.get(key) is not hold]:
+                del self._sessions[key]
         for key, hold in ended.items():
             self._sessions.setdefault(key, hold)
+        self._enter_other_branch(original_node)
 
     def _end_session(self, key: tuple[int, str]) -> None:
         """Ends the session's transaction for what follows, unless the end is inside a block that leaves
@@ -1768,6 +1803,13 @@ def _leaves(block: cst.IndentedBlock) -> bool:
     last = block.body[-1] if block.body else None
     return isinstance(last, cst.SimpleStatementLine) and any(
         isinstance(small, (cst.Return, cst.Raise, cst.Continue, cst.Break)) for small in last.body)
+
+
+def _returns_or_raises(block: cst.IndentedBlock) -> bool:
+    """Whether the block's last statement leaves the function: `return` or `raise`."""
+    last = block.body[-1] if block.body else None
+    return isinstance(last, cst.SimpleStatementLine) and any(
+        isinstance(small, (cst.Return, cst.Raise)) for small in last.body)
 
 
 def _ends_on_every_path(body: cst.BaseSuite, name: str, methods: set[str]) -> bool:

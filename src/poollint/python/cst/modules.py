@@ -71,8 +71,8 @@ def defining_module(index: "ProjectIndex", qualified_name: str) -> Optional[tupl
 def project_definition(index: "ProjectIndex", qualified_name: str, settings, _depth: int = 0,
                        current: Optional["FileContext"] = None) -> Optional[tuple["cst.CSTNode", "FileContext"]]:
     """The top-level function or class of a project module that `qualified_name` names, and that
-    module's context; through a package's `from .util import *` too (`database.DBConn` defined in
-    database/util.py). `current`: the context of the file being analysed, used as is for its own
+    module's context; through a package's `from .util import *` or `from .util import DBConn` too
+    (`database.DBConn` defined in database/util.py). `current`: the context of the file being analysed, used as is for its own
     module (its definitions as the rules see them) instead of parsing that module again whole."""
     found = defining_module(index, qualified_name)
     if found is None or "." in found[1]:
@@ -84,6 +84,12 @@ def project_definition(index: "ProjectIndex", qualified_name: str, settings, _de
     definition = context.module_functions.get(found[1]) or context.module_classes.get(found[1])
     if definition is not None:
         return definition, context
+    # a package's `from .system_models import log_system_event`, imported from the package
+    imported = context.imports.get(found[1])
+    if _depth < 2 and imported is not None and imported != qualified_name:
+        through = project_definition(index, imported, settings, _depth + 1)
+        if through is not None:
+            return through
     # star-imported modules are parsed only for a name some rule can use: a project scope, a factory,
     # or a callable that may reach an external call (the index knows each by its last part)
     name = found[1]
