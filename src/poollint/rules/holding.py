@@ -897,8 +897,11 @@ class _HoldingRule(FileRule):
             qualified is not None and qualified in self.catalog.after_commit_functions()
         )
 
-    def _reached(self, node: cst.Call, depth: int, seen: frozenset[int]) -> Optional[Reached]:
-        """The external call `node` makes, directly or through project functions (current scope's names)."""
+    def _reached(self, node: cst.Call, depth: int, seen: frozenset[int],
+                 caller_unset: frozenset[str] = frozenset()) -> Optional[Reached]:
+        """The external call `node` makes, directly or through project functions (current scope's names).
+        `caller_unset`: the parameters of the function `node` is in that its own caller left false, which
+        count as false where `node` passes them on (`lock_context(key, use_lock=use_lock)`)."""
         qualified = self.qualified_name(node.func)
         if is_logging_call(node, qualified, self.catalog.guards):
             return None
@@ -936,7 +939,7 @@ class _HoldingRule(FileRule):
         places = (self.context.current_statement, self.context.frames[-1].node if self.context.frames else None)
         if runs_when_iterated(context, function) and not any(iterated_in(place, node) for place in places):
             return None
-        unset = _flags_left_unset(function, klass, node)
+        unset = _flags_left_unset(function, klass, node, caller_unset)
         if context is self.context:
             inner = self._reach_function(function, klass, depth - 1, seen | {id(function)}, unset)
         else:
@@ -1267,7 +1270,7 @@ class _BodyScan(cst.CSTVisitor):
         if isinstance(node, cst.Call):
             if self.rule._starts_in_background(node):
                 return False
-            self.found = self.rule._reached(node, self.depth, self.seen)
+            self.found = self.rule._reached(node, self.depth, self.seen, self.unset)
         return self.found is None
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
@@ -1691,10 +1694,15 @@ class TaskPublishedInTransaction(_HoldingRule):
 _FALSE_NAMES = frozenset({"False", "None"})
 
 
-def _flags_left_unset(function: cst.FunctionDef, klass: Optional[cst.ClassDef], call: cst.Call) -> frozenset[str]:
+def _flags_left_unset(function: cst.FunctionDef, klass: Optional[cst.ClassDef], call: cst.Call,
+                      caller_unset: frozenset[str] = frozenset()) -> frozenset[str]:
     """The parameters of `function` that `call` leaves false: passed `False`, `None` or `0` (by keyword, or
-    by position to a module function), or with such a default and passed neither by keyword nor by
-    position (nor possibly through `*args`/`**kwargs`)."""
+    by position to a module function), or a parameter of the calling function that its own caller left
+    false (`caller_unset`), or with such a default and passed neither by keyword nor by position (nor
+    possibly through `*args`/`**kwargs`)."""
+    def left_false(value: Optional[cst.BaseExpression]) -> bool:
+        return _false_literal(value) or isinstance(value, cst.Name) and value.value in caller_unset
+
     if any(arg.star for arg in call.args):
         return frozenset()
     positional = [arg for arg in call.args if arg.keyword is None]
@@ -1706,15 +1714,15 @@ def _flags_left_unset(function: cst.FunctionDef, klass: Optional[cst.ClassDef], 
     for position, param in enumerate(params):
         name = param.name.value
         if name in keywords:
-            if _false_literal(keywords[name]):
+            if left_false(keywords[name]):
                 unset.add(name)
         elif position >= reach:
             if _false_default(param):
                 unset.add(name)
-        elif klass is None and _false_literal(positional[position].value):
+        elif klass is None and left_false(positional[position].value):
             unset.add(name)
     unset.update(param.name.value for param in function.params.kwonly_params
-                 if param.name.value in keywords and _false_literal(keywords[param.name.value])
+                 if param.name.value in keywords and left_false(keywords[param.name.value])
                  or param.name.value not in keywords and _false_default(param))
     # `if confirm is None: confirm = settings.CONFIRM` makes it anything
     return frozenset(unset - set(assigned_names(function.body))) if unset else frozenset()
