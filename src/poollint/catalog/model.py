@@ -175,6 +175,9 @@ class BackgroundSpec:
 @dataclass(frozen=True)
 class Guards:
     cache_decorators: frozenset[str] = frozenset()
+    # the last attribute of a cache object's decorator (`@cache.memoize()` of Flask-Caching): the
+    # object may come from any module, so it is known by the method's name
+    cache_decorator_attributes: frozenset[str] = frozenset()
     startup_decorator_attributes: frozenset[str] = frozenset()
     startup_event_names: frozenset[str] = frozenset()
     app_constructors: frozenset[str] = frozenset()

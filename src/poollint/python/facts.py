@@ -954,7 +954,7 @@ class _ModuleReader:
                     continue
             if method in begin_methods or method in end_methods:
                 found.append(("end" if method in end_methods else "begin", call, func.value))
-        if not found:
+        if not found or self._is_cached(function):  # a cached function queries on a miss only
             return (), ()
         handled: set[int] = set()  # a rollback in an `except` handler ends it only when what it guards failed
         for node in ast.walk(function):
@@ -1296,9 +1296,12 @@ class _ModuleReader:
                 yield name, target
 
     def _is_cached(self, function: _FunctionNode) -> bool:
+        """Whether a cache decorator keeps the function's results: its body runs on a miss only."""
+        guards = self.catalog.guards
         for decorator in function.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            if self.qualified(target) in self.catalog.guards.cache_decorators:
+            if self.qualified(target) in guards.cache_decorators \
+                    or isinstance(target, ast.Attribute) and target.attr in guards.cache_decorator_attributes:
                 return True
         return False
 

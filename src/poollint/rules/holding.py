@@ -1571,8 +1571,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         `scoped_session` registry) and neither commits, rolls back nor closes it, nor calls a function
         that does, leaves its transaction open for its caller (`user = find_user(user_id)`), through
         a helper's helper at most, also by the name a package re-exports it as; a rollback in an
-        `except` handler ends it only when the query failed, and a generator's query runs where it
-        is iterated and is not counted.
+        `except` handler ends it only when the query failed; a generator's query runs where it is
+        iterated and is not counted, and neither is a cached function's (`@lru_cache`, Flask-Caching's
+        `@cache.memoize()`), which queries on a cache miss only.
         The call that begins it is
         not judged inside the transaction it begins: whether its own slow call comes before a commit
         (in a function it calls in turn) is for the callee's code to show. A session pulled out of

@@ -334,7 +334,8 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
         target, call = decorator_target(decorator)
         qualified = context.qualified_name(target) or ""
         last = target.attr.value if isinstance(target, cst.Attribute) else (dotted_name(target) or "")
-        if qualified in guards.cache_decorators:
+        if qualified in guards.cache_decorators \
+                or isinstance(target, cst.Attribute) and last in guards.cache_decorator_attributes:
             return FunctionRole(runs_once=f"cached by @{dotted_name(target)}", is_test=is_test)
         if qualified in guards.pytest_fixtures:
             return FunctionRole(runs_once="a pytest fixture", is_test=True)
