@@ -622,11 +622,17 @@ class ProjectIndex:
         holds a connection and calls one may report; a file that calls only others cannot."""
         if with_publishes:  # DBP203 selected: a task publish counts as an external call
             if not hasattr(self, "_reaching_publishes"):
-                self._reaching_publishes = self._reaching_closure(True)
+                self._reaching_publishes = self._with_reexported_names(self._reaching_closure(True))
             return self._reaching_publishes
         if not hasattr(self, "_reaching"):
-            self._reaching = self._reaching_closure(False)
+            self._reaching = self._with_reexported_names(self._reaching_closure(False))
         return self._reaching
+
+    def _with_reexported_names(self, names: frozenset[str]) -> frozenset[str]:
+        """`names` and every name a package re-exports one of them as (`app.models.log_system_event` of
+        app/models/__init__.py's `from .system_models import log_system_event`): the rules find a function
+        through its re-export (python/cst/modules.py project_definition), and so must the screen."""
+        return frozenset(self._with_aliases(dict.fromkeys(names, True)))
 
     def _call_summaries(self) -> tuple[dict[str, CallSummary], dict[str, str]]:
         """Every module's call summaries by qualified name, and each method's class (both qualified)."""
