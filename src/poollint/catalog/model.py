@@ -558,6 +558,11 @@ class Catalog:
                 return spec
         return None
 
+    def lazy_query_methods(self) -> frozenset[str]:
+        """Methods that make another lazy query of a session's query (`filter_by`): a call of one runs nothing."""
+        return self.derived("lazy-query-methods", lambda: frozenset(
+            m for spec in self.implicit_transactions for m in spec.lazy_query_methods))
+
     def model_bases(self) -> frozenset[str]:
         """Library classes whose subclasses query a session through a class attribute (`flask_sqlalchemy.
         SQLAlchemy().Model`, ImplicitTransactionSpec.model_queries)."""

@@ -937,7 +937,7 @@ class _ModuleReader:
         begin_methods, end_methods, lazy, model_attributes = self.catalog.derived("shared-session-methods", lambda: (
             frozenset(m for spec in self.catalog.implicit_transactions for m in spec.begin_methods),
             frozenset(m for spec in self.catalog.implicit_transactions for m in spec.end_methods),
-            frozenset(m for spec in self.catalog.implicit_transactions for m in spec.lazy_query_methods),
+            self.catalog.lazy_query_methods(),
             frozenset(q.rsplit(".", 1)[-1] for spec in self.catalog.implicit_transactions for q in spec.model_queries)))
         found: list[tuple[str, ast.Call, ast.expr]] = []  # ("model", "begin" or "end", the call, its receiver)
         for call in outline.calls:
@@ -970,9 +970,7 @@ class _ModuleReader:
             if dotted is None or dotted.split(".")[0] in own or (kind == "end" and id(call) in handled):
                 continue
             if kind == "model":  # `User.query`: by the model class, a name of the project
-                assert isinstance(receiver, ast.Attribute)
-                model = self.qualified(receiver.value)
-                qualified = f"{model}.{receiver.attr}" if model and "(" not in model and self._in_project(model) else None
+                qualified = self._project_name(dotted)
             else:
                 qualified = self.qualified(receiver)
                 if qualified is not None and "(" not in qualified and not self._in_project(qualified):

@@ -489,10 +489,9 @@ class ProjectIndex:
         that calls such a function, a helper's helper at most): qualified name -> the sessions, as the rules
         name them (`flask_sqlalchemy.SQLAlchemy().session`). One that also commits, rolls back or closes
         the session, or calls a function that does, is left out: which comes last is not known."""
-        if self.known_open_sessions is not None:
-            return {name: frozenset(found) for name, found in self.known_open_sessions.items()}
-        if "_open_sessions" not in self.__dict__:
-            self._open_sessions = self._find_open_sessions(catalog)
+        if "_open_sessions" not in self.__dict__:  # asked at every call the holding rules visit: once
+            self._open_sessions = self._find_open_sessions(catalog) if self.known_open_sessions is None else {
+                name: frozenset(found) for name, found in self.known_open_sessions.items()}
         return self._open_sessions
 
     def _find_open_sessions(self, catalog: Catalog) -> dict[str, frozenset[str]]:

@@ -664,7 +664,7 @@ class _HoldingRule(FileRule):
         index = self.context.index
         if not isinstance(func, cst.Attribute) or index is None or not self.catalog.model_bases():
             return None
-        lazy = self._lazy_query_methods()
+        lazy = self.catalog.lazy_query_methods()
         if func.attr.value in lazy:
             return None
         query = func.value
@@ -674,10 +674,6 @@ class _HoldingRule(FileRule):
             return None
         base = index.library_model(self.qualified_name(query.value), self.catalog)
         return self.catalog.model_query(base, query.attr.value) if base is not None else None
-
-    def _lazy_query_methods(self) -> frozenset[str]:
-        return self.catalog.derived("lazy-query-methods", lambda: frozenset(
-            m for spec in self.catalog.implicit_transactions for m in spec.lazy_query_methods))
 
     def _ends_a_shared_session(self, node: cst.Call, function: Frame) -> bool:
         """`reset_user_dict()`, a project function that commits, rolls back or closes a session every module
@@ -1807,18 +1803,16 @@ class _LockWords(cst.CSTVisitor):
             self.found = True
 
 
-def _leaves(block: cst.IndentedBlock) -> bool:
-    """Whether the block's last statement leaves it for good: `return`, `raise`, `continue`, `break`."""
+def _leaves(block: cst.IndentedBlock, by: tuple[type, ...] = (cst.Return, cst.Raise, cst.Continue, cst.Break)) -> bool:
+    """Whether the block's last statement leaves it for good (`return`, `raise`, `continue`, `break`), or
+    leaves it by one of `by` only."""
     last = block.body[-1] if block.body else None
-    return isinstance(last, cst.SimpleStatementLine) and any(
-        isinstance(small, (cst.Return, cst.Raise, cst.Continue, cst.Break)) for small in last.body)
+    return isinstance(last, cst.SimpleStatementLine) and any(isinstance(small, by) for small in last.body)
 
 
 def _returns_or_raises(block: cst.IndentedBlock) -> bool:
     """Whether the block's last statement leaves the function: `return` or `raise`."""
-    last = block.body[-1] if block.body else None
-    return isinstance(last, cst.SimpleStatementLine) and any(
-        isinstance(small, (cst.Return, cst.Raise)) for small in last.body)
+    return _leaves(block, (cst.Return, cst.Raise))
 
 
 def _ends_on_every_path(body: cst.BaseSuite, name: str, methods: set[str]) -> bool:
