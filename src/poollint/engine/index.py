@@ -387,9 +387,9 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
         return None, ScreenedFile(content_digest(data), False, frozenset(),
                                   python_facts(data, catalog, True, tree).to_json())
     outline = Outline(tree)
+    # a module that defines project words is screened all the same: the runner trusts the verdict only
+    # when the whole project's words hold none of them (ProjectIndex.defines_screen_words)
     facts = read_module(tree, text, module, relative, catalog, outline, _WORKER_PROJECT, _WORKER_ROOTS)
-    if facts is not None and facts.defines_screen_words:
-        return facts.to_json(), None  # the runner screens it with the project's words (_screen_from_index)
     url_facts = python_facts(data, catalog, words.pattern.search(data) is not None, tree, outline)
     screened = screen_file(data, tree, outline, words, url_facts.to_json())
     if screened.could_report:  # the runner's analysis need not parse it with ast again

@@ -954,7 +954,22 @@ class _ModuleReader:
                     continue
             if method in begin_methods or method in end_methods:
                 found.append(("end" if method in end_methods else "begin", call, func.value))
-        if not found or self._is_cached(function):  # a cached function queries on a miss only
+        # what each receiver names at module level: cheap, and most `.get()` calls are a local dict's, so the
+        # walks below (generators, handlers, the function's own names) run only for a module's session
+        named: list[tuple[str, ast.Call, str, str]] = []  # (kind, the call, its receiver as written, qualified)
+        for kind, call, receiver in found:
+            dotted = dotted_name(receiver)
+            if dotted is None:
+                continue
+            if kind == "model":  # `User.query`: by the model class, a name of the project
+                qualified = self._project_name(dotted)
+            else:
+                qualified = self.qualified(receiver)
+                if qualified is not None and "(" not in qualified and not self._in_project(qualified):
+                    qualified = None
+            if qualified is not None:
+                named.append((kind, call, dotted, qualified))
+        if not named or self._is_cached(function):  # a cached function queries on a miss only
             return (), ()
         handled: set[int] = set()  # a rollback in an `except` handler ends it only when what it guards failed
         for node in ast.walk(function):
@@ -965,18 +980,10 @@ class _ModuleReader:
         own = _bound_names(function)
         begins: dict[str, None] = {}
         ends: dict[str, None] = {}
-        for kind, call, receiver in found:
-            dotted = dotted_name(receiver)
-            if dotted is None or dotted.split(".")[0] in own or (kind == "end" and id(call) in handled):
+        for kind, call, dotted, qualified in named:
+            if dotted.split(".")[0] in own or (kind == "end" and id(call) in handled):
                 continue
-            if kind == "model":  # `User.query`: by the model class, a name of the project
-                qualified = self._project_name(dotted)
-            else:
-                qualified = self.qualified(receiver)
-                if qualified is not None and "(" not in qualified and not self._in_project(qualified):
-                    qualified = None
-            if qualified is not None:
-                (ends if kind == "end" else begins)[qualified] = None
+            (ends if kind == "end" else begins)[qualified] = None
         return tuple(begins), tuple(ends)
 
     def _scope_candidates(self, body: Sequence[ast.stmt]) -> Iterator[str]:

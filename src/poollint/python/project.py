@@ -360,11 +360,27 @@ class ProjectIndex:
         return self._application.get(first, first) == self._application.get(second, second)
 
     def defines_screen_words(self, module: ModuleFacts, catalog: Catalog) -> bool:
-        """ModuleFacts.defines_screen_words, with the classes that inherit a factory from another module
-        and the library models on a base of the project (`class User(Base)`)."""
-        return module.defines_screen_words or module.module in self._inheriting_modules or any(
-            (f"{module.module}.{name}" if module.module else name) in self.library_models(catalog)
-            for name, _ in module.subclasses)
+        """Whether one of the project's words (a factory, client object, scope, model class, function that
+        leaves a shared session open) is defined in this module, as the whole project resolves them; with
+        the classes that inherit a factory from another module and the library models on a base of the
+        project (`class User(Base)`). A module whose facts define words that resolve to none
+        (ModuleFacts.defines_screen_words: a `.get()` on an imported object that is no session) defines none."""
+        if module.module in self._inheriting_modules or any(
+                (f"{module.module}.{name}" if module.module else name) in self.library_models(catalog)
+                for name, _ in module.subclasses):
+            return True
+        return module.defines_screen_words and (not module.module or module.module in self._modules_defining_words(catalog))
+
+    def _modules_defining_words(self, catalog: Catalog) -> frozenset[str]:
+        """Every dotted prefix of every qualified project word (a module is one of them when it defines one)."""
+        if "_word_modules" not in self.__dict__:
+            prefixes: set[str] = set()
+            for word in (*self.screen_words(), *self.constructor_objects(catalog), *self.screen_objects(catalog),
+                         *self.screen_scopes(), *self.library_models(catalog), *self.shared_sessions_left_open(catalog)):
+                parts = word.split(".")
+                prefixes.update(".".join(parts[:cut]) for cut in range(1, len(parts)))
+            self.__dict__["_word_modules"] = frozenset(prefixes)
+        return self.__dict__["_word_modules"]
 
     # -- files ----------------------------------------------------------------------------------
     def relative(self, path: Path) -> Optional[str]:
