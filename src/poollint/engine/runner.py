@@ -96,12 +96,15 @@ def analyze_python(path: Path, shown: str, data: bytes, settings: Settings, *, s
 
 def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, screen: bool = True,
                  module_name: str = "", index: Optional[ProjectIndex] = None, with_facts: bool = True,
-                 screened: Optional[ScreenedFile] = None) -> tuple[list[Finding], int, Optional[PythonFacts]]:
+                 screened: Optional[ScreenedFile] = None,
+                 url_facts: Any = None) -> tuple[list[Finding], int, Optional[PythonFacts]]:
     """Findings, internal errors and what the file says about database URLs (DBP4xx's input).
 
     The file is parsed with `ast` once, for the screen and the URL facts; libcst only when
     the screen lets it through. `screened`: what the index pass found for these bytes when
-    it holds for this run (`_screen_from_index`); then `ast` is not needed at all.
+    it holds for this run (`_screen_from_index`); then `ast` is not needed at all. `url_facts`: the
+    URL facts the index pass read from these bytes (as JSON) when its screen does not hold: they do not
+    depend on the project's words.
     """
     if screen and index is not None and index.holds_request_transactions(index.module_for(path)):
         # a module of views that a setting runs in transactions is analysed whole: the screen looks for calls
@@ -135,8 +138,8 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
         verdict = screen_tree(tree, words, outline)
     facts = None
     if with_facts:
-        facts = python_facts(data, settings.catalog, passes_screen(data, settings),
-                             tree if isinstance(tree, ast.Module) else None, outline)
+        facts = PythonFacts.from_json(url_facts) if url_facts is not None else python_facts(
+            data, settings.catalog, passes_screen(data, settings), tree if isinstance(tree, ast.Module) else None, outline)
     if verdict is False:
         return [], 0, facts
     if isinstance(verdict, ParseFailure):
@@ -195,23 +198,30 @@ def _init_pool_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIn
 FileResult = tuple[list[Finding], int, Optional[PythonFacts], dict[str, str]]
 
 
-def _analyze_job(job: tuple[str, str, str, bool, Optional[ScreenedFile]]) -> FileResult:
-    path, shown, module_name, screen, screened = job
+# a file to analyse: its path, as shown, its module, whether to screen it, what the index pass read of
+# it, and whether that screen holds for this run (else only its URL facts do: analyze_file)
+_Job = tuple[str, str, str, bool, Optional[ScreenedFile], bool]
+
+
+def _analyze_job(job: _Job) -> FileResult:
+    path, shown, module_name, screen, indexed, trusted = job
     assert _WORKER_SETTINGS is not None
     try:
         data = read_bytes(Path(path), "python")
     except UnreadableFile as error:
         return [_not_analyzable(shown, ParseFailure(error.reason))], 0, None, {}
-    if screened is not None and content_digest(data) != screened.digest:
-        screened = None  # changed since the index pass read it
+    if indexed is not None and content_digest(data) != indexed.digest:
+        indexed = None  # changed since the index pass read it
+    screened = indexed if trusted else None
+    url_facts = indexed.facts if indexed is not None and not trusted else None
     take_reads()
     findings, errors, facts = analyze_file(Path(path), shown, data, _WORKER_SETTINGS, screen=screen,
                                            module_name=module_name, index=index_covering(_WORKER_INDEXES, Path(path)),
-                                           screened=screened)
+                                           screened=screened, url_facts=url_facts)
     return findings, errors, facts, take_reads()
 
 
-def _run_jobs(jobs: list[tuple[str, str, str, bool, Optional[ScreenedFile]]], sizes: list[tuple[str, int]],
+def _run_jobs(jobs: list[_Job], sizes: list[tuple[str, int]],
               settings: Settings, workers: int, indexes: Optional[dict[Path, ProjectIndex]] = None,
               progress: Optional[Progress] = None) -> list[FileResult]:
     """Each job's result, in the jobs' order. `sizes`: each job's project root and byte count, which
@@ -281,6 +291,13 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
     return screened if screened.digest == content_digest(data) else None
 
 
+def _indexed(index: Optional[ProjectIndex], path: Path, data: bytes) -> Optional[ScreenedFile]:
+    """What the index pass read of these bytes, whether or not its screen holds for this run."""
+    relative = index.relative(path) if index is not None and index.screened else None
+    indexed = index.screened.get(relative) if index is not None and relative is not None else None
+    return indexed if indexed is not None and indexed.facts is not None and indexed.digest == content_digest(data) else None
+
+
 def _filter(findings: Iterable[Finding], settings: Settings) -> list[Finding]:
     file_codes: dict[str, Optional[frozenset[str]]] = {}
     kept = []
@@ -332,7 +349,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     root = project_root(paths, settings)
     cache = ResultCache(root) if options.cache else None
     fingerprint = settings.fingerprint()
-    pending: list[tuple[str, str, str, bool, Optional[ScreenedFile]]] = []
+    pending: list[_Job] = []
     pending_keys: list[Optional[str]] = []
     pending_paths: list[Path] = []
     pending_sizes: list[tuple[str, int]] = []  # each pending file's project root and byte count (_job_order)
@@ -380,7 +397,8 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             if cache and key:
                 cache.put(key, [], 0, screened.facts)
             continue
-        pending.append((str(path), shown, module_name, screen, screened))
+        indexed = screened if screened is not None else _indexed(index, path, data)
+        pending.append((str(path), shown, module_name, screen, indexed, screened is not None))
         pending_keys.append(key)
         pending_paths.append(path)
         pending_sizes.append((str(index.root) if index is not None else "", len(data)))
