@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
@@ -286,9 +286,14 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
     vocabularies = screen_vocabularies(settings)
     if vocabularies is None:
         return None  # no screen for this run: an enabled rule declares no triggers
-    if screened.through_project and project_screen_words(settings, index, vocabularies).reaching_names is not None:
-        return None  # the index's words were wider: the project's own judge it (ProjectIndex.reaching_names)
-    return screened if screened.digest == content_digest(data) else None
+    if screened.digest != content_digest(data):
+        return None
+    reaching = project_screen_words(settings, index, vocabularies).reaching_names if screened.through_project else None
+    if reaching is not None:  # the index's words were wider: the project's own judge it (ProjectIndex.reaching_names)
+        if screened.reaching_candidates is None or not screened.reaching_candidates.isdisjoint(reaching):
+            return None  # screened again, and cut with the project's words
+        return replace(screened, could_report=False, relevant_text=None, through_project=False)
+    return screened
 
 
 def _indexed(index: Optional[ProjectIndex], path: Path, data: bytes) -> Optional[ScreenedFile]:

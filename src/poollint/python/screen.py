@@ -337,8 +337,11 @@ class ScreenedFile:
     # the slice was cut for a test module (tests' bodies left out), judged on the index's path of the file
     test_file: bool = False
     # it could report only through a call into the project, judged without knowing which project
-    # functions may reach an external call: the runner judges it again with the project's words
+    # functions may reach an external call: the runner judges it again with the project's words,
+    # without parsing it when none of the names it calls the project by may (`reaching_candidates`;
+    # None for a `next()` of a project generator, which only the project's facts tell)
     through_project: bool = False
+    reaching_candidates: Optional[frozenset[str]] = None
 
 
 def content_digest(data: bytes) -> str:
@@ -351,8 +354,9 @@ def screen_file(data: bytes, tree: "ast.Module | ParseFailure", outline: Optiona
         return ScreenedFile(content_digest(data), True, frozenset(), facts)
     imports = frozenset(f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) and node.module
                         else alias.name for node in outline.imports for alias in node.names)
-    could_report, through_project = _verdict(outline, words)
-    return ScreenedFile(content_digest(data), could_report, imports, facts, through_project=through_project)
+    could_report, through_project, candidates = _verdict(outline, words)
+    return ScreenedFile(content_digest(data), could_report, imports, facts, through_project=through_project,
+                        reaching_candidates=candidates)
 
 
 def _resolve(dotted: str, aliases: dict[str, str]) -> str:
@@ -377,9 +381,10 @@ def _calls_catalog(outline: Outline, words: ScreenWords) -> bool:
     return _verdict(outline, words)[0]
 
 
-def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool]:
-    """(could report, only through a call into the project): the second part depends on which
-    project functions may reach an external call (ScreenWords.reaching_names)."""
+def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool, Optional[frozenset[str]]]:
+    """(could report, only through a call into the project, and then the names it depends on): the
+    second part depends on which project functions may reach an external call
+    (ScreenWords.reaching_names), among the third when known (reaching_candidates)."""
     aliases, imports_library = file_names(outline, words)
     from_project = project_imports(outline, words)
     direct, holds = triggers(outline, words, aliases, imports_library)
@@ -388,13 +393,14 @@ def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool]:
         # a second look only where a `next()` may be all there is: most files pass for a constructor
         if not words.generators_known and _calls_next(_callees(outline)) and not triggers(
                 outline, replace(words, generators_known=True), aliases, imports_library)[0]:
-            return True, True  # only a `next()`, of a generator the project's facts will name (or not)
-        return True, False
+            return True, True, None  # only a `next()`, of a generator the project's facts will name (or not)
+        return True, False, None
     if not holds:
-        return False, False
+        return False, False, None
     if mentions_external_call(outline, words, aliases):
-        return True, False
-    return mentions_external_call(outline, words, aliases, from_project), True
+        return True, False, None
+    through = mentions_external_call(outline, words, aliases, from_project)
+    return through, True, reaching_candidates(outline, aliases, from_project) if through else None
 
 
 def project_imports(outline: Outline, words: ScreenWords) -> frozenset[str]:
@@ -684,26 +690,33 @@ def mentions_external_call(outline: Outline, words: ScreenWords, aliases: dict[s
     spellings: set[Optional[str]] = {node.id for node in outline.names}
     if "input" in spellings:
         return True
-    if project_names:
-        reaching = words.reaching_names
-        if reaching is None:
-            if any(name in project_names for name in spellings):
-                return True
-        elif any(name in project_names and _resolve(name, aliases) in reaching for name in spellings):
-            return True  # `notify()`, `Client()`
-        elif any(isinstance(node.value, ast.Name) and node.value.id in project_names
-                 and f"{_resolve(node.value.id, aliases)}.{node.attr}" in reaching for node in outline.attributes):
-            return True  # `services.notify()`, `Client.create()`
-    if words.reaching_names and any(
-            (built := aliases.get(name)) is not None and built.endswith("()") and built[:-2] in words.reaching_names
-            for name in spellings):
-        return True  # `llm_client.analyze()` of `llm_client = LLMClient()`: its class may reach one
+    reaching = words.reaching_names
+    if project_names and reaching is None and any(name in project_names for name in spellings):
+        return True
+    if reaching and not reaching.isdisjoint(reaching_candidates(outline, aliases, project_names, spellings)):
+        return True
     spellings.update(outline.attribute_names())
     spellings.discard(None)
     # `self._s3.put_object` where `__init__` kept `boto3.client("s3")`: an object an external client's
     # constructor built (`boto3.client().put_object`), judged by its maker
     return any(words.names_external(resolved) or ("(" in resolved and words.names_external(resolved.split("(")[0]))
                for resolved in (_resolve(dotted, aliases) for dotted in spellings))
+
+
+def reaching_candidates(outline: Outline, aliases: dict[str, str], project_names: frozenset[str],
+                        spellings: Optional[set[Optional[str]]] = None) -> frozenset[str]:
+    """The names by which a call in `outline` may reach an external call through the project
+    (ScreenWords.reaching_names holds those that do): a name imported from the project
+    (`notify()`, `Client()`), an attribute of one (`services.notify()`, `Client.create()`), and the
+    class a name was built by (`llm_client.analyze()` of `llm_client = LLMClient()`)."""
+    if spellings is None:
+        spellings = {node.id for node in outline.names}
+    found = {_resolve(name, aliases) for name in spellings if name in project_names}
+    found.update(f"{_resolve(node.value.id, aliases)}.{node.attr}" for node in outline.attributes
+                 if isinstance(node.value, ast.Name) and node.value.id in project_names)
+    found.update(built[:-2] for name in spellings
+                 if name is not None and (built := aliases.get(name)) is not None and built.endswith("()"))
+    return frozenset(found)
 
 
 _SCREEN_CACHE: dict[tuple[str, frozenset[str], bool], ScreenWords] = {}
