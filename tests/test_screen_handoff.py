@@ -191,3 +191,101 @@ def test_a_next_call_is_analyzed_only_when_a_generator_of_the_project_may_give_a
         analyze.analyze_source = real
     assert [(Path(f.path).name, f.line, f.code) for f in findings] == [("jobs.py", 7, "DBP304")]
     assert "rows.py" not in parsed and "jobs.py" in parsed
+
+
+def _analyzed_files(root: Path, settings: Settings) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """The run's findings (file, line, code) and the files the runner read again after the index pass."""
+    import poollint.engine.runner as runner
+
+    analyzed: list[str] = []
+    real = runner.analyze_file
+
+    def recording(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        analyzed.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    runner.analyze_file = recording
+    try:
+        findings = check_paths([root], settings, options=RunOptions(cache=False, jobs=1)).findings
+    finally:
+        runner.analyze_file = real
+    return [(Path(f.path).name, f.line, f.code) for f in findings], analyzed
+
+
+# `.get()` on an object of another module: the index's facts take it for a shared session this module
+# may leave open, but the project resolves it to a dict, so the module defines no word of the project
+CONFIG = '''\
+from sqlalchemy import text
+
+from app.registry import settings_cache
+
+
+def get_config(key):
+    return settings_cache.get(key)
+
+
+def select_one():
+    return text("SELECT 1")
+'''
+
+
+def test_a_module_whose_words_resolve_to_none_keeps_the_index_verdict(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "app" / "registry.py").write_text("settings_cache = {}\n")
+    (root / "app" / "config.py").write_text(CONFIG)
+    (root / "app" / "sessions.py").write_text(
+        "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\n"
+        "def find_user(user_id):\n    return db.session.get(dict, user_id)\n")
+    settings = Settings()
+    index = build_index(root, settings, use_cache=False, wanted=frozenset({"app/config.py", "app/sessions.py"}))
+    config = index.modules["app.config"]
+    assert config.defines_screen_words and not index.defines_screen_words(config, settings.catalog)
+    # a helper that leaves a real shared session open is a word of the project: its module is screened again
+    assert index.defines_screen_words(index.modules["app.sessions"], settings.catalog)
+
+    findings, analyzed = _analyzed_files(root, settings)
+    assert "config.py" not in analyzed and "sessions.py" in analyzed
+    assert findings == [("views.py", 11, "DBP101")]
+
+
+SERVICES = '''\
+import requests
+
+
+def notify(user):
+    return {"user": user}
+
+
+def push(user):
+    requests.post("https://hooks.example/users", json={"user": user})
+'''
+
+# a transaction that calls a project function: only a function that may reach an external call makes it
+# reportable, and the index pass cannot tell which one does until every module is read
+APPROVE = '''\
+from django.db import transaction
+
+from app.services import {name}
+
+
+def approve(user):
+    with transaction.atomic():
+        user.save()
+        {name}(user)
+'''
+
+
+def test_a_transaction_calling_the_project_is_settled_by_the_names_it_calls(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "app" / "services.py").write_text(SERVICES)
+    (root / "app" / "quiet.py").write_text(APPROVE.format(name="notify"))
+    (root / "app" / "loud.py").write_text(APPROVE.format(name="push"))
+    settings = Settings()
+    index = build_index(root, settings, use_cache=False, wanted=frozenset({"app/quiet.py", "app/loud.py"}))
+    for name, called in (("quiet", "app.services.notify"), ("loud", "app.services.push")):
+        verdict = index.screened[f"app/{name}.py"]
+        assert verdict.through_project and verdict.reaching_candidates == frozenset({called})
+
+    findings, analyzed = _analyzed_files(root, settings)
+    assert "quiet.py" not in analyzed and "loud.py" in analyzed
+    assert [f for f in findings if f[0] != "views.py"] == [("loud.py", 9, "DBP201")]
