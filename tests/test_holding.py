@@ -260,3 +260,23 @@ def test_a_model_session_outside_the_receivers_is_an_error(project: Path, capsys
     '''))
     assert main(["check"]) == 2
     assert "`implicit-transactions.model-session` must name one of its `receivers`" in capsys.readouterr().err
+
+
+def test_a_helper_leaves_a_shared_session_open_only_with_session_helpers_on(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import shutil
+
+    project = tmp_path / "portal"
+    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "projects"
+                    / "DBP202_shared_session_left_open_by_a_helper_positive", project,
+                    ignore=shutil.ignore_patterns(".poollint_cache"))
+    assert main(["check", "--no-cache", str(project)]) == 1  # the fixture turns it on
+    assert "runs while `find_user()` on line 17 holds" in capsys.readouterr().out
+
+    (project / "pyproject.toml").write_text('[project]\nname = "portal"\n')
+    assert main(["check", "--no-cache", str(project)]) == 0
+    assert "DBP202" not in capsys.readouterr().out
+
+    (project / "pyproject.toml").write_text('[project]\nname = "portal"\n[tool.poollint]\nsession-helpers = "yes"\n')
+    assert main(["check", "--no-cache", str(project)]) == 2
+    assert "`session-helpers` must be true or false" in capsys.readouterr().err

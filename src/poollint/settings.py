@@ -39,6 +39,7 @@ _KEYS: dict[str, str] = {
     "workers": "a positive integer",
     "pgbouncer-version": 'a version string such as "1.21.0"',
     "duplicate-client-threshold": "an integer of at least 2",
+    "session-helpers": "true or false",
     **{key: "an array of tables" for key in EXTENSION_KEYS},
 }
 
@@ -94,6 +95,13 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
     SettingDoc("duplicate-client-threshold", "2", "duplicate-client-threshold = 3",
                "How many modules must build a pool for the same database at import time before DBP103 "
                "reports them."),
+    SettingDoc("session-helpers", "false", "session-helpers = true",
+               "Whether a project function that queries a session every module shares (Flask-SQLAlchemy's "
+               "`db.session`, a model's `query`, a module's `scoped_session` registry) and neither commits, "
+               "rolls back nor closes it is taken to leave its transaction open for its callers, so that "
+               "an external call after `user = find_user(user_id)` is reported (DBP202). Off by default: "
+               "on the development parts of the application samples about one such finding in five was "
+               "strictly right, most of the others real holds on rare or administrators' paths."),
     SettingDoc("clients", "none", '[[tool.poollint.clients]]\nlibrary = "acme-db"\nconstructors = ["acme.db.make_pool"]',
                "Your own pool-owning constructors and factories, in the format of the built-in catalog "
                "(`src/poollint/catalog/data/*.toml`): `library`, `constructors`, `release`... "
@@ -157,6 +165,7 @@ class Settings:
     workers: Optional[int] = None
     pgbouncer_version: Optional[str] = None
     duplicate_client_threshold: int = 2
+    session_helpers: bool = False  # a shared session left open by a project helper begins its caller's hold
     extensions: tuple[tuple[str, Any], ...] = ()
     source: Optional[Path] = None  # the configuration file these came from
     # `--exclude`/`--extend-exclude` patterns, anchored at the working directory of the command line
@@ -384,6 +393,10 @@ def parse_settings(table: Mapping[str, Any], path: Path) -> Settings:
                          ("workers", 1), ("duplicate-client-threshold", 2)):
         if key in table:
             kwargs[key.replace("-", "_")] = _int(path, key, table[key], minimum)
+    if "session-helpers" in table:
+        if not isinstance(table["session-helpers"], bool):
+            raise SettingsError(f"{path}: [tool.poollint] `session-helpers` must be {_KEYS['session-helpers']}")
+        kwargs["session_helpers"] = table["session-helpers"]
     if "pgbouncer-version" in table:
         value = table["pgbouncer-version"]
         if not isinstance(value, str) or not re.match(r"^\d+(\.\d+){0,2}$", value):

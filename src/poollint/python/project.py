@@ -1142,7 +1142,8 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex],
     reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True)) \
         | index.external_bindings()
     model_queries = index.model_queries(settings.catalog)
-    session_openers = frozenset(index.shared_sessions_left_open(settings.catalog))
+    session_openers = frozenset(index.shared_sessions_left_open(settings.catalog)) if settings.session_helpers \
+        else frozenset()
     key = "\1".join([settings.fingerprint(), *("\0".join(sorted(part)) for part in (
         extra, objects, scopes, project, reaching, vocabularies, model_queries, session_openers))])
     if key not in _PROJECT_SCREEN_WORDS:
