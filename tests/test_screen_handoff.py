@@ -175,41 +175,37 @@ def test_a_next_call_is_analyzed_only_when_a_generator_of_the_project_may_give_a
     for relative in ("app/jobs.py", "app/rows.py"):
         verdict = index.screened.get(relative)
         assert verdict is None or verdict.through_project or not verdict.could_report
-    parsed: list[str] = []
     import poollint.engine.analyze as analyze
 
-    real = analyze.analyze_source
-
-    def recording(path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        parsed.append(Path(path).name)
-        return real(path, *args, **kwargs)
-
-    analyze.analyze_source = recording
-    try:
-        findings = check_paths([tmp_path], settings, options=RunOptions(cache=False, jobs=1)).findings
-    finally:
-        analyze.analyze_source = real
-    assert [(Path(f.path).name, f.line, f.code) for f in findings] == [("jobs.py", 7, "DBP304")]
+    findings, parsed = _files_reaching(analyze, "analyze_source", tmp_path, settings)
+    assert findings == [("jobs.py", 7, "DBP304")]
     assert "rows.py" not in parsed and "jobs.py" in parsed
 
 
-def _analyzed_files(root: Path, settings: Settings) -> tuple[list[tuple[str, int, str]], list[str]]:
-    """The run's findings (file, line, code) and the files the runner read again after the index pass."""
-    import poollint.engine.runner as runner
-
-    analyzed: list[str] = []
-    real = runner.analyze_file
+def _files_reaching(module, function: str, root: Path,
+                    settings: Settings) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """The run's findings (file, line, code) and the files that reached `module.function` (the runner's
+    analysis after the index pass: `analyze_file`; libcst: `analyze_source`)."""
+    reached: list[str] = []
+    real = getattr(module, function)
 
     def recording(path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        analyzed.append(Path(path).name)
+        reached.append(Path(path).name)
         return real(path, *args, **kwargs)
 
-    runner.analyze_file = recording
+    setattr(module, function, recording)
     try:
         findings = check_paths([root], settings, options=RunOptions(cache=False, jobs=1)).findings
     finally:
-        runner.analyze_file = real
-    return [(Path(f.path).name, f.line, f.code) for f in findings], analyzed
+        setattr(module, function, real)
+    return [(Path(f.path).name, f.line, f.code) for f in findings], reached
+
+
+def _analyzed_files(root: Path, settings: Settings) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """The run's findings and the files the runner read again after the index pass."""
+    import poollint.engine.runner as runner
+
+    return _files_reaching(runner, "analyze_file", root, settings)
 
 
 # `.get()` on an object of another module: the index's facts take it for a shared session this module
