@@ -1563,7 +1563,7 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         first()` of `class User(db.Model)`, directly or through the project's own base classes, in any
         module): a call that runs it begins the transaction, one that only builds it (`filter_by`,
         `order_by`) does not, and `db.session.commit()` ends it. With `session-helpers = true` (off by
-        default: on unseen applications about one such finding in five was strictly right), a project
+        default: on unseen applications about one such finding in six was strictly right), a project
         function (of any module, a method too) that queries such a shared session (`db.session`, a
         model's `query`, a module's `scoped_session` registry) and neither commits, rolls back nor
         closes it, nor calls a function that does, leaves its transaction open for its caller
