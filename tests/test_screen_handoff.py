@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from poollint.engine.index import build_index
-from poollint.engine.runner import RunOptions, _screen_from_index, check_paths
+from poollint.engine.runner import RunOptions, _indexed, _screen_from_index, check_paths
 from poollint.settings import Settings
 
 DB = '''\
@@ -45,6 +45,11 @@ __all__ = ["create_engine"]
 '''
 
 
+def _screen(index, path: Path, data: bytes, settings: Settings):  # type: ignore[no-untyped-def]
+    """The runner's reading of the index pass's screen of these bytes."""
+    return _screen_from_index(index, _indexed(index, path, data), path, data, settings)
+
+
 def _project(tmp_path: Path) -> Path:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
     app = tmp_path / "app"
@@ -71,12 +76,12 @@ def test_the_runner_trusts_the_index_only_for_the_same_bytes_and_no_factory_in_r
     settings = Settings()
     index = build_index(root, settings, use_cache=False, wanted=frozenset({"app/views.py", "app/plain.py"}))
     plain = root / "app" / "plain.py"
-    trusted = _screen_from_index(index, plain, PLAIN.encode(), settings)
+    trusted = _screen(index, plain, PLAIN.encode(), settings)
     assert trusted is not None and not trusted.could_report
     # edited between the two passes
-    assert _screen_from_index(index, plain, (PLAIN + "x = 1\n").encode(), settings) is None
+    assert _screen(index, plain, (PLAIN + "x = 1\n").encode(), settings) is None
     # names a factory of the project
-    assert _screen_from_index(index, root / "app" / "views.py", VIEWS.encode(), settings) is None
+    assert _screen(index, root / "app" / "views.py", VIEWS.encode(), settings) is None
 
 
 def test_a_file_importing_a_factorys_package_is_screened_again_only_where_it_spells_the_factory(
@@ -89,9 +94,9 @@ def test_a_file_importing_a_factorys_package_is_screened_again_only_where_it_spe
     for name in ("plain", "uses"):
         assert index.screened[f"app/{name}.py"].could_report is False  # the catalog alone sees nothing
     # the project's factory can change the verdict only where the file names it
-    plain = _screen_from_index(index, root / "app" / "plain.py", (root / "app" / "plain.py").read_bytes(), settings)
+    plain = _screen(index, root / "app" / "plain.py", (root / "app" / "plain.py").read_bytes(), settings)
     assert plain is not None and not plain.could_report
-    assert _screen_from_index(index, root / "app" / "uses.py", (root / "app" / "uses.py").read_bytes(), settings) is None
+    assert _screen(index, root / "app" / "uses.py", (root / "app" / "uses.py").read_bytes(), settings) is None
 
 
 def test_a_file_that_calls_nothing_is_only_parsed_and_stays_open_to_later_rounds(tmp_path: Path) -> None:
@@ -118,7 +123,7 @@ def test_a_reportable_file_comes_with_its_slice_so_ast_runs_once(tmp_path: Path)
     settings = Settings()
     index = build_index(root, settings, use_cache=False, wanted=frozenset({"app/api.py"}))
     data = (root / "app" / "api.py").read_bytes()
-    screened = _screen_from_index(index, root / "app" / "api.py", data, settings)
+    screened = _screen(index, root / "app" / "api.py", data, settings)
     assert screened is not None and screened.could_report
     assert "def unrelated" not in screened.relevant_text and "def handler" in screened.relevant_text
     assert screened.relevant_text.count("\n") == data.decode().count("\n")  # findings keep their lines

@@ -264,14 +264,11 @@ def _job_order(sizes: list[tuple[str, int]]) -> list[int]:
 
 
 # -- the run ------------------------------------------------------------------------------------
-def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
-                       settings: Settings) -> Optional[ScreenedFile]:
-    """The index pass's screen of this file, when it holds for this run (see ScreenedFile)."""
-    if index is None or not index.screened:
-        return None
-    relative = index.relative(path)
-    screened = index.screened.get(relative) if relative is not None else None
-    if screened is None or screened.facts is None:
+def _screen_from_index(index: Optional[ProjectIndex], screened: Optional[ScreenedFile], path: Path,
+                       data: bytes, settings: Settings) -> Optional[ScreenedFile]:
+    """The index pass's screen of this file (`screened`, what `_indexed` found for these bytes), when it
+    holds for this run (see ScreenedFile)."""
+    if index is None or screened is None:
         return None
     own = index.module_for(path)
     if own is not None and index.defines_screen_words(own, settings.catalog):
@@ -286,8 +283,6 @@ def _screen_from_index(index: Optional[ProjectIndex], path: Path, data: bytes,
     vocabularies = screen_vocabularies(settings)
     if vocabularies is None:
         return None  # no screen for this run: an enabled rule declares no triggers
-    if screened.digest != content_digest(data):
-        return None
     reaching = project_screen_words(settings, index, vocabularies).reaching_names if screened.through_project else None
     if reaching is not None:  # the index's words were wider: the project's own judge it (ProjectIndex.reaching_names)
         if screened.reaching_candidates is None or not screened.reaching_candidates.isdisjoint(reaching):
@@ -396,13 +391,13 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
                 except (TypeError, ValueError, KeyError, IndexError):
                     pass  # a damaged entry's facts: the configuration pass reads the file itself
             continue
-        screened = _screen_from_index(index, path, data, settings) if screen else None
+        indexed = _indexed(index, path, data)
+        screened = _screen_from_index(index, indexed, path, data, settings) if screen else None
         if screened is not None and not screened.could_report:  # parsed by the index pass, nothing to report
             facts[path] = PythonFacts.from_json(screened.facts)
             if cache and key:
                 cache.put(key, [], 0, screened.facts)
             continue
-        indexed = screened if screened is not None else _indexed(index, path, data)
         pending.append((str(path), shown, module_name, screen, indexed, screened is not None))
         pending_keys.append(key)
         pending_paths.append(path)
