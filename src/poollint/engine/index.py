@@ -27,7 +27,7 @@ from poollint.python.names import (SourceRoots, imports_in_source, infer_source_
 from poollint.python.project import ProjectIndex, facts_digest
 from poollint.engine.plan import screen_vocabularies
 from poollint.python.screen import (VOCABULARIES, ScreenWords, ScreenedFile, content_digest, names_a_screen_call, parse_text,
-                                    STANDARD_LIBRARY, passes_screen, screen_file, screen_words)
+                                    STANDARD_LIBRARY, passes_catalog_screen, passes_screen, screen_file, screen_words)
 from poollint.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -350,11 +350,6 @@ def _init_index_worker(catalog: Catalog, project_packages: frozenset[str] = froz
     _WORKER_VOCABULARIES = vocabularies
 
 
-def _catalog_words(catalog: Catalog) -> ScreenWords:
-    """The catalog's own words, as `passes_screen` reads them."""
-    return catalog.derived("screen-words", lambda: ScreenWords.from_catalog(catalog))
-
-
 # What a job asks of a file: its module facts; those and the screen's verdict (a file the run
 # checks); or only whether it parses (a checked file that names a library but calls nothing
 # the screen looks for: no rule can report in it, but a syntax error is still reported).
@@ -396,7 +391,7 @@ def _index_file(job: tuple[str, str, str, int]) -> _IndexResult:
     # when the whole project's words hold none of them (ProjectIndex.defines_screen_words)
     facts = read_module(tree, text, module, relative, catalog, outline, _WORKER_PROJECT, _WORKER_ROOTS)
     # read as the runner reads them (`passes_screen`): the runner keeps them whatever its own screen says
-    url_facts = python_facts(data, catalog, _catalog_words(catalog).passes_bytes(data), tree, outline)
+    url_facts = python_facts(data, catalog, passes_catalog_screen(data, catalog), tree, outline)
     screened = screen_file(data, tree, outline, words, url_facts.to_json())
     if screened.could_report:  # the runner's analysis need not parse it with ast again
         from poollint.python.slicing import slice_for_rules

@@ -735,7 +735,12 @@ def screen_words(settings: Settings, vocabularies: frozenset[str] = VOCABULARIES
 def passes_screen(data: bytes, settings: Settings) -> bool:
     """The bytes stage alone: a catalog library's name appears in the file, or a checkout or transaction
     method called on a receiver named like its library's objects (ScreenWords.passes_bytes)."""
-    return screen_words(settings).passes_bytes(data)
+    return passes_catalog_screen(data, settings.catalog)
+
+
+def passes_catalog_screen(data: bytes, catalog: Catalog) -> bool:
+    """passes_screen, where only the catalog is at hand (the index pass's workers)."""
+    return catalog.derived("screen-words", lambda: ScreenWords.from_catalog(catalog)).passes_bytes(data)
 
 
 def names_a_screen_call(data: bytes, settings: Settings) -> bool:
