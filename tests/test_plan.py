@@ -2,6 +2,7 @@
 slicer lose none of its findings on its fixtures, its fixture projects and its example."""
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 import shutil
@@ -13,7 +14,7 @@ import pytest
 from conftest import FIXTURES, expected_findings
 from poollint.engine import plan
 from poollint.engine.runner import RunOptions, check_paths
-from poollint.python.screen import EXTERNAL_CALLS
+from poollint.python.screen import EXTERNAL_CALLS, ScreenWords, Verdict, screen_verdict
 from poollint.rules import file_rules
 from poollint.rules.creation import ClientPerCall
 from poollint.settings import Settings, load_settings
@@ -98,6 +99,28 @@ def test_a_rule_whose_trigger_is_wrong_is_caught(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(ClientPerCall, "triggers", frozenset({EXTERNAL_CALLS}))
     monkeypatch.setattr(plan, "_PLANS", {})
     assert _lost_findings("DBP101", tmp_path)
+
+
+def test_a_rule_whose_requirement_is_wrong_is_caught(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """DBP101 requiring an external call in the file: it is no longer run where there is none, and its
+    findings go."""
+    monkeypatch.setattr(ClientPerCall, "requires", frozenset({EXTERNAL_CALLS}))
+    assert _lost_findings("DBP101", tmp_path)
+
+
+@pytest.mark.parametrize("source, external", [
+    ("import sqlalchemy\n\ndef handler():\n    return sqlalchemy.create_engine('postgresql://h/db')\n", False),
+    ("import requests, sqlalchemy\n\ndef handler():\n    engine = sqlalchemy.create_engine('postgresql://h/db')\n"
+     "    requests.get('https://example.com', timeout=5)\n", True),
+    # a function of the project may make one (the index pass does not know yet which do)
+    ("import sqlalchemy\nfrom app.mail import notify\n\ndef handler():\n"
+     "    sqlalchemy.create_engine('postgresql://h/db')\n    notify()\n", True),
+])
+def test_the_screen_says_when_a_file_names_no_external_call(source: str, external: bool) -> None:
+    words = ScreenWords.from_catalog(Settings().catalog, project_packages=frozenset({"app"}))
+    verdict = screen_verdict(ast.parse(source), words)
+    assert isinstance(verdict, Verdict) and verdict.could_report
+    assert (EXTERNAL_CALLS in verdict.absent) is not external
 
 
 def test_a_rule_without_triggers_turns_the_screen_off(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -75,11 +75,13 @@ class _Dispatcher(cst.CSTVisitor):
 
 def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
                    module_name: str = "", index: Optional[ProjectIndex] = None,
-                   parse_text: Optional[str] = None) -> tuple[list[Finding], int]:
+                   parse_text: Optional[str] = None,
+                   absent: frozenset[str] = frozenset()) -> tuple[list[Finding], int]:
     """Findings of one Python file (unscreened) and the number of internal rule errors.
 
     `parse_text`: the file with irrelevant definitions blanked out (python/slicing.py), line
     for line the same as the file; parsed instead of it. noqa comments are read from the file.
+    `absent`: the screen's vocabularies the file names nowhere; a rule that requires one is not run.
     """
     forget_loaded_modules()  # no rule holds another module's nodes between files
     text = decode(data)
@@ -89,7 +91,8 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
     if isinstance(module, ParseFailure):
         return ([] if module.template else [not_analyzable(shown, module)]), 0
     unsupported = [not_analyzable(shown, failure) for failure in skipped]
-    rule_classes = [rule for rule in file_rules() if settings.is_enabled(rule.code, rule.opt_in)]
+    rule_classes = [rule for rule in file_rules()
+                    if settings.is_enabled(rule.code, rule.opt_in) and rule.requires.isdisjoint(absent)]
     if not rule_classes:
         return unsupported, 0
     try:

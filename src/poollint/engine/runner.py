@@ -25,8 +25,8 @@ from poollint.paths import display_path, is_test_path, resolved
 from poollint.pyast import Outline, word_pattern
 from poollint.python.reads import take_reads
 from poollint.python.project import ProjectIndex, project_screen_words
-from poollint.python.screen import (ScreenWords, ScreenedFile, content_digest, parse_tree, passes_screen,
-                                    screen_tree)
+from poollint.python.screen import (ScreenWords, ScreenedFile, Verdict, content_digest, parse_tree, passes_screen,
+                                    screen_verdict)
 from poollint.python.source import ParseFailure, decode, with_deep_stack
 from poollint.settings import Settings, SettingsResolver
 
@@ -114,7 +114,7 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
         from poollint.engine.analyze import analyze_source
 
         findings, errors = with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name,
-                                           index=index, parse_text=screened.relevant_text)
+                                           index=index, parse_text=screened.relevant_text, absent=screened.absent)
         return findings, errors, PythonFacts.from_json(screened.facts)
     words = project_screen_words(settings, index) if screen else None
     passed_bytes = words is None or words.passes_bytes(data)
@@ -126,21 +126,21 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
     outline: Optional[Outline] = None
     if not passed_bytes:
         tree: "ast.Module | ParseFailure | None" = None
-        verdict: "bool | ParseFailure" = False
+        verdict: "Verdict | ParseFailure" = Verdict(False)
     elif words is not None and not words.call_pattern.search(data):
         # names a database library but calls nothing the screen looks for: parsed only so that
         # a syntax error is still reported (DBP000)
         tree = parse_tree(data)
-        verdict = tree if isinstance(tree, ParseFailure) else False
+        verdict = tree if isinstance(tree, ParseFailure) else Verdict(False)
     else:
         tree = parse_tree(data)
         outline = Outline(tree) if isinstance(tree, ast.Module) else None
-        verdict = screen_tree(tree, words, outline)
+        verdict = screen_verdict(tree, words, outline)
     facts = None
     if with_facts:
         facts = PythonFacts.from_json(url_facts) if url_facts is not None else python_facts(
             data, settings.catalog, passes_screen(data, settings), tree if isinstance(tree, ast.Module) else None, outline)
-    if verdict is False:
+    if isinstance(verdict, Verdict) and not verdict.could_report:
         return [], 0, facts
     if isinstance(verdict, ParseFailure):
         if verdict.template:
@@ -156,7 +156,8 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
     if words is not None and isinstance(tree, ast.Module):
         parse_text = _relevant_text(data, tree, words, settings, outline, test_file=is_test_path(path))
     findings, errors = with_deep_stack(analyze_source, path, shown, data, settings, module_name=module_name,
-                                       index=index, parse_text=parse_text)
+                                       index=index, parse_text=parse_text,
+                                       absent=verdict.absent if isinstance(verdict, Verdict) else frozenset())
     return findings, errors, facts
 
 

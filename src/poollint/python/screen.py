@@ -304,16 +304,17 @@ def _external_words(names: frozenset[str], prefixes: tuple[str, ...], fragments:
 STANDARD_LIBRARY = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
 
 
-def screen_tree(tree: "ast.Module | ParseFailure", words: Optional[ScreenWords],
-                outline: Optional[Outline] = None) -> "bool | ParseFailure":
-    """False: no finding possible. True: analyze with libcst. A ParseFailure: report it (DBP000).
+def screen_verdict(tree: "ast.Module | ParseFailure", words: Optional[ScreenWords],
+                   outline: Optional[Outline] = None) -> "Verdict | ParseFailure":
+    """Whether to analyze the file with libcst, and without which rules (Verdict); a ParseFailure:
+    report it (DBP000).
 
     With `words` None every valid file is analyzed (the unscreened mode). `outline`: the
     tree's, when the caller has it already.
     """
     if isinstance(tree, ParseFailure):
         return tree
-    return True if words is None else _calls_catalog(outline or Outline(tree), words)
+    return Verdict(True) if words is None else _verdict(outline or Outline(tree), words)
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,8 @@ class ScreenedFile:
     # None for a `next()` of a project generator, which only the project's facts tell)
     through_project: bool = False
     reaching_candidates: Optional[frozenset[str]] = None
+    # the vocabularies the file names nowhere (Verdict.absent): a rule that requires one is not run on it
+    absent: frozenset[str] = frozenset()
 
 
 def content_digest(data: bytes) -> str:
@@ -354,9 +357,10 @@ def screen_file(data: bytes, tree: "ast.Module | ParseFailure", outline: Optiona
         return ScreenedFile(content_digest(data), True, frozenset(), facts)
     imports = frozenset(f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) and node.module
                         else alias.name for node in outline.imports for alias in node.names)
-    could_report, through_project, candidates = _verdict(outline, words)
-    return ScreenedFile(content_digest(data), could_report, imports, facts, through_project=through_project,
-                        reaching_candidates=candidates)
+    verdict = _verdict(outline, words)
+    return ScreenedFile(content_digest(data), verdict.could_report, imports, facts,
+                        through_project=verdict.through_project, reaching_candidates=verdict.reaching_candidates,
+                        absent=verdict.absent)
 
 
 def _resolve(dotted: str, aliases: dict[str, str]) -> str:
@@ -370,21 +374,27 @@ def _resolve(dotted: str, aliases: dict[str, str]) -> str:
     return f"{resolved}.{rest}" if rest else resolved
 
 
-def _calls_catalog(outline: Outline, words: ScreenWords) -> bool:
-    """Whether a rule could report something in this file.
+@dataclass(frozen=True)
+class Verdict:
+    """What the screen says of one file.
 
-    A constructor or project factory call, or a checkout outside a releasing `with`, may be
-    reported on its own (DBP1xx, DBP3xx). A transaction or a checkout held by a `with` is only
-    reported with an external call inside (DBP2xx), and those rules follow calls within the
-    module only: without any reference to an external call in the file, none can be found.
+    `could_report`: whether a rule could report something in it. A constructor or project factory
+    call, or a checkout outside a releasing `with`, may be reported on its own (DBP1xx, DBP3xx). A
+    transaction or a checkout held by a `with` is only reported with an external call inside (DBP2xx):
+    without any reference to an external call in the file (or to a project function that may make
+    one), none can be found. `through_project`: it could report only through a call into the project,
+    which depends on which project functions may reach an external call (ScreenWords.reaching_names),
+    among `reaching_candidates` when known. `absent`: the vocabularies it names nowhere (only
+    EXTERNAL_CALLS is asked): the rules that require one (FileRule.requires) are not run on it.
     """
-    return _verdict(outline, words)[0]
+
+    could_report: bool
+    through_project: bool = False
+    reaching_candidates: Optional[frozenset[str]] = None
+    absent: frozenset[str] = frozenset()
 
 
-def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool, Optional[frozenset[str]]]:
-    """(could report, only through a call into the project, and then the names it depends on): the
-    second part depends on which project functions may reach an external call
-    (ScreenWords.reaching_names), among the third when known (reaching_candidates)."""
+def _verdict(outline: Outline, words: ScreenWords) -> Verdict:
     aliases, imports_library = file_names(outline, words)
     from_project = project_imports(outline, words)
     direct, holds = triggers(outline, words, aliases, imports_library)
@@ -393,14 +403,16 @@ def _verdict(outline: Outline, words: ScreenWords) -> tuple[bool, bool, Optional
         # a second look only where a `next()` may be all there is: most files pass for a constructor
         if not words.generators_known and _calls_next(_callees(outline)) and not triggers(
                 outline, replace(words, generators_known=True), aliases, imports_library)[0]:
-            return True, True, None  # only a `next()`, of a generator the project's facts will name (or not)
-        return True, False, None
+            return Verdict(True, True)  # only a `next()`, of a generator the project's facts will name (or not)
+        # the same test as for a file that only holds (below): an external call, or a project name that may make one
+        external = mentions_external_call(outline, words, aliases, from_project)
+        return Verdict(True, absent=frozenset() if external else frozenset({EXTERNAL_CALLS}))
     if not holds:
-        return False, False, None
+        return Verdict(False)
     if mentions_external_call(outline, words, aliases):
-        return True, False, None
+        return Verdict(True)
     through = mentions_external_call(outline, words, aliases, from_project)
-    return through, True, reaching_candidates(outline, aliases, from_project) if through else None
+    return Verdict(through, True, reaching_candidates(outline, aliases, from_project) if through else None)
 
 
 def project_imports(outline: Outline, words: ScreenWords) -> frozenset[str]:

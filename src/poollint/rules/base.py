@@ -102,6 +102,10 @@ class FileRule(Rule):
     # python/screen.py): a file or definition with none of them is never parsed for it. None: the
     # rule may report anywhere, and a run that enables it screens nothing.
     triggers: ClassVar[Optional[frozenset[str]]] = None
+    # The vocabularies a file must name somewhere for this rule to possibly report in it (DBP2xx: an
+    # external call, or a project function that may make one): a file the screen finds without one is
+    # parsed without this rule (python/screen.py Verdict.absent).
+    requires: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, context: "FileContext") -> None:
         self.context = context

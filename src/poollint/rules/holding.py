@@ -88,6 +88,7 @@ class _HoldingRule(FileRule):
     reports_task_publishes = False
     # a hold is a transaction, a checkout, or a connection used as one (`with psycopg.connect():`)
     triggers = frozenset({CONSTRUCTORS, CHECKOUTS, TRANSACTIONS, EXTERNAL_CALLS})
+    requires = frozenset({EXTERNAL_CALLS})
 
     def __init__(self, context) -> None:
         super().__init__(context)
