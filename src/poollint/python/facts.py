@@ -1423,16 +1423,18 @@ class _ModuleReader:
         `kwargs.update(poolclass=...)`, `kwargs.setdefault("poolclass", ...)`. The libcst twin is
         FileContext.mapping_keys."""
         if self._mappings is None:
+            # from the module's outline, not a walk of its own: the keys' order does not matter (pool_spec
+            # asks whether any key exempts the constructor)
             found: dict[str, list[tuple[str, ast.expr]]] = {}
-            for node in ast.walk(self.tree):
-                if isinstance(node, ast.Assign):
-                    for target in node.targets:
-                        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
-                                and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
-                            found.setdefault(target.value.id, []).append((target.slice.value, node.value))
-                        elif isinstance(target, ast.Name):
-                            found.setdefault(target.id, []).extend(_literal_mapping(node.value))
-                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            for assign in self.outline.assigns:
+                for target in assign.targets:
+                    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                            and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+                        found.setdefault(target.value.id, []).append((target.slice.value, assign.value))
+                    elif isinstance(target, ast.Name):
+                        found.setdefault(target.id, []).extend(_literal_mapping(assign.value))
+            for node in self.outline.calls:
+                if isinstance(node.func, ast.Attribute) \
                         and isinstance(node.func.value, ast.Name) and node.func.attr in ("update", "setdefault"):
                     pairs = [(k.arg, k.value) for k in node.keywords if k.arg] \
                         + [pair for arg in node.args[:1] for pair in _literal_mapping(arg)]
