@@ -4,6 +4,9 @@ Each Python file rule declares `triggers`, the vocabularies of calls it needs to
 definition to possibly report there (python/screen.py: constructors, checkouts, transactions,
 external calls). The screen keeps a file, and the slicer a definition, only for what some
 enabled rule needs; a rule that declares no triggers admits every file (slow, never wrong).
+A rule may also declare `requires`, vocabularies a file must name somewhere for the rule to report
+in it at all (DBP2xx: an external call); the screen says which a file names nowhere, and the
+analysis walks that file without those rules (tests/test_plan.py checks both declarations).
 """
 from __future__ import annotations
 
