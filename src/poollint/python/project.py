@@ -1133,6 +1133,15 @@ def project_screen_words(settings: Settings, index: Optional[ProjectIndex],
     `vocabularies`: what the enabled rules need (engine/plan.py)."""
     if index is None:
         return screen_words(settings, vocabularies)
+    # asked for every file: once per index, settings and plan (an index's answers never change)
+    memo = index.__dict__.setdefault("_project_screen_words", {})
+    asked = (settings.fingerprint(), vocabularies)
+    if asked not in memo:
+        memo[asked] = _project_screen_words(settings, index, vocabularies)
+    return memo[asked]
+
+
+def _project_screen_words(settings: Settings, index: ProjectIndex, vocabularies: frozenset[str]) -> ScreenWords:
     extra = index.screen_words() | index.constructor_objects(settings.catalog)
     objects = index.screen_objects(settings.catalog)
     scopes = index.screen_scopes()
