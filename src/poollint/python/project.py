@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar, Union
+from typing import Any, Callable, Collection, Iterable, Iterator, Optional, TypeVar, Union
 
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
@@ -679,8 +679,7 @@ class ProjectIndex:
         """Whether a function calls a name another module lends to call out through (`client.chat.completions
         .create()` of `from app.llm import client`)."""
         bindings = self._external_bindings
-        return bool(bindings) and any(
-            callee in bindings or any(prefix in bindings for prefix in _prefixes(callee)) for callee in summary.callees)
+        return bool(bindings) and any(_made_through(callee, bindings) for callee in summary.callees)
 
     def _reaching_closure(self, with_publishes: bool) -> frozenset[str]:
         summaries, class_of = self._call_summaries()
@@ -688,13 +687,21 @@ class ProjectIndex:
                     if summary.external or (with_publishes and summary.publishes) or self._calls_out(summary)}
         implementations = {interface: implementation for interface in self._interfaces
                            if (implementation := self.sole_implementation(interface)) is not None}
+        callers: dict[str, list[str]] = {}
+        for name, summary in summaries.items():
+            for callee in summary.callees:
+                callers.setdefault(callee, []).append(name)
+        followed: set[str] = set()  # reaching names whose callers are reaching already
         for _ in range(MAX_CHAIN_DEPTH):
             # a class whose method may: `Client()`, `Client().post()`
             reaching |= {class_of[name] for name in reaching if name in class_of}
             # an interface's method may when its sole implementation's does (`storage: IObjectStorage`)
             self._add_interfaces(reaching, implementations, class_of)
-            more = {name for name, summary in summaries.items()
-                    if name not in reaching and any(c in reaching for c in summary.callees)}
+            # the functions that call one of them, a call further from the external call each round:
+            # the callers of the names reached before this round were added in the round that reached them
+            frontier = reaching - followed
+            followed |= frontier
+            more = {caller for name in frontier for caller in callers.get(name, ()) if caller not in reaching}
             if not more:
                 break
             reaching |= more
@@ -1110,11 +1117,21 @@ def facts_digest(facts: dict[str, dict[str, Any]]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def _prefixes(name: str) -> Iterator[str]:
-    """`a.b.c.d` -> `a.b.c`, `a.b`: the names a dotted call is made through."""
-    parts = name.split(".")
-    for end in range(len(parts) - 1, 1, -1):
-        yield ".".join(parts[:end])
+def _made_through(callee: str, names: Collection[str]) -> bool:
+    """Whether `callee` (`a.b.c.d`) or a name it is called through (`a.b.c`, `a.b`; not `a`) is in `names`.
+    Asked for every callee of every function in each round of a cold build: no generator, no split."""
+    if callee in names:
+        return True
+    name = callee
+    while True:
+        cut = name.rfind(".")
+        if cut < 0:
+            return False
+        name = name[:cut]
+        if "." not in name:
+            return False
+        if name in names:
+            return True
 
 
 def _and_last_parts(names: Iterable[str]) -> Iterator[str]:
