@@ -1,5 +1,6 @@
-"""Each rule's triggers are enough: with a plan compiled from that rule alone, the screen and the
-slicer lose none of its findings on its fixtures, its fixture projects and its example."""
+"""Each rule's triggers are enough, and its requirement true: with a plan compiled from that rule
+alone, the screen, the slicer and the rules the screen leaves out of a file (FileRule.requires) lose
+none of its findings on its fixtures, its fixture projects and its example."""
 from __future__ import annotations
 
 import ast
