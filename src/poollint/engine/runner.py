@@ -272,13 +272,13 @@ def _screen_from_index(index: Optional[ProjectIndex], screened: Optional[Screene
     if index is None or screened is None:
         return None
     own = index.module_for(path)
-    if own is not None and index.defines_screen_words(own, settings.catalog):
+    if own is not None and index.defines_screen_words(own, settings.catalog, settings.session_helpers):
         return None  # the project's words may change the verdict or the slice (the index screened without them)
     # so may a project word the file imports, but only where the file spells it: the screen and the
     # slice find a word by its name (`get_engine()`, `db.engine.begin()`, `from app.db import engine as e`).
     # A file that could report is screened again all the same: the index's slice, cut without the
     # project's words, keeps more definitions than libcst needs (a fifth more lines on the bench corpus)
-    imported = index.imported_project_words(screened.imports, settings.catalog)
+    imported = index.imported_project_words(screened.imports, settings.catalog, settings.session_helpers)
     if imported and (screened.could_report or word_pattern(imported).search(data)):
         return None
     vocabularies = screen_vocabularies(settings)

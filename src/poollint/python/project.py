@@ -359,28 +359,32 @@ class ProjectIndex:
     def same_application(self, first: str, second: str) -> bool:
         return self._application.get(first, first) == self._application.get(second, second)
 
-    def defines_screen_words(self, module: ModuleFacts, catalog: Catalog) -> bool:
+    def defines_screen_words(self, module: ModuleFacts, catalog: Catalog, session_helpers: bool = True) -> bool:
         """Whether one of the project's words (a factory, client object, scope, model class, function that
         leaves a shared session open) is defined in this module, as the whole project resolves them; with
         the classes that inherit a factory from another module and the library models on a base of the
         project (`class User(Base)`). A module whose facts define words that resolve to none
-        (ModuleFacts.defines_screen_words: a `.get()` on an imported object that is no session) defines none."""
+        (ModuleFacts.defines_screen_words: a `.get()` on an imported object that is no session) defines none.
+        `session_helpers`: whether those functions are words of this run (the setting of that name)."""
         if module.module in self._inheriting_modules or any(
                 (f"{module.module}.{name}" if module.module else name) in self.library_models(catalog)
                 for name, _ in module.subclasses):
             return True
-        return module.defines_screen_words and (not module.module or module.module in self._modules_defining_words(catalog))
+        return module.defines_screen_words and (
+            not module.module or module.module in self._modules_defining_words(catalog, session_helpers))
 
-    def _modules_defining_words(self, catalog: Catalog) -> frozenset[str]:
+    def _modules_defining_words(self, catalog: Catalog, session_helpers: bool) -> frozenset[str]:
         """Every dotted prefix of every qualified project word (a module is one of them when it defines one)."""
-        if "_word_modules" not in self.__dict__:
+        memo = self.__dict__.setdefault("_word_modules", {})
+        if session_helpers not in memo:
             prefixes: set[str] = set()
             for word in (*self.screen_words(), *self.constructor_objects(catalog), *self.screen_objects(catalog),
-                         *self.screen_scopes(), *self.library_models(catalog), *self.shared_sessions_left_open(catalog)):
+                         *self.screen_scopes(), *self.library_models(catalog),
+                         *(self.shared_sessions_left_open(catalog) if session_helpers else ())):
                 parts = word.split(".")
                 prefixes.update(".".join(parts[:cut]) for cut in range(1, len(parts)))
-            self.__dict__["_word_modules"] = frozenset(prefixes)
-        return self.__dict__["_word_modules"]
+            memo[session_helpers] = frozenset(prefixes)
+        return memo[session_helpers]
 
     # -- files ----------------------------------------------------------------------------------
     def relative(self, path: Path) -> Optional[str]:
@@ -615,20 +619,22 @@ class ProjectIndex:
                 name for name, origin in origins if origin is not None and accepts(origin)))
         return self.__dict__[memo]
 
-    def imported_project_words(self, imports: frozenset[str], catalog: Catalog) -> frozenset[str]:
-        """The project factories, client objects, scopes, model classes and functions that leave a shared
-        session open a file with these imports (ScreenedFile.imports) may use, by the name its code must spell to use one (the last part): it
-        imports the word, or the module that defines it."""
-        if not hasattr(self, "_qualified_words"):
-            self._qualified_words = [f".{name}" for name in (
-                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes(),
-                *self.library_models(catalog), *self.shared_sessions_left_open(catalog)) if "." in name]
+    def imported_project_words(self, imports: frozenset[str], catalog: Catalog,
+                               session_helpers: bool = True) -> frozenset[str]:
+        """The project factories, client objects, scopes, model classes and (`session_helpers`) functions that
+        leave a shared session open a file with these imports (ScreenedFile.imports) may use, by the name its
+        code must spell to use one (the last part): it imports the word, or the module that defines it."""
+        memo = self.__dict__.setdefault("_qualified_words", {})
+        if session_helpers not in memo:
+            memo[session_helpers] = [f".{name}" for name in (
+                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes(), *self.library_models(catalog),
+                *(self.shared_sessions_left_open(catalog) if session_helpers else ())) if "." in name]
+        words = memo[session_helpers]
         found = set()
         for imported in imports:
             imported = imported[:-2] if imported.endswith(".*") else imported
             inner = f".{imported.lstrip('.')}"
-            found.update(word.rsplit(".", 1)[-1] for word in self._qualified_words
-                         if word.endswith(inner) or f"{inner}." in word)
+            found.update(word.rsplit(".", 1)[-1] for word in words if word.endswith(inner) or f"{inner}." in word)
         return frozenset(found)
 
     def reaching_names(self, with_publishes: bool = False) -> frozenset[str]:
