@@ -80,7 +80,7 @@ def test_duplicate_findings_name_the_other_sites_as_related_locations() -> None:
     project = FIXTURES / "projects" / "DBP103_two_modules_one_database"
     findings = [f for f in _check(project) if f.code == "DBP103"]
     related = {_relative(project, f): [(Path(r.path).name, r.line) for r in f.related] for f in findings}
-    assert related == {"app/db.py": [("jobs.py", 6)], "app/jobs.py": [("db.py", 5)],
+    assert related == {"app/db.py": [("jobs.py", 8)], "app/jobs.py": [("db.py", 5)],
                        "app/billing.py": [("legacy.py", 4)], "app/legacy.py": [("billing.py", 3)]}
 
 
@@ -163,7 +163,7 @@ def test_flake8_reports_what_the_cli_reports(project: Path, tmp_path: Path, monk
 def test_flake8_on_one_file_reports_cross_file_findings(tmp_path: Path) -> None:
     copy = _copy(FIXTURES / "projects" / "DBP103_two_modules_one_database", tmp_path)
     found = _flake8(copy, target="app/jobs.py")
-    assert {(path, line, code) for path, line, _, code, _ in found} == {("app/jobs.py", 6, "DBP103")}
+    assert {(path, line, code) for path, line, _, code, _ in found} == {("app/jobs.py", 8, "DBP103")}
     assert (copy / ".poollint_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
@@ -246,8 +246,10 @@ def test_a_setup_py_beside_the_packages_makes_one_project_and_one_inside_a_packa
     for package, module in (("app", "db.py"), ("worker", "jobs.py")):
         (tmp_path / package).mkdir()
         (tmp_path / package / "__init__.py").write_text("")
+        loads_the_app = "from app import db  # the worker loads the web app's pool too\n" if package == "worker" else ""
         (tmp_path / package / module).write_text(
-            "import os\nfrom sqlalchemy import create_engine\n\nengine = create_engine(os.environ['DATABASE_URL'])\n")
+            f"import os\nfrom sqlalchemy import create_engine\n{loads_the_app}\n"
+            "engine = create_engine(os.environ['DATABASE_URL'])\n")
     (tmp_path / "app" / "setup.py").write_text("def configure(app):\n    return app\n")
     found = {(_relative(tmp_path, f), f.code) for f in _check(tmp_path)}
     assert found == {("app/db.py", "DBP103"), ("worker/jobs.py", "DBP103")}
@@ -267,6 +269,19 @@ def test_a_new_caller_in_a_module_without_facts_gives_fresh_results(tmp_path: Pa
     assert helper in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
     assert ("./" + helper[0], helper[1]) in {(f[0], f[1]) for f in _flake8(copy)} or \
         (helper[0], helper[1]) in {(f[0], f[1]) for f in _flake8(copy)}
+
+
+def test_a_module_that_starts_loading_a_leftover_pool_gives_fresh_results(tmp_path: Path) -> None:
+    """Two modules build the same pool, but no import chain loads both (the second is an old copy only a
+    module nothing imports uses): no DBP103. When the routes, which name no database library, start
+    importing that module, the next cached run and flake8 on the pool's file report both pools."""
+    copy = _copy(FIXTURES / "projects" / "DBP103_leftover_engine_module_negative", tmp_path)
+    both = {("app/db/base.py", 7, "DBP103"), ("app/db/database.py", 7, "DBP103")}
+    assert both.isdisjoint({(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)})
+    routes = copy / "app" / "api" / "routes.py"
+    routes.write_text("from app.api.deps import get_session\n" + routes.read_text())
+    assert both <= {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    assert ("app/db/database.py", 7, "DBP103") in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/db/database.py")}
 
 
 def test_a_folder_that_becomes_a_source_root_gives_fresh_results(tmp_path: Path) -> None:

@@ -153,10 +153,13 @@ class ProjectIndex:
 
     def answer(self, question: str) -> object:
         """The answer to a question a cached result recorded (python/reads.record_index_answer):
-        `importers <name> <name>...` or `packages`."""
+        `importers <name> <name>...`, `packages` or `duplicates <threshold> <root-relative path>`."""
         kind, _, rest = question.partition(" ")
         if kind == "importers":
             return self.importers_of(rest.split())
+        if kind == "duplicates":
+            threshold, _, relative = rest.partition(" ")
+            return self.duplicates(self.root / relative, int(threshold))
         if kind == "packages":
             if "_packages_answer" not in self.__dict__:
                 self.__dict__["_packages_answer"] = tuple(sorted(self.imported_packages()))
@@ -358,6 +361,58 @@ class ProjectIndex:
 
     def same_application(self, first: str, second: str) -> bool:
         return self._application.get(first, first) == self._application.get(second, second)
+
+    def loaded_together(self, first: str, second: str) -> bool:
+        """Whether importing some module of the project loads both modules: one of them, or a module that
+        imports both, directly or through other imports at any level, or a submodule (loading `app.db.base`
+        runs `app/__init__.py` and `app/db/__init__.py`). Modules that only a framework loads by name
+        (uvicorn's `app.main:app`) are where the import chains start. Two modules that no chain joins run
+        in different processes, or one of them in none (an old copy nothing imports)."""
+        return first == second or not self._loaders(first).isdisjoint(self._loaders(second))
+
+    def _loaders(self, module: str) -> frozenset[str]:
+        """The modules whose import loads `module`: itself, its submodules, the modules importing any of
+        them, and so on (ProjectIndex._importers, the import statements of every module at any level)."""
+        memo = self.__dict__.setdefault("_loaders_memo", {})
+        if module not in memo:
+            importers = self._module_importers()
+            submodules = self._submodules()
+            found = {module}
+            frontier = [module]
+            while frontier:
+                loaded = frontier.pop()
+                for loader in (*importers.get(loaded, ()), *submodules.get(loaded, ())):
+                    if loader not in found:
+                        found.add(loader)
+                        frontier.append(loader)
+            memo[module] = frozenset(found)
+        return memo[module]
+
+    def _module_importers(self) -> dict[str, frozenset[str]]:
+        """Project module -> the modules that import it or a name of it (`from app.db import engine`)."""
+        found = self.__dict__.get("_module_importers_built")
+        if found is None:
+            modules = set(self.paths.values())
+            grouped: dict[str, set[str]] = {}
+            for target, importers in self._importers.items():
+                loaded = target if target in modules else target.rsplit(".", 1)[0] if "." in target else None
+                if loaded in modules:
+                    grouped.setdefault(loaded, set()).update(importers)
+            found = {name: frozenset(importers) for name, importers in grouped.items()}
+            self.__dict__["_module_importers_built"] = found
+        return found
+
+    def _submodules(self) -> dict[str, tuple[str, ...]]:
+        """Package -> its modules one level down (`app.db` -> `app.db.base`): loading one loads the package."""
+        found = self.__dict__.get("_submodules_built")
+        if found is None:
+            grouped: dict[str, list[str]] = {}
+            for name in self.paths.values():
+                if "." in name:
+                    grouped.setdefault(name.rsplit(".", 1)[0], []).append(name)
+            found = {package: tuple(sorted(names)) for package, names in grouped.items()}
+            self.__dict__["_submodules_built"] = found
+        return found
 
     def defines_screen_words(self, module: ModuleFacts, catalog: Catalog, session_helpers: bool = True) -> bool:
         """Whether one of the project's words (a factory, client object, scope, model class, function that
@@ -1106,6 +1161,7 @@ class ProjectIndex:
             # on purpose (a bulkhead for one workload); one left at the library's default is not
             group = [(p, s) for p, s in self._sites_by_source.get((site.library, site.datasource), [])  # type: ignore[arg-type]
                      if self.same_application(self._by_path[p].module, module.module)
+                     and self.loaded_together(self._by_path[p].module, module.module)
                      and not (site.sizing and s.sizing and site.sizing != s.sizing)]
             # each module counts once for its own constructor calls (a second engine in one module may be
             # configured apart), and once per call of a project factory (every call builds the same pool)

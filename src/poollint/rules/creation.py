@@ -851,7 +851,12 @@ class DuplicateModuleClients(ProjectRule):
         every instance then connects to the same database. Modules that run as their own
         process are not counted either: alembic `env.py`, `__main__` scripts, Streamlit scripts,
         tests, and script-shaped modules (no function or class, work at top level) that no module
-        imports. A call of a project factory at module scope counts as the pool it builds, each
+        imports. Two pools are only each other's duplicates when one process loads both modules: one
+        imports the other, or some module of the project imports both, directly or through its imports
+        (at any level, and a package's `__init__` with each of its modules). Modules that nothing loads
+        together are separate processes or dead code (an old copy of `db.py` that only an unused module
+        imports); a framework that loads modules by name (Celery's `include`, Django's `INSTALLED_APPS`)
+        is not followed, so two such modules that no import joins are not reported. A call of a project factory at module scope counts as the pool it builds, each
         call apart (nine handler objects built at import in one module are nine pools); a module's
         own constructor calls count once (a second engine there may be configured apart); a cached
         factory (`@functools.cache`) builds one pool per process and does not count. Two pools that
@@ -869,13 +874,17 @@ class DuplicateModuleClients(ProjectRule):
         import os
 
         from sqlalchemy import create_engine
+        from sqlalchemy.orm import declarative_base
 
         engine = create_engine(os.environ["DATABASE_URL"])
+        Base = declarative_base()
 
         # app/jobs.py
         import os
 
         from sqlalchemy import create_engine
+
+        from app.db import Base  # loads app/db.py, and its pool, in this process too
 
         engine = create_engine(os.environ["DATABASE_URL"])
     """
@@ -884,11 +893,13 @@ class DuplicateModuleClients(ProjectRule):
         import os
 
         from sqlalchemy import create_engine
+        from sqlalchemy.orm import declarative_base
 
         engine = create_engine(os.environ["DATABASE_URL"])
+        Base = declarative_base()
 
         # app/jobs.py
-        from app.db import engine
+        from app.db import Base, engine
     """
     options = ("duplicate-client-threshold",)
     references = (
@@ -899,10 +910,17 @@ class DuplicateModuleClients(ProjectRule):
     def finish(self) -> None:
         from poollint.paths import display_path
 
+        from poollint.python.reads import record_index_answer
+
         index = self.context.index
         if index is None or self.context.is_test_file:
             return
-        for duplicate in index.duplicates(self.context.path, self.settings.duplicate_client_threshold):
+        threshold = self.settings.duplicate_client_threshold
+        found = index.duplicates(self.context.path, threshold)
+        relative = index.relative(self.context.path)
+        if relative is not None:  # which modules load together follows imports the facts' digest does not cover
+            record_index_answer(f"duplicates {threshold} {relative}", found)
+        for duplicate in found:
             site = duplicate.site
             others = ", ".join(f"{path}:{other.line}" for path, other in duplicate.others)
             related = tuple(
