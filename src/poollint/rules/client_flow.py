@@ -11,7 +11,7 @@ from typing import Any, Callable, Collection, Iterator, Mapping, Optional, Seque
 import libcst as cst
 
 from poollint.catalog.model import ClientSpec
-from poollint.python.cst.context import Frame, positional_arguments
+from poollint.python.cst.context import Frame, dotted_name, positional_arguments
 from poollint.python.cst.roles import decorator_target, function_role
 from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.python.facts import INSPECTING_BUILTINS, MAX_CHAIN_DEPTH
@@ -213,7 +213,16 @@ class _QualifiedReferences(_References):
         self.qualified = qualified  # the function's name and the names modules re-export it as
 
     def names_target(self, node: cst.BaseExpression) -> bool:
-        return isinstance(node, (cst.Name, cst.Attribute)) and self.context.qualified_name(node) in self.qualified
+        if not isinstance(node, (cst.Name, cst.Attribute)):
+            return False
+        first = node
+        while isinstance(first, cst.Attribute):
+            first = first.value
+        for function in reversed(self._function):  # `from app.db import init_db` inside the caller itself
+            bound = self.context.imports_inside(function).get(first.value) if isinstance(first, cst.Name) else None
+            if bound is not None:
+                return f"{bound}{(dotted_name(node) or '')[len(first.value):]}" in self.qualified
+        return self.context.qualified_name(node) in self.qualified
 
 
 class _MethodReferences(_References):
@@ -363,7 +372,7 @@ def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Op
     """The uses of a module function (or of a method, by its name) in the other project modules that
     import its module, each parsed whole; None when they cannot all be read. Without a project index,
     nothing is known of other modules: an empty list."""
-    from poollint.python.cst.modules import module_context
+    from poollint.python.cst.modules import module_context, module_names_word
 
     index = context.index
     if index is None or not context.module_name:
@@ -393,6 +402,9 @@ def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Op
         reexporters = further
         if not reexporters:
             break
+    # importing the module names it too (`from app.db import get_db` beside `init_db`): those that never
+    # spell the name cannot use it, and are not parsed
+    importers = [other for other in importers if module_names_word(index, other, imported)]
     if not importers:
         return []
     if len(importers) > MAX_IMPORTERS_READ:

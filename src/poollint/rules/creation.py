@@ -170,8 +170,9 @@ class ClientPerCall(_ClientCreation):
         so does a function or method whose every use is a
         call from run-once code (a command, `main()`, a traitlets/Jupyter application's `start()` or
         `initialize()`), directly or through such helpers, in its own module and in the modules
-        that import it (up to 12 of them; tests are not callers, a call in a loop or a use that is
-        not a call decides against it, and a request handler runs per request whoever else calls it).
+        that import it (up to 12 of those that spell its name; tests are not callers, a call in a loop
+        or a use that is not a call decides against it, and a request handler runs per request whoever
+        else calls it), an import inside the caller too (`from app.db import init_db` in a lifespan hook).
         A decorator runs when the definition it decorates runs: `@with_limiter` (or
         `@limited(per_minute=10)`) on a module's function or a method of its class runs at import,
         and inside a function on every run of that function. Its wrapper runs on every call of what

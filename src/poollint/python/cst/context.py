@@ -408,18 +408,28 @@ class FileContext:
                         found.add(origin)
         return found
 
+    def imports_inside(self, function: cst.FunctionDef) -> dict[str, str]:
+        """The names a function's own import statements bind (`from app.db import init_db` inside a
+        lifespan hook, to dodge an import cycle), resolved as the module's are; not its nested functions'."""
+        memo = self.__dict__.setdefault("_imports_inside", {})
+        if id(function) not in memo:
+            importer = self._importer()
+            bindings: dict[str, str] = {}
+            for small in _own_small_statements(function):
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    bindings.update(resolve_import(cst_import(small), importer).bindings)
+            memo[id(function)] = (function, bindings)  # the node kept alive, so its id is not reused
+        return memo[id(function)][1]
+
     def _in_scope_of(self, function: cst.FunctionDef, work):
         """`work()` with the names `function` binds to imports and calls (`import boto3` inside it,
         `client = OpenAI()`) bound, and the module's names, nothing else of the current scope."""
-        frame = Frame(function)
-        importer = self._importer()
+        frame = Frame(function, dict(self.imports_inside(function)))
         saved = self.frames
         self.frames = [saved[0], frame]
         try:
             for small in _own_small_statements(function):
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    frame.bindings.update(resolve_import(cst_import(small), importer).bindings)
-                elif isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 \
                         and isinstance(small.targets[0].target, cst.Name) \
                         and isinstance(small.value, (cst.Call, cst.Await)):
                     origin = self.qualified_name(small.value)

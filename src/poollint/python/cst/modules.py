@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Optional
 from poollint.python.facts import ParameterUses, borrowed_parameters, parameter_positions, parameter_uses
 from poollint.python.source import ParseFailure, decode, parse
 from poollint.limits import read_bytes
+from poollint.pyast import word_pattern
 from poollint.python.reads import INDEX_READ, file_digest, record_file_read
 
 if TYPE_CHECKING:
@@ -209,6 +210,22 @@ def borrowed_by(index: "ProjectIndex", qualified: str, releases: frozenset[str])
             _FUNCTIONS.popitem(last=False)
     summary = _FUNCTIONS[key].get(found[1])  # type: ignore[index]
     return borrowed_parameters(*summary, releases) if summary is not None else ()
+
+
+def module_names_word(index: "ProjectIndex", module: str, word: str) -> bool:
+    """Whether another module of the project spells `word` anywhere (a call, an import, an attribute):
+    a module that never does cannot name the function of that name, and need not be parsed to find its
+    callers. True when the module cannot be read: only reading it could tell."""
+    relative = _modules_by_name(index).get(module)
+    if relative is None:
+        return True
+    path = index.root / relative
+    try:
+        data = read_bytes(path, "python", index.root)
+    except OSError:
+        return True
+    record_file_read(str(path), file_digest(data))
+    return word_pattern([word]).search(data) is not None
 
 
 def module_context(index: "ProjectIndex", module: str, settings) -> Optional["FileContext"]:
