@@ -80,7 +80,7 @@ def test_duplicate_findings_name_the_other_sites_as_related_locations() -> None:
     project = FIXTURES / "projects" / "DBP103_two_modules_one_database"
     findings = [f for f in _check(project) if f.code == "DBP103"]
     related = {_relative(project, f): [(Path(r.path).name, r.line) for r in f.related] for f in findings}
-    assert related == {"app/db.py": [("jobs.py", 8)], "app/jobs.py": [("db.py", 5)],
+    assert related == {"app/db.py": [("jobs.py", 6)], "app/jobs.py": [("db.py", 5)],
                        "app/billing.py": [("legacy.py", 4)], "app/legacy.py": [("billing.py", 3)]}
 
 
@@ -163,7 +163,7 @@ def test_flake8_reports_what_the_cli_reports(project: Path, tmp_path: Path, monk
 def test_flake8_on_one_file_reports_cross_file_findings(tmp_path: Path) -> None:
     copy = _copy(FIXTURES / "projects" / "DBP103_two_modules_one_database", tmp_path)
     found = _flake8(copy, target="app/jobs.py")
-    assert {(path, line, code) for path, line, _, code, _ in found} == {("app/jobs.py", 8, "DBP103")}
+    assert {(path, line, code) for path, line, _, code, _ in found} == {("app/jobs.py", 6, "DBP103")}
     assert (copy / ".poollint_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
 
 

@@ -363,12 +363,38 @@ class ProjectIndex:
         return self._application.get(first, first) == self._application.get(second, second)
 
     def loaded_together(self, first: str, second: str) -> bool:
-        """Whether importing some module of the project loads both modules: one of them, or a module that
-        imports both, directly or through other imports at any level, or a submodule (loading `app.db.base`
-        runs `app/__init__.py` and `app/db/__init__.py`). Modules that only a framework loads by name
-        (uvicorn's `app.main:app`) are where the import chains start. Two modules that no chain joins run
-        in different processes, or one of them in none (an old copy nothing imports)."""
-        return first == second or not self._loaders(first).isdisjoint(self._loaders(second))
+        """Whether one process may load both modules. Imports say so: one module loads the other, or some
+        module loads both, directly or through other imports at any level (loading `app.db.base` runs
+        `app/__init__.py` and `app/db/__init__.py` too). Where the chains start, with a module nothing
+        of the project loads, something outside loads it by name (a server's command line, a framework's
+        conventions); such modules are taken to run beside those of their own folder. Two modules whose
+        chains start in different folders, and meet nowhere, are not known to share a process: an old
+        copy of `db.py` that only an unused `api/deps.py` imports beside the `main.py` that builds the
+        application."""
+        if first == second:
+            return True
+        loaders = self._loaders(first), self._loaders(second)
+        return not loaders[0].isdisjoint(loaders[1]) or not self._start_folders(first, loaders[0]).isdisjoint(
+            self._start_folders(second, loaders[1]))
+
+    def _start_folders(self, module: str, loaders: frozenset[str]) -> frozenset[str]:
+        """The folders of the modules, among those whose import loads `module`, that nothing in the project
+        loads: where its import chains start."""
+        memo = self.__dict__.setdefault("_start_folders_memo", {})
+        if module not in memo:
+            importers, submodules = self._module_importers(), self._submodules()
+            folders = self._folders()
+            memo[module] = frozenset(folders[loader] for loader in loaders
+                                     if loader in folders and not importers.get(loader) and not submodules.get(loader))
+        return memo[module]
+
+    def _folders(self) -> dict[str, str]:
+        """Module -> the folder of its file, root-relative (`app/api` for `app.api.deps`, `app` for `app`)."""
+        found = self.__dict__.get("_folders_built")
+        if found is None:
+            found = {module: relative.rsplit("/", 1)[0] if "/" in relative else "" for relative, module in self.paths.items()}
+            self.__dict__["_folders_built"] = found
+        return found
 
     def _loaders(self, module: str) -> frozenset[str]:
         """The modules whose import loads `module`: itself, its submodules, the modules importing any of

@@ -852,13 +852,15 @@ class DuplicateModuleClients(ProjectRule):
         every instance then connects to the same database. Modules that run as their own
         process are not counted either: alembic `env.py`, `__main__` scripts, Streamlit scripts,
         tests, and script-shaped modules (no function or class, work at top level) that no module
-        imports. Two pools are only each other's duplicates when one process loads both modules: one
+        imports. Two pools are only each other's duplicates when one process may load both modules: one
         imports the other, or some module of the project imports both, directly or through its imports
-        (at any level, and a package's `__init__` with each of its modules). Modules that nothing loads
-        together are separate processes or dead code (an old copy of `db.py` that only an unused module
-        imports); a framework that loads modules by name (Celery's `include`, Django's `INSTALLED_APPS`)
-        is not followed, so two such modules that no import joins are not reported. A call of a project factory at module scope counts as the pool it builds, each
-        call apart (nine handler objects built at import in one module are nine pools); a module's
+        (at any level; a package's `__init__` runs with each of its modules), or the import chains that
+        load them start in one folder. A module that nothing of the project imports is loaded by name
+        from outside (a server's command line, a framework's conventions) and is taken to run beside the
+        other such modules of its folder; chains that start in different folders and meet nowhere are
+        different processes, or dead code (an old copy of `db.py` that only an unused `api/deps.py`
+        imports, beside the `main.py` that builds the application). A call of a project factory at
+        module scope counts as the pool it builds, each call apart (nine handler objects built at import in one module are nine pools); a module's
         own constructor calls count once (a second engine there may be configured apart); a cached
         factory (`@functools.cache`) builds one pool per process and does not count. Two pools that
         the code sizes explicitly and differently (`pool_size`/`max_overflow`, `min_size`/`max_size`,
@@ -875,17 +877,13 @@ class DuplicateModuleClients(ProjectRule):
         import os
 
         from sqlalchemy import create_engine
-        from sqlalchemy.orm import declarative_base
 
         engine = create_engine(os.environ["DATABASE_URL"])
-        Base = declarative_base()
 
         # app/jobs.py
         import os
 
         from sqlalchemy import create_engine
-
-        from app.db import Base  # loads app/db.py, and its pool, in this process too
 
         engine = create_engine(os.environ["DATABASE_URL"])
     """
@@ -894,13 +892,11 @@ class DuplicateModuleClients(ProjectRule):
         import os
 
         from sqlalchemy import create_engine
-        from sqlalchemy.orm import declarative_base
 
         engine = create_engine(os.environ["DATABASE_URL"])
-        Base = declarative_base()
 
         # app/jobs.py
-        from app.db import Base, engine
+        from app.db import engine
     """
     options = ("duplicate-client-threshold",)
     references = (
@@ -910,7 +906,6 @@ class DuplicateModuleClients(ProjectRule):
 
     def finish(self) -> None:
         from poollint.paths import display_path
-
         from poollint.python.reads import record_index_answer
 
         index = self.context.index
