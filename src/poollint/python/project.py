@@ -12,6 +12,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Optional, Type
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
 from poollint.paths import is_test_path, resolved
+from poollint.python.loading import LoadGraph
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
                                    module_name_from_relative)
 from poollint.python.names import SourceRoots, root_packages, roots_from_json, roots_to_json
@@ -363,82 +364,11 @@ class ProjectIndex:
         return self._application.get(first, first) == self._application.get(second, second)
 
     def loaded_together(self, first: str, second: str) -> bool:
-        """Whether one process may load both modules. Imports say so: one module loads the other, or some
-        module loads both, directly or through other imports at any level (loading `app.db.base` runs
-        `app/__init__.py` and `app/db/__init__.py` too). Where the chains start, with a module nothing
-        of the project loads, something outside loads it by name (a server's command line, a framework's
-        conventions); such modules are taken to run beside those of their own folder. Two modules whose
-        chains start in different folders, and meet nowhere, are not known to share a process: an old
-        copy of `db.py` that only an unused `api/deps.py` imports beside the `main.py` that builds the
-        application."""
-        if first == second:
-            return True
-        loaders = self._loaders(first), self._loaders(second)
-        return not loaders[0].isdisjoint(loaders[1]) or not self._start_folders(first, loaders[0]).isdisjoint(
-            self._start_folders(second, loaders[1]))
-
-    def _start_folders(self, module: str, loaders: frozenset[str]) -> frozenset[str]:
-        """The folders of the modules, among those whose import loads `module`, that nothing in the project
-        loads: where its import chains start."""
-        memo = self.__dict__.setdefault("_start_folders_memo", {})
-        if module not in memo:
-            importers, submodules = self._module_importers(), self._submodules()
-            folders = self._folders()
-            memo[module] = frozenset(folders[loader] for loader in loaders
-                                     if loader in folders and not importers.get(loader) and not submodules.get(loader))
-        return memo[module]
-
-    def _folders(self) -> dict[str, str]:
-        """Module -> the folder of its file, root-relative (`app/api` for `app.api.deps`, `app` for `app`)."""
-        found = self.__dict__.get("_folders_built")
-        if found is None:
-            found = {module: relative.rsplit("/", 1)[0] if "/" in relative else "" for relative, module in self.paths.items()}
-            self.__dict__["_folders_built"] = found
-        return found
-
-    def _loaders(self, module: str) -> frozenset[str]:
-        """The modules whose import loads `module`: itself, its submodules, the modules importing any of
-        them, and so on (ProjectIndex._importers, the import statements of every module at any level)."""
-        memo = self.__dict__.setdefault("_loaders_memo", {})
-        if module not in memo:
-            importers = self._module_importers()
-            submodules = self._submodules()
-            found = {module}
-            frontier = [module]
-            while frontier:
-                loaded = frontier.pop()
-                for loader in (*importers.get(loaded, ()), *submodules.get(loaded, ())):
-                    if loader not in found:
-                        found.add(loader)
-                        frontier.append(loader)
-            memo[module] = frozenset(found)
-        return memo[module]
-
-    def _module_importers(self) -> dict[str, frozenset[str]]:
-        """Project module -> the modules that import it or a name of it (`from app.db import engine`)."""
-        found = self.__dict__.get("_module_importers_built")
-        if found is None:
-            modules = set(self.paths.values())
-            grouped: dict[str, set[str]] = {}
-            for target, importers in self._importers.items():
-                loaded = target if target in modules else target.rsplit(".", 1)[0] if "." in target else None
-                if loaded in modules:
-                    grouped.setdefault(loaded, set()).update(importers)
-            found = {name: frozenset(importers) for name, importers in grouped.items()}
-            self.__dict__["_module_importers_built"] = found
-        return found
-
-    def _submodules(self) -> dict[str, tuple[str, ...]]:
-        """Package -> its modules one level down (`app.db` -> `app.db.base`): loading one loads the package."""
-        found = self.__dict__.get("_submodules_built")
-        if found is None:
-            grouped: dict[str, list[str]] = {}
-            for name in self.paths.values():
-                if "." in name:
-                    grouped.setdefault(name.rsplit(".", 1)[0], []).append(name)
-            found = {package: tuple(sorted(names)) for package, names in grouped.items()}
-            self.__dict__["_submodules_built"] = found
-        return found
+        """Whether one process may load both modules (python/loading.py)."""
+        graph = self.__dict__.get("_load_graph")
+        if graph is None:
+            graph = self.__dict__["_load_graph"] = LoadGraph(self.paths, self._importers)
+        return graph.loaded_together(first, second)
 
     def defines_screen_words(self, module: ModuleFacts, catalog: Catalog, session_helpers: bool = True) -> bool:
         """Whether one of the project's words (a factory, client object, scope, model class, function that
