@@ -404,7 +404,7 @@ def _uses_in_importers(context, name: str, klass: Optional[cst.ClassDef]) -> "Op
             break
     # importing the module names it too (`from app.db import get_db` beside `init_db`): those that never
     # spell the name cannot use it, and are not parsed
-    importers = [other for other in importers if module_names_word(index, other, imported)]
+    importers = [other for other in importers if module_names_word(index, other, name)]
     if not importers:
         return []
     if len(importers) > MAX_IMPORTERS_READ:
