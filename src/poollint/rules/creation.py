@@ -860,9 +860,10 @@ class DuplicateModuleClients(ProjectRule):
         other such modules of its folder; chains that start in different folders and meet nowhere are
         different processes, or dead code (an old copy of `db.py` that only an unused `api/deps.py`
         imports, beside the `main.py` that builds the application). A call of a project factory at
-        module scope counts as the pool it builds, each call apart (nine handler objects built at import in one module are nine pools); a module's
-        own constructor calls count once (a second engine there may be configured apart); a cached
-        factory (`@functools.cache`) builds one pool per process and does not count. Two pools that
+        module scope counts as the pool it builds, each call apart (nine handler objects built at
+        import in one module are nine pools); a module's own constructor calls count once (a second
+        engine there may be configured apart); a cached factory (`@functools.cache`) builds one pool
+        per process and does not count. Two pools that
         the code sizes explicitly and differently (`pool_size`/`max_overflow`, `min_size`/`max_size`,
         `max_connections`, `maxPoolSize`: the catalog's `size-arguments`) are kept apart on purpose,
         a bulkhead for one workload, and are not each other's duplicates; one left at the library's
