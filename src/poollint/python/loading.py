@@ -8,7 +8,7 @@ conventions); such modules are taken to run beside those of their own folder.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Optional
 
 
 class LoadGraph:
@@ -17,12 +17,22 @@ class LoadGraph:
 
     def __init__(self, paths: Mapping[str, str], importers: Mapping[str, tuple[str, ...]]) -> None:
         modules = set(paths.values())
+        # `from models.models import x` in backend/main.py, run from backend/ where no source root was
+        # inferred: the one module whose name ends so
+        by_suffix: dict[str, Optional[str]] = {}
+        for name in modules:
+            parts = name.split(".")
+            for start in range(1, len(parts)):
+                suffix = ".".join(parts[start:])
+                by_suffix[suffix] = None if suffix in by_suffix and by_suffix[suffix] != name else name
         by_module: dict[str, set[str]] = {}
         for target, names in importers.items():
             # `from app.db import engine` loads app.db; `import app.db` names it whole
-            loaded = target if target in modules else target.rsplit(".", 1)[0] if "." in target else None
-            if loaded in modules:
-                by_module.setdefault(loaded, set()).update(names)
+            for candidate in (target, target.rsplit(".", 1)[0]):
+                loaded = candidate if candidate in modules else by_suffix.get(candidate)
+                if loaded is not None:
+                    by_module.setdefault(loaded, set()).update(names)
+                    break
         self._importers = {name: frozenset(found) for name, found in by_module.items()}
         submodules: dict[str, list[str]] = {}
         for name in modules:

@@ -178,7 +178,7 @@ def absolute_bindings(node: "ast.Import | ast.ImportFrom") -> dict[str, str]:
 def imports_in_source(data: bytes, module: str, relative: str) -> tuple[str, ...]:
     """What a module imports (absolute, dotted), read from its text alone, as ModuleFacts.imports has
     it: for the files the index does not read (they name no database library), so that the project
-    knows which modules load which (ProjectIndex._applications). Unrooted: the index roots them once
+    knows which modules load which (python/loading.py). Unrooted: the index roots them once
     it knows the source roots."""
     if b"import" not in data:  # a data module or a huge generated one: nothing to scan line by line
         return ()

@@ -49,8 +49,6 @@ class ProjectIndex:
     # what every module imports of the project, read from its text at any level (a function's own
     # `import app.config.environment as environment` too): module -> imports; see importers_of
     project_imports: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
-    # each module's application (see _applications), kept by a compact index for the same reason
-    known_applications: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # the re-exports that name something of the index (see _follow_reexports), kept likewise
     known_reexports: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # which modules import each name of the project (see importers_of), kept likewise
@@ -88,7 +86,6 @@ class ProjectIndex:
         self._imported_modules = frozenset(name for m in self.modules.values() for name in m.imports) \
             | frozenset(name for imports in self.other_imports.values() for name in imports) \
             | (self.known_imported or frozenset())
-        self._application = self._applications() if self.known_applications is None else dict(self.known_applications)
         self._registered_once = frozenset(name for m in self.modules.values() for name in m.registered_once)
         self._scheduled = frozenset(name for m in self.modules.values() for name in m.scheduled)
         self._routes = frozenset(name for m in self.modules.values() for name in m.routes)
@@ -303,65 +300,6 @@ class ProjectIndex:
                     name=name, display=f"{name.rsplit('.', 1)[-1]}()", constructor="", constructor_display="",
                     library="", datasource=None, cached=False, line=line, returns=base)
                 self._inheriting_modules.add(module)
-
-    def _applications(self) -> dict[str, str]:
-        """Module -> a name shared by the modules one process may load together: those of one package
-        (with its `__init__`), and any two joined by an import. Two example apps side by side that never
-        import each other are two applications; a module importing both joins them."""
-        imports = {**self.other_imports, **{name: module.imports for name, module in self.modules.items()}}
-        leader = {name: name for name in imports}
-
-        def find(name: str) -> str:
-            while leader[name] != name:
-                leader[name] = leader[leader[name]]
-                name = leader[name]
-            return name
-
-        def join(first: str, second: str) -> None:
-            leader[find(first)] = find(second)
-
-        # `from models.models import x` in backend/main.py, run from backend/: the module whose name ends
-        # so, when only one does
-        by_suffix: dict[str, Optional[str]] = {}
-        for name in imports:
-            parts = name.split(".")
-            for start in range(1, len(parts)):
-                suffix = ".".join(parts[start:])
-                by_suffix[suffix] = None if suffix in by_suffix and by_suffix[suffix] != name else name
-
-        def module_of(imported: str) -> Optional[str]:
-            for candidate in (imported, imported.rsplit(".", 1)[0]):
-                found = candidate if candidate in leader else by_suffix.get(candidate)
-                if found is not None:
-                    return found
-            return None
-
-        first_in_package: dict[str, str] = {}
-        for name, imported_by_name in imports.items():
-            package = name.rsplit(".", 1)[0] if "." in name else ""
-            join(name, first_in_package.setdefault(package, name))
-            if package in leader:
-                join(name, package)
-            for imported in imported_by_name:
-                target = module_of(imported)
-                if target is not None:
-                    join(name, target)
-        return {name: find(name) for name in imports}
-
-    def _application_of_new(self, module: ModuleFacts) -> str:
-        """The application an edited module joins: its own if the index knew it, else that of a module
-        it imports or of its package, else its own name."""
-        if module.module in self._application:
-            return self._application[module.module]
-        package = module.module.rsplit(".", 1)[0] if "." in module.module else ""
-        for name in (*module.imports, *(m for m in self._application if m.rsplit(".", 1)[0] == package)):
-            for candidate in (name, name.rsplit(".", 1)[0]):
-                if candidate in self._application:
-                    return self._application[candidate]
-        return module.module
-
-    def same_application(self, first: str, second: str) -> bool:
-        return self._application.get(first, first) == self._application.get(second, second)
 
     def loaded_together(self, first: str, second: str) -> bool:
         """Whether one process may load both modules (python/loading.py)."""
@@ -897,7 +835,6 @@ class ProjectIndex:
         return ProjectIndex(self.root, modules, {**self.paths, relative: name}, digest.hexdigest()[:16],
                             known_reaching=self.reaching_names(with_publishes=True),
                             known_imported=self._imported_modules,
-                            known_applications={**self._application, name: self._application_of_new(facts)},
                             known_reexports=self._reexports, known_importers=self._importers_with(name, facts.imports),
                             known_packages=self.imported_packages() | {t.split(".")[0] for t in facts.imports},
                             known_holders=self.holders_made_per_call(), source_roots=self.source_roots)
@@ -1038,7 +975,6 @@ class ProjectIndex:
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
                 "reaching": sorted(self.reaching_names(with_publishes=True)),
                 "imported": sorted(self._imported_modules & set(self.modules)),
-                "applications": {m["module"]: self._application.get(m["module"], m["module"]) for m in modules},
                 "reexports": self._reexports, "importers": self._importers,
                 "packages": sorted(self.imported_packages()),
                 "holders": self.holders_made_per_call(),
@@ -1053,7 +989,7 @@ class ProjectIndex:
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
         modules = {m["module"]: ModuleFacts.from_json(m) for m in data["modules"]}
         return cls(root, modules, dict(data["paths"]), data["digest"], known_reaching=frozenset(data["reaching"]),
-                   known_imported=frozenset(data.get("imported", ())), known_applications=data.get("applications", {}),
+                   known_imported=frozenset(data.get("imported", ())),
                    known_reexports=data.get("reexports", {}), known_importers=data.get("importers", {}),
                    known_packages=frozenset(data.get("packages", ())),
                    known_holders={name: list(found) for name, found in data.get("holders", {}).items()},
@@ -1116,8 +1052,7 @@ class ProjectIndex:
             # two pools of one datasource that the code sizes explicitly and differently are kept apart
             # on purpose (a bulkhead for one workload); one left at the library's default is not
             group = [(p, s) for p, s in self._sites_by_source.get((site.library, site.datasource), [])  # type: ignore[arg-type]
-                     if self.same_application(self._by_path[p].module, module.module)
-                     and self.loaded_together(self._by_path[p].module, module.module)
+                     if self.loaded_together(self._by_path[p].module, module.module)
                      and not (site.sizing and s.sizing and site.sizing != s.sizing)]
             # each module counts once for its own constructor calls (a second engine in one module may be
             # configured apart), and once per call of a project factory (every call builds the same pool)
