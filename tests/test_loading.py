@@ -1,0 +1,61 @@
+"""Which modules one process may load together (python/loading.py), as DBP103 asks it."""
+from __future__ import annotations
+
+from poollint.python.loading import LoadGraph
+
+PATHS = {
+    "app/__init__.py": "app",
+    "app/main.py": "app.main",
+    "app/jobs.py": "app.jobs",
+    "app/db/__init__.py": "app.db",
+    "app/db/base.py": "app.db.base",
+    "app/db/old.py": "app.db.old",
+    "app/api/__init__.py": "app.api",
+    "app/api/routes.py": "app.api.routes",
+    "app/api/deps.py": "app.api.deps",
+    "worker/__init__.py": "worker",
+    "worker/tasks.py": "worker.tasks",
+    "backend/main.py": "backend.main",
+    "backend/models/models.py": "backend.models.models",
+    "backend/db.py": "backend.db",
+}
+
+
+def _graph(**extra: tuple[str, ...]) -> LoadGraph:
+    importers = {
+        "app.api.routes": ("app.main",),
+        "app.db.base.engine": ("app.api.routes",),  # `from app.db.base import engine`
+        "app.db.old": ("app.api.deps",),  # only a module nothing imports loads the old copy
+        "models.models.User": ("backend.main",),  # run from backend/: no source root says so
+        **extra,
+    }
+    return LoadGraph(PATHS, importers)
+
+
+def test_a_module_that_imports_both_loads_them_together() -> None:
+    graph = _graph(**{"app.db.old.engine": ("app.api.routes",)})
+    assert graph.loaded_together("app.db.base", "app.db.old")
+
+
+def test_chains_that_start_in_different_folders_and_meet_nowhere_are_apart() -> None:
+    graph = _graph()
+    assert not graph.loaded_together("app.db.base", "app.db.old")  # app/main.py vs app/api/deps.py
+    assert not graph.loaded_together("app.main", "worker.tasks")
+
+
+def test_modules_nothing_imports_run_beside_those_of_their_folder() -> None:
+    graph = _graph()
+    assert graph.loaded_together("app.main", "app.jobs")
+    assert graph.loaded_together("app.db.base", "app.jobs")  # app/main.py, which loads base, is app/jobs.py's neighbour
+
+
+def test_loading_a_module_runs_its_packages() -> None:
+    graph = _graph()
+    assert "app.db.base" in graph.loaders("app.db")
+    assert "app.main" in graph.loaders("app.db")  # main -> routes -> app.db.base -> app/db/__init__.py
+
+
+def test_an_import_no_source_root_explains_is_the_one_module_whose_name_ends_so() -> None:
+    graph = _graph()
+    assert "backend.main" in graph.loaders("backend.models.models")
+    assert graph.loaded_together("backend.models.models", "backend.db")  # both chains start in backend/
