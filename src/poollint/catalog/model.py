@@ -187,6 +187,9 @@ class Guards:
     process_task_decorators: frozenset[str] = frozenset()
     # `group.add_command(fn)`: a call that registers a function as a one-shot command
     command_registration_methods: frozenset[str] = frozenset()
+    # calls that load a module named by a string, as an import would (`include("shop.urls")` of a
+    # Django URLconf): python/names.py imports_in_source counts the module as imported
+    module_loading_calls: frozenset[str] = frozenset()
     # what runs a function at a scheduler's pace, one run per tick (python/facts.py _scheduled, roles.py):
     # the settings that hold a Celery beat schedule, the calls that register a function on a schedule,
     # the decorators that declare a periodic task, and a task decorator's keyword that schedules it

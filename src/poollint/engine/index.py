@@ -22,8 +22,8 @@ from poollint.limits import read_bytes
 from poollint.paths import is_test_path, resolved
 from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, index_source, module_name_from_relative,
                                    read_module, summary_words)
-from poollint.python.names import (SourceRoots, imports_in_source, infer_source_roots, root_packages, rooted,
-                                     roots_to_json)
+from poollint.python.names import (SourceRoots, imports_in_source, infer_source_roots, module_loading_pattern,
+                                   root_packages, rooted, roots_to_json)
 from poollint.python.project import ProjectIndex, facts_digest
 from poollint.engine.plan import screen_vocabularies
 from poollint.python.screen import (VOCABULARIES, ScreenWords, ScreenedFile, content_digest, names_a_screen_call, parse_text,
@@ -180,6 +180,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
 
     registrations = _registration_pattern(settings.catalog)
     module_objects = _module_object_pattern(settings.catalog)
+    loading_calls = module_loading_pattern(settings.catalog.guards.module_loading_calls)
     # a setting that runs every view in a transaction, and the URLconfs that say which functions are
     # views: read only in a project that sets it (RequestTransactionSpec)
     request_settings, request_routes = _request_transaction_patterns(settings.catalog)
@@ -209,7 +210,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         # `from models.models import x` run from backend/ names backend.models.models; and which
         # database libraries, by package (ProjectIndex.imported_packages: `engine.connect()` on an
         # engine of unknown origin is SQLAlchemy's in a project that imports it, in any module)
-        imported = imports_in_source(data, names[relative], relative)
+        imported = imports_in_source(data, names[relative], relative, loading_calls)
         heads = {name.split(".")[0] for name in imported}
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": "",
                              "imports": [name for name in imported if name.split(".")[0] in name_parts]

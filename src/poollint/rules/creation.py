@@ -855,9 +855,10 @@ class DuplicateModuleClients(ProjectRule):
         imports. Two pools are only each other's duplicates when one process may load both modules: one
         imports the other, or some module of the project imports both, directly or through its imports
         (at any level; a package's `__init__` runs with each of its modules), or the import chains that
-        load them start in one folder. A module that nothing of the project imports is loaded by name
-        from outside (a server's command line, a framework's conventions) and is taken to run beside the
-        other such modules of its folder; chains that start in different folders and meet nowhere are
+        load them start in one folder. A call that loads a module named by a string counts as an import
+        (a Django URLconf's `include("shop.urls")`: the catalog's `module-loading-calls`). A module that
+        nothing of the project imports is loaded by name from outside (a server's command line, a
+        framework's conventions) and is taken to run beside the other such modules of its folder; chains that start in different folders and meet nowhere are
         different processes, or dead code (an old copy of `db.py` that only an unused `api/deps.py`
         imports, beside the `main.py` that builds the application). A call of a project factory at
         module scope counts as the pool it builds, each call apart (nine handler objects built at
