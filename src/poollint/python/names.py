@@ -176,15 +176,15 @@ def absolute_bindings(node: "ast.Import | ast.ImportFrom") -> dict[str, str]:
 
 
 def imports_in_source(data: bytes, module: str, relative: str,
-                      loading_calls: "re.Pattern[bytes] | None" = None) -> tuple[str, ...]:
+                      loading_calls: "Optional[ModuleLoadingCalls]" = None) -> tuple[str, ...]:
     """What a module imports (absolute, dotted), read from its text alone, as ModuleFacts.imports has
     it: for the files the index does not read (they name no database library), so that the project
     knows which modules load which (python/loading.py). Unrooted: the index roots them once
     it knows the source roots. `loading_calls` (module_loading_pattern): the modules the file loads by
     name through a call (`include("shop.urls")`) count too."""
     found: set[str] = set()
-    if loading_calls is not None:
-        found.update(name.decode("ascii", "replace") for name in loading_calls.findall(data))
+    if loading_calls is not None and any(name in data for name in loading_calls.names):
+        found.update(name.decode("ascii", "replace") for name in loading_calls.pattern.findall(data))
     if b"import" not in data:  # a data module or a huge generated one: nothing to scan line by line
         return tuple(sorted(found))
     importer = Importer(module, relative.endswith("__init__.py"))
@@ -205,10 +205,20 @@ def imports_in_source(data: bytes, module: str, relative: str,
     return tuple(sorted(found))
 
 
-def module_loading_pattern(calls: "frozenset[str]") -> "re.Pattern[bytes] | None":
+@dataclass(frozen=True)
+class ModuleLoadingCalls:
+    """The catalog's `module-loading-calls`, as bytes to test a file for at once and a pattern for the
+    module each call names."""
+
+    names: tuple[bytes, ...]
+    pattern: "re.Pattern[bytes]"
+
+
+def module_loading_pattern(calls: "frozenset[str]") -> "Optional[ModuleLoadingCalls]":
     """Bytes of a call that loads a module named by its first argument, a string literal
     (`include("shop.urls")`, `include(("shop.urls", "shop"))`): the catalog's `module-loading-calls`."""
     if not calls:
         return None
     names = "|".join(re.escape(name) for name in sorted(calls))
-    return re.compile(rf"\b(?:{names})\([ \t]*\(?[ \t]*[\"']([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)[\"']".encode())
+    return ModuleLoadingCalls(tuple(f"{name}(".encode() for name in sorted(calls)), re.compile(
+        rf"\b(?:{names})\([ \t]*\(?[ \t]*[\"']([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)[\"']".encode()))
