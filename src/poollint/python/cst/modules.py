@@ -188,16 +188,10 @@ def borrowed_by(index: "ProjectIndex", qualified: str, releases: frozenset[str])
     """The parameters of the project function `qualified` names that it only borrows (facts.py's
     borrowed_parameters), read with `ast`; () for anything else or a module that does not parse."""
     found = defining_module(index, qualified)
-    relative = _modules_by_name(index).get(found[0]) if found is not None and "." not in found[1] else None
-    if relative is None:
+    read = _read_module(index, found[0]) if found is not None and "." not in found[1] else None
+    if read is None:
         return ()
-    path = index.root / relative
-    try:
-        data = read_bytes(path, "python", index.root)
-    except OSError:
-        return ()
-    digest = file_digest(data)
-    record_file_read(str(path), digest)
+    path, data, digest = read
     key = (str(path), digest)
     if key not in _FUNCTIONS:
         try:
@@ -216,32 +210,18 @@ def module_names_word(index: "ProjectIndex", module: str, word: str) -> bool:
     """Whether another module of the project spells `word` anywhere (a call, an import, an attribute):
     a module that never does cannot name the function of that name, and need not be parsed to find its
     callers. True when the module cannot be read: only reading it could tell."""
-    relative = _modules_by_name(index).get(module)
-    if relative is None:
-        return True
-    path = index.root / relative
-    try:
-        data = read_bytes(path, "python", index.root)
-    except OSError:
-        return True
-    record_file_read(str(path), file_digest(data))
-    return word_pattern([word]).search(data) is not None
+    read = _read_module(index, module)
+    return read is None or word_pattern([word]).search(read[1]) is not None
 
 
 def module_context(index: "ProjectIndex", module: str, settings) -> Optional["FileContext"]:
     """The context of another module of the project, parsed whole, or None (missing, unparsable)."""
     from poollint.python.cst.context import FileContext
 
-    relative = _modules_by_name(index).get(module)
-    if relative is None:
+    read = _read_module(index, module)
+    if read is None:
         return None
-    path = index.root / relative
-    try:
-        data = read_bytes(path, "python", index.root)
-    except OSError:  # UnreadableFile too: not a regular file, too large, a symlink out of the project
-        return None
-    digest = file_digest(data)
-    record_file_read(str(path), digest)
+    path, data, digest = read
     key = (str(path), digest, settings.fingerprint())
     if key not in _LOADED:
         text = decode(data)
@@ -253,6 +233,23 @@ def module_context(index: "ProjectIndex", module: str, settings) -> Optional["Fi
     else:
         _LOADED.move_to_end(key)
     return _LOADED[key]
+
+
+def _read_module(index: "ProjectIndex", module: str) -> Optional[tuple[Path, bytes, str]]:
+    """Another module's path, bytes and digest, its read recorded (a cached result that depends on it is
+    dropped when it changes); None when the project has no such module or it cannot be read (not a
+    regular file, too large, a symlink out of the project: limits.UnreadableFile is an OSError)."""
+    relative = _modules_by_name(index).get(module)
+    if relative is None:
+        return None
+    path = index.root / relative
+    try:
+        data = read_bytes(path, "python", index.root)
+    except OSError:
+        return None
+    digest = file_digest(data)
+    record_file_read(str(path), digest)
+    return path, data, digest
 
 
 def _shown(path: Path) -> str:
