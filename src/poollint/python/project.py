@@ -322,14 +322,22 @@ class ProjectIndex:
         return module.defines_screen_words and (
             not module.module or module.module in self._modules_defining_words(catalog, session_helpers))
 
+    def _project_words(self, catalog: Catalog, session_helpers: bool) -> Iterator[str]:
+        """The project's qualified words a file may use: its factories, client objects, scopes, library
+        models and, with `session_helpers`, the functions that leave a shared session open."""
+        yield from self.screen_words()
+        yield from self.screen_objects(catalog)
+        yield from self.screen_scopes()
+        yield from self.library_models(catalog)
+        if session_helpers:
+            yield from self.shared_sessions_left_open(catalog)
+
     def _modules_defining_words(self, catalog: Catalog, session_helpers: bool) -> frozenset[str]:
         """Every dotted prefix of every qualified project word (a module is one of them when it defines one)."""
         memo = self.__dict__.setdefault("_word_modules", {})
         if session_helpers not in memo:
             prefixes: set[str] = set()
-            for word in (*self.screen_words(), *self.constructor_objects(catalog), *self.screen_objects(catalog),
-                         *self.screen_scopes(), *self.library_models(catalog),
-                         *(self.shared_sessions_left_open(catalog) if session_helpers else ())):
+            for word in (*self.constructor_objects(catalog), *self._project_words(catalog, session_helpers)):
                 parts = word.split(".")
                 prefixes.update(".".join(parts[:cut]) for cut in range(1, len(parts)))
             memo[session_helpers] = frozenset(prefixes)
@@ -575,9 +583,7 @@ class ProjectIndex:
         code must spell to use one (the last part): it imports the word, or the module that defines it."""
         memo = self.__dict__.setdefault("_qualified_words", {})
         if session_helpers not in memo:
-            memo[session_helpers] = [f".{name}" for name in (
-                *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes(), *self.library_models(catalog),
-                *(self.shared_sessions_left_open(catalog) if session_helpers else ())) if "." in name]
+            memo[session_helpers] = [f".{name}" for name in self._project_words(catalog, session_helpers) if "." in name]
         words = memo[session_helpers]
         found = set()
         for imported in imports:
