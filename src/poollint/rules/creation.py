@@ -858,9 +858,10 @@ class DuplicateModuleClients(ProjectRule):
         load them start in one folder. A call that loads a module named by a string counts as an import
         (a Django URLconf's `include("shop.urls")`: the catalog's `module-loading-calls`). A module that
         nothing of the project imports is loaded by name from outside (a server's command line, a
-        framework's conventions) and is taken to run beside the other such modules of its folder; chains that start in different folders and meet nowhere are
-        different processes, or dead code (an old copy of `db.py` that only an unused `api/deps.py`
-        imports, beside the `main.py` that builds the application). A call of a project factory at
+        framework's conventions) and is taken to run beside the other such modules of its folder;
+        chains that start in different folders and meet nowhere are different processes, or dead code
+        (an old copy of `db.py` that only an unused `api/deps.py` imports, beside the `main.py` that
+        builds the application). A call of a project factory at
         module scope counts as the pool it builds, each call apart (nine handler objects built at
         import in one module are nine pools); a module's own constructor calls count once (a second
         engine there may be configured apart); a cached factory (`@functools.cache`) builds one pool
