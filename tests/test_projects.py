@@ -366,3 +366,50 @@ def test_other_modules_kept_between_files_stay_within_a_budget(tmp_path: Path, m
     assert sorted(parsed) == ["# billing module", "# mailer module"]
     modules.forget_loaded_modules()
     assert [key[0].rsplit("/", 1)[-1] for key in modules._LOADED] == ["mailer.py"]
+
+
+NO_PROCESS_LOADS = FIXTURES / "projects" / "DBP201_module_no_process_loads_negative"
+LEFTOVER_ROUTE = {("app/routes/orders.py", 10, "DBP201")}
+
+
+def test_a_module_that_starts_being_loaded_gives_fresh_results(tmp_path: Path) -> None:
+    """A route module the application no longer loads is silent; once the application imports it again,
+    the next cached run and flake8 on the module report it (the silence is an answer of the index that
+    the cached result records)."""
+    copy = _copy(NO_PROCESS_LOADS, tmp_path)
+    assert LEFTOVER_ROUTE.isdisjoint({(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)})
+    main = copy / "app" / "main.py"
+    main.write_text(main.read_text().replace("from fastapi import FastAPI\n",
+                                             "from fastapi import FastAPI\n\nfrom app.routes import orders  # noqa: F401\n"))
+    assert LEFTOVER_ROUTE <= {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    assert ("app/routes/orders.py", 10, "DBP201") in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/routes/orders.py")}
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(("Procfile", "web: uvicorn app.main:app\nclose: python -m app.routes.orders\n"), id="a Procfile names it"),
+    pytest.param(("app/serverless.py", "from app.routes.orders import close_order\n\n\ndef lambda_handler(event, context):\n"
+                                        "    return close_order(event['id'])\n"), id="a serverless handler imports it"),
+    pytest.param(("app/plugins.py", "import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n"),
+                 id="the project loads modules by computed names"),
+    pytest.param(("README.md", "Close an order by hand: `python -m app.routes.orders`.\n"), id="a README names it"),
+])
+def test_a_module_nothing_imports_is_reported_when_something_may_start_it(tmp_path: Path, change: tuple[str, str]) -> None:
+    """What says a module nothing imports may still run: a file naming it, a module that shows it starts
+    and imports it, loading by computed names anywhere in the project."""
+    copy = _copy(NO_PROCESS_LOADS, tmp_path)
+    relative, text = change
+    target = copy / relative
+    target.write_text((target.read_text() if target.exists() and relative.endswith(".py") else "") + text)
+    assert LEFTOVER_ROUTE <= {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=False)}
+
+
+def test_a_package_whose_start_the_project_does_not_show_is_reported(tmp_path: Path) -> None:
+    """A library, or a project that shows no application start (only tests and modules): its modules
+    run in processes poollint cannot see, so nothing is taken to be unloaded."""
+    copy = _copy(NO_PROCESS_LOADS, tmp_path)
+    (copy / "app" / "main.py").unlink()
+    (copy / "Procfile").unlink()
+    tests = copy / "tests"
+    tests.mkdir()
+    (tests / "test_db.py").write_text("from app.db import engine\n\n\ndef test_engine():\n    assert engine\n")
+    assert LEFTOVER_ROUTE <= {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=False)}

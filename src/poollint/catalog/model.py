@@ -190,6 +190,13 @@ class Guards:
     # calls that load a module named by a string, as an import would (`include("shop.urls")` of a
     # Django URLconf): python/names.py imports_in_source counts the module as imported
     module_loading_calls: frozenset[str] = frozenset()
+    # what tells that a module a project never imports may still run (python/loading.py StartSigns):
+    # the module names and folders a framework loads by its conventions, the objects a server or worker
+    # loads by name from its command line, and calls that load modules named at run time
+    discovered_modules: frozenset[str] = frozenset()
+    discovered_folders: frozenset[str] = frozenset()
+    worker_app_constructors: frozenset[str] = frozenset()
+    dynamic_loading_calls: frozenset[str] = frozenset()
     # what runs a function at a scheduler's pace, one run per tick (python/facts.py _scheduled, roles.py):
     # the settings that hold a Celery beat schedule, the calls that register a function on a schedule,
     # the decorators that declare a periodic task, and a task decorator's keyword that schedules it

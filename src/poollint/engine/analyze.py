@@ -18,6 +18,7 @@ from poollint.python.cst.modules import forget_loaded_modules
 from poollint.python.cst.walk import traverse
 from poollint.findings import Finding
 from poollint.python.project import ProjectIndex
+from poollint.python.reads import record_index_answer
 from poollint.config.lines import split_lines
 from poollint.python.source import ParseFailure, decode, parse_skipping_unsupported
 from poollint.engine.suppress import is_suppressed
@@ -123,9 +124,23 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
             continue
         findings.extend(rule.findings)
     findings = one_per_root(findings)
+    if findings and index is not None:
+        findings = _in_code_that_runs(findings, path, index)
     lines = split_lines(text)
     kept = [f for f in findings if not is_suppressed(f.code, lines, (f.line,))]
     return kept + unsupported + crashes, len(crashes)
+
+
+def _in_code_that_runs(findings: list[Finding], path: Path, index: ProjectIndex) -> list[Finding]:
+    """The findings, or none when no process loads the file's module (ProjectIndex.may_run): code that
+    never runs holds no connection. The answer is recorded, so that a cached result is dropped when an
+    import or a mention starts loading the module."""
+    relative = index.relative(path)
+    if relative is None:
+        return findings
+    runs = index.may_run(relative)
+    record_index_answer(f"runs {relative}", runs)
+    return findings if runs else []
 
 
 def one_per_root(findings: list[Finding]) -> list[Finding]:

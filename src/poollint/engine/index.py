@@ -11,6 +11,7 @@ import logging
 import os
 import re
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -24,6 +25,7 @@ from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, index_source, m
                                    read_module, summary_words)
 from poollint.python.names import (SourceRoots, imports_in_source, infer_source_roots, module_loading_pattern,
                                    root_packages, rooted, roots_to_json)
+from poollint.python.loading import CONVENTIONAL, StartSigns, may_name_modules
 from poollint.python.project import ProjectIndex, facts_digest
 from poollint.engine.plan import screen_vocabularies
 from poollint.python.screen import (VOCABULARIES, ScreenWords, ScreenedFile, content_digest, names_a_screen_call, parse_text,
@@ -36,7 +38,7 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 24  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 25  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
 # 11: importers of each project name; 12: imported packages; 13: importers from every file's text;
 # 14: openers through builders the project re-exports; 15: database libraries every file imports;
@@ -48,6 +50,7 @@ INDEX_FORMAT = 24  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: scrip
 # 21: the parameters a module function's result may carry (ModuleFacts.result_parameters)
 # 22: factories memoised in a dict of their class
 # 23: what a scheduler runs (ModuleFacts.scheduled); 24: beat entries under any name
+# 25: which modules something outside may load (StartSigns), and loading by computed names
 
 
 # -- the project ----------------------------------------------------------------------------------
@@ -103,6 +106,21 @@ def project_files(root: Path, is_excluded: Callable[[Path], bool] = lambda path:
     return out
 
 
+def project_text_files(root: Path, is_excluded: Callable[[Path], bool] = lambda path: False) -> list[tuple[str, Path]]:
+    """(root-relative POSIX path, path) of the project's files that may name a module to load by its
+    name or path (python/loading.py may_name_modules): code, configuration, scripts, documents."""
+    out: list[tuple[str, Path]] = []
+    for directory, dirnames, filenames in os.walk(root):
+        base = Path(directory)
+        dirnames[:] = sorted(name for name in dirnames
+                             if not is_built_in_excluded(name) and not is_excluded(base / name))
+        for filename in sorted(filenames):
+            path = base / filename
+            if may_name_modules(filename) and not is_excluded(path):
+                out.append((path.relative_to(root).as_posix(), path))
+    return out
+
+
 def _stat(path: Path) -> Optional[tuple[int, ...]]:
     """What tells a changed file without reading it. An edit can keep the size and put the old mtime
     back (`touch -r`, `cp -p`, `git stash pop`), but the kernel sets ctime on every change, as git's
@@ -133,9 +151,12 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         compact = _read_json(compact_path)
         if compact.get("manifest") == manifest:
             try:
-                return ProjectIndex.from_compact(root, compact)
+                index = ProjectIndex.from_compact(root, compact)
             except (KeyError, TypeError, ValueError):
                 pass
+            else:
+                index.text_files = partial(project_text_files, root, settings.is_excluded)
+                return index
     cached = _read_json(cache_path) if use_cache else {}
     previous = cached.get("files", {})
     if not isinstance(previous, dict):
@@ -181,6 +202,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     registrations = _registration_pattern(settings.catalog)
     module_objects = _module_object_pattern(settings.catalog)
     loading_calls = module_loading_pattern(settings.catalog.guards.module_loading_calls)
+    start_signs = StartSigns(settings.catalog.guards)
     # a setting that runs every view in a transaction, and the URLconfs that say which functions are
     # views: read only in a project that sets it (RequestTransactionSpec)
     request_settings, request_routes = _request_transaction_patterns(settings.catalog)
@@ -196,7 +218,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         old = previous.get(relative)
         # an entry stands while its file is unchanged and nothing it imports became a name of the
         # project (its imports keep only those: `shop.db` counts once backend/shop/ appears)
-        if isinstance(old, dict) and tuple(old.get("stat", ())) == stat \
+        if isinstance(old, dict) and tuple(old.get("stat", ())) == stat and "starts" in old \
                 and new_parts.isdisjoint(old.get("heads", ())):
             entries[relative] = old
             kept.append(relative)
@@ -214,7 +236,10 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         heads = {name.split(".")[0] for name in imported}
         entries[relative] = {"stat": list(stat), "read": False, "facts": None, "factory_screen": "",
                              "imports": [name for name in imported if name.split(".")[0] in name_parts]
-                             + sorted(heads & library_packages), "heads": sorted(heads)}
+                             + sorted(heads & library_packages), "heads": sorted(heads),
+                             # whether something outside may load it, whether it loads modules by computed names
+                             "starts": start_signs.started(relative, data),
+                             "dynamic": start_signs.loads_by_computed_name(data)}
         names_library = passes_screen(data, settings)  # scanned once: most files fail here
         if (names_library and (names_a_screen_call(data, settings) or module_objects.search(data))) \
                 or registrations.search(data) \
@@ -285,10 +310,14 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     facts_json = {e["facts"]["module"]: e["facts"] for e in entries.values() if e["facts"]}
     index = ProjectIndex(root, modules(), names, facts_digest(facts_json), other_imports={
         names[relative]: imports_of(relative) for relative, entry in entries.items() if not entry["facts"]},
-        project_imports={names[relative]: imports_of(relative) for relative in entries}, source_roots=source_roots)
+        project_imports={names[relative]: imports_of(relative) for relative in entries}, source_roots=source_roots,
+        inert=frozenset(relative for relative, entry in entries.items() if not entry["starts"]),
+        conventional=frozenset(relative for relative, entry in entries.items() if entry["starts"] == CONVENTIONAL),
+        loads_dynamically=any(entry["dynamic"] for entry in entries.values()))
     if use_cache:
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact(settings.catalog)})
     index.screened = screened_files
+    index.text_files = partial(project_text_files, root, settings.is_excluded)
     return index
 
 

@@ -8,7 +8,14 @@ conventions); such modules are taken to run beside those of their own folder.
 """
 from __future__ import annotations
 
-from typing import Mapping, Optional
+import re
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Collection, Iterable, Mapping, Optional
+
+from poollint.paths import is_test_path
+
+if TYPE_CHECKING:
+    from poollint.catalog.model import Guards
 
 
 class LoadGraph:
@@ -41,6 +48,7 @@ class LoadGraph:
         self._submodules = {package: tuple(sorted(names)) for package, names in submodules.items()}
         self._folders = {module: relative.rsplit("/", 1)[0] if "/" in relative else ""
                          for relative, module in paths.items()}
+        self._relatives = {module: relative for relative, module in paths.items()}
         self._loaders: dict[str, frozenset[str]] = {}
         self._start_folders: dict[str, frozenset[str]] = {}
 
@@ -55,6 +63,10 @@ class LoadGraph:
         loaders = self.loaders(first), self.loaders(second)
         return not loaders[0].isdisjoint(loaders[1]) or not self.start_folders(first).isdisjoint(
             self.start_folders(second))
+
+    def relative(self, module: str) -> Optional[str]:
+        """The root-relative path of a project module."""
+        return self._relatives.get(module)
 
     def loaders(self, module: str) -> frozenset[str]:
         """The modules whose import loads `module`: itself, its submodules (loading `app.db.base` runs
@@ -71,6 +83,28 @@ class LoadGraph:
             self._loaders[module] = frozenset(found)
         return self._loaders[module]
 
+    def loaded_from(self, starts: Collection[str]) -> frozenset[str]:
+        """The modules that loading `starts` loads: what they import at any depth, and the packages of
+        each (`import app.db.base` runs app/__init__.py and app/db/__init__.py)."""
+        if "_imports" not in self.__dict__:
+            imports: dict[str, set[str]] = {}
+            for loaded, importers in self._importers.items():
+                for importer in importers:
+                    imports.setdefault(importer, set()).add(loaded)
+            self.__dict__["_imports"] = imports
+        imports = self.__dict__["_imports"]
+        found = set(starts)
+        frontier = list(found)
+        while frontier:
+            module = frontier.pop()
+            parts = module.split(".")
+            packages = {".".join(parts[:end]) for end in range(1, len(parts))} & self._relatives.keys()
+            for loaded in (*imports.get(module, ()), *packages):
+                if loaded not in found:
+                    found.add(loaded)
+                    frontier.append(loaded)
+        return frozenset(found)
+
     def start_folders(self, module: str) -> frozenset[str]:
         """The folders of the modules, among those whose import loads `module`, that nothing in the
         project loads: where its import chains start."""
@@ -79,3 +113,81 @@ class LoadGraph:
                 self._folders[loader] for loader in self.loaders(module)
                 if loader in self._folders and not self._importers.get(loader) and not self._submodules.get(loader))
         return self._start_folders[module]
+
+
+SHOWN = "shown"
+CONVENTIONAL = "conventional"
+
+
+class StartSigns:
+    """What says, from a module's path and text alone, that something outside the project may load it
+    by name or path, so that it runs although no module of the project imports it (the catalog's
+    guards: `discovered-modules`, `discovered-folders`, `app-constructors`, `worker-app-constructors`,
+    `handler-names`, `dynamic-loading-calls`)."""
+
+    def __init__(self, guards: "Guards") -> None:
+        self._modules = guards.discovered_modules
+        self._folders = guards.discovered_folders
+        served = sorted({name.rsplit(".", 1)[-1] for name in (*guards.app_constructors, *guards.worker_app_constructors)})
+        handlers = sorted(guards.handler_names)
+        alternatives = "|".join(re.escape(name) for name in served) or "(?!)"
+        handler_names = "|".join(re.escape(name) for name in handlers) or "(?!)"
+        # at the start of a line, so at module scope (or in a string, which only errs towards running):
+        # a main guard; a statement that does something when the file runs (`main()`, `asyncio.run(...)`,
+        # a `for` loop); an application object a server loads by name (`app = FastAPI()`); a handler a
+        # serverless platform calls (`def lambda_handler(`, `handler = Mangum(app)`); a Streamlit script
+        self._runs = re.compile(
+            rb"^(?:if[ \t]+__name__[ \t]*==|(?:await[ \t]+)?[A-Za-z_][\w.]*[ \t]*\(|(?:for|while|with|async[ \t]+(?:for|with))[ \t]"
+            rb"|[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*(?:[\w.]+\.)?(?:" + alternatives.encode() + rb")\("
+            rb"|(?:async[ \t]+)?def[ \t]+(?:" + handler_names.encode() + rb")\(|(?:" + handler_names.encode() + rb")[ \t]*="
+            rb"|(?:import|from)[ \t]+streamlit\b)", re.MULTILINE)
+        dynamic = "|".join(re.escape(name.rsplit(".", 1)[-1]) for name in sorted(guards.dynamic_loading_calls)) or "(?!)"
+        self._dynamic = re.compile(rb"\b(?:" + dynamic.encode() + rb")[ \t]*\(")
+
+    def started(self, relative: str, data: bytes) -> str:
+        """Whether the module at `relative` (root-relative) may be loaded from outside the project:
+        SHOWN when its text says so, CONVENTIONAL when a framework or test runner loads it by its name
+        or folder (test code, `app/models.py`), "" when nothing says so."""
+        if self._runs.search(data) is not None:
+            return SHOWN
+        parts = relative.split("/")
+        stem = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
+        if stem in self._modules or is_test_path(PurePosixPath(relative)) \
+                or any(folder in self._folders for folder in parts[:-1]):
+            return CONVENTIONAL
+        return ""
+
+    def loads_by_computed_name(self, data: bytes) -> bool:
+        """Whether the module loads modules whose names it computes (`importlib.import_module(name)`)."""
+        return self._dynamic.search(data) is not None
+
+
+def mentioned(files: Iterable[tuple[str, Path]], words: Collection[str], skipped: Collection[str]) -> bool:
+    """Whether a file among `files` ((root-relative path, path), see `may_name_modules`), other than those
+    in `skipped`, spells one of `words` as a word: `celery -A tubealgo.jobs` in a Procfile,
+    `"app.workers.sync"` in a setting, `python -m app.tools.backfill` in a README."""
+    if not words:
+        return False
+    pattern = re.compile(rb"(?<![\w])(?:" + "|".join(re.escape(w) for w in sorted(words)).encode() + rb")(?![\w])")
+    for relative, path in files:
+        if relative in skipped:
+            continue
+        try:
+            if path.stat().st_size <= MAX_MENTION_FILE_BYTES and pattern.search(path.read_bytes()):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+# files that may name a module to load: code, configuration, scripts and documents; past this size a
+# file is data or generated
+MAX_MENTION_FILE_BYTES = 1_000_000
+_MENTION_SUFFIXES = (".py", ".pyi", ".ipynb", ".toml", ".cfg", ".ini", ".yml", ".yaml", ".json", ".sh", ".bash", ".md",
+                     ".rst", ".txt", ".conf", ".service", ".env", ".ps1", ".bat", ".cmd", ".mk")
+
+
+def may_name_modules(filename: str) -> bool:
+    lowered = filename.lower()
+    return lowered.endswith(_MENTION_SUFFIXES) or lowered.startswith(("dockerfile", "procfile", "makefile", "justfile")) \
+        or lowered.startswith(".env") or lowered == "containerfile"

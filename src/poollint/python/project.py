@@ -12,7 +12,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Optional, Type
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
 from poollint.paths import is_test_path, resolved
-from poollint.python.loading import LoadGraph
+from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentioned
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
                                    module_name_from_relative)
 from poollint.python.names import SourceRoots, root_packages, roots_from_json, roots_to_json
@@ -70,6 +70,16 @@ class ProjectIndex:
     # where the project's absolute imports start (python/facts.py SourceRoots): every reader names
     # `from entityservice import database` in backend/ as backend.entityservice.database
     source_roots: SourceRoots = field(default=(), repr=False, compare=False)
+    # root-relative paths of the modules that nothing outside the project is seen to load by name or
+    # path (python/loading.py StartSigns), and whether a module loads modules by computed names; None:
+    # not known, every module may run
+    inert: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
+    # ...and of those that only a framework's or test runner's conventions load (`app/models.py`, tests)
+    conventional: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    loads_dynamically: bool = field(default=False, repr=False, compare=False)
+    # the project's files that may name a module to load (python/loading.py may_name_modules), listed
+    # when asked: (root-relative path, path)
+    text_files: Optional[Callable[[], Iterable[tuple[str, Path]]]] = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -151,13 +161,16 @@ class ProjectIndex:
 
     def answer(self, question: str) -> object:
         """The answer to a question a cached result recorded (python/reads.record_index_answer):
-        `importers <name> <name>...`, `packages` or `duplicates <threshold> <root-relative path>`."""
+        `importers <name> <name>...`, `packages`, `duplicates <threshold> <root-relative path>` or
+        `runs <root-relative path>`."""
         kind, _, rest = question.partition(" ")
         if kind == "importers":
             return self.importers_of(rest.split())
         if kind == "duplicates":
             threshold, _, relative = rest.partition(" ")
             return self.duplicates(self.root / relative, int(threshold))
+        if kind == "runs":
+            return self.may_run(rest)
         if kind == "packages":
             if "_packages_answer" not in self.__dict__:
                 self.__dict__["_packages_answer"] = tuple(sorted(self.imported_packages()))
@@ -301,12 +314,66 @@ class ProjectIndex:
                     library="", datasource=None, cached=False, line=line, returns=base)
                 self._inheriting_modules.add(module)
 
+    def _load_graph(self) -> LoadGraph:
+        graph = self.__dict__.get("_load_graph_built")
+        if graph is None:
+            graph = self.__dict__["_load_graph_built"] = LoadGraph(self.paths, self._importers)
+        return graph
+
     def loaded_together(self, first: str, second: str) -> bool:
         """Whether one process may load both modules (python/loading.py)."""
-        graph = self.__dict__.get("_load_graph")
-        if graph is None:
-            graph = self.__dict__["_load_graph"] = LoadGraph(self.paths, self._importers)
-        return graph.loaded_together(first, second)
+        return self._load_graph().loaded_together(first, second)
+
+    def may_run(self, relative: str) -> bool:
+        """Whether some process may load the module at `relative` (root-relative), so that its code may
+        run: a module whose import it is (itself, or one importing it at any depth) is loaded from outside
+        the project, or may be. Something outside may load a module that sits where no package holds it
+        (`main.py`, `scripts/seed.py`), that shows it runs (a main guard, a top-level call, an application
+        object, a framework's convention: python/loading.py StartSigns), or whose name another file
+        spells (a Procfile's `celery -A app.jobs`, a setting's `"app.workers.sync"`, a README's
+        `python -m app.tools.backfill`). A project that loads modules by computed names may run any.
+        Code that no process loads cannot hold a pool: an old `telegram_bot.py` nothing imports."""
+        if self.inert is None or self.loads_dynamically or relative not in self.paths:
+            return True
+        graph = self._load_graph()
+        module = self.paths[relative]
+        loaders = [graph.relative(loader) for loader in graph.loaders(module)]
+        if any(loader is None or self._may_start(loader) for loader in loaders):
+            return True
+        # ...and only where the project shows how its package runs: some module of the package is
+        # loaded by one that shows it starts (not only by a convention: a library's modules run in its
+        # users' processes, and its tests show nothing of that)
+        package = module.split(".")[0]
+        if not any(name == package or name.startswith(package + ".") for name in self._running_outside_tests()):
+            return True
+        answers = self.__dict__.setdefault("_may_run", {})
+        if relative not in answers:
+            words = {loader.rsplit("/", 2)[-2] if loader.endswith("/__init__.py") else loader.rsplit("/", 1)[-1][:-3]
+                     for loader in loaders if loader is not None}
+            answers[relative] = self.text_files is None or mentioned(self.text_files(), words, set(loaders))
+        return answers[relative]
+
+    def _may_start(self, relative: str) -> bool:
+        """Whether something outside the project may load the module at `relative`: it shows it may
+        (python/loading.py StartSigns), or no package holds it."""
+        return relative not in self.inert or self._outside_packages(relative)
+
+    def _running_outside_tests(self) -> frozenset[str]:
+        """The modules that the modules which show they may start (not only by a convention) load."""
+        if "_running" not in self.__dict__:
+            graph = self._load_graph()
+            self.__dict__["_running"] = graph.loaded_from(
+                [module for relative, module in self.paths.items()
+                 if self._may_start(relative) and relative not in self.conventional])
+        return self.__dict__["_running"]
+
+    def _outside_packages(self, relative: str) -> bool:
+        """A module of a folder that is no regular package (no `__init__.py`): run by its path
+        (`python scripts/seed.py`) or imported from a path entry outside the project."""
+        if relative.endswith("/__init__.py") or relative == "__init__.py":
+            return False
+        folder = relative.rsplit("/", 1)[0] + "/" if "/" in relative else ""
+        return f"{folder}__init__.py" not in self.paths
 
     def defines_screen_words(self, module: ModuleFacts, catalog: Catalog, session_helpers: bool = True) -> bool:
         """Whether one of the project's words (a factory, client object, scope, model class, function that
@@ -836,6 +903,11 @@ class ProjectIndex:
         modules = {k: v for k, v in self.modules.items() if v.path != relative}
         modules[name] = facts
         digest = hashlib.sha256(f"{self.digest()}:{json.dumps(facts.to_json(), sort_keys=True)}".encode())
+        data = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
+        signs = StartSigns(settings.catalog.guards)
+        started = signs.started(relative, data)
+        inert = None if self.inert is None else (self.inert - {relative} if started else self.inert | {relative})
+        conventional = self.conventional - {relative} | ({relative} if started == CONVENTIONAL else set())
         # the buffer's own functions reach what they did for its own findings (same-module calls are
         # judged from its text): the project's reaching names stand
         return ProjectIndex(self.root, modules, {**self.paths, relative: name}, digest.hexdigest()[:16],
@@ -843,7 +915,9 @@ class ProjectIndex:
                             known_imported=self._imported_modules,
                             known_reexports=self._reexports, known_importers=self._importers_with(name, facts.imports),
                             known_packages=self.imported_packages() | {t.split(".")[0] for t in facts.imports},
-                            known_holders=self.holders_made_per_call(), source_roots=self.source_roots)
+                            known_holders=self.holders_made_per_call(), source_roots=self.source_roots,
+                            inert=inert, conventional=conventional, loads_dynamically=self.loads_dynamically or signs.loads_by_computed_name(data),
+                            text_files=self.text_files)
 
     def _importers_with(self, module: str, imports: Iterable[str]) -> dict[str, list[str]]:
         """The importers of each name, with `module` importing `imports` instead of what it imported."""
@@ -989,7 +1063,10 @@ class ProjectIndex:
                 "call_results": self._call_results,
                 "models": self.library_models(catalog),
                 "open_sessions": {name: sorted(found) for name, found in self.shared_sessions_left_open(catalog).items()},
-                "roots": roots_to_json(self.source_roots)}
+                "roots": roots_to_json(self.source_roots),
+                "inert": sorted(self.inert) if self.inert is not None else None,
+                "conventional": sorted(self.conventional),
+                "dynamic": self.loads_dynamically}
 
     @classmethod
     def from_compact(cls, root: Path, data: dict[str, Any]) -> "ProjectIndex":
@@ -1003,7 +1080,10 @@ class ProjectIndex:
                    known_call_results=dict(data.get("call_results", {})),
                    known_models=dict(data.get("models", {})),
                    known_open_sessions=dict(data.get("open_sessions", {})),
-                   source_roots=roots_from_json(data.get("roots", ())))
+                   source_roots=roots_from_json(data.get("roots", ())),
+                   inert=frozenset(data["inert"]) if data.get("inert") is not None else None,
+                   conventional=frozenset(data.get("conventional", ())),
+                   loads_dynamically=bool(data.get("dynamic")))
 
     def import_time_sites(self, module: ModuleFacts) -> list[ClientSite]:
         """Pools built when `module` is imported, with factory calls resolved (cached factories build none)."""
@@ -1059,7 +1139,7 @@ class ProjectIndex:
             # on purpose (a bulkhead for one workload); one left at the library's default is not
             group = [(p, s) for p, s in self._sites_by_source.get((site.library, site.datasource), [])  # type: ignore[arg-type]
                      if self.loaded_together(self._by_path[p].module, module.module)
-                     and not (site.sizing and s.sizing and site.sizing != s.sizing)]
+                     and not (site.sizing and s.sizing and site.sizing != s.sizing) and self.may_run(p)]
             # each module counts once for its own constructor calls (a second engine in one module may be
             # configured apart), and once per call of a project factory (every call builds the same pool)
             if len({(p, s.line, s.column) if s.via else (p,) for p, s in group}) < threshold:
