@@ -917,17 +917,44 @@ class _HoldingRule(FileRule):
                            self._site(node, f"`{display}` waits here"), sleeps=spec.kind == "sleep")
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
         if self.catalog.is_offload(qualified, method):
-            for arg in positional_arguments(node):
-                argument = self.qualified_name(arg.value)
-                spec = self.catalog.external_call(argument)
-                if spec is not None:
-                    reached = Reached((self._display(node), f"{_text(self.context, arg.value)}()"),
-                                      _describe(spec, None, self.catalog.external_function(argument) is spec),
-                                      spec.publishes_task)
-                    return self._wanted(reached)
+            return self._offloaded(node, depth, seen, caller_unset)
         if depth <= 0:
             return None
-        callee = self._project_function(node, reaching_only=True)
+        return self._through_project(node, node, depth, seen, caller_unset)
+
+    def _offloaded(self, node: cst.Call, depth: int, seen: frozenset[int],
+                   caller_unset: frozenset[str]) -> Optional[Reached]:
+        """What a call that runs its callable argument in a thread and waits for it waits on: a library
+        call (`await asyncio.to_thread(requests.get, url)`), a project function, called with the
+        arguments after it (`to_thread(sync_order, order_id)`, `loop.run_in_executor(None, embed, text)`),
+        or a lambda's call (`to_thread(lambda: client.embed(text))`)."""
+        positional = positional_arguments(node)
+        for position, arg in enumerate(positional):
+            argument = self.qualified_name(arg.value)
+            spec = self.catalog.external_call(argument)
+            if spec is not None:
+                reached = Reached((self._display(node), f"{_text(self.context, arg.value)}()"),
+                                  _describe(spec, None, self.catalog.external_function(argument) is spec),
+                                  spec.publishes_task)
+                return self._wanted(reached)
+            if isinstance(arg.value, cst.Lambda) and isinstance(arg.value.body, cst.Call):
+                inner = self._reached(arg.value.body, depth, seen, caller_unset)
+            elif depth > 0 and isinstance(arg.value, (cst.Name, cst.Attribute)):
+                # the callable as if called with the arguments handed on after it
+                as_called = cst.Call(func=arg.value, args=tuple(positional[position + 1:]))
+                inner = self._through_project(as_called, node, depth, seen, caller_unset)
+            else:
+                continue
+            if inner is not None:
+                return Reached((self._display(node), *inner.chain), inner.kind, inner.publishes_task,
+                               inner.related, inner.sleeps)
+        return None
+
+    def _through_project(self, call: cst.Call, node: cst.Call, depth: int, seen: frozenset[int],
+                         caller_unset: frozenset[str]) -> Optional[Reached]:
+        """The external call a project function reaches, called as `call` (`node` itself, or the callable
+        an offload call hands on, as if called) at `node`."""
+        callee = self._project_function(call, reaching_only=True)
         if callee is None or id(callee[0]) in seen:
             return None
         function, klass, context = callee
@@ -936,7 +963,7 @@ class _HoldingRule(FileRule):
         places = (self.context.current_statement, self.context.frames[-1].node if self.context.frames else None)
         if runs_when_iterated(context, function) and not any(iterated_in(place, node) for place in places):
             return None
-        unset = _flags_left_unset(function, klass, node, caller_unset)
+        unset = _flags_left_unset(function, klass, call, caller_unset)
         if context is self.context:
             inner = self._reach_function(function, klass, depth - 1, seen | {id(function)}, unset)
         else:
@@ -944,8 +971,8 @@ class _HoldingRule(FileRule):
                 function, klass, depth - 1, seen | {id(function)}, unset))
         if inner is None:
             return None
-        return Reached((self._display(node), *inner.chain), inner.kind, inner.publishes_task,
-                       self._site(node, f"calls `{self._display(node)}`") + inner.related, inner.sleeps)
+        return Reached((self._display(call), *inner.chain), inner.kind, inner.publishes_task,
+                       self._site(node, f"calls `{self._display(call)}`") + inner.related, inner.sleeps)
 
     def _wanted(self, reached: Reached) -> Optional[Reached]:
         return reached if reached.publishes_task == self.reports_task_publishes else None
