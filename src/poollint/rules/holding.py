@@ -1315,6 +1315,9 @@ class _ScopeScan(cst.CSTVisitor):
         self.opened_in_body = opened_in_body
         self.holds: list[tuple[Optional[cst.With], Hold]] = []  # None: opened by a decorator
         self.with_items: set[int] = set()
+        # connections a generator checks out by assignment (`conn = await pool.acquire()`), by name: one it
+        # yields is its caller's until the generator resumes to give it back (`finally: pool.release(conn)`)
+        self.checked_out: dict[str, Hold] = {}
         self.found: Optional[Hold] = None
 
     def on_visit(self, node: cst.CSTNode) -> bool:
@@ -1323,6 +1326,15 @@ class _ScopeScan(cst.CSTVisitor):
         if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not self.function:
             return False  # only defined here
         rule = self.rule
+        if isinstance(node, cst.Assign) and not self.opened_in_body and len(node.targets) == 1 \
+                and isinstance(node.targets[0].target, cst.Name):
+            value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+            checkout = rule._checkout_method(value.func) if isinstance(value, cst.Call) else None
+            if checkout is not None:
+                opener = f"{_text(rule.context, value.func)}()"
+                self.checked_out[node.targets[0].target.value] = Hold(
+                    value, 0, False, checkout.library, opener, value,
+                    related=rule._site(value, f"`{opener}` checks out the connection it yields"))
         if node is self.function:
             rule.context.enter(node)
             for decorator in self.function.decorators:
@@ -1347,6 +1359,8 @@ class _ScopeScan(cst.CSTVisitor):
                         node, f"`{hold.opener}` opens the {'transaction' if hold.is_transaction else 'checkout'}"))))
         elif isinstance(node, cst.Yield) and self.holds and not self.opened_in_body:
             self.found = self.holds[-1][1]
+        elif isinstance(node, cst.Yield) and isinstance(node.value, cst.Name) and node.value.value in self.checked_out:
+            self.found = self.checked_out[node.value.value]
         elif isinstance(node, cst.Call) and self.opened_in_body and id(node) not in self.with_items:
             spec = rule._transaction_function(node.func) or rule._transaction_method(node.func)
             if spec is not None:
