@@ -413,3 +413,10 @@ def test_a_package_whose_start_the_project_does_not_show_is_reported(tmp_path: P
     tests.mkdir()
     (tests / "test_db.py").write_text("from app.db import engine\n\n\ndef test_engine():\n    assert engine\n")
     assert LEFTOVER_ROUTE <= {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=False)}
+
+
+def test_a_module_named_by_a_literal_import_is_no_loading_by_computed_names(tmp_path: Path) -> None:
+    """`__import__("datetime")` names one module (a library here): the leftover route stays unloaded."""
+    copy = _copy(NO_PROCESS_LOADS, tmp_path)
+    (copy / "app" / "clock.py").write_text('def now():\n    return __import__("datetime").datetime.now()\n')
+    assert LEFTOVER_ROUTE.isdisjoint({(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=False)})

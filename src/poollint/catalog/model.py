@@ -197,6 +197,7 @@ class Guards:
     discovered_folders: frozenset[str] = frozenset()
     worker_app_constructors: frozenset[str] = frozenset()
     dynamic_loading_calls: frozenset[str] = frozenset()
+    loading_calls_by_name: frozenset[str] = frozenset()
     # what runs a function at a scheduler's pace, one run per tick (python/facts.py _scheduled, roles.py):
     # the settings that hold a Celery beat schedule, the calls that register a function on a schedule,
     # the decorators that declare a periodic task, and a task decorator's keyword that schedules it

@@ -141,8 +141,13 @@ class StartSigns:
             rb"|[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*(?:[\w.]+\.)?(?:" + alternatives.encode() + rb")\("
             rb"|(?:async[ \t]+)?def[ \t]+(?:" + handler_names.encode() + rb")\(|(?:" + handler_names.encode() + rb")[ \t]*="
             rb"|(?:import|from)[ \t]+streamlit\b)", re.MULTILINE)
-        dynamic = "|".join(re.escape(name.rsplit(".", 1)[-1]) for name in sorted(guards.dynamic_loading_calls)) or "(?!)"
-        self._dynamic = re.compile(rb"\b(?:" + dynamic.encode() + rb")[ \t]*\(")
+        by_name = {name.rsplit(".", 1)[-1] for name in guards.loading_calls_by_name}
+        dynamic = "|".join(re.escape(last) for last in sorted({name.rsplit(".", 1)[-1] for name in guards.dynamic_loading_calls})
+                           if last not in by_name) or "(?!)"
+        named = "|".join(re.escape(last) for last in sorted(by_name)) or "(?!)"
+        # `import_module(name)`, `import_module(f"app.plugins.{name}")`; not `__import__("datetime")`
+        self._dynamic = re.compile(rb"\b(?:" + dynamic.encode() + rb")[ \t]*\(|\b(?:" + named.encode()
+                                   + rb")[ \t]*\([ \t]*(?![rRuUbB]?[\"'])")
 
     def started(self, relative: str, data: bytes) -> str:
         """Whether the module at `relative` (root-relative) may be loaded from outside the project:
