@@ -167,22 +167,25 @@ class StartSigns:
         return self._dynamic.search(data) is not None
 
 
-def mentioned(files: Iterable[tuple[str, Path]], words: Collection[str], skipped: Collection[str]) -> bool:
-    """Whether a file among `files` ((root-relative path, path), see `may_name_modules`), other than those
-    in `skipped`, spells one of `words` as a word: `celery -A tubealgo.jobs` in a Procfile,
-    `"app.workers.sync"` in a setting, `python -m app.tools.backfill` in a README."""
+def mentions(files: Iterable[tuple[str, Path]], words: Collection[str]) -> dict[str, set[str]]:
+    """Which of `words` each file among `files` ((root-relative path, path), see `may_name_modules`)
+    spells as a word, by word: `celery -A tubealgo.jobs` in a Procfile, `"app.workers.sync"` in a
+    setting, `python -m app.tools.backfill` in a README. One pass, whatever the number of words."""
+    found: dict[str, set[str]] = {}
     if not words:
-        return False
-    pattern = re.compile(rb"(?<![\w])(?:" + "|".join(re.escape(w) for w in sorted(words)).encode() + rb")(?![\w])")
+        return found
+    pattern = re.compile(rb"(?<![\w])(?:" + "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))).encode()
+                         + rb")(?![\w])")
     for relative, path in files:
-        if relative in skipped:
-            continue
         try:
-            if path.stat().st_size <= MAX_MENTION_FILE_BYTES and pattern.search(path.read_bytes()):
-                return True
+            if path.stat().st_size > MAX_MENTION_FILE_BYTES:
+                continue
+            data = path.read_bytes()
         except OSError:
             continue
-    return False
+        for word in set(pattern.findall(data)):
+            found.setdefault(word.decode("ascii", "replace"), set()).add(relative)
+    return found
 
 
 # files that may name a module to load: code, configuration, scripts and documents; past this size a

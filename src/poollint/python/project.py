@@ -12,7 +12,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Optional, Type
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
 from poollint.paths import is_test_path, resolved
-from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentioned
+from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentions
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
                                    module_name_from_relative)
 from poollint.python.names import SourceRoots, root_packages, roots_from_json, roots_to_json
@@ -335,23 +335,44 @@ class ProjectIndex:
         Code that no process loads cannot hold a pool: an old `telegram_bot.py` nothing imports."""
         if self.inert is None or self.loads_dynamically or relative not in self.paths:
             return True
+        unloaded = self._unloaded_candidate(relative)
+        if unloaded is None:
+            return True
+        answers = self.__dict__.get("_mentioned")
+        if answers is None:
+            answers = self.__dict__["_mentioned"] = self._mentioned_candidates()
+        return answers.get(relative, True)
+
+    def _unloaded_candidate(self, relative: str) -> Optional[tuple[frozenset[str], frozenset[str]]]:
+        """For a module that no module shows it may start, in a package the project shows running: the
+        words that would name what loads it (the stems of those modules, a package by its folder) and
+        those modules' paths; None when the module may run without a file naming it."""
         graph = self._load_graph()
         module = self.paths[relative]
         loaders = [graph.relative(loader) for loader in graph.loaders(module)]
         if any(loader is None or self._may_start(loader) for loader in loaders):
-            return True
+            return None
         # ...and only where the project shows how its package runs: some module of the package is
         # loaded by one that shows it starts (not only by a convention: a library's modules run in its
         # users' processes, and its tests show nothing of that)
         package = module.split(".")[0]
         if not any(name == package or name.startswith(package + ".") for name in self._running_outside_tests()):
-            return True
-        answers = self.__dict__.setdefault("_may_run", {})
-        if relative not in answers:
-            words = {loader.rsplit("/", 2)[-2] if loader.endswith("/__init__.py") else loader.rsplit("/", 1)[-1][:-3]
-                     for loader in loaders if loader is not None}
-            answers[relative] = self.text_files is None or mentioned(self.text_files(), words, set(loaders))
-        return answers[relative]
+            return None
+        words = frozenset(loader.rsplit("/", 2)[-2] if loader.endswith("/__init__.py") else loader.rsplit("/", 1)[-1][:-3]
+                          for loader in loaders if loader is not None)
+        return words, frozenset(loader for loader in loaders if loader is not None)
+
+    def _mentioned_candidates(self) -> dict[str, bool]:
+        """Whether a file of the project, other than the modules that would load it, names each module
+        that may run only if something outside loads it: every such module at once, in one pass over the
+        project's files (python/loading.py mentions)."""
+        candidates = {relative: found for relative in self.paths
+                      if (found := self._unloaded_candidate(relative)) is not None}
+        if self.text_files is None:
+            return {relative: True for relative in candidates}
+        spelled = mentions(self.text_files(), {word for words, _ in candidates.values() for word in words})
+        return {relative: any(spelled.get(word, set()) - skipped for word in words)
+                for relative, (words, skipped) in candidates.items()}
 
     def _may_start(self, relative: str) -> bool:
         """Whether something outside the project may load the module at `relative`: it shows it may
