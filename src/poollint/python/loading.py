@@ -136,15 +136,18 @@ class StartSigns:
         # a main guard; a statement that does something when the file runs (`main()`, `asyncio.run(...)`,
         # a `for` loop); an application object a server loads by name (`app = FastAPI()`); a handler a
         # serverless platform calls (`def lambda_handler(`, `handler = Mangum(app)`); a Streamlit script
-        self._runs = re.compile(
-            rb"^(?:if[ \t]+__name__[ \t]*==|(?:await[ \t]+)?[A-Za-z_][\w.]*[ \t]*\(|(?:for|while|with|async[ \t]+(?:for|with))[ \t]"
+        runs = (
+            rb"(?:if[ \t]+__name__[ \t]*==|(?:await[ \t]+)?[A-Za-z_][\w.]*[ \t]*\(|(?:for|while|with|async[ \t]+(?:for|with))[ \t]"
             rb"|[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*(?:[\w.]+\.)?(?:" + alternatives.encode() + rb")\("
             rb"|(?:async[ \t]+)?def[ \t]+(?:" + handler_names.encode() + rb")\(|(?:" + handler_names.encode() + rb")[ \t]*="
-            rb"|(?:import|from)[ \t]+streamlit\b)", re.MULTILINE)
+            rb"|(?:import|from)[ \t]+streamlit\b)")
+        # after a newline (a literal the regex engine finds fast), or at the very start
+        self._runs_first, self._runs = re.compile(runs), re.compile(rb"\n" + runs)
         by_name = {name.rsplit(".", 1)[-1] for name in guards.loading_calls_by_name}
         dynamic = "|".join(re.escape(last) for last in sorted({name.rsplit(".", 1)[-1] for name in guards.dynamic_loading_calls})
                            if last not in by_name) or "(?!)"
         named = "|".join(re.escape(last) for last in sorted(by_name)) or "(?!)"
+        self._dynamic_words = tuple(sorted({name.rsplit(".", 1)[-1].encode() for name in guards.dynamic_loading_calls}))
         # `import_module(name)`, `import_module(f"app.plugins.{name}")`; not `__import__("datetime")`
         self._dynamic = re.compile(rb"\b(?:" + dynamic.encode() + rb")[ \t]*\(|\b(?:" + named.encode()
                                    + rb")[ \t]*\([ \t]*(?![rRuUbB]?[\"'])")
@@ -153,7 +156,7 @@ class StartSigns:
         """Whether the module at `relative` (root-relative) may be loaded from outside the project:
         SHOWN when its text says so, CONVENTIONAL when a framework or test runner loads it by its name
         or folder (test code, `app/models.py`), "" when nothing says so."""
-        if self._runs.search(data) is not None:
+        if self._runs_first.match(data) is not None or self._runs.search(data) is not None:
             return SHOWN
         parts = relative.split("/")
         stem = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
@@ -164,7 +167,7 @@ class StartSigns:
 
     def loads_by_computed_name(self, data: bytes) -> bool:
         """Whether the module loads modules whose names it computes (`importlib.import_module(name)`)."""
-        return self._dynamic.search(data) is not None
+        return any(word in data for word in self._dynamic_words) and self._dynamic.search(data) is not None
 
 
 def mentions(files: Iterable[tuple[str, Path]], words: Collection[str]) -> dict[str, set[str]]:
