@@ -415,8 +415,18 @@ def test_a_package_whose_start_the_project_does_not_show_is_reported(tmp_path: P
     assert LEFTOVER_ROUTE <= {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=False)}
 
 
-def test_a_module_named_by_a_literal_import_is_no_loading_by_computed_names(tmp_path: Path) -> None:
-    """`__import__("datetime")` names one module (a library here): the leftover route stays unloaded."""
+@pytest.mark.parametrize("change", [
+    pytest.param(("app/clock.py", 'def now():\n    return __import__("datetime").datetime.now()\n'), id="a literal import"),
+    pytest.param(("tests/test_plugins.py", "import importlib\n\n\ndef test_load(name='app.db'):\n"
+                                           "    assert importlib.import_module(name)\n"), id="a test's computed import"),
+    pytest.param(("app/worker.py", "from celery import Celery\n\napp = Celery('shop')\napp.autodiscover_tasks()\n"),
+                 id="Celery's task discovery"),
+])
+def test_what_loads_no_module_by_computed_names(tmp_path: Path, change: tuple[str, str]) -> None:
+    """`__import__("datetime")` names one module (a library here), a test's imports run in tests only,
+    Celery's discovery loads `tasks` modules: the leftover route stays unloaded."""
     copy = _copy(NO_PROCESS_LOADS, tmp_path)
-    (copy / "app" / "clock.py").write_text('def now():\n    return __import__("datetime").datetime.now()\n')
+    relative, text = change
+    (copy / relative).parent.mkdir(exist_ok=True)
+    (copy / relative).write_text(text)
     assert LEFTOVER_ROUTE.isdisjoint({(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=False)})

@@ -239,7 +239,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                              + sorted(heads & library_packages), "heads": sorted(heads),
                              # whether something outside may load it, whether it loads modules by computed names
                              "starts": start_signs.started(relative, data),
-                             "dynamic": start_signs.loads_by_computed_name(data)}
+                             "dynamic": not is_test_path(Path(relative)) and start_signs.loads_by_computed_name(data)}
         names_library = passes_screen(data, settings)  # scanned once: most files fail here
         if (names_library and (names_a_screen_call(data, settings) or module_objects.search(data))) \
                 or registrations.search(data) \

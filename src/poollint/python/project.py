@@ -937,7 +937,8 @@ class ProjectIndex:
                             known_reexports=self._reexports, known_importers=self._importers_with(name, facts.imports),
                             known_packages=self.imported_packages() | {t.split(".")[0] for t in facts.imports},
                             known_holders=self.holders_made_per_call(), source_roots=self.source_roots,
-                            inert=inert, conventional=conventional, loads_dynamically=self.loads_dynamically or signs.loads_by_computed_name(data),
+                            inert=inert, conventional=conventional, loads_dynamically=self.loads_dynamically or (
+                                not is_test_path(Path(relative)) and signs.loads_by_computed_name(data)),
                             text_files=self.text_files)
 
     def _importers_with(self, module: str, imports: Iterable[str]) -> dict[str, list[str]]:
