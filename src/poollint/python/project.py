@@ -355,8 +355,9 @@ class ProjectIndex:
         # ...and only where the project shows how its package runs: some module of the package is
         # loaded by one that shows it starts (not only by a convention: a library's modules run in its
         # users' processes, and its tests show nothing of that)
-        package = module.split(".")[0]
-        if not any(name == package or name.startswith(package + ".") for name in self._running_outside_tests()):
+        package = self._top_package(relative)
+        if package is None or not any(name == package or name.startswith(package + ".")
+                                      for name in self._loaded_by_shown_starts()):
             return None
         words = frozenset(loader.rsplit("/", 2)[-2] if loader.endswith("/__init__.py") else loader.rsplit("/", 1)[-1][:-3]
                           for loader in loaders if loader is not None)
@@ -379,7 +380,17 @@ class ProjectIndex:
         (python/loading.py StartSigns), or no package holds it."""
         return relative not in self.inert or self._outside_packages(relative)
 
-    def _running_outside_tests(self) -> frozenset[str]:
+    def _top_package(self, relative: str) -> Optional[str]:
+        """The outermost regular package holding the module (`backend/app/` of backend/app/services/x.py
+        when backend/ has no `__init__.py`), by module name; None for a module outside packages."""
+        parts = relative.split("/")[:-1]
+        for end in range(1, len(parts) + 1):
+            init = "/".join(parts[:end]) + "/__init__.py"
+            if init in self.paths:
+                return self.paths[init]
+        return None
+
+    def _loaded_by_shown_starts(self) -> frozenset[str]:
         """The modules that the modules which show they may start (not only by a convention) load."""
         if "_running" not in self.__dict__:
             graph = self._load_graph()
