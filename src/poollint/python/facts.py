@@ -909,6 +909,12 @@ class _ModuleReader:
                 named = self._project_name(dotted) if dotted and dotted.split(".")[0] not in ("self", "cls") else None
                 if named is not None:
                     callees.add(named)
+                elif dotted and dotted.count(".") == 2 and dotted.startswith("self.") and isinstance(func, ast.Attribute):
+                    # `self.provider.embed()` of what an `__init__` keeps there, a project class's object
+                    # (`self.provider = OpenAIProvider()`, or a parameter annotated with one): that class's method
+                    kept = module_aliases.get(dotted.rsplit(".", 1)[0], "")
+                    if kept.endswith("()") and kept.count("(") == 1 and self._in_project(kept[:-2]):
+                        callees.add(f"{kept[:-2]}.{func.attr}")
                 continue
             if not isinstance(target, ast.Name):
                 continue
