@@ -275,7 +275,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                                                                       *so_far.library_builders(settings.catalog),
                                                                       *so_far.holder_builders(),
                                                                       *so_far.followed_bases(),
-                                                                      *so_far.opening_callables(settings.catalog))})
+                                                                      *so_far.opening_callables(settings.catalog),
+                                                                      *so_far.lent_callees())})
         # and modules that import a session every module shares, or what a model class stands on (`from
         # app.extensions import db` for `db.session.get()` or `class User(db.Model)`), a base class a round at a time
         lent = so_far.external_bindings() | so_far.session_foundations(settings.catalog)

@@ -148,6 +148,15 @@ class ModuleFacts:
     # get_engine().connect()`), known only once ProjectIndex resolves it: (class name, attribute, what
     # `__init__` calls: the project callable's qualified name, or a checkout on its result)
     project_holders: tuple[tuple[str, str, str], ...] = ()
+    # classes that would be holders but hand what they keep to project callables (`NRTMGenerator().
+    # generate(source, self.database_handler)`): a holder still when every such callable only borrows it
+    # (`borrowed_parameters`), as ProjectIndex resolves: (class name, attribute, origin as in
+    # project_holders or "" for the catalog's, ((callee's qualified name, position or keyword), ...))
+    lent_holders: tuple[tuple[str, str, str, tuple[tuple[str, Union[int, str]], ...]], ...] = ()
+    # functions and methods that only call methods of some of their parameters (`handler.execute_query()`),
+    # never hand them on, return, keep, rebind or release them: (name or `Class.method`, positional
+    # parameters in order, the parameters they only borrow)
+    borrowed_parameters: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
     # generator functions and methods whose return annotation names what they yield, when the rules
     # follow objects of it (`def get_db() -> Iterator[Session]`): (name or `Class.method`, qualified type)
     yields: tuple[tuple[str, str], ...] = ()
@@ -175,7 +184,7 @@ class ModuleFacts:
         objects, scopes, openers, model classes, functions that may leave a shared session open): known
         only once every module is read, so a verdict on the module drawn before then does not hold."""
         return bool(self.factories or self.objects or self.scopes or self.openers or self.holders
-                    or self.project_holders or self.library_models) \
+                    or self.project_holders or self.lent_holders or self.library_models) \
             or any(summary.session_begins for summary in self.calls)
 
     def to_json(self) -> dict[str, Any]:
@@ -207,6 +216,10 @@ class ModuleFacts:
                                     for name, positional, carried in data.get("result_parameters", ())),
             holders=tuple((name, attribute) for name, attribute in data.get("holders", ())),
             project_holders=tuple((name, attribute, origin) for name, attribute, origin in data.get("project_holders", ())),
+            lent_holders=tuple((name, attribute, origin, tuple((callee, argument) for callee, argument in lent))
+                               for name, attribute, origin, lent in data.get("lent_holders", ())),
+            borrowed_parameters=tuple((name, tuple(parameters), tuple(borrowed))
+                                      for name, parameters, borrowed in data.get("borrowed_parameters", ())),
             yields=tuple((name, yielded) for name, yielded in data.get("yields", ())),
             interfaces=tuple(data.get("interfaces", ())),
             subclasses=tuple((name, tuple(bases)) for name, bases in data.get("subclasses", ())),
@@ -526,8 +539,10 @@ class _ModuleReader:
             request_settings=tuple(dict.fromkeys(self._request_settings(body))),
             installers=tuple(self._installers()),
             result_parameters=tuple(self._result_parameters()),
-            holders=tuple((name, attribute) for name, attribute, origin in held if not origin),
-            project_holders=tuple(holder for holder in held if holder[2]),
+            holders=tuple((name, attribute) for name, attribute, origin, lent in held if not origin and not lent),
+            project_holders=tuple((name, attribute, origin) for name, attribute, origin, lent in held if origin and not lent),
+            lent_holders=tuple(holder for holder in held if holder[3]),
+            borrowed_parameters=tuple(self._borrowed_parameters(body)),
             yields=tuple(self._yielded_types(body)),
             interfaces=tuple(self._interfaces(body)),
             subclasses=tuple(self._project_subclasses(body)),
@@ -799,18 +814,81 @@ class _ModuleReader:
             if not kept:
                 continue
             parents = {child: parent for parent in ast.walk(statement) for child in ast.iter_child_nodes(parent)}
+            lent: dict[str, set[tuple[str, Union[int, str]]]] = {}
             for node in ast.walk(statement):
                 if not (_self_attribute(node) and node.attr in kept) or kept[node.attr] is node:  # type: ignore[attr-defined]
                     continue
                 parent = parents.get(node)
-                if not (isinstance(parent, ast.Attribute) and parent.attr not in releases):
-                    kept.pop(node.attr, None)  # type: ignore[attr-defined]  # handed on, returned, rebound, released
-                    if not kept:
-                        break
+                if isinstance(parent, ast.Attribute) and parent.attr not in releases:
+                    continue
+                borrower = self._lent_to_project(node, parent, parents, statement.name)
+                if borrower is not None:
+                    lent.setdefault(node.attr, set()).add(borrower)  # type: ignore[attr-defined]
+                    continue
+                kept.pop(node.attr, None)  # type: ignore[attr-defined]  # handed on, returned, rebound, released
+                if not kept:
+                    break
             for attribute in kept:
                 origin = opened[attribute][1]
                 named = self.catalog.client_for(origin) is not None or self.catalog.checkout_taken(origin) is not None
-                yield statement.name, attribute, "" if named else origin
+                yield statement.name, attribute, "" if named else origin, tuple(sorted(lent.get(attribute, ()), key=str))
+
+    def _lent_to_project(self, node: ast.AST, parent: Optional[ast.AST], parents: dict[ast.AST, ast.AST],
+                         owner: str) -> Optional[tuple[str, Union[int, str]]]:
+        """(the project callable, the position or keyword) `node` is handed to as an argument
+        (`generate(source, self.database_handler)`), or None: handed elsewhere, or not an argument."""
+        if isinstance(parent, ast.keyword) and parent.arg is not None:
+            call, argument = parents.get(parent), parent.arg
+        elif isinstance(parent, ast.Call) and node in parent.args:
+            index = parent.args.index(node)  # type: ignore[arg-type]
+            if any(isinstance(arg, ast.Starred) for arg in parent.args[:index]):
+                return None
+            call, argument = parent, index
+        else:
+            return None
+        if not isinstance(call, ast.Call):
+            return None
+        callee = self._callee(call.func, owner)
+        if callee and callee.count("(") == 1 and "()." in callee:  # `NRTMGenerator().generate`: the class's method
+            callee = callee.replace("().", ".", 1)
+        if not callee or "(" in callee or not self._in_project(callee):
+            return None
+        return callee, argument
+
+    def _borrowed_parameters(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        """ModuleFacts.borrowed_parameters of the module's functions and its classes' methods."""
+        releases = self._release_method_names()
+        definitions: list[tuple[str, _FunctionNode, bool]] = []
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                definitions.append((statement.name, statement, False))
+            elif isinstance(statement, ast.ClassDef):
+                for member in statement.body:
+                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in member.decorator_list)
+                        definitions.append((f"{statement.name}.{member.name}", member, not static))
+        for name, function, bound in definitions:
+            positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)][1 if bound else 0:]
+            candidates = set(positional) | {a.arg for a in function.args.kwonlyargs}
+            if not candidates:
+                continue
+            names: list[ast.Name] = []
+            method_uses: set[int] = set()  # `handler.execute_query`: the name's only use the parameter allows
+            lent_on: set[str] = set()
+            for node in ast.walk(function):
+                if isinstance(node, ast.Name) and node.id in candidates:
+                    names.append(node)
+                elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr not in releases:
+                    method_uses.add(id(node.value))
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and node is not function:
+                    lent_on.update(candidates)  # a closure may keep it
+            for node in names:
+                if not isinstance(node.ctx, ast.Load) or id(node) not in method_uses:
+                    lent_on.add(node.id)  # handed on, returned, kept, rebound, released
+            borrowed = tuple(p for p in (*positional, *(a.arg for a in function.args.kwonlyargs))
+                             if p not in lent_on and p in candidates)
+            if borrowed:
+                yield name, tuple(positional), borrowed
 
     def _built_on_self(self, constructor: _FunctionNode,
                        known: dict[str, tuple[ast.Attribute, str]]) -> dict[str, tuple[ast.Attribute, str]]:

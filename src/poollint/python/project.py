@@ -287,10 +287,45 @@ class ProjectIndex:
                 if (self.factory_checkout(origin) if "()." in origin else self._openers.get(origin)) is not None]
         return self.__dict__["_resolved_project_holders"]
 
+    def _lent_holders(self) -> list[tuple[ModuleFacts, str, str, str]]:
+        """ModuleFacts.lent_holders whose every borrower only borrows what the class hands it (ModuleFacts.
+        borrowed_parameters), and whose origin opens something as in _project_holders: (module, class
+        name, attribute, origin or "")."""
+        if "_resolved_lent_holders" not in self.__dict__:
+            borrowers = {f"{m.module}.{name}" if m.module else name: (parameters, frozenset(borrowed))
+                         for m in self.modules.values() for name, parameters, borrowed in m.borrowed_parameters}
+
+            def borrowed(callee: str, argument: Union[int, str]) -> bool:
+                found = borrowers.get(callee)
+                if found is None:
+                    return False
+                parameters, only_borrowed = found
+                if isinstance(argument, int):
+                    return argument < len(parameters) and parameters[argument] in only_borrowed
+                return argument in only_borrowed
+
+            self.__dict__["_resolved_lent_holders"] = [
+                (module, name, attribute, origin) for module in self.modules.values()
+                for name, attribute, origin, lent in module.lent_holders
+                if all(borrowed(callee, argument) for callee, argument in lent)
+                and (not origin or (self.factory_checkout(origin) if "()." in origin else self._openers.get(origin)) is not None)]
+        return self.__dict__["_resolved_lent_holders"]
+
+    def lent_callees(self) -> list[str]:
+        """The project callables that classes hand what they keep to (ModuleFacts.lent_holders): the index
+        reads the modules that name them, where they are defined, to tell whether they only borrow it."""
+        return sorted({callee for m in self.modules.values() for *_, lent in m.lent_holders for callee, _ in lent})
+
+    def _all_holders(self) -> list[tuple[ModuleFacts, str, str]]:
+        """Every holder class: ModuleFacts.holders, the resolved project_holders and lent_holders."""
+        return [(module, name, attribute) for module in self.modules.values() for name, attribute in module.holders] \
+            + self._project_holders() + [(module, name, attribute) for module, name, attribute, _ in self._lent_holders()]
+
     def _holds(self, module: ModuleFacts, name: str, attribute: str) -> bool:
         return (name, attribute) in module.holders or any(
             held is module and (held_name, held_attribute) == (name, attribute)
-            for held, held_name, held_attribute in self._project_holders())
+            for held, held_name, held_attribute in (*self._project_holders(), *(
+                (m, n, a) for m, n, a, _ in self._lent_holders())))
 
     def library_builders(self, catalog: Catalog) -> frozenset[str]:
         """Library builders the read modules import (`sqlalchemy.orm.sessionmaker`, whose call's result
@@ -799,8 +834,7 @@ class ProjectIndex:
         if "_holders_per_call" in self.__dict__:
             return self.__dict__["_holders_per_call"]
         found: dict[str, list[str]] = {}
-        held = [(module, name, attribute) for module in self.modules.values() for name, attribute in module.holders]
-        for module, name, attribute in held + self._project_holders():
+        for module, name, attribute in self._all_holders():
             qualified = f"{module.module}.{name}" if module.module else name
             caller = self._built_by(qualified)[1]
             if caller is not None and qualified not in found:
@@ -856,8 +890,7 @@ class ProjectIndex:
     def holder_builders(self) -> list[str]:
         """Qualified names of the holder classes (ModuleFacts.holders) and of the classes whose `__init__`
         builds one, to the depth DBP2xx follows calls: the index reads the modules that name them."""
-        names = {f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name, _ in m.holders}
-        names |= {f"{m.module}.{name}" if m.module else name for m, name, _ in self._project_holders()}
+        names = {f"{m.module}.{name}" if m.module else name for m, name, _ in self._all_holders()}
         return sorted(names.union(*(self._built_by(name)[0] for name in names)))
 
     def followed_bases(self) -> list[str]:
@@ -1068,22 +1101,30 @@ class ProjectIndex:
         """This index with only the modules other files' findings can depend on, for a fast warm start."""
         modules = []
         resolved_holders = {(id(m), name, attribute) for m, name, attribute in self._project_holders()}
+        # lent holders are kept as the holders they resolve to: the compact form drops the borrowers
+        lent: dict[int, list[tuple[str, str, str]]] = {}
+        for m, name, attribute, origin in self._lent_holders():
+            lent.setdefault(id(m), []).append((name, attribute, origin))
         for module in self.modules.values():
             clients = [c for c in module.clients if not c.via or self.factory(c.via) is not None]
             # project holders whose origin opens nothing are dropped: the compact form has no openers to tell
-            project_holders = tuple(h for h in module.project_holders if (id(module), h[0], h[1]) in resolved_holders)
+            project_holders = tuple(h for h in module.project_holders if (id(module), h[0], h[1]) in resolved_holders) \
+                + tuple(h for h in lent.get(id(module), ()) if h[2])
+            holders = module.holders + tuple((name, attribute) for name, attribute, origin in lent.get(id(module), ())
+                                             if not origin)
             if clients or module.factories or module.objects or module.scopes or module.registered_once \
                     or module.scheduled \
                     or module.openers \
-                    or module.routes or module.request_settings or module.installers or module.holders \
+                    or module.routes or module.request_settings or module.installers or holders \
                     or project_holders or module.yields or self._lends_external_bindings(module) \
                     or module.module in self._inheriting_modules:
                 # openers resolved through other modules' imports, which the compact form drops
                 openers = [[name, self._openers[qualified]] for name, _ in module.openers
                            if (qualified := f"{module.module}.{name}" if module.module else name) in self._openers]
                 # what the compact form drops is left out before the conversion, which copies it all
-                modules.append({**replace(module, imports=(), calls=(), clients=tuple(clients),
-                                          project_holders=project_holders).to_json(),
+                modules.append({**replace(module, imports=(), calls=(), clients=tuple(clients), holders=holders,
+                                          project_holders=project_holders, lent_holders=(),
+                                          borrowed_parameters=()).to_json(),
                                 "openers": openers})
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
                 "reaching": sorted(self.reaching_names(with_publishes=True)),
