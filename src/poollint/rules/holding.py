@@ -1430,12 +1430,16 @@ class ExternalCallInTransaction(_HoldingRule):
         views marked `@transaction.non_atomic_requests` (a class view: on the class through
         `method_decorator(..., name="dispatch")`, or on its `dispatch`) are not. A module holding such views is analysed whole.
         A project context manager is a transaction too: a `@contextmanager`/`@asynccontextmanager`
-        function that yields inside one (`with locked_job(id) as job:`), or a class whose
+        function that yields inside one (`with locked_job(id) as job:`) or yields a connection it
+        checked out by assignment (`conn = await pool.acquire(); try: yield conn; finally: await
+        pool.release(conn)`), or a class whose
         `__enter__` opens one, or opens a connection (psycopg2, psycopg; directly or through a
         project function) whose transaction its `__exit__` ends with `commit()`/`rollback()`
         (`with DBConn() as conn:`); a package's `from .util import *` re-exports it. Calls into project functions, of this module or another (through
-        its imports), `self.` methods, methods of project classes (`Service().run()`) and their
-        classmethods and staticmethods called on the class (`Geography.locate()`) are
+        its imports), `self.` methods, methods of project classes (`Service().run()`), methods of
+        the project object an `__init__` keeps on `self` (`self.provider.embed()` of `self.provider =
+        OpenAIProvider()`, in any module), and classmethods and staticmethods called on the class
+        (`Geography.locate()`) are
         followed three levels deep; the message shows the chain (`notify_warehouse() ->
         requests.post()`) and each link in another module is a related location. A parameter
         annotated with a project interface that one class implements (`model: ChatModel`) is that
@@ -1465,7 +1469,8 @@ class ExternalCallInTransaction(_HoldingRule):
         the hold (`tg.create_task(fetch(url))`, `tg.start_soon(fetch, url)`) is reported at the call
         that starts it; a group opened around the hold waits only after the hold ends. Work handed to a thread and awaited is reported:
         `await asyncio.to_thread(requests.get, url)` and `loop.run_in_executor(None, ...)` wait
-        like the direct call.
+        like the direct call, and so does a project function handed over with its arguments
+        (`to_thread(push_order, order_id)`) or a lambda's call (`to_thread(lambda: push_order(id))`).
 
         A method called on an object the function was given is followed when the parameter's
         annotation names a project class: `archiver: S3Archiver`, also quoted, optional or under

@@ -315,7 +315,9 @@ class CheckoutNotReleased(_Release):
         (a handler's `ReportService()`, whose `__init__` builds `ReportData()`). What lets it go:
         a method of the class named like a release (`close`, `dispose`, `__exit__`, `__del__`,
         `shutdown`...), a release call on it, or any use of `self.session` other than calling its
-        methods (returned, handed on, rebound). A class with a base is not judged: the base may
+        methods (returned, handed on, rebound). Handing it to a project function or method that only
+        borrows it (calls its methods, and neither keeps, returns, rebinds, hands on nor releases it:
+        `Journal().serial(self.connection)`) lets nothing go. A class with a base is not judged: the base may
         release it. An asyncio redis `PubSub` (`client.pubsub()`) takes a connection of the
         client's pool at its first subscribe and never returns it unless closed (`aclose()` or
         `async with`); a synchronous one gives it back when collected and is not reported.
