@@ -80,6 +80,23 @@ class _ClientCreation(FileRule):
                 return "kept"  # `engine = engine_from_config(...)` then `model.init_model(engine)`
         return ""
 
+    def registered_if_missing(self, node: cst.Call) -> bool:
+        """`if key not in _session_factories: startup(key)`: a construction whose result the statement
+        drops (the constructor keeps what it builds in a registry of its own, as fastapi-sqla's
+        `startup()` does) under an `if` that asks whether something is missing from a registry first.
+        The branch runs once per key: the memoised form of a construction that would run every call."""
+        statement = self.context.current_statement
+        if not (isinstance(statement, cst.Expr) and produces(statement.value, node)):
+            return False
+        function = self.context.enclosing_function()
+        for frame in self.context.enclosing(cst.If):
+            if function is not None and self.context.frames.index(frame) < self.context.frames.index(function):
+                break  # an `if` around the function's definition guards nothing of its calls
+            test = frame.node.test  # type: ignore[attr-defined]
+            if isinstance(test, cst.Comparison) and any(isinstance(t.operator, cst.NotIn) for t in test.comparisons):
+                return True
+        return False
+
     def _project_result(self, call: cst.Call) -> Optional[tuple[tuple[str, ...], frozenset[str]]]:
         """What the index read of the project function `call` calls: the arguments its result may carry."""
         index = self.context.index
@@ -390,7 +407,7 @@ class ClientPerCall(_ClientCreation):
         owned = self._owned_per_request(node, function.node) if usage == "kept" else None
         if owned:
             return owned
-        if usage in ("kept", "global"):
+        if usage in ("kept", "global") or self.registered_if_missing(node):
             return None
         if self._only_dedicated(node, function.node, spec):
             # `r = Redis(); pubsub = r.pubsub()` and nothing else: the subscription holds one connection,
@@ -606,7 +623,7 @@ class ClientInLoop(_ClientCreation):
         if isinstance(loop.node, cst.DictComp) and loop.node.value is node:
             return
         if not isinstance(loop.node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
-            if self.statement_role(node) in ("kept", "global", "returned"):
+            if self.statement_role(node) in ("kept", "global", "returned") or self.registered_if_missing(node):
                 return
             function = self.context.enclosing_function()
             if function is not None and isinstance(function.node, cst.FunctionDef) \
