@@ -174,7 +174,9 @@ class ClientPerCall(_ClientCreation):
 
         A client is not reported when the function is a guard that runs once per process:
         decorated with `functools.cache`/`lru_cache`/`st.cache_resource`, a lazy global
-        (`global engine; if engine is None: ...`) or a class-level cache, a start-up hook
+        (`global engine; if engine is None: ...`) or a class-level cache, a constructor that keeps
+        what it builds in a registry of its own called only when its key is missing (`if key not in
+        _session_factories: startup(key)` of fastapi-sqla), a start-up hook
         (FastAPI lifespan or `on_event("startup")`, a Flask app factory, the `__init__` of an
         application class derived from an app constructor such as Django Channels'
         `ProtocolTypeRouter` or `FastAPI`, Django's `AppConfig.ready`, a management or
