@@ -5,6 +5,10 @@ loads those modules. Imports say so: a module loads what it imports, at any dept
 module runs its packages' `__init__` too. Where the chains start, with a module nothing of the
 project imports, something outside loads it by name (a server's command line, a framework's
 conventions); such modules are taken to run beside those of their own folder.
+
+Whether a process loads a module at all (ProjectIndex.may_run) reads the same graph: a module runs
+when one of the modules whose import loads it may be started from outside, as its text, its path
+or another file's mention of its name says (StartSigns, mentions).
 """
 from __future__ import annotations
 
