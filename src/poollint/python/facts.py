@@ -153,10 +153,10 @@ class ModuleFacts:
     # (`borrowed_parameters`), as ProjectIndex resolves: (class name, attribute, origin as in
     # project_holders or "" for the catalog's, ((callee's qualified name, position or keyword), ...))
     lent_holders: tuple[tuple[str, str, str, tuple[tuple[str, Union[int, str]], ...]], ...] = ()
-    # functions and methods that only call methods of some of their parameters (`handler.execute_query()`),
-    # never hand them on, return, keep, rebind or release them: (name or `Class.method`, positional
-    # parameters in order, the parameters they only borrow)
-    borrowed_parameters: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    # functions and methods that only borrow some of their parameters (the module function
+    # borrowed_parameters judges): (name or `Class.method`, ((position, parameter), ...)), a method's
+    # positions counting `self`, -1 for a keyword-only parameter
+    borrowed_parameters: tuple[tuple[str, tuple[tuple[int, str], ...]], ...] = ()
     # generator functions and methods whose return annotation names what they yield, when the rules
     # follow objects of it (`def get_db() -> Iterator[Session]`): (name or `Class.method`, qualified type)
     yields: tuple[tuple[str, str], ...] = ()
@@ -218,8 +218,8 @@ class ModuleFacts:
             project_holders=tuple((name, attribute, origin) for name, attribute, origin in data.get("project_holders", ())),
             lent_holders=tuple((name, attribute, origin, tuple((callee, argument) for callee, argument in lent))
                                for name, attribute, origin, lent in data.get("lent_holders", ())),
-            borrowed_parameters=tuple((name, tuple(parameters), tuple(borrowed))
-                                      for name, parameters, borrowed in data.get("borrowed_parameters", ())),
+            borrowed_parameters=tuple((name, tuple((position, parameter) for position, parameter in borrowed))
+                                      for name, borrowed in data.get("borrowed_parameters", ())),
             yields=tuple((name, yielded) for name, yielded in data.get("yields", ())),
             interfaces=tuple(data.get("interfaces", ())),
             subclasses=tuple((name, tuple(bases)) for name, bases in data.get("subclasses", ())),
@@ -849,46 +849,22 @@ class _ModuleReader:
         if not isinstance(call, ast.Call):
             return None
         callee = self._callee(call.func, owner)
+        bound = isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) \
+            and call.func.value.id == "self"
         if callee and callee.count("(") == 1 and "()." in callee:  # `NRTMGenerator().generate`: the class's method
-            callee = callee.replace("().", ".", 1)
+            callee, bound = callee.replace("().", ".", 1), True
         if not callee or "(" in callee or not self._in_project(callee):
             return None
-        return callee, argument
+        # a position as parameter_positions counts it: a method called on an object takes `self` first
+        return callee, argument + 1 if bound and isinstance(argument, int) else argument
 
-    def _borrowed_parameters(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    def _borrowed_parameters(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, tuple[tuple[int, str], ...]]]:
         """ModuleFacts.borrowed_parameters of the module's functions and its classes' methods."""
         releases = self._release_method_names()
-        definitions: list[tuple[str, _FunctionNode, bool]] = []
-        for statement in body:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                definitions.append((statement.name, statement, False))
-            elif isinstance(statement, ast.ClassDef):
-                for member in statement.body:
-                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in member.decorator_list)
-                        definitions.append((f"{statement.name}.{member.name}", member, not static))
-        for name, function, bound in definitions:
-            positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)][1 if bound else 0:]
-            candidates = set(positional) | {a.arg for a in function.args.kwonlyargs}
-            if not candidates:
-                continue
-            names: list[ast.Name] = []
-            method_uses: set[int] = set()  # `handler.execute_query`: the name's only use the parameter allows
-            lent_on: set[str] = set()
-            for node in ast.walk(function):
-                if isinstance(node, ast.Name) and node.id in candidates:
-                    names.append(node)
-                elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr not in releases:
-                    method_uses.add(id(node.value))
-                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and node is not function:
-                    lent_on.update(candidates)  # a closure may keep it
-            for node in names:
-                if not isinstance(node.ctx, ast.Load) or id(node) not in method_uses:
-                    lent_on.add(node.id)  # handed on, returned, kept, rebound, released
-            borrowed = tuple(p for p in (*positional, *(a.arg for a in function.args.kwonlyargs))
-                             if p not in lent_on and p in candidates)
+        for name, function in _named_definitions(body):
+            borrowed = borrowed_parameters(parameter_positions(function), parameter_uses(function), releases)
             if borrowed:
-                yield name, tuple(positional), borrowed
+                yield name, borrowed
 
     def _built_on_self(self, constructor: _FunctionNode,
                        known: dict[str, tuple[ast.Attribute, str]]) -> dict[str, tuple[ast.Attribute, str]]:

@@ -283,32 +283,30 @@ class ProjectIndex:
         if "_resolved_project_holders" not in self.__dict__:
             self.__dict__["_resolved_project_holders"] = [
                 (module, name, attribute) for module in self.modules.values()
-                for name, attribute, origin in module.project_holders
-                if (self.factory_checkout(origin) if "()." in origin else self._openers.get(origin)) is not None]
+                for name, attribute, origin in module.project_holders if self._opens(origin)]
         return self.__dict__["_resolved_project_holders"]
+
+    def _opens(self, origin: str) -> bool:
+        """Whether what a project callable returns, as ModuleFacts.project_holders names it, is a connection or
+        session it opens: a project opener's, or a checkout on a project factory's result."""
+        return (self.factory_checkout(origin) if "()." in origin else self._openers.get(origin)) is not None
 
     def _lent_holders(self) -> list[tuple[ModuleFacts, str, str, str]]:
         """ModuleFacts.lent_holders whose every borrower only borrows what the class hands it (ModuleFacts.
         borrowed_parameters), and whose origin opens something as in _project_holders: (module, class
         name, attribute, origin or "")."""
         if "_resolved_lent_holders" not in self.__dict__:
-            borrowers = {f"{m.module}.{name}" if m.module else name: (parameters, frozenset(borrowed))
-                         for m in self.modules.values() for name, parameters, borrowed in m.borrowed_parameters}
+            borrowers = {f"{m.module}.{name}" if m.module else name: borrowed
+                         for m in self.modules.values() for name, borrowed in m.borrowed_parameters}
 
             def borrowed(callee: str, argument: Union[int, str]) -> bool:
-                found = borrowers.get(callee)
-                if found is None:
-                    return False
-                parameters, only_borrowed = found
-                if isinstance(argument, int):
-                    return argument < len(parameters) and parameters[argument] in only_borrowed
-                return argument in only_borrowed
+                return any(argument == (position if isinstance(argument, int) else parameter)
+                           for position, parameter in borrowers.get(callee, ()))
 
             self.__dict__["_resolved_lent_holders"] = [
                 (module, name, attribute, origin) for module in self.modules.values()
                 for name, attribute, origin, lent in module.lent_holders
-                if all(borrowed(callee, argument) for callee, argument in lent)
-                and (not origin or (self.factory_checkout(origin) if "()." in origin else self._openers.get(origin)) is not None)]
+                if all(borrowed(callee, argument) for callee, argument in lent) and (not origin or self._opens(origin))]
         return self.__dict__["_resolved_lent_holders"]
 
     def lent_callees(self) -> list[str]:
@@ -322,10 +320,8 @@ class ProjectIndex:
             + self._project_holders() + [(module, name, attribute) for module, name, attribute, _ in self._lent_holders()]
 
     def _holds(self, module: ModuleFacts, name: str, attribute: str) -> bool:
-        return (name, attribute) in module.holders or any(
-            held is module and (held_name, held_attribute) == (name, attribute)
-            for held, held_name, held_attribute in (*self._project_holders(), *(
-                (m, n, a) for m, n, a, _ in self._lent_holders())))
+        return any(held is module and (held_name, held_attribute) == (name, attribute)
+                   for held, held_name, held_attribute in self._all_holders())
 
     def library_builders(self, catalog: Catalog) -> frozenset[str]:
         """Library builders the read modules import (`sqlalchemy.orm.sessionmaker`, whose call's result

@@ -88,11 +88,10 @@ class _ClientCreation(FileRule):
         statement = self.context.current_statement
         if not (isinstance(statement, cst.Expr) and produces(statement.value, node)):
             return False
-        function = self.context.enclosing_function()
-        for frame in self.context.enclosing(cst.If):
-            if function is not None and self.context.frames.index(frame) < self.context.frames.index(function):
-                break  # an `if` around the function's definition guards nothing of its calls
-            test = frame.node.test  # type: ignore[attr-defined]
+        for frame in reversed(self.context.frames):
+            if frame.is_function:
+                return False  # an `if` around the function's definition guards nothing of its calls
+            test = frame.node.test if isinstance(frame.node, cst.If) else None
             if isinstance(test, cst.Comparison) and any(isinstance(t.operator, cst.NotIn) for t in test.comparisons):
                 return True
         return False
