@@ -709,23 +709,29 @@ class _HoldingRule(FileRule):
         the connection is held from that statement until it is given back (`pool.putconn(conn)`,
         `conn.close()`) or handed to any call, which this rule cannot follow further (_ends_a_checkout
         ends it there, as _track_sessions ends a session's transaction)."""
-        statement = self.context.current_statement
-        if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1
-                and isinstance(statement.targets[0].target, cst.Name)):
+        assigned = self._assigned_checkout(self.context.current_statement, node)
+        if assigned is None:
             return False
-        value = statement.value.expression if isinstance(statement.value, cst.Await) else statement.value
-        if value is not node:
-            return False
-        checkout = self._checkout_method(node.func)
-        if checkout is None:
-            return False
-        name = statement.targets[0].target.value
+        name, _, checkout = assigned
         if not any(self._gives_back(call, name) for call in calls_in(function.node.body)):
             return False  # never given back: DBP304's finding, not a hold with an end
         key = (id(function.node), name)
         self._sessions[key] = Hold(function.node, self._function_depth(function), False, checkout.library,
                                    f"{_text(self.context, node.func)}()", node)
         return True
+
+    def _assigned_checkout(self, statement: Optional[cst.CSTNode], call: Optional[cst.Call] = None,
+                           ) -> Optional[tuple[str, cst.Call, CheckoutSpec]]:
+        """(name, call, checkout) of `conn = pool.getconn()` or `conn = await pool.acquire()` (of `call`,
+        when given: the call being visited); None for any other statement."""
+        if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0].target, cst.Name)):
+            return None
+        value = statement.value.expression if isinstance(statement.value, cst.Await) else statement.value
+        if call is not None and value is not call:
+            return None
+        checkout = self._checkout_method(value.func) if isinstance(value, cst.Call) else None
+        return (statement.targets[0].target.value, value, checkout) if checkout is not None else None
 
     def _ends_a_checkout(self, node: cst.Call, function: Frame) -> bool:
         """`conn.close()` (a release method) of a connection _track_assigned_checkout holds, or any call it
@@ -1326,15 +1332,12 @@ class _ScopeScan(cst.CSTVisitor):
         if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not self.function:
             return False  # only defined here
         rule = self.rule
-        if isinstance(node, cst.Assign) and not self.opened_in_body and len(node.targets) == 1 \
-                and isinstance(node.targets[0].target, cst.Name):
-            value = node.value.expression if isinstance(node.value, cst.Await) else node.value
-            checkout = rule._checkout_method(value.func) if isinstance(value, cst.Call) else None
-            if checkout is not None:
-                opener = f"{_text(rule.context, value.func)}()"
-                self.checked_out[node.targets[0].target.value] = Hold(
-                    value, 0, False, checkout.library, opener, value,
-                    related=rule._site(value, f"`{opener}` checks out the connection it yields"))
+        assigned = rule._assigned_checkout(node) if isinstance(node, cst.Assign) and not self.opened_in_body else None
+        if assigned is not None:
+            name, value, checkout = assigned
+            opener = f"{_text(rule.context, value.func)}()"
+            self.checked_out[name] = Hold(value, 0, False, checkout.library, opener, value,
+                                          related=rule._site(value, f"`{opener}` checks out the connection it yields"))
         if node is self.function:
             rule.context.enter(node)
             for decorator in self.function.decorators:
