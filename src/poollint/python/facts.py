@@ -177,6 +177,12 @@ class ModuleFacts:
     # here (`client = OpenAI()`) or a library bound by an import (`import litellm`, configured once for
     # the project): (name, what it names as the rules spell it: `openai.OpenAI()`, `litellm`)
     external_bindings: tuple[tuple[str, str], ...] = ()
+    # what a web framework fills a function's parameters from (FastAPI's `Depends()`): (function name,
+    # ((what is called for it or the alias annotating it, qualified; the parameter's type, or ""), ...));
+    # ProjectIndex.request_session_dependencies reads which take the request's session
+    dependencies: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # module-level `SessionDep = Annotated[Session, Depends(get_db)]`: (name, what is called for it, type)
+    dependency_aliases: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def defines_screen_words(self) -> bool:
@@ -184,8 +190,9 @@ class ModuleFacts:
         objects, scopes, openers, model classes, functions that may leave a shared session open): known
         only once every module is read, so a verdict on the module drawn before then does not hold."""
         return bool(self.factories or self.objects or self.scopes or self.openers or self.holders
-                    or self.project_holders or self.lent_holders or self.library_models) \
-            or any(summary.session_begins for summary in self.calls)
+                    or self.project_holders or self.lent_holders or self.library_models or self.dependency_aliases) \
+            or any(summary.session_begins for summary in self.calls) \
+            or any(type_ for _, found in self.dependencies for _, type_ in found)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -226,10 +233,15 @@ class ModuleFacts:
             library_models=tuple((name, base) for name, base in data.get("library_models", ())),
             call_results=tuple((name, returned) for name, returned in data.get("call_results", ())),
             external_bindings=tuple((name, target) for name, target in data.get("external_bindings", ())),
+            dependencies=tuple((name, tuple((provider, type_) for provider, type_ in found))
+                               for name, found in data.get("dependencies", ())),
+            dependency_aliases=tuple((name, provider, type_) for name, provider, type_ in data.get("dependency_aliases", ())),
         )
 
 
 
+
+_ANNOTATED_TYPES = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 
 # bases and metaclasses of classes that are never built as they are, and the decorator of their methods
 INTERFACE_BASES = frozenset({
@@ -549,10 +561,81 @@ class _ModuleReader:
             library_models=tuple(self._library_models(body)),
             call_results=tuple(self._call_results(body)),
             external_bindings=tuple(self._external_bindings(objects, module_imports)),
+            dependencies=tuple(self._dependencies(body)),
+            dependency_aliases=tuple(self._dependency_aliases()),
             script_shaped=not self.local_names and any(
                 isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Call, ast.Await))
                 for statement in body),
         )
+
+    def _dependencies(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
+        """ModuleFacts.dependencies of the module's functions: a parameter given `Depends(get_db)`
+        (`Security()` alike), annotated `Annotated[Session, Depends(get_db)]`, or annotated with a name of
+        the project that may be an alias of one (`user: CurrentUser`), which ProjectIndex resolves."""
+        markers = self.catalog.guards.dependency_markers
+        for statement in body:
+            if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            arguments = statement.args
+            positional = (*arguments.posonlyargs, *arguments.args)
+            defaults = dict(zip((a.arg for a in positional[len(positional) - len(arguments.defaults):]),
+                                arguments.defaults))
+            defaults.update((a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None)
+            found: list[tuple[str, str]] = []
+            for argument in (*positional, *arguments.kwonlyargs):
+                marker = defaults.get(argument.arg)
+                annotation = argument.annotation
+                if isinstance(marker, ast.Call) and self.qualified(marker.func) in markers:
+                    provider = self._dependency_provider(marker)
+                    if provider:
+                        found.append((provider, self._annotated_type(annotation) if annotation is not None else ""))
+                elif annotation is not None:
+                    annotated = self._annotated_dependency(annotation)
+                    if annotated is not None:
+                        found.append(annotated)
+                    elif isinstance(annotation, (ast.Name, ast.Attribute)):
+                        qualified = self.qualified(annotation)
+                        if qualified and "(" not in qualified and self._in_project(qualified):
+                            found.append((qualified, ""))  # may be an alias another module defines
+            if found:
+                yield statement.name, tuple(found)
+
+    def _dependency_aliases(self) -> Iterator[tuple[str, str, str]]:
+        for name, value in self.module_bindings.items():
+            annotated = self._annotated_dependency(value)
+            if annotated is not None:
+                yield name, *annotated
+
+    def _dependency_provider(self, marker: ast.Call) -> str:
+        provider = marker.args[0] if marker.args else next(
+            (k.value for k in marker.keywords if k.arg == "dependency"), None)
+        qualified = self.qualified(provider) if provider is not None else None
+        return qualified if qualified and "(" not in qualified else ""
+
+    def _annotated_dependency(self, annotation: ast.AST) -> Optional[tuple[str, str]]:
+        """(provider, type) of `Annotated[Session, Depends(get_db)]`; an alias of this module's too."""
+        if isinstance(annotation, ast.Name) and isinstance(self.module_bindings.get(annotation.id), ast.Subscript):
+            annotation = self.module_bindings[annotation.id]
+        if not isinstance(annotation, ast.Subscript) or self.qualified(annotation.value) not in _ANNOTATED_TYPES:
+            return None
+        elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+        markers = self.catalog.guards.dependency_markers
+        for extra in elements[1:]:
+            if isinstance(extra, ast.Call) and self.qualified(extra.func) in markers:
+                provider = self._dependency_provider(extra)
+                return (provider, self._annotated_type(elements[0])) if provider else None
+        return None
+
+    def _annotated_type(self, annotation: ast.AST) -> str:
+        """The qualified type a parameter's annotation names: `Session`, `Optional[Session]`, `Session | None`."""
+        if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+            sides = [side for side in (annotation.left, annotation.right)
+                     if not (isinstance(side, ast.Constant) and side.value is None)]
+            annotation = sides[0] if len(sides) == 1 else annotation
+        if isinstance(annotation, ast.Subscript) and self.qualified(annotation.value) in ("typing.Optional",):
+            annotation = annotation.slice
+        qualified = self.qualified(annotation) if isinstance(annotation, (ast.Name, ast.Attribute)) else None
+        return qualified if qualified and "(" not in qualified else ""
 
     def _interfaces(self, body: Sequence[ast.stmt]) -> Iterator[str]:
         """Module classes that cannot be built as they are: a `Protocol`, an `ABC` or `ABCMeta` class, or

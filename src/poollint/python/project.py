@@ -64,6 +64,9 @@ class ProjectIndex:
     known_models: Optional[dict[str, str]] = field(default=None, repr=False, compare=False)
     # shared_sessions_left_open of a compact index, whose modules no longer carry their call summaries
     known_open_sessions: Optional[dict[str, list[str]]] = field(default=None, repr=False, compare=False)
+    # request_session_dependencies and dependency_aliases of a compact index, whose modules drop their dependencies
+    known_request_sessions: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
+    known_aliases: Optional[dict[str, tuple[str, str]]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -461,6 +464,7 @@ class ProjectIndex:
         yield from self.library_models(catalog)
         if session_helpers:
             yield from self.shared_sessions_left_open(catalog)
+        yield from self.request_session_dependencies(catalog)
 
     def _modules_defining_words(self, catalog: Catalog, session_helpers: bool) -> frozenset[str]:
         """Every dotted prefix of every qualified project word (a module is one of them when it defines one)."""
@@ -629,6 +633,51 @@ class ProjectIndex:
             if not grown:
                 break
         return {name: frozenset(found) for name, found in self._with_aliases(left_open).items() if found}
+
+    @property
+    def dependency_aliases(self) -> dict[str, tuple[str, str]]:
+        """The module-level aliases of a parameter filled from a dependency, qualified -> (what is called
+        for it, the parameter's type or ""): `app.api.deps.SessionDep` of `SessionDep = Annotated[Session,
+        Depends(get_db)]` -> (`app.db.get_db`, `sqlalchemy.orm.Session`). The rules read them where used."""
+        if "_dependency_aliases" not in self.__dict__:
+            self._dependency_aliases = {name: (provider, type_) for name, (provider, type_) in self.known_aliases.items()} \
+                if self.known_aliases is not None else {
+                    f"{m.module}.{name}" if m.module else name: (provider, type_)
+                    for m in self.modules.values() for name, provider, type_ in m.dependency_aliases}
+        return self._dependency_aliases
+
+    def request_session_dependencies(self, catalog: Catalog) -> frozenset[str]:
+        """The project's functions that take a request's session from a dependency, qualified: a parameter
+        of a catalog session type filled by one (`db: Session = Depends(get_db)`, `db: SessionDep`), or
+        one of their own dependencies that does (`user = Depends(get_current_user)`), a few levels deep;
+        with the aliases that name one (`CurrentUser = Annotated[User, Depends(get_current_user)]`). What
+        such a dependency does with the session before the handler runs is the rules' to judge
+        (rules/holding.py); the screen lets through the files that name one."""
+        if "_request_sessions" in self.__dict__:
+            return self._request_sessions
+        if self.known_request_sessions is not None:
+            self._request_sessions = self.known_request_sessions
+            return self._request_sessions
+        aliases = self.dependency_aliases
+
+        def resolved(provider: str, type_: str) -> tuple[str, str]:
+            aliased = aliases.get(provider)
+            return (aliased[0], type_ or aliased[1]) if aliased is not None else (provider, type_)
+
+        functions = {f"{m.module}.{name}" if m.module else name: [resolved(*found) for found in dependencies]
+                     for m in self.modules.values() for name, dependencies in m.dependencies}
+        taking = {name for name, found in functions.items()
+                  if any(catalog.implicit_transaction(type_) is not None for _, type_ in found)}
+        for _ in range(MAX_CHAIN_DEPTH):
+            grown = {name for name, found in functions.items()
+                     if name not in taking and any(provider in taking for provider, _ in found)}
+            if not grown:
+                break
+            taking |= grown
+        taking |= {alias for alias, (provider, type_) in aliases.items()
+                   if provider in taking or catalog.implicit_transaction(type_) is not None}
+        self._request_sessions = frozenset(taking)
+        return self._request_sessions
 
     def _shared_session(self, raw: str, catalog: Catalog) -> Optional[str]:
         """The shared session a summary's receiver names (CallSummary.session_begins), as the rules name it:
@@ -1120,7 +1169,7 @@ class ProjectIndex:
                 # what the compact form drops is left out before the conversion, which copies it all
                 modules.append({**replace(module, imports=(), calls=(), clients=tuple(clients), holders=holders,
                                           project_holders=project_holders, lent_holders=(),
-                                          borrowed_parameters=()).to_json(),
+                                          borrowed_parameters=(), dependencies=(), dependency_aliases=()).to_json(),
                                 "openers": openers})
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
                 "reaching": sorted(self.reaching_names(with_publishes=True)),
@@ -1133,6 +1182,8 @@ class ProjectIndex:
                 "call_results": self._call_results,
                 "models": self.library_models(catalog),
                 "open_sessions": {name: sorted(found) for name, found in self.shared_sessions_left_open(catalog).items()},
+                "request_sessions": sorted(self.request_session_dependencies(catalog)),
+                "aliases": self.dependency_aliases,
                 "roots": roots_to_json(self.source_roots),
                 "inert": sorted(self.inert) if self.inert is not None else None,
                 "conventional": sorted(self.conventional),
@@ -1150,6 +1201,8 @@ class ProjectIndex:
                    known_call_results=dict(data.get("call_results", {})),
                    known_models=dict(data.get("models", {})),
                    known_open_sessions=dict(data.get("open_sessions", {})),
+                   known_request_sessions=frozenset(data.get("request_sessions", ())),
+                   known_aliases={name: tuple(found) for name, found in data.get("aliases", {}).items()},
                    source_roots=roots_from_json(data.get("roots", ())),
                    inert=frozenset(data["inert"]) if data.get("inert") is not None else None,
                    conventional=frozenset(data.get("conventional", ())),
@@ -1279,8 +1332,10 @@ def _project_screen_words(settings: Settings, index: ProjectIndex, vocabularies:
     model_queries = index.model_queries(settings.catalog)
     session_openers = frozenset(index.shared_sessions_left_open(settings.catalog)) if settings.session_helpers \
         else frozenset()
+    request_dependencies = index.request_session_dependencies(settings.catalog)
     key = "\1".join([settings.fingerprint(), *("\0".join(sorted(part)) for part in (
-        extra, objects, scopes, project, reaching, vocabularies, model_queries, session_openers))])
+        extra, objects, scopes, project, reaching, vocabularies, model_queries, session_openers,
+        request_dependencies))])
     if key not in _PROJECT_SCREEN_WORDS:
         _PROJECT_SCREEN_WORDS[key] = ScreenWords.from_catalog(
             settings.catalog, extra_words=extra, project_packages=project, extra_objects=objects, extra_scopes=scopes,
@@ -1288,5 +1343,5 @@ def _project_screen_words(settings: Settings, index: ProjectIndex, vocabularies:
             # an object imported as `from shop.db import warehouse` below a source root is the project's
             # backend.shop.db.warehouse: the file imports where clients come from
             extra_packages=root_packages(index.source_roots), model_queries=model_queries,
-            session_openers=session_openers)
+            session_openers=session_openers, request_dependencies=request_dependencies)
     return _PROJECT_SCREEN_WORDS[key]

@@ -103,6 +103,12 @@ class ScreenWords:
     # the project's functions that leave a shared session's transaction open for their caller
     # (ProjectIndex.shared_sessions_left_open), qualified and by every dotted suffix
     session_openers: frozenset[str] = frozenset()
+    # the project's functions that take a request's session from a dependency, and the aliases naming one
+    # (ProjectIndex.request_session_dependencies), qualified and by every dotted suffix; a handler given
+    # one (`user = Depends(get_current_user)`, `user: CurrentUser`) may begin with that session in a
+    # transaction. `dependency_markers`: what gives a parameter a dependency (`fastapi.Depends`)
+    request_dependencies: frozenset[str] = frozenset()
+    dependency_markers: frozenset[str] = frozenset()
     # resolved name -> whether it is an external call: every function of a module asks for the same names
     _external_memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -138,6 +144,7 @@ class ScreenWords:
                      reaching_names: Optional[frozenset[str]] = None,
                      extra_packages: frozenset[str] = frozenset(), model_queries: frozenset[str] = frozenset(),
                      session_openers: frozenset[str] = frozenset(),
+                     request_dependencies: frozenset[str] = frozenset(),
                      vocabularies: frozenset[str] = VOCABULARIES, generators_known: bool = False) -> "ScreenWords":
         """`extra_words`: the project's pool factories; `extra_objects`: its module objects that are clients;
         `extra_scopes`: its context managers that may open a transaction (all qualified and as written).
@@ -145,12 +152,15 @@ class ScreenWords:
         `generators_known`: `extra_words` holds every project generator that yields a client.
         `model_queries`: how the project's model classes query a session (ScreenWords.model_queries);
         `session_openers`: its functions that leave a shared session's transaction open (qualified).
+        `request_dependencies`: its dependencies that take a request's session (qualified).
         `vocabularies`: what the enabled rules need; the bytes stage (`pattern`) looks for every library
         whatever they are, since DBP000 and the URL facts of DBP4xx read those files too."""
         # a file may only call a project function that leaves a shared session open (`get_setting()`)
         opener_names = frozenset(name.rsplit(".", 1)[-1] for name in session_openers)
+        # ...or be given a dependency that takes the request's session (`Depends(get_current_user)`)
+        dependency_names = frozenset(name.rsplit(".", 1)[-1] for name in request_dependencies)
         words = sorted(catalog.screen_words() | extra_words | extra_objects | extra_scopes | model_queries
-                       | opener_names, key=len, reverse=True)
+                       | opener_names | dependency_names, key=len, reverse=True)
         pattern = word_pattern(words)
         if not vocabularies <= VOCABULARIES:
             raise ValueError(f"unknown screen vocabularies: {sorted(vocabularies - VOCABULARIES)}")
@@ -182,6 +192,7 @@ class ScreenWords:
         called |= set(catalog.transaction_methods()) | set(checkout_methods) | implicit_methods \
             | {query.rsplit(".", 1)[-1] for query in model_queries}  # `User.query`
         called |= opener_names  # `load_user()`
+        called |= dependency_names  # `Depends(get_current_user)`, `user: CurrentUser`
         words = cls(pattern, word_pattern(sorted(called)), constructors | extra_words, transaction_functions,
                     frozenset(catalog.transaction_methods()), frozenset(checkout_methods), released_by_with,
                     packages, frozenset(w.rsplit(".", 1)[-1] for w in extra_words), external_names, prefixes,
@@ -199,7 +210,9 @@ class ScreenWords:
                     used_use_pattern=_method_call_pattern(use for _, uses in used_checkouts for use in uses),
                     implicit_receivers=frozenset(n.removesuffix("()") for spec in catalog.implicit_transactions
                                                  for n in spec.receivers),
-                    model_queries=model_queries, session_openers=frozenset(_suffixes(session_openers)))
+                    model_queries=model_queries, session_openers=frozenset(_suffixes(session_openers)),
+                    request_dependencies=frozenset(_suffixes(request_dependencies)),
+                    dependency_markers=catalog.guards.dependency_markers if request_dependencies else frozenset())
         return words if vocabularies == VOCABULARIES else words.narrowed(vocabularies)
 
     def narrowed(self, vocabularies: frozenset[str]) -> "ScreenWords":
@@ -214,7 +227,8 @@ class ScreenWords:
         if TRANSACTIONS not in vocabularies:
             cleared.update(transaction_functions=nothing, transaction_methods=nothing, implicit_methods=nothing,
                            scope_names=nothing, named_transactions=(), query_methods=nothing,
-                           implicit_receivers=nothing, model_queries=nothing, session_openers=nothing)
+                           implicit_receivers=nothing, model_queries=nothing, session_openers=nothing,
+                           request_dependencies=nothing)
         if EXTERNAL_CALLS not in vocabularies:
             cleared.update(external_names=nothing, external_prefixes=(), external_methods=nothing,
                            external_fragments=(), reaching_names=nothing)
@@ -223,7 +237,8 @@ class ScreenWords:
             | kept.factory_names \
             | kept.scope_names | kept.transaction_methods | kept.checkout_methods | kept.implicit_methods \
             | {query.rsplit(".", 1)[-1] for query in kept.model_queries} \
-            | {name.rsplit(".", 1)[-1] for name in kept.session_openers}
+            | {name.rsplit(".", 1)[-1] for name in kept.session_openers} \
+            | {name.rsplit(".", 1)[-1] for name in kept.request_dependencies}
         return replace(kept, call_pattern=word_pattern(sorted(called)) if called else re.compile(b"(?!)"))
 
 
@@ -576,7 +591,32 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
                 or dotted.rsplit(".", 1)[-1] in words.scope_names \
                 or (resolved.endswith("()") and resolved[:-2].rsplit(".", 1)[-1] in words.scope_names):
             holds = True  # `unit_of_work()`, or `self._uow()` of an object whose call builds a scope
+    if not holds and words.request_dependencies and _given_a_request_session(outline, words, aliases):
+        holds = True
     return False, holds
+
+
+def _given_a_request_session(outline: Outline, words: ScreenWords, aliases: dict[str, str]) -> bool:
+    """A parameter filled from a dependency that takes the request's session: `Depends(get_current_user)`
+    (ProjectIndex.request_session_dependencies), or an alias naming one (`user: CurrentUser`)."""
+    for call in outline.calls:
+        marker = dotted_name(call.func)
+        if marker is None or _resolve(marker, aliases) not in words.dependency_markers:
+            continue
+        provider = call.args[0] if call.args else next(
+            (keyword.value for keyword in call.keywords if keyword.arg == "dependency"), None)
+        dotted = dotted_name(provider) if provider is not None else None
+        if dotted is not None and (dotted in words.request_dependencies
+                                   or _resolve(dotted, aliases) in words.request_dependencies):
+            return True
+    for function in outline.functions:
+        arguments = function.args
+        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            dotted = dotted_name(argument.annotation) if argument.annotation is not None else None
+            if dotted is not None and (dotted in words.request_dependencies
+                                       or _resolve(dotted, aliases) in words.request_dependencies):
+                return True
+    return False
 
 
 _BUILTIN_NAMES = frozenset(dir(builtins))

@@ -19,6 +19,8 @@ from poollint.python.cst.roles import decorator_target, function_role, iterated_
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
 from poollint.rules.client_flow import calls_in, is_endless, runs_once_per_process
+from poollint.rules.request_sessions import RequestSessions
+from poollint.python.cst.depends import dependency_parameters
 
 # How many project functions deep a call is followed to find an external call.
 MAX_CHAIN_DEPTH = 3
@@ -64,6 +66,8 @@ class Hold:
     # its qualified name, by which a project function that commits it ends the hold (_ends_a_shared_session)
     shared: str = ""
     item: int = 0  # of a `with` statement: which of its items opened it (they are left in reverse order)
+    # of a request's session a dependency of the handler began (rules/request_sessions.py): what gives it
+    dependency: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ class Reached:
         return "`" + " -> ".join(self.chain) + "`"
 
 
-class _HoldingRule(FileRule):
+class _HoldingRule(FileRule, RequestSessions):
     """Shared by DBP201, DBP202 and DBP203: which blocks hold a connection and which calls inside them wait."""
 
     # DBP203 reports task publishes, the others every other external call
@@ -225,6 +229,29 @@ class _HoldingRule(FileRule):
         hold = self._request_transaction(node)
         if hold is not None:
             self._holds.append(hold)
+        self._open_request_sessions(node)
+
+    def _open_request_sessions(self, node: cst.FunctionDef) -> None:
+        """The handler's body starts inside the transactions its dependencies leave open on the request's
+        session (rules/request_sessions.py). Its own parameter for that session (`db: Session =
+        Depends(get_db)`) is the same object: its `db.commit()` ends the hold, as handing it on may."""
+        opened = self.opened_by_dependencies(node)
+        if not opened:
+            return
+        own = {dependency.provider: dependency.parameter.name.value
+               for dependency in dependency_parameters(self.context, node)
+               if dependency.cached and self.catalog.implicit_transaction(dependency.type) is not None}
+        for found in opened:
+            key = (id(node), own.get(found.provider, f"Depends({found.provider})"))
+            if key in self._sessions:
+                continue
+            name, name_node, context = found.begun_in
+            message = f"`{name}()` queries the request's session and leaves its transaction open"
+            related = (Site(context, name_node, message),) if context is not self._own_context \
+                else (Location(self.context.display_path, self.context.line_of(name_node), 1, message),)
+            self._sessions[key] = Hold(node, len(self.context.frames), False, found.spec.library,
+                                       f"Depends({found.display})", found.parameter, implicit=True,
+                                       related=related, dependency=found.provider)
 
     def _request_transaction(self, node: cst.FunctionDef) -> Optional[Hold]:
         """A routed view in a project whose settings run every view in a transaction (Django's
@@ -780,6 +807,12 @@ class _HoldingRule(FileRule):
             name = parameters[position]
         else:
             return "unknown"
+        return self._parameter_effect(function, context, name, spec, depth)
+
+    def _parameter_effect(self, function: cst.FunctionDef, context: FileContext, name: str, spec,
+                          depth: int) -> Optional[str]:
+        """What `function` (of the module of `context`) does with the session its parameter `name` holds,
+        as _session_effect tells."""
         methods = _MethodsCalledOn(name)
         cst_visit(function, methods)
         ends = methods.found & set(spec.end_methods)
@@ -1667,6 +1700,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         return holds[0] if holds else None
 
     def consequence(self, hold: Hold) -> str:
+        if hold.dependency:
+            return ("the request's session stays idle in transaction, its connection checked out, until the "
+                    "handler commits it or the response is sent")
         if hold.implicit:
             return ("the session stays idle in transaction, its connection checked out, until it commits, "
                     "rolls back or closes")

@@ -124,6 +124,8 @@ class FileContext:
         self.module_classes: dict[str, cst.ClassDef] = {}
         self.main_guard_calls: set[str] = set()
         self.module_strings: dict[str, str] = {}  # `DATABASE_URL = "sqlite:///app.db"`: module constants
+        # `SessionDep = Annotated[Session, Depends(get_db)]`: module-level aliases of an annotated type
+        self.annotated_aliases: dict[str, cst.Subscript] = {}
         self.current_statement: Optional[cst.CSTNode] = None
         self.is_test_file = is_test_path(path)
         self._instance_origins: dict[int, dict[str, str]] = {}
@@ -146,6 +148,10 @@ class FileContext:
                         for target in targets:
                             if isinstance(target, cst.Name) and prefix is not None:
                                 self.module_strings[target.value] = prefix
+                            if isinstance(target, cst.Name) and isinstance(small.value, cst.Subscript) \
+                                    and dotted_name(small.value.value) in ("Annotated", "typing.Annotated",
+                                                                           "typing_extensions.Annotated"):
+                                self.annotated_aliases[target.value] = small.value
                     elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
                         # asyncio.run(main()) at module level marks main() as the script's entry point,
                         # also under a module-level `if`/`else` (alembic's env.py: `if
@@ -231,13 +237,29 @@ class FileContext:
         qualified = self._type_of(hint)
         return qualified + "()" if qualified else None
 
+    def annotation_type(self, annotation: cst.BaseExpression) -> Optional[str]:
+        """The type an annotation names, qualified (`sqlalchemy.orm.Session` of `Session`,
+        `Optional[Session]`, `Annotated[Session, Depends(get_db)]`, or an alias of the last)."""
+        return self._type_of(annotation)
+
     def _type_of(self, annotation: cst.BaseExpression) -> Optional[str]:
         """The type an annotation names; a generator of a type the rules follow is `typing.Generator[<type>]`
-        (what `next()` of it gives: `_yielded_by`)."""
+        (what `next()` of it gives: `_yielded_by`). `Annotated[T, ...]` is `T`, also through a module-level
+        alias of one (`SessionDep = Annotated[Session, Depends(get_db)]`, this module's, or another's that
+        gives a parameter a dependency: ProjectIndex.dependency_aliases)."""
         annotation = _without_none(_unquoted(annotation))
         if not isinstance(annotation, cst.Subscript):
-            return self._implementation(self.qualified_name(annotation))
+            alias = self.annotated_alias_of(annotation)
+            if alias is not None:
+                return self._type_of(alias)
+            qualified = self.qualified_name(annotation)
+            aliased = self.index.dependency_aliases.get(qualified or "") if self.index is not None else None
+            if aliased is not None:  # another module's (ProjectIndex.dependency_aliases)
+                return self._implementation(aliased[1]) if aliased[1] else None
+            return self._implementation(qualified)
         elements = _subscript_elements(annotation)
+        if self.qualified_name(annotation.value) in _ANNOTATED_TYPES and elements:
+            return self._type_of(elements[0])
         if self.qualified_name(annotation.value) in _OPTIONAL_TYPES and elements:
             # `Optional[Archiver]`, `Union[Archiver, None]`: an object of that type when there is one
             rest = [e for e in elements if not (isinstance(e, cst.Name) and e.value == "None")]
@@ -245,6 +267,13 @@ class FileContext:
         if self.qualified_name(annotation.value) in GENERATOR_TYPES and elements:
             yielded = self.qualified_name(elements[0])
             return f"{_GENERATOR_OF}[{yielded}]" if yielded and self.catalog.follows_objects_of(yielded) else None
+        return None
+
+    def annotated_alias_of(self, annotation: cst.BaseExpression) -> Optional[cst.Subscript]:
+        """The `Annotated[...]` an annotation names by an alias this module defines (`SessionDep`)."""
+        if isinstance(annotation, cst.Name) and annotation.value in self.annotated_aliases \
+                and self.frame_binding(annotation.value) is None and annotation.value not in self.imports:
+            return self.annotated_aliases[annotation.value]
         return None
 
     def _implementation(self, qualified: Optional[str]) -> Optional[str]:
@@ -594,6 +623,7 @@ _OPAQUE_VALUES = (cst.Call, cst.Await, cst.Name, cst.Attribute, cst.Subscript)
 
 
 _OPTIONAL_TYPES = frozenset({"typing.Optional", "typing.Union", "typing_extensions.Optional"})
+_ANNOTATED_TYPES = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 
 
 def _unquoted(annotation: cst.BaseExpression) -> cst.BaseExpression:
