@@ -212,6 +212,10 @@ class Guards:
     admin_user_attributes: frozenset[str] = frozenset()
     permission_decorators: frozenset[str] = frozenset()
     dependency_markers: frozenset[str] = frozenset()
+    # a response that streams after its handler returns, and the releases (`package>=first,<beyond`)
+    # that closed the request's dependencies before it streamed (rules/holding.py)
+    streamed_responses: frozenset[str] = frozenset()
+    dependencies_closed_before_streaming: frozenset[str] = frozenset()
     admin_site_bases: frozenset[str] = frozenset()
     aborting_functions: frozenset[str] = frozenset()  # `abort(403)` raises: the handler ends there
     pytest_fixtures: frozenset[str] = frozenset()

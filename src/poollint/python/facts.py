@@ -328,7 +328,10 @@ def summary_words(catalog: Catalog) -> ScreenWords:
     message's `.send()` is judged by its receiver (`external_by_receiver_name`); as words they are everywhere."""
     def build() -> ScreenWords:
         methods = frozenset(m for spec in catalog.external_calls if not spec.publishes_task for m in spec.methods)
-        return replace(ScreenWords.from_catalog(catalog), external_methods=methods)
+        words = ScreenWords.from_catalog(catalog)
+        # a function that builds a streamed response makes no external call for its callers
+        return replace(words, external_methods=methods,
+                       external_names=words.external_names - catalog.guards.streamed_responses)
     return catalog.derived("index-summary-words", build)
 
 

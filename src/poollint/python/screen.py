@@ -174,7 +174,10 @@ class ScreenWords:
             spec.library.split("-")[0] for spec in catalog.transactions
         )
         externals = catalog.external_calls
-        external_names = frozenset(n for spec in externals for n in (*spec.functions, *spec.clients) if "*" not in n)
+        # a streamed response (`StreamingResponse(...)`) is waited on as long as its stream, by the request's
+        # session a dependency gave the handler (rules/holding.py)
+        external_names = frozenset(n for spec in externals for n in (*spec.functions, *spec.clients) if "*" not in n) \
+            | catalog.guards.streamed_responses
         # a pattern (`stripe.*.create`, `*_pb2_grpc.*Stub`) is screened by what precedes its first `*`
         patterns = {n for spec in externals for n in (*spec.functions, *spec.clients) if "*" in n}
         prefixes = tuple(sorted({n.split("*")[0] for n in patterns if not n.startswith("*")}))

@@ -8,6 +8,7 @@ from typing import Optional, Union
 
 import libcst as cst
 
+from poollint.python.requirements import declared_versions
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, ImplicitTransactionSpec, TransactionSpec
 from poollint.python.cst.context import FileContext, Frame, assigned_names, dotted_name, positional_arguments
 from poollint.python.cst.logging_calls import is_logging_call
@@ -125,6 +126,9 @@ class _HoldingRule(FileRule, RequestSessions):
         self._if_entries: dict[int, tuple[cst.If, dict[tuple[int, str], Hold]]] = {}
         self._after_branches: dict[int, tuple[dict[tuple[int, str], Hold], set[tuple[int, str]]]] = {}
         self._sequences: set[int] = set()  # the bodies of `with`, `try` and `finally`, run in sequence
+        # the handlers' parameters that are the request's session (`db: Session = Depends(get_db)`):
+        # (function node id, name), closed by the dependency after the response is sent
+        self._request_scoped: set[tuple[int, str]] = set()
 
     # -- traversal ------------------------------------------------------------------------
     def visit_With(self, node: cst.With) -> None:
@@ -235,13 +239,12 @@ class _HoldingRule(FileRule, RequestSessions):
         """The handler's body starts inside the transactions its dependencies leave open on the request's
         session (rules/request_sessions.py). Its own parameter for that session (`db: Session =
         Depends(get_db)`) is the same object: its `db.commit()` ends the hold, as handing it on may."""
-        opened = self.opened_by_dependencies(node)
-        if not opened:
-            return
         own = {dependency.provider: dependency.parameter.name.value
                for dependency in dependency_parameters(self.context, node)
                if dependency.cached and self.catalog.implicit_transaction(dependency.type) is not None}
-        for found in opened:
+        # the request's sessions among its parameters: kept until the response is sent (a streamed one too)
+        self._request_scoped.update((id(node), name) for name in own.values())
+        for found in self.opened_by_dependencies(node):
             key = (id(node), own.get(found.provider, f"Depends({found.provider})"))
             if key in self._sessions:
                 continue
@@ -309,11 +312,51 @@ class _HoldingRule(FileRule, RequestSessions):
         if self.context.is_test_file:
             return
         self._track_sessions(node)
+        if self._streams_a_response(node):
+            self._judge_streamed_response(node)
+            return
         # a call that begins a session's transaction (`self.sync(session)` that queries with it) is not judged
         # inside that transaction: whether its slow call comes before a commit is the callee's to say
         holds = [hold for hold in self._active_holds() if hold.line_node is not node]
         if holds:
             self._judge(node, holds)
+
+    # -- a streamed response ----------------------------------------------------------------
+    def _streams_a_response(self, node: cst.Call) -> bool:
+        streamed = self.catalog.guards.streamed_responses
+        return bool(streamed) and isinstance(node.func, (cst.Name, cst.Attribute)) \
+            and self.qualified_name(node.func) in streamed
+
+    def _judge_streamed_response(self, node: cst.Call) -> None:
+        """`return StreamingResponse(generate())` while the request's session is in a transaction (one a
+        dependency left open, or the handler's own `db = Depends(get_db)` after a query): its body streams
+        after the handler returns, and the dependency closes the session only once the stream ends, so the
+        connection stays checked out for the whole stream. A session the handler opened itself (a `with`
+        block, a local it closes) is given back when the handler returns, and is not judged; nor is any
+        request session where the project pins, locks or may run a release that closed dependencies
+        before streaming (catalog `dependencies-closed-before-streaming`)."""
+        function = self.context.enclosing_function()
+        if function is None:
+            return
+        holds = [hold for key, hold in self._sessions.items()
+                 if key[0] == id(function.node) and (hold.dependency or key in self._request_scoped)]
+        if not holds or self._dependencies_close_before_streaming():
+            return
+        name = _last_name(node.func) or "StreamingResponse"
+        self._judge(node, holds, reached=Reached(
+            (f"{name}()",), "a streamed response: its body runs after the handler returns, and the request's "
+                            "dependencies close the session only when the stream ends"))
+
+    def _dependencies_close_before_streaming(self) -> bool:
+        """Whether the project may run a release that closes the request's dependencies before a response
+        streams (catalog `dependencies-closed-before-streaming`): it pins or locks one, or bounds it below
+        the release that stopped; unknown counts as may."""
+        index = self.context.index
+        for window in self.catalog.guards.dependencies_closed_before_streaming:
+            package, lowest, beyond = _release_window(window)
+            if index is None or declared_versions(index.root, package).all_within(lowest, beyond) is not False:
+                return True
+        return False
 
     def _judge_task_group_work(self, spawn: cst.Call) -> None:
         """`tg.create_task(fetch(url))`, `tg.start_soon(fetch, url)` in a task group (catalog `task-groups`)
@@ -394,15 +437,15 @@ class _HoldingRule(FileRule, RequestSessions):
                             waited=f"the task is awaited on line {self.context.line_of(node)}, inside the block")
 
     def _judge(self, node: cst.Call, holds: list[Hold], carried_from: Optional[cst.CSTNode] = None,
-               reported_at: Optional[cst.Call] = None, waited: str = "") -> None:
+               reported_at: Optional[cst.Call] = None, waited: str = "", reached: Optional[Reached] = None) -> None:
         """Reports `node` when it waits on an external call while the chosen one of `holds` is open.
         `carried_from`: the loop whose previous iteration left the hold open (see leave_For).
         `reported_at`: the call that starts `node` as a task, reported instead (`node` may not be in the
-        module: the callable a task group runs); `waited`: what waits for that task inside the hold."""
+        module: the callable a task group runs); `waited`: what waits for that task inside the hold. `reached`: what `node` waits on, when known."""
         hold = self.choose(holds)
         if hold is None:
             return
-        reached = self._reached(node, MAX_CHAIN_DEPTH, frozenset())
+        reached = reached or self._reached(node, MAX_CHAIN_DEPTH, frozenset())
         if reached is not None and not reached.publishes_task and (
                 self._runs_once() or self._only_administrators_call() or (reached.sleeps and self._keeps_a_lock(hold))):
             return
@@ -1669,6 +1712,24 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         session on an in-memory SQLite engine (`Session(create_engine("sqlite://"))`, or a factory
         bound to one): that database has one connection per thread and nobody waits for it. A
         file database is pooled (a QueuePool since SQLAlchemy 2.0) and is judged.
+
+        A FastAPI handler's dependencies run before its body and share one session per request
+        (`db: Session = Depends(get_db)`, `Annotated[Session, Depends(get_db)]`, or an alias of that,
+        `SessionDep`, in any module). A dependency that queries it and neither commits, rolls back nor
+        closes it (`get_current_user` loading the user, directly, through a helper it hands the
+        session to, or through a dependency of its own: `user = Depends(get_current_user)`,
+        `user: CurrentUser`) leaves its transaction open: the handler's body runs inside it until
+        the handler commits the same session itself (its own `db = Depends(get_db)`) or hands it
+        on. A dependency that yields, one with `use_cache=False`, and a session a dependency opens
+        and closes itself are not followed. Where another dependency of the handler builds an object
+        on that session (`service = Depends(get_item_service)`), whose class is not known or commits
+        anywhere, the handler is not judged: which comes first is not known. A streamed response
+        returned while the request's session is in a transaction (`StreamingResponse(...)`,
+        `EventSourceResponse(...)`) is reported too: its body runs after the handler returns, and
+        the dependency closes the session only when the stream ends (FastAPI 0.118.0 on, and
+        before 0.106.0). A project that pins or locks a release in between, or bounds FastAPI below
+        0.118 (requirements files, pyproject.toml, Pipfile, lock files, at its root or one folder
+        down), is not judged there.
     """
     example = """
         import asyncpg
@@ -1829,6 +1890,14 @@ def _requires_flag(test: cst.BaseExpression, flags: frozenset[str]) -> bool:
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _requires_flag(test.left, flags) or _requires_flag(test.right, flags)
     return False
+
+
+def _release_window(window: str) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """`fastapi>=0.106.0,<0.118.0` -> ("fastapi", (0, 106, 0), (0, 118, 0))."""
+    match = re.fullmatch(r"\s*([\w.-]+)\s*>=\s*([\d.]+)\s*,\s*<\s*([\d.]+)\s*", window)
+    if match is None:
+        raise ValueError(f"catalog `dependencies-closed-before-streaming`: not `package>=first,<beyond`: {window!r}")
+    return match.group(1), tuple(map(int, match.group(2).split("."))), tuple(map(int, match.group(3).split(".")))
 
 
 def _text(context, node: cst.CSTNode) -> str:

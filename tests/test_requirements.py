@@ -1,0 +1,40 @@
+"""Which release of a package a project declares (python/requirements.py): DBP202 judges a streamed
+response by the FastAPI release the project runs."""
+from pathlib import Path
+
+import pytest
+
+from poollint.python.requirements import declared_versions
+
+WINDOW = ((0, 106), (0, 118))  # the releases that closed dependencies before a response streamed
+
+
+@pytest.mark.parametrize("name, text, within", [
+    ("requirements.txt", "fastapi==0.110.0\nuvicorn\n", True),
+    ("requirements.txt", "fastapi[standard]==0.121.2\n", False),
+    ("requirements.txt", "fastapi==0.99.1\n", False),
+    ("requirements.txt", "fastapi>=0.100\n", False),  # the newest release
+    ("requirements.txt", "fastapi>=0.100,<0.115\n", None),  # an older release, which one not known
+    ("requirements.txt", "fastapi-users==12.1.0\n", False),  # another package
+    ("requirements-prod.txt", "fastapi ~= 0.110.0\n", None),
+    ("pyproject.toml", '[project]\ndependencies = ["fastapi[all]<=0.112.2", "sqlalchemy"]\n', None),
+    ("pyproject.toml", '[tool.poetry.dependencies]\nfastapi = "^0.110.0"\n', None),
+    ("pyproject.toml", '[tool.poetry.dependencies]\nfastapi = {version = "0.109.2", extras = ["all"]}\n', True),
+    ("Pipfile", '[packages]\nfastapi = "==0.111.0"\n', True),
+    ("uv.lock", 'version = 1\n\n[[package]]\nname = "fastapi"\nversion = "0.115.2"\n', True),
+    ("poetry.lock", '[[package]]\nname = "fastapi"\nversion = "0.118.0"\n', False),
+])
+def test_the_declared_release_decides(tmp_path: Path, name: str, text: str, within) -> None:
+    (tmp_path / name).write_text(text)
+    assert declared_versions(tmp_path, "fastapi").all_within(*WINDOW) is within
+
+
+def test_a_service_folder_one_level_down_counts(tmp_path: Path) -> None:
+    (tmp_path / "backend").mkdir()
+    (tmp_path / "backend" / "requirements.txt").write_text("fastapi==0.110.0\n")
+    assert declared_versions(tmp_path, "fastapi").all_within(*WINDOW) is True
+
+
+def test_nothing_declared_means_the_newest_release(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("sqlalchemy==2.0.30\n")
+    assert declared_versions(tmp_path, "fastapi").all_within(*WINDOW) is False
