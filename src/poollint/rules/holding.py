@@ -698,7 +698,7 @@ class _HoldingRule(FileRule, RequestSessions):
                                            f"{self._display(node)}", node, implicit=True)
             elif effect == "end":
                 self._end_session(key)
-            elif effect != "begin":  # unknown: stay silent about what follows
+            elif effect == "unknown":  # stay silent about what follows (a callee that does neither changes nothing)
                 self._sessions.pop(key, None)
 
     def _begins_a_shared_session(self, node: cst.Call, function: Frame) -> None:
@@ -839,7 +839,11 @@ class _HoldingRule(FileRule, RequestSessions):
             return None
         callee = self._project_function(call)
         if callee is None:
-            return "unknown"
+            # an object of a project class built on it (`UserRepository(db)`) that never commits, rolls back
+            # nor closes anything: whatever its methods do with the session, they leave its transaction be
+            qualified = self.qualified_name(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+            klass = project_class(self.context, qualified, self.settings) if qualified and "(" not in qualified else None
+            return None if klass is not None and not self._may_end_sessions(klass[0]) else "unknown"
         function, _, context = callee
         parameters = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
         if parameters and parameters[0] in ("self", "cls"):
@@ -1680,6 +1684,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         `fetch_usage(db)`); handed to one that commits, rolls back or closes it on every path that
         returns (in `finally`, at its top level before any `return`, in both branches of an `if`), or
         hands it to one that ends it anywhere, or to anything unknown, it is not followed further.
+        Handed to one that neither queries nor ends it, or to the constructor of a project class that
+        never commits, rolls back nor closes anything (a repository that only reads), its transaction
+        is as it was.
         One that ends it on some paths only (`get_or_create()` committing only when it creates) leaves
         it open on the others. A session every module
         shares (`db.session` of `db = SQLAlchemy()` in app/extensions.py, imported anywhere) ends
