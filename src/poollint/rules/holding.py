@@ -340,12 +340,34 @@ class _HoldingRule(FileRule, RequestSessions):
             return
         holds = [hold for key, hold in self._sessions.items()
                  if key[0] == id(function.node) and (hold.dependency or key in self._request_scoped)]
-        if not holds or self._dependencies_close_before_streaming():
+        if not holds or not self._streams_for_long(node, function.node) or self._dependencies_close_before_streaming():
             return
         name = _last_name(node.func) or "StreamingResponse"
         self._judge(node, holds, reached=Reached(
             (f"{name}()",), "a streamed response: its body runs after the handler returns, and the request's "
                             "dependencies close the session only when the stream ends"))
+
+    def _streams_for_long(self, response: cst.Call, handler: cst.CSTNode) -> bool:
+        """Whether the response's body may take long to stream: server-sent events (`media_type=
+        "text/event-stream"`), or a body a generator makes as it goes (`StreamingResponse(relay(run_id))`
+        of a generator function of the handler, the module, the project, or a project object's method).
+        A body already in memory (`io.BytesIO`, `iter([csv_text])`) is sent at once."""
+        for arg in response.args:
+            if arg.keyword is not None and arg.keyword.value == "media_type" and isinstance(arg.value, cst.SimpleString) \
+                    and arg.value.evaluated_value == "text/event-stream":
+                return True
+        body = next((arg.value for arg in response.args if arg.keyword is None and not arg.star), None) or next(
+            (arg.value for arg in response.args if arg.keyword is not None and arg.keyword.value == "content"), None)
+        if not isinstance(body, cst.Call):
+            return False
+        generator = None
+        if isinstance(body.func, cst.Name):
+            generator = next((node for node in cst_walk(handler) if isinstance(node, cst.FunctionDef)
+                              and node.name.value == body.func.value and node is not handler), None)
+        if generator is None:
+            found = self._project_function(body)
+            generator = found[0] if found is not None else None
+        return generator is not None and any(isinstance(node, cst.Yield) for node in cst_walk(generator.body))
 
     def _dependencies_close_before_streaming(self) -> bool:
         """Whether the project may run a release that closes the request's dependencies before a response
@@ -1734,7 +1756,10 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         returned while the request's session is in a transaction (`StreamingResponse(...)`,
         `EventSourceResponse(...)`) is reported too: its body runs after the handler returns, and
         the dependency closes the session only when the stream ends (FastAPI 0.118.0 on, and
-        before 0.106.0). A project that pins or locks a release in between, or bounds FastAPI below
+        before 0.106.0). Only a body that may take long is: server-sent events (`media_type=
+        "text/event-stream"`) or a generator's (`StreamingResponse(relay(run_id))` of a generator
+        function or method of the project); one already in memory (`io.BytesIO`, `iter([text])`)
+        is sent at once. A project that pins or locks a release in between, or bounds FastAPI below
         0.118 (requirements files, pyproject.toml, Pipfile, lock files, at its root or one folder
         down), is not judged there.
     """
@@ -2017,12 +2042,22 @@ def _ends_in(statement: cst.CSTNode, name: str, methods: set[str]) -> bool:
 
 
 class _MethodsCalledOn(cst.CSTVisitor):
-    """Methods a function calls on one of its parameters, and whether it hands the parameter on."""
+    """Methods a function calls on one of its parameters, and whether it hands the parameter on; not in
+    the functions and lambdas it only defines (a tool registered to run later, `async def load(): await
+    db.execute(...)`), which run when they are called, not when it is."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.found: set[str] = set()
         self.handed: list[tuple[cst.Call, int, cst.Arg]] = []  # calls given the parameter: (call, position, argument)
+        self._entered = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        entered, self._entered = self._entered, True
+        return not entered
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
