@@ -986,11 +986,12 @@ class ProjectIndex:
     def mentions_factory(self, data: bytes, catalog: Catalog) -> bool:
         """The byte screen's second chance: a file that only calls a project factory, uses a module
         object, enters a project scope, queries a model class (`User.query`) or calls a function that
-        leaves a shared session's transaction open."""
+        leaves a shared session's transaction open, or names a dependency that takes a request's session
+        (`Depends(get_current_user)`, `user: CurrentUser`)."""
         if not hasattr(self, "_screen"):
             names = {name.rsplit(".", 1)[-1] for name in (
                 *self.screen_words(), *self.screen_objects(catalog), *self.screen_scopes(),
-                *self.shared_sessions_left_open(catalog))} \
+                *self.shared_sessions_left_open(catalog), *self.request_session_dependencies(catalog))} \
                 | self.model_queries(catalog)  # `User.query`: as spelled, not by its last part
             self._screen = word_pattern(sorted(names)) if names else None
         return self._screen is not None and self._screen.search(data) is not None

@@ -599,6 +599,20 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
     return False, holds
 
 
+def routers_given_a_request_session(tree: ast.Module, words: ScreenWords, aliases: dict[str, str]) -> frozenset[str]:
+    """Module-level routers built with a dependency that takes the request's session (`router =
+    APIRouter(dependencies=[Depends(require_user)])`): every route declared on one runs it first."""
+    if not words.request_dependencies:
+        return frozenset()
+    found = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name) \
+                and isinstance(statement.value, ast.Call) and any(k.arg == "dependencies" for k in statement.value.keywords) \
+                and _given_a_request_session(Outline(statement.value), words, aliases):
+            found.add(statement.targets[0].id)
+    return frozenset(found)
+
+
 def _given_a_request_session(outline: Outline, words: ScreenWords, aliases: dict[str, str]) -> bool:
     """A parameter filled from a dependency that takes the request's session: `Depends(get_current_user)`
     (ProjectIndex.request_session_dependencies), or an alias naming one (`user: CurrentUser`)."""

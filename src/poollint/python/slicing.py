@@ -25,7 +25,7 @@ from typing import Optional, Union
 
 from poollint.catalog.model import Catalog
 from poollint.python.screen import (ScreenWords, file_names, hands_a_session_on, mentions_external_call, project_imports,
-                                    triggers)
+                                    routers_given_a_request_session, triggers)
 from poollint.pyast import Outline
 
 _Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
@@ -64,6 +64,7 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
         isinstance(statement, (ast.If, ast.Expr, ast.With, ast.AsyncWith, ast.For, ast.While, ast.Try))
         and not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))  # a docstring
         for statement in tree.body)
+    routers = routers_given_a_request_session(tree, words, aliases)
     units: list[_Unit] = []
     seeds: set[str] = set()  # names used by the statements that always stay
     for statement in tree.body:
@@ -95,6 +96,7 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
             unit.barred = True
             continue
         direct, holds = triggers(inside, words, aliases, imports_library)
+        holds = holds or _declared_on(unit.node, routers)
         # a unit that only makes an external call matters when a kept one calls it (kept below as
         # connected); one called from another module's transaction is read there, whole
         unit.kept = direct or (external_in_file and holds) or (
@@ -107,6 +109,14 @@ def relevant_source(text: str, tree: ast.Module, words: ScreenWords, *,
     if not removed:
         return text
     return _blank_out(text, removed)
+
+
+def _declared_on(node: _Definition, routers: frozenset[str]) -> bool:
+    """A route declared on one of `routers` (`@router.post(...)`), whose dependencies run before it."""
+    return bool(routers) and not isinstance(node, ast.ClassDef) and any(
+        isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+        and isinstance(decorator.func.value, ast.Name) and decorator.func.value.id in routers
+        for decorator in node.decorator_list)
 
 
 def slice_for_rules(text: str, tree: ast.Module, words: ScreenWords, catalog: Catalog,

@@ -239,6 +239,9 @@ class _HoldingRule(FileRule, RequestSessions):
         """The handler's body starts inside the transactions its dependencies leave open on the request's
         session (rules/request_sessions.py). Its own parameter for that session (`db: Session =
         Depends(get_db)`) is the same object: its `db.commit()` ends the hold, as handing it on may."""
+        index = self.context.index
+        if index is None or not index.request_session_dependencies(self.catalog):
+            return  # no function of the project takes a request's session from a dependency
         own = {dependency.provider: dependency.parameter.name.value
                for dependency in dependency_parameters(self.context, node)
                if dependency.cached and self.catalog.implicit_transaction(dependency.type) is not None}
@@ -1747,7 +1750,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         `SessionDep`, in any module). A dependency that queries it and neither commits, rolls back nor
         closes it (`get_current_user` loading the user, directly, through a helper it hands the
         session to, or through a dependency of its own: `user = Depends(get_current_user)`,
-        `user: CurrentUser`) leaves its transaction open: the handler's body runs inside it until
+        `user: CurrentUser`; or one the route declares without a parameter, in its decorator's
+        `dependencies=[Depends(require_user)]` or in those of a router this module builds,
+        `router = APIRouter(dependencies=[...])`) leaves its transaction open: the handler's body runs inside it until
         the handler commits the same session itself (its own `db = Depends(get_db)`) or hands it
         on. A dependency that yields, one with `use_cache=False`, and a session a dependency opens
         and closes itself are not followed. Where another dependency of the handler builds an object

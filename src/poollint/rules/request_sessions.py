@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from poollint.catalog.model import ImplicitTransactionSpec
-from poollint.python.cst.depends import Dependency, dependency_parameters
+from poollint.python.cst.depends import Dependency, dependency_parameters, route_dependencies
 from poollint.python.cst.modules import project_class, project_function
 from poollint.python.cst.walk import walk as cst_walk
 
@@ -33,7 +33,8 @@ class OpenedByDependency:
 
     provider: str  # what gives the session, qualified: `app.db.get_db`
     spec: ImplicitTransactionSpec
-    parameter: cst.Param  # the handler's parameter that brings it (`user = Depends(get_current_user)`)
+    # the handler's parameter that brings it (`user = Depends(get_current_user)`), or its route's decorator
+    parameter: cst.CSTNode
     display: str  # that dependency as written: `get_current_user`
     begun_in: tuple[str, cst.CSTNode, "FileContext"]  # the function that queries it, its name node, its module
 
@@ -52,7 +53,7 @@ class RequestSessions:
         if index is None or self.context.is_test_file or not index.request_session_dependencies(self.catalog):
             return []
         found: list[OpenedByDependency] = []
-        for dependency in dependency_parameters(self.context, function):
+        for dependency in (*dependency_parameters(self.context, function), *route_dependencies(self.context, function)):
             if self.catalog.implicit_transaction(dependency.type) is not None:
                 continue  # the handler's own session: its body is walked by the rule
             for provider, (spec, begun_in) in self._left_open_by(dependency, 1).items():

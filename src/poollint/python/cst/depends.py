@@ -22,7 +22,7 @@ ANNOTATED_TYPES = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 class Dependency:
     """A parameter filled from a dependency."""
 
-    parameter: cst.Param
+    parameter: cst.CSTNode  # the parameter, or the decorator of a route that declares it (route_dependencies)
     provider: str  # what is called for it, qualified in the module that names it: `app.db.get_db`
     provider_display: str  # as written: `get_current_user`
     type: Optional[str]  # the parameter's type, qualified (`sqlalchemy.orm.Session`), when annotated
@@ -67,7 +67,7 @@ def _marker_call(context: "FileContext", node: cst.BaseExpression) -> Optional[c
     return None
 
 
-def _from_marker(context: "FileContext", param: cst.Param, marker: cst.Call,
+def _from_marker(context: "FileContext", param: cst.CSTNode, marker: cst.Call,
                  type_: Optional[str]) -> Optional[Dependency]:
     provider = next((arg.value for arg in marker.args if arg.keyword is None and not arg.star), None)
     provider = provider or next((arg.value for arg in marker.args
@@ -95,3 +95,48 @@ def _from_annotated(context: "FileContext", param: cst.Param, annotation: cst.Ba
         if marker is not None:
             return _from_marker(context, param, marker, context.annotation_type(elements[0]))
     return None
+
+
+def route_dependencies(context: "FileContext", function: cst.FunctionDef) -> Iterator[Dependency]:
+    """The dependencies a route declares without a parameter, which run before its handler all the same:
+    the decorator's `dependencies=[Depends(get_current_user)]`, and those of the router it is declared on
+    when this module builds it (`router = APIRouter(dependencies=[Depends(require_user)])`, `@router.get(...)`).
+    Each is given as a Dependency whose `parameter` is the decorator."""
+    for decorator in function.decorators:
+        call = decorator.decorator
+        if not isinstance(call, cst.Call):
+            continue
+        yield from _listed_dependencies(context, decorator, call)
+        router = call.func.value if isinstance(call.func, cst.Attribute) else None
+        if isinstance(router, cst.Name):
+            built = _module_routers(context).get(router.value)
+            if built is not None:
+                yield from _listed_dependencies(context, decorator, built)
+
+
+def _listed_dependencies(context: "FileContext", where: cst.CSTNode, call: cst.Call) -> Iterator[Dependency]:
+    for arg in call.args:
+        if arg.keyword is None or arg.keyword.value != "dependencies" or not isinstance(arg.value, (cst.List, cst.Tuple)):
+            continue
+        for element in arg.value.elements:
+            marker = _marker_call(context, element.value)
+            found = _from_marker(context, where, marker, None) if marker is not None else None  # type: ignore[arg-type]
+            if found is not None:
+                yield found
+
+
+def _module_routers(context: "FileContext") -> dict[str, cst.Call]:
+    """Module-level `name = SomeRouter(..., dependencies=[...])` of this module, by name."""
+    found = context.__dict__.get("_routers_with_dependencies")
+    if found is None:
+        found = {}
+        for statement in context.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name) \
+                        and isinstance(small.value, cst.Call) and any(
+                            arg.keyword is not None and arg.keyword.value == "dependencies" for arg in small.value.args):
+                    found[small.targets[0].target.value] = small.value
+        context.__dict__["_routers_with_dependencies"] = found
+    return found
