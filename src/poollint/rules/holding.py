@@ -8,20 +8,20 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from poollint.python.requirements import declared_versions
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, ImplicitTransactionSpec, TransactionSpec
 from poollint.python.cst.context import FileContext, Frame, assigned_names, dotted_name, positional_arguments
+from poollint.python.cst.depends import dependency_parameters
 from poollint.python.cst.logging_calls import is_logging_call
 from poollint.findings import Location
 from poollint.paths import display_path
 from poollint.python.cst.modules import class_method, project_class, project_definition, project_function
 from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.python.cst.roles import decorator_target, function_role, iterated_in, runs_when_iterated
+from poollint.python.requirements import declared_versions
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
 from poollint.rules.client_flow import calls_in, is_endless, runs_once_per_process
 from poollint.rules.request_sessions import RequestSessions
-from poollint.python.cst.depends import dependency_parameters
 
 # How many project functions deep a call is followed to find an external call.
 MAX_CHAIN_DEPTH = 3
@@ -356,8 +356,8 @@ class _HoldingRule(FileRule, RequestSessions):
         of a generator function of the handler, the module, the project, or a project object's method).
         A body already in memory (`io.BytesIO`, `iter([csv_text])`) is sent at once."""
         for arg in response.args:
-            if arg.keyword is not None and arg.keyword.value == "media_type" and isinstance(arg.value, cst.SimpleString) \
-                    and arg.value.evaluated_value == "text/event-stream":
+            if arg.keyword is not None and arg.keyword.value == "media_type" \
+                    and isinstance(arg.value, cst.SimpleString) and arg.value.evaluated_value == "text/event-stream":
                 return True
         body = next((arg.value for arg in response.args if arg.keyword is None and not arg.star), None) or next(
             (arg.value for arg in response.args if arg.keyword is not None and arg.keyword.value == "content"), None)
@@ -466,7 +466,8 @@ class _HoldingRule(FileRule, RequestSessions):
         """Reports `node` when it waits on an external call while the chosen one of `holds` is open.
         `carried_from`: the loop whose previous iteration left the hold open (see leave_For).
         `reported_at`: the call that starts `node` as a task, reported instead (`node` may not be in the
-        module: the callable a task group runs); `waited`: what waits for that task inside the hold. `reached`: what `node` waits on, when known."""
+        module: the callable a task group runs); `waited`: what waits for that task inside the hold;
+        `reached`: what `node` waits on, when the caller knows it."""
         hold = self.choose(holds)
         if hold is None:
             return
@@ -867,7 +868,8 @@ class _HoldingRule(FileRule, RequestSessions):
             # an object of a project class built on it (`UserRepository(db)`) that never commits, rolls back
             # nor closes anything: whatever its methods do with the session, they leave its transaction be
             qualified = self.qualified_name(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
-            klass = project_class(self.context, qualified, self.settings) if qualified and "(" not in qualified else None
+            klass = project_class(self.context, qualified, self.settings) \
+                if qualified and "(" not in qualified else None
             return None if klass is not None and not self._may_end_sessions(klass[0]) else "unknown"
         function, _, context = callee
         parameters = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
@@ -1752,12 +1754,13 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         session to, or through a dependency of its own: `user = Depends(get_current_user)`,
         `user: CurrentUser`; or one the route declares without a parameter, in its decorator's
         `dependencies=[Depends(require_user)]` or in those of a router this module builds,
-        `router = APIRouter(dependencies=[...])`) leaves its transaction open: the handler's body runs inside it until
-        the handler commits the same session itself (its own `db = Depends(get_db)`) or hands it
-        on. A dependency that yields, one with `use_cache=False`, and a session a dependency opens
-        and closes itself are not followed. Where another dependency of the handler builds an object
-        on that session (`service = Depends(get_item_service)`), whose class is not known or commits
-        anywhere, the handler is not judged: which comes first is not known. A streamed response
+        `router = APIRouter(dependencies=[...])`) leaves its transaction open: the handler's body
+        runs inside it until the handler commits the same session itself (its own `db =
+        Depends(get_db)`) or hands it on. A dependency that yields, one with `use_cache=False`,
+        and a session a dependency opens and closes itself are not followed. Where another
+        dependency of the handler builds an object on that session (`service =
+        Depends(get_item_service)`), whose class is not known or commits anywhere, the handler is
+        not judged: which comes first is not known. A streamed response
         returned while the request's session is in a transaction (`StreamingResponse(...)`,
         `EventSourceResponse(...)`) is reported too: its body runs after the handler returns, and
         the dependency closes the session only when the stream ends (FastAPI 0.118.0 on, and

@@ -11,7 +11,7 @@ against that transaction like one the handler began.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -120,7 +120,9 @@ class RequestSessions:
 
     def _providers_taken_by(self, dependency: Dependency, depth: int) -> set[str]:
         """The sessions a dependency's function takes, through its own dependencies too."""
-        found = project_function(dependency.context, dependency.provider, self.settings) if depth <= MAX_DEPENDENCY_DEPTH else None
+        if depth > MAX_DEPENDENCY_DEPTH:
+            return set()
+        found = project_function(dependency.context, dependency.provider, self.settings)
         if found is None:
             return set()
         function, context = found

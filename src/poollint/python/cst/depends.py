@@ -62,7 +62,8 @@ def dependency_parameters(context: "FileContext", function: cst.FunctionDef) -> 
 
 
 def _marker_call(context: "FileContext", node: cst.BaseExpression) -> Optional[cst.Call]:
-    if isinstance(node, cst.Call) and (context.qualified_name(node.func) or "") in context.catalog.guards.dependency_markers:
+    markers = context.catalog.guards.dependency_markers
+    if isinstance(node, cst.Call) and (context.qualified_name(node.func) or "") in markers:
         return node
     return None
 
@@ -85,7 +86,8 @@ def _from_marker(context: "FileContext", param: cst.CSTNode, marker: cst.Call,
 
 def _from_annotated(context: "FileContext", param: cst.Param, annotation: cst.BaseExpression) -> Optional[Dependency]:
     """`Annotated[Session, Depends(get_db)]`, read in `context`, the module that writes it."""
-    if not isinstance(annotation, cst.Subscript) or (context.qualified_name(annotation.value) or "") not in ANNOTATED_TYPES:
+    if not isinstance(annotation, cst.Subscript) \
+            or (context.qualified_name(annotation.value) or "") not in ANNOTATED_TYPES:
         return None
     elements = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
     if len(elements) < 2:
@@ -116,7 +118,8 @@ def route_dependencies(context: "FileContext", function: cst.FunctionDef) -> Ite
 
 def _listed_dependencies(context: "FileContext", where: cst.CSTNode, call: cst.Call) -> Iterator[Dependency]:
     for arg in call.args:
-        if arg.keyword is None or arg.keyword.value != "dependencies" or not isinstance(arg.value, (cst.List, cst.Tuple)):
+        if arg.keyword is None or arg.keyword.value != "dependencies" \
+                or not isinstance(arg.value, (cst.List, cst.Tuple)):
             continue
         for element in arg.value.elements:
             marker = _marker_call(context, element.value)
@@ -134,9 +137,9 @@ def _module_routers(context: "FileContext") -> dict[str, cst.Call]:
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
             for small in statement.body:
-                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name) \
-                        and isinstance(small.value, cst.Call) and any(
-                            arg.keyword is not None and arg.keyword.value == "dependencies" for arg in small.value.args):
-                    found[small.targets[0].target.value] = small.value
+                target = small.targets[0].target if isinstance(small, cst.Assign) and len(small.targets) == 1 else None
+                if isinstance(target, cst.Name) and isinstance(small.value, cst.Call) and any(
+                        arg.keyword is not None and arg.keyword.value == "dependencies" for arg in small.value.args):
+                    found[target.value] = small.value
         context.__dict__["_routers_with_dependencies"] = found
     return found
