@@ -111,7 +111,7 @@ def route_dependencies(context: "FileContext", function: cst.FunctionDef) -> Ite
         yield from _listed_dependencies(context, decorator, call)
         router = call.func.value if isinstance(call.func, cst.Attribute) else None
         if isinstance(router, cst.Name):
-            built = _module_routers(context).get(router.value)
+            built = module_routers(context).get(router.value)
             if built is not None:
                 yield from _listed_dependencies(context, decorator, built)
 
@@ -128,7 +128,7 @@ def _listed_dependencies(context: "FileContext", where: cst.CSTNode, call: cst.C
                 yield found
 
 
-def _module_routers(context: "FileContext") -> dict[str, cst.Call]:
+def module_routers(context: "FileContext") -> dict[str, cst.Call]:
     """Module-level `name = SomeRouter(..., dependencies=[...])` of this module, by name."""
     found = context.__dict__.get("_routers_with_dependencies")
     if found is None:

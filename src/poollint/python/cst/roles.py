@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from poollint.python.cst.context import dotted_name
+from poollint.python.cst.depends import module_routers
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.python.cst.walk import walk
 
@@ -196,8 +197,8 @@ def _requires_an_administrator(context: "FileContext", function: cst.FunctionDef
                                enclosing_class: Optional[cst.ClassDef]) -> str:
     """Why only administrators may call the function, or "": a decorator that says so by its name
     (`@staff_member_required`, `@admin_required`) or by what it is given (`@permission_classes([IsAdminUser])`,
-    `@user_passes_test(lambda u: u.is_superuser)`, a route's `dependencies=[Depends(require_admin)]`), a
-    parameter that depends on one (`admin = Depends(get_current_admin_user)`, `Annotated[User,
+    `@user_passes_test(lambda u: u.is_superuser)`, a route's or its router's `dependencies=[Depends(
+    require_admin)]`), a parameter that depends on one (`admin = Depends(get_current_admin_user)`, `Annotated[User,
     Depends(get_admin)]`), or a class whose `permission_classes` name one or whose base is an admin site's
     (`ModelAdmin`). Such a function runs at the pace of a few operators, not of the traffic."""
     guards = context.catalog.guards
@@ -215,6 +216,12 @@ def _requires_an_administrator(context: "FileContext", function: cst.FunctionDef
             given += [arg for arg in call.args if arg.keyword is None]
         if any(_names_an_administrator(context, arg.value) for arg in given):
             return f"only administrators may call it (@{dotted_name(target)})"
+        # ...or those of the router it is declared on (`router = APIRouter(dependencies=[Depends(get_admin)])`)
+        router = target.value if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) else None
+        built = module_routers(context).get(router.value) if router is not None else None
+        if built is not None and any(_names_an_administrator(context, arg.value) for arg in built.args
+                                     if arg.keyword is not None and arg.keyword.value == "dependencies"):
+            return f"only administrators may call it (its router `{router.value}`)"
     for param in (*function.params.params, *function.params.kwonly_params):
         depends = [param.default] if param.default is not None else []
         annotation = param.annotation.annotation if param.annotation is not None else None
