@@ -34,6 +34,8 @@ NEXT_NAMES = frozenset({"next", "anext"})
 # the annotations that say what a generator yields (`Generator[Session, None, None]`), qualified
 GENERATOR_TYPES = frozenset(f"{module}.{name}" for module in ("typing", "collections.abc") for name in (
     "Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator", "AsyncIterable"))
+# `Annotated[Session, Depends(get_db)]`: the type is the first element, the rest is metadata
+ANNOTATED_TYPES = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 _WORD_END = -1  # a trie key no byte has: a word ends here
 
 

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import GENERATOR_TYPES, Outline, dotted_name, literal_prefix
+from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, Outline, dotted_name, literal_prefix
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.paths import is_test_path
 from poollint.python.names import Importer, SourceRoots, ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode
 from poollint.python.screen import (ScreenWords, add_assigned_names, add_object_names, annotated_parameters,
-                                    mentions_external_call, parse_text)
+                                    dependency_provider, mentions_external_call, parse_text)
 
 # How many factories deep a chain of factories returning factories is followed.
 MAX_CHAIN_DEPTH = 4
@@ -240,8 +240,6 @@ class ModuleFacts:
 
 
 
-
-_ANNOTATED_TYPES = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 
 # bases and metaclasses of classes that are never built as they are, and the decorator of their methods
 INTERFACE_BASES = frozenset({
@@ -610,8 +608,7 @@ class _ModuleReader:
                 yield name, *annotated
 
     def _dependency_provider(self, marker: ast.Call) -> str:
-        provider = marker.args[0] if marker.args else next(
-            (k.value for k in marker.keywords if k.arg == "dependency"), None)
+        provider = dependency_provider(marker)
         qualified = self.qualified(provider) if provider is not None else None
         return qualified if qualified and "(" not in qualified else ""
 
@@ -619,7 +616,7 @@ class _ModuleReader:
         """(provider, type) of `Annotated[Session, Depends(get_db)]`; an alias of this module's too."""
         if isinstance(annotation, ast.Name) and isinstance(self.module_bindings.get(annotation.id), ast.Subscript):
             annotation = self.module_bindings[annotation.id]
-        if not isinstance(annotation, ast.Subscript) or self.qualified(annotation.value) not in _ANNOTATED_TYPES:
+        if not isinstance(annotation, ast.Subscript) or self.qualified(annotation.value) not in ANNOTATED_TYPES:
             return None
         elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
         markers = self.catalog.guards.dependency_markers

@@ -599,6 +599,12 @@ def triggers(outline: Outline, words: ScreenWords, aliases: dict[str, str],
     return False, holds
 
 
+def dependency_provider(marker: ast.Call) -> Optional[ast.expr]:
+    """What a dependency marker names to call (`get_db` of `Depends(get_db)`, `Depends(dependency=get_db)`)."""
+    return marker.args[0] if marker.args else next(
+        (keyword.value for keyword in marker.keywords if keyword.arg == "dependency"), None)
+
+
 def routers_given_a_request_session(tree: ast.Module, words: ScreenWords, aliases: dict[str, str]) -> frozenset[str]:
     """Module-level routers built with a dependency that takes the request's session (`router =
     APIRouter(dependencies=[Depends(require_user)])`): every route declared on one runs it first."""
@@ -620,8 +626,7 @@ def _given_a_request_session(outline: Outline, words: ScreenWords, aliases: dict
         marker = dotted_name(call.func)
         if marker is None or _resolve(marker, aliases) not in words.dependency_markers:
             continue
-        provider = call.args[0] if call.args else next(
-            (keyword.value for keyword in call.keywords if keyword.arg == "dependency"), None)
+        provider = dependency_provider(call)
         dotted = dotted_name(provider) if provider is not None else None
         if dotted is not None and (dotted in words.request_dependencies
                                    or _resolve(dotted, aliases) in words.request_dependencies):

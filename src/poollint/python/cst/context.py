@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from poollint.catalog.model import Catalog, ClientSpec
-from poollint.pyast import GENERATOR_TYPES, NEXT_NAMES
+from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, NEXT_NAMES
 from poollint.python.cst.positions import ModulePositions, module_positions
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.paths import is_test_path
@@ -149,8 +149,7 @@ class FileContext:
                             if isinstance(target, cst.Name) and prefix is not None:
                                 self.module_strings[target.value] = prefix
                             if isinstance(target, cst.Name) and isinstance(small.value, cst.Subscript) \
-                                    and dotted_name(small.value.value) in ("Annotated", "typing.Annotated",
-                                                                           "typing_extensions.Annotated"):
+                                    and dotted_name(small.value.value) in ANNOTATED_TYPES | {"Annotated"}:
                                 self.annotated_aliases[target.value] = small.value
                     elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
                         # asyncio.run(main()) at module level marks main() as the script's entry point,
@@ -258,7 +257,7 @@ class FileContext:
                 return self._implementation(aliased[1]) if aliased[1] else None
             return self._implementation(qualified)
         elements = _subscript_elements(annotation)
-        if self.qualified_name(annotation.value) in _ANNOTATED_TYPES and elements:
+        if self.qualified_name(annotation.value) in ANNOTATED_TYPES and elements:
             return self._type_of(elements[0])
         if self.qualified_name(annotation.value) in _OPTIONAL_TYPES and elements:
             # `Optional[Archiver]`, `Union[Archiver, None]`: an object of that type when there is one
@@ -623,7 +622,6 @@ _OPAQUE_VALUES = (cst.Call, cst.Await, cst.Name, cst.Attribute, cst.Subscript)
 
 
 _OPTIONAL_TYPES = frozenset({"typing.Optional", "typing.Union", "typing_extensions.Optional"})
-_ANNOTATED_TYPES = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 
 
 def _unquoted(annotation: cst.BaseExpression) -> cst.BaseExpression:

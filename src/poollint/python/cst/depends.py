@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Iterator, Optional
 
 import libcst as cst
 
+from poollint.pyast import ANNOTATED_TYPES
+
 if TYPE_CHECKING:
     from poollint.python.cst.context import FileContext
-
-ANNOTATED_TYPES = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,18 @@ class Dependency:
     cached: bool  # one value per request (`use_cache=False` makes a new one)
 
 
-def dependency_parameters(context: "FileContext", function: cst.FunctionDef) -> Iterator[Dependency]:
+def dependency_parameters(context: "FileContext", function: cst.FunctionDef) -> tuple[Dependency, ...]:
     """The parameters of `function` filled from a dependency: `user = Depends(get_current_user)`,
     `db: Session = Depends(get_db)`, `db: Annotated[Session, Depends(get_db)]`, or `db: SessionDep` of
     a module-level `SessionDep = Annotated[Session, Depends(get_db)]` here or in another project module
-    (ProjectIndex.dependency_aliases)."""
+    (ProjectIndex.dependency_aliases). Read once per function: every holding rule asks, several times."""
+    memo = context.__dict__.setdefault("_dependency_parameters", {})
+    if id(function) not in memo:
+        memo[id(function)] = tuple(_dependency_parameters(context, function))
+    return memo[id(function)]
+
+
+def _dependency_parameters(context: "FileContext", function: cst.FunctionDef) -> Iterator[Dependency]:
     params = function.params
     for param in (*params.posonly_params, *params.params, *params.kwonly_params):
         annotation = param.annotation.annotation if param.annotation is not None else None
