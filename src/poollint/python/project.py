@@ -640,10 +640,9 @@ class ProjectIndex:
         for it, the parameter's type or ""): `app.api.deps.SessionDep` of `SessionDep = Annotated[Session,
         Depends(get_db)]` -> (`app.db.get_db`, `sqlalchemy.orm.Session`). The rules read them where used."""
         if "_dependency_aliases" not in self.__dict__:
-            self._dependency_aliases = {name: (provider, type_) for name, (provider, type_) in self.known_aliases.items()} \
-                if self.known_aliases is not None else {
-                    f"{m.module}.{name}" if m.module else name: (provider, type_)
-                    for m in self.modules.values() for name, provider, type_ in m.dependency_aliases}
+            self._dependency_aliases = self.known_aliases if self.known_aliases is not None else {
+                f"{m.module}.{name}" if m.module else name: (provider, type_)
+                for m in self.modules.values() for name, provider, type_ in m.dependency_aliases}
         return self._dependency_aliases
 
     def request_session_dependencies(self, catalog: Catalog) -> frozenset[str]:
