@@ -59,7 +59,7 @@ class RequestSessions:
             for provider, (spec, begun_in) in self._left_open_by(dependency, 1).items():
                 found.append(OpenedByDependency(provider, spec, dependency.parameter, dependency.provider_display,
                                                 begun_in))
-        shared = self._shared_by_objects(function, self.context)
+        shared = self._shared_by_objects(function, self.context, 1)
         return [opened for opened in found if opened.provider not in shared]
 
     def _left_open_by(self, dependency: Dependency, depth: int) -> dict[str, tuple[ImplicitTransactionSpec, tuple]]:
@@ -70,11 +70,14 @@ class RequestSessions:
         if found is None:
             return {}
         function, context = found
+        # Keyed by depth too: an answer computed near the depth bound stops following sub-dependencies
+        # sooner, so it is not the answer for the same function reached from the handler.
         memo = context.__dict__.setdefault("_dependency_sessions", {})
-        if id(function) not in memo:
-            memo[id(function)] = {}  # a cycle ends here
-            memo[id(function)] = self._in_context(context, lambda: self._judge_dependency(function, context, depth))
-        return memo[id(function)]
+        key = (id(function), depth)
+        if key not in memo:
+            memo[key] = {}  # a cycle ends here
+            memo[key] = self._in_context(context, lambda: self._judge_dependency(function, context, depth))
+        return memo[key]
 
     def _judge_dependency(self, function: cst.FunctionDef, context: "FileContext",
                           depth: int) -> dict[str, tuple[ImplicitTransactionSpec, tuple]]:
@@ -94,22 +97,23 @@ class RequestSessions:
                 opened.setdefault(dependency.provider, (spec, (function.name.value, function.name, context)))
             elif effect is not None:  # ends it, or hands it where it cannot be followed
                 opened.pop(dependency.provider, None)
-        for provider in self._shared_by_objects(function, context):
+        for provider in self._shared_by_objects(function, context, depth + 1):
             opened.pop(provider, None)
         return opened
 
-    def _shared_by_objects(self, function: cst.FunctionDef, context: "FileContext") -> frozenset[str]:
+    def _shared_by_objects(self, function: cst.FunctionDef, context: "FileContext", depth: int) -> frozenset[str]:
         """The request's sessions that another of `function`'s dependencies builds an object on (`service =
         Depends(get_item_service)` of `get_item_service(db: Session = Depends(get_db))`), where that
         object may end them: its parameter is not annotated with a project class, or the class calls a
-        session's end method (`commit`, `rollback`, `close`) anywhere."""
+        session's end method (`commit`, `rollback`, `close`) anywhere. `depth` is that of `function`'s own
+        dependencies, so a dependency is judged here as it is where its sessions are collected."""
         index = self.context.index
         taking = index.request_session_dependencies(self.catalog) if index is not None else frozenset()
         shared: set[str] = set()
         for dependency in dependency_parameters(context, function):
             if self.catalog.implicit_transaction(dependency.type) is not None or dependency.provider not in taking:
                 continue
-            if self._left_open_by(dependency, MAX_DEPENDENCY_DEPTH):
+            if self._left_open_by(dependency, depth):
                 continue  # one that leaves it open is judged as such
             annotation = dependency.parameter.annotation
             klass = project_class(context, context.annotation_type(annotation.annotation) or "", self.settings) \
