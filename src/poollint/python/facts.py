@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, Outline, dotted_name, literal_prefix
+from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, Outline, child_nodes, dotted_name, literal_prefix
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.paths import is_test_path
@@ -1754,25 +1754,38 @@ def parameter_uses(function: "ast.FunctionDef | ast.AsyncFunctionDef") -> Parame
     """What borrowed_parameters judges, computed once per function and kept without its tree."""
     methods: dict[str, set[str]] = {name: set() for name in parameter_positions(function)}
     other: set[str] = set()
-    parents: dict[int, ast.AST] = {}
+
+    def borrowed_use(node: ast.Attribute) -> Optional[str]:
+        """The parameter whose attribute `node` reads (`con.execute`, `con.closed`), if it is one."""
+        value = node.value
+        if type(value) is ast.Name and value.id in methods and type(value.ctx) is ast.Load \
+                and type(node.ctx) is ast.Load:
+            return value.id
+        return None
+
+    # Each node is met from its parent, so a parameter's method call (`con.execute(...)`) and attribute
+    # read are told apart from every other use without a map of parents; nested definitions and
+    # lambdas (`inside`) see the parameter as a closure, which is not a borrow.
     stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in function.body]
-    for statement in function.body:
-        parents[id(statement)] = function
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
     while stack and len(other) < len(methods):
         node, inside = stack.pop()
-        if isinstance(node, ast.Name) and node.id in methods and node.id not in other:
-            parent = parents.get(id(node))
-            grandparent = parents.get(id(parent)) if parent is not None else None
-            if isinstance(node.ctx, ast.Load) and not inside and isinstance(parent, ast.Attribute) \
-                    and parent.value is node and isinstance(parent.ctx, ast.Load):
-                if isinstance(grandparent, ast.Call) and grandparent.func is parent:
-                    methods[node.id].add(parent.attr)
-            else:
+        kind = type(node)
+        if kind is ast.Name:
+            if node.id in methods:  # bare: handed on, returned, stored, compared...
                 other.add(node.id)
-        inner = inside or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))
-        for child in ast.iter_child_nodes(node):
-            parents[id(child)] = node
-            stack.append((child, inner))
+            continue
+        if not inside:
+            if kind is ast.Attribute and borrowed_use(node) is not None:
+                continue  # an attribute read
+            if kind is ast.Call and type(node.func) is ast.Attribute:
+                borrower = borrowed_use(node.func)
+                if borrower is not None:
+                    methods[borrower].add(node.func.attr)
+                    stack.extend((child, False) for child in (*node.args, *node.keywords))
+                    continue
+        inner = inside or isinstance(node, nested)
+        stack.extend((child, inner) for child in child_nodes(node))
     return {name: None if name in other else frozenset(called) for name, called in methods.items()}
 
 
