@@ -38,3 +38,15 @@ def test_a_service_folder_one_level_down_counts(tmp_path: Path) -> None:
 def test_nothing_declared_means_the_newest_release(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("sqlalchemy==2.0.30\n")
     assert declared_versions(tmp_path, "fastapi").all_within(*WINDOW) is False
+
+
+@pytest.mark.parametrize("text, within", [
+    ("sqlalchemy<2.0\n", True),  # every release it allows is older than 2.0
+    ("sqlalchemy~=1.4.46\n", True),
+    ("sqlalchemy>=1.4,<2.1\n", False),  # may be 2.0: the newest it allows is taken
+    ("sqlalchemy==1.4.52\n", True),
+])
+def test_an_upper_bound_alone_decides_from_the_first_release(tmp_path: Path, text: str, within) -> None:
+    # DBP202 asks whether a project runs a release before SQLAlchemy pooled SQLite files (2.0)
+    (tmp_path / "requirements.txt").write_text(text)
+    assert declared_versions(tmp_path, "sqlalchemy").all_within((0,), (2, 0)) is within

@@ -1,6 +1,7 @@
 """Reads the built-in catalog files and the user's extensions with one validator."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable, Mapping, Sequence
@@ -28,7 +29,7 @@ _STRING_LISTS = {
     "constructors", "connect", "exempt-url-schemes", "release", "methods", "functions", "after-commit", "clients",
     "receivers", "receiver-names", "with-objects", "local-methods", "task-methods", "client-methods",
     "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes", "in-memory-urls",
-    "class-view-methods", "subscription-streams", "inspection-attributes", "routers", "router-methods",
+    "class-view-methods", "subscription-streams", "inspection-attributes", "routers", "router-methods", "sqlite-markers",
     "handler-methods", "handler-decorators", "opt-out-decorators",
     "owners", "awaited-uses",
 }
@@ -38,7 +39,8 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "context-manager-releases": bool, "not-a-pool-if": list,
         "exempt-url-schemes": list, "language": str, "pool-argument": str, "dedicated-methods": list,
         "outlives-process": bool, "in-memory-urls": list, "subscription-streams": list,
-        "inspection-attributes": list, "size-arguments": list, "registry": bool,
+        "inspection-attributes": list, "size-arguments": list, "registry": bool, "sqlite-markers": list,
+        "sqlite-file-pooled-from": list,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -117,7 +119,21 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         subscription_streams=tuple(e.get("subscription-streams", ())),
         inspection_attributes=tuple(e.get("inspection-attributes", ())),
         size_arguments=tuple(e.get("size-arguments", ())), registry=e.get("registry", False),
+        sqlite_markers=tuple(e.get("sqlite-markers", ())),
+        sqlite_file_pooled_from=_pooled_from(e.get("sqlite-file-pooled-from", ()), where),
     )
+
+
+def _pooled_from(raw: Sequence[Any], where: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+    out = []
+    for item in raw:
+        if not isinstance(item, Mapping) or set(item) != {"constructors", "release"} \
+                or not isinstance(item["constructors"], list) or not isinstance(item["release"], str) \
+                or not re.fullmatch(r"[\w.-]+>=[\d.]+", item["release"].replace(" ", "")):
+            raise CatalogError(f"{where}: `sqlite-file-pooled-from` entries are "
+                               "{ constructors = [\"...\"], release = \"package>=version\" }")
+        out.append((tuple(str(c) for c in item["constructors"]), item["release"].replace(" ", "")))
+    return tuple(out)
 
 
 def _transaction(e: Mapping[str, Any], where: str) -> TransactionSpec:

@@ -60,6 +60,12 @@ class ClientSpec:
     # module, an object), whose thread sessions a framework hook or a worker removes; only one a
     # function builds for itself and drops must be released there
     registry: bool = False
+    # SQLite: what marks an engine as one whatever holds its URL (a keyword only its driver takes, as
+    # `connect_args.check_same_thread`), and the release of the library from which a file database is
+    # pooled, by constructor ((constructors, "sqlalchemy>=2.0.38"), ...): before it, each checkout opens
+    # its own connection and no request waits for another's. A constructor not listed is pooled.
+    sqlite_markers: tuple[str, ...] = ()
+    sqlite_file_pooled_from: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     def in_memory(self, url: str) -> bool:
         return any(fnmatchcase(url.lower(), pattern) for pattern in self.in_memory_urls)
@@ -67,6 +73,12 @@ class ClientSpec:
     @property
     def owns_pool(self) -> bool:
         return self.kind == "pool"
+
+    def sqlite_file_pooled_since(self, constructor: str) -> Optional[str]:
+        """`sqlalchemy>=2.0.38`: the releases in which `constructor` pools an SQLite file database; None
+        when the catalog does not say (taken as always)."""
+        return next((release for constructors, release in self.sqlite_file_pooled_from
+                     if constructor in constructors), None)
 
 
 @dataclass(frozen=True)

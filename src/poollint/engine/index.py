@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 27  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 28  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
 # 11: importers of each project name; 12: imported packages; 13: importers from every file's text;
 # 14: openers through builders the project re-exports; 15: database libraries every file imports;
@@ -53,6 +53,7 @@ INDEX_FORMAT = 27  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: scrip
 # 25: which modules something outside may load (StartSigns), and loading by computed names
 # 26: classes lending what they keep (ModuleFacts.lent_holders), parameters only borrowed; calls on self.<object>
 # 27: parameters filled from a dependency (ModuleFacts.dependencies, dependency_aliases)
+# 28: the engines a project builds, with their SQLite database (ModuleFacts.engines)
 
 
 # -- the project ----------------------------------------------------------------------------------

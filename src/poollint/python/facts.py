@@ -183,6 +183,10 @@ class ModuleFacts:
     dependencies: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     # module-level `SessionDep = Annotated[Session, Depends(get_db)]`: (name, what is called for it, type)
     dependency_aliases: tuple[tuple[str, str, str], ...] = ()
+    # the engines of libraries whose SQLite pooling the catalog knows (`sqlite-file-pooled-from`), built
+    # anywhere in a module the application runs (not tests, not alembic's env.py): (library, qualified
+    # constructor, "sqlite-memory", "sqlite" for a file or unknown SQLite database, or "" for any other)
+    engines: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def defines_screen_words(self) -> bool:
@@ -236,6 +240,7 @@ class ModuleFacts:
             dependencies=tuple((name, tuple((provider, type_) for provider, type_ in found))
                                for name, found in data.get("dependencies", ())),
             dependency_aliases=tuple((name, provider, type_) for name, provider, type_ in data.get("dependency_aliases", ())),
+            engines=tuple((library, constructor, backend) for library, constructor, backend in data.get("engines", ())),
         )
 
 
@@ -564,10 +569,32 @@ class _ModuleReader:
             external_bindings=tuple(self._external_bindings(objects, module_imports)),
             dependencies=tuple(self._dependencies(body)),
             dependency_aliases=tuple(self._dependency_aliases()),
+            engines=tuple(self._engines()) if entry_point not in ("test code", "alembic env.py") else (),
             script_shaped=not self.local_names and any(
                 isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Call, ast.Await))
                 for statement in body),
         )
+
+    def _engines(self) -> Iterator[tuple[str, str, str]]:
+        """ModuleFacts.engines: each call of such a constructor, with the database it is seen to reach."""
+        for call in self.outline.calls:
+            constructor = self.qualified(call.func)
+            spec = self.catalog.client_for(constructor)
+            if spec is None or not spec.sqlite_file_pooled_from:
+                continue
+            url = next((k.value for k in call.keywords if k.arg == "url"), call.args[0] if call.args else None)
+            if isinstance(url, ast.Name) and url.id not in self.imports:
+                url = self.module_bindings.get(url.id, url)  # `create_engine(DATABASE_URL)`: a module constant
+            literal = literal_prefix(url) if url is not None else None
+            marked = {f"{k.arg}.{key.value}" for k in call.keywords if k.arg and isinstance(k.value, ast.Dict)
+                      for key in k.value.keys if isinstance(key, ast.Constant) and isinstance(key.value, str)}
+            if literal is not None and literal.lower().startswith("sqlite"):
+                backend = "sqlite-memory" if isinstance(url, ast.Constant) and spec.in_memory(literal) else "sqlite"
+            elif literal is None and not marked.isdisjoint(spec.sqlite_markers):
+                backend = "sqlite"
+            else:
+                backend = ""
+            yield spec.library, constructor or "", backend
 
     def _dependencies(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
         """ModuleFacts.dependencies of the module's functions: a parameter given `Depends(get_db)`

@@ -67,6 +67,8 @@ class ProjectIndex:
     # request_session_dependencies and dependency_aliases of a compact index, whose modules drop their dependencies
     known_request_sessions: Optional[frozenset[str]] = field(default=None, repr=False, compare=False)
     known_aliases: Optional[dict[str, tuple[str, str]]] = field(default=None, repr=False, compare=False)
+    # engines of a compact index, whose modules drop them
+    known_engines: Optional[dict[str, list[tuple[str, str]]]] = field(default=None, repr=False, compare=False)
     # what a cold build learned of the run's files while parsing them (root-relative path ->),
     # so that the runner need not parse them again; empty after a warm start
     screened: dict[str, ScreenedFile] = field(default_factory=dict, repr=False, compare=False)
@@ -634,6 +636,18 @@ class ProjectIndex:
                 break
         return {name: frozenset(found) for name, found in self._with_aliases(left_open).items() if found}
 
+    def engines(self, library: str) -> list[tuple[str, str]]:
+        """The engines of `library` the application builds (ModuleFacts.engines): (qualified constructor,
+        "sqlite-memory", "sqlite" or ""), one per distinct kind."""
+        if "_engines" not in self.__dict__:
+            found: dict[str, dict[tuple[str, str], None]] = {}
+            for module in self.modules.values():
+                for engine_library, constructor, backend in module.engines:
+                    found.setdefault(engine_library, {})[(constructor, backend)] = None
+            self._engines = self.known_engines if self.known_engines is not None else {
+                name: list(kinds) for name, kinds in found.items()}
+        return self._engines.get(library, [])
+
     @property
     def dependency_aliases(self) -> dict[str, tuple[str, str]]:
         """The module-level aliases of a parameter filled from a dependency, qualified -> (what is called
@@ -1169,7 +1183,8 @@ class ProjectIndex:
                 # what the compact form drops is left out before the conversion, which copies it all
                 modules.append({**replace(module, imports=(), calls=(), clients=tuple(clients), holders=holders,
                                           project_holders=project_holders, lent_holders=(),
-                                          borrowed_parameters=(), dependencies=(), dependency_aliases=()).to_json(),
+                                          borrowed_parameters=(), dependencies=(), dependency_aliases=(),
+                                          engines=()).to_json(),
                                 "openers": openers})
         return {"modules": modules, "paths": self.paths, "digest": self.digest(),
                 "reaching": sorted(self.reaching_names(with_publishes=True)),
@@ -1184,6 +1199,8 @@ class ProjectIndex:
                 "open_sessions": {name: sorted(found) for name, found in self.shared_sessions_left_open(catalog).items()},
                 "request_sessions": sorted(self.request_session_dependencies(catalog)),
                 "aliases": self.dependency_aliases,
+                "engines": {library: [list(kind) for kind in self.engines(library)]
+                            for library in sorted({e[0] for m in self.modules.values() for e in m.engines})},
                 "roots": roots_to_json(self.source_roots),
                 "inert": sorted(self.inert) if self.inert is not None else None,
                 "conventional": sorted(self.conventional),
@@ -1203,6 +1220,8 @@ class ProjectIndex:
                    known_open_sessions=dict(data.get("open_sessions", {})),
                    known_request_sessions=frozenset(data.get("request_sessions", ())),
                    known_aliases={name: tuple(found) for name, found in data.get("aliases", {}).items()},
+                   known_engines={library: [tuple(kind) for kind in kinds]
+                                  for library, kinds in data.get("engines", {}).items()},
                    source_roots=roots_from_json(data.get("roots", ())),
                    inert=frozenset(data["inert"]) if data.get("inert") is not None else None,
                    conventional=frozenset(data.get("conventional", ())),

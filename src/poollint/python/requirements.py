@@ -33,12 +33,13 @@ class DeclaredVersions:
 
     def all_within(self, lowest: Version, beyond: Version) -> Optional[bool]:
         """Whether every release the project may run lies in [lowest, beyond): True or False when it pins
-        or locks one, or bounds it below `beyond`; None when that says nothing (no bound, or one that
-        still allows releases below `lowest` and not beyond it)."""
+        or locks one, or bounds it below `beyond` (and `lowest` is `(0,)`, the first release); None when
+        that says nothing (no bound, or one that still allows releases below `lowest` and not beyond it)."""
         if self.exact:
             return all(lowest <= version < beyond for version in self.exact)
         if any(bound <= beyond for bound in self.below):
-            return None  # an older release than today's newest, which one not known
+            # an older release than today's newest, which one not known: within when nothing lies below
+            return True if lowest <= (0,) else None
         return False
 
 

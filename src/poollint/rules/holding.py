@@ -372,6 +372,27 @@ class _HoldingRule(FileRule, RequestSessions):
             generator = found[0] if found is not None else None
         return generator is not None and any(isinstance(node, cst.Yield) for node in cst_walk(generator.body))
 
+    def _nobody_waits_on(self, library: str) -> bool:
+        """Whether every engine of `library` the application builds (ProjectIndex.engines) is on an SQLite
+        database where no request waits for a connection another holds: in memory, or a file on a
+        release that opens a connection per checkout (catalog `sqlite-file-pooled-from`), by the release
+        the project pins, locks or bounds (python/requirements.py). An engine on any other database, or
+        whose database is not seen, keeps the hold judged."""
+        index = self.context.index
+        engines = index.engines(library) if index is not None and library else []
+        for constructor, backend in engines:
+            if backend == "sqlite-memory":
+                continue
+            spec = self.catalog.client_for(constructor) if backend == "sqlite" else None
+            pooled_since = spec.sqlite_file_pooled_since(constructor) if spec is not None else None
+            if pooled_since is None:
+                return False
+            package, _, release = pooled_since.partition(">=")
+            assert index is not None
+            if declared_versions(index.root, package).all_within((0,), tuple(map(int, release.split(".")))) is not True:
+                return False
+        return bool(engines)
+
     def _dependencies_close_before_streaming(self) -> bool:
         """Whether the project may run a release that closes the request's dependencies before a response
         streams (catalog `dependencies-closed-before-streaming`): it pins or locks one, or bounds it below
@@ -472,6 +493,8 @@ class _HoldingRule(FileRule, RequestSessions):
         if hold is None:
             return
         reached = reached or self._reached(node, MAX_CHAIN_DEPTH, frozenset())
+        if reached is not None and not reached.publishes_task and self._nobody_waits_on(hold.library):
+            return
         if reached is not None and not reached.publishes_task and (
                 self._runs_once() or self._only_administrators_call() or (reached.sleeps and self._keeps_a_lock(hold))):
             return
@@ -1745,7 +1768,11 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         origin (an unannotated parameter, `self.session`) are not judged, and neither is a
         session on an in-memory SQLite engine (`Session(create_engine("sqlite://"))`, or a factory
         bound to one): that database has one connection per thread and nobody waits for it. A
-        file database is pooled (a QueuePool since SQLAlchemy 2.0) and is judged.
+        file database is pooled (a QueuePool since SQLAlchemy 2.0) and is judged, unless every engine
+        the application builds (outside tests and alembic's `env.py`) is on SQLite, by its URL or by
+        `connect_args={"check_same_thread": False}`, and the SQLAlchemy release the project pins,
+        locks or bounds opens a connection per checkout there (NullPool: `create_engine` before 2.0,
+        `create_async_engine` with aiosqlite before 2.0.38).
 
         A FastAPI handler's dependencies run before its body and share one session per request
         (`db: Session = Depends(get_db)`, `Annotated[Session, Depends(get_db)]`, or an alias of that,
