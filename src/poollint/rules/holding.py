@@ -742,7 +742,9 @@ class _HoldingRule(FileRule, RequestSessions):
                 continue
             key = (id(function.node), receiver)
             effect = self._session_effect(node, position, arg, spec)
-            if effect == "begin" and key not in self._sessions:
+            if effect == "restart":  # it ends the transaction, then a query of its own begins the next
+                self._end_session(key)
+            if effect in ("begin", "restart") and key not in self._sessions:
                 self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
                                            f"{self._display(node)}", node, implicit=True)
             elif effect == "end":
@@ -872,7 +874,8 @@ class _HoldingRule(FileRule, RequestSessions):
 
     def _session_effect(self, call: cst.Call, position: int, arg: cst.Arg, spec, depth: int = 0) -> Optional[str]:
         """What a project function does with a session passed to it: "begin" (queries, never ends it),
-        "end" (commits, rolls back or closes it), None (neither); "unknown" for any other callee. What it
+        "end" (commits, rolls back or closes it), "restart" (ends it, then queries: `db.commit();
+        db.refresh(message)` leaves the next transaction open), None (neither); "unknown" for any other callee. What it
         hands the session to counts as its own doing, a few calls deep (`check_quota(db_session=db)`
         that passes it to `fetch_provider(db_session)`, which queries): any end there ends it, any
         callee not known leaves it unknown. Answered once per call for both rules (a module's context
@@ -914,6 +917,12 @@ class _HoldingRule(FileRule, RequestSessions):
         cst_visit(function, methods)
         ends = methods.found & set(spec.end_methods)
         if ends and _ends_on_every_path(function.body, name, ends):
+            # `db.commit(); db.refresh(message); return message`: the query after the last end begins
+            # the transaction the caller goes on with
+            ended_at = [i for i, method in enumerate(methods.in_order) if method in ends]
+            after = methods.in_order[ended_at[-1] + 1:] if ended_at else []
+            if any(method in spec.begin_methods for method in after):
+                return "restart"
             return "end"
         # ended on some paths only (`if root is None: ...; db.commit()`): on the others a transaction it
         # began, or the caller's, is still open when it returns
@@ -923,7 +932,7 @@ class _HoldingRule(FileRule, RequestSessions):
         for handed, handed_position, handed_arg in methods.handed:
             effects.add(self._in_context(context, lambda: self._session_effect(
                 handed, handed_position, handed_arg, spec, depth + 1)))
-        for effect in ("end", "unknown", "begin"):
+        for effect in ("end", "unknown", "restart", "begin"):
             if effect in effects:
                 return effect
         return None
@@ -2084,8 +2093,11 @@ class _MethodsCalledOn(cst.CSTVisitor):
     def __init__(self, name: str) -> None:
         self.name = name
         self.found: set[str] = set()
+        # the methods in the order they are written, outside `except` handlers (the path that did not fail)
+        self.in_order: list[str] = []
         self.handed: list[tuple[cst.Call, int, cst.Arg]] = []  # calls given the parameter: (call, position, argument)
         self._entered = False
+        self._handlers = 0
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         entered, self._entered = self._entered, True
@@ -2094,10 +2106,18 @@ class _MethodsCalledOn(cst.CSTVisitor):
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
 
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._handlers += 1
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._handlers -= 1
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == self.name:
             self.found.add(func.attr.value)
+            if not self._handlers:
+                self.in_order.append(func.attr.value)
         self.handed.extend((node, position, a) for position, a in enumerate(node.args)
                            if isinstance(a.value, cst.Name) and a.value.value == self.name)
 

@@ -93,7 +93,7 @@ class RequestSessions:
             if spec is None or not dependency.cached:
                 continue
             effect = self._parameter_effect(function, context, dependency.parameter.name.value, spec, depth)
-            if effect == "begin":
+            if effect in ("begin", "restart"):  # left in a transaction (a commit, then a `refresh()`)
                 opened.setdefault(dependency.provider, (spec, (function.name.value, function.name, context)))
             elif effect is not None:  # ends it, or hands it where it cannot be followed
                 opened.pop(dependency.provider, None)
