@@ -1747,7 +1747,8 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         never commits, rolls back nor closes anything (a repository that only reads), its transaction
         is as it was.
         One that ends it on some paths only (`get_or_create()` committing only when it creates) leaves
-        it open on the others. A session every module
+        it open on the others; one that ends it and then queries again (`db.commit(); db.refresh(message)`,
+        outside an `except` handler) leaves a new transaction open, begun at the call. A session every module
         shares (`db.session` of `db = SQLAlchemy()` in app/extensions.py, imported anywhere) ends
         where the function calls a project function that commits, rolls back or closes it itself
         (`reset_user_dict()` that ends with `db.session.commit()`). A Flask-SQLAlchemy model's
