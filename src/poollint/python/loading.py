@@ -181,8 +181,9 @@ def mentions(files: Iterable[tuple[str, Path]], words: Collection[str]) -> dict[
     found: dict[str, set[str]] = {}
     if not words:
         return found
-    pattern = re.compile(rb"(?<![\w])(?:" + "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))).encode()
-                         + rb")(?![\w])")
+    # a lookahead finds words that overlap (`app.workers` and `workers.refunds` in `app.workers.refunds`)
+    pattern = re.compile(rb"(?<![\w])(?=(" + "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))).encode()
+                         + rb")(?![\w]))")
     for relative, path in files:
         try:
             if path.stat().st_size > MAX_MENTION_FILE_BYTES:

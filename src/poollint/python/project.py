@@ -395,8 +395,7 @@ class ProjectIndex:
         if package is None or not any(name == package or name.startswith(package + ".")
                                       for name in self._loaded_by_shown_starts()):
             return None
-        words = frozenset(loader.rsplit("/", 2)[-2] if loader.endswith("/__init__.py") else loader.rsplit("/", 1)[-1][:-3]
-                          for loader in loaders if loader is not None)
+        words = frozenset(word for loader in loaders if loader is not None for word in _spellings(loader))
         return words, frozenset(loader for loader in loaders if loader is not None)
 
     def _mentioned_candidates(self) -> dict[str, bool]:
@@ -424,7 +423,20 @@ class ProjectIndex:
             init = "/".join(parts[:end]) + "/__init__.py"
             if init in self.paths:
                 return self.paths[init]
-        return None
+        return self._namespace_package(relative)
+
+    def _namespace_package(self, relative: str) -> Optional[str]:
+        """The top-level package of a module in folders without `__init__.py` that the project imports
+        through (`from app.core.config import settings` makes `app/` one: an implicit namespace package),
+        by name; None for a module of a folder no import goes through (`scripts/seed.py`, run by path)."""
+        module = self.paths.get(relative, "")
+        if "." not in module:
+            return None
+        if "_namespace_roots" not in self.__dict__:
+            self.__dict__["_namespace_roots"] = frozenset(
+                name.split(".")[0] for name in self._importers if "." in name)
+        top = module.split(".")[0]
+        return top if top in self.__dict__["_namespace_roots"] else None
 
     def _loaded_by_shown_starts(self) -> frozenset[str]:
         """The modules that the modules which show they may start (not only by a convention) load."""
@@ -441,7 +453,7 @@ class ProjectIndex:
         if relative.endswith("/__init__.py") or relative == "__init__.py":
             return False
         folder = relative.rsplit("/", 1)[0] + "/" if "/" in relative else ""
-        return f"{folder}__init__.py" not in self.paths
+        return f"{folder}__init__.py" not in self.paths and self._namespace_package(relative) is None
 
     def defines_screen_words(self, module: ModuleFacts, catalog: Catalog, session_helpers: bool = True) -> bool:
         """Whether one of the project's words (a factory, client object, scope, model class, function that
@@ -1364,3 +1376,17 @@ def _project_screen_words(settings: Settings, index: ProjectIndex, vocabularies:
             extra_packages=root_packages(index.source_roots), model_queries=model_queries,
             session_openers=session_openers, request_dependencies=request_dependencies)
     return _PROJECT_SCREEN_WORDS[key]
+
+
+def _spellings(relative: str) -> tuple[str, ...]:
+    """How a file that loads the module at `relative` would name it: with its folder (`workers.sync` of
+    `celery -A app.workers.sync` or a setting's string, `workers/sync` of `python app/workers/sync.py`),
+    a package by its folder (`app.workers` for app/workers/__init__.py), a module of no folder by its
+    name alone (`worker`). The bare stem of a module in a folder is not enough: other modules' imports
+    spell it too (`from app.core.rate_limit import ...` is no mention of app/middleware/rate_limit.py)."""
+    parts = relative[:-len("/__init__.py")].split("/") if relative.endswith("/__init__.py") \
+        else relative[:-3].split("/")
+    if len(parts) == 1:
+        return (parts[0],)
+    return (f"{parts[-2]}.{parts[-1]}", f"{parts[-2]}/{parts[-1]}")
+
