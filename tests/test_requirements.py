@@ -1,10 +1,11 @@
 """Which release of a package a project declares (python/requirements.py): DBP202 judges a streamed
 response by the FastAPI release the project runs."""
+import shutil
 from pathlib import Path
 
 import pytest
 
-from poollint.python.requirements import declared_versions
+from poollint.python.requirements import _declared_versions, declared_versions
 
 WINDOW = ((0, 106), (0, 118))  # the releases that closed dependencies before a response streamed
 
@@ -50,3 +51,28 @@ def test_an_upper_bound_alone_decides_from_the_first_release(tmp_path: Path, tex
     # DBP202 asks whether a project runs a release before SQLAlchemy pooled SQLite files (2.0)
     (tmp_path / "requirements.txt").write_text(text)
     assert declared_versions(tmp_path, "sqlalchemy").all_within((0,), (2, 0)) is within
+
+
+def test_a_requirements_file_added_later_changes_the_cached_answer(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A project that declares nothing runs the newest SQLAlchemy, which pools an aiosqlite file database:
+    DBP202 reports the session held across an LLM call. Pinning a release that does not, in a
+    requirements file added afterwards, silences it on the next (warm) run as on a cold one."""
+    from poollint.engine.runner import RunOptions, check_paths
+    from poollint.settings import load_settings
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / \
+        "DBP202_session_on_an_unpooled_sqlite_release_negative"
+    project = tmp_path / "project"
+    shutil.copytree(fixture, project, ignore=shutil.ignore_patterns(".poollint_cache"))
+    (project / "requirements.txt").unlink()
+    monkeypatch.chdir(project)
+
+    def codes() -> list[str]:
+        result = check_paths([Path(".")], load_settings(project), options=RunOptions(cache=True, jobs=1))
+        return [finding.code for finding in result.findings]
+
+    assert codes() == ["DBP202"]
+    (project / "requirements.txt").write_text("sqlalchemy[asyncio]==2.0.30\naiosqlite==0.20.0\n")
+    _declared_versions.cache_clear()  # what one run (one process) read; the next run is a new process
+    assert codes() == []

@@ -13,6 +13,11 @@ def file_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+# a recorded read that is the list of a project's requirement and lock files, by its root: a file added
+# there changes what the project declares as much as an edit does (python/requirements.py)
+DECLARING_FILES_READ = "declaring-files:"
+
+
 def record_file_read(path: str, digest: str) -> None:
     _READS[path] = digest
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from poollint.limits import read_bytes
-from poollint.python.reads import file_digest, record_file_read
+from poollint.python.reads import DECLARING_FILES_READ, file_digest, record_file_read
 
 Version = tuple[int, ...]
 
@@ -54,7 +54,7 @@ def declared_versions(root: Path, package: str) -> DeclaredVersions:
 
 @lru_cache(maxsize=64)
 def _declared_versions(root: Path, package: str) -> tuple[DeclaredVersions, tuple[tuple[str, str], ...]]:
-    reads: list[tuple[str, str]] = []
+    reads: list[tuple[str, str]] = [(DECLARING_FILES_READ + str(root), declaring_files_digest(root))]
     exact: list[Version] = []
     below: list[Version] = []
     name = re.escape(package).replace(r"\-", "[-_.]").replace("_", "[-_.]")
@@ -109,6 +109,13 @@ def _constrain(operator: str, text: str, exact: list[Version], below: list[Versi
 def _parse(text: str) -> Optional[Version]:
     match = re.match(r"v?(\d+(?:\.\d+)*)", text)
     return tuple(int(part) for part in match.group(1).split(".")) if match else None
+
+
+def declaring_files_digest(root: Path) -> str:
+    """Which requirement and lock files the project at `root` has, as a digest: recorded with what was
+    read of them, so that a cached result depending on them is dropped when one is added or removed."""
+    found = sorted(str(path) for path in _files(root, _DECLARING_FILES + _LOCK_FILES))
+    return file_digest("\n".join(found).encode())
 
 
 def _files(root: Path, patterns: tuple[str, ...]) -> Iterator[Path]:
