@@ -396,6 +396,10 @@ class ProjectIndex:
                                       for name in self._loaded_by_shown_starts()):
             return None
         words = frozenset(word for loader in loaders if loader is not None for word in _spellings(loader))
+        # a package named whole in quotes loads its modules by their file names (werkzeug's
+        # `find_modules("app.web.blueprints")`, a setting's list of plugin packages)
+        words |= frozenset(f"{quote}{name.rsplit('.', 1)[0]}{quote}" for name in graph.loaders(module)
+                           if name.count(".") >= 2 for quote in ('"', "'"))
         return words, frozenset(loader for loader in loaders if loader is not None)
 
     def _mentioned_candidates(self) -> dict[str, bool]:
