@@ -2,8 +2,9 @@
 and lock files, at the project's root and one folder down (`backend/requirements.txt`).
 
 Some library behaviour that decides a finding changed between releases (FastAPI closed a dependency's
-session before a streamed response from 0.106.0 to 0.117.x, and after it before and since). Where the
-project says which release it runs, the rules judge by that; where it does not, by the newest.
+session before a streamed response from 0.106.0 to 0.117.x, and after it before and since; SQLAlchemy
+pools an SQLite file database since 2.0, with aiosqlite since 2.0.38). Where the project says which
+release it runs, the rules judge by that; where it does not, by the newest.
 """
 from __future__ import annotations
 
