@@ -152,9 +152,11 @@ class StartSigns:
                            if last not in by_name) or "(?!)"
         named = "|".join(re.escape(last) for last in sorted(by_name)) or "(?!)"
         self._dynamic_words = tuple(sorted({name.rsplit(".", 1)[-1].encode() for name in guards.dynamic_loading_calls}))
-        # `import_module(name)`, `import_module(f"app.plugins.{name}")`; not `__import__("datetime")`
+        # `import_module(name)`, `import_module(f"app.plugins.{name}")`, a literal it formats or adds to
+        # (`import_module('app.routers.{}'.format(name))`, `"app.routers." + name`); not `__import__("datetime")`
         self._dynamic = re.compile(rb"\b(?:" + dynamic.encode() + rb")[ \t]*\(|\b(?:" + named.encode()
-                                   + rb")[ \t]*\([ \t]*(?![rRuUbB]?[\"'])")
+                                   + rb")[ \t]*\([ \t]*(?:(?![rRuUbB]?[\"'])|[rRuUbB]?(?:\"[^\"\n]*\"|'[^'\n]*')"
+                                   + rb"[ \t]*(?:\.[ \t]*format[ \t]*\(|%|\+))")
 
     def started(self, relative: str, data: bytes) -> str:
         """Whether the module at `relative` (root-relative) may be loaded from outside the project:

@@ -432,9 +432,15 @@ class ProjectIndex:
     def _namespace_package(self, relative: str) -> Optional[str]:
         """The top-level package of a module in folders without `__init__.py` that the project imports
         through (`from app.core.config import settings` makes `app/` one: an implicit namespace package),
-        by name; None for a module of a folder no import goes through (`scripts/seed.py`, run by path)."""
+        by name; None for a module of a folder no import goes through (`scripts/seed.py`, run by path),
+        or of one inside a regular package."""
         module = self.paths.get(relative, "")
         if "." not in module:
+            return None
+        parts = relative.split("/")[:-1]
+        if any("/".join(parts[:end]) + "/__init__.py" in self.paths for end in range(1, len(parts) + 1)):
+            # a folder without `__init__.py` inside a regular package (backend/ml/routes/ of backend/ml/):
+            # its modules are imported as top-level names by code run from there (`from routes import x`)
             return None
         if "_namespace_roots" not in self.__dict__:
             self.__dict__["_namespace_roots"] = frozenset(
