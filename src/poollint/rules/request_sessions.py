@@ -92,7 +92,8 @@ class RequestSessions:
             spec = self.catalog.implicit_transaction(dependency.type)
             if spec is None or not dependency.cached:
                 continue
-            effect = self._parameter_effect(function, context, dependency.parameter.name.value, spec, depth)
+            # a call chain of its own: the dependency depth does not shorten how far its hand-offs are followed
+            effect = self._parameter_effect(function, context, dependency.parameter.name.value, spec, 0)
             if effect in ("begin", "restart"):  # left in a transaction (a commit, then a `refresh()`)
                 opened.setdefault(dependency.provider, (spec, (function.name.value, function.name, context)))
             elif effect is not None:  # ends it, or hands it where it cannot be followed
