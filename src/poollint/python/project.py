@@ -1399,4 +1399,3 @@ def _spellings(relative: str) -> tuple[str, ...]:
     if len(parts) == 1:
         return (parts[0],)
     return (f"{parts[-2]}.{parts[-1]}", f"{parts[-2]}/{parts[-1]}")
-
