@@ -372,10 +372,12 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             isinstance(target, cst.Attribute) and last in guards.task_decorator_attributes
         ):
             return FunctionRole(per_call="a task", is_test=is_test, paced=_task_schedule(context, name, call))
+        # what a framework registers is a handler whatever its name (`@router.post(...) def test_alerts()`,
+        # an endpoint that tests an integration): a test only in a test file
         if isinstance(target, cst.Attribute) and last in guards.route_decorator_attributes and call is not None:
-            return FunctionRole(per_call="a request handler", is_test=is_test)
+            return FunctionRole(per_call="a request handler", is_test=context.is_test_file)
         if isinstance(target, cst.Attribute) and last in guards.request_hook_decorator_attributes:
-            return FunctionRole(per_call="a hook run on every request", is_test=is_test)
+            return FunctionRole(per_call="a hook run on every request", is_test=context.is_test_file)
         if enclosing_class is not None and call is None and dotted_name(target) == "property" \
                 and context.lookup("property") is None:
             return FunctionRole(per_call="a property, evaluated on every access", is_test=is_test)
