@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from poollint.python.requirements import _declared_versions, declared_versions
+from poollint.python.requirements import _declared_versions, declared_versions, release_window
 
 WINDOW = ((0, 106), (0, 118))  # the releases that closed dependencies before a response streamed
 
@@ -76,3 +76,16 @@ def test_a_requirements_file_added_later_changes_the_cached_answer(tmp_path: Pat
     (project / "requirements.txt").write_text("sqlalchemy[asyncio]==2.0.30\naiosqlite==0.20.0\n")
     _declared_versions.cache_clear()  # what one run (one process) read; the next run is a new process
     assert codes() == []
+
+
+@pytest.mark.parametrize("text, window", [
+    ("fastapi>=0.106.0,<0.118.0", ("fastapi", (0, 106, 0), (0, 118, 0))),
+    ("sqlalchemy >= 2.0.38", ("sqlalchemy", (2, 0, 38), None)),
+])
+def test_the_catalog_writes_releases_one_way(text: str, window) -> None:
+    assert release_window(text) == window
+
+
+def test_a_release_written_otherwise_is_an_error() -> None:
+    with pytest.raises(ValueError, match="sqlalchemy<2.0"):
+        release_window("sqlalchemy<2.0")

@@ -44,6 +44,16 @@ class DeclaredVersions:
         return False
 
 
+def release_window(text: str) -> tuple[str, Version, Optional[Version]]:
+    """How the catalog writes the releases a behaviour holds in: `fastapi>=0.106.0,<0.118.0` ->
+    ("fastapi", (0, 106, 0), (0, 118, 0)); `sqlalchemy>=2.0.38` -> ("sqlalchemy", (2, 0, 38), None)."""
+    match = re.fullmatch(r"\s*([\w.-]+)\s*>=\s*([\d.]+)\s*(?:,\s*<\s*([\d.]+)\s*)?", text)
+    if match is None:
+        raise ValueError(f"not `package>=first` nor `package>=first,<beyond`: {text!r}")
+    beyond = tuple(map(int, match.group(3).split("."))) if match.group(3) else None
+    return match.group(1), tuple(map(int, match.group(2).split("."))), beyond
+
+
 def declared_versions(root: Path, package: str) -> DeclaredVersions:
     """DeclaredVersions of `package` in the project at `root`. Each file it reads is recorded for the
     cache, at every call: a cached result that depends on the answer is dropped when one changes."""

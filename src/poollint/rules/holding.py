@@ -17,7 +17,7 @@ from poollint.paths import display_path
 from poollint.python.cst.modules import class_method, project_class, project_definition, project_function
 from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.python.cst.roles import decorator_target, function_role, iterated_in, runs_when_iterated
-from poollint.python.requirements import declared_versions
+from poollint.python.requirements import declared_versions, release_window
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
 from poollint.rules.client_flow import calls_in, is_endless, runs_once_per_process
@@ -387,9 +387,9 @@ class _HoldingRule(FileRule, RequestSessions):
             pooled_since = spec.sqlite_file_pooled_since(constructor) if spec is not None else None
             if pooled_since is None:
                 return False
-            package, _, release = pooled_since.partition(">=")
+            package, pooled_from, _ = release_window(pooled_since)
             assert index is not None
-            if declared_versions(index.root, package).all_within((0,), tuple(map(int, release.split(".")))) is not True:
+            if declared_versions(index.root, package).all_within((0,), pooled_from) is not True:
                 return False
         return bool(engines)
 
@@ -399,7 +399,9 @@ class _HoldingRule(FileRule, RequestSessions):
         the release that stopped; unknown counts as may."""
         index = self.context.index
         for window in self.catalog.guards.dependencies_closed_before_streaming:
-            package, lowest, beyond = _release_window(window)
+            package, lowest, beyond = release_window(window)
+            if beyond is None:
+                raise ValueError(f"catalog `dependencies-closed-before-streaming`: not `package>=first,<beyond`: {window!r}")
             if index is None or declared_versions(index.root, package).all_within(lowest, beyond) is not False:
                 return True
         return False
@@ -1967,14 +1969,6 @@ def _requires_flag(test: cst.BaseExpression, flags: frozenset[str]) -> bool:
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _requires_flag(test.left, flags) or _requires_flag(test.right, flags)
     return False
-
-
-def _release_window(window: str) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
-    """`fastapi>=0.106.0,<0.118.0` -> ("fastapi", (0, 106, 0), (0, 118, 0))."""
-    match = re.fullmatch(r"\s*([\w.-]+)\s*>=\s*([\d.]+)\s*,\s*<\s*([\d.]+)\s*", window)
-    if match is None:
-        raise ValueError(f"catalog `dependencies-closed-before-streaming`: not `package>=first,<beyond`: {window!r}")
-    return match.group(1), tuple(map(int, match.group(2).split("."))), tuple(map(int, match.group(3).split(".")))
 
 
 def _text(context, node: cst.CSTNode) -> str:
