@@ -456,19 +456,22 @@ class _ModuleReader:
         if self.is_test:
             return None
         keywords = [(k.arg, self.qualified(k.value, local)) for k in call.keywords if k.arg]
-        # the keys of a dict literal passed by keyword, as `connect_args.check_same_thread`
-        keywords += [(f"{k.arg}.{key.value}", None) for k in call.keywords if k.arg and isinstance(k.value, ast.Dict)
-                     for key in k.value.keys if isinstance(key, ast.Constant) and isinstance(key.value, str)]
+        keywords += [(key, None) for key in _dict_literal_keys(call)]
         # `create_engine(url, **engine_kwargs)`: the keys the module ever sets on that mapping may be
         # passed (`engine_kwargs["poolclass"] = NullPool` in a branch): the constructor is judged as if they were
         keywords += [(key, self.qualified(value, local)) for k in call.keywords
                      if k.arg is None and isinstance(k.value, ast.Name)
                      for key, value in self._mapping_keys().get(k.value.id, ())]
-        first = call.args[0] if call.args else None
-        if isinstance(first, ast.Name) and first.id not in (local or {}) and first.id not in self.imports:
-            first = self.module_bindings.get(first.id, first)  # `create_engine(DATABASE_URL)`: a module constant
+        first = self._module_constant(call.args[0], local) if call.args else None
         # f"sqlite:///{path}", 'sqlite:///{0}'.format(path): the literal start
         return self.catalog.pool_client(self.qualified(call.func, local), keywords, literal_prefix(first))
+
+    def _module_constant(self, node: ast.expr, local: Optional[dict[str, str]] = None) -> ast.expr:
+        """What a name bound at module level stands for (`create_engine(DATABASE_URL)` of `DATABASE_URL =
+        "sqlite:///app.db"`); any other expression, a local or an import as it is."""
+        if isinstance(node, ast.Name) and node.id not in (local or {}) and node.id not in self.imports:
+            return self.module_bindings.get(node.id, node)
+        return node
 
     def datasource(self, call: ast.Call) -> Optional[str]:
         """Where the client's URL comes from, as a key two modules share when they build the same pool."""
@@ -583,11 +586,10 @@ class _ModuleReader:
             if spec is None or not spec.sqlite_file_pooled_from:
                 continue
             url = next((k.value for k in call.keywords if k.arg == "url"), call.args[0] if call.args else None)
-            if isinstance(url, ast.Name) and url.id not in self.imports:
-                url = self.module_bindings.get(url.id, url)  # `create_engine(DATABASE_URL)`: a module constant
+            if url is not None:
+                url = self._module_constant(url)
             literal = literal_prefix(url) if url is not None else None
-            marked = {f"{k.arg}.{key.value}" for k in call.keywords if k.arg and isinstance(k.value, ast.Dict)
-                      for key in k.value.keys if isinstance(key, ast.Constant) and isinstance(key.value, str)}
+            marked = set(_dict_literal_keys(call))
             if literal is not None and literal.lower().startswith("sqlite"):
                 backend = "sqlite-memory" if isinstance(url, ast.Constant) and spec.in_memory(literal) else "sqlite"
             elif literal is None and not marked.isdisjoint(spec.sqlite_markers):
@@ -1825,6 +1827,12 @@ def borrowed_parameters(positions: dict[str, int], uses: ParameterUses,
     parameter_positions; `uses`: parameter_uses of the same function."""
     return tuple(sorted((positions[name], name) for name, called in uses.items()
                         if called is not None and not called & releases))
+
+
+def _dict_literal_keys(call: ast.Call) -> list[str]:
+    """The keys of each dict literal a call passes by keyword, as `connect_args.check_same_thread`."""
+    return [f"{k.arg}.{key.value}" for k in call.keywords if k.arg and isinstance(k.value, ast.Dict)
+            for key in k.value.keys if isinstance(key, ast.Constant) and isinstance(key.value, str)]
 
 
 def _is_true(node: ast.AST) -> bool:
