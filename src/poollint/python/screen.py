@@ -622,23 +622,18 @@ def routers_given_a_request_session(tree: ast.Module, words: ScreenWords, aliase
 def _given_a_request_session(outline: Outline, words: ScreenWords, aliases: dict[str, str]) -> bool:
     """A parameter filled from a dependency that takes the request's session: `Depends(get_current_user)`
     (ProjectIndex.request_session_dependencies), or an alias naming one (`user: CurrentUser`)."""
+    def names_one(node: Optional[ast.expr]) -> bool:
+        dotted = dotted_name(node) if node is not None else None
+        return dotted is not None and (dotted in words.request_dependencies
+                                       or _resolve(dotted, aliases) in words.request_dependencies)
+
     for call in outline.calls:
         marker = dotted_name(call.func)
-        if marker is None or _resolve(marker, aliases) not in words.dependency_markers:
-            continue
-        provider = dependency_provider(call)
-        dotted = dotted_name(provider) if provider is not None else None
-        if dotted is not None and (dotted in words.request_dependencies
-                                   or _resolve(dotted, aliases) in words.request_dependencies):
+        if marker is not None and _resolve(marker, aliases) in words.dependency_markers \
+                and names_one(dependency_provider(call)):
             return True
-    for function in outline.functions:
-        arguments = function.args
-        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
-            dotted = dotted_name(argument.annotation) if argument.annotation is not None else None
-            if dotted is not None and (dotted in words.request_dependencies
-                                       or _resolve(dotted, aliases) in words.request_dependencies):
-                return True
-    return False
+    return any(names_one(argument.annotation) for function in outline.functions
+               for argument in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs))
 
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
