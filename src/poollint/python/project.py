@@ -661,6 +661,9 @@ class ProjectIndex:
     def engines(self, library: str) -> list[tuple[str, str]]:
         """The engines of `library` the application builds (ModuleFacts.engines): (qualified constructor,
         "sqlite-memory", "sqlite" or ""), one per distinct kind."""
+        return self._engines_by_library().get(library, [])
+
+    def _engines_by_library(self) -> dict[str, list[tuple[str, str]]]:
         if "_engines" not in self.__dict__:
             found: dict[str, dict[tuple[str, str], None]] = {}
             for module in self.modules.values():
@@ -668,7 +671,7 @@ class ProjectIndex:
                     found.setdefault(engine_library, {})[(constructor, backend)] = None
             self._engines = self.known_engines if self.known_engines is not None else {
                 name: list(kinds) for name, kinds in found.items()}
-        return self._engines.get(library, [])
+        return self._engines
 
     @property
     def dependency_aliases(self) -> dict[str, tuple[str, str]]:
@@ -1221,8 +1224,8 @@ class ProjectIndex:
                 "open_sessions": {name: sorted(found) for name, found in self.shared_sessions_left_open(catalog).items()},
                 "request_sessions": sorted(self.request_session_dependencies(catalog)),
                 "aliases": self.dependency_aliases,
-                "engines": {library: [list(kind) for kind in self.engines(library)]
-                            for library in sorted({e[0] for m in self.modules.values() for e in m.engines})},
+                "engines": {library: [list(kind) for kind in kinds]
+                            for library, kinds in sorted(self._engines_by_library().items())},
                 "roots": roots_to_json(self.source_roots),
                 "inert": sorted(self.inert) if self.inert is not None else None,
                 "conventional": sorted(self.conventional),
