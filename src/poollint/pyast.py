@@ -96,8 +96,8 @@ class Outline:
     those passes look at.
     """
 
-    _NODE_KINDS = ("imports", "calls", "functions", "withs", "names", "attributes", "assigns")
-    __slots__ = (*_NODE_KINDS, "bindings", "_attribute_names")
+    _NODE_KINDS = ("imports", "calls", "functions", "withs", "names", "attributes", "assigns", "scopes")
+    __slots__ = (*_NODE_KINDS, "bindings", "quoted", "_attribute_names")
 
     def __init__(self, root: ast.AST) -> None:
         # `name = call(...)` at module scope: what the name stands for where the module uses it
@@ -112,12 +112,14 @@ class Outline:
         self.names: list[ast.Name] = []
         self.attributes: list[ast.Attribute] = []
         self.assigns: list[ast.Assign] = []
+        # the other nodes that open a scope of their own (a function's are in `functions`)
+        self.scopes: list[Union[ast.Lambda, ast.ClassDef]] = []
         self._attribute_names: Optional[dict[int, Optional[str]]] = None
         kept: dict[type, list[Any]] = {
             ast.Import: self.imports, ast.ImportFrom: self.imports, ast.Call: self.calls,
             ast.FunctionDef: self.functions, ast.AsyncFunctionDef: self.functions,
             ast.With: self.withs, ast.AsyncWith: self.withs, ast.Name: self.names, ast.Attribute: self.attributes,
-            ast.Assign: self.assigns,
+            ast.Assign: self.assigns, ast.Lambda: self.scopes, ast.ClassDef: self.scopes,
         }
         bucket_of = kept.get
         node_type = ast.AST
@@ -142,12 +144,16 @@ class Outline:
                     append(value)
         # a quoted parameter annotation (`archiver: "Archiver | None"`, a forward reference) names a
         # type as much as an unquoted one: its names count where the function uses the parameter
+        # (`quoted`: those names, which are no node of the tree)
+        quoted: list[ast.Name] = []
         for function in self.functions:
             arguments = function.args
             for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
                 annotation = argument.annotation
                 if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-                    self.names.extend(_quoted_names(annotation))
+                    quoted.extend(_quoted_names(annotation))
+        self.names.extend(quoted)
+        self.quoted = frozenset(id(name) for name in quoted)
 
 
     def partition(self, definitions: Sequence[Union[ast.FunctionDef, ast.AsyncFunctionDef]]) -> list["Outline"]:
@@ -163,6 +169,7 @@ class Outline:
             for kind in Outline._NODE_KINDS:
                 setattr(part, kind, [])
             part.bindings = []  # a definition binds no module name
+            part.quoted = self.quoted
             part._attribute_names = names
         for kind in Outline._NODE_KINDS:
             for node in getattr(self, kind):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
@@ -199,7 +199,7 @@ class ModuleFacts:
             or any(type_ for _, found in self.dependencies for _, type_ in found)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ModuleFacts":
@@ -404,6 +404,7 @@ class _ModuleReader:
         self._own: dict[int, list[ast.stmt]] = {}
         self._functions: Optional[dict[str, _FunctionNode]] = None
         self._mappings: Optional[dict[str, list[tuple[str, ast.expr]]]] = None
+        self._definitions: Optional[list[tuple[tuple[str, _FunctionNode], Outline]]] = None
 
     # -- names ----------------------------------------------------------------------------------
 
@@ -970,11 +971,19 @@ class _ModuleReader:
         # a position as parameter_positions counts it: a method called on an object takes `self` first
         return callee, argument + 1 if bound and isinstance(argument, int) else argument
 
+    def _definition_outlines(self, body: Sequence[ast.stmt]) -> list[tuple[tuple[str, _FunctionNode], Outline]]:
+        """Each of the module's functions and its classes' methods (_named_definitions) with its outline,
+        drawn once from the module's."""
+        if self._definitions is None:
+            named = _named_definitions(body)
+            self._definitions = list(zip(named, self.outline.partition([function for _, function in named])))
+        return self._definitions
+
     def _borrowed_parameters(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, tuple[tuple[int, str], ...]]]:
         """ModuleFacts.borrowed_parameters of the module's functions and its classes' methods."""
         releases = self._release_method_names()
-        for name, function in _named_definitions(body):
-            borrowed = borrowed_parameters(parameter_positions(function), parameter_uses(function), releases)
+        for (name, function), outline in self._definition_outlines(body):
+            borrowed = borrowed_parameters(parameter_positions(function), parameter_uses(function, outline), releases)
             if borrowed:
                 yield name, borrowed
 
@@ -1035,13 +1044,13 @@ class _ModuleReader:
 
     def _call_summaries(self, body: Sequence[ast.stmt]) -> Iterator[CallSummary]:
         """A summary of each top-level function and method that names an external call or calls the project."""
-        named = _named_definitions(body)
+        definitions = self._definition_outlines(body)
         # what the module's names hold: its imports, and as the screen reads them, module objects built by
         # a call (`S3 = boto3.client("s3")`) and what an `__init__` keeps on `self` (`self._s3 = ...`)
         aliases = dict(self.imports)
-        if named:
+        if definitions:
             add_object_names(self.outline, aliases, local_assignments=False)
-        for (name, function), outline in zip(named, self.outline.partition([function for _, function in named])):
+        for (name, function), outline in definitions:
             found = self._call_summary(name, function, outline, aliases)
             if found is not None:
                 yield found
@@ -1765,6 +1774,28 @@ def _carried_names(value: ast.AST, passes_arguments_on: Callable[[ast.Call], boo
     return set()
 
 
+_PLAIN = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """`dataclasses.asdict` for what the facts hold (dataclasses, tuples, lists, dicts, strings,
+    numbers, None), without its deep copy of every leaf: a fifth of the index pass's time went there."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is tuple:
+        return tuple([_plain(item) for item in value])
+    if kind is list:
+        return [_plain(item) for item in value]
+    if kind is dict:
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(field.name for field in fields(value))
+    return {name: _plain(getattr(value, name)) for name in names}
+
+
 def parameter_positions(function: "ast.FunctionDef | ast.AsyncFunctionDef") -> dict[str, int]:
     """Each named parameter's position among the positional ones, -1 for a keyword-only one: how the
     index records a parameter a call may pass by position or by keyword."""
@@ -1779,42 +1810,54 @@ def parameter_positions(function: "ast.FunctionDef | ast.AsyncFunctionDef") -> d
 ParameterUses = dict[str, Optional[frozenset[str]]]
 
 
-def parameter_uses(function: "ast.FunctionDef | ast.AsyncFunctionDef") -> ParameterUses:
-    """What borrowed_parameters judges, computed once per function and kept without its tree."""
-    methods: dict[str, set[str]] = {name: set() for name in parameter_positions(function)}
-    other: set[str] = set()
+def parameter_uses(function: "ast.FunctionDef | ast.AsyncFunctionDef", outline: Optional[Outline] = None) -> ParameterUses:
+    """What borrowed_parameters judges, computed once per function and kept without its tree.
+    `outline`: the function's, when the caller has it (Outline.partition), else one is drawn."""
+    positions = parameter_positions(function)
+    if not positions:
+        return {}
+    if outline is None:
+        outline = Outline(function)
+    # Only the body counts (not the decorators, defaults or annotations), and inside a nested
+    # definition, lambda or class a parameter is a closure, which is not a borrow: any use there is
+    # "other". Elsewhere a parameter is borrowed where it is the value of an attribute read
+    # (`con.closed`) or of a method called on it (`con.execute(...)`); any other use of its name
+    # (handed on, returned, stored, compared, `con.x = ...`) is "other".
+    def start(node: ast.AST) -> tuple[int, int]:
+        """Where a statement or expression begins: a decorated one at its first decorator's line."""
+        decorators = getattr(node, "decorator_list", None)
+        return (min(d.lineno for d in decorators), 0) if decorators else (node.lineno, node.col_offset)  # type: ignore[attr-defined]
 
-    def borrowed_use(node: ast.Attribute) -> Optional[str]:
-        """The parameter whose attribute `node` reads (`con.execute`, `con.closed`), if it is one."""
+    body_start = start(function.body[0])
+    spans = [(*start(node), node.end_lineno or node.lineno, node.end_col_offset or 0)
+             for node in (*outline.functions, *outline.scopes) if node is not function]
+
+    def in_body(node: ast.AST) -> bool:
+        return (node.lineno, node.col_offset) >= body_start  # type: ignore[attr-defined]
+
+    def in_nested(node: ast.AST) -> bool:
+        line, column = node.lineno, node.col_offset  # type: ignore[attr-defined]
+        return any((first_line, first_column) <= (line, column) and (line, column) < (last_line, last_column)
+                   for first_line, first_column, last_line, last_column in spans)
+
+    read: dict[int, ast.Attribute] = {}  # a parameter's Name node -> the attribute it is the value of
+    for node in outline.attributes:
         value = node.value
-        if type(value) is ast.Name and value.id in methods and type(value.ctx) is ast.Load \
+        if type(value) is ast.Name and value.id in positions and type(value.ctx) is ast.Load \
                 and type(node.ctx) is ast.Load:
-            return value.id
-        return None
-
-    # Each node is met from its parent, so a parameter's method call (`con.execute(...)`) and attribute
-    # read are told apart from every other use without a map of parents; nested definitions and
-    # lambdas (`inside`) see the parameter as a closure, which is not a borrow.
-    stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in function.body]
-    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-    while stack and len(other) < len(methods):
-        node, inside = stack.pop()
-        kind = type(node)
-        if kind is ast.Name:
-            if node.id in methods:  # bare: handed on, returned, stored, compared...
-                other.add(node.id)
+            read[id(value)] = node
+    methods: dict[str, set[str]] = {name: set() for name in positions}
+    for call in outline.calls:
+        func = call.func
+        if type(func) is ast.Attribute and id(func.value) in read and in_body(call) and not (spans and in_nested(call)):
+            methods[func.value.id].add(func.attr)  # type: ignore[attr-defined]
+    other: set[str] = set()
+    quoted = outline.quoted
+    for name in outline.names:
+        if name.id not in positions or name.id in other or id(name) in quoted or not in_body(name):
             continue
-        if not inside:
-            if kind is ast.Attribute and borrowed_use(node) is not None:
-                continue  # an attribute read
-            if kind is ast.Call and type(node.func) is ast.Attribute:
-                borrower = borrowed_use(node.func)
-                if borrower is not None:
-                    methods[borrower].add(node.func.attr)
-                    stack.extend((child, False) for child in (*node.args, *node.keywords))
-                    continue
-        inner = inside or isinstance(node, nested)
-        stack.extend((child, inner) for child in child_nodes(node))
+        if spans and in_nested(name) or id(name) not in read:
+            other.add(name.id)
     return {name: None if name in other else frozenset(called) for name, called in methods.items()}
 
 
