@@ -1,6 +1,8 @@
 """Which modules one process may load together (python/loading.py), as DBP103 asks it."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from poollint.python.loading import LoadGraph
 
 PATHS = {
@@ -59,3 +61,23 @@ def test_an_import_no_source_root_explains_is_the_one_module_whose_name_ends_so(
     graph = _graph()
     assert "backend.main" in graph.loaders("backend.models.models")
     assert graph.loaded_together("backend.models.models", "backend.db")  # both chains start in backend/
+
+
+def test_a_function_is_spelled_by_calls_strings_and_settings_but_not_by_its_definition(tmp_path: Path) -> None:
+    from poollint.python.loading import spelling_files
+
+    files = {
+        "app/jobs.py": "def send_reminders():\n    pass\n\n\nclass send_reminders_job:\n    pass\n",
+        "app/main.py": "from fastapi import FastAPI\n\n# jobs.send_reminders()\n    #   send_reminders()\n",
+        "app/settings.py": "SCHEDULE = {'app.jobs.send_reminders': 60}\n",
+        "Procfile": "worker: python -c 'from app.jobs import send_reminders'\n",
+    }
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+    listed = [(relative, tmp_path / relative) for relative in files]
+    # a definition's own name and a commented-out call name nothing; a string and a command line do
+    assert spelling_files(listed, "send_reminders") == {"app/settings.py", "Procfile"}
+    assert spelling_files(listed[:2], "send_reminders") == frozenset()
+    # an editor's unsaved buffer is read instead of the file
+    assert spelling_files(listed[:2], "send_reminders", own=("app/main.py", "jobs.send_reminders()\n")) == {"app/main.py"}

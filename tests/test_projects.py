@@ -369,7 +369,7 @@ def test_other_modules_kept_between_files_stay_within_a_budget(tmp_path: Path, m
 
 
 NO_PROCESS_LOADS = FIXTURES / "projects" / "DBP201_module_no_process_loads_negative"
-LEFTOVER_ROUTE = {("app/routes/orders.py", 10, "DBP201")}
+LEFTOVER_ROUTE = {("app/routes/orders.py", 14, "DBP201")}
 
 
 def test_a_module_that_starts_being_loaded_gives_fresh_results(tmp_path: Path) -> None:
@@ -382,7 +382,7 @@ def test_a_module_that_starts_being_loaded_gives_fresh_results(tmp_path: Path) -
     main.write_text(main.read_text().replace("from fastapi import FastAPI\n",
                                              "from fastapi import FastAPI\n\nfrom app.routes import orders  # noqa: F401\n"))
     assert LEFTOVER_ROUTE <= {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
-    assert ("app/routes/orders.py", 10, "DBP201") in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/routes/orders.py")}
+    assert ("app/routes/orders.py", 14, "DBP201") in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/routes/orders.py")}
 
 
 @pytest.mark.parametrize("change", [
@@ -430,3 +430,18 @@ def test_what_loads_no_module_by_computed_names(tmp_path: Path, change: tuple[st
     (copy / relative).parent.mkdir(exist_ok=True)
     (copy / relative).write_text(text)
     assert LEFTOVER_ROUTE.isdisjoint({(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=False)})
+
+
+NOTHING_NAMES = FIXTURES / "projects" / "DBP201_function_nothing_names_negative"
+
+
+def test_a_function_that_starts_being_called_gives_fresh_results(tmp_path: Path) -> None:
+    """A job function nothing names is silent; once a route calls it, the next cached run and flake8 on
+    its module report it (the silence is an answer of the index that the cached result records)."""
+    copy = _copy(NOTHING_NAMES, tmp_path)
+    reminder = ("app/jobs.py", 10, "DBP201")
+    assert reminder not in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    main = copy / "app" / "main.py"
+    main.write_text(main.read_text() + '\n\n@app.post("/reminders")\ndef remind():\n    jobs.send_reminders()\n')
+    assert reminder in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    assert reminder in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/jobs.py")}

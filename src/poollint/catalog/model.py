@@ -235,6 +235,7 @@ class Guards:
     task_decorators: frozenset[str] = frozenset()
     task_decorator_attributes: frozenset[str] = frozenset()
     handler_names: frozenset[str] = frozenset()
+    called_by_name: frozenset[str] = frozenset()
     request_hook_decorator_attributes: frozenset[str] = frozenset()
     request_scoped_objects: frozenset[str] = frozenset()
     # `@bot.command()` of a chat-bot framework: a handler run per command, message or event

@@ -17,7 +17,9 @@ from poollint.python.cst.context import FileContext
 from poollint.python.cst.modules import forget_loaded_modules
 from poollint.python.cst.walk import traverse
 from poollint.findings import Finding
+from poollint.python.loading import spelling_files
 from poollint.python.project import ProjectIndex
+from poollint.paths import is_test_path
 from poollint.python.reads import record_index_answer
 from poollint.config.lines import split_lines
 from poollint.python.source import ParseFailure, decode, parse_skipping_unsupported
@@ -126,6 +128,8 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
     findings = one_per_root(findings)
     if findings and index is not None:
         findings = _in_code_that_runs(findings, path, index)
+    if findings and index is not None:
+        findings = _in_definitions_something_names(findings, path, text, context, index)
     lines = split_lines(text)
     kept = [f for f in findings if not is_suppressed(f.code, lines, (f.line,))]
     return kept + unsupported + crashes, len(crashes)
@@ -141,6 +145,46 @@ def _in_code_that_runs(findings: list[Finding], path: Path, index: ProjectIndex)
     runs = index.may_run(relative)
     record_index_answer(f"runs {relative}", runs)
     return findings if runs else []
+
+
+def _in_definitions_something_names(findings: list[Finding], path: Path, text: str, context: FileContext,
+                                    index: ProjectIndex) -> list[Finding]:
+    """The findings, less those inside a module-level function, or a class without bases or
+    decorators, that no file of the project names outside its own definition (ProjectIndex.files_spelling):
+    nothing calls it, so it holds no connection (a reminder job left unscheduled, a start-up hook whose
+    call was commented out). A decorator may register a function and a base may register a class, and
+    a platform calls some functions by their name alone (the catalog's `called-by-name`, `handler-names`):
+    those stay, as does the code of tests, of modules a framework loads by convention and of packages the
+    project does not show running (a library's functions are its users' to call) or that are no
+    regular package (a folder of snippets). The answer is recorded,
+    so that a cached result is dropped when a file starts naming the definition."""
+    relative = index.relative(path)
+    if relative is None or relative in index.conventional or is_test_path(path) \
+            or not index.run_by_the_project(relative, regular=True):
+        return findings
+    guards = context.settings.catalog.guards
+    unnamed: list[tuple[int, int]] = []
+    for statement in context.module.body:
+        if isinstance(statement, cst.FunctionDef):
+            candidate = not statement.decorators
+        elif isinstance(statement, cst.ClassDef):
+            candidate = not statement.decorators and all(
+                isinstance(base.value, cst.Name) and base.value.value == "object" and base.keyword is None
+                for base in statement.bases)
+        else:
+            continue
+        name = statement.name.value
+        if not candidate or name in guards.called_by_name or name in guards.handler_names \
+                or name.startswith(("test", "pytest_", "__")):
+            continue
+        first, last = context.line_span(statement)
+        if not any(first <= finding.line <= last for finding in findings):
+            continue
+        spelled = index.files_spelling(name) - {relative}
+        record_index_answer(f"spelled {name}", tuple(sorted(index.files_spelling(name))))
+        if not spelled and not spelling_files([(relative, path)], name, own=(relative, text)):
+            unnamed.append((first, last))
+    return [f for f in findings if not any(first <= f.line <= last for first, last in unnamed)]
 
 
 def one_per_root(findings: list[Finding]) -> list[Finding]:

@@ -198,6 +198,35 @@ def mentions(files: Iterable[tuple[str, Path]], words: Collection[str]) -> dict[
     return found
 
 
+def spelling_files(files: Iterable[tuple[str, Path]], word: str, own: Optional[tuple[str, str]] = None) -> frozenset[str]:
+    """The files among `files` ((root-relative path, path)) that spell `word` other than as the name a
+    `def` or `class` statement gives, or on a commented-out line of Python (`# await connect()`):
+    where a call, an import, a string or a setting may name a function. `own`: (root-relative path,
+    text) of a file to read from that text instead of its path (an editor's unsaved buffer)."""
+    pattern = re.compile(rb"(?<![\w])(?<!def )(?<!class )" + re.escape(word.encode()) + rb"(?![\w])")
+    found: set[str] = set()
+    for relative, path in files:
+        if own is not None and relative == own[0]:
+            data = own[1].encode("utf-8", "surrogateescape")
+        else:
+            try:
+                if path.stat().st_size > MAX_MENTION_FILE_BYTES:
+                    continue
+                data = path.read_bytes()
+            except OSError:
+                continue
+        if word.encode() not in data:
+            continue
+        python = relative.endswith((".py", ".pyi"))
+        for match in pattern.finditer(data):
+            line_start = data.rfind(b"\n", 0, match.start()) + 1
+            if python and data[line_start:match.start()].lstrip().startswith(b"#"):
+                continue
+            found.add(relative)
+            break
+    return frozenset(found)
+
+
 # files that may name a module to load: code, configuration, scripts and documents; past this size a
 # file is data or generated
 MAX_MENTION_FILE_BYTES = 1_000_000

@@ -12,7 +12,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Optional, Type
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
 from poollint.paths import is_test_path, resolved
-from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentions
+from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentions, spelling_files
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
                                    module_name_from_relative)
 from poollint.python.names import SourceRoots, root_packages, roots_from_json, roots_to_json
@@ -166,8 +166,8 @@ class ProjectIndex:
 
     def answer(self, question: str) -> object:
         """The answer to a question a cached result recorded (python/reads.record_index_answer):
-        `importers <name> <name>...`, `packages`, `duplicates <threshold> <root-relative path>` or
-        `runs <root-relative path>`."""
+        `importers <name> <name>...`, `packages`, `duplicates <threshold> <root-relative path>`,
+        `runs <root-relative path>` or `spelled <word>`."""
         kind, _, rest = question.partition(" ")
         if kind == "importers":
             return self.importers_of(rest.split())
@@ -176,6 +176,8 @@ class ProjectIndex:
             return self.duplicates(self.root / relative, int(threshold))
         if kind == "runs":
             return self.may_run(rest)
+        if kind == "spelled":
+            return tuple(sorted(self.files_spelling(rest)))
         if kind == "packages":
             if "_packages_answer" not in self.__dict__:
                 self.__dict__["_packages_answer"] = tuple(sorted(self.imported_packages()))
@@ -391,9 +393,7 @@ class ProjectIndex:
         # ...and only where the project shows how its package runs: some module of the package is
         # loaded by one that shows it starts (not only by a convention: a library's modules run in its
         # users' processes, and its tests show nothing of that)
-        package = self._top_package(relative)
-        if package is None or not any(name == package or name.startswith(package + ".")
-                                      for name in self._loaded_by_shown_starts()):
+        if not self.run_by_the_project(relative):
             return None
         words = frozenset(word for loader in loaders if loader is not None for word in _spellings(loader))
         # a package named whole in quotes loads its modules by their file names (werkzeug's
@@ -414,6 +414,28 @@ class ProjectIndex:
         return {relative: any(spelled.get(word, set()) - skipped for word in words)
                 for relative, (words, skipped) in candidates.items()}
 
+    def run_by_the_project(self, relative: str, regular: bool = False) -> bool:
+        """Whether the module at `relative` is of a package the project shows running (a module that
+        shows it starts loads one of its modules, python/loading.py StartSigns): an application's, whose
+        functions its own code calls, not a library's, whose functions its users call. `regular`: of a
+        package with an `__init__.py` only (not a folder of snippets some of which run)."""
+        package = self._regular_top_package(relative) if regular else self._top_package(relative)
+        return package is not None and any(name == package or name.startswith(package + ".")
+                                           for name in self._loaded_by_shown_starts())
+
+    def files_spelling(self, word: str) -> frozenset[str]:
+        """The project's files (root-relative) that may name the function or class `word` by it: a
+        call, an import, a string, a setting (python/loading.py spelling_files). None of them: nothing
+        calls it. Every file, when the index cannot list them."""
+        found = self.__dict__.setdefault("_spelling", {})
+        if word not in found:
+            if self.text_files is None:
+                return frozenset(self.paths)
+            if "_text_file_list" not in self.__dict__:
+                self.__dict__["_text_file_list"] = list(self.text_files())
+            found[word] = spelling_files(self.__dict__["_text_file_list"], word)
+        return found[word]
+
     def _may_start(self, relative: str) -> bool:
         """Whether something outside the project may load the module at `relative`: it shows it may
         (python/loading.py StartSigns), or no package holds it."""
@@ -422,12 +444,17 @@ class ProjectIndex:
     def _top_package(self, relative: str) -> Optional[str]:
         """The outermost regular package holding the module (`backend/app/` of backend/app/services/x.py
         when backend/ has no `__init__.py`), by module name; None for a module outside packages."""
+        return self._regular_top_package(relative) or self._namespace_package(relative)
+
+    def _regular_top_package(self, relative: str) -> Optional[str]:
+        """The outermost package with an `__init__.py` that holds the module, by module name; None for
+        a module outside such packages."""
         parts = relative.split("/")[:-1]
         for end in range(1, len(parts) + 1):
             init = "/".join(parts[:end]) + "/__init__.py"
             if init in self.paths:
                 return self.paths[init]
-        return self._namespace_package(relative)
+        return None
 
     def _namespace_package(self, relative: str) -> Optional[str]:
         """The top-level package of a module in folders without `__init__.py` that the project imports

@@ -605,6 +605,11 @@ class FileContext:
     def line_of(self, node: cst.CSTNode) -> int:
         return self._positions()[node].start.line
 
+    def line_span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """The first and last line of a node (a definition's from its `def`, without its decorators)."""
+        position = self._positions()[node]
+        return position.start.line, position.end.line
+
     def _positions(self) -> ModulePositions:  # computed once per file, only when something asks
         if not hasattr(self, "_position_map"):
             self._position_map = module_positions(self.module)
