@@ -202,23 +202,6 @@ class Outline:
         return names
 
 
-def child_nodes(node: ast.AST) -> list[ast.AST]:
-    """`ast.iter_child_nodes`, without the fields that never hold a node (see `_LEAF_FIELDS`): the
-    index's per-function walks spend most of their time here."""
-    kind = type(node)
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _child_fields(kind)
-    children: list[ast.AST] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if type(value) is list:
-            children.extend(item for item in value if isinstance(item, ast.AST))
-        elif isinstance(value, ast.AST):
-            children.append(value)
-    return children
-
-
 _FIELDS: dict[type, tuple[str, ...]] = {}
 # Fields that never hold a node: skipping them only saves time, the walk checks every value anyway.
 _LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "module", "level", "asname", "kind", "type_comment",

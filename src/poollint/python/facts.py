@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, Outline, child_nodes, dotted_name, literal_prefix
+from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, Outline, dotted_name, literal_prefix
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.paths import is_test_path
