@@ -108,6 +108,8 @@ class DeploymentModel:
     evidence: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     python_serverless: list[str] = field(default_factory=list)  # files with Lambda handlers / Mangum
     statement_cache_configured: bool = False  # Python code sets statement_cache_size somewhere
+    # Python files that rewrite a `postgres://` scheme to `postgresql` before SQLAlchemy reads the URL
+    postgres_scheme_rewriters: list[str] = field(default_factory=list)
     errors: list[tuple[str, int, str]] = field(default_factory=list)
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path -> lines, for noqa
     # pools sized in code: (variable, library, pool, overflow or -1, file)
@@ -530,6 +532,8 @@ def add_python_facts(model: DeploymentModel, shown: str, facts: PythonFacts, att
     """Adds one file's facts; without `attribution` (no config file in the run) only URL literals count."""
     if facts.statement_cache:
         model.statement_cache_configured = True
+    if facts.rewrites_postgres_scheme:
+        model.postgres_scheme_rewriters.append(shown)
     if facts.forwarders:  # about the URLs other files write: kept without attribution too
         model.forwarders[shown] = {(function, position): library for function, position, library in facts.forwarders}
     if not attribution and not facts.mentions_url:

@@ -27,6 +27,9 @@ _SQLALCHEMY_URL_OPTION = "sqlalchemy.url"
 _OPTION_SETTERS = {"set_main_option": 0, "set_section_option": 1}  # method -> position of the option name
 # a module-level name bound to an environment variable (`DATABASE_URL = os.getenv("X")`): other modules
 # that import the name read the variable
+# code that rewrites a `postgres://` URL's scheme before SQLAlchemy reads it, as Heroku's docs advise:
+# `url.replace("postgres://", "postgresql://", 1)`, `re.sub(r"^postgres:", "postgresql+psycopg:", url)`
+_POSTGRES_SCHEME_REWRITE = re.compile(rb"""[rRbB]?["']\^?postgres:(?://)?["'][ \t]*,[ \t\n]*[rRbBfF]?["']postgresql""")
 _MODULE_ENV_READ = re.compile(rb"^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[^\n]*\b(?:getenv[ \t]*\(|environ[ \t]*[\[.]"
                               rb"|config[ \t]*\(|env(?:\.\w+)?[ \t]*\()", re.MULTILINE)
 MAX_PYTHON_BYTES = 2_000_000
@@ -303,6 +306,8 @@ class PythonFacts:
     handed: tuple[tuple[str, int, int, str, bool], ...] = ()
     # module-level functions that hand a parameter to a library: (function, position, library)
     forwarders: tuple[tuple[str, int, str], ...] = ()
+    # rewrites a `postgres://` scheme to `postgresql` (_POSTGRES_SCHEME_REWRITE)
+    rewrites_postgres_scheme: bool = False
 
     @property
     def writes_urls(self) -> bool:
@@ -313,19 +318,19 @@ class PythonFacts:
         return [[list(c) for c in self.consumers], [list(x) for x in self.literals], self.serverless,
                 self.statement_cache, self.mentions_url, [list(p) for p in self.pool_sizes],
                 [list(e) for e in self.exports], [list(i) for i in self.imported_consumers],
-                [list(h) for h in self.handed], [list(f) for f in self.forwarders]]
+                [list(h) for h in self.handed], [list(f) for f in self.forwarders], self.rewrites_postgres_scheme]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> "PythonFacts":
         consumers, literals, serverless, statement_cache, mentions_url, pool_sizes, exports, imported, handed, \
-            forwarders = data
+            forwarders, rewrites_postgres_scheme = data
         return cls(tuple((v, lib) for v, lib in consumers),
                    tuple((int(n), u, lib, bool(partial)) for n, u, lib, partial in literals),
                    bool(serverless), bool(statement_cache), bool(mentions_url),
                    tuple((v, lib, int(p), int(o)) for v, lib, p, o in pool_sizes),
                    tuple((n, v) for n, v in exports), tuple((q, lib) for q, lib in imported),
                    tuple((q, int(i), int(n), u, bool(partial)) for q, i, n, u, partial in handed),
-                   tuple((f, int(i), lib) for f, i, lib in forwarders))
+                   tuple((f, int(i), lib) for f, i, lib in forwarders), bool(rewrites_postgres_scheme))
 
 
 def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[ast.AST] = None,
@@ -335,8 +340,9 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
     the file's, when already made."""
     statement_cache = b"statement_cache_size" in data
     mentions_url = b"://" in data
+    rewrites = b"postgres:" in data and _POSTGRES_SCHEME_REWRITE.search(data) is not None
     if len(data) > MAX_PYTHON_BYTES:
-        return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)
+        return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url, rewrites_postgres_scheme=rewrites)
     # each of these is searched once: a file that shows none of them is not parsed
     handler = b"Mangum" in data or _SERVERLESS_HANDLER.search(data) is not None
     exports = _MODULE_ENV_READ.search(data) is not None  # a settings module other modules import from
@@ -347,7 +353,8 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
     # makes its callers' URLs that library's, whatever this file says about URLs
     forwarding = builds_clients and b"def " in data
     if not (handler or exports or forwarding or (attribution and (url_option or builds_clients))):
-        return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url)  # no client is built here
+        # no client is built here
+        return PythonFacts(statement_cache=statement_cache, mentions_url=mentions_url, rewrites_postgres_scheme=rewrites)
     if tree is None and len(data) <= MAX_AST_BYTES:
         try:
             with warnings.catch_warnings():
@@ -368,7 +375,7 @@ def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[a
                        tuple(sorted((callee, position, url.line, url.text, url.scheme_only)
                                     for callee, position, url in scan.handed)),
                        tuple(sorted((function, position, library)
-                                    for (function, position), library in scan.forwarders.items())))
+                                    for (function, position), library in scan.forwarders.items())), rewrites)
 
 
 def _client_words(catalog: Catalog) -> "re.Pattern[bytes]":

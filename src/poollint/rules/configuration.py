@@ -579,7 +579,10 @@ class DeprecatedScheme(ConfigRule):
         (`create_db_engine(url)` with `def create_db_engine(url): return create_engine(url, ...)`). A variable the code
         hands to a database library is a URL whatever its name (`DB_CONNECTION`). The environment
         of a PgBouncer service (`image: edoburu/pgbouncer`) is the pooler's own upstream, which its
-        image reads: no rule judges it as a client's URL.
+        image reads: no rule judges it as a client's URL. A variable is not reported where the
+        project's code already rewrites the scheme before SQLAlchemy reads it
+        (`url.replace("postgres://", "postgresql://", 1)`, `re.sub("^postgres:", "postgresql:", url)`,
+        in a file of the same directory or one above it); a literal handed to SQLAlchemy still is.
     """
     example = """
         SQLALCHEMY_DATABASE_URI="postgres://app:secret@db.example.com:5432/app"
@@ -592,8 +595,14 @@ class DeprecatedScheme(ConfigRule):
 
     def check(self) -> Iterator[Finding]:
         for site, url in self.sites():
-            if url.dialect == "postgres" and "sqlalchemy" in self.model.consumers_of(site):
+            if url.dialect == "postgres" and "sqlalchemy" in self.model.consumers_of(site) \
+                    and not self._rewritten_by_the_code(site):
                 yield self.finding(site.path, site.line, site.value, what=site.label)
+
+    def _rewritten_by_the_code(self, site: UrlSite) -> bool:
+        """A variable whose scheme the project's code rewrites before SQLAlchemy reads it (the fix hint's
+        "rewrite the scheme when reading DATABASE_URL", already done)."""
+        return bool(site.variable) and any(related(rewriter, site.path) for rewriter in self.model.postgres_scheme_rewriters)
 
 
 class PgbouncerStatementMode(ConfigRule):
