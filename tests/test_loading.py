@@ -64,7 +64,7 @@ def test_an_import_no_source_root_explains_is_the_one_module_whose_name_ends_so(
 
 
 def test_a_function_is_spelled_by_calls_strings_and_settings_but_not_by_its_definition(tmp_path: Path) -> None:
-    from poollint.python.loading import spelling_files
+    from poollint.python.loading import read_texts, spelling_files
 
     files = {
         "app/jobs.py": "def send_reminders():\n    pass\n\n\nclass send_reminders_job:\n    pass\n",
@@ -75,9 +75,8 @@ def test_a_function_is_spelled_by_calls_strings_and_settings_but_not_by_its_defi
     for relative, text in files.items():
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text(text)
-    listed = [(relative, tmp_path / relative) for relative in files]
+    listed = list(read_texts([(relative, tmp_path / relative) for relative in files]))
     # a definition's own name and a commented-out call name nothing; a string and a command line do
     assert spelling_files(listed, "send_reminders") == {"app/settings.py", "Procfile"}
     assert spelling_files(listed[:2], "send_reminders") == frozenset()
-    # an editor's unsaved buffer is read instead of the file
-    assert spelling_files(listed[:2], "send_reminders", own=("app/main.py", "jobs.send_reminders()\n")) == {"app/main.py"}
+    assert spelling_files([("app/main.py", b"jobs.send_reminders()\n")], "send_reminders") == {"app/main.py"}

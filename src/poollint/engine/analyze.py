@@ -180,9 +180,10 @@ def _in_definitions_something_names(findings: list[Finding], path: Path, text: s
         first, last = context.line_span(statement)
         if not any(first <= finding.line <= last for finding in findings):
             continue
-        spelled = index.files_spelling(name) - {relative}
-        record_index_answer(f"spelled {name}", tuple(sorted(index.files_spelling(name))))
-        if not spelled and not spelling_files([(relative, path)], name, own=(relative, text)):
+        spelled = index.files_spelling(name)
+        record_index_answer(f"spelled {name}", tuple(sorted(spelled)))
+        # the file itself as the run reads it (an editor's unsaved buffer may differ from the disk)
+        if not spelled - {relative} and not spelling_files([(relative, text.encode("utf-8", "surrogateescape"))], name):
             unnamed.append((first, last))
     return [f for f in findings if not any(first <= f.line <= last for first, last in unnamed)]
 

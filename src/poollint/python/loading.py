@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Collection, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Mapping, Optional
 
 from poollint.paths import is_test_path
 
@@ -198,24 +198,15 @@ def mentions(files: Iterable[tuple[str, Path]], words: Collection[str]) -> dict[
     return found
 
 
-def spelling_files(files: Iterable[tuple[str, Path]], word: str, own: Optional[tuple[str, str]] = None) -> frozenset[str]:
-    """The files among `files` ((root-relative path, path)) that spell `word` other than as the name a
-    `def` or `class` statement gives, or on a commented-out line of Python (`# await connect()`):
-    where a call, an import, a string or a setting may name a function. `own`: (root-relative path,
-    text) of a file to read from that text instead of its path (an editor's unsaved buffer)."""
+def spelling_files(texts: Iterable[tuple[str, bytes]], word: str) -> frozenset[str]:
+    """The files among `texts` ((root-relative path, content)) that spell `word` other than as the name
+    a `def` or `class` statement gives, or on a commented-out line of Python (`# await connect()`):
+    where a call, an import, a string or a setting may name a function."""
     pattern = re.compile(rb"(?<![\w])(?<!def )(?<!class )" + re.escape(word.encode()) + rb"(?![\w])")
+    needle = word.encode()
     found: set[str] = set()
-    for relative, path in files:
-        if own is not None and relative == own[0]:
-            data = own[1].encode("utf-8", "surrogateescape")
-        else:
-            try:
-                if path.stat().st_size > MAX_MENTION_FILE_BYTES:
-                    continue
-                data = path.read_bytes()
-            except OSError:
-                continue
-        if word.encode() not in data:
+    for relative, data in texts:
+        if needle not in data:
             continue
         python = relative.endswith((".py", ".pyi"))
         for match in pattern.finditer(data):
@@ -225,6 +216,18 @@ def spelling_files(files: Iterable[tuple[str, Path]], word: str, own: Optional[t
             found.add(relative)
             break
     return frozenset(found)
+
+
+def read_texts(files: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, bytes]]:
+    """(root-relative path, content) of each of `files` that can be read; past MAX_MENTION_FILE_BYTES
+    only Python files (a large one is still code that may call a function; any other is data)."""
+    for relative, path in files:
+        try:
+            if not relative.endswith((".py", ".pyi")) and path.stat().st_size > MAX_MENTION_FILE_BYTES:
+                continue
+            yield relative, path.read_bytes()
+        except OSError:
+            continue
 
 
 # files that may name a module to load: code, configuration, scripts and documents; past this size a

@@ -12,13 +12,16 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Optional, Type
 from poollint.catalog.model import Catalog
 from poollint.pyast import word_pattern
 from poollint.paths import is_test_path, resolved
-from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentions, spelling_files
+from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentions, read_texts, spelling_files
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
                                    module_name_from_relative)
 from poollint.python.names import SourceRoots, root_packages, roots_from_json, roots_to_json
 from poollint.python.screen import VOCABULARIES, ScreenWords, ScreenedFile, screen_words
 from poollint.settings import Settings
 
+
+# the project's text files are kept in memory for the questions of one run up to this size
+TEXTS_KEPT_BYTES = 64_000_000
 
 @dataclass(frozen=True)
 class DuplicateSite:
@@ -431,10 +434,28 @@ class ProjectIndex:
         if word not in found:
             if self.text_files is None:
                 return frozenset(self.paths)
-            if "_text_file_list" not in self.__dict__:
-                self.__dict__["_text_file_list"] = list(self.text_files())
-            found[word] = spelling_files(self.__dict__["_text_file_list"], word)
+            found[word] = spelling_files(self._texts(), word)
         return found[word]
+
+    def _texts(self) -> Iterable[tuple[str, bytes]]:
+        """The project's text files' contents (python/loading.py read_texts): kept for the next question
+        while they fit in TEXTS_KEPT_BYTES (a run asks once per function that holds a finding), else
+        read again."""
+        kept = self.__dict__.get("_texts_kept")
+        if kept is not None:
+            return kept
+        assert self.text_files is not None
+        files = list(self.text_files())
+        total = 0
+        for _, path in files:
+            try:
+                total += path.stat().st_size
+            except OSError:
+                pass
+        if total > TEXTS_KEPT_BYTES:
+            return read_texts(files)
+        kept = self.__dict__["_texts_kept"] = list(read_texts(files))
+        return kept
 
     def _may_start(self, relative: str) -> bool:
         """Whether something outside the project may load the module at `relative`: it shows it may
