@@ -80,3 +80,7 @@ def test_a_function_is_spelled_by_calls_strings_and_settings_but_not_by_its_defi
     assert spelling_files(listed, "send_reminders") == {"app/settings.py", "Procfile"}
     assert spelling_files(listed[:2], "send_reminders") == frozenset()
     assert spelling_files([("app/main.py", b"jobs.send_reminders()\n")], "send_reminders") == {"app/main.py"}
+    # a name computed from a quoted part of it may be looked up: `getattr(jobs, f"send_{kind}")`
+    assert spelling_files([("app/cli.py", b"getattr(jobs, f'send_{kind}')()\n")], "send_reminders") == {"app/cli.py"}
+    assert spelling_files([("app/cli.py", b"globals()[kind + '_reminders']()\n")], "send_reminders") == {"app/cli.py"}
+    assert spelling_files([("app/cli.py", b"send_mail('reminders')\n")], "send_reminders") == frozenset()

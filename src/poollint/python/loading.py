@@ -201,11 +201,20 @@ def mentions(files: Iterable[tuple[str, Path]], words: Collection[str]) -> dict[
 def spelling_files(texts: Iterable[tuple[str, bytes]], word: str) -> frozenset[str]:
     """The files among `texts` ((root-relative path, content)) that spell `word` other than as the name
     a `def` or `class` statement gives, or on a commented-out line of Python (`# await connect()`):
-    where a call, an import, a string or a setting may name a function."""
+    where a call, an import, a string or a setting may name a function. Also those that quote a part of
+    it cut at an underscore (`f"handle_{kind}"`, `"%s_report" % name`): a name computed from it may be
+    looked up (`getattr(module, ...)`, `globals()[...]`)."""
     pattern = re.compile(rb"(?<![\w])(?<!def )(?<!class )" + re.escape(word.encode()) + rb"(?![\w])")
     needle = word.encode()
+    cuts = [i for i, char in enumerate(word) if char == "_" and 0 < i < len(word) - 1]
+    computed = re.compile(b"|".join(
+        [rb"[\"']" + re.escape(word[:i + 1].encode()) for i in cuts] + [re.escape(word[i:].encode()) + rb"[\"']" for i in cuts])) \
+        if cuts else None
     found: set[str] = set()
     for relative, data in texts:
+        if computed is not None and computed.search(data) is not None:
+            found.add(relative)
+            continue
         if needle not in data:
             continue
         python = relative.endswith((".py", ".pyi"))
