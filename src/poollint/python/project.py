@@ -21,7 +21,7 @@ from poollint.settings import Settings
 
 
 # the project's text files are kept in memory for the questions of one run up to this size
-TEXTS_KEPT_BYTES = 64_000_000
+TEXTS_KEPT_BYTES = 16_000_000
 
 @dataclass(frozen=True)
 class DuplicateSite:
