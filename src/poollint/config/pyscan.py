@@ -25,11 +25,11 @@ _SERVERLESS_HANDLER = re.compile(rb"def\s+(?:lambda_handler|handler)\s*\(\s*even
 # the URL to SQLAlchemy, which builds the migration engine from it
 _SQLALCHEMY_URL_OPTION = "sqlalchemy.url"
 _OPTION_SETTERS = {"set_main_option": 0, "set_section_option": 1}  # method -> position of the option name
-# a module-level name bound to an environment variable (`DATABASE_URL = os.getenv("X")`): other modules
-# that import the name read the variable
 # code that rewrites a `postgres://` URL's scheme before SQLAlchemy reads it, as Heroku's docs advise:
 # `url.replace("postgres://", "postgresql://", 1)`, `re.sub(r"^postgres:", "postgresql+psycopg:", url)`
 _POSTGRES_SCHEME_REWRITE = re.compile(rb"""[rRbB]?["']\^?postgres:(?://)?["'][ \t]*,[ \t\n]*[rRbBfF]?["']postgresql""")
+# a module-level name bound to an environment variable (`DATABASE_URL = os.getenv("X")`): other modules
+# that import the name read the variable
 _MODULE_ENV_READ = re.compile(rb"^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[^\n]*\b(?:getenv[ \t]*\(|environ[ \t]*[\[.]"
                               rb"|config[ \t]*\(|env(?:\.\w+)?[ \t]*\()", re.MULTILINE)
 MAX_PYTHON_BYTES = 2_000_000

@@ -1780,7 +1780,8 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 def _plain(value: Any) -> Any:
     """`dataclasses.asdict` for what the facts hold (dataclasses, tuples, lists, dicts, strings,
-    numbers, None), without its deep copy of every leaf: a fifth of the index pass's time went there."""
+    numbers, None), without its deep copy of every leaf (6% of the index pass's time, profiled on the
+    bench corpus)."""
     kind = type(value)
     if kind in _PLAIN:
         return value

@@ -23,6 +23,7 @@ from poollint.settings import Settings
 # the project's text files are kept in memory for the questions of one run up to this size
 TEXTS_KEPT_BYTES = 16_000_000
 
+
 @dataclass(frozen=True)
 class DuplicateSite:
     """One module-scope site of a datasource that other modules build too."""
