@@ -445,3 +445,14 @@ def test_a_function_that_starts_being_called_gives_fresh_results(tmp_path: Path)
     main.write_text(main.read_text() + '\n\n@app.post("/reminders")\ndef remind():\n    jobs.send_reminders()\n')
     assert reminder in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
     assert reminder in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/jobs.py")}
+
+
+def test_a_script_the_settings_exclude_still_calls_what_it_names(tmp_path: Path) -> None:
+    """Excluding a folder from the checks does not stop its scripts from running: a job function only an
+    excluded script calls is still judged (and so is a module only such a script names)."""
+    copy = _copy(NOTHING_NAMES, tmp_path)
+    (copy / "pyproject.toml").write_text((copy / "pyproject.toml").read_text() + '\n[tool.poollint]\nexclude = ["scripts"]\n')
+    (copy / "scripts").mkdir()
+    (copy / "scripts" / "remind.py").write_text(
+        "from app.jobs import send_reminders\n\nif __name__ == '__main__':\n    send_reminders()\n")
+    assert ("app/jobs.py", 10, "DBP201") in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=False)}

@@ -68,7 +68,8 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
                "Paths or globs not to check, relative to this file's folder: one with a `/` is anchored "
                "there, one without names a file or folder anywhere below. Virtual environments, "
                "`node_modules/`, `build/`, `dist/` and caches are always skipped. `--exclude` replaces it, "
-               "`--extend-exclude` adds to it."),
+               "`--extend-exclude` adds to it. An excluded file still runs: where it names a module or a "
+               "function (`python -m app.jobs`, `from app.jobs import send_reminders`), that code is judged."),
     SettingDoc("per-file-ignores", "`{}`", 'per-file-ignores = { "scripts/*.py" = ["DBP301"] }',
                "Codes or prefixes ignored in the files a glob names, relative to this file's folder "
                "(as `exclude`)."),

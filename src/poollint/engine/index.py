@@ -158,7 +158,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
             except (KeyError, TypeError, ValueError):
                 pass
             else:
-                index.text_files = partial(project_text_files, root, settings.is_excluded)
+                index.text_files = partial(project_text_files, root)
                 return index
     cached = _read_json(cache_path) if use_cache else {}
     previous = cached.get("files", {})
@@ -321,7 +321,9 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     if use_cache:
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact(settings.catalog)})
     index.screened = screened_files
-    index.text_files = partial(project_text_files, root, settings.is_excluded)
+    # every text file, also those the settings leave unchecked: an excluded script still runs, and may
+    # load a module or call a function by naming it
+    index.text_files = partial(project_text_files, root)
     return index
 
 

@@ -243,10 +243,11 @@ def read_texts(files: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, bytes]]
 # file is data or generated
 MAX_MENTION_FILE_BYTES = 1_000_000
 _MENTION_SUFFIXES = (".py", ".pyi", ".ipynb", ".toml", ".cfg", ".ini", ".yml", ".yaml", ".json", ".sh", ".bash", ".md",
-                     ".rst", ".txt", ".conf", ".service", ".env", ".ps1", ".bat", ".cmd", ".mk")
+                     ".rst", ".txt", ".conf", ".service", ".env", ".ps1", ".bat", ".cmd", ".mk", ".tf", ".hcl", ".cron",
+                     ".j2", ".jinja", ".jinja2", ".tpl", ".tmpl")
 
 
 def may_name_modules(filename: str) -> bool:
     lowered = filename.lower()
-    return lowered.endswith(_MENTION_SUFFIXES) or lowered.startswith(("dockerfile", "procfile", "makefile", "justfile")) \
+    return lowered.endswith(_MENTION_SUFFIXES) or lowered.startswith(("dockerfile", "procfile", "makefile", "justfile", "crontab")) \
         or lowered.startswith(".env") or lowered == "containerfile"
