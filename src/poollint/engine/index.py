@@ -109,18 +109,17 @@ def project_files(root: Path, is_excluded: Callable[[Path], bool] = lambda path:
     return out
 
 
-def project_text_files(root: Path, is_excluded: Callable[[Path], bool] = lambda path: False) -> list[tuple[str, Path]]:
+def project_text_files(root: Path) -> list[tuple[str, Path]]:
     """(root-relative POSIX path, path) of the project's files that may name a module to load by its
-    name or path (python/loading.py may_name_modules): code, configuration, scripts, documents."""
+    name or path (python/loading.py may_name_modules): code, configuration, scripts, documents. Also
+    those the settings exclude from checking: an excluded script still runs."""
     out: list[tuple[str, Path]] = []
     for directory, dirnames, filenames in os.walk(root):
         base = Path(directory)
-        dirnames[:] = sorted(name for name in dirnames
-                             if not is_built_in_excluded(name) and not is_excluded(base / name))
+        dirnames[:] = sorted(name for name in dirnames if not is_built_in_excluded(name))
         for filename in sorted(filenames):
-            path = base / filename
-            if may_name_modules(filename) and not is_excluded(path):
-                out.append((path.relative_to(root).as_posix(), path))
+            if may_name_modules(filename):
+                out.append(((base / filename).relative_to(root).as_posix(), base / filename))
     return out
 
 
@@ -321,8 +320,6 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     if use_cache:
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact(settings.catalog)})
     index.screened = screened_files
-    # every text file, also those the settings leave unchecked: an excluded script still runs, and may
-    # load a module or call a function by naming it
     index.text_files = partial(project_text_files, root)
     return index
 

@@ -176,22 +176,19 @@ class StartSigns:
         return any(word in data for word in self._dynamic_words) and self._dynamic.search(data) is not None
 
 
-def mentions(files: Iterable[tuple[str, Path]], words: Collection[str]) -> dict[str, set[str]]:
-    """Which of `words` each file among `files` ((root-relative path, path), see `may_name_modules`)
+def mentions(texts: Iterable[tuple[str, bytes]], words: Collection[str]) -> dict[str, set[str]]:
+    """Which of `words` each file among `texts` ((root-relative path, content), see `read_texts`)
     spells as a word, by word: `celery -A tubealgo.jobs` in a Procfile, `"app.workers.sync"` in a
-    setting, `python -m app.tools.backfill` in a README. One pass, whatever the number of words."""
+    setting, `python -m app.tools.backfill` in a README. One pass, whatever the number of words. A file
+    past MAX_MENTION_FILE_BYTES, Python or not, names no module: it is data or generated."""
     found: dict[str, set[str]] = {}
     if not words:
         return found
     # a lookahead finds words that overlap (`app.workers` and `workers.refunds` in `app.workers.refunds`)
     pattern = re.compile(rb"(?<![\w])(?=(" + "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))).encode()
                          + rb")(?![\w]))")
-    for relative, path in files:
-        try:
-            if path.stat().st_size > MAX_MENTION_FILE_BYTES:
-                continue
-            data = path.read_bytes()
-        except OSError:
+    for relative, data in texts:
+        if len(data) > MAX_MENTION_FILE_BYTES:
             continue
         for word in set(pattern.findall(data)):
             found.setdefault(word.decode("ascii", "replace"), set()).add(relative)

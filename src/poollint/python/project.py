@@ -414,7 +414,7 @@ class ProjectIndex:
                       if (found := self._unloaded_candidate(relative)) is not None}
         if self.text_files is None:
             return {relative: True for relative in candidates}
-        spelled = mentions(self.text_files(), {word for words, _ in candidates.values() for word in words})
+        spelled = mentions(self._texts(), {word for words, _ in candidates.values() for word in words})
         return {relative: any(spelled.get(word, set()) - skipped for word in words)
                 for relative, (words, skipped) in candidates.items()}
 
@@ -439,9 +439,9 @@ class ProjectIndex:
         return found[word]
 
     def _texts(self) -> Iterable[tuple[str, bytes]]:
-        """The project's text files' contents (python/loading.py read_texts): kept for the next question
-        while they fit in TEXTS_KEPT_BYTES (a run asks once per function that holds a finding), else
-        read again."""
+        """The project's text files' contents (python/loading.py read_texts), for the module mentions and
+        the spelling pass: kept for the next question while they fit in TEXTS_KEPT_BYTES (a run asks
+        once per function that holds a finding), else read again."""
         kept = self.__dict__.get("_texts_kept")
         if kept is not None:
             return kept
