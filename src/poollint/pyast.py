@@ -88,6 +88,15 @@ def _quoted_names(annotation: ast.Constant) -> list[ast.Name]:
     return names
 
 
+def definition_start(node: ast.AST) -> tuple[int, int]:
+    """(line, column) where a statement or expression begins: a decorated definition at its first
+    decorator's line (column 0: nothing else begins on that line)."""
+    decorators = getattr(node, "decorator_list", None)
+    if decorators:
+        return min(d.lineno for d in decorators), 0
+    return node.lineno, node.col_offset  # type: ignore[attr-defined]
+
+
 class Outline:
     """The nodes of an `ast` tree the screen, the index and the URL scan read, found in one walk.
 
@@ -160,7 +169,7 @@ class Outline:
         """The outline of each definition (with its decorators), drawn from this one's nodes by line
         instead of a walk of its own. The definitions' lines must not overlap: the top-level
         functions and the methods of top-level classes of the module this outlines."""
-        spans = sorted((min([d.lineno, *(x.lineno for x in d.decorator_list)]), d.end_lineno or d.lineno, i)
+        spans = sorted((definition_start(d)[0], d.end_lineno or d.lineno, i)
                        for i, d in enumerate(definitions))
         starts = [first for first, _, _ in spans]
         parts = [Outline.__new__(Outline) for _ in definitions]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, Outline, dotted_name, literal_prefix
+from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, Outline, definition_start, dotted_name, literal_prefix
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.paths import is_test_path
@@ -1824,13 +1824,8 @@ def parameter_uses(function: "ast.FunctionDef | ast.AsyncFunctionDef", outline: 
     # "other". Elsewhere a parameter is borrowed where it is the value of an attribute read
     # (`con.closed`) or of a method called on it (`con.execute(...)`); any other use of its name
     # (handed on, returned, stored, compared, `con.x = ...`) is "other".
-    def start(node: ast.AST) -> tuple[int, int]:
-        """Where a statement or expression begins: a decorated one at its first decorator's line."""
-        decorators = getattr(node, "decorator_list", None)
-        return (min(d.lineno for d in decorators), 0) if decorators else (node.lineno, node.col_offset)  # type: ignore[attr-defined]
-
-    body_start = start(function.body[0])
-    spans = [(*start(node), node.end_lineno or node.lineno, node.end_col_offset or 0)
+    body_start = definition_start(function.body[0])
+    spans = [(*definition_start(node), node.end_lineno or node.lineno, node.end_col_offset or 0)
              for node in (*outline.functions, *outline.scopes) if node is not function]
 
     def in_body(node: ast.AST) -> bool:

@@ -26,7 +26,7 @@ from typing import Optional, Union
 from poollint.catalog.model import Catalog
 from poollint.python.screen import (ScreenWords, file_names, hands_a_session_on, mentions_external_call, project_imports,
                                     routers_given_a_request_session, triggers)
-from poollint.pyast import Outline
+from poollint.pyast import Outline, definition_start
 
 _Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
@@ -183,7 +183,7 @@ def _blank_out(text: str, removed: list[_Definition]) -> str:
     lines = parts[0::2]
     breaks = parts[1::2] + [""]
     for node in removed:
-        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        first = definition_start(node)[0]
         last = node.end_lineno or node.lineno
         if first < 1 or last > len(lines):
             continue
