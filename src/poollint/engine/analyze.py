@@ -19,7 +19,6 @@ from poollint.python.cst.walk import traverse
 from poollint.findings import Finding
 from poollint.python.loading import spelling_files
 from poollint.python.project import ProjectIndex
-from poollint.paths import is_test_path
 from poollint.python.reads import record_index_answer
 from poollint.config.lines import split_lines
 from poollint.python.source import ParseFailure, decode, parse_skipping_unsupported
@@ -159,7 +158,7 @@ def _in_definitions_something_names(findings: list[Finding], path: Path, text: s
     regular package (a folder of snippets). The answer is recorded,
     so that a cached result is dropped when a file starts naming the definition."""
     relative = index.relative(path)
-    if relative is None or relative in index.conventional or is_test_path(path) \
+    if relative is None or relative in index.conventional or context.is_test_file \
             or not index.run_by_the_project(relative, regular=True):
         return findings
     guards = context.settings.catalog.guards
