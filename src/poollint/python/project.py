@@ -486,8 +486,7 @@ class ProjectIndex:
         module = self.paths.get(relative, "")
         if "." not in module:
             return None
-        parts = relative.split("/")[:-1]
-        if any("/".join(parts[:end]) + "/__init__.py" in self.paths for end in range(1, len(parts) + 1)):
+        if self._regular_top_package(relative) is not None:
             # a folder without `__init__.py` inside a regular package (backend/ml/routes/ of backend/ml/):
             # its modules are imported as top-level names by code run from there (`from routes import x`)
             return None
