@@ -162,6 +162,8 @@ def _in_definitions_something_names(findings: list[Finding], path: Path, text: s
             or not index.run_by_the_project(relative, regular=True):
         return findings
     guards = context.settings.catalog.guards
+    # the file itself as the run reads it (an editor's unsaved buffer may differ from the disk)
+    own = [(relative, text.encode("utf-8", "surrogateescape"))]
     unnamed: list[tuple[int, int]] = []
     for statement in context.module.body:
         if isinstance(statement, cst.FunctionDef):
@@ -181,8 +183,7 @@ def _in_definitions_something_names(findings: list[Finding], path: Path, text: s
             continue
         spelled = index.files_spelling(name)
         record_index_answer(f"spelled {name}", tuple(sorted(spelled)))
-        # the file itself as the run reads it (an editor's unsaved buffer may differ from the disk)
-        if not spelled - {relative} and not spelling_files([(relative, text.encode("utf-8", "surrogateescape"))], name):
+        if not spelled - {relative} and not spelling_files(own, name):
             unnamed.append((first, last))
     return [f for f in findings if not any(first <= f.line <= last for first, last in unnamed)]
 
