@@ -302,7 +302,10 @@ class FileContext:
             return self._object_origin(imported) or imported
         if name in self.module_functions or name in self.module_classes:
             return self.module_qualified(name)
-        return _BUILTINS.get(name)
+        # a module-scope object the walk has not bound (yet): a function of another module the rules follow
+        # into, or one defined above `client = OpenAI()`, uses it when called, after the module has run
+        origin = self._object_origin(self.module_qualified(name)) if name not in _BUILTINS else None
+        return origin or _BUILTINS.get(name)
 
     def _object_origin(self, qualified_name: str) -> Optional[str]:
         """What another module's module-scope object was built by (`app.db.engine` -> `sqlalchemy.create_engine()`):
