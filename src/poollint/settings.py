@@ -126,7 +126,13 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
                "Optional `model-queries` (`<model base>.<attribute>`, as `flask_sqlalchemy.SQLAlchemy()."
                "Model.query`) name a class attribute of the project's models, through their base classes, "
                "that queries the receiver `model-session` (one of `receivers`): `User.query.get(1)` begins "
-               "that session's transaction."),
+               "that session's transaction. Optional `begin-functions` and `end-functions` name library "
+               "functions that begin and end the hold on `model-session` (Django's `get_object_or_404`, "
+               "`close_old_connections`). Optional `setting` makes the entry count only in a project whose "
+               "settings set that key (a dict key or an assigned subscript, to anything but `False` or `None`, "
+               "in a module that spells every one of `setting-words`), and `held-until` says in the message "
+               "when the framework gives the connection back: Django keeps a request's connection out of its "
+               "pool until the request ends only with `\"pool\"` in its `OPTIONS`."),
     SettingDoc("request-transactions", "none",
                '[[tool.poollint.request-transactions]]\nlibrary = "acme-web"\nsetting = "TRANSACTION_PER_REQUEST"\n'
                'routes = ["acme.web.route"]\nhandler-methods = ["get", "post"]',

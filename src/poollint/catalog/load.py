@@ -58,7 +58,8 @@ _SECTIONS: dict[str, dict[str, type]] = {
     },
     "implicit-transactions": {"library": str, "receivers": list, "begin-methods": list, "end-methods": list,
                               "query-methods": list, "lazy-query-methods": list, "model-queries": list,
-                              "model-session": str},
+                              "model-session": str, "begin-functions": list, "end-functions": list,
+                              "setting": str, "setting-words": list, "held-until": str},
     "background": {"functions": list, "methods": list},
     "offload": {"functions": list, "methods": list},
     "request-transactions": {
@@ -171,6 +172,9 @@ def _implicit(e: Mapping[str, Any], where: str) -> ImplicitTransactionSpec:
     if e.get("model-queries") and e.get("model-session") not in e["receivers"]:
         raise CatalogError(f"{where}: `implicit-transactions.model-session` must name one of its `receivers`, "
                            "the session the `model-queries` run on")
+    if (e.get("begin-functions") or e.get("end-functions")) and not e.get("model-session"):
+        raise CatalogError(f"{where}: `implicit-transactions.begin-functions` and `end-functions` act on its "
+                           "`model-session`, which it must name")
     if any("." not in query for query in e.get("model-queries", ())):
         raise CatalogError(f"{where}: `implicit-transactions.model-queries` are `<model base>.<attribute>`")
     return ImplicitTransactionSpec(
@@ -178,6 +182,9 @@ def _implicit(e: Mapping[str, Any], where: str) -> ImplicitTransactionSpec:
         end_methods=tuple(e["end-methods"]), query_methods=tuple(e.get("query-methods", ())),
         lazy_query_methods=tuple(e.get("lazy-query-methods", ())),
         model_queries=tuple(e.get("model-queries", ())), model_session=e.get("model-session", ""),
+        begin_functions=tuple(e.get("begin-functions", ())), end_functions=tuple(e.get("end-functions", ())),
+        setting=e.get("setting", ""), setting_words=tuple(e.get("setting-words", ())),
+        held_until=e.get("held-until", ""),
     )
 
 

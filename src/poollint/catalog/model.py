@@ -113,6 +113,17 @@ class ImplicitTransactionSpec:
     # `User.query` of `class User(db.Model)`), and the receiver, one of `receivers`, those queries run on
     model_queries: tuple[str, ...] = ()
     model_session: str = ""
+    # project functions called with or without a model that begin and end the hold on `model_session`
+    # (Django's `get_object_or_404(Document, pk=pk)`, `close_old_connections()`)
+    begin_functions: tuple[str, ...] = ()
+    end_functions: tuple[str, ...] = ()
+    # a hold the framework keeps only where the project's settings enable it (Django's connection pool,
+    # `"OPTIONS": {"pool": True}`): the dict key or subscript `setting`, set to anything but `False` or
+    # `None`, in a module that spells every one of `setting_words` (`django.db.backends.postgresql`);
+    # empty: always. `held_until` says when the framework gives the connection back.
+    setting: str = ""
+    setting_words: tuple[str, ...] = ()
+    held_until: str = ""
 
 
 @dataclass(frozen=True)
@@ -586,10 +597,31 @@ class Catalog:
                 return spec
         return None
 
-    def lazy_query_methods(self) -> frozenset[str]:
-        """Methods that make another lazy query of a session's query (`filter_by`): a call of one runs nothing."""
-        return self.derived("lazy-query-methods", lambda: frozenset(
-            m for spec in self.implicit_transactions for m in spec.lazy_query_methods))
+    def session_function(self, qualified_name: Optional[str]) -> Optional[ImplicitTransactionSpec]:
+        """The implicit transactions whose shared session a library function begins or ends (Django's
+        `get_object_or_404`, `close_old_connections`: ImplicitTransactionSpec.begin_functions)."""
+        if not qualified_name:
+            return None
+        return next((spec for spec in self.implicit_transactions
+                     if qualified_name in spec.begin_functions or qualified_name in spec.end_functions), None)
+
+    def setting_kept_sessions(self) -> frozenset[str]:
+        """The sessions every module shares that a framework keeps through a whole request where the
+        project's settings say so (ImplicitTransactionSpec.setting: Django's connection with its pool on)."""
+        return self.derived("setting-kept-sessions", lambda: frozenset(
+            spec.model_session for spec in self.implicit_transactions if spec.setting and spec.model_session))
+
+    def lazy_model_query_methods(self) -> dict[str, frozenset[str]]:
+        """A model class's query attribute (`query` of Flask-SQLAlchemy, `objects` of Django) -> the methods
+        that make another lazy query of it (`filter_by`, `filter`): a call of one runs nothing. Each
+        library's own: Django's `all()` builds a query, SQLAlchemy's runs one."""
+        def build() -> dict[str, frozenset[str]]:
+            found: dict[str, set[str]] = {}
+            for spec in self.implicit_transactions:
+                for query in spec.model_queries:
+                    found.setdefault(query.rsplit(".", 1)[-1], set()).update(spec.lazy_query_methods)
+            return {attribute: frozenset(methods) for attribute, methods in found.items()}
+        return self.derived("lazy-model-query-methods", build)
 
     def model_bases(self) -> frozenset[str]:
         """Library classes whose subclasses query a session through a class attribute (`flask_sqlalchemy.

@@ -208,6 +208,9 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     # a setting that runs every view in a transaction, and the URLconfs that say which functions are
     # views: read only in a project that sets it (RequestTransactionSpec)
     request_settings, request_routes = _request_transaction_patterns(settings.catalog)
+    names_hold_setting = _hold_setting_test(settings.catalog)
+    hold_uses = _hold_use_pattern(settings.catalog)
+    holding: list[str] = []  # files that may query what such a setting keeps: read once one sets it
     routing: list[str] = []
     kept: list[str] = []  # files whose cached entry stands
     new_parts = name_parts - frozenset(cached.get("parts", ())) if previous else frozenset()
@@ -245,13 +248,16 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         names_library = passes_screen(data, settings)  # scanned once: most files fail here
         if (names_library and (names_a_screen_call(data, settings) or module_objects.search(data))) \
                 or registrations.search(data) \
-                or external.search(data) or (request_settings is not None and request_settings.search(data)):
+                or external.search(data) or (request_settings is not None and request_settings.search(data)) \
+                or names_hold_setting(data):
             screened.append(relative)
         else:
             if relative in wanted and names_library:
                 syntax_only.append(relative)
             if request_routes is not None and request_routes.search(data):
                 routing.append(relative)
+            if hold_uses is not None and hold_uses.search(data):
+                holding.append(relative)
     # where absolute imports start (`backend/` of a service run from there), from every file's imports:
     # facts read with other roots name other modules, so those files are read again
     source_roots = infer_source_roots({names[relative]: entry["imports"] for relative, entry in entries.items()},
@@ -265,6 +271,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     read(screened, syntax_only)
     if routing and any(module.request_settings for module in modules().values()):
         read([relative for relative in routing if not entries[relative]["read"]])
+    if holding and any(module.hold_settings for module in modules().values()):
+        read([relative for relative in holding if not entries[relative]["read"]])
     def imports_of(relative: str) -> tuple[str, ...]:
         return tuple(rooted(name, names[relative], source_roots) for name in entries[relative].get("imports", ()))
 
@@ -354,6 +362,26 @@ def _request_transaction_patterns(catalog: Catalog) -> tuple[Optional["re.Patter
     names = sorted({name.rsplit(".", 1)[-1].rstrip("()") for spec in specs for name in (*spec.routes, *spec.router_methods)})
     return (re.compile(rf"[\"']({settings})[\"']".encode()),
             re.compile(rf"\b({'|'.join(re.escape(n) for n in names)})\(".encode()))
+
+
+def _hold_setting_test(catalog: Catalog) -> Callable[[bytes], bool]:
+    """Whether a file's bytes may set a setting that makes the framework keep a connection through a
+    request (ImplicitTransactionSpec.setting: Django's `"pool"` in a module naming its PostgreSQL backend)."""
+    tests = [(re.compile(rf"[\"']{re.escape(spec.setting)}[\"']".encode()), [w.encode() for w in spec.setting_words])
+             for spec in catalog.implicit_transactions if spec.setting]
+    if not tests:
+        return lambda data: False
+    return lambda data: any(all(word in data for word in words) and quoted.search(data) is not None
+                            for quoted, words in tests)
+
+
+def _hold_use_pattern(catalog: Catalog) -> Optional["re.Pattern[bytes]"]:
+    """Bytes of a module that may define or query what a setting-enabled hold keeps (Django's models, their
+    `objects`, `get_object_or_404(...)`): read when the project's settings enable that hold."""
+    specs = [spec for spec in catalog.implicit_transactions if spec.setting]
+    words = sorted({part for spec in specs for query in spec.model_queries for part in query.rsplit(".", 2)[-2:]}
+                   | {name.rsplit(".", 1)[-1] for spec in specs for name in spec.begin_functions})
+    return re.compile(rf"\b({'|'.join(re.escape(w) for w in words)})\b".encode()) if words else None
 
 
 # Below this many files to read, starting worker processes costs more than it saves

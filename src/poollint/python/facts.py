@@ -134,6 +134,9 @@ class ModuleFacts:
     # module-scope settings that run every view in a transaction (`DATABASES = {"default": {...,
     # "ATOMIC_REQUESTS": True}}`): (setting, line)
     request_settings: tuple[tuple[str, int], ...] = ()
+    # settings that make a framework keep a connection through a request (ImplicitTransactionSpec.setting:
+    # Django's `"OPTIONS": {"pool": True}`, `options["pool"] = {...}` in a function too): (setting, line)
+    hold_settings: tuple[tuple[str, int], ...] = ()
     # module functions that install a parameter as module state (`meta.engine = engine`, `global _engine;
     # _engine = engine`): (function, ((position or -1 for keyword-only, parameter), ...))
     installers: tuple[tuple[str, tuple[tuple[int, str], ...]], ...] = ()
@@ -221,6 +224,7 @@ class ModuleFacts:
             inherits=tuple((name, base, line) for name, base, line in data.get("inherits", ())),
             routes=tuple(data.get("routes", ())),
             request_settings=tuple((setting, line) for setting, line in data.get("request_settings", ())),
+            hold_settings=tuple((setting, line) for setting, line in data.get("hold_settings", ())),
             installers=tuple((name, tuple((position, parameter) for position, parameter in parameters))
                              for name, parameters in data.get("installers", ())),
             result_parameters=tuple((name, tuple(positional), tuple(carried))
@@ -401,6 +405,10 @@ class _ModuleReader:
         # whether the text names a setting that runs every view in a transaction: most modules do not,
         # and their module-scope dicts are then not walked for it
         self.names_request_setting = any(spec.setting in text for spec in catalog.request_transactions)
+        # and whether it is a settings module that may enable a hold the framework keeps (Django's pool)
+        self.hold_setting_names = frozenset(
+            spec.setting for spec in catalog.implicit_transactions
+            if spec.setting and spec.setting in text and all(word in text for word in spec.setting_words))
         self._own: dict[int, list[ast.stmt]] = {}
         self._functions: Optional[dict[str, _FunctionNode]] = None
         self._mappings: Optional[dict[str, list[tuple[str, ast.expr]]]] = None
@@ -559,6 +567,7 @@ class _ModuleReader:
             inherits=tuple(self._inheritors(body)),
             routes=tuple(dict.fromkeys(self._routed_views(body))),  # an `if` block is walked twice
             request_settings=tuple(dict.fromkeys(self._request_settings(body))),
+            hold_settings=tuple(dict.fromkeys(self._hold_settings(self.tree))),
             installers=tuple(self._installers()),
             result_parameters=tuple(self._result_parameters()),
             holders=tuple((name, attribute) for name, attribute, origin, lent in held if not origin and not lent),
@@ -1115,24 +1124,26 @@ class _ModuleReader:
         methods on a receiver the function neither takes nor binds (a module's object, an import), and
         runs of a model class's query (`User.query.get()`; one that only builds it, `filter_by`, runs
         nothing). A generator's body runs when it is iterated, wherever that is: left out."""
-        begin_methods, end_methods, lazy, model_attributes = self.catalog.derived("shared-session-methods", lambda: (
+        begin_methods, end_methods, lazy_by_attribute, functions = self.catalog.derived("shared-session-methods", lambda: (
             frozenset(m for spec in self.catalog.implicit_transactions for m in spec.begin_methods),
             frozenset(m for spec in self.catalog.implicit_transactions for m in spec.end_methods),
-            self.catalog.lazy_query_methods(),
-            frozenset(q.rsplit(".", 1)[-1] for spec in self.catalog.implicit_transactions for q in spec.model_queries)))
+            self.catalog.lazy_model_query_methods(),
+            frozenset(f for spec in self.catalog.implicit_transactions for f in (*spec.begin_functions, *spec.end_functions))))
         found: list[tuple[str, ast.Call, ast.expr]] = []  # ("model", "begin" or "end", the call, its receiver)
         for call in outline.calls:
             func = call.func
+            if functions and isinstance(func, (ast.Name, ast.Attribute)):
+                spec = self.catalog.session_function(self.qualified(func))
+                if spec is not None:  # `get_object_or_404(Document, pk=pk)`: the function names the session
+                    found.append(("end" if self.qualified(func) in spec.end_functions else "begin", call, func))
+                    continue
             if not isinstance(func, ast.Attribute):
                 continue
             method = func.attr
-            if model_attributes and method not in lazy:
-                query = func.value
-                while isinstance(query, ast.Call) and isinstance(query.func, ast.Attribute) and query.func.attr in lazy:
-                    query = query.func.value
-                if isinstance(query, ast.Attribute) and query.attr in model_attributes and isinstance(query.value, ast.Name):
-                    found.append(("model", call, query))
-                    continue
+            query = _model_query_run(func, lazy_by_attribute)
+            if query is not None:
+                found.append(("model", call, query))
+                continue
             if method in begin_methods or method in end_methods:
                 found.append(("end" if method in end_methods else "begin", call, func.value))
         # what each receiver names at module level: cheap, and most `.get()` calls are a local dict's, so the
@@ -1144,6 +1155,8 @@ class _ModuleReader:
                 continue
             if kind == "model":  # `User.query`: by the model class, a name of the project
                 qualified = self._project_name(dotted)
+            elif self.catalog.session_function(self.qualified(receiver)) is not None:
+                qualified = self.qualified(receiver)
             else:
                 qualified = self.qualified(receiver)
                 if qualified is not None and "(" not in qualified and not self._in_project(qualified):
@@ -1437,6 +1450,24 @@ class _ModuleReader:
                     for key, value in zip(node.keys, node.values):
                         if isinstance(key, ast.Constant) and key.value in settings and _is_true(value):
                             yield key.value, key.lineno
+
+    def _hold_settings(self, tree: ast.Module) -> Iterator[tuple[str, int]]:
+        """ModuleFacts.hold_settings: the setting as a dict key or an assigned subscript anywhere in the
+        module (settings are often built in a function: `options["pool"] = {"max_size": size}`), set to
+        anything but `False` or `None`: a value read from the environment may turn it on."""
+        if not self.hold_setting_names:
+            return
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values):
+                    if isinstance(key, ast.Constant) and key.value in self.hold_setting_names and not _is_off(value):
+                        yield key.value, key.lineno
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    key = target.slice if isinstance(target, ast.Subscript) else None
+                    if isinstance(key, ast.Constant) and key.value in self.hold_setting_names \
+                            and not _is_off(node.value):
+                        yield key.value, node.lineno
 
     def _module_objects(self, body: Sequence[ast.stmt]) -> Iterator[ModuleObject]:
         """Module-scope names bound to an object of a catalog library or to a project factory's result."""
@@ -1876,6 +1907,27 @@ def _dict_literal_keys(call: ast.Call) -> list[str]:
 
 def _is_true(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
+
+
+def _model_query_run(func: ast.Attribute, lazy_by_attribute: dict[str, frozenset[str]]) -> Optional[ast.Attribute]:
+    """`User.query` of `User.query.filter_by(name=n).first()`, `Document.objects` of `Document.objects.get(pk=1)`:
+    the model's query attribute of a call that runs its query (the calls between it and the last one each
+    make another lazy query, the last does not); None for any other call."""
+    methods = [func.attr]
+    query = func.value
+    while isinstance(query, ast.Call) and isinstance(query.func, ast.Attribute):
+        methods.append(query.func.attr)
+        query = query.func.value
+    if not isinstance(query, ast.Attribute) or not isinstance(query.value, ast.Name):
+        return None
+    lazy = lazy_by_attribute.get(query.attr)
+    if lazy is None or methods[0] in lazy or any(method not in lazy for method in methods[1:]):
+        return None
+    return query
+
+
+def _is_off(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value in (False, None)
 
 
 def _module_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:

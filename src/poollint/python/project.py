@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator, Optional, TypeVar, Union
 
-from poollint.catalog.model import Catalog
+from poollint.catalog.model import Catalog, ImplicitTransactionSpec
 from poollint.pyast import word_pattern
 from poollint.paths import is_test_path, resolved
 from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentions, read_texts, spelling_files
@@ -115,6 +115,10 @@ class ProjectIndex:
         # the first module setting that runs every view in a transaction: asked for every function the rules see
         self._request_setting = min(((setting, m.path, line) for m in self.modules.values()
                                      for setting, line in m.request_settings), default=None, key=lambda site: site[1:])
+        # settings that make the framework keep a connection through a request (Django's pool): the first site
+        self._hold_settings = {setting: site for setting, site in sorted(
+            ((setting, (m.path, line)) for m in self.modules.values() for setting, line in m.hold_settings),
+            key=lambda found: found[1], reverse=True)}
         self._scopes = [f"{m.module}.{name}" if m.module else name for m in self.modules.values() for name in m.scopes]
         self._openers = {f"{m.module}.{name}" if m.module else name: constructor
                          for m in self.modules.values() for name, constructor in m.openers}
@@ -534,8 +538,7 @@ class ProjectIndex:
         yield from self.screen_objects(catalog)
         yield from self.screen_scopes()
         yield from self.library_models(catalog)
-        if session_helpers:
-            yield from self.shared_sessions_left_open(catalog)
+        yield from self.judged_session_openers(catalog, session_helpers)
         yield from self.request_session_dependencies(catalog)
 
     def _modules_defining_words(self, catalog: Catalog, session_helpers: bool) -> frozenset[str]:
@@ -622,6 +625,16 @@ class ProjectIndex:
                 found[interface] = concrete.pop()
         return found
 
+    def holds_enabled(self, spec: ImplicitTransactionSpec) -> bool:
+        """Whether the hold `spec` describes exists in this project: always, or where its settings enable
+        it (ImplicitTransactionSpec.setting: Django keeps a request's connection out of its pool only
+        with the pool on)."""
+        return not spec.setting or spec.setting in self._hold_settings
+
+    def hold_setting_site(self, spec: ImplicitTransactionSpec) -> Optional[tuple[str, int]]:
+        """(module path, line) of the setting that enables the hold `spec` describes, or None."""
+        return self._hold_settings.get(spec.setting) if spec.setting else None
+
     def library_model(self, qualified_class: Optional[str], catalog: Catalog) -> Optional[str]:
         """The library model base a project class stands on (Catalog.model_bases), directly or through
         project classes: `app.models.User` -> `flask_sqlalchemy.SQLAlchemy().Model` for `class User(Base)`,
@@ -635,7 +648,9 @@ class ProjectIndex:
         if self.known_models is not None:
             return self.known_models
         if "_library_models" not in self.__dict__:
-            self._library_models = self._find_library_models(catalog.model_bases())
+            self._library_models = self._find_library_models(frozenset(
+                query.rsplit(".", 1)[0] for spec in catalog.implicit_transactions if self.holds_enabled(spec)
+                for query in spec.model_queries))
         return self._library_models
 
     def model_queries(self, catalog: Catalog) -> frozenset[str]:
@@ -677,6 +692,19 @@ class ProjectIndex:
                 name: frozenset(found) for name, found in self.known_open_sessions.items()}
         return self._open_sessions
 
+    def judged_session_openers(self, catalog: Catalog, session_helpers: bool) -> frozenset[str]:
+        """The functions of shared_sessions_left_open whose hold the rules judge in this run: every one with
+        `session_helpers`; else those that leave open a connection the framework keeps whoever queried
+        (ImplicitTransactionSpec.setting: Django's pool)."""
+        left_open = self.shared_sessions_left_open(catalog)
+        # and the library's own (`get_object_or_404()`), where the settings enable what they begin
+        library = frozenset(name for spec in catalog.implicit_transactions if spec.setting and self.holds_enabled(spec)
+                            for name in spec.begin_functions)
+        if session_helpers:
+            return frozenset(left_open) | library
+        kept = catalog.setting_kept_sessions()
+        return frozenset(name for name, sessions in left_open.items() if sessions & kept) | library
+
     def _find_open_sessions(self, catalog: Catalog) -> dict[str, frozenset[str]]:
         if not catalog.implicit_transactions:
             return {}
@@ -693,18 +721,57 @@ class ProjectIndex:
             return {}
         left_open = {name: found - ended[name] for name, found in begun.items()}
         ended = self._with_aliases(ended)  # a callee by the name a package re-exports it as
+        callees = {callee for summary in summaries.values() for callee in summary.callees}
+        run_by = {callee: self._definitions_run_by(callee, summaries) for callee in callees}
+
+        def of(found: dict[str, set[str]], callee: str) -> set[str]:
+            return set().union(*(found.get(definition, ()) for definition in run_by.get(callee, (callee,))))
+
         for _ in range(2):  # a helper's helper (`load_user()` -> `get_setting()`)
             left_open = self._with_aliases(left_open)
             grown = False
             for name, summary in summaries.items():
-                inherited = set().union(*(left_open.get(callee, ()) for callee in summary.callees))
-                inherited -= ended.get(name, set()).union(*(ended.get(callee, ()) for callee in summary.callees))
+                inherited = set().union(*(of(left_open, callee) for callee in summary.callees))
+                inherited -= ended.get(name, set()).union(*(of(ended, callee) for callee in summary.callees))
                 if inherited - left_open.get(name, set()):
                     left_open[name] = left_open.get(name, set()) | inherited
                     grown = True
             if not grown:
                 break
+        # a class's name, and a method by its subclass's name, stand for what calling them runs (`AIConfig()`)
+        for callee, definitions in run_by.items():
+            if definitions != (callee,) and (found := of(left_open, callee) - of(ended, callee)):
+                left_open[callee] = left_open.get(callee, set()) | found
         return {name: frozenset(found) for name, found in self._with_aliases(left_open).items() if found}
+
+    def _definitions_run_by(self, callee: str, summaries: dict[str, CallSummary]) -> tuple[str, ...]:
+        """The project functions a call of `callee` runs, among those with a summary: itself; for a class,
+        its `__init__` and (a dataclass's) `__post_init__`; for a method its class does not define, the one
+        of the nearest project base that does (`AIConfig._get_config_instance` of `BaseConfig`)."""
+        if callee in summaries:
+            return (callee,)
+        bases = self._project_bases()
+
+        def lookup(klass: str, method: str, depth: int = 0) -> Optional[str]:
+            if f"{klass}.{method}" in summaries:
+                return f"{klass}.{method}"
+            if depth >= MAX_CHAIN_DEPTH:
+                return None
+            return next((found for base in bases.get(klass, ()) if (found := lookup(base, method, depth + 1))), None)
+
+        constructed = tuple(found for method in ("__init__", "__post_init__") if (found := lookup(callee, method)))
+        if constructed:
+            return constructed
+        owner, _, method = callee.rpartition(".")
+        inherited = lookup(owner, method) if owner in bases else None
+        return (inherited,) if inherited else (callee,)
+
+    def _project_bases(self) -> dict[str, tuple[str, ...]]:
+        """Each project class outside tests -> its bases of the project, qualified (ModuleFacts.subclasses)."""
+        if "_bases" not in self.__dict__:
+            self._bases = {f"{m.module}.{name}" if m.module else name: tuple(self._reexports.get(b, b) for b in bases)
+                           for m in self.modules.values() for name, bases in m.subclasses}
+        return self._bases
 
     def engines(self, library: str) -> list[tuple[str, str]]:
         """The engines of `library` the application builds (ModuleFacts.engines): (qualified constructor,
@@ -770,6 +837,9 @@ class ProjectIndex:
         `app.models.User.query` of a Flask-SQLAlchemy model -> its `model-session`; `app.extensions.db.
         session` -> `flask_sqlalchemy.SQLAlchemy().session`; `app.db.Session` of `Session =
         scoped_session(...)` -> `sqlalchemy.orm.scoped_session()`. None for anything else."""
+        by_function = catalog.session_function(raw)
+        if by_function is not None:  # `get_object_or_404(...)`, `close_old_connections()`
+            return by_function.model_session if self.holds_enabled(by_function) else None
         owner, _, attribute = raw.rpartition(".")
         model = self.library_model(owner, catalog) if owner else None
         if model is not None:
@@ -780,7 +850,8 @@ class ProjectIndex:
         if owner_origin is not None:
             candidates.append(f"{owner_origin}.{attribute}")
         return next((found for found in candidates
-                     if found is not None and "(" in found and catalog.implicit_transaction(found) is not None), None)
+                     if found is not None and "(" in found and (spec := catalog.implicit_transaction(found)) is not None
+                     and self.holds_enabled(spec)), None)
 
     def _find_library_models(self, model_bases: frozenset[str]) -> dict[str, str]:
         if not model_bases:
@@ -1247,7 +1318,8 @@ class ProjectIndex:
             if clients or module.factories or module.objects or module.scopes or module.registered_once \
                     or module.scheduled \
                     or module.openers \
-                    or module.routes or module.request_settings or module.installers or holders \
+                    or module.routes or module.request_settings or module.hold_settings or module.installers \
+                    or holders \
                     or project_holders or module.yields or self._lends_external_bindings(module) \
                     or module.module in self._inheriting_modules:
                 # openers resolved through other modules' imports, which the compact form drops
@@ -1422,8 +1494,7 @@ def _project_screen_words(settings: Settings, index: ProjectIndex, vocabularies:
     reaching = index.reaching_names(with_publishes=settings.is_enabled("DBP203", opt_in=True)) \
         | index.external_bindings()
     model_queries = index.model_queries(settings.catalog)
-    session_openers = frozenset(index.shared_sessions_left_open(settings.catalog)) if settings.session_helpers \
-        else frozenset()
+    session_openers = index.judged_session_openers(settings.catalog, settings.session_helpers)
     request_dependencies = index.request_session_dependencies(settings.catalog)
     key = "\1".join([settings.fingerprint(), *("\0".join(sorted(part)) for part in (
         extra, objects, scopes, project, reaching, vocabularies, model_queries, session_openers,

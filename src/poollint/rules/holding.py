@@ -710,16 +710,22 @@ class _HoldingRule(FileRule, RequestSessions):
             return
         self._begins_a_shared_session(node, function)
         model_query = self._model_query(node)
-        if model_query is not None:
-            key = (id(function.node), model_query.model_session)
+        session_function = self._session_function(node)
+        if session_function is not None and self.qualified_name(func) in session_function.end_functions:
+            self._end_session((id(function.node), session_function.model_session))  # `close_old_connections()`
+            return
+        begun = model_query or session_function
+        if begun is not None:
+            key = (id(function.node), begun.model_session)
             if key not in self._sessions:
-                self._sessions[key] = Hold(function.node, self._function_depth(function), False, model_query.library,
-                                           self._display(node), node, implicit=True, shared=model_query.model_session)
+                self._sessions[key] = Hold(function.node, self._function_depth(function), False, begun.library,
+                                           self._display(node), node, implicit=True, shared=begun.model_session,
+                                           related=self._enabled_by(begun))
             return
         if isinstance(func, cst.Attribute):
             receiver = dotted_name(func.value)
             qualified = self.qualified_name(func.value) if receiver else None
-            spec = self.catalog.implicit_transaction(qualified)
+            spec = self._enabled(self.catalog.implicit_transaction(qualified))
             if spec is not None and receiver is not None:
                 key = (id(function.node), receiver)
                 if func.attr.value in spec.end_methods:
@@ -739,7 +745,7 @@ class _HoldingRule(FileRule, RequestSessions):
             receiver = dotted_name(arg.value)
             if receiver is None or arg.star:
                 continue
-            spec = self.catalog.implicit_transaction(self.qualified_name(arg.value))
+            spec = self._enabled(self.catalog.implicit_transaction(self.qualified_name(arg.value)))
             if spec is None or self._sqlite_name(arg.value):
                 continue
             key = (id(function.node), receiver)
@@ -759,16 +765,43 @@ class _HoldingRule(FileRule, RequestSessions):
         leaves its transaction open (ProjectIndex.shared_sessions_left_open: `User.query.get()`,
         `db.session.get()`, a helper's helper at most): that transaction is open here after the call."""
         index = self.context.index
-        if index is None or not self.context.settings.session_helpers:
+        if index is None:
             return
         left_open = index.shared_sessions_left_open(self.catalog)
         name = self._callee_name(node.func) if left_open else None
         for session in sorted(left_open.get(name, ())) if name else ():
             key = (id(function.node), session)
             spec = self.catalog.implicit_transaction(session)
-            if key not in self._sessions and spec is not None:
+            # a connection the framework keeps for the whole request (Django's pool) is kept whoever queried;
+            # a session's transaction a helper leaves open, only with `session-helpers` (about one in six right)
+            if key not in self._sessions and spec is not None and (spec.setting or self.context.settings.session_helpers):
                 self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
-                                           self._display(node), node, implicit=True, shared=session)
+                                           self._display(node), node, implicit=True, shared=session,
+                                           related=self._enabled_by(spec))
+
+    def _enabled(self, spec: Optional[ImplicitTransactionSpec]) -> Optional[ImplicitTransactionSpec]:
+        """`spec`, unless it is a hold the project's settings do not enable (Django's pool switched off)."""
+        index = self.context.index
+        if spec is None or not spec.setting:
+            return spec
+        return spec if index is not None and index.holds_enabled(spec) else None
+
+    def _session_function(self, node: cst.Call) -> Optional[ImplicitTransactionSpec]:
+        """The hold a library function begins or ends on the session every module shares, where enabled:
+        `get_object_or_404(Document, pk=pk)`, `close_old_connections()` of Django with its pool on."""
+        if not isinstance(node.func, (cst.Name, cst.Attribute)):
+            return None
+        return self._enabled(self.catalog.session_function(self.qualified_name(node.func)))
+
+    def _enabled_by(self, spec: ImplicitTransactionSpec) -> Related:
+        """Where the project's settings enable the hold `spec` describes, to show beside the finding."""
+        index = self.context.index
+        site = index.hold_setting_site(spec) if index is not None else None
+        if site is None:
+            return ()
+        path, line = site
+        return (Location(display_path(index.root / path), line, 1,
+                         f"`{spec.setting}` makes {spec.library} keep a connection until {spec.held_until}"),)
 
     def _callee_name(self, func: cst.BaseExpression) -> Optional[str]:
         """The qualified name of the project function or method a call's function names: an import or a
@@ -788,13 +821,15 @@ class _HoldingRule(FileRule, RequestSessions):
         index = self.context.index
         if not isinstance(func, cst.Attribute) or index is None or not self.catalog.model_bases():
             return None
-        lazy = self.catalog.lazy_query_methods()
-        if func.attr.value in lazy:
-            return None
+        methods = [func.attr.value]
         query = func.value
-        while isinstance(query, cst.Call) and isinstance(query.func, cst.Attribute) and query.func.attr.value in lazy:
+        while isinstance(query, cst.Call) and isinstance(query.func, cst.Attribute):
+            methods.append(query.func.attr.value)
             query = query.func.value
         if not isinstance(query, cst.Attribute):
+            return None
+        lazy = self.catalog.lazy_model_query_methods().get(query.attr.value)
+        if lazy is None or methods[0] in lazy or any(method not in lazy for method in methods[1:]):
             return None
         base = index.library_model(self.qualified_name(query.value), self.catalog)
         return self.catalog.model_query(base, query.attr.value) if base is not None else None
@@ -812,12 +847,27 @@ class _HoldingRule(FileRule, RequestSessions):
         callee_function, _, callee_context = callee
         ends = self._implicit_end_methods()
 
-        def ended() -> set[str]:
-            return {qualified for call in calls_in(callee_function.body)
-                    if isinstance(call.func, cst.Attribute) and call.func.attr.value in ends
-                    for qualified in (self.qualified_name(call.func.value),) if qualified}
+        def ended(function: cst.FunctionDef, nested: bool) -> set[str]:
+            found = set()
+            for call in calls_in(function.body):
+                # `connections.close_all()` gives back the connection every module shares (end-functions)
+                by_function = self.catalog.session_function(self.qualified_name(call.func)) \
+                    if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+                if by_function is not None and self.qualified_name(call.func) in by_function.end_functions:
+                    found.add(by_function.model_session)
+                elif isinstance(call.func, cst.Attribute) and call.func.attr.value in ends:
+                    qualified = self.qualified_name(call.func.value)
+                    if qualified:
+                        found.add(qualified)
+                elif not nested and shared.keys() & self.catalog.setting_kept_sessions() \
+                        and (inner := self._project_function(call)) is not None:
+                    # a helper of its own that gives the framework's connection back around the slow part
+                    # (`with db_connection_released():` calling `connections.close_all()`)
+                    inner_function, _, inner_context = inner
+                    found |= self._in_context(inner_context, lambda: ended(inner_function, True))
+            return found
 
-        found = self._in_context(callee_context, ended) & shared.keys()
+        found = self._in_context(callee_context, lambda: ended(callee_function, False)) & shared.keys()
         for qualified in found:
             del self._sessions[shared[qualified]]
         return bool(found)
@@ -1786,6 +1836,18 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         locks or bounds opens a connection per checkout there (NullPool: `create_engine` before 2.0,
         `create_async_engine` with aiosqlite before 2.0.38).
 
+        Django with its connection pool on (Django 5.1: `"pool"` in a PostgreSQL database's `OPTIONS`,
+        set anywhere in a settings module, also in a branch or a function that builds the settings, to
+        anything but `False` or `None`) checks a connection out of the pool at a request's or a task's
+        first query and gives it back only when the request or task ends: a model's query (`Note.objects.
+        get(pk=pk)`, `Note.objects.filter(...).first()`; one that only builds a queryset, `filter`,
+        `order_by`, runs nothing), `get_object_or_404()`, or a call of a project function, method or class
+        whose code runs one and does not give the connection back (`SiteConfig()` of a dataclass whose
+        `__post_init__` loads it, through a helper's helper at most) begins the hold; what the function
+        waits on after it is reported. `close_old_connections()` or `connections.close_all()`, directly or
+        in a project function the function calls (`with connection_released():`), ends it. Without the
+        pool each thread keeps a connection of its own that no other request waits for: nothing is judged.
+
         A FastAPI handler's dependencies run before its body and share one session per request
         (`db: Session = Depends(get_db)`, `Annotated[Session, Depends(get_db)]`, or an alias of that,
         `SessionDep`, in any module). A dependency that queries it and neither commits, rolls back nor
@@ -1844,6 +1906,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
             return ("the request's session stays idle in transaction, its connection checked out, until the "
                     "handler commits it or the response is sent")
         if hold.implicit:
+            spec = self.catalog.implicit_transaction(hold.shared) if hold.shared else None
+            if spec is not None and spec.held_until:
+                return f"its connection stays checked out of the pool until {spec.held_until}"
             return ("the session stays idle in transaction, its connection checked out, until it commits, "
                     "rolls back or closes")
         return "the pool has one connection fewer for the whole wait"
