@@ -857,7 +857,7 @@ class ProjectIndex:
         if not model_bases:
             return {}
         found = {f"{m.module}.{name}" if m.module else name: base
-                 for m in self.modules.values() for name, base in m.library_models}
+                 for m in self.modules.values() for name, base in m.library_models if base in model_bases}
         children: dict[str, list[str]] = {}
         for module in self.modules.values():
             for name, bases in module.subclasses:
