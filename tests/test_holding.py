@@ -280,3 +280,21 @@ def test_a_helper_leaves_a_shared_session_open_only_with_session_helpers_on(
     (project / "pyproject.toml").write_text('[project]\nname = "portal"\n[tool.poollint]\nsession-helpers = "yes"\n')
     assert main(["check", "--no-cache", str(project)]) == 2
     assert "`session-helpers` must be true or false" in capsys.readouterr().err
+
+
+def test_django_pool_holds_are_judged_only_with_pool_holds_on(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import shutil
+
+    project = tmp_path / "notes"
+    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "projects" / "DBP202_django_pooled_connection_positive",
+                    project, ignore=shutil.ignore_patterns(".poollint_cache"))
+    assert main(["check", "--no-cache", str(project)]) == 1  # the fixture turns it on
+    assert "runs while `Note.objects.get()` on line 18 holds a pooled django connection" in capsys.readouterr().out
+
+    (project / "pyproject.toml").write_text('[project]\nname = "notes"\n')
+    assert main(["check", "--no-cache", str(project)]) == 0
+    assert "DBP202" not in capsys.readouterr().out
+
+    (project / "pyproject.toml").write_text('[project]\nname = "notes"\n[tool.poollint]\npool-holds = 1\n')
+    assert main(["check", "--no-cache", str(project)]) == 2
+    assert "`pool-holds` must be true or false" in capsys.readouterr().err

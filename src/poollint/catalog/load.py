@@ -241,20 +241,22 @@ def _builtin_documents() -> tuple[tuple[str, Mapping[str, Any]], ...]:
     return tuple(docs)
 
 
-def load_catalog(extensions: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Catalog:
-    """The built-in catalog plus `(where, document)` extensions in the same format."""
+def load_catalog(extensions: Iterable[tuple[str, Mapping[str, Any]]] = (), pool_holds: bool = False) -> Catalog:
+    """The built-in catalog plus `(where, document)` extensions in the same format. `pool_holds`: whether
+    the holds a framework keeps where its settings enable a pool (`implicit-transactions` entries with a
+    `setting`: Django's pool) are in it, the `pool-holds` setting."""
     extensions = tuple(extensions)
-    return _build_catalog(extensions) if extensions else _builtin_catalog()
+    return _build_catalog(extensions, pool_holds) if extensions else _builtin_catalog(pool_holds)
 
 
-@lru_cache(maxsize=1)
-def _builtin_catalog() -> Catalog:
-    # every Settings without extensions holds this one (immutable) catalog: an editor's flake8 and the
+@lru_cache(maxsize=2)
+def _builtin_catalog(pool_holds: bool = False) -> Catalog:
+    # every Settings without extensions holds one of these (immutable) catalogs: an editor's flake8 and the
     # tests build many settings, and validating the built-in entries each time cost more than a check
-    return _build_catalog(())
+    return _build_catalog((), pool_holds)
 
 
-def _build_catalog(extensions: tuple[tuple[str, Mapping[str, Any]], ...]) -> Catalog:
+def _build_catalog(extensions: tuple[tuple[str, Mapping[str, Any]], ...], pool_holds: bool = False) -> Catalog:
     sections: dict[str, list[Any]] = {name: [] for name in _SECTIONS}
     guards = Guards()
     for name, document in _builtin_documents():
@@ -268,7 +270,8 @@ def _build_catalog(extensions: tuple[tuple[str, Mapping[str, Any]], ...]) -> Cat
     return Catalog.build(
         sections["clients"], sections["transactions"], sections["checkouts"], sections["external-calls"], guards,
         background=sections["background"], offload=sections["offload"],
-        implicit_transactions=sections["implicit-transactions"],
+        # a hold only a setting of the project enables is judged with `pool-holds` only (settings.py)
+        implicit_transactions=[spec for spec in sections["implicit-transactions"] if pool_holds or not spec.setting],
         request_transactions=sections["request-transactions"],
     )
 

@@ -1836,6 +1836,8 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         locks or bounds opens a connection per checkout there (NullPool: `create_engine` before 2.0,
         `create_async_engine` with aiosqlite before 2.0.38).
 
+        With `pool-holds = true` (off by default: whether such a hold exhausts the pool depends on how many
+        requests one process serves at once against the pool's `max_size`, which the code rarely shows),
         Django with its connection pool on (Django 5.1: `"pool"` in a PostgreSQL database's `OPTIONS`,
         set anywhere in a settings module, also in a branch or a function that builds the settings, to
         anything but `False` or `None`) checks a connection out of the pool at a request's or a task's
