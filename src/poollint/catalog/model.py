@@ -597,13 +597,16 @@ class Catalog:
                 return spec
         return None
 
-    def session_function(self, qualified_name: Optional[str]) -> Optional[ImplicitTransactionSpec]:
+    def session_function(self, qualified_name: Optional[str]) -> Optional[tuple[ImplicitTransactionSpec, bool]]:
         """The implicit transactions whose shared session a library function begins or ends (Django's
-        `get_object_or_404`, `close_old_connections`: ImplicitTransactionSpec.begin_functions)."""
+        `get_object_or_404`, `close_old_connections`: ImplicitTransactionSpec.begin_functions), and
+        whether it ends it."""
         if not qualified_name:
             return None
-        return next((spec for spec in self.implicit_transactions
-                     if qualified_name in spec.begin_functions or qualified_name in spec.end_functions), None)
+        for spec in self.implicit_transactions:
+            if qualified_name in spec.begin_functions or qualified_name in spec.end_functions:
+                return spec, qualified_name in spec.end_functions
+        return None
 
     def setting_kept_sessions(self) -> frozenset[str]:
         """The sessions every module shares that a framework keeps through a whole request where the

@@ -1130,12 +1130,17 @@ class _ModuleReader:
             self.catalog.lazy_model_query_methods(),
             frozenset(f for spec in self.catalog.implicit_transactions for f in (*spec.begin_functions, *spec.end_functions))))
         found: list[tuple[str, ast.Call, ast.expr]] = []  # ("model", "begin" or "end", the call, its receiver)
+        # (kind, the call, as written, qualified) of a library function that names the session itself
+        by_function: list[tuple[str, ast.Call, str, str]] = []
         for call in outline.calls:
             func = call.func
             if functions and isinstance(func, (ast.Name, ast.Attribute)):
-                spec = self.catalog.session_function(self.qualified(func))
-                if spec is not None:  # `get_object_or_404(Document, pk=pk)`: the function names the session
-                    found.append(("end" if self.qualified(func) in spec.end_functions else "begin", call, func))
+                qualified = self.qualified(func)
+                session_function = self.catalog.session_function(qualified)
+                if session_function is not None and qualified is not None:  # `get_object_or_404(Document, pk=pk)`
+                    dotted = dotted_name(func)
+                    if dotted is not None:
+                        by_function.append(("end" if session_function[1] else "begin", call, dotted, qualified))
                     continue
             if not isinstance(func, ast.Attribute):
                 continue
@@ -1148,15 +1153,13 @@ class _ModuleReader:
                 found.append(("end" if method in end_methods else "begin", call, func.value))
         # what each receiver names at module level: cheap, and most `.get()` calls are a local dict's, so the
         # walks below (generators, handlers, the function's own names) run only for a module's session
-        named: list[tuple[str, ast.Call, str, str]] = []  # (kind, the call, its receiver as written, qualified)
+        named = by_function  # (kind, the call, its receiver as written, qualified)
         for kind, call, receiver in found:
             dotted = dotted_name(receiver)
             if dotted is None:
                 continue
             if kind == "model":  # `User.query`: by the model class, a name of the project
                 qualified = self._project_name(dotted)
-            elif self.catalog.session_function(self.qualified(receiver)) is not None:
-                qualified = self.qualified(receiver)
             else:
                 qualified = self.qualified(receiver)
                 if qualified is not None and "(" not in qualified and not self._in_project(qualified):

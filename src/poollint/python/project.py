@@ -839,7 +839,8 @@ class ProjectIndex:
         scoped_session(...)` -> `sqlalchemy.orm.scoped_session()`. None for anything else."""
         by_function = catalog.session_function(raw)
         if by_function is not None:  # `get_object_or_404(...)`, `close_old_connections()`
-            return by_function.model_session if self.holds_enabled(by_function) else None
+            spec = by_function[0]
+            return spec.model_session if self.holds_enabled(spec) else None
         owner, _, attribute = raw.rpartition(".")
         model = self.library_model(owner, catalog) if owner else None
         if model is not None:

@@ -711,10 +711,10 @@ class _HoldingRule(FileRule, RequestSessions):
         self._begins_a_shared_session(node, function)
         model_query = self._model_query(node)
         session_function = self._session_function(node)
-        if session_function is not None and self.qualified_name(func) in session_function.end_functions:
-            self._end_session((id(function.node), session_function.model_session))  # `close_old_connections()`
+        if session_function is not None and session_function[1]:
+            self._end_session((id(function.node), session_function[0].model_session))  # `close_old_connections()`
             return
-        begun = model_query or session_function
+        begun = model_query or (session_function[0] if session_function is not None else None)
         if begun is not None:
             key = (id(function.node), begun.model_session)
             if key not in self._sessions:
@@ -786,12 +786,14 @@ class _HoldingRule(FileRule, RequestSessions):
             return spec
         return spec if index is not None and index.holds_enabled(spec) else None
 
-    def _session_function(self, node: cst.Call) -> Optional[ImplicitTransactionSpec]:
-        """The hold a library function begins or ends on the session every module shares, where enabled:
-        `get_object_or_404(Document, pk=pk)`, `close_old_connections()` of Django with its pool on."""
+    def _session_function(self, node: cst.Call) -> Optional[tuple[ImplicitTransactionSpec, bool]]:
+        """The hold a library function begins or ends on the session every module shares, where enabled,
+        and whether it ends it: `get_object_or_404(Document, pk=pk)`, `close_old_connections()` of Django
+        with its pool on."""
         if not isinstance(node.func, (cst.Name, cst.Attribute)):
             return None
-        return self._enabled(self.catalog.session_function(self.qualified_name(node.func)))
+        found = self.catalog.session_function(self.qualified_name(node.func))
+        return found if found is not None and self._enabled(found[0]) is not None else None
 
     def _enabled_by(self, spec: ImplicitTransactionSpec) -> Related:
         """Where the project's settings enable the hold `spec` describes, to show beside the finding."""
@@ -853,8 +855,8 @@ class _HoldingRule(FileRule, RequestSessions):
                 # `connections.close_all()` gives back the connection every module shares (end-functions)
                 by_function = self.catalog.session_function(self.qualified_name(call.func)) \
                     if isinstance(call.func, (cst.Name, cst.Attribute)) else None
-                if by_function is not None and self.qualified_name(call.func) in by_function.end_functions:
-                    found.add(by_function.model_session)
+                if by_function is not None and by_function[1]:
+                    found.add(by_function[0].model_session)
                 elif isinstance(call.func, cst.Attribute) and call.func.attr.value in ends:
                     qualified = self.qualified_name(call.func.value)
                     if qualified:
