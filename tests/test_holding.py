@@ -262,39 +262,29 @@ def test_a_model_session_outside_the_receivers_is_an_error(project: Path, capsys
     assert "`implicit-transactions.model-session` must name one of its `receivers`" in capsys.readouterr().err
 
 
-def test_a_helper_leaves_a_shared_session_open_only_with_session_helpers_on(
-        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize("fixture, name, setting, wrong_value, reported", [
+    # a helper that leaves a shared session's transaction open begins its caller's hold
+    ("DBP202_shared_session_left_open_by_a_helper_positive", "portal", "session-helpers", '"yes"',
+     "runs while `find_user()` on line 17 holds"),
+    # Django keeps a request's pooled connection from its first query
+    ("DBP202_django_pooled_connection_positive", "notes", "pool-holds", "1",
+     "runs while `Note.objects.get()` on line 18 holds a pooled django connection"),
+])
+def test_an_opt_in_hold_is_judged_only_with_its_setting_on(
+        tmp_path: Path, capsys: pytest.CaptureFixture, fixture: str, name: str, setting: str, wrong_value: str,
+        reported: str) -> None:
     import shutil
 
-    project = tmp_path / "portal"
-    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "projects"
-                    / "DBP202_shared_session_left_open_by_a_helper_positive", project,
+    project = tmp_path / name
+    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "projects" / fixture, project,
                     ignore=shutil.ignore_patterns(".poollint_cache"))
     assert main(["check", "--no-cache", str(project)]) == 1  # the fixture turns it on
-    assert "runs while `find_user()` on line 17 holds" in capsys.readouterr().out
+    assert reported in capsys.readouterr().out
 
-    (project / "pyproject.toml").write_text('[project]\nname = "portal"\n')
+    (project / "pyproject.toml").write_text(f'[project]\nname = "{name}"\n')
     assert main(["check", "--no-cache", str(project)]) == 0
     assert "DBP202" not in capsys.readouterr().out
 
-    (project / "pyproject.toml").write_text('[project]\nname = "portal"\n[tool.poollint]\nsession-helpers = "yes"\n')
+    (project / "pyproject.toml").write_text(f'[project]\nname = "{name}"\n[tool.poollint]\n{setting} = {wrong_value}\n')
     assert main(["check", "--no-cache", str(project)]) == 2
-    assert "`session-helpers` must be true or false" in capsys.readouterr().err
-
-
-def test_django_pool_holds_are_judged_only_with_pool_holds_on(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    import shutil
-
-    project = tmp_path / "notes"
-    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "projects" / "DBP202_django_pooled_connection_positive",
-                    project, ignore=shutil.ignore_patterns(".poollint_cache"))
-    assert main(["check", "--no-cache", str(project)]) == 1  # the fixture turns it on
-    assert "runs while `Note.objects.get()` on line 18 holds a pooled django connection" in capsys.readouterr().out
-
-    (project / "pyproject.toml").write_text('[project]\nname = "notes"\n')
-    assert main(["check", "--no-cache", str(project)]) == 0
-    assert "DBP202" not in capsys.readouterr().out
-
-    (project / "pyproject.toml").write_text('[project]\nname = "notes"\n[tool.poollint]\npool-holds = 1\n')
-    assert main(["check", "--no-cache", str(project)]) == 2
-    assert "`pool-holds` must be true or false" in capsys.readouterr().err
+    assert f"`{setting}` must be true or false" in capsys.readouterr().err
