@@ -4,7 +4,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, replace
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import libcst as cst
 
@@ -314,13 +314,13 @@ class _HoldingRule(FileRule, RequestSessions):
             return
         if self.context.is_test_file:
             return
-        self._track_sessions(node)
+        ended_after_waiting = self._track_sessions(node)
         if self._streams_a_response(node):
             self._judge_streamed_response(node)
             return
         # a call that begins a session's transaction (`self.sync(session)` that queries with it) is not judged
         # inside that transaction: whether its slow call comes before a commit is the callee's to say
-        holds = [hold for hold in self._active_holds() if hold.line_node is not node]
+        holds = [hold for hold in self._active_holds() if hold.line_node is not node] + ended_after_waiting
         if holds:
             self._judge(node, holds)
 
@@ -696,24 +696,26 @@ class _HoldingRule(FileRule, RequestSessions):
         frame = self.context.frame_binding(expression.value)
         return frame is not None and (id(frame.node), expression.value) in self._on_sqlite
 
-    def _track_sessions(self, node: cst.Call) -> None:
+    def _track_sessions(self, node: cst.Call) -> list[Hold]:
+        """Begins and ends the sessions' transactions `node` begins or ends; returns the holds it ends only
+        after it waited on an external call inside them (a helper handed the session that posts, then commits)."""
         self._track_sqlite(node)
         function = self.context.enclosing_function()
         if function is None or not isinstance(function.node, cst.FunctionDef):
-            return
+            return []
         if self._track_assigned_checkout(node, function):
-            return
+            return []
         func = node.func
         if self._ends_a_checkout(node, function):
-            return
+            return []
         if self._ends_a_shared_session(node, function):
-            return
+            return []
         self._begins_a_shared_session(node, function)
         model_query = self._model_query(node)
         session_function = self._session_function(node)
         if session_function is not None and session_function[1]:
             self._end_session((id(function.node), session_function[0].model_session))  # `close_old_connections()`
-            return
+            return []
         begun = model_query or (session_function[0] if session_function is not None else None)
         if begun is not None:
             key = (id(function.node), begun.model_session)
@@ -721,7 +723,7 @@ class _HoldingRule(FileRule, RequestSessions):
                 self._sessions[key] = Hold(function.node, self._function_depth(function), False, begun.library,
                                            self._display(node), node, implicit=True, shared=begun.model_session,
                                            related=self._enabled_by(begun))
-            return
+            return []
         if isinstance(func, cst.Attribute):
             receiver = dotted_name(func.value)
             qualified = self.qualified_name(func.value) if receiver else None
@@ -740,7 +742,8 @@ class _HoldingRule(FileRule, RequestSessions):
                     self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
                                                f"{receiver}.{func.attr.value}()", node, implicit=True,
                                                shared="" if own else qualified or "")
-                return
+                return []
+        ended_after_waiting: list[Hold] = []
         for position, arg in enumerate(node.args):  # a session handed to another function
             receiver = dotted_name(arg.value)
             if receiver is None or arg.star:
@@ -750,6 +753,9 @@ class _HoldingRule(FileRule, RequestSessions):
                 continue
             key = (id(function.node), receiver)
             effect = self._session_effect(node, position, arg, spec)
+            if effect in ("end", "restart") and key in self._sessions \
+                    and self._waits_before_ending(node, position, arg, spec):
+                ended_after_waiting.append(self._sessions[key])
             if effect == "restart":  # it ends the transaction, then a query of its own begins the next
                 self._end_session(key)
             if effect in ("begin", "restart") and key not in self._sessions:
@@ -759,6 +765,7 @@ class _HoldingRule(FileRule, RequestSessions):
                 self._end_session(key)
             elif effect == "unknown":  # stay silent about what follows (a callee that does neither changes nothing)
                 self._sessions.pop(key, None)
+        return ended_after_waiting
 
     def _begins_a_shared_session(self, node: cst.Call, function: Frame) -> None:
         """`user = load_user(user_id)`, a project function that queries a session every module shares and
@@ -952,16 +959,34 @@ class _HoldingRule(FileRule, RequestSessions):
                 if qualified and "(" not in qualified else None
             return None if klass is not None and not self._may_end_sessions(klass[0]) else "unknown"
         function, _, context = callee
-        parameters = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
-        if parameters and parameters[0] in ("self", "cls"):
-            parameters = parameters[1:]
-        if arg.keyword is not None:
-            name = arg.keyword.value
-        elif position < len(parameters):
-            name = parameters[position]
-        else:
+        name = _handed_parameter(function, position, arg)
+        if name is None:
             return "unknown"
         return self._parameter_effect(function, context, name, spec, depth)
+
+    def _waits_before_ending(self, call: cst.Call, position: int, arg: cst.Arg, spec) -> bool:
+        """Whether the project function `call` hands the session to (as its argument `arg`) reaches an
+        external call before its first call that ends that session, or may end it (hands it on to a callee
+        that ends it or that poollint cannot read): `send_webhook(payload, db=db)` that posts, then logs the
+        delivery and commits, posts inside the caller's transaction."""
+        callee = self._project_function(call)
+        if callee is None:
+            return False
+        function, klass, context = callee
+        name = _handed_parameter(function, position, arg)
+        if name is None:
+            return False
+
+        def may_end(node: cst.Call) -> bool:
+            func = node.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == name:
+                return func.attr.value in spec.end_methods
+            return any(isinstance(a.value, cst.Name) and a.value.value == name
+                       and self._session_effect(node, p, a, spec, 1) in ("end", "restart", "unknown")
+                       for p, a in enumerate(node.args))
+
+        return self._in_context(context, lambda: self._reach_function(
+            function, klass, MAX_CHAIN_DEPTH - 1, frozenset({id(function)}), stop=may_end)) is not None
 
     def _parameter_effect(self, function: cst.FunctionDef, context: FileContext, name: str, spec,
                           depth: int) -> Optional[str]:
@@ -1444,20 +1469,25 @@ class _HoldingRule(FileRule, RequestSessions):
         return (Site(self.context, node, message),)
 
     def _reach_function(self, function: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int,
-                        seen: frozenset[int], unset: frozenset[str] = frozenset()) -> Optional[Reached]:
+                        seen: frozenset[int], unset: frozenset[str] = frozenset(),
+                        stop: Optional[Callable[[cst.Call], bool]] = None) -> Optional[Reached]:
+        """The first external call `function` reaches, in the order its body runs; with `stop`, only one
+        reached before the first call `stop` accepts (not cached: the stop is the caller's)."""
         key = (id(function), depth, unset)
-        if key in self._reach_cache:
-            return self._reach_cache[key]
-        self._reach_cache[key] = None  # a cycle ends here
+        if stop is None:
+            if key in self._reach_cache:
+                return self._reach_cache[key]
+            self._reach_cache[key] = None  # a cycle ends here
         context = self.context
         saved = context.frames, context.current_statement
         context.frames = [context.frames[0]] + ([Frame(klass)] if klass is not None else [])
         try:
-            scan = _BodyScan(self, function, depth, seen, unset)
+            scan = _BodyScan(self, function, depth, seen, unset, stop)
             cst_visit(function, scan)
         finally:
             context.frames, context.current_statement = saved
-        self._reach_cache[key] = scan.found
+        if stop is None:
+            self._reach_cache[key] = scan.found
         return scan.found
 
 
@@ -1465,16 +1495,18 @@ class _BodyScan(cst.CSTVisitor):
     """Walks one project function with the shared context's binding rules, in that function's own scope."""
 
     def __init__(self, rule: _HoldingRule, function: cst.FunctionDef, depth: int, seen: frozenset[int],
-                 unset: frozenset[str] = frozenset()) -> None:
+                 unset: frozenset[str] = frozenset(), stop: Optional[Callable[[cst.Call], bool]] = None) -> None:
         self.rule = rule
         self.function = function
         self.depth = depth
         self.seen = seen
         self.unset = unset  # parameters this call leaves false (`confirm_prompt=False` by default, `fetch=False`)
+        self.stop = stop  # the scan ends, finding nothing more, at the first call this accepts
+        self.stopped = False
         self.found: Optional[Reached] = None
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.found is not None:
+        if self.found is not None or self.stopped:
             return False
         if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not self.function:
             return False  # only defined here
@@ -1491,6 +1523,9 @@ class _BodyScan(cst.CSTVisitor):
                 cst_visit(node.orelse, self)
             return False
         if isinstance(node, cst.Call):
+            if self.stop is not None and self.stop(node):
+                self.stopped = True
+                return False
             if self.rule._starts_in_background(node):
                 return False
             self.found = self.rule._reached(node, self.depth, self.seen, self.unset)
@@ -2147,6 +2182,17 @@ def _ends_in(statement: cst.CSTNode, name: str, methods: set[str]) -> bool:
             _ends_in(other, name, methods) if isinstance(other, cst.If)
             else _ends_on_every_path(other.body, name, methods))
     return False
+
+
+def _handed_parameter(function: cst.FunctionDef, position: int, arg: cst.Arg) -> Optional[str]:
+    """The parameter of `function` that receives `arg`, the argument at `position` of a call to it (a
+    method's `self` left out); None when poollint cannot tell (`*args`)."""
+    parameters = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
+    if parameters and parameters[0] in ("self", "cls"):
+        parameters = parameters[1:]
+    if arg.keyword is not None:
+        return arg.keyword.value
+    return parameters[position] if position < len(parameters) else None
 
 
 class _MethodsCalledOn(cst.CSTVisitor):
