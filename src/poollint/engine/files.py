@@ -46,26 +46,6 @@ def collect_less_often() -> None:
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
 
 
-def _c_library_trim() -> Callable[[int], int]:
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None).malloc_trim  # glibc's
-    except (OSError, AttributeError, ImportError):  # another C library (musl, macOS, Windows): nothing to do
-        return lambda pad: 0
-
-
-_TRIM = _c_library_trim()
-
-
-def give_back_freed_memory() -> None:
-    """Between files in poollint's own processes: returns to the system the C heap that the last file's
-    trees freed. Python leaves freed blocks in the heap for reuse, so a worker kept the high-water mark of
-    every file it had analysed (and the index pass's results it was forked with): on the bench corpus
-    the largest worker grew from 165 MB to over 300 MB."""
-    _TRIM(0)
-
-
 def ignore_interrupts() -> None:
     """In a worker process: Ctrl-C is the parent's to handle (it stops the pool); a worker that
     raised KeyboardInterrupt too would print one traceback per process."""

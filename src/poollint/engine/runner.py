@@ -13,8 +13,8 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 from poollint.config.pyscan import PythonFacts, is_module_imported_as, python_facts
 from poollint.engine.cache import ResultCache, cache_key
-from poollint.engine.files import (collect_less_often, discover, frozen_heap, give_back_freed_memory, ignore_interrupts,
-                                   is_config_file, is_python_file)
+from poollint.engine.files import (collect_less_often, discover, frozen_heap, ignore_interrupts, is_config_file,
+                                   is_python_file)
 from poollint.engine.index import find_project_root, index_covering, indexes_for
 from poollint.engine.plan import screen_vocabularies
 from poollint.engine.suppress import file_noqa_codes, is_suppressed_in_file, malformed_noqa
@@ -219,7 +219,6 @@ def _analyze_job(job: _Job) -> FileResult:
     findings, errors, facts = analyze_file(Path(path), shown, data, _WORKER_SETTINGS, screen=screen,
                                            module_name=module_name, index=index_covering(_WORKER_INDEXES, Path(path)),
                                            screened=screened, url_facts=url_facts)
-    give_back_freed_memory()
     return findings, errors, facts, take_reads()
 
 
@@ -241,7 +240,6 @@ def _run_jobs(jobs: list[_Job], sizes: list[tuple[str, int]],
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     order = _job_order(sizes)
-    give_back_freed_memory()  # what the index pass freed is not copied into every worker
     with frozen_heap(), context.Pool(min(workers, len(jobs)), initializer=_init_pool_worker,
                                      initargs=(settings, indexes)) as pool:
         done = []
