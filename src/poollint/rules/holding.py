@@ -1831,8 +1831,10 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         function hands it on to one that queries (up to three calls deep, `check_quota(db)` ->
         `fetch_usage(db)`); handed to one that commits, rolls back or closes it on every path that
         returns (in `finally`, at its top level before any `return`, in both branches of an `if`), or
-        hands it to one that ends it anywhere, or to anything unknown, it is not followed further.
-        Handed to one that neither queries nor ends it, or to the constructor of a project class that
+        hands it to one that ends it anywhere, or to anything unknown, it is not followed further,
+        but the call itself is judged inside the transaction when the function reaches an external
+        call before its first call that ends, or may end, the session (`send_webhook(payload, db=db)`
+        that posts, then records the delivery and commits). Handed to one that neither queries nor ends it, or to the constructor of a project class that
         never commits, rolls back nor closes anything (a repository that only reads), its transaction
         is as it was.
         One that ends it on some paths only (`get_or_create()` committing only when it creates) leaves
