@@ -1834,9 +1834,9 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         hands it to one that ends it anywhere, or to anything unknown, it is not followed further,
         but the call itself is judged inside the transaction when the function reaches an external
         call before its first call that ends, or may end, the session (`send_webhook(payload, db=db)`
-        that posts, then records the delivery and commits). Handed to one that neither queries nor ends it, or to the constructor of a project class that
-        never commits, rolls back nor closes anything (a repository that only reads), its transaction
-        is as it was.
+        that posts, then records the delivery and commits). Handed to one that neither queries nor
+        ends it, or to the constructor of a project class that never commits, rolls back nor closes
+        anything (a repository that only reads), its transaction is as it was.
         One that ends it on some paths only (`get_or_create()` committing only when it creates) leaves
         it open on the others; one that ends it and then queries again (`db.commit(); db.refresh(message)`,
         outside an `except` handler) leaves a new transaction open, begun at the call. A session every module
