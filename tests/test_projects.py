@@ -105,6 +105,12 @@ def _flake8(project: Path, *extra: str, target: str = ".") -> set[tuple[str, int
     return _finish_flake8(_start_flake8(project, *extra, target=target))
 
 
+def _parsed_by_flake8(cli: set[tuple[str, int, int, str, str]]) -> set[tuple[str, int, int, str, str]]:
+    """What flake8 reports of the CLI's findings: not a file that does not parse, which flake8 reports
+    itself (E999) without handing it to plugins."""
+    return {finding for finding in cli if finding[3] != "DBP000"}
+
+
 def _parse_flake8(stdout: str) -> set[tuple[str, int, int, str, str]]:
     found = set()
     for line in stdout.splitlines():
@@ -137,7 +143,7 @@ def test_flake8_in_parallel_reports_what_the_cli_reports(project: Path, tmp_path
     monkeypatch.chdir(copy)
     assert main(["check", "--format", "json", "."]) in (0, 1)
     cli = {(f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(capsys.readouterr().out)}
-    assert _finish_flake8(parallel) == cli
+    assert _finish_flake8(parallel) == _parsed_by_flake8(cli)
     assert {(path, line, code) for path, line, _, code, _ in cli} == _expected(project)
 
 
@@ -156,7 +162,7 @@ def test_flake8_reports_what_the_cli_reports(project: Path, tmp_path: Path, monk
     cli = {(f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(capsys.readouterr().out)}
     assert {(path, line, code) for path, line, _, code, _ in cli} == _expected(project)
     assert flake8_main(["--select", "DBP", "."]) in (0, 1)
-    assert _parse_flake8(capsys.readouterr().out) == cli
+    assert _parse_flake8(capsys.readouterr().out) == _parsed_by_flake8(cli)
     assert not [message for *_, message in cli if "FIXTURE-SECRET" in message]
 
 

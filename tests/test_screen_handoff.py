@@ -102,6 +102,8 @@ def test_a_file_importing_a_factorys_package_is_screened_again_only_where_it_spe
 def test_a_file_that_calls_nothing_is_only_parsed_and_stays_open_to_later_rounds(tmp_path: Path) -> None:
     root = _project(tmp_path)
     (root / "app" / "broken.py").write_text("import sqlalchemy\ndef f(:\n")
+    # the application loads it (one nothing loads is not reported: fixtures/projects/DBP000_unparsable_*)
+    (root / "app" / "main.py").write_text("from app import broken\n\nif __name__ == '__main__':\n    broken.f()\n")
     # names a library but no catalog call: round one only parses it; it calls a factory, so round two indexes it
     (root / "app" / "jobs.py").write_text("import sqlalchemy\nfrom app.db import make_engine\n\nengine = make_engine()\n")
     wanted = frozenset({"app/broken.py", "app/jobs.py"})

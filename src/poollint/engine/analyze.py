@@ -88,10 +88,10 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
     forget_loaded_modules()  # no rule holds another module's nodes between files
     text = decode(data)
     if isinstance(text, ParseFailure):
-        return [not_analyzable(shown, text)], 0
+        return unreadable_if_it_runs(not_analyzable(shown, text), path, index), 0
     module, skipped = parse_skipping_unsupported(parse_text if parse_text is not None else text)
     if isinstance(module, ParseFailure):
-        return ([] if module.template else [not_analyzable(shown, module)]), 0
+        return ([] if module.template else unreadable_if_it_runs(not_analyzable(shown, module), path, index)), 0
     unsupported = [not_analyzable(shown, failure) for failure in skipped]
     rule_classes = [rule for rule in file_rules()
                     if settings.is_enabled(rule.code, rule.opt_in) and rule.requires.isdisjoint(absent)]
@@ -132,6 +132,13 @@ def analyze_source(path: Path, shown: str, data: bytes, settings: Settings, *,
     lines = split_lines(text)
     kept = [f for f in findings if not is_suppressed(f.code, lines, (f.line,))]
     return kept + unsupported + crashes, len(crashes)
+
+
+def unreadable_if_it_runs(finding: Finding, path: Path, index: Optional[ProjectIndex]) -> list[Finding]:
+    """DBP000 for a file that cannot be decoded or parsed, unless no process loads its module
+    (_in_code_that_runs): nothing a rule could find there runs (a backup copy of a router, an abandoned
+    module an edit left broken), so the rules lose nothing by not reading it."""
+    return _in_code_that_runs([finding], path, index) if index is not None else [finding]
 
 
 def _in_code_that_runs(findings: list[Finding], path: Path, index: ProjectIndex) -> list[Finding]:

@@ -146,7 +146,9 @@ def analyze_file(path: Path, shown: str, data: bytes, settings: Settings, *, scr
         if verdict.template:
             return [], 0, facts
         if not verdict.newer:
-            return [_not_analyzable(shown, verdict)], 0, facts
+            from poollint.engine.analyze import unreadable_if_it_runs
+
+            return unreadable_if_it_runs(_not_analyzable(shown, verdict), path, index), 0, facts
         if words is not None and not words.call_pattern.search(data):
             return [], 0, facts  # newer syntax that calls nothing the rules look for
         # valid syntax of a newer Python: `ast` can neither screen nor slice it, libcst checks it whole

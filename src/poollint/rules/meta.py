@@ -20,7 +20,10 @@ class NotAnalyzable(Rule):
 
         A file that names no database library and no factory of the project is not parsed
         at all, so it is not reported either: no rule could find anything in it, readable or
-        not (flake8's E999 still reports its syntax error). Valid syntax of a newer Python
+        not (flake8's E999 still reports its syntax error). Neither is a module of an
+        application that no process loads: nothing imports it, nothing names it and it shows no
+        sign of being started (a backup copy of a router, an abandoned module an edit left broken),
+        judged as the other rules judge code that never runs. Valid syntax of a newer Python
         than the one running poollint (a 3.12 type alias or f-string on Python 3.11) is not
         an error: the rules check the file whole, though the project index cannot read its
         module-level facts; run poollint on the project's own Python to give them too.
