@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Callable, Iterable, Mapping, Optional, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -614,10 +614,18 @@ class Catalog:
         return self.derived("setting-kept-sessions", lambda: frozenset(
             spec.model_session for spec in self.implicit_transactions if spec.setting and spec.model_session))
 
-    def lazy_model_query_methods(self) -> dict[str, frozenset[str]]:
-        """A model class's query attribute (`query` of Flask-SQLAlchemy, `objects` of Django) -> the methods
-        that make another lazy query of it (`filter_by`, `filter`): a call of one runs nothing. Each
-        library's own: Django's `all()` builds a query, SQLAlchemy's runs one."""
+    def runs_model_query(self, attribute: str, methods: Sequence[str]) -> bool:
+        """Whether calling `methods` on a model class's query attribute (`query` of Flask-SQLAlchemy, `objects`
+        of Django), the last call first (`Note.objects.filter(...).get()` -> `["get", "filter"]`), runs its
+        query: every call before the last makes another lazy query of it (`filter_by`, `filter`) and the last
+        does not. Each library's lazy methods are its own: Django's `all()` builds a query, SQLAlchemy's
+        runs one."""
+        lazy = self._lazy_model_query_methods().get(attribute)
+        return lazy is not None and bool(methods) and methods[0] not in lazy \
+            and all(method in lazy for method in methods[1:])
+
+    def _lazy_model_query_methods(self) -> dict[str, frozenset[str]]:
+        """A model's query attribute -> its library's methods that make another lazy query of it."""
         def build() -> dict[str, frozenset[str]]:
             found: dict[str, set[str]] = {}
             for spec in self.implicit_transactions:

@@ -1124,10 +1124,9 @@ class _ModuleReader:
         methods on a receiver the function neither takes nor binds (a module's object, an import), and
         runs of a model class's query (`User.query.get()`; one that only builds it, `filter_by`, runs
         nothing). A generator's body runs when it is iterated, wherever that is: left out."""
-        begin_methods, end_methods, lazy_by_attribute, functions = self.catalog.derived("shared-session-methods", lambda: (
+        begin_methods, end_methods, functions = self.catalog.derived("shared-session-methods", lambda: (
             frozenset(m for spec in self.catalog.implicit_transactions for m in spec.begin_methods),
             frozenset(m for spec in self.catalog.implicit_transactions for m in spec.end_methods),
-            self.catalog.lazy_model_query_methods(),
             frozenset(f for spec in self.catalog.implicit_transactions for f in (*spec.begin_functions, *spec.end_functions))))
         found: list[tuple[str, ast.Call, ast.expr]] = []  # ("model", "begin" or "end", the call, its receiver)
         # (kind, the call, as written, qualified) of a library function that names the session itself
@@ -1145,7 +1144,7 @@ class _ModuleReader:
             if not isinstance(func, ast.Attribute):
                 continue
             method = func.attr
-            query = _model_query_run(func, lazy_by_attribute)
+            query = _model_query_run(func, self.catalog)
             if query is not None:
                 found.append(("model", call, query))
                 continue
@@ -1912,10 +1911,9 @@ def _is_true(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
-def _model_query_run(func: ast.Attribute, lazy_by_attribute: dict[str, frozenset[str]]) -> Optional[ast.Attribute]:
+def _model_query_run(func: ast.Attribute, catalog: Catalog) -> Optional[ast.Attribute]:
     """`User.query` of `User.query.filter_by(name=n).first()`, `Document.objects` of `Document.objects.get(pk=1)`:
-    the model's query attribute of a call that runs its query (the calls between it and the last one each
-    make another lazy query, the last does not); None for any other call."""
+    the model's query attribute of a call that runs its query (Catalog.runs_model_query); None for any other call."""
     methods = [func.attr]
     query = func.value
     while isinstance(query, ast.Call) and isinstance(query.func, ast.Attribute):
@@ -1923,10 +1921,7 @@ def _model_query_run(func: ast.Attribute, lazy_by_attribute: dict[str, frozenset
         query = query.func.value
     if not isinstance(query, ast.Attribute) or not isinstance(query.value, ast.Name):
         return None
-    lazy = lazy_by_attribute.get(query.attr)
-    if lazy is None or methods[0] in lazy or any(method not in lazy for method in methods[1:]):
-        return None
-    return query
+    return query if catalog.runs_model_query(query.attr, methods) else None
 
 
 def _is_off(node: ast.AST) -> bool:

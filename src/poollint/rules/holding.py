@@ -837,8 +837,7 @@ class _HoldingRule(FileRule, RequestSessions):
             query = query.func.value
         if not isinstance(query, cst.Attribute):
             return None
-        lazy = self.catalog.lazy_model_query_methods().get(query.attr.value)
-        if lazy is None or methods[0] in lazy or any(method not in lazy for method in methods[1:]):
+        if not self.catalog.runs_model_query(query.attr.value, methods):
             return None
         base = index.library_model(self.qualified_name(query.value), self.catalog)
         return self.catalog.model_query(base, query.attr.value) if base is not None else None
