@@ -30,7 +30,9 @@ class PoollintChecker:
         # and taking the project's index for it would make it a duplicate of the file it was read from
         named = self.filename not in ("stdin", "-") or path.is_file()
         try:
-            settings = _settings_for(path.parent if named and path.parent.exists() else Path.cwd())
+            # absolute: flake8 names files relative to its working directory, which a process that runs it
+            # more than once (an editor's, a test's) may change between runs
+            settings = _settings_for((path.parent if named and path.parent.exists() else Path.cwd()).resolve())
         except SettingsError as error:
             yield 1, 0, f"DBP000 poollint configuration error: {error}", type(self)
             return
