@@ -34,9 +34,21 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("secrets-cache")
 
 
+def _cases_holding_the_secret() -> list[Path]:
+    """Each fixture case with the secret in one of its files: a single-file fixture, or the directory of
+    a case of several files (a project, a configuration case), as a user would check it."""
+    cases = set()
+    for path in FIXTURES.rglob("*"):
+        if path.is_file() and ".poollint_cache" not in path.parts and SECRET in path.read_text(errors="ignore"):
+            kind, *rest = path.relative_to(FIXTURES).parts
+            cases.add(path if kind == "python" else FIXTURES / kind / rest[0])
+    return sorted(cases)
+
+
 @pytest.mark.parametrize("output_format", sorted(REPORTERS))
 def test_check_never_prints_a_secret(output_format: str, capsys: pytest.CaptureFixture, shared_cache: Path) -> None:
-    main(["check", "--cache-dir", str(shared_cache), "--format", output_format, str(FIXTURES)])
+    cases = [str(case) for case in _cases_holding_the_secret()]
+    main(["check", "--cache-dir", str(shared_cache), "--format", output_format, *cases])
     captured = capsys.readouterr()
     assert captured.out, "the fixtures produce findings"
     assert SECRET not in captured.out + captured.err
