@@ -5,14 +5,10 @@ branches all come from there."""
 from __future__ import annotations
 
 import libcst as cst
-import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from conftest import FIXTURES
 from poollint.python.cst.positions import module_positions
-from test_cstwalk import SYNTAX
-
-SOURCES = sorted(p for p in FIXTURES.rglob("*.py") if ".poollint_cache" not in p.parts)
+from test_cstwalk import parsed_sources
 
 # line breaks of every kind, a backslash continuation, a string spanning lines, decorators and
 # comments before a definition (its position starts at `def`, after them), a file without a
@@ -25,17 +21,15 @@ def _provider_positions(module: cst.Module) -> dict:
     return dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
 
 
-@pytest.mark.parametrize("source", [SYNTAX, BREAKS, *SOURCES],
-                         ids=lambda s: ("syntax" if s is SYNTAX else "breaks") if isinstance(s, str) else s.name)
-def test_every_node_has_the_position_position_provider_gives(source) -> None:
-    try:
-        module = cst.parse_module(source if isinstance(source, str) else source.read_text(encoding="utf-8"))
-    except (cst.ParserSyntaxError, UnicodeDecodeError):
-        pytest.skip("not Python: a syntax error (DBP000) or a template")
+def _positions_agree(module: cst.Module) -> bool:
     expected = _provider_positions(module)
     found = module_positions(module)
-    assert len(found) == len(expected)
-    assert all(found[node] == position for node, position in expected.items())
+    return len(found) == len(expected) and all(found[node] == position for node, position in expected.items())
+
+
+def test_every_node_has_the_position_position_provider_gives() -> None:
+    sources = [("breaks", cst.parse_module(BREAKS)), *parsed_sources()]
+    assert [name for name, module in sources if not _positions_agree(module)] == []
 
 
 def test_a_finding_deep_in_a_file_gets_its_line_and_columns() -> None:
