@@ -76,6 +76,19 @@ def dotted_name(node: ast.AST) -> Optional[str]:
     return ".".join(reversed(parts))
 
 
+def built_by(value: Optional[ast.AST]) -> Optional[ast.Call]:
+    """The call an assigned value is built by: the call itself, or the one call of a conditional whose
+    other branch is None (`OpenAI(api_key=key) if key else None`: where the name is used, it is that
+    client or nothing, and a method called on it is the client's)."""
+    if isinstance(value, ast.Call):
+        return value
+    if isinstance(value, ast.IfExp):
+        for built, other in ((value.body, value.orelse), (value.orelse, value.body)):
+            if isinstance(built, ast.Call) and isinstance(other, ast.Constant) and other.value is None:
+                return built
+    return None
+
+
 def _quoted_names(annotation: ast.Constant) -> list[ast.Name]:
     """The names in a string annotation, placed where the string is."""
     try:
@@ -111,9 +124,9 @@ class Outline:
     def __init__(self, root: ast.AST) -> None:
         # `name = call(...)` at module scope: what the name stands for where the module uses it
         self.bindings: list[tuple[str, ast.Call]] = [
-            (statement.targets[0].id, statement.value) for statement in getattr(root, "body", ())
+            (statement.targets[0].id, call) for statement in getattr(root, "body", ())
             if isinstance(root, ast.Module) and isinstance(statement, ast.Assign) and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.Call)]
+            and isinstance(statement.targets[0], ast.Name) and (call := built_by(statement.value)) is not None]
         self.imports: list[Union[ast.Import, ast.ImportFrom]] = []
         self.calls: list[ast.Call] = []
         self.functions: list[Union[ast.FunctionDef, ast.AsyncFunctionDef]] = []

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, Outline, definition_start, dotted_name, literal_prefix
+from poollint.pyast import (ANNOTATED_TYPES, GENERATOR_TYPES, Outline, built_by, definition_start, dotted_name,
+                            literal_prefix)
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.paths import is_test_path
@@ -1483,7 +1484,7 @@ class _ModuleReader:
                 targets = [statement.target]
             else:
                 continue
-            value = statement.value
+            value = built_by(statement.value) or statement.value
             if isinstance(value, ast.Await):
                 value = value.value
             if not isinstance(value, (ast.Call, ast.Name, ast.Attribute)):

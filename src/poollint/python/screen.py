@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Optional, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import GENERATOR_TYPES, NEXT_NAMES, Outline, dotted_name, word_pattern
+from poollint.pyast import GENERATOR_TYPES, NEXT_NAMES, Outline, built_by, dotted_name, word_pattern
 from poollint.python.names import absolute_bindings, ast_import, resolve_import
 from poollint.python.source import ParseFailure, decode, syntax_failure
 from poollint.limits import MAX_AST_BYTES, megabytes
@@ -490,7 +490,8 @@ def add_object_names(outline: Outline, aliases: dict[str, str], local_assignment
             for node in ast.walk(function):
                 if not isinstance(node, ast.Assign):
                     continue
-                callee = dotted_name(node.value.func) if isinstance(node.value, ast.Call) else \
+                built = built_by(node.value)
+                callee = dotted_name(built.func) if built is not None else \
                     annotated.get(node.value.id) if isinstance(node.value, ast.Name) else None
                 for target in node.targets:
                     if callee is not None and isinstance(target, ast.Attribute) \
@@ -532,8 +533,9 @@ def add_assigned_names(outline: Outline, aliases: dict[str, str]) -> None:
     boto3.Session()`, then `session.client("s3")`), each name once, the first assignment winning."""
     for node in outline.assigns:
         target = node.targets[0] if len(node.targets) == 1 else None
-        if isinstance(target, ast.Name) and target.id not in aliases and isinstance(node.value, ast.Call):
-            callee = dotted_name(node.value.func)
+        built = built_by(node.value)
+        if isinstance(target, ast.Name) and target.id not in aliases and built is not None:
+            callee = dotted_name(built.func)
             if callee is not None and callee.split(".")[0] != target.id:
                 aliases[target.id] = f"{_resolve(callee, aliases)}()"
 

@@ -38,6 +38,17 @@ def expression_root(node: cst.BaseExpression) -> cst.BaseExpression:
     return node
 
 
+def built_value(node: cst.BaseExpression) -> cst.BaseExpression:
+    """What an assigned value is built by: the call branch of a conditional whose other branch is None
+    (`OpenAI(api_key=key) if key else None`: where the name is used, it is that client or nothing);
+    else the value itself. The `ast` readers' counterpart is pyast.built_by."""
+    if isinstance(node, cst.IfExp):
+        for built, other in ((node.body, node.orelse), (node.orelse, node.body)):
+            if isinstance(built, (cst.Call, cst.Await)) and isinstance(other, cst.Name) and other.value == "None":
+                return built
+    return node
+
+
 def positional_arguments(call: cst.Call) -> list[cst.Arg]:
     """The call's arguments given by position, without `*args` and `**kwargs`."""
     return [arg for arg in call.args if arg.keyword is None and not arg.star]
@@ -519,7 +530,7 @@ class FileContext:
                 for target in targets:
                     if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
                             and target.value.value == "self":
-                        value = small.value
+                        value = built_value(small.value)
                         origin = self.qualified_name(value) if isinstance(value, (cst.Call, cst.Await)) else (
                             frame.bindings.get(value.value) if isinstance(value, cst.Name) else None)
                         name = target.attr.value
@@ -530,6 +541,7 @@ class FileContext:
 
     def origin(self, node: cst.BaseExpression) -> Optional[str]:
         """The qualified name of a value worth remembering in a binding."""
+        node = built_value(node)
         if isinstance(node, (cst.Call, cst.Await)):
             return self.qualified_name(node)
         if isinstance(node, (cst.Name, cst.Attribute)):
