@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from poollint.python.requirements import _declared_versions, declared_versions, release_window
+from poollint.catalog import load_catalog
+from poollint.python.requirements import _declared_versions, declared_versions, declares_any, release_window
 
 WINDOW = ((0, 106), (0, 118))  # the releases that closed dependencies before a response streamed
 
@@ -89,3 +90,25 @@ def test_the_catalog_writes_releases_one_way(text: str, window) -> None:
 def test_a_release_written_otherwise_is_an_error() -> None:
     with pytest.raises(ValueError, match="sqlalchemy<2.0"):
         release_window("sqlalchemy<2.0")
+
+
+@pytest.mark.parametrize("name, text, declared", [
+    ("requirements.txt", "sqlalchemy[asyncio]==2.0.30\naiosqlite\n", False),
+    ("requirements.txt", "sqlalchemy==2.0.30\npsycopg2_binary>=2.9\n", True),  # `_` for `-`
+    ("requirements.txt", "SQLAlchemy[asyncio,postgresql_asyncpg]==2.0.30\n", True),  # an extra installs asyncpg
+    ("requirements.txt", "databases[postgresql]\n", True),
+    ("requirements.txt", "sqlalchemy\nasyncpg-stubs\n", False),  # another distribution
+    ("pyproject.toml", '[tool.poetry.dependencies]\nsqlalchemy = "^2.0"\nPyMySQL = "^1.1"\n', True),
+    ("poetry.lock", '[[package]]\nname = "mysqlclient"\nversion = "2.2.4"\n', True),
+])
+def test_which_declarations_name_a_server_driver(tmp_path: Path, name: str, text: str, declared: bool) -> None:
+    """DBP202 takes an engine whose URL it cannot see for SQLite's when the project declares no driver
+    of a database server (catalog `server-drivers`, `server-extras`)."""
+    sqlalchemy = next(spec for spec in load_catalog().clients if spec.library == "sqlalchemy" and spec.server_drivers)
+    (tmp_path / name).write_text(text)
+    assert declares_any(tmp_path, sqlalchemy.server_drivers, sqlalchemy.server_extras) is declared
+
+
+def test_a_project_without_requirement_files_says_nothing_of_its_drivers(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("import sqlalchemy\n")
+    assert declares_any(tmp_path, ("asyncpg",), ("postgres",)) is None

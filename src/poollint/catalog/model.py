@@ -66,6 +66,10 @@ class ClientSpec:
     # its own connection and no request waits for another's. A constructor not listed is pooled.
     sqlite_markers: tuple[str, ...] = ()
     sqlite_file_pooled_from: tuple[tuple[tuple[str, ...], str], ...] = ()
+    # the distributions of the drivers through which the library reaches a database server (DBAPI
+    # modules, as a project declares them): a project that declares none of them reaches only SQLite
+    server_drivers: tuple[str, ...] = ()
+    server_extras: tuple[str, ...] = ()  # words of a package's extras that install one of them
 
     def in_memory(self, url: str) -> bool:
         return any(fnmatchcase(url.lower(), pattern) for pattern in self.in_memory_urls)

@@ -189,7 +189,8 @@ class ModuleFacts:
     dependency_aliases: tuple[tuple[str, str, str], ...] = ()
     # the engines of libraries whose SQLite pooling the catalog knows (`sqlite-file-pooled-from`), built
     # anywhere in a module the application runs (not tests, not alembic's env.py): (library, qualified
-    # constructor, "sqlite-memory", "sqlite" for a file or unknown SQLite database, or "" for any other)
+    # constructor, "sqlite-memory", "sqlite" for a file or unknown SQLite database, "server" for a URL of
+    # another database written out, or "" when the URL is not seen)
     engines: tuple[tuple[str, str, str], ...] = ()
 
     @property
@@ -605,6 +606,8 @@ class _ModuleReader:
                 backend = "sqlite-memory" if isinstance(url, ast.Constant) and spec.in_memory(literal) else "sqlite"
             elif literal is None and not marked.isdisjoint(spec.sqlite_markers):
                 backend = "sqlite"
+            elif literal is not None and "://" in literal:
+                backend = "server"  # `postgresql+asyncpg://...`: another database's URL, written out
             else:
                 backend = ""
             yield spec.library, constructor or "", backend

@@ -775,7 +775,7 @@ class ProjectIndex:
 
     def engines(self, library: str) -> list[tuple[str, str]]:
         """The engines of `library` the application builds (ModuleFacts.engines): (qualified constructor,
-        "sqlite-memory", "sqlite" or ""), one per distinct kind."""
+        "sqlite-memory", "sqlite", "server" or "": ModuleFacts.engines), one per distinct kind."""
         return self._engines_by_library().get(library, [])
 
     def _engines_by_library(self) -> dict[str, list[tuple[str, str]]]:

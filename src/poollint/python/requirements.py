@@ -68,7 +68,7 @@ def _declared_versions(root: Path, package: str) -> tuple[DeclaredVersions, tupl
     reads: list[tuple[str, str]] = [(DECLARING_FILES_READ + str(root), declaring_files_digest(root))]
     exact: list[Version] = []
     below: list[Version] = []
-    name = re.escape(package).replace(r"\-", "[-_.]").replace("_", "[-_.]")
+    name = _name_pattern(package)
     # PEP 508, in a requirements file or a pyproject.toml's list: `fastapi==0.110.0`, `"fastapi[all]>=0.100,<0.115"`
     pep508 = re.compile(rf"""(?im)(?<![\w.-]){name}(?:\[[^\]\n]*\])?\s*((?:(?:===|==|<=|>=|~=|!=|<|>)\s*[\w.*+!-]+\s*,?\s*)+)""")
     # Poetry's (and a Pipfile's) table: `fastapi = "^0.110.0"`, `fastapi = {version = "~0.110", extras = ["all"]}`, `fastapi = "0.110.0"`
@@ -91,6 +91,35 @@ def _declared_versions(root: Path, package: str) -> tuple[DeclaredVersions, tupl
             if parsed is not None:
                 exact.append(parsed)
     return DeclaredVersions(tuple(exact), tuple(below)), tuple(reads)
+
+
+def _name_pattern(package: str) -> str:
+    """A distribution's name as files may spell it: `-`, `_` and `.` are the same (PEP 503)."""
+    return "[-_.]".join(re.escape(part) for part in re.split(r"[-_.]", package))
+
+
+def declares_any(root: Path, packages: tuple[str, ...], extras: tuple[str, ...] = ()) -> Optional[bool]:
+    """Whether the project at `root` declares one of `packages`, or a package with an extra whose name
+    holds one of `extras` (`sqlalchemy[postgresql_asyncpg]`): None when it has no requirement or lock
+    file to say. A name written anywhere in those files counts (a comment too): the answer errs
+    towards declared. Each file read is recorded for the cache, as for declared_versions."""
+    found, reads = _declares_any(root.resolve(), tuple(sorted(p.lower() for p in packages)),
+                                 tuple(sorted(e.lower() for e in extras)))
+    for path, digest in reads:
+        record_file_read(path, digest)
+    return found
+
+
+@lru_cache(maxsize=64)
+def _declares_any(root: Path, packages: tuple[str, ...],
+                  extras: tuple[str, ...]) -> tuple[Optional[bool], tuple[tuple[str, str], ...]]:
+    reads: list[tuple[str, str]] = [(DECLARING_FILES_READ + str(root), declaring_files_digest(root))]
+    names = "|".join(_name_pattern(package) for package in packages) or "(?!)"
+    named = re.compile(rf"(?i)(?<![\w.-])(?:{names})(?![\w-])")
+    in_extras = re.compile(rf"(?i)\[[^\]\n]*(?:{'|'.join(re.escape(e) for e in extras) or '(?!)'})")
+    files = list(_files(root, _DECLARING_FILES + _LOCK_FILES))
+    declared = any(named.search(text) or in_extras.search(text) for text in (_read(path, reads) for path in files))
+    return (declared if files else None), tuple(reads)
 
 
 def _constrain(operator: str, text: str, exact: list[Version], below: list[Version]) -> None:

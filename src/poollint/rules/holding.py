@@ -17,7 +17,7 @@ from poollint.paths import display_path
 from poollint.python.cst.modules import class_method, project_class, project_definition, project_function
 from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.python.cst.roles import decorator_target, function_role, iterated_in, runs_when_iterated
-from poollint.python.requirements import declared_versions, release_window
+from poollint.python.requirements import declared_versions, declares_any, release_window
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
 from poollint.rules.client_flow import calls_in, is_endless, runs_once_per_process
@@ -376,14 +376,20 @@ class _HoldingRule(FileRule, RequestSessions):
         """Whether every engine of `library` the application builds (ProjectIndex.engines) is on an SQLite
         database where no request waits for a connection another holds: in memory, or a file on a
         release that opens a connection per checkout (catalog `sqlite-file-pooled-from`), by the release
-        the project pins, locks or bounds (python/requirements.py). An engine on any other database, or
-        whose database is not seen, keeps the hold judged."""
+        the project pins, locks or bounds (python/requirements.py). An engine whose URL is not seen is
+        SQLite's when the project's requirement and lock files name none of the library's server drivers
+        (catalog `server-drivers`). An engine on any other database, or whose database is not known,
+        keeps the hold judged."""
         index = self.context.index
         engines = index.engines(library) if index is not None and library else []
         for constructor, backend in engines:
             if backend == "sqlite-memory":
                 continue
-            spec = self.catalog.client_for(constructor) if backend == "sqlite" else None
+            spec = self.catalog.client_for(constructor)
+            if backend == "" and spec is not None and spec.server_drivers and index is not None \
+                    and declares_any(index.root, spec.server_drivers, spec.server_extras) is False:
+                backend = "sqlite"
+            spec = spec if backend == "sqlite" else None
             pooled_since = spec.sqlite_file_pooled_since(constructor) if spec is not None else None
             if pooled_since is None:
                 return False
