@@ -1875,8 +1875,10 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         session on an in-memory SQLite engine (`Session(create_engine("sqlite://"))`, or a factory
         bound to one): that database has one connection per thread and nobody waits for it. A
         file database is pooled (a QueuePool since SQLAlchemy 2.0) and is judged, unless every engine
-        the application builds (outside tests and alembic's `env.py`) is on SQLite, by its URL or by
-        `connect_args={"check_same_thread": False}`, and the SQLAlchemy release the project pins,
+        the application builds (outside tests and alembic's `env.py`) is on SQLite, by its URL, by
+        `connect_args={"check_same_thread": False}`, or, for a URL it reads from elsewhere, because
+        the project's requirement and lock files name no driver of a database server (no psycopg,
+        asyncpg, PyMySQL, `sqlalchemy[postgresql]`...), and the SQLAlchemy release the project pins,
         locks or bounds opens a connection per checkout there (NullPool: `create_engine` before 2.0,
         `create_async_engine` with aiosqlite before 2.0.38).
 
