@@ -70,6 +70,8 @@ class ClientSpec:
     # modules, as a project declares them): a project that declares none of them reaches only SQLite
     server_drivers: tuple[str, ...] = ()
     server_extras: tuple[str, ...] = ()  # words of a package's extras that install one of them
+    # the connections a pool of this library keeps when the code does not size it (beyond it, overflow)
+    default_pool_size: Optional[int] = None
 
     def in_memory(self, url: str) -> bool:
         return any(fnmatchcase(url.lower(), pattern) for pattern in self.in_memory_urls)
@@ -394,6 +396,11 @@ class Catalog:
         if qualified_name is None:
             return None
         return self._by_constructor.get(qualified_name)
+
+    def default_pool_size(self, library: str) -> Optional[int]:
+        """How many connections a pool of `library` keeps when the code does not size it; None: not known."""
+        return next((spec.default_pool_size for spec in self.clients
+                     if spec.library == library and spec.default_pool_size is not None), None)
 
     def outlives_process(self, library: str) -> bool:
         """Whether a client of `library` keeps something running after the process that built it exits."""

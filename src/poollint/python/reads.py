@@ -16,6 +16,9 @@ def file_digest(data: bytes) -> str:
 # a recorded read that is the list of a project's requirement and lock files, by its root: a file added
 # there changes what the project declares as much as an edit does (python/requirements.py)
 DECLARING_FILES_READ = "declaring-files:"
+# ...and the list of its deployment files, which say how many requests a process serves at once
+# (python/processes.py)
+DEPLOYMENT_FILES_READ = "deployment-files:"
 
 
 def record_file_read(path: str, digest: str) -> None:

@@ -17,6 +17,7 @@ from poollint.paths import display_path
 from poollint.python.cst.modules import class_method, project_class, project_definition, project_function
 from poollint.python.cst.walk import visit as cst_visit, walk as cst_walk
 from poollint.python.cst.roles import decorator_target, function_role, iterated_in, runs_when_iterated
+from poollint.python.processes import process_concurrency
 from poollint.python.requirements import declared_versions, declares_any, release_window
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
 from poollint.rules.base import FileRule
@@ -399,6 +400,19 @@ class _HoldingRule(FileRule, RequestSessions):
                 return False
         return bool(engines)
 
+    def _pool_outlasts_a_process(self, library: str) -> bool:
+        """Whether no process of the application serves more requests or tasks at once than a pool of
+        `library` opens connections by default (python/processes.py: gunicorn's sync or gthread workers,
+        prefork Celery workers, by the commands its deployment files run): a session that keeps its
+        connection while it waits then keeps no other request from one. A pool sized below the
+        library's default in code is not read."""
+        default_pool = self.catalog.default_pool_size(library)
+        index = self.context.index
+        if index is None or default_pool is None:
+            return False
+        served = process_concurrency(index.root)
+        return served is not None and served <= default_pool
+
     def _dependencies_close_before_streaming(self) -> bool:
         """Whether the project may run a release that closes the request's dependencies before a response
         streams (catalog `dependencies-closed-before-streaming`): it pins or locks one, or bounds it below
@@ -502,6 +516,8 @@ class _HoldingRule(FileRule, RequestSessions):
             return
         reached = reached or self._reached(node, MAX_CHAIN_DEPTH, frozenset())
         if reached is not None and not reached.publishes_task and self._nobody_waits_on(hold.library):
+            return
+        if reached is not None and not reached.publishes_task and hold.implicit and self._pool_outlasts_a_process(hold.library):
             return
         if reached is not None and not reached.publishes_task and (
                 self._runs_once() or self._only_administrators_call() or (reached.sleeps and self._keeps_a_lock(hold))):

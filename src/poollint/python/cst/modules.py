@@ -16,7 +16,7 @@ from poollint.python.facts import ParameterUses, borrowed_parameters, parameter_
 from poollint.python.source import ParseFailure, decode, parse
 from poollint.limits import read_bytes
 from poollint.pyast import word_pattern
-from poollint.python.reads import DECLARING_FILES_READ, INDEX_READ, file_digest, record_file_read
+from poollint.python.reads import DECLARING_FILES_READ, DEPLOYMENT_FILES_READ, INDEX_READ, file_digest, record_file_read
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -54,6 +54,12 @@ def reads_still_hold(reads: dict[str, str], index: "Optional[ProjectIndex]" = No
             from poollint.python.requirements import declaring_files_digest
 
             if declaring_files_digest(Path(path[len(DECLARING_FILES_READ):])) != digest:
+                return False
+            continue
+        if path.startswith(DEPLOYMENT_FILES_READ):
+            from poollint.python.processes import deployment_files_digest
+
+            if deployment_files_digest(Path(path[len(DEPLOYMENT_FILES_READ):])) != digest:
                 return False
             continue
         try:
