@@ -1898,6 +1898,17 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         locks or bounds opens a connection per checkout there (NullPool: `create_engine` before 2.0,
         `create_async_engine` with aiosqlite before 2.0.38).
 
+        Nor is a hold where no process of the application serves more requests or tasks at once than
+        the pool keeps connections by default (SQLAlchemy's 5, asyncpg's 10, psycopg_pool's 4), by what
+        its deployment files run (a Dockerfile's `CMD` or `ENTRYPOINT`, compose commands, a Procfile,
+        the scripts they start, `gunicorn.conf.py`): a gunicorn `sync` worker serves one request, a
+        `gthread` worker its `--threads`, a prefork Celery or RQ worker one task; there, a session that
+        keeps its connection while it waits keeps no other request from one. An asyncio server
+        (uvicorn, gunicorn's uvicorn or gevent workers), Flask's development server, any other command
+        that may run the application, or no deployment file at all keeps the hold judged. Threads the
+        application starts itself (an in-process scheduler's) and a pool sized below the default in
+        code are not read.
+
         With `pool-holds = true` (off by default: whether such a hold exhausts the pool depends on how many
         requests one process serves at once against the pool's `max_size`, which the code rarely shows),
         Django with its connection pool on (Django 5.1: `"pool"` in a PostgreSQL database's `OPTIONS`,
