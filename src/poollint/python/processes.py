@@ -90,12 +90,12 @@ def _process_concurrency(root: Path) -> tuple[Optional[int], tuple[tuple[str, st
         if text is not None:
             texts[path] = text
     gunicorn_settings = [text for path, text in texts.items() if path.suffix == ".py"]
-    commands = [command for path, text in texts.items() for command in _commands_of(path, text)]
+    commands = [(path, command) for path, text in texts.items() for command in _commands_of(path, text)]
     environment = " ".join(re.findall(r"GUNICORN_CMD_ARGS[\"']?\s*[:=]\s*[\"']?([^\"'\n]*)",
                                       "\n".join(text for path, text in texts.items() if path.suffix != ".py")))
     scripts: list[str] = []
     read_scripts: set[str] = set()  # the names they are started by
-    for named_by, command in [(path, command) for path, text in texts.items() for command in _commands_of(path, text)]:
+    for named_by, command in commands:
         for word in _words(command):  # a script a command starts (`./entrypoint.sh`): its own lines, one level
             if word.endswith(".sh") and word not in read_scripts:
                 script = named_by.parent / word.lstrip("./").lstrip("/")
@@ -105,7 +105,7 @@ def _process_concurrency(root: Path) -> tuple[Optional[int], tuple[tuple[str, st
                     read_scripts.add(word)
     largest = 0
     serving = False
-    for command in [*commands, *scripts]:
+    for command in [*(command for _, command in commands), *scripts]:
         for step in _steps(command):
             served = _served_at_once(step, gunicorn_settings, environment, read_scripts)
             if served == 0:

@@ -515,12 +515,9 @@ class _HoldingRule(FileRule, RequestSessions):
         if hold is None:
             return
         reached = reached or self._reached(node, MAX_CHAIN_DEPTH, frozenset())
-        if reached is not None and not reached.publishes_task and self._nobody_waits_on(hold.library):
-            return
-        if reached is not None and not reached.publishes_task and hold.implicit and self._pool_outlasts_a_process(hold.library):
-            return
         if reached is not None and not reached.publishes_task and (
-                self._runs_once() or self._only_administrators_call() or (reached.sleeps and self._keeps_a_lock(hold))):
+                self._nobody_waits_on(hold.library) or (hold.implicit and self._pool_outlasts_a_process(hold.library))
+                or self._runs_once() or self._only_administrators_call() or (reached.sleeps and self._keeps_a_lock(hold))):
             return
         if reached is not None:
             consequence = self.consequence(hold)
