@@ -40,3 +40,16 @@ def test_requests_one_process_serves_at_once(tmp_path: Path, files: dict[str, st
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     assert process_concurrency(tmp_path) == served
+
+
+@pytest.mark.parametrize("files, served", [
+    # an exec form or a compose list that runs a shell: the shell's command line is one word of it
+    ({"Dockerfile": 'FROM python\nCMD ["sh", "-c", "flask db upgrade && gunicorn --threads 2 app:app"]\n'}, 2),
+    ({"docker-compose.yml": "services:\n  web:\n    command: [\"sh\", \"-c\", \"alembic upgrade head && gunicorn app:app\"]\n"}, 1),
+    ({"docker-compose.yml": "services:\n  web:\n    entrypoint: [\"sh\", \"-c\"]\n    command: [\"uvicorn app:app\"]\n"}, None),
+])
+def test_a_shell_started_by_a_list_of_words_runs_its_whole_command_line(tmp_path: Path, files: dict[str, str],
+                                                                       served) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert process_concurrency(tmp_path) == served

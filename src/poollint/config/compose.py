@@ -45,6 +45,7 @@ class Service:
     replicas_line: int = 0
     command: str = ""
     command_line: int = 0
+    entrypoint: str = ""  # a compose service's own `entrypoint:`, run with its command as arguments
     workers: Optional[int] = None
     max_connections: Optional[int] = None
     max_connections_line: int = 0
@@ -105,6 +106,7 @@ def merge_services(base: Service, overlay: Service) -> Service:
         replicas=overlay.replicas if overlay.replicas is not None else base.replicas,
         replicas_line=overlay.replicas_line if overlay.replicas is not None else base.replicas_line,
         command=overlay.command or base.command, command_line=overlay.command_line or base.command_line,
+        entrypoint=overlay.entrypoint or base.entrypoint,
         workers=overlay.workers if overlay.workers is not None else base.workers,
         max_connections=overlay.max_connections if overlay.max_connections is not None else base.max_connections,
         max_connections_line=overlay.max_connections_line if overlay.max_connections is not None
@@ -177,7 +179,9 @@ def _environment(raw: Any, default_line: int) -> tuple[EnvVar, ...]:
     return tuple(out)
 
 
-def _command_text(raw: Any) -> str:
+def command_text(raw: Any) -> str:
+    """A command as one line: a list's words (an exec form's, `["sh", "-c", "a && b"]`) quoted where a
+    shell would need it."""
     if isinstance(raw, list):
         return " ".join(shlex.quote(_as_text(part)) if " " in _as_text(part) else _as_text(part) for part in raw)
     return _as_text(raw)
@@ -210,7 +214,7 @@ def parse_compose(document: Any) -> DeploymentFile:
         if replicas is None and _int(body.get("scale")) is not None:
             replicas = _int(body.get("scale"))
             replicas_line = body.line("scale", line) if isinstance(body, LineDict) else line
-        command = _command_text(body.get("command"))
+        command = command_text(body.get("command"))
         command_line = body.line("command", line) if isinstance(body, LineDict) and "command" in body else 0
         workers = workers_in_command(command)
         if workers is None:
@@ -219,6 +223,7 @@ def parse_compose(document: Any) -> DeploymentFile:
         services.append(Service(
             name=str(name), line=line, image=_as_text(body.get("image")), environment=env, env_files=files,
             replicas=replicas, replicas_line=replicas_line, command=command, command_line=command_line,
+            entrypoint=command_text(body.get("entrypoint")),
             workers=workers, max_connections=_max_connections(command), max_connections_line=command_line,
         ))
     return DeploymentFile("compose", tuple(services))
@@ -278,7 +283,7 @@ def parse_kubernetes(documents: list[Any]) -> DeploymentFile:
                     if isinstance(item, LineDict):
                         at = item.line("value", at)
                     env.append(EnvVar(_as_text(item.get("name")), _as_text(item.get("value")), at))
-            command = " ".join(_command_text(container.get(key)) for key in ("command", "args") if container.get(key))
+            command = " ".join(command_text(container.get(key)) for key in ("command", "args") if container.get(key))
             command_line = container.line("command", container.line("args", 0)) if isinstance(container, LineDict) else 0
             services.append(Service(
                 name=name, line=line, image=_as_text(container.get("image")), environment=tuple(env),

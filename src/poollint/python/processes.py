@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
+from poollint.config.compose import command_text, parse_compose
 from poollint.limits import read_bytes
 from poollint.python.reads import DEPLOYMENT_FILES_READ, file_digest, record_file_read
 
@@ -152,7 +153,7 @@ def _exec_form(text: str) -> str:
         except ValueError:
             return text
         if isinstance(words, list):
-            return " ".join(str(word) for word in words)
+            return command_text(words)
     return text
 
 
@@ -163,18 +164,8 @@ def _compose_commands(text: str) -> Iterator[str]:
         document = yaml.safe_load(text)
     except yaml.YAMLError:
         return
-    services = document.get("services") if isinstance(document, dict) else None
-    if not isinstance(services, dict):
-        return
-    for service in services.values():
-        if not isinstance(service, dict):
-            continue
-        for key in ("entrypoint", "command"):
-            value = service.get(key)
-            if isinstance(value, list):
-                yield " ".join(str(word) for word in value)
-            elif isinstance(value, str):
-                yield value
+    for service in parse_compose(document).services:
+        yield from (command for command in (service.entrypoint, service.command) if command)
 
 
 def _words(command: str) -> list[str]:
