@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import pickle
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, expected_findings, expected_fragments
+from poollint.engine import runner
 from poollint.engine.runner import RunOptions, check_paths
 from poollint.settings import load_settings
 
@@ -44,6 +46,37 @@ def _screened(project: Path) -> tuple:
     run per worker."""
     settings = load_settings(project)
     return tuple(check_paths([project], settings, options=RunOptions(cache=False, jobs=1)).findings)
+
+
+# a worker's index is checked on every project with `-m slow`; the default suite takes those whose
+# answers hold module facts once the cache is written (holder classes), and a cross-module chain
+PICKLED_INDEX_IN_DEFAULT_SUITE = frozenset({
+    "DBP304_connection_kept_by_a_wrapper_of_a_lazy_engine_positive",
+    "DBP304_connection_kept_by_an_object_lent_to_a_helper_positive",
+    "DBP304_session_kept_by_an_object_of_another_module", "DBP201_calls_into_other_modules",
+})
+
+
+@pytest.mark.parametrize("project", [
+    pytest.param(p, id=p.name, marks=() if p.name in PICKLED_INDEX_IN_DEFAULT_SUITE else pytest.mark.slow)
+    for p in PROJECTS])
+def test_a_worker_given_the_index_finds_what_the_main_process_finds(project: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An analysis worker receives its project's index pickled (ProjectIndex.__getstate__: module facts
+    as JSON texts, the answers worked out so far but those that hold module facts), with the cache on,
+    whose compact form works out some of those answers before the workers start."""
+    def findings(copy: Path) -> list[tuple[int, str, str]]:
+        found = check_paths([copy], load_settings(copy), options=RunOptions(cache=True, jobs=1)).findings
+        return [(_relative(copy, f), f.line, f.code, f.message) for f in found]
+
+    in_this_process = findings(_copy(project, tmp_path / "main"))
+    original = runner._init_worker
+
+    def given_pickled(settings, indexes=None) -> None:
+        original(settings, {root: pickle.loads(pickle.dumps(index)) for root, index in (indexes or {}).items()})
+
+    monkeypatch.setattr(runner, "_init_worker", given_pickled)
+    assert findings(_copy(project, tmp_path / "worker")) == in_this_process
 
 
 def _relative(project: Path, finding) -> str:

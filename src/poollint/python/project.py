@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator, Optional, TypeVar, Union
 
@@ -34,6 +34,18 @@ class DuplicateSite:
 
 
 T = TypeVar("T")
+
+
+def _holds_module_facts(value: Any) -> bool:
+    """Whether an answer the index keeps refers to module facts or their parts' summaries (a worker's
+    index has its own, and works out again what is made of them)."""
+    if isinstance(value, (ModuleFacts, CallSummary)):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_module_facts(key) or _holds_module_facts(item) for key, item in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_module_facts(item) for item in value)
+    return False
 
 
 @dataclass
@@ -89,6 +101,24 @@ class ProjectIndex:
     # the project's files that may name a module to load (python/loading.py may_name_modules), listed
     # when asked: (root-relative path, path)
     text_files: Optional[Callable[[], Iterable[tuple[str, Path]]]] = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The index as an analysis worker receives it (engine/runner.py): each module's facts as one JSON
+        text, which the pickler keeps as one object where the facts would be hundreds of thousands (its
+        memo of Django's took 45 MB of the main process), and the answers worked out so far, except
+        those that hold module facts, which are asked of the worker's own (`_holds` tells modules by
+        identity). What the index pass screened stays with the runner, which alone reads it."""
+        state = {name: value for name, value in self.__dict__.items()
+                 if name not in ("modules", "screened") and not _holds_module_facts(value)}
+        state["modules"] = [json.dumps(module.to_json(), separators=(",", ":")) for module in self.modules.values()]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        modules = [ModuleFacts.from_json(json.loads(text)) for text in state.pop("modules")]
+        given = {name: state.pop(name) for name in _INDEX_FIELDS if name in state}
+        self.__init__(modules={module.module: module for module in modules}, **given)  # type: ignore[misc]
+        for name, value in state.items():
+            self.__dict__.setdefault(name, value)  # what __init__ works out from the modules stays its own
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -1522,3 +1552,7 @@ def _spellings(relative: str) -> tuple[str, ...]:
     if len(parts) == 1:
         return (parts[0],)
     return (f"{parts[-2]}.{parts[-1]}", f"{parts[-2]}/{parts[-1]}")
+
+
+# what ProjectIndex is built from (the rest of an unpickled index is worked out or carried over)
+_INDEX_FIELDS = tuple(f.name for f in fields(ProjectIndex) if f.name != "modules")
