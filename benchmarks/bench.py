@@ -7,7 +7,7 @@ Needs flake8 and ruff on PATH or beside this interpreter. Semgrep runs too when 
 SEMGREP environment variable names its executable, with the one poollint-like rule of
 ../shared/bench/semgrep-rules.yml (--semgrep-rules), metrics and version check off.
 Wall time is whole-process, the median of --runs; peak RSS is the largest single
-process (GNU time %M when available).
+process (GNU time %M, and every process of the command's tree read from /proc while it runs).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +25,44 @@ from pathlib import Path
 def _tool(name: str) -> str:
     beside = Path(sys.executable).parent / name
     return str(beside) if beside.exists() else (shutil.which(name) or name)
+
+
+class _TreePeak(threading.Thread):
+    """The largest peak RSS (VmHWM) of any process of a command's tree, read from /proc every 200 ms
+    while it runs (a high-water mark: a process is seen if it lives that long). GNU time's %M sees
+    only the processes their parents wait for: poollint's analysis workers are children of a fork
+    server, which nobody waits for."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root, self.peak_kb, self.done = root, 0, threading.Event()
+
+    def _tree(self) -> set[int]:
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    # the parent's pid is the second field after the command name's closing parenthesis
+                    parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        tree, grown = {self.root}, True
+        while grown:
+            found = {pid for pid, parent in parents.items() if parent in tree} - tree
+            tree |= found
+            grown = bool(found)
+        return tree
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            for pid in self._tree():
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
 
 
 def _time(command: list[str], cwd: Path, before=None) -> tuple[float, float]:
@@ -34,10 +73,17 @@ def _time(command: list[str], cwd: Path, before=None) -> tuple[float, float]:
     if gnu_time.exists():
         report = cwd / ".bench-time"
         start = time.perf_counter()
-        subprocess.run([str(gnu_time), "-f", "%M", "-o", str(report), *command], cwd=cwd,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen([str(gnu_time), "-f", "%M", "-o", str(report), *command], cwd=cwd,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sampler = _TreePeak(process.pid)
+        if Path("/proc/self/status").exists():
+            sampler.start()
+        process.wait()
         wall = time.perf_counter() - start
-        peak = int(report.read_text().strip().splitlines()[-1]) / 1024
+        sampler.done.set()
+        if sampler.is_alive():
+            sampler.join()
+        peak = max(int(report.read_text().strip().splitlines()[-1]), sampler.peak_kb) / 1024
         report.unlink()
         return wall, peak
     start = time.perf_counter()
