@@ -29,6 +29,17 @@ from poollint.rules.client_flow import (
 _BUILDS_A_FRESH_INSTANCE = frozenset({"__init__", "__setstate__"})
 
 
+def _built_after_a_failure(frames: list[Frame], node: cst.Call) -> bool:
+    """Whether the call is in an `except` handler of a `try` of its own function."""
+    for frame in reversed(frames):
+        if frame.is_function:
+            return False
+        if isinstance(frame.node, cst.Try) and any(found is node for handler in frame.node.handlers
+                                                    for found in cst_walk(handler)):
+            return True
+    return False
+
+
 class _ClientCreation(FileRule):
     """Shared by DBP101 and DBP102: which calls build a pool, and how their value is kept."""
 
@@ -241,7 +252,9 @@ class ClientPerCall(_ClientCreation):
         its module returning none of its parameters is no factory: the pool is reported where it
         is built. A class that builds its
         client only when a parameter is missing (`engine or create_engine(url)`) builds nothing
-        where the caller passes it. A `@property` runs on every access; an `__init__` whose class's
+        where the caller passes it. One built in an `except` handler (a reconnect once a call has
+        failed: `except AuthenticationError: self.client = Redis(...)`) is built per failure, not per
+        call, and replaces the client that failed: not reported. A `@property` runs on every access; an `__init__` whose class's
         `__new__` returns a cached instance runs again on every construction. Flask's request
         hooks (`before_request`, `teardown_request`, ...) run on every request, and `flask.g`
         keeps a client for one request only; a Celery task class's `run` and `__call__` run per
@@ -395,6 +408,10 @@ class ClientPerCall(_ClientCreation):
         if role.runs_once or role.is_test or role.paced:
             # paced code (a periodic task, a handler only administrators may call) builds one client per
             # tick of its scheduler or per operator's action, whatever the traffic: one at a time
+            return None
+        if _built_after_a_failure(self.context.frames, node):
+            # a reconnect in an `except` handler runs when a call fails, not on every call, and the
+            # client it replaces is the one that failed
             return None
         usage = self.statement_role(node)
         if usage == "kept" and reinitialises_cached_instance(function.node, self.context.enclosing_class()):
