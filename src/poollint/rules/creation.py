@@ -235,8 +235,8 @@ class ClientPerCall(_ClientCreation):
         A NullPool engine (also one whose constructor gets a mapping the module may set
         `poolclass` on: `create_engine(url, **engine_kwargs)` after `engine_kwargs["poolclass"] =
         NullPool` in a branch), a client built on an existing pool (`Redis(connection_pool=...)`),
-        and SQLite engines (a URL literal, an f-string or a module constant starting with
-        `sqlite:`, or an engine given SQLite's own `connect_args={"check_same_thread": False}`,
+        and SQLite engines (a URL literal, an f-string, a module constant or a local name the function
+        binds once to one of those, starting with `sqlite:`, or an engine given SQLite's own `connect_args={"check_same_thread": False}`,
         which any other driver refuses) own no server connections. A function that returns the client,
         or an object taken from it that keeps it alive (`return MongoClient(url)["shop"]`), is a
         factory: the finding lands where a per-call function calls it, with the chain to the

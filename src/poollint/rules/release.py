@@ -181,7 +181,9 @@ class FixtureWithoutTeardown(_Release):
         tests then hits `too many clients already` or the pool timeout halfway through, and
         the failures look random. A `scope="session"` fixture runs once per test process, whose
         end closes what it built: nothing piles up, and it is not reported (unless the client
-        outlives the process, as Prisma's query engine does).
+        outlives the process, as Prisma's query engine does). Neither is an engine on SQLite (a URL
+        literal, an f-string, a module constant or a local name the fixture binds once to one of
+        those, starting with `sqlite:`) or a NullPool engine: nothing stays open on a server.
 
         Counted as teardown: code after the `yield` that closes the client, a `with`/`async
         with` around the `yield` whose exit closes, `request.addfinalizer(...)`, and in

@@ -360,8 +360,30 @@ class FileContext:
         first = node.args[0].value
         prefix = literal_prefix(first)
         if prefix is None and isinstance(first, cst.Name) and self.lookup(first.value) is None:
-            prefix = self.module_strings.get(first.value)  # `create_engine(DATABASE_URL)`
+            # `url = f"sqlite:///{path}"; create_engine(url)`, or a module constant `create_engine(DATABASE_URL)`
+            prefix = self._local_string(first.value)
+            if prefix is None:
+                prefix = self.module_strings.get(first.value)
         return prefix
+
+    def _local_string(self, name: str) -> Optional[str]:
+        """The known start of the one string the innermost function binds to `name` in its own statements,
+        when it binds nothing else to it and takes no parameter of that name; None otherwise."""
+        frame = self.enclosing_function()
+        if frame is None or not isinstance(frame.node, cst.FunctionDef):
+            return None
+        function = frame.node
+        parameters = function.params
+        if any(param.name.value == name for param in (*parameters.posonly_params, *parameters.params,
+                                                      *parameters.kwonly_params)) \
+                or any(isinstance(star, cst.Param) and star.name.value == name
+                       for star in (parameters.star_arg, parameters.star_kwarg)):
+            return None
+        if assigned_names(function.body).count(name) != 1:  # a loop, a `with ... as`, a second assignment
+            return None
+        value = next((small.value for small in _own_small_statements(function)
+                      if isinstance(small, (cst.Assign, cst.AnnAssign)) and name in assigned_names(small)), None)
+        return literal_prefix(value) if value is not None else None
 
     def qualified_name(self, node: cst.BaseExpression) -> Optional[str]:
         """Where an expression's value comes from, as a dotted path; None if unknown."""
