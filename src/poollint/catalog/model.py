@@ -249,6 +249,7 @@ class Guards:
     aborting_functions: frozenset[str] = frozenset()  # `abort(403)` raises: the handler ends there
     pytest_fixtures: frozenset[str] = frozenset()
     route_decorator_attributes: frozenset[str] = frozenset()
+    health_check_route_segments: frozenset[str] = frozenset()
     task_decorators: frozenset[str] = frozenset()
     task_decorator_attributes: frozenset[str] = frozenset()
     handler_names: frozenset[str] = frozenset()

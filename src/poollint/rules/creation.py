@@ -283,8 +283,11 @@ class ClientPerCall(_ClientCreation):
         not current_user.is_admin: abort(403)`, `if not request.user.is_superuser: raise
         PermissionDenied`, a project guard called first: `check_admin()`; only a docstring and
         assignments without a call may come before it); a guard's name must hold a word of the
-        catalog's `admin-name-words` (`admin`, `superuser`, `staff`). Test code is
-        judged by DBP303/DBP304 instead.
+        catalog's `admin-name-words` (`admin`, `superuser`, `staff`). So is a health or readiness
+        probe, called at its prober's interval: a route whose path ends in one of the catalog's
+        `health-check-route-segments` (`/health`, `/api/v1/healthz`, `/ready`, `/ping`; after the
+        `prefix=` its router was built with at module scope), and a function only such routes and
+        run-once code call. Test code is judged by DBP303/DBP304 instead.
 
         A class that keeps a client it builds in `__init__` is judged where the project builds it.
         When the project builds it nowhere (a library's class, built by its users) the finding

@@ -135,6 +135,7 @@ class FileContext:
         self.module_classes: dict[str, cst.ClassDef] = {}
         self.main_guard_calls: set[str] = set()
         self.module_strings: dict[str, str] = {}  # `DATABASE_URL = "sqlite:///app.db"`: module constants
+        self.module_calls: dict[str, cst.Call] = {}  # `router = APIRouter(prefix="/health")`: what built a module name
         # `SessionDep = Annotated[Session, Depends(get_db)]`: module-level aliases of an annotated type
         self.annotated_aliases: dict[str, cst.Subscript] = {}
         self.current_statement: Optional[cst.CSTNode] = None
@@ -159,6 +160,8 @@ class FileContext:
                         for target in targets:
                             if isinstance(target, cst.Name) and prefix is not None:
                                 self.module_strings[target.value] = prefix
+                            if isinstance(target, cst.Name) and isinstance(small.value, cst.Call):
+                                self.module_calls[target.value] = small.value
                             if isinstance(target, cst.Name) and isinstance(small.value, cst.Subscript) \
                                     and dotted_name(small.value.value) in ANNOTATED_TYPES | {"Annotated"}:
                                 self.annotated_aliases[target.value] = small.value

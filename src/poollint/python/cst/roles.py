@@ -42,6 +42,26 @@ def _first_string_argument(call: Optional[cst.Call]) -> Optional[str]:
     return value if isinstance(value, str) else None
 
 
+def _route_path(context: "FileContext", target: cst.Attribute, call: cst.Call) -> Optional[str]:
+    """The path a route decorator registers (`@router.get("/health")`), after the `prefix=` its router was
+    built with at module scope (`router = APIRouter(prefix="/health")`; `@router.get("")`); None when
+    the decorator names none as a literal."""
+    path = _first_string_argument(call)
+    if path is None:
+        path = next((arg.value.evaluated_value for arg in call.args if arg.keyword is not None
+                     and arg.keyword.value == "path" and isinstance(arg.value, cst.SimpleString)), None)
+    if not isinstance(path, str):
+        return None
+    if isinstance(target.value, cst.Name):
+        built = context.module_calls.get(target.value.value)
+        prefix = next((arg.value.evaluated_value for arg in built.args if arg.keyword is not None
+                       and arg.keyword.value in ("prefix", "url_prefix") and isinstance(arg.value, cst.SimpleString)),
+                      None) if built is not None else None
+        if isinstance(prefix, str):
+            path = prefix.rstrip("/") + ("/" + path.lstrip("/") if path.strip("/") else "")
+    return path
+
+
 class _BodyFacts(cst.CSTVisitor):
     """Calls and names inside a function body, without descending into nested functions."""
 
@@ -375,6 +395,10 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
         # what a framework registers is a handler whatever its name (`@router.post(...) def test_alerts()`,
         # an endpoint that tests an integration): a test only in a test file
         if isinstance(target, cst.Attribute) and last in guards.route_decorator_attributes and call is not None:
+            path = _route_path(context, target, call)
+            if path is not None and path.rstrip("/").rsplit("/", 1)[-1] in guards.health_check_route_segments:
+                return FunctionRole(per_call="a request handler", is_test=context.is_test_file,
+                                    paced=f"a health probe (`{path}`), called at its prober's interval")
             return FunctionRole(per_call="a request handler", is_test=context.is_test_file)
         if isinstance(target, cst.Attribute) and last in guards.request_hook_decorator_attributes:
             return FunctionRole(per_call="a hook run on every request", is_test=context.is_test_file)
