@@ -42,6 +42,9 @@ def _first_string_argument(call: Optional[cst.Call]) -> Optional[str]:
     return value if isinstance(value, str) else None
 
 
+_REQUEST_HANDLER = "a request handler"
+
+
 def _route_path(context: "FileContext", target: cst.Attribute, call: cst.Call) -> Optional[str]:
     """The path a route decorator registers (`@router.get("/health")`), after the `prefix=` its router was
     built with at module scope (`router = APIRouter(prefix="/health")`; `@router.get("")`); None when
@@ -174,10 +177,11 @@ def function_role(context: "FileContext", function: cst.FunctionDef, enclosing_c
     if function in cache:
         return cache[function]
     role = _classify(context, function, enclosing_class)
-    if not (role.runs_once or role.paced or role.is_test):
+    # a health probe is paced too, and may still be for administrators only (DBP201/DBP202 ask)
+    if not (role.runs_once or role.is_test) and (not role.paced or role.per_call == _REQUEST_HANDLER):
         administrators = _requires_an_administrator(context, function, enclosing_class)
         if administrators:
-            role = replace(role, paced=administrators, administrators_only=True)
+            role = replace(role, paced=role.paced or administrators, administrators_only=True)
     cache[function] = role
     return role
 
@@ -397,9 +401,9 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
         if isinstance(target, cst.Attribute) and last in guards.route_decorator_attributes and call is not None:
             path = _route_path(context, target, call)
             if path is not None and path.rstrip("/").rsplit("/", 1)[-1] in guards.health_check_route_segments:
-                return FunctionRole(per_call="a request handler", is_test=context.is_test_file,
+                return FunctionRole(per_call=_REQUEST_HANDLER, is_test=context.is_test_file,
                                     paced=f"a health probe (`{path}`), called at its prober's interval")
-            return FunctionRole(per_call="a request handler", is_test=context.is_test_file)
+            return FunctionRole(per_call=_REQUEST_HANDLER, is_test=context.is_test_file)
         if isinstance(target, cst.Attribute) and last in guards.request_hook_decorator_attributes:
             return FunctionRole(per_call="a hook run on every request", is_test=context.is_test_file)
         if enclosing_class is not None and call is None and dotted_name(target) == "property" \
