@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from poollint.config.compose import DeploymentFile, Service, count
+from poollint.config.compose import CELERY_BEAT_ONLY, CELERY_WORKER, DeploymentFile, Service, count
 from poollint.config.project import DeploymentModel, related, service_env
 from poollint.config.urls import find_pooler
 
@@ -29,7 +29,6 @@ DEFAULT_POOLS: dict[str, tuple[int, int, str]] = {
 # broker on a timer and opens none of the application's database pools, unless its command names a
 # scheduler that keeps the schedule in the database (django-celery-beat, sqlalchemy-celery-beat); one
 # configured in code instead (`beat_scheduler = ...`) is not seen here.
-_CELERY_BEAT_ONLY = re.compile(r"\bcelery\b(?!.*\bworker\b).*\sbeat\b")
 _DATABASE_SCHEDULERS = re.compile(r"django_celery_beat|sqlalchemy_celery_beat|celery_sqlalchemy_scheduler|"
                                   r"DatabaseScheduler|(?:-S|--scheduler)[ =]+django\b")
 
@@ -38,23 +37,22 @@ _DATABASE_SCHEDULERS = re.compile(r"django_celery_beat|sqlalchemy_celery_beat|ce
 # its peak it holds the connection its task uses, not its pool's maximum, like a Django worker process;
 # a threads, gevent or eventlet pool runs its `--concurrency` tasks in one process, which is counted at
 # its pool.
-_CELERY_WORKER = re.compile(r"\bcelery\b.*\sworker\b")
 _CONCURRENT_TASK_POOLS = re.compile(r"(?:-P|--pool)[ =]+['\"]?(?:threads|gevent|eventlet)\b")
 
 
 def runs_one_task_per_process(command: str) -> bool:
     """Whether a service's command runs a Celery worker whose processes each run one task at a time."""
-    return bool(_CELERY_WORKER.search(command)) and not _CONCURRENT_TASK_POOLS.search(command)
+    return bool(CELERY_WORKER.search(command)) and not _CONCURRENT_TASK_POOLS.search(command)
 
 
 def runs_tasks_in_one_process(command: str) -> bool:
     """Whether a service's command runs a Celery worker whose concurrency is threads or green threads."""
-    return bool(_CELERY_WORKER.search(command) and _CONCURRENT_TASK_POOLS.search(command))
+    return bool(CELERY_WORKER.search(command) and _CONCURRENT_TASK_POOLS.search(command))
 
 
 def runs_only_a_task_scheduler(command: str) -> bool:
     """Whether a service's command runs Celery beat alone, with a schedule kept outside the database."""
-    return bool(_CELERY_BEAT_ONLY.search(command)) and not _DATABASE_SCHEDULERS.search(command)
+    return bool(CELERY_BEAT_ONLY.search(command)) and not _DATABASE_SCHEDULERS.search(command)
 
 
 @dataclass(frozen=True)

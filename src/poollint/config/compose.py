@@ -150,6 +150,11 @@ def _int(value: Any) -> Optional[int]:
     return None
 
 
+# a command that runs a Celery worker, and one that runs Celery's beat alone (no worker's `-B`)
+CELERY_WORKER = re.compile(r"\bcelery\b.*\sworker\b")
+CELERY_BEAT_ONLY = re.compile(r"\bcelery\b(?!.*\bworker\b).*\sbeat\b")
+
+
 def workers_in_command(command: str) -> Optional[int]:
     """`gunicorn -w 4`, `--workers=4`, `uvicorn --workers 4`, `celery --concurrency 8`."""
     if not re.search(r"\b(gunicorn|uvicorn|hypercorn|celery|granian|daphne)\b", command):

@@ -19,13 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from poollint.config.compose import command_text, parse_compose
-from poollint.limits import read_bytes
-from poollint.python.reads import DEPLOYMENT_FILES_READ, file_digest, record_file_read
+from poollint.config.compose import CELERY_BEAT_ONLY, CELERY_WORKER, command_text, parse_compose
+from poollint.python.reads import DEPLOYMENT_FILES_READ, file_digest, files_near, read_recorded, record_file_read
 
 _DEPLOYMENT_FILES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "docker-compose*.yml", "docker-compose*.yaml",
                      "compose*.yml", "compose*.yaml", "Procfile", "gunicorn*.py")
-_SKIPPED_FOLDERS = frozenset({"node_modules", "venv", ".venv", "env", "site-packages", "docs", "tests", "test"})
 
 # gunicorn's worker classes that serve one request per thread; any other (gevent, eventlet, tornado,
 # uvicorn's and aiohttp's workers) serves as many at once as arrive
@@ -43,8 +41,6 @@ _NOT_SERVING = re.compile(r"^(?:alembic|aerich|yoyo|pip|pip3|uv|poetry|npm|npx|y
 _MANAGE_ONE_SHOT = re.compile(r"\bmanage\.py\s+(?:migrate|collectstatic|makemigrations|createsuperuser|compilemessages|"
                               r"check|shell|loaddata|wait_for_db)\b")
 _FLASK_ONE_SHOT = re.compile(r"\bflask\s+(?:db|translate|shell|routes|init-db|init_db|create-db|seed)\b")
-_CELERY_WORKER = re.compile(r"\bcelery\b.*\sworker\b")
-_CELERY_BEAT_ONLY = re.compile(r"\bcelery\b(?!.*\bworker\b).*\sbeat\b")
 _CELERY_POOL = re.compile(r"(?:-P|--pool)[ =]+['\"]?(\w+)")
 _CONCURRENCY = re.compile(r"(?:^|\s)(?:--concurrency[ =]+|-c\s*)(\d+)\b")
 
@@ -52,21 +48,7 @@ _CONCURRENCY = re.compile(r"(?:^|\s)(?:--concurrency[ =]+|-c\s*)(\d+)\b")
 def deployment_files(root: Path) -> list[Path]:
     """The files read for the answer: at the root, one folder down, and in the folder above it (a
     monorepo's compose file beside the service's folder)."""
-    folders = [root]
-    try:
-        folders += sorted(child for child in root.iterdir()
-                          if child.is_dir() and not child.name.startswith(".") and child.name not in _SKIPPED_FOLDERS)
-    except OSError:
-        return []
-    if root.parent != root:
-        folders.append(root.parent)
-    found: dict[Path, None] = {}
-    for folder in folders:
-        for pattern in _DEPLOYMENT_FILES:
-            for path in sorted(folder.glob(pattern)):
-                if path.is_file():
-                    found[path] = None
-    return list(found)
+    return files_near(root, _DEPLOYMENT_FILES, parent=True)
 
 
 def deployment_files_digest(root: Path) -> str:
@@ -87,7 +69,7 @@ def _process_concurrency(root: Path) -> tuple[Optional[int], tuple[tuple[str, st
     reads: list[tuple[str, str]] = [(DEPLOYMENT_FILES_READ + str(root), deployment_files_digest(root))]
     texts: dict[Path, str] = {}
     for path in deployment_files(root):
-        text = _read(path, reads)
+        text = read_recorded(path, "config", reads)
         if text is not None:
             texts[path] = text
     gunicorn_settings = [text for path, text in texts.items() if path.suffix == ".py"]
@@ -100,7 +82,7 @@ def _process_concurrency(root: Path) -> tuple[Optional[int], tuple[tuple[str, st
         for word in _words(command):  # a script a command starts (`./entrypoint.sh`): its own lines, one level
             if word.endswith(".sh") and word not in read_scripts:
                 script = named_by.parent / word.lstrip("./").lstrip("/")
-                text = _read(script, reads) if script.is_file() else None
+                text = read_recorded(script, "config", reads) if script.is_file() else None
                 if text is not None:
                     scripts += text.splitlines()
                     read_scripts.add(word)
@@ -116,15 +98,6 @@ def _process_concurrency(root: Path) -> tuple[Optional[int], tuple[tuple[str, st
                 return None, tuple(reads)
             largest = max(largest, served)
     return (largest if serving else None), tuple(reads)
-
-
-def _read(path: Path, reads: list[tuple[str, str]]) -> Optional[str]:
-    try:
-        data = read_bytes(path, "config")
-    except OSError:
-        return None
-    reads.append((str(path), file_digest(data)))
-    return data.decode("utf-8", "replace")
 
 
 def _commands_of(path: Path, text: str) -> Iterator[str]:
@@ -207,13 +180,13 @@ def _served_at_once(step: str, gunicorn_settings: Iterable[str], environment: st
     line = " ".join(words)
     if program == "gunicorn":
         return _gunicorn_threads(words[1:] + _words(environment), gunicorn_settings)
-    if _CELERY_WORKER.search(line):
+    if CELERY_WORKER.search(line):
         pool = _CELERY_POOL.search(line)
         if pool is None or pool.group(1) in ("prefork", "solo", "processes"):
             return 1
         concurrency = _CONCURRENCY.search(line)
         return int(concurrency.group(1)) if concurrency else None
-    if _CELERY_BEAT_ONLY.search(line) or _MANAGE_ONE_SHOT.search(line) or _FLASK_ONE_SHOT.search(line):
+    if CELERY_BEAT_ONLY.search(line) or _MANAGE_ONE_SHOT.search(line) or _FLASK_ONE_SHOT.search(line):
         return 0
     if re.match(r"^rq(?:\s|$)", line) or re.search(r"\bmanage\.py\s+rqworker\b", line):
         return 1  # an RQ worker forks a process per job

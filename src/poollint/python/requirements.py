@@ -12,17 +12,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
-from poollint.limits import read_bytes
-from poollint.python.reads import DECLARING_FILES_READ, file_digest, record_file_read
+from poollint.python.reads import DECLARING_FILES_READ, file_digest, files_near, read_recorded, record_file_read
 
 Version = tuple[int, ...]
 
 _DECLARING_FILES = ("requirements*.txt", "requirements/*.txt", "pyproject.toml", "Pipfile", "setup.py", "setup.cfg")
 _LOCK_FILES = ("poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock")
-_SKIPPED_FOLDERS = frozenset({"node_modules", "venv", ".venv", "env", "site-packages", "docs", "tests", "test"})
-
 
 @dataclass(frozen=True)
 class DeclaredVersions:
@@ -75,7 +72,7 @@ def _declared_versions(root: Path, package: str) -> tuple[DeclaredVersions, tupl
     poetry = re.compile(rf"""(?im)^\s*{name}\s*=\s*(?:\{{[^}}\n]*?version\s*=\s*)?["']([^"'\n]+)["']""")
     locked = re.compile(rf"""(?im)^name\s*=\s*["']{name}["']\s*\n\s*version\s*=\s*["']([\w.]+)["']""")
     pipfile_locked = re.compile(rf"""(?i)"{name}"\s*:\s*\{{[^}}]*?"version"\s*:\s*"==([\w.]+)\"""")
-    for path in _files(root, _DECLARING_FILES):
+    for path in files_near(root, _DECLARING_FILES):
         text = _read(path, reads)
         constraints = [match.group(1) for match in pep508.finditer(text)]
         if path.name in ("pyproject.toml", "Pipfile"):
@@ -84,7 +81,7 @@ def _declared_versions(root: Path, package: str) -> tuple[DeclaredVersions, tupl
         for constraint in constraints:
             for operator, version in re.findall(r"(===|==|<=|>=|~=|!=|<|>|\^|~)\s*([\w.*+!-]+)", constraint):
                 _constrain(operator, version, exact, below)
-    for path in _files(root, _LOCK_FILES):
+    for path in files_near(root, _LOCK_FILES):
         text = _read(path, reads)
         for match in (*locked.finditer(text), *pipfile_locked.finditer(text)):
             parsed = _parse(match.group(1))
@@ -117,7 +114,7 @@ def _declares_any(root: Path, packages: tuple[str, ...],
     names = "|".join(_name_pattern(package) for package in packages) or "(?!)"
     named = re.compile(rf"(?i)(?<![\w.-])(?:{names})(?![\w-])")
     in_extras = re.compile(rf"(?i)\[[^\]\n]*(?:{'|'.join(re.escape(e) for e in extras) or '(?!)'})")
-    files = list(_files(root, _DECLARING_FILES + _LOCK_FILES))
+    files = list(files_near(root, _DECLARING_FILES + _LOCK_FILES))
     declared = any(named.search(text) or in_extras.search(text) for text in (_read(path, reads) for path in files))
     return (declared if files else None), tuple(reads)
 
@@ -154,26 +151,9 @@ def _parse(text: str) -> Optional[Version]:
 def declaring_files_digest(root: Path) -> str:
     """Which requirement and lock files the project at `root` has, as a digest: recorded with what was
     read of them, so that a cached result depending on them is dropped when one is added or removed."""
-    found = sorted(str(path) for path in _files(root, _DECLARING_FILES + _LOCK_FILES))
+    found = sorted(str(path) for path in files_near(root, _DECLARING_FILES + _LOCK_FILES))
     return file_digest("\n".join(found).encode())
 
 
-def _files(root: Path, patterns: tuple[str, ...]) -> Iterator[Path]:
-    folders = [root]
-    try:
-        folders += sorted(child for child in root.iterdir()
-                          if child.is_dir() and not child.name.startswith(".") and child.name not in _SKIPPED_FOLDERS)
-    except OSError:
-        return
-    for folder in folders:
-        for pattern in patterns:
-            yield from sorted(path for path in folder.glob(pattern) if path.is_file())
-
-
 def _read(path: Path, reads: list[tuple[str, str]]) -> str:
-    try:
-        data = read_bytes(path, "python")
-    except OSError:
-        return ""
-    reads.append((str(path), file_digest(data)))
-    return data.decode("utf-8", "replace")
+    return read_recorded(path, "python", reads) or ""
