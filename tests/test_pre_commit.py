@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import ROOT
 from test_same_answer import NODE_SHOP, SHOP, expected_in
@@ -86,6 +87,36 @@ def _snapshot(tmp_path: Path, tag: str = "") -> Path:
     return clone
 
 
+def _manifest_as_local_hooks() -> str:
+    """This repository's `.pre-commit-hooks.yaml`, every key as it is, run as `repo: local` hooks with
+    `language: system`: pre-commit applies the manifest's entry, files, exclude, types and
+    pass_filenames as it would to a clone, without building the environment (that is
+    `test_readme_repo_hooks_give_the_cli_answer`, under `-m slow`)."""
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    local = [{**{k: v for k, v in hook.items() if k != "additional_dependencies"}, "language": "system"}
+             for hook in hooks]
+    return yaml.safe_dump({"repos": [{"repo": "local", "hooks": local}]}, sort_keys=False)
+
+
+def test_the_hooks_manifest_gives_the_cli_answer(tmp_path: Path) -> None:
+    """The hooks a user gets from `repo:` (the manifest's patterns and entries), in a Python project and
+    in a Node project: `poollint` sees every committed file it is meant for, `.env` (gitignored) is
+    checked by `poollint-deploy` only, and no secret is printed."""
+    pytest.importorskip("pre_commit")
+    config = _manifest_as_local_hooks()
+    for tree in (SHOP, NODE_SHOP):
+        project = _project(tmp_path, tree)
+        (project / ".pre-commit-config.yaml").write_text(config)
+        result = _pre_commit(project, tmp_path, "run", "--all-files", path=str(Path(sys.executable).parent))
+        assert result.returncode == 1, result.stdout + result.stderr
+        hooks = _by_hook(result.stdout)
+        expected = expected_in(tree)
+        assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
+        assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
+        assert "FIXTURE-SECRET" not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
 def test_readme_repo_hooks_give_the_cli_answer(tmp_path: Path) -> None:
     """The README's `repo:` configuration with the path of a clone and the tag it names, in a Python
     project and then in a Node project: pre-commit builds the hooks' environment once (from the
