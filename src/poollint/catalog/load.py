@@ -30,7 +30,7 @@ _STRING_LISTS = {
     "receivers", "receiver-names", "with-objects", "local-methods", "task-methods", "client-methods",
     "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes", "in-memory-urls",
     "class-view-methods", "subscription-streams", "inspection-attributes", "routers", "router-methods", "sqlite-markers",
-    "server-drivers", "server-extras", "handler-methods", "handler-decorators", "opt-out-decorators",
+    "server-drivers", "server-extras", "engine-builders", "handler-methods", "handler-decorators", "opt-out-decorators",
     "owners", "awaited-uses",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
@@ -41,7 +41,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "outlives-process": bool, "in-memory-urls": list, "subscription-streams": list,
         "inspection-attributes": list, "size-arguments": list, "registry": bool, "sqlite-markers": list,
         "sqlite-file-pooled-from": list, "server-drivers": list,
-        "server-extras": list, "default-pool-size": int,
+        "server-extras": list, "default-pool-size": int, "engine-builders": list,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -124,6 +124,7 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         sqlite_markers=tuple(e.get("sqlite-markers", ())),
         sqlite_file_pooled_from=_pooled_from(e.get("sqlite-file-pooled-from", ()), where),
         server_drivers=tuple(e.get("server-drivers", ())), server_extras=tuple(e.get("server-extras", ())),
+        engine_builders=tuple(e.get("engine-builders", ())),
         default_pool_size=e.get("default-pool-size"),
     )
 

@@ -70,6 +70,10 @@ class ClientSpec:
     # modules, as a project declares them): a project that declares none of them reaches only SQLite
     server_drivers: tuple[str, ...] = ()
     server_extras: tuple[str, ...] = ()  # words of a package's extras that install one of them
+    # objects that build this library's engines themselves, from a URL in the application's configuration
+    # rather than in the call (Flask-SQLAlchemy's `SQLAlchemy()`): an engine whose database is not seen,
+    # for the rules that ask which databases the application reaches; not clients the rules count
+    engine_builders: tuple[str, ...] = ()
     # the connections a pool of this library keeps when the code does not size it (beyond it, overflow)
     default_pool_size: Optional[int] = None
 
@@ -397,6 +401,14 @@ class Catalog:
         if qualified_name is None:
             return None
         return self._by_constructor.get(qualified_name)
+
+    def engine_client(self, qualified_name: Optional[str]) -> Optional[ClientSpec]:
+        """The pool client whose engines `qualified_name` builds: its own constructor, or an engine builder
+        (`flask_sqlalchemy.SQLAlchemy` builds `create_engine` engines from the application's config)."""
+        found = self.client_for(qualified_name)
+        if found is not None or qualified_name is None:
+            return found
+        return next((spec for spec in self.clients if qualified_name in spec.engine_builders), None)
 
     def default_pool_size(self, library: str) -> Optional[int]:
         """How many connections a pool of `library` keeps when the code does not size it; None: not known."""

@@ -594,8 +594,11 @@ class _ModuleReader:
         """ModuleFacts.engines: each call of such a constructor, with the database it is seen to reach."""
         for call in self.outline.calls:
             constructor = self.qualified(call.func)
-            spec = self.catalog.client_for(constructor)
+            spec = self.catalog.engine_client(constructor)
             if spec is None or not spec.sqlite_file_pooled_from:
+                continue
+            if constructor in spec.engine_builders:  # the URL is in the application's config, not the call
+                yield spec.library, constructor or "", ""
                 continue
             url = next((k.value for k in call.keywords if k.arg == "url"), call.args[0] if call.args else None)
             if url is not None:

@@ -386,7 +386,7 @@ class _HoldingRule(FileRule, RequestSessions):
         for constructor, backend in engines:
             if backend == "sqlite-memory":
                 continue
-            spec = self.catalog.client_for(constructor)
+            spec = self.catalog.engine_client(constructor)
             if backend == "" and spec is not None and spec.server_drivers and index is not None \
                     and declares_any(index.root, spec.server_drivers, spec.server_extras) is False:
                 backend = "sqlite"
@@ -1889,11 +1889,12 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         bound to one): that database has one connection per thread and nobody waits for it. A
         file database is pooled (a QueuePool since SQLAlchemy 2.0) and is judged, unless every engine
         the application builds (outside tests and alembic's `env.py`) is on SQLite, by its URL, by
-        `connect_args={"check_same_thread": False}`, or, for a URL it reads from elsewhere, because
-        the project's requirement and lock files name no driver of a database server (no psycopg,
-        asyncpg, PyMySQL, `sqlalchemy[postgresql]`...), and the SQLAlchemy release the project pins,
-        locks or bounds opens a connection per checkout there (NullPool: `create_engine` before 2.0,
-        `create_async_engine` with aiosqlite before 2.0.38).
+        `connect_args={"check_same_thread": False}`, or, for a URL it reads from elsewhere (Flask-SQLAlchemy's
+        `SQLALCHEMY_DATABASE_URI` included), because the project's requirement and lock files name no
+        driver of a database server (no psycopg, asyncpg, PyMySQL, `sqlalchemy[postgresql]`...), and the
+        SQLAlchemy release the project pins, locks or bounds opens a connection per checkout there
+        (NullPool: `create_engine` and Flask-SQLAlchemy before 2.0, `create_async_engine` with aiosqlite
+        before 2.0.38).
 
         Nor is a hold where no process of the application serves more requests or tasks at once than
         the pool keeps connections by default (SQLAlchemy's 5, asyncpg's 10, psycopg_pool's 4), by what
