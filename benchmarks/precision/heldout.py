@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/heldout"), help="where the trees are unpacked")
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--poollint", default=f"{sys.executable} -m poollint", help="command that runs poollint")
+    parser.add_argument("--tally-json", type=Path, help="also write the tally per split and rule, with the "
+                        "applications of each, for measured.py (the rules' documented precision)")
     args = parser.parse_args(argv)
     poollint = shlex.split(args.poollint)
 
@@ -80,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     seen: set[tuple[str, str, int, str]] = set()
     new = 0
     tally: dict[tuple[str, str], Counter] = defaultdict(Counter)  # (split, code) -> verdicts
+    found_in: dict[tuple[str, str], set[str]] = defaultdict(set)  # (split, code) -> applications
     for repo, commit in repos:
         tree = unpack(args.mirrors, args.dir, repo, commit)
         for finding in findings(poollint, tree):
@@ -90,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 new += 1
             for code in (finding["code"], "overall"):
                 tally[(split_of[repo], code)][verdict or "none"] += 1
+                found_in[(split_of[repo], code)].add(repo)
             print(f"{verdict or 'NEW':10} {repo} {finding['path']}:{finding['line']}: {finding['code']} "
                   f"{finding['message'][:160]}")
     for key in sorted(set(verdicts) - seen):
@@ -103,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
         strict = f"{100 * counts['tp'] / judged:.0f}%" if judged else "-"
         print(f"{split:<12} {code:<8} {sum(counts.values()):>4} {counts['tp']:>4} {counts['fp']:>4} "
               f"{counts['debatable']:>4} {counts['none']:>5} {strict:>7}")
+    if args.tally_json is not None:
+        rules: dict[str, dict[str, dict]] = defaultdict(dict)
+        for (split, code), counts in tally.items():
+            if code != "overall":
+                rules[split][code] = {"verdicts": dict(counts), "applications": sorted(found_in[(split, code)])}
+        args.tally_json.write_text(json.dumps({"set": args.set, "applications": Counter(split_of.values()),
+                                               "rules": rules, "none": new}, indent=1), encoding="utf-8")
     return 1 if new else 0
 
 

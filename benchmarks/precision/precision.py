@@ -41,12 +41,12 @@ FIELDS = ("package", "version", "path", "line", "line_sha", "code", "verdict", "
 VERDICTS = ("tp", "fp", "debatable")
 PARTS = ("development", "validation", "tuned")
 APPS_DIR = Path("/tmp/poollint-apps/src")
-MEASURED_MODULE = HERE.parents[1] / "src" / "poollint" / "rules" / "measured.py"
 DEFAULT_CORPORA = (Path("/tmp/poollint-precision-corpus/src"), Path("/tmp/poollint-bench-corpus/src"))
 
 sys.path.insert(0, str(HERE))
 from fetch_apps import load_apps  # noqa: E402  (a sibling script, not an installed module)
 from fetch_corpus import PINS  # noqa: E402
+from measured import write_measured as write_measured_module  # noqa: E402
 sys.path.insert(0, str(BUGS))
 from recall import opt_in_codes, score as recall_score  # noqa: E402  (the bug set's sibling script)
 
@@ -261,34 +261,11 @@ def report_recall(poollint: list[str], parallel: int) -> None:
 
 
 def write_measured(tallies: dict[str, dict[str, Tally]], projects: dict[str, int], when: str) -> None:
-    """Writes the one data module the rules' documentation reads its measured numbers from."""
-    rows = []
-    codes = sorted({code for part in ("development", "validation") for code in tallies.get(part, {})} - {"overall"})
-    for code in codes:
-        cells = []
-        for part in ("validation", "development"):
-            t = tallies.get(part, {}).get(code)
-            c = t.counts if t else Counter()
-            cells.append(f'"{part}": ({t.findings if t else 0}, {len(t.projects) if t else 0}, '
-                         f'{c["tp"]}, {c["fp"]}, {c["debatable"]})')
-        rows.append(f'    "{code}": {{{", ".join(cells)}}},')
-    MEASURED_MODULE.write_text(f'''"""Measured precision of each rule on applications nobody here wrote: the one place these numbers live.
-
-Written by `python benchmarks/precision/precision.py --write-measured "DATE, VERSION"` from the
-triaged findings of the application corpus (benchmarks/precision/apps.toml, apps_labels.csv);
-never edited by hand. Rule documentation (`poollint explain`, docs/rules.md) renders them.
-"""
-from __future__ import annotations
-
-MEASURED_ON = "{when}"
-APPLICATIONS = {{"validation": {projects.get("validation", 0)}, "development": {projects.get("development", 0)}}}
-
-# code: {{split: (findings, projects with a finding, tp, fp, debatable)}}; a rule absent here had no finding
-MEASURED: dict[str, dict[str, tuple[int, int, int, int, int]]] = {{
-{chr(10).join(rows)}
-}}
-''', encoding="utf-8")
-    print(f"\nwrote {MEASURED_MODULE.relative_to(HERE.parents[1])}; regenerate docs/rules.md (python -m poollint.docs)")
+    """Writes the one data module the rules' documentation reads its measured numbers from (measured.py)."""
+    write_measured_module({part: {code: t.counts for code, t in by_code.items()} for part, by_code in tallies.items()},
+                          {part: {code: t.projects for code, t in by_code.items()} for part, by_code in tallies.items()},
+                          projects, when, '`python benchmarks/precision/precision.py --write-measured "DATE, VERSION"` '
+                          "(the application corpus: apps.toml, apps_labels.csv)")
 
 
 def jobs_for(parts: list[str], apps_dir: Path, corpora: list[Path]) -> tuple[list[Job], list[str], dict[str, int]]:
