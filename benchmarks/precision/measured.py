@@ -35,8 +35,9 @@ def write_measured(counts: dict[str, dict[str, Counter]], projects: dict[str, di
         rows.append(f'    "{code}": {{{", ".join(cells)}}},')
     MEASURED_MODULE.write_text(f'''"""Measured precision of each rule on applications nobody here wrote: the one place these numbers live.
 
-Written by {source} from the triaged findings of the application samples; never edited by hand. Rule
-documentation (`poollint explain`, docs/rules.md) renders them.
+Written by {source}
+from the triaged findings of the applications; never edited by hand. Rule documentation
+(`poollint explain`, docs/rules.md) renders them.
 """
 from __future__ import annotations
 
@@ -68,9 +69,10 @@ def main(argv: "list[str] | None" = None) -> int:
             for code, entry in by_code.items():
                 counts[split][code].update(entry["verdicts"])
                 projects[split][code].update(f"{tally['set']}/{repo}" for repo in entry["applications"])
-    names = ", ".join(sorted(json.loads(p.read_text(encoding="utf-8"))["set"] for p in args.tallies))
+    names = sorted(json.loads(p.read_text(encoding="utf-8"))["set"] for p in args.tallies)
+    samples = names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}, {len(names)} samples"
     write_measured(counts, projects, applications, args.when,
-                   f"`python benchmarks/precision/measured.py` ({names})")
+                   f"`python benchmarks/precision/measured.py`\n({samples})")
     return 0
 
 

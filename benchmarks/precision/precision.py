@@ -264,7 +264,7 @@ def write_measured(tallies: dict[str, dict[str, Tally]], projects: dict[str, int
     """Writes the one data module the rules' documentation reads its measured numbers from (measured.py)."""
     write_measured_module({part: {code: t.counts for code, t in by_code.items()} for part, by_code in tallies.items()},
                           {part: {code: t.projects for code, t in by_code.items()} for part, by_code in tallies.items()},
-                          projects, when, '`python benchmarks/precision/precision.py --write-measured "DATE, VERSION"` '
+                          projects, when, '`python benchmarks/precision/precision.py --write-measured "DATE, VERSION"`\n'
                           "(the application corpus: apps.toml, apps_labels.csv)")
 
 

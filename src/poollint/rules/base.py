@@ -70,13 +70,16 @@ class Rule:
             parts += ["", "### Options", "", *(f"- `{option}` in `[tool.poollint]`" for option in cls.options)]
         if cls.references:
             parts += ["", "### References", "", *(f"- <{ref}>" for ref in cls.references)]
-        parts += ["", "### Measured precision", "", *_measured_lines(cls.code)]
+        parts += ["", "### Measured precision", "", *_measured_lines(cls.code, cls.opt_in)]
         return "\n".join(parts) + "\n"
 
 
-def _measured_lines(code: str) -> list[str]:
+def _measured_lines(code: str, opt_in: bool = False) -> list[str]:
     """The rule's numbers on the application corpus, from the one data module that holds them."""
     from poollint.rules.measured import APPLICATIONS, MEASURED, MEASURED_ON
+
+    if opt_in and code not in MEASURED:
+        return [f"Not measured ({MEASURED_ON}): the application samples are checked with the default rules only."]
 
     lines = [f"On applications nobody here wrote (`benchmarks/precision`, {MEASURED_ON}); strict precision "
              "counts debatable findings (tests, one-shot scripts) as false, lenient leaves them out:", ""]

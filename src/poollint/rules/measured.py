@@ -1,22 +1,25 @@
 """Measured precision of each rule on applications nobody here wrote: the one place these numbers live.
 
-Written by `python benchmarks/precision/precision.py --write-measured "DATE, VERSION"` from the
-triaged findings of the application corpus (benchmarks/precision/apps.toml, apps_labels.csv);
-never edited by hand. Rule documentation (`poollint explain`, docs/rules.md) renders them.
+Written by `python benchmarks/precision/measured.py`
+(apps-2026-12-04 to apps-2026-12-15, 12 samples)
+from the triaged findings of the applications; never edited by hand. Rule documentation
+(`poollint explain`, docs/rules.md) renders them.
 """
 from __future__ import annotations
 
-MEASURED_ON = "2026-12-05, main at aa331f3"
-APPLICATIONS = {"validation": 14, "development": 37}
+MEASURED_ON = "2026-12-07, main at bceec19, application samples 2026-12-04 to 2026-12-15"
+APPLICATIONS = {"validation": 121, "development": 258}
 
 # code: {split: (findings, projects with a finding, tp, fp, debatable)}; a rule absent here had no finding
 MEASURED: dict[str, dict[str, tuple[int, int, int, int, int]]] = {
-    "DBP101": {"validation": (11, 3, 6, 3, 2), "development": (5, 3, 3, 0, 2)},
-    "DBP103": {"validation": (0, 0, 0, 0, 0), "development": (2, 1, 2, 0, 0)},
-    "DBP201": {"validation": (0, 0, 0, 0, 0), "development": (1, 1, 1, 0, 0)},
-    "DBP202": {"validation": (2, 1, 2, 0, 0), "development": (10, 2, 4, 0, 6)},
-    "DBP203": {"validation": (0, 0, 0, 0, 0), "development": (4, 2, 4, 0, 0)},
-    "DBP302": {"validation": (0, 0, 0, 0, 0), "development": (1, 1, 0, 0, 1)},
-    "DBP303": {"validation": (0, 0, 0, 0, 0), "development": (1, 1, 0, 0, 1)},
-    "DBP304": {"validation": (29, 1, 28, 0, 1), "development": (13, 2, 13, 0, 0)},
+    "DBP000": {"validation": (1, 1, 1, 0, 0), "development": (7, 7, 3, 2, 2)},
+    "DBP101": {"validation": (56, 9, 40, 8, 8), "development": (45, 17, 32, 2, 11)},
+    "DBP102": {"validation": (4, 3, 0, 4, 0), "development": (0, 0, 0, 0, 0)},
+    "DBP103": {"validation": (3, 1, 0, 1, 2), "development": (5, 2, 0, 2, 3)},
+    "DBP201": {"validation": (9, 4, 4, 2, 3), "development": (11, 6, 8, 3, 0)},
+    "DBP202": {"validation": (144, 21, 65, 15, 64), "development": (378, 49, 301, 7, 70)},
+    "DBP301": {"validation": (0, 0, 0, 0, 0), "development": (8, 4, 0, 0, 8)},
+    "DBP302": {"validation": (2, 1, 0, 0, 2), "development": (1, 1, 0, 0, 1)},
+    "DBP303": {"validation": (1, 1, 0, 0, 1), "development": (4, 3, 0, 1, 3)},
+    "DBP304": {"validation": (5, 2, 0, 0, 5), "development": (44, 16, 4, 3, 37)},
 }
