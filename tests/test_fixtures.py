@@ -21,15 +21,19 @@ pytestmark = pytest.mark.usefixtures("one_index_per_settings")
 @functools.lru_cache(maxsize=None)
 def _found(path: Path, screen: bool) -> tuple:
     """A fixture does not change during the run: the tests that read its screened findings (the
-    annotations, the screen's equivalence, the message fragments) share one run per worker."""
+    annotations and their fragments, the screen's equivalence) share one run per worker."""
     settings = load_settings(path.parent)
     return tuple(check_paths([path], settings, options=RunOptions(screen=screen, cache=False, jobs=1)).findings)
 
 
 @pytest.mark.parametrize("path", PYTHON_FIXTURES, ids=lambda p: p.relative_to(FIXTURES).as_posix())
 def test_fixture_findings_match_annotations(path: Path) -> None:
-    found = {(f.line, f.code) for f in _found(path, screen=True)}
-    assert found == expected_findings(path)
+    """Every `# expect:` annotation and nothing else, each with the message fragment it names."""
+    findings = _found(path, screen=True)
+    assert {(f.line, f.code) for f in findings} == expected_findings(path)
+    for line, code, fragment in expected_fragments(path):
+        messages = [f.message for f in findings if f.line == line and f.code == code]
+        assert any(fragment in m for m in messages), (line, code, fragment, messages)
 
 
 @pytest.mark.parametrize("path", PYTHON_FIXTURES, ids=lambda p: p.relative_to(FIXTURES).as_posix())
@@ -39,12 +43,3 @@ def test_screen_loses_nothing(path: Path) -> None:
     unscreened = [(f.line, f.code, f.message) for f in _found(path, screen=False)]
     assert screened == unscreened
 
-
-@pytest.mark.parametrize(
-    "path", [p for p in PYTHON_FIXTURES if expected_fragments(p)], ids=lambda p: p.relative_to(FIXTURES).as_posix()
-)
-def test_fixture_message_fragments(path: Path) -> None:
-    findings = _found(path, screen=True)
-    for line, code, fragment in expected_fragments(path):
-        messages = [f.message for f in findings if f.line == line and f.code == code]
-        assert any(fragment in m for m in messages), (line, code, fragment, messages)
