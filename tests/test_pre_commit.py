@@ -61,17 +61,25 @@ def _readme_snippet(marker: str) -> str:
     return match["body"]
 
 
+def _hooks_give_the_cli_answer(tmp_path: Path, tree: Path, config: str, path: str = "") -> None:
+    """`pre-commit run --all-files` with `config` in a fresh repository of `tree`: the `poollint` hook reports
+    what the CLI reports on every committed file, `poollint-deploy` the DBP4xx (the gitignored `.env`
+    included), and neither prints the fixture's secret."""
+    project = _project(tmp_path, tree)
+    (project / ".pre-commit-config.yaml").write_text(config)
+    result = _pre_commit(project, tmp_path, "run", "--all-files", path=path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    hooks = _by_hook(result.stdout)
+    expected = expected_in(tree)
+    assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
+    assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
+    assert "FIXTURE-SECRET" not in result.stdout + result.stderr
+
+
 def test_readme_local_hooks_work_when_pasted(tmp_path: Path) -> None:
     """The README's `repo: local` configuration, pasted as it is, with poollint installed where pre-commit runs."""
     pytest.importorskip("pre_commit")
-    project = _project(tmp_path)
-    (project / ".pre-commit-config.yaml").write_text(_readme_snippet("pre-commit-local"))
-    result = _pre_commit(project, tmp_path, "run", "--all-files", path=str(Path(sys.executable).parent))
-    assert result.returncode == 1, result.stdout + result.stderr
-    hooks = _by_hook(result.stdout)
-    expected = expected_in(SHOP)
-    assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
-    assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
+    _hooks_give_the_cli_answer(tmp_path, SHOP, _readme_snippet("pre-commit-local"), path=str(Path(sys.executable).parent))
 
 
 def _snapshot(tmp_path: Path, tag: str = "") -> Path:
@@ -103,17 +111,8 @@ def test_the_hooks_manifest_gives_the_cli_answer(tmp_path: Path) -> None:
     in a Node project: `poollint` sees every committed file it is meant for, `.env` (gitignored) is
     checked by `poollint-deploy` only, and no secret is printed."""
     pytest.importorskip("pre_commit")
-    config = _manifest_as_local_hooks()
     for tree in (SHOP, NODE_SHOP):
-        project = _project(tmp_path, tree)
-        (project / ".pre-commit-config.yaml").write_text(config)
-        result = _pre_commit(project, tmp_path, "run", "--all-files", path=str(Path(sys.executable).parent))
-        assert result.returncode == 1, result.stdout + result.stderr
-        hooks = _by_hook(result.stdout)
-        expected = expected_in(tree)
-        assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
-        assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
-        assert "FIXTURE-SECRET" not in result.stdout + result.stderr
+        _hooks_give_the_cli_answer(tmp_path, tree, _manifest_as_local_hooks(), path=str(Path(sys.executable).parent))
 
 
 @pytest.mark.slow
@@ -127,15 +126,7 @@ def test_readme_repo_hooks_give_the_cli_answer(tmp_path: Path) -> None:
     snippet = _readme_snippet("pre-commit-repo")
     clone = _snapshot(tmp_path, tag=re.search(r"rev: (\S+)", snippet)[1])  # type: ignore[index]
     for tree in (SHOP, NODE_SHOP):
-        project = _project(tmp_path, tree)
-        (project / ".pre-commit-config.yaml").write_text(snippet.replace("/path/to/poollint", str(clone)))
-        result = _pre_commit(project, tmp_path, "run", "--all-files")
-        assert result.returncode == 1, result.stdout + result.stderr
-        hooks = _by_hook(result.stdout)
-        expected = expected_in(tree)
-        assert hooks["poollint"] == {f for f in expected if f[0] != ".env"}
-        assert hooks["poollint-deploy"] == {f for f in expected if f[2].startswith("DBP4")}
-        assert "FIXTURE-SECRET" not in result.stdout + result.stderr
+        _hooks_give_the_cli_answer(tmp_path, tree, snippet.replace("/path/to/poollint", str(clone)))
     assert {code for _, _, code in expected_in(NODE_SHOP)} == {"DBP101", "DBP301", "DBP402"}
 
 
