@@ -321,6 +321,19 @@ def test_budget_prints_the_table_for_a_compose_project() -> None:
     assert "FIXTURE-SECRET" not in text
 
 
+def test_budget_takes_a_pool_the_code_does_not_size_from_the_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default pool of a Python library is the catalog's (`default-pool-size`, `default-overflow`), the
+    one number DBP202 reads too: a catalog that says otherwise changes the budget."""
+    from poollint.catalog.model import Catalog
+
+    assert Settings().catalog.default_pool("sqlalchemy") == (5, 10)
+    monkeypatch.setattr(Catalog, "default_pool", lambda self, library: (7, 3) if library == "sqlalchemy" else None)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["budget", str(FIXTURES / "config" / "DBP407_compose_replicas_workers")])
+    assert ["api", "4", "4", "7", "3", "160"] == [line.split() for line in out.getvalue().splitlines()][2][:6]
+
+
 def test_budget_within_limits_exits_zero() -> None:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

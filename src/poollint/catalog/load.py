@@ -41,7 +41,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "outlives-process": bool, "in-memory-urls": list, "subscription-streams": list,
         "inspection-attributes": list, "size-arguments": list, "registry": bool, "sqlite-markers": list,
         "sqlite-file-pooled-from": list, "server-drivers": list,
-        "server-extras": list, "default-pool-size": int, "engine-builders": list,
+        "server-extras": list, "default-pool-size": int, "default-overflow": int, "engine-builders": list,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -125,7 +125,7 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         sqlite_file_pooled_from=_pooled_from(e.get("sqlite-file-pooled-from", ()), where),
         server_drivers=tuple(e.get("server-drivers", ())), server_extras=tuple(e.get("server-extras", ())),
         engine_builders=tuple(e.get("engine-builders", ())),
-        default_pool_size=e.get("default-pool-size"),
+        default_pool_size=e.get("default-pool-size"), default_overflow=e.get("default-overflow", 0),
     )
 
 

@@ -74,8 +74,10 @@ class ClientSpec:
     # rather than in the call (Flask-SQLAlchemy's `SQLAlchemy()`): an engine whose database is not seen,
     # for the rules that ask which databases the application reaches; not clients the rules count
     engine_builders: tuple[str, ...] = ()
-    # the connections a pool of this library keeps when the code does not size it (beyond it, overflow)
+    # the connections a pool of this library keeps when the code does not size it, and the overflow it
+    # opens beyond them on demand (SQLAlchemy's max_overflow)
     default_pool_size: Optional[int] = None
+    default_overflow: int = 0
 
     def in_memory(self, url: str) -> bool:
         return any(fnmatchcase(url.lower(), pattern) for pattern in self.in_memory_urls)
@@ -412,7 +414,12 @@ class Catalog:
 
     def default_pool_size(self, library: str) -> Optional[int]:
         """How many connections a pool of `library` keeps when the code does not size it; None: not known."""
-        return next((spec.default_pool_size for spec in self.clients
+        found = self.default_pool(library)
+        return found[0] if found is not None else None
+
+    def default_pool(self, library: str) -> Optional[tuple[int, int]]:
+        """(connections kept, overflow opened on demand) of a pool of `library` the code does not size."""
+        return next(((spec.default_pool_size, spec.default_overflow) for spec in self.clients
                      if spec.library == library and spec.default_pool_size is not None), None)
 
     def outlives_process(self, library: str) -> bool:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from poollint.catalog import load_catalog
 from poollint.config.compose import CELERY_BEAT_ONLY, CELERY_WORKER, DeploymentFile, Service, count
 from poollint.config.project import DeploymentModel, related, service_env
 from poollint.config.urls import find_pooler
@@ -15,14 +16,26 @@ from poollint.config.urls import find_pooler
 POSTGRES_DEFAULT_MAX_CONNECTIONS = 100  # https://www.postgresql.org/docs/current/runtime-config-connection.html
 POSTGRES_DEFAULT_RESERVED = 3  # superuser_reserved_connections
 
-# Default pool per process when the code does not say otherwise: (pool, overflow, where it comes from)
-DEFAULT_POOLS: dict[str, tuple[int, int, str]] = {
-    "sqlalchemy": (5, 10, "SQLAlchemy default pool_size 5 + max_overflow 10"),
-    "asyncpg": (10, 0, "asyncpg default max_size 10"),
-    "psycopg_pool": (4, 0, "psycopg_pool default max_size = min_size 4"),
+# The libraries whose per-process connections a service's URL may feed, in the order they are tried. The
+# catalog holds the default size of the Python pools (`default-pool-size`, `default-overflow`); Django keeps
+# one connection per worker process (it has no pool), and node-postgres, the pool of Prisma's PrismaPg
+# adapter, is not in the Python catalog: (pool, overflow, where it comes from)
+POOL_LIBRARIES = ("sqlalchemy", "asyncpg", "psycopg_pool", "django", "pg")
+_DEFAULTS_OUTSIDE_THE_CATALOG: dict[str, tuple[int, int, str]] = {
     "django": (1, 0, "Django: one connection per worker"),
     "pg": (10, 0, "node-postgres (Prisma's PrismaPg adapter) default max 10"),
 }
+
+
+def default_pool(model: DeploymentModel, library: str) -> Optional[tuple[int, int, str]]:
+    """(pool, overflow, where it comes from) of a pool of `library` the code does not size."""
+    if library in _DEFAULTS_OUTSIDE_THE_CATALOG:
+        return _DEFAULTS_OUTSIDE_THE_CATALOG[library]
+    found = (model.catalog or load_catalog()).default_pool(library)
+    if found is None:
+        return None
+    pool, overflow = found
+    return pool, overflow, f"{library} default pool {pool}" + (f" + overflow {overflow}" if overflow else "")
 
 
 # A service that runs only Celery's beat (`celery -A app beat`, not a worker's `-B`) sends tasks to the
@@ -106,7 +119,8 @@ class Budget:
 def _sized_in_code(model: DeploymentModel, variable: str, library: str,
                    path: str) -> Optional[tuple[Optional[int], int, str]]:
     """The pool the code builds for `variable` with literal sizes; the largest when several places do."""
-    sized = [(pool, DEFAULT_POOLS[library][1] if overflow < 0 else overflow, where)
+    default = default_pool(model, library)
+    sized = [(pool, (default[1] if default is not None else 0) if overflow < 0 else overflow, where)
              for name, lib, pool, overflow, where in model.pool_sizes
              if name == variable and lib == library and related(where, path)]
     if not sized:
@@ -132,12 +146,11 @@ def _pool_for(model: DeploymentModel, path: str, service: Service,
             if limit and count(limit) is not None:
                 return count(limit), 0, f"connection_limit={limit} in {site.variable}"
             return None, 0, "Prisma default: physical CPUs × 2 + 1"
-        for library, (pool, overflow, source) in DEFAULT_POOLS.items():
-            if library in consumers:
+        for library in POOL_LIBRARIES:
+            default = default_pool(model, library) if library in consumers else None
+            if default is not None:
                 sized = _sized_in_code(model, site.variable, library, path)
-                if sized is not None:
-                    return sized
-                return pool, overflow, source
+                return sized if sized is not None else default
         return None, 0, f"unknown: no library found reading {site.variable}"
     return None
 
