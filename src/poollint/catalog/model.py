@@ -410,7 +410,9 @@ class Catalog:
         found = self.client_for(qualified_name)
         if found is not None or qualified_name is None:
             return found
-        return next((spec for spec in self.clients if qualified_name in spec.engine_builders), None)
+        builders = self.derived("engine-builders", lambda: {
+            builder: spec for spec in self.clients for builder in spec.engine_builders})
+        return builders.get(qualified_name)
 
     def default_pool_size(self, library: str) -> Optional[int]:
         """How many connections a pool of `library` keeps when the code does not size it; None: not known."""
