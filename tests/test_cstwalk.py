@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 
 import libcst as cst
+import pytest
 
 from conftest import FIXTURES
 from poollint.python.cst.walk import traverse, walk
@@ -76,13 +77,18 @@ def _is_layout(node: cst.CSTNode) -> bool:
     return type(node).__module__ in ("libcst._nodes.whitespace", "libcst._nodes.op") or isinstance(node, _BRACKETS)
 
 
+# The whole-tree comparisons with libcst take every `EVERY`th fixture source in the default suite (with
+# SYNTAX, which holds every kind of syntax libcst orders its own way); `-m slow` takes them all
+EVERY = [pytest.param(2, id="every-second-fixture"), pytest.param(1, id="every-fixture", marks=pytest.mark.slow)]
+
+
 @functools.lru_cache(maxsize=None)
-def parsed_sources() -> tuple[tuple[str, cst.Module], ...]:
-    """SYNTAX and every fixture that parses (not a DBP000 syntax error, not a template), each named,
-    parsed once for the tests that compare a whole tree: a test per source cost the suite more in
+def parsed_sources(every: int = 1) -> tuple[tuple[str, cst.Module], ...]:
+    """SYNTAX and every `every`th fixture that parses (not a DBP000 syntax error, not a template), each
+    named, parsed once for the tests that compare a whole tree: a test per source cost the suite more in
     pytest's own overhead than in the checks."""
     parsed = []
-    for name, source in [("syntax", SYNTAX), *((p.relative_to(FIXTURES).as_posix(), p) for p in SOURCES)]:
+    for name, source in [("syntax", SYNTAX), *((p.relative_to(FIXTURES).as_posix(), p) for p in SOURCES[::every])]:
         try:
             parsed.append((name, cst.parse_module(source if isinstance(source, str) else source.read_text("utf-8"))))
         except (cst.ParserSyntaxError, UnicodeDecodeError):
@@ -97,9 +103,10 @@ def _walks_in_libcst_order(module: cst.Module, walked: list[cst.CSTNode]) -> boo
     return [node for node in visited if id(node) in walked_ids] == walked and not skipped
 
 
-def test_walk_sees_every_node_a_rule_reads_in_libcst_order() -> None:
-    sources = parsed_sources()
-    assert len(sources) > len(SOURCES) // 2, "the fixtures parse"
+@pytest.mark.parametrize("every", EVERY)
+def test_walk_sees_every_node_a_rule_reads_in_libcst_order(every: int) -> None:
+    sources = parsed_sources(every)
+    assert len(sources) > len(SOURCES) // (2 * every), "the fixtures parse"
     assert [name for name, module in sources if not _walks_in_libcst_order(module, list(walk(module)))] == []
 
 

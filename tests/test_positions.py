@@ -5,10 +5,11 @@ branches all come from there."""
 from __future__ import annotations
 
 import libcst as cst
+import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from poollint.python.cst.positions import module_positions
-from test_cstwalk import parsed_sources
+from test_cstwalk import EVERY, parsed_sources
 
 # line breaks of every kind, a backslash continuation, a string spanning lines, decorators and
 # comments before a definition (its position starts at `def`, after them), a file without a
@@ -27,8 +28,9 @@ def _positions_agree(module: cst.Module) -> bool:
     return len(found) == len(expected) and all(found[node] == position for node, position in expected.items())
 
 
-def test_every_node_has_the_position_position_provider_gives() -> None:
-    sources = [("breaks", cst.parse_module(BREAKS)), *parsed_sources()]
+@pytest.mark.parametrize("every", EVERY)
+def test_every_node_has_the_position_position_provider_gives(every: int) -> None:
+    sources = [("breaks", cst.parse_module(BREAKS)), *parsed_sources(every)]
     assert [name for name, module in sources if not _positions_agree(module)] == []
 
 
