@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 28  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 29  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
 # 11: importers of each project name; 12: imported packages; 13: importers from every file's text;
 # 14: openers through builders the project re-exports; 15: database libraries every file imports;
@@ -54,6 +54,7 @@ INDEX_FORMAT = 28  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: scrip
 # 26: classes lending what they keep (ModuleFacts.lent_holders), parameters only borrowed; calls on self.<object>
 # 27: parameters filled from a dependency (ModuleFacts.dependencies, dependency_aliases)
 # 28: the engines a project builds, with their SQLite database (ModuleFacts.engines)
+# 29: a src/ folder with an __init__.py is the package `src` (module names keep it)
 
 
 # -- the project ----------------------------------------------------------------------------------
@@ -164,7 +165,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     if not isinstance(previous, dict):
         previous = {}
     entries: dict[str, dict[str, Any]] = {}
-    names = {relative: module_name_from_relative(relative) for relative, _ in files}
+    src_is_package = any(relative == "src/__init__.py" for relative, _ in files)
+    names = {relative: module_name_from_relative(relative, src_is_package) for relative, _ in files}
     # the index screens the run's files with the words the runner uses (ProjectIndex.project_packages)
     project = frozenset(name.split(".")[0] for name in names.values() if name)
     name_parts = frozenset(part for name in names.values() for part in name.split("."))

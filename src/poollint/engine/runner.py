@@ -66,14 +66,15 @@ class RunOptions:
 
 
 def module_name_for(path: Path, root: Optional[Path]) -> str:
-    """Dotted module name of a file below the project root (a leading `src/` dropped)."""
+    """Dotted module name of a file below the project root: a leading `src/` dropped unless it is a regular
+    package (as python/facts.py module_name_from_relative names the index's modules)."""
     try:
         parts = list(resolved(path).relative_to(resolved(root)).with_suffix("").parts) if root else []
     except (ValueError, OSError, RuntimeError):
         parts = []
     if not parts:
         parts = [path.stem]
-    if parts and parts[0] == "src":
+    if parts and parts[0] == "src" and not (root is not None and (root / "src" / "__init__.py").is_file()):
         parts = parts[1:]
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]

@@ -285,9 +285,12 @@ INSPECTING_BUILTINS = frozenset({
     "int", "float", "hash", "sorted", "any", "all",
 })
 
-def module_name_from_relative(relative: str) -> str:
+def module_name_from_relative(relative: str, src_is_package: bool = False) -> str:
+    """The dotted module name of a root-relative path. A leading `src/` is the src layout's folder on the
+    path (`src/shop/db.py` is `shop.db`), unless `src/` is a regular package (`src/__init__.py`), which the
+    code then imports by that name (`from src.database import engine`, `gunicorn src.main:app`)."""
     parts = list(Path(relative).with_suffix("").parts)
-    if parts and parts[0] == "src":
+    if parts and parts[0] == "src" and not src_is_package:
         parts = parts[1:]
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]

@@ -1195,7 +1195,7 @@ class ProjectIndex:
         relative = self.relative(path)
         if relative is None:
             return self
-        name = self.paths.get(relative) or module_name_from_relative(relative)
+        name = self.paths.get(relative) or module_name_from_relative(relative, "src/__init__.py" in self.paths)
         facts = index_source(source, name, relative, settings.catalog, self.project_packages(), self.source_roots)
         if facts is None or self._by_path.get(relative) == facts:
             return self
