@@ -21,8 +21,8 @@ from poollint.engine.files import collect_less_often, frozen_heap, ignore_interr
 from poollint.python.source import ParseFailure, decode
 from poollint.limits import read_bytes
 from poollint.paths import is_test_path, resolved
-from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, index_source, module_name_from_relative,
-                                   read_module, summary_words)
+from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, index_source, module_name_from_relative, read_module,
+                                   src_is_package, summary_words)
 from poollint.python.names import (SourceRoots, imports_in_source, infer_source_roots, module_loading_pattern,
                                    root_packages, rooted, roots_to_json)
 from poollint.python.loading import CONVENTIONAL, StartSigns, may_name_modules
@@ -165,8 +165,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     if not isinstance(previous, dict):
         previous = {}
     entries: dict[str, dict[str, Any]] = {}
-    src_is_package = any(relative == "src/__init__.py" for relative, _ in files)
-    names = {relative: module_name_from_relative(relative, src_is_package) for relative, _ in files}
+    src_package = src_is_package(root)
+    names = {relative: module_name_from_relative(relative, src_package) for relative, _ in files}
     # the index screens the run's files with the words the runner uses (ProjectIndex.project_packages)
     project = frozenset(name.split(".")[0] for name in names.values() if name)
     name_parts = frozenset(part for name in names.values() for part in name.split("."))

@@ -24,6 +24,7 @@ from poollint.javascript import is_javascript_file
 from poollint.limits import UnreadableFile, escapes, read_bytes
 from poollint.paths import display_path, is_test_path, resolved
 from poollint.pyast import Outline, word_pattern
+from poollint.python.facts import module_name_of_parts, src_is_package
 from poollint.python.reads import take_reads
 from poollint.python.project import ProjectIndex, project_screen_words
 from poollint.python.screen import (ScreenWords, ScreenedFile, Verdict, content_digest, parse_tree, passes_screen,
@@ -66,19 +67,13 @@ class RunOptions:
 
 
 def module_name_for(path: Path, root: Optional[Path]) -> str:
-    """Dotted module name of a file below the project root: a leading `src/` dropped unless it is a regular
-    package (as python/facts.py module_name_from_relative names the index's modules)."""
+    """Dotted module name of a file below the project root, as the index names its modules
+    (python/facts.py module_name_of_parts)."""
     try:
         parts = list(resolved(path).relative_to(resolved(root)).with_suffix("").parts) if root else []
     except (ValueError, OSError, RuntimeError):
         parts = []
-    if not parts:
-        parts = [path.stem]
-    if parts and parts[0] == "src" and not (root is not None and (root / "src" / "__init__.py").is_file()):
-        parts = parts[1:]
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    return ".".join(p for p in parts if p.isidentifier())
+    return module_name_of_parts(parts or [path.stem], root is not None and src_is_package(root))
 
 
 def project_root(paths: Sequence[Path], settings: Settings) -> Path:

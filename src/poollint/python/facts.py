@@ -285,16 +285,27 @@ INSPECTING_BUILTINS = frozenset({
     "int", "float", "hash", "sorted", "any", "all",
 })
 
-def module_name_from_relative(relative: str, src_is_package: bool = False) -> str:
-    """The dotted module name of a root-relative path. A leading `src/` is the src layout's folder on the
-    path (`src/shop/db.py` is `shop.db`), unless `src/` is a regular package (`src/__init__.py`), which the
-    code then imports by that name (`from src.database import engine`, `gunicorn src.main:app`)."""
-    parts = list(Path(relative).with_suffix("").parts)
-    if parts and parts[0] == "src" and not src_is_package:
+def src_is_package(root: Path) -> bool:
+    """Whether the project's top-level `src/` is a regular package (`src/__init__.py`), which the code then
+    imports by that name (`from src.database import engine`, `gunicorn src.main:app`); without one it is the
+    src layout's folder on the path (`src/shop/db.py` is `shop.db`)."""
+    return (root / "src" / "__init__.py").is_file()
+
+
+def module_name_of_parts(parts: Sequence[str], src_package: bool = False) -> str:
+    """The dotted module name of a path's parts below the project root, without its suffix (see
+    src_is_package); "" when no part is an identifier."""
+    parts = list(parts)
+    if parts and parts[0] == "src" and not src_package:
         parts = parts[1:]
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]
-    return ".".join(p for p in parts if p.isidentifier()) or Path(relative).stem
+    return ".".join(p for p in parts if p.isidentifier())
+
+
+def module_name_from_relative(relative: str, src_package: bool = False) -> str:
+    """The dotted module name of a root-relative path (module_name_of_parts), else the file's stem."""
+    return module_name_of_parts(Path(relative).with_suffix("").parts, src_package) or Path(relative).stem
 
 
 def index_source(source: Union[str, bytes], module: str, relative: str, catalog: Catalog,

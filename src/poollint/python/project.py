@@ -14,7 +14,7 @@ from poollint.pyast import word_pattern
 from poollint.paths import is_test_path, resolved
 from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentions, read_texts, spelling_files
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
-                                   module_name_from_relative)
+                                   module_name_from_relative, src_is_package)
 from poollint.python.names import SourceRoots, root_packages, roots_from_json, roots_to_json
 from poollint.python.screen import VOCABULARIES, ScreenWords, ScreenedFile, screen_words
 from poollint.settings import Settings
@@ -1195,7 +1195,7 @@ class ProjectIndex:
         relative = self.relative(path)
         if relative is None:
             return self
-        name = self.paths.get(relative) or module_name_from_relative(relative, "src/__init__.py" in self.paths)
+        name = self.paths.get(relative) or module_name_from_relative(relative, src_is_package(self.root))
         facts = index_source(source, name, relative, settings.catalog, self.project_packages(), self.source_roots)
         if facts is None or self._by_path.get(relative) == facts:
             return self
