@@ -320,13 +320,24 @@ def _cache_project(root: Path) -> None:
     (root / "jobs.py").write_text("import sqlalchemy\n\nfor _ in range(3):\n    sqlalchemy.create_engine('sqlite://')\n")
 
 
+def _sealed(name: str, body: str) -> str:
+    """An entry whose checksum matches `body`: a checked-in cache can be forged, so what passes the checksum
+    must still be checked."""
+    from poollint.engine.cache import _ENTRY_HEADER, _checksum
+
+    return f"{_ENTRY_HEADER.decode()}{_checksum(name, body.encode())}\n{body}"
+
+
+def _body(text: str) -> str:
+    return text.partition("\n")[2]
+
+
 CORRUPTIONS = {
-    "deeply nested": lambda text: "[" * 100_000 + "]" * 100_000,
-    "wrong types": lambda text: text.replace('"line": ', '"line": "x", "was": '),
-    "no findings": lambda text: json.dumps({**json.loads(text), "payload": {
-        **json.loads(text)["payload"], "findings": []}}),
-    "truncated": lambda text: text[: len(text) // 2],
-    "not an object": lambda text: "[]",
+    "deeply nested": lambda name, text: _sealed(name, "[" * 100_000 + "]" * 100_000),
+    "wrong types": lambda name, text: _sealed(name, _body(text).replace('"line": ', '"line": "x", "was": ')),
+    "no findings": lambda name, text: text.partition("\n")[0] + "\n" + json.dumps({**json.loads(_body(text)), "findings": []}),
+    "truncated": lambda name, text: text[: len(text) // 2],
+    "not an object": lambda name, text: _sealed(name, "[]"),
 }
 
 
@@ -343,7 +354,7 @@ def test_a_damaged_cache_entry_gives_the_uncached_findings(tmp_path: Path, corru
     entries = list((tmp_path / ".poollint_cache" / "files").rglob("*.json"))
     assert entries
     for entry in entries:
-        entry.write_text(CORRUPTIONS[corruption](entry.read_text()))
+        entry.write_text(CORRUPTIONS[corruption](entry.name, entry.read_text()))
     assert _findings(Path("."), cache=True) == expected
 
 

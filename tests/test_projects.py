@@ -254,6 +254,28 @@ def test_editing_a_class_that_holds_a_session_gives_fresh_results(tmp_path: Path
     assert held not in {(f[0], f[1], f[3]) for f in _flake8(copy, target="app/data.py")}
 
 
+def test_a_file_the_screen_skipped_is_read_again_once_edited(tmp_path: Path) -> None:
+    """A warm run does not read the files the last run over the same project files skipped at the screen;
+    an edit of one, or of any other Python file of the project, makes every file count again."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "db.py").write_text("import os\nfrom sqlalchemy import create_engine\n\n"
+                               "engine = create_engine(os.environ['DATABASE_URL'])\n")
+    views = app / "views.py"
+    views.write_text("from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/a')\ndef a():\n    return {}\n")
+    settings = load_settings(tmp_path)
+    runs = [check_paths([tmp_path], settings, options=RunOptions(cache=True, jobs=1)) for _ in range(3)]
+    assert [(run.findings, run.files_checked) for run in runs] == [([], 3)] * 3
+    time.sleep(0.01)
+    views.write_text(views.read_text().replace("    return {}", "    return create_engine('postgresql://db/shop')")
+                     .replace("from fastapi import FastAPI", "from fastapi import FastAPI\nfrom sqlalchemy import create_engine"))
+    edited = check_paths([tmp_path], settings, options=RunOptions(cache=True, jobs=1))
+    assert [(Path(f.path).name, f.code) for f in edited.findings] == [("views.py", "DBP101")]
+    assert edited.files_checked == 3
+
+
 def test_a_function_returning_a_builder_of_clients_is_not_a_factory(tmp_path: Path) -> None:
     """Only the function's own statements count: the `return` of a nested function is not its return."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")

@@ -284,11 +284,13 @@ def find_pyproject(start: Path) -> Optional[Path]:
 find_config = find_pyproject
 
 
-def _config_in(directory: Path) -> Optional[Path]:
+def _config_in(directory: "Path | str") -> Optional[Path]:
     for name in CONFIG_FILE_NAMES:
-        candidate = directory / name
-        if not candidate.is_file():
+        # os.path on strings: a run asks this of every folder it walks, and pathlib's parsing showed
+        full = os.path.join(directory, name)
+        if not os.path.isfile(full):
             continue
+        candidate = Path(full)
         if name != "pyproject.toml":
             return candidate
         try:
@@ -330,7 +332,10 @@ class SettingsResolver:
     def _config_of_folder(self, path: Path) -> Optional[Path]:
         # plain strings: a run asks this of every file and folder, and pathlib's parsing dominated warm runs
         absolute = os.path.abspath(path)
-        folder = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+        return self._config_above(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
+
+    def _config_above(self, folder: str) -> Optional[Path]:
+        """The configuration of the absolute `folder`: its own or its nearest parent's."""
         missed: list[str] = []
         found: Optional[Path] = None
         while True:
@@ -338,7 +343,7 @@ class SettingsResolver:
                 found = self._config_of[folder]
                 break
             missed.append(folder)
-            found = _config_in(Path(folder))
+            found = _config_in(folder)
             parent = os.path.dirname(folder)
             if found is not None or parent == folder:
                 break
@@ -348,7 +353,16 @@ class SettingsResolver:
         return found
 
     def for_path(self, path: Path) -> Settings:
-        source = self.config_for(path)
+        return self._settings(self.config_for(path))
+
+    def for_entry(self, path: Path, is_folder: bool) -> Settings:
+        """`for_path` of a path whose kind the caller knows (a directory walk's entry): no stat per file."""
+        if self._config is not None:
+            return self._settings(self._config)
+        absolute = os.path.abspath(path)
+        return self._settings(self._config_above(absolute if is_folder else os.path.dirname(absolute)))
+
+    def _settings(self, source: Optional[Path]) -> Settings:
         if source not in self._settings_of:
             self._settings_of[source] = self._adjust(read_settings_file(source) if source else Settings())
         return self._settings_of[source]

@@ -86,32 +86,36 @@ def _real_directory(directory: Path) -> bool:
         return False
 
 
+# An entry is this header, the checksum of what follows, a newline and the payload's JSON: the checksum is
+# taken over the bytes as written, so a reader need not write the payload again to check it
+_ENTRY_HEADER = b"poollint-cache 2 "
+
+
 def read_entry(path: Path) -> Optional[Any]:
     """A JSON document poollint wrote with `write_entry`; None when missing, damaged, not ours or not a file."""
     try:
-        document = json.loads(read_bytes(path, "cache", follow_symlinks=False))
-    except (OSError, ValueError, RecursionError):
+        data = read_bytes(path, "cache", follow_symlinks=False)
+    except OSError:
         return None
-    if not isinstance(document, dict) or set(document) != {"checksum", "payload"}:
+    header, _, body = data.partition(b"\n")
+    if not header.startswith(_ENTRY_HEADER) or header[len(_ENTRY_HEADER):] != _checksum(path.name, body).encode():
+        return None  # torn, edited, moved from another key or written by another version: a miss, never a wrong answer
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
         return None
-    if document["checksum"] != _checksum(path.name, document["payload"]):
-        return None  # torn, edited or moved from another key: a miss, never a wrong answer
-    return document["payload"]
 
 
 def write_entry(path: Path, payload: Any) -> None:
     """Writes `payload` with a checksum over it and the entry's name; the directories on the way must be real."""
     if not _real_directory(path.parent):
         raise OSError(f"{path.parent} is not a directory poollint created")
-    atomic_write(path, json.dumps({"checksum": _checksum(path.name, payload), "payload": payload}).encode("utf-8"))
+    body = json.dumps(payload).encode("utf-8", "surrogatepass")
+    atomic_write(path, _ENTRY_HEADER + _checksum(path.name, body).encode() + b"\n" + body)
 
 
-def _checksum(name: str, payload: Any) -> str:
-    try:
-        canonical = json.dumps(payload, sort_keys=True)
-    except (TypeError, ValueError, RecursionError):
-        return ""
-    return hashlib.sha256(f"{__version__}\0{name}\0{canonical}".encode("utf-8", "surrogatepass")).hexdigest()
+def _checksum(name: str, body: bytes) -> str:
+    return hashlib.sha256(f"{__version__}\0{name}\0".encode("utf-8", "surrogateescape") + body).hexdigest()
 
 
 def _is_int(value: Any, minimum: int = 0) -> bool:
@@ -223,6 +227,43 @@ class ResultCache:
         except OSError:
             pass
         return findings, payload["errors"], payload["facts"]
+
+    def screened_out(self, index: "ProjectIndex", settings_fingerprint: str) -> dict[str, Any]:
+        """The files of `index`'s project that the last run over the same files skipped at the screen
+        (root-relative path -> their URL facts as JSON): while no Python file of the project changed
+        (`ProjectIndex.manifest`), the screen, which reads a file's bytes, the settings and the project's
+        facts, says the same of each, and a warm run need not read them."""
+        entry = self._screened_out_entry(index, settings_fingerprint)
+        payload = read_entry(entry) if entry is not None else None
+        if not (isinstance(payload, dict) and index.manifest and payload.get("manifest") == index.manifest
+                and isinstance(payload.get("files"), dict)):
+            return {}
+        files = payload["files"]
+        if not all(isinstance(k, str) and isinstance(v, list) for k, v in files.items()):
+            return {}
+        try:
+            os.utime(entry)  # still in use: pruning keeps it
+        except OSError:
+            pass
+        return files
+
+    def put_screened_out(self, index: "ProjectIndex", settings_fingerprint: str, files: dict[str, Any]) -> None:
+        entry = self._screened_out_entry(index, settings_fingerprint)
+        if entry is None or not index.manifest:
+            return
+        # facts quoting a URL with a secret are never written (see `put`): such a file is read every run
+        kept = {relative: facts for relative, facts in files.items() if not holds_secret(json.dumps(facts))}
+        try:
+            if _real_directory(self.files.parent) and _real_directory(self.files) and _real_directory(self.directory):
+                write_entry(entry, {"manifest": index.manifest, "files": kept})
+        except OSError:
+            pass  # a read-only checkout still lints, just without a cache
+
+    def _screened_out_entry(self, index: "ProjectIndex", settings_fingerprint: str) -> Optional[Path]:
+        if self.directory is None:
+            return None
+        digest = hashlib.sha256(f"{settings_fingerprint}\0{index.root}".encode("utf-8", "surrogateescape")).hexdigest()
+        return self.directory / f"screened-out-{digest[:20]}.json"
 
     def put(self, key: str, findings: list[Finding], errors: int, facts: Any = None,
             reads: Optional[dict[str, str]] = None) -> None:

@@ -6,7 +6,7 @@ import gc
 import os
 import signal
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Optional
 
 from poollint.config.helm import is_helm_values
 from poollint.config.prisma_config import PRISMA_CONFIG
@@ -99,9 +99,12 @@ def _named_path_excluded(path: Path) -> bool:
     return any(is_built_in_excluded(part) for part in parts)
 
 
-def discover(paths: Iterable[Path], is_excluded: Callable[[Path], bool] = _never) -> Iterator[Path]:
+def discover(paths: Iterable[Path], is_excluded: Callable[[Path], bool] = _never,
+             is_excluded_folder: Optional[Callable[[Path], bool]] = None) -> Iterator[Path]:
     """Yields files to check in a stable order. Built-in excludes apply to every path, named or found;
-    `is_excluded` is the user's `exclude` (anchored at each file's configuration folder)."""
+    `is_excluded` is the user's `exclude` (anchored at each file's configuration folder), asked of the
+    folders a walk finds through `is_excluded_folder` when given (it need not tell a folder from a file)."""
+    excluded_folder = is_excluded_folder or is_excluded
     seen: set[Path] = set()
     for root in paths:
         if root.is_file() or (root.is_symlink() and not root.exists()):
@@ -113,7 +116,7 @@ def discover(paths: Iterable[Path], is_excluded: Callable[[Path], bool] = _never
             continue
         for directory, dirnames, filenames in os.walk(root):
             base = Path(directory)
-            dirnames[:] = sorted(d for d in dirnames if not is_built_in_excluded(d) and not is_excluded(base / d))
+            dirnames[:] = sorted(d for d in dirnames if not is_built_in_excluded(d) and not excluded_folder(base / d))
             for filename in sorted(filenames):
                 candidate = base / filename
                 if not (is_python_file(candidate) or is_config_file(candidate) or is_javascript_file(candidate)):

@@ -159,6 +159,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                 pass
             else:
                 index.text_files = partial(project_text_files, root)
+                index.manifest = manifest
                 return index
     cached = _read_json(cache_path) if use_cache else {}
     previous = cached.get("files", {})
@@ -331,6 +332,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
         _write_cache(root, compact_path, {"manifest": manifest, **index.compact(settings.catalog)})
     index.screened = screened_files
     index.text_files = partial(project_text_files, root)
+    index.manifest = manifest
     return index
 
 

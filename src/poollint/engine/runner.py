@@ -350,6 +350,16 @@ def noqa_warnings(shown: str, data: bytes) -> list[str]:
             for line, comment in malformed_noqa(text)]
 
 
+def _covering(indexes: dict[Path, ProjectIndex], path: Path) -> tuple[Optional[ProjectIndex], Optional[str]]:
+    """The index of the innermost project holding `path` and its root-relative path there; (None, None) for
+    a path that does not resolve (a symlink loop: reading it reports that)."""
+    try:
+        index = index_covering(indexes, path)
+    except (OSError, RuntimeError):
+        return None, None
+    return index, index.relative(path) if index is not None else None
+
+
 def _project_indexes(files: Sequence[Path], settings: Settings, options: RunOptions,
                      root: Path) -> dict[Path, ProjectIndex]:
     """Pass one: the index of every project the Python files belong to (cross-file rules need it)."""
@@ -382,9 +392,23 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         else:
             files.append(path)
     indexes = _project_indexes(files, settings, options, root)
+    # by project root: the files the last run over the same project files skipped at the screen, and this run's
+    skipped_before = {index.root: cache.screened_out(index, fingerprint) if cache and options.screen else {}
+                      for index in indexes.values()}
+    skipped_now: dict[Path, dict[str, Any]] = {root: {} for root in skipped_before}
     for path in files:
         if not is_python_file(path):
             continue
+        index, relative = _covering(indexes, path)
+        if index is not None and relative is not None and relative in skipped_before[index.root]:
+            try:
+                facts[path] = PythonFacts.from_json(skipped_before[index.root][relative])
+            except (TypeError, ValueError, KeyError, IndexError):
+                pass  # a damaged entry: the file is read as if it were new
+            else:
+                skipped_now[index.root][relative] = skipped_before[index.root][relative]
+                result.files_checked += 1
+                continue
         shown = display_path(path)
         try:
             data = read_bytes(path, "python")
@@ -392,11 +416,14 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             result.findings.append(_not_analyzable(shown, ParseFailure(error.reason)))
             continue
         result.files_checked += 1
-        result.warnings += noqa_warnings(shown, data)
-        index = index_covering(indexes, path)
+        warnings = noqa_warnings(shown, data)
+        result.warnings += warnings
         screen = options.screen and not (index is not None and index.holds_request_transactions(index.module_for(path)))
         if screen and not passes_screen(data, settings) and not (index and index.mentions_factory(data, settings.catalog)):
             facts[path] = python_facts(data, settings.catalog, screened=False)
+            # a file of the project's files (the manifest covers them) that warns nothing is skipped unread next time
+            if index is not None and relative in index.paths and not warnings:
+                skipped_now[index.root][relative] = facts[path].to_json()
             continue
         module_name = (index.module_name(path) if index else None) or module_name_for(path, root)
         key = cache_key(data, shown, module_name, fingerprint, index.digest() if index else "") if cache else None
@@ -432,6 +459,9 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
             cache.put(key, findings, errors, file_facts.to_json() if file_facts is not None else None, reads)
     result.files_parsed = len(pending)
     if cache:
+        for index in indexes.values():
+            if options.screen and skipped_now[index.root] != skipped_before[index.root]:
+                cache.put_screened_out(index, fingerprint, skipped_now[index.root])
         cache.prune()
     # -- configuration files (DBP4xx): one deployment model for the run (engine/configcheck.py) --
     # They report on configuration files and on URL literals in Python only: a run with neither
@@ -473,10 +503,12 @@ def check_tree(paths: Sequence[Path], resolver: SettingsResolver,
     """A run where each file follows its nearest configuration file (a monorepo's packages each keep
     theirs, whatever the order of the paths): the files are grouped by configuration, each group is
     one run with its own settings, and the findings are merged."""
-    files = list(discover(paths, lambda path: resolver.for_path(path).is_excluded(path)))
+    # discover asks the first of files (named or found) only, the second of the folders it walks into
+    files = list(discover(paths, lambda path: resolver.for_entry(path, False).is_excluded(path),
+                          lambda folder: resolver.for_entry(folder, True).is_excluded(folder)))
     groups: dict[int, tuple[Settings, list[Path]]] = {}
     for path in files:
-        settings = resolver.for_path(path)
+        settings = resolver.for_entry(path, False)
         groups.setdefault(id(settings), (settings, []))[1].append(path)
     if not groups:
         return RunResult()

@@ -204,15 +204,14 @@ def spelling_files(texts: Iterable[tuple[str, bytes]], word: str) -> frozenset[s
     pattern = re.compile(rb"(?<![\w])(?<!def )(?<!class )" + re.escape(word.encode()) + rb"(?![\w])")
     needle = word.encode()
     cuts = [i for i, char in enumerate(word) if char == "_" and 0 < i < len(word) - 1]
-    computed = re.compile(b"|".join(
-        [rb"[\"']" + re.escape(word[:i + 1].encode()) for i in cuts] + [re.escape(word[i:].encode()) + rb"[\"']" for i in cuts])) \
-        if cuts else None
-    # every part the pattern quotes holds the shortest one on its side: a file holding neither cannot match,
-    # and a substring test is much cheaper than the search (a warm run asks this of every text file)
-    shortest_parts = (word[:cuts[0] + 1].encode(), word[cuts[-1]:].encode()) if cuts else ()
+    # a quote, then a head of the word up to an underscore; or a tail from an underscore, then a quote: plain
+    # substrings, whose test is many times faster than a search with a class of quotes (a warm run asks
+    # this of every text file)
+    quoted = [quote + word[:i + 1].encode() for i in cuts for quote in (b'"', b"'")] \
+        + [word[i:].encode() + quote for i in cuts for quote in (b'"', b"'")]
     found: set[str] = set()
     for relative, data in texts:
-        if computed is not None and any(part in data for part in shortest_parts) and computed.search(data) is not None:
+        if any(part in data for part in quoted):
             found.add(relative)
             continue
         if needle not in data:

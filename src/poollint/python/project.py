@@ -101,6 +101,9 @@ class ProjectIndex:
     # the project's files that may name a module to load (python/loading.py may_name_modules), listed
     # when asked: (root-relative path, path)
     text_files: Optional[Callable[[], Iterable[tuple[str, Path]]]] = field(default=None, repr=False, compare=False)
+    # a digest of the sizes, times and inodes of the project's Python files (`paths`) when the index was
+    # built; "" when not known. While it holds, so does every file's content (engine/cache.py ScreenedOut)
+    manifest: str = field(default="", repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         """The index as an analysis worker receives it (engine/runner.py): each module's facts as one JSON
