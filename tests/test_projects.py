@@ -276,6 +276,21 @@ def test_a_file_the_screen_skipped_is_read_again_once_edited(tmp_path: Path) -> 
     assert edited.files_checked == 3
 
 
+def test_a_text_file_that_starts_naming_a_function_gives_fresh_results(tmp_path: Path) -> None:
+    """Whether anything names a function (that nothing names does not run) is read from every text file
+    of the project, and a warm run keeps the answers while none of those files changed: an edit of a
+    schedule file that starts naming the function is seen by the next cached run."""
+    copy = _copy(FIXTURES / "projects" / "DBP201_function_nothing_names_negative", tmp_path)
+    schedule = copy / "schedule.yml"
+    schedule.write_text("jobs: []\n")
+    reminders = ("app/jobs.py", 10, "DBP201")
+    for _ in range(3):  # cold, warm (works the answers out), warm (reuses them)
+        assert reminders not in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+    time.sleep(0.01)
+    schedule.write_text("jobs: [app.jobs.send_reminders]\n")
+    assert reminders in {(_relative(copy, f), f.line, f.code) for f in _check(copy, cache=True)}
+
+
 def test_a_function_returning_a_builder_of_clients_is_not_a_factory(tmp_path: Path) -> None:
     """Only the function's own statements count: the `return` of a nested function is not its return."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")

@@ -218,6 +218,10 @@ class Settings:
         return any(matches_pattern(relative, pattern) and any(code.startswith(c) for c in codes)
                    for pattern, codes in self.per_file_ignores)
 
+    @property
+    def excludes_anything(self) -> bool:
+        return bool(self.exclude or self.command_line_exclude)
+
     def is_excluded(self, path: Path) -> bool:
         """Whether `exclude` (anchored at the configuration file's folder) or the command line's
         `--exclude`/`--extend-exclude` (anchored at the working directory) names `path`."""
@@ -320,6 +324,7 @@ class SettingsResolver:
         self._config_of: dict[str, Optional[Path]] = {}  # by absolute folder
         self._settings_of: dict[Optional[Path], Settings] = {}
         self._config_of_path: dict[str, Optional[Path]] = {}  # a run asks of each file several times
+        self._settings_of_entry_folder: dict[str, Settings] = {}  # by folder as written (for_entry)
 
     def config_for(self, path: Path) -> Optional[Path]:
         if self._config is not None:
@@ -356,11 +361,16 @@ class SettingsResolver:
         return self._settings(self.config_for(path))
 
     def for_entry(self, path: Path, is_folder: bool) -> Settings:
-        """`for_path` of a path whose kind the caller knows (a directory walk's entry): no stat per file."""
+        """`for_path` of a path whose kind the caller knows (a directory walk's entry): no stat, and one
+        absolute path per folder as written, not per file (the working directory stays for a run)."""
         if self._config is not None:
             return self._settings(self._config)
-        absolute = os.path.abspath(path)
-        return self._settings(self._config_above(absolute if is_folder else os.path.dirname(absolute)))
+        text = str(path)
+        folder = text if is_folder else os.path.dirname(text)
+        found = self._settings_of_entry_folder.get(folder)
+        if found is None:
+            found = self._settings_of_entry_folder[folder] = self._settings(self._config_above(os.path.abspath(folder)))
+        return found
 
     def _settings(self, source: Optional[Path]) -> Settings:
         if source not in self._settings_of:

@@ -91,22 +91,26 @@ def _is_root_with(filenames: list[str], dirnames: list[str]) -> bool:
         "setup.py" in filenames and "__init__.py" not in filenames)
 
 
-def project_files(root: Path, is_excluded: Callable[[Path], bool] = lambda path: False) -> list[tuple[str, Path]]:
-    """(root-relative POSIX path, path) of the project's Python files; nested projects are their own."""
+def project_files(root: Path, is_excluded: Optional[Callable[[Path], bool]] = None) -> list[tuple[str, Path]]:
+    """(root-relative POSIX path, path) of the project's Python files; nested projects are their own.
+    `is_excluded`: None when nothing is (a path is built only to be asked)."""
     out: list[tuple[str, Path]] = []
-    for directory, dirnames, filenames in os.walk(root):
-        base = Path(directory)
-        if base != root and _is_root_with(filenames, dirnames):
+    top = str(root)
+    # plain strings below the root: a warm run walks every project, and pathlib's parsing showed
+    for directory, dirnames, filenames in os.walk(top):
+        if directory != top and _is_root_with(filenames, dirnames):
             dirnames[:] = []
             continue
-        dirnames[:] = sorted(name for name in dirnames
-                             if not is_built_in_excluded(name) and not is_excluded(base / name))
+        dirnames[:] = sorted(name for name in dirnames if not is_built_in_excluded(name)
+                             and not (is_excluded is not None and is_excluded(Path(directory, name))))
+        folder = os.path.relpath(directory, top).replace(os.sep, "/")
+        prefix = "" if folder == "." else folder + "/"
         for filename in sorted(filenames):
             if filename.endswith(".py"):
-                path = base / filename
-                if is_excluded(path):
+                path = Path(directory, filename)
+                if is_excluded is not None and is_excluded(path):
                     continue
-                out.append((path.relative_to(root).as_posix(), path))
+                out.append((prefix + filename, path))
     return out
 
 
@@ -145,7 +149,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     ones read here are screened too (`ProjectIndex.screened`).
     """
     root = root.resolve()
-    files = project_files(root, settings.is_excluded)
+    files = project_files(root, settings.is_excluded if settings.excludes_anything else None)
     cache_path = _cache_path(root, settings) if use_cache else None
     stats = {relative: _stat(path) for relative, path in files}
     manifest = hashlib.sha256(json.dumps(sorted(stats.items())).encode()).hexdigest()
@@ -160,6 +164,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
             else:
                 index.text_files = partial(project_text_files, root)
                 index.manifest = manifest
+                _load_spelling_answers(index, cache_path)
                 return index
     cached = _read_json(cache_path) if use_cache else {}
     previous = cached.get("files", {})
@@ -333,7 +338,34 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     index.screened = screened_files
     index.text_files = partial(project_text_files, root)
     index.manifest = manifest
+    if use_cache:
+        _load_spelling_answers(index, cache_path)
     return index
+
+
+def _spelling_path(cache_path: Optional[Path]) -> Optional[Path]:
+    return cache_path.with_name(cache_path.stem + "-spelling.json") if cache_path is not None else None
+
+
+def _load_spelling_answers(index: ProjectIndex, cache_path: Optional[Path]) -> None:
+    """The answers of `ProjectIndex.files_spelling` the last run kept (the index uses them while the
+    project's text files are unchanged)."""
+    stored = _read_json(_spelling_path(cache_path))
+    answers = stored.get("answers")
+    if isinstance(stored.get("manifest"), str) and isinstance(answers, dict) and all(
+            isinstance(word, str) and isinstance(files, list) and all(isinstance(f, str) for f in files)
+            for word, files in answers.items()):
+        index.known_spelling, index.known_spelling_manifest = answers, stored["manifest"]
+
+
+def keep_spelling_answers(index: ProjectIndex, settings: Settings) -> None:
+    """Writes the run's `files_spelling` answers for the next run, when it worked out new ones."""
+    manifest, answers = index.spelling_answers()
+    if not answers or (manifest == index.known_spelling_manifest and answers.keys() <= index.known_spelling.keys()):
+        return
+    if manifest == index.known_spelling_manifest:
+        answers = {**index.known_spelling, **answers}
+    _write_cache(index.root, _spelling_path(_cache_path(index.root, settings)), {"manifest": manifest, "answers": answers})
 
 
 def _registration_pattern(catalog: Catalog) -> "re.Pattern[bytes]":

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from poollint.config.pyscan import PythonFacts, is_module_imported_as, python_facts
 from poollint.engine.cache import ResultCache, cache_key
 from poollint.engine.files import collect_less_often, discover, ignore_interrupts, is_config_file, is_python_file
-from poollint.engine.index import find_project_root, index_covering, indexes_for
+from poollint.engine.index import find_project_root, index_covering, indexes_for, keep_spelling_answers
 from poollint.engine.plan import screen_vocabularies
 from poollint.engine.suppress import file_noqa_codes, is_suppressed_in_file, malformed_noqa
 from poollint.findings import Finding
@@ -462,6 +462,7 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         for index in indexes.values():
             if options.screen and skipped_now[index.root] != skipped_before[index.root]:
                 cache.put_screened_out(index, fingerprint, skipped_now[index.root])
+            keep_spelling_answers(index, settings)
         cache.prune()
     # -- configuration files (DBP4xx): one deployment model for the run (engine/configcheck.py) --
     # They report on configuration files and on URL literals in Python only: a run with neither

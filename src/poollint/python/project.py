@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator, Optional, TypeVar, Union
@@ -104,6 +105,9 @@ class ProjectIndex:
     # a digest of the sizes, times and inodes of the project's Python files (`paths`) when the index was
     # built; "" when not known. While it holds, so does every file's content (engine/cache.py ScreenedOut)
     manifest: str = field(default="", repr=False, compare=False)
+    # `files_spelling` answers a previous run worked out, and the `texts_manifest` they were read under
+    known_spelling: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    known_spelling_manifest: str = field(default="", repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         """The index as an analysis worker receives it (engine/runner.py): each module's facts as one JSON
@@ -112,7 +116,7 @@ class ProjectIndex:
         those that hold module facts, which are asked of the worker's own (`_holds` tells modules by
         identity). What the index pass screened stays with the runner, which alone reads it."""
         state = {name: value for name, value in self.__dict__.items()
-                 if name not in ("modules", "screened") and not _holds_module_facts(value)}
+                 if name not in _KEPT_BY_THE_RUNNER and not _holds_module_facts(value)}
         state["modules"] = [json.dumps(module.to_json(), separators=(",", ":")) for module in self.modules.values()]
         return state
 
@@ -472,8 +476,48 @@ class ProjectIndex:
         if word not in found:
             if self.text_files is None:
                 return frozenset(self.paths)
-            found[word] = spelling_files(self._texts(), word)
+            if word in self.known_spelling and self.known_spelling_manifest == self.texts_manifest():
+                found[word] = frozenset(self.known_spelling[word])
+            else:
+                found[word] = spelling_files(self._texts(), word)
         return found[word]
+
+    def spelling_answers(self) -> tuple[str, dict[str, list[str]]]:
+        """(`texts_manifest`, word -> files) of the `files_spelling` answers known so far, for the next run
+        (engine/index.py keeps them): a warm run checks again the answers its cached results depend on,
+        and reading every text file of the project for each was most of its time."""
+        found = self.__dict__.get("_spelling", {})
+        if not found or self.text_files is None:
+            return "", {}
+        return self.texts_manifest(), {word: sorted(files) for word, files in found.items()}
+
+    def texts_manifest(self) -> str:
+        """A digest of the names, sizes, times and inodes of the project's text files; it holds while none
+        changed (see engine/index.py _stat)."""
+        known = self.__dict__.get("_texts_manifest")
+        if known is None:
+            digest = hashlib.sha256()
+            for relative, _, stat in self._text_listing():
+                digest.update(f"{relative}\0{stat}\n".encode("utf-8", "surrogateescape"))
+            known = self.__dict__["_texts_manifest"] = digest.hexdigest()
+        return known
+
+    def _text_listing(self) -> list[tuple[str, Path, Optional[tuple[int, ...]]]]:
+        """(root-relative path, path, (size, mtime, ctime, inode) or None) of the project's text files."""
+        listing = self.__dict__.get("_text_files_listed")
+        if listing is None:
+            assert self.text_files is not None
+            listing = []
+            for relative, path in self.text_files():
+                try:
+                    status = path.stat()
+                    stat: Optional[tuple[int, ...]] = (status.st_size, status.st_mtime_ns, status.st_ctime_ns,
+                                                       status.st_ino)
+                except OSError:
+                    stat = None
+                listing.append((relative, path, stat))
+            self.__dict__["_text_files_listed"] = listing
+        return listing
 
     def _texts(self) -> Iterable[tuple[str, bytes]]:
         """The project's text files' contents (python/loading.py read_texts), for the module mentions and
@@ -482,15 +526,9 @@ class ProjectIndex:
         kept = self.__dict__.get("_texts_kept")
         if kept is not None:
             return kept
-        assert self.text_files is not None
-        files = list(self.text_files())
-        total = 0
-        for _, path in files:
-            try:
-                total += path.stat().st_size
-            except OSError:
-                pass
-        if total > TEXTS_KEPT_BYTES:
+        listing = self._text_listing()
+        files = [(relative, path) for relative, path, _ in listing]
+        if sum(stat[0] for _, _, stat in listing if stat is not None) > TEXTS_KEPT_BYTES:
             return read_texts(files)
         kept = self.__dict__["_texts_kept"] = list(read_texts(files))
         return kept
@@ -587,10 +625,18 @@ class ProjectIndex:
 
     # -- files ----------------------------------------------------------------------------------
     def relative(self, path: Path) -> Optional[str]:
-        try:
-            return resolved(path).relative_to(resolved(self.root)).as_posix()
-        except (ValueError, OSError, RuntimeError):
-            return None
+        """`path` relative to the project's root, POSIX separators; None outside it or when it does not resolve."""
+        known = self.__dict__.setdefault("_relatives", {})
+        if path not in known:
+            # plain strings: a run asks this of every file, several times, and pathlib's relative_to showed
+            try:
+                full, top = str(resolved(path)), str(resolved(self.root))
+            except (OSError, RuntimeError):
+                return None
+            below = top if top.endswith(os.sep) else top + os.sep
+            known[path] = "." if full == top else full[len(below):].replace(os.sep, "/") if full.startswith(below) \
+                else None
+        return known[path]
 
     def module_for(self, path: Path) -> Optional[ModuleFacts]:
         relative = self.relative(path)
@@ -1558,4 +1604,7 @@ def _spellings(relative: str) -> tuple[str, ...]:
 
 
 # what ProjectIndex is built from (the rest of an unpickled index is worked out or carried over)
+# what a worker need not receive: the facts (sent as text), the index pass's screening, and the main
+# process's memos of paths
+_KEPT_BY_THE_RUNNER = frozenset({"modules", "screened", "_relatives", "_text_files_listed"})
 _INDEX_FIELDS = tuple(f.name for f in fields(ProjectIndex) if f.name != "modules")
