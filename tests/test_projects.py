@@ -276,6 +276,21 @@ def test_a_file_the_screen_skipped_is_read_again_once_edited(tmp_path: Path) -> 
     assert edited.files_checked == 3
 
 
+def test_a_warm_run_from_another_directory_shows_paths_from_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cached results hold paths as shown from the working directory: a run started elsewhere over the same,
+    unchanged files shows them from there."""
+    copy = _copy(FIXTURES / "projects" / "DBP201_function_nothing_names_positive", tmp_path)
+    from_above = copy.relative_to(tmp_path)
+    settings = load_settings(copy)
+    shown = {}
+    for directory, target in ((copy, Path(".")), (tmp_path, from_above), (copy, Path("."))):
+        monkeypatch.chdir(directory)
+        for _ in range(2):
+            found = check_paths([target], settings, options=RunOptions(cache=True, jobs=1)).findings
+            shown.setdefault(directory, set()).add(tuple(sorted({f.path for f in found})))
+    assert shown == {copy: {("app/jobs.py",)}, tmp_path: {(f"{from_above.as_posix()}/app/jobs.py",)}}
+
+
 def test_a_text_file_that_starts_naming_a_function_gives_fresh_results(tmp_path: Path) -> None:
     """Whether anything names a function (that nothing names does not run) is read from every text file
     of the project, and a warm run keeps the answers while none of those files changed: an edit of a

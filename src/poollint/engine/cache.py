@@ -14,6 +14,7 @@ import os
 import shutil
 import stat
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -146,6 +147,15 @@ def _finding(item: Any) -> Finding:
     return Finding(**{**item, "related": tuple(locations)})
 
 
+@dataclass
+class RunRecord:
+    """Of the files of one project in a run: those the screen skipped, with their URL facts as JSON, and
+    the key of every other file's cached result (root-relative paths)."""
+
+    skipped: dict[str, Any] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+
+
 class ResultCache:
     """Entries live under `files/<poollint's code fingerprint>/`: when poollint changes, the whole
     folder of the old version is stale and pruning removes it at once. Within one version an entry
@@ -228,42 +238,44 @@ class ResultCache:
             pass
         return findings, payload["errors"], payload["facts"]
 
-    def screened_out(self, index: "ProjectIndex", settings_fingerprint: str) -> dict[str, Any]:
-        """The files of `index`'s project that the last run over the same files skipped at the screen
-        (root-relative path -> their URL facts as JSON): while no Python file of the project changed
-        (`ProjectIndex.manifest`), the screen, which reads a file's bytes, the settings and the project's
-        facts, says the same of each, and a warm run need not read them."""
-        entry = self._screened_out_entry(index, settings_fingerprint)
+    def last_run(self, index: "ProjectIndex", settings_fingerprint: str) -> "RunRecord":
+        """What the last run from this directory over the same files of `index`'s project found of each
+        (`RunRecord`): while no Python file of the project changed (`ProjectIndex.manifest`), the screen,
+        which reads a file's bytes, the settings and the project's facts, says the same of each, and each
+        file's result is under the same key, so a warm run need not read them."""
+        entry = self._record_entry(index, settings_fingerprint)
         payload = read_entry(entry) if entry is not None else None
-        if not (isinstance(payload, dict) and index.manifest and payload.get("manifest") == index.manifest
-                and isinstance(payload.get("files"), dict)):
-            return {}
-        files = payload["files"]
-        if not all(isinstance(k, str) and isinstance(v, list) for k, v in files.items()):
-            return {}
+        if not (isinstance(payload, dict) and index.manifest and payload.get("manifest") == index.manifest):
+            return RunRecord()
+        skipped, keys = payload.get("skipped"), payload.get("keys")
+        if not (isinstance(skipped, dict) and all(isinstance(k, str) and isinstance(v, list) for k, v in skipped.items())
+                and isinstance(keys, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items())):
+            return RunRecord()
         try:
             os.utime(entry)  # still in use: pruning keeps it
         except OSError:
             pass
-        return files
+        return RunRecord(skipped, keys)
 
-    def put_screened_out(self, index: "ProjectIndex", settings_fingerprint: str, files: dict[str, Any]) -> None:
-        entry = self._screened_out_entry(index, settings_fingerprint)
+    def put_last_run(self, index: "ProjectIndex", settings_fingerprint: str, record: "RunRecord") -> None:
+        entry = self._record_entry(index, settings_fingerprint)
         if entry is None or not index.manifest:
             return
         # facts quoting a URL with a secret are never written (see `put`): such a file is read every run
-        kept = {relative: facts for relative, facts in files.items() if not holds_secret(json.dumps(facts))}
+        skipped = {relative: facts for relative, facts in record.skipped.items() if not holds_secret(json.dumps(facts))}
         try:
             if _real_directory(self.files.parent) and _real_directory(self.files) and _real_directory(self.directory):
-                write_entry(entry, {"manifest": index.manifest, "files": kept})
+                write_entry(entry, {"manifest": index.manifest, "skipped": skipped, "keys": record.keys})
         except OSError:
             pass  # a read-only checkout still lints, just without a cache
 
-    def _screened_out_entry(self, index: "ProjectIndex", settings_fingerprint: str) -> Optional[Path]:
+    def _record_entry(self, index: "ProjectIndex", settings_fingerprint: str) -> Optional[Path]:
         if self.directory is None:
             return None
-        digest = hashlib.sha256(f"{settings_fingerprint}\0{index.root}".encode("utf-8", "surrogateescape")).hexdigest()
-        return self.directory / f"screened-out-{digest[:20]}.json"
+        # the working directory too: results show paths relative to it, and their keys hold them
+        digest = hashlib.sha256(f"{settings_fingerprint}\0{index.root}\0{os.getcwd()}".encode(
+            "utf-8", "surrogateescape")).hexdigest()
+        return self.directory / f"run-{digest[:20]}.json"
 
     def put(self, key: str, findings: list[Finding], errors: int, facts: Any = None,
             reads: Optional[dict[str, str]] = None) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from poollint.config.pyscan import PythonFacts, is_module_imported_as, python_facts
-from poollint.engine.cache import ResultCache, cache_key
+from poollint.engine.cache import ResultCache, RunRecord, cache_key
 from poollint.engine.files import collect_less_often, discover, ignore_interrupts, is_config_file, is_python_file
 from poollint.engine.index import find_project_root, index_covering, indexes_for, keep_spelling_answers
 from poollint.engine.plan import screen_vocabularies
@@ -392,23 +392,42 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         else:
             files.append(path)
     indexes = _project_indexes(files, settings, options, root)
-    # by project root: the files the last run over the same project files skipped at the screen, and this run's
-    skipped_before = {index.root: cache.screened_out(index, fingerprint) if cache and options.screen else {}
-                      for index in indexes.values()}
-    skipped_now: dict[Path, dict[str, Any]] = {root: {} for root in skipped_before}
+    # by project root: what the last run over the same project files found of each file, and this run
+    before = {index.root: cache.last_run(index, fingerprint) if cache and options.screen else RunRecord()
+              for index in indexes.values()}
+    now = {root: RunRecord() for root in before}
+
+    def take_cached(path: Path, cached: tuple[list[Finding], int, Any]) -> None:
+        result.findings.extend(cached[0])
+        result.internal_errors += cached[1]
+        if cached[2] is not None:
+            try:
+                facts[path] = PythonFacts.from_json(cached[2])
+            except (TypeError, ValueError, KeyError, IndexError):
+                pass  # a damaged entry's facts: the configuration pass reads the file itself
+
     for path in files:
         if not is_python_file(path):
             continue
         index, relative = _covering(indexes, path)
-        if index is not None and relative is not None and relative in skipped_before[index.root]:
-            try:
-                facts[path] = PythonFacts.from_json(skipped_before[index.root][relative])
-            except (TypeError, ValueError, KeyError, IndexError):
-                pass  # a damaged entry: the file is read as if it were new
-            else:
-                skipped_now[index.root][relative] = skipped_before[index.root][relative]
-                result.files_checked += 1
-                continue
+        if index is not None and relative is not None:
+            last, this = before[index.root], now[index.root]
+            if relative in last.skipped:
+                try:
+                    facts[path] = PythonFacts.from_json(last.skipped[relative])
+                except (TypeError, ValueError, KeyError, IndexError):
+                    pass  # a damaged entry: the file is read as if it were new
+                else:
+                    this.skipped[relative] = last.skipped[relative]
+                    result.files_checked += 1
+                    continue
+            if relative in last.keys and cache is not None:
+                cached = cache.get(last.keys[relative], index)
+                if cached is not None:
+                    take_cached(path, cached)
+                    this.keys[relative] = last.keys[relative]
+                    result.files_checked += 1
+                    continue
         shown = display_path(path)
         try:
             data = read_bytes(path, "python")
@@ -418,24 +437,21 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
         result.files_checked += 1
         warnings = noqa_warnings(shown, data)
         result.warnings += warnings
+        # a file of the project's files (the manifest covers them) that warns of nothing is not read next time
+        recorded = now[index.root] if index is not None and relative in index.paths and not warnings else None
         screen = options.screen and not (index is not None and index.holds_request_transactions(index.module_for(path)))
         if screen and not passes_screen(data, settings) and not (index and index.mentions_factory(data, settings.catalog)):
             facts[path] = python_facts(data, settings.catalog, screened=False)
-            # a file of the project's files (the manifest covers them) that warns nothing is skipped unread next time
-            if index is not None and relative in index.paths and not warnings:
-                skipped_now[index.root][relative] = facts[path].to_json()
+            if recorded is not None:
+                recorded.skipped[relative] = facts[path].to_json()
             continue
         module_name = (index.module_name(path) if index else None) or module_name_for(path, root)
         key = cache_key(data, shown, module_name, fingerprint, index.digest() if index else "") if cache else None
+        if recorded is not None and key is not None:
+            recorded.keys[relative] = key
         cached = cache.get(key, index) if cache and key else None
         if cached is not None:
-            result.findings.extend(cached[0])
-            result.internal_errors += cached[1]
-            if cached[2] is not None:
-                try:
-                    facts[path] = PythonFacts.from_json(cached[2])
-                except (TypeError, ValueError, KeyError, IndexError):
-                    pass  # a damaged entry's facts: the configuration pass reads the file itself
+            take_cached(path, cached)
             continue
         indexed = _indexed(index, path, data)
         screened = _screen_from_index(index, indexed, path, data, settings) if screen else None
@@ -460,8 +476,8 @@ def check_paths(paths: Sequence[Path], settings: Settings, *, screen: bool = Tru
     result.files_parsed = len(pending)
     if cache:
         for index in indexes.values():
-            if options.screen and skipped_now[index.root] != skipped_before[index.root]:
-                cache.put_screened_out(index, fingerprint, skipped_now[index.root])
+            if options.screen and now[index.root] != before[index.root]:
+                cache.put_last_run(index, fingerprint, now[index.root])
             keep_spelling_answers(index, settings)
         cache.prune()
     # -- configuration files (DBP4xx): one deployment model for the run (engine/configcheck.py) --
