@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 # outside a package (`_is_root_with`: projects that predate pyproject.toml; `app/setup.py` is a module)
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git", "poollint.toml", ".poollint.toml")
 PROJECT_MARKERS_SET = frozenset(PROJECT_MARKERS)
-INDEX_FORMAT = 29  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
+INDEX_FORMAT = 30  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: script-shaped modules; 7: inheriting
 # classes; 8: every file's imports; 9: re-exports; 10: classes keeping what a project function returns;
 # 11: importers of each project name; 12: imported packages; 13: importers from every file's text;
 # 14: openers through builders the project re-exports; 15: database libraries every file imports;
@@ -55,6 +55,7 @@ INDEX_FORMAT = 29  # 4: call summaries (ModuleFacts.calls); 5: openers; 6: scrip
 # 27: parameters filled from a dependency (ModuleFacts.dependencies, dependency_aliases)
 # 28: the engines a project builds, with their SQLite database (ModuleFacts.engines)
 # 29: a src/ folder with an __init__.py is the package `src` (module names keep it)
+# 30: generators that query the session before they yield it (ModuleFacts.begun_yields)
 
 
 # -- the project ----------------------------------------------------------------------------------

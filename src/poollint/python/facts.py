@@ -164,6 +164,10 @@ class ModuleFacts:
     # generator functions and methods whose return annotation names what they yield, when the rules
     # follow objects of it (`def get_db() -> Iterator[Session]`): (name or `Class.method`, qualified type)
     yields: tuple[tuple[str, str], ...] = ()
+    # of those, the ones that query the session before they yield it (`await session.execute(set_config)`
+    # in a `@asynccontextmanager`): its transaction is open when the caller's `with` body starts.
+    # (name or `Class.method`, line of that query)
+    begun_yields: tuple[tuple[str, int], ...] = ()
     # classes no code can build as they are (a `Protocol`, an `ABC`, a class with abstract methods): an
     # annotation naming one stands for the one project class that implements it, if only one does
     interfaces: tuple[str, ...] = ()
@@ -238,6 +242,7 @@ class ModuleFacts:
             borrowed_parameters=tuple((name, tuple((position, parameter) for position, parameter in borrowed))
                                       for name, borrowed in data.get("borrowed_parameters", ())),
             yields=tuple((name, yielded) for name, yielded in data.get("yields", ())),
+            begun_yields=tuple((name, line) for name, line in data.get("begun_yields", ())),
             interfaces=tuple(data.get("interfaces", ())),
             subclasses=tuple((name, tuple(bases)) for name, bases in data.get("subclasses", ())),
             library_models=tuple((name, base) for name, base in data.get("library_models", ())),
@@ -571,6 +576,7 @@ class _ModuleReader:
             entry_point = entry_point or "a Streamlit script"
         held = list(self._holders(body))
         objects = tuple(self._module_objects(body))
+        yielded_types = list(self._yielded_types(body))
         return ModuleFacts(
             module=self.module, path=self.relative, clients=tuple(self._module_clients(body)),
             factories=tuple(self._factories()), objects=objects,
@@ -590,7 +596,8 @@ class _ModuleReader:
             project_holders=tuple((name, attribute, origin) for name, attribute, origin, lent in held if origin and not lent),
             lent_holders=tuple(holder for holder in held if holder[3]),
             borrowed_parameters=tuple(self._borrowed_parameters(body)),
-            yields=tuple(self._yielded_types(body)),
+            yields=tuple(yielded_types),
+            begun_yields=tuple(self._begun_yields(body, dict(yielded_types))),
             interfaces=tuple(self._interfaces(body)),
             subclasses=tuple(self._project_subclasses(body)),
             library_models=tuple(self._library_models(body)),
@@ -911,6 +918,44 @@ class _ModuleReader:
             if yielded is not None and self.catalog.follows_objects_of(yielded):
                 yield name, yielded
 
+    def _begun_yields(self, body: Sequence[ast.stmt], yielded_types: dict[str, str]) -> Iterator[tuple[str, int]]:
+        """The generators of `yielded_types` that query the session they yield before yielding it, and
+        end no transaction after that query (`await session.execute(...)`, then `yield session`): the
+        line of the first such query."""
+        for name, function in _named_definitions(body):
+            yielded_type = yielded_types.get(name)
+            spec = self.catalog.implicit_transaction(f"{yielded_type}()") if yielded_type else None
+            if spec is not None:
+                begins, ends = spec.begin_methods, spec.end_methods
+            elif yielded_type is not None and self._in_project(yielded_type.removesuffix("()")):
+                # what the project object is is known to the index only: any session's methods (the rules
+                # count the hold only for a yielded type that resolves to a session)
+                begins = frozenset(m for spec in self.catalog.implicit_transactions for m in spec.begin_methods)
+                ends = frozenset(m for spec in self.catalog.implicit_transactions for m in spec.end_methods)
+            else:
+                continue
+            nodes = self.own_statements(function)
+            yielded = {node.value.value.id for node in nodes if isinstance(node, ast.Expr)
+                       and isinstance(node.value, ast.Yield) and isinstance(node.value.value, ast.Name)}
+            if len(yielded) != 1:
+                continue
+            [session] = yielded
+            begun: Optional[int] = None
+            for node in nodes:
+                if isinstance(node, ast.Expr) and isinstance(node.value, ast.Yield):
+                    break
+                # the statement's own expressions, not those of the blocks it holds (own_statements lists them)
+                for child in _statement_expressions(node):
+                    for call in ast.walk(child):
+                        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                                and isinstance(call.func.value, ast.Name) and call.func.value.id == session:
+                            if call.func.attr in ends:
+                                begun = None
+                            elif call.func.attr in begins and begun is None:
+                                begun = call.lineno
+            if begun is not None:
+                yield name, begun
+
     def _yielded_opening(self, function: _FunctionNode) -> Optional[str]:
         """An unannotated generator that yields a session or connection it opens (`db = SessionLocal();
         try: yield db`, `with Session(engine) as session: yield session`): the opening's constructor,
@@ -931,6 +976,12 @@ class _ModuleReader:
                 opened = self._opened_by(value, {})
                 if opened is not None and self.catalog.client_for(opened) is not None:
                     return opened
+                called = value.value if isinstance(value, ast.Await) else value
+                made_by = self.qualified(called.func) if isinstance(called, ast.Call) else None
+                if made_by is not None and "(" not in made_by and self._in_project(made_by):
+                    # a module object of the project (`async_session()` of `from app.db import async_session`):
+                    # ProjectIndex.yielded_type resolves it to what built it
+                    return f"{made_by}()"
         return None
 
     def _holders(self, body: Sequence[ast.stmt]) -> Iterator[tuple[str, str, str]]:
@@ -1998,6 +2049,17 @@ def _own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
 
 
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def _statement_expressions(statement: ast.stmt) -> Iterator[ast.AST]:
+    """The statement's own parts (a `with`'s items, an `if`'s test, an assignment's value), not the
+    blocks it holds."""
+    for field_name, value in ast.iter_fields(statement):
+        if field_name in _BLOCK_FIELDS:
+            continue
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, ast.AST) and not isinstance(item, ast.stmt):
+                yield item
 
 
 def _unpacked(targets: Sequence[ast.expr]) -> list[ast.expr]:

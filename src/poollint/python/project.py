@@ -161,6 +161,8 @@ class ProjectIndex:
                          for m in self.modules.values() for name, constructor in m.openers}
         self._yields = {f"{m.module}.{name}" if m.module else name: yielded
                         for m in self.modules.values() for name, yielded in m.yields}
+        self._begun_yields = {f"{m.module}.{name}" if m.module else name: (m.path, line)
+                              for m in self.modules.values() for name, line in m.begun_yields}
         self._interfaces = {f"{m.module}.{name}" if m.module else name: name
                             for m in self.modules.values() for name in m.interfaces}
         # the cache keeps the interfaces that have an implementation, not their modules
@@ -266,8 +268,8 @@ class ProjectIndex:
             for alias, target in self._import_pairs():
                 if alias == target or alias in self._reexports:
                     continue
-                for table in (self._factories, self._objects, self._openers, self._yields, self._interfaces,
-                              self._call_results, self._external_bindings):
+                for table in (self._factories, self._objects, self._openers, self._yields, self._begun_yields,
+                              self._interfaces, self._call_results, self._external_bindings):
                     if target in table and alias not in table:
                         table[alias] = table[target]  # type: ignore[index]
                         self._reexports[alias] = target
@@ -666,8 +668,19 @@ class ProjectIndex:
 
     def yielded_type(self, qualified_name: Optional[str]) -> Optional[str]:
         """What a project generator function or method is annotated to yield, when the rules follow
-        objects of it (ModuleFacts.yields): `app.db.get_db` -> `sqlalchemy.orm.Session`."""
-        return self._yields.get(qualified_name) if qualified_name else None
+        objects of it (ModuleFacts.yields): `app.db.get_db` -> `sqlalchemy.orm.Session`. One that
+        yields what a module object of the project builds (`async with async_session() as session:
+        yield session`, `async_session` imported from app/db.py) yields what built that object."""
+        yielded = self._yields.get(qualified_name) if qualified_name else None
+        if yielded is not None and yielded.endswith("()") and yielded[:-2] in self._objects:
+            return self.object_origin(yielded[:-2]) or yielded
+        return yielded
+
+    def begun_yield(self, qualified_name: Optional[str]) -> Optional[tuple[str, int]]:
+        """Of a project generator that yields a session (`yielded_type`): where it queries the session
+        before yielding it (root-relative path, line), so that the session's transaction is open when
+        the caller's `with` body starts; None when it does not."""
+        return self._begun_yields.get(qualified_name) if qualified_name else None
 
     def sole_implementation(self, qualified_name: Optional[str]) -> Optional[str]:
         """The one project class, outside tests, that implements an interface (ModuleFacts.interfaces),

@@ -138,6 +138,28 @@ class _HoldingRule(FileRule, RequestSessions):
             hold = self._opened_by(item.item, node)
             if hold is not None:
                 self._holds.append(replace(hold, item=position) if position else hold)
+            self._enter_begun_session(item)
+
+    def _enter_begun_session(self, item: cst.WithItem) -> None:
+        """`async with tenant_session(t) as db:` of a project generator that queries the session before it
+        yields it (ProjectIndex.begun_yield): the body starts inside that session's transaction."""
+        function = self.context.enclosing_function()
+        index = self.context.index
+        if function is None or index is None or item.asname is None or not isinstance(item.asname.name, cst.Name) \
+                or not isinstance(item.item, cst.Call):
+            return
+        provider = self.qualified_name(item.item.func)
+        begun = index.begun_yield(provider)
+        yielded = index.yielded_type(provider)
+        spec = self._enabled(self.catalog.implicit_transaction(f"{yielded}()")) if begun and yielded else None
+        if spec is None or begun is None:
+            return
+        path, line = begun
+        shown = dotted_name(item.item.func) or provider
+        self._sessions[(id(function.node), item.asname.name.value)] = Hold(
+            function.node, self._function_depth(function), False, spec.library, f"{shown}()", item.item,
+            implicit=True, related=(Location(display_path(index.root / path), line, 1,
+                                             f"`{shown}()` queries the session before it yields it"),))
 
     def leave_With(self, node: cst.With) -> None:
         self._pop(node)
@@ -1845,6 +1867,12 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         end in an `if` branch or an `except` handler that then returns, raises, continues or breaks ends
         it on that path only, and the code after that branch runs with it still open): an
         external call in between is reported, with the session's first query as the start. A
+        session a generator of the project yields to a `with` (`@contextmanager def session_scope():
+        session = SessionLocal(); try: yield session ...`, `async with tenant_session(t) as db:`) is
+        that session, also when the generator is in another module and opens it from a module object
+        of the project (`async with async_session() as session: yield session`); when the generator
+        queries it before it yields it (`await session.execute(set_config(...))`) and ends no
+        transaction after that, the `with` body starts inside that transaction. A
         session handed to a project function that queries with it begins there, also when that
         function hands it on to one that queries (up to three calls deep, `check_quota(db)` ->
         `fetch_usage(db)`); handed to one that commits, rolls back or closes it on every path that

@@ -219,7 +219,7 @@ class FileContext:
         elif kind is cst.With:
             for item in node.items:  # type: ignore[attr-defined]
                 if item.asname is not None:
-                    origin = self.origin(item.item)
+                    origin = self.entered_origin(item.item)
                     if origin:
                         self._bind(item.asname.name, origin)
 
@@ -563,6 +563,17 @@ class FileContext:
         finally:
             self.frames = saved
         return {name: origin for name, origin in found.items() if origin}
+
+    def entered_origin(self, node: cst.BaseExpression) -> Optional[str]:
+        """What `with <node> as x` binds `x` to: for a project generator made a context manager (`with
+        session_scope() as db`, `async with tenant_session(t) as db`), what it yields
+        (ProjectIndex.yielded_type); else the origin of the value itself."""
+        origin = self.origin(node)
+        if origin is not None and origin.endswith("()") and self.index is not None:
+            yielded = self.index.yielded_type(origin[:-2])
+            if yielded is not None:
+                return f"{yielded}()"
+        return origin
 
     def origin(self, node: cst.BaseExpression) -> Optional[str]:
         """The qualified name of a value worth remembering in a binding."""
