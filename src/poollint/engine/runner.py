@@ -9,7 +9,6 @@ import ast
 import gc
 import itertools
 import os
-import pickle
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
@@ -189,12 +188,10 @@ def _init_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIndex]]
     _WORKER_INDEXES = indexes or {}
 
 
-def _init_pool_worker(settings: Settings, pickled_indexes: bytes) -> None:
-    """`pickled_indexes`: the project's index, pickled once for all the pool's workers (each would
-    otherwise pickle it again: its modules' facts as JSON texts, seconds for a large project)."""
+def _init_pool_worker(settings: Settings, indexes: Optional[dict[Path, ProjectIndex]] = None) -> None:
     ignore_interrupts()
     collect_less_often()
-    _init_worker(settings, pickle.loads(pickled_indexes))
+    _init_worker(settings, indexes)
     # the index just unpickled lives as long as the worker: its collections need not walk it again
     gc.freeze()
 
@@ -247,9 +244,8 @@ def _run_jobs(jobs: list[_Job], sizes: list[tuple[str, int]],
     done: list[FileResult] = []
     for project, positions in itertools.groupby(order, key=lambda position: sizes[position][0]):
         group = [jobs[position] for position in positions]
-        pickled = pickle.dumps(own_index.get(project, {}), protocol=pickle.HIGHEST_PROTOCOL)
         with context.Pool(min(workers, len(group)), initializer=_init_pool_worker,
-                          initargs=(settings, pickled)) as pool:
+                          initargs=(settings, own_index.get(project, {}))) as pool:
             for outcome in pool.imap(_analyze_job, group, chunksize=1):
                 done.append(outcome)
                 if progress is not None:
