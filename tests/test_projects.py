@@ -84,8 +84,10 @@ def _relative(project: Path, finding) -> str:
 
 
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
-def test_project_findings_match_annotations(project: Path) -> None:
-    """Every `# expect:` annotation and nothing else, each with the message fragment it names."""
+def test_project_findings_match_annotations_with_or_without_the_screen(project: Path) -> None:
+    """Every `# expect:` annotation and nothing else, each with the message fragment it names; and the
+    same findings without the screen: what another module defines (a factory, a client) widens the
+    screen enough for every finding. One test, so that two workers do not each make the screened run."""
     findings = _check(project)
     assert {(_relative(project, f), f.line, f.code) for f in findings} == _expected(project)
     for path in _python_files(project):
@@ -94,15 +96,9 @@ def test_project_findings_match_annotations(project: Path) -> None:
             messages = [f.message for f in findings
                         if _relative(project, f) == relative and f.line == line and f.code == code]
             assert any(fragment in m for m in messages), (relative, line, code, fragment, messages)
-
-
-@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
-def test_project_screen_loses_nothing(project: Path) -> None:
-    """What another module defines (a factory, a client) widens the screen enough for every finding."""
-    settings = load_settings(project)
-    unscreened = check_paths([project], settings, options=RunOptions(screen=False, cache=False, jobs=1)).findings
-    assert [(_relative(project, f), f.line, f.code, f.message) for f in _screened(project)] == \
-        [(_relative(project, f), f.line, f.code, f.message) for f in unscreened]
+    unscreened = check_paths([project], load_settings(project), options=RunOptions(screen=False, cache=False, jobs=1))
+    assert [(_relative(project, f), f.line, f.code, f.message) for f in findings] == \
+        [(_relative(project, f), f.line, f.code, f.message) for f in unscreened.findings]
 
 
 def test_duplicate_findings_name_the_other_sites_as_related_locations() -> None:
