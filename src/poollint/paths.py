@@ -1,11 +1,13 @@
 """Paths as poollint shows and compares them: resolved once per process, shown relative to the
-working directory, and what counts as test code."""
+working directory, what counts as test code, and what tells a changed file without reading it."""
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
 
 def resolved(path: Path) -> Path:
@@ -49,3 +51,20 @@ def is_test_path(path: Path) -> bool:
         name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
         or bool(parts & {"tests", "test", "testing"})
     )
+
+
+def file_stamp(path: Path) -> Optional[tuple[int, ...]]:
+    """What tells a changed file without reading it: size, mtime, ctime and inode; None when it cannot be
+    stat'ed. An edit can keep the size and put the old mtime back (`touch -r`, `cp -p`, `git stash pop`),
+    but the kernel sets ctime on every change, as git's index relies on."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
+
+
+def stamps_digest(stamps: Mapping[str, Optional[tuple[int, ...]]]) -> str:
+    """One digest of files' stamps (relative path -> file_stamp): it holds while none of them changed and
+    no file came or went."""
+    return hashlib.sha256(json.dumps(sorted(stamps.items())).encode()).hexdigest()

@@ -6,7 +6,6 @@ import time by several modules), and DBP101/DBP104 (factories defined in another
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -20,7 +19,7 @@ from poollint.pyast import Outline, word_pattern
 from poollint.engine.files import collect_less_often, frozen_heap, ignore_interrupts, is_built_in_excluded
 from poollint.python.source import ParseFailure, decode
 from poollint.limits import read_bytes
-from poollint.paths import is_test_path, resolved
+from poollint.paths import file_stamp, is_test_path, resolved, stamps_digest
 from poollint.python.facts import (MAX_CHAIN_DEPTH, ModuleFacts, index_source, module_name_from_relative, read_module,
                                    src_is_package, summary_words)
 from poollint.python.names import (SourceRoots, imports_in_source, infer_source_roots, module_loading_pattern,
@@ -129,17 +128,6 @@ def project_text_files(root: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _stat(path: Path) -> Optional[tuple[int, ...]]:
-    """What tells a changed file without reading it. An edit can keep the size and put the old mtime
-    back (`touch -r`, `cp -p`, `git stash pop`), but the kernel sets ctime on every change, as git's
-    index relies on."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
-
-
 def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                 wanted: frozenset[str] = frozenset()) -> ProjectIndex:
     """The project's index, reusing the cached facts of every file whose size and mtime did not change.
@@ -152,8 +140,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     root = root.resolve()
     files = project_files(root, settings.is_excluded if settings.excludes_anything else None)
     cache_path = _cache_path(root, settings) if use_cache else None
-    stats = {relative: _stat(path) for relative, path in files}
-    manifest = hashlib.sha256(json.dumps(sorted(stats.items())).encode()).hexdigest()
+    stats = {relative: file_stamp(path) for relative, path in files}
+    manifest = stamps_digest(stats)
     compact_path = cache_path.with_name(cache_path.stem + "-compact.json") if cache_path is not None else None
     if use_cache:
         compact = _read_json(compact_path)

@@ -12,7 +12,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Optional, Type
 
 from poollint.catalog.model import Catalog, ImplicitTransactionSpec
 from poollint.pyast import word_pattern
-from poollint.paths import is_test_path, resolved
+from poollint.paths import file_stamp, is_test_path, resolved, stamps_digest
 from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentions, read_texts, spelling_files
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
                                    module_name_from_relative, src_is_package)
@@ -102,8 +102,8 @@ class ProjectIndex:
     # the project's files that may name a module to load (python/loading.py may_name_modules), listed
     # when asked: (root-relative path, path)
     text_files: Optional[Callable[[], Iterable[tuple[str, Path]]]] = field(default=None, repr=False, compare=False)
-    # a digest of the sizes, times and inodes of the project's Python files (`paths`) when the index was
-    # built; "" when not known. While it holds, so does every file's content (engine/cache.py ScreenedOut)
+    # a digest of the stamps of the project's Python files (`paths`, paths.file_stamp) when the index was
+    # built; "" when not known. While it holds, so does every file's content (engine/cache.py RunRecord)
     manifest: str = field(default="", repr=False, compare=False)
     # `files_spelling` answers a previous run worked out, and the `texts_manifest` they were read under
     known_spelling: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
@@ -494,31 +494,21 @@ class ProjectIndex:
         return self.texts_manifest(), {word: sorted(files) for word, files in found.items()}
 
     def texts_manifest(self) -> str:
-        """A digest of the names, sizes, times and inodes of the project's text files; it holds while none
-        changed (see engine/index.py _stat)."""
+        """A digest of the stamps of the project's text files (paths.stamps_digest): it holds while none
+        changed and none came or went."""
         known = self.__dict__.get("_texts_manifest")
         if known is None:
-            digest = hashlib.sha256()
-            for relative, _, stat in self._text_listing():
-                digest.update(f"{relative}\0{stat}\n".encode("utf-8", "surrogateescape"))
-            known = self.__dict__["_texts_manifest"] = digest.hexdigest()
+            known = self.__dict__["_texts_manifest"] = stamps_digest(
+                {relative: stamp for relative, _, stamp in self._text_listing()})
         return known
 
     def _text_listing(self) -> list[tuple[str, Path, Optional[tuple[int, ...]]]]:
-        """(root-relative path, path, (size, mtime, ctime, inode) or None) of the project's text files."""
+        """(root-relative path, path, paths.file_stamp) of the project's text files."""
         listing = self.__dict__.get("_text_files_listed")
         if listing is None:
             assert self.text_files is not None
-            listing = []
-            for relative, path in self.text_files():
-                try:
-                    status = path.stat()
-                    stat: Optional[tuple[int, ...]] = (status.st_size, status.st_mtime_ns, status.st_ctime_ns,
-                                                       status.st_ino)
-                except OSError:
-                    stat = None
-                listing.append((relative, path, stat))
-            self.__dict__["_text_files_listed"] = listing
+            listing = self.__dict__["_text_files_listed"] = [
+                (relative, path, file_stamp(path)) for relative, path in self.text_files()]
         return listing
 
     def _texts(self) -> Iterable[tuple[str, bytes]]:
@@ -1616,8 +1606,8 @@ def _spellings(relative: str) -> tuple[str, ...]:
     return (f"{parts[-2]}.{parts[-1]}", f"{parts[-2]}/{parts[-1]}")
 
 
-# what ProjectIndex is built from (the rest of an unpickled index is worked out or carried over)
 # what a worker need not receive: the facts (sent as text), the index pass's screening, and the main
 # process's memos of paths
 _KEPT_BY_THE_RUNNER = frozenset({"modules", "screened", "_relatives", "_text_files_listed"})
+# what ProjectIndex is built from (the rest of an unpickled index is worked out or carried over)
 _INDEX_FIELDS = tuple(f.name for f in fields(ProjectIndex) if f.name != "modules")
