@@ -935,11 +935,9 @@ class _ModuleReader:
             else:
                 continue
             nodes = self.own_statements(function)
-            yielded = {node.value.value.id for node in nodes if isinstance(node, ast.Expr)
-                       and isinstance(node.value, ast.Yield) and isinstance(node.value.value, ast.Name)}
-            if len(yielded) != 1:
+            session = _yielded_name(nodes)
+            if session is None:
                 continue
-            [session] = yielded
             begun: Optional[int] = None
             for node in nodes:
                 if isinstance(node, ast.Expr) and isinstance(node.value, ast.Yield):
@@ -961,17 +959,16 @@ class _ModuleReader:
         try: yield db`, `with Session(engine) as session: yield session`): the opening's constructor,
         named as `_opened_by` names it (`sqlalchemy.orm.sessionmaker()`)."""
         nodes = self.own_statements(function)
-        yielded = {node.value.value.id for node in nodes if isinstance(node, ast.Expr)
-                   and isinstance(node.value, ast.Yield) and isinstance(node.value.value, ast.Name)}
-        if len(yielded) != 1:
+        yielded = _yielded_name(nodes)
+        if yielded is None:
             return None
         for node in nodes:
             values: list[ast.AST] = []
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in yielded for t in node.targets):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == yielded for t in node.targets):
                 values.append(node.value)
             elif isinstance(node, (ast.With, ast.AsyncWith)):
                 values.extend(item.context_expr for item in node.items
-                              if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in yielded)
+                              if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == yielded)
             for value in values:
                 opened = self._opened_by(value, {})
                 if opened is not None and self.catalog.client_for(opened) is not None:
@@ -2049,6 +2046,14 @@ def _own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
 
 
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def _yielded_name(statements: Sequence[ast.stmt]) -> Optional[str]:
+    """The one name a generator's `yield <name>` statements yield (`yield session`); None when they yield
+    several names or none (yields of other expressions are not counted)."""
+    yielded = {node.value.value.id for node in statements if isinstance(node, ast.Expr)
+               and isinstance(node.value, ast.Yield) and isinstance(node.value.value, ast.Name)}
+    return next(iter(yielded)) if len(yielded) == 1 else None
 
 
 def _statement_expressions(statement: ast.stmt) -> Iterator[ast.AST]:
