@@ -263,11 +263,7 @@ class ResultCache:
             return
         # facts quoting a URL with a secret are never written (see `put`): such a file is read every run
         skipped = {relative: facts for relative, facts in record.skipped.items() if not holds_secret(json.dumps(facts))}
-        try:
-            if _real_directory(self.files.parent) and _real_directory(self.files) and _real_directory(self.directory):
-                write_entry(entry, {"manifest": index.manifest, "skipped": skipped, "keys": record.keys})
-        except OSError:
-            pass  # a read-only checkout still lints, just without a cache
+        self._write(entry, {"manifest": index.manifest, "skipped": skipped, "keys": record.keys})
 
     def _record_entry(self, index: "ProjectIndex", settings_fingerprint: str) -> Optional[Path]:
         if self.directory is None:
@@ -296,6 +292,12 @@ class ResultCache:
         }
         for item in payload["findings"]:
             item["message"] = mask_text(item["message"])
+        self._write(entry, payload)
+
+    def _write(self, entry: Path, payload: Any) -> None:
+        """Writes an entry of this version's folder, the folders on the way and the cache's `.gitignore`
+        first; nothing when a folder is no real directory or the checkout is read-only."""
+        assert self.files is not None and self.directory is not None
         try:
             if not (_real_directory(self.files.parent) and _real_directory(self.files)
                     and _real_directory(self.directory)):
