@@ -333,10 +333,6 @@ class PythonFacts:
                    tuple((f, int(i), lib) for f, i, lib in forwarders), bool(rewrites_postgres_scheme))
 
 
-# what a file that says nothing about URLs, clients or handlers says (most files)
-NO_PYTHON_FACTS = PythonFacts()
-
-
 def python_facts(data: bytes, catalog: Catalog, screened: bool, tree: Optional[ast.AST] = None,
                  outline: Optional[Outline] = None) -> PythonFacts:
     """The facts of one file. `screened`: a catalog library's name appears (without one the file builds

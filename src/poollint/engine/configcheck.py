@@ -9,7 +9,7 @@ from poollint.config.lines import fails_on_template_markup
 from poollint.config.project import (
     DeploymentModel, add_python_facts, load_config_file, merge_compose_files, scan_python,
 )
-from poollint.config.pyscan import NO_PYTHON_FACTS, PythonFacts
+from poollint.config.pyscan import PythonFacts
 from poollint.engine.files import is_config_file, is_python_file
 from poollint.findings import Finding
 from poollint.engine.suppress import NOQA, SLASH_NOQA, is_suppressed
@@ -34,8 +34,7 @@ def build_model(config_files: Iterable[Path], python_files: Iterable[Path], sett
     for path in python_files:
         facts = known_facts.get(path)
         if facts is not None:
-            if facts != NO_PYTHON_FACTS:  # most files say nothing about URLs: not even their shown path is needed
-                add_python_facts(model, shown(path), facts, bool(config_files), lambda p=path: _read_text(p))
+            add_python_facts(model, shown(path), facts, bool(config_files), lambda p=path: _read_text(p))
             continue
         try:
             data = read_bytes(path, "python")
@@ -131,25 +130,17 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
         return [], 0
     if not any(settings.is_enabled(rule.code, rule.opt_in) for rule in config_rules()):
         python = []  # Python is scanned only to judge URLs; DBP000 for config files still counts
-    # the run's files as shown, and the env_file: of a checked compose file; worked out when a finding is to
-    # be kept or context is looked for (a run of Python files only, the most common, usually has neither)
-    reported: set[str] = set()
-
-    def reporting() -> set[str]:
-        if not reported:
-            reported.update(shown(p) for p in files)
-        return reported
-
-    context = [p for p in (context_files(files, paths, root) if checked else []) if shown(p) not in reporting()]
+    reported = {shown(p) for p in files}
+    context = [p for p in (context_files(files, paths, root) if checked else []) if shown(p) not in reported]
     model = build_model([*checked, *context], python, settings, shown, screen, dotenv=frozenset(dotenv_files),
                         known_facts=known_facts, overrides=overrides)
     if checked:
-        reporting().update({path for path, owners in model.env_files.items() if owners & reporting()})
+        reported |= {path for path, owners in model.env_files.items() if owners & reported}  # env_file: of a checked compose file
     findings: list[Finding] = [
         Finding(code=NotAnalyzable.code, name=NotAnalyzable.name, message=reason, path=path, line=line,
                 column=1, fix_hint=NotAnalyzable.fix_hint)
         for path, line, reason in model.errors
-        if path in reporting() and not fails_on_template_markup(model.files.get(path, ()), line)
+        if path in reported and not fails_on_template_markup(model.files.get(path, ()), line)
     ]
     errors = 0
     for rule_class in config_rules():
@@ -162,10 +153,10 @@ def check_config(files: Sequence[Path], paths: Sequence[Path], root: Path, setti
             errors += 1
             findings.append(Finding(code=NotAnalyzable.code, name=NotAnalyzable.name,
                                     message=f"internal error in {rule_class.code}: {error.__class__.__name__}",
-                                    path=next(iter(sorted(reporting())), "."), line=1, column=1))
+                                    path=next(iter(sorted(reported)), "."), line=1, column=1))
             continue
         for finding in produced:
-            if finding.path not in reporting():
+            if finding.path not in reported:
                 continue
             lines = model.files.get(finding.path, ())
             noqa = SLASH_NOQA if finding.path.endswith((".prisma", ".ts", ".js", ".mjs", ".cjs", ".mts")) else NOQA
