@@ -333,6 +333,10 @@ class FileContext:
         """The pool-owning client `node` builds, or None: not a catalog constructor, or one that owns no
         server connections here (`poolclass=NullPool`; an SQLite URL as a literal, an f-string, a
         `.format()`/`+`/`%` template or a module constant)."""
+        constructor = self.qualified_name(node.func)
+        spec = self.catalog.client_for(constructor)
+        if spec is None or not spec.owns_pool:
+            return None  # most calls: their arguments need not be resolved (the URL's walks a whole function)
         keywords = [(arg.keyword.value, self.qualified_name(arg.value)) for arg in node.args if arg.keyword is not None]
         # the keys of a dict literal passed by keyword, as `connect_args.check_same_thread`
         keywords += [(f"{arg.keyword.value}.{element.key.evaluated_value}", None)
@@ -343,7 +347,7 @@ class FileContext:
         keywords += [(key, self.qualified_name(value)) for arg in node.args
                      if arg.star == "**" and isinstance(arg.value, cst.Name)
                      for key, value in self.mapping_keys().get(arg.value.value, ())]
-        return self.catalog.pool_client(self.qualified_name(node.func), keywords, self.url_prefix(node))
+        return self.catalog.pool_client(constructor, keywords, self.url_prefix(node))
 
     def mapping_keys(self) -> dict[str, list[tuple[str, cst.BaseExpression]]]:
         """For each name, the string keys the module sets on the mapping it names, with their values
