@@ -27,6 +27,15 @@ TEST_DIRECTORIES = frozenset({"test", "tests", "__tests__", "__mocks__", "e2e", 
                               "testcontainers", "test-helpers", "tests-e2e"})
 TEST_NAME = re.compile(r"(^|[.\-_])(test|spec|e2e|stories|story|bench|mock|mocks)\.[cm]?[jt]sx?$|^(jest|vitest|playwright|cypress)[.\-]")
 CONFIG_NAME = re.compile(r"\.config\.[cm]?[jt]s$|^(jest|vitest)\.(setup|global)")
+# an import as written: `import x from "..."`, `export * from "..."`, `import "..."`, `import("...")`,
+# `require("...")`
+_SPECIFIER = re.compile(rb"""(?:\bfrom|\bimport|\brequire)\s*\(?\s*["']([^"'\n]{1,300})["']""")
+# where frameworks and platforms load modules by their place, without an import: Next.js app/ and pages/,
+# Remix and SvelteKit routes, Nuxt server/, serverless functions; and the usual names of entry files
+ENTRY_DIRECTORIES = frozenset({"app", "pages", "routes", "api", "server", "functions", "netlify", "lambda",
+                               "lambdas", "handlers", "workers", "jobs", "cron", "trigger"})
+ENTRY_STEMS = frozenset({"index", "main", "server", "app", "worker", "middleware", "instrumentation", "handler",
+                         "cli", "bot", "cron", "job", "start", "serve"})
 _SCRIPT_FILE = re.compile(r"[\w./@~-]+\.(?:[cm]?[jt]s|tsx)\b")
 _JSON_COMMENTS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
@@ -90,6 +99,8 @@ class JsProject:
         self.script_files: set[Path] = set()
         self._tests: dict[Path, bool] = {}
         self._scripts: dict[Path, bool] = {}
+        self.files: list[Path] = []  # every JavaScript and TypeScript file of the run
+        self._imported: Optional[set[Path]] = None
 
     # -- modules ---------------------------------------------------------------------------------
     def module(self, path: Path) -> Optional[JsModule]:
@@ -284,8 +295,43 @@ class JsProject:
 
     def register_packages(self, files: list[Path]) -> None:
         """Reads the package.json above every file once: workspace names and package scripts."""
+        self.files = list(files)
         for path in files:
             self.package_dir(path)
+
+    def may_be_loaded(self, module: JsModule) -> bool:
+        """Whether some process may load the module: a file of the run imports it, it runs as a script,
+        it sits where a framework loads modules without an import (a route, a page) or has an entry
+        file's name, or its package.json names it. A library module nothing imports is never loaded (a
+        leftover `lib/prisma.ts` beside the `server/db.ts` the application imports)."""
+        path = absolute(module.path)
+        parts = self._relative_parts(path)
+        if path.stem in ENTRY_STEMS or path.stem.startswith(("+", "_")) \
+                or any(part in ENTRY_DIRECTORIES for part in parts[:-1]) or self.is_script(module):
+            return True
+        package = self.package_dir(path)
+        if package is not None:
+            # `"main": "server/db.js"`, `"bin": {...}`, `"exports"`: the file, or its build, by its path
+            named = re.escape(path.relative_to(package).with_suffix("").as_posix()) + r"\.[cm]?[jt]sx?\b"
+            if re.search(named, json.dumps(self._package_json.get(package, {}))):
+                return True
+        return path in self._imported_files()
+
+    def _imported_files(self) -> set[Path]:
+        """The files some JavaScript or TypeScript file of the run imports, as the rules resolve imports."""
+        if self._imported is None:
+            found: set[Path] = set()
+            for importer in self.files:
+                try:
+                    data = read_bytes(importer, "javascript")
+                except OSError:
+                    continue
+                for specifier in {match.group(1) for match in _SPECIFIER.finditer(data)}:
+                    target = self.resolve(importer, specifier.decode("utf-8", "replace"))
+                    if target is not None:
+                        found.add(absolute(target))
+            self._imported = found
+        return self._imported
 
 
 def _existing_module(base: Path) -> Optional[Path]:

@@ -330,6 +330,8 @@ class Judge:
                 continue
             if module.entry_calls & set(module.functions):
                 continue  # `main()` at the bottom: the module runs as its own process
+            if not self.project.may_be_loaded(module):
+                continue  # its pool is never built
             datasource = _datasource(module, site.node)
             if datasource is None:
                 continue
