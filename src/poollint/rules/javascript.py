@@ -548,6 +548,8 @@ class Judge:
             calls = releases.get(site.binding, [])
             if exits_on_failure and (calls or exits_on_success):
                 continue
+            if not calls and not _names_after_its_binding(module, site.binding):
+                continue  # never used: Prisma connects at the first query, so this one never connects
             if not calls:
                 self.report("DBP301", module, site.node, call=f"`{site.display}`", a="a",
                             library=site.spec.library, thing="client",
@@ -572,6 +574,14 @@ class Judge:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _names_after_its_binding(module: JsModule, binding: str) -> bool:
+    """Whether an identifier of the module other than its declaration names `binding` (a use, or
+    another binding of that name: a client that may be used is taken to be)."""
+    names = (node for node in _descendants_of_types(module.root, {"identifier", "shorthand_property_identifier"})
+             if text(node) == binding)
+    return next(names, None) is not None and next(names, None) is not None
+
+
 def _method_name(call: Node) -> str:
     callee = call.child_by_field_name("function") or call.child_by_field_name("constructor")
     callee = unwrap(callee) if callee is not None else None

@@ -65,7 +65,8 @@ class ScriptNeverDisconnects(_Release):
         positive (SQLAlchemy's asyncio example never awaits `engine.dispose()`).
 
         TypeScript and JavaScript: `prisma/seed.ts`, `scripts/*` and files run by `package.json`
-        scripts that build a client and never call `$disconnect()` (DBP302: only on success);
+        scripts that build a client, use it and never call `$disconnect()` (DBP302: only on success;
+        an unused client never connects);
         3 findings in 26 Node applications, all true positives (docs/typescript.md).
     """
     example = """
