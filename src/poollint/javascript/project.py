@@ -179,6 +179,8 @@ class JsProject:
         if path.stem in ("seed", "seeds") or path.stem.startswith("seed-") or path.stem.startswith("seed_"):
             return True
         relative_parts = self._relative_parts(path)
+        if _is_route(relative_parts):
+            return False  # `app/api/seed/route.ts`: the server runs it per request, whatever its folder's name
         if any(part in SCRIPT_DIRECTORIES for part in relative_parts[:-1]):
             return True
         return module.data.startswith(b"#!")
@@ -332,6 +334,13 @@ class JsProject:
                         found.add(absolute(target))
             self._imported = found
         return self._imported
+
+
+def _is_route(parts: tuple[str, ...]) -> bool:
+    """A Next.js route handler or API route (`app/**/route.ts`, `pages/api/**`), from the file's path parts."""
+    stem = parts[-1].split(".", 1)[0] if parts else ""
+    return (stem == "route" and "app" in parts[:-1]) or any(
+        first == "pages" and second == "api" for first, second in zip(parts, parts[1:-1]))
 
 
 def _existing_module(base: Path) -> Optional[Path]:
