@@ -60,6 +60,17 @@ def test_duplicate_clients_name_each_other_as_related_locations() -> None:
 
 
 @needs_extra
+def test_a_run_over_some_files_knows_which_modules_the_others_import() -> None:
+    """A pre-commit hook passes the changed files only: the leftover module nothing imports is still not
+    counted, and the two the application imports are still each other's duplicates."""
+    case = FIXTURES / "typescript" / "DBP103_modules_nothing_imports"
+    some = [case / "prisma.ts", case / "src" / "server" / "db.ts", case / "src" / "lib" / "audit.ts"]
+    found = {(_relative(case, f), f.code) for f in
+             check_paths(some, load_settings(case), options=RunOptions(cache=False, jobs=1)).findings}
+    assert found == {("src/server/db.ts", "DBP103"), ("src/lib/audit.ts", "DBP103")}
+
+
+@needs_extra
 def test_build_output_dependencies_and_generated_clients_are_skipped(tmp_path: Path) -> None:
     handler = "import { PrismaClient } from '@prisma/client';\nexport async function GET() { return new PrismaClient(); }\n"
     handler = handler.replace("return new PrismaClient();", "const db = new PrismaClient(); await db.user.count();")

@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Optional
 
-from poollint.javascript import JAVASCRIPT_SUFFIXES, is_javascript_file, is_skipped_path
+from poollint.javascript import JAVASCRIPT_SUFFIXES, SKIPPED_DIRECTORIES, is_javascript_file, is_skipped_path
 from poollint.javascript.module import JsModule
 from poollint.limits import read_bytes
 
@@ -99,7 +99,6 @@ class JsProject:
         self.script_files: set[Path] = set()
         self._tests: dict[Path, bool] = {}
         self._scripts: dict[Path, bool] = {}
-        self.files: list[Path] = []  # every JavaScript and TypeScript file of the run
         self._imported: Optional[set[Path]] = None
 
     # -- modules ---------------------------------------------------------------------------------
@@ -297,9 +296,16 @@ class JsProject:
 
     def register_packages(self, files: list[Path]) -> None:
         """Reads the package.json above every file once: workspace names and package scripts."""
-        self.files = list(files)
         for path in files:
             self.package_dir(path)
+
+    def _project_files(self) -> list[Path]:
+        """The JavaScript and TypeScript files below the project root, less build output and dependencies."""
+        found: list[Path] = []
+        for folder, directories, names in os.walk(self.root):
+            directories[:] = [d for d in directories if d not in SKIPPED_DIRECTORIES and not d.startswith(".")]
+            found.extend(Path(folder, name) for name in names if is_javascript_file(Path(name)))
+        return found
 
     def may_be_loaded(self, module: JsModule) -> bool:
         """Whether some process may load the module: a file of the run imports it, it runs as a script,
@@ -320,10 +326,12 @@ class JsProject:
         return path in self._imported_files()
 
     def _imported_files(self) -> set[Path]:
-        """The files some JavaScript or TypeScript file of the run imports, as the rules resolve imports."""
+        """The files some JavaScript or TypeScript file below the project root imports, as the rules resolve
+        imports: every file, not only the run's, so that a run over some files (a pre-commit hook's) gives
+        the answer a run over all gives."""
         if self._imported is None:
             found: set[Path] = set()
-            for importer in self.files:
+            for importer in self._project_files():
                 try:
                     data = read_bytes(importer, "javascript")
                 except OSError:
