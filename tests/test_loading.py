@@ -84,3 +84,21 @@ def test_a_function_is_spelled_by_calls_strings_and_settings_but_not_by_its_defi
     assert spelling_files([("app/cli.py", b"getattr(jobs, f'send_{kind}')()\n")], "send_reminders") == {"app/cli.py"}
     assert spelling_files([("app/cli.py", b"globals()[kind + '_reminders']()\n")], "send_reminders") == {"app/cli.py"}
     assert spelling_files([("app/cli.py", b"send_mail('reminders')\n")], "send_reminders") == frozenset()
+    assert spelling_files([("app/cli.py", b"getattr(jobs, 'send_' + kind)()\n")], "send_reminders") == {"app/cli.py"}
+    # a string that only starts or ends like it names another function
+    assert spelling_files([("app/cli.py", b"task = 'send_mail'\nname = 'daily_reminders'\n")],
+                          "send_reminders") == frozenset()
+
+
+def test_the_lines_that_spell_a_function_are_those_spelling_files_counts() -> None:
+    from poollint.python.loading import spelling_lines
+
+    source = (b"def send_reminders():\n"            # 1: its definition names nothing
+              b"    return send_reminders\n"        # 2
+              b"# send_reminders()\n"               # 3: a commented-out call
+              b"class Job:\n"
+              b"    run = send_reminders\n")        # 5
+    assert spelling_lines(source, "send_reminders") == [2, 5]
+    assert spelling_lines(b"async def send_reminders():\n    pass\n", "send_reminders") == []
+    # a quoted part of the name: a name computed from it may be looked up anywhere
+    assert spelling_lines(b"getattr(jobs, f'send_{kind}')()\n", "send_reminders") is None

@@ -5,6 +5,7 @@ mention no database library never pays for importing libcst.
 """
 from __future__ import annotations
 
+import ast
 import logging
 import traceback
 from collections import defaultdict
@@ -17,7 +18,7 @@ from poollint.python.cst.context import FileContext
 from poollint.python.cst.modules import forget_loaded_modules
 from poollint.python.cst.walk import traverse
 from poollint.findings import Finding
-from poollint.python.loading import spelling_files
+from poollint.python.loading import spelling_lines
 from poollint.python.project import ProjectIndex
 from poollint.python.reads import record_index_answer
 from poollint.config.lines import split_lines
@@ -156,43 +157,77 @@ def _in_code_that_runs(findings: list[Finding], path: Path, index: ProjectIndex)
 def _in_definitions_something_names(findings: list[Finding], path: Path, text: str, context: FileContext,
                                     index: ProjectIndex) -> list[Finding]:
     """The findings, less those inside a module-level function, or a class without bases or
-    decorators, that no file of the project names outside its own definition (ProjectIndex.files_spelling):
-    nothing calls it, so it holds no connection (a reminder job left unscheduled, a start-up hook whose
-    call was commented out). A decorator may register a function and a base may register a class, and
-    a platform calls some functions by their name alone (the catalog's `called-by-name`, `handler-names`):
-    those stay, as does the code of tests, of modules a framework loads by convention and of packages the
-    project does not show running (a library's functions are its users' to call) or that are no
-    regular package (a folder of snippets). The answer is recorded,
-    so that a cached result is dropped when a file starts naming the definition."""
+    decorators, that no file of the project names outside its own definition (ProjectIndex.files_spelling)
+    except inside other such definitions that nothing names either: nothing calls it, so it holds no
+    connection (a reminder job left unscheduled, a start-up hook whose call was commented out, a service
+    class built only by a getter nobody calls). A decorator may register a function and a base may
+    register a class, and a platform calls some functions by their name alone (the catalog's
+    `called-by-name`, `handler-names`): those stay, as does the code of tests, of modules a framework
+    loads by convention and of packages the project does not show running (a library's functions are
+    its users' to call) or that are no regular package (a folder of snippets). The answers are recorded,
+    so that a cached result is dropped when a file starts naming a definition."""
     relative = index.relative(path)
     if relative is None or relative in index.conventional or context.is_test_file \
             or not index.run_by_the_project(relative, regular=True):
         return findings
-    guards = context.settings.catalog.guards
-    # the file itself as the run reads it (an editor's unsaved buffer may differ from the disk)
-    own = [(relative, text.encode("utf-8", "surrogateescape"))]
-    unnamed: list[tuple[int, int]] = []
-    for statement in context.module.body:
-        if isinstance(statement, cst.FunctionDef):
-            candidate = not statement.decorators
-        elif isinstance(statement, cst.ClassDef):
-            candidate = not statement.decorators and all(
-                isinstance(base.value, cst.Name) and base.value.value == "object" and base.keyword is None
-                for base in statement.bases)
-        else:
-            continue
-        name = statement.name.value
-        if not candidate or name in guards.called_by_name or name in guards.handler_names \
-                or name.startswith(("test", "pytest_", "__")):
-            continue
-        first, last = context.line_span(statement)
-        if not any(first <= finding.line <= last for finding in findings):
-            continue
+    # the file itself as the run reads it (an editor's unsaved buffer may differ from the disk), whole:
+    # the definitions the slice left out may name the others
+    definitions = _called_by_name_alone(text, context.settings.catalog.guards)
+    reported = [name for name, spans in definitions.items()
+                if any(first <= finding.line <= last for first, last in spans for finding in findings)]
+    if not reported:
+        return findings
+    own = text.encode("utf-8", "surrogateescape")
+
+    def holder(line: int) -> Optional[str]:
+        return next((name for name, spans in definitions.items() if any(first <= line <= last for first, last in spans)),
+                    None)
+
+    def unnamed(name: str, assumed: frozenset[str]) -> bool:
+        """No file names `name` but inside definitions that nothing names either (those in `assumed` are
+        taken to be such: definitions that only name each other are called by nothing)."""
         spelled = index.files_spelling(name)
         record_index_answer(f"spelled {name}", tuple(sorted(spelled)))
-        if not spelled - {relative} and not spelling_files(own, name):
-            unnamed.append((first, last))
-    return [f for f in findings if not any(first <= f.line <= last for first, last in unnamed)]
+        if spelled - {relative}:
+            return False
+        lines = spelling_lines(own, name)
+        if lines is None:
+            return False
+        for line in lines:
+            where = holder(line)
+            if where is None:
+                return False  # module-level code, or a definition a decorator or a base may register
+            if where != name and where not in assumed and not unnamed(where, assumed | {name}):
+                return False
+        return True
+
+    dropped = [span for name in reported if unnamed(name, frozenset()) for span in definitions[name]]
+    return [f for f in findings if not any(first <= f.line <= last for first, last in dropped)]
+
+
+def _called_by_name_alone(text: str, guards) -> dict[str, list[tuple[int, int]]]:
+    """The line spans (from the `def` or `class` line) of the module-level functions and classes that
+    only a call by their name can run: no decorator, no base but `object`, no name a platform or
+    framework calls (`called-by-name`, `handler-names`, tests, dunders); by name, as a name may be bound
+    twice. Nothing for a file `ast` cannot parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    found: dict[str, list[tuple[int, int]]] = {}
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            candidate = not statement.decorator_list
+        elif isinstance(statement, ast.ClassDef):
+            candidate = not statement.decorator_list and not statement.keywords and all(
+                isinstance(base, ast.Name) and base.id == "object" for base in statement.bases)
+        else:
+            continue
+        name = statement.name
+        if candidate and name not in guards.called_by_name and name not in guards.handler_names \
+                and not name.startswith(("test", "pytest_", "__")):
+            found.setdefault(name, []).append((statement.lineno, statement.end_lineno or statement.lineno))
+    return found
 
 
 def one_per_root(findings: list[Finding]) -> list[Finding]:

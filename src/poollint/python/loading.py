@@ -198,17 +198,11 @@ def mentions(texts: Iterable[tuple[str, bytes]], words: Collection[str]) -> dict
 def spelling_files(texts: Iterable[tuple[str, bytes]], word: str) -> frozenset[str]:
     """The files among `texts` ((root-relative path, content)) that spell `word` other than as the name
     a `def` or `class` statement gives, or on a commented-out line of Python (`# await connect()`):
-    where a call, an import, a string or a setting may name a function. Also those that quote a part of
-    it cut at an underscore (`f"handle_{kind}"`, `"%s_report" % name`): a name computed from it may be
-    looked up (`getattr(module, ...)`, `globals()[...]`)."""
-    pattern = re.compile(rb"(?<![\w])(?<!def )(?<!class )" + re.escape(word.encode()) + rb"(?![\w])")
+    where a call, an import, a string or a setting may name a function. Also those that compute a name
+    from a part of it cut at an underscore (`f"handle_{kind}"`, `"%s_report" % name`, `"handle_" + kind`):
+    that name may be looked up (`getattr(module, ...)`, `globals()[...]`)."""
+    pattern, quoted = _spelling_tests(word)
     needle = word.encode()
-    cuts = [i for i, char in enumerate(word) if char == "_" and 0 < i < len(word) - 1]
-    # a quote, then a head of the word up to an underscore; or a tail from an underscore, then a quote: plain
-    # substrings, whose test is many times faster than a search with a class of quotes (a warm run asks
-    # this of every text file)
-    quoted = [quote + word[:i + 1].encode() for i in cuts for quote in (b'"', b"'")] \
-        + [word[i:].encode() + quote for i in cuts for quote in (b'"', b"'")]
     found: set[str] = set()
     for relative, data in texts:
         if any(part in data for part in quoted):
@@ -218,12 +212,42 @@ def spelling_files(texts: Iterable[tuple[str, bytes]], word: str) -> frozenset[s
             continue
         python = relative.endswith((".py", ".pyi"))
         for match in pattern.finditer(data):
-            line_start = data.rfind(b"\n", 0, match.start()) + 1
-            if python and data[line_start:match.start()].lstrip().startswith(b"#"):
-                continue
-            found.add(relative)
-            break
+            if not (python and _on_a_comment_line(data, match.start())):
+                found.add(relative)
+                break
     return frozenset(found)
+
+
+def spelling_lines(data: bytes, word: str) -> Optional[list[int]]:
+    """The lines (from 1) of a Python file's `data` that spell `word` as spelling_files counts a spelling;
+    None when it quotes a part of it (a name computed from it may be looked up from anywhere)."""
+    pattern, quoted = _spelling_tests(word)
+    if any(part in data for part in quoted):
+        return None
+    return [data.count(b"\n", 0, match.start()) + 1 for match in pattern.finditer(data)
+            if not _on_a_comment_line(data, match.start())]
+
+
+def _spelling_tests(word: str) -> tuple["re.Pattern[bytes]", list[bytes]]:
+    """What spells `word` (spelling_files): the pattern of the word itself, not as the name a `def` or
+    `class` gives, and the quoted parts of it, cut at an underscore."""
+    pattern = re.compile(rb"(?<![\w])(?<!def )(?<!class )" + re.escape(word.encode()) + rb"(?![\w])")
+    cuts = [i for i, char in enumerate(word) if char == "_" and 0 < i < len(word) - 1]
+    # a head of the word up to an underscore that a name is computed from (`f"send_{kind}"`, `"send_%s"`,
+    # `"send_" + kind`), or a tail from an underscore (`f"{kind}_reminders"`, `"%s_reminders"`,
+    # `kind + "_reminders"`): plain substrings, whose test is many times faster than a search with a class
+    # of quotes (a warm run asks this of every text file). A string that only starts like the word
+    # (`"send_mail"`) names another function.
+    quotes = (b'"', b"'")
+    quoted = [quote + word[:i + 1].encode() + after for i in cuts for quote in quotes
+              for after in (b"{", b"%", quote)] \
+        + [before + word[i:].encode() + quote for i in cuts for quote in quotes for before in (b"}", b"%s", quote)]
+    return pattern, quoted
+
+
+def _on_a_comment_line(data: bytes, position: int) -> bool:
+    line_start = data.rfind(b"\n", 0, position) + 1
+    return data[line_start:position].lstrip().startswith(b"#")
 
 
 def read_texts(files: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, bytes]]:
