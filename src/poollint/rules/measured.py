@@ -1,25 +1,26 @@
 """Measured precision of each rule on applications nobody here wrote: the one place these numbers live.
 
 Written by `python benchmarks/precision/measured.py`
-(apps-2026-12-04 to apps-2026-12-15, 12 samples)
+(apps-2026-12-04 to apps-2026-12-16, 13 samples)
 from the triaged findings of the applications; never edited by hand. Rule documentation
 (`poollint explain`, docs/rules.md) renders them.
 """
 from __future__ import annotations
 
-MEASURED_ON = "2026-12-07, main at 26a3728, application samples 2026-12-04 to 2026-12-15"
-APPLICATIONS = {"validation": 121, "development": 258}
+MEASURED_ON = "2026-12-07, main at 774c011, application samples 2026-12-04 to 2026-12-16"
+APPLICATIONS = {"validation": 134, "development": 275}
 
 # code: {split: (findings, projects with a finding, tp, fp, debatable)}; a rule absent here had no finding
 MEASURED: dict[str, dict[str, tuple[int, int, int, int, int]]] = {
-    "DBP000": {"validation": (1, 1, 1, 0, 0), "development": (7, 7, 3, 2, 2)},
-    "DBP101": {"validation": (56, 9, 40, 8, 8), "development": (44, 16, 32, 2, 10)},
+    "DBP000": {"validation": (3, 2, 1, 0, 2), "development": (8, 8, 4, 2, 2)},
+    "DBP101": {"validation": (64, 11, 42, 8, 14), "development": (48, 18, 33, 2, 13)},
     "DBP102": {"validation": (4, 3, 0, 4, 0), "development": (0, 0, 0, 0, 0)},
-    "DBP103": {"validation": (3, 1, 0, 1, 2), "development": (5, 2, 0, 2, 3)},
+    "DBP103": {"validation": (12, 2, 2, 8, 2), "development": (5, 2, 0, 2, 3)},
+    "DBP104": {"validation": (0, 0, 0, 0, 0), "development": (5, 1, 0, 0, 5)},
     "DBP201": {"validation": (9, 4, 4, 2, 3), "development": (12, 6, 9, 3, 0)},
-    "DBP202": {"validation": (154, 21, 73, 15, 66), "development": (390, 51, 308, 7, 75)},
+    "DBP202": {"validation": (182, 24, 96, 16, 70), "development": (402, 53, 316, 8, 78)},
     "DBP301": {"validation": (0, 0, 0, 0, 0), "development": (8, 4, 0, 0, 8)},
     "DBP302": {"validation": (2, 1, 0, 0, 2), "development": (1, 1, 0, 0, 1)},
     "DBP303": {"validation": (1, 1, 0, 0, 1), "development": (4, 3, 0, 1, 3)},
-    "DBP304": {"validation": (5, 2, 0, 0, 5), "development": (44, 16, 4, 3, 37)},
+    "DBP304": {"validation": (19, 3, 0, 0, 19), "development": (47, 19, 4, 3, 40)},
 }
