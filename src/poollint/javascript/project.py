@@ -308,7 +308,7 @@ class JsProject:
         return found
 
     def may_be_loaded(self, module: JsModule) -> bool:
-        """Whether some process may load the module: a file of the run imports it, it runs as a script,
+        """Whether some process may load the module: a file of the project imports it, it runs as a script,
         it sits where a framework loads modules without an import (a route, a page) or has an entry
         file's name, or its package.json names it. A library module nothing imports is never loaded (a
         leftover `lib/prisma.ts` beside the `server/db.ts` the application imports)."""

@@ -911,8 +911,8 @@ class DuplicateModuleClients(ProjectRule):
 
         TypeScript and JavaScript: module-scope `new PrismaClient()` in several modules of one
         package, counted by module (a module that no file imports, and that no framework loads by
-        its place or name as it loads a route or a page, is never loaded and not counted); 78 findings in 8 long-tail Node applications, all true
-        positives (docs/typescript.md).
+        its place or name as it loads a route or a page, is never loaded and not counted); 78
+        findings in 8 long-tail Node applications, all true positives (docs/typescript.md).
     """
     example = """
         # app/db.py
