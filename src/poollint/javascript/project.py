@@ -11,7 +11,7 @@ import os
 import re
 import shlex
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from poollint.javascript import JAVASCRIPT_SUFFIXES, SKIPPED_DIRECTORIES, is_javascript_file, is_skipped_path
 from poollint.javascript.module import JsModule
@@ -178,7 +178,7 @@ class JsProject:
         if path.stem in ("seed", "seeds") or path.stem.startswith("seed-") or path.stem.startswith("seed_"):
             return True
         relative_parts = self._relative_parts(path)
-        if _is_route(relative_parts):
+        if next_route_file(relative_parts):
             return False  # `app/api/seed/route.ts`: the server runs it per request, whatever its folder's name
         if any(part in SCRIPT_DIRECTORIES for part in relative_parts[:-1]):
             return True
@@ -344,11 +344,16 @@ class JsProject:
         return self._imported
 
 
-def _is_route(parts: tuple[str, ...]) -> bool:
-    """A Next.js route handler or API route (`app/**/route.ts`, `pages/api/**`), from the file's path parts."""
-    stem = parts[-1].split(".", 1)[0] if parts else ""
-    return (stem == "route" and "app" in parts[:-1]) or any(
-        first == "pages" and second == "api" for first, second in zip(parts, parts[1:-1]))
+def next_route_file(parts: Sequence[str]) -> str:
+    """What Next.js serves a file as, from its path's parts: "route handler" (`app/**/route.ts`), "API
+    route" (`pages/api/**`), or "" for neither."""
+    if not parts:
+        return ""
+    if os.path.splitext(parts[-1])[0] == "route" and "app" in parts:
+        return "route handler"
+    if "pages" in parts and "api" in parts[list(parts).index("pages"):]:
+        return "API route"
+    return ""
 
 
 def _existing_module(base: Path) -> Optional[Path]:

@@ -34,7 +34,7 @@ from poollint.javascript.module import (
     unwrap,
     value_parent,
 )
-from poollint.javascript.project import JsProject
+from poollint.javascript.project import JsProject, next_route_file
 from poollint.javascript.source import CALLS
 
 # Same bound as the Python rules: calls into project functions are followed three levels deep.
@@ -244,10 +244,10 @@ class Judge:
     def role(self, module: JsModule, function: Node) -> str:
         """What calls `function` once per request; "" for a plain function."""
         name = function_display_name(function)
-        parts = module.path.parts
-        if module.path.stem == "route" and "app" in parts and name in HTTP_METHODS:
+        served_as = next_route_file(module.path.parts)
+        if served_as == "route handler" and name in HTTP_METHODS:
             return "Next.js route handler"
-        if "pages" in parts and "api" in parts[parts.index("pages"):] and name in ("default", "handler"):
+        if served_as == "API route" and name in ("default", "handler"):
             return "Next.js API route"
         body = function_body(function)
         if module.uses_server_directive or (body is not None and body.type == "statement_block" and body.named_child_count
