@@ -46,6 +46,10 @@ class JavascriptCatalog:
             return None
         return next((spec for spec, pattern in self._clients if pattern.match(name)), None)
 
+    def builds_adapter_pool(self, spec: ClientSpec, name: Optional[str]) -> bool:
+        """Whether a call of `name` builds a pool a driver adapter may run `spec`'s client on (`pg.Pool`)."""
+        return name is not None and any(fnmatch.fnmatchcase(name, pattern) for pattern in spec.adapter_pools)
+
     def external_client(self, name: Optional[str]) -> Optional[ExternalClient]:
         """What the object built by `name` (`new Stripe()`, `nodemailer.createTransport()`) calls out to."""
         if name is None:

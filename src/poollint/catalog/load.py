@@ -31,7 +31,7 @@ _STRING_LISTS = {
     "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes", "in-memory-urls",
     "class-view-methods", "subscription-streams", "inspection-attributes", "routers", "router-methods", "sqlite-markers",
     "server-drivers", "server-extras", "engine-builders", "handler-methods", "handler-decorators", "opt-out-decorators",
-    "owners", "awaited-uses",
+    "owners", "awaited-uses", "adapter-pools", "adapter-pool-release",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
@@ -42,6 +42,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "inspection-attributes": list, "size-arguments": list, "registry": bool, "sqlite-markers": list,
         "sqlite-file-pooled-from": list, "server-drivers": list,
         "server-extras": list, "default-pool-size": int, "default-overflow": int, "engine-builders": list,
+        "adapter-pools": list, "adapter-pool-release": list,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -117,6 +118,7 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         exempt_url_schemes=tuple(e.get("exempt-url-schemes", ())),
         pool_argument=e.get("pool-argument", ""), dedicated_methods=tuple(e.get("dedicated-methods", ())),
         outlives_process=e.get("outlives-process", False),
+        adapter_pools=tuple(e.get("adapter-pools", ())), adapter_pool_release=tuple(e.get("adapter-pool-release", ())),
         in_memory_urls=tuple(e.get("in-memory-urls", ())),
         subscription_streams=tuple(e.get("subscription-streams", ())),
         inspection_attributes=tuple(e.get("inspection-attributes", ())),

@@ -50,6 +50,11 @@ class ClientSpec:
     # even when it runs once; the sockets of other clients are closed by the exit, and the server
     # sees them go at once
     outlives_process: bool = False
+    # pools a driver adapter may run the client's queries on when the code builds the pool itself
+    # (`new PrismaClient({ adapter: new PrismaPg(pool) })`), and the method that ends such a pool:
+    # ending it releases every connection the client used
+    adapter_pools: tuple[str, ...] = ()
+    adapter_pool_release: tuple[str, ...] = ()
     # URLs (fnmatch patterns over the whole literal) of a database inside the process, where holding a
     # connection blocks no one else: an in-memory SQLite database
     in_memory_urls: tuple[str, ...] = ()

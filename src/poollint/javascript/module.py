@@ -444,6 +444,22 @@ class JsModule:
                 found.append(call)
         return found
 
+    def calls_on(self, receiver: str, methods: tuple[str, ...]) -> list[Node]:
+        """`<receiver>.<method>(...)` calls of the named methods on a plain name (`pool.end()`)."""
+        if not methods:
+            return []
+        pattern = re.compile(rb"(?<![\w$.])" + re.escape(receiver.encode()) + rb"\s*\??\.\s*(?:"
+                             + b"|".join(re.escape(m.encode()) for m in methods) + rb")(?![\w$])")
+        found = []
+        for match in pattern.finditer(self.data):
+            name = self.root.descendant_for_byte_range(match.end() - 1, match.end())
+            member = name.parent if name is not None and name.type == "property_identifier" else None
+            call = member.parent if member is not None and member.type == "member_expression" else None
+            if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == member \
+                    and text(member.child_by_field_name("object")) == receiver:
+                found.append(call)
+        return found
+
 
 _NEW = re.compile(rb"new(?![\w$])")  # the tree tells a keyword from `renew` or `x.new`
 _LOADER_CALL = re.compile(rb"(?<![\w$.])(import|require)\s*\(")  # `await import("x")`, `require("x")`

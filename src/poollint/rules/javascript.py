@@ -545,19 +545,40 @@ class Judge:
                 continue
             if site.binding in module.exports.values() or site.node.type != "new_expression":
                 continue  # handed to the modules that import it
-            calls = releases.get(site.binding, [])
+            pool = self._adapter_pool(module, site)
+            calls = releases.get(site.binding, []) + (module.calls_on(pool, site.spec.adapter_pool_release) if pool else [])
             if exits_on_failure and (calls or exits_on_success):
                 continue
             if not calls and not _names_after_its_binding(module, site.binding):
                 continue  # never used: Prisma connects at the first query, so this one never connects
             if not calls:
+                releases_named = [f"`{m}()`" for m in site.spec.release[:2]]
+                releases_named += [f"`{pool}.{m}()`" for m in site.spec.adapter_pool_release[:1] if pool]
                 self.report("DBP301", module, site.node, call=f"`{site.display}`", a="a",
-                            library=site.spec.library, thing="client",
-                            release=" or ".join(f"`{m}()`" for m in site.spec.release[:2]), note="")
+                            library=site.spec.library, thing="client", release=" or ".join(releases_named), note="")
             elif not any(_is_exception_safe(call) for call in calls):
                 first = calls[0]
                 self.report("DBP302", module, first, release=f"`{_short(first.child_by_field_name('function'))}()`",
                             a="a", library=site.spec.library, thing="client", line=module.line_of(site.node))
+
+    def _adapter_pool(self, module: JsModule, site: Site) -> Optional[str]:
+        """The name of the pool the client's driver adapter runs on, when the code builds it (`const pool =
+        new Pool(...)`; `new PrismaClient({ adapter: new PrismaPg(pool) })` or through an `adapter` name)."""
+        if not site.spec.adapter_pools:
+            return None
+        arguments = site.node.child_by_field_name("arguments")
+        options = unwrap(arguments.named_children[0]) if arguments is not None and arguments.named_child_count else None
+        adapter = _value_of(module, _property(options, "adapter"), site.node)
+        adapter_arguments = adapter.child_by_field_name("arguments") \
+            if adapter is not None and adapter.type in ("new_expression", "call_expression") else None
+        pool = unwrap(adapter_arguments.named_children[0]) \
+            if adapter_arguments is not None and adapter_arguments.named_child_count else None
+        if pool is None or pool.type != "identifier":
+            return None
+        built = _value_of(module, pool, site.node)
+        callee = built.child_by_field_name("constructor" if built.type == "new_expression" else "function") \
+            if built is not None and built.type in ("new_expression", "call_expression") else None
+        return text(pool) if self.catalog.builds_adapter_pool(site.spec, module.qualified_name(callee)) else None
 
     # -- reporting ---------------------------------------------------------------------------------
     def report(self, code: str, module: JsModule, node: Node, *, related: tuple[Location, ...] = (),
@@ -931,6 +952,31 @@ def _has_await(holder: Node, inner: Node) -> bool:
             return True
         node = node.parent
     return False
+
+
+def _property(options: Optional[Node], key: str) -> Optional[Node]:
+    """The value of `key` in an object literal (`{ adapter }` is the name `adapter`)."""
+    if options is None or options.type != "object":
+        return None
+    for entry in options.named_children:
+        if entry.type == "shorthand_property_identifier" and text(entry) == key:
+            return entry
+        if entry.type == "pair" and text(entry.child_by_field_name("key")) == key:
+            return entry.child_by_field_name("value")
+    return None
+
+
+def _value_of(module: JsModule, node: Optional[Node], at: Node) -> Optional[Node]:
+    """An expression, or what a name holds: the closest `const` around `at`, else the module's binding
+    (through `await`, parentheses and casts)."""
+    if node is None:
+        return None
+    node = unwrap(node)
+    if node.type in ("identifier", "shorthand_property_identifier"):
+        node = _local_value(at, text(node)) or module.bindings.get(text(node))
+    while node is not None and node.type == "await_expression" and node.named_child_count:
+        node = unwrap(node.named_children[0])
+    return node
 
 
 def _local_value(at: Node, name: str) -> Optional[Node]:

@@ -66,7 +66,9 @@ class ScriptNeverDisconnects(_Release):
 
         TypeScript and JavaScript: `prisma/seed.ts`, `scripts/*` and files run by `package.json`
         scripts that build a client, use it and never call `$disconnect()` (DBP302: only on success;
-        an unused client never connects);
+        an unused client never connects). A client on a driver adapter over a pool the script builds
+        (`new PrismaClient({ adapter: new PrismaPg(pool) })`, catalog `adapter-pools`) is released
+        as well by ending that pool (`pool.end()`), which closes every connection it used;
         3 findings in 26 Node applications, all true positives (docs/typescript.md).
     """
     example = """
