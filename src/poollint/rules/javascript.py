@@ -557,6 +557,10 @@ class Judge:
                 self.report("DBP301", module, site.node, call=f"`{site.display}`", a="a",
                             library=site.spec.library, thing="client", release=" or ".join(releases_named), note="")
             elif not any(_is_exception_safe(call) for call in calls):
+                if site.placement == "module" or (site.function is not None and self.runs_once(module, site.function)):
+                    # built once per run: the failure that skips the release ends the script's work, and Node's
+                    # exit then disconnects the client (Prisma disconnects when the process ends)
+                    continue
                 first = calls[0]
                 self.report("DBP302", module, first, release=f"`{_short(first.child_by_field_name('function'))}()`",
                             a="a", library=site.spec.library, thing="client", line=module.line_of(site.node))

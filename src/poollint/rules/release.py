@@ -135,6 +135,14 @@ class DisconnectNotExceptionSafe(_Release):
         Safe places: a `finally` block, a `with`/`async with` block that closes, an
         `ExitStack`/`AsyncExitStack` callback, `atexit.register(...)`, or a helper that
         is always called from a `finally`.
+
+        TypeScript and JavaScript: Prisma ORM for Node.js disconnects when the Node.js process
+        ends, and a one-off script's process ends once its entry's failure is logged and nothing
+        else keeps it running. So a script client built once per run (at the module's top level,
+        or in the entry function the module calls, `main().catch(console.error)`) is not
+        reported; one built in a function the script may call again (per item, per tenant), whose
+        `$disconnect()` (or adapter pool's `end()`) a caught failure skips, is: the next pass opens
+        another while it stays connected.
     """
     example = """
         import asyncio
