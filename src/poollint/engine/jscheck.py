@@ -70,7 +70,7 @@ def check_javascript(files: Sequence[Path], root: Path, display_path: Callable[[
     from poollint.catalog.javascript import javascript_catalog
     from poollint.javascript.module import JsModule
     from poollint.javascript.project import JsProject, absolute
-    from poollint.rules.javascript import Judge
+    from poollint.rules.javascript import MAX_DEPTH, Judge
 
     project = JsProject(absolute(root))
     project.register_packages([absolute(path) for path in candidates])
@@ -96,9 +96,20 @@ def check_javascript(files: Sequence[Path], root: Path, display_path: Callable[[
     sites_by_module = {}
     for path, module in modules:
         sites_by_module[module.path] = guarded(path, lambda: judge.constructions(module), [])
+    # classes whose instances keep a client, and the classes whose instances keep those (a service that
+    # keeps a model that keeps the client), as deep as the rules follow calls
+    searched: set[str] = set()
+    for _ in range(MAX_DEPTH):
+        owner_names = judge.owner_names() - searched
+        if not owner_names:
+            break
+        searched |= owner_names
+        _add_files_matching(candidates, screened, modules, project, _names_pattern(rb"\bnew\s+", owner_names, rb"(?![\w$])"))
+        for path, module in modules:
+            sites_by_module.setdefault(module.path, []).extend(guarded(path, lambda: judge.instantiations(module), []))
     factory_names = {name for (_, name) in judge.factories if name != "default"}
     if factory_names:
-        _add_factory_callers(candidates, screened, modules, project, factory_names)
+        _add_files_matching(candidates, screened, modules, project, _names_pattern(rb"\b", factory_names, rb"\s*\("))
         for path, module in modules:
             sites_by_module.setdefault(module.path, []).extend(guarded(path, lambda: judge.factory_calls(module), []))
     all_sites = []
@@ -121,14 +132,18 @@ def _judge_module(judge: "Judge", project: "JsProject", module: "JsModule", site
         judge.judge_script(module, [s for s in sites if s.placement != "loop"])
 
 
-def _add_factory_callers(candidates: Sequence[Path], screened: list[tuple[Path, bytes]], modules: list,
-                         project: object, names: set[str]) -> None:
-    """Files that call a project factory by name, though they never say `PrismaClient`."""
+def _names_pattern(before: bytes, names: set[str], after: bytes) -> "re.Pattern[bytes]":
+    return re.compile(before + rb"(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")" + after)
+
+
+def _add_files_matching(candidates: Sequence[Path], screened: list[tuple[Path, bytes]], modules: list,
+                        project: object, pattern: "re.Pattern[bytes]") -> None:
+    """Files that call a project factory or build an object of a project class that keeps a client, by
+    name, though they never say `PrismaClient`."""
     from poollint.javascript.module import JsModule
     from poollint.javascript.project import absolute
 
-    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
-    already = {path for path, _ in screened}
+    already = {path for path, _ in screened} | {path for path, _ in modules}
     for path in candidates:
         if path in already:
             continue

@@ -313,8 +313,12 @@ class ClientPerCall(_ClientCreation):
         `authorize("admin")`), a handler wrapped by one (`withAdmin(handler)`), an
         `adminProcedure`'s tRPC procedure, or a handler that turns everybody else away before it
         builds the client (`await requireAdmin()`, `if (session?.user?.role !== "ADMIN") return ...`,
-        `const admin = await getAdminUser(req); if (!admin) return ...`). Measured on 26 open-source Node applications: 23 findings, 23 true positives
-        (two fixed upstream bugs), none in the well-kept applications.
+        `const admin = await getAdminUser(req); if (!admin) return ...`). An object of a project class
+        whose instances keep a client (its constructor's `this.prisma = new PrismaClient()`, an instance
+        field, or an instance of another such class it keeps) is judged as the client it builds: `new
+        OrderModel()` in a route handler is reported with the chain. Measured on 26 open-source Node
+        applications: 23 findings, 23 true positives (two fixed upstream bugs), none in the well-kept
+        applications.
     """
     example = """
         from fastapi import FastAPI
@@ -911,7 +915,10 @@ class DuplicateModuleClients(ProjectRule):
 
         TypeScript and JavaScript: module-scope `new PrismaClient()` in several modules of one
         package, counted by module (a module that no file imports, and that no framework loads by
-        its place or name as it loads a route or a page, is never loaded and not counted); 78
+        its place or name as it loads a route or a page, is never loaded and not counted), and so is
+        a module-scope object of a project class whose instances keep a client (`export default new
+        UserService()`, whose constructor keeps a `new UserModel()`, whose constructor keeps `new
+        PrismaClient()`: three levels at most; a static field is built once and is not counted); 78
         findings in 8 long-tail Node applications, all true positives (docs/typescript.md).
     """
     example = """

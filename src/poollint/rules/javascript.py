@@ -68,6 +68,8 @@ class Site:
     binding: Optional[str] = None
     global_key: Optional[str] = None
     shared_store: bool = False
+    # for `new Store()` of a project class whose instances keep a client: the `new PrismaClient()` it builds
+    client_site: Optional["Site"] = None
 
 
 @dataclass
@@ -78,6 +80,9 @@ class Judge:
     duplicate_threshold: int = 2
     findings: list[Finding] = field(default_factory=list)
     factories: dict[tuple[Path, str], Site] = field(default_factory=dict)
+    # (module, class name) -> what its constructor or an instance field builds and keeps on the instance
+    owners: dict[tuple[Path, str], Site] = field(default_factory=dict)
+    _instantiated: set[tuple[Path, int]] = field(default_factory=set)
     _reach_cache: dict[tuple[Path, int], Optional[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
 
     # -- building clients (DBP101, DBP102, DBP103) --------------------------------------------------
@@ -93,6 +98,7 @@ class Judge:
             constructor = text(node.child_by_field_name("constructor"))
             site = Site(module, node, spec, f"new {constructor}()")
             self.place(site)
+            self._remember_owner(site)
             sites.append(site)
             if site.placement == "factory" and site.function is not None:
                 self._remember_factory(site)
@@ -107,6 +113,51 @@ class Judge:
             elif self.catalog.client_for(f"{specifier}.{imported}") is not None:
                 names.add(re.escape(local) + r"(?![\w$])")
         return names
+
+    def _remember_owner(self, site: Site) -> None:
+        """A class whose instances keep the client the site builds (`this.prisma = new PrismaClient()` in its
+        constructor, an instance field): each `new` of it builds a pool."""
+        klass = _instance_keeper(site)
+        if klass is not None:
+            self.owners.setdefault((site.module.path, klass), site)
+
+    def owner_names(self) -> set[str]:
+        return {name for _, name in self.owners}
+
+    def instantiations(self, module: JsModule) -> list[Site]:
+        """`new Store()` of a project class whose instances keep a client (directly, or through the
+        instance of another such class they keep: `new UserService()` -> `new UserModel()` ->
+        `new PrismaClient()`), in this module; each is placed and judged as the client it builds."""
+        names = self.owner_names()
+        sites: list[Site] = []
+        if not names:
+            return sites
+        for node in module.new_expressions({re.escape(name) + r"(?![\w$])" for name in names}):
+            constructor = unwrap(node.child_by_field_name("constructor"))
+            if (module.path, node.start_byte) in self._instantiated or constructor is None \
+                    or constructor.type != "identifier" or is_damaged(node):
+                continue
+            owner = self._owner_named(module, text(constructor))
+            if owner is None:
+                continue
+            self._instantiated.add((module.path, node.start_byte))
+            site = Site(module, node, owner.spec, f"new {text(constructor)}()` -> `{owner.display}",
+                        client_site=owner.client_site or owner)
+            self.place(site)
+            self._remember_owner(site)
+            if site.placement == "factory" and site.function is not None:
+                self._remember_factory(site)
+            sites.append(site)
+        return sites
+
+    def _owner_named(self, module: JsModule, name: str) -> Optional[Site]:
+        if (module.path, name) in self.owners:
+            return self.owners[(module.path, name)]
+        if name in module.imports:
+            target = self.resolve_export(module, *module.imports[name])
+            if target is not None:
+                return self.owners.get((target[0].path, target[1]))
+        return None
 
     def _remember_factory(self, site: Site) -> None:
         function = site.function
@@ -332,10 +383,11 @@ class Judge:
                 continue  # `main()` at the bottom: the module runs as its own process
             if not self.project.may_be_loaded(module):
                 continue  # its pool is never built
-            datasource = _datasource(module, site.node)
+            client = site.client_site or site  # `new UserService()`: the client its constructor builds
+            datasource = _datasource(client.module, client.node)
             if datasource is None:
                 continue
-            constructor = module.qualified_name(site.node.child_by_field_name("constructor"))
+            constructor = client.module.qualified_name(client.node.child_by_field_name("constructor"))
             key = (self.project.package_dir(module.path), constructor, datasource)
             groups.setdefault(key, []).append(site)
         for (_, _, datasource), group in sorted(groups.items(), key=lambda item: str(item[0])):
@@ -545,6 +597,8 @@ class Judge:
                 continue
             if site.binding in module.exports.values() or site.node.type != "new_expression":
                 continue  # handed to the modules that import it
+            if site.client_site is not None:
+                continue  # an object of the project's, which may release its client its own way
             pool = self._adapter_pool(module, site)
             calls = releases.get(site.binding, []) + (module.calls_on(pool, site.spec.adapter_pool_release) if pool else [])
             if exits_on_failure and (calls or exits_on_success):
@@ -675,6 +729,25 @@ def _location(module: JsModule, node: Node) -> tuple[Optional[Node], Optional[No
             return None, loop, True
         child = ancestor
     return None, loop, guard
+
+
+def _instance_keeper(site: Site) -> Optional[str]:
+    """The name of the class whose instances keep what `site` builds: an instance field's initializer
+    (not a static one, built once), or `this.<name> = ...` in the class's constructor."""
+    holder, parent = _through_chains(site.node)
+    body = None
+    if parent is not None and parent.type in ("public_field_definition", "field_definition"):
+        if not any(child.type == "static" for child in parent.children):
+            body = parent.parent
+    elif parent is not None and parent.type == "assignment_expression" and parent.child_by_field_name("right") == holder \
+            and site.function is not None and _in_class_constructor(site.function):
+        left = unwrap(parent.child_by_field_name("left"))
+        target = left.child_by_field_name("object") if left.type == "member_expression" else None
+        if target is not None and target.type == "this":
+            body = site.function.parent
+    klass = body.parent if body is not None and body.type == "class_body" else None
+    name = klass.child_by_field_name("name") if klass is not None and klass.type in CLASS_TYPES else None
+    return text(name) if name is not None else None
 
 
 def _registers_routes(function: Node) -> bool:
