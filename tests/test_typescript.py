@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,28 @@ def test_a_crash_in_the_typescript_rules_is_reported_once_and_the_run_goes_on(tm
     found = sorted((f.path.rsplit("/", 1)[-1], f.code) for f in result.findings)
     assert found == [("a.ts", "DBP000"), ("a.ts", "DBP101"), ("b.ts", "DBP101")]
     assert result.internal_errors == 1
+
+
+TYPESCRIPT_RULES = [rule for rule in __import__("poollint.rules", fromlist=["ALL_RULES"]).ALL_RULES
+                    if rule.example_language == "typescript"]
+
+
+def _typescript_codes(source: str, tmp_path: Path) -> list[str]:
+    """A TypeScript rule's example is one module beside the `./db` module that builds the client."""
+    (tmp_path / "package.json").write_text('{"name": "example", "private": true}')
+    (tmp_path / "db.ts").write_text('import { PrismaClient } from "@prisma/client";\nexport const prisma = new PrismaClient();\n')
+    (tmp_path / "example.ts").write_text(textwrap.dedent(source).strip() + "\n")
+    return [f.code for f in check_paths([tmp_path], load_settings(tmp_path), options=RunOptions(cache=False, jobs=1)).findings]
+
+
+@needs_extra
+@pytest.mark.parametrize("rule", TYPESCRIPT_RULES, ids=lambda r: r.code)
+def test_typescript_example_raises_exactly_its_code(rule, tmp_path: Path) -> None:
+    codes = _typescript_codes(rule.example, tmp_path)
+    assert codes and set(codes) == {rule.code}
+
+
+@needs_extra
+@pytest.mark.parametrize("rule", TYPESCRIPT_RULES, ids=lambda r: r.code)
+def test_typescript_use_instead_raises_nothing(rule, tmp_path: Path) -> None:
+    assert _typescript_codes(rule.use_instead, tmp_path) == []

@@ -39,6 +39,8 @@ class JavascriptCatalog:
                                   for spec in external_calls]
         self.transaction_methods = {m: spec for spec in transactions for m in spec.methods}
         self.release_methods = frozenset(m for spec in clients for m in spec.release)
+        self.model_operations = frozenset(m for spec in clients for m in spec.model_operations)
+        self.client_queries = frozenset(m for spec in clients for m in spec.client_queries)
 
     def client_for(self, name: Optional[str]) -> Optional[ClientSpec]:
         """The pool-owning client `new <name>()` builds."""
@@ -61,6 +63,16 @@ class JavascriptCatalog:
         if name is None or self.external_client(name) is not None:
             return None
         return next((kind for kind, pattern in self._functions if pattern.match(name)), None)
+
+    def query_depth(self, method: str, model: Optional[str]) -> Optional[int]:
+        """How far before `method` a call names the client it queries: 1 for the client's own query
+        (`prisma.$queryRaw`), 2 for an operation of one of its models (`prisma.user.findMany`, `model`
+        being `user`); None for a call that runs no query."""
+        if method in self.client_queries:
+            return 1
+        if method in self.model_operations and model and not model.startswith("$"):
+            return 2
+        return None
 
     def words(self) -> tuple[bytes, ...]:
         """What a file must contain for a rule to report in it (the bytes screen)."""

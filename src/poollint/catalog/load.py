@@ -31,7 +31,7 @@ _STRING_LISTS = {
     "receiver-methods", "imported", "begin-methods", "end-methods", "dedicated-methods", "routes", "in-memory-urls",
     "class-view-methods", "subscription-streams", "inspection-attributes", "routers", "router-methods", "sqlite-markers",
     "server-drivers", "server-extras", "engine-builders", "handler-methods", "handler-decorators", "opt-out-decorators",
-    "owners", "awaited-uses", "adapter-pools", "adapter-pool-release",
+    "owners", "awaited-uses", "adapter-pools", "adapter-pool-release", "model-operations", "client-queries",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
@@ -42,7 +42,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "inspection-attributes": list, "size-arguments": list, "registry": bool, "sqlite-markers": list,
         "sqlite-file-pooled-from": list, "server-drivers": list,
         "server-extras": list, "default-pool-size": int, "default-overflow": int, "engine-builders": list,
-        "adapter-pools": list, "adapter-pool-release": list,
+        "adapter-pools": list, "adapter-pool-release": list, "model-operations": list, "client-queries": list,
     },
     "transactions": {
         "library": str, "methods": list, "functions": list, "after-commit": list, "timeout": str,
@@ -119,6 +119,7 @@ def _client(e: Mapping[str, Any], where: str) -> ClientSpec:
         pool_argument=e.get("pool-argument", ""), dedicated_methods=tuple(e.get("dedicated-methods", ())),
         outlives_process=e.get("outlives-process", False),
         adapter_pools=tuple(e.get("adapter-pools", ())), adapter_pool_release=tuple(e.get("adapter-pool-release", ())),
+        model_operations=tuple(e.get("model-operations", ())), client_queries=tuple(e.get("client-queries", ())),
         in_memory_urls=tuple(e.get("in-memory-urls", ())),
         subscription_streams=tuple(e.get("subscription-streams", ())),
         inspection_attributes=tuple(e.get("inspection-attributes", ())),

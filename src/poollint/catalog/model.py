@@ -55,6 +55,11 @@ class ClientSpec:
     # ending it releases every connection the client used
     adapter_pools: tuple[str, ...] = ()
     adapter_pool_release: tuple[str, ...] = ()
+    # the calls that run a query on a connection of the client's pool: an operation of one of its models
+    # (`prisma.user.findMany()`) and the client's own (`prisma.$queryRaw`); made on the client itself
+    # inside one of its interactive transactions, such a call waits for a second connection
+    model_operations: tuple[str, ...] = ()
+    client_queries: tuple[str, ...] = ()
     # URLs (fnmatch patterns over the whole literal) of a database inside the process, where holding a
     # connection blocks no one else: an in-memory SQLite database
     in_memory_urls: tuple[str, ...] = ()

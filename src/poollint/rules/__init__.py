@@ -30,6 +30,7 @@ def _all_rules() -> tuple[type["Rule"], ...]:
     from poollint.rules.holding import (
         ExternalCallInTransaction,
         ExternalCallWhileHoldingConnection,
+        OuterClientInTransaction,
         TaskPublishedInTransaction,
     )
     from poollint.rules.meta import NotAnalyzable
@@ -49,6 +50,7 @@ def _all_rules() -> tuple[type["Rule"], ...]:
         ExternalCallInTransaction,
         ExternalCallWhileHoldingConnection,
         TaskPublishedInTransaction,
+        OuterClientInTransaction,
         ScriptNeverDisconnects,
         DisconnectNotExceptionSafe,
         FixtureWithoutTeardown,

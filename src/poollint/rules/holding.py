@@ -20,7 +20,7 @@ from poollint.python.cst.roles import decorator_target, function_role, iterated_
 from poollint.python.processes import process_concurrency
 from poollint.python.requirements import declared_versions, declares_any, release_window
 from poollint.python.screen import CHECKOUTS, CONSTRUCTORS, EXTERNAL_CALLS, TRANSACTIONS
-from poollint.rules.base import FileRule
+from poollint.rules.base import FileRule, Rule
 from poollint.rules.client_flow import calls_in, is_endless, runs_once_per_process
 from poollint.rules.request_sessions import RequestSessions
 
@@ -2080,6 +2080,68 @@ class TaskPublishedInTransaction(_HoldingRule):
 
     def consequence(self, hold: Hold) -> str:
         return "a worker may run the task before the commit, or for a transaction that rolls back"
+
+
+class OuterClientInTransaction(Rule):
+    """Flags a query made on the client itself inside one of its interactive transactions."""
+
+    code = "DBP204"
+    name = "outer-client-in-transaction"
+    example_language = "typescript"
+    message = (
+        "{call} runs on `{client}` inside its own {library} transaction `{opener}` opened on line {line}, not on "
+        "the transaction's client{tx}: it waits for a second connection of the pool while the transaction holds "
+        "one, so under load every connection can be held by a transaction waiting for another, and the query "
+        "is not part of the transaction"
+    )
+    fix_hint = "Run the query on the transaction's client (`tx.user.findMany()`), or before the transaction starts"
+    rationale = """
+        An interactive transaction (`prisma.$transaction(async (tx) => ...)`) checks one connection out
+        of the client's pool and keeps it until the callback returns; its queries go through `tx`.
+        A query made on the client itself inside the callback (`prisma.user.findMany()`, a raw query,
+        another `$transaction`) is not part of the transaction: it waits for another connection of the
+        same pool while the transaction's connection sits idle. When as many transactions run at once
+        as the pool has connections (Prisma's default is twice the CPUs plus one), each holds one and
+        waits for a second that never comes: queries time out (`P2024`) and the transactions expire
+        (`P2028`), as in prisma/orm#12277, where nine concurrent transactions of this shape failed on a
+        pool of nine. The query also escapes the transaction: it does not see the transaction's
+        uncommitted writes and is not rolled back with it.
+
+        Reported at the query, or at the call of a project function that makes it (followed as far as
+        DBP201 follows calls: three levels, in any module), with the chain. The client is the same when
+        the query is made on the expression `$transaction` was called on (`prisma`, `this.prisma`) and
+        no function in between binds that name again (the documentation's own
+        `prisma.$transaction(async (prisma) => ...)` shadows it, and is the transaction's client), or
+        on a name that resolves, through imports, to the same module-level client. Queries only built
+        and never awaited, returned or handed to `Promise.all` do not run (a Prisma query runs when it
+        is awaited). TypeScript and JavaScript only: the Python Prisma client is discontinued.
+    """
+    example = """
+        import { prisma } from "./db";
+
+        export async function transfer(from: string, to: string, amount: number) {
+          await prisma.$transaction(async (tx) => {
+            const sender = await prisma.account.findUnique({ where: { id: from } });
+            await tx.account.update({ where: { id: from }, data: { balance: { decrement: amount } } });
+            await tx.account.update({ where: { id: to }, data: { balance: { increment: amount } } });
+          });
+        }
+    """
+    use_instead = """
+        import { prisma } from "./db";
+
+        export async function transfer(from: string, to: string, amount: number) {
+          await prisma.$transaction(async (tx) => {
+            const sender = await tx.account.findUnique({ where: { id: from } });
+            await tx.account.update({ where: { id: from }, data: { balance: { decrement: amount } } });
+            await tx.account.update({ where: { id: to }, data: { balance: { increment: amount } } });
+          });
+        }
+    """
+    references = (
+        "https://www.prisma.io/docs/orm/prisma-client/queries/transactions#interactive-transactions",
+        "https://github.com/prisma/orm/issues/12277",
+    )
 
 
 _FALSE_NAMES = frozenset({"False", "None"})

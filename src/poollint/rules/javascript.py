@@ -1,4 +1,4 @@
-"""DBP101, DBP102, DBP103, DBP201, DBP301 and DBP302 for TypeScript and JavaScript (Prisma ORM).
+"""DBP101, DBP102, DBP103, DBP201, DBP204, DBP301 and DBP302 for TypeScript and JavaScript (Prisma ORM).
 
 The codes, names, messages and documentation are the Python rules' own (RULES_BY_CODE);
 this module judges the facts of javascript/module.py with the same criteria.
@@ -438,6 +438,97 @@ class Judge:
             for node, chain, kind in self.external_calls_in(module, callback, MAX_DEPTH, frozenset()):
                 self.report("DBP201", module, node, call="`" + " -> ".join(chain) + "`", kind=kind,
                             library=spec.library, opener=opener, line=module.line_of(call), consequence=consequence)
+            client = unwrap(callee.child_by_field_name("object"))
+            transaction_client = _first_parameter(callback)
+            for node, chain in self.outer_client_queries(module, callback, client, MAX_DEPTH):
+                self.report("DBP204", module, node, call="`" + " -> ".join(chain) + "`", client=_short(client),
+                            library=spec.library, opener=opener, line=module.line_of(call),
+                            tx=f" `{transaction_client}`" if transaction_client else "")
+
+    # -- queries through the client a transaction runs on (DBP204) -----------------------------------
+    def outer_client_queries(self, module: JsModule, callback: Node, client: Node,
+                             depth: int) -> Iterator[tuple[Node, tuple[str, ...]]]:
+        """The waited-on queries the transaction's callback makes on `client` itself (the expression its
+        `$transaction` was called on), directly or through project functions that use the same
+        module-level client."""
+        shown = _short(client)
+        identity = self._module_client(module, client)
+        for call in self._waited_calls(module, callback):
+            queried = self._queried_client(call)
+            if queried is not None:
+                if (_short(queried) == shown and not _rebinds(queried, callback, shown)) \
+                        or (identity is not None and self._module_client(module, queried) == identity):
+                    yield call, (_shown_call(call),)
+                continue
+            if identity is None or depth <= 1 or _hands_over(call, _first_parameter(callback)):
+                continue  # a helper handed the transaction's client may query on it instead (`tx ? tx : prisma`)
+            inner = self._queries_through(module, call, identity, depth - 1, frozenset())
+            if inner is not None:
+                yield call, inner
+
+    def _queries_through(self, module: JsModule, call: Node, identity: tuple[Path, str], depth: int,
+                         seen: frozenset[tuple[Path, int]]) -> Optional[tuple[str, ...]]:
+        """The chain from a call of a project function to a query it makes on the module-level client
+        `identity`, at most `depth` calls down."""
+        callee = unwrap(call.child_by_field_name("function"))
+        if callee is None or callee.type != "identifier":
+            return None
+        target = self._function_named(module, text(callee))
+        if target is None:
+            return None
+        target_module, function = target
+        key = (target_module.path, function.start_byte)
+        if key in seen:
+            return None
+        for inner in self._waited_calls(target_module, function):
+            queried = self._queried_client(inner)
+            if queried is not None:
+                if self._module_client(target_module, queried) == identity:
+                    return _short(callee) + "()", _shown_call(inner)
+                continue
+            if depth > 1:
+                deeper = self._queries_through(target_module, inner, identity, depth - 1, seen | {key})
+                if deeper is not None:
+                    return (_short(callee) + "()", *deeper)
+        return None
+
+    def _waited_calls(self, module: JsModule, function: Node) -> Iterator[Node]:
+        body = function_body(function)
+        if body is None:
+            return
+        for call in module.captures(body, CALLS, "call"):
+            if not is_damaged(call) and _runs_inline(call, function) and _is_waited(module, call):
+                yield call
+
+    def _queried_client(self, call: Node) -> Optional[Node]:
+        """`prisma` of `prisma.user.findMany()` or of a raw query on `prisma`; None for a call that runs no query."""
+        callee = unwrap(call.child_by_field_name("function"))
+        if callee.type != "member_expression":
+            return None
+        target = unwrap(callee.child_by_field_name("object"))
+        model = target.child_by_field_name("property") if target.type == "member_expression" else None
+        depth = self.catalog.query_depth(text(callee.child_by_field_name("property")), text(model) if model else None)
+        if depth is None:
+            return None
+        return target if depth == 1 else unwrap(target.child_by_field_name("object"))
+
+    def _module_client(self, module: JsModule, node: Node) -> Optional[tuple[Path, str]]:
+        """The module and module-level name a plain name stands for where it is used, through imports
+        and re-exports: two uses with the same answer are the same client."""
+        if node.type != "identifier":
+            return None
+        name = text(node)
+        if _rebinds(node, None, name):
+            return None
+        for _ in range(5):
+            if name in module.imports:
+                target = self.resolve_export(module, *module.imports[name])
+                if target is None:
+                    return None
+                module, name = target
+                continue
+            return (module.path, name) if name in module.declared else None
+        return None
 
     def external_calls_in(self, module: JsModule, function: Node, depth: int,
                           seen: frozenset[tuple[Path, int]]) -> Iterator[tuple[Node, tuple[str, ...], str]]:
@@ -921,6 +1012,45 @@ def _tests_existing_instance(module: JsModule, condition: Optional[Node]) -> boo
     return any(re.search(rf"(?<![\w$.]){re.escape(name)}\b", raw) for name in module.declared if name not in module.functions)
 
 
+def _first_parameter(function: Node) -> Optional[str]:
+    """`tx` of `async (tx) => ...`, of `tx => ...` and of `async function (tx: Tx) {...}`."""
+    single = function.child_by_field_name("parameter")
+    if single is not None:
+        return text(single)
+    parameters = function.child_by_field_name("parameters")
+    first = parameters.named_children[0] if parameters is not None and parameters.named_child_count else None
+    if first is None:
+        return None
+    pattern = first.child_by_field_name("pattern") or first
+    return text(pattern) if pattern.type == "identifier" else None
+
+
+def _hands_over(call: Node, name: Optional[str]) -> bool:
+    """Whether `call` is handed `name` among its arguments (`f(tx)`, `f({ tx })`, `f({ db: tx })`)."""
+    arguments = call.child_by_field_name("arguments")
+    return name is not None and arguments is not None \
+        and re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", text(arguments)) is not None
+
+
+def _rebinds(node: Node, scope: Optional[Node], shown: str) -> bool:
+    """Whether a function around `node` (up to `scope`, or to the module) binds the name that `shown`
+    starts with again, so that it names something else there: a parameter or local of that name, or
+    `this` inside a `function` (an arrow function keeps its outer `this`)."""
+    head = re.match(r"[\w$]+", shown)
+    if head is None:
+        return True
+    name = head.group(0)
+    for ancestor in ancestors(node):
+        if ancestor.type in FUNCTION_TYPES:
+            if name == "this" and ancestor.type != "arrow_function":
+                return True
+            if name != "this" and _declares_locally(ancestor, name):
+                return True
+        if ancestor == scope:
+            return False
+    return False
+
+
 def _released_in_finally(function: Node, name: str) -> bool:
     pattern = re.compile(rf"\b{re.escape(name)}\.\$disconnect\(")
     for clause in _descendants_of_types(function_body(function), {"finally_clause"}):
@@ -1097,6 +1227,13 @@ def _listed(items: list[str], most: int = 4) -> str:
     if len(items) <= most:
         return ", ".join(items)
     return ", ".join(items[:most]) + f" and {len(items) - most} more"
+
+
+def _shown_call(call: Node) -> str:
+    """`prisma.user.findMany()`; a tagged template's tag alone (`prisma.$queryRaw`)."""
+    arguments = call.child_by_field_name("arguments")
+    tagged = arguments is not None and arguments.type == "template_string"
+    return _short(call.child_by_field_name("function")) + ("" if tagged else "()")
 
 
 def _short(node: Node) -> str:
