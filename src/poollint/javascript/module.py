@@ -87,6 +87,9 @@ class JsModule:
         self.reexports: list[tuple[str, Optional[str], Optional[str]]] = []  # (specifier, exported, imported)
         self.entry_calls: set[str] = set()  # functions called at module scope: `main()`, `main().catch(...)`
         self.uses_server_directive = False
+        # a call statement at the top level (`app.listen(3000)`, `(async () => {...})()`, `await main()`): the
+        # module does something when loaded, as an entry file does, not only define and export
+        self.runs_at_load = False
         self._read_top_level()
         # names a function binds to a module it loads itself (`const { PrismaClient } = await
         # import("@prisma/client")`): (the function's byte range, local name) -> (specifier, imported)
@@ -115,6 +118,7 @@ class JsModule:
                 if name is not None:
                     self.declared.add(text(name))
             elif kind == "expression_statement" and statement.named_child_count:
+                self.runs_at_load |= _awaited(statement.named_children[0]).type == "call_expression"
                 self._read_expression_statement(statement.named_children[0])
 
     def _read_import(self, statement: Node) -> None:

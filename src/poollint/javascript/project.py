@@ -34,6 +34,8 @@ _SPECIFIER = re.compile(rb"""(?:\bfrom|\bimport|\brequire)\s*\(?\s*["']([^"'\n]{
 # Remix and SvelteKit routes, Nuxt server/, serverless functions; and the usual names of entry files
 ENTRY_DIRECTORIES = frozenset({"app", "pages", "routes", "api", "server", "functions", "netlify", "lambda",
                                "lambdas", "handlers", "workers", "jobs", "cron", "trigger"})
+# where a framework's one server loads modules by their place (Next.js, Remix, SvelteKit)
+FRAMEWORK_DIRECTORIES = frozenset({"app", "pages", "routes"})
 ENTRY_STEMS = frozenset({"index", "main", "server", "app", "worker", "middleware", "instrumentation", "handler",
                          "cli", "bot", "cron", "job", "start", "serve"})
 _SCRIPT_FILE = re.compile(r"[\w./@~-]+\.(?:[cm]?[jt]s|tsx)\b")
@@ -100,6 +102,8 @@ class JsProject:
         self._tests: dict[Path, bool] = {}
         self._scripts: dict[Path, bool] = {}
         self._imported: Optional[set[Path]] = None
+        self._importers: dict[Path, set[Path]] = {}  # a file -> the project files that import it
+        self._shebang_files: set[Path] = set()
 
     # -- modules ---------------------------------------------------------------------------------
     def module(self, path: Path) -> Optional[JsModule]:
@@ -336,12 +340,67 @@ class JsProject:
                     data = read_bytes(importer, "javascript")
                 except OSError:
                     continue
+                if data.startswith(b"#!"):
+                    self._shebang_files.add(absolute(importer))
                 for specifier in {match.group(1) for match in _SPECIFIER.finditer(data)}:
                     target = self.resolve(importer, specifier.decode("utf-8", "replace"))
                     if target is not None:
                         found.add(absolute(target))
+                        self._importers.setdefault(absolute(target), set()).add(absolute(importer))
             self._imported = found
         return self._imported
+
+    def processes_loading(self, module: JsModule) -> frozenset[tuple[str, Path]]:
+        """The long-running processes that may load the module, each named by where it starts: an entry
+        file nothing imports that starts something when loaded (`server/index.ts` calling `app.listen()`,
+        `backend/server.js`: one process each), or the package's framework for the other files loaded by
+        their place or name (Next.js routes and pages, `app/`, `routes/`, a `jobs/worker.ts` that only
+        exports: one server). Found by walking imports back from the module to the files nothing imports; tests,
+        scripts and configuration files start processes of their own, which do not count, and a file
+        nothing starts (no entry's name or place, no package.json naming it) starts none. Empty when no
+        such start is found."""
+        self._imported_files()
+        start = absolute(module.path)
+        seen, stack, found = {start}, [start], set()
+        while stack:
+            current = stack.pop()
+            importers = [i for i in self._importers.get(current, ()) if not self._starts_own_process(i)]
+            if not importers and not self._starts_own_process(current):
+                process = self._process_started_by(current)
+                if process is not None:
+                    found.add(process)
+            for importer in importers:
+                if importer not in seen:
+                    seen.add(importer)
+                    stack.append(importer)
+        return frozenset(found)
+
+    def _starts_own_process(self, path: Path) -> bool:
+        """A test, a configuration file or a script: run by itself, apart from the application. (A file
+        package.json runs is an entry, `"start": "tsx server/index.ts"`, unless it is a script by its place.)"""
+        if self.is_test(path) or self.is_config(path) or path in self._shebang_files:
+            return True
+        if path.stem in ("seed", "seeds") or path.stem.startswith(("seed-", "seed_")):
+            return True
+        parts = self._relative_parts(path)
+        return not next_route_file(parts) and any(part in SCRIPT_DIRECTORIES for part in parts[:-1])
+
+    def _process_started_by(self, path: Path) -> Optional[tuple[str, Path]]:
+        parts = self._relative_parts(path)
+        package = self.package_dir(path) or self.root
+        if path in self.script_files:
+            return ("entry", path)
+        if path.stem in ENTRY_STEMS and not any(part in FRAMEWORK_DIRECTORIES for part in parts[:-1]):
+            module = self.module(path)
+            if module is not None and module.runs_at_load:
+                return ("entry", path)  # `backend/server.js` that calls `fastify.listen()`: a process of its own
+        if path.stem.startswith(("+", "_")) or any(part in ENTRY_DIRECTORIES for part in parts[:-1]):
+            return ("framework", package)
+        named = re.escape(path.relative_to(package).with_suffix("").as_posix()) + r"\.[cm]?[jt]sx?\b" \
+            if package in path.parents else None
+        if named is not None and re.search(named, json.dumps(self._package_json.get(package, {}))):
+            return ("entry", path)
+        return None
 
 
 def next_route_file(parts: Sequence[str]) -> str:

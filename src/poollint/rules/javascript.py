@@ -401,8 +401,14 @@ class Judge:
                 by_module.setdefault(site.module.path, site)
             if len(by_module) < self.duplicate_threshold:
                 continue
+            processes = {path: self.project.processes_loading(site.module) for path, site in by_module.items()}
             for path, site in by_module.items():
-                others = [(p, s) for p, s in by_module.items() if p != path]
+                # two modules whose known processes differ (a server and a worker, each its own entry file)
+                # never hold their pools in one process; one whose processes are unknown may share any
+                others = [(p, s) for p, s in by_module.items() if p != path
+                          and (not processes[path] or not processes[p] or processes[path] & processes[p])]
+                if len(others) + 1 < self.duplicate_threshold:
+                    continue
                 self.report("DBP103", site.module, site.node, call=f"`{site.display}`",
                             library=site.spec.library, datasource=datasource,
                             others=_listed([f"{self.display_path(p)}:{s.module.line_of(s.node)}" for p, s in others]),
