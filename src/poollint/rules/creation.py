@@ -919,7 +919,14 @@ class DuplicateModuleClients(ProjectRule):
         a module-scope object of a project class whose instances keep a client (`export default new
         UserService()`, whose constructor keeps a `new UserModel()`, whose constructor keeps `new
         PrismaClient()`: three levels at most; a static field is built once and is not counted); 78
-        findings in 8 long-tail Node applications, all true positives (docs/typescript.md).
+        findings in 8 long-tail Node applications, all true positives (docs/typescript.md). Two
+        modules whose processes are known and differ are not each other's duplicates: walking
+        imports back from a module to the files nothing imports, an entry file that does something
+        when loaded (`app.listen()`, a top-level `await`) or that package.json runs starts a process
+        of its own; the files a framework loads by their place (routes, `app/`, `pages/`) are the
+        package's one server; tests, configuration files and scripts do not count. So an Express
+        server's client and those of a second server's routes, started by another entry file, are
+        two processes' pools; a module whose processes cannot be told still counts with the rest.
     """
     example = """
         # app/db.py
