@@ -342,7 +342,7 @@ class JsProject:
                     continue
                 if data.startswith(b"#!"):
                     self._shebang_files.add(absolute(importer))
-                for specifier in {match.group(1) for match in _SPECIFIER.finditer(data)}:
+                for specifier in {match.group(1) for match in _SPECIFIER.finditer(data) if not _commented(data, match.start())}:
                     target = self.resolve(importer, specifier.decode("utf-8", "replace"))
                     if target is not None:
                         found.add(absolute(target))
@@ -401,6 +401,13 @@ class JsProject:
         if named is not None and re.search(named, json.dumps(self._package_json.get(package, {}))):
             return ("entry", path)
         return None
+
+
+def _commented(data: bytes, offset: int) -> bool:
+    """Whether the line holding `offset` is commented out before it (`// import { x } from "./x"`, or a
+    documentation comment's ` * import ...`): an import nobody runs loads nothing."""
+    before = data[data.rfind(b"\n", 0, offset) + 1:offset]
+    return b"//" in before or before.lstrip().startswith((b"*", b"/*"))
 
 
 def next_route_file(parts: Sequence[str]) -> str:

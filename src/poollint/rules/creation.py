@@ -874,7 +874,7 @@ class DuplicateModuleClients(ProjectRule):
     code = "DBP103"
     name = "duplicate-module-clients"
     triggers = frozenset({CONSTRUCTORS})
-    message = "{call} builds a {library} pool for {datasource} at import time; the same pool is also built at {others}"
+    message = "{call} builds a {library} pool for {datasource} {when}; the same pool is also built at {others}"
     fix_hint = (
         "Build the client in one module (app/db.py) and import it everywhere else; "
         "entry points that run as their own process may keep their own"
@@ -926,7 +926,10 @@ class DuplicateModuleClients(ProjectRule):
         of its own; the files a framework loads by their place (routes, `app/`, `pages/`) are the
         package's one server; tests, configuration files and scripts do not count. So an Express
         server's client and those of a second server's routes, started by another entry file, are
-        two processes' pools; a module whose processes cannot be told still counts with the rest.
+        two processes' pools; a module whose processes cannot be told still counts with the rest. A
+        module's own lazily built client (`let prisma = null; function db() { if (!prisma) prisma =
+        new PrismaClient(); return prisma }`) is one pool per process too, built on first use, and
+        counts like a module-scope one. An import on a commented-out line loads nothing.
     """
     example = """
         # app/db.py
@@ -981,7 +984,7 @@ class DuplicateModuleClients(ProjectRule):
                 for path, other in duplicate.others
             )
             self.report_at(site.line, site.column, related=related, call=f"`{site.display}`", library=site.library,
-                           datasource=_datasource_display(site.datasource or ""), others=others)
+                           datasource=_datasource_display(site.datasource or ""), others=others, when="at import time")
 
 
 class RerunScopeClient(_ClientCreation):

@@ -374,7 +374,7 @@ class Judge:
         """DBP103: module-scope clients of one package, counted by module, not by importer."""
         groups: dict[tuple[Any, ...], list[Site]] = {}
         for site in sites:
-            if site.placement != "module" or not site.node.type == "new_expression":
+            if not site.node.type == "new_expression" or not (site.placement == "module" or _lazy_module_client(site)):
                 continue
             module = site.module
             if self.project.is_test(module.path) or self.project.is_script(module) or self.project.is_config(module.path):
@@ -411,6 +411,8 @@ class Judge:
                     continue
                 self.report("DBP103", site.module, site.node, call=f"`{site.display}`",
                             library=site.spec.library, datasource=datasource,
+                            when=f"once per process, kept in the module's `{site.binding}` on first use"
+                            if site.placement == "guarded" else "at import time",
                             others=_listed([f"{self.display_path(p)}:{s.module.line_of(s.node)}" for p, s in others]),
                             related=tuple(Location(self.display_path(p), s.module.line_of(s.node),
                                                    s.module.column_of(s.node), f"{s.display} builds the same pool here")
@@ -1016,6 +1018,14 @@ def _tests_existing_instance(module: JsModule, condition: Optional[Node]) -> boo
     if re.search(r"\b(?:globalThis|global|window|this|cache|clients|instances?)\b", raw):
         return True
     return any(re.search(rf"(?<![\w$.]){re.escape(name)}\b", raw) for name in module.declared if name not in module.functions)
+
+
+def _lazy_module_client(site: Site) -> bool:
+    """A module's own lazily built client: `let prisma = null; function db() { if (!prisma) prisma = new
+    PrismaClient(); return prisma }` builds one pool per process, as a module-scope client does."""
+    return site.placement == "guarded" and site.function is not None and site.binding is not None \
+        and site.binding in site.module.declared and site.binding not in site.module.imports \
+        and not _declares_locally(site.function, site.binding)
 
 
 def _first_parameter(function: Node) -> Optional[str]:
