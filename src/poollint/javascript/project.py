@@ -340,13 +340,15 @@ class JsProject:
                     data = read_bytes(importer, "javascript")
                 except OSError:
                     continue
+                importer = absolute(importer)
                 if data.startswith(b"#!"):
-                    self._shebang_files.add(absolute(importer))
+                    self._shebang_files.add(importer)
                 for specifier in {match.group(1) for match in _SPECIFIER.finditer(data) if not _commented(data, match.start())}:
                     target = self.resolve(importer, specifier.decode("utf-8", "replace"))
                     if target is not None:
-                        found.add(absolute(target))
-                        self._importers.setdefault(absolute(target), set()).add(absolute(importer))
+                        target = absolute(target)
+                        found.add(target)
+                        self._importers.setdefault(target, set()).add(importer)
             self._imported = found
         return self._imported
 
