@@ -335,7 +335,11 @@ class JsProject:
         the answer a run over all gives."""
         if self._imported is None:
             found: set[Path] = set()
-            for importer in self._project_files():
+            files = self._project_files()
+            self.register_packages(files)  # every workspace package's name before any import is resolved
+            resolved: dict[tuple[Any, ...], Optional[Path]] = {}
+            folders: dict[Path, tuple[Any, ...]] = {}
+            for importer in files:
                 try:
                     data = read_bytes(importer, "javascript")
                 except OSError:
@@ -343,10 +347,18 @@ class JsProject:
                 importer = absolute(importer)
                 if data.startswith(b"#!"):
                     self._shebang_files.add(importer)
-                for specifier in {match.group(1) for match in _SPECIFIER.finditer(data) if not _commented(data, match.start())}:
-                    target = self.resolve(importer, specifier.decode("utf-8", "replace"))
+                folder = importer.parent
+                if folder not in folders:  # what resolves a bare or aliased specifier the same way
+                    folders[folder] = (id(self.aliases(importer)), self.package_dir(importer))
+                specifiers = {match.group(1) for match in _SPECIFIER.finditer(data) if not _commented(data, match.start())}
+                for specifier in specifiers:
+                    text = specifier.decode("utf-8", "replace")
+                    key = (folder, text) if text.startswith(".") else (*folders[folder], text)
+                    if key not in resolved:
+                        target = self.resolve(importer, text)
+                        resolved[key] = absolute(target) if target is not None else None
+                    target = resolved[key]
                     if target is not None:
-                        target = absolute(target)
                         found.add(target)
                         self._importers.setdefault(target, set()).add(importer)
             self._imported = found
