@@ -92,7 +92,7 @@ class JsProject:
     """Modules below one checked tree, parsed once each, on first use."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        self.root = absolute(root)
         self._modules: dict[Path, Optional[JsModule]] = {}
         self._aliases: dict[Path, Optional[PathAliases]] = {}
         self._package_dirs: dict[Path, Optional[Path]] = {}
@@ -304,7 +304,8 @@ class JsProject:
             self.package_dir(path)
 
     def _project_files(self) -> list[Path]:
-        """The JavaScript and TypeScript files below the project root, less build output and dependencies."""
+        """The JavaScript and TypeScript files below the project root, less build output and dependencies
+        (absolute and normalised, as the root is)."""
         found: list[Path] = []
         for folder, directories, names in os.walk(self.root):
             directories[:] = [d for d in directories if d not in SKIPPED_DIRECTORIES and not d.startswith(".")]
@@ -344,7 +345,6 @@ class JsProject:
                     data = read_bytes(importer, "javascript")
                 except OSError:
                     continue
-                importer = absolute(importer)
                 if data.startswith(b"#!"):
                     self._shebang_files.add(importer)
                 folder = importer.parent
