@@ -179,6 +179,10 @@ class JsProject:
         self.package_dir(path)  # reads the package.json scripts on the way
         if absolute(path) in self.script_files:
             return True
+        return self._script_by_place(path, module.data.startswith(b"#!"))
+
+    def _script_by_place(self, path: Path, shebang: bool) -> bool:
+        """A script by its name, folder or first line, whether package.json runs it or not."""
         if path.stem in ("seed", "seeds") or path.stem.startswith("seed-") or path.stem.startswith("seed_"):
             return True
         relative_parts = self._relative_parts(path)
@@ -186,7 +190,7 @@ class JsProject:
             return False  # `app/api/seed/route.ts`: the server runs it per request, whatever its folder's name
         if any(part in SCRIPT_DIRECTORIES for part in relative_parts[:-1]):
             return True
-        return module.data.startswith(b"#!")
+        return shebang
 
     def is_test(self, path: Path) -> bool:
         if path not in self._tests:
@@ -322,13 +326,15 @@ class JsProject:
         if path.stem in ENTRY_STEMS or path.stem.startswith(("+", "_")) \
                 or any(part in ENTRY_DIRECTORIES for part in parts[:-1]) or self.is_script(module):
             return True
+        return self._named_by_package_json(path) or path in self._imported_files()
+
+    def _named_by_package_json(self, path: Path) -> bool:
+        """`"main": "server/db.js"`, `"bin": {...}`, `"exports"`, a script: the file, or its build, by its path."""
         package = self.package_dir(path)
-        if package is not None:
-            # `"main": "server/db.js"`, `"bin": {...}`, `"exports"`: the file, or its build, by its path
-            named = re.escape(path.relative_to(package).with_suffix("").as_posix()) + r"\.[cm]?[jt]sx?\b"
-            if re.search(named, json.dumps(self._package_json.get(package, {}))):
-                return True
-        return path in self._imported_files()
+        if package is None or package not in path.parents:
+            return False
+        named = re.escape(path.relative_to(package).with_suffix("").as_posix()) + r"\.[cm]?[jt]sx?\b"
+        return re.search(named, json.dumps(self._package_json.get(package, {}))) is not None
 
     def _imported_files(self) -> set[Path]:
         """The files some JavaScript or TypeScript file below the project root imports, as the rules resolve
@@ -392,12 +398,7 @@ class JsProject:
     def _starts_own_process(self, path: Path) -> bool:
         """A test, a configuration file or a script: run by itself, apart from the application. (A file
         package.json runs is an entry, `"start": "tsx server/index.ts"`, unless it is a script by its place.)"""
-        if self.is_test(path) or self.is_config(path) or path in self._shebang_files:
-            return True
-        if path.stem in ("seed", "seeds") or path.stem.startswith(("seed-", "seed_")):
-            return True
-        parts = self._relative_parts(path)
-        return not next_route_file(parts) and any(part in SCRIPT_DIRECTORIES for part in parts[:-1])
+        return self.is_test(path) or self.is_config(path) or self._script_by_place(path, path in self._shebang_files)
 
     def _process_started_by(self, path: Path) -> Optional[tuple[str, Path]]:
         parts = self._relative_parts(path)
@@ -410,11 +411,7 @@ class JsProject:
                 return ("entry", path)  # `backend/server.js` that calls `fastify.listen()`: a process of its own
         if path.stem.startswith(("+", "_")) or any(part in ENTRY_DIRECTORIES for part in parts[:-1]):
             return ("framework", package)
-        named = re.escape(path.relative_to(package).with_suffix("").as_posix()) + r"\.[cm]?[jt]sx?\b" \
-            if package in path.parents else None
-        if named is not None and re.search(named, json.dumps(self._package_json.get(package, {}))):
-            return ("entry", path)
-        return None
+        return ("entry", path) if self._named_by_package_json(path) else None
 
 
 def _commented(data: bytes, offset: int) -> bool:
