@@ -448,17 +448,17 @@ class Judge:
                             library=spec.library, opener=opener, line=module.line_of(call), consequence=consequence)
             client = unwrap(callee.child_by_field_name("object"))
             transaction_client = _first_parameter(callback)
-            for node, chain in self.outer_client_queries(module, callback, client, MAX_DEPTH):
+            for node, chain in self.outer_client_queries(module, callback, client, transaction_client, MAX_DEPTH):
                 self.report("DBP204", module, node, call="`" + " -> ".join(chain) + "`", client=_short(client),
                             library=spec.library, opener=opener, line=module.line_of(call),
                             tx=f" `{transaction_client}`" if transaction_client else "")
 
     # -- queries through the client a transaction runs on (DBP204) -----------------------------------
-    def outer_client_queries(self, module: JsModule, callback: Node, client: Node,
+    def outer_client_queries(self, module: JsModule, callback: Node, client: Node, transaction_client: Optional[str],
                              depth: int) -> Iterator[tuple[Node, tuple[str, ...]]]:
         """The waited-on queries the transaction's callback makes on `client` itself (the expression its
         `$transaction` was called on), directly or through project functions that use the same
-        module-level client."""
+        module-level client and are not handed `transaction_client` (the callback's parameter)."""
         shown = _short(client)
         identity = self._module_client(module, client)
         for call in self._waited_calls(module, callback):
@@ -468,7 +468,7 @@ class Judge:
                         or (identity is not None and self._module_client(module, queried) == identity):
                     yield call, (_shown_call(call),)
                 continue
-            if identity is None or depth <= 1 or _hands_over(call, _first_parameter(callback)):
+            if identity is None or depth <= 1 or _hands_over(call, transaction_client):
                 continue  # a helper handed the transaction's client may query on it instead (`tx ? tx : prisma`)
             inner = self._queries_through(module, call, identity, depth - 1, frozenset())
             if inner is not None:
