@@ -137,7 +137,7 @@ class Judge:
             if (module.path, node.start_byte) in self._instantiated or constructor is None \
                     or constructor.type != "identifier" or is_damaged(node):
                 continue
-            owner = self._owner_named(module, text(constructor))
+            owner = self._site_named(self.owners, module, text(constructor))
             if owner is None:
                 continue
             self._instantiated.add((module.path, node.start_byte))
@@ -150,13 +150,15 @@ class Judge:
             sites.append(site)
         return sites
 
-    def _owner_named(self, module: JsModule, name: str) -> Optional[Site]:
-        if (module.path, name) in self.owners:
-            return self.owners[(module.path, name)]
+    def _site_named(self, sites: dict[tuple[Path, str], Site], module: JsModule, name: str) -> Optional[Site]:
+        """The site a module-level name of `module` stands for in `sites` (owners, factories), defined
+        there or imported (through re-exports)."""
+        if (module.path, name) in sites:
+            return sites[(module.path, name)]
         if name in module.imports:
             target = self.resolve_export(module, *module.imports[name])
             if target is not None:
-                return self.owners.get((target[0].path, target[1]))
+                return sites.get((target[0].path, target[1]))
         return None
 
     def _remember_factory(self, site: Site) -> None:
@@ -176,7 +178,7 @@ class Judge:
                 continue
             if text(callee) not in names and module.imports.get(text(callee), ("", ""))[1] not in names | {"default"}:
                 continue
-            factory = self._factory_named(module, text(callee))
+            factory = self._site_named(self.factories, module, text(callee))
             if factory is None:
                 continue
             site = Site(module, call, factory.spec, f"{text(callee)}()` -> `{factory.display}")
@@ -185,15 +187,6 @@ class Judge:
                 self._remember_factory(site)
             sites.append(site)
         return sites
-
-    def _factory_named(self, module: JsModule, name: str) -> Optional[Site]:
-        if (module.path, name) in self.factories:
-            return self.factories[(module.path, name)]
-        if name in module.imports:
-            target = self.resolve_export(module, *module.imports[name])
-            if target is not None:
-                return self.factories.get((target[0].path, target[1]))
-        return None
 
     def place(self, site: Site) -> None:
         """Where the value goes and what runs the code that builds it."""
