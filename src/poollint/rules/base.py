@@ -70,13 +70,17 @@ class Rule:
             parts += ["", "### Options", "", *(f"- `{option}` in `[tool.poollint]`" for option in cls.options)]
         if cls.references:
             parts += ["", "### References", "", *(f"- <{ref}>" for ref in cls.references)]
-        parts += ["", "### Measured precision", "", *_measured_lines(cls.code, cls.opt_in)]
+        parts += ["", "### Measured precision", "", *_measured_lines(cls.code, cls.opt_in, cls.example_language)]
         return "\n".join(parts) + "\n"
 
 
-def _measured_lines(code: str, opt_in: bool = False) -> list[str]:
+def _measured_lines(code: str, opt_in: bool = False, language: str = "python") -> list[str]:
     """The rule's numbers on the application corpus, from the one data module that holds them."""
     from poollint.rules.measured import APPLICATIONS, MEASURED, MEASURED_ON
+
+    if language != "python":
+        return [f"Not measured on the Python application samples ({MEASURED_ON}): a {language.capitalize()} rule, "
+                "measured on Node applications in docs/typescript.md."]
 
     if opt_in and code not in MEASURED:
         return [f"Not measured ({MEASURED_ON}): the application samples are checked with the default rules only."]
