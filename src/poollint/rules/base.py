@@ -79,7 +79,8 @@ def _measured_lines(code: str, opt_in: bool = False, language: str = "python") -
     from poollint.rules.measured import APPLICATIONS, MEASURED, MEASURED_ON
 
     if language != "python":
-        return [f"Not measured on the Python application samples ({MEASURED_ON}): a {language.capitalize()} rule, "
+        shown = {"typescript": "TypeScript"}.get(language, language)
+        return [f"Not measured on the Python application samples ({MEASURED_ON}): a {shown} rule, "
                 "measured on Node applications in docs/typescript.md."]
 
     if opt_in and code not in MEASURED:
