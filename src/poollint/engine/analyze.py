@@ -18,6 +18,7 @@ from poollint.python.cst.context import FileContext
 from poollint.python.cst.modules import forget_loaded_modules
 from poollint.python.cst.walk import traverse
 from poollint.findings import Finding
+from poollint.python.facts import without_base
 from poollint.python.loading import spelling_lines
 from poollint.python.project import ProjectIndex
 from poollint.python.reads import record_index_answer
@@ -219,8 +220,7 @@ def _called_by_name_alone(text: str, guards) -> dict[str, list[tuple[int, int]]]
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             candidate = not statement.decorator_list
         elif isinstance(statement, ast.ClassDef):
-            candidate = not statement.decorator_list and not statement.keywords and all(
-                isinstance(base, ast.Name) and base.id == "object" for base in statement.bases)
+            candidate = not statement.decorator_list and not statement.keywords and without_base(statement)
         else:
             continue
         name = statement.name

@@ -275,7 +275,7 @@ def _named_definitions(body: Sequence[ast.stmt]) -> list[tuple[str, "_FunctionNo
     return named
 
 
-def _without_base(klass: ast.ClassDef) -> bool:
+def without_base(klass: ast.ClassDef) -> bool:
     """`class Store:` or `class Store(object):`: no base whose methods could release what it keeps."""
     return all(isinstance(base, ast.Name) and base.id == "object" for base in klass.bases)
 
@@ -792,7 +792,7 @@ class _ModuleReader:
         like one (the catalog constructor). None for a class with a base or a context manager of its own
         (`__exit__`, `__del__`: what releases is theirs to say), or with any other method named like a
         release (`shutdown()`, `disconnect()`), which callers may use instead."""
-        if not _without_base(klass):
+        if not without_base(klass):
             return None
         methods = {m.name: m for m in klass.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
         constructor = methods.get("__init__")
@@ -993,7 +993,7 @@ class _ModuleReader:
             return
         releases = self._release_method_names()
         for statement in body:
-            if not isinstance(statement, ast.ClassDef) or not _without_base(statement):
+            if not isinstance(statement, ast.ClassDef) or not without_base(statement):
                 continue
             methods = {m.name: m for m in statement.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
             constructor = methods.get("__init__")
