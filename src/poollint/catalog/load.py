@@ -32,6 +32,7 @@ _STRING_LISTS = {
     "class-view-methods", "subscription-streams", "inspection-attributes", "routers", "router-methods", "sqlite-markers",
     "server-drivers", "server-extras", "engine-builders", "handler-methods", "handler-decorators", "opt-out-decorators",
     "owners", "awaited-uses", "adapter-pools", "adapter-pool-release", "model-operations", "client-queries",
+    "async-receivers", "async-engines",
 }
 _SECTIONS: dict[str, dict[str, type]] = {
     "clients": {
@@ -61,7 +62,8 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "implicit-transactions": {"library": str, "receivers": list, "begin-methods": list, "end-methods": list,
                               "query-methods": list, "lazy-query-methods": list, "model-queries": list,
                               "model-session": str, "begin-functions": list, "end-functions": list,
-                              "setting": str, "setting-words": list, "held-until": str},
+                              "setting": str, "setting-words": list, "held-until": str,
+                              "async-receivers": list, "async-engines": list},
     "background": {"functions": list, "methods": list},
     "offload": {"functions": list, "methods": list},
     "request-transactions": {
@@ -192,6 +194,7 @@ def _implicit(e: Mapping[str, Any], where: str) -> ImplicitTransactionSpec:
         begin_functions=tuple(e.get("begin-functions", ())), end_functions=tuple(e.get("end-functions", ())),
         setting=e.get("setting", ""), setting_words=tuple(e.get("setting-words", ())),
         held_until=e.get("held-until", ""),
+        async_receivers=tuple(e.get("async-receivers", ())), async_engines=tuple(e.get("async-engines", ())),
     )
 
 

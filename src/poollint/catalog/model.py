@@ -146,6 +146,11 @@ class ImplicitTransactionSpec:
     setting: str = ""
     setting_words: tuple[str, ...] = ()
     held_until: str = ""
+    # which of `receivers` are asynchronous (an `AsyncSession`), and the constructors of the engines that
+    # serve only those: a synchronous session in a project whose every engine is asynchronous is given
+    # no pooled connection of the project's (a leftover `db: Session` path that fails at its first query)
+    async_receivers: tuple[str, ...] = ()
+    async_engines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

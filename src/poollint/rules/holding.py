@@ -70,6 +70,8 @@ class Hold:
     item: int = 0  # of a `with` statement: which of its items opened it (they are left in reverse order)
     # of a request's session a dependency of the handler began (rules/request_sessions.py): what gives it
     dependency: str = ""
+    # of a session's own transaction: the session's type or factory as resolved (`sqlalchemy.orm.Session`)
+    session_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,22 @@ class _HoldingRule(FileRule, RequestSessions):
                 return False
         return bool(engines)
 
+    def _no_engine_serves(self, hold: Hold) -> bool:
+        """Whether the hold is a synchronous session's (`db: Session`, `db.query(...)`) in a project whose
+        every engine of the library is asynchronous (catalog `async-receivers`, `async-engines`;
+        ProjectIndex.engines): no engine of the project can give it a connection, so the code path
+        fails at its first query (an `AsyncSession` has no `query`) or is not run. A project that builds
+        no engine the index sees, or any synchronous one, keeps the hold judged."""
+        spec = self.catalog.implicit_transaction(hold.session_type) if hold.session_type else None
+        if spec is None or not spec.async_engines:
+            return False
+        built_by = hold.session_type[:-2] if hold.session_type.endswith("()") else None
+        if hold.session_type in spec.async_receivers or built_by in spec.async_receivers:
+            return False
+        index = self.context.index
+        engines = index.engines(hold.library) if index is not None else []
+        return bool(engines) and all(constructor in spec.async_engines for constructor, _ in engines)
+
     def _pool_outlasts_a_process(self, library: str) -> bool:
         """Whether no process of the application serves more requests or tasks at once than a pool of
         `library` opens connections by default (python/processes.py: gunicorn's sync or gthread workers,
@@ -538,7 +556,8 @@ class _HoldingRule(FileRule, RequestSessions):
             return
         reached = reached or self._reached(node, MAX_CHAIN_DEPTH, frozenset())
         if reached is not None and not reached.publishes_task and (
-                self._nobody_waits_on(hold.library) or (hold.implicit and self._pool_outlasts_a_process(hold.library))
+                self._nobody_waits_on(hold.library) or self._no_engine_serves(hold)
+                or (hold.implicit and self._pool_outlasts_a_process(hold.library))
                 or self._runs_once() or self._only_administrators_call() or (reached.sleeps and self._keeps_a_lock(hold))):
             return
         if reached is not None:
@@ -782,7 +801,7 @@ class _HoldingRule(FileRule, RequestSessions):
                     own = self.context.frame_binding(receiver.split(".")[0]) not in (None, self.context.frames[0])
                     self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
                                                f"{receiver}.{func.attr.value}()", node, implicit=True,
-                                               shared="" if own else qualified or "")
+                                               shared="" if own else qualified or "", session_type=qualified or "")
                 return []
         ended_after_waiting: list[Hold] = []
         for position, arg in enumerate(node.args):  # a session handed to another function
@@ -801,7 +820,8 @@ class _HoldingRule(FileRule, RequestSessions):
                 self._end_session(key)
             if effect in ("begin", "restart") and key not in self._sessions:
                 self._sessions[key] = Hold(function.node, self._function_depth(function), False, spec.library,
-                                           f"{self._display(node)}", node, implicit=True)
+                                           f"{self._display(node)}", node, implicit=True,
+                                           session_type=self.qualified_name(arg.value) or "")
             elif effect == "end":
                 self._end_session(key)
             elif effect == "unknown":  # stay silent about what follows (a callee that does neither changes nothing)
@@ -1922,7 +1942,10 @@ class ExternalCallWhileHoldingConnection(_HoldingRule):
         driver of a database server (no psycopg, asyncpg, PyMySQL, `sqlalchemy[postgresql]`...), and the
         SQLAlchemy release the project pins, locks or bounds opens a connection per checkout there
         (NullPool: `create_engine` and Flask-SQLAlchemy before 2.0, `create_async_engine` with aiosqlite
-        before 2.0.38).
+        before 2.0.38). A synchronous session (`db: Session`, `sessionmaker()`'s) in a project
+        whose every engine (outside tests and alembic's `env.py`) is asynchronous (`create_async_engine`) is
+        not judged either: no engine of the project can give it a connection, and the code path fails at its
+        first query (an `AsyncSession` handed on as `db: Session` has no `query`) or is not run.
 
         Nor is a hold where no process of the application serves more requests or tasks at once than
         the pool keeps connections by default (SQLAlchemy's 5, asyncpg's 10, psycopg_pool's 4), by what
