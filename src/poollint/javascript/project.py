@@ -433,6 +433,24 @@ def next_route_file(parts: Sequence[str]) -> str:
     return ""
 
 
+def next_route_path(parts: Sequence[str]) -> str:
+    """The URL path Next.js serves a route file at (`app/api/(ops)/health/route.ts` -> `/api/health`,
+    `pages/api/ping/index.ts` -> `/api/ping`), without route groups; "" for a file that is no route."""
+    served_as = next_route_file(parts)
+    if served_as == "route handler":
+        app = len(parts) - 1 - list(reversed(parts)).index("app")
+        segments = list(parts[app + 1:-1])
+    elif served_as == "API route":
+        pages = list(parts).index("pages")
+        segments = list(parts[pages + 1:-1])
+        stem = os.path.splitext(parts[-1])[0]
+        if stem != "index":
+            segments.append(stem)
+    else:
+        return ""
+    return "/" + "/".join(segment for segment in segments if not (segment.startswith("(") and segment.endswith(")")))
+
+
 def _existing_module(base: Path) -> Optional[Path]:
     return _existing_module_at(os.path.normpath(os.path.abspath(base)))
 

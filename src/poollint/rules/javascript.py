@@ -34,7 +34,7 @@ from poollint.javascript.module import (
     unwrap,
     value_parent,
 )
-from poollint.javascript.project import JsProject, next_route_file
+from poollint.javascript.project import JsProject, next_route_file, next_route_path
 from poollint.javascript.source import CALLS
 
 # Same bound as the Python rules: calls into project functions are followed three levels deep.
@@ -332,12 +332,33 @@ class Judge:
                     continue
                 if self.only_administrators_reach(site):
                     continue  # it runs at the pace of a few operators, not of the traffic (the Python rule's own)
+                if self.probe_path(module, site.function):
+                    continue  # a health or readiness probe runs at its prober's interval (the Python rule's own)
                 role = self.role(module, site.function)
                 if site.placement == "released" and not role:
                     continue  # a short-lived client for one job (a probe, a migration step), closed on every path
                 self.report("DBP101", module, site.node, call=f"`{site.display}`",
                             library=site.spec.library, function=function_display_name(site.function),
                             role=f" ({role})" if role else "")
+
+    def probe_path(self, module: JsModule, function: Node) -> str:
+        """The path of the health or readiness probe `function` serves (catalog `health-check-route-segments`:
+        a route whose last segment is `health`, `healthz`, `ready`, `ping`...), or "": a Next.js route handler
+        or API route by its file's place, an Express-style handler by the path it is registered at. A prober
+        calls it at its own interval, whatever the traffic."""
+        segments = self.catalog.guards.health_check_route_segments
+        if not segments:
+            return ""
+        path = ""
+        if self.role(module, function) in ("Next.js route handler", "Next.js API route"):
+            path = next_route_path(module.path.parts)
+        else:
+            callback = callback_of(function)
+            arguments = callback[0].child_by_field_name("arguments") if callback is not None else None
+            first = arguments.named_children[0] if arguments is not None and arguments.named_child_count else None
+            if callback is not None and callback[1] in ROUTE_METHODS and first is not None and first.type == "string":
+                path = text(first).strip("'\"")
+        return path if path and path.rstrip("/").rsplit("/", 1)[-1] in segments else ""
 
     def only_administrators_reach(self, site: Site) -> str:
         """Why only administrators may run the code that builds the client, or "": the handler around
