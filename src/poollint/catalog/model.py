@@ -639,11 +639,19 @@ class Catalog:
         (`sqlalchemy.orm.sessionmaker()()`), by its type, or annotated with it."""
         if not qualified_name:
             return None
-        built_by = qualified_name[:-2] if qualified_name.endswith("()") else None
         for spec in self.implicit_transactions:
-            if qualified_name in spec.receivers or built_by in spec.receivers:
+            if _names_one_of(qualified_name, spec.receivers):
                 return spec
         return None
+
+    def synchronous_session(self, qualified_name: Optional[str]) -> Optional[ImplicitTransactionSpec]:
+        """The implicit transactions of a session of this origin when it is a synchronous one of a library
+        whose asynchronous sessions, and the engines that serve only those, the catalog names
+        (`async-receivers`, `async-engines`); None for an asynchronous session or any other object."""
+        spec = self.implicit_transaction(qualified_name)
+        if spec is None or not spec.async_engines or _names_one_of(qualified_name or "", spec.async_receivers):
+            return None
+        return spec
 
     def session_function(self, qualified_name: Optional[str]) -> Optional[tuple[ImplicitTransactionSpec, bool]]:
         """The implicit transactions whose shared session a library function begins or ends (Django's
@@ -763,3 +771,9 @@ class Catalog:
             if (qualified_name and qualified_name in spec.functions) or (method and method in spec.methods):
                 return True
         return False
+
+
+def _names_one_of(qualified_name: str, receivers: tuple[str, ...]) -> bool:
+    """Whether an object of this origin is one of `receivers`: by its type or factory, or built by one
+    (`sqlalchemy.orm.sessionmaker()()` of `sqlalchemy.orm.sessionmaker()`)."""
+    return qualified_name in receivers or (qualified_name.endswith("()") and qualified_name[:-2] in receivers)

@@ -430,11 +430,8 @@ class _HoldingRule(FileRule, RequestSessions):
         ProjectIndex.engines): no engine of the project can give it a connection, so the code path
         fails at its first query (an `AsyncSession` has no `query`) or is not run. A project that builds
         no engine the index sees, or any synchronous one, keeps the hold judged."""
-        spec = self.catalog.implicit_transaction(hold.session_type) if hold.session_type else None
-        if spec is None or not spec.async_engines:
-            return False
-        built_by = hold.session_type[:-2] if hold.session_type.endswith("()") else None
-        if hold.session_type in spec.async_receivers or built_by in spec.async_receivers:
+        spec = self.catalog.synchronous_session(hold.session_type) if hold.session_type else None
+        if spec is None:
             return False
         index = self.context.index
         engines = index.engines(hold.library) if index is not None else []
