@@ -302,9 +302,7 @@ class Judge:
         callback = callback_of(function)
         if callback is not None:
             call, method = callback
-            arguments = call.child_by_field_name("arguments")
-            first = arguments.named_children[0] if arguments is not None and arguments.named_child_count else None
-            if method in ROUTE_METHODS and first is not None and first.type in ("string", "template_string"):
+            if _route_path_argument(call, method) is not None:
                 return "route handler"
             if method in PROCEDURE_METHODS:
                 return "tRPC procedure"
@@ -332,32 +330,31 @@ class Judge:
                     continue
                 if self.only_administrators_reach(site):
                     continue  # it runs at the pace of a few operators, not of the traffic (the Python rule's own)
-                if self.probe_path(module, site.function):
-                    continue  # a health or readiness probe runs at its prober's interval (the Python rule's own)
                 role = self.role(module, site.function)
+                if self.probe_path(module, site.function, role):
+                    continue  # a health or readiness probe runs at its prober's interval (the Python rule's own)
                 if site.placement == "released" and not role:
                     continue  # a short-lived client for one job (a probe, a migration step), closed on every path
                 self.report("DBP101", module, site.node, call=f"`{site.display}`",
                             library=site.spec.library, function=function_display_name(site.function),
                             role=f" ({role})" if role else "")
 
-    def probe_path(self, module: JsModule, function: Node) -> str:
-        """The path of the health or readiness probe `function` serves (catalog `health-check-route-segments`:
-        a route whose last segment is `health`, `healthz`, `ready`, `ping`...), or "": a Next.js route handler
-        or API route by its file's place, an Express-style handler by the path it is registered at. A prober
-        calls it at its own interval, whatever the traffic."""
+    def probe_path(self, module: JsModule, function: Node, role: str) -> str:
+        """The path of the health or readiness probe `function` (whose `role` is given) serves (catalog
+        `health-check-route-segments`: a route whose last segment is `health`, `healthz`, `ready`, `ping`...),
+        or "": a Next.js route handler or API route by its file's place, a route callback by the path it is
+        registered at when written out. A prober calls it at its own interval, whatever the traffic."""
         segments = self.catalog.guards.health_check_route_segments
-        if not segments:
-            return ""
         path = ""
-        if self.role(module, function) in ("Next.js route handler", "Next.js API route"):
+        if not segments:
+            return path
+        if role in ("Next.js route handler", "Next.js API route"):
             path = next_route_path(module.path.parts)
-        else:
+        elif role == "route handler":
             callback = callback_of(function)
-            arguments = callback[0].child_by_field_name("arguments") if callback is not None else None
-            first = arguments.named_children[0] if arguments is not None and arguments.named_child_count else None
-            if callback is not None and callback[1] in ROUTE_METHODS and first is not None and first.type == "string":
-                path = text(first).strip("'\"")
+            argument = _route_path_argument(*callback) if callback is not None else None
+            if argument is not None and argument.type == "string":
+                path = text(argument).strip("'\"")
         return path if path and path.rstrip("/").rsplit("/", 1)[-1] in segments else ""
 
     def only_administrators_reach(self, site: Site) -> str:
@@ -1040,6 +1037,15 @@ def _lazy_module_client(site: Site) -> bool:
     return site.placement == "guarded" and site.function is not None and site.binding is not None \
         and site.binding in site.module.declared and site.binding not in site.module.imports \
         and not _declares_locally(site.function, site.binding)
+
+
+def _route_path_argument(call: Node, method: str) -> Optional[Node]:
+    """The path a route registration (`router.get("/health", handler)`) gives as its first argument, a
+    string or template string; None for a call that registers no route."""
+    arguments = call.child_by_field_name("arguments")
+    first = arguments.named_children[0] if arguments is not None and arguments.named_child_count else None
+    return first if method in ROUTE_METHODS and first is not None and first.type in ("string", "template_string") \
+        else None
 
 
 def _first_parameter(function: Node) -> Optional[str]:
