@@ -50,6 +50,9 @@ class ClientSpec:
     # even when it runs once; the sockets of other clients are closed by the exit, and the server
     # sees them go at once
     outlives_process: bool = False
+    # a single connection the driver closes when the object is freed (CPython frees a function's local when
+    # the function's frame goes): one left only to that is closed late, not leaked for good
+    closed_when_dropped: bool = False
     # pools a driver adapter may run the client's queries on when the code builds the pool itself
     # (`new PrismaClient({ adapter: new PrismaPg(pool) })`), and the method that ends such a pool:
     # ending it releases every connection the client used
@@ -303,6 +306,7 @@ class Guards:
     cleanup_methods: frozenset[str] = frozenset()
     context_methods: frozenset[str] = frozenset()
     closing_functions: frozenset[str] = frozenset()
+    row_methods: frozenset[str] = frozenset()
     # calls that use a client they are given without taking it over (a session factory over an engine)
     borrowing_functions: frozenset[str] = frozenset()
     context_manager_decorators: frozenset[str] = frozenset()
@@ -438,6 +442,10 @@ class Catalog:
         """(connections kept, overflow opened on demand) of a pool of `library` the code does not size."""
         return next(((spec.default_pool_size, spec.default_overflow) for spec in self.clients
                      if spec.library == library and spec.default_pool_size is not None), None)
+
+    def closed_when_dropped(self, library: str) -> bool:
+        """Whether a single connection of `library` is closed by the driver when the object is freed."""
+        return any(spec.closed_when_dropped for spec in self.clients if spec.library == library and spec.kind == "connection")
 
     def outlives_process(self, library: str) -> bool:
         """Whether a client of `library` keeps something running after the process that built it exits."""

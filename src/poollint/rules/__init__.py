@@ -36,6 +36,7 @@ def _all_rules() -> tuple[type["Rule"], ...]:
     from poollint.rules.meta import NotAnalyzable
     from poollint.rules.release import (
         CheckoutNotReleased,
+        ConnectionLeftToDeallocation,
         DisconnectNotExceptionSafe,
         FixtureWithoutTeardown,
         ScriptNeverDisconnects,
@@ -55,6 +56,7 @@ def _all_rules() -> tuple[type["Rule"], ...]:
         DisconnectNotExceptionSafe,
         FixtureWithoutTeardown,
         CheckoutNotReleased,
+        ConnectionLeftToDeallocation,
         UnparsableUrl,
         PoolerWithoutPgbouncerMode,
         MissingDirectUrl,

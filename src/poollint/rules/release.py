@@ -338,7 +338,10 @@ class CheckoutNotReleased(_Release):
         cx_Oracle, pyodbc, pymssql, pg8000, clickhouse-driver, databricks, trino, redshift,
         vertica, teradatasql, hdbcli, ibm_db_dbi, aiomysql, asyncmy) open one connection per
         `connect()`; `with` closes it except in psycopg2 and pyodbc, whose `with` only ends a
-        transaction. A lazy ORM query (`session.query(User)` and what `filter`, `order_by`,
+        transaction. A single connection of psycopg2, pyodbc or PyMySQL that a function closes on
+        its normal path only, or only ends in such a `with`, and that never leaves the function
+        is DBP305's (opt-in): the driver closes it when CPython frees the function's frame. One the
+        function never closes at all is reported here. A lazy ORM query (`session.query(User)` and what `filter`, `order_by`,
         `limit`... make of it) built in the `with` block that closes its session and returned or
         yielded out of it runs after the session closed: the session opens a new connection for it,
         which nothing closes (idle in transaction); it is reported at the `return`. The session is
@@ -488,3 +491,58 @@ def _builds_query(value: cst.BaseExpression, lent: _LentSession, rebound: Option
         return method in lent.spec.lazy_query_methods and _builds_query(receiver, lent, None)
     return rebound is not None and rebound in lent.queries and bool(value.args) \
         and isinstance(value.args[0].value, cst.Name) and value.args[0].value.value == rebound
+
+
+class ConnectionLeftToDeallocation(_Release):
+    """Flags a single connection closed on the normal path only, left to CPython to close on the others."""
+
+    code = "DBP305"
+    name = "connection-left-to-deallocation"
+    opt_in = True
+    message = "{call} opens {a} {library} connection that {how} until CPython frees the function's frame"
+    fix_hint = "Close it in a `finally` block, or open it as `with contextlib.closing(connect(...)) as conn:`"
+    rationale = """
+        A function opens a single connection (not a pool's) of a driver whose connection object
+        closes itself when it is freed (psycopg2, pyodbc, PyMySQL: catalog `closed-when-dropped`),
+        and closes it on its normal path only: `conn.close()` outside a `finally` block, or a
+        `with conn:` that commits or rolls back but does not close (psycopg2, pyodbc). When an
+        exception leaves the function, or after the `with`, the connection stays open until CPython
+        frees the function's frame: at its return, or once its exception has been handled and its
+        traceback dropped (an error reporter that keeps tracebacks keeps the connection too). On
+        PyPy, or when a reference cycle holds the frame, that waits for the garbage collector.
+        Nothing of a pool waits for it, and it does not pile up: each failed call leaves one server
+        connection open a little longer.
+
+        Reported only when the connection never leaves the function: nothing returns, yields,
+        stores or hands on it or a cursor made from it, and no closure captures either (otherwise
+        DBP304 judges it). A connection the function never closes at all is DBP304's.
+
+        Opt-in: off unless selected (`select = ["DBP305"]` or `["DBP3"]`). On the application
+        samples nearly every such finding was triaged debatable (it lingers, it does not leak),
+        below the 90% strict precision a default rule keeps (SPEC.md).
+    """
+    example = """
+        import psycopg2
+
+        def count_users(dsn):
+            conn = psycopg2.connect(dsn)
+            cur = conn.cursor()
+            cur.execute("SELECT count(*) FROM users")
+            count = cur.fetchone()[0]
+            conn.close()
+            return count
+    """
+    use_instead = """
+        import contextlib
+
+        import psycopg2
+
+        def count_users(dsn):
+            with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM users")
+                return cur.fetchone()[0]
+    """
+    references = (
+        "https://www.psycopg.org/docs/usage.html#with-statement",
+        "https://docs.python.org/3/library/contextlib.html#contextlib.closing",
+    )

@@ -67,6 +67,7 @@ class _Uses:
     stored: bool = False  # kept on an object, in a container, in a global or a closure
     passed: bool = False  # handed to a function that may release it
     kept: list[cst.Call] = field(default_factory=list)  # handed to project objects that never release it
+    ended_by_with: bool = False  # `with conn:` of a connection whose `with` ends a transaction, not the connection
 
 
 class _Parents(cst.CSTVisitor):
@@ -535,6 +536,9 @@ class ReleaseTracker:
             if opening.setting == "fixture" and direct in ("returned", "yielded", "with"):
                 return self._fixture_finding(opening, note)
             if direct == "with":
+                if self._left_to_deallocation(opening, None, None):
+                    return self._deallocation_verdict(opening, "is used in a `with` block that ends its transaction "
+                                                               "but does not close it: it stays open")
                 return self._missing(opening, note)
             return None
         uses = self._uses(opening, name)
@@ -554,6 +558,10 @@ class ReleaseTracker:
             if self._leak_ends_with_the_script(opening) or self._leaks_once_per_process(opening):
                 return None
             first = uses.releases[0]
+            if self._left_to_deallocation(opening, name, uses):
+                return self._deallocation_verdict(
+                    opening, f"is closed by {_call_display(first)} on line {self.context.line_of(first)} outside a "
+                             f"`finally` block: on an exception it stays open")
             if opening.setting == "script" and opening.kind != "checkout":
                 return Verdict("DBP302", first, opening.root, {
                     "release": _call_display(first), "library": opening.library, "a": _article(opening.library), "thing": _thing(opening),
@@ -571,7 +579,72 @@ class ReleaseTracker:
             keeper = _call_display(uses.kept[0])
             note = f"{note}; " if note else ""
             note += f"{keeper} keeps it and never {_verb_release(opening)} it"
+        elif (direct == "with" or uses.ended_by_with) and self._left_to_deallocation(opening, name, uses):
+            return self._deallocation_verdict(opening, "is used in a `with` block that ends its transaction but does "
+                                                       "not close it: it stays open")
         return self._missing(opening, note, name)
+
+    def _left_to_deallocation(self, opening: Opening, name: Optional[str], uses: Optional[_Uses]) -> bool:
+        """A single connection of a driver that closes it when the object is freed, which a function's code
+        closes on its normal path only, or ends in a `with` that commits or rolls back, and which never leaves
+        the function's frame: nothing returns, yields, stores or hands on it or a cursor made from it, and
+        no closure captures either. What is left open on the other paths is closed when CPython frees the
+        frame, once the function has returned or its exception has been handled: late, not for good, and
+        nothing of a pool waits for it. That shape is DBP305's (opt-in), not DBP304's."""
+        if opening.kind != "connection" or opening.setting != "function" \
+                or not self.catalog.closed_when_dropped(opening.library):
+            return False
+        function = self._enclosing(opening.node, cst.FunctionDef)
+        if not isinstance(function, cst.FunctionDef) or function is not opening.scope or function.asynchronous:
+            return False
+        if name is None:
+            return True  # `with psycopg2.connect(dsn):`: nothing but the `with` holds it
+        if uses is None or uses.kept or any(self._enclosing(r, cst.FunctionDef) is not function for r in uses.releases):
+            return False
+        if uses.returned or uses.yielded or uses.stored or uses.passed:
+            return False
+        for alias in self._made_from(function, name):
+            made = self._uses(opening, alias)
+            if made.stored or made.passed or made.kept or self._hands_on(function, alias):
+                return False
+        return True
+
+    def _hands_on(self, function: cst.FunctionDef, name: str) -> bool:
+        """Whether the function returns or yields what `name` holds (a cursor), other than the rows its
+        `fetch*()` methods read (catalog `row-methods`)."""
+        for node in _walk(function, nested=False).nodes:
+            if isinstance(node, (cst.Return, cst.Yield)) and node.value is not None:
+                value = node.value
+                rows = {id(call.func.value) for call in _walk(value, nested=False).nodes
+                        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                        and call.func.attr.value in self.guards.row_methods}
+                if any(isinstance(n, cst.Name) and n.value == name and id(n) not in rows
+                       for n in _walk(value, nested=False).nodes):
+                    return True
+        return False
+
+    def _made_from(self, function: cst.FunctionDef, name: str) -> set[str]:
+        """Local names bound to what a method of `name` returns (`cur = conn.cursor()`): a cursor keeps its
+        connection alive for as long as it lives."""
+        made = set()
+        for node in _walk(function, nested=False).nodes:
+            if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
+                value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+                if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+                        and _is_name(expression_root(value.func), name):
+                    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                    made |= {t.value for t in targets if isinstance(t, cst.Name) and t.value != name}
+            elif isinstance(node, cst.WithItem) and node.asname is not None and isinstance(node.asname.name, cst.Name) \
+                    and isinstance(node.item, cst.Call) and isinstance(node.item.func, cst.Attribute) \
+                    and _is_name(expression_root(node.item.func), name):
+                made.add(node.asname.name.value)
+        return made
+
+    def _deallocation_verdict(self, opening: Opening, how: str) -> Verdict:
+        return Verdict("DBP305", opening.node, opening.root, {
+            "call": _call_display(opening.node), "library": opening.library, "a": _article(opening.library),
+            "how": how,
+        })
 
     def _serves_a_worker(self, opening: Opening, name: str) -> bool:
         """A connection or subscription opened before a worker's endless loop (`pubsub.psubscribe(...)`,
@@ -874,6 +947,8 @@ class ReleaseTracker:
                 item = node.item
                 if _is_name(item, name) and opening.cm_releases:
                     uses.safe = True
+                elif _is_name(item, name):
+                    uses.ended_by_with = True
                 elif isinstance(item, cst.Call) and self.context.qualified_name(item.func) in self.guards.closing_functions \
                         and item.args and _is_name(item.args[0].value, name):
                     uses.safe = True
