@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import multiprocessing
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def _record(corpus: Path, record_dir: Path) -> tuple[list[Path], list[str]]:
     """The files the index parsed (each once) and the texts libcst parsed, in one uncached run."""
     import poollint.engine.analyze as analyze
     import poollint.engine.index as index
+    import poollint.engine.runner as runner
     from poollint.cli import main as poollint_main
 
     indexed: dict[Path, None] = {}
@@ -52,6 +54,10 @@ def _record(corpus: Path, record_dir: Path) -> tuple[list[Path], list[str]]:
 
     index._index_files = recording_index_files  # type: ignore[assignment]
     analyze.analyze_source = recording_analyze_source  # type: ignore[assignment]
+    # the analysis workers start from a fork server, which imports the analysis afresh and would not
+    # record: forked from here they keep the recording function (which texts they parse is the same)
+    worker_context = runner._worker_context
+    runner._worker_context = lambda: multiprocessing.get_context("fork")  # type: ignore[assignment]
     cwd = os.getcwd()
     os.chdir(corpus)
     try:
@@ -62,6 +68,7 @@ def _record(corpus: Path, record_dir: Path) -> tuple[list[Path], list[str]]:
         os.chdir(cwd)
         index._index_files = index_files  # type: ignore[assignment]
         analyze.analyze_source = analyze_source  # type: ignore[assignment]
+        runner._worker_context = worker_context  # type: ignore[assignment]
     texts = [text for part in sorted(record_dir.glob("*.txt"))
              for text in part.read_text(encoding="utf-8").split(_SEPARATOR) if text]
     return list(indexed), texts
