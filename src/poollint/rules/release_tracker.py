@@ -56,6 +56,10 @@ class Verdict:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+# how DBP305 words a connection that only a transaction `with` ends (psycopg2's, pyodbc's)
+_ENDED_BY_WITH = "is used in a `with` block that ends its transaction but does not close it: it stays open"
+
+
 @dataclass
 class _Uses:
     """How a tracked name is used in the code that can release it."""
@@ -537,8 +541,7 @@ class ReleaseTracker:
                 return self._fixture_finding(opening, note)
             if direct == "with":
                 if self._left_to_deallocation(opening, None, None):
-                    return self._deallocation_verdict(opening, "is used in a `with` block that ends its transaction "
-                                                               "but does not close it: it stays open")
+                    return self._deallocation_verdict(opening, _ENDED_BY_WITH)
                 return self._missing(opening, note)
             return None
         uses = self._uses(opening, name)
@@ -580,8 +583,7 @@ class ReleaseTracker:
             note = f"{note}; " if note else ""
             note += f"{keeper} keeps it and never {_verb_release(opening)} it"
         elif (direct == "with" or uses.ended_by_with) and self._left_to_deallocation(opening, name, uses):
-            return self._deallocation_verdict(opening, "is used in a `with` block that ends its transaction but does "
-                                                       "not close it: it stays open")
+            return self._deallocation_verdict(opening, _ENDED_BY_WITH)
         return self._missing(opening, note, name)
 
     def _left_to_deallocation(self, opening: Opening, name: Optional[str], uses: Optional[_Uses]) -> bool:
