@@ -2133,7 +2133,10 @@ class OuterClientInTransaction(Rule):
         the query is made on the expression `$transaction` was called on (`prisma`, `this.prisma`) and
         no function in between binds that name again (the documentation's own
         `prisma.$transaction(async (prisma) => ...)` shadows it, and is the transaction's client), or
-        on a name that resolves, through imports, to the same module-level client. Queries only built
+        on a name that resolves, through imports, to the same module-level client, or, in a project
+        function the call leaves an argument out of, on the parameter whose default is that client
+        (`client: Prisma.TransactionClient = prisma`, called as `docStatusId(id, code)` without `tx`;
+        a call whose arguments spread an array may give it and is left alone). Queries only built
         and never awaited, returned or handed to `Promise.all` do not run (a Prisma query runs when it
         is awaited). TypeScript and JavaScript only: the Python Prisma client is discontinued.
     """

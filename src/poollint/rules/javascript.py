@@ -502,7 +502,8 @@ class Judge:
         for inner in self._waited_calls(target_module, function):
             queried = self._queried_client(inner)
             if queried is not None:
-                if self._module_client(target_module, queried) == identity:
+                if self._module_client(target_module, queried) == identity \
+                        or self._defaults_to(target_module, function, call, queried) == identity:
                     return _short(callee) + "()", _shown_call(inner)
                 continue
             if depth > 1:
@@ -531,6 +532,21 @@ class Judge:
             return None
         return target if depth == 1 else unwrap(target.child_by_field_name("object"))
 
+    def _defaults_to(self, module: JsModule, function: Node, call: Node, queried: Node) -> Optional[tuple[Path, str]]:
+        """The module-level client a parameter of `function` stands for when `call` leaves it out and its
+        default names one (`client: Prisma.TransactionClient = prisma`, called as `docStatusId(id, code)`)."""
+        if queried.type != "identifier":
+            return None
+        default = _parameter_default(function, text(queried))
+        if default is None:
+            return None
+        position, value = default
+        arguments = call.child_by_field_name("arguments")
+        given = arguments.named_children if arguments is not None else []
+        if len(given) > position or any(argument.type == "spread_element" for argument in given):
+            return None
+        return self._module_binding(module, text(value)) if value.type == "identifier" else None
+
     def _module_client(self, module: JsModule, node: Node) -> Optional[tuple[Path, str]]:
         """The module and module-level name a plain name stands for where it is used, through imports
         and re-exports: two uses with the same answer are the same client."""
@@ -539,6 +555,10 @@ class Judge:
         name = text(node)
         if _rebinds(node, None, name):
             return None
+        return self._module_binding(module, name)
+
+    def _module_binding(self, module: JsModule, name: str) -> Optional[tuple[Path, str]]:
+        """The module and module-level name that `name`, at the module's scope, stands for."""
         for _ in range(5):
             if name in module.imports:
                 target = self.resolve_export(module, *module.imports[name])
@@ -1059,6 +1079,20 @@ def _first_parameter(function: Node) -> Optional[str]:
         return None
     pattern = first.child_by_field_name("pattern") or first
     return text(pattern) if pattern.type == "identifier" else None
+
+
+def _parameter_default(function: Node, name: str) -> Optional[tuple[int, Node]]:
+    """The position of `function`'s parameter `name` and its default value (`client = prisma`,
+    `client: Tx = prisma`), if it has one."""
+    parameters = function.child_by_field_name("parameters")
+    for position, parameter in enumerate(parameters.named_children if parameters is not None else []):
+        if parameter.type == "assignment_pattern":  # JavaScript
+            pattern, value = parameter.child_by_field_name("left"), parameter.child_by_field_name("right")
+        else:  # TypeScript's required_parameter / optional_parameter
+            pattern, value = parameter.child_by_field_name("pattern"), parameter.child_by_field_name("value")
+        if pattern is not None and pattern.type == "identifier" and text(pattern) == name:
+            return (position, unwrap(value)) if value is not None else None
+    return None
 
 
 def _hands_over(call: Node, name: Optional[str]) -> bool:
