@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import pytest
 import yaml
 
 from conftest import ROOT
@@ -22,20 +23,20 @@ def _run(*args: str, cwd: Path = ROOT, env: Optional[dict[str, str]] = None) -> 
 
 
 @functools.lru_cache(maxsize=None)
-def _cli_findings(target: str) -> frozenset[tuple]:
+def _cli_findings(*target: str) -> frozenset[tuple]:
     # the default selection, which flake8 has too (opt-in rules off), without configuration files;
     # one run per target of the unchanged fixtures, shared by the serial and the parallel flake8 test.
     # Run with flake8's settings and filtered here: flake8 in parallel then reads this run's results from the
     # cache, as an editor does after a CLI run; the serial run analyses for itself, in a cache of its own
-    out = _run("-m", "poollint", "check", "--format", "json", target)
+    out = _run("-m", "poollint", "check", "--format", "json", *target)
     assert out.returncode in (0, 1), out.stderr
     return frozenset((f["path"], f["line"], f["column"], f["code"], f["message"]) for f in json.loads(out.stdout)
                      if not f["code"].startswith(("DBP0", "DBP4")))
 
 
-def _flake8_findings(target: str, *extra: str, cache: Optional[Path] = None) -> set[tuple]:
+def _flake8_findings(*target: str, extra: tuple[str, ...] = (), cache: Optional[Path] = None) -> set[tuple]:
     env = dict(os.environ, POOLLINT_CACHE_DIR=str(cache)) if cache is not None else None
-    out = _run("-m", "flake8", "--select", "DBP", *extra, target, env=env)
+    out = _run("-m", "flake8", "--select", "DBP", *extra, *target, env=env)
     found = set()
     for line in out.stdout.splitlines():
         match = FLAKE8_LINE.match(line)
@@ -44,14 +45,22 @@ def _flake8_findings(target: str, *extra: str, cache: Optional[Path] = None) -> 
     return found
 
 
-def test_flake8_reports_what_the_cli_reports(tmp_path: Path) -> None:
-    cli = _cli_findings("fixtures/python")
+# every fourth Python fixture: flake8 analysing for itself, in a cache of its own, is the suite's slowest test on
+# the whole folder; the parallel test below reads every fixture, and `-m slow` runs this one on every fixture too
+SOME_FIXTURES = tuple(sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fixtures" / "python").glob("*.py")
+                             if not p.name.endswith(".fixed.py"))[::4])
+
+
+@pytest.mark.parametrize("target", [pytest.param(SOME_FIXTURES, id="every-fourth-fixture"),
+                                    pytest.param(("fixtures/python",), id="every-fixture", marks=pytest.mark.slow)])
+def test_flake8_reports_what_the_cli_reports(tmp_path: Path, target: tuple[str, ...]) -> None:
+    cli = _cli_findings(*target)
     assert cli, "the fixtures must produce findings"
-    assert _flake8_findings("fixtures/python", cache=tmp_path / "cache") == cli
+    assert _flake8_findings(*target, cache=tmp_path / "cache") == cli
 
 
 def test_flake8_in_parallel_reports_the_same() -> None:
-    assert _flake8_findings("fixtures/python", "-j", "2") == _cli_findings("fixtures/python")
+    assert _flake8_findings("fixtures/python", extra=("-j", "2")) == _cli_findings("fixtures/python")
 
 
 def test_flake8_noqa_suppresses(tmp_path: Path) -> None:
