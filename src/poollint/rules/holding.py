@@ -2136,7 +2136,10 @@ class OuterClientInTransaction(Rule):
         on a name that resolves, through imports, to the same module-level client, or, in a project
         function the call leaves an argument out of, on the parameter whose default is that client
         (`client: Prisma.TransactionClient = prisma`, called as `docStatusId(id, code)` without `tx`;
-        a call whose arguments spread an array may give it and is left alone). Queries only built
+        a call whose arguments spread an array may give it and is left alone). In `parameter ? a : b`
+        of such a function, a call that gives that argument runs `a` and one that leaves it out runs `b`
+        (`return client ? run(client) : prisma.$transaction(run)`: a transaction of its own, on the
+        outer client, when called without one). Queries only built
         and never awaited, returned or handed to `Promise.all` do not run (a Prisma query runs when it
         is awaited). TypeScript and JavaScript only: the Python Prisma client is discontinued.
     """

@@ -500,6 +500,8 @@ class Judge:
         if key in seen:
             return None
         for inner in self._waited_calls(target_module, function):
+            if _branch_not_taken(function, call, inner):
+                continue
             queried = self._queried_client(inner)
             if queried is not None:
                 if self._module_client(target_module, queried) == identity \
@@ -1095,6 +1097,30 @@ def _parameter_default(function: Node, name: str) -> Optional[tuple[int, Node]]:
     return None
 
 
+def _branch_not_taken(function: Node, call: Node, inner: Node) -> bool:
+    """Whether `inner` sits in the branch of `parameter ? a : b` that `call` does not take, `parameter` being
+    one of `function`'s: a call that gives the argument takes `a`, one that leaves it out takes `b`
+    (`return client ? run(client) : prisma.$transaction(run)`)."""
+    parameters = function.child_by_field_name("parameters")
+    names = [text(p.child_by_field_name("pattern") or p.child_by_field_name("left") or p)
+             for p in (parameters.named_children if parameters is not None else [])]
+    arguments = call.child_by_field_name("arguments")
+    given = arguments.named_children if arguments is not None else []
+    if any(argument.type == "spread_element" for argument in given):
+        return False
+    node = inner
+    while node is not None and node != function:
+        parent = node.parent
+        if parent is not None and parent.type == "ternary_expression":
+            condition = unwrap(parent.child_by_field_name("condition"))
+            if condition.type == "identifier" and text(condition) in names:
+                taken = "consequence" if names.index(text(condition)) < len(given) else "alternative"
+                if parent.child_by_field_name(taken) != node and parent.child_by_field_name("condition") != node:
+                    return True
+        node = parent
+    return False
+
+
 def _hands_over(call: Node, name: Optional[str]) -> bool:
     """Whether `call` is handed `name` among its arguments (`f(tx)`, `f({ tx })`, `f({ db: tx })`)."""
     arguments = call.child_by_field_name("arguments")
@@ -1209,6 +1235,9 @@ def _is_waited(module: JsModule, call: Node) -> bool:
             return True
         if kind == "arrow_function" and parent.child_by_field_name("body") == holder:
             return True
+        if kind == "ternary_expression" and parent.child_by_field_name("condition") != holder:
+            current = parent  # `return client ? run(client) : prisma.$transaction(run)`: the branch taken is waited
+            continue
         if kind == "member_expression" and parent.child_by_field_name("object") == holder:
             current = parent.parent if parent.parent is not None and parent.parent.type == "call_expression" else parent
             continue
