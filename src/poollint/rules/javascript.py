@@ -543,9 +543,8 @@ class Judge:
         if default is None:
             return None
         position, value = default
-        arguments = call.child_by_field_name("arguments")
-        given = arguments.named_children if arguments is not None else []
-        if len(given) > position or any(argument.type == "spread_element" for argument in given):
+        given = _arguments_given(call)
+        if given is None or len(given) > position:
             return None
         return self._module_binding(module, text(value)) if value.type == "identifier" else None
 
@@ -1097,6 +1096,13 @@ def _parameter_default(function: Node, name: str) -> Optional[tuple[int, Node]]:
     return None
 
 
+def _arguments_given(call: Node) -> Optional[list[Node]]:
+    """The arguments `call` gives, in order; None when one spreads an array, which may give any number."""
+    arguments = call.child_by_field_name("arguments")
+    given = arguments.named_children if arguments is not None else []
+    return None if any(argument.type == "spread_element" for argument in given) else given
+
+
 def _branch_not_taken(function: Node, call: Node, inner: Node) -> bool:
     """Whether `inner` sits in the branch of `parameter ? a : b` that `call` does not take, `parameter` being
     one of `function`'s: a call that gives the argument takes `a`, one that leaves it out takes `b`
@@ -1104,9 +1110,8 @@ def _branch_not_taken(function: Node, call: Node, inner: Node) -> bool:
     parameters = function.child_by_field_name("parameters")
     names = [text(p.child_by_field_name("pattern") or p.child_by_field_name("left") or p)
              for p in (parameters.named_children if parameters is not None else [])]
-    arguments = call.child_by_field_name("arguments")
-    given = arguments.named_children if arguments is not None else []
-    if any(argument.type == "spread_element" for argument in given):
+    given = _arguments_given(call)
+    if given is None:
         return False
     node = inner
     while node is not None and node != function:
