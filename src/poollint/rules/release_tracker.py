@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import libcst as cst
 
@@ -628,15 +628,12 @@ class ReleaseTracker:
     def _made_from(self, function: cst.FunctionDef, name: str) -> set[str]:
         """Local names bound to what a method of `name` returns (`cur = conn.cursor()`): a cursor keeps its
         connection alive for as long as it lives."""
-        made = set()
-        for node in _walk(function, nested=False).nodes:
-            if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
-                value = node.value.expression if isinstance(node.value, cst.Await) else node.value
-                if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
-                        and _is_name(expression_root(value.func), name):
-                    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-                    made |= {t.value for t in targets if isinstance(t, cst.Name) and t.value != name}
-            elif isinstance(node, cst.WithItem) and node.asname is not None and isinstance(node.asname.name, cst.Name) \
+        nodes = _walk(function, nested=False).nodes
+        made = {target.value for targets, call in _assigned_calls(nodes)
+                if isinstance(call.func, cst.Attribute) and _is_name(expression_root(call.func), name)
+                for target in targets if isinstance(target, cst.Name) and target.value != name}
+        for node in nodes:
+            if isinstance(node, cst.WithItem) and node.asname is not None and isinstance(node.asname.name, cst.Name) \
                     and isinstance(node.item, cst.Call) and isinstance(node.item.func, cst.Attribute) \
                     and _is_name(expression_root(node.item.func), name):
                 made.add(node.asname.name.value)
@@ -723,13 +720,9 @@ class ReleaseTracker:
         nodes = _walk(opening.scope, nested=False).nodes
         for _ in range(3):  # `queue = Queue(conn)`, then `worker = Worker(queue)`
             before = len(tracked)
-            for node in nodes:
-                if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
+            for targets, call in _assigned_calls(nodes):
+                if not self._takes(call, tracked):
                     continue
-                value = node.value.expression if isinstance(node.value, cst.Await) else node.value
-                if not (isinstance(value, cst.Call) and self._takes(value, tracked)):
-                    continue
-                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
                 if not all(isinstance(target, cst.Name) for target in targets):
                     return False  # `self.queue = Queue(conn)`: kept on an object
                 tracked.update(target.value for target in targets if isinstance(target, cst.Name))
@@ -1387,6 +1380,15 @@ def _swallows(statement: cst.Try) -> bool:
             return not any(isinstance(n, cst.Raise) for n in _walk(handler, nested=False).nodes) \
                 and not any(isinstance(n, cst.Return) for n in _walk(statement, nested=False).nodes)
     return False
+
+
+def _assigned_calls(nodes: list[cst.CSTNode]) -> Iterator[tuple[list[cst.BaseAssignTargetExpression], cst.Call]]:
+    """`target = call(...)` and `target: T = await call(...)` among `nodes`: each statement's targets and call."""
+    for node in nodes:
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
+            value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+            if isinstance(value, cst.Call):
+                yield ([t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]), value
 
 
 def _assigned_names(statement: Optional[cst.CSTNode], node: cst.Call) -> list[str]:
