@@ -1082,16 +1082,24 @@ def _first_parameter(function: Node) -> Optional[str]:
     return text(pattern) if pattern.type == "identifier" else None
 
 
+def _parameters(function: Node) -> list[tuple[Node, Optional[Node]]]:
+    """`function`'s parameters in order, each as (what it binds, its default value or None): `client`,
+    `client = prisma` (JavaScript), `client: Tx = prisma` (TypeScript), `{ a, b } = {}`, `...rest`."""
+    parameters = function.child_by_field_name("parameters")
+    found: list[tuple[Node, Optional[Node]]] = []
+    for parameter in parameters.named_children if parameters is not None else []:
+        if parameter.type == "assignment_pattern":  # JavaScript
+            found.append((parameter.child_by_field_name("left") or parameter, parameter.child_by_field_name("right")))
+        else:  # TypeScript's required_parameter / optional_parameter, or a plain JavaScript name or pattern
+            found.append((parameter.child_by_field_name("pattern") or parameter, parameter.child_by_field_name("value")))
+    return found
+
+
 def _parameter_default(function: Node, name: str) -> Optional[tuple[int, Node]]:
     """The position of `function`'s parameter `name` and its default value (`client = prisma`,
     `client: Tx = prisma`), if it has one."""
-    parameters = function.child_by_field_name("parameters")
-    for position, parameter in enumerate(parameters.named_children if parameters is not None else []):
-        if parameter.type == "assignment_pattern":  # JavaScript
-            pattern, value = parameter.child_by_field_name("left"), parameter.child_by_field_name("right")
-        else:  # TypeScript's required_parameter / optional_parameter
-            pattern, value = parameter.child_by_field_name("pattern"), parameter.child_by_field_name("value")
-        if pattern is not None and pattern.type == "identifier" and text(pattern) == name:
+    for position, (pattern, value) in enumerate(_parameters(function)):
+        if pattern.type == "identifier" and text(pattern) == name:
             return (position, unwrap(value)) if value is not None else None
     return None
 
@@ -1107,9 +1115,7 @@ def _branch_not_taken(function: Node, call: Node, inner: Node) -> bool:
     """Whether `inner` sits in the branch of `parameter ? a : b` that `call` does not take, `parameter` being
     one of `function`'s: a call that gives the argument takes `a`, one that leaves it out takes `b`
     (`return client ? run(client) : prisma.$transaction(run)`)."""
-    parameters = function.child_by_field_name("parameters")
-    names = [text(p.child_by_field_name("pattern") or p.child_by_field_name("left") or p)
-             for p in (parameters.named_children if parameters is not None else [])]
+    names = [text(pattern) for pattern, _ in _parameters(function)]
     given = _arguments_given(call)
     if given is None:
         return False
