@@ -1677,7 +1677,8 @@ class ExternalCallInTransaction(_HoldingRule):
         A transaction keeps one pooled connection checked out, and its locks taken, until it
         commits. An HTTP request, a sleep, an e-mail, a subprocess, an object-storage transfer, an
         LLM completion, a chat bot's API call (aiogram, python-telegram-bot, pyTelegramBotAPI), a call
-        on a gRPC stub (`orders_pb2_grpc.OrdersStub(channel).Reserve(request)`) or
+        on a gRPC stub (`orders_pb2_grpc.OrdersStub(channel).Reserve(request)`), the run of a compiled
+        agent graph (LangGraph's `graph.invoke()`, every LLM call and tool of the run) or
         another cloud API call inside it parks that connection for the whole
         wait: under load every connection of the pool waits on the slow service, and new requests
         time out (Prisma `P2024`, SQLAlchemy `QueuePool limit ... reached`). A Prisma interactive
