@@ -1071,6 +1071,11 @@ class ProjectIndex:
         for name, summary in summaries.items():
             for callee in summary.callees:
                 callers.setdefault(callee, []).append(name)
+                # `llm.ask()` of `from app.services import llm`, where app/services.py keeps `llm = LLMService()`:
+                # a call of the class's method, as `LLMService().ask()` is
+                method = self.instance_method(callee)
+                if method is not None:
+                    callers.setdefault(method, []).append(name)
         followed: set[str] = set()  # reaching names whose callers are reaching already
         for _ in range(MAX_CHAIN_DEPTH):
             # a class whose method may: `Client()`, `Client().post()`
@@ -1087,7 +1092,35 @@ class ProjectIndex:
             reaching |= more
         reaching |= {class_of[name] for name in reaching if name in class_of}
         self._add_interfaces(reaching, implementations, class_of)
+        # and the module objects of those classes, by the names other modules import them by (the screen)
+        for instance, cls in self._instances().items():
+            if cls in reaching:
+                reaching.add(instance)
+                reaching |= {f"{instance}{name[len(cls):]}" for name in list(reaching) if class_of.get(name) == cls}
         return frozenset(reaching)
+
+    def _instances(self) -> dict[str, str]:
+        """Module-scope objects built by a call of one of the project's classes whose methods call something
+        (`llm = LLMService()` in app/services.py: `app.services.llm` -> `app.services.LLMService`)."""
+        if "_instance_classes" not in self.__dict__:
+            classes = set(self._call_summaries()[1].values())
+            self.__dict__["_instance_classes"] = {
+                name: origin[:-2] for name, origin in self._objects.items()
+                if origin.endswith("()") and "(" not in origin[:-2] and origin[:-2] in classes}
+        return self.__dict__["_instance_classes"]
+
+    def instance_of(self, qualified_name: Optional[str]) -> Optional[str]:
+        """`app.services.LLMService()` for `app.services.llm`, a module-scope object another module builds
+        from a project class (ProjectIndex._instances): its methods are that class's, in every module that
+        imports it, as they are in its own. None for anything else."""
+        cls = self._instances().get(qualified_name) if qualified_name else None
+        return f"{cls}()" if cls is not None else None
+
+    def instance_method(self, callee: str) -> Optional[str]:
+        """`app.services.LLMService.ask` for the callee `app.services.llm.ask`; None for any other callee."""
+        instance, _, method = callee.rpartition(".")
+        cls = self._instances().get(instance) if instance else None
+        return f"{cls}.{method}" if cls is not None else None
 
     @staticmethod
     def _add_interfaces(reaching: set[str], implementations: dict[str, str], class_of: dict[str, str]) -> None:

@@ -313,7 +313,7 @@ class FileContext:
                 return frame.bindings[name]
         if name in self.imports:
             imported = self.imports[name]
-            return self._object_origin(imported) or imported
+            return self._object_origin(imported) or self._instance_of(imported) or imported
         if name in self.module_functions or name in self.module_classes:
             return self.module_qualified(name)
         # a module-scope object the walk has not bound (yet): a function of another module the rules follow
@@ -325,6 +325,11 @@ class FileContext:
         """What another module's module-scope object was built by (`app.db.engine` -> `sqlalchemy.create_engine()`):
         an imported client is the client its module built, for every rule."""
         return self.index.object_origin(qualified_name) if self.index is not None else None
+
+    def _instance_of(self, qualified_name: str) -> Optional[str]:
+        """The project class call another module's module-scope object was built by (`app.services.llm` ->
+        `app.services.LLMService()`), as this module's own `llm = LLMService()` is bound."""
+        return self.index.instance_of(qualified_name) if self.index is not None else None
 
     def module_qualified(self, name: str) -> str:
         return f"{self.module_name}.{name}" if self.module_name else name
@@ -405,7 +410,10 @@ class FileContext:
             if not base:
                 return None
             dotted = f"{base}.{node.attr.value}"
-            return self._object_origin(dotted) or dotted if "(" not in base else dotted  # `db.engine` of `from app import db`
+            if "(" in base:
+                return dotted
+            # `db.engine` of `from app import db`; `services.llm` of `from app import services`
+            return self._object_origin(dotted) or self._instance_of(dotted) or dotted
         if isinstance(node, cst.Call):
             base = self.qualified_name(node.func)
             if base in NEXT_BUILTINS:
