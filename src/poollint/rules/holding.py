@@ -1728,8 +1728,9 @@ class ExternalCallInTransaction(_HoldingRule):
         (`with DBConn() as conn:`); a package's `from .util import *` re-exports it. Calls into project functions, of this module or another (through
         its imports), `self.` methods, methods of project classes (`Service().run()`), methods of
         the project object an `__init__` keeps on `self` (`self.provider.embed()` of `self.provider =
-        OpenAIProvider()`, in any module), and classmethods and staticmethods called on the class
-        (`Geography.locate()`) are
+        OpenAIProvider()`, in any module), methods of a project object another module builds at its top
+        level (`from app.services import assistant` of `assistant = Assistant()`), and classmethods and
+        staticmethods called on the class (`Geography.locate()`) are
         followed three levels deep; the message shows the chain (`notify_warehouse() ->
         requests.post()`) and each link in another module is a related location. A parameter
         annotated with a project interface that one class implements (`model: ChatModel`) is that
