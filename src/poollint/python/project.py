@@ -1103,11 +1103,21 @@ class ProjectIndex:
         """Module-scope objects built by a call of one of the project's classes whose methods call something
         (`llm = LLMService()` in app/services.py: `app.services.llm` -> `app.services.LLMService`)."""
         if "_instance_classes" not in self.__dict__:
-            classes = set(self._call_summaries()[1].values())
+            classes = self._classes_calling()
             self.__dict__["_instance_classes"] = {
                 name: origin[:-2] for name, origin in self._objects.items()
                 if origin.endswith("()") and "(" not in origin[:-2] and origin[:-2] in classes}
         return self.__dict__["_instance_classes"]
+
+    def calls_something(self, qualified_class: str) -> bool:
+        """Whether a method of this project class calls a project callable or an external call (its
+        `__init__` building `OpenAI()` included): ModuleFacts.calls."""
+        return qualified_class in self._classes_calling()
+
+    def _classes_calling(self) -> frozenset[str]:
+        if "_calling_classes" not in self.__dict__:
+            self.__dict__["_calling_classes"] = frozenset(self._call_summaries()[1].values())
+        return self.__dict__["_calling_classes"]
 
     def instance_of(self, qualified_name: Optional[str]) -> Optional[str]:
         """`app.services.LLMService()` for `app.services.llm`, a module-scope object another module builds

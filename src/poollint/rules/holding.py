@@ -1263,6 +1263,8 @@ class _HoldingRule(FileRule, RequestSessions):
 
     def _external_spec(self, node: cst.Call, qualified: Optional[str]) -> Optional[ExternalCallSpec]:
         spec = self.catalog.external_call(qualified)
+        if spec is None and qualified is not None and "()." in qualified:
+            spec = self.catalog.external_call(self._through_kept_client(qualified))
         if spec is not None or not isinstance(node.func, cst.Attribute):
             return spec
         method, receiver = node.func.attr.value, node.func.value
@@ -1275,6 +1277,26 @@ class _HoldingRule(FileRule, RequestSessions):
             if name and not ("(" in receiver_origin and self._is_known_origin(receiver_origin.split("(")[0])):
                 spec = self.catalog.external_by_receiver_name(method, name, self.context.imports.values())
         return spec
+
+    def _through_kept_client(self, qualified: str) -> Optional[str]:
+        """`openai.OpenAI().chat.completions.create` for `app.agents.Runner().llm.chat.completions.create`
+        (`runner.llm.chat.completions.create()` of `runner = Runner()`): a call on what the project class's
+        `__init__` keeps on `self.llm`, when that is an external client of the catalog, read from outside
+        the class as `self.llm` is read in its methods. Only classes the index knows to call something
+        (an `__init__` building the client does), so that an ordinary `Foo().bar()` parses nothing."""
+        built, _, rest = qualified.partition("().")
+        attribute, _, tail = rest.partition(".")
+        index = self.context.index
+        if not tail or "(" in built or index is None or not index.calls_something(built):
+            return None
+        found = project_class(self.context, built, self.settings)
+        if found is None:
+            return None
+        klass, context = found
+        kept = context.kept_by_init(klass).get(attribute)
+        if kept is None or not kept.endswith("()") or self.catalog.external_client(kept[:-2]) is None:
+            return None
+        return f"{kept}.{tail}"
 
     def _backs_off_a_retry(self, node: cst.Call) -> bool:
         """A sleep in an `except` handler of a `try` that a loop of the same function repeats (`for attempt
@@ -1751,7 +1773,9 @@ class ExternalCallInTransaction(_HoldingRule):
         its imports), `self.` methods, methods of project classes (`Service().run()`), methods of
         the project object an `__init__` keeps on `self` (`self.provider.embed()` of `self.provider =
         OpenAIProvider()`, in any module), methods of a project object another module builds at its top
-        level (`from app.services import assistant` of `assistant = Assistant()`), and classmethods and
+        level (`from app.services import assistant` of `assistant = Assistant()`), the client such an
+        object keeps, read from outside its class (`clients.llm.chat.completions.create()` of an
+        `__init__` keeping `self.llm = OpenAI()`), and classmethods and
         staticmethods called on the class (`Geography.locate()`) are
         followed three levels deep; the message shows the chain (`notify_warehouse() ->
         requests.post()`) and each link in another module is a related location. A parameter

@@ -538,13 +538,16 @@ class FileContext:
         it is one call or an annotated parameter (`self.Session = sessionmaker(bind=engine)`); None when
         it is kept from several values, or from a local name `__init__` computed."""
         owner = self.enclosing_class()
-        if owner is None:
-            return None
+        return self.kept_by_init(owner).get(attribute) if owner is not None else None
+
+    def kept_by_init(self, owner: cst.ClassDef) -> dict[str, str]:
+        """What `owner`'s `__init__` keeps on each attribute of `self`, when one call or an annotated
+        parameter (instance_origin, for any class of this module)."""
         known = self._instance_origins.get(id(owner))
         if known is None:
             known = self._instance_origins[id(owner)] = {}  # set first: origins below may ask again
             known.update(self._kept_by_init(owner))
-        return known.get(attribute)
+        return known
 
     def _kept_by_init(self, owner: cst.ClassDef) -> dict[str, str]:
         init = next((s for s in owner.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
