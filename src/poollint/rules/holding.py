@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import fnmatch
-import itertools
 import re
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Union
@@ -10,7 +9,7 @@ from typing import Callable, Optional, Union
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, ImplicitTransactionSpec, TransactionSpec
-from poollint.python.cst.context import LOOP_TYPES, FileContext, Frame, assigned_names, dotted_name, positional_arguments
+from poollint.python.cst.context import FileContext, Frame, assigned_names, dotted_name, positional_arguments
 from poollint.python.cst.depends import dependency_parameters
 from poollint.python.cst.logging_calls import is_logging_call
 from poollint.findings import Location
@@ -1189,8 +1188,6 @@ class _HoldingRule(FileRule, RequestSessions):
             duration = _literal_duration(spec, node)
             if duration is not None and duration < spec.shortest_wait:
                 return None  # `asyncio.sleep(0)`, `asyncio.sleep(0.01)`: a yield, not a wait
-            if spec.kind == "sleep" and self._backs_off_a_retry(node):
-                return None
             if spec.publishes_task != self.reports_task_publishes:
                 return None
             if spec.publishes_task and (self._publish_deferred(node) or self._project_task_system(node)):
@@ -1297,25 +1294,6 @@ class _HoldingRule(FileRule, RequestSessions):
         if kept is None or not kept.endswith("()") or self.catalog.external_client(kept[:-2]) is None:
             return None
         return f"{kept}.{tail}"
-
-    def _backs_off_a_retry(self, node: cst.Call) -> bool:
-        """A sleep in an `except` handler of a `try` that a loop of the same function repeats (`for attempt
-        in range(3): try: ... except RedisError: time.sleep(0.1 * attempt)`): it waits only after a try
-        has failed, before the next. A slow call the loop tries is reported at that call."""
-        frames = list(reversed(self.context.frames))
-        for index, frame in enumerate(frames):
-            if frame.is_function:
-                return False
-            if isinstance(frame.node, cst.Try) and any(self._inside(node, handler) for handler in frame.node.handlers):
-                return any(isinstance(outer.node, LOOP_TYPES) for outer in
-                           itertools.takewhile(lambda outer: not outer.is_function, frames[index + 1:]))
-        return False
-
-    def _inside(self, node: cst.CSTNode, container: cst.CSTNode) -> bool:
-        positions = self.context._positions()
-        inner, outer = positions[node], positions[container]
-        return (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) \
-            and (inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column)
 
     def _publish_deferred(self, node: cst.Call) -> bool:
         """`task.delay()` of a task whose base class defers the publish to after the commit.
@@ -1796,9 +1774,7 @@ class ExternalCallInTransaction(_HoldingRule):
 
         Not reported: `transaction.on_commit(...)` callbacks; code after the block; functions and
         lambdas only defined in the block; logging calls; a literal sleep shorter than the catalog's
-        `shortest-wait` (0.1 s: `asyncio.sleep(0)`, `asyncio.sleep(0.01)` between batches); a sleep in
-        the `except` handler of a retry loop, which waits only after a try has failed (`except
-        RedisError: time.sleep(0.1 * attempt)`; a slow call the loop tries is reported at that call); test files.
+        `shortest-wait` (0.1 s: `asyncio.sleep(0)`, `asyncio.sleep(0.01)` between batches); test files.
         Fire-and-forget work (`asyncio.create_task(...)`, `executor.submit(...)`,
         `threading.Thread(...)`) is not reported: the block does not wait for it, so it does not
         hold the connection. A task the block awaits does (`task = asyncio.create_task(fetch(url))`
