@@ -1290,7 +1290,7 @@ class _HoldingRule(FileRule, RequestSessions):
         if found is None:
             return None
         klass, context = found
-        kept = context.kept_by_init(klass).get(attribute)
+        kept = context.kept_on(klass, attribute)
         if kept is None or not kept.endswith("()") or self.catalog.external_client(kept[:-2]) is None:
             return None
         return f"{kept}.{tail}"

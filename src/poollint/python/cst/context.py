@@ -538,7 +538,25 @@ class FileContext:
         it is one call or an annotated parameter (`self.Session = sessionmaker(bind=engine)`); None when
         it is kept from several values, or from a local name `__init__` computed."""
         owner = self.enclosing_class()
-        return self.kept_by_init(owner).get(attribute) if owner is not None else None
+        return self.kept_on(owner, attribute) if owner is not None else None
+
+    def kept_on(self, owner: cst.ClassDef, attribute: str) -> Optional[str]:
+        """What `self.<attribute>` of an `owner` object holds: what its `__init__` keeps there; else, for an
+        attribute that `__init__` leaves unset or `None` and another method sets on first use, the external
+        client of the catalog that every such assignment builds (`self._client = AsyncGroq(...)` in a lazy
+        getter): the methods that call it run after it was set."""
+        kept = self.kept_by_init(owner).get(attribute)
+        if kept is not None:
+            return kept
+        memo = self.__dict__.setdefault("_lazily_kept", {})
+        key = (id(owner), attribute)
+        if key not in memo:
+            memo[key] = None  # a getter that reads the attribute decides nothing
+            built = self._kept_on_self(owner, attribute)
+            origin = next(iter(built)) if len(built) == 1 else ""
+            if origin.endswith("()") and self.catalog.external_client(origin[:-2]) is not None:
+                memo[key] = origin
+        return memo[key]
 
     def kept_by_init(self, owner: cst.ClassDef) -> dict[str, str]:
         """What `owner`'s `__init__` keeps on each attribute of `self`, when one call or an annotated
