@@ -1753,7 +1753,8 @@ class ExternalCallInTransaction(_HoldingRule):
         OpenAIProvider()`, in any module), methods of a project object another module builds at its top
         level (`from app.services import assistant` of `assistant = Assistant()`), the client such an
         object keeps, read from outside its class (`clients.llm.chat.completions.create()` of an
-        `__init__` keeping `self.llm = OpenAI()`), and classmethods and
+        `__init__` keeping `self.llm = OpenAI()`, or that a method builds on first use when `__init__`
+        leaves it `None`: `self._client = AsyncGroq(...)` in a lazy getter), and classmethods and
         staticmethods called on the class (`Geography.locate()`) are
         followed three levels deep; the message shows the chain (`notify_warehouse() ->
         requests.post()`) and each link in another module is a related location. A parameter
