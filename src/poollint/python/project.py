@@ -1081,7 +1081,7 @@ class ProjectIndex:
             # a class whose method may: `Client()`, `Client().post()`
             reaching |= {class_of[name] for name in reaching if name in class_of}
             # an interface's method may when its sole implementation's does (`storage: IObjectStorage`)
-            self._add_interfaces(reaching, implementations, class_of)
+            self._add_stand_ins(reaching, implementations, class_of)
             # the functions that call one of them, a call further from the external call each round:
             # the callers of the names reached before this round were added in the round that reached them
             frontier = reaching - followed
@@ -1091,12 +1091,9 @@ class ProjectIndex:
                 break
             reaching |= more
         reaching |= {class_of[name] for name in reaching if name in class_of}
-        self._add_interfaces(reaching, implementations, class_of)
+        self._add_stand_ins(reaching, implementations, class_of)
         # and the module objects of those classes, by the names other modules import them by (the screen)
-        for instance, cls in self._instances().items():
-            if cls in reaching:
-                reaching.add(instance)
-                reaching |= {f"{instance}{name[len(cls):]}" for name in list(reaching) if class_of.get(name) == cls}
+        self._add_stand_ins(reaching, self._instances(), class_of)
         return frozenset(reaching)
 
     def _instances(self) -> dict[str, str]:
@@ -1133,12 +1130,13 @@ class ProjectIndex:
         return f"{cls}.{method}" if cls is not None else None
 
     @staticmethod
-    def _add_interfaces(reaching: set[str], implementations: dict[str, str], class_of: dict[str, str]) -> None:
-        for interface, implementation in implementations.items():
-            if implementation in reaching:
-                reaching.add(interface)
-                reaching |= {f"{interface}{name[len(implementation):]}" for name in list(reaching)
-                             if class_of.get(name) == implementation}
+    def _add_stand_ins(reaching: set[str], stand_ins: dict[str, str], class_of: dict[str, str]) -> None:
+        """Each name that stands for a reaching class (an interface for its sole implementation, a module
+        object for its class: `stand_ins`, name -> class), and its methods, as reaching."""
+        for stand_in, cls in stand_ins.items():
+            if cls in reaching:
+                reaching.add(stand_in)
+                reaching |= {f"{stand_in}{name[len(cls):]}" for name in list(reaching) if class_of.get(name) == cls}
 
     def holder_made_per_call(self, qualified_class: str) -> Optional[tuple[str, str]]:
         """(attribute, caller) for a class whose objects each hold a connection or session they never let

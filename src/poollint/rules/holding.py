@@ -1291,9 +1291,7 @@ class _HoldingRule(FileRule, RequestSessions):
             return None
         klass, context = found
         kept = context.kept_on(klass, attribute)
-        if kept is None or not kept.endswith("()") or self.catalog.external_client(kept[:-2]) is None:
-            return None
-        return f"{kept}.{tail}"
+        return f"{kept}.{tail}" if context.is_external_client(kept) else None
 
     def _publish_deferred(self, node: cst.Call) -> bool:
         """`task.delay()` of a task whose base class defers the publish to after the commit.

@@ -445,6 +445,10 @@ class FileContext:
             return None
         return self.returned_external_client(function, owner) if function is not None else None
 
+    def is_external_client(self, origin: Optional[str]) -> bool:
+        """Whether `origin` is an object an external client of the catalog builds (`openai.OpenAI()`)."""
+        return origin is not None and origin.endswith("()") and self.catalog.external_client(origin[:-2]) is not None
+
     def returned_external_client(self, function: cst.FunctionDef, owner: Optional[cst.ClassDef]) -> Optional[str]:
         """`boto3.client()` when what `function` returns is an object of an external client (`return
         boto3.client("s3")`, `client = OpenAI(); return client`, `return self._s3` where the class only
@@ -464,7 +468,7 @@ class FileContext:
         if others:
             origins.update(self._in_scope_of(function, lambda: {self.qualified_name(value) or "" for value in others}))
         origins.discard("")
-        clients = {o for o in origins if o.endswith("()") and self.catalog.external_client(o[:-2]) is not None}
+        clients = {o for o in origins if self.is_external_client(o)}
         # one client, or one of several of the same kind by branch (`Ollama(...)` or `OpenAILike(...)`)
         kinds = {id(self.catalog.external_client(o[:-2])) for o in clients}
         answer = min(clients) if clients and clients == origins and len(kinds) == 1 else None
@@ -553,8 +557,8 @@ class FileContext:
         if key not in memo:
             memo[key] = None  # a getter that reads the attribute decides nothing
             built = self._kept_on_self(owner, attribute)
-            origin = next(iter(built)) if len(built) == 1 else ""
-            if origin.endswith("()") and self.catalog.external_client(origin[:-2]) is not None:
+            origin = next(iter(built)) if len(built) == 1 else None
+            if self.is_external_client(origin):
                 memo[key] = origin
         return memo[key]
 
