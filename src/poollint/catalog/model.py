@@ -46,6 +46,9 @@ class ClientSpec:
     # attributes that describe the client without connecting (an engine's `dialect`): a client read
     # only through them opens no connection
     inspection_attributes: tuple[str, ...] = ()
+    # statements that only test that the database answers (`SELECT 1`), for a session that checks its
+    # connection out at its first query: when such a first query fails, nothing was checked out
+    liveness_queries: tuple[str, ...] = ()
     # what a process exit does not clean up (Prisma's query-engine process): a script must release it
     # even when it runs once; the sockets of other clients are closed by the exit, and the server
     # sees them go at once
@@ -446,6 +449,13 @@ class Catalog:
     def closed_when_dropped(self, library: str) -> bool:
         """Whether a single connection of `library` is closed by the driver when the object is freed."""
         return any(spec.closed_when_dropped for spec in self.clients if spec.library == library and spec.kind == "connection")
+
+    def is_liveness_query(self, library: str, statement: str) -> bool:
+        """Whether `statement`, run as a session's first query, only tests that the database answers
+        (ClientSpec.liveness_queries), compared without case, surrounding blanks or a final `;`."""
+        wanted = " ".join(statement.strip().rstrip(";").split()).lower()
+        return any(wanted == query.lower() for spec in self.clients if spec.library == library
+                   and spec.kind == "session" for query in spec.liveness_queries)
 
     def outlives_process(self, library: str) -> bool:
         """Whether a client of `library` keeps something running after the process that built it exits."""

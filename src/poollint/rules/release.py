@@ -265,7 +265,12 @@ class CheckoutNotReleased(_Release):
         A release right after the opening, or after nothing but logging calls whose arguments call
         nothing (`logger.info("connected")`, `app.logger.warning(...)`, `print(...)`: catalog
         `log-methods` on receivers whose last name matches `logger-names`, any call into a
-        `logging-modules` module, `log-functions`), runs on every path.
+        `logging-modules` module, `log-functions`), runs on every path. So does the release of a session
+        whose only query before it is a liveness check (`session.execute(text("SELECT 1"))`, catalog
+        `liveness-queries`): a session takes its connection at its first query, so when that query fails
+        it is the connect that failed, and nothing is checked out (a start-up wait for the database, a
+        route that says whether it answers). Any other first query, or a second one, may fail with the
+        connection taken.
 
         Note that `with psycopg2.connect() as conn:` and `with pool.getconn() as conn:`
         (psycopg2) end a transaction but do not close or return the connection. A

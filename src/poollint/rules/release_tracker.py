@@ -1205,8 +1205,11 @@ class ReleaseTracker:
             if release_block is not block or statement not in body:
                 continue
             between = body[start + 1: body.index(statement)]
-            if not between or all(self._only_logs(line, released) for line in between):
-                return True  # nothing that may raise runs between opening and release
+            # a lazily connecting session's first query that only tests the database fails only when
+            # the connect does, with nothing checked out
+            rest = [line for line in between if not self._only_logs(line, released)]
+            if not rest or (len(rest) == 1 and self._tests_liveness(rest[0], opening, released)):
+                return True  # nothing that may raise with a connection checked out runs before the release
             if len(between) == 1 and isinstance(between[0], cst.Try) and _swallows(between[0]):
                 return True
         return False
@@ -1297,6 +1300,26 @@ class ReleaseTracker:
                 return True
             current, parent = parent, self._parents.get(parent)
         return False
+
+    def _tests_liveness(self, statement: cst.CSTNode, opening: Opening, opened: set[str]) -> bool:
+        """`session.execute(text("SELECT 1"))` (awaited or not) on a session that checks its connection
+        out at its first query: a statement of the catalog's `liveness-queries`, whose failure is the
+        connect's."""
+        if opening.kind != "session" or not isinstance(statement, cst.SimpleStatementLine) \
+                or len(statement.body) != 1 or not isinstance(statement.body[0], cst.Expr):
+            return False
+        call = statement.body[0].value
+        call = call.expression if isinstance(call, cst.Await) else call
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                and isinstance(call.func.value, cst.Name) and call.func.value.value in opened
+                and call.func.attr.value in ("execute", "scalar", "exec") and call.args):
+            return False
+        query = call.args[0].value
+        if isinstance(query, cst.Call) and (dotted_name(query.func) or "").rsplit(".", 1)[-1] == "text" \
+                and len(query.args) == 1:
+            query = query.args[0].value
+        value = query.evaluated_value if isinstance(query, cst.SimpleString) else None
+        return isinstance(value, str) and self.catalog.is_liveness_query(opening.library, value)
 
     def _only_logs(self, statement: cst.CSTNode, opened: set[str]) -> bool:
         """A line of logging calls (`logger.info("connected to %s", url)`, `print(...)`) whose arguments
