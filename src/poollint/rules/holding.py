@@ -1420,11 +1420,15 @@ class _HoldingRule(FileRule, RequestSessions):
 
     def _annotated_return(self, qualified: str) -> Optional[str]:
         """The class a project function is annotated to return (`def get_worker() -> Optional[Worker]`),
-        as its own module names it (FileContext._type_of): what `get_worker().embed()` calls a method of."""
+        as its own module names it (FileContext._type_of), or, without an annotation, the class every
+        `return` gives an object of (`return Worker()`, a lazy singleton: FileContext.returned_instance):
+        what `get_worker().embed()` calls a method of."""
         found = project_function(self.context, qualified, self.settings)
-        if found is None or found[0].returns is None:
+        if found is None:
             return None
         function, context = found
+        if function.returns is None:
+            return self._in_context(context, lambda: context.returned_instance(function))
         annotation = function.returns.annotation
         return self._in_context(context, lambda: context._type_of(annotation))
 
@@ -1800,7 +1804,11 @@ class ExternalCallInTransaction(_HoldingRule):
         the class's methods (a lazy `if self._client is None: self._client = OpenAI()`).
         The same holds for what a project function is annotated to return (`def get_worker() ->
         Optional[EmbeddingWorker]`, then `get_worker().embed(text)`); a union of two classes is not
-        followed.
+        followed. A module function without a return annotation gives the project class every one of
+        its `return`s gives an object of: `return LLMService()`, a local built so, or a module name that
+        is only ever `None` or that class's object (a lazy singleton: `global _llm; if _llm is None:
+        _llm = LLMService()`); returns of two classes, or a module name something else is assigned,
+        say nothing.
         An annotation naming an interface (a `Protocol`, an `ABC`, a class with abstract methods)
         stands for its implementation when the project has exactly one outside its tests
         (`storage: IObjectStorage` is `S3ObjectStorage`); with two or more, which one a caller

@@ -475,6 +475,87 @@ class FileContext:
         memo[function] = answer
         return answer
 
+    def returned_instance(self, function: cst.FunctionDef) -> Optional[str]:
+        """The class (qualified as this module names it) every `return` of a module function gives an
+        object of, when the function has no return annotation to say so: `return LLMService()`,
+        `service = LLMService(); return service`, or `return _service` of a module name that is only ever
+        `None` or `LLMService(...)` (a lazy singleton: `global _service; if _service is None: _service =
+        LLMService()`). `return` and `return None` say nothing. None when the returns disagree or one is
+        anything else; whether the class is the project's is the caller's to ask."""
+        memo = self.__dict__.setdefault("_returned_instances", {})
+        if function in memo:
+            return memo[function]
+        memo[function] = None  # a cycle decides nothing
+        returned = [small.value for small in _own_small_statements(function) if isinstance(small, cst.Return)
+                    and small.value is not None and not (isinstance(small.value, cst.Name) and small.value.value == "None")]
+        smalls = list(_own_small_statements(function))
+        declared = {n.name.value for small in smalls if isinstance(small, cst.Global) for n in small.names}
+        assigned_here = {t.target.value for small in smalls if isinstance(small, cst.Assign)
+                         for t in small.targets if isinstance(t.target, cst.Name)}
+        parameters = {param.name.value for param in (*function.params.params, *function.params.kwonly_params,
+                                                     *function.params.posonly_params)}
+        classes: set[Optional[str]] = set()
+        for value in returned:
+            if isinstance(value, cst.Name) and (value.value in declared or (
+                    value.value not in assigned_here | parameters and value.value not in self.module_functions)):
+                classes.add(self._module_global_builds().get(value.value))  # the module's name
+                continue
+            origin = self._in_scope_of(function, lambda: self.qualified_name(built_value(value)))
+            classes.add(origin[:-2] if origin and origin.endswith("()") and origin.count("(") == 1 else None)
+        answer = classes.pop() if len(classes) == 1 else None
+        memo[function] = answer
+        return answer
+
+    def _module_global_builds(self) -> dict[str, str]:
+        """Module names assigned nothing but `None` and calls of one callable, at module level or in module
+        functions that declare them `global`: name -> what the calls build (`app.llm.LLMService`)."""
+        if "_global_builds" in self.__dict__:
+            return self.__dict__["_global_builds"]
+        builds: dict[str, set[str]] = {}
+        spoiled: set[str] = set()
+
+        def assigned(name: str, value: cst.BaseExpression) -> None:
+            if isinstance(value, cst.Name) and value.value == "None":
+                return
+            origin = self.qualified_name(value) if isinstance(value, (cst.Call, cst.Await)) else None
+            if origin and origin.endswith("()") and origin.count("(") == 1:
+                builds.setdefault(name, set()).add(origin[:-2])
+            else:
+                spoiled.add(name)
+
+        def assignments(smalls: Sequence[cst.BaseSmallStatement], names: Optional[set[str]]):
+            for small in smalls:
+                if isinstance(small, cst.Assign):
+                    targets, value = [t.target for t in small.targets], small.value
+                elif isinstance(small, (cst.AnnAssign, cst.AugAssign)) and small.value is not None:
+                    targets, value = [small.target], small.value
+                else:
+                    continue
+                for target in targets:
+                    if isinstance(target, cst.Name) and (names is None or target.value in names):
+                        yield target.value, value
+                    elif isinstance(target, (cst.Tuple, cst.List)):
+                        spoiled.update(e.value.value for e in target.elements if isinstance(e.value, cst.Name))
+
+        saved = self.frames
+        self.frames = [saved[0]]  # the module's names only
+        try:
+            module_level = [small for statement in _flatten(self.module.body)
+                            if isinstance(statement, cst.SimpleStatementLine) for small in statement.body]
+            for name, value in assignments(module_level, None):
+                assigned(name, value)
+        finally:
+            self.frames = saved
+        for function in self.module_functions.values():
+            smalls = list(_own_small_statements(function))
+            declared = {n.name.value for small in smalls if isinstance(small, cst.Global) for n in small.names}
+            if declared:
+                self._in_scope_of(function, lambda: [assigned(name, value)
+                                                     for name, value in assignments(smalls, declared)])
+        answer = {name: next(iter(built)) for name, built in builds.items() if len(built) == 1 and name not in spoiled}
+        self.__dict__["_global_builds"] = answer
+        return answer
+
     def _kept_on_self(self, owner: cst.ClassDef, attribute: str) -> set[str]:
         """What the class's methods assign to `self.<attribute>` by a call, each in its method's scope."""
         found: set[str] = set()
