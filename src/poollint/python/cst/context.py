@@ -486,9 +486,9 @@ class FileContext:
         if function in memo:
             return memo[function]
         memo[function] = None  # a cycle decides nothing
-        returned = [small.value for small in _own_small_statements(function) if isinstance(small, cst.Return)
-                    and small.value is not None and not (isinstance(small.value, cst.Name) and small.value.value == "None")]
         smalls = list(_own_small_statements(function))
+        returned = [small.value for small in smalls if isinstance(small, cst.Return)
+                    and small.value is not None and not (isinstance(small.value, cst.Name) and small.value.value == "None")]
         declared = {n.name.value for small in smalls if isinstance(small, cst.Global) for n in small.names}
         assigned_here = {t.target.value for small in smalls if isinstance(small, cst.Assign)
                          for t in small.targets if isinstance(t.target, cst.Name)}
