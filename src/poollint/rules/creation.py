@@ -281,9 +281,10 @@ class ClientPerCall(_ClientCreation):
         Depends(require_admin)]`), a method of a view whose `permission_classes` name one or of
         a Django `ModelAdmin`, and one whose first statements turn everybody else away (Flask's `if
         not current_user.is_admin: abort(403)`, `if not request.user.is_superuser: raise
-        PermissionDenied`, a project guard called first: `check_admin()`; only a docstring and
-        assignments without a call may come before it); a guard's name must hold a word of the
-        catalog's `admin-name-words` (`admin`, `superuser`, `staff`). So is a health or readiness
+        PermissionDenied`, a project guard called first: `check_admin()`, or a call whose result is
+        dropped and whose arguments name only administrators' roles, `require_role(user, ["admin"])`;
+        only a docstring and assignments without a call may come before it); a guard's name, or each
+        role, must hold a word of the catalog's `admin-name-words` (`admin`, `superuser`, `staff`). So is a health or readiness
         probe, called at its prober's interval: a route whose path ends in one of the catalog's
         `health-check-route-segments` (`/health`, `/api/v1/healthz`, `/ready`, `/ping`; after the
         `prefix=` its router was built with at module scope), and a function only such routes and

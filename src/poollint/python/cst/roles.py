@@ -272,7 +272,7 @@ def _turns_away_non_administrators(context: "FileContext", function: cst.Functio
     """The body's first statements stop everybody but administrators, as TypeScript handlers' do
     (rules/javascript.py): Flask's `if not current_user.is_admin: abort(403)`, Django's `if not
     request.user.is_superuser: raise PermissionDenied`, or a project guard called first
-    (`check_admin()`, `_require_admin(request)`). Only a docstring and assignments without a call
+    (`check_admin()`, `_require_admin(request)`, `require_role(user, ["admin"])`). Only a docstring and assignments without a call
     (`user = request.user`) may come before it: a client built earlier is built for everybody."""
     for statement in function.body.body if isinstance(function.body, cst.IndentedBlock) else ():
         if isinstance(statement, cst.If):
@@ -287,13 +287,29 @@ def _turns_away_non_administrators(context: "FileContext", function: cst.Functio
                 value = small.value.expression if isinstance(small.value, cst.Await) else small.value
                 if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
                     continue  # the docstring
-                if isinstance(value, cst.Call) and _names_an_administrator(context, value.func):
+                if isinstance(value, cst.Call) and (_names_an_administrator(context, value.func)
+                                                    or _admits_only_administrators(context, value)):
                     return f"only administrators get past `{dotted_name(value.func)}()`"
                 return ""
             if not (isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None
                     and not any(isinstance(node, cst.Call) for node in walk(small.value))):
                 return ""
     return ""
+
+
+def _admits_only_administrators(context: "FileContext", call: cst.Call) -> bool:
+    """A call whose result is dropped and whose arguments name roles, every one an administrator's
+    (`require_role(user, ["admin"])`, `check_roles("superuser")`): thrown away, its result decides
+    nothing, so it can only turn others away by raising. A list that also names another role
+    (`["admin", "editor"]`) lets that role in too."""
+    roles: list[cst.BaseExpression] = []
+    for arg in call.args:
+        if isinstance(arg.value, cst.SimpleString):
+            roles.append(arg.value)
+        elif isinstance(arg.value, (cst.List, cst.Tuple, cst.Set)) and arg.value.elements \
+                and all(isinstance(element.value, cst.SimpleString) for element in arg.value.elements):
+            roles.extend(element.value for element in arg.value.elements)
+    return bool(roles) and all(_names_an_administrator(context, role) for role in roles)
 
 
 def _denies_non_administrators(context: "FileContext", test: cst.BaseExpression) -> bool:
