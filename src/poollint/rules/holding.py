@@ -9,7 +9,8 @@ from typing import Callable, Optional, Union
 import libcst as cst
 
 from poollint.catalog.model import CheckoutSpec, ExternalCallSpec, ImplicitTransactionSpec, TransactionSpec
-from poollint.python.cst.context import FileContext, Frame, assigned_names, dotted_name, positional_arguments
+from poollint.python.cst.context import (FileContext, Frame, assigned_names, called_for, dotted_name,
+                                         positional_arguments)
 from poollint.python.cst.depends import dependency_parameters
 from poollint.python.cst.logging_calls import is_logging_call
 from poollint.findings import Location
@@ -1401,11 +1402,12 @@ class _HoldingRule(FileRule, RequestSessions):
             return None
         qualified = self.qualified_name(func.value) or ""
         on_class = bool(qualified) and "(" not in qualified
-        if not on_class and (not qualified.endswith("()") or qualified.count("(") != 1):
+        called = qualified if on_class else called_for(qualified)
+        if called is None:
             return None
-        found = project_class(self.context, qualified if on_class else qualified[:-2], self.settings)
+        found = project_class(self.context, called, self.settings)
         if found is None and not on_class:
-            returned = self._annotated_return(qualified[:-2])
+            returned = self._returned_class(called)
             found = project_class(self.context, returned, self.settings) if returned else None
         if found is None:
             return None
@@ -1418,7 +1420,7 @@ class _HoldingRule(FileRule, RequestSessions):
                 return statement, klass, context
         return None
 
-    def _annotated_return(self, qualified: str) -> Optional[str]:
+    def _returned_class(self, qualified: str) -> Optional[str]:
         """The class a project function is annotated to return (`def get_worker() -> Optional[Worker]`),
         as its own module names it (FileContext._type_of), or, without an annotation, the class every
         `return` gives an object of (`return Worker()`, a lazy singleton: FileContext.returned_instance):
@@ -1457,8 +1459,7 @@ class _HoldingRule(FileRule, RequestSessions):
             found = self._other_module_definition(self.qualified_name(call.func))
             if found is None:
                 # `self._uow()` of an object whose `__call__` builds a project class: that class's scope
-                built = self.qualified_name(call)
-                built_class = built[:-2] if built and built.endswith("()") and built.count("(") == 1 else None
+                built_class = called_for(self.qualified_name(call))
                 found = project_class(self.context, built_class, self.settings) if built_class else None
             if found is None:
                 return None

@@ -38,6 +38,13 @@ def expression_root(node: cst.BaseExpression) -> cst.BaseExpression:
     return node
 
 
+def called_for(origin: Optional[str]) -> Optional[str]:
+    """What was called to build an object whose origin (FileContext.qualified_name) is one call's result:
+    `app.llm.LLMService` for `app.llm.LLMService()`; None for any other origin (a name, an attribute of a
+    call's result, a call of a call's result)."""
+    return origin[:-2] if origin and origin.endswith("()") and origin.count("(") == 1 else None
+
+
 def built_value(node: cst.BaseExpression) -> cst.BaseExpression:
     """What an assigned value is built by: the call branch of a conditional whose other branch is None
     (`OpenAI(api_key=key) if key else None`: where the name is used, it is that client or nothing);
@@ -487,8 +494,8 @@ class FileContext:
             return memo[function]
         memo[function] = None  # a cycle decides nothing
         smalls = list(_own_small_statements(function))
-        returned = [small.value for small in smalls if isinstance(small, cst.Return)
-                    and small.value is not None and not (isinstance(small.value, cst.Name) and small.value.value == "None")]
+        returned = [small.value for small in smalls if isinstance(small, cst.Return) and small.value is not None
+                    and not (isinstance(small.value, cst.Name) and small.value.value == "None")]
         declared = {n.name.value for small in smalls if isinstance(small, cst.Global) for n in small.names}
         assigned_here = {t.target.value for small in smalls if isinstance(small, cst.Assign)
                          for t in small.targets if isinstance(t.target, cst.Name)}
@@ -500,8 +507,7 @@ class FileContext:
                     value.value not in assigned_here | parameters and value.value not in self.module_functions)):
                 classes.add(self._module_global_builds().get(value.value))  # the module's name
                 continue
-            origin = self._in_scope_of(function, lambda: self.qualified_name(built_value(value)))
-            classes.add(origin[:-2] if origin and origin.endswith("()") and origin.count("(") == 1 else None)
+            classes.add(called_for(self._in_scope_of(function, lambda: self.qualified_name(built_value(value)))))
         answer = classes.pop() if len(classes) == 1 else None
         memo[function] = answer
         return answer
@@ -517,9 +523,9 @@ class FileContext:
         def assigned(name: str, value: cst.BaseExpression) -> None:
             if isinstance(value, cst.Name) and value.value == "None":
                 return
-            origin = self.qualified_name(value) if isinstance(value, (cst.Call, cst.Await)) else None
-            if origin and origin.endswith("()") and origin.count("(") == 1:
-                builds.setdefault(name, set()).add(origin[:-2])
+            built = called_for(self.qualified_name(value)) if isinstance(value, (cst.Call, cst.Await)) else None
+            if built is not None:
+                builds.setdefault(name, set()).add(built)
             else:
                 spoiled.add(name)
 

@@ -272,8 +272,9 @@ def _turns_away_non_administrators(context: "FileContext", function: cst.Functio
     """The body's first statements stop everybody but administrators, as TypeScript handlers' do
     (rules/javascript.py): Flask's `if not current_user.is_admin: abort(403)`, Django's `if not
     request.user.is_superuser: raise PermissionDenied`, or a project guard called first
-    (`check_admin()`, `_require_admin(request)`, `require_role(user, ["admin"])`). Only a docstring and assignments without a call
-    (`user = request.user`) may come before it: a client built earlier is built for everybody."""
+    (`check_admin()`, `_require_admin(request)`, `require_role(user, ["admin"])`). Only a docstring and
+    assignments without a call (`user = request.user`) may come before it: a client built earlier is
+    built for everybody."""
     for statement in function.body.body if isinstance(function.body, cst.IndentedBlock) else ():
         if isinstance(statement, cst.If):
             if statement.orelse is None and _leaves_the_handler(context, statement.body) \
