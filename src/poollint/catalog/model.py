@@ -49,6 +49,8 @@ class ClientSpec:
     # statements that only test that the database answers (`SELECT 1`), for a session that checks its
     # connection out at its first query: when such a first query fails, nothing was checked out
     liveness_queries: tuple[str, ...] = ()
+    # the session's methods that run such a statement (`execute`)
+    liveness_methods: tuple[str, ...] = ()
     # what a process exit does not clean up (Prisma's query-engine process): a script must release it
     # even when it runs once; the sockets of other clients are closed by the exit, and the server
     # sees them go at once
@@ -450,12 +452,13 @@ class Catalog:
         """Whether a single connection of `library` is closed by the driver when the object is freed."""
         return any(spec.closed_when_dropped for spec in self.clients if spec.library == library and spec.kind == "connection")
 
-    def is_liveness_query(self, library: str, statement: str) -> bool:
-        """Whether `statement`, run as a session's first query, only tests that the database answers
-        (ClientSpec.liveness_queries), compared without case, surrounding blanks or a final `;`."""
+    def is_liveness_query(self, library: str, method: str, statement: str) -> bool:
+        """Whether `session.<method>(statement)`, run as a session's first query, only tests that the
+        database answers (ClientSpec.liveness_methods and liveness_queries; the statement compared without
+        case, surrounding blanks or a final `;`)."""
         wanted = " ".join(statement.strip().rstrip(";").split()).lower()
         return any(wanted == query.lower() for spec in self.clients if spec.library == library
-                   and spec.kind == "session" for query in spec.liveness_queries)
+                   and spec.kind == "session" and method in spec.liveness_methods for query in spec.liveness_queries)
 
     def outlives_process(self, library: str) -> bool:
         """Whether a client of `library` keeps something running after the process that built it exits."""

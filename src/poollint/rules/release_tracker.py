@@ -1303,23 +1303,22 @@ class ReleaseTracker:
 
     def _tests_liveness(self, statement: cst.CSTNode, opening: Opening, opened: set[str]) -> bool:
         """`session.execute(text("SELECT 1"))` (awaited or not) on a session that checks its connection
-        out at its first query: a statement of the catalog's `liveness-queries`, whose failure is the
-        connect's."""
+        out at its first query: a statement of the catalog's `liveness-queries` run by one of its
+        `liveness-methods`, whose failure is the connect's."""
         if opening.kind != "session" or not isinstance(statement, cst.SimpleStatementLine) \
                 or len(statement.body) != 1 or not isinstance(statement.body[0], cst.Expr):
             return False
         call = statement.body[0].value
         call = call.expression if isinstance(call, cst.Await) else call
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
-                and isinstance(call.func.value, cst.Name) and call.func.value.value in opened
-                and call.func.attr.value in ("execute", "scalar", "exec") and call.args):
+                and isinstance(call.func.value, cst.Name) and call.func.value.value in opened and call.args):
             return False
         query = call.args[0].value
         if isinstance(query, cst.Call) and (dotted_name(query.func) or "").rsplit(".", 1)[-1] == "text" \
                 and len(query.args) == 1:
             query = query.args[0].value
         value = query.evaluated_value if isinstance(query, cst.SimpleString) else None
-        return isinstance(value, str) and self.catalog.is_liveness_query(opening.library, value)
+        return isinstance(value, str) and self.catalog.is_liveness_query(opening.library, call.func.attr.value, value)
 
     def _only_logs(self, statement: cst.CSTNode, opened: set[str]) -> bool:
         """A line of logging calls (`logger.info("connected to %s", url)`, `print(...)`) whose arguments
