@@ -278,6 +278,7 @@ class Guards:
     aborting_functions: frozenset[str] = frozenset()  # `abort(403)` raises: the handler ends there
     pytest_fixtures: frozenset[str] = frozenset()
     route_decorator_attributes: frozenset[str] = frozenset()
+    route_decorators: frozenset[str] = frozenset()  # `@get("/items")` of `from litestar import get`
     health_check_route_segments: frozenset[str] = frozenset()
     task_decorators: frozenset[str] = frozenset()
     task_decorator_attributes: frozenset[str] = frozenset()

@@ -1583,11 +1583,22 @@ class _ModuleReader:
             if not self._in_project(target) and self.catalog.calls_out_through(target):
                 yield name, target
 
+    def _unaliased_decorator(self, decorator: ast.expr) -> ast.expr:
+        """What a decorator calls: `lru_cache` of `@lru_cache(maxsize=None)`, and of `@cached` after a
+        module-level `cached = functools.lru_cache(maxsize=None)` (as roles._unaliased reads it)."""
+        if isinstance(decorator, ast.Call):
+            return decorator.func
+        if isinstance(decorator, ast.Name) and decorator.id not in self.imports:
+            bound = self.module_bindings.get(decorator.id)
+            if isinstance(bound, ast.Call):
+                return bound.func
+        return decorator
+
     def _is_cached(self, function: _FunctionNode) -> bool:
         """Whether a cache decorator keeps the function's results: its body runs on a miss only."""
         guards = self.catalog.guards
         for decorator in function.decorator_list:
-            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            target = self._unaliased_decorator(decorator)
             if self.qualified(target) in guards.cache_decorators \
                     or isinstance(target, ast.Attribute) and target.attr in guards.cache_decorator_attributes:
                 return True

@@ -183,7 +183,8 @@ class ClientPerCall(_ClientCreation):
         (Prisma `P2024`, SQLAlchemy `QueuePool limit ... reached`).
 
         A client is not reported when the function is a guard that runs once per process:
-        decorated with `functools.cache`/`lru_cache`/`st.cache_resource`, a lazy global
+        decorated with `functools.cache`/`lru_cache`/`st.cache_resource` (also through a module name
+        bound to one: `cached = functools.lru_cache(maxsize=None)`, then `@cached`), a lazy global
         (`global engine; if engine is None: ...`) or a class-level cache, a constructor that keeps
         what it builds in a registry of its own called only when its key is missing (`if key not in
         _session_factories: startup(key)` of fastapi-sqla), a start-up hook
@@ -285,7 +286,8 @@ class ClientPerCall(_ClientCreation):
         dropped and whose arguments name only administrators' roles, `require_role(user, ["admin"])`;
         only a docstring and assignments without a call may come before it); a guard's name, or each
         role, must hold a word of the catalog's `admin-name-words` (`admin`, `superuser`, `staff`). So is a health or readiness
-        probe, called at its prober's interval: a route whose path ends in one of the catalog's
+        probe, called at its prober's interval: a route (`@router.get(...)`, or a framework's route
+        function, catalog `route-decorators`: `@get("/health")` of litestar) whose path ends in one of the catalog's
         `health-check-route-segments` (`/health`, `/api/v1/healthz`, `/ready`, `/ping`; after the
         `prefix=` its router was built with at module scope), and a function only such routes and
         run-once code call. Test code is judged by DBP303/DBP304 instead.

@@ -45,17 +45,17 @@ def _first_string_argument(call: Optional[cst.Call]) -> Optional[str]:
 _REQUEST_HANDLER = "a request handler"
 
 
-def _route_path(context: "FileContext", target: cst.Attribute, call: cst.Call) -> Optional[str]:
-    """The path a route decorator registers (`@router.get("/health")`), after the `prefix=` its router was
-    built with at module scope (`router = APIRouter(prefix="/health")`; `@router.get("")`); None when
-    the decorator names none as a literal."""
+def _route_path(context: "FileContext", target: cst.BaseExpression, call: cst.Call) -> Optional[str]:
+    """The path a route decorator registers (`@router.get("/health")`, `@get("/health")`), after the
+    `prefix=` its router was built with at module scope (`router = APIRouter(prefix="/health")`;
+    `@router.get("")`); None when the decorator names none as a literal."""
     path = _first_string_argument(call)
     if path is None:
         path = next((arg.value.evaluated_value for arg in call.args if arg.keyword is not None
                      and arg.keyword.value == "path" and isinstance(arg.value, cst.SimpleString)), None)
     if not isinstance(path, str):
         return None
-    if isinstance(target.value, cst.Name):
+    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
         built = context.module_calls.get(target.value.value)
         prefix = next((arg.value.evaluated_value for arg in built.args if arg.keyword is not None
                        and arg.keyword.value in ("prefix", "url_prefix") and isinstance(arg.value, cst.SimpleString)),
@@ -368,6 +368,18 @@ def _task_schedule(context: "FileContext", name: str, decorator: Optional[cst.Ca
     return ""
 
 
+def _unaliased(context: "FileContext", target: cst.BaseExpression,
+               call: Optional[cst.Call]) -> tuple[cst.BaseExpression, Optional[cst.Call]]:
+    """The decorator a module-level alias stands for: (`shared_task`, the call) of `@shared_task_with_retry`
+    after `shared_task_with_retry = shared_task(acks_late=True)`, as `@shared_task(acks_late=True)` would
+    read; any other decorator as it is written."""
+    if call is None and isinstance(target, cst.Name) and target.value not in context.module_functions:
+        built = context.module_calls.get(target.value)
+        if built is not None:
+            return built.func, built
+    return target, call
+
+
 def _keyword_names(context: "FileContext", call: cst.Call, keyword: str) -> frozenset[str]:
     """What the call's `keyword=` argument names, resolved (`scope=Scope.APP` -> `dishka.Scope.APP`)."""
     return frozenset(name for arg in call.args if arg.keyword is not None and arg.keyword.value == keyword
@@ -379,7 +391,7 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
     name = function.name.value
     is_test = context.is_test_file or name.startswith("test")
     for decorator in function.decorators:
-        target, call = decorator_target(decorator)
+        target, call = _unaliased(context, *decorator_target(decorator))
         qualified = context.qualified_name(target) or ""
         last = target.attr.value if isinstance(target, cst.Attribute) else (dotted_name(target) or "")
         if qualified in guards.cache_decorators \
@@ -415,7 +427,8 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
             return FunctionRole(per_call="a task", is_test=is_test, paced=_task_schedule(context, name, call))
         # what a framework registers is a handler whatever its name (`@router.post(...) def test_alerts()`,
         # an endpoint that tests an integration): a test only in a test file
-        if isinstance(target, cst.Attribute) and last in guards.route_decorator_attributes and call is not None:
+        if call is not None and (qualified in guards.route_decorators or (
+                isinstance(target, cst.Attribute) and last in guards.route_decorator_attributes)):
             path = _route_path(context, target, call)
             if path is not None and path.rstrip("/").rsplit("/", 1)[-1] in guards.health_check_route_segments:
                 return FunctionRole(per_call=_REQUEST_HANDLER, is_test=context.is_test_file,
