@@ -13,7 +13,8 @@ a structural context separates the true findings from the debatable ones (which 
 false), before a rule is narrowed to that context.
 
 Runs poollint in this process on each tree (unpacked from its mirror into /tmp/<sample>/, as subset.py
-does), the rules' `report` wrapped to note the function; only development applications: validation
+does), the rules' `report` wrapped to note the function, and counts what the run reports of it (not what
+the engine drops afterwards: code nothing calls, `# noqa`); only development applications: validation
 findings are not to be looked at one by one (README.md, "The split").
 """
 from __future__ import annotations
@@ -106,6 +107,10 @@ def _context_of(rule: FileRule, line: int) -> str:
     return f"reached from {reached}" if reached else "no per-call caller shown"
 
 
+def _relative(path: str) -> str:
+    return path[2:] if path.startswith("./") else path
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codes", default="DBP201,DBP202,DBP304")
@@ -134,11 +139,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         here = os.getcwd()
         os.chdir(tree)
         try:
-            check_paths([Path(".")], load_settings(Path(".")), options=RunOptions(cache=False, jobs=1))
+            result = check_paths([Path(".")], load_settings(Path(".")), options=RunOptions(cache=False, jobs=1))
         finally:
             os.chdir(here)
+        # what the run reports: the engine drops some of what rules report (code nothing calls, noqa)
+        kept = {(finding.code, _relative(finding.path), finding.line) for finding in result.findings}
         for code, path, line, where in dict.fromkeys(noted):
-            path = path[2:] if path.startswith("./") else path
+            path = _relative(path)
+            if (code, path, line) not in kept:
+                continue
             verdict = known.get((sample, repo, path, line, code), "new")
             table[(code, where)][verdict] += 1
             if args.list:
