@@ -44,11 +44,17 @@ RULES = {"DBP201": holding.ExternalCallInTransaction, "DBP202": holding.External
          "DBP304": release.CheckoutNotReleased}
 
 
+# the function has no use the rules can place as a call (a project decorator registers it, a star import
+# brings it in): the engine keeps its findings, since something names it
+NO_PLACED_CALLER = "no caller the rules place"
+
+
 def _reached_per_call(context: Any, function: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int,
                       seen: set[int]) -> str:
-    """The per-call role of the function or of the first caller found up a chain of project callers, or "".
-    Callers are placed as client_flow places them for the run-once question (its private helpers: this is
-    the same walk, asked whether some chain, not every one, starts per call)."""
+    """The per-call role of the function or of the first caller found up a chain of project callers, "" when
+    none is found, or NO_PLACED_CALLER for a function (depth 0) without any use placed as a call. Callers are
+    placed as client_flow places them for the run-once question (its private helpers: this is the same walk,
+    asked whether some chain, not every one, starts per call)."""
     if id(function) in seen:
         return ""
     seen.add(id(function))
@@ -64,7 +70,7 @@ def _reached_per_call(context: Any, function: cst.FunctionDef, klass: Optional[c
         uses = [(context, caller) for caller in references.callers]
         elsewhere = client_flow._uses_in_importers(context, name, klass)
     if depth == 0 and not uses and elsewhere is not None and not elsewhere:
-        return "-"  # nothing in the project names it
+        return NO_PLACED_CALLER
     for where, caller in (*uses, *(elsewhere or [])):
         if caller is None or caller[0] is client_flow.AT_IMPORT_SCOPE or caller[0] is function:
             continue
@@ -75,7 +81,8 @@ def _reached_per_call(context: Any, function: cst.FunctionDef, klass: Optional[c
 
 
 def _function_at(context: Any, line: int) -> Optional[tuple[cst.FunctionDef, Optional[cst.ClassDef]]]:
-    """The module function or module-level class's method whose lines hold `line`."""
+    """The module function or module-level class's method whose lines hold `line` (for a nested function,
+    the one it is nested in: what runs it decides how often it runs)."""
     positions = context._positions()
     for top in context.module.body:
         members = [(top, None)] if isinstance(top, cst.FunctionDef) else [
@@ -102,8 +109,8 @@ def _context_of(rule: FileRule, line: int) -> str:
     if role.paced:
         return "paced code"
     reached = _reached_per_call(rule.context, function, klass, 0, set())
-    if reached == "-":
-        return "named by nothing in the project"
+    if reached == NO_PLACED_CALLER:
+        return reached
     return f"reached from {reached}" if reached else "no per-call caller shown"
 
 
