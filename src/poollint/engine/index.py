@@ -202,8 +202,8 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
     module_objects = _module_object_pattern(settings.catalog)
     loading_calls = module_loading_pattern(settings.catalog.guards.module_loading_calls)
     start_signs = StartSigns(settings.catalog.guards)
-    # a setting that runs every view in a transaction, and the URLconfs that say which functions are
-    # views: read only in a project that sets it (RequestTransactionSpec)
+    # a setting that runs every view in a transaction (RequestTransactionSpec), and the URLconfs that say
+    # which functions are views: request handlers for every rule (roles.py), and what that setting holds
     request_settings, request_routes = _request_transaction_patterns(settings.catalog)
     names_hold_setting = _hold_setting_test(settings.catalog)
     hold_uses = _hold_use_pattern(settings.catalog)
@@ -266,7 +266,7 @@ def build_index(root: Path, settings: Settings, *, use_cache: bool = True,
                 entries[relative].update(read=False, facts=None, factory_screen="")
                 screened.append(relative)
     read(screened, syntax_only)
-    if routing and any(module.request_settings for module in modules().values()):
+    if routing:
         read([relative for relative in routing if not entries[relative]["read"]])
     if holding and any(module.hold_settings for module in modules().values()):
         read([relative for relative in holding if not entries[relative]["read"]])

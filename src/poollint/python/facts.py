@@ -130,7 +130,8 @@ class ModuleFacts:
     # are built like: (name, qualified base, line); ProjectIndex makes them factories when the base is one
     inherits: tuple[tuple[str, str, int], ...] = ()
     # views the module routes (`path("orders/", views.create_order)`, `router.register("o", Orders)`):
-    # qualified names of functions and classes, judged when a setting runs every view in a transaction
+    # qualified names of functions and classes, request handlers (roles.py), and judged when a setting
+    # runs every view in a transaction
     routes: tuple[str, ...] = ()
     # module-scope settings that run every view in a transaction (`DATABASES = {"default": {...,
     # "ATOMIC_REQUESTS": True}}`): (setting, line)

@@ -380,6 +380,20 @@ def _unaliased(context: "FileContext", target: cst.BaseExpression,
     return target, call
 
 
+def _routed_view(context: "FileContext", function: cst.FunctionDef, enclosing_class: Optional[cst.ClassDef]) -> bool:
+    """A view some URLconf or router of the project routes (ProjectIndex.routed_view): a module function
+    (`path("orders/", views.create_order)`), or any method of a module class it routes (`Orders.as_view()`,
+    `router.register("orders", OrderViewSet)`), whose instances the framework builds for each request."""
+    index = context.index
+    if index is None:
+        return False
+    if enclosing_class is None:
+        return context.module_functions.get(function.name.value) is function \
+            and index.routed_view(context.module_qualified(function.name.value))
+    return context.module_classes.get(enclosing_class.name.value) is enclosing_class \
+        and index.routed_view(context.module_qualified(enclosing_class.name.value))
+
+
 def _keyword_names(context: "FileContext", call: cst.Call, keyword: str) -> frozenset[str]:
     """What the call's `keyword=` argument names, resolved (`scope=Scope.APP` -> `dishka.Scope.APP`)."""
     return frozenset(name for arg in call.args if arg.keyword is not None and arg.keyword.value == keyword
@@ -439,6 +453,8 @@ def _classify(context: "FileContext", function: cst.FunctionDef, enclosing_class
         if enclosing_class is not None and call is None and dotted_name(target) == "property" \
                 and context.lookup("property") is None:
             return FunctionRole(per_call="a property, evaluated on every access", is_test=is_test)
+    if _routed_view(context, function, enclosing_class):
+        return FunctionRole(per_call=_REQUEST_HANDLER, is_test=context.is_test_file)
     if enclosing_class is None and context.index is not None \
             and context.index.registered_to_run_once(context.module_qualified(name)):
         return FunctionRole(runs_once="registered by a call to run once (a command, a container's singleton)")
