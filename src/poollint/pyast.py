@@ -89,6 +89,13 @@ def built_by(value: Optional[ast.AST]) -> Optional[ast.Call]:
     return None
 
 
+def called_for(origin: Optional[str]) -> Optional[str]:
+    """What was called to build an object whose origin (a qualified name as the readers spell one) is one
+    call's result: `app.llm.LLMService` for `app.llm.LLMService()`; None for any other origin (a name, an
+    attribute of a call's result, a call of a call's result)."""
+    return origin[:-2] if origin and origin.endswith("()") and origin.count("(") == 1 else None
+
+
 def _quoted_names(annotation: ast.Constant) -> list[ast.Name]:
     """The names in a string annotation, placed where the string is."""
     try:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from poollint.catalog.model import Catalog
-from poollint.pyast import (ANNOTATED_TYPES, GENERATOR_TYPES, Outline, built_by, definition_start, dotted_name,
-                            literal_prefix)
+from poollint.pyast import (ANNOTATED_TYPES, GENERATOR_TYPES, Outline, built_by, called_for, definition_start,
+                            dotted_name, literal_prefix)
 from poollint.config.lines import split_lines
 from poollint.config.urls import mask
 from poollint.paths import is_test_path
@@ -1166,9 +1166,9 @@ class _ModuleReader:
                 elif dotted and dotted.count(".") == 2 and dotted.startswith("self.") and isinstance(func, ast.Attribute):
                     # `self.provider.embed()` of what an `__init__` keeps there, a project class's object
                     # (`self.provider = OpenAIProvider()`, or a parameter annotated with one): that class's method
-                    kept = module_aliases.get(dotted.rsplit(".", 1)[0], "")
-                    if kept.endswith("()") and kept.count("(") == 1 and self._in_project(kept[:-2]):
-                        callees.add(f"{kept[:-2]}.{func.attr}")
+                    kept = called_for(module_aliases.get(dotted.rsplit(".", 1)[0]))
+                    if kept is not None and self._in_project(kept):
+                        callees.add(f"{kept}.{func.attr}")
                 continue
             if not isinstance(target, ast.Name):
                 continue

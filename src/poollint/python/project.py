@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator, Optional, TypeVar, Union
 
 from poollint.catalog.model import Catalog, ImplicitTransactionSpec
-from poollint.pyast import word_pattern
+from poollint.pyast import called_for, word_pattern
 from poollint.paths import file_stamp, is_test_path, resolved, stamps_digest
 from poollint.python.loading import CONVENTIONAL, LoadGraph, StartSigns, mentions, read_texts, spelling_files
 from poollint.python.facts import (MAX_CHAIN_DEPTH, CallSummary, ClientSite, Factory, ModuleFacts, index_source,
@@ -1102,8 +1102,8 @@ class ProjectIndex:
         if "_instance_classes" not in self.__dict__:
             classes = self._classes_calling()
             self.__dict__["_instance_classes"] = {
-                name: origin[:-2] for name, origin in self._objects.items()
-                if origin.endswith("()") and "(" not in origin[:-2] and origin[:-2] in classes}
+                name: built for name, origin in self._objects.items()
+                if (built := called_for(origin)) is not None and built in classes}
         return self.__dict__["_instance_classes"]
 
     def calls_something(self, qualified_class: str) -> bool:

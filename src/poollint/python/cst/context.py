@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from poollint.catalog.model import Catalog, ClientSpec
-from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, NEXT_NAMES
+from poollint.pyast import ANNOTATED_TYPES, GENERATOR_TYPES, NEXT_NAMES, called_for
 from poollint.python.cst.positions import ModulePositions, module_positions
 from poollint.python.cst.walk import visit as cst_visit
 from poollint.paths import is_test_path
@@ -36,13 +36,6 @@ def expression_root(node: cst.BaseExpression) -> cst.BaseExpression:
     while isinstance(node, (cst.Attribute, cst.Subscript, cst.Call)):
         node = node.func if isinstance(node, cst.Call) else node.value
     return node
-
-
-def called_for(origin: Optional[str]) -> Optional[str]:
-    """What was called to build an object whose origin (FileContext.qualified_name) is one call's result:
-    `app.llm.LLMService` for `app.llm.LLMService()`; None for any other origin (a name, an attribute of a
-    call's result, a call of a call's result)."""
-    return origin[:-2] if origin and origin.endswith("()") and origin.count("(") == 1 else None
 
 
 def built_value(node: cst.BaseExpression) -> cst.BaseExpression:
